@@ -1,0 +1,43 @@
+/* buf: one growable byte buffer with a hard maximum size.
+ *
+ * Invariants: data is NULL or points to cap bytes, len < cap whenever data is set, and
+ * data[len] == '\0' after every successful append, so buf_cstr() is always a C string.
+ * len never exceeds max. A buf is embedded (buf_init/buf_release), never allocated alone. */
+#ifndef MANIFESTD_BUF_H
+#define MANIFESTD_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define BUF_NO_MAX ((size_t)-1)
+
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max;
+};
+
+/* Empties b and sets its maximum length in bytes (BUF_NO_MAX for none). Allocates nothing. */
+void buf_init(struct buf *b, size_t max);
+/* Frees the memory of b and leaves it empty (as after buf_init with the same max). */
+void buf_release(struct buf *b);
+/* Sets the length to 0 and keeps the memory for reuse. */
+void buf_reset(struct buf *b);
+/* Makes room for n more bytes. 0, -ENOMEM, or -E2BIG when len + n would pass max. */
+int buf_reserve(struct buf *b, size_t n);
+/* Appends n bytes. Same returns as buf_reserve; b is unchanged on failure. */
+int buf_append(struct buf *b, const void *p, size_t n);
+/* Appends a C string without its NUL. */
+int buf_puts(struct buf *b, const char *s);
+/* Appends formatted text (vsnprintf rules). */
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* The contents as a NUL-terminated string, borrowed; "" for an empty buffer. */
+const char *buf_cstr(const struct buf *b);
+/* Hands the memory over: returns a NUL-terminated string the caller frees with free(),
+ * stores its length in *ret_len when ret_len is not NULL, and leaves b empty.
+ * Returns NULL on allocation failure (b is then unchanged). */
+char *buf_detach(struct buf *b, size_t *ret_len);
+
+#endif

@@ -1,0 +1,53 @@
+/* bundle: assembles a rendered bundle into its output formats with deterministic bytes.
+ *
+ * The bundle of stack S, environment E is the folder S-E/ holding the manifest files of
+ * render, kustomization.yaml, apply.sh (mode 0755) and README.md. Archives use a fixed
+ * timestamp (1980-01-01T00:00:00Z) and fixed owners, so the same input gives the same
+ * bytes. The yaml format is one multi-document stream of every object (no script); the
+ * json format is a v1 List of every object. */
+#ifndef MANIFESTD_BUNDLE_H
+#define MANIFESTD_BUNDLE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "render.h"
+
+enum bundle_format {
+	BUNDLE_ZIP,
+	BUNDLE_TARGZ,
+	BUNDLE_YAML,
+	BUNDLE_JSON,
+	BUNDLE_DIR,
+};
+
+/* "zip", "tar.gz" (also "tgz"), "yaml", "json", "dir" -> format. 0 or -EINVAL. */
+int bundle_format_parse(const char *name, enum bundle_format *ret);
+/* Canonical name ("tar.gz"), media type ("application/gzip") and file suffix (".tar.gz";
+ * "" for dir), all static. */
+const char *bundle_format_name(enum bundle_format f);
+const char *bundle_format_mime(enum bundle_format f);
+const char *bundle_format_suffix(enum bundle_format f);
+
+/* Builds the whole bundle of r in format f (not BUNDLE_DIR) and appends it to out.
+ * 0, -ENOMEM, -E2BIG (out's maximum), -EIO (archive library failure). */
+int bundle_build(struct render *r, enum bundle_format f, struct buf *out);
+
+/* Writes the bundle folder <parent>/<stack>-<env>/ (created; existing files replaced).
+ * 0 or -errno. */
+int bundle_write_dir(struct render *r, const char *parent);
+
+/* A YAML stream produced one file at a time, for streamed HTTP responses. */
+struct bundle_stream;
+
+/* Starts streaming r (borrowed; must outlive the stream). 0 and *ret, or -ENOMEM. */
+int bundle_stream_new(struct render *r, struct bundle_stream **ret);
+/* Copies up to max bytes of the stream into dst, rendering the next file only when the
+ * bytes of the previous one are used up. Returns the count (> 0), 0 at the end,
+ * or a negative error. */
+ssize_t bundle_stream_read(struct bundle_stream *s, char *dst, size_t max);
+void bundle_stream_free(struct bundle_stream *s);
+
+#endif

@@ -1,0 +1,12 @@
+/* cmd: the subcommands of the manifestd binary. Each takes the arguments after its own
+ * name (argv[0] is the subcommand) and returns the process exit code. */
+#ifndef MANIFESTD_CMD_H
+#define MANIFESTD_CMD_H
+
+/* manifestd render: offline rendering, no server, no database.
+ * Exit 0 on success, 2 on validation errors (printed as "POINTER: message"), 1 otherwise. */
+int cmd_render(int argc, char **argv);
+/* manifestd serve: the HTTP service. */
+int cmd_serve(int argc, char **argv);
+
+#endif

@@ -1,0 +1,84 @@
+/* model: the stack/environment document (docs/schema.md is its user manual).
+ *
+ * A stack and an environment are JSON objects of the same shape. model_resolve() layers
+ * built-in defaults <- stack <- environment <- overrides with RFC 7386 JSON Merge Patch,
+ * normalises (serviceDefaults merged under every service, config scalars turned into
+ * strings, defaults filled in) and validates the result, collecting every problem with
+ * its JSON Pointer. The resolved document is what render consumes: every field named in
+ * docs/schema.md is present with its final value, so render never applies a default.
+ *
+ * Ownership: functions taking `const json_t *` borrow; functions returning json_t * in a
+ * ret_ parameter hand over one reference the caller json_decref()s. */
+#ifndef MANIFESTD_MODEL_H
+#define MANIFESTD_MODEL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Returned when the document is well-formed JSON but breaks a rule; the errors list says why. */
+#define MODEL_EINVALID (-1000)
+
+/* Limits on what a user controls. */
+#define MODEL_MAX_SERVICES 1000
+#define MODEL_MAX_ENV_VARS 500
+#define MODEL_MAX_KEYS 1000
+#define MODEL_MAX_STRING 65536
+#define MODEL_MAX_DEPTH 32
+
+/* One validation problem: a JSON Pointer (RFC 6901, "" for the whole document) and a
+ * sentence for a person, e.g. pointer "/services/order-service/replicas",
+ * detail "must be an integer from 0 to 1000, got -2". */
+struct model_error {
+	char *pointer;
+	char *detail;
+};
+
+/* A growable list of problems, owned by the caller. */
+struct model_errors {
+	struct model_error *items;
+	size_t count;
+	size_t cap;
+};
+
+void model_errors_init(struct model_errors *e);
+/* Frees every item; e is empty afterwards and may be reused. */
+void model_errors_release(struct model_errors *e);
+/* Appends one problem. The pointer is copied, the detail formatted. 0 or -ENOMEM. */
+int model_errors_add(struct model_errors *e, const char *pointer, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A new JSON array [{"pointer": ..., "detail": ...}, ...]; NULL on allocation failure. */
+json_t *model_errors_json(const struct model_errors *e);
+
+/* RFC 7386: applies patch to *target in place. When patch is not an object, *target is
+ * replaced by a copy of it. *target may be NULL (treated as absent). 0 or -ENOMEM. */
+int model_merge_patch(json_t **target, const json_t *patch);
+
+/* Adds to *patch (an object, created when NULL) the merge patch that sets the value at
+ * pointer, e.g. "/services/order-service/replicas" -> {"services":{"order-service":
+ * {"replicas": value}}}. value is borrowed. 0, -EINVAL for a malformed pointer, -ENOMEM. */
+int model_patch_set(json_t **patch, const char *pointer, const json_t *value);
+
+/* Resolves and validates. stack is required; env and overrides may be NULL.
+ * env_name names the environment (used for the default namespace <stack>-<env>).
+ * On success returns 0 and *ret_doc. On invalid input returns MODEL_EINVALID with every
+ * problem appended to errs (pointers are into the resolved document, which has the same
+ * shape as the environment and the overrides). -ENOMEM otherwise. */
+int model_resolve(const char *stack_name, const json_t *stack, const char *env_name,
+		  const json_t *env, const json_t *overrides, struct model_errors *errs,
+		  json_t **ret_doc);
+
+/* Checks a document that is about to be stored, without layering: that it is an object,
+ * within the limits, and uses only known fields (with "did you mean"). Used for PUT/PATCH
+ * bodies before the full model_resolve(). 0 or MODEL_EINVALID (errs filled) or -ENOMEM. */
+int model_check_shape(const json_t *doc, struct model_errors *errs);
+
+/* A copy of doc with every secret value replaced by {"set": true|false}. Never fails
+ * but for allocation (NULL). */
+json_t *model_mask_secrets(const json_t *doc);
+
+/* Canonical SHA-256 hex (65 bytes with NUL) of a resolved document: the identity of what
+ * it renders. */
+void model_hash(const json_t *doc, char out[65]);
+
+#endif

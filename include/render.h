@@ -1,0 +1,48 @@
+/* render: a resolved document (model_resolve) -> the Kubernetes objects of the bundle,
+ * as jansson trees, grouped into files in apply order ("00-namespace.yaml",
+ * "10-config.yaml", ..., "50-order-service.yaml", ..., "90-ingress.yaml").
+ *
+ * Pure: no I/O, no HTTP, no SQLite. The same document and meta give the same objects.
+ * One function per resource kind inside render.c. Files are planned in render_new() and
+ * each is built only when asked for, so a streamed response can send the first file
+ * before the last one is rendered. */
+#ifndef MANIFESTD_RENDER_H
+#define MANIFESTD_RENDER_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Where the bundle comes from; strings are borrowed and must outlive the render. */
+struct render_meta {
+	const char *stack;       /* stack name, a DNS label, e.g. "msa-shop" */
+	const char *environment; /* environment name, a DNS label, e.g. "prod" */
+	long long revision;      /* environment revision; 0 when rendered from files */
+};
+
+struct render;
+
+/* Plans the bundle of doc (borrowed; a json_incref is kept until render_free).
+ * 0 and *ret, or -ENOMEM / -EINVAL (doc not a resolved document). */
+int render_new(const json_t *doc, const struct render_meta *meta, struct render **ret);
+/* Frees r; accepts NULL. */
+void render_free(struct render *r);
+
+/* Number of manifest files in the bundle. */
+size_t render_file_count(const struct render *r);
+/* Name of file i ("50-order-service.yaml"), borrowed from r. */
+const char *render_file_name(const struct render *r, size_t i);
+/* Builds file i: a new JSON array of Kubernetes objects the caller json_decref()s.
+ * 0 and *ret_objects, or -ENOMEM. */
+int render_file_objects(struct render *r, size_t i, json_t **ret_objects);
+
+/* The stack/environment/revision the render was made for (borrowed). */
+const struct render_meta *render_meta(const struct render *r);
+/* The resolved document (borrowed). */
+const json_t *render_doc(const struct render *r);
+/* The bundle hash written into every object's annotation (64 hex chars, borrowed):
+ * same hash <=> same document, meta and manifestd version <=> same bytes. */
+const char *render_bundle_hash(const struct render *r);
+/* The namespace every object lives in (borrowed). */
+const char *render_namespace(const struct render *r);
+
+#endif

@@ -1,0 +1,32 @@
+/* util: small checked helpers every module shares: number parsing, hashing, encoding,
+ * and string predicates. No I/O, no global state. */
+#ifndef MANIFESTD_UTIL_H
+#define MANIFESTD_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Parses all of s as a decimal integer in [min, max]. No sign-less garbage, no spaces,
+ * no trailing characters. 0 and *ret_value set on success, -EINVAL or -ERANGE otherwise. */
+int util_parse_int(const char *s, long long min, long long max, long long *ret_value);
+
+/* SHA-256 of n bytes as 64 lowercase hex characters plus NUL written to out[65]. */
+void util_sha256_hex(const void *data, size_t n, char out[65]);
+
+/* Appends the standard base64 (RFC 4648, with padding) of n bytes to b. 0 or buf errors. */
+int util_base64_append(struct buf *b, const void *data, size_t n);
+
+/* true when s is a DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, 1-63 characters. */
+bool util_is_dns_label(const char *s);
+
+/* Levenshtein distance between a and b, capped at cap (returns cap when larger).
+ * Used for "did you mean" suggestions. */
+size_t util_edit_distance(const char *a, const char *b, size_t cap);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t util_now_ns(void);
+
+#endif

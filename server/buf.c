@@ -1,0 +1,107 @@
+/* buf: the growable byte buffer every module writes variable-size data into. */
+#include "buf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(struct buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+}
+
+void buf_release(struct buf *b)
+{
+	free(b->data);
+	buf_init(b, b->max);
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+int buf_reserve(struct buf *b, size_t n)
+{
+	if (n > b->max || b->len > b->max - n)
+		return -E2BIG;
+	size_t need = b->len + n + 1;
+	if (need <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
+	char *p = realloc(b->data, cap);
+	if (!p)
+		return -ENOMEM;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+int buf_append(struct buf *b, const void *p, size_t n)
+{
+	int r = buf_reserve(b, n);
+	if (r < 0)
+		return r;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int buf_puts(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list copy;
+	va_copy(copy, ap);
+	int n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		return -EINVAL;
+	int r = buf_reserve(b, (size_t)n);
+	if (r < 0)
+		return r;
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+const char *buf_cstr(const struct buf *b)
+{
+	return b->data ? b->data : "";
+}
+
+char *buf_detach(struct buf *b, size_t *ret_len)
+{
+	char *p = b->data;
+	if (!p) {
+		p = calloc(1, 1);
+		if (!p)
+			return NULL;
+	}
+	if (ret_len)
+		*ret_len = b->len;
+	buf_init(b, b->max);
+	return p;
+}

@@ -1,0 +1,14 @@
+/* runner: runs every module's Check suite; the process exits non-zero on any failure.
+ * CK_RUN_SUITE=name runs one suite. */
+#include <stdlib.h>
+
+#include "suites.h"
+
+int main(void)
+{
+	SRunner *sr = srunner_create(buf_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

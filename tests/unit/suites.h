@@ -1,0 +1,9 @@
+/* suites: one Check suite per module, all run by runner.c. */
+#ifndef MANIFESTD_TEST_SUITES_H
+#define MANIFESTD_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *buf_suite(void);
+
+#endif
