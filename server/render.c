@@ -726,8 +726,11 @@ static json_t *initdb_volume(void)
 
 static json_t *mysql_container(const struct render *r, const json_t *my)
 {
-	json_t *env = json_pack("[o, o]", env_secret(r, "MYSQL_ROOT_PASSWORD", str(my, "rootPasswordSecret")),
-				env_secret(r, "MYSQL_APP_PASSWORD", str(my, "appPasswordSecret")));
+	/* MYSQL_PASSWORD (without MYSQL_USER the image only notes it) tells readers where the
+	 * application password lives; 02-users.sh reads MYSQL_APP_PASSWORD. */
+	json_t *env = json_pack("[o, o, o]", env_secret(r, "MYSQL_ROOT_PASSWORD", str(my, "rootPasswordSecret")),
+				env_secret(r, "MYSQL_APP_PASSWORD", str(my, "appPasswordSecret")),
+				env_secret(r, "MYSQL_PASSWORD", str(my, "appPasswordSecret")));
 	json_t *mounts = json_pack("[o, o, o, o, o]", mount("data", "/var/lib/mysql", false),
 				   mount("initdb", INITDB_DIR, true), mount("run", "/var/run/mysqld", false),
 				   mount("tmp", "/tmp", false), mount("files", "/var/lib/mysql-files", false));
