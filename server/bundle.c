@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,9 @@
 #include "applysh.h"
 #include "yamlout.h"
 
-/* 1980-01-01T00:00:00Z: the earliest time a zip entry can hold. */
+/* 1980-01-01T00:00:00Z, the mtime of every tar entry. Zip entries get no mtime at all,
+ * so libarchive writes the earliest DOS time, 1980-01-01 00:00, in any time zone (a
+ * zip time has no zone; readers take it as local time) and no extended timestamp. */
 #define BUNDLE_MTIME ((time_t)315532800)
 #define MODE_FILE 0644
 #define MODE_EXEC 0755
@@ -315,12 +318,16 @@ static int cmp_bfile(const void *a, const void *b)
 static int archive_put(struct archive *a, struct archive_entry *e, const char *path,
 		       unsigned type, unsigned mode, const struct buf *data)
 {
+	bool zip = archive_format(a) == ARCHIVE_FORMAT_ZIP;
 	archive_entry_clear(e);
 	archive_entry_set_pathname(e, path);
 	archive_entry_set_filetype(e, type);
 	archive_entry_set_perm(e, mode);
 	archive_entry_set_size(e, data ? (la_int64_t)data->len : 0);
-	archive_entry_set_mtime(e, BUNDLE_MTIME, 0);
+	if (zip)
+		archive_entry_unset_mtime(e);
+	else
+		archive_entry_set_mtime(e, BUNDLE_MTIME, 0);
 	archive_entry_set_uid(e, 0);
 	archive_entry_set_gid(e, 0);
 	archive_entry_set_uname(e, "root");
@@ -334,12 +341,13 @@ static int archive_put(struct archive *a, struct archive_entry *e, const char *p
 
 static int archive_configure(struct archive *a, enum bundle_format f)
 {
+	if (archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK)
+		return -EIO;
 	if (f == BUNDLE_ZIP)
 		return archive_write_set_format_zip(a) == ARCHIVE_OK ? 0 : -EIO;
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-	    archive_write_set_options(a, "gzip:!timestamp") != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK)
+	    archive_write_set_options(a, "gzip:!timestamp") != ARCHIVE_OK)
 		return -EIO;
 	return 0;
 }
