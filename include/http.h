@@ -3,8 +3,8 @@
  *
  * Invariants:
  * - Routes are one static const table {method, pattern, handler, body}; a pattern is a
- *   path whose segments are literals or "{name}" captures (one segment each), or "/*"
- *   at the end for "any remaining path". A path that matches a pattern with another
+ *   path whose segments are literals or "{name}" captures (one segment each); a last
+ *   segment "{name*}" captures the remaining path. A path that matches a pattern with another
  *   method gets 405 with Allow; HEAD is served wherever GET is.
  * - Per-request state (struct http_request) is created on the first libmicrohttpd call
  *   and freed in the MHD_OPTION_NOTIFY_COMPLETED callback, which also writes the access
@@ -75,7 +75,7 @@ void *http_app(const struct http_request *req);
 const char *http_method(const struct http_request *req);
 /* The decoded request path, borrowed. */
 const char *http_path(const struct http_request *req);
-/* Path capture i (in pattern order) or the "/*" rest (without its leading "/"), borrowed. */
+/* Path capture i (in pattern order) or the "{name*}" rest (without its leading slash), borrowed. */
 const char *http_param(const struct http_request *req, size_t i);
 /* A query argument or a request header (case-insensitive), borrowed; NULL when absent. */
 const char *http_query(const struct http_request *req, const char *name);
