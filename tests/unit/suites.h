@@ -8,4 +8,7 @@ Suite *buf_suite(void);
 Suite *yamlout_suite(void);
 Suite *render_suite(void);
 
+Suite *store_suite(void);
+Suite *http_suite(void);
+
 #endif
