@@ -921,10 +921,16 @@ static int report_type(struct walk *w, const json_t *v, const char *expected)
 
 static int walk_node(struct walk *w, const json_t *v, const struct node *n);
 
+/* One more than the edit distance at which a known name is offered as "did you mean". */
+static size_t suggest_limit(const char *word)
+{
+	return strlen(word) > 6 ? 4 : 3;
+}
+
 static const char *closest_field(const struct field *fields, const char *word)
 {
 	const char *best = NULL;
-	size_t best_d = strlen(word) > 6 ? 3 : 2;
+	size_t best_d = suggest_limit(word);
 	for (const struct field *f = fields; f->name; f++) {
 		size_t d = util_edit_distance(word, f->name, best_d);
 		if (d < best_d) {
@@ -1296,8 +1302,13 @@ static int resolve_services(json_t *doc, const json_t *const *layers, struct mod
 {
 	json_t *services = json_object_get(doc, "services");
 	json_t *sd = json_object_get(doc, "serviceDefaults");
-	if (!json_is_object(sd))
-		return errf(errs, PTR("serviceDefaults"), "must be an object");
+	if (!json_is_object(sd)) {
+		/* report it, then carry on from the built-in defaults to check the services */
+		sd = builtin_service();
+		if (errf(errs, PTR("serviceDefaults"), "must be an object") < 0 ||
+		    json_object_set_new(doc, "serviceDefaults", sd) < 0)
+			return -ENOMEM;
+	}
 	if (!json_is_object(services))
 		return 0;
 	const char *name;
@@ -1351,15 +1362,9 @@ struct service_defaults {
 	json_t *probe;
 };
 
-static int complete_service(json_t *svc, const char *name, const json_t *top_image,
-			    const struct service_defaults *d)
+static int complete_service(json_t *svc, const char *name, const struct service_defaults *d)
 {
 	int r = fill_defaults(svc, d->service);
-	json_t *image = json_object_get(svc, "image");
-	if (r == 0)
-		r = inherit_string(image, top_image, "registry");
-	if (r == 0)
-		r = inherit_string(image, top_image, "tag");
 	if (r == 0)
 		r = complete_probes(json_object_get(svc, "probes"), d->probe);
 	if (r == 0)
@@ -1378,11 +1383,26 @@ static int complete_services(json_t *doc)
 	json_t *svc;
 	json_object_foreach(services, name, svc) {
 		if (r == 0 && json_is_object(svc))
-			r = complete_service(svc, name, json_object_get(doc, "image"), &d);
+			r = complete_service(svc, name, &d);
 	}
 	json_decref(d.service);
 	json_decref(d.probe);
 	return r;
+}
+
+/* Services without their own image registry or tag take the top-level ones. Done after
+ * validation, so that a bad top-level value is reported once, not once per service. */
+static int inherit_images(json_t *doc)
+{
+	const json_t *top = json_object_get(doc, "image");
+	const char *name;
+	json_t *svc;
+	json_object_foreach(json_object_get(doc, "services"), name, svc) {
+		json_t *image = json_object_get(svc, "image");
+		if (inherit_string(image, top, "registry") < 0 || inherit_string(image, top, "tag") < 0)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 static int complete_document(json_t *doc, const char *stack_name, const char *env_name)
@@ -1449,7 +1469,7 @@ static const char *get_str(const json_t *obj, const char *key)
 static const char *closest_key(const json_t *obj, const char *word)
 {
 	const char *best = NULL, *key;
-	size_t best_d = strlen(word) > 6 ? 3 : 2;
+	size_t best_d = suggest_limit(word);
 	json_t *v;
 	json_object_foreach((json_t *)obj, key, v) {
 		size_t d = util_edit_distance(word, key, best_d);
@@ -1709,6 +1729,8 @@ int model_resolve(const char *stack_name, const json_t *stack, const char *env_n
 		r = check_rules(doc, errs);
 	if (r == 0 && errs->count > before)
 		r = MODEL_EINVALID;
+	if (r == 0)
+		r = inherit_images(doc);
 	if (r == 0)
 		*ret_doc = json_incref(doc);
 	json_decref(doc);

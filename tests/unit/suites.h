@@ -5,5 +5,6 @@
 #include <check.h>
 
 Suite *buf_suite(void);
+Suite *model_suite(void);
 
 #endif
