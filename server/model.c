@@ -93,13 +93,14 @@ json_t *model_errors_json(const struct model_errors *e)
 static int ptr_push(struct buf *p, const char *key)
 {
 	int r = buf_puts(p, "/");
-	for (const char *c = key; r == 0 && *c; c++) {
-		if (*c == '~')
-			r = buf_puts(p, "~0");
-		else if (*c == '/')
-			r = buf_puts(p, "~1");
-		else
-			r = buf_append(p, c, 1);
+	for (const char *c = key; r == 0 && *c;) {
+		size_t plain = strcspn(c, "~/");
+		r = buf_append(p, c, plain);
+		c += plain;
+		if (r == 0 && *c)
+			r = buf_puts(p, *c == '~' ? "~0" : "~1");
+		if (*c)
+			c++;
 	}
 	return r;
 }
