@@ -709,6 +709,7 @@ struct field;
 struct node {
 	enum kind kind;
 	bool nullable; /* null is a final value (database, probes), not only a deletion */
+	bool masked_ok; /* K_SCALAR: {"set": bool} (a masked secret) passes the shape check */
 	check_fn check;
 	long long min, max;
 	const struct field *fields;
@@ -854,12 +855,14 @@ static const struct field f_ingress[] = {
 static const struct node n_ingress = OBJECT(f_ingress);
 
 static const struct node n_config = MAP(&n_scalar, check_key, MODEL_MAX_KEYS, "keys");
+static const struct node n_secret = {.kind = K_SCALAR, .masked_ok = true};
+static const struct node n_secrets = MAP(&n_secret, check_key, MODEL_MAX_KEYS, "keys");
 static const struct field f_document[] = {
 	{"description", &n_text, false},
 	{"namespace", &n_dns_label, false},
 	{"image", &n_image_top, false},
 	{"config", &n_config, false},
-	{"secrets", &n_config, false},
+	{"secrets", &n_secrets, false},
 	{"serviceDefaults", &n_service, true},
 	{"services", &n_services, false},
 	{"mysql", &n_mysql, false},
@@ -1052,8 +1055,16 @@ static int walk_int(struct walk *w, const json_t *v, const struct node *n)
 	return 0;
 }
 
-static int walk_scalar(struct walk *w, const json_t *v)
+/* {"set": true|false}, what model_mask_secrets() shows in place of a secret. */
+static bool is_masked_secret(const json_t *v)
 {
+	return json_is_object(v) && json_object_size(v) == 1 && json_is_boolean(json_object_get(v, "set"));
+}
+
+static int walk_scalar(struct walk *w, const json_t *v, const struct node *n)
+{
+	if (!w->resolved && n->masked_ok && is_masked_secret(v))
+		return 0;
 	if (json_is_real(v))
 		return report(w, "must be a string; write \"%g\" (in quotes) to keep it as typed: only "
 				 "integers and booleans are turned into text", json_real_value(v));
@@ -1086,7 +1097,7 @@ static int walk_node(struct walk *w, const json_t *v, const struct node *n)
 	case K_BOOL:
 		return json_is_boolean(v) ? 0 : report_type(w, v, "true or false");
 	case K_SCALAR:
-		return walk_scalar(w, v);
+		return walk_scalar(w, v, n);
 	case K_OBJECT:
 		if (!json_is_object(v))
 			return report_type(w, v, n->nullable ? "an object or null" : "an object");

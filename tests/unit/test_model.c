@@ -887,6 +887,10 @@ START_TEST(check_shape_knows_fields_not_values)
 	ck_assert_int_eq(model_check_shape(doc, &errs), 0);
 	ck_assert_uint_eq(errs.count, 0);
 	json_decref(doc);
+	/* a masked secret, as GET shows it, may come back in a PUT body */
+	doc = parse("{\"secrets\": {\"a\": {\"set\": true}, \"b\": \"new\", \"c\": 7}}");
+	ck_assert_int_eq(model_check_shape(doc, &errs), 0);
+	json_decref(doc);
 	doc = parse("{\"services\": {\"web\": {\"replcas\": 1, \"port\": \"80\"}}, \"config\": {\"r\": 0.5}}");
 	ck_assert_int_eq(model_check_shape(doc, &errs), MODEL_EINVALID);
 	ck_assert_uint_eq(errs.count, 3);
@@ -896,6 +900,16 @@ START_TEST(check_shape_knows_fields_not_values)
 	ck_assert_str_eq(errs.items[2].pointer, "/config/r");
 	json_decref(doc);
 	model_errors_release(&errs);
+	/* but not in config, and not when resolving */
+	doc = parse("{\"config\": {\"a\": {\"set\": true}}}");
+	ck_assert_int_eq(model_check_shape(doc, &errs), MODEL_EINVALID);
+	ck_assert_str_eq(errs.items[0].pointer, "/config/a");
+	json_decref(doc);
+	model_errors_release(&errs);
+	struct result res;
+	resolve_text(base_stack, NULL, "{\"secrets\": {\"s\": {\"set\": true}}}", &res);
+	expect_error(&res, "masked secret", "/secrets/s", "must be a string, got an object");
+	result_release(&res);
 	doc = parse("[]");
 	ck_assert_int_eq(model_check_shape(doc, &errs), MODEL_EINVALID);
 	ck_assert_str_eq(errs.items[0].pointer, "");
