@@ -5,6 +5,8 @@
 #include <check.h>
 
 Suite *buf_suite(void);
+Suite *applysh_suite(void);
+Suite *bundle_suite(void);
 Suite *yamlout_suite(void);
 Suite *render_suite(void);
 
