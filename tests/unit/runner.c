@@ -11,6 +11,7 @@ int main(void)
 	srunner_add_suite(sr, render_suite());
 	srunner_add_suite(sr, bundle_suite());
 	srunner_add_suite(sr, applysh_suite());
+	srunner_add_suite(sr, model_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -9,5 +9,6 @@ Suite *applysh_suite(void);
 Suite *bundle_suite(void);
 Suite *yamlout_suite(void);
 Suite *render_suite(void);
+Suite *model_suite(void);
 
 #endif
