@@ -3,6 +3,7 @@
  * every problem with its JSON Pointer. The schema is one static table walked generically. */
 #include "model.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -530,15 +531,20 @@ static bool is_tag_char(char c)
 	"must be an image tag: letters, digits, '_', '.' and '-', not starting with '.' or '-', " \
 	"at most 128 characters"
 
-static const char *check_tag(const char *s)
+/* The problem with the n-byte tag at s, or NULL. */
+static const char *tag_problem(const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	if (n == 0 || n > 128 || !(is_alnum(s[0]) || s[0] == '_') || !all_chars(s, n, is_tag_char))
 		return TAG_RULE;
-	if (strcmp(s, "latest") == 0)
+	if (n == 6 && memcmp(s, "latest", 6) == 0)
 		return "must not be \"latest\": a moving tag makes the same bundle deploy different "
 		       "images; pin a version such as \"1.4.2\"";
 	return NULL;
+}
+
+static const char *check_tag(const char *s)
+{
+	return tag_problem(s, strlen(s));
 }
 
 static bool is_lower_hex(char c)
@@ -558,43 +564,37 @@ static const char *check_digest(const char *s)
 	return NULL;
 }
 
-/* A full image reference name[:tag][@digest] whose tag is required. */
+/* [domain[:port]/]path: the first component is a domain when it has '.' or ':' or is
+ * "localhost" (and more components follow), as docker reads it. */
+static bool is_image_name(const char *s, size_t n)
+{
+	const char *slash = memchr(s, '/', n);
+	size_t first = slash ? (size_t)(slash - s) : n;
+	bool has_domain = slash && (memchr(s, '.', first) || memchr(s, ':', first) ||
+				    (first == 9 && memcmp(s, "localhost", 9) == 0));
+	return n <= 255 && (has_domain ? is_registry(s, n) : is_path(s, n));
+}
+
+/* A full image reference name:tag[@digest]; the tag is required. */
 static const char *check_image_ref(const char *s)
 {
-	static const char bad[] = "must be an image reference such as \"mysql:8.0.36\" or "
-				  "\"registry.example.com/team/mysql:8.0.36\"";
 	size_t n = strlen(s);
 	const char *at = strchr(s, '@');
 	if (at && !is_digest(at + 1))
-		return bad;
-	if (at)
-		n = (size_t)(at - s);
-	const char *slash = memchr(s, '/', n);
-	const char *last_slash = slash;
-	for (const char *p = s; p < s + n; p++)
-		if (*p == '/')
-			last_slash = p;
-	const char *colon = NULL;
-	for (const char *p = last_slash ? last_slash : s; p < s + n; p++)
-		if (*p == ':')
-			colon = p;
+		return "must be an image reference such as \"mysql:8.0.36\"; a digest after '@' is "
+		       "\"sha256:\" and 64 lowercase hex digits";
+	n = at ? (size_t)(at - s) : n;
+	const char *last_slash = memrchr(s, '/', n);
+	const char *after = last_slash ? last_slash + 1 : s;
+	const char *colon = memrchr(after, ':', n - (size_t)(after - s));
 	size_t name = colon ? (size_t)(colon - s) : n;
-	size_t first = slash ? (size_t)(slash - s) : name;
-	bool has_domain = slash && (memchr(s, '.', first) || memchr(s, ':', first) ||
-				    (first == 9 && strncmp(s, "localhost", 9) == 0));
-	bool ok = has_domain ? is_registry(s, name) : is_path(s, name);
-	if (!ok || name > 255)
-		return bad;
+	if (!is_image_name(s, name))
+		return "must be an image reference such as \"mysql:8.0.36\" or "
+		       "\"registry.example.com/team/mysql:8.0.36\"";
 	if (!colon)
 		return "must include a tag, e.g. \"mysql:8.0.36\": an image without one runs whatever "
 		       "\"latest\" is today";
-	char tag[130];
-	size_t tag_len = n - name - 1;
-	if (tag_len >= sizeof tag)
-		return TAG_RULE;
-	memcpy(tag, colon + 1, tag_len);
-	tag[tag_len] = '\0';
-	return check_tag(tag);
+	return tag_problem(colon + 1, n - name - 1);
 }
 
 static const char *check_http_path(const char *s)
@@ -709,6 +709,7 @@ struct field;
 struct node {
 	enum kind kind;
 	bool nullable; /* null is a final value (database, probes), not only a deletion */
+	bool masked_ok; /* K_SCALAR: {"set": bool} (a masked secret) passes the shape check */
 	check_fn check;
 	long long min, max;
 	const struct field *fields;
@@ -854,12 +855,14 @@ static const struct field f_ingress[] = {
 static const struct node n_ingress = OBJECT(f_ingress);
 
 static const struct node n_config = MAP(&n_scalar, check_key, MODEL_MAX_KEYS, "keys");
+static const struct node n_secret = {.kind = K_SCALAR, .masked_ok = true};
+static const struct node n_secrets = MAP(&n_secret, check_key, MODEL_MAX_KEYS, "keys");
 static const struct field f_document[] = {
 	{"description", &n_text, false},
 	{"namespace", &n_dns_label, false},
 	{"image", &n_image_top, false},
 	{"config", &n_config, false},
-	{"secrets", &n_config, false},
+	{"secrets", &n_secrets, false},
 	{"serviceDefaults", &n_service, true},
 	{"services", &n_services, false},
 	{"mysql", &n_mysql, false},
@@ -1052,8 +1055,16 @@ static int walk_int(struct walk *w, const json_t *v, const struct node *n)
 	return 0;
 }
 
-static int walk_scalar(struct walk *w, const json_t *v)
+/* {"set": true|false}, what model_mask_secrets() shows in place of a secret. */
+static bool is_masked_secret(const json_t *v)
 {
+	return json_is_object(v) && json_object_size(v) == 1 && json_is_boolean(json_object_get(v, "set"));
+}
+
+static int walk_scalar(struct walk *w, const json_t *v, const struct node *n)
+{
+	if (!w->resolved && n->masked_ok && is_masked_secret(v))
+		return 0;
 	if (json_is_real(v))
 		return report(w, "must be a string; write \"%g\" (in quotes) to keep it as typed: only "
 				 "integers and booleans are turned into text", json_real_value(v));
@@ -1086,7 +1097,7 @@ static int walk_node(struct walk *w, const json_t *v, const struct node *n)
 	case K_BOOL:
 		return json_is_boolean(v) ? 0 : report_type(w, v, "true or false");
 	case K_SCALAR:
-		return walk_scalar(w, v);
+		return walk_scalar(w, v, n);
 	case K_OBJECT:
 		if (!json_is_object(v))
 			return report_type(w, v, n->nullable ? "an object or null" : "an object");
@@ -1707,6 +1718,7 @@ int model_resolve(const char *stack_name, const json_t *stack, const char *env_n
 		  const json_t *env, const json_t *overrides, struct model_errors *errs,
 		  json_t **ret_doc)
 {
+	assert(stack_name);
 	const json_t *layers[4] = {stack, NULL, NULL, NULL};
 	size_t n = 1, before = errs->count;
 	json_t *doc = NULL;

@@ -1,6 +1,7 @@
 /* test_model: merge patch, patch_set, layering and defaults of the resolved document,
  * every validation rule (good and bad), limits, shape checks, masking, hashing, and
  * allocation failure at every step. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -886,6 +887,10 @@ START_TEST(check_shape_knows_fields_not_values)
 	ck_assert_int_eq(model_check_shape(doc, &errs), 0);
 	ck_assert_uint_eq(errs.count, 0);
 	json_decref(doc);
+	/* a masked secret, as GET shows it, may come back in a PUT body */
+	doc = parse("{\"secrets\": {\"a\": {\"set\": true}, \"b\": \"new\", \"c\": 7}}");
+	ck_assert_int_eq(model_check_shape(doc, &errs), 0);
+	json_decref(doc);
 	doc = parse("{\"services\": {\"web\": {\"replcas\": 1, \"port\": \"80\"}}, \"config\": {\"r\": 0.5}}");
 	ck_assert_int_eq(model_check_shape(doc, &errs), MODEL_EINVALID);
 	ck_assert_uint_eq(errs.count, 3);
@@ -895,6 +900,16 @@ START_TEST(check_shape_knows_fields_not_values)
 	ck_assert_str_eq(errs.items[2].pointer, "/config/r");
 	json_decref(doc);
 	model_errors_release(&errs);
+	/* but not in config, and not when resolving */
+	doc = parse("{\"config\": {\"a\": {\"set\": true}}}");
+	ck_assert_int_eq(model_check_shape(doc, &errs), MODEL_EINVALID);
+	ck_assert_str_eq(errs.items[0].pointer, "/config/a");
+	json_decref(doc);
+	model_errors_release(&errs);
+	struct result res;
+	resolve_text(base_stack, NULL, "{\"secrets\": {\"s\": {\"set\": true}}}", &res);
+	expect_error(&res, "masked secret", "/secrets/s", "must be a string, got an object");
+	result_release(&res);
 	doc = parse("[]");
 	ck_assert_int_eq(model_check_shape(doc, &errs), MODEL_EINVALID);
 	ck_assert_str_eq(errs.items[0].pointer, "");
@@ -939,6 +954,83 @@ START_TEST(hash_is_canonical)
 	json_decref(a);
 	json_decref(b);
 	json_decref(c);
+}
+END_TEST
+
+/* ---- fixture folders: tests/data/model/<case>/{input.json, expected.json} ---------- */
+
+/* input.json: {"stack": "<seed stack>" | {...}, "environment": "<seed env>" | {...} | absent,
+ * "name": env name when inline, "overrides": {...}}. The result is {"document": resolved}
+ * or {"errors": [...]}; MANIFESTD_REGEN=1 writes it as expected.json instead of comparing. */
+static json_t *fixture_layer(const json_t *v, const char *stack_name, const char *suffix)
+{
+	if (!json_is_string(v))
+		return json_incref((json_t *)v);
+	char path[128];
+	ck_assert_int_lt(snprintf(path, sizeof path, "%s/%s.json", stack_name, suffix ? suffix : json_string_value(v)),
+			 (int)sizeof path);
+	return seed(path);
+}
+
+static json_t *fixture_result(const json_t *input)
+{
+	const json_t *stack_v = json_object_get(input, "stack"), *env_v = json_object_get(input, "environment");
+	const char *stack_name = json_is_string(stack_v) ? json_string_value(stack_v) : "inline";
+	const char *env_name = json_is_string(env_v) ? json_string_value(env_v)
+						     : json_string_value(json_object_get(input, "name"));
+	json_t *stack = fixture_layer(stack_v, stack_name, "stack");
+	json_t *env = fixture_layer(env_v, stack_name, NULL);
+	struct result res = {.doc = NULL};
+	model_errors_init(&res.errs);
+	res.r = model_resolve(stack_name, stack, env_name, env, json_object_get(input, "overrides"), &res.errs,
+			      &res.doc);
+	json_t *out = res.r == 0 ? json_pack("{s:O}", "document", res.doc)
+				 : json_pack("{s:o}", "errors", model_errors_json(&res.errs));
+	ck_assert_msg(res.r == 0 || res.r == MODEL_EINVALID, "r=%d", res.r);
+	result_release(&res);
+	json_decref(stack);
+	json_decref(env);
+	return out;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+START_TEST(fixture_folders_match)
+{
+	static const char dir[] = TEST_SOURCE_DIR "/tests/data/model";
+	DIR *d = opendir(dir);
+	ck_assert_msg(d != NULL, "cannot open %s", dir);
+	char *names[64];
+	size_t n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.' && e->d_type == DT_DIR && n < 64)
+			names[n++] = strdup(e->d_name);
+	closedir(d);
+	ck_assert_uint_ge(n, 5);
+	qsort(names, n, sizeof names[0], compare_names);
+	bool regen = getenv("MANIFESTD_REGEN") && !strcmp(getenv("MANIFESTD_REGEN"), "1");
+	for (size_t i = 0; i < n; i++) {
+		char path[512];
+		json_error_t je;
+		ck_assert_int_lt(snprintf(path, sizeof path, "%s/%s/input.json", dir, names[i]), (int)sizeof path);
+		json_t *input = json_load_file(path, 0, &je);
+		ck_assert_msg(input != NULL, "%s: %s", path, je.text);
+		json_t *got = fixture_result(input);
+		ck_assert_int_lt(snprintf(path, sizeof path, "%s/%s/expected.json", dir, names[i]), (int)sizeof path);
+		if (regen)
+			ck_assert_int_eq(json_dump_file(got, path, JSON_INDENT(2) | JSON_SORT_KEYS), 0);
+		json_t *want = json_load_file(path, 0, &je);
+		char *text = json_dumps(got, JSON_INDENT(2) | JSON_SORT_KEYS);
+		ck_assert_msg(want && json_equal(got, want), "%s differs from %s; got:\n%s", names[i], path, text);
+		free(text);
+		json_decref(want);
+		json_decref(got);
+		json_decref(input);
+		free(names[i]);
+	}
 }
 END_TEST
 
@@ -1098,6 +1190,7 @@ Suite *model_suite(void)
 	tcase_add_loop_test(tc, rule_case, 0, sizeof rule_cases / sizeof rule_cases[0]);
 	tcase_add_test(tc, limits_are_enforced);
 	tcase_add_test(tc, user_text_in_messages_is_clipped_utf8);
+	tcase_add_test(tc, fixture_folders_match);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("other");
