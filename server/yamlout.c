@@ -108,6 +108,16 @@ static bool bad_first_char(unsigned char c)
 /* true when s may be written as a plain scalar and read back as exactly this string.
  * Conservative: anything doubtful is quoted. Non-ASCII text is left to libyaml, which
  * quotes what it cannot write plain (line separators, BOM). */
+/* NEL (U+0085), LS (U+2028) and PS (U+2029): line breaks to YAML readers, which libyaml
+ * would otherwise write raw inside single quotes. */
+static bool is_unicode_break(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (n >= 2 && u[0] == 0xc2 && u[1] == 0x85)
+		return true;
+	return n >= 3 && u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9);
+}
+
 static bool plain_is_safe(const char *s, size_t len)
 {
 	if (len == 0 || bad_first_char((unsigned char)s[0]) || is_reserved_word(s, len))
@@ -118,6 +128,8 @@ static bool plain_is_safe(const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (is_unicode_break(s + i, len - i))
 			return false;
 		if (c == ':' && s[i + 1] == ' ')
 			return false;

@@ -178,7 +178,7 @@ static void assert_round_trip(const json_t *v)
 static const char *const nasty[] = {
 	"plain", "it's", "say \"hi\"", "'single'", "\"double\"", "a\nb", "a\n", "\n", "a\n\n", "\na",
 	"  two\n  lines  \n", "key: value", "a:b", "a:", ":", "a #b", "a#b", "#", "---", "...", "--- a",
-	"... a", "한글 text", "emoji 😀", "ünïcödé", "\xc2\xa0nbsp", "\xe2\x80\xa8sep", "\xc2\x85nel",
+	"... a", "한글 text", "emoji 😀", "ünïcödé", "\xc2\xa0nbsp", "\xe2\x80\xa8sep", "a\xe2\x80\xa9" "b", "\xc2\x85nel",
 	"\xef\xbb\xbf" "bom", " leading", "trailing ", "\ttab", "a\tb", "tab\t", "yes", "Yes", "YES", "no",
 	"No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N", "true", "True", "FALSE",
 	"0123", "0o17", "1e3", "1E3", "1.0e+3", "0x1A", "0b101", "1_000", "12:30:00", "12:30", "190:20:30",
