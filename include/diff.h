@@ -46,4 +46,9 @@ int diff_unified(const char *name, const char *a, size_t alen, const char *b, si
  * by index. Unmodified objects are not listed. 0 or -ENOMEM. */
 int diff_objects(const json_t *from, const json_t *to, json_t **ret_changes);
 
+/* Every difference between two JSON values (either may be NULL: absent) as a new array of
+ * {"path", "from", "to"} with the rules of diff_objects' fields; [] when equal.
+ * 0 or -ENOMEM. */
+int diff_values(const json_t *from, const json_t *to, json_t **ret_fields);
+
 #endif

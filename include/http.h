@@ -12,6 +12,8 @@
  * - Bodies are accumulated up to the server's max_body (413 beyond it, also when a
  *   Content-Length announces more). Routes that take JSON get it parsed before the
  *   handler runs: 415 for another content type, 400 with line and column for bad JSON.
+ *   Routes that take YAML get their content type checked (415) and an empty body refused
+ *   (400); the handler parses http_body_data().
  * - A handler returns the HTTP status; it builds its response with one of http_reply_*,
  *   which all return the status too, so `return http_reply_json(req, 200, obj);`. */
 #ifndef MANIFESTD_HTTP_H
@@ -35,6 +37,7 @@ enum http_body {
 	HTTP_BODY_NONE,        /* any body is read and ignored */
 	HTTP_BODY_JSON,        /* application/json (or any +json) */
 	HTTP_BODY_MERGE_PATCH, /* application/merge-patch+json (application/json accepted) */
+	HTTP_BODY_YAML,        /* application/yaml, text/yaml, application/x-yaml; not parsed */
 };
 
 struct http_route {
@@ -82,6 +85,8 @@ const char *http_query(const struct http_request *req, const char *name);
 const char *http_header(const struct http_request *req, const char *name);
 /* The parsed JSON body of a JSON route (borrowed), NULL for other routes. */
 json_t *http_json_body(const struct http_request *req);
+/* The raw request body (borrowed, NUL-terminated) and its length; "" when there is none. */
+const char *http_body_data(const struct http_request *req, size_t *ret_len);
 /* Who makes the request, for history rows: the X-Actor header when given (at most 128
  * printable characters), else "ip:<address>". Borrowed. */
 const char *http_actor(struct http_request *req);

@@ -578,3 +578,20 @@ int diff_objects(const json_t *from, const json_t *to, json_t **ret_changes)
 	*ret_changes = changes;
 	return 0;
 }
+
+int diff_values(const json_t *from, const json_t *to, json_t **ret_fields)
+{
+	struct buf path;
+	buf_init(&path, BUF_NO_MAX);
+	json_t *fields = json_array();
+	int r = fields ? 0 : -ENOMEM;
+	if (r == 0 && (from || to))
+		r = compare(from, to, &path, fields);
+	buf_release(&path);
+	if (r < 0) {
+		json_decref(fields);
+		return r;
+	}
+	*ret_fields = fields;
+	return 0;
+}

@@ -40,6 +40,12 @@ static const struct http_route routes[] = {
 	{"PATCH", "/api/v1/stacks/{stack}/environments/{env}", api_env_patch, HTTP_BODY_MERGE_PATCH},
 	{"DELETE", "/api/v1/stacks/{stack}/environments/{env}", api_env_delete, HTTP_BODY_NONE},
 	{"GET", "/api/v1/stacks/{stack}/environments/{env}/manifests", api_manifests, HTTP_BODY_NONE},
+	{"GET", "/api/v1/stacks/{stack}/environments/{env}/revisions", api_revisions_list, HTTP_BODY_NONE},
+	{"GET", "/api/v1/stacks/{stack}/environments/{env}/revisions/{n}", api_revision_get, HTTP_BODY_NONE},
+	{"GET", "/api/v1/stacks/{stack}/environments/{env}/diff", api_env_diff, HTTP_BODY_NONE},
+	{"POST", "/api/v1/stacks/{stack}/environments/{env}/rollback", api_env_rollback, HTTP_BODY_JSON},
+	{"GET", "/api/v1/stacks/{stack}/diff", api_stack_diff, HTTP_BODY_NONE},
+	{"POST", "/api/v1/import/compose", api_import_compose, HTTP_BODY_YAML},
 	{"POST", "/render", api_render, HTTP_BODY_JSON},
 	{"GET", "/", api_static, HTTP_BODY_NONE},
 	{"GET", "/{file*}", api_static, HTTP_BODY_NONE},
@@ -189,6 +195,12 @@ const char *http_header(const struct http_request *req, const char *name)
 json_t *http_json_body(const struct http_request *req)
 {
 	return req->json;
+}
+
+const char *http_body_data(const struct http_request *req, size_t *ret_len)
+{
+	*ret_len = req->body.len;
+	return buf_cstr(&req->body);
 }
 
 static void client_address(struct http_request *req, char *out, size_t n)
@@ -510,11 +522,26 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* Checks the content type of a YAML route and that it has a body: 0 or the status sent. */
+static int check_yaml_body(struct http_request *req, const char *mt)
+{
+	if (strcmp(mt, "application/yaml") != 0 && strcmp(mt, "text/yaml") != 0 &&
+	    strcmp(mt, "application/x-yaml") != 0 && strcmp(mt, "text/x-yaml") != 0)
+		return http_reply_problem(req, 415, NULL, NULL,
+					  "content type must be application/yaml (or text/yaml, "
+					  "application/x-yaml), got '%s'", mt[0] ? mt : "none");
+	if (req->body.len == 0)
+		return http_reply_problem(req, 400, NULL, NULL, "the request body is empty: a YAML document is required");
+	return 0;
+}
+
 /* Checks the content type and parses the body of a JSON route: 0 or the status sent. */
 static int read_json_body(struct http_request *req)
 {
 	char mt[128];
 	media_type(req, mt, sizeof mt);
+	if (req->route->body == HTTP_BODY_YAML)
+		return check_yaml_body(req, mt);
 	bool ok = req->route->body == HTTP_BODY_MERGE_PATCH
 			  ? strcmp(mt, "application/merge-patch+json") == 0 ||
 				    strcmp(mt, "application/json") == 0

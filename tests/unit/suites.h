@@ -12,5 +12,7 @@ Suite *render_suite(void);
 Suite *model_suite(void);
 Suite *store_suite(void);
 Suite *http_suite(void);
+Suite *diff_suite(void);
+Suite *compose_suite(void);
 
 #endif
