@@ -77,8 +77,6 @@ static json_t *scalar_value(const yaml_event_t *ev)
 	static const char *const falses[] = {"false", "False", "FALSE", NULL};
 	const char *s = (const char *)ev->data.scalar.value;
 	size_t n = ev->data.scalar.length;
-	if (strlen(s) != n)
-		return NULL; /* a NUL inside: refused */
 	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag)
 		return json_stringn(s, n);
 	if (plain_is(s, nulls))
@@ -238,10 +236,12 @@ static int on_event(struct reader *rd, const yaml_event_t *ev)
 	case YAML_SCALAR_EVENT: {
 		const struct frame *f = rd->depth ? &rd->frames[rd->depth - 1] : NULL;
 		bool key = f && json_is_object(f->node) && !f->key;
+		if (strlen((const char *)ev->data.scalar.value) != ev->data.scalar.length)
+			return fail(rd, -EINVAL, mark, "a scalar holds a NUL character");
 		json_t *v = key ? json_stringn((const char *)ev->data.scalar.value, ev->data.scalar.length)
 				: scalar_value(ev);
 		if (!v)
-			return fail(rd, -EINVAL, mark, "a scalar holds a NUL character");
+			return -ENOMEM;
 		r = count_node(rd, 1, mark);
 		if (r < 0) {
 			json_decref(v);
@@ -1614,6 +1614,8 @@ int compose_convert(const json_t *compose, struct buf *err, struct compose_resul
 	cv.services = json_object_get(cv.stack, "services");
 	if (r == 0 && !plan_services(&cv, err))
 		r = -EINVAL;
+	if (r == 0)
+		r = cv.rc;
 	for (int k = 1; r == 0 && k < BUILTIN_COUNT; k++)
 		if (cv.builtin[k])
 			convert_builtin(&cv, (enum builtin)k, cv.builtin[k],
@@ -1624,6 +1626,8 @@ int compose_convert(const json_t *compose, struct buf *err, struct compose_resul
 		if (json_is_string(json_object_get(cv.names, cname)) && !is_builtin(&cv, cname))
 			convert_app(&cv, cname, c, databases);
 	}
+	if (r == 0)
+		r = cv.rc;
 	if (r == 0 && json_object_size(cv.services) == 0) {
 		(void)buf_puts(err, "the compose file has no application service (only built-in components)");
 		r = -EINVAL;
