@@ -155,6 +155,40 @@ static json_t *without_secrets(const json_t *doc)
 	return c;
 }
 
+/* Adds the items of a field: an added object counts as each of its leaves (so that
+ * "services.x added" reads "services.x.replicas set to 4"). */
+static int field_items(const json_t *field, json_t *items)
+{
+	const json_t *to = json_object_get(field, "to");
+	if (!json_is_null(json_object_get(field, "from")) || !json_is_object(to) ||
+	    json_object_size(to) == 0) {
+		struct buf item;
+		buf_init(&item, BUF_NO_MAX);
+		int r = summary_item(&item, field);
+		if (r == 0 && json_array_append_new(items, json_string(buf_cstr(&item))) < 0)
+			r = -ENOMEM;
+		buf_release(&item);
+		return r;
+	}
+	const char *key;
+	json_t *v;
+	int r = 0;
+	json_object_foreach((json_t *)to, key, v) {
+		struct buf path;
+		buf_init(&path, BUF_NO_MAX);
+		r = buf_puts(&path, json_string_value(json_object_get(field, "path")));
+		if (r == 0)
+			r = util_pointer_append(&path, key);
+		json_t *leaf = r == 0 ? json_pack("{s:s, s:n, s:O}", "path", buf_cstr(&path), "from", "to", v) : NULL;
+		buf_release(&path);
+		r = leaf ? field_items(leaf, items) : -ENOMEM;
+		json_decref(leaf);
+		if (r < 0)
+			break;
+	}
+	return r;
+}
+
 /* Every item of the change of one history row, in document order, secrets last. */
 static int change_items(const json_t *row, json_t *items)
 {
@@ -165,12 +199,7 @@ static int change_items(const json_t *row, json_t *items)
 	size_t i;
 	json_t *f;
 	json_array_foreach(fields, i, f) {
-		struct buf item;
-		buf_init(&item, BUF_NO_MAX);
-		r = summary_item(&item, f);
-		if (r == 0 && json_array_append_new(items, json_string(buf_cstr(&item))) < 0)
-			r = -ENOMEM;
-		buf_release(&item);
+		r = field_items(f, items);
 		if (r < 0)
 			break;
 	}

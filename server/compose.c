@@ -369,12 +369,8 @@ static void report(struct conv *cv, const char *t0, const char *t1, const char *
 	buf_init(&path, BUF_NO_MAX);
 	buf_init(&detail, BUF_NO_MAX);
 	int r = 0;
-	for (size_t i = 0; r == 0 && i < 4 && tokens[i]; i++) {
-		r = buf_puts(&path, "/");
-		for (const char *p = tokens[i]; r == 0 && *p; p++)
-			r = *p == '~' ? buf_puts(&path, "~0") : *p == '/' ? buf_puts(&path, "~1")
-									 : buf_append(&path, p, 1);
-	}
+	for (size_t i = 0; r == 0 && i < 4 && tokens[i]; i++)
+		r = util_pointer_append(&path, tokens[i]);
 	va_list ap;
 	va_start(ap, fmt);
 	if (r == 0)

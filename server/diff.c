@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 /* ---- lines ---- */
 
 struct line {
@@ -329,16 +331,6 @@ static int add_field(json_t *fields, const struct buf *path, const json_t *from,
 	return f && json_array_append_new(fields, f) == 0 ? 0 : -ENOMEM;
 }
 
-/* Appends "/token" (RFC 6901 escaped) to path; restores nothing (callers truncate). */
-static int path_push(struct buf *path, const char *token)
-{
-	int r = buf_puts(path, "/");
-	for (const char *p = token; r == 0 && *p; p++)
-		r = *p == '~' ? buf_puts(path, "~0") : *p == '/' ? buf_puts(path, "~1")
-								 : buf_append(path, p, 1);
-	return r;
-}
-
 static int path_push_index(struct buf *path, size_t i)
 {
 	return buf_printf(path, "/%zu", i);
@@ -360,7 +352,7 @@ static int compare_objects(const json_t *a, const json_t *b, struct buf *path, j
 	json_t *va;
 	int r = 0;
 	json_object_foreach((json_t *)a, key, va) {
-		r = path_push(path, key);
+		r = util_pointer_append(path, key);
 		if (r == 0)
 			r = compare(va, json_object_get(b, key), path, fields);
 		path_truncate(path, len);
@@ -371,7 +363,7 @@ static int compare_objects(const json_t *a, const json_t *b, struct buf *path, j
 	json_object_foreach((json_t *)b, key, vb) {
 		if (json_object_get(a, key))
 			continue;
-		r = path_push(path, key);
+		r = util_pointer_append(path, key);
 		if (r == 0)
 			r = add_field(fields, path, NULL, vb);
 		path_truncate(path, len);
