@@ -12,6 +12,14 @@
 #include "buf.h"
 #include "util.h"
 
+/* Like json_object_foreach, but steps with the iterator instead of looking every key up
+ * again (jansson's macro hashes each key once more per step). Setting an existing key
+ * during the loop is fine; adding or deleting keys of obj is not. */
+#define EACH_MEMBER(obj, key, value)                                                          \
+	for (void *it_ = json_object_iter((json_t *)(obj));                                   \
+	     it_ && ((key) = json_object_iter_key(it_), (value) = json_object_iter_value(it_), 1); \
+	     it_ = json_object_iter_next((json_t *)(obj), it_))
+
 /* ---- error list ---------------------------------------------------------------------- */
 
 void model_errors_init(struct model_errors *e)
@@ -170,7 +178,7 @@ static int merge_into(json_t **target, const json_t *patch)
 	}
 	const char *key;
 	json_t *value;
-	json_object_foreach((json_t *)patch, key, value) {
+	EACH_MEMBER((json_t *)patch, key, value) {
 		if (json_is_null(value)) {
 			(void)json_object_del(*target, key);
 			continue;
@@ -984,7 +992,7 @@ static int walk_object(struct walk *w, const json_t *v, const struct node *n)
 	const char *key;
 	json_t *child;
 	int r = 0;
-	json_object_foreach((json_t *)v, key, child) {
+	EACH_MEMBER((json_t *)v, key, child) {
 		const struct field *f = find_field(n->fields, key);
 		size_t len = w->ptr.len;
 		if (f)
@@ -1024,7 +1032,7 @@ static int walk_map(struct walk *w, const json_t *v, const struct node *n)
 			      n->max);
 	const char *key;
 	json_t *child;
-	json_object_foreach((json_t *)v, key, child) {
+	EACH_MEMBER((json_t *)v, key, child) {
 		size_t len = w->ptr.len;
 		int r = ptr_push(&w->ptr, key);
 		if (r == 0)
@@ -1133,7 +1141,7 @@ static int check_depth(const json_t *v, struct buf *ptr, int depth, struct model
 	if (json_is_object(v)) {
 		const char *key;
 		json_t *child;
-		json_object_foreach((json_t *)v, key, child) {
+		EACH_MEMBER((json_t *)v, key, child) {
 			r = ptr_push(ptr, key);
 			if (r == 0)
 				r = check_depth(child, ptr, depth + 1, errs);
@@ -1231,7 +1239,7 @@ static int fill_defaults(json_t *obj, const json_t *defaults)
 {
 	const char *key;
 	json_t *dv;
-	json_object_foreach((json_t *)defaults, key, dv) {
+	EACH_MEMBER((json_t *)defaults, key, dv) {
 		json_t *cur = json_object_get(obj, key);
 		int r = 0;
 		if (!cur)
@@ -1267,7 +1275,7 @@ static int stringify_values(json_t *obj)
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(obj, key, v) {
+	EACH_MEMBER(obj, key, v) {
 		if (!json_is_integer(v) && !json_is_boolean(v))
 			continue;
 		struct buf text;
@@ -1325,7 +1333,7 @@ static int resolve_services(json_t *doc, const json_t *const *layers, struct mod
 		return 0;
 	const char *name;
 	json_t *svc;
-	json_object_foreach(services, name, svc) {
+	EACH_MEMBER(services, name, svc) {
 		json_t *merged = NULL;
 		if (!json_is_object(svc))
 			continue;
@@ -1393,7 +1401,7 @@ static int complete_services(json_t *doc)
 		(void)json_object_del(d.service, "probes");
 	const char *name;
 	json_t *svc;
-	json_object_foreach(services, name, svc) {
+	EACH_MEMBER(services, name, svc) {
 		if (r == 0 && json_is_object(svc))
 			r = complete_service(svc, name, &d);
 	}
@@ -1407,9 +1415,11 @@ static int complete_services(json_t *doc)
 static int inherit_images(json_t *doc)
 {
 	const json_t *top = json_object_get(doc, "image");
+	const json_t *services = json_object_get(doc, "services");
 	const char *name;
 	json_t *svc;
-	json_object_foreach(json_object_get(doc, "services"), name, svc) {
+	EACH_MEMBER(services, name, svc) {
+		(void)name;
 		json_t *image = json_object_get(svc, "image");
 		if (inherit_string(image, top, "registry") < 0 || inherit_string(image, top, "tag") < 0)
 			return -ENOMEM;
@@ -1483,7 +1493,8 @@ static const char *closest_key(const json_t *obj, const char *word)
 	const char *best = NULL, *key;
 	size_t best_d = suggest_limit(word);
 	json_t *v;
-	json_object_foreach((json_t *)obj, key, v) {
+	EACH_MEMBER((json_t *)obj, key, v) {
+		(void)v;
 		size_t d = util_edit_distance(word, key, best_d);
 		if (d < best_d) {
 			best = key;
@@ -1541,7 +1552,7 @@ static int check_env(const json_t *doc, struct model_errors *e, const char *base
 {
 	const char *var;
 	json_t *src;
-	json_object_foreach((json_t *)env, var, src) {
+	EACH_MEMBER((json_t *)env, var, src) {
 		if (check_env_source(doc, e, base, var, src, refs) < 0)
 			return -ENOMEM;
 	}
@@ -1634,7 +1645,7 @@ static int check_services(const json_t *doc, struct model_errors *e)
 	int r = databases ? 0 : -ENOMEM;
 	const char *name;
 	json_t *svc;
-	json_object_foreach((json_t *)services, name, svc) {
+	EACH_MEMBER((json_t *)services, name, svc) {
 		if (r == 0 && json_is_object(svc))
 			r = check_service(doc, e, name, svc, databases);
 	}
@@ -1773,7 +1784,7 @@ json_t *model_mask_secrets(const json_t *doc)
 	json_t *secrets = json_object_get(copy, "secrets");
 	const char *key;
 	json_t *v;
-	json_object_foreach(secrets, key, v) {
+	EACH_MEMBER(secrets, key, v) {
 		bool set = !json_is_null(v) && !(json_is_string(v) && json_string_length(v) == 0);
 		if (json_object_set_new(secrets, key, json_pack("{s:b}", "set", set)) < 0) {
 			json_decref(copy);
