@@ -1633,6 +1633,21 @@ static int check_service(const json_t *doc, struct model_errors *e, const char *
 	return r < 0 ? -ENOMEM : 0;
 }
 
+/* An app Service may not take the name of an enabled infrastructure Service. */
+static int check_name_clashes(const json_t *doc, struct model_errors *e)
+{
+	static const char *const parts[][2] = {{"mysql", "MySQL"}, {"rabbitmq", "RabbitMQ"}, {"zipkin", "Zipkin"}};
+	const json_t *services = json_object_get(doc, "services");
+	for (size_t i = 0; i < 3; i++) {
+		if (!is_enabled(json_object_get(doc, parts[i][0])) || !json_object_get(services, parts[i][0]))
+			continue;
+		if (errf(e, PTR("services", parts[i][0]), "is also the name of the %s Service; rename the "
+			 "service or disable /%s", parts[i][1], parts[i][0]) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* At least one service, then each one's rules. */
 static int check_services(const json_t *doc, struct model_errors *e)
 {
@@ -1704,6 +1719,8 @@ static int check_ingress(const json_t *doc, struct model_errors *e)
 static int check_rules(const json_t *doc, struct model_errors *e)
 {
 	int r = check_services(doc, e);
+	if (r == 0)
+		r = check_name_clashes(doc, e);
 	if (r == 0)
 		r = check_infrastructure(doc, e);
 	if (r == 0)

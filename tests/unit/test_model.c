@@ -755,6 +755,8 @@ static const struct rule_case rule_cases[] = {
 	{"probe not object", "{\"services\": {\"web\": {\"probes\": {\"startup\": true}}}}", "/services/web/probes/startup", "an object or null"},
 	{"run as root", "{\"services\": {\"web\": {\"securityContext\": {\"runAsUser\": 0}}}}", "/services/web/securityContext/runAsUser", "from 1 to 2147483647"},
 	{"pdb type", "{\"services\": {\"web\": {\"disruptionBudget\": {\"enabled\": 1}}}}", "/services/web/disruptionBudget/enabled", "true or false"},
+	{"service named like infra off", "{\"services\": {\"mysql\": {\"image\": {\"repository\": \"m\"}, \"port\": 1}}}", NULL, NULL},
+	{"service named like infra on", "{" MYSQL_ON ", \"services\": {\"mysql\": {\"image\": {\"repository\": \"m\"}, \"port\": 1}}}", "/services/mysql", "also the name of the MySQL Service"},
 	{"no services", "{\"services\": {\"web\": null}}", "/services", "at least one service"},
 	{"services array", "{\"services\": []}", "/services", "must be an object, got an array"},
 	{"unknown top", "{\"foo\": 1}", "/foo", "not a known field"},
