@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "catalog.h"
@@ -1009,9 +1010,12 @@ START_TEST(fixture_folders_match)
 	ck_assert_msg(d != NULL, "cannot open %s", dir);
 	char *names[64];
 	size_t n = 0;
-	for (struct dirent *e; (e = readdir(d));)
-		if (e->d_name[0] != '.' && e->d_type == DT_DIR && n < 64)
+	for (struct dirent *e; (e = readdir(d));) {
+		char input[512];
+		ck_assert_int_lt(snprintf(input, sizeof input, "%s/%s/input.json", dir, e->d_name), (int)sizeof input);
+		if (e->d_name[0] != '.' && access(input, R_OK) == 0 && n < 64)
 			names[n++] = strdup(e->d_name);
+	}
 	closedir(d);
 	ck_assert_uint_ge(n, 5);
 	qsort(names, n, sizeof names[0], compare_names);
