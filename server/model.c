@@ -321,25 +321,36 @@ static const char *check_service_name(const char *s)
 	return NULL;
 }
 
-/* RFC 1123 subdomain: DNS labels joined by '.', at most 253 characters. */
-static bool is_dns_subdomain(const char *s)
+/* A DNS label of n bytes: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
+static bool is_label_n(const char *s, size_t n)
 {
-	size_t n = strlen(s);
+	if (n == 0 || n > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* RFC 1123 subdomain of n bytes: DNS labels joined by '.', at most 253 characters. */
+static bool is_subdomain_n(const char *s, size_t n)
+{
 	if (n == 0 || n > 253)
 		return false;
-	char label[64];
-	for (const char *p = s; p;) {
-		const char *dot = strchr(p, '.');
-		size_t len = dot ? (size_t)(dot - p) : strlen(p);
-		if (len == 0 || len > 63)
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && s[i] != '.')
+			continue;
+		if (!is_label_n(s + start, i - start))
 			return false;
-		memcpy(label, p, len);
-		label[len] = '\0';
-		if (!util_is_dns_label(label))
-			return false;
-		p = dot ? dot + 1 : NULL;
+		start = i + 1;
 	}
 	return true;
+}
+
+static bool is_dns_subdomain(const char *s)
+{
+	return is_subdomain_n(s, strlen(s));
 }
 
 static const char *check_host(const char *s)
@@ -692,13 +703,8 @@ static const char *check_annotation_key(const char *s)
 	const char *slash = strchr(s, '/');
 	if (!slash)
 		return is_annotation_name(s, strlen(s)) ? NULL : bad;
-	size_t prefix = (size_t)(slash - s);
-	char buf[254];
-	if (prefix == 0 || prefix >= sizeof buf)
-		return bad;
-	memcpy(buf, s, prefix);
-	buf[prefix] = '\0';
-	return is_dns_subdomain(buf) && is_annotation_name(slash + 1, strlen(slash + 1)) ? NULL : bad;
+	bool ok = is_subdomain_n(s, (size_t)(slash - s)) && is_annotation_name(slash + 1, strlen(slash + 1));
+	return ok ? NULL : bad;
 }
 
 /* ---- the schema ---------------------------------------------------------------------- */
