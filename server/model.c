@@ -1063,6 +1063,16 @@ static int walk_string(struct walk *w, const json_t *v, const struct node *n)
 
 static int walk_int(struct walk *w, const json_t *v, const struct node *n)
 {
+	if (!json_is_integer(v)) {
+		struct buf b;
+		buf_init(&b, 128);
+		int r = buf_printf(&b, "an integer from %lld to %lld", n->min, n->max);
+		r = r ? -ENOMEM : report_type(w, v, buf_cstr(&b));
+		buf_release(&b);
+		return r;
+	}
+	if (!w->resolved)
+		return 0;
 	long long x = json_integer_value(v);
 	if (x < n->min || x > n->max)
 		return report(w, "must be an integer from %lld to %lld, got %lld", n->min, n->max, x);
@@ -1097,16 +1107,6 @@ static int walk_node(struct walk *w, const json_t *v, const struct node *n)
 	case K_STRING:
 		return json_is_string(v) ? walk_string(w, v, n) : report_type(w, v, "a string");
 	case K_INT:
-		if (json_is_integer(v) && !w->resolved)
-			return 0;
-		if (!json_is_integer(v)) {
-			struct buf b;
-			buf_init(&b, 128);
-			int r = buf_printf(&b, "an integer from %lld to %lld", n->min, n->max);
-			r = r ? -ENOMEM : report_type(w, v, buf_cstr(&b));
-			buf_release(&b);
-			return r;
-		}
 		return walk_int(w, v, n);
 	case K_BOOL:
 		return json_is_boolean(v) ? 0 : report_type(w, v, "true or false");
@@ -1130,7 +1130,6 @@ static int walk_document(const json_t *doc, bool resolved, struct model_errors *
 	buf_release(&w.ptr);
 	return r;
 }
-
 
 /* Reports (once) a container nested deeper than MODEL_MAX_DEPTH. 1 when too deep, 0, -ENOMEM. */
 static int check_depth(const json_t *v, struct buf *ptr, int depth, struct model_errors *errs)
