@@ -121,24 +121,34 @@ static void ptr_truncate(struct buf *p, size_t len)
 		p->data[len] = '\0';
 }
 
+/* Adds an error whose pointer is base (already escaped, "" for the root) followed by the
+ * NULL-terminated segments. */
+static int errp_v(struct model_errors *e, const char *base, const char *const *segs, const char *fmt,
+		  va_list ap) __attribute__((format(printf, 4, 0)));
+static int errp_v(struct model_errors *e, const char *base, const char *const *segs, const char *fmt,
+		  va_list ap)
+{
+	struct buf p;
+	buf_init(&p, BUF_NO_MAX);
+	int r = buf_puts(&p, base);
+	for (size_t i = 0; r == 0 && segs[i]; i++)
+		r = ptr_push(&p, segs[i]);
+	if (r == 0)
+		r = errors_vadd(e, buf_cstr(&p), fmt, ap);
+	buf_release(&p);
+	return r < 0 ? -ENOMEM : 0;
+}
+
 /* Adds an error whose pointer is made of the NULL-terminated segments. */
 static int errf(struct model_errors *e, const char *const *segs, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int errf(struct model_errors *e, const char *const *segs, const char *fmt, ...)
 {
-	struct buf p;
-	buf_init(&p, BUF_NO_MAX);
-	int r = buf_puts(&p, "");
-	for (size_t i = 0; r == 0 && segs[i]; i++)
-		r = ptr_push(&p, segs[i]);
-	if (r == 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		r = errors_vadd(e, buf_cstr(&p), fmt, ap);
-		va_end(ap);
-	}
-	buf_release(&p);
-	return r < 0 ? -ENOMEM : 0;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = errp_v(e, "", segs, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 #define PTR(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -1466,19 +1476,11 @@ static int errp(struct model_errors *e, const char *base, const char *const *seg
 	__attribute__((format(printf, 4, 5)));
 static int errp(struct model_errors *e, const char *base, const char *const *segs, const char *fmt, ...)
 {
-	struct buf p;
-	buf_init(&p, BUF_NO_MAX);
-	int r = buf_puts(&p, base);
-	for (size_t i = 0; r == 0 && segs[i]; i++)
-		r = ptr_push(&p, segs[i]);
-	if (r == 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		r = errors_vadd(e, buf_cstr(&p), fmt, ap);
-		va_end(ap);
-	}
-	buf_release(&p);
-	return r < 0 ? -ENOMEM : 0;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = errp_v(e, base, segs, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 static bool is_enabled(const json_t *obj)
