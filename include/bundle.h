@@ -4,7 +4,13 @@
  * render, kustomization.yaml, apply.sh (mode 0755) and README.md. Archives use a fixed
  * timestamp (1980-01-01T00:00:00Z) and fixed owners, so the same input gives the same
  * bytes. The yaml format is one multi-document stream of every object (no script); the
- * json format is a v1 List of every object. */
+ * json format is a v1 List of every object; the files format is the JSON document
+ * {"files": [{"name": "00-namespace.yaml", "content": "..."}, ...]} of the manifest files,
+ * apply.sh, kustomization.yaml and README.md (the web form's preview).
+ *
+ * Archive entries are sorted by name (bytewise) under the folder entry "S-E/"; files
+ * are mode 0644, apply.sh and folders 0755, owner root (uid/gid 0); gzip headers carry
+ * no time and no name. */
 #ifndef MANIFESTD_BUNDLE_H
 #define MANIFESTD_BUNDLE_H
 
@@ -21,12 +27,13 @@ enum bundle_format {
 	BUNDLE_YAML,
 	BUNDLE_JSON,
 	BUNDLE_DIR,
+	BUNDLE_FILES,
 };
 
-/* "zip", "tar.gz" (also "tgz"), "yaml", "json", "dir" -> format. 0 or -EINVAL. */
+/* "zip", "tar.gz" (also "tgz"), "yaml", "json", "dir", "files" -> format. 0 or -EINVAL. */
 int bundle_format_parse(const char *name, enum bundle_format *ret);
-/* Canonical name ("tar.gz"), media type ("application/gzip") and file suffix (".tar.gz";
- * "" for dir), all static. */
+/* Canonical name ("tar.gz"), media type ("application/gzip"; "application/json" for
+ * files, "inode/directory" for dir) and file suffix (".tar.gz"; "" for dir), all static. */
 const char *bundle_format_name(enum bundle_format f);
 const char *bundle_format_mime(enum bundle_format f);
 const char *bundle_format_suffix(enum bundle_format f);
@@ -35,8 +42,9 @@ const char *bundle_format_suffix(enum bundle_format f);
  * 0, -ENOMEM, -E2BIG (out's maximum), -EIO (archive library failure). */
 int bundle_build(struct render *r, enum bundle_format f, struct buf *out);
 
-/* Writes the bundle folder <parent>/<stack>-<env>/ (created; existing files replaced).
- * 0 or -errno. */
+/* Writes the bundle folder <parent>/<stack>-<env>/ (parent and folder created when
+ * missing; the bundle's files replaced, each through a temporary file and rename; other
+ * files already in the folder are left alone). 0 or -errno. */
 int bundle_write_dir(struct render *r, const char *parent);
 
 /* A YAML stream produced one file at a time, for streamed HTTP responses. */

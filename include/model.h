@@ -50,17 +50,25 @@ int model_errors_add(struct model_errors *e, const char *pointer, const char *fm
 /* A new JSON array [{"pointer": ..., "detail": ...}, ...]; NULL on allocation failure. */
 json_t *model_errors_json(const struct model_errors *e);
 
-/* RFC 7386: applies patch to *target in place. When patch is not an object, *target is
- * replaced by a copy of it. *target may be NULL (treated as absent). 0 or -ENOMEM. */
+/* RFC 7386: applies patch (borrowed) to *target in place; null members delete, objects
+ * merge, anything else replaces with a copy. When patch is not an object, *target is
+ * replaced by a copy of it. *target may be NULL (treated as absent). 0 or -ENOMEM; on
+ * -ENOMEM *target is still a valid value the caller owns, possibly partly patched. */
 int model_merge_patch(json_t **target, const json_t *patch);
 
 /* Adds to *patch (an object, created when NULL) the merge patch that sets the value at
  * pointer, e.g. "/services/order-service/replicas" -> {"services":{"order-service":
- * {"replicas": value}}}. value is borrowed. 0, -EINVAL for a malformed pointer, -ENOMEM. */
+ * {"replicas": value}}}. value is borrowed (copied in; a null value makes a deleting patch).
+ * Tokens are decoded per RFC 6901 (~1 -> '/', ~0 -> '~'); intermediate non-objects in
+ * *patch are replaced by objects. 0; -EINVAL (nothing changed) when the pointer is not
+ * "/..." with valid escapes and at most MODEL_MAX_DEPTH tokens, or *patch is not an
+ * object; -ENOMEM. */
 int model_patch_set(json_t **patch, const char *pointer, const json_t *value);
 
-/* Resolves and validates. stack is required; env and overrides may be NULL.
- * env_name names the environment (used for the default namespace <stack>-<env>).
+/* Resolves and validates. stack is required; env and overrides may be NULL (or JSON null).
+ * env_name names the environment (used for the default namespace <stack>-<env>); when
+ * NULL the default namespace is <stack>. stack_name also names the default TLS secret
+ * <stack>-tls. All inputs are borrowed and left unchanged.
  * On success returns 0 and *ret_doc. On invalid input returns MODEL_EINVALID with every
  * problem appended to errs (pointers are into the resolved document, which has the same
  * shape as the environment and the overrides). -ENOMEM otherwise. */
@@ -77,8 +85,9 @@ int model_check_shape(const json_t *doc, struct model_errors *errs);
  * but for allocation (NULL). */
 json_t *model_mask_secrets(const json_t *doc);
 
-/* Canonical SHA-256 hex (65 bytes with NUL) of a resolved document: the identity of what
- * it renders. */
-void model_hash(const json_t *doc, char out[65]);
+/* Canonical SHA-256 hex (64 hex digits + NUL) of a document (borrowed): the SHA-256 of
+ * json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS), the identity of what it renders.
+ * 0, or -ENOMEM (out untouched). */
+int model_hash(const json_t *doc, char out[65]);
 
 #endif

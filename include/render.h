@@ -22,17 +22,20 @@ struct render_meta {
 struct render;
 
 /* Plans the bundle of doc (borrowed; a json_incref is kept until render_free).
- * 0 and *ret, or -ENOMEM / -EINVAL (doc not a resolved document). */
+ * 0 and *ret, or -ENOMEM / -EINVAL: doc is not a resolved document (a field render reads
+ * is missing or of the wrong type, a service name is not a DNS label, the ingress backend
+ * is not an enabled service), or stack/environment are not DNS labels, or
+ * "<stack>-<environment>" (the app.kubernetes.io/instance label) is longer than 63. */
 int render_new(const json_t *doc, const struct render_meta *meta, struct render **ret);
 /* Frees r; accepts NULL. */
 void render_free(struct render *r);
 
 /* Number of manifest files in the bundle. */
 size_t render_file_count(const struct render *r);
-/* Name of file i ("50-order-service.yaml"), borrowed from r. */
+/* Name of file i ("50-order-service.yaml"), borrowed from r; NULL when i is out of range. */
 const char *render_file_name(const struct render *r, size_t i);
 /* Builds file i: a new JSON array of Kubernetes objects the caller json_decref()s.
- * 0 and *ret_objects, or -ENOMEM. */
+ * 0 and *ret_objects, or -ENOMEM, or -EINVAL when i is out of range. */
 int render_file_objects(struct render *r, size_t i, json_t **ret_objects);
 
 /* The stack/environment/revision the render was made for (borrowed). */

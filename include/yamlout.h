@@ -10,15 +10,21 @@
 
 #include "buf.h"
 
+/* Deepest nesting of arrays/objects accepted (deeper values give -EINVAL). */
+#define YAMLOUT_MAX_DEPTH 64
+
 struct yamlout;
 
 /* Starts a YAML stream appending to out (borrowed; must outlive the emitter).
  * 0 and *ret, or -ENOMEM. */
 int yamlout_new(struct buf *out, struct yamlout **ret);
-/* Appends one document ("---" line first) holding value (borrowed).
- * 0, -ENOMEM, -E2BIG (out is full) or -EIO (emitter error). */
+/* Appends one document ("---" line first) holding value (borrowed) and flushes it to out,
+ * so out holds every complete document emitted so far.
+ * 0, -ENOMEM, -E2BIG (out is full), -EINVAL (value NULL, nested deeper than
+ * YAMLOUT_MAX_DEPTH, or stream finished) or -EIO (emitter error). After a failure y can
+ * only be freed; out then holds a truncated stream. */
 int yamlout_document(struct yamlout *y, const json_t *value);
-/* Ends the stream and flushes everything to out. */
+/* Ends the stream and flushes everything to out. 0 or the errors of yamlout_document. */
 int yamlout_finish(struct yamlout *y);
 /* Frees y; accepts NULL. Does not free out. */
 void yamlout_free(struct yamlout *y);

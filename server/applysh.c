@@ -1,4 +1,679 @@
-/* applysh: stub until implemented */
+/* applysh: writes apply.sh from the rendered objects. Only names that pass a strict
+ * character check reach the script, always single-quoted; the rest is fixed text. */
 #include "applysh.h"
+
 #include <errno.h>
-int applysh_write(struct render *r, struct buf *out) { (void)r; (void)out; return -ENOSYS; }
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_TIMEOUT "300s"
+#define MAX_NAME 253
+
+enum phase {
+	PHASE_NAMESPACE,
+	PHASE_CONFIG,
+	PHASE_STATEFUL,
+	PHASE_JOBS,
+	PHASE_APPS,
+	PHASE_INGRESS,
+	PHASE_COUNT,
+};
+
+static const char *const phase_titles[PHASE_COUNT] = {
+	"namespace", "configuration", "stateful services", "jobs", "applications", "ingress",
+};
+
+/* Waits, in the order they run inside a phase: kind, the script function, its resource. */
+static const struct {
+	const char *kind;
+	const char *call;
+} waits[] = {
+	{ "StatefulSet", "wait_rollout statefulset" },
+	{ "Job", "wait_job" },
+	{ "Deployment", "wait_rollout deployment" },
+	{ "DaemonSet", "wait_rollout daemonset" },
+};
+
+/* Kinds --prune always looks at, besides those in the bundle ("kind.group", as
+ * `kubectl get -o name` prints them). Namespaces and volume claims are never pruned. */
+static const char *const prune_always[] = {
+	"configmap", "cronjob.batch", "daemonset.apps", "deployment.apps",
+	"horizontalpodautoscaler.autoscaling", "ingress.networking.k8s.io", "job.batch",
+	"networkpolicy.networking.k8s.io", "poddisruptionbudget.policy", "secret", "service",
+	"serviceaccount", "statefulset.apps",
+};
+
+static bool is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool is_alnum(char c)
+{
+	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+/* A DNS-1123 subdomain: [a-z0-9]([-.a-z0-9]*[a-z0-9])?, at most 253 characters. */
+static bool is_safe_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > MAX_NAME || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '-' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/* A file name: [A-Za-z0-9][A-Za-z0-9._-]*, at most 255 characters. */
+static bool is_safe_file(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 255 || !is_alnum(s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* A kind: [A-Z][A-Za-z0-9]*, at most 63 characters. */
+static bool is_safe_kind(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 63 || s[0] < 'A' || s[0] > 'Z')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]))
+			return false;
+	return true;
+}
+
+/* An apiVersion: "v1" or "group/version" with a DNS-subdomain group and [a-z0-9]+ version. */
+static bool is_safe_api_version(const char *s)
+{
+	if (!s)
+		return false;
+	const char *slash = strchr(s, '/');
+	const char *version = slash ? slash + 1 : s;
+	if (slash) {
+		size_t gl = (size_t)(slash - s);
+		char group[MAX_NAME + 1];
+		if (gl == 0 || gl > MAX_NAME)
+			return false;
+		memcpy(group, s, gl);
+		group[gl] = '\0';
+		if (!is_safe_name(group))
+			return false;
+	}
+	if (version[0] != 'v' || version[1] == '\0')
+		return false;
+	for (const char *p = version; *p; p++)
+		if (!is_lower_alnum(*p))
+			return false;
+	return true;
+}
+
+static const char *obj_string(const json_t *obj, const char *parent, const char *key)
+{
+	const json_t *o = parent ? json_object_get(obj, parent) : obj;
+	return json_string_value(json_object_get(o, key));
+}
+
+static const char *obj_kind(const json_t *obj)
+{
+	return obj_string(obj, NULL, "kind");
+}
+
+static const char *obj_name(const json_t *obj)
+{
+	return obj_string(obj, "metadata", "name");
+}
+
+/* spec.ingressClassName of an Ingress, or NULL. */
+static const char *ingress_class(const json_t *obj)
+{
+	return obj_string(obj, "spec", "ingressClassName");
+}
+
+static bool object_is_safe(const json_t *obj)
+{
+	const char *cls = ingress_class(obj);
+	return json_is_object(obj) && is_safe_kind(obj_kind(obj)) &&
+	       is_safe_api_version(obj_string(obj, NULL, "apiVersion")) &&
+	       is_safe_name(obj_name(obj)) && (!cls || is_safe_name(cls));
+}
+
+/* Checks every value that will reach the script; 0 or -EINVAL. */
+static int check_input(const struct render_meta *meta, const char *namespace,
+		       const struct applysh_file *files, size_t n)
+{
+	size_t objects = 0;
+	if (!meta || !is_safe_name(meta->stack) || !is_safe_name(meta->environment) ||
+	    !is_safe_name(namespace) || n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+		const json_t *obj;
+		if (!is_safe_file(files[i].name) || !json_is_array(files[i].objects))
+			return -EINVAL;
+		json_array_foreach(files[i].objects, j, obj) {
+			if (!object_is_safe(obj))
+				return -EINVAL;
+			objects++;
+		}
+	}
+	return objects > 0 ? 0 : -EINVAL;
+}
+
+static enum phase kind_phase(const char *kind)
+{
+	if (strcmp(kind, "Namespace") == 0)
+		return PHASE_NAMESPACE;
+	if (strcmp(kind, "StatefulSet") == 0)
+		return PHASE_STATEFUL;
+	if (strcmp(kind, "Job") == 0)
+		return PHASE_JOBS;
+	if (strcmp(kind, "Deployment") == 0 || strcmp(kind, "DaemonSet") == 0)
+		return PHASE_APPS;
+	if (strcmp(kind, "Ingress") == 0)
+		return PHASE_INGRESS;
+	return PHASE_CONFIG;
+}
+
+/* A file is applied in the phase of its latest kind. */
+static enum phase file_phase(const struct applysh_file *f)
+{
+	enum phase p = PHASE_NAMESPACE;
+	size_t i;
+	const json_t *obj;
+	json_array_foreach(f->objects, i, obj) {
+		enum phase k = kind_phase(obj_kind(obj));
+		if (k > p)
+			p = k;
+	}
+	return p;
+}
+
+/* Appends 'word' (already checked: no quote can be in it). */
+static int put_word(struct buf *out, const char *word)
+{
+	return buf_printf(out, "'%s'", word);
+}
+
+/* Appends the resource of obj as `kubectl get -o name` prints it: lowercase kind,
+ * then ".group" unless it is the core group. */
+static int put_resource(struct buf *out, const json_t *obj)
+{
+	const char *kind = obj_kind(obj);
+	const char *api = obj_string(obj, NULL, "apiVersion");
+	const char *slash = strchr(api, '/');
+	int r = 0;
+	for (const char *p = kind; *p && r == 0; p++) {
+		char c = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+		r = buf_append(out, &c, 1);
+	}
+	if (r == 0 && slash)
+		r = buf_printf(out, ".%.*s", (int)(slash - api), api);
+	return r;
+}
+
+static const char script_head[] =
+	"#!/usr/bin/env bash\n"
+	"# apply.sh: applies this bundle's Kubernetes manifests in order and waits for each\n"
+	"# phase: namespace, configuration, stateful services (rollout), jobs (completion),\n"
+	"# applications (rollout), ingress. Run ./apply.sh --help for the options.\n"
+	"# Generated by manifestd " MANIFESTD_VERSION "; regenerate the bundle instead of editing.\n"
+	"#\n"
+	"# Exit codes: 0 done, 1 differences found (--diff), 2 usage error, 3 kubectl not\n"
+	"# found, 4 cluster unreachable, 5 a kubectl apply, delete or diff failed,\n"
+	"# 6 a rollout or job did not finish within the timeout.\n"
+	"set -euo pipefail\n"
+	"\n";
+
+static const char script_body[] =
+	"\n"
+	"usage() {\n"
+	"\tcat <<EOF\n"
+	"Usage: ./apply.sh [OPTION]...\n"
+	"Applies the bundle $BUNDLE (namespace $NAMESPACE) in order: namespace,\n"
+	"configuration, stateful services (waits for their rollout), jobs (waits for\n"
+	"completion), applications (waits for every rollout), ingress.\n"
+	"\n"
+	"Options:\n"
+	"  --context NAME       use this kubectl context (default: the current one)\n"
+	"  --dry-run[=MODE]     MODE is client (default) or server: show what would be\n"
+	"                       applied; nothing changes and nothing is waited for\n"
+	"  --timeout DURATION   how long each wait may take, e.g. 90s, 10m, 1h\n"
+	"                       (default $DEFAULT_TIMEOUT)\n"
+	"  --diff               show what would change (kubectl diff); exit 0 when\n"
+	"                       nothing would, 1 when something would\n"
+	"  --delete             delete the bundle's objects in reverse order and wait;\n"
+	"                       this deletes the namespace with its volume claims (data)\n"
+	"  --prune              after applying, delete the objects labelled with this\n"
+	"                       bundle's stack and environment that are no longer in it\n"
+	"                       (volume claims and namespaces are kept)\n"
+	"  -h, --help           show this help\n"
+	"\n"
+	"Without ordering and waits, 'kubectl apply -k .' applies the same objects.\n"
+	"\n"
+	"Exit codes: 0 done, 1 differences found (--diff), 2 usage error, 3 kubectl not\n"
+	"found, 4 cluster unreachable, 5 a kubectl apply, delete or diff failed, 6 a\n"
+	"rollout or job did not finish within the timeout.\n"
+	"EOF\n"
+	"}\n"
+	"\n"
+	"die() {\n"
+	"\tlocal code=$1\n"
+	"\tshift\n"
+	"\tprintf 'apply.sh: %s\\n' \"$*\" >&2\n"
+	"\texit \"$code\"\n"
+	"}\n"
+	"\n"
+	"note() {\n"
+	"\tprintf '==> %s\\n' \"$*\"\n"
+	"}\n"
+	"\n"
+	"warn() {\n"
+	"\tprintf 'apply.sh: warning: %s\\n' \"$*\" >&2\n"
+	"}\n"
+	"\n"
+	"context=''\n"
+	"dry_run=''\n"
+	"timeout=$DEFAULT_TIMEOUT\n"
+	"action=apply\n"
+	"prune=0\n"
+	"\n"
+	"set_action() {\n"
+	"\t[ \"$action\" = apply ] || die 2 \"--$action and --$1 exclude each other\"\n"
+	"\taction=$1\n"
+	"}\n"
+	"\n"
+	"parse_args() {\n"
+	"\twhile [ $# -gt 0 ]; do\n"
+	"\t\tcase $1 in\n"
+	"\t\t--context)\n"
+	"\t\t\t[ $# -ge 2 ] || die 2 '--context needs a NAME'\n"
+	"\t\t\tcontext=$2\n"
+	"\t\t\tshift\n"
+	"\t\t\t;;\n"
+	"\t\t--context=*) context=${1#*=} ;;\n"
+	"\t\t--dry-run | --dry-run=client) dry_run=client ;;\n"
+	"\t\t--dry-run=server) dry_run=server ;;\n"
+	"\t\t--dry-run=*) die 2 \"--dry-run takes client or server, not '${1#*=}'\" ;;\n"
+	"\t\t--timeout)\n"
+	"\t\t\t[ $# -ge 2 ] || die 2 '--timeout needs a DURATION'\n"
+	"\t\t\ttimeout=$2\n"
+	"\t\t\tshift\n"
+	"\t\t\t;;\n"
+	"\t\t--timeout=*) timeout=${1#*=} ;;\n"
+	"\t\t--diff) set_action diff ;;\n"
+	"\t\t--delete) set_action delete ;;\n"
+	"\t\t--prune) prune=1 ;;\n"
+	"\t\t-h | --help)\n"
+	"\t\t\tusage\n"
+	"\t\t\texit 0\n"
+	"\t\t\t;;\n"
+	"\t\t*)\n"
+	"\t\t\tusage >&2\n"
+	"\t\t\tdie 2 \"unknown option '$1'\"\n"
+	"\t\t\t;;\n"
+	"\t\tesac\n"
+	"\t\tshift\n"
+	"\tdone\n"
+	"\t[[ $timeout =~ ^[1-9][0-9]*[smh]$ ]] || die 2 \"--timeout takes a duration such as 300s or 10m, not '$timeout'\"\n"
+	"\tif [ \"$action\" != apply ] && { [ -n \"$dry_run\" ] || [ \"$prune\" -eq 1 ]; }; then\n"
+	"\t\tdie 2 \"--$action cannot be combined with --dry-run or --prune\"\n"
+	"\tfi\n"
+	"}\n"
+	"\n"
+	"kc() {\n"
+	"\tif [ -n \"$context\" ]; then\n"
+	"\t\tkubectl --context \"$context\" \"$@\"\n"
+	"\telse\n"
+	"\t\tkubectl \"$@\"\n"
+	"\tfi\n"
+	"}\n"
+	"\n"
+	"check_cluster() {\n"
+	"\tcommand -v kubectl >/dev/null 2>&1 || die 3 'kubectl not found in PATH (see https://kubernetes.io/docs/tasks/tools/)'\n"
+	"\tif ! kc cluster-info --request-timeout=15s >/dev/null 2>&1; then\n"
+	"\t\tdie 4 \"cannot reach the cluster of context '${context:-(current)}'; see 'kubectl cluster-info'\"\n"
+	"\tfi\n"
+	"}\n"
+	"\n"
+	"phase() {\n"
+	"\tnote \"$1\"\n"
+	"}\n"
+	"\n"
+	"apply_file() {\n"
+	"\tif [ -n \"$dry_run\" ]; then\n"
+	"\t\tkc apply --dry-run=\"$dry_run\" -f \"$1\" || die 5 \"kubectl apply --dry-run=$dry_run -f $1 failed\"\n"
+	"\telse\n"
+	"\t\tkc apply -f \"$1\" || die 5 \"kubectl apply -f $1 failed\"\n"
+	"\tfi\n"
+	"}\n"
+	"\n"
+	"wait_rollout() {\n"
+	"\tif [ -n \"$dry_run\" ]; then\n"
+	"\t\tnote \"would wait for the rollout of $1/$2\"\n"
+	"\t\treturn 0\n"
+	"\tfi\n"
+	"\tkc -n \"$NAMESPACE\" rollout status \"$1/$2\" --timeout=\"$timeout\" ||\n"
+	"\t\tdie 6 \"$1/$2 did not finish its rollout within $timeout\"\n"
+	"}\n"
+	"\n"
+	"wait_job() {\n"
+	"\tif [ -n \"$dry_run\" ]; then\n"
+	"\t\tnote \"would wait for job/$1 to complete\"\n"
+	"\t\treturn 0\n"
+	"\tfi\n"
+	"\tkc -n \"$NAMESPACE\" wait --for=condition=complete \"job/$1\" --timeout=\"$timeout\" ||\n"
+	"\t\tdie 6 \"job/$1 did not complete within $timeout (see: kubectl -n $NAMESPACE logs job/$1)\"\n"
+	"}\n"
+	"\n"
+	"check_ingress_class() {\n"
+	"\tif ! kc get ingressclass \"$1\" >/dev/null 2>&1; then\n"
+	"\t\twarn \"the cluster has no IngressClass '$1': the Ingress is not served until an ingress controller for it is installed (ingress-nginx; on minikube: minikube addons enable ingress)\"\n"
+	"\tfi\n"
+	"}\n"
+	"\n"
+	"delete_file() {\n"
+	"\tkc delete -f \"$1\" --ignore-not-found --wait=true --timeout=\"$timeout\" || die 5 \"kubectl delete -f $1 failed\"\n"
+	"}\n"
+	"\n"
+	"diff_all() {\n"
+	"\tlocal args=() file rc=0\n"
+	"\tfor file in \"${FILES[@]}\"; do\n"
+	"\t\targs+=(-f \"$file\")\n"
+	"\tdone\n"
+	"\tkc diff \"${args[@]}\" || rc=$?\n"
+	"\tcase $rc in\n"
+	"\t0) note 'no differences' ;;\n"
+	"\t1) exit 1 ;;\n"
+	"\t*) die 5 \"kubectl diff failed (exit $rc)\" ;;\n"
+	"\tesac\n"
+	"}\n"
+	"\n"
+	"in_bundle() {\n"
+	"\tlocal object\n"
+	"\tfor object in \"${BUNDLE_OBJECTS[@]}\"; do\n"
+	"\t\t[ \"$object\" != \"$1\" ] || return 0\n"
+	"\tdone\n"
+	"\treturn 1\n"
+	"}\n"
+	"\n"
+	"prune_all() {\n"
+	"\tlocal resource objects object\n"
+	"\tphase 'prune'\n"
+	"\tfor resource in \"${PRUNE_RESOURCES[@]}\"; do\n"
+	"\t\tif ! objects=$(kc -n \"$NAMESPACE\" get \"$resource\" -l \"$SELECTOR\" -o name 2>/dev/null); then\n"
+	"\t\t\twarn \"cannot list $resource; not pruned\"\n"
+	"\t\t\tcontinue\n"
+	"\t\tfi\n"
+	"\t\twhile IFS= read -r object; do\n"
+	"\t\t\tif [ -z \"$object\" ] || in_bundle \"$object\"; then\n"
+	"\t\t\t\tcontinue\n"
+	"\t\t\tfi\n"
+	"\t\t\tif [ -n \"$dry_run\" ]; then\n"
+	"\t\t\t\tnote \"would delete $object (no longer in the bundle)\"\n"
+	"\t\t\t\tcontinue\n"
+	"\t\t\tfi\n"
+	"\t\t\tnote \"deleting $object (no longer in the bundle)\"\n"
+	"\t\t\tkc -n \"$NAMESPACE\" delete \"$object\" --ignore-not-found --wait=true --timeout=\"$timeout\" ||\n"
+	"\t\t\t\tdie 5 \"kubectl delete $object failed\"\n"
+	"\t\tdone <<<\"$objects\"\n"
+	"\tdone\n"
+	"}\n";
+
+static const char script_main[] =
+	"\n"
+	"main() {\n"
+	"\tparse_args \"$@\"\n"
+	"\tcd -- \"$(dirname -- \"${BASH_SOURCE[0]}\")\" || die 2 'cannot enter the bundle folder'\n"
+	"\tcheck_cluster\n"
+	"\tcase $action in\n"
+	"\tdiff) diff_all ;;\n"
+	"\tdelete)\n"
+	"\t\tdelete_all\n"
+	"\t\tnote \"deleted $BUNDLE\"\n"
+	"\t\t;;\n"
+	"\t*)\n"
+	"\t\tapply_all\n"
+	"\t\tif [ \"$prune\" -eq 1 ]; then\n"
+	"\t\t\tprune_all\n"
+	"\t\tfi\n"
+	"\t\tif [ -n \"$dry_run\" ]; then\n"
+	"\t\t\tnote \"dry run ($dry_run) of $BUNDLE done; nothing was changed\"\n"
+	"\t\telse\n"
+	"\t\t\tnote \"$BUNDLE applied to namespace $NAMESPACE\"\n"
+	"\t\tfi\n"
+	"\t\t;;\n"
+	"\tesac\n"
+	"}\n"
+	"\n"
+	"main \"$@\"\n";
+
+/* readonly NAME=(... 'item' ...) from a NULL-terminated list. */
+static int put_array(struct buf *out, const char *var, const char *const *items, size_t n)
+{
+	int r = buf_printf(out, "readonly %s=(\n", var);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		r = buf_puts(out, "\t");
+		if (r == 0)
+			r = put_word(out, items[i]);
+		if (r == 0)
+			r = buf_puts(out, "\n");
+	}
+	return r ? r : buf_puts(out, ")\n");
+}
+
+static int put_constants(struct buf *out, const struct render_meta *meta, const char *ns)
+{
+	int r = buf_printf(out, "readonly BUNDLE='%s-%s'\n", meta->stack, meta->environment);
+	if (r == 0)
+		r = buf_printf(out, "readonly NAMESPACE='%s'\n", ns);
+	if (r == 0)
+		r = buf_printf(out, "readonly SELECTOR='%s=%s,%s=%s'\n", APPLYSH_LABEL_STACK,
+			       meta->stack, APPLYSH_LABEL_ENVIRONMENT, meta->environment);
+	if (r == 0)
+		r = buf_puts(out, "readonly DEFAULT_TIMEOUT='" DEFAULT_TIMEOUT "'\n");
+	return r;
+}
+
+static int put_files(struct buf *out, const struct applysh_file *files, size_t n)
+{
+	int r = buf_puts(out, "readonly FILES=(\n");
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = buf_printf(out, "\t'%s'\n", files[i].name);
+	return r ? r : buf_puts(out, ")\n");
+}
+
+static int put_objects(struct buf *out, const struct applysh_file *files, size_t n)
+{
+	int r = buf_puts(out, "readonly BUNDLE_OBJECTS=(\n");
+	for (size_t i = 0; i < n && r == 0; i++) {
+		size_t j;
+		const json_t *obj;
+		json_array_foreach(files[i].objects, j, obj) {
+			if (r == 0)
+				r = buf_puts(out, "\t'");
+			if (r == 0)
+				r = put_resource(out, obj);
+			if (r == 0)
+				r = buf_printf(out, "/%s'\n", obj_name(obj));
+		}
+	}
+	return r ? r : buf_puts(out, ")\n");
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Adds the resource of every prunable object of the bundle to set (keys). */
+static int add_bundle_resources(json_t *set, const struct applysh_file *files, size_t n)
+{
+	struct buf res;
+	int r = 0;
+	buf_init(&res, BUF_NO_MAX);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		size_t j;
+		const json_t *obj;
+		json_array_foreach(files[i].objects, j, obj) {
+			const char *kind = obj_kind(obj);
+			if (r || strcmp(kind, "Namespace") == 0 ||
+			    strcmp(kind, "PersistentVolumeClaim") == 0)
+				continue;
+			buf_reset(&res);
+			r = put_resource(&res, obj);
+			if (r == 0 && json_object_set_new(set, buf_cstr(&res), json_true()) < 0)
+				r = -ENOMEM;
+		}
+	}
+	buf_release(&res);
+	return r;
+}
+
+/* PRUNE_RESOURCES: the fixed list and the bundle's own kinds, sorted, each once. */
+static int put_prune_resources(struct buf *out, const struct applysh_file *files, size_t n)
+{
+	json_t *set = json_object();
+	const char **keys = NULL;
+	int r = set ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < sizeof(prune_always) / sizeof(prune_always[0]); i++)
+		if (json_object_set_new(set, prune_always[i], json_true()) < 0)
+			r = -ENOMEM;
+	if (r == 0)
+		r = add_bundle_resources(set, files, n);
+	if (r == 0 && !(keys = calloc(json_object_size(set), sizeof(*keys))))
+		r = -ENOMEM;
+	if (r < 0)
+		goto out;
+	size_t count = 0;
+	const char *key;
+	json_t *value;
+	json_object_foreach(set, key, value)
+		keys[count++] = key;
+	qsort(keys, count, sizeof(*keys), cmp_str);
+	r = put_array(out, "PRUNE_RESOURCES", keys, count);
+out:
+	free(keys);
+	json_decref(set);
+	return r;
+}
+
+/* Lines `CALL 'name'` for every object of kind in the files of phase p. */
+static int put_calls(struct buf *out, const struct applysh_file *files, size_t n,
+		     enum phase p, const char *kind, const char *call)
+{
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		size_t j;
+		const json_t *obj;
+		if (file_phase(&files[i]) != p)
+			continue;
+		json_array_foreach(files[i].objects, j, obj) {
+			const char *name = strcmp(kind, "Ingress") == 0 ? ingress_class(obj) : obj_name(obj);
+			if (r == 0 && name && strcmp(obj_kind(obj), kind) == 0)
+				r = buf_printf(out, "\t%s '%s'\n", call, name);
+		}
+	}
+	return r;
+}
+
+static int put_phase(struct buf *out, const struct applysh_file *files, size_t n, enum phase p)
+{
+	bool any = false;
+	int r = 0;
+	for (size_t i = 0; i < n; i++)
+		any = any || file_phase(&files[i]) == p;
+	if (!any)
+		return 0;
+	r = buf_printf(out, "\tphase '%s'\n", phase_titles[p]);
+	if (r == 0 && p == PHASE_INGRESS)
+		r = put_calls(out, files, n, p, "Ingress", "check_ingress_class");
+	for (size_t i = 0; i < n && r == 0; i++)
+		if (file_phase(&files[i]) == p)
+			r = buf_printf(out, "\tapply_file '%s'\n", files[i].name);
+	for (size_t w = 0; w < sizeof(waits) / sizeof(waits[0]) && r == 0; w++)
+		r = put_calls(out, files, n, p, waits[w].kind, waits[w].call);
+	return r;
+}
+
+static int put_apply_all(struct buf *out, const struct applysh_file *files, size_t n)
+{
+	int r = buf_puts(out, "\napply_all() {\n");
+	for (int p = 0; p < PHASE_COUNT && r == 0; p++)
+		r = put_phase(out, files, n, (enum phase)p);
+	return r ? r : buf_puts(out, "}\n");
+}
+
+/* delete_all: every file in the reverse of the apply order. */
+static int put_delete_all(struct buf *out, const struct applysh_file *files, size_t n)
+{
+	int r = buf_puts(out, "\ndelete_all() {\n\tphase 'delete'\n");
+	for (int p = PHASE_COUNT - 1; p >= 0 && r == 0; p--)
+		for (size_t i = n; i-- > 0 && r == 0;)
+			if (file_phase(&files[i]) == (enum phase)p)
+				r = buf_printf(out, "\tdelete_file '%s'\n", files[i].name);
+	return r ? r : buf_puts(out, "}\n");
+}
+
+static int put_script(struct buf *out, const struct render_meta *meta, const char *ns,
+		      const struct applysh_file *files, size_t n)
+{
+	int r = buf_puts(out, script_head);
+	if (r == 0)
+		r = put_constants(out, meta, ns);
+	if (r == 0)
+		r = put_files(out, files, n);
+	if (r == 0)
+		r = put_objects(out, files, n);
+	if (r == 0)
+		r = put_prune_resources(out, files, n);
+	if (r == 0)
+		r = buf_puts(out, script_body);
+	if (r == 0)
+		r = put_apply_all(out, files, n);
+	if (r == 0)
+		r = put_delete_all(out, files, n);
+	return r ? r : buf_puts(out, script_main);
+}
+
+int applysh_write_files(const struct render_meta *meta, const char *namespace,
+			const struct applysh_file *files, size_t n, struct buf *out)
+{
+	size_t saved = out->len;
+	int r = check_input(meta, namespace, files, n);
+	if (r == 0)
+		r = put_script(out, meta, namespace, files, n);
+	if (r < 0 && out->data) {
+		out->len = saved;
+		out->data[saved] = '\0';
+	}
+	return r;
+}
+
+int applysh_write(struct render *r, struct buf *out)
+{
+	size_t n = render_file_count(r);
+	struct applysh_file *files = calloc(n ? n : 1, sizeof(*files));
+	int ret = files ? 0 : -ENOMEM;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		json_t *objects = NULL;
+		ret = render_file_objects(r, i, &objects);
+		if (ret == 0) {
+			files[i].name = render_file_name(r, i);
+			files[i].objects = objects;
+		}
+	}
+	if (ret == 0)
+		ret = applysh_write_files(render_meta(r), render_namespace(r), files, n, out);
+	for (size_t i = 0; files && i < n; i++)
+		json_decref((json_t *)files[i].objects);
+	free(files);
+	return ret;
+}

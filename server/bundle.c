@@ -1,4 +1,690 @@
-/* bundle: stub until implemented */
+/* bundle: turns a render into its output formats (zip, tar.gz, YAML stream, JSON List,
+ * files JSON, folder) with deterministic bytes: fixed times and owners, sorted entries. */
 #include "bundle.h"
+
+#include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
-int bundle_format_parse(const char *name, enum bundle_format *ret) { (void)name; (void)ret; return -ENOSYS; }
+#include <fcntl.h>
+#include <stdbool.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "applysh.h"
+#include "yamlout.h"
+
+/* 1980-01-01T00:00:00Z, the mtime of every tar entry. Zip entries get no mtime at all,
+ * so libarchive writes the earliest DOS time, 1980-01-01 00:00, in any time zone (a
+ * zip time has no zone; readers take it as local time) and no extended timestamp. */
+#define BUNDLE_MTIME ((time_t)315532800)
+#define MODE_FILE 0644
+#define MODE_EXEC 0755
+#define MODE_DIR 0755
+
+static const struct {
+	const char *name;
+	const char *mime;
+	const char *suffix;
+} formats[] = {
+	[BUNDLE_ZIP] = { "zip", "application/zip", ".zip" },
+	[BUNDLE_TARGZ] = { "tar.gz", "application/gzip", ".tar.gz" },
+	[BUNDLE_YAML] = { "yaml", "application/yaml", ".yaml" },
+	[BUNDLE_JSON] = { "json", "application/json", ".json" },
+	[BUNDLE_DIR] = { "dir", "inode/directory", "" },
+	[BUNDLE_FILES] = { "files", "application/json", ".json" },
+};
+
+#define FORMAT_COUNT (sizeof(formats) / sizeof(formats[0]))
+
+int bundle_format_parse(const char *name, enum bundle_format *ret)
+{
+	if (!name)
+		return -EINVAL;
+	if (strcmp(name, "tgz") == 0) {
+		*ret = BUNDLE_TARGZ;
+		return 0;
+	}
+	for (size_t i = 0; i < FORMAT_COUNT; i++) {
+		if (strcmp(name, formats[i].name) == 0) {
+			*ret = (enum bundle_format)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static size_t format_index(enum bundle_format f)
+{
+	return (size_t)f < FORMAT_COUNT ? (size_t)f : BUNDLE_ZIP;
+}
+
+const char *bundle_format_name(enum bundle_format f)
+{
+	return formats[format_index(f)].name;
+}
+
+const char *bundle_format_mime(enum bundle_format f)
+{
+	return formats[format_index(f)].mime;
+}
+
+const char *bundle_format_suffix(enum bundle_format f)
+{
+	return formats[format_index(f)].suffix;
+}
+
+/* ---- the files of a bundle ---- */
+
+/* One file of the bundle folder. name is static or borrowed from the render. */
+struct bfile {
+	const char *name;
+	struct buf content;
+	unsigned mode;
+};
+
+/* Every file: the manifests in render order, then apply.sh, kustomization.yaml, README.md. */
+struct bfiles {
+	struct bfile *items;
+	size_t count;
+};
+
+static void bfiles_release(struct bfiles *fs)
+{
+	for (size_t i = 0; fs->items && i < fs->count; i++)
+		buf_release(&fs->items[i].content);
+	free(fs->items);
+	fs->items = NULL;
+	fs->count = 0;
+}
+
+/* Appends a YAML stream with one document per object of the array objects. */
+static int objects_yaml(const json_t *objects, struct buf *out)
+{
+	struct yamlout *y = NULL;
+	size_t i;
+	const json_t *obj;
+	int r = yamlout_new(out, &y);
+	if (r < 0)
+		return r;
+	json_array_foreach(objects, i, obj) {
+		r = yamlout_document(y, obj);
+		if (r < 0)
+			goto out;
+	}
+	r = yamlout_finish(y);
+out:
+	yamlout_free(y);
+	return r;
+}
+
+static int kustomization_yaml(const struct render *r, struct buf *out)
+{
+	json_t *k = json_pack("{s:s, s:s, s:[]}", "apiVersion", "kustomize.config.k8s.io/v1beta1",
+			      "kind", "Kustomization", "resources");
+	int ret = k ? 0 : -ENOMEM;
+	json_t *resources = json_object_get(k, "resources");
+	for (size_t i = 0; ret == 0 && i < render_file_count(r); i++)
+		if (json_array_append_new(resources, json_string(render_file_name(r, i))) < 0)
+			ret = -ENOMEM;
+	if (ret == 0)
+		ret = yamlout_dump(out, k);
+	json_decref(k);
+	return ret;
+}
+
+/* "Kind/name, Kind/name" of the objects of one file, for the README. */
+static int objects_summary(const json_t *objects, struct buf *out)
+{
+	size_t i;
+	const json_t *obj;
+	int r = 0;
+	json_array_foreach(objects, i, obj) {
+		const char *kind = json_string_value(json_object_get(obj, "kind"));
+		const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+		if (r == 0)
+			r = buf_printf(out, "%s%s/%s", i ? ", " : "", kind ? kind : "?", name ? name : "?");
+	}
+	return r;
+}
+
+/* The description as one Markdown paragraph: line breaks become spaces. */
+static int put_paragraph(struct buf *out, const char *text)
+{
+	int r = 0;
+	for (const char *p = text; *p && r == 0; p++) {
+		char c = (*p == '\n' || *p == '\r') ? ' ' : *p;
+		r = buf_append(out, &c, 1);
+	}
+	return r ? r : buf_puts(out, "\n\n");
+}
+
+static int readme_head(const struct render *r, struct buf *out)
+{
+	const struct render_meta *m = render_meta(r);
+	const char *desc = json_string_value(json_object_get(render_doc(r), "description"));
+	int ret = buf_printf(out,
+			     "# %s-%s\n\n"
+			     "Kubernetes manifests of the stack `%s`, environment `%s`, rendered by "
+			     "manifestd %s. Regenerate the bundle rather than editing it.\n\n",
+			     m->stack, m->environment, m->stack, m->environment, MANIFESTD_VERSION);
+	if (ret == 0 && desc && desc[0])
+		ret = put_paragraph(out, desc);
+	if (ret == 0)
+		ret = buf_printf(out,
+				 "| | |\n|---|---|\n"
+				 "| stack | `%s` |\n| environment | `%s` |\n| namespace | `%s` |\n",
+				 m->stack, m->environment, render_namespace(r));
+	if (ret == 0 && m->revision > 0)
+		ret = buf_printf(out, "| revision | %lld |\n", m->revision);
+	if (ret == 0 && m->revision <= 0)
+		ret = buf_puts(out, "| revision | none (rendered from files) |\n");
+	if (ret == 0)
+		ret = buf_printf(out, "| bundle hash | `%s` |\n| manifestd | %s |\n\n",
+				 render_bundle_hash(r), MANIFESTD_VERSION);
+	return ret;
+}
+
+static const char readme_apply[] =
+	"## Apply\n\n"
+	"    ./apply.sh                      # in order, waiting for every phase to be ready\n"
+	"    ./apply.sh --dry-run=server     # what would be applied; changes nothing\n"
+	"    ./apply.sh --diff               # what would change (exit 1 when something would)\n"
+	"    ./apply.sh --context NAME       # another kubectl context\n"
+	"    ./apply.sh --prune              # also delete this bundle's objects that were removed\n"
+	"    ./apply.sh --delete             # tear everything down, the namespace included\n"
+	"    ./apply.sh --help               # every option and exit code\n\n"
+	"apply.sh works from any directory. Without its ordering and waits, kustomize applies\n"
+	"the same objects:\n\n"
+	"    kubectl apply -k .\n\n"
+	"## Files\n\n";
+
+/* README.md; summaries holds one "Kind/name, ..." line per manifest file. */
+static int readme_md(const struct render *r, const struct buf *summaries, struct buf *out)
+{
+	const char *line = buf_cstr(summaries);
+	int ret = readme_head(r, out);
+	if (ret == 0)
+		ret = buf_puts(out, readme_apply);
+	for (size_t i = 0; ret == 0 && i < render_file_count(r); i++) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		ret = buf_printf(out, "- `%s`: %.*s\n", render_file_name(r, i), (int)len, line);
+		line += end ? len + 1 : len;
+	}
+	if (ret == 0)
+		ret = buf_puts(out,
+			       "- `apply.sh`: the ordered apply script\n"
+			       "- `kustomization.yaml`: the file list for `kubectl apply -k`\n"
+			       "- `README.md`: this file\n");
+	return ret;
+}
+
+static struct bfile *bfile_add(struct bfiles *fs, const char *name, unsigned mode)
+{
+	struct bfile *f = &fs->items[fs->count++];
+	f->name = name;
+	f->mode = mode;
+	buf_init(&f->content, BUF_NO_MAX);
+	return f;
+}
+
+/* Renders every manifest file into fs; objects[i] keeps file i's objects for apply.sh. */
+static int collect_manifests(struct render *r, struct bfiles *fs, struct applysh_file *af,
+			     struct buf *summaries)
+{
+	for (size_t i = 0; i < render_file_count(r); i++) {
+		json_t *objects = NULL;
+		struct bfile *f = bfile_add(fs, render_file_name(r, i), MODE_FILE);
+		int ret = render_file_objects(r, i, &objects);
+		if (ret < 0)
+			return ret;
+		af[i].name = f->name;
+		af[i].objects = objects;
+		ret = objects_yaml(objects, &f->content);
+		if (ret == 0)
+			ret = objects_summary(objects, summaries);
+		if (ret == 0)
+			ret = buf_puts(summaries, "\n");
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Builds every file of the bundle of r into *ret (released by the caller on success). */
+static int collect(struct render *r, struct bfiles *ret)
+{
+	size_t n = render_file_count(r);
+	struct bfiles fs = { calloc(n + 3, sizeof(struct bfile)), 0 };
+	struct applysh_file *af = calloc(n ? n : 1, sizeof(*af));
+	struct buf summaries;
+	int err = (fs.items && af) ? 0 : -ENOMEM;
+	buf_init(&summaries, BUF_NO_MAX);
+	if (err == 0)
+		err = collect_manifests(r, &fs, af, &summaries);
+	if (err == 0)
+		err = applysh_write_files(render_meta(r), render_namespace(r), af, n,
+					  &bfile_add(&fs, "apply.sh", MODE_EXEC)->content);
+	if (err == 0)
+		err = kustomization_yaml(r, &bfile_add(&fs, "kustomization.yaml", MODE_FILE)->content);
+	if (err == 0)
+		err = readme_md(r, &summaries, &bfile_add(&fs, "README.md", MODE_FILE)->content);
+	for (size_t i = 0; af && i < n; i++)
+		json_decref((json_t *)af[i].objects);
+	free(af);
+	buf_release(&summaries);
+	if (err < 0) {
+		bfiles_release(&fs);
+		return err;
+	}
+	*ret = fs;
+	return 0;
+}
+
+static int folder_name(const struct render *r, struct buf *out)
+{
+	const struct render_meta *m = render_meta(r);
+	return buf_printf(out, "%s-%s", m->stack, m->environment);
+}
+
+/* ---- archives ---- */
+
+struct sink {
+	struct buf *out;
+	int err;
+};
+
+static la_ssize_t sink_write(struct archive *a, void *client, const void *data, size_t n)
+{
+	struct sink *s = client;
+	int r = buf_append(s->out, data, n);
+	if (r < 0) {
+		s->err = r;
+		archive_set_error(a, -r, "output buffer full");
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+static int cmp_bfile(const void *a, const void *b)
+{
+	return strcmp((*(const struct bfile *const *)a)->name, (*(const struct bfile *const *)b)->name);
+}
+
+/* Writes one header (and the data for a file) with the fixed time and owner. */
+static int archive_put(struct archive *a, struct archive_entry *e, const char *path,
+		       unsigned type, unsigned mode, const struct buf *data)
+{
+	bool zip = archive_format(a) == ARCHIVE_FORMAT_ZIP;
+	archive_entry_clear(e);
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_filetype(e, type);
+	archive_entry_set_perm(e, mode);
+	archive_entry_set_size(e, data ? (la_int64_t)data->len : 0);
+	if (zip)
+		archive_entry_unset_mtime(e);
+	else
+		archive_entry_set_mtime(e, BUNDLE_MTIME, 0);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	archive_entry_set_uname(e, "root");
+	archive_entry_set_gname(e, "root");
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		return -EIO;
+	if (data && data->len && archive_write_data(a, data->data, data->len) != (la_ssize_t)data->len)
+		return -EIO;
+	return 0;
+}
+
+static int archive_configure(struct archive *a, enum bundle_format f)
+{
+	if (archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK)
+		return -EIO;
+	if (f == BUNDLE_ZIP)
+		return archive_write_set_format_zip(a) == ARCHIVE_OK ? 0 : -EIO;
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_write_set_options(a, "gzip:!timestamp") != ARCHIVE_OK)
+		return -EIO;
+	return 0;
+}
+
+/* The folder entry, then every file sorted by name. */
+static int archive_entries(struct archive *a, const struct bfiles *fs, const char *folder)
+{
+	struct archive_entry *e = archive_entry_new();
+	const struct bfile **sorted = calloc(fs->count ? fs->count : 1, sizeof(*sorted));
+	struct buf path;
+	int r = (e && sorted) ? 0 : -ENOMEM;
+	buf_init(&path, BUF_NO_MAX);
+	if (r == 0)
+		r = buf_printf(&path, "%s/", folder);
+	if (r == 0)
+		r = archive_put(a, e, buf_cstr(&path), AE_IFDIR, MODE_DIR, NULL);
+	for (size_t i = 0; r == 0 && i < fs->count; i++)
+		sorted[i] = &fs->items[i];
+	if (r == 0)
+		qsort(sorted, fs->count, sizeof(*sorted), cmp_bfile);
+	for (size_t i = 0; r == 0 && i < fs->count; i++) {
+		buf_reset(&path);
+		r = buf_printf(&path, "%s/%s", folder, sorted[i]->name);
+		if (r == 0)
+			r = archive_put(a, e, buf_cstr(&path), AE_IFREG, sorted[i]->mode, &sorted[i]->content);
+	}
+	buf_release(&path);
+	free(sorted);
+	archive_entry_free(e);
+	return r;
+}
+
+static int build_archive(struct render *r, enum bundle_format f, struct buf *out)
+{
+	struct bfiles fs = { NULL, 0 };
+	struct buf folder;
+	struct sink sink = { out, 0 };
+	size_t saved = out->len;
+	struct archive *a = NULL;
+	int ret;
+	buf_init(&folder, BUF_NO_MAX);
+	ret = collect(r, &fs);
+	if (ret == 0)
+		ret = folder_name(r, &folder);
+	if (ret < 0)
+		goto out;
+	a = archive_write_new();
+	if (!a) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = archive_configure(a, f);
+	if (ret == 0 && archive_write_open(a, &sink, NULL, sink_write, NULL) != ARCHIVE_OK)
+		ret = -EIO;
+	if (ret == 0)
+		ret = archive_entries(a, &fs, buf_cstr(&folder));
+	if (ret == 0 && archive_write_close(a) != ARCHIVE_OK)
+		ret = -EIO;
+out:
+	if (sink.err < 0)
+		ret = sink.err;
+	if (ret < 0 && out->data) {
+		out->len = saved;
+		out->data[saved] = '\0';
+	}
+	archive_write_free(a);
+	bfiles_release(&fs);
+	buf_release(&folder);
+	return ret;
+}
+
+/* ---- JSON formats ---- */
+
+struct dump_ctx {
+	struct buf *out;
+	int err;
+};
+
+static int dump_cb(const char *data, size_t n, void *client)
+{
+	struct dump_ctx *c = client;
+	c->err = buf_append(c->out, data, n);
+	return c->err == 0 ? 0 : -1;
+}
+
+/* Pretty JSON of v plus a newline; out is unchanged on failure. */
+static int dump_json(const json_t *v, struct buf *out)
+{
+	struct dump_ctx c = { out, 0 };
+	size_t saved = out->len;
+	int r = json_dump_callback(v, dump_cb, &c, JSON_INDENT(2)) == 0 ? 0 : (c.err ? c.err : -ENOMEM);
+	if (r == 0)
+		r = buf_puts(out, "\n");
+	if (r < 0 && out->data) {
+		out->len = saved;
+		out->data[saved] = '\0';
+	}
+	return r;
+}
+
+static int build_list(struct render *r, struct buf *out)
+{
+	json_t *list = json_pack("{s:s, s:s, s:[]}", "apiVersion", "v1", "kind", "List", "items");
+	json_t *items = json_object_get(list, "items");
+	int ret = list ? 0 : -ENOMEM;
+	for (size_t i = 0; ret == 0 && i < render_file_count(r); i++) {
+		json_t *objects = NULL;
+		ret = render_file_objects(r, i, &objects);
+		if (ret == 0 && json_array_extend(items, objects) < 0)
+			ret = -ENOMEM;
+		json_decref(objects);
+	}
+	if (ret == 0)
+		ret = dump_json(list, out);
+	json_decref(list);
+	return ret;
+}
+
+/* {"files": [...]}: manifests, apply.sh, kustomization.yaml, README.md. */
+static int build_files(struct render *r, struct buf *out)
+{
+	struct bfiles fs = { NULL, 0 };
+	json_t *doc = NULL, *arr;
+	int ret = collect(r, &fs);
+	if (ret < 0)
+		return ret;
+	doc = json_pack("{s:[]}", "files");
+	arr = json_object_get(doc, "files");
+	ret = doc ? 0 : -ENOMEM;
+	for (size_t i = 0; ret == 0 && i < fs.count; i++) {
+		const struct bfile *f = &fs.items[i];
+		json_t *item = json_pack("{s:s, s:s%}", "name", f->name, "content", f->content.data ? f->content.data : "", f->content.len);
+		if (!item || json_array_append_new(arr, item) < 0)
+			ret = -ENOMEM;
+	}
+	if (ret == 0)
+		ret = dump_json(doc, out);
+	json_decref(doc);
+	bfiles_release(&fs);
+	return ret;
+}
+
+/* ---- the YAML stream ---- */
+
+struct bundle_stream {
+	struct render *r;
+	size_t next; /* next file to render */
+	struct buf cur; /* bytes of the current file */
+	size_t off; /* bytes of cur already read */
+};
+
+int bundle_stream_new(struct render *r, struct bundle_stream **ret)
+{
+	struct bundle_stream *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->r = r;
+	buf_init(&s->cur, BUF_NO_MAX);
+	*ret = s;
+	return 0;
+}
+
+/* Renders the next file into cur. 0, 1 at the end, or a negative error. */
+static int stream_next_file(struct bundle_stream *s)
+{
+	json_t *objects = NULL;
+	int r;
+	if (s->next >= render_file_count(s->r))
+		return 1;
+	buf_reset(&s->cur);
+	s->off = 0;
+	r = render_file_objects(s->r, s->next, &objects);
+	if (r == 0)
+		r = objects_yaml(objects, &s->cur);
+	json_decref(objects);
+	if (r == 0)
+		s->next++;
+	return r;
+}
+
+ssize_t bundle_stream_read(struct bundle_stream *s, char *dst, size_t max)
+{
+	while (s->off >= s->cur.len) {
+		int r = stream_next_file(s);
+		if (r != 0)
+			return r > 0 ? 0 : r;
+	}
+	size_t n = s->cur.len - s->off;
+	if (n > max)
+		n = max;
+	if (n > SSIZE_MAX)
+		n = SSIZE_MAX;
+	memcpy(dst, s->cur.data + s->off, n);
+	s->off += n;
+	return (ssize_t)n;
+}
+
+void bundle_stream_free(struct bundle_stream *s)
+{
+	if (!s)
+		return;
+	buf_release(&s->cur);
+	free(s);
+}
+
+/* Reads the next chunk of s into out; the count, 0 at the end, or a negative error
+ * (-E2BIG when out is full and the stream has more). */
+static ssize_t stream_chunk(struct bundle_stream *s, struct buf *out)
+{
+	size_t room = out->max - out->len;
+	char probe;
+	if (room == 0) {
+		ssize_t n = bundle_stream_read(s, &probe, 1);
+		return n > 0 ? -E2BIG : n;
+	}
+	size_t want = room < 4096 ? room : 4096;
+	int r = buf_reserve(out, want);
+	if (r < 0)
+		return r;
+	ssize_t n = bundle_stream_read(s, out->data + out->len, want);
+	if (n > 0) {
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+	}
+	return n;
+}
+
+/* The whole stream into out, through the same code the streamed response uses. */
+static int build_yaml(struct render *r, struct buf *out)
+{
+	struct bundle_stream *s = NULL;
+	size_t saved = out->len;
+	ssize_t n;
+	int ret = bundle_stream_new(r, &s);
+	if (ret < 0)
+		return ret;
+	while ((n = stream_chunk(s, out)) > 0)
+		;
+	ret = n < 0 ? (int)n : 0;
+	if (ret < 0 && out->data) {
+		out->len = saved;
+		out->data[saved] = '\0';
+	}
+	bundle_stream_free(s);
+	return ret;
+}
+
+int bundle_build(struct render *r, enum bundle_format f, struct buf *out)
+{
+	switch (f) {
+	case BUNDLE_ZIP:
+	case BUNDLE_TARGZ:
+		return build_archive(r, f, out);
+	case BUNDLE_YAML:
+		return build_yaml(r, out);
+	case BUNDLE_JSON:
+		return build_list(r, out);
+	case BUNDLE_FILES:
+		return build_files(r, out);
+	case BUNDLE_DIR:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* ---- the folder ---- */
+
+static int make_dir(const char *path)
+{
+	if (mkdir(path, MODE_DIR) == 0 || errno == EEXIST)
+		return 0;
+	return -errno;
+}
+
+/* Writes path through path.tmp and rename, with exactly the given mode. */
+static int write_file(const char *path, const char *tmp, const struct buf *data, unsigned mode)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int r = 0;
+	if (fd < 0)
+		return -errno;
+	for (size_t off = 0; r == 0 && off < data->len;) {
+		ssize_t n = write(fd, data->data + off, data->len - off);
+		if (n < 0 && errno != EINTR)
+			r = -errno;
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
+}
+
+static int write_files(const struct bfiles *fs, const char *dir)
+{
+	struct buf path, tmp;
+	int r = 0;
+	buf_init(&path, BUF_NO_MAX);
+	buf_init(&tmp, BUF_NO_MAX);
+	for (size_t i = 0; r == 0 && i < fs->count; i++) {
+		buf_reset(&path);
+		buf_reset(&tmp);
+		r = buf_printf(&path, "%s/%s", dir, fs->items[i].name);
+		if (r == 0)
+			r = buf_printf(&tmp, "%s/.%s.tmp", dir, fs->items[i].name);
+		if (r == 0)
+			r = write_file(buf_cstr(&path), buf_cstr(&tmp), &fs->items[i].content, fs->items[i].mode);
+	}
+	buf_release(&path);
+	buf_release(&tmp);
+	return r;
+}
+
+int bundle_write_dir(struct render *r, const char *parent)
+{
+	struct bfiles fs = { NULL, 0 };
+	struct buf dir;
+	int ret;
+	buf_init(&dir, BUF_NO_MAX);
+	ret = collect(r, &fs);
+	if (ret == 0)
+		ret = make_dir(parent);
+	if (ret == 0)
+		ret = buf_printf(&dir, "%s/", parent);
+	if (ret == 0)
+		ret = folder_name(r, &dir);
+	if (ret == 0)
+		ret = make_dir(buf_cstr(&dir));
+	if (ret == 0)
+		ret = write_files(&fs, buf_cstr(&dir));
+	bfiles_release(&fs);
+	buf_release(&dir);
+	return ret;
+}

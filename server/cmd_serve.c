@@ -1,4 +1,230 @@
-/* cmd_serve: stub until implemented */
-#include "cmd.h"
+/* cmd_serve: `manifestd serve`: flags and MANIFESTD_* environment variables, opening the
+ * store, starting the HTTP server, and graceful shutdown on SIGTERM/SIGINT. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
-int cmd_serve(int argc, char **argv) { (void)argc; (void)argv; fputs("manifestd serve: not implemented yet\n", stderr); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "cmd.h"
+#include "http.h"
+#include "store.h"
+#include "util.h"
+
+static const char usage[] =
+	"usage: manifestd serve [options]\n"
+	"\n"
+	"Runs the HTTP service: REST API, rendering and the web form, over a SQLite database.\n"
+	"Every option can also be set by the environment variable in brackets; a flag wins.\n"
+	"\n"
+	"  --listen ADDR:PORT      listen address [MANIFESTD_LISTEN] (127.0.0.1:8080; port 0 picks\n"
+	"                          a free port; [::1]:8080 for IPv6)\n"
+	"  --db PATH               database file [MANIFESTD_DB] (./data/manifestd.db; its\n"
+	"                          directory is created)\n"
+	"  --static-dir DIR        serve the web form from DIR instead of the built-in copy\n"
+	"                          [MANIFESTD_STATIC_DIR]\n"
+	"  --max-body BYTES        largest request body [MANIFESTD_MAX_BODY] (1048576)\n"
+	"  --max-connections N     concurrent connections [MANIFESTD_MAX_CONNECTIONS] (1024)\n"
+	"  --timeout SECONDS       idle connection timeout [MANIFESTD_TIMEOUT] (30)\n"
+	"  --threads N             worker threads [MANIFESTD_THREADS] (number of CPUs)\n"
+	"  --log-format text|json  access log format on stderr [MANIFESTD_LOG_FORMAT] (text)\n"
+	"  --shutdown-grace SECONDS  how long SIGTERM waits for requests in flight\n"
+	"                          [MANIFESTD_SHUTDOWN_GRACE] (10)\n"
+	"  -h, --help              show this help\n"
+	"\n"
+	"The first line on stderr is 'manifestd: listening on http://ADDR:PORT'.\n";
+
+struct serve_config {
+	char address[256];
+	long long port;
+	const char *db;
+	const char *static_dir;
+	long long max_body;
+	long long max_connections;
+	long long timeout;
+	long long threads;
+	long long grace;
+	enum http_log_format log_format;
+};
+
+enum { OPT_LISTEN = 256, OPT_DB, OPT_STATIC, OPT_MAX_BODY, OPT_MAX_CONN, OPT_TIMEOUT,
+       OPT_THREADS, OPT_LOG_FORMAT, OPT_GRACE };
+
+/* Option table: flag, its environment variable. */
+static const struct {
+	struct option opt;
+	const char *env;
+} options[] = {
+	{{"listen", required_argument, NULL, OPT_LISTEN}, "MANIFESTD_LISTEN"},
+	{{"db", required_argument, NULL, OPT_DB}, "MANIFESTD_DB"},
+	{{"static-dir", required_argument, NULL, OPT_STATIC}, "MANIFESTD_STATIC_DIR"},
+	{{"max-body", required_argument, NULL, OPT_MAX_BODY}, "MANIFESTD_MAX_BODY"},
+	{{"max-connections", required_argument, NULL, OPT_MAX_CONN}, "MANIFESTD_MAX_CONNECTIONS"},
+	{{"timeout", required_argument, NULL, OPT_TIMEOUT}, "MANIFESTD_TIMEOUT"},
+	{{"threads", required_argument, NULL, OPT_THREADS}, "MANIFESTD_THREADS"},
+	{{"log-format", required_argument, NULL, OPT_LOG_FORMAT}, "MANIFESTD_LOG_FORMAT"},
+	{{"shutdown-grace", required_argument, NULL, OPT_GRACE}, "MANIFESTD_SHUTDOWN_GRACE"},
+};
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+/* "host:port", "[v6]:port" -> address and port. */
+static int parse_listen(const char *s, struct serve_config *cfg)
+{
+	const char *colon = strrchr(s, ':');
+	if (!colon)
+		return -EINVAL;
+	const char *host = s;
+	size_t hl = (size_t)(colon - s);
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		host++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof cfg->address)
+		return -EINVAL;
+	if (util_parse_int(colon + 1, 0, 65535, &cfg->port) < 0)
+		return -EINVAL;
+	memcpy(cfg->address, host, hl);
+	cfg->address[hl] = '\0';
+	return 0;
+}
+
+static int set_option(struct serve_config *cfg, int id, const char *value)
+{
+	switch (id) {
+	case OPT_LISTEN:
+		return parse_listen(value, cfg);
+	case OPT_DB:
+		cfg->db = value;
+		return *value ? 0 : -EINVAL;
+	case OPT_STATIC:
+		cfg->static_dir = *value ? value : NULL;
+		return 0;
+	case OPT_MAX_BODY:
+		return util_parse_int(value, 1, 1LL << 32, &cfg->max_body);
+	case OPT_MAX_CONN:
+		return util_parse_int(value, 1, 1000000, &cfg->max_connections);
+	case OPT_TIMEOUT:
+		return util_parse_int(value, 1, 86400, &cfg->timeout);
+	case OPT_THREADS:
+		return util_parse_int(value, 1, 1024, &cfg->threads);
+	case OPT_GRACE:
+		return util_parse_int(value, 0, 3600, &cfg->grace);
+	case OPT_LOG_FORMAT:
+		if (strcmp(value, "text") == 0)
+			cfg->log_format = HTTP_LOG_TEXT;
+		else if (strcmp(value, "json") == 0)
+			cfg->log_format = HTTP_LOG_JSON;
+		else
+			return -EINVAL;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static const char *option_name(int id)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (options[i].opt.val == id)
+			return options[i].opt.name;
+	return "?";
+}
+
+/* Defaults, then environment variables, then flags. 0, 1 (help shown) or -EINVAL. */
+static int configure(int argc, char **argv, struct serve_config *cfg)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	*cfg = (struct serve_config){.address = "127.0.0.1", .port = 8080,
+				     .db = "./data/manifestd.db", .max_body = 1024 * 1024,
+				     .max_connections = 1024, .timeout = 30,
+				     .threads = cpus > 0 ? cpus : 1, .grace = 10};
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const char *v = getenv(options[i].env);
+		if (v && set_option(cfg, options[i].opt.val, v) < 0) {
+			fprintf(stderr, "manifestd serve: invalid %s '%s'\n", options[i].env, v);
+			return -EINVAL;
+		}
+	}
+	struct option longopts[NOPTIONS + 2];
+	for (size_t i = 0; i < NOPTIONS; i++)
+		longopts[i] = options[i].opt;
+	longopts[NOPTIONS] = (struct option){"help", no_argument, NULL, 'h'};
+	longopts[NOPTIONS + 1] = (struct option){0};
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return 1;
+		}
+		if (c == '?' || set_option(cfg, c, optarg) < 0) {
+			if (c != '?')
+				fprintf(stderr, "manifestd serve: invalid --%s '%s'\n", option_name(c), optarg);
+			fputs(usage, stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "manifestd serve: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_config cfg;
+	int r = configure(argc, argv, &cfg);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+
+	/* Block the shutdown signals before any thread starts, so only sigwait sees them. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct buf err;
+	buf_init(&err, 4096);
+	struct store *store = NULL;
+	struct http_server *srv = NULL;
+	int code = 1;
+	struct store_options so = {cfg.db, (size_t)cfg.threads + 1, NULL};
+	if (store_open(&so, &err, &store) < 0) {
+		fprintf(stderr, "manifestd: %s\n", buf_cstr(&err));
+		goto out;
+	}
+	struct api app = {store, cfg.static_dir};
+	struct http_options ho = {cfg.address, (unsigned)cfg.port, (size_t)cfg.threads,
+				  (size_t)cfg.max_body, (unsigned)cfg.max_connections,
+				  (unsigned)cfg.timeout, cfg.log_format, &app};
+	if (http_start(&ho, &err, &srv) < 0) {
+		fprintf(stderr, "manifestd: %s\n", buf_cstr(&err));
+		goto out;
+	}
+	bool v6 = strchr(cfg.address, ':') != NULL;
+	fprintf(stderr, "manifestd: listening on http://%s%s%s:%u\n", v6 ? "[" : "", cfg.address,
+		v6 ? "]" : "", http_port(srv));
+	fprintf(stderr, "manifestd: database %s (schema version %lld), %lld threads\n", cfg.db,
+		store_schema_version(store), cfg.threads);
+	int sig = 0;
+	while (sigwait(&stop, &sig) != 0)
+		;
+	fprintf(stderr, "manifestd: %s received, finishing requests in flight\n",
+		sig == SIGINT ? "SIGINT" : "SIGTERM");
+	http_stop(srv, (unsigned)cfg.grace * 1000);
+	srv = NULL;
+	code = 0;
+	fprintf(stderr, "manifestd: stopped\n");
+out:
+	http_stop(srv, 0);
+	store_free(store);
+	buf_release(&err);
+	return code;
+}

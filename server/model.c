@@ -1,5 +1,1753 @@
-/* model: stub until implemented */
+/* model: the stack/environment document: built-in defaults, RFC 7386 merge-patch layering,
+ * normalisation into the resolved document of docs/schema.md, and validation that reports
+ * every problem with its JSON Pointer. The schema is one static table walked generically. */
 #include "model.h"
+
 #include <errno.h>
-void model_errors_init(struct model_errors *e) { e->items = NULL; e->count = e->cap = 0; }
-void model_errors_release(struct model_errors *e) { (void)e; }
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "util.h"
+
+/* ---- error list ---------------------------------------------------------------------- */
+
+void model_errors_init(struct model_errors *e)
+{
+	e->items = NULL;
+	e->count = 0;
+	e->cap = 0;
+}
+
+void model_errors_release(struct model_errors *e)
+{
+	for (size_t i = 0; i < e->count; i++) {
+		free(e->items[i].pointer);
+		free(e->items[i].detail);
+	}
+	free(e->items);
+	model_errors_init(e);
+}
+
+static int errors_grow(struct model_errors *e)
+{
+	if (e->count < e->cap)
+		return 0;
+	size_t cap = e->cap ? e->cap * 2 : 8;
+	struct model_error *items = realloc(e->items, cap * sizeof *items);
+	if (!items)
+		return -ENOMEM;
+	e->items = items;
+	e->cap = cap;
+	return 0;
+}
+
+static int errors_vadd(struct model_errors *e, const char *pointer, const char *fmt, va_list ap)
+{
+	struct buf detail;
+	buf_init(&detail, BUF_NO_MAX);
+	char *p = strdup(pointer);
+	char *d = NULL;
+	int r = p ? buf_vprintf(&detail, fmt, ap) : -ENOMEM;
+	if (r == 0)
+		d = buf_detach(&detail, NULL);
+	if (!d || errors_grow(e) < 0) {
+		free(p);
+		free(d);
+		buf_release(&detail);
+		return -ENOMEM;
+	}
+	e->items[e->count].pointer = p;
+	e->items[e->count].detail = d;
+	e->count++;
+	return 0;
+}
+
+int model_errors_add(struct model_errors *e, const char *pointer, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = errors_vadd(e, pointer, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+json_t *model_errors_json(const struct model_errors *e)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < e->count; i++) {
+		json_t *item = json_pack("{s:s,s:s}", "pointer", e->items[i].pointer, "detail",
+					 e->items[i].detail);
+		if (json_array_append_new(arr, item) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+/* ---- JSON Pointer building ----------------------------------------------------------- */
+
+/* Appends "/" and key escaped per RFC 6901 (~ -> ~0, / -> ~1). */
+static int ptr_push(struct buf *p, const char *key)
+{
+	int r = buf_puts(p, "/");
+	for (const char *c = key; r == 0 && *c; c++) {
+		if (*c == '~')
+			r = buf_puts(p, "~0");
+		else if (*c == '/')
+			r = buf_puts(p, "~1");
+		else
+			r = buf_append(p, c, 1);
+	}
+	return r;
+}
+
+static void ptr_truncate(struct buf *p, size_t len)
+{
+	p->len = len;
+	if (p->data)
+		p->data[len] = '\0';
+}
+
+/* Adds an error whose pointer is made of the NULL-terminated segments. */
+static int errf(struct model_errors *e, const char *const *segs, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int errf(struct model_errors *e, const char *const *segs, const char *fmt, ...)
+{
+	struct buf p;
+	buf_init(&p, BUF_NO_MAX);
+	int r = buf_puts(&p, "");
+	for (size_t i = 0; r == 0 && segs[i]; i++)
+		r = ptr_push(&p, segs[i]);
+	if (r == 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		r = errors_vadd(e, buf_cstr(&p), fmt, ap);
+		va_end(ap);
+	}
+	buf_release(&p);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+#define PTR(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* Length of s clipped to at most 60 bytes on a UTF-8 boundary, for quoting user text. */
+static int clip(const char *s)
+{
+	size_t n = strlen(s);
+	if (n <= 60)
+		return (int)n;
+	n = 60;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return (int)n;
+}
+
+#define CLIP(s) clip(s), (s), (strlen(s) > 60 ? "..." : "")
+
+/* ---- merge patch --------------------------------------------------------------------- */
+
+static int merge_into(json_t **target, const json_t *patch)
+{
+	if (!json_is_object(patch)) {
+		json_t *copy = json_deep_copy(patch);
+		if (!copy)
+			return -ENOMEM;
+		json_decref(*target);
+		*target = copy;
+		return 0;
+	}
+	if (!json_is_object(*target)) {
+		json_t *obj = json_object();
+		if (!obj)
+			return -ENOMEM;
+		json_decref(*target);
+		*target = obj;
+	}
+	const char *key;
+	json_t *value;
+	json_object_foreach((json_t *)patch, key, value) {
+		if (json_is_null(value)) {
+			(void)json_object_del(*target, key);
+			continue;
+		}
+		json_t *child = json_incref(json_object_get(*target, key));
+		json_t *before = child;
+		int r = merge_into(&child, value);
+		if (r == 0 && child != before && json_object_set(*target, key, child) < 0)
+			r = -ENOMEM;
+		json_decref(child);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int model_merge_patch(json_t **target, const json_t *patch)
+{
+	return merge_into(target, patch);
+}
+
+/* Decodes one RFC 6901 reference token of n bytes into out. -EINVAL for a bad escape. */
+static int pointer_token(const char *s, size_t n, struct buf *out)
+{
+	buf_reset(out);
+	int r = buf_puts(out, "");
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (s[i] != '~') {
+			r = buf_append(out, s + i, 1);
+			continue;
+		}
+		if (i + 1 == n || (s[i + 1] != '0' && s[i + 1] != '1'))
+			return -EINVAL;
+		r = buf_puts(out, s[i + 1] == '0' ? "~" : "/");
+		i++;
+	}
+	return r;
+}
+
+/* -EINVAL unless pointer is "/tok[/tok...]" with valid escapes and at most MODEL_MAX_DEPTH tokens. */
+static int pointer_check(const char *pointer)
+{
+	if (pointer[0] != '/')
+		return -EINVAL;
+	size_t depth = 0;
+	for (const char *c = pointer; *c; c++) {
+		if (*c == '/')
+			depth++;
+		if (*c == '~' && c[1] != '0' && c[1] != '1')
+			return -EINVAL;
+	}
+	return depth <= MODEL_MAX_DEPTH ? 0 : -EINVAL;
+}
+
+static int patch_set_in(json_t *obj, const char *pointer, const json_t *value, struct buf *tok)
+{
+	const char *s = pointer + 1;
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	int r = pointer_token(s, n, tok);
+	if (r < 0)
+		return r;
+	if (!slash) {
+		json_t *copy = json_deep_copy(value);
+		return copy && json_object_set_new(obj, buf_cstr(tok), copy) == 0 ? 0 : -ENOMEM;
+	}
+	json_t *child = json_object_get(obj, buf_cstr(tok));
+	if (!json_is_object(child)) {
+		child = json_object();
+		if (json_object_set_new(obj, buf_cstr(tok), child) < 0)
+			return -ENOMEM;
+	}
+	return patch_set_in(child, slash, value, tok);
+}
+
+int model_patch_set(json_t **patch, const char *pointer, const json_t *value)
+{
+	if (!pointer || !value || pointer_check(pointer) < 0 || (*patch && !json_is_object(*patch)))
+		return -EINVAL;
+	json_t *obj = *patch ? *patch : json_object();
+	if (!obj)
+		return -ENOMEM;
+	struct buf tok;
+	buf_init(&tok, BUF_NO_MAX);
+	int r = patch_set_in(obj, pointer, value, &tok);
+	buf_release(&tok);
+	if (r < 0 && !*patch)
+		json_decref(obj);
+	else
+		*patch = obj;
+	return r;
+}
+
+/* ---- value checkers: NULL when s is fine, else the rule it breaks -------------------- */
+
+typedef const char *(*check_fn)(const char *s);
+
+static bool is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool is_alnum(char c)
+{
+	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* true when all n bytes of s are in the set accepted by ok. */
+static bool all_chars(const char *s, size_t n, bool (*ok)(char))
+{
+	for (size_t i = 0; i < n; i++)
+		if (!ok(s[i]))
+			return false;
+	return true;
+}
+
+#define DNS_LABEL_RULE                                                                     \
+	"must be a DNS label: lowercase letters, digits and '-', starting and ending with a " \
+	"letter or digit, at most 63 characters"
+
+static const char *check_dns_label(const char *s)
+{
+	return util_is_dns_label(s) ? NULL : DNS_LABEL_RULE;
+}
+
+static const char *check_dns_label_or_empty(const char *s)
+{
+	return *s ? check_dns_label(s) : NULL;
+}
+
+static const char *check_service_name(const char *s)
+{
+	if (!util_is_dns_label(s) || !(s[0] >= 'a' && s[0] <= 'z'))
+		return DNS_LABEL_RULE " (a service name must also start with a letter)";
+	return NULL;
+}
+
+/* RFC 1123 subdomain: DNS labels joined by '.', at most 253 characters. */
+static bool is_dns_subdomain(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 253)
+		return false;
+	char label[64];
+	for (const char *p = s; p;) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		if (len == 0 || len > 63)
+			return false;
+		memcpy(label, p, len);
+		label[len] = '\0';
+		if (!util_is_dns_label(label))
+			return false;
+		p = dot ? dot + 1 : NULL;
+	}
+	return true;
+}
+
+static const char *check_host(const char *s)
+{
+	if (!*s)
+		return NULL;
+	const char *name = strncmp(s, "*.", 2) == 0 ? s + 2 : s;
+	if (!is_dns_subdomain(name))
+		return "must be a DNS name such as \"shop.example.com\" (lowercase labels of letters, "
+		       "digits and '-', joined by '.'), optionally starting with \"*.\", or \"\" for any host";
+	return NULL;
+}
+
+static const char *check_class_name(const char *s)
+{
+	if (*s && !is_dns_subdomain(s))
+		return "must be a StorageClass name (lowercase letters, digits, '-' and '.') or \"\" "
+		       "for the cluster default";
+	return NULL;
+}
+
+/* Kubernetes quantity: <sign?><digits[.digits]><suffix>, suffix one of the SI, binary SI
+ * or e/E exponent forms. On success *ret_value is the number it stands for. */
+struct suffix {
+	const char *text;
+	int exp10;
+	int exp2;
+};
+
+static const struct suffix quantity_suffixes[] = {
+	{"", 0, 0},    {"m", -3, 0},  {"k", 3, 0},   {"M", 6, 0},   {"G", 9, 0},
+	{"T", 12, 0},  {"P", 15, 0},  {"E", 18, 0},  {"Ki", 0, 10}, {"Mi", 0, 20},
+	{"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50}, {"Ei", 0, 60},
+};
+
+static int quantity_exponent(const char *s, int *ret_exp10)
+{
+	if (*s != 'e' && *s != 'E')
+		return -EINVAL;
+	long long v;
+	if (util_parse_int(s + 1, -999, 999, &v) < 0)
+		return -EINVAL;
+	*ret_exp10 = (int)v;
+	return 0;
+}
+
+static int quantity_suffix(const char *s, int *ret_exp10, int *ret_exp2)
+{
+	for (size_t i = 0; i < sizeof quantity_suffixes / sizeof quantity_suffixes[0]; i++) {
+		if (strcmp(s, quantity_suffixes[i].text) == 0) {
+			*ret_exp10 = quantity_suffixes[i].exp10;
+			*ret_exp2 = quantity_suffixes[i].exp2;
+			return 0;
+		}
+	}
+	*ret_exp2 = 0;
+	return quantity_exponent(s, ret_exp10);
+}
+
+static int parse_quantity(const char *s, long double *ret_value)
+{
+	if (strlen(s) > 64)
+		return -EINVAL;
+	const char *p = s;
+	bool negative = *p == '-';
+	if (*p == '-' || *p == '+')
+		p++;
+	long double v = 0;
+	int digits = 0, exp10 = 0, exp2 = 0;
+	for (; is_digit(*p); p++, digits++)
+		v = v * 10 + (*p - '0');
+	if (*p == '.')
+		for (p++; is_digit(*p); p++, digits++, exp10--)
+			v = v * 10 + (*p - '0');
+	int suffix10;
+	if (digits == 0 || quantity_suffix(p, &suffix10, &exp2) < 0)
+		return -EINVAL;
+	exp10 += suffix10;
+	for (; exp10 > 0; exp10--)
+		v *= 10;
+	for (; exp10 < 0; exp10++)
+		v /= 10;
+	for (; exp2 > 0; exp2--)
+		v *= 2;
+	*ret_value = negative ? -v : v;
+	return 0;
+}
+
+static const char *check_quantity(const char *s)
+{
+	long double v;
+	if (parse_quantity(s, &v) < 0)
+		return "must be a Kubernetes quantity: a number with an optional suffix (m, k, M, G, "
+		       "T, P, E, Ki, Mi, Gi, Ti, Pi, Ei) or exponent, e.g. \"250m\", \"0.5\", \"512Mi\"";
+	if (!(v > 0))
+		return "must be greater than zero";
+	return NULL;
+}
+
+/* Image reference pieces (the distribution/reference grammar). */
+static bool is_path_component(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (!is_lower_alnum(s[i]))
+			return false;
+		while (i < n && is_lower_alnum(s[i]))
+			i++;
+		if (i == n)
+			return true;
+		if (s[i] == '.')
+			i++;
+		else if (s[i] == '_')
+			i += (i + 1 < n && s[i + 1] == '_') ? 2 : 1;
+		else
+			while (i < n && s[i] == '-')
+				i++;
+		if (i == n)
+			return false;
+	}
+	return n > 0;
+}
+
+static bool is_path(const char *s, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || s[i] == '/') {
+			if (!is_path_component(s + start, i - start))
+				return false;
+			start = i + 1;
+		}
+	}
+	return n > 0 && n <= 255;
+}
+
+static bool is_domain_component(const char *s, size_t n)
+{
+	if (n == 0 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* host[:port] where host is domain components joined by '.'. */
+static bool is_domain(const char *s, size_t n)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t host = colon ? (size_t)(colon - s) : n;
+	if (colon && (n - host < 2 || n - host > 6 || !all_chars(colon + 1, n - host - 1, is_digit)))
+		return false;
+	size_t start = 0;
+	for (size_t i = 0; i <= host; i++) {
+		if (i == host || s[i] == '.') {
+			if (!is_domain_component(s + start, i - start))
+				return false;
+			start = i + 1;
+		}
+	}
+	return host > 0;
+}
+
+/* domain[:port] optionally followed by /path. */
+static bool is_registry(const char *s, size_t n)
+{
+	const char *slash = memchr(s, '/', n);
+	size_t first = slash ? (size_t)(slash - s) : n;
+	if (!is_domain(s, first))
+		return false;
+	return !slash || is_path(slash + 1, n - first - 1);
+}
+
+static const char *check_registry(const char *s)
+{
+	if (*s && (strlen(s) > 255 || !is_registry(s, strlen(s))))
+		return "must be a registry such as \"ghcr.io/acme\" or \"localhost:5000\" (a host name, "
+		       "an optional :port, then optional lowercase path components), or \"\"";
+	return NULL;
+}
+
+static const char *check_repository(const char *s)
+{
+	if (!is_path(s, strlen(s)))
+		return "must be an image repository such as \"order-service\" or \"team/order-service\": "
+		       "lowercase letters and digits, separated by '.', '_', '__', '-' or '/'";
+	return NULL;
+}
+
+static bool is_tag_char(char c)
+{
+	return is_alnum(c) || c == '_' || c == '.' || c == '-';
+}
+
+#define TAG_RULE                                                                            \
+	"must be an image tag: letters, digits, '_', '.' and '-', not starting with '.' or '-', " \
+	"at most 128 characters"
+
+static const char *check_tag(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 128 || !(is_alnum(s[0]) || s[0] == '_') || !all_chars(s, n, is_tag_char))
+		return TAG_RULE;
+	if (strcmp(s, "latest") == 0)
+		return "must not be \"latest\": a moving tag makes the same bundle deploy different "
+		       "images; pin a version such as \"1.4.2\"";
+	return NULL;
+}
+
+static bool is_lower_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f');
+}
+
+static bool is_digest(const char *s)
+{
+	return strncmp(s, "sha256:", 7) == 0 && strlen(s) == 71 && all_chars(s + 7, 64, is_lower_hex);
+}
+
+static const char *check_digest(const char *s)
+{
+	if (*s && !is_digest(s))
+		return "must be \"sha256:\" followed by 64 lowercase hex digits, or \"\"";
+	return NULL;
+}
+
+/* A full image reference name[:tag][@digest] whose tag is required. */
+static const char *check_image_ref(const char *s)
+{
+	static const char bad[] = "must be an image reference such as \"mysql:8.0.36\" or "
+				  "\"registry.example.com/team/mysql:8.0.36\"";
+	size_t n = strlen(s);
+	const char *at = strchr(s, '@');
+	if (at && !is_digest(at + 1))
+		return bad;
+	if (at)
+		n = (size_t)(at - s);
+	const char *slash = memchr(s, '/', n);
+	const char *last_slash = slash;
+	for (const char *p = s; p < s + n; p++)
+		if (*p == '/')
+			last_slash = p;
+	const char *colon = NULL;
+	for (const char *p = last_slash ? last_slash : s; p < s + n; p++)
+		if (*p == ':')
+			colon = p;
+	size_t name = colon ? (size_t)(colon - s) : n;
+	size_t first = slash ? (size_t)(slash - s) : name;
+	bool has_domain = slash && (memchr(s, '.', first) || memchr(s, ':', first) ||
+				    (first == 9 && strncmp(s, "localhost", 9) == 0));
+	bool ok = has_domain ? is_registry(s, name) : is_path(s, name);
+	if (!ok || name > 255)
+		return bad;
+	if (!colon)
+		return "must include a tag, e.g. \"mysql:8.0.36\": an image without one runs whatever "
+		       "\"latest\" is today";
+	char tag[130];
+	size_t tag_len = n - name - 1;
+	if (tag_len >= sizeof tag)
+		return TAG_RULE;
+	memcpy(tag, colon + 1, tag_len);
+	tag[tag_len] = '\0';
+	return check_tag(tag);
+}
+
+static const char *check_http_path(const char *s)
+{
+	if (s[0] != '/')
+		return "must be a URL path starting with '/'";
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			return "must be a URL path without spaces or control characters";
+	return NULL;
+}
+
+static bool is_key_char(char c)
+{
+	return is_alnum(c) || c == '-' || c == '.' || c == '_';
+}
+
+static const char *check_key(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 253 || !all_chars(s, n, is_key_char) || !strcmp(s, ".") || !strcmp(s, ".."))
+		return "must be a key of letters, digits, '-', '.' and '_', at most 253 characters";
+	return NULL;
+}
+
+static bool is_env_char(char c)
+{
+	return is_alnum(c) || c == '_';
+}
+
+static const char *check_env_name(const char *s)
+{
+	if (!(s[0] == '_' || (is_alnum(s[0]) && !is_digit(s[0]))) || !all_chars(s, strlen(s), is_env_char))
+		return "must be an environment variable name: letters, digits and '_', not starting "
+		       "with a digit";
+	return NULL;
+}
+
+static bool is_db_char(char c)
+{
+	return is_lower_alnum(c) || c == '_';
+}
+
+static const char *check_db_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || !all_chars(s, n, is_db_char))
+		return "must be a MySQL database name: 1 to 64 lowercase letters, digits and '_'";
+	return NULL;
+}
+
+static const char *check_db_user(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 32 || !all_chars(s, n, is_db_char))
+		return "must be a MySQL user name: 1 to 32 lowercase letters, digits and '_'";
+	return NULL;
+}
+
+static const char *check_rabbitmq_user(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || !all_chars(s, n, is_key_char))
+		return "must be 1 to 64 letters, digits, '_', '.' and '-'";
+	return NULL;
+}
+
+static const char *check_pull_policy(const char *s)
+{
+	if (strcmp(s, "IfNotPresent") && strcmp(s, "Always") && strcmp(s, "Never"))
+		return "must be one of \"IfNotPresent\", \"Always\", \"Never\"";
+	return NULL;
+}
+
+static bool is_annotation_name(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
+		return false;
+	return all_chars(s, n, is_key_char);
+}
+
+static const char *check_annotation_key(const char *s)
+{
+	static const char bad[] = "must be an annotation key: an optional DNS prefix and '/', then "
+				  "up to 63 letters, digits, '-', '_' and '.', e.g. "
+				  "\"nginx.ingress.kubernetes.io/proxy-body-size\"";
+	const char *slash = strchr(s, '/');
+	if (!slash)
+		return is_annotation_name(s, strlen(s)) ? NULL : bad;
+	size_t prefix = (size_t)(slash - s);
+	char buf[254];
+	if (prefix == 0 || prefix >= sizeof buf)
+		return bad;
+	memcpy(buf, s, prefix);
+	buf[prefix] = '\0';
+	return is_dns_subdomain(buf) && is_annotation_name(slash + 1, strlen(slash + 1)) ? NULL : bad;
+}
+
+/* ---- the schema ---------------------------------------------------------------------- */
+
+enum kind {
+	K_STRING, /* check (may be NULL) */
+	K_INT,	  /* min..max */
+	K_BOOL,
+	K_SCALAR, /* config value: a string; integers and booleans become text in normalise */
+	K_OBJECT, /* fields */
+	K_MAP,	  /* user-named keys (check) -> item, at most max entries */
+};
+
+struct field;
+
+struct node {
+	enum kind kind;
+	bool nullable; /* null is a final value (database, probes), not only a deletion */
+	check_fn check;
+	long long min, max;
+	const struct field *fields;
+	const struct node *item;
+	const char *noun; /* K_MAP: what the entries are, for the count limit */
+};
+
+struct field {
+	const char *name;
+	const struct node *node;
+	bool optional; /* may be absent from the resolved document (inherited or input-only) */
+};
+
+#define STRING(fn) {.kind = K_STRING, .check = (fn)}
+#define INT(lo, hi) {.kind = K_INT, .min = (lo), .max = (hi)}
+#define OBJECT(f) {.kind = K_OBJECT, .fields = (f)}
+#define MAP(it, fn, limit, what) {.kind = K_MAP, .item = (it), .check = (fn), .max = (limit), .noun = (what)}
+
+static const struct node n_text = STRING(NULL);
+static const struct node n_bool = {.kind = K_BOOL};
+static const struct node n_scalar = {.kind = K_SCALAR};
+static const struct node n_quantity = STRING(check_quantity);
+static const struct node n_dns_label = STRING(check_dns_label);
+static const struct node n_key = STRING(check_key);
+static const struct node n_tag = STRING(check_tag);
+static const struct node n_registry = STRING(check_registry);
+static const struct node n_image_ref = STRING(check_image_ref);
+static const struct node n_http_path = STRING(check_http_path);
+static const struct node n_replicas_hpa = INT(1, 1000);
+
+static const struct field f_cpu_memory[] = {
+	{"cpu", &n_quantity, false}, {"memory", &n_quantity, false}, {NULL, NULL, false}};
+static const struct node n_cpu_memory = OBJECT(f_cpu_memory);
+static const struct field f_resources[] = {
+	{"requests", &n_cpu_memory, false}, {"limits", &n_cpu_memory, false}, {NULL, NULL, false}};
+static const struct node n_resources = OBJECT(f_resources);
+
+static const struct node n_pull_policy = STRING(check_pull_policy);
+static const struct node n_pull_secret = STRING(check_dns_label_or_empty);
+static const struct field f_image_top[] = {
+	{"registry", &n_registry, false},    {"tag", &n_tag, false},
+	{"pullPolicy", &n_pull_policy, false}, {"pullSecret", &n_pull_secret, false},
+	{NULL, NULL, false}};
+static const struct node n_image_top = OBJECT(f_image_top);
+
+static const struct node n_repository = STRING(check_repository);
+static const struct node n_digest = STRING(check_digest);
+static const struct field f_image_service[] = {
+	{"repository", &n_repository, false}, {"registry", &n_registry, true},
+	{"tag", &n_tag, true},		      {"digest", &n_digest, false},
+	{NULL, NULL, false}};
+static const struct node n_image_service = OBJECT(f_image_service);
+
+static const struct field f_env_source[] = {
+	{"value", &n_text, true}, {"config", &n_key, true}, {"secret", &n_key, true}, {NULL, NULL, false}};
+static const struct node n_env_source = OBJECT(f_env_source);
+static const struct node n_env = MAP(&n_env_source, check_env_name, MODEL_MAX_ENV_VARS,
+				     "environment variables");
+
+static const struct node n_db_name = STRING(check_db_name);
+static const struct node n_db_user = STRING(check_db_user);
+static const struct field f_database[] = {
+	{"name", &n_db_name, false}, {"user", &n_db_user, false}, {NULL, NULL, false}};
+static const struct node n_database = {.kind = K_OBJECT, .nullable = true, .fields = f_database};
+
+static const struct node n_delay = INT(0, 3600);
+static const struct node n_seconds = INT(1, 3600);
+static const struct node n_threshold = INT(1, 1000);
+static const struct field f_probe[] = {
+	{"path", &n_http_path, false},	    {"initialDelaySeconds", &n_delay, false},
+	{"periodSeconds", &n_seconds, false}, {"timeoutSeconds", &n_seconds, false},
+	{"failureThreshold", &n_threshold, false}, {NULL, NULL, false}};
+static const struct node n_probe = {.kind = K_OBJECT, .nullable = true, .fields = f_probe};
+static const struct field f_probes[] = {
+	{"readiness", &n_probe, false}, {"liveness", &n_probe, false}, {"startup", &n_probe, false},
+	{NULL, NULL, false}};
+static const struct node n_probes = OBJECT(f_probes);
+
+static const struct node n_percent = INT(1, 100);
+static const struct field f_autoscaling[] = {
+	{"enabled", &n_bool, false},	      {"minReplicas", &n_replicas_hpa, false},
+	{"maxReplicas", &n_replicas_hpa, false}, {"targetCPUUtilization", &n_percent, false},
+	{NULL, NULL, false}};
+static const struct node n_autoscaling = OBJECT(f_autoscaling);
+static const struct field f_enabled_only[] = {{"enabled", &n_bool, false}, {NULL, NULL, false}};
+static const struct node n_disruption = OBJECT(f_enabled_only);
+static const struct node n_uid = INT(1, 2147483647);
+static const struct field f_security[] = {
+	{"runAsUser", &n_uid, false}, {"readOnlyRootFilesystem", &n_bool, false}, {NULL, NULL, false}};
+static const struct node n_security = OBJECT(f_security);
+
+static const struct node n_port = INT(1, 65535);
+static const struct node n_replicas = INT(0, 1000);
+static const struct field f_service[] = {
+	{"enabled", &n_bool, false},
+	{"image", &n_image_service, false},
+	{"port", &n_port, false},
+	{"replicas", &n_replicas, false},
+	{"env", &n_env, false},
+	{"database", &n_database, false},
+	{"broker", &n_bool, false},
+	{"probes", &n_probes, false},
+	{"resources", &n_resources, false},
+	{"autoscaling", &n_autoscaling, false},
+	{"disruptionBudget", &n_disruption, false},
+	{"securityContext", &n_security, false},
+	{NULL, NULL, false}};
+static const struct node n_service = OBJECT(f_service);
+static const struct node n_services = MAP(&n_service, check_service_name, MODEL_MAX_SERVICES, "services");
+
+static const struct node n_class_name = STRING(check_class_name);
+static const struct field f_storage[] = {
+	{"size", &n_quantity, false}, {"className", &n_class_name, false}, {NULL, NULL, false}};
+static const struct node n_storage = OBJECT(f_storage);
+static const struct field f_mysql[] = {
+	{"enabled", &n_bool, false},		{"image", &n_image_ref, false},
+	{"rootPasswordSecret", &n_key, false}, {"appPasswordSecret", &n_key, false},
+	{"storage", &n_storage, false},	{"resources", &n_resources, false},
+	{NULL, NULL, false}};
+static const struct node n_mysql = OBJECT(f_mysql);
+static const struct node n_rabbitmq_user = STRING(check_rabbitmq_user);
+static const struct field f_rabbitmq[] = {
+	{"enabled", &n_bool, false},	   {"image", &n_image_ref, false},
+	{"user", &n_rabbitmq_user, false}, {"passwordSecret", &n_key, false},
+	{"storage", &n_storage, false},	   {"resources", &n_resources, false},
+	{NULL, NULL, false}};
+static const struct node n_rabbitmq = OBJECT(f_rabbitmq);
+static const struct field f_zipkin[] = {
+	{"enabled", &n_bool, false}, {"image", &n_image_ref, false}, {"resources", &n_resources, false},
+	{NULL, NULL, false}};
+static const struct node n_zipkin = OBJECT(f_zipkin);
+
+static const struct field f_tls[] = {
+	{"enabled", &n_bool, false}, {"secretName", &n_dns_label, false}, {NULL, NULL, false}};
+static const struct node n_tls = OBJECT(f_tls);
+static const struct node n_host = STRING(check_host);
+static const struct node n_annotations = MAP(&n_text, check_annotation_key, MODEL_MAX_KEYS, "annotations");
+static const struct field f_ingress[] = {
+	{"enabled", &n_bool, false},   {"className", &n_dns_label, false},
+	{"host", &n_host, false},      {"path", &n_http_path, false},
+	{"service", &n_text, false},   {"tls", &n_tls, false},
+	{"annotations", &n_annotations, false}, {NULL, NULL, false}};
+static const struct node n_ingress = OBJECT(f_ingress);
+
+static const struct node n_config = MAP(&n_scalar, check_key, MODEL_MAX_KEYS, "keys");
+static const struct field f_document[] = {
+	{"description", &n_text, false},
+	{"namespace", &n_dns_label, false},
+	{"image", &n_image_top, false},
+	{"config", &n_config, false},
+	{"secrets", &n_config, false},
+	{"serviceDefaults", &n_service, true},
+	{"services", &n_services, false},
+	{"mysql", &n_mysql, false},
+	{"rabbitmq", &n_rabbitmq, false},
+	{"zipkin", &n_zipkin, false},
+	{"ingress", &n_ingress, false},
+	{NULL, NULL, false}};
+static const struct node n_document = OBJECT(f_document);
+
+/* ---- the schema walk ----------------------------------------------------------------- */
+
+struct walk {
+	struct model_errors *errs;
+	struct buf ptr;
+	bool resolved; /* the resolved document: every field present, null only where nullable */
+};
+
+static int report(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int report(struct walk *w, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = errors_vadd(w->errs, buf_cstr(&w->ptr), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* A short description of a JSON value for "got ..." (static text or formatted into b). */
+static const char *describe(const json_t *v, struct buf *b)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return buf_printf(b, "the string \"%.*s%s\"", CLIP(json_string_value(v))) ? "a string"
+											  : buf_cstr(b);
+	case JSON_INTEGER:
+		return buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v)) ? "a number" : buf_cstr(b);
+	case JSON_REAL:
+		return buf_printf(b, "the number %g", json_real_value(v)) ? "a number" : buf_cstr(b);
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	default:
+		return "null";
+	}
+}
+
+static int report_type(struct walk *w, const json_t *v, const char *expected)
+{
+	struct buf b;
+	buf_init(&b, 256);
+	int r = report(w, "must be %s, got %s", expected, describe(v, &b));
+	buf_release(&b);
+	return r;
+}
+
+static int walk_node(struct walk *w, const json_t *v, const struct node *n);
+
+static const char *closest_field(const struct field *fields, const char *word)
+{
+	const char *best = NULL;
+	size_t best_d = strlen(word) > 6 ? 3 : 2;
+	for (const struct field *f = fields; f->name; f++) {
+		size_t d = util_edit_distance(word, f->name, best_d);
+		if (d < best_d) {
+			best = f->name;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+static int report_unknown(struct walk *w, const struct field *fields, const char *key)
+{
+	const char *guess = closest_field(fields, key);
+	if (guess)
+		return report(w, "is not a known field; did you mean \"%s\"?", guess);
+	struct buf list;
+	buf_init(&list, BUF_NO_MAX);
+	int r = 0;
+	for (const struct field *f = fields; r == 0 && f->name; f++)
+		r = buf_printf(&list, "%s%s", f == fields ? "" : ", ", f->name);
+	if (r == 0)
+		r = report(w, "is not a known field; the fields here are: %s", buf_cstr(&list));
+	buf_release(&list);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+static const struct field *find_field(const struct field *fields, const char *key)
+{
+	for (const struct field *f = fields; f->name; f++)
+		if (strcmp(f->name, key) == 0)
+			return f;
+	return NULL;
+}
+
+static int walk_child(struct walk *w, const char *key, const json_t *v, const struct node *n)
+{
+	size_t len = w->ptr.len;
+	int r = ptr_push(&w->ptr, key);
+	if (r == 0)
+		r = walk_node(w, v, n);
+	ptr_truncate(&w->ptr, len);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+static int walk_object(struct walk *w, const json_t *v, const struct node *n)
+{
+	const char *key;
+	json_t *child;
+	int r = 0;
+	json_object_foreach((json_t *)v, key, child) {
+		const struct field *f = find_field(n->fields, key);
+		size_t len = w->ptr.len;
+		if (f)
+			r = walk_child(w, key, child, f->node);
+		else if ((r = ptr_push(&w->ptr, key)) == 0)
+			r = report_unknown(w, n->fields, key);
+		ptr_truncate(&w->ptr, len);
+		if (r < 0)
+			return -ENOMEM;
+	}
+	for (const struct field *f = n->fields; w->resolved && f->name; f++) {
+		if (f->optional || json_object_get(v, f->name))
+			continue;
+		size_t len = w->ptr.len;
+		r = ptr_push(&w->ptr, f->name);
+		if (r == 0)
+			r = report(w, "is required");
+		ptr_truncate(&w->ptr, len);
+		if (r < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int walk_map_key(struct walk *w, const char *key, const struct node *n)
+{
+	if (strlen(key) > MODEL_MAX_STRING)
+		return report(w, "name is longer than %d bytes", MODEL_MAX_STRING);
+	const char *why = w->resolved && n->check ? n->check(key) : NULL;
+	return why ? report(w, "is not a valid name: %s", why) : 0;
+}
+
+static int walk_map(struct walk *w, const json_t *v, const struct node *n)
+{
+	if ((long long)json_object_size(v) > n->max)
+		return report(w, "has %zu %s, more than the limit of %lld", json_object_size(v), n->noun,
+			      n->max);
+	const char *key;
+	json_t *child;
+	json_object_foreach((json_t *)v, key, child) {
+		size_t len = w->ptr.len;
+		int r = ptr_push(&w->ptr, key);
+		if (r == 0)
+			r = walk_map_key(w, key, n);
+		ptr_truncate(&w->ptr, len);
+		if (r < 0 || walk_child(w, key, child, n->item) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int walk_string(struct walk *w, const json_t *v, const struct node *n)
+{
+	const char *s = json_string_value(v);
+	if (json_string_length(v) > MODEL_MAX_STRING)
+		return report(w, "is longer than %d bytes", MODEL_MAX_STRING);
+	if (strlen(s) != json_string_length(v))
+		return report(w, "must not contain NUL characters");
+	const char *why = w->resolved && n->check ? n->check(s) : NULL;
+	return why ? report(w, "%s, got \"%.*s%s\"", why, CLIP(s)) : 0;
+}
+
+static int walk_int(struct walk *w, const json_t *v, const struct node *n)
+{
+	long long x = json_integer_value(v);
+	if (x < n->min || x > n->max)
+		return report(w, "must be an integer from %lld to %lld, got %lld", n->min, n->max, x);
+	return 0;
+}
+
+static int walk_scalar(struct walk *w, const json_t *v)
+{
+	if (json_is_real(v))
+		return report(w, "must be a string; write \"%g\" (in quotes) to keep it as typed: only "
+				 "integers and booleans are turned into text", json_real_value(v));
+	if (json_is_string(v))
+		return walk_string(w, v, &n_text);
+	if (!w->resolved && (json_is_integer(v) || json_is_boolean(v)))
+		return 0;
+	return report_type(w, v, "a string");
+}
+
+static int walk_node(struct walk *w, const json_t *v, const struct node *n)
+{
+	if (json_is_null(v) && (n->nullable || !w->resolved))
+		return 0;
+	switch (n->kind) {
+	case K_STRING:
+		return json_is_string(v) ? walk_string(w, v, n) : report_type(w, v, "a string");
+	case K_INT:
+		if (json_is_integer(v) && !w->resolved)
+			return 0;
+		if (!json_is_integer(v)) {
+			struct buf b;
+			buf_init(&b, 128);
+			int r = buf_printf(&b, "an integer from %lld to %lld", n->min, n->max);
+			r = r ? -ENOMEM : report_type(w, v, buf_cstr(&b));
+			buf_release(&b);
+			return r;
+		}
+		return walk_int(w, v, n);
+	case K_BOOL:
+		return json_is_boolean(v) ? 0 : report_type(w, v, "true or false");
+	case K_SCALAR:
+		return walk_scalar(w, v);
+	case K_OBJECT:
+		if (!json_is_object(v))
+			return report_type(w, v, n->nullable ? "an object or null" : "an object");
+		return walk_object(w, v, n);
+	case K_MAP:
+		return json_is_object(v) ? walk_map(w, v, n) : report_type(w, v, "an object");
+	}
+	return 0;
+}
+
+static int walk_document(const json_t *doc, bool resolved, struct model_errors *errs)
+{
+	struct walk w = {.errs = errs, .resolved = resolved};
+	buf_init(&w.ptr, BUF_NO_MAX);
+	int r = walk_node(&w, doc, &n_document);
+	buf_release(&w.ptr);
+	return r;
+}
+
+
+/* Reports (once) a container nested deeper than MODEL_MAX_DEPTH. 1 when too deep, 0, -ENOMEM. */
+static int check_depth(const json_t *v, struct buf *ptr, int depth, struct model_errors *errs)
+{
+	if (!json_is_object(v) && !json_is_array(v))
+		return 0;
+	if (depth > MODEL_MAX_DEPTH) {
+		int r = model_errors_add(errs, buf_cstr(ptr), "nests deeper than %d levels",
+					 MODEL_MAX_DEPTH);
+		return r < 0 ? r : 1;
+	}
+	size_t len = ptr->len;
+	int r = 0;
+	if (json_is_object(v)) {
+		const char *key;
+		json_t *child;
+		json_object_foreach((json_t *)v, key, child) {
+			r = ptr_push(ptr, key);
+			if (r == 0)
+				r = check_depth(child, ptr, depth + 1, errs);
+			ptr_truncate(ptr, len);
+			if (r != 0)
+				break;
+		}
+	} else {
+		for (size_t i = 0; r == 0 && i < json_array_size(v); i++) {
+			r = buf_printf(ptr, "/%zu", i);
+			if (r == 0)
+				r = check_depth(json_array_get(v, i), ptr, depth + 1, errs);
+			ptr_truncate(ptr, len);
+		}
+	}
+	return r < 0 ? -ENOMEM : r;
+}
+
+/* A layer must be an object (env and overrides may be absent or null) within the depth limit. */
+static int check_layer(const json_t *layer, const char *what, bool required, struct model_errors *errs)
+{
+	if (!required && (!layer || json_is_null(layer)))
+		return 0;
+	if (!json_is_object(layer))
+		return model_errors_add(errs, "", "the %s must be a JSON object", what);
+	struct buf ptr;
+	buf_init(&ptr, BUF_NO_MAX);
+	int r = check_depth(layer, &ptr, 1, errs);
+	buf_release(&ptr);
+	return r < 0 ? r : 0;
+}
+
+/* ---- built-in defaults --------------------------------------------------------------- */
+
+#define RESOURCES_FMT "{s:{s:s,s:s},s:{s:s,s:s}}"
+#define RESOURCES(rc, rm, lc, lm) "requests", "cpu", rc, "memory", rm, "limits", "cpu", lc, "memory", lm
+
+/* What every service starts from, under serviceDefaults (probes are completed separately). */
+static json_t *builtin_service(void)
+{
+	return json_pack("{s:b, s:{s:s}, s:i, s:{}, s:b, s:{s:{},s:{}}, s:" RESOURCES_FMT
+			 ", s:{s:b,s:i,s:i,s:i}, s:{s:b}, s:{s:i,s:b}}",
+			 "enabled", 1, "image", "digest", "", "replicas", 1, "env", "broker", 0,
+			 "probes", "readiness", "liveness",
+			 "resources", RESOURCES("100m", "256Mi", "1", "512Mi"),
+			 "autoscaling", "enabled", 0, "minReplicas", 2, "maxReplicas", 5,
+			 "targetCPUUtilization", 80,
+			 "disruptionBudget", "enabled", 1,
+			 "securityContext", "runAsUser", 1000, "readOnlyRootFilesystem", 1);
+}
+
+static json_t *builtin_probe(void)
+{
+	return json_pack("{s:s,s:i,s:i,s:i,s:i}", "path", "/actuator/health", "initialDelaySeconds", 0,
+			 "periodSeconds", 10, "timeoutSeconds", 2, "failureThreshold", 3);
+}
+
+/* The first layer: every top-level default (namespace and tls.secretName depend on names). */
+static json_t *builtin_top(void)
+{
+	return json_pack(
+		"{s:s, s:{s:s,s:s,s:s}, s:{}, s:{}, s:{},"
+		" s:{s:b,s:s,s:s,s:s,s:{s:s,s:s},s:" RESOURCES_FMT "},"
+		" s:{s:b,s:s,s:s,s:s,s:{s:s,s:s},s:" RESOURCES_FMT "},"
+		" s:{s:b,s:s,s:" RESOURCES_FMT "},"
+		" s:{s:b,s:s,s:s,s:s,s:s,s:{s:b},s:{}}}",
+		"description", "", "image", "registry", "", "pullPolicy", "IfNotPresent", "pullSecret", "",
+		"config", "secrets", "services",
+		"mysql", "enabled", 0, "image", "mysql:8.0.36", "rootPasswordSecret", "mysql-root-password",
+		"appPasswordSecret", "mysql-password", "storage", "size", "5Gi", "className", "",
+		"resources", RESOURCES("250m", "512Mi", "1", "1Gi"),
+		"rabbitmq", "enabled", 0, "image", "rabbitmq:3.13-management", "user", "app",
+		"passwordSecret", "rabbitmq-password", "storage", "size", "1Gi", "className", "",
+		"resources", RESOURCES("100m", "256Mi", "500m", "512Mi"),
+		"zipkin", "enabled", 0, "image", "openzipkin/zipkin:3.4",
+		"resources", RESOURCES("100m", "256Mi", "500m", "512Mi"),
+		"ingress", "enabled", 0, "className", "nginx", "host", "", "path", "/", "service", "",
+		"tls", "enabled", 0, "annotations");
+}
+
+static json_t *builtin_document(void)
+{
+	json_t *doc = builtin_top();
+	if (doc && json_object_set_new(doc, "serviceDefaults", builtin_service()) < 0) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+/* ---- normalisation ------------------------------------------------------------------- */
+
+/* Adds to obj every member of defaults it lacks, recursing where both sides are objects. */
+static int fill_defaults(json_t *obj, const json_t *defaults)
+{
+	const char *key;
+	json_t *dv;
+	json_object_foreach((json_t *)defaults, key, dv) {
+		json_t *cur = json_object_get(obj, key);
+		int r = 0;
+		if (!cur)
+			r = json_object_set_new(obj, key, json_deep_copy(dv)) ? -ENOMEM : 0;
+		else if (json_is_object(cur) && json_is_object(dv))
+			r = fill_defaults(cur, dv);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Sets obj[key] to value when obj is an object and obj[key] is absent or "". */
+static int default_string(json_t *obj, const char *key, const char *value)
+{
+	json_t *cur = json_object_get(obj, key);
+	if (!json_is_object(obj) || (cur && !(json_is_string(cur) && json_string_length(cur) == 0)))
+		return 0;
+	return json_object_set_new(obj, key, json_string(value)) ? -ENOMEM : 0;
+}
+
+/* Sets obj[key] to a copy of from[key] when obj lacks key and from[key] is a string. */
+static int inherit_string(json_t *obj, const json_t *from, const char *key)
+{
+	json_t *v = json_object_get(from, key);
+	if (!json_is_object(obj) || json_object_get(obj, key) || !json_is_string(v))
+		return 0;
+	return json_object_set_new(obj, key, json_string(json_string_value(v))) ? -ENOMEM : 0;
+}
+
+/* Integer and boolean values of a config or secrets object become their text. */
+static int stringify_values(json_t *obj)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) {
+		if (!json_is_integer(v) && !json_is_boolean(v))
+			continue;
+		struct buf text;
+		buf_init(&text, 64);
+		int r = json_is_integer(v) ? buf_printf(&text, "%" JSON_INTEGER_FORMAT, json_integer_value(v))
+					   : buf_puts(&text, json_is_true(v) ? "true" : "false");
+		if (r == 0 && json_object_set_new(obj, key, json_string(buf_cstr(&text))) < 0)
+			r = -ENOMEM;
+		buf_release(&text);
+		if (r < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* serviceDefaults <- each layer's entry for one service, in layer order. A layer whose
+ * entry is not an object (null deletes) starts the service again from serviceDefaults. */
+static int layered_service(const json_t *sd, const json_t *const *layers, const char *name,
+			   json_t **ret_svc)
+{
+	json_t *svc = json_deep_copy(sd);
+	int r = svc ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && layers[i]; i++) {
+		const json_t *services = json_object_get(layers[i], "services");
+		const json_t *v = json_is_object(services) ? json_object_get(services, name) : services;
+		if (!v)
+			continue;
+		if (json_is_object(v)) {
+			r = merge_into(&svc, v);
+		} else {
+			json_decref(svc);
+			svc = json_deep_copy(sd);
+			r = svc ? 0 : -ENOMEM;
+		}
+	}
+	if (r == 0)
+		*ret_svc = svc;
+	else
+		json_decref(svc);
+	return r;
+}
+
+static int resolve_services(json_t *doc, const json_t *const *layers, struct model_errors *errs)
+{
+	json_t *services = json_object_get(doc, "services");
+	json_t *sd = json_object_get(doc, "serviceDefaults");
+	if (!json_is_object(sd))
+		return errf(errs, PTR("serviceDefaults"), "must be an object");
+	if (!json_is_object(services))
+		return 0;
+	const char *name;
+	json_t *svc;
+	json_object_foreach(services, name, svc) {
+		json_t *merged = NULL;
+		if (!json_is_object(svc))
+			continue;
+		if (layered_service(sd, layers, name, &merged) < 0 ||
+		    json_object_set_new(services, name, merged) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int complete_probes(json_t *probes, const json_t *probe_defaults)
+{
+	static const char *const names[] = {"readiness", "liveness", "startup"};
+	for (size_t i = 0; json_is_object(probes) && i < 3; i++) {
+		json_t *p = json_object_get(probes, names[i]);
+		int r = 0;
+		if (!p)
+			r = json_object_set_new(probes, names[i], json_null()) ? -ENOMEM : 0;
+		else if (json_is_object(p))
+			r = fill_defaults(p, probe_defaults);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* database absent -> null; database.user absent or "" -> the service name with '-' -> '_'. */
+static int complete_database(json_t *svc, const char *name)
+{
+	json_t *db = json_object_get(svc, "database");
+	if (!db)
+		return json_object_set_new(svc, "database", json_null()) ? -ENOMEM : 0;
+	char *user = strdup(name);
+	if (!user)
+		return -ENOMEM;
+	for (char *c = user; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	int r = default_string(db, "user", user);
+	free(user);
+	return r;
+}
+
+struct service_defaults {
+	json_t *service; /* builtin_service() without probes */
+	json_t *probe;
+};
+
+static int complete_service(json_t *svc, const char *name, const json_t *top_image,
+			    const struct service_defaults *d)
+{
+	int r = fill_defaults(svc, d->service);
+	json_t *image = json_object_get(svc, "image");
+	if (r == 0)
+		r = inherit_string(image, top_image, "registry");
+	if (r == 0)
+		r = inherit_string(image, top_image, "tag");
+	if (r == 0)
+		r = complete_probes(json_object_get(svc, "probes"), d->probe);
+	if (r == 0)
+		r = complete_database(svc, name);
+	return r;
+}
+
+static int complete_services(json_t *doc)
+{
+	json_t *services = json_object_get(doc, "services");
+	struct service_defaults d = {builtin_service(), builtin_probe()};
+	int r = d.service && d.probe ? 0 : -ENOMEM;
+	if (r == 0)
+		(void)json_object_del(d.service, "probes");
+	const char *name;
+	json_t *svc;
+	json_object_foreach(services, name, svc) {
+		if (r == 0 && json_is_object(svc))
+			r = complete_service(svc, name, json_object_get(doc, "image"), &d);
+	}
+	json_decref(d.service);
+	json_decref(d.probe);
+	return r;
+}
+
+static int complete_document(json_t *doc, const char *stack_name, const char *env_name)
+{
+	json_t *top = builtin_top();
+	struct buf name;
+	buf_init(&name, BUF_NO_MAX);
+	int r = top ? fill_defaults(doc, top) : -ENOMEM;
+	if (r == 0)
+		r = env_name ? buf_printf(&name, "%s-%s", stack_name, env_name) : buf_puts(&name, stack_name);
+	if (r == 0)
+		r = default_string(doc, "namespace", buf_cstr(&name));
+	buf_reset(&name);
+	if (r == 0)
+		r = buf_printf(&name, "%s-tls", stack_name);
+	if (r == 0)
+		r = default_string(json_object_get(json_object_get(doc, "ingress"), "tls"), "secretName",
+				   buf_cstr(&name));
+	if (r == 0)
+		r = stringify_values(json_object_get(doc, "config"));
+	if (r == 0)
+		r = stringify_values(json_object_get(doc, "secrets"));
+	if (r == 0)
+		r = complete_services(doc);
+	buf_release(&name);
+	json_decref(top);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+/* ---- rules across fields (on the resolved document; types may still be wrong) ------- */
+
+/* Adds an error at base (an escaped pointer) followed by the segments. */
+static int errp(struct model_errors *e, const char *base, const char *const *segs, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int errp(struct model_errors *e, const char *base, const char *const *segs, const char *fmt, ...)
+{
+	struct buf p;
+	buf_init(&p, BUF_NO_MAX);
+	int r = buf_puts(&p, base);
+	for (size_t i = 0; r == 0 && segs[i]; i++)
+		r = ptr_push(&p, segs[i]);
+	if (r == 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		r = errors_vadd(e, buf_cstr(&p), fmt, ap);
+		va_end(ap);
+	}
+	buf_release(&p);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+static bool is_enabled(const json_t *obj)
+{
+	return json_is_true(json_object_get(obj, "enabled"));
+}
+
+/* The string at obj[key], or NULL when absent or not a string. */
+static const char *get_str(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* The key of obj closest to word, for "did you mean"; NULL when none is close. */
+static const char *closest_key(const json_t *obj, const char *word)
+{
+	const char *best = NULL, *key;
+	size_t best_d = strlen(word) > 6 ? 3 : 2;
+	json_t *v;
+	json_object_foreach((json_t *)obj, key, v) {
+		size_t d = util_edit_distance(word, key, best_d);
+		if (d < best_d) {
+			best = key;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+#define SUGGEST_FMT "%s%s%s"
+#define SUGGEST(g) (g) ? "; did you mean \"" : "", (g) ? (g) : "", (g) ? "\"?" : ""
+
+static int check_secret_ref(const json_t *doc, struct model_errors *e, const char *base,
+			    const char *const *segs, const char *key)
+{
+	const json_t *secrets = json_object_get(doc, "secrets");
+	const json_t *v = json_object_get(secrets, key);
+	if (!v) {
+		const char *guess = closest_key(secrets, key);
+		return errp(e, base, segs, "names the secret \"%.*s%s\", which is not defined in /secrets" SUGGEST_FMT,
+			    CLIP(key), SUGGEST(guess));
+	}
+	if (json_is_string(v) && json_string_length(v) == 0)
+		return errp(e, base, segs, "names the secret \"%.*s%s\", which has no value: set it in "
+			    "/secrets of this environment", CLIP(key));
+	return 0;
+}
+
+static int check_env_source(const json_t *doc, struct model_errors *e, const char *base,
+			    const char *var, const json_t *src)
+{
+	if (!json_is_object(src))
+		return 0;
+	const char *config = get_str(src, "config"), *secret = get_str(src, "secret");
+	size_t n = !!json_object_get(src, "value") + !!json_object_get(src, "config") +
+		   !!json_object_get(src, "secret");
+	if (n != 1)
+		return errp(e, base, PTR("env", var), "must have exactly one of \"value\", \"config\" or "
+			    "\"secret\", got %zu of them", n);
+	if (config && !json_object_get(json_object_get(doc, "config"), config)) {
+		const char *guess = closest_key(json_object_get(doc, "config"), config);
+		return errp(e, base, PTR("env", var, "config"), "names the config key \"%.*s%s\", which is "
+			    "not defined in /config" SUGGEST_FMT, CLIP(config), SUGGEST(guess));
+	}
+	if (secret)
+		return check_secret_ref(doc, e, base, PTR("env", var, "secret"), secret);
+	return 0;
+}
+
+static int check_env(const json_t *doc, struct model_errors *e, const char *base, const json_t *env)
+{
+	const char *var;
+	json_t *src;
+	json_object_foreach((json_t *)env, var, src) {
+		if (check_env_source(doc, e, base, var, src) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* request <= limit for cpu and memory, when both parse. */
+static int check_resources(struct model_errors *e, const char *base, const json_t *res)
+{
+	static const char *const kinds[] = {"cpu", "memory"};
+	for (size_t i = 0; i < 2; i++) {
+		const char *req = get_str(json_object_get(res, "requests"), kinds[i]);
+		const char *lim = get_str(json_object_get(res, "limits"), kinds[i]);
+		long double rv, lv;
+		if (!req || !lim || parse_quantity(req, &rv) < 0 || parse_quantity(lim, &lv) < 0)
+			continue;
+		if (rv > lv * (1 + 1e-12L) &&
+		    errp(e, base, PTR("resources", "requests", kinds[i]), "must not be more than the "
+			 "limit \"%.*s%s\" (resources.limits.%s), got \"%.*s%s\"", CLIP(lim), kinds[i],
+			 CLIP(req)) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int check_autoscaling(struct model_errors *e, const char *base, const json_t *hpa)
+{
+	const json_t *min = json_object_get(hpa, "minReplicas"), *max = json_object_get(hpa, "maxReplicas");
+	if (!json_is_integer(min) || !json_is_integer(max) || json_integer_value(min) <= json_integer_value(max))
+		return 0;
+	return errp(e, base, PTR("autoscaling", "minReplicas"), "must not be more than maxReplicas (%"
+		    JSON_INTEGER_FORMAT "), got %" JSON_INTEGER_FORMAT, json_integer_value(max),
+		    json_integer_value(min));
+}
+
+/* The database needs MySQL and a name no other service uses (databases: name -> service). */
+static int check_database(const json_t *doc, struct model_errors *e, const char *base,
+			  const char *name, const json_t *db, json_t *databases)
+{
+	if (!json_is_object(db))
+		return 0;
+	if (!is_enabled(json_object_get(doc, "mysql")))
+		return errp(e, base, PTR("database"), "needs MySQL: set /mysql/enabled to true, or set "
+			    "database to null");
+	const char *db_name = get_str(db, "name");
+	if (!db_name)
+		return 0;
+	const char *owner = get_str(databases, db_name);
+	if (owner)
+		return errp(e, base, PTR("database", "name"), "is also the database of service \"%s\"; "
+			    "each service needs its own database", owner);
+	return json_object_set_new(databases, db_name, json_string(name)) ? -ENOMEM : 0;
+}
+
+static int check_service(const json_t *doc, struct model_errors *e, const char *name,
+			 const json_t *svc, json_t *databases)
+{
+	struct buf base;
+	buf_init(&base, BUF_NO_MAX);
+	int r = buf_puts(&base, "/services");
+	if (r == 0)
+		r = ptr_push(&base, name);
+	const char *b = buf_cstr(&base);
+	if (r == 0)
+		r = check_resources(e, b, json_object_get(svc, "resources"));
+	if (r == 0)
+		r = check_autoscaling(e, b, json_object_get(svc, "autoscaling"));
+	if (r == 0)
+		r = check_env(doc, e, b, json_object_get(svc, "env"));
+	if (r == 0)
+		r = check_database(doc, e, b, name, json_object_get(svc, "database"), databases);
+	if (r == 0 && json_is_true(json_object_get(svc, "broker")) &&
+	    !is_enabled(json_object_get(doc, "rabbitmq")))
+		r = errp(e, b, PTR("broker"), "needs RabbitMQ: set /rabbitmq/enabled to true");
+	buf_release(&base);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+/* Cross-checks of enabled services; disabled ones are only checked for shape. */
+static int check_services(const json_t *doc, struct model_errors *e)
+{
+	const json_t *services = json_object_get(doc, "services");
+	if (!json_is_object(services))
+		return 0;
+	if (json_object_size(services) == 0)
+		return errf(e, PTR("services"), "must define at least one service");
+	json_t *databases = json_object();
+	int r = databases ? 0 : -ENOMEM;
+	const char *name;
+	json_t *svc;
+	json_object_foreach((json_t *)services, name, svc) {
+		if (r == 0 && json_is_object(svc) && is_enabled(svc))
+			r = check_service(doc, e, name, svc, databases);
+	}
+	json_decref(databases);
+	return r;
+}
+
+static int check_infrastructure(const json_t *doc, struct model_errors *e)
+{
+	static const char *const parts[][2] = {{"mysql", "/mysql"}, {"rabbitmq", "/rabbitmq"},
+					       {"zipkin", "/zipkin"}};
+	static const char *const secrets[][2] = {{"mysql", "rootPasswordSecret"},
+						 {"mysql", "appPasswordSecret"},
+						 {"rabbitmq", "passwordSecret"}};
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < 3; i++) {
+		const json_t *part = json_object_get(doc, parts[i][0]);
+		r = check_resources(e, parts[i][1], json_object_get(part, "resources"));
+	}
+	for (size_t i = 0; r == 0 && i < 3; i++) {
+		const json_t *part = json_object_get(doc, secrets[i][0]);
+		const char *key = get_str(part, secrets[i][1]);
+		if (is_enabled(part) && key)
+			r = check_secret_ref(doc, e, "", PTR(secrets[i][0], secrets[i][1]), key);
+	}
+	return r;
+}
+
+static int check_ingress(const json_t *doc, struct model_errors *e)
+{
+	const json_t *ingress = json_object_get(doc, "ingress");
+	const json_t *services = json_object_get(doc, "services");
+	const char *target = get_str(ingress, "service"), *host = get_str(ingress, "host");
+	if (!is_enabled(ingress))
+		return 0;
+	int r = 0;
+	if (is_enabled(json_object_get(ingress, "tls")) && host && !*host)
+		r = errf(e, PTR("ingress", "host"), "must be set when /ingress/tls/enabled is true: a "
+			 "TLS certificate is for a host name");
+	if (r < 0 || !target || !json_is_object(services))
+		return r;
+	const json_t *svc = json_object_get(services, target);
+	const char *guess = svc ? NULL : closest_key(services, target);
+	if (!*target)
+		return errf(e, PTR("ingress", "service"), "is required when the ingress is enabled: name "
+			    "the service that receives the traffic");
+	if (!svc)
+		return errf(e, PTR("ingress", "service"), "names the service \"%.*s%s\", which is not "
+			    "defined in /services" SUGGEST_FMT, CLIP(target), SUGGEST(guess));
+	if (json_is_object(svc) && !is_enabled(svc))
+		return errf(e, PTR("ingress", "service"), "names the service \"%.*s%s\", which is disabled",
+			    CLIP(target));
+	return 0;
+}
+
+static int check_rules(const json_t *doc, struct model_errors *e)
+{
+	int r = check_services(doc, e);
+	if (r == 0)
+		r = check_infrastructure(doc, e);
+	if (r == 0)
+		r = check_ingress(doc, e);
+	return r;
+}
+
+/* ---- the API ------------------------------------------------------------------------- */
+
+/* builtins <- each layer, then services layered one by one (see layered_service). */
+static int layer_document(const json_t *const *layers, struct model_errors *errs, json_t **ret_doc)
+{
+	json_t *doc = builtin_document();
+	int r = doc ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && layers[i]; i++)
+		r = merge_into(&doc, layers[i]);
+	if (r == 0)
+		r = resolve_services(doc, layers, errs);
+	if (r == 0)
+		(void)json_object_del(doc, "serviceDefaults");
+	if (r == 0)
+		*ret_doc = doc;
+	else
+		json_decref(doc);
+	return r;
+}
+
+int model_resolve(const char *stack_name, const json_t *stack, const char *env_name,
+		  const json_t *env, const json_t *overrides, struct model_errors *errs,
+		  json_t **ret_doc)
+{
+	const json_t *layers[4] = {stack, NULL, NULL, NULL};
+	size_t n = 1, before = errs->count;
+	json_t *doc = NULL;
+	int r = check_layer(stack, "stack", true, errs);
+	if (r == 0)
+		r = check_layer(env, "environment", false, errs);
+	if (r == 0)
+		r = check_layer(overrides, "overrides", false, errs);
+	if (r < 0 || errs->count > before)
+		return r < 0 ? -ENOMEM : MODEL_EINVALID;
+	if (json_is_object(env))
+		layers[n++] = env;
+	if (json_is_object(overrides))
+		layers[n++] = overrides;
+	r = layer_document(layers, errs, &doc);
+	if (r == 0)
+		r = complete_document(doc, stack_name, env_name);
+	if (r == 0)
+		r = walk_document(doc, true, errs);
+	if (r == 0)
+		r = check_rules(doc, errs);
+	if (r == 0 && errs->count > before)
+		r = MODEL_EINVALID;
+	if (r == 0)
+		*ret_doc = json_incref(doc);
+	json_decref(doc);
+	return r < 0 && r != MODEL_EINVALID ? -ENOMEM : r;
+}
+
+int model_check_shape(const json_t *doc, struct model_errors *errs)
+{
+	size_t before = errs->count;
+	int r = check_layer(doc, "document", true, errs);
+	if (r == 0 && errs->count == before)
+		r = walk_document(doc, false, errs);
+	if (r < 0)
+		return -ENOMEM;
+	return errs->count > before ? MODEL_EINVALID : 0;
+}
+
+json_t *model_mask_secrets(const json_t *doc)
+{
+	json_t *copy = json_deep_copy(doc);
+	json_t *secrets = json_object_get(copy, "secrets");
+	const char *key;
+	json_t *v;
+	json_object_foreach(secrets, key, v) {
+		bool set = !json_is_null(v) && !(json_is_string(v) && json_string_length(v) == 0);
+		if (json_object_set_new(secrets, key, json_pack("{s:b}", "set", set)) < 0) {
+			json_decref(copy);
+			return NULL;
+		}
+	}
+	return copy;
+}
+
+int model_hash(const json_t *doc, char out[65])
+{
+	char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	if (!text)
+		return -ENOMEM;
+	util_sha256_hex(text, strlen(text), out);
+	free(text);
+	return 0;
+}

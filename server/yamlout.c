@@ -1,4 +1,278 @@
-/* yamlout: stub until implemented */
+/* yamlout: JSON values -> YAML documents through libyaml's emitter (never by pasting
+ * text). Strings are plain only when every YAML 1.1 and 1.2 reader takes them back as
+ * the same string; anything else is double-quoted, which libyaml escapes. */
 #include "yamlout.h"
+
 #include <errno.h>
-int yamlout_dump(struct buf *out, const json_t *value) { (void)out; (void)value; return -ENOSYS; }
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+struct yamlout {
+	yaml_emitter_t emitter;
+	struct buf *out;
+	int write_err; /* buf error seen by the output handler, 0 when none */
+	bool finished;
+};
+
+static int write_handler(void *data, unsigned char *bytes, size_t size)
+{
+	struct yamlout *y = data;
+	int r = buf_append(y->out, bytes, size);
+	if (r < 0) {
+		y->write_err = r;
+		return 0;
+	}
+	return 1;
+}
+
+/* Maps a failed yaml_emitter_emit/flush to our error codes. */
+static int emitter_error(const struct yamlout *y)
+{
+	if (y->write_err)
+		return y->write_err;
+	if (y->emitter.error == YAML_MEMORY_ERROR)
+		return -ENOMEM;
+	return -EIO;
+}
+
+/* Hands ev to the emitter, which owns it from then on (even on failure). */
+static int emit(struct yamlout *y, yaml_event_t *ev)
+{
+	if (!yaml_emitter_emit(&y->emitter, ev))
+		return emitter_error(y);
+	return 0;
+}
+
+int yamlout_new(struct buf *out, struct yamlout **ret)
+{
+	struct yamlout *y = calloc(1, sizeof *y);
+	if (!y)
+		return -ENOMEM;
+	if (!yaml_emitter_initialize(&y->emitter)) {
+		free(y);
+		return -ENOMEM;
+	}
+	y->out = out;
+	yaml_emitter_set_output(&y->emitter, write_handler, y);
+	yaml_emitter_set_unicode(&y->emitter, 1);
+	yaml_emitter_set_width(&y->emitter, -1); /* never fold long values */
+	yaml_emitter_set_indent(&y->emitter, 2);
+	yaml_emitter_set_break(&y->emitter, YAML_LN_BREAK);
+
+	yaml_event_t ev;
+	int r = -ENOMEM;
+	if (yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING))
+		r = emit(y, &ev);
+	if (r < 0) {
+		yamlout_free(y);
+		return r;
+	}
+	*ret = y;
+	return 0;
+}
+
+void yamlout_free(struct yamlout *y)
+{
+	if (!y)
+		return;
+	yaml_emitter_delete(&y->emitter);
+	free(y);
+}
+
+/* Words a YAML 1.1 reader resolves to a bool, a null or a merge/value key. Compared
+ * case-insensitively, which covers more than the spec lists: quoting too much is safe. */
+static const char *const reserved_words[] = {
+	"y", "n", "yes", "no", "true", "false", "on", "off", "null", "~", "=", "<<",
+};
+
+static bool is_reserved_word(const char *s, size_t len)
+{
+	for (size_t i = 0; i < sizeof reserved_words / sizeof reserved_words[0]; i++)
+		if (strlen(reserved_words[i]) == len && strncasecmp(s, reserved_words[i], len) == 0)
+			return true;
+	return false;
+}
+
+/* Characters that start something other than a plain scalar, or (+ - .) that may start
+ * a number (+1, -.5, .inf). A leading digit may start an int, float, sexagesimal or
+ * timestamp (0123, 0x1F, 1_000, 1e3, 12:30, 2001-12-14): also quoted. */
+static bool bad_first_char(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || strchr("-+.?:,[]{}#&*!|>'\"%@`<=~ \t", c) != NULL;
+}
+
+/* true when s may be written as a plain scalar and read back as exactly this string.
+ * Conservative: anything doubtful is quoted. Non-ASCII text is left to libyaml, which
+ * quotes what it cannot write plain (line separators, BOM). */
+static bool plain_is_safe(const char *s, size_t len)
+{
+	if (len == 0 || bad_first_char((unsigned char)s[0]) || is_reserved_word(s, len))
+		return false;
+	unsigned char last = (unsigned char)s[len - 1];
+	if (last == ' ' || last == ':')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (c == ':' && s[i + 1] == ' ')
+			return false;
+		if (c == ' ' && s[i + 1] == '#')
+			return false;
+	}
+	return true;
+}
+
+static int emit_scalar(struct yamlout *y, const char *s, size_t len, bool is_string)
+{
+	yaml_scalar_style_t style = YAML_PLAIN_SCALAR_STYLE;
+	if (is_string && !plain_is_safe(s, len))
+		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	yaml_event_t ev;
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)len, 1, 1, style))
+		return -ENOMEM;
+	return emit(y, &ev);
+}
+
+/* A real as text that every reader takes for a float: always with a '.' before any
+ * exponent (YAML 1.1 floats need one). */
+static int emit_real(struct yamlout *y, double v)
+{
+	char num[64], text[80];
+	int n = snprintf(num, sizeof num, "%.17g", v);
+	if (n < 0 || (size_t)n >= sizeof num)
+		return -EIO;
+	if (strpbrk(num, ".ni")) /* has a point already, or nan/inf (not JSON, not expected) */
+		return emit_scalar(y, num, (size_t)n, false);
+	char *e = strchr(num, 'e');
+	size_t mant = e ? (size_t)(e - num) : (size_t)n;
+	n = snprintf(text, sizeof text, "%.*s.0%s", (int)mant, num, e ? e : "");
+	if (n < 0 || (size_t)n >= sizeof text)
+		return -EIO;
+	return emit_scalar(y, text, (size_t)n, false);
+}
+
+static int emit_value(struct yamlout *y, const json_t *v, int depth);
+
+static int emit_object(struct yamlout *y, const json_t *obj, int depth)
+{
+	yaml_event_t ev;
+	if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE))
+		return -ENOMEM;
+	int r = emit(y, &ev);
+	const char *key;
+	size_t key_len;
+	json_t *val;
+	json_object_keylen_foreach((json_t *)obj, key, key_len, val) {
+		if (r < 0)
+			return r;
+		r = emit_scalar(y, key, key_len, true);
+		if (r == 0)
+			r = emit_value(y, val, depth + 1);
+	}
+	if (r < 0)
+		return r;
+	if (!yaml_mapping_end_event_initialize(&ev))
+		return -ENOMEM;
+	return emit(y, &ev);
+}
+
+static int emit_array(struct yamlout *y, const json_t *arr, int depth)
+{
+	yaml_event_t ev;
+	if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE))
+		return -ENOMEM;
+	int r = emit(y, &ev);
+	size_t i;
+	json_t *val;
+	json_array_foreach(arr, i, val) {
+		if (r < 0)
+			return r;
+		r = emit_value(y, val, depth + 1);
+	}
+	if (r < 0)
+		return r;
+	if (!yaml_sequence_end_event_initialize(&ev))
+		return -ENOMEM;
+	return emit(y, &ev);
+}
+
+static int emit_value(struct yamlout *y, const json_t *v, int depth)
+{
+	char num[32];
+	if (depth > YAMLOUT_MAX_DEPTH)
+		return -EINVAL;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return emit_object(y, v, depth);
+	case JSON_ARRAY:
+		return emit_array(y, v, depth);
+	case JSON_STRING:
+		return emit_scalar(y, json_string_value(v), json_string_length(v), true);
+	case JSON_INTEGER: {
+		int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return emit_scalar(y, num, (size_t)n, false);
+	}
+	case JSON_REAL:
+		return emit_real(y, json_real_value(v));
+	case JSON_TRUE:
+		return emit_scalar(y, "true", 4, false);
+	case JSON_FALSE:
+		return emit_scalar(y, "false", 5, false);
+	case JSON_NULL:
+		return emit_scalar(y, "null", 4, false);
+	}
+	return -EINVAL;
+}
+
+int yamlout_document(struct yamlout *y, const json_t *value)
+{
+	if (y->finished || !value)
+		return -EINVAL;
+	yaml_event_t ev;
+	if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0))
+		return -ENOMEM;
+	int r = emit(y, &ev);
+	if (r == 0)
+		r = emit_value(y, value, 0);
+	if (r < 0)
+		return r;
+	if (!yaml_document_end_event_initialize(&ev, 1))
+		return -ENOMEM;
+	r = emit(y, &ev);
+	if (r == 0 && !yaml_emitter_flush(&y->emitter))
+		r = emitter_error(y);
+	return r;
+}
+
+int yamlout_finish(struct yamlout *y)
+{
+	if (y->finished)
+		return 0;
+	yaml_event_t ev;
+	if (!yaml_stream_end_event_initialize(&ev))
+		return -ENOMEM;
+	int r = emit(y, &ev);
+	if (r == 0 && !yaml_emitter_flush(&y->emitter))
+		r = emitter_error(y);
+	if (r == 0)
+		y->finished = true;
+	return r;
+}
+
+int yamlout_dump(struct buf *out, const json_t *value)
+{
+	struct yamlout *y = NULL;
+	int r = yamlout_new(out, &y);
+	if (r < 0)
+		return r;
+	r = yamlout_document(y, value);
+	if (r == 0)
+		r = yamlout_finish(y);
+	yamlout_free(y);
+	return r;
+}

@@ -5,5 +5,7 @@
 #include <check.h>
 
 Suite *buf_suite(void);
+Suite *yamlout_suite(void);
+Suite *render_suite(void);
 
 #endif

@@ -1,0 +1,123 @@
+/* http: the libmicrohttpd glue. Owns the daemon, the routing table, request bodies (with
+ * a size limit), JSON and problem+json responses, streamed responses and the access log.
+ *
+ * Invariants:
+ * - Routes are one static const table {method, pattern, handler, body}; a pattern is a
+ *   path whose segments are literals or "{name}" captures (one segment each); a last
+ *   segment "{name*}" captures the remaining path. A path that matches a pattern with another
+ *   method gets 405 with Allow; HEAD is served wherever GET is.
+ * - Per-request state (struct http_request) is created on the first libmicrohttpd call
+ *   and freed in the MHD_OPTION_NOTIFY_COMPLETED callback, which also writes the access
+ *   log line and counts the request in the metrics.
+ * - Bodies are accumulated up to the server's max_body (413 beyond it, also when a
+ *   Content-Length announces more). Routes that take JSON get it parsed before the
+ *   handler runs: 415 for another content type, 400 with line and column for bad JSON.
+ * - A handler returns the HTTP status; it builds its response with one of http_reply_*,
+ *   which all return the status too, so `return http_reply_json(req, 200, obj);`. */
+#ifndef MANIFESTD_HTTP_H
+#define MANIFESTD_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+struct http_request;
+struct http_server;
+
+typedef int (*http_handler)(struct http_request *req);
+
+/* What a route accepts as body. */
+enum http_body {
+	HTTP_BODY_NONE,        /* any body is read and ignored */
+	HTTP_BODY_JSON,        /* application/json (or any +json) */
+	HTTP_BODY_MERGE_PATCH, /* application/merge-patch+json (application/json accepted) */
+};
+
+struct http_route {
+	const char *method;
+	const char *pattern;
+	http_handler handler;
+	enum http_body body;
+};
+
+enum http_log_format { HTTP_LOG_TEXT, HTTP_LOG_JSON };
+
+struct http_options {
+	const char *address;        /* numeric IPv4/IPv6 address or host name */
+	unsigned port;              /* 0 = pick a free port */
+	size_t threads;             /* worker threads (thread pool size) */
+	size_t max_body;            /* bytes */
+	unsigned max_connections;
+	unsigned timeout;           /* seconds of inactivity before a connection is closed */
+	enum http_log_format log_format;
+	void *app;                  /* handed to handlers through http_app() */
+};
+
+/* The route table (static) and its length. */
+const struct http_route *http_routes(size_t *ret_count);
+
+/* Starts serving. On failure a one-line reason goes to err. 0 and *ret or -errno. */
+int http_start(const struct http_options *opt, struct buf *err, struct http_server **ret);
+/* The port the server listens on (the chosen one when port 0 was asked). */
+unsigned http_port(const struct http_server *srv);
+/* Graceful stop: stops accepting, waits up to grace_ms for requests in flight to end,
+ * then closes every connection and frees srv. Accepts NULL. */
+void http_stop(struct http_server *srv, unsigned grace_ms);
+
+/* ---- for handlers ---- */
+
+/* The app pointer of http_options (borrowed). */
+void *http_app(const struct http_request *req);
+const char *http_method(const struct http_request *req);
+/* The decoded request path, borrowed. */
+const char *http_path(const struct http_request *req);
+/* Path capture i (in pattern order) or the "{name*}" rest (without its leading slash), borrowed. */
+const char *http_param(const struct http_request *req, size_t i);
+/* A query argument or a request header (case-insensitive), borrowed; NULL when absent. */
+const char *http_query(const struct http_request *req, const char *name);
+const char *http_header(const struct http_request *req, const char *name);
+/* The parsed JSON body of a JSON route (borrowed), NULL for other routes. */
+json_t *http_json_body(const struct http_request *req);
+/* Who makes the request, for history rows: the X-Actor header when given (at most 128
+ * printable characters), else "ip:<address>". Borrowed. */
+const char *http_actor(struct http_request *req);
+
+/* Adds a response header (copied). 0 or -ENOMEM. Call after an http_reply_*. */
+int http_add_header(struct http_request *req, const char *name, const char *value);
+
+/* Responses. Each returns status (or 500 when the response cannot be built). */
+/* JSON body; steals the reference to body. */
+int http_reply_json(struct http_request *req, unsigned status, json_t *body);
+/* RFC 9457 problem+json: {"type": "about:blank", "title", "status", "detail"}; errors
+ * (stolen, may be NULL) is added as "errors"; extra (stolen, may be NULL) members are
+ * merged in. detail is printf-style. */
+int http_reply_problem(struct http_request *req, unsigned status, json_t *errors, json_t *extra,
+		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Takes over the memory of body (left empty). */
+int http_reply_buf(struct http_request *req, unsigned status, const char *content_type,
+		   struct buf *body);
+/* Static bytes (not copied: must live as long as the process). */
+int http_reply_static(struct http_request *req, unsigned status, const char *content_type,
+		      const void *data, size_t len);
+/* An empty body (204, 304, ...). */
+int http_reply_empty(struct http_request *req, unsigned status);
+/* A regular file, opened by the caller (fd is owned by the response from then on). */
+int http_reply_fd(struct http_request *req, unsigned status, const char *content_type, int fd,
+		  uint64_t size);
+
+/* A chunked response produced by read(): it returns the bytes written to dst (> 0), 0 at
+ * the end, negative on error (the connection is then closed). free_state(state) runs once
+ * when the response is done with, also when it is never sent. */
+typedef ssize_t (*http_stream_read)(void *state, char *dst, size_t max);
+int http_reply_stream(struct http_request *req, unsigned status, const char *content_type,
+		      http_stream_read read, void *state, void (*free_state)(void *state));
+
+/* Parses an If-Match / If-None-Match value holding one entity tag: "\"7\"", "7" or
+ * "W/\"7\"" give 7; "*" gives -1. 0 and *ret, or -EINVAL. */
+int http_parse_revision_tag(const char *value, long long *ret);
+
+#endif

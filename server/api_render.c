@@ -1,0 +1,389 @@
+/* api_render: bundles over HTTP: the manifests of a stored environment and POST /render
+ * (stored names or inline documents, plus overrides that are never stored). zip, tar.gz,
+ * json and files are built in memory; yaml is streamed one file at a time. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "bundle.h"
+#include "metrics.h"
+#include "model.h"
+#include "render.h"
+#include "util.h"
+
+#define MAX_BUNDLE (64u * 1024 * 1024)
+
+/* One render in progress: owns everything the (possibly streamed) response needs. */
+struct job {
+	char *stack;
+	char *env;
+	json_t *doc;
+	struct render *render;
+	struct bundle_stream *stream;
+	enum bundle_format format;
+	uint64_t start_ns;
+	uint64_t bytes;
+};
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	bundle_stream_free(j->stream);
+	render_free(j->render);
+	json_decref(j->doc);
+	free(j->stack);
+	free(j->env);
+	free(j);
+}
+
+/* Takes the reference to doc. */
+static int job_new(const char *stack, const char *env, long long revision, json_t *doc,
+		   enum bundle_format format, uint64_t start_ns, struct job **ret)
+{
+	struct job *j = calloc(1, sizeof *j);
+	if (!j) {
+		json_decref(doc);
+		return -ENOMEM;
+	}
+	j->doc = doc;
+	j->format = format;
+	j->start_ns = start_ns;
+	j->stack = strdup(stack);
+	j->env = strdup(env);
+	int r = j->stack && j->env ? 0 : -ENOMEM;
+	if (r == 0) {
+		struct render_meta meta = {j->stack, j->env, revision};
+		r = render_new(j->doc, &meta, &j->render);
+	}
+	if (r < 0) {
+		job_free(j);
+		return r;
+	}
+	*ret = j;
+	return 0;
+}
+
+/* ---- format negotiation ---- */
+
+static const struct {
+	const char *mime;
+	enum bundle_format format;
+} accept_types[] = {
+	{"application/zip", BUNDLE_ZIP},
+	{"application/gzip", BUNDLE_TARGZ},
+	{"application/x-gzip", BUNDLE_TARGZ},
+	{"application/x-tar", BUNDLE_TARGZ},
+	{"application/yaml", BUNDLE_YAML},
+	{"application/x-yaml", BUNDLE_YAML},
+	{"text/yaml", BUNDLE_YAML},
+	{"application/json", BUNDLE_JSON},
+	{"*/*", BUNDLE_ZIP},
+	{"application/*", BUNDLE_ZIP},
+};
+
+/* The first media type of Accept that names a format; -ENOENT when none does. */
+static int format_from_accept(const char *accept, enum bundle_format *ret)
+{
+	const char *p = accept;
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t n = strcspn(p, ";,");
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		for (size_t i = 0; i < sizeof accept_types / sizeof accept_types[0]; i++) {
+			if (strlen(accept_types[i].mime) == n &&
+			    strncasecmp(accept_types[i].mime, p, n) == 0) {
+				*ret = accept_types[i].format;
+				return 0;
+			}
+		}
+		p += strcspn(p, ",");
+	}
+	return -ENOENT;
+}
+
+/* The format asked for by ?format= or Accept; 0 or the status sent. */
+static int pick_format(struct http_request *req, enum bundle_format *ret)
+{
+	const char *name = http_query(req, "format");
+	const char *accept = http_header(req, "Accept");
+	if (name) {
+		if (bundle_format_parse(name, ret) < 0 || *ret == BUNDLE_DIR)
+			return http_reply_problem(req, 400, NULL, NULL,
+						  "unknown format '%s': use zip, tar.gz, yaml, json or files",
+						  name);
+		return 0;
+	}
+	*ret = BUNDLE_ZIP;
+	if (accept && *accept && format_from_accept(accept, ret) < 0)
+		return http_reply_problem(req, 406, NULL, NULL,
+					  "none of the media types in Accept is produced here: "
+					  "application/zip, application/gzip, application/yaml, application/json");
+	return 0;
+}
+
+/* ---- replies ---- */
+
+static void add_download_headers(struct http_request *req, const struct job *j, const char *etag)
+{
+	(void)http_add_header(req, "ETag", etag);
+	if (j->format == BUNDLE_FILES)
+		return;
+	struct buf cd;
+	buf_init(&cd, 1024);
+	if (buf_printf(&cd, "attachment; filename=\"%s-%s%s\"", j->stack, j->env,
+		       bundle_format_suffix(j->format)) == 0)
+		(void)http_add_header(req, "Content-Disposition", buf_cstr(&cd));
+	buf_release(&cd);
+}
+
+/* true when If-None-Match lists etag (or is *). */
+static bool not_modified(struct http_request *req, const char *etag)
+{
+	const char *h = http_header(req, "If-None-Match");
+	if (!h)
+		return false;
+	if (strcmp(h, "*") == 0)
+		return true;
+	size_t n = strlen(etag);
+	for (const char *p = strstr(h, etag); p; p = strstr(p + 1, etag))
+		if (p[n] == '\0' || p[n] == ',' || p[n] == ' ')
+			return true;
+	return false;
+}
+
+static ssize_t stream_read(void *state, char *dst, size_t max)
+{
+	struct job *j = state;
+	ssize_t n = bundle_stream_read(j->stream, dst, max);
+	if (n > 0)
+		j->bytes += (uint64_t)n;
+	return n;
+}
+
+static void stream_done(void *state)
+{
+	struct job *j = state;
+	metrics_render(bundle_format_name(j->format), util_now_ns() - j->start_ns);
+	metrics_bundle_bytes(bundle_format_name(j->format), j->bytes);
+	job_free(j);
+}
+
+/* Sends the bundle of j (taken over). */
+static int reply_bundle(struct http_request *req, struct job *j)
+{
+	const char *fmt = bundle_format_name(j->format);
+	struct buf etag;
+	buf_init(&etag, 128);
+	(void)buf_printf(&etag, "\"%.40s-%s\"", render_bundle_hash(j->render), fmt);
+	int status;
+	if (not_modified(req, buf_cstr(&etag))) {
+		status = http_reply_empty(req, 304);
+		(void)http_add_header(req, "ETag", buf_cstr(&etag));
+		job_free(j);
+	} else if (j->format == BUNDLE_YAML) {
+		int r = bundle_stream_new(j->render, &j->stream);
+		if (r < 0) {
+			job_free(j);
+			status = http_reply_problem(req, 500, NULL, NULL, "cannot start the stream");
+		} else {
+			/* add the headers before the response owns j */
+			status = http_reply_stream(req, 200, bundle_format_mime(j->format), stream_read,
+						   j, stream_done);
+			if (status == 200)
+				add_download_headers(req, j, buf_cstr(&etag));
+		}
+	} else {
+		struct buf out;
+		buf_init(&out, MAX_BUNDLE);
+		int r = bundle_build(j->render, j->format, &out);
+		if (r < 0) {
+			status = http_reply_problem(req, 500, NULL, NULL, "cannot build the bundle (%s)",
+						    strerror(-r));
+		} else {
+			metrics_render(fmt, util_now_ns() - j->start_ns);
+			metrics_bundle_bytes(fmt, out.len);
+			status = http_reply_buf(req, 200, bundle_format_mime(j->format), &out);
+			add_download_headers(req, j, buf_cstr(&etag));
+		}
+		buf_release(&out);
+		job_free(j);
+	}
+	buf_release(&etag);
+	return status;
+}
+
+/* Resolves and replies: 422 with every problem, or the bundle. */
+static int resolve_and_reply(struct http_request *req, const char *stack_name,
+			     const json_t *stack, const char *env_name, const json_t *env,
+			     long long revision, const json_t *overrides, enum bundle_format format,
+			     uint64_t start_ns)
+{
+	struct model_errors errs;
+	model_errors_init(&errs);
+	json_t *doc = NULL;
+	struct job *j = NULL;
+	int status, r = model_resolve(stack_name, stack, env_name, env, overrides, &errs, &doc);
+	if (r == MODEL_EINVALID)
+		status = http_reply_problem(req, 422, model_errors_json(&errs), NULL,
+					    "the resolved document is not valid: %zu problem%s",
+					    errs.count, errs.count == 1 ? "" : "s");
+	else if (r < 0 || (r = job_new(stack_name, env_name, revision, doc, format, start_ns, &j)) < 0)
+		status = http_reply_problem(req, 500, NULL, NULL, "cannot render (%s)", strerror(-r));
+	else
+		status = reply_bundle(req, j);
+	model_errors_release(&errs);
+	return status;
+}
+
+/* ---- handlers ---- */
+
+int api_manifests(struct http_request *req)
+{
+	uint64_t start = util_now_ns();
+	const char *stack = http_param(req, 0), *env = http_param(req, 1);
+	enum bundle_format format;
+	int status = pick_format(req, &format);
+	if (status != 0)
+		return status;
+	struct store_conn *c = NULL;
+	struct store_record srec = {0}, erec = {0};
+	const char *missing = "the database";
+	int r = store_acquire(((struct api *)http_app(req))->store, &c);
+	if (r == 0)
+		r = store_begin_read(c);
+	if (r == 0 && (r = store_stack_get(c, stack, &srec)) < 0)
+		missing = "stack";
+	if (r == 0 && (r = store_env_get(c, stack, env, &erec)) < 0)
+		missing = "environment";
+	store_release(c);
+	if (r == -ENOENT)
+		status = http_reply_problem(req, 404, NULL, NULL, "%s '%s' does not exist", missing,
+					    missing[0] == 's' ? stack : env);
+	else if (r < 0)
+		status = api_store_error(req, r, missing);
+	else
+		status = resolve_and_reply(req, stack, srec.document, env, erec.document,
+					   erec.revision, NULL, format, start);
+	store_record_release(&srec);
+	store_record_release(&erec);
+	return status;
+}
+
+/* What a POST /render body names, checked. */
+struct render_input {
+	const char *stack_name;
+	const json_t *stack;      /* inline document, or NULL when stored */
+	const char *env_name;
+	const json_t *env;        /* inline document, NULL when stored or absent */
+	bool env_stored;
+	const json_t *overrides;
+};
+
+static int add_error(struct model_errors *errs, const char *pointer, const char *detail)
+{
+	return model_errors_add(errs, pointer, "%s", detail);
+}
+
+static int parse_render_body(const json_t *body, struct render_input *in, struct model_errors *errs)
+{
+	static const char *const allowed[] = {"stack", "environment", "name", "stackName", "overrides"};
+	const char *key;
+	json_t *v;
+	int r = 0;
+	if (!json_is_object(body))
+		return add_error(errs, "", "must be a JSON object");
+	json_object_foreach((json_t *)body, key, v) {
+		size_t i = 0;
+		while (i < sizeof allowed / sizeof allowed[0] && strcmp(allowed[i], key) != 0)
+			i++;
+		if (i == sizeof allowed / sizeof allowed[0])
+			r = model_errors_add(errs, "", "unknown field '%s': use stack, environment, name, stackName, overrides", key);
+		if (r < 0)
+			return r;
+	}
+	const json_t *stack = json_object_get(body, "stack"), *env = json_object_get(body, "environment");
+	const json_t *name = json_object_get(body, "name"), *sname = json_object_get(body, "stackName");
+	in->overrides = json_object_get(body, "overrides");
+	if (json_is_string(stack)) {
+		in->stack_name = json_string_value(stack);
+	} else if (json_is_object(stack)) {
+		in->stack = stack;
+		in->stack_name = sname ? json_string_value(sname) : "inline";
+	} else {
+		r = add_error(errs, "/stack", "is required: a stored stack name or an inline stack document");
+	}
+	if (r == 0 && json_is_string(env)) {
+		in->env_name = json_string_value(env);
+		in->env_stored = true;
+		if (in->stack)
+			r = add_error(errs, "/environment", "a stored environment needs a stored stack: give the environment inline");
+	} else if (r == 0 && (!env || json_is_object(env))) {
+		in->env = env;
+		in->env_name = name ? json_string_value(name) : "inline";
+	} else if (r == 0) {
+		r = add_error(errs, "/environment", "must be a stored environment name or an inline document");
+	}
+	if (r == 0 && in->overrides && !json_is_object(in->overrides))
+		r = add_error(errs, "/overrides", "must be an object (a JSON merge patch)");
+	if (r == 0 && (!in->env_name || !util_is_dns_label(in->env_name)))
+		r = add_error(errs, name && !in->env_stored ? "/name" : "/environment", "must be a DNS label");
+	if (r == 0 && (!in->stack_name || !util_is_dns_label(in->stack_name)))
+		r = add_error(errs, sname ? "/stackName" : "/stack", "must be a DNS label");
+	return r;
+}
+
+int api_render(struct http_request *req)
+{
+	uint64_t start = util_now_ns();
+	enum bundle_format format;
+	int status = pick_format(req, &format);
+	if (status != 0)
+		return status;
+	struct render_input in = {0};
+	struct model_errors errs;
+	model_errors_init(&errs);
+	struct store_record srec = {0}, erec = {0};
+	struct store_conn *c = NULL;
+	int r = parse_render_body(http_json_body(req), &in, &errs);
+	if (r < 0 || errs.count) {
+		status = errs.count ? http_reply_problem(req, 422, model_errors_json(&errs), NULL,
+							 "the render request is not valid")
+				    : http_reply_problem(req, 500, NULL, NULL, "out of memory");
+		goto out;
+	}
+	if (!in.stack || in.env_stored) {
+		r = store_acquire(((struct api *)http_app(req))->store, &c);
+		if (r == 0)
+			r = store_begin_read(c);
+		if (r == 0 && !in.stack && (r = store_stack_get(c, in.stack_name, &srec)) < 0) {
+			status = http_reply_problem(req, r == -ENOENT ? 404 : 500, NULL, NULL,
+						    "stack '%s' cannot be read", in.stack_name);
+			goto out;
+		}
+		if (r == 0 && in.env_stored && (r = store_env_get(c, in.stack_name, in.env_name, &erec)) < 0) {
+			status = http_reply_problem(req, r == -ENOENT ? 404 : 500, NULL, NULL,
+						    "environment '%s' of stack '%s' cannot be read",
+						    in.env_name, in.stack_name);
+			goto out;
+		}
+		if (r < 0) {
+			status = api_store_error(req, r, "the database");
+			goto out;
+		}
+		store_release(c);
+		c = NULL;
+	}
+	status = resolve_and_reply(req, in.stack_name, in.stack ? in.stack : srec.document,
+				   in.env_name, in.env_stored ? erec.document : in.env,
+				   in.env_stored ? erec.revision : 0, in.overrides, format, start);
+out:
+	store_release(c);
+	store_record_release(&srec);
+	store_record_release(&erec);
+	model_errors_release(&errs);
+	return status;
+}

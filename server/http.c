@@ -1,0 +1,743 @@
+/* http: libmicrohttpd glue: daemon start/stop, the routing table, body accumulation
+ * with limits, JSON / problem+json / streamed responses, and the access log. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "metrics.h"
+#include "util.h"
+
+#define MAX_SEGMENTS 16
+#define MAX_PARAMS 4
+#define STREAM_BLOCK 16384
+
+static const struct http_route routes[] = {
+	{"GET", "/healthz", api_healthz, HTTP_BODY_NONE},
+	{"GET", "/readyz", api_readyz, HTTP_BODY_NONE},
+	{"GET", "/metrics", api_metrics, HTTP_BODY_NONE},
+	{"GET", "/openapi.json", api_openapi, HTTP_BODY_NONE},
+	{"GET", "/api/v1/stacks", api_stacks_list, HTTP_BODY_NONE},
+	{"POST", "/api/v1/stacks", api_stacks_create, HTTP_BODY_JSON},
+	{"GET", "/api/v1/stacks/{stack}", api_stack_get, HTTP_BODY_NONE},
+	{"PUT", "/api/v1/stacks/{stack}", api_stack_put, HTTP_BODY_JSON},
+	{"DELETE", "/api/v1/stacks/{stack}", api_stack_delete, HTTP_BODY_NONE},
+	{"GET", "/api/v1/stacks/{stack}/environments", api_envs_list, HTTP_BODY_NONE},
+	{"POST", "/api/v1/stacks/{stack}/environments", api_envs_create, HTTP_BODY_JSON},
+	{"GET", "/api/v1/stacks/{stack}/environments/{env}", api_env_get, HTTP_BODY_NONE},
+	{"PUT", "/api/v1/stacks/{stack}/environments/{env}", api_env_put, HTTP_BODY_JSON},
+	{"PATCH", "/api/v1/stacks/{stack}/environments/{env}", api_env_patch, HTTP_BODY_MERGE_PATCH},
+	{"DELETE", "/api/v1/stacks/{stack}/environments/{env}", api_env_delete, HTTP_BODY_NONE},
+	{"GET", "/api/v1/stacks/{stack}/environments/{env}/manifests", api_manifests, HTTP_BODY_NONE},
+	{"POST", "/render", api_render, HTTP_BODY_JSON},
+	{"GET", "/", api_static, HTTP_BODY_NONE},
+	{"GET", "/{file*}", api_static, HTTP_BODY_NONE},
+};
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct http_options opt;
+	unsigned port;
+	atomic_int in_flight;
+};
+
+struct stream;
+
+struct http_request {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	char *method;
+	char *path;
+	char *segments_mem;
+	const char *segments[MAX_SEGMENTS];
+	size_t segment_offsets[MAX_SEGMENTS];
+	size_t nsegments;
+	bool too_many_segments;
+	const struct http_route *route;
+	const char *params[MAX_PARAMS];
+	struct buf body;
+	bool too_large;
+	json_t *json;
+	struct MHD_Response *response;
+	unsigned status;
+	uint64_t bytes;
+	uint64_t start_ns;
+	struct stream *stream;
+	char actor[160];
+};
+
+struct stream {
+	http_stream_read read;
+	void *state;
+	void (*free_state)(void *state);
+	struct http_request *req; /* NULL once the request is freed */
+};
+
+const struct http_route *http_routes(size_t *ret_count)
+{
+	*ret_count = sizeof routes / sizeof routes[0];
+	return routes;
+}
+
+/* ---- requests ---- */
+
+/* Splits path into segments: "/a/b" -> "a", "b"; "/" -> "". */
+static int split_path(struct http_request *req)
+{
+	req->segments_mem = strdup(req->path);
+	if (!req->segments_mem)
+		return -ENOMEM;
+	char *p = req->segments_mem + 1;
+	for (;;) {
+		if (req->nsegments == MAX_SEGMENTS) {
+			req->too_many_segments = true;
+			return 0;
+		}
+		req->segments[req->nsegments] = p;
+		req->segment_offsets[req->nsegments] = (size_t)(p - req->segments_mem);
+		req->nsegments++;
+		char *slash = strchr(p, '/');
+		if (!slash)
+			return 0;
+		*slash = '\0';
+		p = slash + 1;
+	}
+}
+
+static struct http_request *request_new(struct http_server *srv, struct MHD_Connection *conn,
+					const char *method, const char *url)
+{
+	struct http_request *req = calloc(1, sizeof *req);
+	if (!req)
+		return NULL;
+	req->srv = srv;
+	req->conn = conn;
+	req->start_ns = util_now_ns();
+	buf_init(&req->body, srv->opt.max_body);
+	req->method = strdup(method);
+	req->path = strdup(url[0] == '/' ? url : "/");
+	if (!req->method || !req->path || split_path(req) < 0) {
+		free(req->method);
+		free(req->path);
+		free(req->segments_mem);
+		free(req);
+		return NULL;
+	}
+	atomic_fetch_add(&srv->in_flight, 1);
+	return req;
+}
+
+static void request_free(struct http_request *req)
+{
+	if (!req)
+		return;
+	if (req->stream)
+		req->stream->req = NULL;
+	if (req->response)
+		MHD_destroy_response(req->response);
+	atomic_fetch_sub(&req->srv->in_flight, 1);
+	json_decref(req->json);
+	buf_release(&req->body);
+	free(req->method);
+	free(req->path);
+	free(req->segments_mem);
+	free(req);
+}
+
+void *http_app(const struct http_request *req)
+{
+	return req->srv->opt.app;
+}
+
+const char *http_method(const struct http_request *req)
+{
+	return req->method;
+}
+
+const char *http_path(const struct http_request *req)
+{
+	return req->path;
+}
+
+const char *http_param(const struct http_request *req, size_t i)
+{
+	return i < MAX_PARAMS ? req->params[i] : NULL;
+}
+
+const char *http_query(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_header(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+json_t *http_json_body(const struct http_request *req)
+{
+	return req->json;
+}
+
+static void client_address(struct http_request *req, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	out[0] = '\0';
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		(void)inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+				(socklen_t)n);
+	else if (sa->sa_family == AF_INET6)
+		(void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+				out, (socklen_t)n);
+}
+
+static bool printable(const char *s, size_t max)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (n >= max || (unsigned char)s[n] < 0x20 || s[n] == 0x7f)
+			return false;
+	return n > 0;
+}
+
+const char *http_actor(struct http_request *req)
+{
+	if (req->actor[0])
+		return req->actor;
+	const char *h = http_header(req, "X-Actor");
+	if (h && printable(h, 128)) {
+		memcpy(req->actor, h, strlen(h) + 1);
+		return req->actor;
+	}
+	char addr[INET6_ADDRSTRLEN];
+	client_address(req, addr, sizeof addr);
+	memcpy(req->actor, "ip:", 3);
+	memcpy(req->actor + 3, addr, strlen(addr) + 1);
+	return req->actor;
+}
+
+/* ---- responses ---- */
+
+/* Takes over resp (creation may have failed: NULL gives a 500). */
+static int set_response(struct http_request *req, unsigned status, struct MHD_Response *resp,
+			const char *content_type, uint64_t bytes)
+{
+	if (req->response)
+		MHD_destroy_response(req->response);
+	req->response = resp;
+	if (!resp) {
+		req->status = 500;
+		return 500;
+	}
+	if (content_type)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	req->status = status;
+	req->bytes = bytes;
+	return (int)status;
+}
+
+int http_add_header(struct http_request *req, const char *name, const char *value)
+{
+	if (!req->response)
+		return -EINVAL;
+	return MHD_add_response_header(req->response, name, value) == MHD_YES ? 0 : -ENOMEM;
+}
+
+int http_reply_buf(struct http_request *req, unsigned status, const char *content_type,
+		   struct buf *body)
+{
+	size_t len = 0;
+	char *data = buf_detach(body, &len);
+	if (!data)
+		return set_response(req, 500, NULL, NULL, 0);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	if (!resp)
+		free(data);
+	return set_response(req, status, resp, content_type, len);
+}
+
+int http_reply_static(struct http_request *req, unsigned status, const char *content_type,
+		      const void *data, size_t len)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_PERSISTENT);
+	return set_response(req, status, resp, content_type, len);
+}
+
+int http_reply_empty(struct http_request *req, unsigned status)
+{
+	return http_reply_static(req, status, NULL, "", 0);
+}
+
+int http_reply_fd(struct http_request *req, unsigned status, const char *content_type, int fd,
+		  uint64_t size)
+{
+	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+	if (!resp)
+		close(fd);
+	return set_response(req, status, resp, content_type, size);
+}
+
+int http_reply_json(struct http_request *req, unsigned status, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!text)
+		return set_response(req, 500, NULL, NULL, 0);
+	size_t len = strlen(text);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp)
+		free(text);
+	return set_response(req, status, resp, "application/json", len);
+}
+
+int http_reply_problem(struct http_request *req, unsigned status, json_t *errors, json_t *extra,
+		       const char *fmt, ...)
+{
+	struct buf detail;
+	buf_init(&detail, 4096);
+	va_list ap;
+	va_start(ap, fmt);
+	(void)buf_vprintf(&detail, fmt, ap);
+	va_end(ap);
+	json_t *p = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank",
+			      "title", MHD_get_reason_phrase_for(status), "status", (int)status,
+			      "detail", buf_cstr(&detail));
+	buf_release(&detail);
+	if (p && errors)
+		(void)json_object_set(p, "errors", errors);
+	if (p && extra)
+		(void)json_object_update(p, extra);
+	json_decref(errors);
+	json_decref(extra);
+	char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+	json_decref(p);
+	if (!text)
+		return set_response(req, 500, NULL, NULL, 0);
+	size_t len = strlen(text);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp)
+		free(text);
+	return set_response(req, status, resp, "application/problem+json", len);
+}
+
+static ssize_t stream_callback(void *cls, uint64_t pos, char *dst, size_t max)
+{
+	(void)pos;
+	struct stream *s = cls;
+	ssize_t n = s->read(s->state, dst, max);
+	if (n > 0) {
+		if (s->req)
+			s->req->bytes += (uint64_t)n;
+		return n;
+	}
+	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *s = cls;
+	if (s->req)
+		s->req->stream = NULL;
+	s->free_state(s->state);
+	free(s);
+}
+
+int http_reply_stream(struct http_request *req, unsigned status, const char *content_type,
+		      http_stream_read read, void *state, void (*free_state)(void *state))
+{
+	struct stream *s = calloc(1, sizeof *s);
+	if (!s) {
+		free_state(state);
+		return set_response(req, 500, NULL, NULL, 0);
+	}
+	*s = (struct stream){read, state, free_state, req};
+	struct MHD_Response *resp = MHD_create_response_from_callback(
+		MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_callback, s, stream_free);
+	if (!resp) {
+		stream_free(s);
+		return set_response(req, 500, NULL, NULL, 0);
+	}
+	req->stream = s;
+	return set_response(req, status, resp, content_type, 0);
+}
+
+int http_parse_revision_tag(const char *value, long long *ret)
+{
+	while (*value == ' ' || *value == '\t')
+		value++;
+	if (strcmp(value, "*") == 0) {
+		*ret = -1;
+		return 0;
+	}
+	if (strncmp(value, "W/", 2) == 0)
+		value += 2;
+	char digits[24];
+	size_t n = strlen(value);
+	while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+		n--;
+	if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
+		value++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof digits)
+		return -EINVAL;
+	memcpy(digits, value, n);
+	digits[n] = '\0';
+	long long v;
+	if (util_parse_int(digits, 1, 1LL << 62, &v) < 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* ---- routing ---- */
+
+/* Matches pattern against the request's path; fills params on success. */
+static bool route_match(const char *pattern, struct http_request *req,
+			const char *params[MAX_PARAMS])
+{
+	size_t si = 0, np = 0;
+	const char *p = pattern;
+	while (*p == '/') {
+		p++;
+		const char *end = strchrnul(p, '/');
+		size_t len = (size_t)(end - p);
+		bool capture = len >= 2 && p[0] == '{' && p[len - 1] == '}';
+		bool rest = capture && len >= 3 && p[len - 2] == '*';
+		if (rest) {
+			if (np == MAX_PARAMS || si >= req->nsegments)
+				return false;
+			params[np++] = req->path + req->segment_offsets[si];
+			return true;
+		}
+		if (si >= req->nsegments || req->too_many_segments)
+			return false;
+		const char *seg = req->segments[si];
+		if (capture) {
+			if (!*seg || np == MAX_PARAMS)
+				return false;
+			params[np++] = seg;
+		} else if (strlen(seg) != len || memcmp(seg, p, len) != 0) {
+			return false;
+		}
+		si++;
+		p = end;
+	}
+	return si == req->nsegments && !req->too_many_segments;
+}
+
+static bool method_matches(const char *route_method, const char *method)
+{
+	return strcmp(route_method, method) == 0 ||
+	       (strcmp(route_method, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+static void allow_add(struct buf *allow, const char *method)
+{
+	const char *s = buf_cstr(allow);
+	size_t n = strlen(method);
+	for (const char *p = strstr(s, method); p; p = strstr(p + 1, method))
+		if ((p == s || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+			return;
+	(void)buf_printf(allow, "%s%s", allow->len ? ", " : "", method);
+	if (strcmp(method, "GET") == 0)
+		(void)buf_puts(allow, ", HEAD");
+}
+
+/* Finds the route; 0, or 404 / 405 (Allow written) when there is none. */
+static int route_find(struct http_request *req, struct buf *allow)
+{
+	/* A catch-all route answers only when no specific pattern matched the path. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+			const struct http_route *r = &routes[i];
+			bool catch_all = strstr(r->pattern, "*}") != NULL;
+			if (catch_all != (pass == 1))
+				continue;
+			const char *params[MAX_PARAMS] = {0};
+			if (!route_match(r->pattern, req, params))
+				continue;
+			if (method_matches(r->method, req->method)) {
+				req->route = r;
+				memcpy(req->params, params, sizeof params);
+				return 0;
+			}
+			allow_add(allow, r->method);
+		}
+		if (allow->len)
+			return 405;
+	}
+	return 404;
+}
+
+/* ---- bodies ---- */
+
+/* The media type of the request without parameters, lowercase, into out. */
+static void media_type(struct http_request *req, char *out, size_t n)
+{
+	const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t i = 0;
+	for (; ct && ct[i] && ct[i] != ';' && i + 1 < n; i++)
+		out[i] = (char)((ct[i] >= 'A' && ct[i] <= 'Z') ? ct[i] + 32 : ct[i]);
+	while (i > 0 && out[i - 1] == ' ')
+		i--;
+	out[i] = '\0';
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Checks the content type and parses the body of a JSON route: 0 or the status sent. */
+static int read_json_body(struct http_request *req)
+{
+	char mt[128];
+	media_type(req, mt, sizeof mt);
+	bool ok = req->route->body == HTTP_BODY_MERGE_PATCH
+			  ? strcmp(mt, "application/merge-patch+json") == 0 ||
+				    strcmp(mt, "application/json") == 0
+			  : strcmp(mt, "application/json") == 0 || ends_with(mt, "+json");
+	if (!ok)
+		return http_reply_problem(req, 415, NULL, NULL,
+					  "content type must be %s, got '%s'",
+					  req->route->body == HTTP_BODY_MERGE_PATCH
+						  ? "application/merge-patch+json"
+						  : "application/json",
+					  mt[0] ? mt : "none");
+	if (req->body.len == 0)
+		return http_reply_problem(req, 400, NULL, NULL, "the request body is empty: a JSON document is required");
+	json_error_t e;
+	req->json = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &e);
+	if (!req->json)
+		return http_reply_problem(req, 400, NULL,
+					  json_pack("{s:i, s:i}", "line", e.line, "column", e.column),
+					  "the body is not valid JSON: %s at line %d, column %d",
+					  e.text, e.line, e.column);
+	return 0;
+}
+
+/* ---- dispatch ---- */
+
+static int dispatch(struct http_request *req)
+{
+	struct buf allow;
+	buf_init(&allow, 256);
+	int status = route_find(req, &allow);
+	if (status == 405) {
+		status = http_reply_problem(req, 405, NULL, NULL, "method %s is not allowed on '%s'",
+					    req->method, req->path);
+		(void)http_add_header(req, MHD_HTTP_HEADER_ALLOW, buf_cstr(&allow));
+	} else if (status == 404) {
+		status = http_reply_problem(req, 404, NULL, NULL, "no resource at '%s'", req->path);
+	} else if (req->too_large) {
+		status = http_reply_problem(req, 413, NULL, NULL,
+					    "the request body is larger than the limit of %zu bytes",
+					    req->srv->opt.max_body);
+	} else if (req->route->body != HTTP_BODY_NONE && (status = read_json_body(req)) != 0) {
+		/* replied */
+	} else {
+		status = req->route->handler(req);
+	}
+	buf_release(&allow);
+	if (!req->response)
+		status = http_reply_empty(req, status >= 100 && status <= 599 ? (unsigned)status : 500);
+	return status;
+}
+
+static enum MHD_Result queue(struct http_request *req)
+{
+	if (!req->response)
+		return MHD_NO;
+	return MHD_queue_response(req->conn, req->status, req->response);
+}
+
+/* A Content-Length announcing more than the limit is answered at once. */
+static bool announced_too_large(struct http_request *req)
+{
+	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	long long n;
+	return cl && util_parse_int(cl, 0, 1LL << 62, &n) == 0 &&
+	       (unsigned long long)n > req->srv->opt.max_body;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	(void)version;
+	struct http_server *srv = cls;
+	struct http_request *req = *con_cls;
+	if (!req) {
+		req = request_new(srv, conn, method, url);
+		if (!req)
+			return MHD_NO;
+		*con_cls = req;
+		if (announced_too_large(req)) {
+			req->too_large = true;
+			(void)http_reply_problem(req, 413, NULL, NULL,
+						 "the request body is larger than the limit of %zu bytes",
+						 srv->opt.max_body);
+			return queue(req);
+		}
+		return MHD_YES;
+	}
+	if (req->status && req->response)
+		return MHD_YES; /* answered early; ignore the rest of the body */
+	if (*upload_data_size) {
+		if (!req->too_large && buf_append(&req->body, upload_data, *upload_data_size) < 0)
+			req->too_large = true;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	(void)dispatch(req);
+	return queue(req);
+}
+
+/* ---- access log ---- */
+
+static void log_request(struct http_request *req, uint64_t ns)
+{
+	char addr[INET6_ADDRSTRLEN], when[32];
+	client_address(req, addr, sizeof addr);
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	double ms = (double)ns / 1e6;
+	struct buf line;
+	buf_init(&line, 16384);
+	if (req->srv->opt.log_format == HTTP_LOG_JSON) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:f}", "time", when, "remote", addr,
+				      "method", req->method, "path", req->path, "status",
+				      (int)req->status, "bytes", (json_int_t)req->bytes,
+				      "duration_ms", ms);
+		char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		if (text)
+			(void)buf_printf(&line, "%s\n", text);
+		free(text);
+		json_decref(j);
+	} else {
+		(void)buf_printf(&line, "%s %s \"%s %s\" %u %llu %.3fms\n", when, addr, req->method,
+				 req->path, req->status, (unsigned long long)req->bytes, ms);
+	}
+	if (line.len)
+		(void)!write(STDERR_FILENO, line.data, line.len);
+	buf_release(&line);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	struct http_request *req = *con_cls;
+	if (!req)
+		return;
+	*con_cls = NULL;
+	uint64_t ns = util_now_ns() - req->start_ns;
+	log_request(req, ns);
+	metrics_request(req->route ? req->route->pattern : "unmatched", req->method, req->status, ns);
+	request_free(req);
+}
+
+/* ---- daemon ---- */
+
+static int resolve_address(const struct http_options *opt, struct sockaddr_storage *ss,
+			   struct buf *err)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE};
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(opt->address, NULL, &hints, &res);
+	if (rc != 0 || !res) {
+		if (err)
+			(void)buf_printf(err, "cannot resolve listen address '%s': %s", opt->address,
+					 gai_strerror(rc));
+		return -EINVAL;
+	}
+	memset(ss, 0, sizeof *ss);
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)(void *)ss)->sin6_port = htons((uint16_t)opt->port);
+	else
+		((struct sockaddr_in *)(void *)ss)->sin_port = htons((uint16_t)opt->port);
+	return 0;
+}
+
+int http_start(const struct http_options *opt, struct buf *err, struct http_server **ret)
+{
+	struct sockaddr_storage ss;
+	int r = resolve_address(opt, &ss, err);
+	if (r < 0)
+		return r;
+	struct http_server *srv = calloc(1, sizeof *srv);
+	if (!srv)
+		return -ENOMEM;
+	srv->opt = *opt;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	srv->daemon = MHD_start_daemon(
+		flags, (uint16_t)opt->port, NULL, NULL, on_request, srv,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(opt->threads ? opt->threads : 1),
+		MHD_OPTION_CONNECTION_LIMIT, opt->max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_END);
+	if (!srv->daemon) {
+		if (err)
+			(void)buf_printf(err, "cannot listen on %s port %u", opt->address, opt->port);
+		free(srv);
+		return -EADDRNOTAVAIL;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : opt->port;
+	*ret = srv;
+	return 0;
+}
+
+unsigned http_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+void http_stop(struct http_server *srv, unsigned grace_ms)
+{
+	if (!srv)
+		return;
+	MHD_socket listen_fd = MHD_quiesce_daemon(srv->daemon);
+	for (unsigned waited = 0; atomic_load(&srv->in_flight) > 0 && waited < grace_ms; waited += 10) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	MHD_stop_daemon(srv->daemon);
+	if (listen_fd != MHD_INVALID_SOCKET)
+		close(listen_fd);
+	free(srv);
+}

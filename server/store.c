@@ -1,0 +1,1003 @@
+/* store: SQLite persistence of stacks, environments and history: opening, migrating,
+ * a small connection pool, and typed queries over cached prepared statements. */
+#include "store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "catalog.h"
+#include "model.h"
+#include "util.h"
+
+#include "migrations.inc"
+
+#define NOW "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+#define BUSY_TIMEOUT_MS 5000
+
+enum stmt_id {
+	Q_STACK_GET,
+	Q_STACK_INSERT,
+	Q_STACK_UPDATE,
+	Q_STACK_DELETE,
+	Q_STACK_LIST,
+	Q_STACK_ENV_COUNT,
+	Q_ENV_GET,
+	Q_ENV_INSERT,
+	Q_ENV_UPDATE,
+	Q_ENV_DELETE,
+	Q_ENV_LIST,
+	Q_ENV_ALL,
+	Q_HISTORY_INSERT,
+	Q_HISTORY_STACK,
+	Q_HISTORY_ENV,
+	Q_BEGIN,
+	Q_BEGIN_READ,
+	Q_COMMIT,
+	Q_ROLLBACK,
+	Q_PING,
+	Q_COUNT
+};
+
+static const char *const stmt_sql[Q_COUNT] = {
+	[Q_STACK_GET] = "SELECT document, revision, created, updated FROM stacks WHERE name = ?1",
+	[Q_STACK_INSERT] = "INSERT INTO stacks (name, document, revision, created, updated) "
+			   "VALUES (?1, ?2, 1, " NOW ", " NOW ") "
+			   "RETURNING document, revision, created, updated",
+	[Q_STACK_UPDATE] = "UPDATE stacks SET document = ?2, revision = revision + 1, updated = " NOW
+			   " WHERE name = ?1 AND revision = ?3 "
+			   "RETURNING document, revision, created, updated",
+	[Q_STACK_DELETE] = "DELETE FROM stacks WHERE name = ?1 AND revision = ?2",
+	[Q_STACK_LIST] = "SELECT s.name, coalesce(json_extract(s.document, '$.description'), ''), "
+			 "s.revision, s.updated, "
+			 "(SELECT count(*) FROM environments e WHERE e.stack = s.name) "
+			 "FROM stacks s ORDER BY s.name",
+	[Q_STACK_ENV_COUNT] = "SELECT count(*) FROM environments WHERE stack = ?1",
+	[Q_ENV_GET] = "SELECT document, revision, created, updated FROM environments "
+		      "WHERE stack = ?1 AND name = ?2",
+	[Q_ENV_INSERT] = "INSERT INTO environments (stack, name, document, revision, created, updated) "
+			 "VALUES (?1, ?2, ?3, 1, " NOW ", " NOW ") "
+			 "RETURNING document, revision, created, updated",
+	[Q_ENV_UPDATE] = "UPDATE environments SET document = ?3, revision = revision + 1, updated = " NOW
+			 " WHERE stack = ?1 AND name = ?2 AND revision = ?4 "
+			 "RETURNING document, revision, created, updated",
+	[Q_ENV_DELETE] = "DELETE FROM environments WHERE stack = ?1 AND name = ?2 AND revision = ?3",
+	[Q_ENV_LIST] = "SELECT name, revision, updated FROM environments "
+		       "WHERE stack = ?1 AND name > ?2 ORDER BY name LIMIT ?3",
+	[Q_ENV_ALL] = "SELECT name, document, revision FROM environments WHERE stack = ?1 ORDER BY name",
+	[Q_HISTORY_INSERT] = "INSERT INTO history (time, actor, kind, stack, environment, revision, "
+			     "old_document, new_document) VALUES (" NOW ", ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[Q_HISTORY_STACK] = "SELECT kind, stack, environment, revision, old_document, new_document, "
+			    "time, actor FROM history WHERE stack = ?1 ORDER BY id",
+	[Q_HISTORY_ENV] = "SELECT kind, stack, environment, revision, old_document, new_document, "
+			  "time, actor FROM history WHERE stack = ?1 AND environment = ?2 ORDER BY id",
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_BEGIN_READ] = "BEGIN DEFERRED",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_PING] = "SELECT count(*) FROM schema_migrations",
+};
+
+struct store_conn {
+	struct store *store;
+	sqlite3 *db;
+	sqlite3_stmt *stmts[Q_COUNT];
+	bool busy;
+};
+
+struct store {
+	struct store_conn *conns;
+	size_t count;
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	long long schema_version;
+	atomic_ullong errors;
+};
+
+/* ---- helpers ---- */
+
+static int db_fail(struct store_conn *c)
+{
+	if (c->store)
+		atomic_fetch_add(&c->store->errors, 1);
+	return -EIO;
+}
+
+/* The cached statement id, reset and ready for binding; NULL on failure. */
+static sqlite3_stmt *stmt(struct store_conn *c, enum stmt_id id)
+{
+	if (!c->stmts[id]) {
+		if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+				       &c->stmts[id], NULL) != SQLITE_OK) {
+			(void)db_fail(c);
+			return NULL;
+		}
+	}
+	sqlite3_reset(c->stmts[id]);
+	sqlite3_clear_bindings(c->stmts[id]);
+	return c->stmts[id];
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : -EIO;
+}
+
+/* Binds doc as compact JSON text (NULL binds SQL NULL); mask masks secrets first. */
+static int bind_json(sqlite3_stmt *st, int i, const json_t *doc, bool mask)
+{
+	if (!doc)
+		return sqlite3_bind_null(st, i) == SQLITE_OK ? 0 : -EIO;
+	json_t *masked = NULL;
+	if (mask) {
+		masked = model_mask_secrets(doc);
+		if (!masked)
+			return -ENOMEM;
+		doc = masked;
+	}
+	char *text = json_dumps(doc, JSON_COMPACT);
+	json_decref(masked);
+	if (!text)
+		return -ENOMEM;
+	int r = sqlite3_bind_text(st, i, text, -1, free) == SQLITE_OK ? 0 : -EIO;
+	return r;
+}
+
+static json_t *column_json(sqlite3_stmt *st, int i)
+{
+	const char *text = (const char *)sqlite3_column_text(st, i);
+	if (!text)
+		return NULL;
+	return json_loadb(text, (size_t)sqlite3_column_bytes(st, i), 0, NULL);
+}
+
+static void copy_time(char dst[32], sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	size_t n = t ? strlen(t) : 0;
+	if (n > 31)
+		n = 31;
+	if (n)
+		memcpy(dst, t, n);
+	dst[n] = '\0';
+}
+
+/* Reads columns document, revision, created, updated of the current row into ret. */
+static int read_record(sqlite3_stmt *st, struct store_record *ret)
+{
+	json_t *doc = column_json(st, 0);
+	if (!doc)
+		return -ENOMEM;
+	ret->document = doc;
+	ret->revision = sqlite3_column_int64(st, 1);
+	copy_time(ret->created, st, 2);
+	copy_time(ret->updated, st, 3);
+	return 0;
+}
+
+/* Steps a statement expected to yield at most one row: 0 with *ret filled (when ret is
+ * not NULL), -ENOENT for no row, -EEXIST on a uniqueness conflict, -EIO otherwise. */
+static int step_record(struct store_conn *c, sqlite3_stmt *st, struct store_record *ret)
+{
+	int rc = sqlite3_step(st);
+	int r;
+	if (rc == SQLITE_ROW) {
+		struct store_record rec = {0};
+		r = read_record(st, &rec);
+		if (r == 0) {
+			rc = sqlite3_step(st);
+			if (rc != SQLITE_DONE) {
+				store_record_release(&rec);
+				r = db_fail(c);
+			} else if (ret) {
+				*ret = rec;
+			} else {
+				store_record_release(&rec);
+			}
+		}
+	} else if (rc == SQLITE_DONE) {
+		r = -ENOENT;
+	} else if (rc == SQLITE_CONSTRAINT &&
+		   (sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_PRIMARYKEY ||
+		    sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_UNIQUE)) {
+		r = -EEXIST;
+	} else if (rc == SQLITE_CONSTRAINT &&
+		   sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+		r = -ENOENT;
+	} else {
+		r = db_fail(c);
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+/* Steps a statement that returns no rows; *ret_changes gets the rows changed. */
+static int step_done(struct store_conn *c, sqlite3_stmt *st, int *ret_changes)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail(c);
+	if (ret_changes)
+		*ret_changes = sqlite3_changes(c->db);
+	return 0;
+}
+
+static int exec_stmt(struct store_conn *c, enum stmt_id id)
+{
+	sqlite3_stmt *st = stmt(c, id);
+	if (!st)
+		return -EIO;
+	return step_done(c, st, NULL);
+}
+
+static int history_add(struct store_conn *c, const char *kind, const char *stack,
+		       const char *env, long long revision, const json_t *old_doc,
+		       const json_t *new_doc, const char *actor)
+{
+	sqlite3_stmt *st = stmt(c, Q_HISTORY_INSERT);
+	if (!st)
+		return -EIO;
+	int r = bind_text(st, 1, actor ? actor : "unknown");
+	if (r == 0)
+		r = bind_text(st, 2, kind);
+	if (r == 0)
+		r = bind_text(st, 3, stack);
+	if (r == 0)
+		r = env ? bind_text(st, 4, env) : (sqlite3_bind_null(st, 4) == SQLITE_OK ? 0 : -EIO);
+	if (r == 0)
+		r = sqlite3_bind_int64(st, 5, revision) == SQLITE_OK ? 0 : -EIO;
+	if (r == 0)
+		r = bind_json(st, 6, old_doc, true);
+	if (r == 0)
+		r = bind_json(st, 7, new_doc, true);
+	if (r < 0) {
+		sqlite3_reset(st);
+		return r == -EIO ? db_fail(c) : r;
+	}
+	return step_done(c, st, NULL);
+}
+
+void store_record_release(struct store_record *r)
+{
+	if (!r)
+		return;
+	json_decref(r->document);
+	r->document = NULL;
+}
+
+/* ---- SQL functions used by migrations ---- */
+
+static void fn_seed_document(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *name = (const char *)sqlite3_value_text(argv[0]);
+	size_t len = 0;
+	const char *text = name ? catalog_file(name, &len) : NULL;
+	if (!text) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	json_t *doc = json_loadb(text, len, 0, NULL);
+	char *compact = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (!compact) {
+		sqlite3_result_error(ctx, "seed document is not valid JSON", -1);
+		return;
+	}
+	sqlite3_result_text(ctx, compact, -1, free);
+}
+
+static void fn_mask_secrets(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *text = (const char *)sqlite3_value_text(argv[0]);
+	if (!text) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	json_t *doc = json_loads(text, 0, NULL);
+	json_t *masked = doc ? model_mask_secrets(doc) : NULL;
+	char *out = masked ? json_dumps(masked, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	json_decref(masked);
+	if (!out) {
+		sqlite3_result_error(ctx, "cannot mask secrets", -1);
+		return;
+	}
+	sqlite3_result_text(ctx, out, -1, free);
+}
+
+/* ---- opening and migrating ---- */
+
+static int conn_open(const char *path, struct store_conn *c)
+{
+	static const char pragmas[] = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
+				      "PRAGMA synchronous = NORMAL;";
+	int rc = sqlite3_open_v2(path, &c->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		return -EIO;
+	sqlite3_extended_result_codes(c->db, 1);
+	if (sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS) != SQLITE_OK ||
+	    sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+	if (sqlite3_create_function(c->db, "seed_document", 1, flags, NULL, fn_seed_document,
+				    NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(c->db, "mask_secrets", 1, flags, NULL, fn_mask_secrets, NULL,
+				    NULL) != SQLITE_OK)
+		return -EIO;
+	return 0;
+}
+
+static void conn_close(struct store_conn *c)
+{
+	for (size_t i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(c->stmts[i]);
+	memset(c->stmts, 0, sizeof c->stmts);
+	if (c->db)
+		sqlite3_close(c->db);
+	c->db = NULL;
+}
+
+/* The version of a migration file name "0007_x.sql"; -1 when the name has no such prefix. */
+static long long migration_version(const char *name)
+{
+	char digits[16];
+	size_t n = 0;
+	while (n < sizeof digits - 1 && name[n] >= '0' && name[n] <= '9') {
+		digits[n] = name[n];
+		n++;
+	}
+	digits[n] = '\0';
+	long long v;
+	if (n == 0 || name[n] != '_' || util_parse_int(digits, 1, 999999, &v) < 0)
+		return -1;
+	return v;
+}
+
+long long store_binary_version(const struct embed_file *migrations)
+{
+	long long best = 0;
+	for (const struct embed_file *f = migrations ? migrations : migration_files; f->name; f++) {
+		long long v = migration_version(f->name);
+		if (v > best)
+			best = v;
+	}
+	return best;
+}
+
+static int db_version(sqlite3 *db, long long *ret)
+{
+	sqlite3_stmt *st = NULL;
+	int r = -EIO;
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+			       &st, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto out;
+	*ret = sqlite3_column_int64(st, 0);
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int record_migration(sqlite3 *db, long long version, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int r = -EIO;
+	if (sqlite3_prepare_v2(db, "INSERT INTO schema_migrations (version, name, applied) "
+				   "VALUES (?1, ?2, " NOW ")", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, version) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC) != SQLITE_OK)
+		goto out;
+	if (sqlite3_step(st) == SQLITE_DONE)
+		r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Applies one migration file in its own transaction. */
+static int apply_migration(sqlite3 *db, const struct embed_file *f, long long version,
+			   struct buf *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_exec(db, (const char *)f->data, NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	if (record_migration(db, version, f->name) < 0 ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	if (err)
+		(void)buf_printf(err, "migration '%s' failed: %s", f->name,
+				 msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -EIO;
+}
+
+static int migrate(struct store_conn *c, const char *path, const struct embed_file *migrations,
+		   struct buf *err, long long *ret_version)
+{
+	if (sqlite3_exec(c->db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+				"version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		if (err)
+			(void)buf_printf(err, "cannot use database '%s': %s", path, sqlite3_errmsg(c->db));
+		return -EIO;
+	}
+	long long current, newest = store_binary_version(migrations);
+	if (db_version(c->db, &current) < 0) {
+		if (err)
+			(void)buf_printf(err, "cannot read the schema version of '%s'", path);
+		return -EIO;
+	}
+	if (current > newest) {
+		if (err)
+			(void)buf_printf(err, "database '%s' has schema version %lld but this manifestd "
+					 "knows only up to %lld: upgrade manifestd (or use a backup)",
+					 path, current, newest);
+		return -EPROTONOSUPPORT;
+	}
+	/* The tables are sorted by name, and names start with the zero-padded version. */
+	for (const struct embed_file *f = migrations; f->name; f++) {
+		long long v = migration_version(f->name);
+		if (v <= current)
+			continue;
+		int r = apply_migration(c->db, f, v, err);
+		if (r < 0)
+			return r;
+		current = v;
+	}
+	*ret_version = current;
+	return 0;
+}
+
+/* Creates the directory that holds path, with its parents. */
+static int make_parent_dir(const char *path)
+{
+	struct buf dir;
+	buf_init(&dir, 4096);
+	int r = buf_puts(&dir, path);
+	if (r < 0)
+		goto out;
+	char *slash = strrchr(dir.data, '/');
+	if (!slash || slash == dir.data)
+		goto out;
+	*slash = '\0';
+	for (char *p = dir.data + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(dir.data, 0750) < 0 && errno != EEXIST) {
+			r = -errno;
+			goto out;
+		}
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+out:
+	buf_release(&dir);
+	return r;
+}
+
+int store_open(const struct store_options *opt, struct buf *err, struct store **ret)
+{
+	const struct embed_file *migrations = opt->migrations ? opt->migrations : migration_files;
+	size_t n = opt->connections ? opt->connections : 1;
+	struct store *s = calloc(1, sizeof *s);
+	int r = -ENOMEM;
+	if (!s)
+		goto fail;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->freed, NULL);
+	s->conns = calloc(n, sizeof *s->conns);
+	if (!s->conns)
+		goto fail;
+	s->count = n;
+	r = make_parent_dir(opt->path);
+	if (r < 0) {
+		if (err)
+			(void)buf_printf(err, "cannot create the directory of '%s': %s", opt->path,
+					 strerror(-r));
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		s->conns[i].store = s;
+		r = conn_open(opt->path, &s->conns[i]);
+		if (r < 0) {
+			if (err)
+				(void)buf_printf(err, "cannot open database '%s': %s", opt->path,
+						 s->conns[i].db ? sqlite3_errmsg(s->conns[i].db)
+								: "out of memory");
+			goto fail;
+		}
+		if (i == 0) {
+			r = migrate(&s->conns[0], opt->path, migrations, err, &s->schema_version);
+			if (r < 0)
+				goto fail;
+		}
+	}
+	*ret = s;
+	return 0;
+fail:
+	store_free(s);
+	return r;
+}
+
+void store_free(struct store *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; s->conns && i < s->count; i++)
+		conn_close(&s->conns[i]);
+	free(s->conns);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->freed);
+	free(s);
+}
+
+long long store_schema_version(struct store *s)
+{
+	return s->schema_version;
+}
+
+unsigned long long store_error_count(struct store *s)
+{
+	return atomic_load(&s->errors);
+}
+
+int store_acquire(struct store *s, struct store_conn **ret)
+{
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		for (size_t i = 0; i < s->count; i++) {
+			if (!s->conns[i].busy) {
+				s->conns[i].busy = true;
+				pthread_mutex_unlock(&s->lock);
+				*ret = &s->conns[i];
+				return 0;
+			}
+		}
+		pthread_cond_wait(&s->freed, &s->lock);
+	}
+}
+
+void store_release(struct store_conn *c)
+{
+	if (!c)
+		return;
+	store_rollback(c);
+	struct store *s = c->store;
+	pthread_mutex_lock(&s->lock);
+	c->busy = false;
+	pthread_cond_signal(&s->freed);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int store_ping(struct store_conn *c)
+{
+	sqlite3_stmt *st = stmt(c, Q_PING);
+	if (!st)
+		return -EIO;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_fail(c);
+}
+
+int store_begin(struct store_conn *c)
+{
+	return exec_stmt(c, Q_BEGIN);
+}
+
+int store_begin_read(struct store_conn *c)
+{
+	return exec_stmt(c, Q_BEGIN_READ);
+}
+
+int store_commit(struct store_conn *c)
+{
+	return exec_stmt(c, Q_COMMIT);
+}
+
+void store_rollback(struct store_conn *c)
+{
+	if (sqlite3_get_autocommit(c->db))
+		return;
+	sqlite3_stmt *st = stmt(c, Q_ROLLBACK);
+	if (st) {
+		(void)sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+}
+
+/* ---- stacks ---- */
+
+int store_stack_get(struct store_conn *c, const char *name, struct store_record *ret)
+{
+	sqlite3_stmt *st = stmt(c, Q_STACK_GET);
+	if (!st || bind_text(st, 1, name) < 0)
+		return db_fail(c);
+	return step_record(c, st, ret);
+}
+
+int store_stack_create(struct store_conn *c, const char *name, const json_t *doc,
+		       const char *actor, struct store_record *ret)
+{
+	sqlite3_stmt *st = stmt(c, Q_STACK_INSERT);
+	if (!st)
+		return -EIO;
+	int r = bind_text(st, 1, name);
+	if (r == 0)
+		r = bind_json(st, 2, doc, false);
+	if (r < 0)
+		return r == -EIO ? db_fail(c) : r;
+	struct store_record rec = {0};
+	r = step_record(c, st, &rec);
+	if (r == 0)
+		r = history_add(c, "create", name, NULL, rec.revision, NULL, doc, actor);
+	if (r < 0) {
+		store_record_release(&rec);
+		return r;
+	}
+	if (ret)
+		*ret = rec;
+	else
+		store_record_release(&rec);
+	return 0;
+}
+
+/* The current revision of a stack (env NULL) or environment, for compare-and-set. */
+static int current(struct store_conn *c, const char *stack, const char *env,
+		   struct store_record *ret)
+{
+	return env ? store_env_get(c, stack, env, ret) : store_stack_get(c, stack, ret);
+}
+
+/* Checks expected against the stored record: -ESTALE on mismatch. */
+static int check_revision(const struct store_record *cur, long long expected)
+{
+	return expected == STORE_ANY_REVISION || expected == cur->revision ? 0 : -ESTALE;
+}
+
+int store_stack_update(struct store_conn *c, const char *name, const json_t *doc,
+		       long long expected_revision, const char *actor, struct store_record *ret)
+{
+	struct store_record old = {0}, rec = {0};
+	int r = current(c, name, NULL, &old);
+	if (r == 0)
+		r = check_revision(&old, expected_revision);
+	if (r < 0)
+		goto out;
+	sqlite3_stmt *st = stmt(c, Q_STACK_UPDATE);
+	if (!st) {
+		r = -EIO;
+		goto out;
+	}
+	r = bind_text(st, 1, name);
+	if (r == 0)
+		r = bind_json(st, 2, doc, false);
+	if (r == 0)
+		r = sqlite3_bind_int64(st, 3, old.revision) == SQLITE_OK ? 0 : -EIO;
+	if (r < 0)
+		goto out;
+	r = step_record(c, st, &rec);
+	if (r == -ENOENT)
+		r = -ESTALE;
+	if (r == 0)
+		r = history_add(c, "update", name, NULL, rec.revision, old.document, doc, actor);
+	if (r == 0 && ret) {
+		*ret = rec;
+		rec.document = NULL;
+	}
+out:
+	store_record_release(&old);
+	store_record_release(&rec);
+	return r;
+}
+
+static int stack_env_count(struct store_conn *c, const char *name, long long *ret)
+{
+	sqlite3_stmt *st = stmt(c, Q_STACK_ENV_COUNT);
+	if (!st || bind_text(st, 1, name) < 0)
+		return db_fail(c);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_fail(c);
+}
+
+int store_stack_delete(struct store_conn *c, const char *name, long long expected_revision,
+		       bool force, const char *actor)
+{
+	struct store_record old = {0};
+	json_t *envs = NULL;
+	long long n = 0;
+	int r = current(c, name, NULL, &old);
+	if (r == 0)
+		r = check_revision(&old, expected_revision);
+	if (r == 0)
+		r = stack_env_count(c, name, &n);
+	if (r == 0 && n > 0 && !force)
+		r = -ENOTEMPTY;
+	if (r == 0 && n > 0)
+		r = store_env_documents(c, name, &envs);
+	if (r < 0)
+		goto out;
+	const char *env;
+	json_t *doc;
+	json_object_foreach(envs, env, doc) {
+		struct store_record e = {0};
+		r = store_env_get(c, name, env, &e);
+		if (r == 0)
+			r = store_env_delete(c, name, env, e.revision, actor);
+		store_record_release(&e);
+		if (r < 0)
+			goto out;
+	}
+	sqlite3_stmt *st = stmt(c, Q_STACK_DELETE);
+	if (!st || bind_text(st, 1, name) < 0 ||
+	    sqlite3_bind_int64(st, 2, old.revision) != SQLITE_OK) {
+		r = db_fail(c);
+		goto out;
+	}
+	int changes = 0;
+	r = step_done(c, st, &changes);
+	if (r == 0 && changes != 1)
+		r = -ESTALE;
+	if (r == 0)
+		r = history_add(c, "delete", name, NULL, old.revision + 1, old.document, NULL, actor);
+out:
+	json_decref(envs);
+	store_record_release(&old);
+	return r;
+}
+
+int store_stack_list(struct store_conn *c, json_t **ret_items)
+{
+	sqlite3_stmt *st = stmt(c, Q_STACK_LIST);
+	if (!st)
+		return -EIO;
+	json_t *items = json_array();
+	int r = items ? 0 : -ENOMEM, rc;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *it = json_pack("{s:s, s:s, s:I, s:s, s:I}",
+				       "name", (const char *)sqlite3_column_text(st, 0),
+				       "description", (const char *)sqlite3_column_text(st, 1),
+				       "revision", (json_int_t)sqlite3_column_int64(st, 2),
+				       "updated", (const char *)sqlite3_column_text(st, 3),
+				       "environments", (json_int_t)sqlite3_column_int64(st, 4));
+		if (!it || json_array_append_new(items, it) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(c);
+	sqlite3_reset(st);
+	if (r < 0) {
+		json_decref(items);
+		return r;
+	}
+	*ret_items = items;
+	return 0;
+}
+
+/* ---- environments ---- */
+
+int store_env_get(struct store_conn *c, const char *stack, const char *name,
+		  struct store_record *ret)
+{
+	sqlite3_stmt *st = stmt(c, Q_ENV_GET);
+	if (!st || bind_text(st, 1, stack) < 0 || bind_text(st, 2, name) < 0)
+		return db_fail(c);
+	return step_record(c, st, ret);
+}
+
+int store_env_create(struct store_conn *c, const char *stack, const char *name,
+		     const json_t *doc, const char *actor, struct store_record *ret)
+{
+	sqlite3_stmt *st = stmt(c, Q_ENV_INSERT);
+	if (!st)
+		return -EIO;
+	int r = bind_text(st, 1, stack);
+	if (r == 0)
+		r = bind_text(st, 2, name);
+	if (r == 0)
+		r = bind_json(st, 3, doc, false);
+	if (r < 0)
+		return r == -EIO ? db_fail(c) : r;
+	struct store_record rec = {0};
+	r = step_record(c, st, &rec);
+	if (r == 0)
+		r = history_add(c, "create", stack, name, rec.revision, NULL, doc, actor);
+	if (r < 0) {
+		store_record_release(&rec);
+		return r;
+	}
+	if (ret)
+		*ret = rec;
+	else
+		store_record_release(&rec);
+	return 0;
+}
+
+int store_env_update(struct store_conn *c, const char *stack, const char *name,
+		     const json_t *doc, long long expected_revision, const char *actor,
+		     struct store_record *ret)
+{
+	struct store_record old = {0}, rec = {0};
+	int r = current(c, stack, name, &old);
+	if (r == 0)
+		r = check_revision(&old, expected_revision);
+	if (r < 0)
+		goto out;
+	sqlite3_stmt *st = stmt(c, Q_ENV_UPDATE);
+	if (!st) {
+		r = -EIO;
+		goto out;
+	}
+	r = bind_text(st, 1, stack);
+	if (r == 0)
+		r = bind_text(st, 2, name);
+	if (r == 0)
+		r = bind_json(st, 3, doc, false);
+	if (r == 0)
+		r = sqlite3_bind_int64(st, 4, old.revision) == SQLITE_OK ? 0 : -EIO;
+	if (r < 0)
+		goto out;
+	r = step_record(c, st, &rec);
+	if (r == -ENOENT)
+		r = -ESTALE;
+	if (r == 0)
+		r = history_add(c, "update", stack, name, rec.revision, old.document, doc, actor);
+	if (r == 0 && ret) {
+		*ret = rec;
+		rec.document = NULL;
+	}
+out:
+	store_record_release(&old);
+	store_record_release(&rec);
+	return r;
+}
+
+int store_env_delete(struct store_conn *c, const char *stack, const char *name,
+		     long long expected_revision, const char *actor)
+{
+	struct store_record old = {0};
+	int r = current(c, stack, name, &old);
+	if (r == 0)
+		r = check_revision(&old, expected_revision);
+	if (r < 0)
+		goto out;
+	sqlite3_stmt *st = stmt(c, Q_ENV_DELETE);
+	if (!st || bind_text(st, 1, stack) < 0 || bind_text(st, 2, name) < 0 ||
+	    sqlite3_bind_int64(st, 3, old.revision) != SQLITE_OK) {
+		r = db_fail(c);
+		goto out;
+	}
+	int changes = 0;
+	r = step_done(c, st, &changes);
+	if (r == 0 && changes != 1)
+		r = -ESTALE;
+	if (r == 0)
+		r = history_add(c, "delete", stack, name, old.revision + 1, old.document, NULL, actor);
+out:
+	store_record_release(&old);
+	return r;
+}
+
+int store_env_list(struct store_conn *c, const char *stack, const char *after, size_t limit,
+		   json_t **ret_items, bool *ret_more)
+{
+	struct store_record s = {0};
+	int r = store_stack_get(c, stack, &s);
+	store_record_release(&s);
+	if (r < 0)
+		return r;
+	sqlite3_stmt *st = stmt(c, Q_ENV_LIST);
+	if (!st || bind_text(st, 1, stack) < 0 || bind_text(st, 2, after ? after : "") < 0 ||
+	    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1) != SQLITE_OK)
+		return db_fail(c);
+	json_t *items = json_array();
+	bool more = false;
+	int rc;
+	r = items ? 0 : -ENOMEM;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (json_array_size(items) == limit) {
+			more = true;
+			break;
+		}
+		json_t *it = json_pack("{s:s, s:I, s:s}",
+				       "name", (const char *)sqlite3_column_text(st, 0),
+				       "revision", (json_int_t)sqlite3_column_int64(st, 1),
+				       "updated", (const char *)sqlite3_column_text(st, 2));
+		if (!it || json_array_append_new(items, it) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0 && !more && rc != SQLITE_DONE)
+		r = db_fail(c);
+	sqlite3_reset(st);
+	if (r < 0) {
+		json_decref(items);
+		return r;
+	}
+	*ret_items = items;
+	*ret_more = more;
+	return 0;
+}
+
+int store_env_documents(struct store_conn *c, const char *stack, json_t **ret_docs)
+{
+	sqlite3_stmt *st = stmt(c, Q_ENV_ALL);
+	if (!st || bind_text(st, 1, stack) < 0)
+		return db_fail(c);
+	json_t *docs = json_object();
+	int r = docs ? 0 : -ENOMEM, rc;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *doc = column_json(st, 1);
+		if (!doc || json_object_set_new(docs, (const char *)sqlite3_column_text(st, 0), doc) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(c);
+	sqlite3_reset(st);
+	if (r < 0) {
+		json_decref(docs);
+		return r;
+	}
+	*ret_docs = docs;
+	return 0;
+}
+
+/* ---- history ---- */
+
+static json_t *history_row(sqlite3_stmt *st)
+{
+	const char *env = (const char *)sqlite3_column_text(st, 2);
+	json_t *old_doc = column_json(st, 4), *new_doc = column_json(st, 5);
+	return json_pack("{s:s, s:s, s:o, s:I, s:o, s:o, s:s, s:s}",
+			 "kind", (const char *)sqlite3_column_text(st, 0),
+			 "stack", (const char *)sqlite3_column_text(st, 1),
+			 "environment", env ? json_string(env) : json_null(),
+			 "revision", (json_int_t)sqlite3_column_int64(st, 3),
+			 "old", old_doc ? old_doc : json_null(),
+			 "new", new_doc ? new_doc : json_null(),
+			 "time", (const char *)sqlite3_column_text(st, 6),
+			 "actor", (const char *)sqlite3_column_text(st, 7));
+}
+
+int store_history(struct store_conn *c, const char *stack, const char *env, json_t **ret_rows)
+{
+	sqlite3_stmt *st = stmt(c, env ? Q_HISTORY_ENV : Q_HISTORY_STACK);
+	if (!st || bind_text(st, 1, stack) < 0 || (env && bind_text(st, 2, env) < 0))
+		return db_fail(c);
+	json_t *rows = json_array();
+	int r = rows ? 0 : -ENOMEM, rc;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *row = history_row(st);
+		if (!row || json_array_append_new(rows, row) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(c);
+	sqlite3_reset(st);
+	if (r < 0) {
+		json_decref(rows);
+		return r;
+	}
+	*ret_rows = rows;
+	return 0;
+}

@@ -1,0 +1,602 @@
+/* test_render: the bundle rendered from tests/data/render/msa-shop-prod.resolved.json
+ * (a hand-written resolved document: msa-shop layered with prod) and variations of it. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "render.h"
+#include "suites.h"
+#include "util.h"
+#include "yamlout.h"
+
+#define FIXTURE TEST_SOURCE_DIR "/tests/data/render/msa-shop-prod.resolved.json"
+
+static const struct render_meta prod_meta = {.stack = "msa-shop", .environment = "prod", .revision = 7};
+
+static json_t *load_fixture(void)
+{
+	json_error_t err;
+	json_t *doc = json_load_file(FIXTURE, 0, &err);
+	ck_assert_msg(doc != NULL, "%s: %s", FIXTURE, err.text);
+	return doc;
+}
+
+/* Sets the value at a '/'-path of existing objects in doc (value stolen). */
+static void set_at(json_t *doc, const char *path, json_t *value)
+{
+	json_t *obj = doc;
+	const char *slash;
+	while ((slash = strchr(path, '/')) != NULL) {
+		obj = json_object_getn(obj, path, (size_t)(slash - path));
+		ck_assert_msg(json_is_object(obj), "no object before '%s'", slash);
+		path = slash + 1;
+	}
+	ck_assert_int_eq(json_object_set_new(obj, path, value), 0);
+}
+
+/* Every file of the bundle: {"00-namespace.yaml": [objects...], ...} in file order. */
+static json_t *render_all(const json_t *doc, const struct render_meta *meta)
+{
+	struct render *r = NULL;
+	ck_assert_int_eq(render_new(doc, meta, &r), 0);
+	json_t *files = json_object();
+	for (size_t i = 0; i < render_file_count(r); i++) {
+		json_t *objs = NULL;
+		ck_assert_int_eq(render_file_objects(r, i, &objs), 0);
+		ck_assert(json_is_array(objs));
+		ck_assert_int_eq(json_object_set_new(files, render_file_name(r, i), objs), 0);
+	}
+	render_free(r);
+	return files;
+}
+
+/* The whole bundle as one YAML stream. */
+static void render_yaml(const json_t *doc, const struct render_meta *meta, struct buf *out)
+{
+	json_t *files = render_all(doc, meta);
+	struct yamlout *y = NULL;
+	ck_assert_int_eq(yamlout_new(out, &y), 0);
+	const char *name;
+	json_t *objs, *obj;
+	size_t i;
+	json_object_foreach(files, name, objs)
+		json_array_foreach(objs, i, obj)
+			ck_assert_int_eq(yamlout_document(y, obj), 0);
+	ck_assert_int_eq(yamlout_finish(y), 0);
+	yamlout_free(y);
+	json_decref(files);
+}
+
+static const char *kind_of(const json_t *o)
+{
+	return json_string_value(json_object_get(o, "kind"));
+}
+
+static const char *name_of(const json_t *o)
+{
+	return json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
+}
+
+/* The object of that kind and name in any file, borrowed; NULL when absent. */
+static json_t *find(const json_t *files, const char *kind, const char *name)
+{
+	const char *file;
+	json_t *objs, *obj;
+	size_t i;
+	json_object_foreach((json_t *)files, file, objs)
+		json_array_foreach(objs, i, obj)
+			if (strcmp(kind_of(obj), kind) == 0 && strcmp(name_of(obj), name) == 0)
+				return obj;
+	return NULL;
+}
+
+static size_t count_kind(const json_t *files, const char *kind)
+{
+	size_t n = 0, i;
+	const char *file;
+	json_t *objs, *obj;
+	json_object_foreach((json_t *)files, file, objs)
+		json_array_foreach(objs, i, obj)
+			n += strcmp(kind_of(obj), kind) == 0;
+	return n;
+}
+
+static json_t *pod_spec_of(const json_t *workload)
+{
+	return json_object_get(json_object_get(json_object_get(workload, "spec"), "template"), "spec");
+}
+
+static json_t *first_container(const json_t *workload)
+{
+	return json_array_get(json_object_get(pod_spec_of(workload), "containers"), 0);
+}
+
+START_TEST(files_and_objects_in_order)
+{
+	static const char *const expected[][6] = {
+		{"00-namespace.yaml", "Namespace/msa-shop-prod"},
+		{"10-config.yaml", "ConfigMap/msa-shop-config"},
+		{"11-secrets.yaml", "Secret/msa-shop-secrets"},
+		{"30-mysql.yaml", "ServiceAccount/mysql", "ConfigMap/mysql-initdb", "Service/mysql", "StatefulSet/mysql"},
+		{"31-mysql-init.yaml", "Job/mysql-init-"},
+		{"35-rabbitmq.yaml", "ServiceAccount/rabbitmq", "Service/rabbitmq", "StatefulSet/rabbitmq"},
+		{"36-zipkin.yaml", "ServiceAccount/zipkin", "Deployment/zipkin", "Service/zipkin"},
+		{"50-api-gateway.yaml", "ServiceAccount/api-gateway", "Deployment/api-gateway", "Service/api-gateway",
+		 "HorizontalPodAutoscaler/api-gateway", "PodDisruptionBudget/api-gateway"},
+		{"50-order-service.yaml", "ServiceAccount/order-service", "Deployment/order-service",
+		 "Service/order-service", "HorizontalPodAutoscaler/order-service", "PodDisruptionBudget/order-service"},
+		{"50-payment-service.yaml", "ServiceAccount/payment-service", "Deployment/payment-service",
+		 "Service/payment-service", "PodDisruptionBudget/payment-service"},
+		{"50-product-service.yaml", "ServiceAccount/product-service", "Deployment/product-service",
+		 "Service/product-service", "PodDisruptionBudget/product-service"},
+		{"50-settlement-service.yaml", "ServiceAccount/settlement-service", "Deployment/settlement-service",
+		 "Service/settlement-service", "PodDisruptionBudget/settlement-service"},
+		{"50-user-service.yaml", "ServiceAccount/user-service", "Deployment/user-service",
+		 "Service/user-service", "PodDisruptionBudget/user-service"},
+		{"90-ingress.yaml", "Ingress/msa-shop"},
+	};
+	json_t *doc = load_fixture();
+	json_t *files = render_all(doc, &prod_meta);
+	ck_assert_uint_eq(json_object_size(files), sizeof expected / sizeof expected[0]);
+	size_t f = 0;
+	const char *file;
+	json_t *objs;
+	json_object_foreach(files, file, objs) {
+		ck_assert_str_eq(file, expected[f][0]);
+		size_t n = 0;
+		while (n + 1 < 6 && expected[f][n + 1])
+			n++;
+		ck_assert_uint_eq(json_array_size(objs), n);
+		for (size_t i = 0; i < n; i++) {
+			json_t *o = json_array_get(objs, i);
+			char got[128];
+			(void)snprintf(got, sizeof got, "%s/%s", kind_of(o), name_of(o));
+			ck_assert_msg(strncmp(got, expected[f][i + 1], strlen(expected[f][i + 1])) == 0,
+				      "%s object %zu: %s", file, i, got);
+		}
+		f++;
+	}
+	json_decref(files);
+	json_decref(doc);
+}
+END_TEST
+
+/* Every object: apiVersion, kind, metadata first; namespace, labels and annotations. */
+START_TEST(every_object_has_metadata)
+{
+	json_t *doc = load_fixture();
+	struct render *r = NULL;
+	ck_assert_int_eq(render_new(doc, &prod_meta, &r), 0);
+	ck_assert_str_eq(render_namespace(r), "msa-shop-prod");
+	ck_assert_uint_eq(strlen(render_bundle_hash(r)), 64);
+	ck_assert_ptr_eq(render_doc(r), doc);
+	ck_assert_str_eq(render_meta(r)->stack, "msa-shop");
+	for (size_t f = 0; f < render_file_count(r); f++) {
+		json_t *objs = NULL;
+		ck_assert_int_eq(render_file_objects(r, f, &objs), 0);
+		size_t i;
+		json_t *o;
+		json_array_foreach(objs, i, o) {
+			void *it = json_object_iter(o);
+			ck_assert_str_eq(json_object_iter_key(it), "apiVersion");
+			ck_assert_str_eq(json_object_iter_key(json_object_iter_next(o, it)), "kind");
+			ck_assert_str_eq(json_object_iter_key(json_object_iter_next(o, json_object_iter_next(o, it))),
+					 "metadata");
+			json_t *md = json_object_get(o, "metadata");
+			bool is_ns = strcmp(kind_of(o), "Namespace") == 0;
+			ck_assert(is_ns == (json_object_get(md, "namespace") == NULL));
+			if (!is_ns)
+				ck_assert_str_eq(json_string_value(json_object_get(md, "namespace")), "msa-shop-prod");
+			json_t *l = json_object_get(md, "labels");
+			ck_assert_str_eq(json_string_value(json_object_get(l, "app.kubernetes.io/instance")), "msa-shop-prod");
+			ck_assert_str_eq(json_string_value(json_object_get(l, "app.kubernetes.io/part-of")), "msa-shop");
+			ck_assert_str_eq(json_string_value(json_object_get(l, "app.kubernetes.io/managed-by")), "manifestd");
+			ck_assert_str_eq(json_string_value(json_object_get(l, "manifestd.io/stack")), "msa-shop");
+			ck_assert_str_eq(json_string_value(json_object_get(l, "manifestd.io/environment")), "prod");
+			json_t *a = json_object_get(md, "annotations");
+			ck_assert_str_eq(json_string_value(json_object_get(a, "manifestd.io/revision")), "7");
+			ck_assert_str_eq(json_string_value(json_object_get(a, "manifestd.io/bundle-hash")),
+					 render_bundle_hash(r));
+		}
+		json_decref(objs);
+	}
+	ck_assert_ptr_null(render_file_name(r, render_file_count(r)));
+	json_t *objs = NULL;
+	ck_assert_int_eq(render_file_objects(r, render_file_count(r), &objs), -EINVAL);
+	render_free(r);
+	json_decref(doc);
+}
+END_TEST
+
+/* Each env var of the document reaches its container as value / configMapKeyRef /
+ * secretKeyRef, in document order; no secret value is written outside the Secret. */
+START_TEST(env_wiring_and_no_secret_leaks)
+{
+	json_t *doc = load_fixture();
+	json_t *files = render_all(doc, &prod_meta);
+	const char *svc_name;
+	json_t *svc;
+	json_object_foreach(json_object_get(doc, "services"), svc_name, svc) {
+		json_t *env = json_object_get(first_container(find(files, "Deployment", svc_name)), "env");
+		ck_assert_uint_eq(json_array_size(env), json_object_size(json_object_get(svc, "env")));
+		size_t i = 0;
+		const char *var;
+		json_t *src;
+		json_object_foreach(json_object_get(svc, "env"), var, src) {
+			json_t *e = json_array_get(env, i++);
+			ck_assert_str_eq(json_string_value(json_object_get(e, "name")), var);
+			json_t *from = json_object_get(e, "valueFrom");
+			if (json_object_get(src, "value")) {
+				ck_assert(json_equal(json_object_get(e, "value"), json_object_get(src, "value")));
+			} else if (json_object_get(src, "config")) {
+				json_t *ref = json_object_get(from, "configMapKeyRef");
+				ck_assert_str_eq(json_string_value(json_object_get(ref, "name")), "msa-shop-config");
+				ck_assert(json_equal(json_object_get(ref, "key"), json_object_get(src, "config")));
+			} else {
+				json_t *ref = json_object_get(from, "secretKeyRef");
+				ck_assert_str_eq(json_string_value(json_object_get(ref, "name")), "msa-shop-secrets");
+				ck_assert(json_equal(json_object_get(ref, "key"), json_object_get(src, "secret")));
+			}
+		}
+	}
+	/* secret values (and their base64) appear in the Secret and nowhere else */
+	json_t *secret = find(files, "Secret", "msa-shop-secrets");
+	ck_assert_str_eq(json_string_value(json_object_get(secret, "type")), "Opaque");
+	json_t *data = json_object_get(secret, "data");
+	const char *key;
+	json_t *value;
+	const char *prev = "";
+	json_object_foreach(data, key, value) {
+		ck_assert_int_lt(strcmp(prev, key), 0); /* sorted */
+		prev = key;
+	}
+	const char *file;
+	json_t *objs;
+	json_object_foreach(files, file, objs) {
+		if (strcmp(file, "11-secrets.yaml") == 0)
+			continue;
+		char *text = json_dumps(objs, JSON_COMPACT);
+		json_object_foreach(json_object_get(doc, "secrets"), key, value) {
+			const char *plain = json_string_value(value);
+			ck_assert_msg(strstr(text, plain) == NULL, "secret '%s' in %s", key, file);
+			ck_assert_msg(strstr(text, json_string_value(json_object_get(data, key))) == NULL,
+				      "base64 of '%s' in %s", key, file);
+			struct buf b64;
+			buf_init(&b64, BUF_NO_MAX);
+			ck_assert_int_eq(util_base64_append(&b64, plain, strlen(plain)), 0);
+			ck_assert_str_eq(json_string_value(json_object_get(data, key)), buf_cstr(&b64));
+			buf_release(&b64);
+		}
+		free(text);
+	}
+	json_decref(files);
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(autoscaling_and_disruption_budgets)
+{
+	json_t *doc = load_fixture();
+	set_at(doc, "services/user-service/replicas", json_integer(1));
+	set_at(doc, "services/product-service/disruptionBudget/enabled", json_false());
+	json_t *files = render_all(doc, &prod_meta);
+	const char *name;
+	json_t *svc;
+	json_object_foreach(json_object_get(doc, "services"), name, svc) {
+		json_t *spec = json_object_get(find(files, "Deployment", name), "spec");
+		json_t *hpa = find(files, "HorizontalPodAutoscaler", name);
+		json_t *as = json_object_get(svc, "autoscaling");
+		bool scaled = json_is_true(json_object_get(as, "enabled"));
+		long long replicas = json_integer_value(json_object_get(svc, "replicas"));
+		if (scaled) {
+			ck_assert_ptr_null(json_object_get(spec, "replicas"));
+			ck_assert_ptr_nonnull(hpa);
+			json_t *hs = json_object_get(hpa, "spec");
+			ck_assert(json_equal(json_object_get(hs, "minReplicas"), json_object_get(as, "minReplicas")));
+			ck_assert(json_equal(json_object_get(hs, "maxReplicas"), json_object_get(as, "maxReplicas")));
+			json_t *target = json_object_get(json_object_get(json_array_get(json_object_get(hs, "metrics"), 0),
+									 "resource"), "target");
+			ck_assert(json_equal(json_object_get(target, "averageUtilization"),
+					     json_object_get(as, "targetCPUUtilization")));
+			ck_assert_str_eq(json_string_value(json_object_get(json_object_get(hs, "scaleTargetRef"), "name")), name);
+		} else {
+			ck_assert_int_eq(json_integer_value(json_object_get(spec, "replicas")), replicas);
+			ck_assert_ptr_null(hpa);
+		}
+		bool many = scaled || replicas > 1;
+		bool pdb_wanted = many && json_is_true(json_object_get(json_object_get(svc, "disruptionBudget"), "enabled"));
+		json_t *pdb = find(files, "PodDisruptionBudget", name);
+		ck_assert_msg((pdb != NULL) == pdb_wanted, "pdb of %s", name);
+		if (pdb)
+			ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(pdb, "spec"), "maxUnavailable")), 1);
+		ck_assert((json_object_get(spec, "strategy") != NULL) == many);
+	}
+	ck_assert_ptr_null(find(files, "PodDisruptionBudget", "user-service"));
+	ck_assert_ptr_null(find(files, "PodDisruptionBudget", "product-service"));
+	ck_assert_ptr_nonnull(find(files, "PodDisruptionBudget", "payment-service"));
+	ck_assert_uint_eq(count_kind(files, "HorizontalPodAutoscaler"), 2);
+	json_decref(files);
+	json_decref(doc);
+}
+END_TEST
+
+static const char *init_job_name(const json_t *doc)
+{
+	static char name[64];
+	json_t *files = render_all(doc, &prod_meta);
+	json_t *job = json_array_get(json_object_get(files, "31-mysql-init.yaml"), 0);
+	ck_assert_str_eq(kind_of(job), "Job");
+	(void)snprintf(name, sizeof name, "%s", name_of(job));
+	json_decref(files);
+	return name;
+}
+
+START_TEST(init_job_name_follows_database_list)
+{
+	json_t *doc = load_fixture();
+	char before[64];
+	(void)snprintf(before, sizeof before, "%s", init_job_name(doc));
+	ck_assert_uint_eq(strlen(before), strlen("mysql-init-") + 8);
+	/* a service without a database changes nothing */
+	json_t *services = json_object_get(doc, "services");
+	json_t *extra = json_deep_copy(json_object_get(services, "api-gateway"));
+	json_object_set_new(services, "extra-service", extra);
+	ck_assert_str_eq(init_job_name(doc), before);
+	/* one with a database gives a new Job, whose SQL creates it */
+	set_at(doc, "services/extra-service/database", json_pack("{s:s, s:s}", "name", "extradb", "user", "extra"));
+	ck_assert_str_ne(init_job_name(doc), before);
+	json_t *files = render_all(doc, &prod_meta);
+	json_t *data = json_object_get(find(files, "ConfigMap", "mysql-initdb"), "data");
+	const char *sql = json_string_value(json_object_get(data, "01-databases.sql"));
+	const char *sh = json_string_value(json_object_get(data, "02-users.sh"));
+	ck_assert_ptr_nonnull(strstr(sql, "CREATE DATABASE IF NOT EXISTS `extradb`;\n"));
+	ck_assert(strstr(sql, "`extradb`") < strstr(sql, "`orderdb`"));
+	ck_assert_ptr_nonnull(strstr(sh, "\tuser_statements 'extra' 'extradb'\n"));
+	ck_assert_ptr_null(strstr(sh, "root'"));
+	ck_assert_ptr_null(strstr(sh, "prod-app-password"));
+	json_t *ps = json_object_get(find(files, "Deployment", "extra-service"), "spec");
+	json_t *init = json_object_get(json_object_get(json_object_get(ps, "template"), "spec"), "initContainers");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(init, 0), "name")), "wait-for-mysql");
+	json_decref(files);
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(same_input_same_bytes)
+{
+	json_t *doc = load_fixture();
+	struct buf a, b;
+	buf_init(&a, BUF_NO_MAX);
+	buf_init(&b, BUF_NO_MAX);
+	render_yaml(doc, &prod_meta, &a);
+	json_t *copy = json_deep_copy(doc);
+	render_yaml(copy, &prod_meta, &b);
+	ck_assert_uint_gt(a.len, 10000);
+	ck_assert_uint_eq(a.len, b.len);
+	ck_assert_int_eq(memcmp(a.data, b.data, a.len), 0);
+	/* another revision: another bundle hash */
+	struct render_meta next = prod_meta;
+	next.revision = 8;
+	struct render *r1 = NULL, *r2 = NULL;
+	ck_assert_int_eq(render_new(doc, &prod_meta, &r1), 0);
+	ck_assert_int_eq(render_new(doc, &next, &r2), 0);
+	ck_assert_str_ne(render_bundle_hash(r1), render_bundle_hash(r2));
+	render_free(r1);
+	render_free(r2);
+	json_decref(copy);
+	json_decref(doc);
+	buf_release(&a);
+	buf_release(&b);
+}
+END_TEST
+
+static const char *template_annotation(const json_t *files, const char *deployment, const char *key)
+{
+	json_t *tmpl = json_object_get(json_object_get(find(files, "Deployment", deployment), "spec"), "template");
+	return json_string_value(json_object_get(json_object_get(json_object_get(tmpl, "metadata"), "annotations"), key));
+}
+
+START_TEST(config_checksum_rolls_pods)
+{
+	json_t *doc = load_fixture();
+	json_t *files = render_all(doc, &prod_meta);
+	char *text = json_dumps(json_object_get(find(files, "ConfigMap", "msa-shop-config"), "data"),
+				JSON_COMPACT | JSON_SORT_KEYS);
+	char sum[65];
+	util_sha256_hex(text, strlen(text), sum);
+	free(text);
+	ck_assert_str_eq(template_annotation(files, "order-service", "checksum/config"), sum);
+	char secrets_sum[65];
+	(void)snprintf(secrets_sum, sizeof secrets_sum, "%s", template_annotation(files, "order-service", "checksum/secrets"));
+	set_at(doc, "config/db-port", json_string("3307"));
+	json_t *changed = render_all(doc, &prod_meta);
+	ck_assert_str_ne(template_annotation(changed, "order-service", "checksum/config"), sum);
+	ck_assert_str_eq(template_annotation(changed, "order-service", "checksum/secrets"), secrets_sum);
+	json_decref(changed);
+	json_decref(files);
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(disabled_parts_render_nothing)
+{
+	json_t *doc = load_fixture();
+	set_at(doc, "services/user-service/enabled", json_false());
+	set_at(doc, "ingress/enabled", json_false());
+	set_at(doc, "zipkin/enabled", json_false());
+	json_t *files = render_all(doc, &prod_meta);
+	ck_assert_ptr_null(json_object_get(files, "50-user-service.yaml"));
+	ck_assert_ptr_null(json_object_get(files, "90-ingress.yaml"));
+	ck_assert_ptr_null(json_object_get(files, "36-zipkin.yaml"));
+	ck_assert_uint_eq(count_kind(files, "Ingress"), 0);
+	char *text = json_dumps(files, JSON_COMPACT);
+	ck_assert_ptr_null(strstr(text, "user-service\""));
+	ck_assert_ptr_null(strstr(text, "userdb"));
+	ck_assert_ptr_null(strstr(text, "zipkin\""));
+	ck_assert_ptr_nonnull(strstr(text, "user-service-uri")); /* config keys stay */
+	free(text);
+	json_decref(files);
+	set_at(doc, "mysql/enabled", json_false());
+	set_at(doc, "rabbitmq/enabled", json_false());
+	files = render_all(doc, &prod_meta);
+	ck_assert_ptr_null(json_object_get(files, "30-mysql.yaml"));
+	ck_assert_ptr_null(json_object_get(files, "31-mysql-init.yaml"));
+	ck_assert_ptr_null(json_object_get(files, "35-rabbitmq.yaml"));
+	ck_assert_uint_eq(count_kind(files, "StatefulSet"), 0);
+	json_decref(files);
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(pod_details)
+{
+	json_t *doc = load_fixture();
+	set_at(doc, "services/order-service/image/digest", json_string("sha256:0a1b"));
+	set_at(doc, "image/pullSecret", json_string("regcred"));
+	set_at(doc, "ingress/annotations", json_pack("{s:s}", "nginx.ingress.kubernetes.io/proxy-body-size", "8m"));
+	json_t *files = render_all(doc, &prod_meta);
+	json_t *order = find(files, "Deployment", "order-service");
+	json_t *c = first_container(order);
+	ck_assert_str_eq(json_string_value(json_object_get(c, "image")), "ghcr.io/msa-shop/order-service@sha256:0a1b");
+	ck_assert_str_eq(json_string_value(json_object_get(first_container(find(files, "Deployment", "user-service")), "image")),
+			 "ghcr.io/msa-shop/user-service:1.4.2");
+	json_t *pod = pod_spec_of(order);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(pod, "imagePullSecrets"), 0), "name")),
+			 "regcred");
+	ck_assert(json_is_false(json_object_get(pod, "automountServiceAccountToken")));
+	json_t *sc = json_object_get(c, "securityContext");
+	ck_assert(json_is_false(json_object_get(sc, "allowPrivilegeEscalation")));
+	ck_assert(json_is_true(json_object_get(sc, "readOnlyRootFilesystem")));
+	ck_assert_int_eq(json_integer_value(json_object_get(sc, "runAsUser")), 1000);
+	json_t *startup = json_object_get(json_object_get(c, "startupProbe"), "httpGet");
+	ck_assert_str_eq(json_string_value(json_object_get(startup, "port")), "http");
+	ck_assert_str_eq(json_string_value(json_object_get(startup, "path")), "/actuator/health/liveness");
+	/* payment-service waits for MySQL and RabbitMQ, api-gateway for nothing */
+	json_t *init = json_object_get(pod_spec_of(find(files, "Deployment", "payment-service")), "initContainers");
+	ck_assert_uint_eq(json_array_size(init), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(init, 1), "name")), "wait-for-rabbitmq");
+	ck_assert_ptr_null(json_object_get(pod_spec_of(find(files, "Deployment", "api-gateway")), "initContainers"));
+	/* selector: name and instance only */
+	json_t *sel = json_object_get(json_object_get(json_object_get(order, "spec"), "selector"), "matchLabels");
+	ck_assert_uint_eq(json_object_size(sel), 2);
+	/* ingress: host, tls, backend port by number, user annotations kept */
+	json_t *ing = find(files, "Ingress", "msa-shop");
+	json_t *spec = json_object_get(ing, "spec");
+	ck_assert_str_eq(json_string_value(json_object_get(spec, "ingressClassName")), "nginx");
+	json_t *rule = json_array_get(json_object_get(spec, "rules"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(rule, "host")), "shop.example.com");
+	json_t *path = json_array_get(json_object_get(json_object_get(rule, "http"), "paths"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(json_object_get(json_object_get(path, "backend"),
+							 "service"), "port"), "number")), 8080);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(spec, "tls"), 0), "secretName")),
+			 "msa-shop-tls");
+	json_t *annot = json_object_get(json_object_get(ing, "metadata"), "annotations");
+	ck_assert_str_eq(json_string_value(json_object_get(annot, "nginx.ingress.kubernetes.io/proxy-body-size")), "8m");
+	/* MySQL: secrets by reference, storage from the document */
+	json_t *my = find(files, "StatefulSet", "mysql");
+	json_t *claim = json_array_get(json_object_get(json_object_get(my, "spec"), "volumeClaimTemplates"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(claim, "spec"), "storageClassName")), "standard-rwo");
+	json_t *menv = json_object_get(first_container(my), "env");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(json_array_get(menv, 0),
+			 "valueFrom"), "secretKeyRef"), "key")), "mysql-root-password");
+	json_decref(files);
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(rejects_what_is_not_a_resolved_document)
+{
+	json_t *doc = load_fixture();
+	struct render *r = NULL;
+	struct render_meta bad = {.stack = "Msa", .environment = "prod", .revision = 0};
+	ck_assert_int_eq(render_new(doc, &bad, &r), -EINVAL);
+	ck_assert_int_eq(render_new(NULL, &prod_meta, &r), -EINVAL);
+	json_t *arr = json_array();
+	ck_assert_int_eq(render_new(arr, &prod_meta, &r), -EINVAL);
+	json_decref(arr);
+	static const char *const breakers[] = {
+		"namespace", "services/order-service/port", "services/order-service/probes/readiness/path",
+		"mysql/storage", "services/order-service/env/DB_HOST", "ingress/service", "config/db-host",
+	};
+	for (size_t i = 0; i < sizeof breakers / sizeof breakers[0]; i++) {
+		json_t *copy = json_deep_copy(doc);
+		set_at(copy, breakers[i], json_true());
+		ck_assert_msg(render_new(copy, &prod_meta, &r) == -EINVAL, "accepted %s = true", breakers[i]);
+		json_decref(copy);
+	}
+	json_t *copy = json_deep_copy(doc);
+	set_at(copy, "services/order-service/env/DB_HOST", json_pack("{s:s, s:s}", "config", "db-host", "value", "x"));
+	ck_assert_int_eq(render_new(copy, &prod_meta, &r), -EINVAL);
+	json_decref(copy);
+	ck_assert_ptr_null(r);
+	render_free(NULL);
+	json_decref(doc);
+}
+END_TEST
+
+/* jansson allocations fail one after another: every step reports -ENOMEM and frees what
+ * it took (leaks show under ASan), and with enough memory the render succeeds. */
+static long alloc_budget = -1;
+
+static void *budget_malloc(size_t n)
+{
+	if (alloc_budget == 0)
+		return NULL;
+	if (alloc_budget > 0)
+		alloc_budget--;
+	return malloc(n);
+}
+
+static int render_everything(const json_t *doc)
+{
+	struct render *r = NULL;
+	int rc = render_new(doc, &prod_meta, &r);
+	for (size_t i = 0; rc == 0 && i < render_file_count(r); i++) {
+		json_t *objs = NULL;
+		rc = render_file_objects(r, i, &objs);
+		if (rc == 0)
+			json_decref(objs);
+	}
+	render_free(r);
+	return rc;
+}
+
+START_TEST(allocation_failures)
+{
+	json_t *doc = load_fixture();
+	json_set_alloc_funcs(budget_malloc, free);
+	int rc = -ENOMEM;
+	long budget;
+	for (budget = 0; budget < 200000 && rc != 0; budget += 1 + budget / 50) {
+		alloc_budget = budget;
+		rc = render_everything(doc);
+		ck_assert_msg(rc == 0 || rc == -ENOMEM, "budget %ld: %d", budget, rc);
+	}
+	alloc_budget = -1;
+	json_set_alloc_funcs(malloc, free);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_gt(budget, 1000); /* many allocations were made to fail */
+	json_decref(doc);
+}
+END_TEST
+
+Suite *render_suite(void)
+{
+	Suite *s = suite_create("render");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, files_and_objects_in_order);
+	tcase_add_test(tc, every_object_has_metadata);
+	tcase_add_test(tc, env_wiring_and_no_secret_leaks);
+	tcase_add_test(tc, autoscaling_and_disruption_budgets);
+	tcase_add_test(tc, init_job_name_follows_database_list);
+	tcase_add_test(tc, same_input_same_bytes);
+	tcase_add_test(tc, config_checksum_rolls_pods);
+	tcase_add_test(tc, disabled_parts_render_nothing);
+	tcase_add_test(tc, pod_details);
+	tcase_add_test(tc, rejects_what_is_not_a_resolved_document);
+	tcase_add_test(tc, allocation_failures);
+	suite_add_tcase(s, tc);
+	return s;
+}
