@@ -6,7 +6,7 @@ import { $, el, clear, debounce } from './dom.js';
 import { dispositionName, enc, envPath, etagRevision, request } from './api.js';
 import { clone, isObject, mergeDiff, mergePatch } from './mergepatch.js';
 import { buildForm } from './form.js';
-import { diffFiles, maskSecrets, renderFile, renderTabs } from './preview.js';
+import { diffFiles, maskSecrets, renderFile, renderTabs, scrollToChange } from './preview.js';
 
 const S = {
 	stack: null, env: null, envs: [], stackDoc: null,
@@ -345,7 +345,10 @@ function showPreview() {
 	};
 	renderTabs(ui.tabs, ui.fileView, diffs, S.selectedFile, select);
 	const file = diffs.find((d) => d.name === S.selectedFile);
-	if (file) renderFile(ui.fileView, file);
+	if (file) {
+		renderFile(ui.fileView, file);
+		scrollToChange(ui.fileView);
+	}
 	const changedLines = diffs.reduce((a, d) => a + d.changed, 0);
 	const changedFiles = diffs.filter((d) => d.changed).length;
 	ui.previewStatus.textContent = changedLines

@@ -11,9 +11,11 @@ export function splitLines(text) {
 	return lines;
 }
 
-// diffLines(oldLines, newLines) -> [{op: ' ' | '+' | '-', text, oldNo, newNo}]
-// in display order (removals before the additions that replace them).
-export function diffLines(a, b) {
+// diffLines(oldLines, newLines, key) -> [{op: ' ' | '+' | '-', text, oldNo, newNo}]
+// in display order (removals before the additions that replace them). Lines are equal
+// when their key(line) is (identity by default); text always comes from the input.
+export function diffLines(oldLines, newLines, key = (s) => s) {
+	const a = oldLines.map(key), b = newLines.map(key);
 	let start = 0;
 	while (start < a.length && start < b.length && a[start] === b[start]) start++;
 	let endA = a.length, endB = b.length;
@@ -26,7 +28,7 @@ export function diffLines(a, b) {
 	for (let k = 0; k < a.length - endA; k++) ops.push([' ', endA + k, endB + k]);
 	return ops.map(([op, i, j]) => ({
 		op,
-		text: op === '-' ? a[i] : b[j],
+		text: op === '-' ? oldLines[i] : newLines[j],
 		oldNo: i >= 0 ? i + 1 : null,
 		newNo: j >= 0 && op !== '-' ? j + 1 : null,
 	}));

@@ -37,12 +37,17 @@ function maskDoc(doc) {
 	return out.join('\n');
 }
 
+// Content hashes (64 hex digits, e.g. a bundle-hash annotation) change with any edit:
+// lines that differ only in those are not counted as changed, so the highlight shows
+// what the edit did.
+const hashless = (line) => line.replace(/(["']?)\b[0-9a-f]{64}\b\1/g, '<hash>');
+
 // Diff of every file: [{name, ops, changed}] where ops come from diffLines.
 export function diffFiles(savedFiles, files) {
 	const before = new Map((savedFiles || []).map((f) => [f.name, f.content]));
 	return files.map((f) => {
 		const old = before.get(f.name);
-		const ops = diffLines(old === undefined ? [] : splitLines(old), splitLines(f.content));
+		const ops = diffLines(old === undefined ? [] : splitLines(old), splitLines(f.content), hashless);
 		return { name: f.name, ops, changed: ops.filter((o) => o.op !== ' ').length, isNew: old === undefined && savedFiles !== null };
 	});
 }
@@ -88,4 +93,13 @@ export function renderFile(panel, file) {
 			el('span', { class: 'code', text: o.text })));
 	}
 	clear(panel).append(frag);
+}
+
+// Scrolls panel so that its first changed line is in view (a third from the top).
+export function scrollToChange(panel) {
+	const first = panel.querySelector('.line.add, .line.del');
+	if (!first) return;
+	const top = first.offsetTop - panel.clientHeight / 3;
+	if (first.offsetTop < panel.scrollTop || first.offsetTop > panel.scrollTop + panel.clientHeight - 20)
+		panel.scrollTop = Math.max(0, top);
 }

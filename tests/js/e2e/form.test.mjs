@@ -198,7 +198,8 @@ test('keyboard only: Tab reaches Save with a visible focus ring; file tabs follo
 });
 
 test('secrets never appear in the page: not stored ones, not newly typed ones', async () => {
-	const secrets = seedSecrets();
+	// as typed and as the base64 of a Secret's data
+	const secrets = seedSecrets().flatMap((s) => [s, Buffer.from(s).toString('base64')]);
 	assert.ok(secrets.length >= 4, 'the seed has secrets to look for');
 	const page = await open('staging');
 	const check = async (values, where) => {
@@ -217,7 +218,11 @@ test('secrets never appear in the page: not stored ones, not newly typed ones', 
 	for (let i = 0; i < await tabs.count(); i++) {
 		await tabs.nth(i).click();
 		await check(secrets, `file ${await tabs.nth(i).getAttribute('data-file')}`);
-		if (/kind:\s*Secret/.test(await page.textContent('#file-view'))) sawSecret = true;
+		const text = await page.textContent('#file-view');
+		if (/kind:\s*Secret/.test(text)) {
+			sawSecret = true;
+			assert.match(text, /••••••/, 'secret data is masked');
+		}
 	}
 	assert.ok(sawSecret, 'the preview includes the Secret manifest (masked)');
 	await page.click('#mode-json');
@@ -228,12 +233,12 @@ test('secrets never appear in the page: not stored ones, not newly typed ones', 
 	const typed = 'n3w-Jwt-Secret-typed-in-the-form';
 	await page.fill(field('/secrets/jwt-secret'), typed);
 	await page.waitForTimeout(500); // the preview renders it (masked)
-	await check([typed], 'typed secret, preview');
+	await check([typed, Buffer.from(typed).toString('base64')], 'typed secret, preview');
 	const rev = await revisionOf('staging');
 	await page.click('#save-btn');
 	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
 	assert.equal(await page.inputValue(field('/secrets/jwt-secret')), '', 'the password field is empty again');
-	await check([typed, ...secrets], 'after save');
+	await check([typed, Buffer.from(typed).toString('base64'), ...secrets], 'after save');
 	const stored = await api(base, 'GET', ENV_PATH('staging'));
 	assert.deepEqual(stored.json.document.secrets['jwt-secret'], { set: true });
 	assert.ok(!stored.text.includes(typed));

@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export const ARTIFACTS = process.env.TEST_ARTIFACT_DIR || path.join(ROOT, 'build/test-logs');
+export const ARTIFACTS = process.env.TEST_ARTIFACT_DIR || process.env.TEST_LOG_DIR || path.join(ROOT, 'build/test-logs');
 
 // Starts `$MANIFESTD serve` on 127.0.0.1 with a fresh database in a temp dir.
 // Resolves to {url, stop(), log()} once it printed "manifestd: listening on URL".
