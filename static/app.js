@@ -13,7 +13,7 @@ const S = {
 	saved: null, edited: null, revision: null, updated: null,
 	mode: 'form', jsonValid: true, form: null,
 	savedFiles: null, savedKey: null, files: null, selectedFile: null, previewSeq: 0,
-	shownErrors: [],
+	shownErrors: [], lastErrors: [],
 };
 
 const ui = {};
@@ -128,6 +128,8 @@ function formatTime(t) {
 function rebuild() {
 	const focused = document.activeElement?.dataset?.pointer;
 	S.form = buildForm(ui.form, formCtx);
+	S.shownErrors = [];
+	if (S.lastErrors.length) placeFieldErrors(S.lastErrors);
 	if (S.mode === 'json') ui.json.value = JSON.stringify(S.edited, null, 2);
 	if (focused) S.form.find(focused)?.input.focus();
 }
@@ -232,7 +234,7 @@ function hideConflict() { ui.conflict.hidden = true; }
 
 // ---- errors ----
 
-function clearErrors() {
+function clearFieldErrors() {
 	for (const f of S.shownErrors) {
 		f.error.hidden = true;
 		f.error.textContent = '';
@@ -241,6 +243,11 @@ function clearErrors() {
 		f.wrap.classList.remove('invalid');
 	}
 	S.shownErrors = [];
+	S.lastErrors = [];
+}
+
+function clearErrors() {
+	clearFieldErrors();
 	ui.summary.hidden = true;
 	clear(ui.previewErrors);
 	ui.previewErrors.hidden = true;
@@ -249,6 +256,11 @@ function clearErrors() {
 // Puts each error next to the field its pointer names. Returns [{error, field|null}].
 function showFieldErrors(errors) {
 	clearErrors();
+	return placeFieldErrors(errors);
+}
+
+function placeFieldErrors(errors) {
+	S.lastErrors = errors;
 	const placed = [];
 	for (const e of errors) {
 		const f = S.form?.find(e.pointer || '') || null;

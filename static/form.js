@@ -142,13 +142,26 @@ class FormBuilder {
 
 	// A table with one row per service: a header cell with its name, then the cells given.
 	table(caption, heads, rows, names, inh) {
-		return el('table', { class: 'svc' },
+		return el('table', { class: `svc ${caption.toLowerCase()}` },
 			el('caption', { class: 'sr-only', text: caption }),
 			el('thead', {}, el('tr', {}, heads.map((h) => el('th', { scope: 'col', text: h })))),
-			el('tbody', {}, rows.map((cells, k) => el('tr', { dataset: { service: names[k] } },
-				el('th', { scope: 'row' }, el('span', { class: 'svc-name', text: names[k] }),
-					inh.get(names[k]).port ? el('span', { class: 'svc-port', text: `:${inh.get(names[k]).port}` }) : null),
-				cells))));
+			el('tbody', {}, rows.flatMap((cells, k) => [
+				el('tr', { dataset: { service: names[k] } },
+					el('th', { scope: 'row' }, el('span', { class: 'svc-name', text: names[k] }),
+						inh.get(names[k]).port ? el('span', { class: 'svc-port', text: `:${inh.get(names[k]).port}` }) : null),
+					cells),
+				this.errorRow(cells, heads.slice(1), heads.length - 1)])));
+	}
+
+	// Cells are too narrow for messages: a row's errors go to a full-width row below it
+	// (shown only while one is set; each stays the aria-describedby of its input).
+	errorRow(cells, heads, span) {
+		const errors = cells.map((c, i) => {
+			const e = c.querySelector('.field-error');
+			e.dataset.label = heads[i];
+			return e;
+		});
+		return el('tr', { class: 'row-errors' }, el('td'), el('td', { colspan: String(span) }, errors));
 	}
 
 	// A labelled control bound to parts. make(id) builds the control.
@@ -232,7 +245,7 @@ class FormBuilder {
 		const base = stackDoc?.config || {};
 		const own = edited.config || {};
 		const tbody = el('tbody');
-		const table = el('table', { class: 'kv' },
+		const table = el('table', { class: 'kv config' },
 			el('caption', { class: 'sr-only', text: 'Config values' }),
 			el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Key' }), el('th', { scope: 'col', text: 'Value' }), el('th', { scope: 'col' }, el('span', { class: 'sr-only', text: 'Actions' })))),
 			tbody);
