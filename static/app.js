@@ -322,7 +322,10 @@ async function refreshPreview() {
 	ui.previewStatus.textContent = 'Rendering…';
 	let cur, sav;
 	try {
-		[cur, sav] = await Promise.all([renderFiles(patch() || {}), S.savedKey === key ? null : renderFiles({})]);
+		const p = patch();
+		const needSaved = S.savedKey !== key;
+		if (!p && needSaved) sav = cur = await renderFiles({}); // unchanged: one render serves both
+		else [cur, sav] = await Promise.all([renderFiles(p || {}), needSaved ? renderFiles({}) : null]);
 	} catch (e) {
 		if (seq === S.previewSeq) ui.previewStatus.textContent = `Preview failed: ${e.message}`;
 		return;

@@ -265,3 +265,35 @@ test('create an environment by copying another, then delete it with typed confir
 	assert.equal((await api(base, 'GET', ENV_PATH('qa'))).status, 404);
 	await page.context().close();
 });
+
+test('config rows: a value with markup and quotes is added, previewed as text, saved, and removed', async () => {
+	const page = await open('staging');
+	await page.evaluate(() => { window.__pwned = false; });
+	const value = `<img src=x onerror="window.__pwned=true"> it's "quoted": # not a comment`;
+	await page.click('#sec-config button:has-text("Add config value")');
+	// the new key input has focus: type the key, Tab to the value
+	await page.keyboard.type('feature-banner');
+	await page.keyboard.press('Tab');
+	await page.keyboard.insertText(value);
+	const tab = page.locator('#file-tabs [role="tab"].changed', { hasText: 'config' }).first();
+	await tab.waitFor();
+	await tab.click();
+	const line = page.locator('#file-view .line.add', { hasText: 'feature-banner' });
+	await line.waitFor();
+	assert.ok((await line.textContent()).includes('<img src=x'), 'markup shows as text');
+	assert.equal(await page.evaluate(() => window.__pwned), false);
+	assert.equal(await page.locator('#file-view img, #env-form img').count(), 0);
+
+	const rev = await revisionOf('staging');
+	await page.click('#save-btn');
+	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
+	assert.equal((await api(base, 'GET', ENV_PATH('staging'))).json.document.config['feature-banner'], value);
+
+	await page.click('#sec-config button[aria-label^="Remove config value"]');
+	await page.click('#save-btn');
+	await page.locator('#status', { hasText: `revision ${rev + 2}` }).waitFor();
+	const config = (await api(base, 'GET', ENV_PATH('staging'))).json.document.config || {};
+	assert.equal(config['feature-banner'], undefined);
+	assert.equal(await page.evaluate(() => window.__pwned), false);
+	await page.context().close();
+});
