@@ -2,8 +2,9 @@
  *
  * The bundle of stack S, environment E is the folder S-E/ holding the manifest files of
  * render, kustomization.yaml, apply.sh (mode 0755) and README.md. Archives use a fixed
- * timestamp (1980-01-01T00:00:00Z) and fixed owners, so the same input gives the same
- * bytes. The yaml format is one multi-document stream of every object (no script); the
+ * timestamp and fixed owners, so the same input gives the same bytes on any machine:
+ * tar entries 1980-01-01T00:00:00Z; zip entries the DOS time 1980-01-01 00:00 with no
+ * extended timestamp (a zip time has no zone, so readers show it in local time). The yaml format is one multi-document stream of every object (no script); the
  * json format is a v1 List of every object; the files format is the JSON document
  * {"files": [{"name": "00-namespace.yaml", "content": "..."}, ...]} of the manifest files,
  * apply.sh, kustomization.yaml and README.md (the web form's preview).

@@ -19,12 +19,12 @@
 /* Returned when the document is well-formed JSON but breaks a rule; the errors list says why. */
 #define MODEL_EINVALID (-1000)
 
-/* Limits on what a user controls. */
-#define MODEL_MAX_SERVICES 1000
-#define MODEL_MAX_ENV_VARS 500
-#define MODEL_MAX_KEYS 1000
-#define MODEL_MAX_STRING 65536
-#define MODEL_MAX_DEPTH 32
+/* Limits on what a user controls (each breach is one validation error). */
+#define MODEL_MAX_SERVICES 1000 /* entries of /services */
+#define MODEL_MAX_ENV_VARS 500	/* entries of one service's env */
+#define MODEL_MAX_KEYS 1000	/* entries of /config, /secrets, /ingress/annotations */
+#define MODEL_MAX_STRING 65536	/* bytes of any string value or map key */
+#define MODEL_MAX_DEPTH 32	/* nesting of objects/arrays in each input (top level = 1) */
 
 /* One validation problem: a JSON Pointer (RFC 6901, "" for the whole document) and a
  * sentence for a person, e.g. pointer "/services/order-service/replicas",
@@ -69,20 +69,30 @@ int model_patch_set(json_t **patch, const char *pointer, const json_t *value);
  * env_name names the environment (used for the default namespace <stack>-<env>); when
  * NULL the default namespace is <stack>. stack_name also names the default TLS secret
  * <stack>-tls. All inputs are borrowed and left unchanged.
- * On success returns 0 and *ret_doc. On invalid input returns MODEL_EINVALID with every
- * problem appended to errs (pointers are into the resolved document, which has the same
- * shape as the environment and the overrides). -ENOMEM otherwise. */
+ * On success returns 0 and *ret_doc (errs untouched). On invalid input returns
+ * MODEL_EINVALID with every problem appended to errs (pointers are into the resolved
+ * document, which has the same shape as the environment and the overrides; a problem that
+ * came from serviceDefaults is reported on each service it was merged into). -ENOMEM
+ * otherwise (errs may hold some problems found so far; *ret_doc untouched).
+ * Each service is serviceDefaults <- its entry in stack <- env <- overrides, so a null in
+ * a service removes a value serviceDefaults would give it. Cross-references (config and
+ * secret keys, databases, broker) are checked for enabled services only. */
 int model_resolve(const char *stack_name, const json_t *stack, const char *env_name,
 		  const json_t *env, const json_t *overrides, struct model_errors *errs,
 		  json_t **ret_doc);
 
 /* Checks a document that is about to be stored, without layering: that it is an object,
- * within the limits, and uses only known fields (with "did you mean"). Used for PUT/PATCH
- * bodies before the full model_resolve(). 0 or MODEL_EINVALID (errs filled) or -ENOMEM. */
+ * within the limits, uses only known fields (with "did you mean") and has the right JSON
+ * types. Nothing is required, null is accepted anywhere (a deletion), config and secret
+ * values may still be integers or booleans, a secret may be {"set": bool} (as masked), and
+ * values are not checked (ranges, names, references: that is model_resolve's job). Used
+ * for PUT/PATCH bodies before the full model_resolve(). 0, MODEL_EINVALID (errs filled) or
+ * -ENOMEM. */
 int model_check_shape(const json_t *doc, struct model_errors *errs);
 
-/* A copy of doc with every secret value replaced by {"set": true|false}. Never fails
- * but for allocation (NULL). */
+/* A copy of doc (borrowed) with every member of doc.secrets replaced by {"set": bool}:
+ * false for "" and null, true otherwise. Other fields are copied unchanged. The caller
+ * json_decref()s the result; NULL only on allocation failure (or when doc is NULL). */
 json_t *model_mask_secrets(const json_t *doc);
 
 /* Canonical SHA-256 hex (64 hex digits + NUL) of a document (borrowed): the SHA-256 of

@@ -380,42 +380,43 @@ static int archive_entries(struct archive *a, const struct bfiles *fs, const cha
 	return r;
 }
 
-static int build_archive(struct render *r, enum bundle_format f, struct buf *out)
+/* Writes the archive into its own unbounded buffer: libarchive leaks its deflate state
+ * when a write fails half-way, so out's limit is applied afterwards, by one copy. */
+static int write_archive(const struct bfiles *fs, const char *folder, enum bundle_format f,
+			 struct buf *tmp)
 {
-	struct bfiles fs = { NULL, 0 };
-	struct buf folder;
-	struct sink sink = { out, 0 };
-	size_t saved = out->len;
-	struct archive *a = NULL;
-	int ret;
-	buf_init(&folder, BUF_NO_MAX);
-	ret = collect(r, &fs);
-	if (ret == 0)
-		ret = folder_name(r, &folder);
-	if (ret < 0)
-		goto out;
-	a = archive_write_new();
-	if (!a) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = archive_configure(a, f);
+	struct sink sink = { tmp, 0 };
+	struct archive *a = archive_write_new();
+	int ret = a ? archive_configure(a, f) : -ENOMEM;
 	if (ret == 0 && archive_write_open(a, &sink, NULL, sink_write, NULL) != ARCHIVE_OK)
 		ret = -EIO;
 	if (ret == 0)
-		ret = archive_entries(a, &fs, buf_cstr(&folder));
+		ret = archive_entries(a, fs, folder);
 	if (ret == 0 && archive_write_close(a) != ARCHIVE_OK)
 		ret = -EIO;
-out:
 	if (sink.err < 0)
 		ret = sink.err;
-	if (ret < 0 && out->data) {
-		out->len = saved;
-		out->data[saved] = '\0';
-	}
 	archive_write_free(a);
+	return ret;
+}
+
+static int build_archive(struct render *r, enum bundle_format f, struct buf *out)
+{
+	struct bfiles fs = { NULL, 0 };
+	struct buf folder, tmp;
+	int ret;
+	buf_init(&folder, BUF_NO_MAX);
+	buf_init(&tmp, BUF_NO_MAX);
+	ret = collect(r, &fs);
+	if (ret == 0)
+		ret = folder_name(r, &folder);
+	if (ret == 0)
+		ret = write_archive(&fs, buf_cstr(&folder), f, &tmp);
+	if (ret == 0)
+		ret = buf_append(out, tmp.data, tmp.len);
 	bfiles_release(&fs);
 	buf_release(&folder);
+	buf_release(&tmp);
 	return ret;
 }
 

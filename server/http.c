@@ -701,14 +701,20 @@ int http_start(const struct http_options *opt, struct buf *err, struct http_serv
 			 MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* A pool of one is no pool (libmicrohttpd warns about it): leave the option out. */
+	struct MHD_OptionItem pool[] = {
+		{opt->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+		 (intptr_t)opt->threads, NULL},
+		{MHD_OPTION_END, 0, NULL},
+	};
 	srv->daemon = MHD_start_daemon(
 		flags, (uint16_t)opt->port, NULL, NULL, on_request, srv,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(opt->threads ? opt->threads : 1),
 		MHD_OPTION_CONNECTION_LIMIT, opt->max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_ARRAY, pool,
 		MHD_OPTION_END);
 	if (!srv->daemon) {
 		if (err)

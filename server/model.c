@@ -3,6 +3,7 @@
  * every problem with its JSON Pointer. The schema is one static table walked generically. */
 #include "model.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -93,13 +94,14 @@ json_t *model_errors_json(const struct model_errors *e)
 static int ptr_push(struct buf *p, const char *key)
 {
 	int r = buf_puts(p, "/");
-	for (const char *c = key; r == 0 && *c; c++) {
-		if (*c == '~')
-			r = buf_puts(p, "~0");
-		else if (*c == '/')
-			r = buf_puts(p, "~1");
-		else
-			r = buf_append(p, c, 1);
+	for (const char *c = key; r == 0 && *c;) {
+		size_t plain = strcspn(c, "~/");
+		r = buf_append(p, c, plain);
+		c += plain;
+		if (r == 0 && *c)
+			r = buf_puts(p, *c == '~' ? "~0" : "~1");
+		if (*c)
+			c++;
 	}
 	return r;
 }
@@ -529,15 +531,20 @@ static bool is_tag_char(char c)
 	"must be an image tag: letters, digits, '_', '.' and '-', not starting with '.' or '-', " \
 	"at most 128 characters"
 
-static const char *check_tag(const char *s)
+/* The problem with the n-byte tag at s, or NULL. */
+static const char *tag_problem(const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	if (n == 0 || n > 128 || !(is_alnum(s[0]) || s[0] == '_') || !all_chars(s, n, is_tag_char))
 		return TAG_RULE;
-	if (strcmp(s, "latest") == 0)
+	if (n == 6 && memcmp(s, "latest", 6) == 0)
 		return "must not be \"latest\": a moving tag makes the same bundle deploy different "
 		       "images; pin a version such as \"1.4.2\"";
 	return NULL;
+}
+
+static const char *check_tag(const char *s)
+{
+	return tag_problem(s, strlen(s));
 }
 
 static bool is_lower_hex(char c)
@@ -557,43 +564,37 @@ static const char *check_digest(const char *s)
 	return NULL;
 }
 
-/* A full image reference name[:tag][@digest] whose tag is required. */
+/* [domain[:port]/]path: the first component is a domain when it has '.' or ':' or is
+ * "localhost" (and more components follow), as docker reads it. */
+static bool is_image_name(const char *s, size_t n)
+{
+	const char *slash = memchr(s, '/', n);
+	size_t first = slash ? (size_t)(slash - s) : n;
+	bool has_domain = slash && (memchr(s, '.', first) || memchr(s, ':', first) ||
+				    (first == 9 && memcmp(s, "localhost", 9) == 0));
+	return n <= 255 && (has_domain ? is_registry(s, n) : is_path(s, n));
+}
+
+/* A full image reference name:tag[@digest]; the tag is required. */
 static const char *check_image_ref(const char *s)
 {
-	static const char bad[] = "must be an image reference such as \"mysql:8.0.36\" or "
-				  "\"registry.example.com/team/mysql:8.0.36\"";
 	size_t n = strlen(s);
 	const char *at = strchr(s, '@');
 	if (at && !is_digest(at + 1))
-		return bad;
-	if (at)
-		n = (size_t)(at - s);
-	const char *slash = memchr(s, '/', n);
-	const char *last_slash = slash;
-	for (const char *p = s; p < s + n; p++)
-		if (*p == '/')
-			last_slash = p;
-	const char *colon = NULL;
-	for (const char *p = last_slash ? last_slash : s; p < s + n; p++)
-		if (*p == ':')
-			colon = p;
+		return "must be an image reference such as \"mysql:8.0.36\"; a digest after '@' is "
+		       "\"sha256:\" and 64 lowercase hex digits";
+	n = at ? (size_t)(at - s) : n;
+	const char *last_slash = memrchr(s, '/', n);
+	const char *after = last_slash ? last_slash + 1 : s;
+	const char *colon = memrchr(after, ':', n - (size_t)(after - s));
 	size_t name = colon ? (size_t)(colon - s) : n;
-	size_t first = slash ? (size_t)(slash - s) : name;
-	bool has_domain = slash && (memchr(s, '.', first) || memchr(s, ':', first) ||
-				    (first == 9 && strncmp(s, "localhost", 9) == 0));
-	bool ok = has_domain ? is_registry(s, name) : is_path(s, name);
-	if (!ok || name > 255)
-		return bad;
+	if (!is_image_name(s, name))
+		return "must be an image reference such as \"mysql:8.0.36\" or "
+		       "\"registry.example.com/team/mysql:8.0.36\"";
 	if (!colon)
 		return "must include a tag, e.g. \"mysql:8.0.36\": an image without one runs whatever "
 		       "\"latest\" is today";
-	char tag[130];
-	size_t tag_len = n - name - 1;
-	if (tag_len >= sizeof tag)
-		return TAG_RULE;
-	memcpy(tag, colon + 1, tag_len);
-	tag[tag_len] = '\0';
-	return check_tag(tag);
+	return tag_problem(colon + 1, n - name - 1);
 }
 
 static const char *check_http_path(const char *s)
@@ -708,6 +709,7 @@ struct field;
 struct node {
 	enum kind kind;
 	bool nullable; /* null is a final value (database, probes), not only a deletion */
+	bool masked_ok; /* K_SCALAR: {"set": bool} (a masked secret) passes the shape check */
 	check_fn check;
 	long long min, max;
 	const struct field *fields;
@@ -853,12 +855,14 @@ static const struct field f_ingress[] = {
 static const struct node n_ingress = OBJECT(f_ingress);
 
 static const struct node n_config = MAP(&n_scalar, check_key, MODEL_MAX_KEYS, "keys");
+static const struct node n_secret = {.kind = K_SCALAR, .masked_ok = true};
+static const struct node n_secrets = MAP(&n_secret, check_key, MODEL_MAX_KEYS, "keys");
 static const struct field f_document[] = {
 	{"description", &n_text, false},
 	{"namespace", &n_dns_label, false},
 	{"image", &n_image_top, false},
 	{"config", &n_config, false},
-	{"secrets", &n_config, false},
+	{"secrets", &n_secrets, false},
 	{"serviceDefaults", &n_service, true},
 	{"services", &n_services, false},
 	{"mysql", &n_mysql, false},
@@ -921,10 +925,16 @@ static int report_type(struct walk *w, const json_t *v, const char *expected)
 
 static int walk_node(struct walk *w, const json_t *v, const struct node *n);
 
+/* One more than the edit distance at which a known name is offered as "did you mean". */
+static size_t suggest_limit(const char *word)
+{
+	return strlen(word) > 6 ? 4 : 3;
+}
+
 static const char *closest_field(const struct field *fields, const char *word)
 {
 	const char *best = NULL;
-	size_t best_d = strlen(word) > 6 ? 3 : 2;
+	size_t best_d = suggest_limit(word);
 	for (const struct field *f = fields; f->name; f++) {
 		size_t d = util_edit_distance(word, f->name, best_d);
 		if (d < best_d) {
@@ -1045,8 +1055,16 @@ static int walk_int(struct walk *w, const json_t *v, const struct node *n)
 	return 0;
 }
 
-static int walk_scalar(struct walk *w, const json_t *v)
+/* {"set": true|false}, what model_mask_secrets() shows in place of a secret. */
+static bool is_masked_secret(const json_t *v)
 {
+	return json_is_object(v) && json_object_size(v) == 1 && json_is_boolean(json_object_get(v, "set"));
+}
+
+static int walk_scalar(struct walk *w, const json_t *v, const struct node *n)
+{
+	if (!w->resolved && n->masked_ok && is_masked_secret(v))
+		return 0;
 	if (json_is_real(v))
 		return report(w, "must be a string; write \"%g\" (in quotes) to keep it as typed: only "
 				 "integers and booleans are turned into text", json_real_value(v));
@@ -1079,7 +1097,7 @@ static int walk_node(struct walk *w, const json_t *v, const struct node *n)
 	case K_BOOL:
 		return json_is_boolean(v) ? 0 : report_type(w, v, "true or false");
 	case K_SCALAR:
-		return walk_scalar(w, v);
+		return walk_scalar(w, v, n);
 	case K_OBJECT:
 		if (!json_is_object(v))
 			return report_type(w, v, n->nullable ? "an object or null" : "an object");
@@ -1296,8 +1314,13 @@ static int resolve_services(json_t *doc, const json_t *const *layers, struct mod
 {
 	json_t *services = json_object_get(doc, "services");
 	json_t *sd = json_object_get(doc, "serviceDefaults");
-	if (!json_is_object(sd))
-		return errf(errs, PTR("serviceDefaults"), "must be an object");
+	if (!json_is_object(sd)) {
+		/* report it, then carry on from the built-in defaults to check the services */
+		sd = builtin_service();
+		if (errf(errs, PTR("serviceDefaults"), "must be an object") < 0 ||
+		    json_object_set_new(doc, "serviceDefaults", sd) < 0)
+			return -ENOMEM;
+	}
 	if (!json_is_object(services))
 		return 0;
 	const char *name;
@@ -1351,15 +1374,9 @@ struct service_defaults {
 	json_t *probe;
 };
 
-static int complete_service(json_t *svc, const char *name, const json_t *top_image,
-			    const struct service_defaults *d)
+static int complete_service(json_t *svc, const char *name, const struct service_defaults *d)
 {
 	int r = fill_defaults(svc, d->service);
-	json_t *image = json_object_get(svc, "image");
-	if (r == 0)
-		r = inherit_string(image, top_image, "registry");
-	if (r == 0)
-		r = inherit_string(image, top_image, "tag");
 	if (r == 0)
 		r = complete_probes(json_object_get(svc, "probes"), d->probe);
 	if (r == 0)
@@ -1378,11 +1395,26 @@ static int complete_services(json_t *doc)
 	json_t *svc;
 	json_object_foreach(services, name, svc) {
 		if (r == 0 && json_is_object(svc))
-			r = complete_service(svc, name, json_object_get(doc, "image"), &d);
+			r = complete_service(svc, name, &d);
 	}
 	json_decref(d.service);
 	json_decref(d.probe);
 	return r;
+}
+
+/* Services without their own image registry or tag take the top-level ones. Done after
+ * validation, so that a bad top-level value is reported once, not once per service. */
+static int inherit_images(json_t *doc)
+{
+	const json_t *top = json_object_get(doc, "image");
+	const char *name;
+	json_t *svc;
+	json_object_foreach(json_object_get(doc, "services"), name, svc) {
+		json_t *image = json_object_get(svc, "image");
+		if (inherit_string(image, top, "registry") < 0 || inherit_string(image, top, "tag") < 0)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 static int complete_document(json_t *doc, const char *stack_name, const char *env_name)
@@ -1449,7 +1481,7 @@ static const char *get_str(const json_t *obj, const char *key)
 static const char *closest_key(const json_t *obj, const char *word)
 {
 	const char *best = NULL, *key;
-	size_t best_d = strlen(word) > 6 ? 3 : 2;
+	size_t best_d = suggest_limit(word);
 	json_t *v;
 	json_object_foreach((json_t *)obj, key, v) {
 		size_t d = util_edit_distance(word, key, best_d);
@@ -1686,6 +1718,7 @@ int model_resolve(const char *stack_name, const json_t *stack, const char *env_n
 		  const json_t *env, const json_t *overrides, struct model_errors *errs,
 		  json_t **ret_doc)
 {
+	assert(stack_name);
 	const json_t *layers[4] = {stack, NULL, NULL, NULL};
 	size_t n = 1, before = errs->count;
 	json_t *doc = NULL;
@@ -1709,6 +1742,8 @@ int model_resolve(const char *stack_name, const json_t *stack, const char *env_n
 		r = check_rules(doc, errs);
 	if (r == 0 && errs->count > before)
 		r = MODEL_EINVALID;
+	if (r == 0)
+		r = inherit_images(doc);
 	if (r == 0)
 		*ret_doc = json_incref(doc);
 	json_decref(doc);

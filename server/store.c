@@ -201,12 +201,9 @@ static int step_record(struct store_conn *c, sqlite3_stmt *st, struct store_reco
 		}
 	} else if (rc == SQLITE_DONE) {
 		r = -ENOENT;
-	} else if (rc == SQLITE_CONSTRAINT &&
-		   (sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_PRIMARYKEY ||
-		    sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_UNIQUE)) {
+	} else if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
 		r = -EEXIST;
-	} else if (rc == SQLITE_CONSTRAINT &&
-		   sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+	} else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
 		r = -ENOENT;
 	} else {
 		r = db_fail(c);

@@ -9,6 +9,11 @@ int main(void)
 	SRunner *sr = srunner_create(buf_suite());
 	srunner_add_suite(sr, yamlout_suite());
 	srunner_add_suite(sr, render_suite());
+	srunner_add_suite(sr, bundle_suite());
+	srunner_add_suite(sr, applysh_suite());
+	srunner_add_suite(sr, model_suite());
+	srunner_add_suite(sr, store_suite());
+	srunner_add_suite(sr, http_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -5,7 +5,12 @@
 #include <check.h>
 
 Suite *buf_suite(void);
+Suite *applysh_suite(void);
+Suite *bundle_suite(void);
 Suite *yamlout_suite(void);
 Suite *render_suite(void);
+Suite *model_suite(void);
+Suite *store_suite(void);
+Suite *http_suite(void);
 
 #endif

@@ -1,0 +1,52 @@
+// Starts the real manifestd binary ($MANIFESTD, default build-asan/manifestd) on an
+// ephemeral port with a temporary database, and stops it with SIGTERM.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const binary = process.env.MANIFESTD || path.join(root, 'build-asan/manifestd');
+
+export function tempDir(prefix = 'manifestd-test-') {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export function removeDir(dir) {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+// start({db, args, env}) -> {url, port, proc, stderr(), stop()}
+export async function start({ db, args = [], env = {} } = {}) {
+  const proc = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--db', db, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`manifestd did not start:\n${err}`)), 20000);
+    proc.stderr.on('data', (chunk) => {
+      err += chunk;
+      const m = /^manifestd: listening on http:\/\/127\.0\.0\.1:(\d+)\n/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    exited.then(({ code }) => reject(new Error(`manifestd exited with ${code}:\n${err}`)));
+  });
+  proc.stdout.resume();
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    proc,
+    stderr: () => err,
+    // SIGTERM; resolves to the exit status ({code, signal}).
+    async stop() {
+      proc.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,476 @@
+/* test_bundle: every output format of the built-in msa-shop bundles: same bytes on every
+ * build, archives read back with libarchive's reader, YAML read back with libyaml, JSON
+ * with jansson, the folder written to disk. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <yaml.h>
+
+#include "applysh.h"
+#include "bundle.h"
+#include "catalog.h"
+#include "fsutil.h"
+#include "model.h"
+#include "render.h"
+#include "suites.h"
+
+static const char *const envs[] = { "dev", "staging", "prod" };
+
+static json_t *seed(const char *name)
+{
+	size_t len = 0;
+	const char *text = catalog_file(name, &len);
+	ck_assert_msg(text != NULL, "no built-in '%s'", name);
+	json_t *doc = json_loadb(text, len, 0, NULL);
+	ck_assert_ptr_nonnull(doc);
+	return doc;
+}
+
+/* The render of msa-shop/env (a fresh one each call); caller render_free()s. */
+static struct render *make_render(const char *env)
+{
+	static const struct render_meta metas[] = {
+		{ "msa-shop", "dev", 4 }, { "msa-shop", "staging", 0 }, { "msa-shop", "prod", 12 },
+	};
+	const struct render_meta *meta = NULL;
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(metas[i].environment, env) == 0)
+			meta = &metas[i];
+	ck_assert_ptr_nonnull(meta);
+	json_t *stack = seed("msa-shop/stack.json");
+	struct buf path;
+	buf_init(&path, BUF_NO_MAX);
+	ck_assert_int_eq(buf_printf(&path, "msa-shop/%s.json", env), 0);
+	json_t *envdoc = seed(buf_cstr(&path));
+	struct model_errors errs;
+	json_t *doc = NULL;
+	struct render *r = NULL;
+	model_errors_init(&errs);
+	ck_assert_int_eq(model_resolve("msa-shop", stack, env, envdoc, NULL, &errs, &doc), 0);
+	ck_assert_int_eq(render_new(doc, meta, &r), 0);
+	model_errors_release(&errs);
+	json_decref(doc);
+	json_decref(stack);
+	json_decref(envdoc);
+	buf_release(&path);
+	return r;
+}
+
+/* All objects of the render, in file order: a new array. */
+static json_t *all_objects(struct render *r)
+{
+	json_t *all = json_array();
+	for (size_t i = 0; i < render_file_count(r); i++) {
+		json_t *objs = NULL;
+		ck_assert_int_eq(render_file_objects(r, i, &objs), 0);
+		ck_assert_int_eq(json_array_extend(all, objs), 0);
+		json_decref(objs);
+	}
+	return all;
+}
+
+static void build(struct render *r, enum bundle_format f, struct buf *out)
+{
+	buf_init(out, BUF_NO_MAX);
+	ck_assert_int_eq(bundle_build(r, f, out), 0);
+	ck_assert_uint_gt(out->len, 0);
+}
+
+/* name -> content of every file, from the files format. */
+static json_t *files_by_name(struct render *r, json_t **ret_list)
+{
+	struct buf b;
+	build(r, BUNDLE_FILES, &b);
+	json_t *doc = json_loadb(b.data, b.len, 0, NULL);
+	ck_assert_ptr_nonnull(doc);
+	json_t *map = json_object();
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(doc, "files"), i, f)
+		json_object_set(map, json_string_value(json_object_get(f, "name")), json_object_get(f, "content"));
+	if (ret_list)
+		*ret_list = json_incref(json_object_get(doc, "files"));
+	json_decref(doc);
+	buf_release(&b);
+	return map;
+}
+
+START_TEST(format_names)
+{
+	enum bundle_format f;
+	static const char *const names[] = { "zip", "tar.gz", "yaml", "json", "dir", "files" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		ck_assert_int_eq(bundle_format_parse(names[i], &f), 0);
+		ck_assert_str_eq(bundle_format_name(f), names[i]);
+	}
+	ck_assert_int_eq(bundle_format_parse("tgz", &f), 0);
+	ck_assert_int_eq(f, BUNDLE_TARGZ);
+	ck_assert_str_eq(bundle_format_mime(f), "application/gzip");
+	ck_assert_str_eq(bundle_format_suffix(f), ".tar.gz");
+	ck_assert_str_eq(bundle_format_mime(BUNDLE_ZIP), "application/zip");
+	ck_assert_str_eq(bundle_format_mime(BUNDLE_YAML), "application/yaml");
+	ck_assert_str_eq(bundle_format_mime(BUNDLE_FILES), "application/json");
+	ck_assert_str_eq(bundle_format_suffix(BUNDLE_DIR), "");
+	f = BUNDLE_YAML;
+	ck_assert_int_eq(bundle_format_parse("ZIP", &f), -EINVAL);
+	ck_assert_int_eq(bundle_format_parse("", &f), -EINVAL);
+	ck_assert_int_eq(bundle_format_parse(NULL, &f), -EINVAL);
+	ck_assert_int_eq(f, BUNDLE_YAML);
+}
+END_TEST
+
+START_TEST(same_bytes_every_build)
+{
+	static const enum bundle_format fs[] = { BUNDLE_ZIP, BUNDLE_TARGZ, BUNDLE_YAML, BUNDLE_JSON, BUNDLE_FILES };
+	const char *env = envs[_i];
+	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
+		struct render *r1 = make_render(env), *r2 = make_render(env);
+		struct buf a, b;
+		build(r1, fs[i], &a);
+		build(r2, fs[i], &b);
+		ck_assert_msg(a.len == b.len && memcmp(a.data, b.data, a.len) == 0, "%s of %s differs",
+			      bundle_format_name(fs[i]), env);
+		/* and the same render built again */
+		buf_reset(&b);
+		ck_assert_int_eq(bundle_build(r1, fs[i], &b), 0);
+		ck_assert(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+		buf_release(&a);
+		buf_release(&b);
+		render_free(r1);
+		render_free(r2);
+	}
+}
+END_TEST
+
+/* Reads an archive back: names, types, modes, owners, times and every file's bytes. */
+static void check_archive(enum bundle_format f, const char *env)
+{
+	struct render *r = make_render(env);
+	struct buf b;
+	build(r, f, &b);
+	json_t *list = NULL;
+	json_t *files = files_by_name(r, &list);
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	struct tm tm = { .tm_year = 80, .tm_mon = 0, .tm_mday = 1, .tm_isdst = -1 };
+	time_t want = f == BUNDLE_ZIP ? mktime(&tm) : (time_t)315532800;
+	char folder[64], prev[256] = "";
+	size_t count = 0;
+	snprintf(folder, sizeof(folder), "msa-shop-%s/", env);
+	ck_assert_int_eq(archive_read_support_format_all(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_support_filter_all(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_open_memory(a, b.data, b.len), ARCHIVE_OK);
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		const char *path = archive_entry_pathname(e);
+		ck_assert_int_eq(archive_entry_mtime(e), want);
+		ck_assert_int_eq(archive_entry_uid(e), 0);
+		ck_assert_int_eq(archive_entry_gid(e), 0);
+		if (count++ == 0) {
+			ck_assert_str_eq(path, folder);
+			ck_assert_int_eq(archive_entry_filetype(e), AE_IFDIR);
+			ck_assert_int_eq(archive_entry_perm(e), 0755);
+			continue;
+		}
+		ck_assert_int_eq(strncmp(path, folder, strlen(folder)), 0);
+		const char *name = path + strlen(folder);
+		ck_assert_msg(strcmp(prev, name) < 0, "'%s' after '%s': not sorted", name, prev);
+		snprintf(prev, sizeof(prev), "%s", name);
+		ck_assert_int_eq(archive_entry_filetype(e), AE_IFREG);
+		ck_assert_int_eq(archive_entry_perm(e), strcmp(name, "apply.sh") == 0 ? 0755 : 0644);
+		const char *want_data = json_string_value(json_object_get(files, name));
+		ck_assert_msg(want_data != NULL, "unexpected entry '%s'", name);
+		size_t n = strlen(want_data);
+		char *data = malloc(n + 1);
+		ck_assert_int_eq(archive_entry_size(e), (la_int64_t)n);
+		ck_assert_int_eq(archive_read_data(a, data, n + 1), (la_ssize_t)n);
+		ck_assert_int_eq(memcmp(data, want_data, n), 0);
+		free(data);
+	}
+	ck_assert_uint_eq(count, json_array_size(list) + 1);
+	ck_assert_int_eq(archive_read_free(a), ARCHIVE_OK);
+	json_decref(files);
+	json_decref(list);
+	buf_release(&b);
+	render_free(r);
+}
+
+START_TEST(zip_reads_back)
+{
+	check_archive(BUNDLE_ZIP, envs[_i]);
+}
+END_TEST
+
+START_TEST(tar_gz_reads_back)
+{
+	check_archive(BUNDLE_TARGZ, envs[_i]);
+}
+END_TEST
+
+/* RFC 1952: no name (FNAME), no comment, MTIME zero. */
+START_TEST(gzip_header_has_no_time_or_name)
+{
+	struct render *r = make_render("dev");
+	struct buf b;
+	build(r, BUNDLE_TARGZ, &b);
+	const unsigned char *h = (const unsigned char *)b.data;
+	ck_assert_uint_eq(h[0], 0x1f);
+	ck_assert_uint_eq(h[1], 0x8b);
+	ck_assert_uint_eq(h[3] & (0x08 | 0x10), 0);
+	ck_assert_uint_eq(h[4] | h[5] | h[6] | h[7], 0);
+	buf_release(&b);
+	render_free(r);
+}
+END_TEST
+
+/* Counts the documents of a YAML stream with libyaml's parser. */
+static size_t yaml_documents(const struct buf *b)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	size_t docs = 0;
+	int done = 0;
+	ck_assert(yaml_parser_initialize(&p));
+	yaml_parser_set_input_string(&p, (const unsigned char *)b->data, b->len);
+	while (!done) {
+		ck_assert_msg(yaml_parser_parse(&p, &ev), "YAML error: %s", p.problem);
+		docs += ev.type == YAML_DOCUMENT_START_EVENT;
+		done = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return docs;
+}
+
+START_TEST(yaml_stream_has_one_document_per_object)
+{
+	struct render *r = make_render(envs[_i]);
+	json_t *all = all_objects(r);
+	struct buf b;
+	build(r, BUNDLE_YAML, &b);
+	ck_assert_uint_gt(json_array_size(all), 10);
+	ck_assert_uint_eq(yaml_documents(&b), json_array_size(all));
+	ck_assert_ptr_null(strstr(b.data, "#!/usr/bin/env bash"));
+	json_decref(all);
+	buf_release(&b);
+	render_free(r);
+}
+END_TEST
+
+START_TEST(stream_in_small_pieces_gives_the_same_bytes)
+{
+	struct render *r = make_render("prod");
+	struct buf whole, pieces;
+	struct bundle_stream *s = NULL;
+	char chunk[8];
+	ssize_t n;
+	size_t reads = 0;
+	build(r, BUNDLE_YAML, &whole);
+	buf_init(&pieces, BUF_NO_MAX);
+	ck_assert_int_eq(bundle_stream_new(r, &s), 0);
+	while ((n = bundle_stream_read(s, chunk, 1 + reads % sizeof(chunk))) > 0) {
+		ck_assert_int_eq(buf_append(&pieces, chunk, (size_t)n), 0);
+		reads++;
+	}
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(bundle_stream_read(s, chunk, sizeof(chunk)), 0);
+	ck_assert_uint_eq(pieces.len, whole.len);
+	ck_assert_int_eq(memcmp(pieces.data, whole.data, whole.len), 0);
+	bundle_stream_free(s);
+	bundle_stream_free(NULL);
+	buf_release(&whole);
+	buf_release(&pieces);
+	render_free(r);
+}
+END_TEST
+
+START_TEST(json_is_a_list_of_every_object)
+{
+	struct render *r = make_render(envs[_i]);
+	json_t *all = all_objects(r);
+	struct buf b;
+	build(r, BUNDLE_JSON, &b);
+	json_error_t err;
+	json_t *list = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &err);
+	ck_assert_msg(list != NULL, "JSON error: %s", err.text);
+	ck_assert_str_eq(json_string_value(json_object_get(list, "apiVersion")), "v1");
+	ck_assert_str_eq(json_string_value(json_object_get(list, "kind")), "List");
+	ck_assert(json_equal(json_object_get(list, "items"), all));
+	ck_assert_int_eq(b.data[b.len - 1], '\n');
+	json_decref(list);
+	json_decref(all);
+	buf_release(&b);
+	render_free(r);
+}
+END_TEST
+
+START_TEST(files_hold_manifests_script_kustomization_readme)
+{
+	struct render *r = make_render("prod");
+	json_t *list = NULL;
+	json_t *files = files_by_name(r, &list);
+	size_t n = render_file_count(r);
+	ck_assert_uint_eq(json_array_size(list), n + 3);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, i), "name")),
+				 render_file_name(r, i));
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, n), "name")), "apply.sh");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, n + 1), "name")), "kustomization.yaml");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(list, n + 2), "name")), "README.md");
+
+	struct buf script;
+	buf_init(&script, BUF_NO_MAX);
+	ck_assert_int_eq(applysh_write(r, &script), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(files, "apply.sh")), buf_cstr(&script));
+	buf_release(&script);
+
+	const char *readme = json_string_value(json_object_get(files, "README.md"));
+	const char *kust = json_string_value(json_object_get(files, "kustomization.yaml"));
+	const char *musts[] = { "msa-shop", "prod", "| revision | 12 |", render_bundle_hash(r),
+				MANIFESTD_VERSION, "./apply.sh", "kubectl apply -k" };
+	for (size_t i = 0; i < sizeof(musts) / sizeof(musts[0]); i++)
+		ck_assert_msg(strstr(readme, musts[i]) != NULL, "README.md lacks '%s'", musts[i]);
+	ck_assert_ptr_nonnull(strstr(kust, "kind: Kustomization\n"));
+	ck_assert_ptr_nonnull(strstr(kust, "apiVersion: kustomize.config.k8s.io/v1beta1\n"));
+	const char *at = kust;
+	for (size_t i = 0; i < n; i++) {
+		char item[300];
+		snprintf(item, sizeof(item), "`%s`", render_file_name(r, i));
+		ck_assert_msg(strstr(readme, item) != NULL, "README.md does not list %s", item);
+		const char *p = strstr(at, render_file_name(r, i));
+		ck_assert_msg(p != NULL, "kustomization.yaml lacks %s (in order)", render_file_name(r, i));
+		at = p;
+	}
+	json_decref(files);
+	json_decref(list);
+	render_free(r);
+}
+END_TEST
+
+START_TEST(full_output_buffer_is_e2big_and_untouched)
+{
+	static const enum bundle_format fs[] = { BUNDLE_ZIP, BUNDLE_TARGZ, BUNDLE_YAML, BUNDLE_JSON, BUNDLE_FILES };
+	struct render *r = make_render("dev");
+	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
+		struct buf b;
+		buf_init(&b, 3000);
+		ck_assert_int_eq(buf_puts(&b, "prefix"), 0);
+		ck_assert_msg(bundle_build(r, fs[i], &b) == -E2BIG, "%s", bundle_format_name(fs[i]));
+		ck_assert_str_eq(buf_cstr(&b), "prefix");
+		buf_release(&b);
+	}
+	struct buf b;
+	buf_init(&b, BUF_NO_MAX);
+	ck_assert_int_eq(bundle_build(r, BUNDLE_DIR, &b), -EINVAL);
+	buf_release(&b);
+	render_free(r);
+}
+END_TEST
+
+START_TEST(folder_is_written_with_modes)
+{
+	struct render *r = make_render("staging");
+	json_t *list = NULL;
+	json_t *files = files_by_name(r, &list);
+	char *tmp = fsutil_tmpdir();
+	struct buf parent, dir;
+	buf_init(&parent, BUF_NO_MAX);
+	buf_init(&dir, BUF_NO_MAX);
+	ck_assert_int_eq(buf_printf(&parent, "%s/out", tmp), 0);
+	ck_assert_int_eq(buf_printf(&dir, "%s/out/msa-shop-staging", tmp), 0);
+	for (int round = 0; round < 2; round++) {
+		ck_assert_int_eq(bundle_write_dir(r, buf_cstr(&parent)), 0);
+		size_t i;
+		json_t *f;
+		json_array_foreach(list, i, f) {
+			const char *name = json_string_value(json_object_get(f, "name"));
+			size_t len = 0;
+			char *data = fsutil_read_n(buf_cstr(&dir), name, &len);
+			ck_assert_str_eq(data, json_string_value(json_object_get(f, "content")));
+			free(data);
+			struct stat st;
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/%s", buf_cstr(&dir), name);
+			ck_assert_int_eq(stat(path, &st), 0);
+			ck_assert_int_eq(st.st_mode & 07777, strcmp(name, "apply.sh") == 0 ? 0755 : 0644);
+		}
+		/* nothing else: no temporary files left behind */
+		ck_assert_int_eq(fsutil_sh("test $(ls -A '%s' | wc -l) -eq %zu", buf_cstr(&dir), json_array_size(list)), 0);
+	}
+	ck_assert_int_lt(bundle_write_dir(r, "/proc/no/such/parent"), 0);
+	fsutil_rmtree(tmp);
+	free(tmp);
+	buf_release(&parent);
+	buf_release(&dir);
+	json_decref(files);
+	json_decref(list);
+	render_free(r);
+}
+END_TEST
+
+/* apply.sh of the real bundles mentions every workload, each in its phase. */
+START_TEST(script_waits_for_every_workload)
+{
+	struct render *r = make_render(envs[_i]);
+	json_t *all = all_objects(r);
+	struct buf s;
+	buf_init(&s, BUF_NO_MAX);
+	ck_assert_int_eq(applysh_write(r, &s), 0);
+	size_t i;
+	json_t *o;
+	size_t last_sts = 0, first_job = (size_t)-1, last_job = 0, first_deploy = (size_t)-1;
+	json_array_foreach(all, i, o) {
+		const char *kind = json_string_value(json_object_get(o, "kind"));
+		const char *name = json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
+		char line[400];
+		const char *call = strcmp(kind, "StatefulSet") == 0  ? "wait_rollout statefulset"
+				   : strcmp(kind, "Deployment") == 0 ? "wait_rollout deployment"
+				   : strcmp(kind, "Job") == 0	     ? "wait_job"
+								     : NULL;
+		if (!call)
+			continue;
+		snprintf(line, sizeof(line), "\t%s '%s'\n", call, name);
+		const char *p = strstr(buf_cstr(&s), line);
+		ck_assert_msg(p != NULL, "apply.sh does not wait for %s/%s", kind, name);
+		size_t at = (size_t)(p - buf_cstr(&s));
+		if (kind[0] == 'S' && at > last_sts)
+			last_sts = at;
+		if (kind[0] == 'J' && at < first_job)
+			first_job = at;
+		if (kind[0] == 'J' && at > last_job)
+			last_job = at;
+		if (kind[0] == 'D' && at < first_deploy)
+			first_deploy = at;
+	}
+	ck_assert_uint_gt(last_sts, 0);
+	ck_assert_uint_lt(last_sts, first_job);
+	ck_assert_uint_lt(last_job, first_deploy);
+	json_decref(all);
+	buf_release(&s);
+	render_free(r);
+}
+END_TEST
+
+Suite *bundle_suite(void)
+{
+	Suite *s = suite_create("bundle");
+	TCase *tc = tcase_create("bundle");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, format_names);
+	tcase_add_loop_test(tc, same_bytes_every_build, 0, 3);
+	tcase_add_loop_test(tc, zip_reads_back, 0, 3);
+	tcase_add_loop_test(tc, tar_gz_reads_back, 0, 3);
+	tcase_add_test(tc, gzip_header_has_no_time_or_name);
+	tcase_add_loop_test(tc, yaml_stream_has_one_document_per_object, 0, 3);
+	tcase_add_test(tc, stream_in_small_pieces_gives_the_same_bytes);
+	tcase_add_loop_test(tc, json_is_a_list_of_every_object, 0, 3);
+	tcase_add_test(tc, files_hold_manifests_script_kustomization_readme);
+	tcase_add_test(tc, full_output_buffer_is_e2big_and_untouched);
+	tcase_add_test(tc, folder_is_written_with_modes);
+	tcase_add_loop_test(tc, script_waits_for_every_workload, 0, 3);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,123 @@
+/* test_http: the routing table and the OpenAPI document describe the same routes (both
+ * ways), and entity tags parse strictly. */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+#include "http.h"
+#include "suites.h"
+
+static json_t *openapi(void)
+{
+	struct buf p;
+	buf_init(&p, 4096);
+	ck_assert_int_eq(buf_printf(&p, "%s/static/openapi.json", TEST_SOURCE_DIR), 0);
+	json_error_t e;
+	json_t *doc = json_load_file(buf_cstr(&p), 0, &e);
+	ck_assert_msg(doc != NULL, "openapi.json: %s line %d", e.text, e.line);
+	buf_release(&p);
+	return doc;
+}
+
+/* The OpenAPI path of a route pattern: "{file*}" is written "{file}". */
+static void openapi_path(const char *pattern, struct buf *out)
+{
+	for (const char *p = pattern; *p; p++)
+		if (!(*p == '*' && p[1] == '}'))
+			ck_assert_int_eq(buf_append(out, p, 1), 0);
+}
+
+static void lower(const char *s, char *out, size_t n)
+{
+	size_t i = 0;
+	for (; s[i] && i + 1 < n; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	out[i] = '\0';
+}
+
+START_TEST(every_route_is_documented)
+{
+	json_t *doc = openapi();
+	json_t *paths = json_object_get(doc, "paths");
+	size_t n;
+	const struct http_route *routes = http_routes(&n);
+	ck_assert_uint_gt(n, 10);
+	for (size_t i = 0; i < n; i++) {
+		struct buf path;
+		buf_init(&path, 1024);
+		openapi_path(routes[i].pattern, &path);
+		char m[16];
+		lower(routes[i].method, m, sizeof m);
+		json_t *op = json_object_get(json_object_get(paths, buf_cstr(&path)), m);
+		ck_assert_msg(json_is_object(op), "%s %s is not in openapi.json", routes[i].method,
+			      buf_cstr(&path));
+		ck_assert_msg(json_object_get(op, "responses") != NULL, "%s %s has no responses",
+			      routes[i].method, buf_cstr(&path));
+		buf_release(&path);
+	}
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(every_documented_operation_is_routed)
+{
+	static const char *const methods[] = {"get", "put", "post", "delete", "patch", "head", "options", "trace"};
+	json_t *doc = openapi();
+	ck_assert_str_eq(json_string_value(json_object_get(doc, "openapi")), "3.1.0");
+	size_t n, ops = 0;
+	const struct http_route *routes = http_routes(&n);
+	const char *path;
+	json_t *item;
+	json_object_foreach(json_object_get(doc, "paths"), path, item) {
+		for (size_t k = 0; k < sizeof methods / sizeof methods[0]; k++) {
+			if (!json_object_get(item, methods[k]))
+				continue;
+			ops++;
+			bool found = false;
+			for (size_t i = 0; i < n && !found; i++) {
+				struct buf p;
+				buf_init(&p, 1024);
+				openapi_path(routes[i].pattern, &p);
+				char m[16];
+				lower(routes[i].method, m, sizeof m);
+				found = strcmp(buf_cstr(&p), path) == 0 && strcmp(m, methods[k]) == 0;
+				buf_release(&p);
+			}
+			ck_assert_msg(found, "openapi.json documents %s %s, which is not routed", methods[k], path);
+		}
+	}
+	ck_assert_uint_eq(ops, n);
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(revision_tags_parse_strictly)
+{
+	long long v = 0;
+	ck_assert_int_eq(http_parse_revision_tag("\"7\"", &v), 0);
+	ck_assert_int_eq(v, 7);
+	ck_assert_int_eq(http_parse_revision_tag("12", &v), 0);
+	ck_assert_int_eq(v, 12);
+	ck_assert_int_eq(http_parse_revision_tag(" W/\"3\" ", &v), 0);
+	ck_assert_int_eq(v, 3);
+	ck_assert_int_eq(http_parse_revision_tag("*", &v), 0);
+	ck_assert_int_eq(v, -1);
+	ck_assert_int_eq(http_parse_revision_tag("\"x\"", &v), -EINVAL);
+	ck_assert_int_eq(http_parse_revision_tag("\"0\"", &v), -EINVAL);
+	ck_assert_int_eq(http_parse_revision_tag("\"1\", \"2\"", &v), -EINVAL);
+	ck_assert_int_eq(http_parse_revision_tag("", &v), -EINVAL);
+	ck_assert_int_eq(http_parse_revision_tag("\"", &v), -EINVAL);
+	ck_assert_int_eq(v, -1);
+}
+END_TEST
+
+Suite *http_suite(void)
+{
+	Suite *s = suite_create("http");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, every_route_is_documented);
+	tcase_add_test(tc, every_documented_operation_is_routed);
+	tcase_add_test(tc, revision_tags_parse_strictly);
+	suite_add_tcase(s, tc);
+	return s;
+}

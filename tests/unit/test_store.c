@@ -1,0 +1,333 @@
+/* test_store: the SQLite store: migrations (fresh, older database, newer database
+ * refused), the seed, revisions, compare-and-set, history rows with masked secrets,
+ * transactions, pagination. */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "suites.h"
+
+static char dir[64];
+static char path[128];
+
+static void setup(void)
+{
+	memcpy(dir, "/tmp/manifestd-store-XXXXXX", sizeof "/tmp/manifestd-store-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct buf b;
+	buf_init(&b, sizeof path - 1);
+	ck_assert_int_eq(buf_printf(&b, "%s/sub/dir/test.db", dir), 0);
+	memcpy(path, buf_cstr(&b), b.len + 1);
+	buf_release(&b);
+}
+
+static void teardown(void)
+{
+	struct buf cmd;
+	buf_init(&cmd, 256);
+	ck_assert_int_eq(buf_printf(&cmd, "rm -rf '%s'", dir), 0);
+	ck_assert_int_eq(system(buf_cstr(&cmd)), 0);
+	buf_release(&cmd);
+}
+
+static struct store *open_store(const struct embed_file *migrations)
+{
+	struct store_options opt = {path, 2, migrations};
+	struct buf err;
+	buf_init(&err, 1024);
+	struct store *s = NULL;
+	int r = store_open(&opt, &err, &s);
+	ck_assert_msg(r == 0, "store_open: %d %s", r, buf_cstr(&err));
+	buf_release(&err);
+	return s;
+}
+
+static json_t *doc_of(const char *text)
+{
+	json_t *d = json_loads(text, 0, NULL);
+	ck_assert_ptr_nonnull(d);
+	return d;
+}
+
+START_TEST(fresh_database_is_migrated_and_seeded)
+{
+	struct store *s = open_store(NULL);
+	ck_assert_int_eq(store_schema_version(s), store_binary_version(NULL));
+	ck_assert_int_ge(store_schema_version(s), 2);
+	struct store_conn *c;
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	ck_assert_int_eq(store_ping(c), 0);
+	struct store_record rec = {0};
+	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), 0);
+	ck_assert_int_eq(rec.revision, 1);
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(rec.document, "services"), "order-service"));
+	store_record_release(&rec);
+	ck_assert_int_eq(store_env_get(c, "msa-shop", "prod", &rec), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(rec.document, "namespace")), "msa-shop-prod");
+	/* the stored document keeps the secret value; only history masks it */
+	ck_assert(json_is_string(json_object_get(json_object_get(rec.document, "secrets"), "jwt-secret")));
+	store_record_release(&rec);
+	json_t *items = NULL;
+	bool more = true;
+	ck_assert_int_eq(store_env_list(c, "msa-shop", NULL, 10, &items, &more), 0);
+	ck_assert_uint_eq(json_array_size(items), 3);
+	ck_assert(!more);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(items, 0), "name")), "dev");
+	json_decref(items);
+	json_t *rows = NULL;
+	ck_assert_int_eq(store_history(c, "msa-shop", "prod", &rows), 0);
+	ck_assert_uint_eq(json_array_size(rows), 1);
+	json_t *secret = json_object_get(json_object_get(json_object_get(json_array_get(rows, 0), "new"), "secrets"), "jwt-secret");
+	ck_assert(json_is_true(json_object_get(secret, "set")));
+	json_decref(rows);
+	store_release(c);
+	store_free(s);
+}
+END_TEST
+
+START_TEST(revisions_cas_and_history)
+{
+	struct store *s = open_store(NULL);
+	struct store_conn *c;
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	json_t *v1 = doc_of("{\"description\": \"one\", \"secrets\": {\"k\": \"hunter2\"}}");
+	json_t *v2 = doc_of("{\"description\": \"two\", \"secrets\": {\"k\": \"hunter3\"}}");
+	struct store_record rec = {0};
+
+	ck_assert_int_eq(store_begin(c), 0);
+	ck_assert_int_eq(store_stack_create(c, "s1", v1, "tester", &rec), 0);
+	ck_assert_int_eq(store_commit(c), 0);
+	ck_assert_int_eq(rec.revision, 1);
+	ck_assert_str_eq(rec.created, rec.updated);
+	ck_assert_int_eq(strlen(rec.created), 20);
+	store_record_release(&rec);
+	ck_assert_int_eq(store_stack_create(c, "s1", v1, "tester", NULL), -EEXIST);
+
+	ck_assert_int_eq(store_stack_update(c, "s1", v2, 1, "tester", &rec), 0);
+	ck_assert_int_eq(rec.revision, 2);
+	store_record_release(&rec);
+	/* a stale revision loses and changes nothing */
+	ck_assert_int_eq(store_stack_update(c, "s1", v1, 1, "tester", NULL), -ESTALE);
+	ck_assert_int_eq(store_stack_get(c, "s1", &rec), 0);
+	ck_assert_int_eq(rec.revision, 2);
+	ck_assert_str_eq(json_string_value(json_object_get(rec.document, "description")), "two");
+	store_record_release(&rec);
+	ck_assert_int_eq(store_stack_update(c, "s1", v1, STORE_ANY_REVISION, "other", &rec), 0);
+	ck_assert_int_eq(rec.revision, 3);
+	store_record_release(&rec);
+	ck_assert_int_eq(store_stack_update(c, "nope", v1, STORE_ANY_REVISION, "x", NULL), -ENOENT);
+
+	json_t *rows = NULL;
+	ck_assert_int_eq(store_history(c, "s1", NULL, &rows), 0);
+	ck_assert_uint_eq(json_array_size(rows), 3);
+	const char *kinds[] = {"create", "update", "update"};
+	for (size_t i = 0; i < 3; i++) {
+		json_t *row = json_array_get(rows, i);
+		ck_assert_str_eq(json_string_value(json_object_get(row, "kind")), kinds[i]);
+		ck_assert_int_eq(json_integer_value(json_object_get(row, "revision")), (json_int_t)i + 1);
+		char *text = json_dumps(row, 0);
+		ck_assert_ptr_null(strstr(text, "hunter"));
+		free(text);
+	}
+	ck_assert(json_is_null(json_object_get(json_array_get(rows, 0), "old")));
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 2), "actor")), "other");
+	json_decref(rows);
+
+	json_decref(v1);
+	json_decref(v2);
+	store_release(c);
+	store_free(s);
+}
+END_TEST
+
+START_TEST(environments_and_stack_delete)
+{
+	struct store *s = open_store(NULL);
+	struct store_conn *c;
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	json_t *d = doc_of("{\"config\": {\"n\": \"1\"}}");
+	struct store_record rec = {0};
+	ck_assert_int_eq(store_env_create(c, "missing", "qa", d, "t", NULL), -ENOENT);
+	ck_assert_int_eq(store_stack_create(c, "s2", d, "t", NULL), 0);
+	const char *names[] = {"e1", "e2", "e3", "e4", "e5"};
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_int_eq(store_env_create(c, "s2", names[i], d, "t", NULL), 0);
+	ck_assert_int_eq(store_env_create(c, "s2", "e1", d, "t", NULL), -EEXIST);
+	ck_assert_int_eq(store_env_update(c, "s2", "e2", d, 1, "t", &rec), 0);
+	ck_assert_int_eq(rec.revision, 2);
+	store_record_release(&rec);
+	ck_assert_int_eq(store_env_update(c, "s2", "e2", d, 1, "t", NULL), -ESTALE);
+	ck_assert_int_eq(store_env_delete(c, "s2", "e3", 7, "t"), -ESTALE);
+	ck_assert_int_eq(store_env_delete(c, "s2", "e3", 1, "t"), 0);
+	ck_assert_int_eq(store_env_get(c, "s2", "e3", &rec), -ENOENT);
+
+	/* pages of two: e1 e2 | e4 e5 */
+	json_t *items = NULL;
+	bool more = false;
+	ck_assert_int_eq(store_env_list(c, "s2", NULL, 2, &items, &more), 0);
+	ck_assert(more);
+	ck_assert_uint_eq(json_array_size(items), 2);
+	json_decref(items);
+	ck_assert_int_eq(store_env_list(c, "s2", "e2", 2, &items, &more), 0);
+	ck_assert(!more);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(items, 0), "name")), "e4");
+	json_decref(items);
+	ck_assert_int_eq(store_env_list(c, "nope", NULL, 2, &items, &more), -ENOENT);
+
+	ck_assert_int_eq(store_stack_delete(c, "s2", STORE_ANY_REVISION, false, "t"), -ENOTEMPTY);
+	ck_assert_int_eq(store_stack_delete(c, "s2", STORE_ANY_REVISION, true, "t"), 0);
+	ck_assert_int_eq(store_stack_get(c, "s2", &rec), -ENOENT);
+	ck_assert_int_eq(store_env_get(c, "s2", "e1", &rec), -ENOENT);
+	json_t *rows = NULL;
+	ck_assert_int_eq(store_history(c, "s2", "e1", &rows), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, json_array_size(rows) - 1), "kind")), "delete");
+	json_decref(rows);
+	json_decref(d);
+	store_release(c);
+	store_free(s);
+}
+END_TEST
+
+START_TEST(rollback_stores_nothing)
+{
+	struct store *s = open_store(NULL);
+	struct store_conn *c;
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	json_t *d = doc_of("{\"description\": \"changed\"}");
+	ck_assert_int_eq(store_begin(c), 0);
+	ck_assert_int_eq(store_stack_update(c, "msa-shop", d, 1, "t", NULL), 0);
+	store_rollback(c);
+	struct store_record rec = {0};
+	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), 0);
+	ck_assert_int_eq(rec.revision, 1);
+	store_record_release(&rec);
+	json_t *rows = NULL;
+	ck_assert_int_eq(store_history(c, "msa-shop", NULL, &rows), 0);
+	for (size_t i = 0; i < json_array_size(rows); i++)
+		ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, i), "kind")), "create");
+	json_decref(rows);
+	/* releasing with a transaction open rolls it back too */
+	ck_assert_int_eq(store_begin(c), 0);
+	ck_assert_int_eq(store_stack_update(c, "msa-shop", d, 1, "t", NULL), 0);
+	store_release(c);
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), 0);
+	ck_assert_int_eq(rec.revision, 1);
+	store_record_release(&rec);
+	json_decref(d);
+	store_release(c);
+	store_free(s);
+}
+END_TEST
+
+static char *read_source(const char *rel, size_t *ret_len)
+{
+	struct buf p;
+	buf_init(&p, 4096);
+	ck_assert_int_eq(buf_printf(&p, "%s/%s", TEST_SOURCE_DIR, rel), 0);
+	FILE *f = fopen(buf_cstr(&p), "rb");
+	ck_assert_ptr_nonnull(f);
+	struct buf data;
+	buf_init(&data, BUF_NO_MAX);
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		ck_assert_int_eq(buf_append(&data, chunk, n), 0);
+	fclose(f);
+	buf_release(&p);
+	return buf_detach(&data, ret_len);
+}
+
+START_TEST(older_database_is_migrated)
+{
+	size_t len;
+	char *init = read_source("migrations/0001_init.sql", &len);
+	struct embed_file only_first[] = {{"0001_init.sql", (const unsigned char *)init, len},
+					  {NULL, NULL, 0}};
+	struct store *s = open_store(only_first);
+	ck_assert_int_eq(store_schema_version(s), 1);
+	struct store_conn *c;
+	struct store_record rec = {0};
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), -ENOENT);
+	store_release(c);
+	store_free(s);
+
+	s = open_store(NULL);
+	ck_assert_int_eq(store_schema_version(s), store_binary_version(NULL));
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), 0);
+	store_record_release(&rec);
+	store_release(c);
+	store_free(s);
+	free(init);
+}
+END_TEST
+
+START_TEST(newer_database_is_refused)
+{
+	store_free(open_store(NULL));
+	sqlite3 *db;
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (9999, '9999_future.sql', 'x')",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	struct store_options opt = {path, 1, NULL};
+	struct buf err;
+	buf_init(&err, 1024);
+	struct store *s = NULL;
+	ck_assert_int_eq(store_open(&opt, &err, &s), -EPROTONOSUPPORT);
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), "9999"));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), "upgrade manifestd"));
+	buf_release(&err);
+}
+END_TEST
+
+START_TEST(failing_migration_is_rolled_back)
+{
+	static const char bad[] = "CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);";
+	size_t len;
+	char *init = read_source("migrations/0001_init.sql", &len);
+	struct embed_file files[] = {{"0001_init.sql", (const unsigned char *)init, len},
+				     {"0002_bad.sql", (const unsigned char *)bad, sizeof bad - 1},
+				     {NULL, NULL, 0}};
+	struct store_options opt = {path, 1, files};
+	struct buf err;
+	buf_init(&err, 1024);
+	struct store *s = NULL;
+	ck_assert_int_eq(store_open(&opt, &err, &s), -EIO);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), "0002_bad.sql"));
+	buf_release(&err);
+	sqlite3 *db;
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_ne(sqlite3_exec(db, "SELECT * FROM half", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_migrations", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(init);
+}
+END_TEST
+
+Suite *store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, fresh_database_is_migrated_and_seeded);
+	tcase_add_test(tc, revisions_cas_and_history);
+	tcase_add_test(tc, environments_and_stack_delete);
+	tcase_add_test(tc, rollback_stores_nothing);
+	tcase_add_test(tc, older_database_is_migrated);
+	tcase_add_test(tc, newer_database_is_refused);
+	tcase_add_test(tc, failing_migration_is_rolled_back);
+	suite_add_tcase(s, tc);
+	return s;
+}
