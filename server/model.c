@@ -1512,8 +1512,9 @@ static int check_secret_ref(const json_t *doc, struct model_errors *e, const cha
 	return 0;
 }
 
+/* Exactly one source; with refs, its config key or secret must exist (and be set). */
 static int check_env_source(const json_t *doc, struct model_errors *e, const char *base,
-			    const char *var, const json_t *src)
+			    const char *var, const json_t *src, bool refs)
 {
 	if (!json_is_object(src))
 		return 0;
@@ -1523,6 +1524,8 @@ static int check_env_source(const json_t *doc, struct model_errors *e, const cha
 	if (n != 1)
 		return errp(e, base, PTR("env", var), "must have exactly one of \"value\", \"config\" or "
 			    "\"secret\", got %zu of them", n);
+	if (!refs)
+		return 0;
 	if (config && !json_object_get(json_object_get(doc, "config"), config)) {
 		const char *guess = closest_key(json_object_get(doc, "config"), config);
 		return errp(e, base, PTR("env", var, "config"), "names the config key \"%.*s%s\", which is "
@@ -1533,12 +1536,13 @@ static int check_env_source(const json_t *doc, struct model_errors *e, const cha
 	return 0;
 }
 
-static int check_env(const json_t *doc, struct model_errors *e, const char *base, const json_t *env)
+static int check_env(const json_t *doc, struct model_errors *e, const char *base, const json_t *env,
+		     bool refs)
 {
 	const char *var;
 	json_t *src;
 	json_object_foreach((json_t *)env, var, src) {
-		if (check_env_source(doc, e, base, var, src) < 0)
+		if (check_env_source(doc, e, base, var, src, refs) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -1592,9 +1596,11 @@ static int check_database(const json_t *doc, struct model_errors *e, const char 
 	return json_object_set_new(databases, db_name, json_string(name)) ? -ENOMEM : 0;
 }
 
+/* Rules within one service; references to other parts only when the service is enabled. */
 static int check_service(const json_t *doc, struct model_errors *e, const char *name,
 			 const json_t *svc, json_t *databases)
 {
+	bool enabled = is_enabled(svc);
 	struct buf base;
 	buf_init(&base, BUF_NO_MAX);
 	int r = buf_puts(&base, "/services");
@@ -1606,17 +1612,17 @@ static int check_service(const json_t *doc, struct model_errors *e, const char *
 	if (r == 0)
 		r = check_autoscaling(e, b, json_object_get(svc, "autoscaling"));
 	if (r == 0)
-		r = check_env(doc, e, b, json_object_get(svc, "env"));
-	if (r == 0)
+		r = check_env(doc, e, b, json_object_get(svc, "env"), enabled);
+	if (r == 0 && enabled)
 		r = check_database(doc, e, b, name, json_object_get(svc, "database"), databases);
-	if (r == 0 && json_is_true(json_object_get(svc, "broker")) &&
+	if (r == 0 && enabled && json_is_true(json_object_get(svc, "broker")) &&
 	    !is_enabled(json_object_get(doc, "rabbitmq")))
 		r = errp(e, b, PTR("broker"), "needs RabbitMQ: set /rabbitmq/enabled to true");
 	buf_release(&base);
 	return r < 0 ? -ENOMEM : 0;
 }
 
-/* Cross-checks of enabled services; disabled ones are only checked for shape. */
+/* At least one service, then each one's rules. */
 static int check_services(const json_t *doc, struct model_errors *e)
 {
 	const json_t *services = json_object_get(doc, "services");
@@ -1629,7 +1635,7 @@ static int check_services(const json_t *doc, struct model_errors *e)
 	const char *name;
 	json_t *svc;
 	json_object_foreach((json_t *)services, name, svc) {
-		if (r == 0 && json_is_object(svc) && is_enabled(svc))
+		if (r == 0 && json_is_object(svc))
 			r = check_service(doc, e, name, svc, databases);
 	}
 	json_decref(databases);

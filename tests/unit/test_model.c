@@ -711,6 +711,8 @@ static const struct rule_case rule_cases[] = {
 	{"env secret typo", "{\"services\": {\"web\": {\"env\": {\"X\": {\"secret\": \"emptyy\"}}}}}", "/services/web/env/X/secret", "did you mean \"empty\"?"},
 	{"env secret empty", "{\"services\": {\"web\": {\"env\": {\"X\": {\"secret\": \"empty\"}}}}}", "/services/web/env/X/secret", "has no value"},
 	{"disabled service refs", "{\"services\": {\"web\": {\"enabled\": false}, " API_SVC ", \"off\": {\"enabled\": false, \"image\": {\"repository\": \"o\"}, \"port\": 1, \"env\": {\"X\": {\"secret\": \"empty\"}}}}}", NULL, NULL},
+	{"disabled service rules", "{\"services\": {\"web\": {\"enabled\": false, \"env\": {\"X\": {\"value\": \"a\", \"secret\": \"s\"}}}, " API_SVC "}}", "/services/web/env/X", "exactly one of"},
+	{"disabled service hpa", "{\"services\": {\"web\": {\"enabled\": false, \"autoscaling\": {\"minReplicas\": 9}}, " API_SVC "}}", "/services/web/autoscaling/minReplicas", "maxReplicas (5)"},
 	{"mysql ok", "{" MYSQL_ON "}", NULL, NULL},
 	{"mysql root missing", "{\"mysql\": {\"enabled\": true, \"appPasswordSecret\": \"s\"}}", "/mysql/rootPasswordSecret", "\"mysql-root-password\", which is not defined"},
 	{"mysql app empty", "{\"mysql\": {\"enabled\": true, \"rootPasswordSecret\": \"s\", \"appPasswordSecret\": \"empty\"}}", "/mysql/appPasswordSecret", "has no value"},
