@@ -146,6 +146,33 @@ START_TEST(same_bytes_every_build)
 }
 END_TEST
 
+/* A zip time is local time: the bytes must not depend on the time zone of the server. */
+START_TEST(archives_do_not_depend_on_the_time_zone)
+{
+	static const char *const zones[] = { "UTC0", "KST-9", "EST5EDT,M3.2.0,M11.1.0" };
+	static const enum bundle_format fs[] = { BUNDLE_ZIP, BUNDLE_TARGZ };
+	struct render *r = make_render("dev");
+	for (size_t i = 0; i < 2; i++) {
+		struct buf first;
+		buf_init(&first, BUF_NO_MAX);
+		for (size_t z = 0; z < 3; z++) {
+			struct buf b;
+			ck_assert_int_eq(setenv("TZ", zones[z], 1), 0);
+			tzset();
+			build(r, fs[i], &b);
+			if (z == 0)
+				ck_assert_int_eq(buf_append(&first, b.data, b.len), 0);
+			else
+				ck_assert_msg(b.len == first.len && memcmp(b.data, first.data, b.len) == 0,
+					      "%s differs in TZ=%s", bundle_format_name(fs[i]), zones[z]);
+			buf_release(&b);
+		}
+		buf_release(&first);
+	}
+	render_free(r);
+}
+END_TEST
+
 /* Reads an archive back: names, types, modes, owners, times and every file's bytes. */
 static void check_archive(enum bundle_format f, const char *env)
 {
@@ -461,6 +488,7 @@ Suite *bundle_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, format_names);
 	tcase_add_loop_test(tc, same_bytes_every_build, 0, 3);
+	tcase_add_test(tc, archives_do_not_depend_on_the_time_zone);
 	tcase_add_loop_test(tc, zip_reads_back, 0, 3);
 	tcase_add_loop_test(tc, tar_gz_reads_back, 0, 3);
 	tcase_add_test(tc, gzip_header_has_no_time_or_name);
