@@ -1,8 +1,6 @@
 // Helpers of the browser tests: the real manifestd binary on an ephemeral port with a
 // temporary database, headless Chromium, artifacts, and the seed secrets to look for.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -11,36 +9,25 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 export const ARTIFACTS = process.env.TEST_ARTIFACT_DIR || process.env.TEST_LOG_DIR || path.join(ROOT, 'build/test-logs');
 
-// Starts `$MANIFESTD serve` on 127.0.0.1 with a fresh database in a temp dir.
-// Resolves to {url, stop(), log()} once it printed "manifestd: listening on URL".
+// Starts `$MANIFESTD serve` (default build/manifestd) on 127.0.0.1 with a fresh database in
+// a temp dir, through the shared tests/js/lib/server.mjs. Resolves to {url, stop(), log()}.
 export async function startServer() {
-	const bin = process.env.MANIFESTD || path.join(ROOT, 'build/manifestd');
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'manifestd-e2e-'));
-	const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--db', path.join(dir, 'manifestd.db')],
-		{ stdio: ['ignore', 'ignore', 'pipe'] });
-	let log = '';
-	const url = await new Promise((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`manifestd did not start within 10 s:\n${log}`)), 10000);
-		child.stderr.setEncoding('utf8');
-		child.stderr.on('data', (d) => {
-			log += d;
-			const m = /listening on (http:\/\/[^\s]+)/.exec(log);
-			if (m) { clearTimeout(timer); resolve(m[1].replace(/\/$/, '')); }
-		});
-		child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`manifestd exited (${code}) before listening:\n${log}`)); });
-		child.on('error', (e) => { clearTimeout(timer); reject(e); });
-	});
+	process.env.MANIFESTD ||= path.join(ROOT, 'build/manifestd');
+	const { start, tempDir, removeDir } = await import('../lib/server.mjs'); // reads MANIFESTD on load
+	const dir = tempDir('manifestd-e2e-');
+	let srv;
+	try {
+		srv = await start({ db: path.join(dir, 'manifestd.db') });
+	} catch (e) {
+		removeDir(dir);
+		throw e;
+	}
 	return {
-		url,
-		log: () => log,
+		url: srv.url,
+		log: srv.stderr,
 		async stop() {
-			if (child.exitCode === null) {
-				const gone = new Promise((r) => child.once('exit', r));
-				child.kill('SIGTERM');
-				await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-				if (child.exitCode === null) child.kill('SIGKILL');
-			}
-			fs.rmSync(dir, { recursive: true, force: true });
+			await srv.stop();
+			removeDir(dir);
 		},
 	};
 }
