@@ -83,6 +83,7 @@ async function openEnv(name, { keepEdits = false } = {}) {
 	S.updated = res.body.updated || null;
 	S.edited = mine ? mergePatch(S.saved, mine) : clone(S.saved);
 	S.jsonValid = true;
+	S.filePicked = false;
 	ui.envSelect.value = name;
 	history.replaceState(null, '', `#/${enc(S.stack)}/${enc(name)}`);
 	document.title = `${S.stack}/${name} · manifestd`;
@@ -351,10 +352,13 @@ async function refreshPreview() {
 
 function showPreview() {
 	const diffs = diffFiles(S.savedKey ? S.savedFiles : null, S.files);
-	if (!diffs.some((d) => d.name === S.selectedFile))
-		S.selectedFile = (diffs.find((d) => d.changed) || diffs[0])?.name ?? null;
+	// Until the person picks a tab, the view follows the first file the edit changed.
+	const firstChanged = diffs.find((d) => d.changed);
+	if (!diffs.some((d) => d.name === S.selectedFile) || (!S.filePicked && firstChanged))
+		S.selectedFile = (firstChanged || diffs[0])?.name ?? null;
 	const select = (name, focus) => {
 		S.selectedFile = name;
+		S.filePicked = true;
 		showPreview();
 		if (focus) ui.tabs.querySelector('[aria-selected="true"]')?.focus();
 	};

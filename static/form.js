@@ -271,7 +271,10 @@ class FormBuilder {
 		let keyCell, keyOf;
 		if (added) {
 			const keyInput = el('input', { type: 'text', id: uid(), value: key, spellcheck: 'false', autocomplete: 'off', class: 'mono' });
-			keyInput.addEventListener('input', () => this.syncConfig());
+			keyInput.addEventListener('input', () => {
+				remove.setAttribute('aria-label', `Remove config value ${keyInput.value.trim()}`.trim());
+				this.syncConfig();
+			});
 			keyCell = el('td', {}, el('label', { for: keyInput.id, class: 'sr-only', text: 'Config key' }), keyInput);
 			keyOf = () => keyInput.value.trim();
 			valueInput.setAttribute('aria-label', 'Value');
@@ -281,8 +284,8 @@ class FormBuilder {
 		}
 		const tr = el('tr', {}, keyCell, el('td', {}, valueInput, error));
 		const row = { key: keyOf, added, value: () => valueInput.value, tr, field: { input: valueInput, wrap: tr, error } };
+		const remove = added ? el('button', { type: 'button', class: 'icon', 'aria-label': `Remove config value ${key}`.trim(), text: '×' }) : null;
 		if (added) {
-			const remove = el('button', { type: 'button', class: 'icon', 'aria-label': `Remove config value ${key}`.trim(), text: '×' });
 			remove.addEventListener('click', () => {
 				this.configRows = this.configRows.filter((r) => r !== row);
 				const next = tr.nextElementSibling || tr.previousElementSibling;

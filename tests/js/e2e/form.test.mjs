@@ -140,7 +140,7 @@ test('a save after someone else saved gets 412: the conflict is shown and the ty
 	await page.context().close();
 });
 
-test('download zip and tar.gz: they unpack to the files of the preview', async () => {
+test('download zip and tar.gz, and run the copied curl command: all unpack to the files of the preview', async () => {
 	const page = await open('staging');
 	const tabs = await page.$$eval('#file-tabs [role="tab"]', (ts) => ts.map((t) => t.dataset.file));
 	for (const f of ['00-namespace.yaml', 'apply.sh', 'kustomization.yaml', 'README.md'])
@@ -163,10 +163,21 @@ test('download zip and tar.gz: they unpack to the files of the preview', async (
 	} finally {
 		fs.rmSync(dir, { recursive: true, force: true });
 	}
-	// the pipeline command renders the same environment
-	const curl = await page.inputValue('#curl-cmd');
+	// the pipeline command, copied to the clipboard, renders the same bundle
+	await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+	await page.click('#copy-curl');
+	await page.locator('#status', { hasText: 'copied' }).waitFor();
+	const curl = await page.evaluate(() => navigator.clipboard.readText());
+	assert.equal(curl, await page.inputValue('#curl-cmd'));
 	assert.match(curl, /^curl -fsS -X POST '.*\/render\?format=zip'/);
-	assert.ok(curl.includes(`"environment":"staging"`));
+	const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'manifestd-curl-'));
+	try {
+		execFileSync('sh', ['-c', curl], { cwd, timeout: 20000 });
+		const names = execFileSync('unzip', ['-Z1', path.join(cwd, `${STACK}-staging.zip`)]).toString().split('\n').filter((n) => n && !n.endsWith('/'));
+		assert.deepEqual(names.sort(), tabs.map((t) => `${STACK}-staging/${t}`).sort());
+	} finally {
+		fs.rmSync(cwd, { recursive: true, force: true });
+	}
 	await page.context().close();
 });
 
