@@ -181,8 +181,8 @@ test('download zip and tar.gz, and run the copied curl command: all unpack to th
 	await page.context().close();
 });
 
-test('keyboard only: Tab reaches Save with a visible focus ring; file tabs follow the arrow keys', async () => {
-	const page = await open('staging');
+test('keyboard only: Tab reaches Save with a visible focus ring, edit and Ctrl+S save, file tabs follow the arrow keys', async () => {
+	const page = await open('dev');
 	await page.locator('body').focus();
 	let found = false;
 	for (let i = 0; i < 30 && !found; i++) {
@@ -192,6 +192,17 @@ test('keyboard only: Tab reaches Save with a visible focus ring; file tabs follo
 	assert.ok(found, 'Save is reachable with Tab');
 	const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
 	assert.notEqual(outline, 'none', 'focus is visible');
+
+	// the next Tab enters the form; edit with the keyboard and save with Ctrl+S
+	await page.keyboard.press('Tab');
+	assert.equal(await page.evaluate(() => document.activeElement.dataset.pointer), '/namespace');
+	await page.keyboard.press('Control+A');
+	await page.keyboard.type('msa-shop-keyboard');
+	const rev = await revisionOf('dev');
+	await page.keyboard.press('Control+S');
+	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
+	assert.equal((await api(base, 'GET', ENV_PATH('dev'))).json.document.namespace, 'msa-shop-keyboard');
+	assert.equal(await page.evaluate(() => document.activeElement.dataset.pointer), '/namespace', 'focus stays in place after saving');
 
 	// Every form control has a label.
 	const unlabelled = await page.$$eval('input:not([type="hidden"]), select, textarea', (els) =>
