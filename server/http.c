@@ -49,7 +49,8 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_options opt;
 	unsigned port;
-	atomic_int in_flight;
+	atomic_int in_flight;   /* requests begun and not completed */
+	atomic_int connections; /* open connections */
 };
 
 struct stream;
@@ -664,6 +665,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---- daemon ---- */
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	(void)conn;
+	(void)socket_context;
+	struct http_server *srv = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&srv->connections, 1);
+	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		atomic_fetch_sub(&srv->connections, 1);
+}
+
 static int resolve_address(const struct http_options *opt, struct sockaddr_storage *ss,
 			   struct buf *err)
 {
@@ -714,6 +727,7 @@ int http_start(const struct http_options *opt, struct buf *err, struct http_serv
 		MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_ARRAY, pool,
 		MHD_OPTION_END);
 	if (!srv->daemon) {
@@ -738,8 +752,17 @@ void http_stop(struct http_server *srv, unsigned grace_ms)
 	if (!srv)
 		return;
 	MHD_socket listen_fd = MHD_quiesce_daemon(srv->daemon);
-	for (unsigned waited = 0; atomic_load(&srv->in_flight) > 0 && waited < grace_ms; waited += 10) {
-		struct timespec ts = {0, 10 * 1000 * 1000};
+	/* Requests in flight may finish within the grace period. Connections already
+	 * accepted whose request has not begun get a short while to send it; idle
+	 * keep-alive connections are then closed. */
+	const unsigned step = 10, settle = 300;
+	unsigned idle = 0;
+	for (unsigned waited = 0; waited < grace_ms; waited += step) {
+		if (atomic_load(&srv->in_flight) > 0)
+			idle = 0;
+		else if (atomic_load(&srv->connections) == 0 || (idle += step) >= settle)
+			break;
+		struct timespec ts = {0, step * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
 	MHD_stop_daemon(srv->daemon);

@@ -569,7 +569,15 @@ describe('restart', () => {
       prod: (await call('GET', `${ENV}/prod`)).json,
     };
     assert.equal(before.qa.name, 'qa');
-    const { code } = await server.stop();
+    // SIGTERM while responses are under way: they still arrive whole
+    const pending = await Promise.all(Array.from({ length: 6 }, () => fetch(`${server.url}${ENV}/prod/manifests?format=yaml`)));
+    const stopped = server.stop();
+    for (const res of pending) {
+      assert.equal(res.status, 200);
+      const docs = parseAllDocuments(await res.text());
+      assert.ok(docs.length > 10 && docs.every((d) => d.errors.length === 0));
+    }
+    const { code } = await stopped;
     assert.equal(code, 0, server.stderr());
     assert.match(server.stderr(), /"GET \/api\/v1\/stacks" 200 \d+ [\d.]+ms/);
     // second run: JSON access log and a static dir override
