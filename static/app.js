@@ -68,7 +68,7 @@ async function selectStack(name, envName) {
 		status(`Stack ${name} has no environments yet.`);
 		return;
 	}
-	await openEnv(names.includes(envName) ? envName : names.includes('staging') ? 'staging' : names[0]);
+	await openEnv(names.includes(envName) ? envName : names[0]);
 }
 
 // Loads env. With keepEdits, the person's unsaved changes are re-applied on top of the
