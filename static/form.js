@@ -70,7 +70,15 @@ class FormBuilder {
 	write(parts, value) {
 		if (value === undefined) deleteAt(this.ctx.edited, parts, this.keepEmpty);
 		else setAt(this.ctx.edited, parts, value);
+		if (toPointer(parts) === '/image/tag') this.retag();
 		this.ctx.onChange();
+	}
+
+	// Services without their own tag show the environment's tag as they would inherit it.
+	retag() {
+		const tag = getAt(this.ctx.edited, ['image', 'tag']) ?? getAt(this.inheritedTop, ['image', 'tag']);
+		for (const f of this.fields.values())
+			if (f.input.dataset.inheritsTag) f.input.placeholder = tag === undefined ? '' : String(tag);
 	}
 
 	section(title, id, ...children) {
@@ -120,7 +128,7 @@ class FormBuilder {
 				return [
 					this.bool(p(n, 'enabled'), `${n} enabled`, i.enabled, true),
 					this.int(p(n, 'replicas'), `${n} replicas`, i.replicas, true),
-					this.text(p(n, 'image', 'tag'), `${n} image tag`, i.image?.tag ?? this.effectiveTag, '', true),
+					this.serviceTag(n, i.image?.tag),
 					this.bool(p(n, 'autoscaling', 'enabled'), `${n} autoscaling`, a.enabled, true),
 					this.int(p(n, 'autoscaling', 'minReplicas'), `${n} autoscaling minimum replicas`, a.minReplicas, true),
 					this.int(p(n, 'autoscaling', 'maxReplicas'), `${n} autoscaling maximum replicas`, a.maxReplicas, true),
@@ -138,6 +146,12 @@ class FormBuilder {
 				];
 			}), names, inh);
 		return this.section('Services', 'sec-services', workloads, resources);
+	}
+
+	serviceTag(name, ownInherited) {
+		const cell = this.text(['services', name, 'image', 'tag'], `${name} image tag`, ownInherited ?? this.effectiveTag, '', true);
+		if (ownInherited === undefined) cell.querySelector('input').dataset.inheritsTag = '1';
+		return cell;
 	}
 
 	// A table with one row per service: a header cell with its name, then the cells given.

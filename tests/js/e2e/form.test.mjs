@@ -54,6 +54,13 @@ test('edit order-service replicas: the preview highlights it, save, reload and f
 	const replicas = page.locator(field('/services/order-service/replicas'));
 	assert.notEqual(await replicas.inputValue(), '4');
 
+	// services without their own tag show the environment's tag, live
+	await page.fill(field('/image/tag'), '7.7.7');
+	assert.equal(await page.getAttribute(field('/services/order-service/image/tag'), 'placeholder'), '7.7.7');
+	page.once('dialog', (d) => d.accept()); // "Discard your unsaved changes?"
+	await page.click('#discard-btn');
+	await page.waitForFunction(() => !document.body.classList.contains('dirty'));
+
 	await replicas.fill('4');
 	const tab = page.locator('#file-tabs [role="tab"][data-file*="order-service"].changed');
 	await tab.waitFor();
