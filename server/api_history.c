@@ -519,7 +519,9 @@ static int reply_diff(struct http_request *req, const char *stack, const json_t 
 	const struct side *failed = from;
 	struct buf out;
 	buf_init(&out, MAX_DIFF);
-	int status, r = render_masked(stack, stack_doc, from->env, from->doc, from->revision, &errs, &a);
+	/* revision 0 is "before the environment existed": no files */
+	int status, r = from->doc ? render_masked(stack, stack_doc, from->env, from->doc, from->revision, &errs, &a)
+			       : (a = json_object()) ? 0 : -ENOMEM;
 	if (r == 0 && (failed = to))
 		r = render_masked(stack, stack_doc, to->env, to->doc, to->revision, &errs, &b);
 	if (r == MODEL_EINVALID) {
@@ -554,8 +556,10 @@ int api_env_diff(struct http_request *req)
 {
 	const char *stack = http_param(req, 0), *env = http_param(req, 1);
 	const char *from_s = http_query(req, "from"), *to_s = http_query(req, "to");
-	long long from = 0, to = 0;
-	int status = from_s ? parse_revision(req, "from", from_s, &from) : 0;
+	long long from = -1, to = 0;
+	int status = from_s && strcmp(from_s, "0") != 0 ? parse_revision(req, "from", from_s, &from) : 0;
+	if (from_s && strcmp(from_s, "0") == 0)
+		from = 0;
 	if (status == 0 && to_s)
 		status = parse_revision(req, "to", to_s, &to);
 	if (status)
@@ -574,14 +578,9 @@ int api_env_diff(struct http_request *req)
 		goto out;
 	if (!to)
 		to = erec.revision;
-	if (!from && to == 1) {
-		status = http_reply_problem(req, 400, NULL, NULL,
-					    "revision 1 has no previous revision: give from");
-		goto out;
-	}
-	if (!from)
+	if (from < 0)
 		from = to - 1;
-	if ((status = read_revision(req, c, stack, env, from, &a)) != 0 ||
+	if ((from && (status = read_revision(req, c, stack, env, from, &a)) != 0) ||
 	    (status = read_revision(req, c, stack, env, to, &b)) != 0)
 		goto out;
 	store_release(c);

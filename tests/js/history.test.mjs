@@ -169,6 +169,15 @@ describe('diffs', () => {
     assert.equal(d.status, 200);
     assert.match(d.text, /^\+ +image: ghcr\.io\/msa-shop\/order-service:1\.4\.3$/m);
     checkUnified(d.text);
+    // revision 1 (and from=0) diffs against nothing: every file is added
+    for (const q of ['/api/v1/stacks/msa-shop/environments/dev/diff', `${ENV}/diff?from=0&to=1`]) {
+      const first = await call('GET', q);
+      assert.equal(first.status, 200, first.text);
+      assert.match(first.text, /^--- \/dev\/null\n\+\+\+ b\/00-namespace\.yaml\n@@ -0,0 \+1,\d+ @@$/m);
+      assert.doesNotMatch(first.text, /^(?!--- \/dev\/null$)[- ]/m);
+      checkUnified(first.text);
+      assertNoSecrets(first.text);
+    }
     const same = await call('GET', `${ENV}/diff?from=2&to=2`);
     assert.equal(same.status, 200);
     assert.equal(same.text, '');
@@ -220,7 +229,7 @@ describe('diffs', () => {
     problem(assert, await call('GET', `${ENV}/diff?from=1&to=99`), 404);
     problem(assert, await call('GET', `${ENV}/diff?from=x`), 400);
     problem(assert, await call('GET', `${ENV}/diff?from=1&format=html`), 400);
-    problem(assert, await call('GET', '/api/v1/stacks/msa-shop/environments/dev/diff'), 400); // dev is at revision 1
+    problem(assert, await call('GET', `${ENV}/diff?from=-1`), 400);
     problem(assert, await call('GET', '/api/v1/stacks/nope/environments/prod/diff?from=1'), 404);
     problem(assert, await call('GET', '/api/v1/stacks/msa-shop/diff?from=staging'), 400);
     problem(assert, await call('GET', '/api/v1/stacks/msa-shop/diff?from=staging&to=nope'), 404);
