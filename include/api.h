@@ -1,5 +1,5 @@
 /* api: the HTTP handlers, one file per resource family (api_stacks.c, api_render.c,
- * api_health.c). The routing table in http.c maps routes to them. Each handler returns
+ * api_health.c, api_history.c, api_import.c). The routing table in http.c maps routes to them. Each handler returns
  * the status it replied with (see http.h). http_app() of every request is a struct api. */
 #ifndef MANIFESTD_API_H
 #define MANIFESTD_API_H
@@ -40,6 +40,7 @@ int api_render(struct http_request *req);
 int api_revisions_list(struct http_request *req);
 int api_revision_get(struct http_request *req);
 int api_env_diff(struct http_request *req);
+int api_env_diff_proposed(struct http_request *req);
 int api_stack_diff(struct http_request *req);
 int api_env_rollback(struct http_request *req);
 

@@ -504,6 +504,13 @@ struct side {
 	const char *label; /* "revision 3" or "environment 'prod'", for errors */
 };
 
+/* {"environment", "revision"} of a side; revision null for an unsaved document. */
+static json_t *side_json(const struct side *s)
+{
+	return json_pack("{s:s, s:o}", "environment", s->env, "revision",
+			 s->revision < 0 ? json_null() : json_integer(s->revision));
+}
+
 /* Renders both sides and replies with their diff (?format=json: structured). */
 static int reply_diff(struct http_request *req, const char *stack, const json_t *stack_doc,
 		      const struct side *from, const struct side *to)
@@ -523,7 +530,8 @@ static int reply_diff(struct http_request *req, const char *stack, const json_t 
 	int status, r = from->doc ? render_masked(stack, stack_doc, from->env, from->doc, from->revision, &errs, &a)
 			       : (a = json_object()) ? 0 : -ENOMEM;
 	if (r == 0 && (failed = to))
-		r = render_masked(stack, stack_doc, to->env, to->doc, to->revision, &errs, &b);
+		r = render_masked(stack, stack_doc, to->env, to->doc, to->revision < 0 ? 0 : to->revision,
+				  &errs, &b);
 	if (r == MODEL_EINVALID) {
 		status = http_reply_problem(req, 422, model_errors_json(&errs), NULL,
 					    "%s does not resolve with the current stack '%s': %zu problem%s",
@@ -536,11 +544,8 @@ static int reply_diff(struct http_request *req, const char *stack, const json_t 
 		status = http_reply_problem(req, r == -E2BIG ? 413 : 500, NULL, NULL,
 					    "cannot build the diff (%s)", strerror(-r));
 	else if (json)
-		status = http_reply_json(req, 200, json_pack("{s:{s:s, s:I}, s:{s:s, s:I}, s:O}",
-							    "from", "environment", from->env, "revision",
-							    (json_int_t)from->revision, "to",
-							    "environment", to->env, "revision",
-							    (json_int_t)to->revision, "changes", changes));
+		status = http_reply_json(req, 200, json_pack("{s:o, s:o, s:O}", "from", side_json(from),
+							    "to", side_json(to), "changes", changes));
 	else
 		status = http_reply_buf(req, 200, "text/x-diff; charset=utf-8", &out);
 out:
@@ -597,6 +602,44 @@ out:
 	store_record_release(&erec);
 	json_decref(a);
 	json_decref(b);
+	return status;
+}
+
+int api_env_diff_proposed(struct http_request *req)
+{
+	const char *stack = http_param(req, 0), *env = http_param(req, 1);
+	const json_t *doc = http_json_body(req);
+	struct model_errors errs;
+	model_errors_init(&errs);
+	int status = 0, r = model_check_shape(doc, &errs);
+	if (r == MODEL_EINVALID)
+		status = http_reply_problem(req, 422, model_errors_json(&errs), NULL,
+					    "the proposed document is not valid: %zu problem%s", errs.count,
+					    errs.count == 1 ? "" : "s");
+	else if (r < 0)
+		status = http_reply_problem(req, 500, NULL, NULL, "out of memory");
+	model_errors_release(&errs);
+	if (status)
+		return status;
+	struct store_conn *c = NULL;
+	struct store_record srec = {0}, cur = {0};
+	r = store_acquire(app_store(req), &c);
+	if (r == 0)
+		r = store_begin_read(c);
+	if (r < 0)
+		status = api_store_error(req, r, "the database");
+	else
+		status = read_target(req, c, stack, env, &srec, &cur);
+	store_release(c);
+	if (status == 0) {
+		char la[48];
+		(void)snprintf(la, sizeof la, "revision %lld", cur.revision);
+		struct side sa = {env, cur.revision, cur.document, la};
+		struct side sb = {env, -1, doc, "the proposed document"};
+		status = reply_diff(req, stack, srec.document, &sa, &sb);
+	}
+	store_record_release(&srec);
+	store_record_release(&cur);
 	return status;
 }
 

@@ -43,6 +43,7 @@ static const struct http_route routes[] = {
 	{"GET", "/api/v1/stacks/{stack}/environments/{env}/revisions", api_revisions_list, HTTP_BODY_NONE},
 	{"GET", "/api/v1/stacks/{stack}/environments/{env}/revisions/{n}", api_revision_get, HTTP_BODY_NONE},
 	{"GET", "/api/v1/stacks/{stack}/environments/{env}/diff", api_env_diff, HTTP_BODY_NONE},
+	{"POST", "/api/v1/stacks/{stack}/environments/{env}/diff", api_env_diff_proposed, HTTP_BODY_JSON},
 	{"POST", "/api/v1/stacks/{stack}/environments/{env}/rollback", api_env_rollback, HTTP_BODY_JSON},
 	{"GET", "/api/v1/stacks/{stack}/diff", api_stack_diff, HTTP_BODY_NONE},
 	{"POST", "/api/v1/import/compose", api_import_compose, HTTP_BODY_YAML},

@@ -225,6 +225,29 @@ describe('diffs', () => {
     assert.equal(self.text, '');
   });
 
+  test('diff of a proposed document against the current revision, nothing stored', async () => {
+    const cur = await call('GET', ENV);
+    const doc = structuredClone(cur.json.document);
+    doc.services = { ...(doc.services ?? {}), 'product-service': { replicas: 5 } };
+    doc.secrets['jwt-secret'] = 'proposed-secret-value-77';
+    const r = await call('POST', `${ENV}/diff`, { body: doc });
+    assert.equal(r.status, 200, r.text);
+    checkUnified(r.text);
+    assert.match(r.text, /^\+  replicas: 5$/m);
+    assert.ok(!r.text.includes('proposed-secret-value-77'));
+    assert.ok(!r.text.includes(b64('proposed-secret-value-77')));
+    const j = await call('POST', `${ENV}/diff?format=json`, { body: doc });
+    assert.deepEqual(j.json.to, { environment: 'prod', revision: null });
+    assert.equal(j.json.from.revision, cur.json.revision);
+    assert.deepEqual(j.json.changes.map((c) => `${c.kind}/${c.name}`), ['Deployment/product-service']);
+    assert.equal((await call('GET', ENV)).json.revision, cur.json.revision);
+    const bad = await call('POST', `${ENV}/diff`, { body: { replicaz: 1 } });
+    problem(assert, bad, 422);
+    assert.equal(bad.json.errors[0].pointer, '/replicaz');
+    problem(assert, await call('POST', `${ENV}/diff`, { body: { services: { nope: { port: 1 } } } }), 422);
+    problem(assert, await call('POST', '/api/v1/stacks/msa-shop/environments/nope/diff', { body: {} }), 404);
+  });
+
   test('diff errors', async () => {
     problem(assert, await call('GET', `${ENV}/diff?from=1&to=99`), 404);
     problem(assert, await call('GET', `${ENV}/diff?from=x`), 400);
