@@ -686,12 +686,13 @@ static void secret_key(struct conv *cv, const char *service, const char *var, co
 }
 
 /* Stores value as secret under a fixed key (for the built-ins); "" or an interpolation
- * gets the placeholder and a report entry. */
-static void builtin_secret(struct conv *cv, const char *cname, const char *var, const char *key,
-			   const char *value)
+ * gets the placeholder and a report entry at /services/CNAME/ENV_KEY/VAR (shorter when
+ * env_key or var is NULL). */
+static void builtin_secret(struct conv *cv, const char *cname, const char *env_key,
+			   const char *var, const char *key, const char *value)
 {
 	if (!value || !*value || strstr(value, "${")) {
-		report(cv, "services", cname, "environment", var,
+		report(cv, "services", cname, env_key, var,
 		       "has no literal value: the secret '%s' was set to \"%s\"; set the real one in the environment",
 		       key, PLACEHOLDER_SECRET);
 		value = PLACEHOLDER_SECRET;
@@ -1360,6 +1361,7 @@ static void convert_app(struct conv *cv, const char *cname, const json_t *c, jso
 struct builtin_env {
 	enum builtin kind;
 	const char *cname;
+	const char *env_key; /* "environment", or NULL when the service has none */
 	json_t *section;
 	bool root_set, app_set, pass_set;
 };
@@ -1369,10 +1371,10 @@ static void builtin_env_entry(struct conv *cv, void *arg, const char *var, const
 {
 	struct builtin_env *b = arg;
 	if (b->kind == MYSQL && (strcmp(var, "MYSQL_ROOT_PASSWORD") == 0 || strcmp(var, "MARIADB_ROOT_PASSWORD") == 0)) {
-		builtin_secret(cv, b->cname, token, "mysql-root-password", value);
+		builtin_secret(cv, b->cname, "environment", token, "mysql-root-password", value);
 		b->root_set = true;
 	} else if (b->kind == MYSQL && (strcmp(var, "MYSQL_PASSWORD") == 0 || strcmp(var, "MARIADB_PASSWORD") == 0)) {
-		builtin_secret(cv, b->cname, token, "mysql-password", value);
+		builtin_secret(cv, b->cname, "environment", token, "mysql-password", value);
 		b->app_set = true;
 	} else if (b->kind == MYSQL && (strcmp(var, "MYSQL_DATABASE") == 0 || strcmp(var, "MYSQL_USER") == 0 ||
 					strcmp(var, "MARIADB_DATABASE") == 0 || strcmp(var, "MARIADB_USER") == 0)) {
@@ -1382,7 +1384,7 @@ static void builtin_env_entry(struct conv *cv, void *arg, const char *var, const
 		   *value && strlen(value) <= 64 && strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(value)) {
 		set_new(cv, b->section, "user", json_string(value));
 	} else if (b->kind == RABBITMQ && strcmp(var, "RABBITMQ_DEFAULT_PASS") == 0) {
-		builtin_secret(cv, b->cname, token, "rabbitmq-password", value);
+		builtin_secret(cv, b->cname, "environment", token, "rabbitmq-password", value);
 		b->pass_set = true;
 	} else {
 		report(cv, "services", b->cname, "environment", token,
@@ -1395,21 +1397,21 @@ static void builtin_defaults(struct conv *cv, struct builtin_env *b)
 {
 	json_t *values = child(cv, cv->env, "secrets");
 	if (b->kind == MYSQL && !b->root_set)
-		builtin_secret(cv, b->cname, NULL, "mysql-root-password", NULL);
+		builtin_secret(cv, b->cname, b->env_key, NULL, "mysql-root-password", NULL);
 	if (b->kind == MYSQL && !b->app_set) {
 		const char *root = json_string_value(json_object_get(values, "mysql-root-password"));
-		builtin_secret(cv, b->cname, NULL, "mysql-password", root);
-		report(cv, "services", b->cname, "environment", NULL,
+		builtin_secret(cv, b->cname, b->env_key, NULL, "mysql-password", root);
+		report(cv, "services", b->cname, b->env_key, NULL,
 		       "gives no MYSQL_PASSWORD: the secret 'mysql-password' (the services' database users) got the root password");
 	}
 	if (b->kind == RABBITMQ && !json_object_get(b->section, "user")) {
 		set_new(cv, b->section, "user", json_string("guest"));
 		if (!b->pass_set)
-			builtin_secret(cv, b->cname, NULL, "rabbitmq-password", "guest");
-		report(cv, "services", b->cname, "environment", NULL,
+			builtin_secret(cv, b->cname, b->env_key, NULL, "rabbitmq-password", "guest");
+		report(cv, "services", b->cname, b->env_key, NULL,
 		       "gives no RABBITMQ_DEFAULT_USER: the image's guest user was kept, which RabbitMQ lets in from localhost only; set a user and password");
 	} else if (b->kind == RABBITMQ && !b->pass_set) {
-		builtin_secret(cv, b->cname, NULL, "rabbitmq-password", NULL);
+		builtin_secret(cv, b->cname, b->env_key, NULL, "rabbitmq-password", NULL);
 	}
 }
 
@@ -1471,7 +1473,8 @@ static void convert_builtin(struct conv *cv, enum builtin kind, const char *cnam
 	if (cv->rc)
 		return;
 	builtin_image(cv, cname, c, section);
-	struct builtin_env b = {kind, cname, section, false, false, false};
+	struct builtin_env b = {kind, cname, json_object_get(c, "environment") ? "environment" : NULL,
+				section, false, false, false};
 	env_foreach(cv, cname, json_object_get(c, "environment"), builtin_env_entry, &b);
 	builtin_defaults(cv, &b);
 	builtin_volumes(cv, cname, c);

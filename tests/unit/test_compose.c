@@ -440,6 +440,23 @@ START_TEST(ports_images_and_builtin_defaults)
 }
 END_TEST
 
+/* Built-ins without any environment: placeholders, reported on the service itself. */
+START_TEST(builtins_without_environment)
+{
+	const char *text = "services:\n  app:\n    image: a/b:1\n    depends_on: [db, mq]\n"
+			   "  db:\n    image: mysql:8.0\n  mq:\n    image: rabbitmq:3.13\n";
+	struct compose_result res = {0};
+	import_ok(text, &res);
+	ck_assert_str_eq(json_string_value(at(res.environment, "secrets/mysql-root-password")), "change-me");
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/db"));
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/mq"));
+	ck_assert_str_eq(json_string_value(at(res.stack, "services/app/database/name")), "app");
+	assert_report_paths_exist(text, &res);
+	assert_renders(&res);
+	compose_result_release(&res);
+}
+END_TEST
+
 START_TEST(not_compose_files)
 {
 	static const char *const bad[] = {"- a\n- b\n", "services: []\n", "services: {}\n",
@@ -504,6 +521,7 @@ Suite *compose_suite(void)
 	tcase_add_test(tc, node_app_compose);
 	tcase_add_test(tc, secret_names_and_env_forms);
 	tcase_add_test(tc, ports_images_and_builtin_defaults);
+	tcase_add_test(tc, builtins_without_environment);
 	tcase_add_test(tc, not_compose_files);
 	tcase_add_test(tc, allocation_failures);
 	suite_add_tcase(s, tc);
