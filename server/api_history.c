@@ -540,9 +540,12 @@ static int reply_diff(struct http_request *req, const char *stack, const json_t 
 	}
 	if (r == 0)
 		r = json ? diff_objects(a, b, &changes) : unified(a, b, &out);
-	if (r < 0)
-		status = http_reply_problem(req, r == -E2BIG ? 413 : 500, NULL, NULL,
-					    "cannot build the diff (%s)", strerror(-r));
+	if (r == -E2BIG)
+		status = http_reply_problem(req, 500, NULL, NULL, "the diff is larger than %u bytes",
+					    MAX_DIFF);
+	else if (r < 0)
+		status = http_reply_problem(req, 500, NULL, NULL, "cannot build the diff (%s)",
+					    strerror(-r));
 	else if (json)
 		status = http_reply_json(req, 200, json_pack("{s:o, s:o, s:O}", "from", side_json(from),
 							    "to", side_json(to), "changes", changes));
