@@ -29,6 +29,8 @@ static const char usage[] =
 	"                          [MANIFESTD_STATIC_DIR]\n"
 	"  --max-body BYTES        largest request body [MANIFESTD_MAX_BODY] (1048576)\n"
 	"  --max-connections N     concurrent connections [MANIFESTD_MAX_CONNECTIONS] (1024)\n"
+	"  --max-connections-per-ip N  concurrent connections from one client address, 0 for\n"
+	"                          no limit [MANIFESTD_MAX_CONNECTIONS_PER_IP] (128)\n"
 	"  --timeout SECONDS       idle connection timeout [MANIFESTD_TIMEOUT] (30)\n"
 	"  --threads N             worker threads [MANIFESTD_THREADS] (number of CPUs)\n"
 	"  --log-format text|json  access log format on stderr [MANIFESTD_LOG_FORMAT] (text)\n"
@@ -45,6 +47,7 @@ struct serve_config {
 	const char *static_dir;
 	long long max_body;
 	long long max_connections;
+	long long max_connections_per_ip;
 	long long timeout;
 	long long threads;
 	long long grace;
@@ -52,7 +55,7 @@ struct serve_config {
 };
 
 enum { OPT_LISTEN = 256, OPT_DB, OPT_STATIC, OPT_MAX_BODY, OPT_MAX_CONN, OPT_TIMEOUT,
-       OPT_THREADS, OPT_LOG_FORMAT, OPT_GRACE };
+       OPT_THREADS, OPT_LOG_FORMAT, OPT_GRACE, OPT_MAX_CONN_IP };
 
 /* Option table: flag, its environment variable. */
 static const struct {
@@ -64,6 +67,8 @@ static const struct {
 	{{"static-dir", required_argument, NULL, OPT_STATIC}, "MANIFESTD_STATIC_DIR"},
 	{{"max-body", required_argument, NULL, OPT_MAX_BODY}, "MANIFESTD_MAX_BODY"},
 	{{"max-connections", required_argument, NULL, OPT_MAX_CONN}, "MANIFESTD_MAX_CONNECTIONS"},
+	{{"max-connections-per-ip", required_argument, NULL, OPT_MAX_CONN_IP},
+	 "MANIFESTD_MAX_CONNECTIONS_PER_IP"},
 	{{"timeout", required_argument, NULL, OPT_TIMEOUT}, "MANIFESTD_TIMEOUT"},
 	{{"threads", required_argument, NULL, OPT_THREADS}, "MANIFESTD_THREADS"},
 	{{"log-format", required_argument, NULL, OPT_LOG_FORMAT}, "MANIFESTD_LOG_FORMAT"},
@@ -107,6 +112,8 @@ static int set_option(struct serve_config *cfg, int id, const char *value)
 		return util_parse_int(value, 1, 1LL << 32, &cfg->max_body);
 	case OPT_MAX_CONN:
 		return util_parse_int(value, 1, 1000000, &cfg->max_connections);
+	case OPT_MAX_CONN_IP:
+		return util_parse_int(value, 0, 1000000, &cfg->max_connections_per_ip);
 	case OPT_TIMEOUT:
 		return util_parse_int(value, 1, 86400, &cfg->timeout);
 	case OPT_THREADS:
@@ -140,7 +147,8 @@ static int configure(int argc, char **argv, struct serve_config *cfg)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	*cfg = (struct serve_config){.address = "127.0.0.1", .port = 8080,
 				     .db = "./data/manifestd.db", .max_body = 1024 * 1024,
-				     .max_connections = 1024, .timeout = 30,
+				     .max_connections = 1024, .max_connections_per_ip = 128,
+				     .timeout = 30,
 				     .threads = cpus > 0 ? cpus : 1, .grace = 10};
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		const char *v = getenv(options[i].env);
@@ -203,7 +211,8 @@ int cmd_serve(int argc, char **argv)
 	struct api app = {store, cfg.static_dir};
 	struct http_options ho = {cfg.address, (unsigned)cfg.port, (size_t)cfg.threads,
 				  (size_t)cfg.max_body, (unsigned)cfg.max_connections,
-				  (unsigned)cfg.timeout, cfg.log_format, &app};
+				  (unsigned)cfg.timeout, cfg.log_format, &app,
+				  (unsigned)cfg.max_connections_per_ip};
 	if (http_start(&ho, &err, &srv) < 0) {
 		fprintf(stderr, "manifestd: %s\n", buf_cstr(&err));
 		goto out;
