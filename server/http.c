@@ -335,6 +335,24 @@ int http_reply_json(struct http_request *req, unsigned status, json_t *body)
 	return set_response(req, status, resp, "application/json", text, len);
 }
 
+/* A JSON string of text that may not be UTF-8 (request paths are bytes): when it is not,
+ * every byte outside ASCII becomes '?'. NULL only on allocation failure. */
+static json_t *json_text(const char *text)
+{
+	json_t *s = json_string(text);
+	if (s)
+		return s;
+	char *copy = strdup(text);
+	if (!copy)
+		return NULL;
+	for (char *c = copy; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	s = json_string(copy);
+	free(copy);
+	return s;
+}
+
 int http_reply_problem(struct http_request *req, unsigned status, json_t *errors, json_t *extra,
 		       const char *fmt, ...)
 {
@@ -344,9 +362,9 @@ int http_reply_problem(struct http_request *req, unsigned status, json_t *errors
 	va_start(ap, fmt);
 	(void)buf_vprintf(&detail, fmt, ap);
 	va_end(ap);
-	json_t *p = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank",
+	json_t *p = json_pack("{s:s, s:s, s:i, s:o*}", "type", "about:blank",
 			      "title", MHD_get_reason_phrase_for(status), "status", (int)status,
-			      "detail", buf_cstr(&detail));
+			      "detail", json_text(buf_cstr(&detail)));
 	buf_release(&detail);
 	if (p && errors)
 		(void)json_object_set(p, "errors", errors);
@@ -823,8 +841,8 @@ static void log_request(struct http_request *req, uint64_t ns)
 	struct buf line;
 	buf_init(&line, 16384);
 	if (req->srv->opt.log_format == HTTP_LOG_JSON) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:f}", "time", when, "remote", addr,
-				      "method", req->method, "path", req->path, "status",
+		json_t *j = json_pack("{s:s, s:s, s:o*, s:o*, s:i, s:I, s:f}", "time", when, "remote", addr,
+				      "method", json_text(req->method), "path", json_text(req->path), "status",
 				      (int)req->status, "bytes", (json_int_t)req->bytes,
 				      "duration_ms", ms);
 		char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;

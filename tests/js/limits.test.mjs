@@ -148,6 +148,8 @@ describe('bad input', () => {
       'POST /render HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
       'PATCH /api/v1/stacks/msa-shop/environments/dev HTTP/1.1\r\nHost: x\r\nIf-Match: "1", "2"\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
       'GET /api/v1/stacks/%00/environments HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GET /api/v1/stacks/msa-shop/e\x9fvironments HTTP/1.1\r\nHost: x\r\n\r\n', // not UTF-8 (found by fuzz-http)
+      'GET /api/v1/stacks/%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n',
       'GET /api/v1/stacks/msa-shop/environments?limit=-5&cursor=%ff HTTP/1.1\r\nHost: x\r\n\r\n',
       'GET /api/v1/stacks/msa-shop/environments/dev/manifests?format=../../etc HTTP/1.1\r\nHost: x\r\n\r\n',
     ];

@@ -158,6 +158,11 @@ START_TEST(requests_run_without_a_socket)
 	json_t *p = problem(&body, 404);
 	ck_assert_str_eq(json_string_value(json_object_get(p, "detail")), "no file at '/no/such'");
 	json_decref(p);
+	/* a path that is not UTF-8 still gets a problem+json body (fuzz-http found a 500) */
+	ck_assert_uint_eq(call("GET", "/x%ff%9f", NULL, NULL, 1024, &body), 404);
+	p = problem(&body, 404);
+	ck_assert_str_eq(json_string_value(json_object_get(p, "detail")), "no file at '/x?\?'");
+	json_decref(p);
 	ck_assert_uint_eq(call("DELETE", "/healthz", NULL, NULL, 1024, &body), 405);
 	ck_assert_uint_eq(call("POST", "/render", "application/json", "{\"x\": [1, 2", 1024, &body), 400);
 	ck_assert_uint_eq(call("POST", "/render", "text/plain", "{}", 1024, &body), 415);
