@@ -40,6 +40,8 @@ enum stmt_id {
 	Q_COMMIT,
 	Q_ROLLBACK,
 	Q_PING,
+	Q_FINGERPRINT_STACK,
+	Q_FINGERPRINT_ENV,
 	Q_COUNT
 };
 
@@ -80,6 +82,8 @@ static const char *const stmt_sql[Q_COUNT] = {
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
 	[Q_PING] = "SELECT count(*) FROM schema_migrations",
+	[Q_FINGERPRINT_STACK] = "SELECT document, revision FROM stacks WHERE name = ?1",
+	[Q_FINGERPRINT_ENV] = "SELECT document, revision FROM environments WHERE stack = ?1 AND name = ?2",
 };
 
 struct store_conn {
@@ -997,4 +1001,47 @@ int store_history(struct store_conn *c, const char *stack, const char *env, json
 	}
 	*ret_rows = rows;
 	return 0;
+}
+
+/* ---- fingerprints ---- */
+
+/* Appends "<revision>:<length>:<text>" of the single row of st to b. 0, -ENOENT, -EIO, buf errors. */
+static int fingerprint_row(struct store_conn *c, sqlite3_stmt *st, struct buf *b)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return db_fail(c);
+	const char *text = (const char *)sqlite3_column_text(st, 0);
+	size_t n = (size_t)sqlite3_column_bytes(st, 0);
+	int r = buf_printf(b, "%lld:%zu:", (long long)sqlite3_column_int64(st, 1), n);
+	if (r == 0 && text)
+		r = buf_append(b, text, n);
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_fingerprint(struct store_conn *c, const char *stack, const char *env, char out[65])
+{
+	struct buf b;
+	buf_init(&b, BUF_NO_MAX);
+	sqlite3_stmt *st = stmt(c, Q_FINGERPRINT_STACK);
+	int r = st && bind_text(st, 1, stack) == 0 ? 0 : db_fail(c);
+	if (r == 0)
+		r = buf_printf(&b, "stack:%s:", stack);
+	if (r == 0)
+		r = fingerprint_row(c, st, &b);
+	if (r == 0 && env) {
+		st = stmt(c, Q_FINGERPRINT_ENV);
+		r = st && bind_text(st, 1, stack) == 0 && bind_text(st, 2, env) == 0 ? 0 : db_fail(c);
+		if (r == 0)
+			r = buf_printf(&b, ":env:%s:", env);
+		if (r == 0)
+			r = fingerprint_row(c, st, &b);
+	}
+	if (r == 0)
+		util_sha256_hex(b.data, b.len, out);
+	buf_release(&b);
+	return r;
 }
