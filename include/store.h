@@ -112,8 +112,8 @@ int store_env_list(struct store_conn *c, const char *stack, const char *after, s
 int store_env_documents(struct store_conn *c, const char *stack, json_t **ret_docs);
 
 /* The identity of what a render of stack (and env, or NULL for the stack alone) reads:
- * SHA-256 hex of the names, revisions and documents exactly as stored, without parsing
- * them. Any write changes it; equal fingerprints mean equal inputs. Used as part of the
+ * BLAKE2b-256 hex of the names, revisions and documents exactly as stored, without
+ * parsing them. Any write changes it; equal fingerprints mean equal inputs. Used as part of the
  * render cache key. 0, -ENOENT (no such stack or environment), -EIO, -ENOMEM. */
 int store_fingerprint(struct store_conn *c, const char *stack, const char *env, char out[65]);
 
