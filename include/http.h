@@ -115,6 +115,10 @@ int http_reply_buf(struct http_request *req, unsigned status, const char *conten
 /* Static bytes (not copied: must live as long as the process). */
 int http_reply_static(struct http_request *req, unsigned status, const char *content_type,
 		      const void *data, size_t len);
+/* Bytes owned by someone else (a cache entry), sent without a copy: release(cls) runs
+ * exactly once when the response is done with them, also when it cannot be built. */
+int http_reply_shared(struct http_request *req, unsigned status, const char *content_type,
+		      const void *data, size_t len, void (*release)(void *cls), void *cls);
 /* An empty body (204, 304, ...). */
 int http_reply_empty(struct http_request *req, unsigned status);
 /* A regular file, opened by the caller (fd is owned by the response from then on). */

@@ -307,6 +307,16 @@ int http_reply_static(struct http_request *req, unsigned status, const char *con
 	return set_response(req, status, resp, content_type, data, len);
 }
 
+int http_reply_shared(struct http_request *req, unsigned status, const char *content_type,
+		      const void *data, size_t len, void (*release)(void *cls), void *cls)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
+		len, (void *)(uintptr_t)data, release, cls);
+	if (!resp)
+		release(cls);
+	return set_response(req, status, resp, content_type, data, len);
+}
+
 int http_reply_empty(struct http_request *req, unsigned status)
 {
 	return http_reply_static(req, status, NULL, "", 0);

@@ -148,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct store *store = NULL;
 	if (store_open(&so, NULL, &store) < 0)
 		abort();
-	struct api app = {store, NULL};
+	struct api app = {.store = store};
 	struct http_options opt = {.max_body = MAX_BODY, .app = &app};
 	char *p = text, *end = text + size;
 	for (int i = 0; i < MAX_REQUESTS && p <= end; i++) {

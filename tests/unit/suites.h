@@ -12,5 +12,6 @@ Suite *render_suite(void);
 Suite *model_suite(void);
 Suite *store_suite(void);
 Suite *http_suite(void);
+Suite *cache_suite(void);
 
 #endif

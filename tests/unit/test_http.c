@@ -118,7 +118,7 @@ END_TEST
 static unsigned call(const char *method, const char *target, const char *type, const char *data,
 		     size_t max_body, struct buf *body)
 {
-	struct api app = {NULL, NULL};
+	struct api app = {.store = NULL};
 	struct http_options opt = {.max_body = max_body, .app = &app};
 	struct http_field headers[] = {{"Content-Type", type}};
 	struct http_call c = {method, target, headers, type ? 1 : 0, data, data ? strlen(data) : 0};
