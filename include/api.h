@@ -4,12 +4,14 @@
 #ifndef MANIFESTD_API_H
 #define MANIFESTD_API_H
 
+#include "cache.h"
 #include "http.h"
 #include "store.h"
 
 struct api {
 	struct store *store;    /* borrowed */
 	const char *static_dir; /* NULL: the files embedded from static/ */
+	struct cache *cache;    /* borrowed; NULL: every bundle is rendered (api_render.c) */
 };
 
 /* api_health.c */

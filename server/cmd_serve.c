@@ -29,11 +29,15 @@ static const char usage[] =
 	"                          [MANIFESTD_STATIC_DIR]\n"
 	"  --max-body BYTES        largest request body [MANIFESTD_MAX_BODY] (1048576)\n"
 	"  --max-connections N     concurrent connections [MANIFESTD_MAX_CONNECTIONS] (1024)\n"
+	"  --max-connections-per-ip N  concurrent connections from one client address, 0 for\n"
+	"                          no limit [MANIFESTD_MAX_CONNECTIONS_PER_IP] (128)\n"
 	"  --timeout SECONDS       idle connection timeout [MANIFESTD_TIMEOUT] (30)\n"
 	"  --threads N             worker threads [MANIFESTD_THREADS] (number of CPUs)\n"
 	"  --log-format text|json  access log format on stderr [MANIFESTD_LOG_FORMAT] (text)\n"
 	"  --shutdown-grace SECONDS  how long SIGTERM waits for requests in flight\n"
 	"                          [MANIFESTD_SHUTDOWN_GRACE] (10)\n"
+	"  --cache-size BYTES      memory for rendered bundles [MANIFESTD_CACHE_SIZE] (16777216;\n"
+	"                          0 turns the render cache off)\n"
 	"  -h, --help              show this help\n"
 	"\n"
 	"The first line on stderr is 'manifestd: listening on http://ADDR:PORT'.\n";
@@ -45,14 +49,16 @@ struct serve_config {
 	const char *static_dir;
 	long long max_body;
 	long long max_connections;
+	long long max_connections_per_ip;
 	long long timeout;
 	long long threads;
 	long long grace;
+	long long cache_size;
 	enum http_log_format log_format;
 };
 
 enum { OPT_LISTEN = 256, OPT_DB, OPT_STATIC, OPT_MAX_BODY, OPT_MAX_CONN, OPT_TIMEOUT,
-       OPT_THREADS, OPT_LOG_FORMAT, OPT_GRACE };
+       OPT_THREADS, OPT_LOG_FORMAT, OPT_GRACE, OPT_MAX_CONN_IP, OPT_CACHE_SIZE };
 
 /* Option table: flag, its environment variable. */
 static const struct {
@@ -64,10 +70,13 @@ static const struct {
 	{{"static-dir", required_argument, NULL, OPT_STATIC}, "MANIFESTD_STATIC_DIR"},
 	{{"max-body", required_argument, NULL, OPT_MAX_BODY}, "MANIFESTD_MAX_BODY"},
 	{{"max-connections", required_argument, NULL, OPT_MAX_CONN}, "MANIFESTD_MAX_CONNECTIONS"},
+	{{"max-connections-per-ip", required_argument, NULL, OPT_MAX_CONN_IP},
+	 "MANIFESTD_MAX_CONNECTIONS_PER_IP"},
 	{{"timeout", required_argument, NULL, OPT_TIMEOUT}, "MANIFESTD_TIMEOUT"},
 	{{"threads", required_argument, NULL, OPT_THREADS}, "MANIFESTD_THREADS"},
 	{{"log-format", required_argument, NULL, OPT_LOG_FORMAT}, "MANIFESTD_LOG_FORMAT"},
 	{{"shutdown-grace", required_argument, NULL, OPT_GRACE}, "MANIFESTD_SHUTDOWN_GRACE"},
+	{{"cache-size", required_argument, NULL, OPT_CACHE_SIZE}, "MANIFESTD_CACHE_SIZE"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -107,12 +116,16 @@ static int set_option(struct serve_config *cfg, int id, const char *value)
 		return util_parse_int(value, 1, 1LL << 32, &cfg->max_body);
 	case OPT_MAX_CONN:
 		return util_parse_int(value, 1, 1000000, &cfg->max_connections);
+	case OPT_MAX_CONN_IP:
+		return util_parse_int(value, 0, 1000000, &cfg->max_connections_per_ip);
 	case OPT_TIMEOUT:
 		return util_parse_int(value, 1, 86400, &cfg->timeout);
 	case OPT_THREADS:
 		return util_parse_int(value, 1, 1024, &cfg->threads);
 	case OPT_GRACE:
 		return util_parse_int(value, 0, 3600, &cfg->grace);
+	case OPT_CACHE_SIZE:
+		return util_parse_int(value, 0, 1LL << 40, &cfg->cache_size);
 	case OPT_LOG_FORMAT:
 		if (strcmp(value, "text") == 0)
 			cfg->log_format = HTTP_LOG_TEXT;
@@ -140,8 +153,10 @@ static int configure(int argc, char **argv, struct serve_config *cfg)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	*cfg = (struct serve_config){.address = "127.0.0.1", .port = 8080,
 				     .db = "./data/manifestd.db", .max_body = 1024 * 1024,
-				     .max_connections = 1024, .timeout = 30,
-				     .threads = cpus > 0 ? cpus : 1, .grace = 10};
+				     .max_connections = 1024, .max_connections_per_ip = 128,
+				     .timeout = 30,
+				     .threads = cpus > 0 ? cpus : 1, .grace = 10,
+				     .cache_size = 16 * 1024 * 1024};
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		const char *v = getenv(options[i].env);
 		if (v && set_option(cfg, options[i].opt.val, v) < 0) {
@@ -194,16 +209,22 @@ int cmd_serve(int argc, char **argv)
 	buf_init(&err, 4096);
 	struct store *store = NULL;
 	struct http_server *srv = NULL;
+	struct cache *cache = NULL;
 	int code = 1;
 	struct store_options so = {cfg.db, (size_t)cfg.threads + 1, NULL};
 	if (store_open(&so, &err, &store) < 0) {
 		fprintf(stderr, "manifestd: %s\n", buf_cstr(&err));
 		goto out;
 	}
-	struct api app = {store, cfg.static_dir};
+	if (cfg.cache_size > 0 && cache_new((size_t)cfg.cache_size, &cache) < 0) {
+		fprintf(stderr, "manifestd: out of memory\n");
+		goto out;
+	}
+	struct api app = {.store = store, .static_dir = cfg.static_dir, .cache = cache};
 	struct http_options ho = {cfg.address, (unsigned)cfg.port, (size_t)cfg.threads,
 				  (size_t)cfg.max_body, (unsigned)cfg.max_connections,
-				  (unsigned)cfg.timeout, cfg.log_format, &app};
+				  (unsigned)cfg.timeout, cfg.log_format, &app,
+				  (unsigned)cfg.max_connections_per_ip};
 	if (http_start(&ho, &err, &srv) < 0) {
 		fprintf(stderr, "manifestd: %s\n", buf_cstr(&err));
 		goto out;
@@ -224,6 +245,7 @@ int cmd_serve(int argc, char **argv)
 	fprintf(stderr, "manifestd: stopped\n");
 out:
 	http_stop(srv, 0);
+	cache_free(cache);
 	store_free(store);
 	buf_release(&err);
 	return code;

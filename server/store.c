@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,6 +47,8 @@ enum stmt_id {
 	Q_COMMIT,
 	Q_ROLLBACK,
 	Q_PING,
+	Q_FINGERPRINT_STACK,
+	Q_FINGERPRINT_ENV,
 	Q_COUNT
 };
 
@@ -93,6 +97,8 @@ static const char *const stmt_sql[Q_COUNT] = {
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
 	[Q_PING] = "SELECT count(*) FROM schema_migrations",
+	[Q_FINGERPRINT_STACK] = "SELECT document, revision FROM stacks WHERE name = ?1",
+	[Q_FINGERPRINT_ENV] = "SELECT document, revision FROM environments WHERE stack = ?1 AND name = ?2",
 };
 
 struct store_conn {
@@ -1129,5 +1135,55 @@ int store_env_revision(struct store_conn *c, const char *stack, const char *env,
 	sqlite3_reset(st);
 	if (r == 0)
 		*ret_row = row;
+	return r;
+}
+
+/* ---- fingerprints ---- */
+
+/* Hashes "<revision>:<length>:" and the text of the single row of st into h.
+ * 0, -ENOENT, -EIO. */
+static int fingerprint_row(struct store_conn *c, sqlite3_stmt *st, crypto_generichash_state *h)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return db_fail(c);
+	const unsigned char *text = sqlite3_column_text(st, 0);
+	size_t n = (size_t)sqlite3_column_bytes(st, 0);
+	char head[64];
+	int len = snprintf(head, sizeof head, "%lld:%zu:", (long long)sqlite3_column_int64(st, 1), n);
+	crypto_generichash_update(h, (const unsigned char *)head, (unsigned long long)len);
+	if (text)
+		crypto_generichash_update(h, text, n);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static void hash_str(crypto_generichash_state *h, const char *s)
+{
+	crypto_generichash_update(h, (const unsigned char *)s, strlen(s) + 1);
+}
+
+int store_fingerprint(struct store_conn *c, const char *stack, const char *env, char out[65])
+{
+	crypto_generichash_state h;
+	unsigned char digest[32];
+	crypto_generichash_init(&h, NULL, 0, sizeof digest);
+	hash_str(&h, stack);
+	sqlite3_stmt *st = stmt(c, Q_FINGERPRINT_STACK);
+	int r = st && bind_text(st, 1, stack) == 0 ? 0 : db_fail(c);
+	if (r == 0)
+		r = fingerprint_row(c, st, &h);
+	if (r == 0 && env) {
+		hash_str(&h, env);
+		st = stmt(c, Q_FINGERPRINT_ENV);
+		r = st && bind_text(st, 1, stack) == 0 && bind_text(st, 2, env) == 0 ? 0 : db_fail(c);
+		if (r == 0)
+			r = fingerprint_row(c, st, &h);
+	}
+	crypto_generichash_final(&h, digest, sizeof digest);
+	if (r == 0)
+		sodium_bin2hex(out, 65, digest, sizeof digest);
 	return r;
 }

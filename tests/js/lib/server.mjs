@@ -17,10 +17,17 @@ export function removeDir(dir) {
   rmSync(dir, { recursive: true, force: true });
 }
 
-// start({db, args, env}) -> {url, port, proc, stderr(), stop()}
+// Sanitizer findings are fatal and leaks at exit fail the exit status (ASan/UBSan builds),
+// also when the tests run without tests/run-all.
+const SANITIZERS = {
+  ASAN_OPTIONS: 'abort_on_error=1:detect_leaks=1',
+  UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
+};
+
+// start({db, args, env}) -> {url, port, proc, exited, stderr(), stop()}
 export async function start({ db, args = [], env = {} } = {}) {
   const proc = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--db', db, ...args], {
-    env: { ...process.env, ...env },
+    env: { ...SANITIZERS, ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
@@ -42,6 +49,7 @@ export async function start({ db, args = [], env = {} } = {}) {
     port,
     url: `http://127.0.0.1:${port}`,
     proc,
+    exited, // resolves to {code, signal} when the process ends
     stderr: () => err,
     // SIGTERM; resolves to the exit status ({code, signal}).
     async stop() {
