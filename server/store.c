@@ -49,6 +49,7 @@ enum stmt_id {
 	Q_PING,
 	Q_FINGERPRINT_STACK,
 	Q_FINGERPRINT_ENV,
+	Q_DATA_VERSION,
 	Q_COUNT
 };
 
@@ -99,6 +100,27 @@ static const char *const stmt_sql[Q_COUNT] = {
 	[Q_PING] = "SELECT count(*) FROM schema_migrations",
 	[Q_FINGERPRINT_STACK] = "SELECT document, revision FROM stacks WHERE name = ?1",
 	[Q_FINGERPRINT_ENV] = "SELECT document, revision FROM environments WHERE stack = ?1 AND name = ?2",
+	[Q_DATA_VERSION] = "PRAGMA data_version",
+};
+
+/* Fingerprints a connection remembers while the database is unchanged (see
+ * store_fingerprint). Names longer than FP_NAME_MAX - 1 are not remembered. */
+#define FP_MEMO 8
+#define FP_NAME_MAX 64
+
+struct fp_memo {
+	char stack[FP_NAME_MAX];
+	char env[FP_NAME_MAX]; /* "" for the stack alone */
+	bool has_env;
+	char fp[65];
+};
+
+/* What the database looked like, to this connection, when the memo was filled:
+ * PRAGMA data_version (changes when another connection, of any process, commits) and
+ * sqlite3_total_changes64 (this connection's own writes). */
+struct fp_stamp {
+	long long data_version;
+	long long own_changes;
 };
 
 struct store_conn {
@@ -106,6 +128,10 @@ struct store_conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[Q_COUNT];
 	bool busy;
+	struct fp_stamp memo_stamp;
+	struct fp_memo memo[FP_MEMO];
+	size_t memo_count; /* valid entries, 0 .. FP_MEMO */
+	size_t memo_next;  /* the entry the next miss replaces */
 };
 
 struct store {
@@ -1165,7 +1191,65 @@ static void hash_str(crypto_generichash_state *h, const char *s)
 	crypto_generichash_update(h, (const unsigned char *)s, strlen(s) + 1);
 }
 
-int store_fingerprint(struct store_conn *c, const char *stack, const char *env, char out[65])
+/* The database's change stamp as this connection sees it. 0 or -EIO. */
+static int fp_stamp_read(struct store_conn *c, struct fp_stamp *ret)
+{
+	sqlite3_stmt *st = stmt(c, Q_DATA_VERSION);
+	if (!st)
+		return db_fail(c);
+	int rc = sqlite3_step(st);
+	long long v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return db_fail(c);
+	ret->data_version = v;
+	ret->own_changes = (long long)sqlite3_total_changes64(c->db);
+	return 0;
+}
+
+static bool fp_memo_matches(const struct fp_memo *m, const char *stack, const char *env)
+{
+	return strcmp(m->stack, stack) == 0 && m->has_env == (env != NULL) &&
+	       (!env || strcmp(m->env, env) == 0);
+}
+
+/* The remembered fingerprint of (stack, env) when the stamp is still now's, else NULL;
+ * a changed stamp forgets everything. */
+static const char *fp_memo_find(struct store_conn *c, const struct fp_stamp *now,
+				const char *stack, const char *env)
+{
+	if (c->memo_stamp.data_version != now->data_version ||
+	    c->memo_stamp.own_changes != now->own_changes) {
+		c->memo_count = 0;
+		c->memo_next = 0;
+		c->memo_stamp = *now;
+		return NULL;
+	}
+	for (size_t i = 0; i < c->memo_count; i++)
+		if (fp_memo_matches(&c->memo[i], stack, env))
+			return c->memo[i].fp;
+	return NULL;
+}
+
+static void fp_memo_add(struct store_conn *c, const char *stack, const char *env,
+			const char fp[65])
+{
+	size_t ls = strlen(stack), le = env ? strlen(env) : 0;
+	if (ls >= FP_NAME_MAX || le >= FP_NAME_MAX)
+		return;
+	struct fp_memo *m = &c->memo[c->memo_next];
+	memcpy(m->stack, stack, ls + 1);
+	memcpy(m->env, env ? env : "", le + 1);
+	m->has_env = env != NULL;
+	memcpy(m->fp, fp, 65);
+	c->memo_next = (c->memo_next + 1) % FP_MEMO;
+	if (c->memo_count < FP_MEMO)
+		c->memo_count++;
+}
+
+/* The fingerprint computed from the rows. */
+static int fingerprint_compute(struct store_conn *c, const char *stack, const char *env,
+			       char out[65])
 {
 	crypto_generichash_state h;
 	unsigned char digest[32];
@@ -1185,5 +1269,26 @@ int store_fingerprint(struct store_conn *c, const char *stack, const char *env, 
 	crypto_generichash_final(&h, digest, sizeof digest);
 	if (r == 0)
 		sodium_bin2hex(out, 65, digest, sizeof digest);
+	return r;
+}
+
+/* Remembered per connection while its change stamp stays the same: the stamp is read
+ * before the rows, so a write that lands in between leaves a stamp older than the
+ * rows and the next call recomputes. Inside a read transaction stamp and rows are one
+ * snapshot. */
+int store_fingerprint(struct store_conn *c, const char *stack, const char *env, char out[65])
+{
+	struct fp_stamp now;
+	int r = fp_stamp_read(c, &now);
+	if (r < 0)
+		return r;
+	const char *memo = fp_memo_find(c, &now, stack, env);
+	if (memo) {
+		memcpy(out, memo, 65);
+		return 0;
+	}
+	r = fingerprint_compute(c, stack, env, out);
+	if (r == 0)
+		fp_memo_add(c, stack, env, out);
 	return r;
 }

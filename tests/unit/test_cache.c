@@ -1,8 +1,11 @@
 /* test_cache: the render cache (hit, miss, replace, eviction by the byte bound, entries
  * outliving eviction, threads) and the store fingerprint its keys are made of, which
- * must change on every write. */
+ * must change on every write, also when a connection remembers it. */
 #include <errno.h>
 #include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,7 +220,7 @@ END_TEST
 
 static char dir[64];
 
-static struct store *temp_store(void)
+static struct store *temp_store_n(size_t connections)
 {
 	memcpy(dir, "/tmp/manifestd-cache-XXXXXX", sizeof "/tmp/manifestd-cache-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -225,12 +228,17 @@ static struct store *temp_store(void)
 	buf_init(&p, 256);
 	buf_init(&err, 1024);
 	ck_assert_int_eq(buf_printf(&p, "%s/test.db", dir), 0);
-	struct store_options opt = {buf_cstr(&p), 1, NULL};
+	struct store_options opt = {buf_cstr(&p), connections, NULL};
 	struct store *s = NULL;
 	ck_assert_msg(store_open(&opt, &err, &s) == 0, "store_open: %s", buf_cstr(&err));
 	buf_release(&p);
 	buf_release(&err);
 	return s;
+}
+
+static struct store *temp_store(void)
+{
+	return temp_store_n(1);
 }
 
 static void remove_temp(void)
@@ -298,6 +306,122 @@ START_TEST(fingerprint_changes_on_every_write)
 }
 END_TEST
 
+/* ---- the remembered fingerprint (store.c memo) never outlives a write ---- */
+
+/* Writes prod again (its revision goes up) through c. */
+static void rewrite_prod(struct store_conn *c)
+{
+	struct store_record rec = {0};
+	ck_assert_int_eq(store_env_get(c, "msa-shop", "prod", &rec), 0);
+	ck_assert_int_eq(store_env_update(c, "msa-shop", "prod", rec.document, STORE_ANY_REVISION,
+					  "test", NULL), 0);
+	store_record_release(&rec);
+}
+
+START_TEST(fingerprint_sees_writes_of_other_connections)
+{
+	struct store *s = temp_store_n(2);
+	struct store_conn *reader = NULL, *writer = NULL;
+	ck_assert_int_eq(store_acquire(s, &reader), 0);
+	ck_assert_int_eq(store_acquire(s, &writer), 0);
+	char a[65], b[65];
+	fingerprint(reader, "msa-shop", "prod", a);
+	fingerprint(reader, "msa-shop", "prod", b); /* remembered */
+	ck_assert_str_eq(a, b);
+	rewrite_prod(writer); /* another connection of the pool */
+	fingerprint(reader, "msa-shop", "prod", b);
+	ck_assert_str_ne(a, b);
+
+	/* another process: a plain SQLite connection to the same file */
+	struct buf p;
+	buf_init(&p, 256);
+	ck_assert_int_eq(buf_printf(&p, "%s/test.db", dir), 0);
+	sqlite3 *db = NULL;
+	ck_assert_int_eq(sqlite3_open(buf_cstr(&p), &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_busy_timeout(db, 5000), SQLITE_OK);
+	memcpy(a, b, sizeof a);
+	ck_assert_int_eq(sqlite3_exec(db, "UPDATE environments SET revision = revision + 1 "
+					  "WHERE stack = 'msa-shop' AND name = 'prod'", NULL, NULL, NULL),
+			 SQLITE_OK);
+	fingerprint(reader, "msa-shop", "prod", b);
+	ck_assert_str_ne(a, b);
+	/* and a stack write from there changes the environment's fingerprint too */
+	memcpy(a, b, sizeof a);
+	ck_assert_int_eq(sqlite3_exec(db, "UPDATE stacks SET revision = revision + 1 "
+					  "WHERE name = 'msa-shop'", NULL, NULL, NULL), SQLITE_OK);
+	fingerprint(reader, "msa-shop", "prod", b);
+	ck_assert_str_ne(a, b);
+	sqlite3_close(db);
+	buf_release(&p);
+	store_release(writer);
+	store_release(reader);
+	store_free(s);
+	remove_temp();
+}
+END_TEST
+
+#define WRITES 200
+
+struct writer_arg {
+	struct store *s;
+	atomic_bool done;
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer_arg *w = arg;
+	struct store_conn *c = NULL;
+	ck_assert_int_eq(store_acquire(w->s, &c), 0);
+	for (int i = 0; i < WRITES; i++) {
+		ck_assert_int_eq(store_begin(c), 0);
+		rewrite_prod(c);
+		ck_assert_int_eq(store_commit(c), 0);
+	}
+	store_release(c);
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+/* While another thread writes, every read transaction pairs a revision with one
+ * fingerprint: the same revision always the same fingerprint, another revision another. */
+START_TEST(fingerprint_matches_its_snapshot_under_concurrent_writes)
+{
+	struct store *s = temp_store_n(2);
+	struct writer_arg w = {s, false};
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, writer_main, &w), 0);
+	struct store_conn *c = NULL;
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	static char seen[WRITES + 2][65];
+	size_t checks = 0;
+	while (!atomic_load(&w.done) || checks == 0) {
+		char fp[65];
+		struct store_record rec = {0};
+		ck_assert_int_eq(store_begin_read(c), 0);
+		fingerprint(c, "msa-shop", "prod", fp);
+		ck_assert_int_eq(store_env_get(c, "msa-shop", "prod", &rec), 0);
+		store_rollback(c);
+		ck_assert_int_ge(rec.revision, 1);
+		ck_assert_int_le(rec.revision, WRITES + 1);
+		char *slot = seen[rec.revision];
+		if (slot[0])
+			ck_assert_str_eq(slot, fp);
+		else
+			memcpy(slot, fp, 65);
+		store_record_release(&rec);
+		checks++;
+	}
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	for (size_t i = 1; i <= WRITES + 1; i++)
+		for (size_t j = i + 1; seen[i][0] && j <= WRITES + 1; j++)
+			if (seen[j][0])
+				ck_assert_str_ne(seen[i], seen[j]);
+	store_release(c);
+	store_free(s);
+	remove_temp();
+}
+END_TEST
+
 Suite *cache_suite(void)
 {
 	Suite *s = suite_create("cache");
@@ -308,6 +432,8 @@ Suite *cache_suite(void)
 	tcase_add_test(tc, entry_outlives_eviction_and_cache);
 	tcase_add_test(tc, threads_share_it_safely);
 	tcase_add_test(tc, fingerprint_changes_on_every_write);
+	tcase_add_test(tc, fingerprint_sees_writes_of_other_connections);
+	tcase_add_test(tc, fingerprint_matches_its_snapshot_under_concurrent_writes);
 	suite_add_tcase(s, tc);
 	return s;
 }
