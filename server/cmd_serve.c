@@ -2,6 +2,7 @@
  * store, starting the HTTP server, and graceful shutdown on SIGTERM/SIGINT. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -190,6 +191,17 @@ static int configure(int argc, char **argv, struct serve_config *cfg)
 	return 0;
 }
 
+/* malloc for a long-running server with few threads: one arena per worker (glibc's
+ * default of 8 per core keeps memory in arenas no thread uses), and blocks up to 1 MiB
+ * from the heap, kept there up to 4 MiB free, instead of an mmap/munmap (and fresh page
+ * faults) for every zip entry's 256 KiB deflate state. Measured in bench/results. */
+static void tune_malloc(long long threads)
+{
+	(void)mallopt(M_ARENA_MAX, (int)threads + 1);
+	(void)mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+	(void)mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct serve_config cfg;
@@ -204,6 +216,7 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	tune_malloc(cfg.threads);
 
 	struct buf err;
 	buf_init(&err, 4096);

@@ -8,6 +8,7 @@
 #include "render.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,11 @@ struct render {
 	char config_sum[65];
 	char secrets_sum[65];
 	char init_sql_sum[65]; /* of the mysql-initdb files: names the init Job */
+	/* The data of the ConfigMap, the Secret and the init ConfigMap: built once in
+	 * render_new for their checksums, then shared (json_incref) by the objects. */
+	json_t *config_data;
+	json_t *secrets_data;
+	json_t *initdb_data;
 	struct render_file *files;
 	size_t nfiles;
 };
@@ -233,7 +239,8 @@ static json_t *with(json_t *obj, const char *key, json_t *val)
 		json_decref(val);
 		return NULL;
 	}
-	if (json_object_set_new(obj, key, val) < 0) {
+	/* keys are literals or names the resolved document already validated as UTF-8 */
+	if (json_object_set_new_nocheck(obj, key, val) < 0) {
 		json_decref(obj);
 		return NULL;
 	}
@@ -268,14 +275,23 @@ static int sorted_keys(const json_t *obj, const char ***ret_keys, size_t *ret_n)
 	return 0;
 }
 
-/* The canonical text of v (compact, keys sorted) hashed with SHA-256. 0 or -ENOMEM. */
+static int sha256_cb(const char *data, size_t n, void *state)
+{
+	crypto_hash_sha256_update(state, (const unsigned char *)data, n);
+	return 0;
+}
+
+/* The canonical text of v (compact, keys sorted) hashed with SHA-256, streamed from
+ * jansson's dumper into the hash (the text is never held whole). 0 or -ENOMEM. */
 static int json_sha256(const json_t *v, char out[65])
 {
-	char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	if (!text)
+	crypto_hash_sha256_state h;
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_init(&h);
+	if (json_dump_callback(v, sha256_cb, &h, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) < 0)
 		return -ENOMEM;
-	util_sha256_hex(text, strlen(text), out);
-	free(text);
+	crypto_hash_sha256_final(&h, digest);
+	sodium_bin2hex(out, 65, digest, sizeof digest);
 	return 0;
 }
 
@@ -551,14 +567,14 @@ static json_t *sorted_data(const json_t *src, bool base64)
 static int build_config(struct render *r, json_t *out)
 {
 	json_t *cm = object(r, "v1", "ConfigMap", r->config_name, labels(r, r->meta.stack, "config", NULL));
-	return push(out, with(cm, "data", sorted_data(at(r->doc, "config"), false)));
+	return push(out, with(cm, "data", json_incref(r->config_data)));
 }
 
 static int build_secrets(struct render *r, json_t *out)
 {
 	json_t *s = object(r, "v1", "Secret", r->secrets_name, labels(r, r->meta.stack, "config", NULL));
 	return push(out, with(with(s, "type", json_string("Opaque")), "data",
-			      sorted_data(at(r->doc, "secrets"), true)));
+			      json_incref(r->secrets_data)));
 }
 
 /* ---- MySQL -------------------------------------------------------------------------- */
@@ -755,7 +771,7 @@ static int build_mysql(struct render *r, json_t *out)
 	int rc = push(out, service_account(r, "mysql", "database", version));
 	if (rc == 0)
 		rc = push(out, with(object(r, "v1", "ConfigMap", "mysql-initdb", labels(r, "mysql", "database", version)),
-				    "data", initdb_data(r)));
+				    "data", json_incref(r->initdb_data)));
 	if (rc == 0)
 		rc = push(out, cluster_service(r, "mysql", "database", version,
 					       json_pack("[o]", service_port("mysql", MYSQL_PORT, "mysql"))));
@@ -1106,19 +1122,16 @@ static int bundle_hash(struct render *r)
 /* Checksums of what the ConfigMap, the Secret and the init ConfigMap hold, as rendered. */
 static int checksums(struct render *r)
 {
-	json_t *config = sorted_data(at(r->doc, "config"), false);
-	json_t *secrets = sorted_data(at(r->doc, "secrets"), true);
-	json_t *initdb = initdb_data(r);
-	int rc = config && secrets && initdb ? 0 : -ENOMEM;
+	r->config_data = sorted_data(at(r->doc, "config"), false);
+	r->secrets_data = sorted_data(at(r->doc, "secrets"), true);
+	r->initdb_data = initdb_data(r);
+	int rc = r->config_data && r->secrets_data && r->initdb_data ? 0 : -ENOMEM;
 	if (rc == 0)
-		rc = json_sha256(config, r->config_sum);
+		rc = json_sha256(r->config_data, r->config_sum);
 	if (rc == 0)
-		rc = json_sha256(secrets, r->secrets_sum);
+		rc = json_sha256(r->secrets_data, r->secrets_sum);
 	if (rc == 0)
-		rc = json_sha256(initdb, r->init_sql_sum);
-	json_decref(config);
-	json_decref(secrets);
-	json_decref(initdb);
+		rc = json_sha256(r->initdb_data, r->init_sql_sum);
 	return rc;
 }
 
@@ -1166,6 +1179,9 @@ void render_free(struct render *r)
 	free(r->instance);
 	free(r->config_name);
 	free(r->secrets_name);
+	json_decref(r->config_data);
+	json_decref(r->secrets_data);
+	json_decref(r->initdb_data);
 	json_decref(r->doc);
 	free(r);
 }

@@ -85,16 +85,22 @@ void yamlout_free(struct yamlout *y)
 
 /* Words a YAML 1.1 reader resolves to a bool, a null or a merge/value key. Compared
  * case-insensitively, which covers more than the spec lists: quoting too much is safe. */
-static const char *const reserved_words[] = {
-	"y", "n", "yes", "no", "true", "false", "on", "off", "null", "~", "=", "<<",
+#define WORD(w) { w, sizeof w - 1 }
+static const struct {
+	const char *text;
+	size_t len;
+} reserved_words[] = {
+	WORD("y"), WORD("n"), WORD("yes"), WORD("no"), WORD("true"), WORD("false"),
+	WORD("on"), WORD("off"), WORD("null"), WORD("~"), WORD("="), WORD("<<"),
 };
+#undef WORD
 
 static bool is_reserved_word(const char *s, size_t len)
 {
 	if (len > 5) /* the longest is "false" */
 		return false;
 	for (size_t i = 0; i < sizeof reserved_words / sizeof reserved_words[0]; i++)
-		if (strlen(reserved_words[i]) == len && strncasecmp(s, reserved_words[i], len) == 0)
+		if (reserved_words[i].len == len && strncasecmp(s, reserved_words[i].text, len) == 0)
 			return true;
 	return false;
 }
