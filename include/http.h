@@ -9,8 +9,10 @@
  * - Per-request state (struct http_request) is created on the first libmicrohttpd call
  *   and freed in the MHD_OPTION_NOTIFY_COMPLETED callback, which also writes the access
  *   log line and counts the request in the metrics.
- * - Bodies are accumulated up to the server's max_body (413 beyond it, also when a
- *   Content-Length announces more). Routes that take JSON get it parsed before the
+ * - Bodies are accumulated up to the server's max_body; beyond it the rest is read and
+ *   thrown away and 413 answered when the upload ends, so a client still sending gets to
+ *   read the answer. A body over HTTP_DRAIN_MAX (announced, or found while reading), or
+ *   one announced too large with "Expect: 100-continue", is answered 413 at once. Routes that take JSON get it parsed before the
  *   handler runs: 415 for another content type, 400 with line and column for bad JSON,
  *   422 with the JSON Pointer of the first value beyond HTTP_JSON_MAX_DEPTH or
  *   HTTP_JSON_MAX_STRING (so no handler walks an unbounded tree).
@@ -48,6 +50,9 @@ enum http_body {
 /* Limits on every parsed JSON body (jansson itself stops parsing at 2048 levels): nesting,
  * top level = 1 (a body wraps a document in one object, so one more than the model's
  * limit), and bytes of any string or object key. */
+/* The most bytes of an oversize body read and discarded before answering 413. */
+#define HTTP_DRAIN_MAX (16u * 1024 * 1024)
+
 #define HTTP_JSON_MAX_DEPTH 33
 #define HTTP_JSON_MAX_STRING 65536
 

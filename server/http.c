@@ -83,6 +83,7 @@ struct http_request {
 	const char *params[MAX_PARAMS];
 	struct buf body;
 	bool too_large;
+	uint64_t received; /* body bytes read, kept or not */
 	json_t *json;
 	struct MHD_Response *response;
 	unsigned status;
@@ -730,31 +731,49 @@ static enum MHD_Result queue(struct http_request *req)
 	return MHD_queue_response(req->conn, req->status, req->response);
 }
 
-/* A Content-Length announcing more than the limit is answered at once. */
-static bool announced_too_large(struct http_request *req)
+/* The announced Content-Length, or 0 when there is none (or it does not parse). */
+static unsigned long long announced_length(struct http_request *req)
 {
 	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	long long n;
-	return cl && util_parse_int(cl, 0, 1LL << 62, &n) == 0 &&
-	       (unsigned long long)n > req->srv->opt.max_body;
+	return cl && util_parse_int(cl, 0, 1LL << 62, &n) == 0 ? (unsigned long long)n : 0;
 }
 
-/* On the request's headers: true when it was answered at once (413). */
-static bool answer_early(struct http_request *req)
+static void reply_too_large(struct http_request *req)
 {
-	if (!announced_too_large(req))
-		return false;
 	req->too_large = true;
 	(void)http_reply_problem(req, 413, NULL, NULL,
 				 "the request body is larger than the limit of %zu bytes",
 				 req->srv->opt.max_body);
-	return true;
 }
 
-static void body_append(struct http_request *req, const char *data, size_t n)
+/* On the request's headers: true when it was answered at once (413). A body announced
+ * too large is otherwise read and dropped, and answered when it ends (see http.h). */
+static bool answer_early(struct http_request *req)
 {
+	unsigned long long n = announced_length(req);
+	if (n <= req->srv->opt.max_body)
+		return false;
+	const char *expect = http_header(req, MHD_HTTP_HEADER_EXPECT);
+	if (n > HTTP_DRAIN_MAX || (expect && strcasecmp(expect, "100-continue") == 0)) {
+		reply_too_large(req);
+		return true;
+	}
+	req->too_large = true;
+	return false;
+}
+
+/* Keeps the bytes while under the limit; true when the request must be answered now
+ * (more than HTTP_DRAIN_MAX read of a body already too large). */
+static bool body_append(struct http_request *req, const char *data, size_t n)
+{
+	req->received += n;
 	if (!req->too_large && buf_append(&req->body, data, n) < 0)
 		req->too_large = true;
+	if (!req->too_large || req->received <= HTTP_DRAIN_MAX)
+		return false;
+	reply_too_large(req);
+	return true;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -774,9 +793,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (req->status && req->response)
 		return MHD_YES; /* answered early; ignore the rest of the body */
 	if (*upload_data_size) {
-		body_append(req, upload_data, *upload_data_size);
+		bool now = body_append(req, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		return MHD_YES;
+		return now ? queue(req) : MHD_YES;
 	}
 	(void)dispatch(req);
 	return queue(req);
@@ -854,10 +873,8 @@ int http_call(const struct http_options *opt, const struct http_call *call, stru
 	struct http_request *req = call_request(&srv, call);
 	if (!req)
 		return -ENOMEM;
-	if (!answer_early(req)) {
-		body_append(req, call->body, call->body_len);
+	if (!answer_early(req) && !body_append(req, call->body, call->body_len))
 		(void)dispatch(req);
-	}
 	unsigned status = req->status;
 	int r = call_body(req, body);
 	metrics_request(req->route ? req->route->pattern : "unmatched", req->method, status,

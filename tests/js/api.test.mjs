@@ -191,6 +191,21 @@ describe('errors', () => {
     assert.equal((await call('GET', '/healthz')).status, 200);
   });
 
+  test('an oversize body announced with Expect: 100-continue is refused before it is sent', async () => {
+    const got = await new Promise((resolve, reject) => {
+      const req = http.request(`${server.url}/render`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(4 * 1024 * 1024), expect: '100-continue' },
+      }, (res) => { res.resume(); resolve({ status: res.statusCode, continued }); });
+      let continued = false;
+      req.on('continue', () => { continued = true; req.destroy(); });
+      req.on('error', (e) => (continued ? resolve({ status: 0, continued }) : reject(e)));
+      req.flushHeaders();
+    });
+    assert.deepEqual(got, { status: 413, continued: false });
+    assert.equal((await call('GET', '/healthz')).status, 200);
+  });
+
   test('malformed If-Match is 400', async () => {
     assertProblem(await call('PATCH', `${ENV}/dev`, { body: {}, type: 'application/merge-patch+json', headers: { 'if-match': 'abc' } }), 400);
   });
