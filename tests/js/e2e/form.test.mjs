@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ARTIFACTS, ROOT, api, launchBrowser, openPage, seedSecrets, startServer } from './helpers.mjs';
+import { ARTIFACTS, ROOT, api, launchBrowser, openPage, saveConfirmed, seedSecrets, startServer } from './helpers.mjs';
 
 const STACK = 'msa-shop';
 const ENV_PATH = (env) => `/api/v1/stacks/${STACK}/environments/${env}`;
@@ -73,7 +73,7 @@ test('edit order-service replicas: the preview highlights it, save, reload and f
 	await page.screenshot({ path: path.join(ARTIFACTS, 'web-form.png') });
 	if (process.env.UPDATE_SCREENSHOT) await page.screenshot({ path: path.join(ROOT, 'docs/screenshot.png') });
 
-	await page.click('#save-btn');
+	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
 	const stored = await api(base, 'GET', ENV_PATH('staging'));
 	assert.equal(stored.json.document.services['order-service'].replicas, 4);
@@ -127,7 +127,7 @@ test('a save after someone else saved gets 412: the conflict is shown and the ty
 		{ 'Content-Type': 'application/merge-patch+json', 'If-Match': `"${rev}"` });
 	assert.equal(other.status, 200, other.text);
 
-	await page.click('#save-btn');
+	await saveConfirmed(page);
 	await page.locator('#conflict').waitFor();
 	assert.match(await page.textContent('#conflict'), /Someone else saved/);
 	assert.match(await page.textContent('#conflict'), new RegExp(`revision ${rev + 1}`));
@@ -139,7 +139,7 @@ test('a save after someone else saved gets 412: the conflict is shown and the ty
 	await page.locator('#meta-revision', { hasText: String(rev + 1) }).waitFor();
 	assert.equal(await page.inputValue(tag), '9.9.9-mine');
 	assert.equal(await page.inputValue(field('/ingress/host')), 'other.example.com');
-	await page.click('#save-btn');
+	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 2}` }).waitFor();
 	const stored = (await api(base, 'GET', ENV_PATH('prod'))).json.document;
 	assert.equal(stored.services['api-gateway'].image.tag, '9.9.9-mine');
@@ -207,6 +207,9 @@ test('keyboard only: Tab reaches Save with a visible focus ring, edit and Ctrl+S
 	await page.keyboard.type('msa-shop-keyboard');
 	const rev = await revisionOf('dev');
 	await page.keyboard.press('Control+S');
+	// the diff to confirm: Enter on the focused "Save" button
+	await page.locator('#save-dialog[open] #save-confirm:focus').waitFor();
+	await page.keyboard.press('Enter');
 	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
 	assert.equal((await api(base, 'GET', ENV_PATH('dev'))).json.document.namespace, 'msa-shop-keyboard');
 	assert.equal(await page.evaluate(() => document.activeElement.dataset.pointer), '/namespace', 'focus stays in place after saving');
@@ -264,7 +267,7 @@ test('secrets never appear in the page: not stored ones, not newly typed ones', 
 	await page.waitForTimeout(500); // the preview renders it (masked)
 	await check([typed, Buffer.from(typed).toString('base64')], 'typed secret, preview');
 	const rev = await revisionOf('staging');
-	await page.click('#save-btn');
+	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
 	assert.equal(await page.inputValue(field('/secrets/jwt-secret')), '', 'the password field is empty again');
 	await check([typed, Buffer.from(typed).toString('base64'), ...secrets], 'after save');
@@ -314,12 +317,12 @@ test('config rows: a value with markup and quotes is added, previewed as text, s
 	assert.equal(await page.locator('#file-view img, #env-form img').count(), 0);
 
 	const rev = await revisionOf('staging');
-	await page.click('#save-btn');
+	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
 	assert.equal((await api(base, 'GET', ENV_PATH('staging'))).json.document.config['feature-banner'], value);
 
 	await page.click('#sec-config button[aria-label^="Remove config value"]');
-	await page.click('#save-btn');
+	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 2}` }).waitFor();
 	const config = (await api(base, 'GET', ENV_PATH('staging'))).json.document.config || {};
 	assert.equal(config['feature-banner'], undefined);

@@ -73,3 +73,9 @@ export async function api(base, method, p, body, headers = {}) {
 	try { json = JSON.parse(text); } catch { /* not JSON */ }
 	return { status: res.status, etag: res.headers.get('etag'), json, text };
 }
+
+// Save, step by step as a person does: Save shows the diff in a dialog, "Save" confirms.
+export async function saveConfirmed(page) {
+	await page.click('#save-btn');
+	await page.locator('#save-dialog[open] #save-confirm').click();
+}
