@@ -12,6 +12,14 @@
 #include "buf.h"
 #include "util.h"
 
+/* Like json_object_foreach, but steps with the iterator instead of looking every key up
+ * again (jansson's macro hashes each key once more per step). Setting an existing key
+ * during the loop is fine; adding or deleting keys of obj is not. */
+#define EACH_MEMBER(obj, key, value)                                                          \
+	for (void *it_ = json_object_iter((json_t *)(obj));                                   \
+	     it_ && ((key) = json_object_iter_key(it_), (value) = json_object_iter_value(it_), 1); \
+	     it_ = json_object_iter_next((json_t *)(obj), it_))
+
 /* ---- error list ---------------------------------------------------------------------- */
 
 void model_errors_init(struct model_errors *e)
@@ -113,24 +121,34 @@ static void ptr_truncate(struct buf *p, size_t len)
 		p->data[len] = '\0';
 }
 
+/* Adds an error whose pointer is base (already escaped, "" for the root) followed by the
+ * NULL-terminated segments. */
+static int errp_v(struct model_errors *e, const char *base, const char *const *segs, const char *fmt,
+		  va_list ap) __attribute__((format(printf, 4, 0)));
+static int errp_v(struct model_errors *e, const char *base, const char *const *segs, const char *fmt,
+		  va_list ap)
+{
+	struct buf p;
+	buf_init(&p, BUF_NO_MAX);
+	int r = buf_puts(&p, base);
+	for (size_t i = 0; r == 0 && segs[i]; i++)
+		r = ptr_push(&p, segs[i]);
+	if (r == 0)
+		r = errors_vadd(e, buf_cstr(&p), fmt, ap);
+	buf_release(&p);
+	return r < 0 ? -ENOMEM : 0;
+}
+
 /* Adds an error whose pointer is made of the NULL-terminated segments. */
 static int errf(struct model_errors *e, const char *const *segs, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int errf(struct model_errors *e, const char *const *segs, const char *fmt, ...)
 {
-	struct buf p;
-	buf_init(&p, BUF_NO_MAX);
-	int r = buf_puts(&p, "");
-	for (size_t i = 0; r == 0 && segs[i]; i++)
-		r = ptr_push(&p, segs[i]);
-	if (r == 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		r = errors_vadd(e, buf_cstr(&p), fmt, ap);
-		va_end(ap);
-	}
-	buf_release(&p);
-	return r < 0 ? -ENOMEM : 0;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = errp_v(e, "", segs, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 #define PTR(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -170,7 +188,7 @@ static int merge_into(json_t **target, const json_t *patch)
 	}
 	const char *key;
 	json_t *value;
-	json_object_foreach((json_t *)patch, key, value) {
+	EACH_MEMBER((json_t *)patch, key, value) {
 		if (json_is_null(value)) {
 			(void)json_object_del(*target, key);
 			continue;
@@ -313,25 +331,36 @@ static const char *check_service_name(const char *s)
 	return NULL;
 }
 
-/* RFC 1123 subdomain: DNS labels joined by '.', at most 253 characters. */
-static bool is_dns_subdomain(const char *s)
+/* A DNS label of n bytes: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
+static bool is_label_n(const char *s, size_t n)
 {
-	size_t n = strlen(s);
+	if (n == 0 || n > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* RFC 1123 subdomain of n bytes: DNS labels joined by '.', at most 253 characters. */
+static bool is_subdomain_n(const char *s, size_t n)
+{
 	if (n == 0 || n > 253)
 		return false;
-	char label[64];
-	for (const char *p = s; p;) {
-		const char *dot = strchr(p, '.');
-		size_t len = dot ? (size_t)(dot - p) : strlen(p);
-		if (len == 0 || len > 63)
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && s[i] != '.')
+			continue;
+		if (!is_label_n(s + start, i - start))
 			return false;
-		memcpy(label, p, len);
-		label[len] = '\0';
-		if (!util_is_dns_label(label))
-			return false;
-		p = dot ? dot + 1 : NULL;
+		start = i + 1;
 	}
 	return true;
+}
+
+static bool is_dns_subdomain(const char *s)
+{
+	return is_subdomain_n(s, strlen(s));
 }
 
 static const char *check_host(const char *s)
@@ -722,13 +751,8 @@ static const char *check_annotation_key(const char *s)
 	const char *slash = strchr(s, '/');
 	if (!slash)
 		return is_annotation_name(s, strlen(s)) ? NULL : bad;
-	size_t prefix = (size_t)(slash - s);
-	char buf[254];
-	if (prefix == 0 || prefix >= sizeof buf)
-		return bad;
-	memcpy(buf, s, prefix);
-	buf[prefix] = '\0';
-	return is_dns_subdomain(buf) && is_annotation_name(slash + 1, strlen(slash + 1)) ? NULL : bad;
+	bool ok = is_subdomain_n(s, (size_t)(slash - s)) && is_annotation_name(slash + 1, strlen(slash + 1));
+	return ok ? NULL : bad;
 }
 
 /* ---- the schema ---------------------------------------------------------------------- */
@@ -1034,7 +1058,7 @@ static int walk_object(struct walk *w, const json_t *v, const struct node *n)
 	const char *key;
 	json_t *child;
 	int r = 0;
-	json_object_foreach((json_t *)v, key, child) {
+	EACH_MEMBER((json_t *)v, key, child) {
 		const struct field *f = find_field(n->fields, key);
 		size_t len = w->ptr.len;
 		if (f)
@@ -1074,7 +1098,7 @@ static int walk_map(struct walk *w, const json_t *v, const struct node *n)
 			      n->max);
 	const char *key;
 	json_t *child;
-	json_object_foreach((json_t *)v, key, child) {
+	EACH_MEMBER((json_t *)v, key, child) {
 		size_t len = w->ptr.len;
 		int r = ptr_push(&w->ptr, key);
 		if (r == 0)
@@ -1099,6 +1123,16 @@ static int walk_string(struct walk *w, const json_t *v, const struct node *n)
 
 static int walk_int(struct walk *w, const json_t *v, const struct node *n)
 {
+	if (!json_is_integer(v)) {
+		struct buf b;
+		buf_init(&b, 128);
+		int r = buf_printf(&b, "an integer from %lld to %lld", n->min, n->max);
+		r = r ? -ENOMEM : report_type(w, v, buf_cstr(&b));
+		buf_release(&b);
+		return r;
+	}
+	if (!w->resolved)
+		return 0;
 	long long x = json_integer_value(v);
 	if (x < n->min || x > n->max)
 		return report(w, "must be an integer from %lld to %lld, got %lld", n->min, n->max, x);
@@ -1133,16 +1167,6 @@ static int walk_node(struct walk *w, const json_t *v, const struct node *n)
 	case K_STRING:
 		return json_is_string(v) ? walk_string(w, v, n) : report_type(w, v, "a string");
 	case K_INT:
-		if (json_is_integer(v) && !w->resolved)
-			return 0;
-		if (!json_is_integer(v)) {
-			struct buf b;
-			buf_init(&b, 128);
-			int r = buf_printf(&b, "an integer from %lld to %lld", n->min, n->max);
-			r = r ? -ENOMEM : report_type(w, v, buf_cstr(&b));
-			buf_release(&b);
-			return r;
-		}
 		return walk_int(w, v, n);
 	case K_BOOL:
 		return json_is_boolean(v) ? 0 : report_type(w, v, "true or false");
@@ -1167,7 +1191,6 @@ static int walk_document(const json_t *doc, bool resolved, struct model_errors *
 	return r;
 }
 
-
 /* Reports (once) a container nested deeper than MODEL_MAX_DEPTH. 1 when too deep, 0, -ENOMEM. */
 static int check_depth(const json_t *v, struct buf *ptr, int depth, struct model_errors *errs)
 {
@@ -1183,7 +1206,7 @@ static int check_depth(const json_t *v, struct buf *ptr, int depth, struct model
 	if (json_is_object(v)) {
 		const char *key;
 		json_t *child;
-		json_object_foreach((json_t *)v, key, child) {
+		EACH_MEMBER((json_t *)v, key, child) {
 			r = ptr_push(ptr, key);
 			if (r == 0)
 				r = check_depth(child, ptr, depth + 1, errs);
@@ -1283,7 +1306,7 @@ static int fill_defaults(json_t *obj, const json_t *defaults)
 {
 	const char *key;
 	json_t *dv;
-	json_object_foreach((json_t *)defaults, key, dv) {
+	EACH_MEMBER((json_t *)defaults, key, dv) {
 		json_t *cur = json_object_get(obj, key);
 		int r = 0;
 		if (!cur)
@@ -1319,7 +1342,7 @@ static int stringify_values(json_t *obj)
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(obj, key, v) {
+	EACH_MEMBER(obj, key, v) {
 		if (!json_is_integer(v) && !json_is_boolean(v))
 			continue;
 		struct buf text;
@@ -1377,7 +1400,7 @@ static int resolve_services(json_t *doc, const json_t *const *layers, struct mod
 		return 0;
 	const char *name;
 	json_t *svc;
-	json_object_foreach(services, name, svc) {
+	EACH_MEMBER(services, name, svc) {
 		json_t *merged = NULL;
 		if (!json_is_object(svc))
 			continue;
@@ -1445,7 +1468,7 @@ static int complete_services(json_t *doc)
 		(void)json_object_del(d.service, "probes");
 	const char *name;
 	json_t *svc;
-	json_object_foreach(services, name, svc) {
+	EACH_MEMBER(services, name, svc) {
 		if (r == 0 && json_is_object(svc))
 			r = complete_service(svc, name, &d);
 	}
@@ -1459,9 +1482,11 @@ static int complete_services(json_t *doc)
 static int inherit_images(json_t *doc)
 {
 	const json_t *top = json_object_get(doc, "image");
+	const json_t *services = json_object_get(doc, "services");
 	const char *name;
 	json_t *svc;
-	json_object_foreach(json_object_get(doc, "services"), name, svc) {
+	EACH_MEMBER(services, name, svc) {
+		(void)name;
 		json_t *image = json_object_get(svc, "image");
 		if (inherit_string(image, top, "registry") < 0 || inherit_string(image, top, "tag") < 0)
 			return -ENOMEM;
@@ -1513,19 +1538,11 @@ static int errp(struct model_errors *e, const char *base, const char *const *seg
 	__attribute__((format(printf, 4, 5)));
 static int errp(struct model_errors *e, const char *base, const char *const *segs, const char *fmt, ...)
 {
-	struct buf p;
-	buf_init(&p, BUF_NO_MAX);
-	int r = buf_puts(&p, base);
-	for (size_t i = 0; r == 0 && segs[i]; i++)
-		r = ptr_push(&p, segs[i]);
-	if (r == 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		r = errors_vadd(e, buf_cstr(&p), fmt, ap);
-		va_end(ap);
-	}
-	buf_release(&p);
-	return r < 0 ? -ENOMEM : 0;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = errp_v(e, base, segs, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 static bool is_enabled(const json_t *obj)
@@ -1545,7 +1562,8 @@ static const char *closest_key(const json_t *obj, const char *word)
 	const char *best = NULL, *key;
 	size_t best_d = suggest_limit(word);
 	json_t *v;
-	json_object_foreach((json_t *)obj, key, v) {
+	EACH_MEMBER((json_t *)obj, key, v) {
+		(void)v;
 		size_t d = util_edit_distance(word, key, best_d);
 		if (d < best_d) {
 			best = key;
@@ -1603,7 +1621,7 @@ static int check_env(const json_t *doc, struct model_errors *e, const char *base
 {
 	const char *var;
 	json_t *src;
-	json_object_foreach((json_t *)env, var, src) {
+	EACH_MEMBER((json_t *)env, var, src) {
 		if (check_env_source(doc, e, base, var, src, refs) < 0)
 			return -ENOMEM;
 	}
@@ -1684,6 +1702,21 @@ static int check_service(const json_t *doc, struct model_errors *e, const char *
 	return r < 0 ? -ENOMEM : 0;
 }
 
+/* An app Service may not take the name of an enabled infrastructure Service. */
+static int check_name_clashes(const json_t *doc, struct model_errors *e)
+{
+	static const char *const parts[][2] = {{"mysql", "MySQL"}, {"rabbitmq", "RabbitMQ"}, {"zipkin", "Zipkin"}};
+	const json_t *services = json_object_get(doc, "services");
+	for (size_t i = 0; i < 3; i++) {
+		if (!is_enabled(json_object_get(doc, parts[i][0])) || !json_object_get(services, parts[i][0]))
+			continue;
+		if (errf(e, PTR("services", parts[i][0]), "is also the name of the %s Service; rename the "
+			 "service or disable /%s", parts[i][1], parts[i][0]) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* At least one service, then each one's rules. */
 static int check_services(const json_t *doc, struct model_errors *e)
 {
@@ -1696,7 +1729,7 @@ static int check_services(const json_t *doc, struct model_errors *e)
 	int r = databases ? 0 : -ENOMEM;
 	const char *name;
 	json_t *svc;
-	json_object_foreach((json_t *)services, name, svc) {
+	EACH_MEMBER((json_t *)services, name, svc) {
 		if (r == 0 && json_is_object(svc))
 			r = check_service(doc, e, name, svc, databases);
 	}
@@ -1781,6 +1814,8 @@ static int check_rules(const json_t *doc, struct model_errors *e)
 	int r = check_services(doc, e);
 	if (r == 0)
 		r = check_secret_source(doc, e);
+	if (r == 0)
+		r = check_name_clashes(doc, e);
 	if (r == 0)
 		r = check_infrastructure(doc, e);
 	if (r == 0)
@@ -1879,7 +1914,7 @@ json_t *model_mask_secrets(const json_t *doc)
 	json_t *secrets = json_object_get(copy, "secrets");
 	const char *key;
 	json_t *v;
-	json_object_foreach(secrets, key, v) {
+	EACH_MEMBER(secrets, key, v) {
 		bool set = !json_is_null(v) && !(json_is_string(v) && json_string_length(v) == 0);
 		if (json_object_set_new(secrets, key, json_pack("{s:b}", "set", set)) < 0) {
 			json_decref(copy);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "catalog.h"
@@ -755,6 +756,8 @@ static const struct rule_case rule_cases[] = {
 	{"probe not object", "{\"services\": {\"web\": {\"probes\": {\"startup\": true}}}}", "/services/web/probes/startup", "an object or null"},
 	{"run as root", "{\"services\": {\"web\": {\"securityContext\": {\"runAsUser\": 0}}}}", "/services/web/securityContext/runAsUser", "from 1 to 2147483647"},
 	{"pdb type", "{\"services\": {\"web\": {\"disruptionBudget\": {\"enabled\": 1}}}}", "/services/web/disruptionBudget/enabled", "true or false"},
+	{"service named like infra off", "{\"services\": {\"mysql\": {\"image\": {\"repository\": \"m\"}, \"port\": 1}}}", NULL, NULL},
+	{"service named like infra on", "{" MYSQL_ON ", \"services\": {\"mysql\": {\"image\": {\"repository\": \"m\"}, \"port\": 1}}}", "/services/mysql", "also the name of the MySQL Service"},
 	{"no services", "{\"services\": {\"web\": null}}", "/services", "at least one service"},
 	{"services array", "{\"services\": []}", "/services", "must be an object, got an array"},
 	{"unknown top", "{\"foo\": 1}", "/foo", "not a known field"},
@@ -1007,9 +1010,12 @@ START_TEST(fixture_folders_match)
 	ck_assert_msg(d != NULL, "cannot open %s", dir);
 	char *names[64];
 	size_t n = 0;
-	for (struct dirent *e; (e = readdir(d));)
-		if (e->d_name[0] != '.' && e->d_type == DT_DIR && n < 64)
+	for (struct dirent *e; (e = readdir(d));) {
+		char input[512];
+		ck_assert_int_lt(snprintf(input, sizeof input, "%s/%s/input.json", dir, e->d_name), (int)sizeof input);
+		if (e->d_name[0] != '.' && access(input, R_OK) == 0 && n < 64)
 			names[n++] = strdup(e->d_name);
+	}
 	closedir(d);
 	ck_assert_uint_ge(n, 5);
 	qsort(names, n, sizeof names[0], compare_names);

@@ -1,0 +1,75 @@
+// Helpers of the browser tests: the real manifestd binary on an ephemeral port with a
+// temporary database, headless Chromium, artifacts, and the seed secrets to look for.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export const ARTIFACTS = process.env.TEST_ARTIFACT_DIR || process.env.TEST_LOG_DIR || path.join(ROOT, 'build/test-logs');
+
+// Starts `$MANIFESTD serve` (default build/manifestd) on 127.0.0.1 with a fresh database in
+// a temp dir, through the shared tests/js/lib/server.mjs. Resolves to {url, stop(), log()}.
+export async function startServer() {
+	process.env.MANIFESTD ||= path.join(ROOT, 'build/manifestd');
+	const { start, tempDir, removeDir } = await import('../lib/server.mjs'); // reads MANIFESTD on load
+	const dir = tempDir('manifestd-e2e-');
+	let srv;
+	try {
+		srv = await start({ db: path.join(dir, 'manifestd.db') });
+	} catch (e) {
+		removeDir(dir);
+		throw e;
+	}
+	return {
+		url: srv.url,
+		log: srv.stderr,
+		async stop() {
+			await srv.stop();
+			removeDir(dir);
+		},
+	};
+}
+
+export function launchBrowser() {
+	return chromium.launch({
+		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+			'--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+	});
+}
+
+// A page that fails the test on any uncaught script error.
+export async function openPage(browser, url, errors) {
+	const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+	const page = await context.newPage();
+	page.on('pageerror', (e) => errors.push(e));
+	await page.goto(url);
+	await page.waitForSelector('body[data-ready="true"]');
+	return page;
+}
+
+// Every non-empty secret value of the seeded documents (migrations/seed/*/*.json).
+export function seedSecrets() {
+	const out = [];
+	const seed = path.join(ROOT, 'migrations/seed');
+	for (const stack of fs.readdirSync(seed))
+		for (const f of fs.readdirSync(path.join(seed, stack)).filter((n) => n.endsWith('.json'))) {
+			const doc = JSON.parse(fs.readFileSync(path.join(seed, stack, f), 'utf8'));
+			for (const v of Object.values(doc.secrets || {})) if (typeof v === 'string' && v) out.push(v);
+		}
+	return out;
+}
+
+export async function api(base, method, p, body, headers = {}) {
+	const res = await fetch(base + p, {
+		method,
+		headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const text = await res.text();
+	let json = null;
+	try { json = JSON.parse(text); } catch { /* not JSON */ }
+	return { status: res.status, etag: res.headers.get('etag'), json, text };
+}
