@@ -223,7 +223,7 @@ static bool is_loopback(const char *host)
 
 /* The secret key (MANIFESTD_SECRET_KEY, or the key file, created when missing). */
 static int load_key(const struct serve_config *cfg, unsigned char key[SECRETBOX_KEY_BYTES],
-		    struct buf *err)
+		    struct buf *err, struct buf *ret_created)
 {
 	struct buf path;
 	buf_init(&path, 4096);
@@ -235,14 +235,15 @@ static int load_key(const struct serve_config *cfg, unsigned char key[SECRETBOX_
 		r = secretbox_key_load(getenv("MANIFESTD_SECRET_KEY"), buf_cstr(&path), true, key,
 				       &created, err);
 	if (r == 0 && created)
-		fprintf(stderr, "manifestd: created the secret key file %s (mode 0600): back it up; "
-			"without it the stored secrets cannot be read\n", buf_cstr(&path));
+		r = buf_puts(ret_created, buf_cstr(&path));
 	buf_release(&path);
 	return r;
 }
 
-/* Makes the directory of the database, so the key file can be created beside it. */
-static int open_store(const struct serve_config *cfg, struct buf *err, struct store **ret)
+/* Opens the store with the secret key. A key file created on the way is named in
+ * created (to be said after the first line). */
+static int open_store(const struct serve_config *cfg, struct buf *err, struct buf *created,
+		      struct store **ret)
 {
 	unsigned char key[SECRETBOX_KEY_BYTES];
 	struct store_options so = {cfg->db, (size_t)cfg->threads + 1, NULL, key};
@@ -251,7 +252,7 @@ static int open_store(const struct serve_config *cfg, struct buf *err, struct st
 	int r = store_open(&(struct store_options){cfg->db, 1, NULL, NULL}, err, &probe);
 	store_free(probe);
 	if (r == 0)
-		r = load_key(cfg, key, err);
+		r = load_key(cfg, key, err, created);
 	if (r == 0)
 		r = store_open(&so, err, ret);
 	sodium_memzero(key, sizeof key);
@@ -278,8 +279,9 @@ int cmd_serve(int argc, char **argv)
 	struct store *store = NULL;
 	struct http_server *srv = NULL;
 	int code = 1;
-	struct buf token;
+	struct buf token, key_created;
 	buf_init(&token, 256);
+	buf_init(&key_created, 4096);
 	int issued = 0;
 	if (cfg.no_auth && !is_loopback(cfg.address)) {
 		fprintf(stderr, "manifestd: --no-auth is refused on '%s': without authentication "
@@ -287,7 +289,7 @@ int cmd_serve(int argc, char **argv)
 		code = 2;
 		goto out;
 	}
-	if (open_store(&cfg, &err, &store) < 0) {
+	if (open_store(&cfg, &err, &key_created, &store) < 0) {
 		fprintf(stderr, "manifestd: %s\n", buf_cstr(&err));
 		goto out;
 	}
@@ -307,6 +309,9 @@ int cmd_serve(int argc, char **argv)
 	bool v6 = strchr(cfg.address, ':') != NULL;
 	fprintf(stderr, "manifestd: listening on http://%s%s%s:%u\n", v6 ? "[" : "", cfg.address,
 		v6 ? "]" : "", http_port(srv));
+	if (key_created.len)
+		fprintf(stderr, "manifestd: created the secret key file %s (mode 0600): back it up; "
+			"without it the stored secrets cannot be read\n", buf_cstr(&key_created));
 	if (issued)
 		fprintf(stderr, "manifestd: created the admin token 'admin' (shown only this once): %s\n",
 			buf_cstr(&token));
@@ -330,6 +335,7 @@ out:
 	if (token.data)
 		sodium_memzero(token.data, token.len);
 	buf_release(&token);
+	buf_release(&key_created);
 	buf_release(&err);
 	return code;
 }

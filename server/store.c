@@ -241,8 +241,8 @@ static int seal_value(const unsigned char *key, const struct buf *ad, const json
 }
 
 /* Rewrites the secrets of doc in place: sealed values are opened with open_key (when
- * given), then every non-empty value is sealed with seal_key (when given). A sealed value
- * is left as it is when both keys are the same. *ret_changed tells whether anything
+ * given), then every non-empty value is sealed with seal_key (when given). When both keys
+ * are the same, a sealed value is only checked to open, and left as it is. *ret_changed tells whether anything
  * changed. -EBADMSG when a sealed value does not open. */
 static int transform_secrets(json_t *doc, const struct place *at, const unsigned char *open_key,
 			     const unsigned char *seal_key, bool *ret_changed)
@@ -256,20 +256,21 @@ static int transform_secrets(json_t *doc, const struct place *at, const unsigned
 	json_object_foreach(secrets, name, v) {
 		bool sealed = is_sealed(v);
 		bool empty = json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0);
-		if ((sealed && (!open_key || same)) || (!sealed && (empty || !seal_key)) ||
+		if ((sealed && !open_key) || (!sealed && (empty || !seal_key)) ||
 		    (!sealed && json_is_object(v)))
 			continue;
 		struct buf ad;
 		buf_init(&ad, BUF_NO_MAX);
 		json_t *plain = NULL, *out = NULL;
+		bool keep = sealed && same;
 		r = secret_ad(&ad, at, name);
 		if (r == 0)
 			r = sealed ? open_value(open_key, &ad, v, &plain) : (plain = json_incref(v), 0);
-		if (r == 0)
+		if (r == 0 && !keep)
 			r = seal_key ? seal_value(seal_key, &ad, plain, &out) : (out = json_incref(plain), 0);
-		if (r == 0 && json_object_set_new(secrets, name, out) < 0)
+		if (r == 0 && !keep && json_object_set_new(secrets, name, out) < 0)
 			r = -ENOMEM;
-		if (r == 0)
+		if (r == 0 && !keep)
 			*ret_changed = true;
 		json_decref(plain);
 		buf_release(&ad);
