@@ -95,6 +95,13 @@ int model_check_shape(const json_t *doc, struct model_errors *errs);
  * json_decref()s the result; NULL only on allocation failure (or when doc is NULL). */
 json_t *model_mask_secrets(const json_t *doc);
 
+/* true when the secret values live in this document (/secretSource/type "inline", the
+ * default; also for a document without secretSource). doc is borrowed. */
+bool model_secrets_inline(const json_t *doc);
+/* true when rendering the resolved document doc puts secret values into the bundle:
+ * secrets are inline and at least one is set. */
+bool model_renders_secret_values(const json_t *doc);
+
 /* Canonical SHA-256 hex (64 hex digits + NUL) of a document (borrowed): the SHA-256 of
  * json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS), the identity of what it renders.
  * 0, or -ENOMEM (out untouched). */

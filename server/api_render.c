@@ -297,7 +297,14 @@ static int resolve_and_reply(struct http_request *req, const char *stack_name,
 		status = http_reply_problem(req, 422, model_errors_json(&errs), NULL,
 					    "the resolved document is not valid: %zu problem%s",
 					    errs.count, errs.count == 1 ? "" : "s");
-	else if (r < 0 || (r = job_new(stack_name, env_name, revision, doc, format, start_ns, &j)) < 0)
+	else if (r == 0 && http_role(req) < AUTH_EDITOR && model_renders_secret_values(doc)) {
+		status = http_reply_problem(req, 403, NULL, NULL,
+					    "this bundle would hold secret values, which a %s token may "
+					    "not see: use an editor token, or keep the secrets outside "
+					    "(/secretSource/type \"existing\" or \"externalSecret\")",
+					    auth_role_name(http_role(req)));
+		json_decref(doc);
+	} else if (r < 0 || (r = job_new(stack_name, env_name, revision, doc, format, start_ns, &j)) < 0)
 		status = http_reply_problem(req, 500, NULL, NULL, "cannot render (%s)", strerror(-r));
 	else {
 		if (key) {

@@ -71,7 +71,8 @@ function checkUnified(text) {
 
 before(async () => {
   dir = tempDir();
-  server = await start({ db: path.join(dir, 'data/manifestd.db') });
+  // without authentication the actor is X-Actor (auth.test.mjs checks "token:NAME" actors)
+  server = await start({ noAuth: true, db: path.join(dir, 'data/manifestd.db') });
   // revision 2: replicas and a config value; 3: a secret rotated; 4: image tag
   let r = await patch({ services: { 'user-service': { replicas: 4 } }, config: { 'db-host': 'mysql-primary' } });
   assert.equal(r.status, 200, r.text);

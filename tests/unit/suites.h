@@ -15,5 +15,7 @@ Suite *http_suite(void);
 Suite *diff_suite(void);
 Suite *compose_suite(void);
 Suite *cache_suite(void);
+Suite *auth_suite(void);
+Suite *secretbox_suite(void);
 
 #endif
