@@ -95,6 +95,15 @@ int model_check_shape(const json_t *doc, struct model_errors *errs);
  * json_decref()s the result; NULL only on allocation failure (or when doc is NULL). */
 json_t *model_mask_secrets(const json_t *doc);
 
+/* What every secret value becomes in model_mask_secret_values(). */
+#define MODEL_SECRET_MASK "(masked)"
+/* A copy of doc (borrowed; a stack, an environment or a merge patch of one) that renders
+ * without secret values: every set secret becomes MODEL_SECRET_MASK, so the Secret's data
+ * (even its base64) and the checksum annotations are the same whatever the values were.
+ * "" and {"set": false} become "" (unset), null (a deletion in a patch) stays. The caller
+ * json_decref()s the result; NULL only on allocation failure (or when doc is NULL). */
+json_t *model_mask_secret_values(const json_t *doc);
+
 /* true when the secret values live in this document (/secretSource/type "inline", the
  * default; also for a document without secretSource). doc is borrowed. */
 bool model_secrets_inline(const json_t *doc);

@@ -1924,6 +1924,25 @@ json_t *model_mask_secrets(const json_t *doc)
 	return copy;
 }
 
+json_t *model_mask_secret_values(const json_t *doc)
+{
+	json_t *copy = json_deep_copy(doc);
+	json_t *secrets = json_object_get(copy, "secrets");
+	const char *key;
+	json_t *v;
+	EACH_MEMBER(secrets, key, v) {
+		bool unset = (json_is_string(v) && json_string_length(v) == 0) ||
+			     (json_is_object(v) && json_is_false(json_object_get(v, "set")));
+		if (json_is_null(v))
+			continue;
+		if (json_object_set_new(secrets, key, json_string(unset ? "" : MODEL_SECRET_MASK)) < 0) {
+			json_decref(copy);
+			return NULL;
+		}
+	}
+	return copy;
+}
+
 int model_hash(const json_t *doc, char out[65])
 {
 	char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);

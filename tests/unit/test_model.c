@@ -988,6 +988,21 @@ START_TEST(mask_secrets_hides_values)
 }
 END_TEST
 
+START_TEST(mask_secret_values_keeps_the_shape)
+{
+	json_t *doc = parse("{\"secrets\": {\"a\": \"x\", \"b\": \"\", \"c\": null, \"d\": {\"set\": true},"
+			    " \"e\": {\"set\": false}}, \"config\": {\"k\": \"v\"}}");
+	json_t *masked = model_mask_secret_values(doc);
+	json_t *want = parse("{\"secrets\": {\"a\": \"" MODEL_SECRET_MASK "\", \"b\": \"\", \"c\": null,"
+			     " \"d\": \"" MODEL_SECRET_MASK "\", \"e\": \"\"}, \"config\": {\"k\": \"v\"}}");
+	ck_assert(json_equal(masked, want));
+	expect_str(doc, "/secrets/a", "x");
+	json_decref(masked);
+	json_decref(want);
+	json_decref(doc);
+}
+END_TEST
+
 START_TEST(hash_is_canonical)
 {
 	json_t *a = parse("{\"b\": 1, \"a\": [true, {\"y\": \"\\u00e9\", \"x\": null}]}");
@@ -1251,6 +1266,7 @@ Suite *model_suite(void)
 	tc = tcase_create("other");
 	tcase_add_test(tc, check_shape_knows_fields_not_values);
 	tcase_add_test(tc, mask_secrets_hides_values);
+	tcase_add_test(tc, mask_secret_values_keeps_the_shape);
 	tcase_add_test(tc, hash_is_canonical);
 	tcase_add_test(tc, merge_patch_survives_every_allocation_failure);
 	tcase_add_test(tc, resolve_survives_every_allocation_failure);
