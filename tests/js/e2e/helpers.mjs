@@ -10,21 +10,27 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const ARTIFACTS = process.env.TEST_ARTIFACT_DIR || process.env.TEST_LOG_DIR || path.join(ROOT, 'build/test-logs');
 
 // Starts `$MANIFESTD serve` (default build/manifestd) on 127.0.0.1 with a fresh database in
-// a temp dir, through the shared tests/js/lib/server.mjs. Resolves to {url, stop(), log()}.
-export async function startServer() {
+// a temp dir, through the shared tests/js/lib/server.mjs. Without `auth` the server runs
+// with --no-auth (the form must then never ask for a token); with `auth`, tokens of each
+// role are made first. Resolves to {url, tokens: {admin, editor, viewer} | null, stop(), log()}.
+export async function startServer({ auth = false } = {}) {
 	process.env.MANIFESTD ||= path.join(ROOT, 'build/manifestd');
-	const { start, tempDir, removeDir } = await import('../lib/server.mjs'); // reads MANIFESTD on load
+	const { createToken, start, tempDir, removeDir } = await import('../lib/server.mjs'); // reads MANIFESTD on load
 	const dir = tempDir('manifestd-e2e-');
-	let srv;
+	const db = path.join(dir, 'manifestd.db');
+	let srv, tokens = null;
 	try {
-		// The form does not send a token yet (issue 5, web form): no authentication, on loopback.
-		srv = await start({ db: path.join(dir, 'manifestd.db'), noAuth: true });
+		if (auth) {
+			tokens = Object.fromEntries(['admin', 'editor', 'viewer'].map((role) => [role, createToken(db, { name: `e2e-${role}`, role })]));
+			srv = await start({ db, token: tokens.admin });
+		} else srv = await start({ db, noAuth: true });
 	} catch (e) {
 		removeDir(dir);
 		throw e;
 	}
 	return {
 		url: srv.url,
+		tokens,
 		log: srv.stderr,
 		async stop() {
 			await srv.stop();
