@@ -10,6 +10,12 @@ const PAGE = 20;
 
 // ctx: {stack, env, revision, envs (names), discardOk(), onRolledBack(representation),
 // onConflict(currentRevision), status(text, kind)} (getters for the first four).
+// 2026-11-24 14:05:09 in the browser's time zone.
+function localTime(t) {
+	const p = (n) => String(n).padStart(2, '0');
+	return `${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())} ${p(t.getHours())}:${p(t.getMinutes())}:${p(t.getSeconds())}`;
+}
+
 export function createHistory(ctx) {
 	const ui = {
 		list: $('#rev-list'), more: $('#rev-more'), status: $('#history-status'),
@@ -53,7 +59,7 @@ export function createHistory(ctx) {
 			: el('button', { type: 'button', class: 'small', text: 'Roll back…', 'aria-label': `Roll back to revision ${n}`, onclick: () => proposeRollback(n) });
 		return el('tr', { dataset: { revision: String(n) } },
 			el('td', { class: 'num', text: String(n) }),
-			el('td', {}, el('time', { datetime: item.time, title: item.time, text: Number.isNaN(t.getTime()) ? item.time : t.toLocaleString() })),
+			el('td', {}, el('time', { datetime: item.time, title: item.time, text: Number.isNaN(t.getTime()) ? item.time : localTime(t) })),
 			el('td', { class: 'mono actor', text: item.actor || '' }),
 			el('td', { class: 'summary', text: item.summary || '' }),
 			el('td', { class: 'acts' }, diffBtn, ' ', rbBtn));

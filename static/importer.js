@@ -101,7 +101,7 @@ export function createImporter(ctx) {
 	}
 
 	function showFiles() {
-		const diffs = diffFiles(null, files);
+		const diffs = diffFiles(files, files); // nothing to compare with: no line is marked
 		renderTabs(ui.tabs, ui.view, diffs, selected, (name, focus) => {
 			selected = name;
 			showFiles();

@@ -329,3 +329,49 @@ test('config rows: a value with markup and quotes is added, previewed as text, s
 	assert.equal(await page.evaluate(() => window.__pwned), false);
 	await page.context().close();
 });
+
+test('autoscaling greys the replicas; env vars and probes are edited, previewed and saved', async () => {
+	const page = await open('dev');
+	const replicas = field('/services/user-service/replicas');
+	const auto = field('/services/user-service/autoscaling/enabled');
+	assert.equal(await page.isDisabled(replicas), false);
+	await page.check(auto);
+	assert.equal(await page.isDisabled(replicas), true, 'autoscaling sets the replicas');
+	assert.match(await page.getAttribute(replicas, 'title'), /HorizontalPodAutoscaler/);
+	await page.uncheck(auto);
+	assert.equal(await page.isDisabled(replicas), false);
+
+	// order-service: an inherited value var, a config key, a probe path; a new var
+	await page.click('details[data-service="order-service"] > summary');
+	const url = field('/services/order-service/env/SPRING_DATASOURCE_URL/value');
+	assert.equal(await page.getAttribute(url, 'placeholder'), 'jdbc:mysql://$(DB_HOST):$(DB_PORT)/orderdb');
+	await page.fill(url, 'jdbc:mysql://$(DB_HOST):$(DB_PORT)/orders2');
+	await page.fill(field('/services/order-service/probes/readiness/path'), '/ready-now');
+	await page.fill(field('/services/order-service/probes/startup/failureThreshold'), '48');
+	await page.click('details[data-service="order-service"] button:has-text("Add env var")');
+	await page.keyboard.type('FEATURE_X');
+	await page.fill('[aria-label="New env var value for order-service"]', 'on');
+	const tab = page.locator('#file-tabs [role="tab"][data-file*="order-service"].changed');
+	await tab.waitFor();
+	await tab.click();
+	await page.locator('#file-view .line.add', { hasText: '/orders2' }).waitFor();
+	await page.locator('#file-view .line.add', { hasText: 'path: /ready-now' }).waitFor();
+	await page.locator('#file-view .line.add', { hasText: 'FEATURE_X' }).waitFor();
+
+	const rev = await revisionOf('dev');
+	await saveConfirmed(page);
+	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
+	const svc = (await api(base, 'GET', ENV_PATH('dev'))).json.document.services['order-service'];
+	assert.equal(svc.env.SPRING_DATASOURCE_URL.value, 'jdbc:mysql://$(DB_HOST):$(DB_PORT)/orders2');
+	assert.deepEqual(svc.env.FEATURE_X, { value: 'on' });
+	assert.equal(svc.probes.readiness.path, '/ready-now');
+	assert.equal(svc.probes.startup.failureThreshold, 48);
+
+	// the added var is removable and the removal saved
+	await page.click('details[data-service="order-service"] > summary');
+	await page.click('[aria-label="Remove env var FEATURE_X of order-service"]');
+	await saveConfirmed(page);
+	await page.locator('#status', { hasText: `revision ${rev + 2}` }).waitFor();
+	assert.equal((await api(base, 'GET', ENV_PATH('dev'))).json.document.services['order-service'].env.FEATURE_X, undefined);
+	await page.context().close();
+});
