@@ -179,6 +179,16 @@ test('import: paste a compose file, see the report and the preview, save as a ne
 	assert.equal(s.status, 200);
 	assert.ok(s.json.document.services['api-gateway']);
 
+	// upload instead of paste: the file's text fills the field, a name is suggested, it converts
+	await page.goto(`${base}/#import`);
+	await page.waitForSelector('body[data-ready="true"]');
+	await page.fill('#import-name', ''); // the page keeps its fields: a name is suggested only into an empty one
+	await page.setInputFiles('#compose-file', path.join(ROOT, 'tests/data/compose/wordpress.yml'));
+	await page.locator('#import-status', { hasText: 'Converted' }).waitFor();
+	assert.equal(await page.inputValue('#compose-text'), fs.readFileSync(path.join(ROOT, 'tests/data/compose/wordpress.yml'), 'utf8'));
+	assert.equal(await page.inputValue('#import-name'), 'wordpress');
+	await page.locator('#import-tabs [role="tab"]').first().waitFor();
+
 	// the same name again: 409, said in words
 	await page.goto(`${base}/#import`);
 	await page.waitForSelector('body[data-ready="true"]');
