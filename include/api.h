@@ -1,15 +1,17 @@
 /* api: the HTTP handlers, one file per resource family (api_stacks.c, api_render.c,
- * api_health.c). The routing table in http.c maps routes to them. Each handler returns
+ * api_health.c, api_history.c, api_import.c). The routing table in http.c maps routes to them. Each handler returns
  * the status it replied with (see http.h). http_app() of every request is a struct api. */
 #ifndef MANIFESTD_API_H
 #define MANIFESTD_API_H
 
+#include "cache.h"
 #include "http.h"
 #include "store.h"
 
 struct api {
 	struct store *store;    /* borrowed */
 	const char *static_dir; /* NULL: the files embedded from static/ */
+	struct cache *cache;    /* borrowed; NULL: every bundle is rendered (api_render.c) */
 };
 
 /* api_health.c */
@@ -36,8 +38,32 @@ int api_env_delete(struct http_request *req);
 int api_manifests(struct http_request *req);
 int api_render(struct http_request *req);
 
+/* api_history.c: revisions, diffs and rollback of environments, diffs between them */
+int api_revisions_list(struct http_request *req);
+int api_revision_get(struct http_request *req);
+int api_env_diff(struct http_request *req);
+int api_env_diff_proposed(struct http_request *req);
+int api_stack_diff(struct http_request *req);
+int api_env_rollback(struct http_request *req);
+
+/* api_import.c */
+int api_import_compose(struct http_request *req);
+
 /* Shared by the handlers (api_stacks.c): replies with the problem that matches a store
  * error (404, 409, 412, 500); what names the resource in the detail. */
 int api_store_error(struct http_request *req, int err, const char *what);
+
+/* Also from api_stacks.c, for api_history.c. api_precondition checks If-Match against
+ * the current record (NULL: none exists) and returns 0, or the status sent (400, 412).
+ * api_keep_secrets replaces each masked secret ({"set": ...}) of doc by the value stored
+ * in old (borrowed, may be NULL): 0, MODEL_EINVALID (errs filled: {"set": true} with
+ * nothing stored) or -ENOMEM. api_reply_record replies with the representation of a
+ * stack (env NULL) or environment record, with its ETag (and Location for 201). */
+struct store_record;
+struct model_errors;
+int api_precondition(struct http_request *req, const struct store_record *cur);
+int api_keep_secrets(json_t *doc, const json_t *old, struct model_errors *errs);
+int api_reply_record(struct http_request *req, unsigned status, const char *stack,
+		     const char *env, const struct store_record *rec);
 
 #endif

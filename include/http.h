@@ -11,7 +11,14 @@
  *   log line and counts the request in the metrics.
  * - Bodies are accumulated up to the server's max_body (413 beyond it, also when a
  *   Content-Length announces more). Routes that take JSON get it parsed before the
- *   handler runs: 415 for another content type, 400 with line and column for bad JSON.
+ *   handler runs: 415 for another content type, 400 with line and column for bad JSON,
+ *   422 with the JSON Pointer of the first value beyond HTTP_JSON_MAX_DEPTH or
+ *   HTTP_JSON_MAX_STRING (so no handler walks an unbounded tree).
+ *   Routes that take YAML get their content type checked (415) and an empty body refused
+ *   (400); the handler parses http_body_data().
+ * - Connections: at most max_connections in all and max_connections_per_ip from one
+ *   client address (others are closed at once); a connection idle for timeout seconds
+ *   is closed. Idle connections hold no worker thread (epoll).
  * - Every route names the least role (include/auth.h) a caller needs. Unless the server
  *   runs without authentication, a route that is not AUTH_PUBLIC checks the bearer token
  *   (Authorization: Bearer <token>) right after routing, before the body is parsed and
@@ -42,7 +49,14 @@ enum http_body {
 	HTTP_BODY_NONE,        /* any body is read and ignored */
 	HTTP_BODY_JSON,        /* application/json (or any +json) */
 	HTTP_BODY_MERGE_PATCH, /* application/merge-patch+json (application/json accepted) */
+	HTTP_BODY_YAML,        /* application/yaml, text/yaml, application/x-yaml; not parsed */
 };
+
+/* Limits on every parsed JSON body (jansson itself stops parsing at 2048 levels): nesting,
+ * top level = 1 (a body wraps a document in one object, so one more than the model's
+ * limit), and bytes of any string or object key. */
+#define HTTP_JSON_MAX_DEPTH 33
+#define HTTP_JSON_MAX_STRING 65536
 
 struct http_route {
 	const char *method;
@@ -63,6 +77,7 @@ struct http_options {
 	unsigned timeout;           /* seconds of inactivity before a connection is closed */
 	enum http_log_format log_format;
 	void *app;                  /* handed to handlers through http_app() */
+	unsigned max_connections_per_ip; /* 0 = no limit */
 	struct store *tokens;       /* bearer tokens are checked against it (borrowed);
 				     * NULL: no authentication at all (--no-auth) */
 };
@@ -92,6 +107,8 @@ const char *http_query(const struct http_request *req, const char *name);
 const char *http_header(const struct http_request *req, const char *name);
 /* The parsed JSON body of a JSON route (borrowed), NULL for other routes. */
 json_t *http_json_body(const struct http_request *req);
+/* The raw request body (borrowed, NUL-terminated) and its length; "" when there is none. */
+const char *http_body_data(const struct http_request *req, size_t *ret_len);
 /* Who makes the request, for history rows: "token:<name>" when a token was checked;
  * without authentication the X-Actor header when given (at most 128 printable
  * characters), else "ip:<address>". Borrowed. */
@@ -117,6 +134,10 @@ int http_reply_buf(struct http_request *req, unsigned status, const char *conten
 /* Static bytes (not copied: must live as long as the process). */
 int http_reply_static(struct http_request *req, unsigned status, const char *content_type,
 		      const void *data, size_t len);
+/* Bytes owned by someone else (a cache entry), sent without a copy: release(cls) runs
+ * exactly once when the response is done with them, also when it cannot be built. */
+int http_reply_shared(struct http_request *req, unsigned status, const char *content_type,
+		      const void *data, size_t len, void (*release)(void *cls), void *cls);
 /* An empty body (204, 304, ...). */
 int http_reply_empty(struct http_request *req, unsigned status);
 /* A regular file, opened by the caller (fd is owned by the response from then on). */
@@ -129,6 +150,31 @@ int http_reply_fd(struct http_request *req, unsigned status, const char *content
 typedef ssize_t (*http_stream_read)(void *state, char *dst, size_t max);
 int http_reply_stream(struct http_request *req, unsigned status, const char *content_type,
 		      http_stream_read read, void *state, void (*free_state)(void *state));
+
+/* ---- without a socket (unit tests, fuzz harnesses) ---- */
+
+struct http_field {
+	const char *name;
+	const char *value;
+};
+
+/* One request as it would arrive: target is the path and optional "?query", percent-
+ * encoded as on the wire; headers and body are borrowed. */
+struct http_call {
+	const char *method;
+	const char *target;
+	const struct http_field *headers;
+	size_t nheaders;
+	const void *body;
+	size_t body_len;
+};
+
+/* Runs one request through what a connection runs (body limit, routing, JSON parsing and
+ * limits, the handler, a streamed body read to its end, the metrics; no access log), with
+ * opt's max_body, app and tokens (the other fields are ignored). The response body is appended
+ * to body (not for file responses). 0 and *ret_status, or -ENOMEM. */
+int http_call(const struct http_options *opt, const struct http_call *call, struct buf *body,
+	      unsigned *ret_status);
 
 /* Parses an If-Match / If-None-Match value holding one entity tag: "\"7\"", "7" or
  * "W/\"7\"" give 7; "*" gives -1. 0 and *ret, or -EINVAL. */

@@ -8,7 +8,8 @@
  *   newest applied migration is newer than the binary's is refused (-EPROTONOSUPPORT).
  * - Every stored document has a revision, 1 on creation and +1 on every change, and
  *   created/updated UTC timestamps ("2026-11-24T01:02:03Z"). Every change appends one row
- *   to the append-only table history (old and new document with secrets masked).
+ *   to the append-only table history (old and new document with secrets masked, and the
+ *   names, never the values, of the secrets whose value the change altered).
  * - A struct store is a fixed pool of connections shared by threads: a thread takes one
  *   with store_acquire() and gives it back with store_release(). A connection is used by
  *   one thread at a time; a write is made between store_begin() and store_commit() so a
@@ -147,9 +148,28 @@ int store_token_list(struct store_conn *c, json_t **ret_items);
 /* Deletes the token name; -ENOENT when there is none. */
 int store_token_revoke(struct store_conn *c, const char *name);
 int store_token_count(struct store_conn *c, long long *ret);
+/* The identity of what a render of stack (and env, or NULL for the stack alone) reads:
+ * BLAKE2b-256 hex of the names, revisions and documents exactly as stored, without
+ * parsing them. Any write changes it; equal fingerprints mean equal inputs. Used as part of the
+ * render cache key. 0, -ENOENT (no such stack or environment), -EIO, -ENOMEM. */
+int store_fingerprint(struct store_conn *c, const char *stack, const char *env, char out[65]);
 
 /* History rows of stack (and env, or NULL for every row of the stack), oldest first: a new
  * array of {"kind", "stack", "environment", "revision", "old", "new", "time", "actor"}. */
 int store_history(struct store_conn *c, const char *stack, const char *env, json_t **ret_rows);
+
+/* Revisions of an environment, newest first, from its history rows since its last
+ * creation (an environment deleted and created again starts over at revision 1; the
+ * rows of its earlier life are kept but not listed). One page of at most limit rows with
+ * a revision below `before` (0: no bound): a new array of {"kind": "create"|"update",
+ * "revision", "old", "new" (documents, secrets masked; old is null for a create), "time",
+ * "actor", "secretChanges" (array of the secret keys whose value the change altered, or
+ * null for rows written before migration 0003)}; *ret_more = an older page exists. */
+int store_env_revisions(struct store_conn *c, const char *stack, const char *env,
+			long long before, size_t limit, json_t **ret_rows, bool *ret_more);
+/* The row of revision `revision` of the environment's current life, as a new object of
+ * the shape above in *ret_row; -ENOENT when there is none. */
+int store_env_revision(struct store_conn *c, const char *stack, const char *env,
+		       long long revision, json_t **ret_row);
 
 #endif

@@ -26,6 +26,10 @@ bool util_is_dns_label(const char *s);
  * Used for "did you mean" suggestions. */
 size_t util_edit_distance(const char *a, const char *b, size_t cap);
 
+/* Appends "/" and token escaped per RFC 6901 (~ -> ~0, / -> ~1) to b: one step of a
+ * JSON Pointer. 0 or buf errors. */
+int util_pointer_append(struct buf *b, const char *token);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t util_now_ns(void);
 

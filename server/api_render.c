@@ -1,6 +1,8 @@
 /* api_render: bundles over HTTP: the manifests of a stored environment and POST /render
  * (stored names or inline documents, plus overrides that are never stored). zip, tar.gz,
- * json and files are built in memory; yaml is streamed one file at a time. */
+ * json and files are built in memory; yaml is streamed one file at a time. Every bundle
+ * goes into the render cache (cache.h) under the hash of everything its bytes depend on,
+ * so a repeated request, and its If-None-Match, is answered without resolving. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "util.h"
 
 #define MAX_BUNDLE (64u * 1024 * 1024)
+#define ETAG_MAX 128
 
 /* One render in progress: owns everything the (possibly streamed) response needs. */
 struct job {
@@ -24,6 +27,11 @@ struct job {
 	enum bundle_format format;
 	uint64_t start_ns;
 	uint64_t bytes;
+	struct cache *cache;   /* NULL: not cached */
+	char key[65];
+	char etag[ETAG_MAX];
+	struct buf copy;       /* the streamed bytes, for the cache */
+	bool complete;         /* the stream reached its end */
 };
 
 static void job_free(struct job *j)
@@ -31,6 +39,7 @@ static void job_free(struct job *j)
 	if (!j)
 		return;
 	bundle_stream_free(j->stream);
+	buf_release(&j->copy);
 	render_free(j->render);
 	json_decref(j->doc);
 	free(j->stack);
@@ -48,6 +57,7 @@ static int job_new(const char *stack, const char *env, long long revision, json_
 		return -ENOMEM;
 	}
 	j->doc = doc;
+	buf_init(&j->copy, MAX_BUNDLE);
 	j->format = format;
 	j->start_ns = start_ns;
 	j->stack = strdup(stack);
@@ -127,15 +137,16 @@ static int pick_format(struct http_request *req, enum bundle_format *ret)
 
 /* ---- replies ---- */
 
-static void add_download_headers(struct http_request *req, const struct job *j, const char *etag)
+static void add_download_headers(struct http_request *req, const char *stack, const char *env,
+				 enum bundle_format format, const char *etag)
 {
 	(void)http_add_header(req, "ETag", etag);
-	if (j->format == BUNDLE_FILES)
+	if (format == BUNDLE_FILES)
 		return;
 	struct buf cd;
 	buf_init(&cd, 1024);
-	if (buf_printf(&cd, "attachment; filename=\"%s-%s%s\"", j->stack, j->env,
-		       bundle_format_suffix(j->format)) == 0)
+	if (buf_printf(&cd, "attachment; filename=\"%s-%s%s\"", stack, env,
+		       bundle_format_suffix(format)) == 0)
 		(void)http_add_header(req, "Content-Disposition", buf_cstr(&cd));
 	buf_release(&cd);
 }
@@ -161,6 +172,10 @@ static ssize_t stream_read(void *state, char *dst, size_t max)
 	ssize_t n = bundle_stream_read(j->stream, dst, max);
 	if (n > 0)
 		j->bytes += (uint64_t)n;
+	if (n > 0 && j->cache && buf_append(&j->copy, dst, (size_t)n) < 0)
+		j->cache = NULL; /* too large to keep: stream it, do not cache it */
+	if (n == 0)
+		j->complete = true;
 	return n;
 }
 
@@ -169,7 +184,62 @@ static void stream_done(void *state)
 	struct job *j = state;
 	metrics_render(bundle_format_name(j->format), util_now_ns() - j->start_ns);
 	metrics_bundle_bytes(bundle_format_name(j->format), j->bytes);
+	if (j->cache && j->complete)
+		(void)cache_put(j->cache, j->key, j->etag, &j->copy, NULL);
 	job_free(j);
+}
+
+static void entry_release(void *cls)
+{
+	cache_entry_unref(cls);
+}
+
+/* Sends a cached bundle (the reference to e is taken over): 304 when If-None-Match
+ * names its ETag. */
+static int reply_entry(struct http_request *req, struct cache_entry *e, const char *stack,
+		       const char *env, enum bundle_format format)
+{
+	const char *etag = cache_entry_etag(e);
+	if (not_modified(req, etag)) {
+		int status = http_reply_empty(req, 304);
+		(void)http_add_header(req, "ETag", etag);
+		cache_entry_unref(e);
+		return status;
+	}
+	size_t len;
+	const char *data = cache_entry_data(e, &len);
+	int status = http_reply_shared(req, 200, bundle_format_mime(format), data, len,
+				       entry_release, e);
+	if (status == 200)
+		add_download_headers(req, stack, env, format, etag);
+	return status;
+}
+
+/* Replies from the cache when it holds key; 0 when it does not. A caller below editor
+ * never gets a cached bundle: whether it may see the bundle (it holds no secret value)
+ * is decided on the resolved document, so it is always resolved. */
+static int try_cache(struct http_request *req, const char *key, const char *stack,
+		     const char *env, enum bundle_format format)
+{
+	if (http_role(req) < AUTH_EDITOR)
+		return 0;
+	struct cache_entry *e = cache_get(((struct api *)http_app(req))->cache, key);
+	return e ? reply_entry(req, e, stack, env, format) : 0;
+}
+
+/* Sends the bytes of out (taken over) built for j, through the cache when there is one. */
+static int reply_built(struct http_request *req, struct job *j, struct buf *out)
+{
+	struct cache_entry *e = NULL;
+	if (j->cache) {
+		if (cache_put(j->cache, j->key, j->etag, out, &e) < 0)
+			return http_reply_problem(req, 500, NULL, NULL, "cannot keep the bundle");
+		return reply_entry(req, e, j->stack, j->env, j->format);
+	}
+	int status = http_reply_buf(req, 200, bundle_format_mime(j->format), out);
+	if (status == 200)
+		add_download_headers(req, j->stack, j->env, j->format, j->etag);
+	return status;
 }
 
 /* Sends the bundle of j (taken over). */
@@ -177,8 +247,9 @@ static int reply_bundle(struct http_request *req, struct job *j)
 {
 	const char *fmt = bundle_format_name(j->format);
 	struct buf etag;
-	buf_init(&etag, 128);
+	buf_init(&etag, ETAG_MAX - 1);
 	(void)buf_printf(&etag, "\"%.40s-%s\"", render_bundle_hash(j->render), fmt);
+	memcpy(j->etag, buf_cstr(&etag), etag.len + 1);
 	int status;
 	if (not_modified(req, buf_cstr(&etag))) {
 		status = http_reply_empty(req, 304);
@@ -194,7 +265,7 @@ static int reply_bundle(struct http_request *req, struct job *j)
 			status = http_reply_stream(req, 200, bundle_format_mime(j->format), stream_read,
 						   j, stream_done);
 			if (status == 200)
-				add_download_headers(req, j, buf_cstr(&etag));
+				add_download_headers(req, j->stack, j->env, j->format, buf_cstr(&etag));
 		}
 	} else {
 		struct buf out;
@@ -206,8 +277,7 @@ static int reply_bundle(struct http_request *req, struct job *j)
 		} else {
 			metrics_render(fmt, util_now_ns() - j->start_ns);
 			metrics_bundle_bytes(fmt, out.len);
-			status = http_reply_buf(req, 200, bundle_format_mime(j->format), &out);
-			add_download_headers(req, j, buf_cstr(&etag));
+			status = reply_built(req, j, &out);
 		}
 		buf_release(&out);
 		job_free(j);
@@ -220,7 +290,7 @@ static int reply_bundle(struct http_request *req, struct job *j)
 static int resolve_and_reply(struct http_request *req, const char *stack_name,
 			     const json_t *stack, const char *env_name, const json_t *env,
 			     long long revision, const json_t *overrides, enum bundle_format format,
-			     uint64_t start_ns)
+			     const char *key, uint64_t start_ns)
 {
 	struct model_errors errs;
 	model_errors_init(&errs);
@@ -240,10 +310,66 @@ static int resolve_and_reply(struct http_request *req, const char *stack_name,
 		json_decref(doc);
 	} else if (r < 0 || (r = job_new(stack_name, env_name, revision, doc, format, start_ns, &j)) < 0)
 		status = http_reply_problem(req, 500, NULL, NULL, "cannot render (%s)", strerror(-r));
-	else
+	else {
+		if (key) {
+			j->cache = ((struct api *)http_app(req))->cache;
+			memcpy(j->key, key, sizeof j->key);
+		}
 		status = reply_bundle(req, j);
+	}
 	model_errors_release(&errs);
 	return status;
+}
+
+/* ---- cache keys ---- */
+
+static int dump_cb(const char *data, size_t n, void *client)
+{
+	return buf_append(client, data, n) == 0 ? 0 : -1;
+}
+
+/* Appends "label:" and the canonical JSON of v (sorted keys; "null" for NULL) and "\n". */
+static int key_add_json(struct buf *b, const char *label, const json_t *v)
+{
+	int r = buf_printf(b, "%s:", label);
+	if (r == 0 && !v)
+		r = buf_puts(b, "null");
+	else if (r == 0 && json_dump_callback(v, dump_cb, b, JSON_COMPACT | JSON_SORT_KEYS |
+								   JSON_ENCODE_ANY) < 0)
+		r = -ENOMEM;
+	return r ? r : buf_puts(b, "\n");
+}
+
+/* What the bytes of a render depend on, besides the documents. */
+static int key_begin(struct buf *b, const char *kind, enum bundle_format format,
+		     const char *stack, const char *env)
+{
+	return buf_printf(b, "%s\nmanifestd %s\nformat:%s\nstack:%s\nenvironment:%s\n", kind,
+			  MANIFESTD_VERSION, bundle_format_name(format), stack, env);
+}
+
+/* key = SHA-256 hex of b; 0, or the buf error that b recorded. */
+static int key_finish(struct buf *b, int r, char key[65])
+{
+	if (r == 0)
+		util_sha256_hex(b->data, b->len, key);
+	buf_release(b);
+	return r;
+}
+
+/* The key of a stored environment's manifests: its store fingerprint. 0 or -errno. */
+static int manifests_key(struct store_conn *c, const char *stack, const char *env,
+			 enum bundle_format format, char key[65])
+{
+	char fp[65];
+	struct buf b;
+	buf_init(&b, BUF_NO_MAX);
+	int r = store_fingerprint(c, stack, env, fp);
+	if (r == 0)
+		r = key_begin(&b, "manifests", format, stack, env);
+	if (r == 0)
+		r = buf_printf(&b, "stored:%s\n", fp);
+	return key_finish(&b, r, key);
 }
 
 /* ---- handlers ---- */
@@ -259,9 +385,21 @@ int api_manifests(struct http_request *req)
 	struct store_conn *c = NULL;
 	struct store_record srec = {0}, erec = {0};
 	const char *missing = "the database";
-	int r = store_acquire(((struct api *)http_app(req))->store, &c);
+	struct api *api = http_app(req);
+	char key[65];
+	bool keyed = false;
+	int r = store_acquire(api->store, &c);
 	if (r == 0)
 		r = store_begin_read(c);
+	/* The key and the documents come from one read transaction: a write in between
+	 * cannot file new bytes under the old key. */
+	if (r == 0 && api->cache && manifests_key(c, stack, env, format, key) == 0) {
+		keyed = true;
+		if ((status = try_cache(req, key, stack, env, format)) != 0) {
+			store_release(c);
+			return status;
+		}
+	}
 	if (r == 0 && (r = store_stack_get(c, stack, &srec)) < 0)
 		missing = "stack";
 	if (r == 0 && (r = store_env_get(c, stack, env, &erec)) < 0)
@@ -274,7 +412,7 @@ int api_manifests(struct http_request *req)
 		status = api_store_error(req, r, missing);
 	else
 		status = resolve_and_reply(req, stack, srec.document, env, erec.document,
-					   erec.revision, NULL, format, start);
+					   erec.revision, NULL, format, keyed ? key : NULL, start);
 	store_record_release(&srec);
 	store_record_release(&erec);
 	return status;
@@ -343,6 +481,30 @@ static int parse_render_body(const json_t *body, struct render_input *in, struct
 	return r;
 }
 
+/* The key of a POST /render: the store fingerprint of what it reads from the database
+ * (c NULL when nothing), the canonical JSON of the inline documents and the overrides. */
+static int render_key(struct store_conn *c, const struct render_input *in,
+		      enum bundle_format format, char key[65])
+{
+	char fp[65] = "";
+	struct buf b;
+	buf_init(&b, BUF_NO_MAX);
+	int r = 0;
+	if (c)
+		r = store_fingerprint(c, in->stack_name, in->env_stored ? in->env_name : NULL, fp);
+	if (r == 0)
+		r = key_begin(&b, "render", format, in->stack_name, in->env_name);
+	if (r == 0)
+		r = buf_printf(&b, "stored:%s\nenv-stored:%d\n", fp, in->env_stored);
+	if (r == 0)
+		r = key_add_json(&b, "stack", in->stack);
+	if (r == 0)
+		r = key_add_json(&b, "environment", in->env);
+	if (r == 0)
+		r = key_add_json(&b, "overrides", in->overrides);
+	return key_finish(&b, r, key);
+}
+
 int api_render(struct http_request *req)
 {
 	uint64_t start = util_now_ns();
@@ -362,10 +524,18 @@ int api_render(struct http_request *req)
 				    : http_reply_problem(req, 500, NULL, NULL, "out of memory");
 		goto out;
 	}
+	struct api *api = http_app(req);
+	char key[65];
+	bool keyed = false;
 	if (!in.stack || in.env_stored) {
-		r = store_acquire(((struct api *)http_app(req))->store, &c);
+		r = store_acquire(api->store, &c);
 		if (r == 0)
 			r = store_begin_read(c);
+		if (r == 0 && api->cache && render_key(c, &in, format, key) == 0) {
+			keyed = true;
+			if ((status = try_cache(req, key, in.stack_name, in.env_name, format)) != 0)
+				goto out;
+		}
 		if (r == 0 && !in.stack && (r = store_stack_get(c, in.stack_name, &srec)) < 0) {
 			status = http_reply_problem(req, r == -ENOENT ? 404 : 500, NULL, NULL,
 						    "stack '%s' cannot be read", in.stack_name);
@@ -383,10 +553,15 @@ int api_render(struct http_request *req)
 		}
 		store_release(c);
 		c = NULL;
+	} else if (api->cache && render_key(NULL, &in, format, key) == 0) {
+		keyed = true;
+		if ((status = try_cache(req, key, in.stack_name, in.env_name, format)) != 0)
+			goto out;
 	}
 	status = resolve_and_reply(req, in.stack_name, in.stack ? in.stack : srec.document,
 				   in.env_name, in.env_stored ? erec.document : in.env,
-				   in.env_stored ? erec.revision : 0, in.overrides, format, start);
+				   in.env_stored ? erec.revision : 0, in.overrides, format,
+				   keyed ? key : NULL, start);
 out:
 	store_release(c);
 	store_record_release(&srec);

@@ -719,3 +719,21 @@ int api_env_delete(struct http_request *req)
 {
 	return in_transaction(req, env_delete_cb, NULL);
 }
+
+/* ---- shared with api_history.c (see api.h) ---- */
+
+int api_precondition(struct http_request *req, const struct store_record *cur)
+{
+	return precondition(req, cur);
+}
+
+int api_keep_secrets(json_t *doc, const json_t *old, struct model_errors *errs)
+{
+	return keep_secrets(doc, old, errs);
+}
+
+int api_reply_record(struct http_request *req, unsigned status, const char *stack,
+		     const char *env, const struct store_record *rec)
+{
+	return reply_record(req, status, stack, env, rec);
+}

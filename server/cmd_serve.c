@@ -34,11 +34,15 @@ static const char usage[] =
 	"                          [MANIFESTD_STATIC_DIR]\n"
 	"  --max-body BYTES        largest request body [MANIFESTD_MAX_BODY] (1048576)\n"
 	"  --max-connections N     concurrent connections [MANIFESTD_MAX_CONNECTIONS] (1024)\n"
+	"  --max-connections-per-ip N  concurrent connections from one client address, 0 for\n"
+	"                          no limit [MANIFESTD_MAX_CONNECTIONS_PER_IP] (128)\n"
 	"  --timeout SECONDS       idle connection timeout [MANIFESTD_TIMEOUT] (30)\n"
 	"  --threads N             worker threads [MANIFESTD_THREADS] (number of CPUs)\n"
 	"  --log-format text|json  access log format on stderr [MANIFESTD_LOG_FORMAT] (text)\n"
 	"  --shutdown-grace SECONDS  how long SIGTERM waits for requests in flight\n"
 	"                          [MANIFESTD_SHUTDOWN_GRACE] (10)\n"
+	"  --cache-size BYTES      memory for rendered bundles [MANIFESTD_CACHE_SIZE] (16777216;\n"
+	"                          0 turns the render cache off)\n"
 	"  --key-file PATH         key that encrypts secrets at rest [MANIFESTD_KEY_FILE]\n"
 	"                          (manifestd.key next to the database; created 0600 when\n"
 	"                          missing). MANIFESTD_SECRET_KEY (32 bytes, base64 or hex)\n"
@@ -57,16 +61,19 @@ struct serve_config {
 	const char *static_dir;
 	long long max_body;
 	long long max_connections;
+	long long max_connections_per_ip;
 	long long timeout;
 	long long threads;
 	long long grace;
+	long long cache_size;
 	enum http_log_format log_format;
 	const char *key_file; /* NULL: next to the database */
 	bool no_auth;
 };
 
 enum { OPT_LISTEN = 256, OPT_DB, OPT_STATIC, OPT_MAX_BODY, OPT_MAX_CONN, OPT_TIMEOUT,
-       OPT_THREADS, OPT_LOG_FORMAT, OPT_GRACE, OPT_KEY_FILE, OPT_NO_AUTH };
+       OPT_THREADS, OPT_LOG_FORMAT, OPT_GRACE, OPT_MAX_CONN_IP, OPT_CACHE_SIZE, OPT_KEY_FILE,
+       OPT_NO_AUTH };
 
 /* Option table: flag, its environment variable. */
 static const struct {
@@ -78,10 +85,13 @@ static const struct {
 	{{"static-dir", required_argument, NULL, OPT_STATIC}, "MANIFESTD_STATIC_DIR"},
 	{{"max-body", required_argument, NULL, OPT_MAX_BODY}, "MANIFESTD_MAX_BODY"},
 	{{"max-connections", required_argument, NULL, OPT_MAX_CONN}, "MANIFESTD_MAX_CONNECTIONS"},
+	{{"max-connections-per-ip", required_argument, NULL, OPT_MAX_CONN_IP},
+	 "MANIFESTD_MAX_CONNECTIONS_PER_IP"},
 	{{"timeout", required_argument, NULL, OPT_TIMEOUT}, "MANIFESTD_TIMEOUT"},
 	{{"threads", required_argument, NULL, OPT_THREADS}, "MANIFESTD_THREADS"},
 	{{"log-format", required_argument, NULL, OPT_LOG_FORMAT}, "MANIFESTD_LOG_FORMAT"},
 	{{"shutdown-grace", required_argument, NULL, OPT_GRACE}, "MANIFESTD_SHUTDOWN_GRACE"},
+	{{"cache-size", required_argument, NULL, OPT_CACHE_SIZE}, "MANIFESTD_CACHE_SIZE"},
 	{{"key-file", required_argument, NULL, OPT_KEY_FILE}, "MANIFESTD_KEY_FILE"},
 	/* no variable: turning authentication off is always explicit on the command line */
 	{{"no-auth", no_argument, NULL, OPT_NO_AUTH}, NULL},
@@ -124,6 +134,8 @@ static int set_option(struct serve_config *cfg, int id, const char *value)
 		return util_parse_int(value, 1, 1LL << 32, &cfg->max_body);
 	case OPT_MAX_CONN:
 		return util_parse_int(value, 1, 1000000, &cfg->max_connections);
+	case OPT_MAX_CONN_IP:
+		return util_parse_int(value, 0, 1000000, &cfg->max_connections_per_ip);
 	case OPT_TIMEOUT:
 		return util_parse_int(value, 1, 86400, &cfg->timeout);
 	case OPT_THREADS:
@@ -136,6 +148,8 @@ static int set_option(struct serve_config *cfg, int id, const char *value)
 		return 0;
 	case OPT_GRACE:
 		return util_parse_int(value, 0, 3600, &cfg->grace);
+	case OPT_CACHE_SIZE:
+		return util_parse_int(value, 0, 1LL << 40, &cfg->cache_size);
 	case OPT_LOG_FORMAT:
 		if (strcmp(value, "text") == 0)
 			cfg->log_format = HTTP_LOG_TEXT;
@@ -163,8 +177,10 @@ static int configure(int argc, char **argv, struct serve_config *cfg)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	*cfg = (struct serve_config){.address = "127.0.0.1", .port = 8080,
 				     .db = "./data/manifestd.db", .max_body = 1024 * 1024,
-				     .max_connections = 1024, .timeout = 30,
-				     .threads = cpus > 0 ? cpus : 1, .grace = 10};
+				     .max_connections = 1024, .max_connections_per_ip = 128,
+				     .timeout = 30,
+				     .threads = cpus > 0 ? cpus : 1, .grace = 10,
+				     .cache_size = 16 * 1024 * 1024};
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		const char *v = options[i].env ? getenv(options[i].env) : NULL;
 		if (v && set_option(cfg, options[i].opt.val, v) < 0) {
@@ -278,6 +294,7 @@ int cmd_serve(int argc, char **argv)
 	buf_init(&err, 4096);
 	struct store *store = NULL;
 	struct http_server *srv = NULL;
+	struct cache *cache = NULL;
 	int code = 1;
 	struct buf token, key_created;
 	buf_init(&token, 256);
@@ -297,11 +314,15 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "manifestd: cannot create the first admin token: %s\n", strerror(-issued));
 		goto out;
 	}
-	struct api app = {store, cfg.static_dir};
+	if (cfg.cache_size > 0 && cache_new((size_t)cfg.cache_size, &cache) < 0) {
+		fprintf(stderr, "manifestd: out of memory\n");
+		goto out;
+	}
+	struct api app = {.store = store, .static_dir = cfg.static_dir, .cache = cache};
 	struct http_options ho = {cfg.address, (unsigned)cfg.port, (size_t)cfg.threads,
 				  (size_t)cfg.max_body, (unsigned)cfg.max_connections,
 				  (unsigned)cfg.timeout, cfg.log_format, &app,
-				  cfg.no_auth ? NULL : store};
+				  (unsigned)cfg.max_connections_per_ip, cfg.no_auth ? NULL : store};
 	if (http_start(&ho, &err, &srv) < 0) {
 		fprintf(stderr, "manifestd: %s\n", buf_cstr(&err));
 		goto out;
@@ -331,6 +352,7 @@ int cmd_serve(int argc, char **argv)
 	fprintf(stderr, "manifestd: stopped\n");
 out:
 	http_stop(srv, 0);
+	cache_free(cache);
 	store_free(store);
 	if (token.data)
 		sodium_memzero(token.data, token.len);

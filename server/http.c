@@ -21,7 +21,10 @@
 
 #define MAX_SEGMENTS 16
 #define MAX_PARAMS 4
+#define MAX_ARGS 32
 #define STREAM_BLOCK 16384
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* Health, metrics (route patterns and counts only), the API description and the web
  * form are public; everything that reads or writes documents needs a token. */
@@ -45,6 +48,19 @@ static const struct http_route routes[] = {
 	 AUTH_EDITOR},
 	{"GET", "/api/v1/stacks/{stack}/environments/{env}/manifests", api_manifests, HTTP_BODY_NONE,
 	 AUTH_VIEWER},
+	{"GET", "/api/v1/stacks/{stack}/environments/{env}/revisions", api_revisions_list,
+	 HTTP_BODY_NONE, AUTH_VIEWER},
+	{"GET", "/api/v1/stacks/{stack}/environments/{env}/revisions/{n}", api_revision_get,
+	 HTTP_BODY_NONE, AUTH_VIEWER},
+	{"GET", "/api/v1/stacks/{stack}/environments/{env}/diff", api_env_diff, HTTP_BODY_NONE,
+	 AUTH_VIEWER},
+	{"POST", "/api/v1/stacks/{stack}/environments/{env}/diff", api_env_diff_proposed,
+	 HTTP_BODY_JSON, AUTH_VIEWER},
+	{"POST", "/api/v1/stacks/{stack}/environments/{env}/rollback", api_env_rollback,
+	 HTTP_BODY_JSON, AUTH_EDITOR},
+	{"GET", "/api/v1/stacks/{stack}/diff", api_stack_diff, HTTP_BODY_NONE, AUTH_VIEWER},
+	/* creates a stack with ?save=1 */
+	{"POST", "/api/v1/import/compose", api_import_compose, HTTP_BODY_YAML, AUTH_ADMIN},
 	{"POST", "/render", api_render, HTTP_BODY_JSON, AUTH_VIEWER},
 	{"GET", "/", api_static, HTTP_BODY_NONE, AUTH_PUBLIC},
 	{"GET", "/{file*}", api_static, HTTP_BODY_NONE, AUTH_PUBLIC},
@@ -81,6 +97,12 @@ struct http_request {
 	uint64_t start_ns;
 	struct stream *stream;
 	char actor[160];
+	const void *reply_data; /* the bytes of a buffer response (borrowed from it) */
+	/* http_call() only (conn is NULL): the call and its decoded query arguments */
+	const struct http_call *call;
+	char *args_mem;
+	const char *args[2 * MAX_ARGS];
+	size_t nargs;
 	bool authenticated;
 	struct auth_identity who; /* when authenticated */
 };
@@ -157,6 +179,7 @@ static void request_free(struct http_request *req)
 	atomic_fetch_sub(&req->srv->in_flight, 1);
 	json_decref(req->json);
 	buf_release(&req->body);
+	free(req->args_mem);
 	free(req->method);
 	free(req->path);
 	free(req->segments_mem);
@@ -185,11 +208,23 @@ const char *http_param(const struct http_request *req, size_t i)
 
 const char *http_query(const struct http_request *req, const char *name)
 {
+	if (!req->conn) {
+		for (size_t i = 0; i < req->nargs; i++)
+			if (strcasecmp(req->args[2 * i], name) == 0)
+				return req->args[2 * i + 1];
+		return NULL;
+	}
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
 const char *http_header(const struct http_request *req, const char *name)
 {
+	if (!req->conn) {
+		for (size_t i = 0; i < req->call->nheaders; i++)
+			if (strcasecmp(req->call->headers[i].name, name) == 0)
+				return req->call->headers[i].value;
+		return NULL;
+	}
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
@@ -198,11 +233,19 @@ json_t *http_json_body(const struct http_request *req)
 	return req->json;
 }
 
+const char *http_body_data(const struct http_request *req, size_t *ret_len)
+{
+	*ret_len = req->body.len;
+	return buf_cstr(&req->body);
+}
+
 static void client_address(struct http_request *req, char *out, size_t n)
 {
+	out[0] = '\0';
+	if (!req->conn)
+		return;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	out[0] = '\0';
 	if (!ci || !ci->client_addr)
 		return;
 	const struct sockaddr *sa = ci->client_addr;
@@ -253,13 +296,15 @@ enum auth_role http_role(const struct http_request *req)
 
 /* ---- responses ---- */
 
-/* Takes over resp (creation may have failed: NULL gives a 500). */
+/* Takes over resp (creation may have failed: NULL gives a 500); data is its body when it
+ * is a buffer (NULL otherwise). */
 static int set_response(struct http_request *req, unsigned status, struct MHD_Response *resp,
-			const char *content_type, uint64_t bytes)
+			const char *content_type, const void *data, uint64_t bytes)
 {
 	if (req->response)
 		MHD_destroy_response(req->response);
 	req->response = resp;
+	req->reply_data = resp ? data : NULL;
 	if (!resp) {
 		req->status = 500;
 		return 500;
@@ -284,12 +329,12 @@ int http_reply_buf(struct http_request *req, unsigned status, const char *conten
 	size_t len = 0;
 	char *data = buf_detach(body, &len);
 	if (!data)
-		return set_response(req, 500, NULL, NULL, 0);
+		return set_response(req, 500, NULL, NULL, NULL, 0);
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
 	if (!resp)
 		free(data);
-	return set_response(req, status, resp, content_type, len);
+	return set_response(req, status, resp, content_type, data, len);
 }
 
 int http_reply_static(struct http_request *req, unsigned status, const char *content_type,
@@ -297,7 +342,17 @@ int http_reply_static(struct http_request *req, unsigned status, const char *con
 {
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_PERSISTENT);
-	return set_response(req, status, resp, content_type, len);
+	return set_response(req, status, resp, content_type, data, len);
+}
+
+int http_reply_shared(struct http_request *req, unsigned status, const char *content_type,
+		      const void *data, size_t len, void (*release)(void *cls), void *cls)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
+		len, (void *)(uintptr_t)data, release, cls);
+	if (!resp)
+		release(cls);
+	return set_response(req, status, resp, content_type, data, len);
 }
 
 int http_reply_empty(struct http_request *req, unsigned status)
@@ -311,7 +366,7 @@ int http_reply_fd(struct http_request *req, unsigned status, const char *content
 	struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
 	if (!resp)
 		close(fd);
-	return set_response(req, status, resp, content_type, size);
+	return set_response(req, status, resp, content_type, NULL, size);
 }
 
 int http_reply_json(struct http_request *req, unsigned status, json_t *body)
@@ -319,13 +374,31 @@ int http_reply_json(struct http_request *req, unsigned status, json_t *body)
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	if (!text)
-		return set_response(req, 500, NULL, NULL, 0);
+		return set_response(req, 500, NULL, NULL, NULL, 0);
 	size_t len = strlen(text);
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (!resp)
 		free(text);
-	return set_response(req, status, resp, "application/json", len);
+	return set_response(req, status, resp, "application/json", text, len);
+}
+
+/* A JSON string of text that may not be UTF-8 (request paths are bytes): when it is not,
+ * every byte outside ASCII becomes '?'. NULL only on allocation failure. */
+static json_t *json_text(const char *text)
+{
+	json_t *s = json_string(text);
+	if (s)
+		return s;
+	char *copy = strdup(text);
+	if (!copy)
+		return NULL;
+	for (char *c = copy; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			*c = '?';
+	s = json_string(copy);
+	free(copy);
+	return s;
 }
 
 int http_reply_problem(struct http_request *req, unsigned status, json_t *errors, json_t *extra,
@@ -337,9 +410,9 @@ int http_reply_problem(struct http_request *req, unsigned status, json_t *errors
 	va_start(ap, fmt);
 	(void)buf_vprintf(&detail, fmt, ap);
 	va_end(ap);
-	json_t *p = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank",
+	json_t *p = json_pack("{s:s, s:s, s:i, s:o*}", "type", "about:blank",
 			      "title", MHD_get_reason_phrase_for(status), "status", (int)status,
-			      "detail", buf_cstr(&detail));
+			      "detail", json_text(buf_cstr(&detail)));
 	buf_release(&detail);
 	if (p && errors)
 		(void)json_object_set(p, "errors", errors);
@@ -350,13 +423,13 @@ int http_reply_problem(struct http_request *req, unsigned status, json_t *errors
 	char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
 	json_decref(p);
 	if (!text)
-		return set_response(req, 500, NULL, NULL, 0);
+		return set_response(req, 500, NULL, NULL, NULL, 0);
 	size_t len = strlen(text);
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (!resp)
 		free(text);
-	return set_response(req, status, resp, "application/problem+json", len);
+	return set_response(req, status, resp, "application/problem+json", text, len);
 }
 
 static ssize_t stream_callback(void *cls, uint64_t pos, char *dst, size_t max)
@@ -387,17 +460,17 @@ int http_reply_stream(struct http_request *req, unsigned status, const char *con
 	struct stream *s = calloc(1, sizeof *s);
 	if (!s) {
 		free_state(state);
-		return set_response(req, 500, NULL, NULL, 0);
+		return set_response(req, 500, NULL, NULL, NULL, 0);
 	}
 	*s = (struct stream){read, state, free_state, req};
 	struct MHD_Response *resp = MHD_create_response_from_callback(
 		MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_callback, s, stream_free);
 	if (!resp) {
 		stream_free(s);
-		return set_response(req, 500, NULL, NULL, 0);
+		return set_response(req, 500, NULL, NULL, NULL, 0);
 	}
 	req->stream = s;
-	return set_response(req, status, resp, content_type, 0);
+	return set_response(req, status, resp, content_type, NULL, 0);
 }
 
 int http_parse_revision_tag(const char *value, long long *ret)
@@ -529,11 +602,97 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* Checks the content type of a YAML route and that it has a body: 0 or the status sent. */
+static int check_yaml_body(struct http_request *req, const char *mt)
+{
+	if (strcmp(mt, "application/yaml") != 0 && strcmp(mt, "text/yaml") != 0 &&
+	    strcmp(mt, "application/x-yaml") != 0 && strcmp(mt, "text/x-yaml") != 0)
+		return http_reply_problem(req, 415, NULL, NULL,
+					  "content type must be application/yaml (or text/yaml, "
+					  "application/x-yaml), got '%s'", mt[0] ? mt : "none");
+	if (req->body.len == 0)
+		return http_reply_problem(req, 400, NULL, NULL, "the request body is empty: a YAML document is required");
+	return 0;
+}
+
+static void truncate_to(struct buf *b, size_t len)
+{
+	if (b->data && len < b->len) {
+		b->len = len;
+		b->data[len] = '\0';
+	}
+}
+
+/* Appends the RFC 6901 token of key to ptr: "/" then key with ~ as ~0 and / as ~1. */
+static void pointer_push(struct buf *ptr, const char *key)
+{
+	(void)buf_puts(ptr, "/");
+	for (const char *k = key; *k; k++)
+		(void)(*k == '~' ? buf_puts(ptr, "~0") : *k == '/' ? buf_puts(ptr, "~1") : buf_append(ptr, k, 1));
+}
+
+/* Finds the first value of v (at depth, top level = 1) beyond the JSON limits: 0 when
+ * none, else 1 with ptr pointing at it and why set. Recursion stops at the depth limit. */
+static int json_over_limits(const json_t *v, int depth, struct buf *ptr, const char **why)
+{
+	if (json_is_string(v) && json_string_length(v) > HTTP_JSON_MAX_STRING) {
+		*why = "is longer than the limit of " STR(HTTP_JSON_MAX_STRING) " bytes";
+		return 1;
+	}
+	if (!json_is_object(v) && !json_is_array(v))
+		return 0;
+	if (depth > HTTP_JSON_MAX_DEPTH) {
+		*why = "is nested deeper than the limit of " STR(HTTP_JSON_MAX_DEPTH) " levels";
+		return 1;
+	}
+	size_t mark = ptr->len;
+	if (json_is_object(v)) {
+		const char *key;
+		const json_t *child;
+		json_object_foreach((json_t *)v, key, child) {
+			pointer_push(ptr, key);
+			if (strlen(key) > HTTP_JSON_MAX_STRING) {
+				*why = "has a name longer than the limit of " STR(HTTP_JSON_MAX_STRING) " bytes";
+				return 1;
+			}
+			if (json_over_limits(child, depth + 1, ptr, why))
+				return 1;
+			truncate_to(ptr, mark);
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		(void)buf_printf(ptr, "/%zu", i);
+		if (json_over_limits(json_array_get(v, i), depth + 1, ptr, why))
+			return 1;
+		truncate_to(ptr, mark);
+	}
+	return 0;
+}
+
+/* 0 when the parsed body is within the JSON limits, else the 422 sent. */
+static int check_json_limits(struct http_request *req)
+{
+	struct buf ptr;
+	buf_init(&ptr, BUF_NO_MAX);
+	const char *why = NULL;
+	int status = 0;
+	if (json_over_limits(req->json, 1, &ptr, &why)) {
+		json_t *errors = json_pack("[{s:s, s:s}]", "pointer", buf_cstr(&ptr), "detail", why);
+		status = http_reply_problem(req, 422, errors, NULL, "the body is beyond a limit: %s %s",
+					    ptr.len ? buf_cstr(&ptr) : "(document)", why);
+	}
+	buf_release(&ptr);
+	return status;
+}
+
 /* Checks the content type and parses the body of a JSON route: 0 or the status sent. */
 static int read_json_body(struct http_request *req)
 {
 	char mt[128];
 	media_type(req, mt, sizeof mt);
+	if (req->route->body == HTTP_BODY_YAML)
+		return check_yaml_body(req, mt);
 	bool ok = req->route->body == HTTP_BODY_MERGE_PATCH
 			  ? strcmp(mt, "application/merge-patch+json") == 0 ||
 				    strcmp(mt, "application/json") == 0
@@ -554,7 +713,7 @@ static int read_json_body(struct http_request *req)
 					  json_pack("{s:i, s:i}", "line", e.line, "column", e.column),
 					  "the body is not valid JSON: %s at line %d, column %d",
 					  e.text, e.line, e.column);
-	return 0;
+	return check_json_limits(req);
 }
 
 /* ---- authentication ---- */
@@ -634,6 +793,24 @@ static bool announced_too_large(struct http_request *req)
 	       (unsigned long long)n > req->srv->opt.max_body;
 }
 
+/* On the request's headers: true when it was answered at once (413). */
+static bool answer_early(struct http_request *req)
+{
+	if (!announced_too_large(req))
+		return false;
+	req->too_large = true;
+	(void)http_reply_problem(req, 413, NULL, NULL,
+				 "the request body is larger than the limit of %zu bytes",
+				 req->srv->opt.max_body);
+	return true;
+}
+
+static void body_append(struct http_request *req, const char *data, size_t n)
+{
+	if (!req->too_large && buf_append(&req->body, data, n) < 0)
+		req->too_large = true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -646,25 +823,104 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!req)
 			return MHD_NO;
 		*con_cls = req;
-		if (announced_too_large(req)) {
-			req->too_large = true;
-			(void)http_reply_problem(req, 413, NULL, NULL,
-						 "the request body is larger than the limit of %zu bytes",
-						 srv->opt.max_body);
-			return queue(req);
-		}
-		return MHD_YES;
+		return answer_early(req) ? queue(req) : MHD_YES;
 	}
 	if (req->status && req->response)
 		return MHD_YES; /* answered early; ignore the rest of the body */
 	if (*upload_data_size) {
-		if (!req->too_large && buf_append(&req->body, upload_data, *upload_data_size) < 0)
-			req->too_large = true;
+		body_append(req, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	(void)dispatch(req);
 	return queue(req);
+}
+
+/* ---- without a socket ---- */
+
+/* Splits and decodes the query string "a=1&b" of a http_call() request. */
+static int call_args(struct http_request *req, const char *query)
+{
+	req->args_mem = strdup(query);
+	if (!req->args_mem)
+		return -ENOMEM;
+	for (char *p = req->args_mem; *p && req->nargs < MAX_ARGS;) {
+		char *amp = strchrnul(p, '&');
+		char *next = *amp ? amp + 1 : amp;
+		*amp = '\0';
+		char *eq = strchr(p, '=');
+		if (eq)
+			*eq = '\0';
+		(void)MHD_http_unescape(p);
+		if (eq)
+			(void)MHD_http_unescape(eq + 1);
+		req->args[2 * req->nargs] = p;
+		req->args[2 * req->nargs + 1] = eq ? eq + 1 : "";
+		req->nargs++;
+		p = next;
+	}
+	return 0;
+}
+
+/* A new request for call: decoded path and query, as libmicrohttpd would give them. */
+static struct http_request *call_request(struct http_server *srv, const struct http_call *call)
+{
+	const char *target = call->target ? call->target : "/";
+	size_t plen = strcspn(target, "?");
+	char *path = strndup(target, plen);
+	if (!path)
+		return NULL;
+	(void)MHD_http_unescape(path);
+	struct http_request *req = request_new(srv, NULL, call->method ? call->method : "GET", path);
+	free(path);
+	if (!req)
+		return NULL;
+	req->call = call;
+	if (target[plen] == '?' && call_args(req, target + plen + 1) < 0) {
+		request_free(req);
+		return NULL;
+	}
+	return req;
+}
+
+/* Appends the response body of req to body: the buffer, or the stream read to its end. */
+static int call_body(struct http_request *req, struct buf *body)
+{
+	if (req->reply_data)
+		return buf_append(body, req->reply_data, req->bytes);
+	if (!req->stream)
+		return 0;
+	char block[STREAM_BLOCK];
+	for (;;) {
+		ssize_t n = req->stream->read(req->stream->state, block, sizeof block);
+		if (n <= 0)
+			return n == 0 ? 0 : -EIO;
+		int r = buf_append(body, block, (size_t)n);
+		if (r < 0)
+			return r;
+	}
+}
+
+int http_call(const struct http_options *opt, const struct http_call *call, struct buf *body,
+	      unsigned *ret_status)
+{
+	struct http_server srv = {.opt = *opt};
+	struct http_request *req = call_request(&srv, call);
+	if (!req)
+		return -ENOMEM;
+	if (!answer_early(req)) {
+		body_append(req, call->body, call->body_len);
+		(void)dispatch(req);
+	}
+	unsigned status = req->status;
+	int r = call_body(req, body);
+	metrics_request(req->route ? req->route->pattern : "unmatched", req->method, status,
+			util_now_ns() - req->start_ns);
+	request_free(req);
+	if (r == -ENOMEM)
+		return r;
+	*ret_status = status;
+	return 0;
 }
 
 /* ---- access log ---- */
@@ -681,8 +937,8 @@ static void log_request(struct http_request *req, uint64_t ns)
 	struct buf line;
 	buf_init(&line, 16384);
 	if (req->srv->opt.log_format == HTTP_LOG_JSON) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:f}", "time", when, "remote", addr,
-				      "method", req->method, "path", req->path, "status",
+		json_t *j = json_pack("{s:s, s:s, s:o*, s:o*, s:i, s:I, s:f}", "time", when, "remote", addr,
+				      "method", json_text(req->method), "path", json_text(req->path), "status",
 				      (int)req->status, "bytes", (json_int_t)req->bytes,
 				      "duration_ms", ms);
 		char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -776,6 +1032,7 @@ int http_start(const struct http_options *opt, struct buf *err, struct http_serv
 		flags, (uint16_t)opt->port, NULL, NULL, on_request, srv,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_CONNECTION_LIMIT, opt->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->max_connections_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,

@@ -6,7 +6,9 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +22,8 @@
 
 #define NOW "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 #define BUSY_TIMEOUT_MS 5000
+#define LAST_DELETE "coalesce((SELECT max(id) FROM history WHERE stack = ?1 AND environment = ?2 " \
+		    "AND kind = 'delete'), 0)"
 
 enum stmt_id {
 	Q_STACK_GET,
@@ -37,6 +41,8 @@ enum stmt_id {
 	Q_HISTORY_INSERT,
 	Q_HISTORY_STACK,
 	Q_HISTORY_ENV,
+	Q_REVISIONS,
+	Q_REVISION,
 	Q_BEGIN,
 	Q_BEGIN_READ,
 	Q_COMMIT,
@@ -48,6 +54,8 @@ enum stmt_id {
 	Q_TOKEN_LIST,
 	Q_TOKEN_DELETE,
 	Q_TOKEN_COUNT,
+	Q_FINGERPRINT_STACK,
+	Q_FINGERPRINT_ENV,
 	Q_COUNT
 };
 
@@ -78,11 +86,19 @@ static const char *const stmt_sql[Q_COUNT] = {
 		       "WHERE stack = ?1 AND name > ?2 ORDER BY name LIMIT ?3",
 	[Q_ENV_ALL] = "SELECT name, document, revision FROM environments WHERE stack = ?1 ORDER BY name",
 	[Q_HISTORY_INSERT] = "INSERT INTO history (time, actor, kind, stack, environment, revision, "
-			     "old_document, new_document) VALUES (" NOW ", ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			     "old_document, new_document, secret_changes) "
+			     "VALUES (" NOW ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[Q_HISTORY_STACK] = "SELECT kind, stack, environment, revision, old_document, new_document, "
 			    "time, actor FROM history WHERE stack = ?1 ORDER BY id",
 	[Q_HISTORY_ENV] = "SELECT kind, stack, environment, revision, old_document, new_document, "
 			  "time, actor FROM history WHERE stack = ?1 AND environment = ?2 ORDER BY id",
+	/* The rows of an environment's current life: after its last deletion, if any. */
+	[Q_REVISIONS] = "SELECT kind, revision, old_document, new_document, time, actor, secret_changes "
+			"FROM history WHERE stack = ?1 AND environment = ?2 AND kind != 'delete' "
+			"AND revision < ?3 AND id > " LAST_DELETE " ORDER BY id DESC LIMIT ?4",
+	[Q_REVISION] = "SELECT kind, revision, old_document, new_document, time, actor, secret_changes "
+		       "FROM history WHERE stack = ?1 AND environment = ?2 AND kind != 'delete' "
+		       "AND revision = ?3 AND id > " LAST_DELETE " ORDER BY id DESC LIMIT 1",
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_BEGIN_READ] = "BEGIN DEFERRED",
 	[Q_COMMIT] = "COMMIT",
@@ -94,6 +110,8 @@ static const char *const stmt_sql[Q_COUNT] = {
 	[Q_TOKEN_LIST] = "SELECT name, role, created, last_used FROM tokens ORDER BY name",
 	[Q_TOKEN_DELETE] = "DELETE FROM tokens WHERE name = ?1",
 	[Q_TOKEN_COUNT] = "SELECT count(*) FROM tokens",
+	[Q_FINGERPRINT_STACK] = "SELECT document, revision FROM stacks WHERE name = ?1",
+	[Q_FINGERPRINT_ENV] = "SELECT document, revision FROM environments WHERE stack = ?1 AND name = ?2",
 };
 
 struct store_conn {
@@ -393,6 +411,49 @@ static int exec_stmt(struct store_conn *c, enum stmt_id id)
 	return step_done(c, st, NULL);
 }
 
+/* true when secret key has the same value in both secret objects (absent = ""). */
+static bool same_secret(const json_t *a, const json_t *b, const char *key)
+{
+	const json_t *va = json_object_get(a, key), *vb = json_object_get(b, key);
+	if (!va || json_is_null(va) || (json_is_string(va) && !*json_string_value(va)))
+		va = NULL;
+	if (!vb || json_is_null(vb) || (json_is_string(vb) && !*json_string_value(vb)))
+		vb = NULL;
+	return (!va && !vb) || (va && vb && json_equal(va, vb));
+}
+
+/* Appends to keys every key of from whose value differs in to (and is not listed yet). */
+static int secret_keys_differing(const json_t *from, const json_t *to, json_t *keys)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)from, key, v) {
+		if (same_secret(from, to, key))
+			continue;
+		bool listed = false;
+		for (size_t i = 0; i < json_array_size(keys) && !listed; i++)
+			listed = strcmp(json_string_value(json_array_get(keys, i)), key) == 0;
+		if (!listed && json_array_append_new(keys, json_string(key)) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Binds the JSON array of the secret keys whose value differs between old_doc and new_doc
+ * (either may be NULL): names only, never values. */
+static int bind_secret_changes(sqlite3_stmt *st, int i, const json_t *old_doc, const json_t *new_doc)
+{
+	const json_t *a = json_object_get(old_doc, "secrets"), *b = json_object_get(new_doc, "secrets");
+	json_t *keys = json_array();
+	int r = keys ? secret_keys_differing(a, b, keys) : -ENOMEM;
+	if (r == 0)
+		r = secret_keys_differing(b, a, keys);
+	if (r == 0)
+		r = bind_json(st, i, keys, false);
+	json_decref(keys);
+	return r;
+}
+
 static int history_add(struct store_conn *c, const char *kind, const char *stack,
 		       const char *env, long long revision, const json_t *old_doc,
 		       const json_t *new_doc, const char *actor)
@@ -413,6 +474,8 @@ static int history_add(struct store_conn *c, const char *kind, const char *stack
 		r = bind_json(st, 6, old_doc, true);
 	if (r == 0)
 		r = bind_json(st, 7, new_doc, true);
+	if (r == 0)
+		r = bind_secret_changes(st, 8, old_doc, new_doc);
 	if (r < 0) {
 		sqlite3_reset(st);
 		return r == -EIO ? db_fail(c) : r;
@@ -1400,4 +1463,129 @@ int store_history(struct store_conn *c, const char *stack, const char *env, json
 	}
 	*ret_rows = rows;
 	return 0;
+}
+
+/* ---- revisions of an environment ---- */
+
+/* {"kind", "revision", "old", "new", "time", "actor", "secretChanges"} of the current row
+ * of Q_REVISIONS / Q_REVISION. */
+static json_t *revision_row(sqlite3_stmt *st)
+{
+	json_t *old_doc = column_json(st, 2), *new_doc = column_json(st, 3);
+	json_t *changes = column_json(st, 6);
+	return json_pack("{s:s, s:I, s:o, s:o, s:s, s:s, s:o}",
+			 "kind", (const char *)sqlite3_column_text(st, 0),
+			 "revision", (json_int_t)sqlite3_column_int64(st, 1),
+			 "old", old_doc ? old_doc : json_null(),
+			 "new", new_doc ? new_doc : json_null(),
+			 "time", (const char *)sqlite3_column_text(st, 4),
+			 "actor", (const char *)sqlite3_column_text(st, 5),
+			 "secretChanges", changes ? changes : json_null());
+}
+
+static int bind_target(sqlite3_stmt *st, const char *stack, const char *env, long long revision)
+{
+	return bind_text(st, 1, stack) == 0 && bind_text(st, 2, env) == 0 &&
+			       sqlite3_bind_int64(st, 3, revision) == SQLITE_OK
+		       ? 0
+		       : -EIO;
+}
+
+int store_env_revisions(struct store_conn *c, const char *stack, const char *env,
+			long long before, size_t limit, json_t **ret_rows, bool *ret_more)
+{
+	sqlite3_stmt *st = stmt(c, Q_REVISIONS);
+	if (!st || bind_target(st, stack, env, before > 0 ? before : INT64_MAX) < 0 ||
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)limit + 1) != SQLITE_OK)
+		return db_fail(c);
+	json_t *rows = json_array();
+	bool more = false;
+	int r = rows ? 0 : -ENOMEM, rc;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (json_array_size(rows) == limit) {
+			more = true;
+			break;
+		}
+		json_t *row = revision_row(st);
+		if (!row || json_array_append_new(rows, row) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0 && !more && rc != SQLITE_DONE)
+		r = db_fail(c);
+	sqlite3_reset(st);
+	if (r < 0) {
+		json_decref(rows);
+		return r;
+	}
+	*ret_rows = rows;
+	*ret_more = more;
+	return 0;
+}
+
+int store_env_revision(struct store_conn *c, const char *stack, const char *env,
+		       long long revision, json_t **ret_row)
+{
+	sqlite3_stmt *st = stmt(c, Q_REVISION);
+	if (!st || bind_target(st, stack, env, revision) < 0)
+		return db_fail(c);
+	int rc = sqlite3_step(st), r = 0;
+	json_t *row = NULL;
+	if (rc == SQLITE_ROW)
+		r = (row = revision_row(st)) ? 0 : -ENOMEM;
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : db_fail(c);
+	sqlite3_reset(st);
+	if (r == 0)
+		*ret_row = row;
+	return r;
+}
+
+/* ---- fingerprints ---- */
+
+/* Hashes "<revision>:<length>:" and the text of the single row of st into h.
+ * 0, -ENOENT, -EIO. */
+static int fingerprint_row(struct store_conn *c, sqlite3_stmt *st, crypto_generichash_state *h)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return db_fail(c);
+	const unsigned char *text = sqlite3_column_text(st, 0);
+	size_t n = (size_t)sqlite3_column_bytes(st, 0);
+	char head[64];
+	int len = snprintf(head, sizeof head, "%lld:%zu:", (long long)sqlite3_column_int64(st, 1), n);
+	crypto_generichash_update(h, (const unsigned char *)head, (unsigned long long)len);
+	if (text)
+		crypto_generichash_update(h, text, n);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static void hash_str(crypto_generichash_state *h, const char *s)
+{
+	crypto_generichash_update(h, (const unsigned char *)s, strlen(s) + 1);
+}
+
+int store_fingerprint(struct store_conn *c, const char *stack, const char *env, char out[65])
+{
+	crypto_generichash_state h;
+	unsigned char digest[32];
+	crypto_generichash_init(&h, NULL, 0, sizeof digest);
+	hash_str(&h, stack);
+	sqlite3_stmt *st = stmt(c, Q_FINGERPRINT_STACK);
+	int r = st && bind_text(st, 1, stack) == 0 ? 0 : db_fail(c);
+	if (r == 0)
+		r = fingerprint_row(c, st, &h);
+	if (r == 0 && env) {
+		hash_str(&h, env);
+		st = stmt(c, Q_FINGERPRINT_ENV);
+		r = st && bind_text(st, 1, stack) == 0 && bind_text(st, 2, env) == 0 ? 0 : db_fail(c);
+		if (r == 0)
+			r = fingerprint_row(c, st, &h);
+	}
+	crypto_generichash_final(&h, digest, sizeof digest);
+	if (r == 0)
+		sodium_bin2hex(out, 65, digest, sizeof digest);
+	return r;
 }

@@ -92,3 +92,11 @@ uint64_t util_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+int util_pointer_append(struct buf *b, const char *token)
+{
+	int r = buf_puts(b, "/");
+	for (const char *p = token; r == 0 && *p; p++)
+		r = *p == '~' ? buf_puts(b, "~0") : *p == '/' ? buf_puts(b, "~1") : buf_append(b, p, 1);
+	return r;
+}

@@ -91,6 +91,8 @@ static const char *const reserved_words[] = {
 
 static bool is_reserved_word(const char *s, size_t len)
 {
+	if (len > 5) /* the longest is "false" */
+		return false;
 	for (size_t i = 0; i < sizeof reserved_words / sizeof reserved_words[0]; i++)
 		if (strlen(reserved_words[i]) == len && strncasecmp(s, reserved_words[i], len) == 0)
 			return true;
@@ -129,7 +131,7 @@ static bool plain_is_safe(const char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c == 0x7f)
 			return false;
-		if (is_unicode_break(s + i, len - i))
+		if (c >= 0x80 && is_unicode_break(s + i, len - i))
 			return false;
 		if (c == ':' && s[i + 1] == ' ')
 			return false;

@@ -144,6 +144,14 @@ describe('tokens and roles', () => {
     assert.equal(e.status, 200);
     const secret = yamlObjects(e.text).find((o) => o.kind === 'Secret');
     assert.equal(Buffer.from(secret.data['jwt-secret'], 'base64').toString(), seed('prod.json').secrets['jwt-secret']);
+    // the editor's bundles are in the render cache now: a viewer still may not have them
+    for (const fmt of ['yaml', 'zip', 'json']) {
+      assert.equal((await call(server, 'GET', `${ENV}/prod/manifests?format=${fmt}`, { token: tokens.editor })).status, 200);
+      assert.equal((await call(server, 'GET', `${ENV}/prod/manifests?format=${fmt}`, { token: tokens.viewer })).status, 403, fmt);
+      const body = { stack: 'msa-shop', environment: 'prod' };
+      assert.equal((await call(server, 'POST', `/render?format=${fmt}`, { token: tokens.editor, body })).status, 200);
+      assert.equal((await call(server, 'POST', `/render?format=${fmt}`, { token: tokens.viewer, body })).status, 403, fmt);
+    }
   });
 
   test('token list shows last use; a revoked token is refused at once', async () => {

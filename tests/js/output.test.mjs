@@ -298,6 +298,81 @@ test("render reports problems with the documented exit codes", (t) => {
   assert.ok(readdirSync(join(dir, "out", "shop-qa")).includes("apply.sh"));
 });
 
+// Words a YAML 1.1 reader turns into booleans, nulls, numbers or timestamps when they stand
+// alone: the values of the restricted fields below are drawn from these.
+const RISKY_WORDS = ["yes", "no", "on", "off", "y", "n", "true", "null", "0123", "1e3", "0x1f", "12", "1-2", "2026-11-24", "nan"];
+
+/** Every string field of the document at once: free text (config, env and secret values,
+ * ingress annotations, probe paths) from ATOMS, and the restricted ones (keys, namespace,
+ * host, RabbitMQ user, image tag) from words YAML 1.1 likes to reinterpret. The YAML must
+ * read back exactly those strings (and equal the JSON format), and apply.sh must stay
+ * shellcheck-clean. */
+function everyStringField(rnd, round, t) {
+  const pick = (list) => list[Math.floor(rnd() * list.length)];
+  const text = () => Array.from({ length: 1 + Math.floor(rnd() * 5) }, () => pick(ATOMS)).join("");
+  const word = () => pick(RISKY_WORDS);
+  const pathText = () => "/" + text().replace(/[\s\u0000-\u001f\u007f-\u009f\u00a0\u2028\u2029\ufeff]/g, "");
+  const stack = seed("stack");
+  const service = Object.keys(stack.services)[0];
+  const env = seed("dev");
+  const want = { config: {}, secrets: {}, annotations: {}, env: {} };
+  const keys = [...new Set(Array.from({ length: 6 }, word))];
+  for (const k of keys) want.config[k] = text();
+  for (const k of keys) want.secrets[`s-${k}`] = text();
+  for (let i = 0; i < 4; i++) want.annotations[`example.com/${word()}-${i}`] = text();
+  for (let i = 0; i < 4; i++) want.env[`V_${i}`] = text();
+  want.namespace = pick(RISKY_WORDS.filter((w) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(w)));
+  want.host = `${word()}.${word()}.example`.replace(/[^a-z0-9.-]/g, "x");
+  want.user = word();
+  want.tag = word();
+  want.path = pathText();
+  env.namespace = want.namespace;
+  env.image = { ...env.image, tag: want.tag };
+  env.config = { ...env.config, ...want.config };
+  env.secrets = { ...env.secrets, ...want.secrets };
+  env.ingress = { ...env.ingress, host: want.host, annotations: want.annotations, tls: { enabled: true } };
+  env.rabbitmq = { user: want.user };
+  env.services = { [service]: { env: Object.fromEntries(Object.entries(want.env).map(([k, v]) => [k, { value: v }])), probes: { readiness: { path: want.path } } } };
+  const dir = tempDir(t);
+  const envFile = join(dir, `r${round}.json`);
+  writeFileSync(envFile, JSON.stringify(env));
+  const args = ["--stack", STACK, "--env", envFile];
+  const label = `round ${round}`;
+  const yaml = parseYaml11(render([...args, "--format", "yaml"]).stdout.toString(), label);
+  const json = JSON.parse(render([...args, "--format", "json"]).stdout.toString()).items;
+  assert.deepEqual(yaml, json, `${label}: YAML and JSON disagree`);
+  const find = (kind, pred = () => true) => yaml.find((o) => o.kind === kind && pred(o));
+  const cm = find("ConfigMap", (o) => o.data && keys[0] in o.data);
+  const secret = find("Secret", (o) => o.data && `s-${keys[0]}` in o.data);
+  const ingress = find("Ingress");
+  const dep = find("Deployment", (o) => o.metadata.name === service);
+  const mq = find("StatefulSet", (o) => o.metadata.name === "rabbitmq");
+  assert.ok(cm && secret && ingress && dep && mq, `${label}: the objects that carry the values`);
+  for (const [k, v] of Object.entries(want.config)) assert.equal(cm.data[k], v, `${label}: config ${k}`);
+  for (const [k, v] of Object.entries(want.secrets)) assert.equal(Buffer.from(secret.data[k], "base64").toString("utf8"), v, `${label}: secret ${k}`);
+  assert.deepEqual(Object.fromEntries(Object.entries(ingress.metadata.annotations ?? {}).filter(([k]) => k.startsWith("example.com/"))), want.annotations, `${label}: annotations`);
+  assert.equal(ingress.spec.rules[0].host, want.host);
+  assert.deepEqual(ingress.spec.tls[0].hosts, [want.host]);
+  for (const o of yaml) if (o.kind !== "Namespace") assert.equal(o.metadata.namespace, want.namespace, `${label}: ${id(o)} namespace`);
+  const c = dep.spec.template.spec.containers[0];
+  const envs = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+  for (const [k, v] of Object.entries(want.env)) assert.equal(envs[k], v, `${label}: env ${k}`);
+  assert.equal(c.readinessProbe.httpGet.path, want.path, `${label}: probe path`);
+  assert.ok(c.image.endsWith(`:${want.tag}`), `${label}: image ${c.image}`);
+  const mqEnv = Object.fromEntries(mq.spec.template.spec.containers[0].env.map((e) => [e.name, e.value]));
+  assert.equal(mqEnv.RABBITMQ_DEFAULT_USER, want.user, `${label}: RabbitMQ user`);
+  if (has("shellcheck")) {
+    render([...args, "--format", "dir", "-o", dir]);
+    const script = join(dir, `${STACK}-r${round}`, "apply.sh");
+    const r = tool("shellcheck", ["-s", "bash", script]);
+    assert.equal(r.status, 0, `${label}: shellcheck apply.sh\n${r.out}`);
+  }
+}
+
+test("property: random strings in every string field of the document read back exactly", (t) => {
+  const rnd = prng(Number(process.env.PROPERTY_SEED || 20261125));
+  for (let round = 0; round < 6; round++) everyStringField(rnd, round, t);
+});
 // secretSource: the prod environment with its secrets kept outside manifestd.
 for (const source of [
   { type: "existing", name: "shop-secrets" },

@@ -1,9 +1,11 @@
 /* test_http: the routing table and the OpenAPI document describe the same routes (both
- * ways), and entity tags parse strictly. */
+ * ways), entity tags parse strictly, and requests run without a socket (http_call) get
+ * the body limits and the JSON limits. */
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
+#include "api.h"
 #include "http.h"
 #include "suites.h"
 
@@ -147,6 +149,102 @@ START_TEST(route_roles_match_the_openapi_security)
 }
 END_TEST
 
+/* One request through http_call() with no store (routes that reach the store are not
+ * asked); returns the status, the body in body. */
+static unsigned call(const char *method, const char *target, const char *type, const char *data,
+		     size_t max_body, struct buf *body)
+{
+	struct api app = {.store = NULL};
+	struct http_options opt = {.max_body = max_body, .app = &app};
+	struct http_field headers[] = {{"Content-Type", type}};
+	struct http_call c = {method, target, headers, type ? 1 : 0, data, data ? strlen(data) : 0};
+	unsigned status = 0;
+	buf_reset(body);
+	ck_assert_int_eq(http_call(&opt, &c, body, &status), 0);
+	return status;
+}
+
+/* A JSON text of depth levels of objects {"a":{"a":...{}}}. */
+static void nested(struct buf *b, int depth)
+{
+	buf_reset(b);
+	for (int i = 1; i < depth; i++)
+		ck_assert_int_eq(buf_puts(b, "{\"a~/\":"), 0);
+	ck_assert_int_eq(buf_puts(b, "{}"), 0);
+	for (int i = 1; i < depth; i++)
+		ck_assert_int_eq(buf_puts(b, "}"), 0);
+}
+
+static json_t *problem(const struct buf *body, unsigned status)
+{
+	json_t *p = json_loads(buf_cstr(body), 0, NULL);
+	ck_assert_msg(p != NULL, "not JSON: %s", buf_cstr(body));
+	ck_assert_int_eq(json_integer_value(json_object_get(p, "status")), status);
+	return p;
+}
+
+START_TEST(requests_run_without_a_socket)
+{
+	struct buf body, doc;
+	buf_init(&body, BUF_NO_MAX);
+	buf_init(&doc, BUF_NO_MAX);
+	ck_assert_uint_eq(call("GET", "/healthz", NULL, NULL, 1024, &body), 200);
+	ck_assert_str_eq(buf_cstr(&body), "{\"status\":\"ok\"}");
+	ck_assert_uint_eq(call("GET", "/no%2Fsuch?x=1", NULL, NULL, 1024, &body), 404);
+	json_t *p = problem(&body, 404);
+	ck_assert_str_eq(json_string_value(json_object_get(p, "detail")), "no file at '/no/such'");
+	json_decref(p);
+	/* a path that is not UTF-8 still gets a problem+json body (fuzz-http found a 500) */
+	ck_assert_uint_eq(call("GET", "/x%ff%9f", NULL, NULL, 1024, &body), 404);
+	p = problem(&body, 404);
+	ck_assert_str_eq(json_string_value(json_object_get(p, "detail")), "no file at '/x?\?'");
+	json_decref(p);
+	ck_assert_uint_eq(call("DELETE", "/healthz", NULL, NULL, 1024, &body), 405);
+	ck_assert_uint_eq(call("POST", "/render", "application/json", "{\"x\": [1, 2", 1024, &body), 400);
+	ck_assert_uint_eq(call("POST", "/render", "text/plain", "{}", 1024, &body), 415);
+	ck_assert_uint_eq(call("POST", "/render", "application/json", "[1,2,3,4,5]", 4, &body), 413);
+	buf_release(&body);
+	buf_release(&doc);
+}
+END_TEST
+
+START_TEST(json_bodies_are_limited_in_depth_and_string_length)
+{
+	struct buf body, doc;
+	buf_init(&body, BUF_NO_MAX);
+	buf_init(&doc, BUF_NO_MAX);
+	/* one level too deep: 422 naming the first object beyond the limit */
+	nested(&doc, HTTP_JSON_MAX_DEPTH + 1);
+	ck_assert_uint_eq(call("POST", "/render", "application/json", buf_cstr(&doc), 1 << 20, &body), 422);
+	json_t *p = problem(&body, 422);
+	json_t *e = json_array_get(json_object_get(p, "errors"), 0);
+	const char *ptr = json_string_value(json_object_get(e, "pointer"));
+	ck_assert_ptr_nonnull(ptr);
+	ck_assert_uint_eq(strlen(ptr), (size_t)HTTP_JSON_MAX_DEPTH * strlen("/a~0~1"));
+	ck_assert_int_eq(strncmp(ptr, "/a~0~1/a~0~1", 12), 0);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(e, "detail")), "nested deeper"));
+	json_decref(p);
+	/* at the limit the body reaches the handler (which finds other problems) */
+	nested(&doc, HTTP_JSON_MAX_DEPTH);
+	(void)call("POST", "/render", "application/json", buf_cstr(&doc), 1 << 20, &body);
+	ck_assert_ptr_null(strstr(buf_cstr(&body), "the body is beyond a limit"));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&body), "\"status\":"));
+	/* a string one byte over the limit, in an array */
+	buf_reset(&doc);
+	ck_assert_int_eq(buf_puts(&doc, "{\"s\": [0, \""), 0);
+	for (size_t i = 0; i <= HTTP_JSON_MAX_STRING; i++)
+		ck_assert_int_eq(buf_puts(&doc, "x"), 0);
+	ck_assert_int_eq(buf_puts(&doc, "\"]}"), 0);
+	ck_assert_uint_eq(call("POST", "/render", "application/json", buf_cstr(&doc), 1 << 20, &body), 422);
+	p = problem(&body, 422);
+	e = json_array_get(json_object_get(p, "errors"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "pointer")), "/s/1");
+	json_decref(p);
+	buf_release(&body);
+	buf_release(&doc);
+}
+END_TEST
+
 Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -154,6 +252,8 @@ Suite *http_suite(void)
 	tcase_add_test(tc, every_route_is_documented);
 	tcase_add_test(tc, every_documented_operation_is_routed);
 	tcase_add_test(tc, revision_tags_parse_strictly);
+	tcase_add_test(tc, requests_run_without_a_socket);
+	tcase_add_test(tc, json_bodies_are_limited_in_depth_and_string_length);
 	tcase_add_test(tc, route_roles_match_the_openapi_security);
 	suite_add_tcase(s, tc);
 	return s;

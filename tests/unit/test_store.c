@@ -316,6 +316,66 @@ START_TEST(failing_migration_is_rolled_back)
 }
 END_TEST
 
+/* Revisions of an environment: newest first, pages, the names (never the values) of the
+ * secrets a change altered, and only the rows of the environment's current life. */
+START_TEST(environment_revisions)
+{
+	struct store *s = open_store(NULL);
+	struct store_conn *c;
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	json_t *stack = doc_of("{}");
+	json_t *d1 = doc_of("{\"secrets\": {\"a\": \"one\", \"b\": \"two\"}}");
+	json_t *d2 = doc_of("{\"secrets\": {\"a\": \"ONE\", \"b\": \"two\", \"c\": \"new\"}}");
+	json_t *d3 = doc_of("{\"description\": \"x\", \"secrets\": {\"a\": \"ONE\"}}");
+	ck_assert_int_eq(store_stack_create(c, "st", stack, "t", NULL), 0);
+	ck_assert_int_eq(store_env_create(c, "st", "e", d1, "t", NULL), 0);
+	ck_assert_int_eq(store_env_update(c, "st", "e", d2, 1, "t", NULL), 0);
+	ck_assert_int_eq(store_env_update(c, "st", "e", d3, 2, "u", NULL), 0);
+
+	json_t *rows = NULL, *row = NULL;
+	bool more = true;
+	ck_assert_int_eq(store_env_revisions(c, "st", "e", 0, 2, &rows, &more), 0);
+	ck_assert(more);
+	ck_assert_uint_eq(json_array_size(rows), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rows, 0), "revision")), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 0), "actor")), "u");
+	json_t *changes = json_object_get(json_array_get(rows, 1), "secretChanges");
+	ck_assert_uint_eq(json_array_size(changes), 2); /* a changed, c added; b did not */
+	ck_assert_str_eq(json_string_value(json_array_get(changes, 0)), "a");
+	ck_assert_str_eq(json_string_value(json_array_get(changes, 1)), "c");
+	char *text = json_dumps(rows, 0);
+	ck_assert_ptr_null(strstr(text, "ONE"));
+	free(text);
+	json_decref(rows);
+	ck_assert_int_eq(store_env_revisions(c, "st", "e", 2, 50, &rows, &more), 0);
+	ck_assert(!more);
+	ck_assert_uint_eq(json_array_size(rows), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 0), "kind")), "create");
+	ck_assert(json_is_null(json_object_get(json_array_get(rows, 0), "old")));
+	json_decref(rows);
+
+	ck_assert_int_eq(store_env_revision(c, "st", "e", 2, &row), 0);
+	ck_assert(json_is_true(json_object_get(json_object_get(json_object_get(json_object_get(row, "new"), "secrets"), "c"), "set")));
+	json_decref(row);
+	ck_assert_int_eq(store_env_revision(c, "st", "e", 4, &row), -ENOENT);
+
+	/* deleted and created again: revision 1 is the new one, 2 and 3 are gone */
+	ck_assert_int_eq(store_env_delete(c, "st", "e", 3, "t"), 0);
+	ck_assert_int_eq(store_env_create(c, "st", "e", d3, "t", NULL), 0);
+	ck_assert_int_eq(store_env_revisions(c, "st", "e", 0, 50, &rows, &more), 0);
+	ck_assert_uint_eq(json_array_size(rows), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_array_get(rows, 0), "new"), "description")), "x");
+	json_decref(rows);
+	ck_assert_int_eq(store_env_revision(c, "st", "e", 2, &row), -ENOENT);
+	json_decref(stack);
+	json_decref(d1);
+	json_decref(d2);
+	json_decref(d3);
+	store_release(c);
+	store_free(s);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -324,6 +384,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, fresh_database_is_migrated_and_seeded);
 	tcase_add_test(tc, revisions_cas_and_history);
 	tcase_add_test(tc, environments_and_stack_delete);
+	tcase_add_test(tc, environment_revisions);
 	tcase_add_test(tc, rollback_stores_nothing);
 	tcase_add_test(tc, older_database_is_migrated);
 	tcase_add_test(tc, newer_database_is_refused);

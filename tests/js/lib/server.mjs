@@ -20,22 +20,29 @@ export function removeDir(dir) {
   rmSync(dir, { recursive: true, force: true });
 }
 
+// Sanitizer findings are fatal and leaks at exit fail the exit status (ASan/UBSan builds),
+// also when the tests run without tests/run-all.
+const SANITIZERS = {
+  ASAN_OPTIONS: 'abort_on_error=1:detect_leaks=1',
+  UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
+};
+
 let tokenCount = 0;
 
 // `manifestd token create` against db: the new token (stdout), or throws.
 export function createToken(db, { name = `test-${process.pid}-${++tokenCount}`, role = 'admin', env = {} } = {}) {
   return execFileSync(binary, ['token', 'create', '--name', name, '--role', role, '--db', db], {
-    env: { ...process.env, ...env },
+    env: { ...SANITIZERS, ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   }).toString().trim();
 }
 
-// start({db, args, env, token, noAuth}) -> {url, port, proc, token, headers, stderr(), stop()}
+// start({db, args, env, token, noAuth}) -> {url, port, proc, exited, token, headers, stderr(), stop()}
 export async function start({ db, args = [], env = {}, token, noAuth = false } = {}) {
   if (noAuth) args = ['--no-auth', ...args];
   else token ??= createToken(db, { env });
   const proc = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--db', db, ...args], {
-    env: { ...process.env, ...env },
+    env: { ...SANITIZERS, ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
@@ -57,6 +64,7 @@ export async function start({ db, args = [], env = {}, token, noAuth = false } =
     port,
     url: `http://127.0.0.1:${port}`,
     proc,
+    exited, // resolves to {code, signal} when the process ends
     token,
     // the Authorization header of token ({} without authentication)
     headers: token ? { authorization: `Bearer ${token}` } : {},

@@ -1,0 +1,139 @@
+/* api_import: POST /api/v1/import/compose: a docker-compose file (YAML body) turned into
+ * a stack and an environment with a report; with ?save=1 both are stored, validated
+ * together first, in one transaction. */
+#include <errno.h>
+#include <string.h>
+
+#include "api.h"
+#include "compose.h"
+#include "model.h"
+#include "util.h"
+
+#define DEFAULT_STACK "imported"
+#define DEFAULT_ENVIRONMENT "dev"
+
+struct import_query {
+	bool save;
+	const char *stack;
+	const char *env;
+};
+
+/* Reads ?save, ?stack, ?environment; 0 or the status sent (400). */
+static int parse_query(struct http_request *req, struct import_query *q)
+{
+	const char *save = http_query(req, "save");
+	q->save = save && (strcmp(save, "1") == 0 || strcmp(save, "true") == 0);
+	if (save && !q->save && strcmp(save, "0") != 0 && strcmp(save, "false") != 0)
+		return http_reply_problem(req, 400, NULL, NULL, "save must be 1 or 0, got '%s'", save);
+	q->stack = http_query(req, "stack");
+	q->env = http_query(req, "environment");
+	if (q->save && !q->stack)
+		return http_reply_problem(req, 400, NULL, NULL, "save=1 needs the name of the new stack: ?stack=NAME");
+	if (!q->stack)
+		q->stack = DEFAULT_STACK;
+	if (!q->env)
+		q->env = DEFAULT_ENVIRONMENT;
+	if (!util_is_dns_label(q->stack) || !util_is_dns_label(q->env))
+		return http_reply_problem(req, 400, NULL, NULL,
+					  "stack and environment must be DNS labels (lowercase letters, digits and '-', at most 63 characters)");
+	return 0;
+}
+
+/* Checks the result as a store would: each document's shape, then stack <- environment
+ * resolved. 0, MODEL_EINVALID (errs filled) or -ENOMEM. */
+static int validate(const struct import_query *q, const struct compose_result *res,
+		    struct model_errors *errs)
+{
+	json_t *resolved = NULL;
+	int r = model_check_shape(res->stack, errs);
+	if (r == 0)
+		r = model_check_shape(res->environment, errs);
+	if (r == 0)
+		r = model_resolve(q->stack, res->stack, q->env, res->environment, NULL, errs, &resolved);
+	json_decref(resolved);
+	return r;
+}
+
+/* {"stack", "environment", "report"} of res (references copied). */
+static json_t *result_json(const struct compose_result *res)
+{
+	return json_pack("{s:O, s:O, s:O}", "stack", res->stack, "environment", res->environment,
+			 "report", res->report);
+}
+
+static int save(struct http_request *req, const struct import_query *q,
+		const struct compose_result *res)
+{
+	struct store_conn *c = NULL;
+	const char *actor = http_actor(req);
+	int r = store_acquire(((struct api *)http_app(req))->store, &c);
+	if (r == 0)
+		r = store_begin(c);
+	if (r == 0)
+		r = store_stack_create(c, q->stack, res->stack, actor, NULL);
+	if (r == 0)
+		r = store_env_create(c, q->stack, q->env, res->environment, actor, NULL);
+	if (r == 0)
+		r = store_commit(c);
+	store_release(c);
+	if (r < 0) {
+		struct buf what;
+		buf_init(&what, 512);
+		(void)buf_printf(&what, "stack '%s'", q->stack);
+		int status = api_store_error(req, r, buf_cstr(&what));
+		buf_release(&what);
+		return status;
+	}
+	json_t *body = result_json(res);
+	if (body)
+		(void)json_object_set_new(body, "saved", json_pack("{s:s, s:s}", "stack", q->stack,
+								   "environment", q->env));
+	int status = http_reply_json(req, 201, body);
+	struct buf loc;
+	buf_init(&loc, 1024);
+	if (buf_printf(&loc, "/api/v1/stacks/%s", q->stack) == 0)
+		(void)http_add_header(req, "Location", buf_cstr(&loc));
+	buf_release(&loc);
+	return status;
+}
+
+int api_import_compose(struct http_request *req)
+{
+	struct import_query q = {0};
+	int status = parse_query(req, &q);
+	if (status)
+		return status;
+	size_t len = 0;
+	const char *text = http_body_data(req, &len);
+	struct buf err;
+	buf_init(&err, 4096);
+	struct compose_result res = {0};
+	struct model_errors errs;
+	model_errors_init(&errs);
+	int r = compose_import(text, len, &err, &res);
+	if (r == -EINVAL || r == -E2BIG) {
+		status = http_reply_problem(req, 422, NULL, NULL, "%s", buf_cstr(&err));
+		goto out;
+	}
+	if (r == 0)
+		r = validate(&q, &res, &errs);
+	if (r < 0 && r != MODEL_EINVALID) {
+		status = http_reply_problem(req, 500, NULL, NULL, "cannot import (%s)", strerror(-r));
+	} else if (r == MODEL_EINVALID && q.save) {
+		status = http_reply_problem(req, 422, model_errors_json(&errs), result_json(&res),
+					    "the imported stack is not valid: %zu problem%s; nothing was stored",
+					    errs.count, errs.count == 1 ? "" : "s");
+	} else if (q.save) {
+		status = save(req, &q, &res);
+	} else {
+		json_t *body = result_json(&res);
+		if (body && r == MODEL_EINVALID)
+			(void)json_object_set_new(body, "errors", model_errors_json(&errs));
+		status = http_reply_json(req, 200, body);
+	}
+out:
+	compose_result_release(&res);
+	model_errors_release(&errs);
+	buf_release(&err);
+	return status;
+}

@@ -1,0 +1,529 @@
+/* test_compose: the YAML reader (types, merge keys, limits, hostile input, allocation
+ * failures) and the compose mapping, rule by rule and on three whole compose files whose
+ * results must resolve and render like any other stack. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "compose.h"
+#include "fsutil.h"
+#include "model.h"
+#include "render.h"
+#include "suites.h"
+
+static json_t *yaml(const char *text)
+{
+	struct buf err;
+	buf_init(&err, 1024);
+	json_t *doc = NULL;
+	int r = compose_parse_yaml(text, strlen(text), &err, &doc);
+	ck_assert_msg(r == 0, "parse failed: %s", buf_cstr(&err));
+	buf_release(&err);
+	return doc;
+}
+
+/* The error of parsing text, which must fail with code; the message is returned. */
+static char *yaml_error(const char *text, size_t len, int code)
+{
+	struct buf err;
+	buf_init(&err, 1024);
+	json_t *doc = NULL;
+	ck_assert_int_eq(compose_parse_yaml(text, len, &err, &doc), code);
+	ck_assert_ptr_null(doc);
+	ck_assert_uint_gt(err.len, 0);
+	return buf_detach(&err, NULL);
+}
+
+static void assert_json(const json_t *got, const char *want_text)
+{
+	json_t *want = json_loads(want_text, 0, NULL);
+	ck_assert_ptr_nonnull(want);
+	char *g = json_dumps(got, JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	ck_assert_msg(json_equal(got, want), "got %s\nwant %s", g, want_text);
+	free(g);
+	json_decref(want);
+}
+
+START_TEST(yaml_scalars_and_merge_keys)
+{
+	json_t *doc = yaml("a: 1\nb: -7\nc: true\nd: ~\ne:\nf: '1'\ng: 0.5\nh: \"true\"\n"
+			   "base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\n"
+			   "l: [*b, {<<: [*b], z: 0}]\n8080: port\n");
+	assert_json(doc, "{\"a\":1,\"b\":-7,\"c\":true,\"d\":null,\"e\":null,\"f\":\"1\",\"g\":\"0.5\","
+			 "\"h\":\"true\",\"base\":{\"x\":1,\"y\":2},\"m\":{\"y\":3,\"x\":1},"
+			 "\"l\":[{\"x\":1,\"y\":2},{\"z\":0,\"x\":1,\"y\":2}],\"8080\":\"port\"}");
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(yaml_refuses_what_is_not_one_document)
+{
+	char *e = yaml_error("a: 1\na: 2\n", 10, -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e, "duplicate key 'a'"));
+	free(e);
+	e = yaml_error("a: 1\n---\nb: 2\n", 14, -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e, "second"));
+	free(e);
+	e = yaml_error("? [a]\n: 1\n", 10, -EINVAL);
+	free(e);
+	e = yaml_error("a: *nowhere\n", 12, -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e, "unknown alias"));
+	free(e);
+	e = yaml_error("a: [1, 2\n", 9, -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e, "line "));
+	free(e);
+	e = yaml_error("", 0, -EINVAL);
+	free(e);
+	/* an alias of the node it is inside (a cycle) is unknown at that point */
+	e = yaml_error("a: &x [1, *x]\n", 14, -EINVAL);
+	free(e);
+}
+END_TEST
+
+/* "billion laughs": nine levels of ten aliases each would be 10^9 nodes. */
+START_TEST(yaml_alias_bombs_are_refused)
+{
+	struct buf b;
+	buf_init(&b, BUF_NO_MAX);
+	ck_assert_int_eq(buf_puts(&b, "l0: &l0 [lol]\n"), 0);
+	for (int i = 1; i < 10; i++) {
+		ck_assert_int_eq(buf_printf(&b, "l%d: &l%d [", i, i), 0);
+		for (int k = 0; k < 10; k++)
+			ck_assert_int_eq(buf_printf(&b, "%s*l%d", k ? ", " : "", i - 1), 0);
+		ck_assert_int_eq(buf_puts(&b, "]\n"), 0);
+	}
+	char *e = yaml_error(buf_cstr(&b), b.len, -E2BIG);
+	ck_assert_ptr_nonnull(strstr(e, "nodes"));
+	free(e);
+	buf_release(&b);
+}
+END_TEST
+
+START_TEST(yaml_depth_and_size_limits)
+{
+	struct buf b;
+	buf_init(&b, BUF_NO_MAX);
+	for (int i = 0; i < COMPOSE_MAX_DEPTH + 1; i++)
+		ck_assert_int_eq(buf_puts(&b, "["), 0);
+	char *e = yaml_error(buf_cstr(&b), b.len, -E2BIG);
+	ck_assert_ptr_nonnull(strstr(e, "deeper"));
+	free(e);
+	buf_reset(&b);
+	ck_assert_int_eq(buf_puts(&b, "a: "), 0);
+	while (b.len <= COMPOSE_MAX_BYTES)
+		ck_assert_int_eq(buf_puts(&b, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), 0);
+	e = yaml_error(buf_cstr(&b), b.len, -E2BIG);
+	free(e);
+	buf_release(&b);
+}
+END_TEST
+
+/* ---- mapping ---- */
+
+static void import_ok(const char *text, struct compose_result *res)
+{
+	struct buf err;
+	buf_init(&err, 1024);
+	int r = compose_import(text, strlen(text), &err, res);
+	ck_assert_msg(r == 0, "import failed (%d): %s", r, buf_cstr(&err));
+	buf_release(&err);
+}
+
+static const json_t *at(const json_t *v, const char *path)
+{
+	char key[256];
+	while (v && *path) {
+		size_t n = strcspn(path, "/");
+		ck_assert_uint_lt(n, sizeof key);
+		memcpy(key, path, n);
+		key[n] = '\0';
+		v = json_is_array(v) ? json_array_get(v, strtoul(key, NULL, 10)) : json_object_get(v, key);
+		path += n + (path[n] == '/');
+	}
+	return v;
+}
+
+/* The report entry whose path is exactly path, or NULL. */
+static const char *report_detail(const struct compose_result *res, const char *path)
+{
+	size_t i;
+	json_t *item;
+	json_array_foreach(res->report, i, item)
+		if (strcmp(json_string_value(json_object_get(item, "path")), path) == 0)
+			return json_string_value(json_object_get(item, "detail"));
+	return NULL;
+}
+
+/* RFC 6901 evaluation (with ~0 ~1) of pointer in doc; NULL when it names nothing. */
+static const json_t *pointer(const json_t *doc, const char *ptr)
+{
+	const json_t *v = doc;
+	while (v && *ptr == '/') {
+		ptr++;
+		struct buf tok;
+		buf_init(&tok, BUF_NO_MAX);
+		for (; *ptr && *ptr != '/'; ptr++) {
+			char c = *ptr;
+			if (c == '~') {
+				ptr++;
+				c = *ptr == '0' ? '~' : '/';
+			}
+			ck_assert_int_eq(buf_append(&tok, &c, 1), 0);
+		}
+		v = json_is_array(v) ? json_array_get(v, strtoul(buf_cstr(&tok), NULL, 10))
+				     : json_object_get(v, buf_cstr(&tok));
+		buf_release(&tok);
+	}
+	return v;
+}
+
+/* Every report path names something in the compose document. */
+static void assert_report_paths_exist(const char *text, const struct compose_result *res)
+{
+	json_t *doc = yaml(text);
+	size_t i;
+	json_t *item;
+	json_array_foreach(res->report, i, item) {
+		const char *p = json_string_value(json_object_get(item, "path"));
+		ck_assert_msg(pointer(doc, p) != NULL, "report path %s is not in the compose file", p);
+		ck_assert_uint_gt(strlen(json_string_value(json_object_get(item, "detail"))), 10);
+	}
+	json_decref(doc);
+}
+
+/* The result resolves (stack <- environment) and every file renders. */
+static void assert_renders(const struct compose_result *res)
+{
+	struct model_errors errs;
+	model_errors_init(&errs);
+	json_t *doc = NULL;
+	int r = model_check_shape(res->stack, &errs);
+	if (r == 0)
+		r = model_check_shape(res->environment, &errs);
+	if (r == 0)
+		r = model_resolve("imported", res->stack, "dev", res->environment, NULL, &errs, &doc);
+	json_t *errs_json = model_errors_json(&errs);
+	char *errors = json_dumps(errs_json, 0);
+	json_decref(errs_json);
+	ck_assert_msg(r == 0, "does not resolve: %s", errors);
+	free(errors);
+	struct render *rd = NULL;
+	struct render_meta meta = {"imported", "dev", 1};
+	ck_assert_int_eq(render_new(doc, &meta, &rd), 0);
+	for (size_t i = 0; i < render_file_count(rd); i++) {
+		json_t *objs = NULL;
+		ck_assert_int_eq(render_file_objects(rd, i, &objs), 0);
+		ck_assert_uint_gt(json_array_size(objs), 0);
+		json_decref(objs);
+	}
+	render_free(rd);
+	json_decref(doc);
+	model_errors_release(&errs);
+}
+
+/* No value of the environment's secrets appears anywhere in the stack. */
+static void assert_secrets_only_in_environment(const struct compose_result *res)
+{
+	char *stack = json_dumps(res->stack, 0);
+	const char *key;
+	json_t *v;
+	json_object_foreach(json_object_get(res->environment, "secrets"), key, v) {
+		if (strcmp(json_string_value(v), "change-me") != 0) /* the placeholder is also a tag */
+			ck_assert_msg(strstr(stack, json_string_value(v)) == NULL, "secret %s leaked into the stack", key);
+		ck_assert_str_eq(json_string_value(json_object_get(json_object_get(res->stack, "secrets"), key)), "");
+	}
+	free(stack);
+}
+
+static char *read_compose(const char *name)
+{
+	struct buf dir;
+	buf_init(&dir, 4096);
+	ck_assert_int_eq(buf_printf(&dir, "%s/tests/data/compose", TEST_SOURCE_DIR), 0);
+	char *text = fsutil_read(buf_cstr(&dir), name);
+	buf_release(&dir);
+	return text;
+}
+
+START_TEST(msa_shop_compose)
+{
+	char *text = read_compose("msa-shop.yml");
+	struct compose_result res = {0};
+	import_ok(text, &res);
+	const json_t *s = res.stack, *e = res.environment;
+	ck_assert_uint_eq(json_object_size(json_object_get(s, "services")), 6);
+	ck_assert(json_is_true(at(s, "mysql/enabled")));
+	ck_assert_str_eq(json_string_value(at(s, "mysql/image")), "mysql:8.0.36");
+	ck_assert(json_is_true(at(s, "rabbitmq/enabled")));
+	ck_assert_str_eq(json_string_value(at(s, "rabbitmq/user")), "shop");
+	ck_assert_str_eq(json_string_value(at(s, "ingress/service")), "api-gateway");
+	ck_assert_str_eq(json_string_value(at(s, "image/registry")), "ghcr.io");
+	ck_assert_str_eq(json_string_value(at(e, "image/tag")), "1.0.0");
+	ck_assert_str_eq(json_string_value(at(s, "services/order-service/image/repository")), "msa-shop/order-service");
+	ck_assert_int_eq(json_integer_value(at(s, "services/order-service/port")), 8083);
+	assert_json(at(s, "services/order-service/database"), "{\"name\":\"orderdb\",\"user\":\"order_service\"}");
+	ck_assert(json_is_true(at(s, "services/payment-service/broker")));
+	ck_assert_ptr_null(at(s, "services/order-service/broker"));
+	/* the same password everywhere is one secret: the one MySQL's users get */
+	ck_assert_str_eq(json_string_value(at(s, "services/user-service/env/SPRING_DATASOURCE_PASSWORD/secret")),
+			 "mysql-password");
+	ck_assert_str_eq(json_string_value(at(e, "secrets/mysql-password")), "shop-pw-456");
+	ck_assert_str_eq(json_string_value(at(e, "secrets/rabbitmq-password")), "rabbit-pw-789");
+	ck_assert_str_eq(json_string_value(at(s, "services/api-gateway/env/APP_JWT_SECRET/secret")), "app-jwt-secret");
+	/* merged from the x-spring anchor; the service's own healthcheck wins */
+	assert_json(at(s, "services/user-service/probes/readiness"),
+		    "{\"path\":\"/actuator/health\"}");
+	assert_json(at(s, "services/api-gateway/probes/liveness"),
+		    "{\"path\":\"/actuator/health\",\"periodSeconds\":10,\"timeoutSeconds\":3,\"failureThreshold\":5}");
+	assert_json(at(s, "services/order-service/resources"),
+		    "{\"limits\":{\"cpu\":\"1\",\"memory\":\"768Mi\"},\"requests\":{\"cpu\":\"0.1\",\"memory\":\"384Mi\"}}");
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/mysql/volumes/1"));
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/order-service/depends_on/1"));
+	ck_assert_ptr_null(report_detail(&res, "/volumes/mysql-data")); /* it became MySQL's storage */
+	assert_report_paths_exist(text, &res);
+	assert_secrets_only_in_environment(&res);
+	assert_renders(&res);
+	compose_result_release(&res);
+	free(text);
+}
+END_TEST
+
+START_TEST(wordpress_compose)
+{
+	char *text = read_compose("wordpress.yml");
+	struct compose_result res = {0};
+	import_ok(text, &res);
+	const json_t *s = res.stack;
+	ck_assert_str_eq(json_string_value(at(s, "mysql/image")), "mariadb:10.11");
+	/* the compose service "db" is the built-in MySQL, whose Service is "mysql" */
+	ck_assert_str_eq(json_string_value(at(s, "services/wordpress/env/WORDPRESS_DB_HOST/value")), "mysql:3306");
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/wordpress/environment/0"));
+	assert_json(at(s, "services/wordpress/database"), "{\"name\":\"wordpress\",\"user\":\"wordpress\"}");
+	ck_assert_str_eq(json_string_value(at(s, "services/wordpress/env/WORDPRESS_DB_PASSWORD/secret")), "mysql-password");
+	ck_assert_int_eq(json_integer_value(at(s, "services/wordpress/port")), 80);
+	ck_assert_str_eq(json_string_value(at(s, "ingress/service")), "wordpress");
+	ck_assert(json_is_null(at(s, "services/wordpress/probes/readiness")));
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/wordpress"));
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/db/command"));
+	ck_assert_ptr_nonnull(report_detail(&res, "/volumes/wp_data"));
+	ck_assert_ptr_null(report_detail(&res, "/volumes/db_data"));
+	assert_report_paths_exist(text, &res);
+	assert_secrets_only_in_environment(&res);
+	assert_renders(&res);
+	compose_result_release(&res);
+	free(text);
+}
+END_TEST
+
+START_TEST(node_app_compose)
+{
+	char *text = read_compose("node-app.yml");
+	struct compose_result res = {0};
+	import_ok(text, &res);
+	const json_t *s = res.stack, *e = res.environment;
+	/* two of three images are Docker Hub's (worker is assumed to be) */
+	ck_assert_str_eq(json_string_value(at(s, "image/registry")), "");
+	ck_assert_str_eq(json_string_value(at(s, "services/web/image/registry")), "registry.example.com:5000");
+	ck_assert_str_eq(json_string_value(at(s, "services/web/image/repository")), "acme/todo-web");
+	ck_assert_str_eq(json_string_value(at(s, "services/worker/image/repository")), "worker");
+	ck_assert_str_eq(json_string_value(at(e, "image/tag")), "2.3.1");
+	ck_assert_ptr_null(at(s, "services/cache/image/registry"));
+	ck_assert_str_eq(json_string_value(at(s, "services/cache/image/tag")), "7.2-alpine");
+	ck_assert_str_eq(json_string_value(at(s, "services/worker/image/tag")), "change-me");
+	ck_assert_int_eq(json_integer_value(at(s, "services/web/replicas")), 2);
+	ck_assert_int_eq(json_integer_value(at(s, "services/web/port")), 3000);
+	ck_assert_int_eq(json_integer_value(at(s, "services/cache/port")), 6379);
+	ck_assert_int_eq(json_integer_value(at(s, "services/worker/port")), 8080);
+	assert_json(at(s, "services/web/resources"),
+		    "{\"limits\":{\"cpu\":\"0.50\",\"memory\":\"256Mi\"},\"requests\":{\"cpu\":\"0.50\",\"memory\":\"256Mi\"}}");
+	assert_json(at(s, "services/web/probes/readiness"),
+		    "{\"path\":\"/healthz\",\"periodSeconds\":90,\"timeoutSeconds\":10,\"initialDelaySeconds\":15,\"failureThreshold\":3}");
+	ck_assert(json_is_null(at(s, "services/worker/probes/liveness")));
+	ck_assert_int_eq(json_integer_value(at(s, "services/web/securityContext/runAsUser")), 1001);
+	ck_assert_str_eq(json_string_value(at(s, "services/web/env/REDIS_URL/value")), "redis://cache:6379");
+	ck_assert_str_eq(json_string_value(at(s, "services/web/env/API_KEY/secret")), "api-key");
+	ck_assert_str_eq(json_string_value(at(e, "secrets/api-key")), "k-123456");
+	ck_assert_str_eq(json_string_value(at(e, "secrets/session-secret")), "change-me");
+	ck_assert_ptr_null(at(s, "services/web/env/LOG_LEVEL"));
+	ck_assert_str_eq(json_string_value(at(s, "ingress/service")), "web");
+	static const char *const reported[] = {
+		"/services/web/build", "/services/web/command", "/services/web/env_file",
+		"/services/web/environment/SESSION_SECRET", "/services/web/environment/LOG_LEVEL",
+		"/services/web/networks", "/services/web/depends_on/cache", "/services/worker/build",
+		"/services/worker/entrypoint", "/services/worker/healthcheck/test",
+		"/services/worker/volumes/0", "/services/worker", "/services/cache", "/networks",
+		"/volumes/uploads", "/volumes/redis-data"};
+	for (size_t i = 0; i < sizeof reported / sizeof reported[0]; i++)
+		ck_assert_msg(report_detail(&res, reported[i]) != NULL, "%s is not reported", reported[i]);
+	assert_report_paths_exist(text, &res);
+	assert_secrets_only_in_environment(&res);
+	assert_renders(&res);
+	compose_result_release(&res);
+	free(text);
+}
+END_TEST
+
+START_TEST(secret_names_and_env_forms)
+{
+	const char *text = "services:\n  a:\n    image: x/a:1\n    ports: ['8080:80']\n"
+			   "    environment:\n      - DB_PASSWORD=p1\n      - GITHUB_TOKEN=t1\n"
+			   "      - SIGNING_KEY=k1\n      - AWS_CREDENTIALS=c1\n      - CLIENT_SECRET=s1\n"
+			   "      - PLAIN=v\n      - COUNT=3\n"
+			   "  b:\n    image: x/b:1\n    ports: ['81:81']\n    environment:\n      DB_PASSWORD: other\n"
+			   "      ENABLED: true\n      '9BAD': x\n";
+	struct compose_result res = {0};
+	import_ok(text, &res);
+	const json_t *s = res.stack, *e = res.environment;
+	static const char *const vars[] = {"DB_PASSWORD", "GITHUB_TOKEN", "SIGNING_KEY", "AWS_CREDENTIALS", "CLIENT_SECRET"};
+	for (size_t i = 0; i < 5; i++) {
+		struct buf p;
+		buf_init(&p, 256);
+		ck_assert_int_eq(buf_printf(&p, "services/a/env/%s/secret", vars[i]), 0);
+		ck_assert_msg(json_is_string(at(s, buf_cstr(&p))), "%s is not a secret", vars[i]);
+		buf_release(&p);
+	}
+	ck_assert_str_eq(json_string_value(at(s, "services/a/env/PLAIN/value")), "v");
+	ck_assert_str_eq(json_string_value(at(s, "services/a/env/COUNT/value")), "3");
+	ck_assert_str_eq(json_string_value(at(s, "services/b/env/ENABLED/value")), "true");
+	/* same name, other value: another key */
+	ck_assert_str_eq(json_string_value(at(s, "services/a/env/DB_PASSWORD/secret")), "db-password");
+	ck_assert_str_eq(json_string_value(at(s, "services/b/env/DB_PASSWORD/secret")), "b-db-password");
+	ck_assert_str_eq(json_string_value(at(e, "secrets/b-db-password")), "other");
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/b/environment/9BAD"));
+	/* two published ports, one entry point */
+	ck_assert_str_eq(json_string_value(at(s, "ingress/service")), "a");
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/b/ports/0"));
+	assert_secrets_only_in_environment(&res);
+	assert_report_paths_exist(text, &res);
+	assert_renders(&res);
+	compose_result_release(&res);
+}
+END_TEST
+
+START_TEST(ports_images_and_builtin_defaults)
+{
+	const char *text =
+		"services:\n  api:\n    image: localhost:5000/team/api:2.0@sha256:"
+		"0000000000000000000000000000000000000000000000000000000000000000\n"
+		"    ports: ['9000-9001:9000-9001', '53:53/udp', {target: 7000, published: 7000}, '7001']\n"
+		"    deploy: {replicas: 3, mode: global, resources: {reservations: {memory: 1g}}}\n"
+		"    healthcheck: {test: 'curl -f http://localhost:7000/ready?x=1', interval: 500ms}\n"
+		"    depends_on: [mq, nowhere]\n"
+		"  mq:\n    image: rabbitmq\n    environment: {RABBITMQ_ERLANG_COOKIE: c}\n";
+	struct compose_result res = {0};
+	import_ok(text, &res);
+	const json_t *s = res.stack;
+	assert_json(at(s, "services/api/image"),
+		    "{\"repository\":\"team/api\",\"digest\":\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"}");
+	ck_assert_str_eq(json_string_value(at(s, "image/registry")), "localhost:5000");
+	ck_assert_str_eq(json_string_value(at(res.environment, "image/tag")), "2.0");
+	ck_assert_int_eq(json_integer_value(at(s, "services/api/port")), 7000);
+	ck_assert_ptr_nonnull(strstr(report_detail(&res, "/services/api/ports/0"), "range"));
+	ck_assert_ptr_nonnull(strstr(report_detail(&res, "/services/api/ports/1"), "TCP"));
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/api/ports/3"));
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/api/deploy/mode"));
+	ck_assert_int_eq(json_integer_value(at(s, "services/api/replicas")), 3);
+	assert_json(at(s, "services/api/resources"), "{\"requests\":{\"memory\":\"1Gi\"},\"limits\":{\"memory\":\"1Gi\"}}");
+	assert_json(at(s, "services/api/probes/readiness"), "{\"path\":\"/ready?x=1\",\"periodSeconds\":1}");
+	ck_assert(json_is_true(at(s, "services/api/broker")));
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/api/depends_on/1"));
+	/* rabbitmq without a tag keeps the built-in image; without a user the image's guest */
+	ck_assert_ptr_null(at(s, "rabbitmq/image"));
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/mq/image"));
+	ck_assert_str_eq(json_string_value(at(s, "rabbitmq/user")), "guest");
+	ck_assert_str_eq(json_string_value(at(res.environment, "secrets/rabbitmq-password")), "guest");
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/mq/environment/RABBITMQ_ERLANG_COOKIE"));
+	assert_report_paths_exist(text, &res);
+	assert_renders(&res);
+	compose_result_release(&res);
+}
+END_TEST
+
+/* Built-ins without any environment: placeholders, reported on the service itself. */
+START_TEST(builtins_without_environment)
+{
+	const char *text = "services:\n  app:\n    image: a/b:1\n    depends_on: [db, mq]\n"
+			   "  db:\n    image: mysql:8.0\n  mq:\n    image: rabbitmq:3.13\n";
+	struct compose_result res = {0};
+	import_ok(text, &res);
+	ck_assert_str_eq(json_string_value(at(res.environment, "secrets/mysql-root-password")), "change-me");
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/db"));
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/mq"));
+	ck_assert_str_eq(json_string_value(at(res.stack, "services/app/database/name")), "app");
+	assert_report_paths_exist(text, &res);
+	assert_renders(&res);
+	compose_result_release(&res);
+}
+END_TEST
+
+START_TEST(not_compose_files)
+{
+	static const char *const bad[] = {"- a\n- b\n", "services: []\n", "services: {}\n",
+					  "version: '3'\n", "services:\n  db:\n    image: mysql:8\n",
+					  "services:\n  a: 3\n"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct buf err;
+		buf_init(&err, 1024);
+		struct compose_result res = {0};
+		ck_assert_msg(compose_import(bad[i], strlen(bad[i]), &err, &res) == -EINVAL, "accepted %s", bad[i]);
+		ck_assert_uint_gt(err.len, 0);
+		ck_assert_ptr_null(res.stack);
+		buf_release(&err);
+	}
+}
+END_TEST
+
+/* jansson allocations fail one after the other: every run fails cleanly or succeeds. */
+static size_t alloc_budget;
+
+static void *counting_malloc(size_t n)
+{
+	if (alloc_budget == 0)
+		return NULL;
+	alloc_budget--;
+	return malloc(n);
+}
+
+START_TEST(allocation_failures)
+{
+	char *text = read_compose("node-app.yml");
+	bool succeeded = false;
+	for (size_t budget = 0; budget < 100000 && !succeeded; budget++) {
+		alloc_budget = budget;
+		json_set_alloc_funcs(counting_malloc, free);
+		struct buf err;
+		buf_init(&err, 1024);
+		struct compose_result res = {0};
+		int r = compose_import(text, strlen(text), &err, &res);
+		json_set_alloc_funcs(malloc, free);
+		ck_assert_msg(r == 0 || r == -ENOMEM, "budget %zu gave %d (%s)", budget, r, buf_cstr(&err));
+		succeeded = r == 0;
+		compose_result_release(&res);
+		buf_release(&err);
+	}
+	ck_assert(succeeded);
+	free(text);
+}
+END_TEST
+
+Suite *compose_suite(void)
+{
+	Suite *s = suite_create("compose");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, yaml_scalars_and_merge_keys);
+	tcase_add_test(tc, yaml_refuses_what_is_not_one_document);
+	tcase_add_test(tc, yaml_alias_bombs_are_refused);
+	tcase_add_test(tc, yaml_depth_and_size_limits);
+	tcase_add_test(tc, msa_shop_compose);
+	tcase_add_test(tc, wordpress_compose);
+	tcase_add_test(tc, node_app_compose);
+	tcase_add_test(tc, secret_names_and_env_forms);
+	tcase_add_test(tc, ports_images_and_builtin_defaults);
+	tcase_add_test(tc, builtins_without_environment);
+	tcase_add_test(tc, not_compose_files);
+	tcase_add_test(tc, allocation_failures);
+	suite_add_tcase(s, tc);
+	return s;
+}
