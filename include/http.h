@@ -171,7 +171,7 @@ struct http_call {
 
 /* Runs one request through what a connection runs (body limit, routing, JSON parsing and
  * limits, the handler, a streamed body read to its end, the metrics; no access log), with
- * opt's max_body and app (the other fields are ignored). The response body is appended
+ * opt's max_body, app and tokens (the other fields are ignored). The response body is appended
  * to body (not for file responses). 0 and *ret_status, or -ENOMEM. */
 int http_call(const struct http_options *opt, const struct http_call *call, struct buf *body,
 	      unsigned *ret_status);

@@ -124,11 +124,6 @@ int store_env_list(struct store_conn *c, const char *stack, const char *after, s
 /* Every environment of stack as a new object name -> document; caller decrefs. */
 int store_env_documents(struct store_conn *c, const char *stack, json_t **ret_docs);
 
-/* The identity of what a render of stack (and env, or NULL for the stack alone) reads:
- * BLAKE2b-256 hex of the names, revisions and documents exactly as stored, without
- * parsing them. Any write changes it; equal fingerprints mean equal inputs. Used as part of the
- * render cache key. 0, -ENOENT (no such stack or environment), -EIO, -ENOMEM. */
-int store_fingerprint(struct store_conn *c, const char *stack, const char *env, char out[65]);
 /* Re-encrypts every secret of every document under new_key in one transaction (no
  * revision or history row changes), then uses new_key. Only for a store opened with a
  * key. *ret_count (may be NULL) = documents rewritten. 0, -EINVAL, -EIO (err says why). */
@@ -153,6 +148,11 @@ int store_token_list(struct store_conn *c, json_t **ret_items);
 /* Deletes the token name; -ENOENT when there is none. */
 int store_token_revoke(struct store_conn *c, const char *name);
 int store_token_count(struct store_conn *c, long long *ret);
+/* The identity of what a render of stack (and env, or NULL for the stack alone) reads:
+ * BLAKE2b-256 hex of the names, revisions and documents exactly as stored, without
+ * parsing them. Any write changes it; equal fingerprints mean equal inputs. Used as part of the
+ * render cache key. 0, -ENOENT (no such stack or environment), -EIO, -ENOMEM. */
+int store_fingerprint(struct store_conn *c, const char *stack, const char *env, char out[65]);
 
 /* History rows of stack (and env, or NULL for every row of the stack), oldest first: a new
  * array of {"kind", "stack", "environment", "revision", "old", "new", "time", "actor"}. */

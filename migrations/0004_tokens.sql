@@ -1,4 +1,4 @@
--- 0003_tokens: API tokens (see include/auth.h), and secrets sealed at rest.
+-- 0004_tokens: API tokens (see include/auth.h), and secrets sealed at rest.
 -- A token is stored only as the SHA-256 (hex) of its text; role is what it may do.
 -- last_used is written at most once a minute per token.
 --

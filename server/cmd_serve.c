@@ -319,13 +319,10 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	struct api app = {.store = store, .static_dir = cfg.static_dir, .cache = cache};
-	struct http_options ho = {.address = cfg.address, .port = (unsigned)cfg.port,
-				  .threads = (size_t)cfg.threads, .max_body = (size_t)cfg.max_body,
-				  .max_connections = (unsigned)cfg.max_connections,
-				  .timeout = (unsigned)cfg.timeout, .log_format = cfg.log_format,
-				  .app = &app,
-				  .max_connections_per_ip = (unsigned)cfg.max_connections_per_ip,
-				  .tokens = cfg.no_auth ? NULL : store};
+	struct http_options ho = {cfg.address, (unsigned)cfg.port, (size_t)cfg.threads,
+				  (size_t)cfg.max_body, (unsigned)cfg.max_connections,
+				  (unsigned)cfg.timeout, cfg.log_format, &app,
+				  (unsigned)cfg.max_connections_per_ip, cfg.no_auth ? NULL : store};
 	if (http_start(&ho, &err, &srv) < 0) {
 		fprintf(stderr, "manifestd: %s\n", buf_cstr(&err));
 		goto out;

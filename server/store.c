@@ -48,14 +48,14 @@ enum stmt_id {
 	Q_COMMIT,
 	Q_ROLLBACK,
 	Q_PING,
-	Q_FINGERPRINT_STACK,
-	Q_FINGERPRINT_ENV,
 	Q_TOKEN_INSERT,
 	Q_TOKEN_FIND,
 	Q_TOKEN_TOUCH,
 	Q_TOKEN_LIST,
 	Q_TOKEN_DELETE,
 	Q_TOKEN_COUNT,
+	Q_FINGERPRINT_STACK,
+	Q_FINGERPRINT_ENV,
 	Q_COUNT
 };
 
@@ -104,14 +104,14 @@ static const char *const stmt_sql[Q_COUNT] = {
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
 	[Q_PING] = "SELECT count(*) FROM schema_migrations",
-	[Q_FINGERPRINT_STACK] = "SELECT document, revision FROM stacks WHERE name = ?1",
-	[Q_FINGERPRINT_ENV] = "SELECT document, revision FROM environments WHERE stack = ?1 AND name = ?2",
 	[Q_TOKEN_INSERT] = "INSERT INTO tokens (name, role, hash, created) VALUES (?1, ?2, ?3, " NOW ")",
 	[Q_TOKEN_FIND] = "SELECT name, role, hash, coalesce(last_used, '') FROM tokens WHERE hash = ?1",
 	[Q_TOKEN_TOUCH] = "UPDATE tokens SET last_used = " NOW " WHERE name = ?1",
 	[Q_TOKEN_LIST] = "SELECT name, role, created, last_used FROM tokens ORDER BY name",
 	[Q_TOKEN_DELETE] = "DELETE FROM tokens WHERE name = ?1",
 	[Q_TOKEN_COUNT] = "SELECT count(*) FROM tokens",
+	[Q_FINGERPRINT_STACK] = "SELECT document, revision FROM stacks WHERE name = ?1",
+	[Q_FINGERPRINT_ENV] = "SELECT document, revision FROM environments WHERE stack = ?1 AND name = ?2",
 };
 
 struct store_conn {

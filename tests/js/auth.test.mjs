@@ -62,7 +62,7 @@ describe('tokens and roles', () => {
   before(async () => {
     dir = tempDir();
     db = path.join(dir, 'data/manifestd.db');
-    server = await start({ db });
+    server = await start({ db, autoAuth: false });
     tokens.admin = server.token;
     tokens.viewer = createToken(db, { name: 'dash', role: 'viewer' });
     tokens.editor = createToken(db, { name: 'ci-prod', role: 'editor' });
@@ -144,6 +144,14 @@ describe('tokens and roles', () => {
     assert.equal(e.status, 200);
     const secret = yamlObjects(e.text).find((o) => o.kind === 'Secret');
     assert.equal(Buffer.from(secret.data['jwt-secret'], 'base64').toString(), seed('prod.json').secrets['jwt-secret']);
+    // the editor's bundles are in the render cache now: a viewer still may not have them
+    for (const fmt of ['yaml', 'zip', 'json']) {
+      assert.equal((await call(server, 'GET', `${ENV}/prod/manifests?format=${fmt}`, { token: tokens.editor })).status, 200);
+      assert.equal((await call(server, 'GET', `${ENV}/prod/manifests?format=${fmt}`, { token: tokens.viewer })).status, 403, fmt);
+      const body = { stack: 'msa-shop', environment: 'prod' };
+      assert.equal((await call(server, 'POST', `/render?format=${fmt}`, { token: tokens.editor, body })).status, 200);
+      assert.equal((await call(server, 'POST', `/render?format=${fmt}`, { token: tokens.viewer, body })).status, 403, fmt);
+    }
   });
 
   test('token list shows last use; a revoked token is refused at once', async () => {
@@ -167,7 +175,7 @@ describe('first start and --no-auth', () => {
     const dir = tempDir();
     t.after(() => removeDir(dir));
     const db = path.join(dir, 'm.db');
-    let server = await start({ db, token: false });
+    let server = await start({ db, token: false, autoAuth: false });
     t.after(() => server.stop());
     // the token line follows the listening line: under ASan it may come a moment later
     const tokenLine = /manifestd: created the admin token 'admin' \(shown only this once\): (mfd_[0-9a-f]{64})\n/;
@@ -178,7 +186,7 @@ describe('first start and --no-auth', () => {
     assert.equal((await call(server, 'GET', '/api/v1/stacks', { token: m[1] })).status, 200);
     assert.equal((await call(server, 'DELETE', `${ENV}/dev`, { token: m[1] })).status, 204);
     await server.stop();
-    server = await start({ db, token: false });
+    server = await start({ db, token: false, autoAuth: false });
     assert.ok(!/admin token/.test(server.stderr()), 'printed only the first time');
     assert.equal((await call(server, 'GET', '/api/v1/stacks', { token: m[1] })).status, 200);
     await server.stop();
@@ -188,7 +196,7 @@ describe('first start and --no-auth', () => {
     const dir = tempDir();
     t.after(() => removeDir(dir));
     const db = path.join(dir, 'm.db');
-    const server = await start({ db, noAuth: true });
+    const server = await start({ db, noAuth: true, autoAuth: false });
     const r = await call(server, 'PATCH', `${ENV}/dev`, { body: { description: 'open' }, type: 'application/merge-patch+json', headers: { 'x-actor': 'alice' } });
     assert.equal(r.status, 200, r.text);
     assert.equal(sql(db, "SELECT actor FROM history ORDER BY id DESC LIMIT 1").trim(), 'alice');
@@ -209,7 +217,7 @@ describe('secrets at rest', () => {
     const dir = tempDir();
     t.after(() => removeDir(dir));
     const db = path.join(dir, 'data/manifestd.db');
-    const server = await start({ db });
+    const server = await start({ db, autoAuth: false });
     const fresh = ['brand-new-jwt-secret-4711', 'another-Value-with-ünïcode'];
     const r = await call(server, 'PATCH', `${ENV}/prod`, {
       token: server.token, type: 'application/merge-patch+json',
@@ -265,7 +273,7 @@ describe('secrets at rest', () => {
     t.after(() => removeDir(dir));
     const db = path.join(dir, 'manifestd.db');
     const keyFile = path.join(dir, 'manifestd.key');
-    let server = await start({ db });
+    let server = await start({ db, autoAuth: false });
     const before = await call(server, 'GET', `${ENV}/staging/manifests?format=json`, { token: server.token });
     await server.stop();
     const oldKey = readFileSync(keyFile, 'utf8');
@@ -281,7 +289,7 @@ describe('secrets at rest', () => {
     assertNoSecrets(rawBytes(db), SEED_SECRETS, 'after rekey');
     const old = cli(['serve', '--listen', '127.0.0.1:0', '--db', db], { MANIFESTD_SECRET_KEY: oldKey.trim() });
     assert.match(old.stderr, /do not open with this key/, 'the old key no longer opens');
-    server = await start({ db, token: createToken(db, { name: 'after-rekey' }) });
+    server = await start({ db, token: createToken(db, { name: 'after-rekey' }), autoAuth: false });
     const after = await call(server, 'GET', `${ENV}/staging/manifests?format=json`, { token: server.token });
     assert.equal(after.text, before.text, 'the same bundle, byte for byte');
     await server.stop();
@@ -293,7 +301,7 @@ describe('secretSource', () => {
   before(async () => {
     dir = tempDir();
     db = path.join(dir, 'manifestd.db');
-    server = await start({ db });
+    server = await start({ db, autoAuth: false });
   });
   after(async () => {
     await server.stop();

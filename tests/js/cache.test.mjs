@@ -14,7 +14,7 @@ let server;
 
 before(async () => {
   dir = tempDir();
-  server = await start({ noAuth: true, db: path.join(dir, 'db.sqlite') });
+  server = await start({ db: path.join(dir, 'db.sqlite') });
 });
 
 after(async () => {
@@ -126,7 +126,7 @@ test('POST /render: identical bodies share a bundle, different overrides never d
 
 test('--cache-size 0 renders every time, with the same bytes', async () => {
   const d = tempDir();
-  const s = await start({ noAuth: true, db: path.join(d, 'db.sqlite'), args: ['--cache-size', '0'] });
+  const s = await start({ db: path.join(d, 'db.sqlite'), args: ['--cache-size', '0'] });
   try {
     const url = `${s.url}${ENV}/manifests?format=yaml`;
     const a = Buffer.from(await (await fetch(url)).arrayBuffer());

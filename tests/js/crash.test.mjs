@@ -124,7 +124,7 @@ test(`SIGKILL during a stream of writes, ${CYCLES} cycles: nothing acknowledged 
   const state = new Map(); // resource -> acknowledged state
   const counter = { next: 0 };
   let totals = { ok: 0, unknown: 0, failed: 0, appliedUnknown: 0 };
-  let srv = await start({ noAuth: true, db });
+  let srv = await start({ db });
   try {
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       const log = [];
@@ -136,7 +136,7 @@ test(`SIGKILL during a stream of writes, ${CYCLES} cycles: nothing acknowledged 
       await Promise.all(lanes);
 
       assert.equal(sqlite(db, 'PRAGMA integrity_check'), 'ok', `cycle ${cycle}: integrity_check`);
-      srv = await start({ noAuth: true, db });
+      srv = await start({ db });
       for (const rs of resources) {
         for (const r of rs) {
           const got = await readState(srv.url, r);

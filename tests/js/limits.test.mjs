@@ -49,7 +49,7 @@ describe('bad input', () => {
   let srv;
   before(async () => {
     dir = tempDir();
-    srv = await start({ noAuth: true, db: path.join(dir, 'm.db') });
+    srv = await start({ db: path.join(dir, 'm.db') });
   });
   after(async () => {
     await stopClean(srv);
@@ -214,7 +214,7 @@ async function timedHealthz(srv) {
 describe('connections', () => {
   test('an idle connection is closed after --timeout', async () => {
     const dir = tempDir();
-    const srv = await start({ noAuth: true, db: path.join(dir, 'm.db'), args: ['--timeout', '1'] });
+    const srv = await start({ db: path.join(dir, 'm.db'), args: ['--timeout', '1'] });
     try {
       const t0 = performance.now();
       const closed = await new Promise((resolve) => {
@@ -232,7 +232,7 @@ describe('connections', () => {
 
   test('500 slow clients from 10 addresses (defaults): a normal client is still served promptly', async () => {
     const dir = tempDir();
-    const srv = await start({ noAuth: true, db: path.join(dir, 'm.db') });
+    const srv = await start({ db: path.join(dir, 'm.db') });
     let socks;
     try {
       socks = await slowClients(srv.port, 500, 50, 2, 4);
@@ -251,7 +251,7 @@ describe('connections', () => {
 
   test('per-address limit: 500 slow clients cannot fill --max-connections; others are served', async () => {
     const dir = tempDir();
-    const srv = await start({ noAuth: true, db: path.join(dir, 'm.db'), args: ['--max-connections', '200', '--max-connections-per-ip', '16'] });
+    const srv = await start({ db: path.join(dir, 'm.db'), args: ['--max-connections', '200', '--max-connections-per-ip', '16'] });
     let socks;
     try {
       // 5 addresses x 100: without the per-address limit they would take all 200 places
@@ -271,7 +271,7 @@ describe('connections', () => {
     const dir = tempDir();
     try {
       for (const args of [['--max-connections-per-ip', '-1'], ['--max-connections', '0'], ['--timeout', 'x']]) {
-        await assert.rejects(start({ noAuth: true, db: path.join(dir, 'm.db'), args }), /exited with 2/);
+        await assert.rejects(start({ db: path.join(dir, 'm.db'), args }), /exited with 2/);
       }
     } finally {
       removeDir(dir);

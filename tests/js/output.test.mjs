@@ -373,7 +373,6 @@ test("property: random strings in every string field of the document read back e
   const rnd = prng(Number(process.env.PROPERTY_SEED || 20261125));
   for (let round = 0; round < 6; round++) everyStringField(rnd, round, t);
 });
-
 // secretSource: the prod environment with its secrets kept outside manifestd.
 for (const source of [
   { type: "existing", name: "shop-secrets" },

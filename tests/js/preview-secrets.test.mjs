@@ -59,7 +59,7 @@ before(async () => {
     editor: createToken(db, { name: 'editor-test', role: 'editor' }),
     viewer: createToken(db, { name: 'viewer-test', role: 'viewer' }),
   };
-  server = await start({ db, token: tokens.admin });
+  server = await start({ db, token: tokens.admin, autoAuth: false }); // each call names its role
 });
 
 after(async () => {
@@ -162,9 +162,18 @@ describe('roles of the history, diff, rollback and import routes', () => {
     assert.equal((await call('POST', `${ENV}/staging/rollback`, { role: 'editor', body: { revision: n } })).status, 200);
   });
 
-  test('import: anyone with a token converts; only an admin saves a new stack', async () => {
+  test('import: only an admin converts or saves (it may create a stack)', async () => {
     const type = 'application/yaml';
-    const conv = await call('POST', '/api/v1/import/compose', { role: 'viewer', body: compose, type });
+    for (const role of ['viewer', 'editor']) {
+      assert.equal((await call('POST', '/api/v1/import/compose', { role, body: compose, type })).status, 403, role);
+      const r = await call('POST', `/api/v1/import/compose?save=1&stack=by-${role}`, { role, body: compose, type });
+      assert.equal(r.status, 403, `${role}: ${r.text}`);
+      assert.equal((await call('GET', `/api/v1/stacks/by-${role}`)).status, 404, 'not stored');
+    }
+    assert.equal((await call('POST', '/api/v1/import/compose', { role: 'admin', body: compose, type })).status, 200);
+    const ok = await call('POST', '/api/v1/import/compose?save=1&stack=by-admin', { role: 'admin', body: compose, type });
+    assert.equal(ok.status, 201, ok.text);
+  });
     assert.equal(conv.status, 200, conv.text);
     for (const role of ['viewer', 'editor']) {
       const r = await call('POST', `/api/v1/import/compose?save=1&stack=by-${role}`, { role, body: compose, type });

@@ -1,8 +1,7 @@
 // A small HTTP client for the API tests: call(server, method, path, {body, type, headers})
 // -> {status, headers, body (Buffer), text, json (when the response is JSON)}.
-// The server's token (server.headers, from lib/server.mjs) goes with every call.
 export async function call(server, method, p, { body, type = 'application/json', headers = {} } = {}) {
-  const init = { method, headers: { ...server.headers, ...headers } };
+  const init = { method, headers: { ...headers } };
   if (body !== undefined) {
     init.body = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
     if (type) init.headers['content-type'] = type;
