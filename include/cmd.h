@@ -8,5 +8,9 @@
 int cmd_render(int argc, char **argv);
 /* manifestd serve: the HTTP service. */
 int cmd_serve(int argc, char **argv);
+/* manifestd token create|list|revoke: API tokens in the database. 0 ok, 2 usage, 1 error. */
+int cmd_token(int argc, char **argv);
+/* manifestd rekey: re-encrypts every stored secret under a new key. 0 ok, 2 usage, 1 error. */
+int cmd_rekey(int argc, char **argv);
 
 #endif

@@ -21,6 +21,12 @@
  * - Connections: at most max_connections in all and max_connections_per_ip from one
  *   client address (others are closed at once); a connection idle for timeout seconds
  *   is closed. Idle connections hold no worker thread (epoll).
+ * - Every route names the least role (include/auth.h) a caller needs. Unless the server
+ *   runs without authentication, a route that is not AUTH_PUBLIC checks the bearer token
+ *   (Authorization: Bearer <token>) right after routing, before the body is parsed and
+ *   before the handler looks anything up: 401 with WWW-Authenticate: Bearer without a
+ *   valid token, 403 for a role below the route's; neither says whether what the path
+ *   names exists.
  * - A handler returns the HTTP status; it builds its response with one of http_reply_*,
  *   which all return the status too, so `return http_reply_json(req, 200, obj);`. */
 #ifndef MANIFESTD_HTTP_H
@@ -32,6 +38,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "auth.h"
 #include "buf.h"
 
 struct http_request;
@@ -61,6 +68,7 @@ struct http_route {
 	const char *pattern;
 	http_handler handler;
 	enum http_body body;
+	enum auth_role role; /* least role that may call it; AUTH_PUBLIC: no token needed */
 };
 
 enum http_log_format { HTTP_LOG_TEXT, HTTP_LOG_JSON };
@@ -75,6 +83,8 @@ struct http_options {
 	enum http_log_format log_format;
 	void *app;                  /* handed to handlers through http_app() */
 	unsigned max_connections_per_ip; /* 0 = no limit */
+	struct store *tokens;       /* bearer tokens are checked against it (borrowed);
+				     * NULL: no authentication at all (--no-auth) */
 };
 
 /* The route table (static) and its length. */
@@ -104,9 +114,13 @@ const char *http_header(const struct http_request *req, const char *name);
 json_t *http_json_body(const struct http_request *req);
 /* The raw request body (borrowed, NUL-terminated) and its length; "" when there is none. */
 const char *http_body_data(const struct http_request *req, size_t *ret_len);
-/* Who makes the request, for history rows: the X-Actor header when given (at most 128
- * printable characters), else "ip:<address>". Borrowed. */
+/* Who makes the request, for history rows: "token:<name>" when a token was checked;
+ * without authentication the X-Actor header when given (at most 128 printable
+ * characters), else "ip:<address>". Borrowed. */
 const char *http_actor(struct http_request *req);
+/* The role of the caller: its token's role, or AUTH_ADMIN when the server runs without
+ * authentication. */
+enum auth_role http_role(const struct http_request *req);
 
 /* Adds a response header (copied). 0 or -ENOMEM. Call after an http_reply_*. */
 int http_add_header(struct http_request *req, const char *name, const char *value);
@@ -162,7 +176,7 @@ struct http_call {
 
 /* Runs one request through what a connection runs (body limit, routing, JSON parsing and
  * limits, the handler, a streamed body read to its end, the metrics; no access log), with
- * opt's max_body and app (the other fields are ignored). The response body is appended
+ * opt's max_body, app and tokens (the other fields are ignored). The response body is appended
  * to body (not for file responses). 0 and *ret_status, or -ENOMEM. */
 int http_call(const struct http_options *opt, const struct http_call *call, struct buf *body,
 	      unsigned *ret_status);

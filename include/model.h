@@ -95,6 +95,22 @@ int model_check_shape(const json_t *doc, struct model_errors *errs);
  * json_decref()s the result; NULL only on allocation failure (or when doc is NULL). */
 json_t *model_mask_secrets(const json_t *doc);
 
+/* What every secret value becomes in model_mask_secret_values(). */
+#define MODEL_SECRET_MASK "(masked)"
+/* A copy of doc (borrowed; a stack, an environment or a merge patch of one) that renders
+ * without secret values: every set secret becomes MODEL_SECRET_MASK, so the Secret's data
+ * (even its base64) and the checksum annotations are the same whatever the values were.
+ * "" and {"set": false} become "" (unset), null (a deletion in a patch) stays. The caller
+ * json_decref()s the result; NULL only on allocation failure (or when doc is NULL). */
+json_t *model_mask_secret_values(const json_t *doc);
+
+/* true when the secret values live in this document (/secretSource/type "inline", the
+ * default; also for a document without secretSource). doc is borrowed. */
+bool model_secrets_inline(const json_t *doc);
+/* true when rendering the resolved document doc puts secret values into the bundle:
+ * secrets are inline and at least one is set. */
+bool model_renders_secret_values(const json_t *doc);
+
 /* Canonical SHA-256 hex (64 hex digits + NUL) of a document (borrowed): the SHA-256 of
  * json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS), the identity of what it renders.
  * 0, or -ENOMEM (out untouched). */

@@ -15,6 +15,14 @@
  *   one thread at a time; a write is made between store_begin() and store_commit() so a
  *   change and its history row are stored together or not at all.
  *
+ * - With a secret key (store_options.secret_key), secret values are sealed at rest
+ *   (include/secretbox.h): every document is written with each non-empty member of
+ *   "secrets" replaced by {"sealed": "v1:..."}, bound to its stack, environment and key
+ *   name, and read back opened, so callers only ever see plain documents. Opening the
+ *   store seals any plaintext secret left in the database (older versions, the seed).
+ *   The connections use secure_delete, and the WAL is truncated after such a rewrite,
+ *   so no plaintext copy remains in the files.
+ *
  * Errors: 0 ok; -ENOENT no such row; -EEXIST duplicate; -ESTALE the revision is not the
  * expected one (compare-and-set lost); -ENOTEMPTY a stack still has environments;
  * -EIO any SQLite failure (counted in store_error_count); -ENOMEM. */
@@ -40,6 +48,10 @@ struct store_options {
 	/* The migrations to apply, terminated by a NULL name; NULL means the built-in ones.
 	 * (Tests pass a subset to make an "older" database.) */
 	const struct embed_file *migrations;
+	/* SECRETBOX_KEY_BYTES bytes (copied) that seal secrets at rest; NULL: documents are
+	 * stored as given (tests, and commands that do not touch documents). A database
+	 * with sealed secrets is refused (-EIO, err says why) with another key. */
+	const unsigned char *secret_key;
 };
 
 /* A stored document and its bookkeeping. */
@@ -112,6 +124,30 @@ int store_env_list(struct store_conn *c, const char *stack, const char *after, s
 /* Every environment of stack as a new object name -> document; caller decrefs. */
 int store_env_documents(struct store_conn *c, const char *stack, json_t **ret_docs);
 
+/* Re-encrypts every secret of every document under new_key in one transaction (no
+ * revision or history row changes), then uses new_key. Only for a store opened with a
+ * key. *ret_count (may be NULL) = documents rewritten. 0, -EINVAL, -EIO (err says why). */
+int store_rekey(struct store *s, const unsigned char new_key[32], struct buf *err,
+		size_t *ret_count);
+
+/* API tokens (include/auth.h). Strings are borrowed. */
+struct store_token {
+	char name[65];
+	char role[16];
+	char hash[65];      /* SHA-256 hex of the token */
+	char last_used[32]; /* "" when never used */
+};
+/* -EEXIST when the name or the hash is taken. */
+int store_token_create(struct store_conn *c, const char *name, const char *role, const char *hash);
+/* The token whose hash is hash; -ENOENT when none. */
+int store_token_find(struct store_conn *c, const char *hash, struct store_token *ret);
+/* Sets last_used of the token name to now. */
+int store_token_touch(struct store_conn *c, const char *name);
+/* A new array of {"name", "role", "created", "lastUsed" (null when never)} sorted by name. */
+int store_token_list(struct store_conn *c, json_t **ret_items);
+/* Deletes the token name; -ENOENT when there is none. */
+int store_token_revoke(struct store_conn *c, const char *name);
+int store_token_count(struct store_conn *c, long long *ret);
 /* The identity of what a render of stack (and env, or NULL for the stack alone) reads:
  * BLAKE2b-256 hex of the names, revisions and documents exactly as stored, without
  * parsing them. Any write changes it; equal fingerprints mean equal inputs. Used as part of the

@@ -19,7 +19,6 @@
 #define MAX_DIFF (16u * 1024 * 1024)
 /* What every secret value becomes before a diff renders: the same on both sides, so a
  * diff never shows a secret, not even as base64. */
-#define SECRET_MASK "(masked)"
 
 static struct store *app_store(struct http_request *req)
 {
@@ -372,27 +371,6 @@ int api_revision_get(struct http_request *req)
 
 /* ---- rendering for diffs ---- */
 
-/* A deep copy of doc whose secret values are all SECRET_MASK ("" and {"set": false} stay
- * unset, null stays a deletion). NULL on allocation failure. */
-static json_t *masked_layer(const json_t *doc)
-{
-	json_t *copy = json_deep_copy(doc);
-	json_t *secrets = json_object_get(copy, "secrets");
-	const char *key;
-	json_t *v;
-	json_object_foreach(secrets, key, v) {
-		bool unset = json_is_null(v) || (json_is_string(v) && !*json_string_value(v)) ||
-			     (json_is_object(v) && json_is_false(json_object_get(v, "set")));
-		if (json_is_null(v))
-			continue;
-		if (json_object_set_new(secrets, key, json_string(unset ? "" : SECRET_MASK)) < 0) {
-			json_decref(copy);
-			return NULL;
-		}
-	}
-	return copy;
-}
-
 /* Removes the annotations that differ between any two renders (revision, bundle hash). */
 static void strip_render_annotations(json_t *objects)
 {
@@ -413,7 +391,8 @@ static int render_masked(const char *stack_name, const json_t *stack, const char
 			 const json_t *env, long long revision, struct model_errors *errs,
 			 json_t **ret_files)
 {
-	json_t *s = masked_layer(stack), *e = masked_layer(env), *doc = NULL, *files = json_object();
+	json_t *s = model_mask_secret_values(stack), *e = model_mask_secret_values(env);
+	json_t *doc = NULL, *files = json_object();
 	struct render *rd = NULL;
 	int r = s && e && files ? model_resolve(stack_name, s, env_name, e, NULL, errs, &doc) : -ENOMEM;
 	struct render_meta meta = {stack_name, env_name, revision};

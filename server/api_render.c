@@ -2,7 +2,8 @@
  * (stored names or inline documents, plus overrides that are never stored). zip, tar.gz,
  * json and files are built in memory; yaml is streamed one file at a time. Every bundle
  * goes into the render cache (cache.h) under the hash of everything its bytes depend on,
- * so a repeated request, and its If-None-Match, is answered without resolving. */
+ * so a repeated request, and its If-None-Match, is answered without resolving. The files
+ * format (the web form's preview) is rendered with every secret value masked. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,10 +216,26 @@ static int reply_entry(struct http_request *req, struct cache_entry *e, const ch
 	return status;
 }
 
-/* Replies from the cache when it holds key; 0 when it does not. */
+/* The preview format (files) goes to browsers: it is rendered with every secret value
+ * masked (model_mask_secret_values, as the diffs are), so any reader may have it. */
+static bool masked_format(enum bundle_format format)
+{
+	return format == BUNDLE_FILES;
+}
+
+/* true when the caller may be sent a cached bundle of this format without the checks of
+ * resolve_and_reply: the bundle holds no secret values, or the role may see them. */
+static bool may_use_cache(struct http_request *req, enum bundle_format format)
+{
+	return masked_format(format) || http_role(req) >= AUTH_EDITOR;
+}
+
+/* Replies from the cache when it holds key (and the caller may use it); 0 otherwise. */
 static int try_cache(struct http_request *req, const char *key, const char *stack,
 		     const char *env, enum bundle_format format)
 {
+	if (!may_use_cache(req, format))
+		return 0;
 	struct cache_entry *e = cache_get(((struct api *)http_app(req))->cache, key);
 	return e ? reply_entry(req, e, stack, env, format) : 0;
 }
@@ -282,6 +299,25 @@ static int reply_bundle(struct http_request *req, struct job *j)
 	return status;
 }
 
+/* model_resolve of the layers, each with its secret values masked first for a masked
+ * format. */
+static int resolve_layers(const char *stack_name, const json_t *stack, const char *env_name,
+			  const json_t *env, const json_t *overrides, bool masked,
+			  struct model_errors *errs, json_t **ret_doc)
+{
+	if (!masked)
+		return model_resolve(stack_name, stack, env_name, env, overrides, errs, ret_doc);
+	json_t *s = model_mask_secret_values(stack);
+	json_t *e = env ? model_mask_secret_values(env) : NULL;
+	json_t *o = overrides ? model_mask_secret_values(overrides) : NULL;
+	int r = s && (e || !env) && (o || !overrides)
+			? model_resolve(stack_name, s, env_name, e, o, errs, ret_doc) : -ENOMEM;
+	json_decref(s);
+	json_decref(e);
+	json_decref(o);
+	return r;
+}
+
 /* Resolves and replies: 422 with every problem, or the bundle. */
 static int resolve_and_reply(struct http_request *req, const char *stack_name,
 			     const json_t *stack, const char *env_name, const json_t *env,
@@ -292,12 +328,22 @@ static int resolve_and_reply(struct http_request *req, const char *stack_name,
 	model_errors_init(&errs);
 	json_t *doc = NULL;
 	struct job *j = NULL;
-	int status, r = model_resolve(stack_name, stack, env_name, env, overrides, &errs, &doc);
+	bool masked = masked_format(format);
+	int status, r = resolve_layers(stack_name, stack, env_name, env, overrides, masked, &errs,
+				       &doc);
 	if (r == MODEL_EINVALID)
 		status = http_reply_problem(req, 422, model_errors_json(&errs), NULL,
 					    "the resolved document is not valid: %zu problem%s",
 					    errs.count, errs.count == 1 ? "" : "s");
-	else if (r < 0 || (r = job_new(stack_name, env_name, revision, doc, format, start_ns, &j)) < 0)
+	else if (r == 0 && !masked && http_role(req) < AUTH_EDITOR &&
+		 model_renders_secret_values(doc)) {
+		status = http_reply_problem(req, 403, NULL, NULL,
+					    "this bundle would hold secret values, which a %s token may "
+					    "not see: use an editor token, or keep the secrets outside "
+					    "(/secretSource/type \"existing\" or \"externalSecret\")",
+					    auth_role_name(http_role(req)));
+		json_decref(doc);
+	} else if (r < 0 || (r = job_new(stack_name, env_name, revision, doc, format, start_ns, &j)) < 0)
 		status = http_reply_problem(req, 500, NULL, NULL, "cannot render (%s)", strerror(-r));
 	else {
 		if (key) {

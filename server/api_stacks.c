@@ -273,8 +273,9 @@ static int validate_stack(struct store_conn *c, const char *name, const json_t *
 		const char *key;
 		json_t *v;
 		json_object_foreach(json_object_get(doc, "secrets"), key, v)
-			(void)json_object_set_new(json_object_get(placeholder, "secrets"), key,
-						  json_string("placeholder"));
+			if (model_secrets_inline(doc))
+				(void)json_object_set_new(json_object_get(placeholder, "secrets"), key,
+							  json_string("placeholder"));
 		r = resolve_check(name, doc, "placeholder", placeholder, errs);
 		goto out;
 	}

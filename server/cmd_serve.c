@@ -1,9 +1,12 @@
 /* cmd_serve: `manifestd serve`: flags and MANIFESTD_* environment variables, opening the
  * store, starting the HTTP server, and graceful shutdown on SIGTERM/SIGINT. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <netdb.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +14,10 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "auth.h"
 #include "cmd.h"
 #include "http.h"
+#include "secretbox.h"
 #include "store.h"
 #include "util.h"
 
@@ -39,9 +44,16 @@ static const char usage[] =
 	"                          [MANIFESTD_SHUTDOWN_GRACE] (10)\n"
 	"  --cache-size BYTES      memory for rendered bundles [MANIFESTD_CACHE_SIZE] (16777216;\n"
 	"                          0 turns the render cache off)\n"
+	"  --key-file PATH         key that encrypts secrets at rest [MANIFESTD_KEY_FILE]\n"
+	"                          (manifestd.key next to the database; created 0600 when\n"
+	"                          missing). MANIFESTD_SECRET_KEY (32 bytes, base64 or hex)\n"
+	"                          is used instead when set\n"
+	"  --no-auth               no bearer tokens: every request may do anything; only\n"
+	"                          when listening on a loopback address\n"
 	"  -h, --help              show this help\n"
 	"\n"
-	"The first line on stderr is 'manifestd: listening on http://ADDR:PORT'.\n";
+	"The first line on stderr is 'manifestd: listening on http://ADDR:PORT'. When the\n"
+	"database has no API token, an admin token is created and printed once on stderr.\n";
 
 struct serve_config {
 	char address[256];
@@ -56,10 +68,13 @@ struct serve_config {
 	long long grace;
 	long long cache_size;
 	enum http_log_format log_format;
+	const char *key_file; /* NULL: next to the database */
+	bool no_auth;
 };
 
 enum { OPT_LISTEN = 256, OPT_DB, OPT_STATIC, OPT_MAX_BODY, OPT_MAX_CONN, OPT_TIMEOUT,
-       OPT_THREADS, OPT_LOG_FORMAT, OPT_GRACE, OPT_MAX_CONN_IP, OPT_CACHE_SIZE };
+       OPT_THREADS, OPT_LOG_FORMAT, OPT_GRACE, OPT_MAX_CONN_IP, OPT_CACHE_SIZE, OPT_KEY_FILE,
+       OPT_NO_AUTH };
 
 /* Option table: flag, its environment variable. */
 static const struct {
@@ -78,6 +93,9 @@ static const struct {
 	{{"log-format", required_argument, NULL, OPT_LOG_FORMAT}, "MANIFESTD_LOG_FORMAT"},
 	{{"shutdown-grace", required_argument, NULL, OPT_GRACE}, "MANIFESTD_SHUTDOWN_GRACE"},
 	{{"cache-size", required_argument, NULL, OPT_CACHE_SIZE}, "MANIFESTD_CACHE_SIZE"},
+	{{"key-file", required_argument, NULL, OPT_KEY_FILE}, "MANIFESTD_KEY_FILE"},
+	/* no variable: turning authentication off is always explicit on the command line */
+	{{"no-auth", no_argument, NULL, OPT_NO_AUTH}, NULL},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -123,6 +141,12 @@ static int set_option(struct serve_config *cfg, int id, const char *value)
 		return util_parse_int(value, 1, 86400, &cfg->timeout);
 	case OPT_THREADS:
 		return util_parse_int(value, 1, 1024, &cfg->threads);
+	case OPT_KEY_FILE:
+		cfg->key_file = *value ? value : NULL;
+		return 0;
+	case OPT_NO_AUTH:
+		cfg->no_auth = true;
+		return 0;
 	case OPT_GRACE:
 		return util_parse_int(value, 0, 3600, &cfg->grace);
 	case OPT_CACHE_SIZE:
@@ -159,7 +183,7 @@ static int configure(int argc, char **argv, struct serve_config *cfg)
 				     .threads = cpus > 0 ? cpus : 1, .grace = 10,
 				     .cache_size = 16 * 1024 * 1024};
 	for (size_t i = 0; i < NOPTIONS; i++) {
-		const char *v = getenv(options[i].env);
+		const char *v = options[i].env ? getenv(options[i].env) : NULL;
 		if (v && set_option(cfg, options[i].opt.val, v) < 0) {
 			fprintf(stderr, "manifestd serve: invalid %s '%s'\n", options[i].env, v);
 			return -EINVAL;
@@ -202,6 +226,67 @@ static void tune_malloc(long long threads)
 	(void)mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
 }
 
+/* true when every address host resolves to is a loopback address. */
+static bool is_loopback(const char *host)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
+		return false;
+	bool all = true;
+	for (const struct addrinfo *a = res; a; a = a->ai_next) {
+		if (a->ai_family == AF_INET) {
+			const struct sockaddr_in *in = (const void *)a->ai_addr;
+			all = all && (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+		} else if (a->ai_family == AF_INET6) {
+			const struct sockaddr_in6 *in6 = (const void *)a->ai_addr;
+			all = all && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+		} else {
+			all = false;
+		}
+	}
+	freeaddrinfo(res);
+	return all;
+}
+
+/* The secret key (MANIFESTD_SECRET_KEY, or the key file, created when missing). */
+static int load_key(const struct serve_config *cfg, unsigned char key[SECRETBOX_KEY_BYTES],
+		    struct buf *err, struct buf *ret_created)
+{
+	struct buf path;
+	buf_init(&path, 4096);
+	bool created = false;
+	int r = secretbox_init();
+	if (r == 0)
+		r = cfg->key_file ? buf_puts(&path, cfg->key_file) : secretbox_key_path_for(cfg->db, &path);
+	if (r == 0)
+		r = secretbox_key_load(getenv("MANIFESTD_SECRET_KEY"), buf_cstr(&path), true, key,
+				       &created, err);
+	if (r == 0 && created)
+		r = buf_puts(ret_created, buf_cstr(&path));
+	buf_release(&path);
+	return r;
+}
+
+/* Opens the store with the secret key. A key file created on the way is named in
+ * created (to be said after the first line). */
+static int open_store(const struct serve_config *cfg, struct buf *err, struct buf *created,
+		      struct store **ret)
+{
+	unsigned char key[SECRETBOX_KEY_BYTES];
+	struct store_options so = {cfg->db, (size_t)cfg->threads + 1, NULL, key};
+	struct store *probe = NULL;
+	/* Open once without a key first: it creates the directory and migrates. */
+	int r = store_open(&(struct store_options){cfg->db, 1, NULL, NULL}, err, &probe);
+	store_free(probe);
+	if (r == 0)
+		r = load_key(cfg, key, err, created);
+	if (r == 0)
+		r = store_open(&so, err, ret);
+	sodium_memzero(key, sizeof key);
+	return r;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct serve_config cfg;
@@ -224,9 +309,22 @@ int cmd_serve(int argc, char **argv)
 	struct http_server *srv = NULL;
 	struct cache *cache = NULL;
 	int code = 1;
-	struct store_options so = {cfg.db, (size_t)cfg.threads + 1, NULL};
-	if (store_open(&so, &err, &store) < 0) {
+	struct buf token, key_created;
+	buf_init(&token, 256);
+	buf_init(&key_created, 4096);
+	int issued = 0;
+	if (cfg.no_auth && !is_loopback(cfg.address)) {
+		fprintf(stderr, "manifestd: --no-auth is refused on '%s': without authentication "
+			"listen on a loopback address only (127.0.0.1, ::1, localhost)\n", cfg.address);
+		code = 2;
+		goto out;
+	}
+	if (open_store(&cfg, &err, &key_created, &store) < 0) {
 		fprintf(stderr, "manifestd: %s\n", buf_cstr(&err));
+		goto out;
+	}
+	if (!cfg.no_auth && (issued = auth_bootstrap(store, &token)) < 0) {
+		fprintf(stderr, "manifestd: cannot create the first admin token: %s\n", strerror(-issued));
 		goto out;
 	}
 	if (cfg.cache_size > 0 && cache_new((size_t)cfg.cache_size, &cache) < 0) {
@@ -237,7 +335,7 @@ int cmd_serve(int argc, char **argv)
 	struct http_options ho = {cfg.address, (unsigned)cfg.port, (size_t)cfg.threads,
 				  (size_t)cfg.max_body, (unsigned)cfg.max_connections,
 				  (unsigned)cfg.timeout, cfg.log_format, &app,
-				  (unsigned)cfg.max_connections_per_ip};
+				  (unsigned)cfg.max_connections_per_ip, cfg.no_auth ? NULL : store};
 	if (http_start(&ho, &err, &srv) < 0) {
 		fprintf(stderr, "manifestd: %s\n", buf_cstr(&err));
 		goto out;
@@ -245,6 +343,15 @@ int cmd_serve(int argc, char **argv)
 	bool v6 = strchr(cfg.address, ':') != NULL;
 	fprintf(stderr, "manifestd: listening on http://%s%s%s:%u\n", v6 ? "[" : "", cfg.address,
 		v6 ? "]" : "", http_port(srv));
+	if (key_created.len)
+		fprintf(stderr, "manifestd: created the secret key file %s (mode 0600): back it up; "
+			"without it the stored secrets cannot be read\n", buf_cstr(&key_created));
+	if (issued)
+		fprintf(stderr, "manifestd: created the admin token 'admin' (shown only this once): %s\n",
+			buf_cstr(&token));
+	if (cfg.no_auth)
+		fprintf(stderr, "manifestd: WARNING: --no-auth: every request may read and change "
+			"everything\n");
 	fprintf(stderr, "manifestd: database %s (schema version %lld), %lld threads\n", cfg.db,
 		store_schema_version(store), cfg.threads);
 	int sig = 0;
@@ -260,6 +367,10 @@ out:
 	http_stop(srv, 0);
 	cache_free(cache);
 	store_free(store);
+	if (token.data)
+		sodium_memzero(token.data, token.len);
+	buf_release(&token);
+	buf_release(&key_created);
 	buf_release(&err);
 	return code;
 }

@@ -30,33 +30,44 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+/* Health, metrics (route patterns and counts only), the API description and the web
+ * form are public; everything that reads or writes documents needs a token. */
 static const struct http_route routes[] = {
-	{"GET", "/healthz", api_healthz, HTTP_BODY_NONE},
-	{"GET", "/readyz", api_readyz, HTTP_BODY_NONE},
-	{"GET", "/metrics", api_metrics, HTTP_BODY_NONE},
-	{"GET", "/openapi.json", api_openapi, HTTP_BODY_NONE},
-	{"GET", "/api/v1/stacks", api_stacks_list, HTTP_BODY_NONE},
-	{"POST", "/api/v1/stacks", api_stacks_create, HTTP_BODY_JSON},
-	{"GET", "/api/v1/stacks/{stack}", api_stack_get, HTTP_BODY_NONE},
-	{"PUT", "/api/v1/stacks/{stack}", api_stack_put, HTTP_BODY_JSON},
-	{"DELETE", "/api/v1/stacks/{stack}", api_stack_delete, HTTP_BODY_NONE},
-	{"GET", "/api/v1/stacks/{stack}/environments", api_envs_list, HTTP_BODY_NONE},
-	{"POST", "/api/v1/stacks/{stack}/environments", api_envs_create, HTTP_BODY_JSON},
-	{"GET", "/api/v1/stacks/{stack}/environments/{env}", api_env_get, HTTP_BODY_NONE},
-	{"PUT", "/api/v1/stacks/{stack}/environments/{env}", api_env_put, HTTP_BODY_JSON},
-	{"PATCH", "/api/v1/stacks/{stack}/environments/{env}", api_env_patch, HTTP_BODY_MERGE_PATCH},
-	{"DELETE", "/api/v1/stacks/{stack}/environments/{env}", api_env_delete, HTTP_BODY_NONE},
-	{"GET", "/api/v1/stacks/{stack}/environments/{env}/manifests", api_manifests, HTTP_BODY_NONE},
-	{"GET", "/api/v1/stacks/{stack}/environments/{env}/revisions", api_revisions_list, HTTP_BODY_NONE},
-	{"GET", "/api/v1/stacks/{stack}/environments/{env}/revisions/{n}", api_revision_get, HTTP_BODY_NONE},
-	{"GET", "/api/v1/stacks/{stack}/environments/{env}/diff", api_env_diff, HTTP_BODY_NONE},
-	{"POST", "/api/v1/stacks/{stack}/environments/{env}/diff", api_env_diff_proposed, HTTP_BODY_JSON},
-	{"POST", "/api/v1/stacks/{stack}/environments/{env}/rollback", api_env_rollback, HTTP_BODY_JSON},
-	{"GET", "/api/v1/stacks/{stack}/diff", api_stack_diff, HTTP_BODY_NONE},
-	{"POST", "/api/v1/import/compose", api_import_compose, HTTP_BODY_YAML},
-	{"POST", "/render", api_render, HTTP_BODY_JSON},
-	{"GET", "/", api_static, HTTP_BODY_NONE},
-	{"GET", "/{file*}", api_static, HTTP_BODY_NONE},
+	{"GET", "/healthz", api_healthz, HTTP_BODY_NONE, AUTH_PUBLIC},
+	{"GET", "/readyz", api_readyz, HTTP_BODY_NONE, AUTH_PUBLIC},
+	{"GET", "/metrics", api_metrics, HTTP_BODY_NONE, AUTH_PUBLIC},
+	{"GET", "/openapi.json", api_openapi, HTTP_BODY_NONE, AUTH_PUBLIC},
+	{"GET", "/api/v1/stacks", api_stacks_list, HTTP_BODY_NONE, AUTH_VIEWER},
+	{"POST", "/api/v1/stacks", api_stacks_create, HTTP_BODY_JSON, AUTH_ADMIN},
+	{"GET", "/api/v1/stacks/{stack}", api_stack_get, HTTP_BODY_NONE, AUTH_VIEWER},
+	{"PUT", "/api/v1/stacks/{stack}", api_stack_put, HTTP_BODY_JSON, AUTH_ADMIN},
+	{"DELETE", "/api/v1/stacks/{stack}", api_stack_delete, HTTP_BODY_NONE, AUTH_ADMIN},
+	{"GET", "/api/v1/stacks/{stack}/environments", api_envs_list, HTTP_BODY_NONE, AUTH_VIEWER},
+	{"POST", "/api/v1/stacks/{stack}/environments", api_envs_create, HTTP_BODY_JSON, AUTH_EDITOR},
+	{"GET", "/api/v1/stacks/{stack}/environments/{env}", api_env_get, HTTP_BODY_NONE, AUTH_VIEWER},
+	{"PUT", "/api/v1/stacks/{stack}/environments/{env}", api_env_put, HTTP_BODY_JSON, AUTH_EDITOR},
+	{"PATCH", "/api/v1/stacks/{stack}/environments/{env}", api_env_patch, HTTP_BODY_MERGE_PATCH,
+	 AUTH_EDITOR},
+	{"DELETE", "/api/v1/stacks/{stack}/environments/{env}", api_env_delete, HTTP_BODY_NONE,
+	 AUTH_EDITOR},
+	{"GET", "/api/v1/stacks/{stack}/environments/{env}/manifests", api_manifests, HTTP_BODY_NONE,
+	 AUTH_VIEWER},
+	{"GET", "/api/v1/stacks/{stack}/environments/{env}/revisions", api_revisions_list,
+	 HTTP_BODY_NONE, AUTH_VIEWER},
+	{"GET", "/api/v1/stacks/{stack}/environments/{env}/revisions/{n}", api_revision_get,
+	 HTTP_BODY_NONE, AUTH_VIEWER},
+	{"GET", "/api/v1/stacks/{stack}/environments/{env}/diff", api_env_diff, HTTP_BODY_NONE,
+	 AUTH_VIEWER},
+	{"POST", "/api/v1/stacks/{stack}/environments/{env}/diff", api_env_diff_proposed,
+	 HTTP_BODY_JSON, AUTH_VIEWER},
+	{"POST", "/api/v1/stacks/{stack}/environments/{env}/rollback", api_env_rollback,
+	 HTTP_BODY_JSON, AUTH_EDITOR},
+	{"GET", "/api/v1/stacks/{stack}/diff", api_stack_diff, HTTP_BODY_NONE, AUTH_VIEWER},
+	/* creates a stack with ?save=1 */
+	{"POST", "/api/v1/import/compose", api_import_compose, HTTP_BODY_YAML, AUTH_ADMIN},
+	{"POST", "/render", api_render, HTTP_BODY_JSON, AUTH_VIEWER},
+	{"GET", "/", api_static, HTTP_BODY_NONE, AUTH_PUBLIC},
+	{"GET", "/{file*}", api_static, HTTP_BODY_NONE, AUTH_PUBLIC},
 };
 
 struct http_server {
@@ -97,6 +108,8 @@ struct http_request {
 	char *args_mem;
 	const char *args[2 * MAX_ARGS];
 	size_t nargs;
+	bool authenticated;
+	struct auth_identity who; /* when authenticated */
 };
 
 struct stream {
@@ -262,6 +275,11 @@ const char *http_actor(struct http_request *req)
 {
 	if (req->actor[0])
 		return req->actor;
+	if (req->authenticated) {
+		memcpy(req->actor, "token:", 6);
+		memcpy(req->actor + 6, req->who.name, strlen(req->who.name) + 1);
+		return req->actor;
+	}
 	const char *h = http_header(req, "X-Actor");
 	if (h && printable(h, 128)) {
 		memcpy(req->actor, h, strlen(h) + 1);
@@ -272,6 +290,13 @@ const char *http_actor(struct http_request *req)
 	memcpy(req->actor, "ip:", 3);
 	memcpy(req->actor + 3, addr, strlen(addr) + 1);
 	return req->actor;
+}
+
+enum auth_role http_role(const struct http_request *req)
+{
+	if (!req->srv->opt.tokens)
+		return AUTH_ADMIN;
+	return req->authenticated ? req->who.role : AUTH_PUBLIC;
 }
 
 /* ---- responses ---- */
@@ -696,6 +721,37 @@ static int read_json_body(struct http_request *req)
 	return check_json_limits(req);
 }
 
+/* ---- authentication ---- */
+
+/* Checks the bearer token against the route's role: 0, or the status sent (401, 403,
+ * 500), before anything the path names is looked up. */
+static int authorize(struct http_request *req)
+{
+	enum auth_role need = req->route->role;
+	if (need == AUTH_PUBLIC || !req->srv->opt.tokens)
+		return 0;
+	const char *h = http_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+	int r = auth_authenticate(req->srv->opt.tokens, h, &req->who);
+	if (r == -EACCES) {
+		int status = http_reply_problem(req, 401, NULL, NULL, h ? "the bearer token is not valid "
+						"(unknown, revoked or malformed)"
+						: "a bearer token is required: send 'Authorization: Bearer <token>'");
+		(void)http_add_header(req, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+				      h ? "Bearer realm=\"manifestd\", error=\"invalid_token\""
+					: "Bearer realm=\"manifestd\"");
+		return status;
+	}
+	if (r < 0)
+		return http_reply_problem(req, 500, NULL, NULL, "cannot check the token: the database failed");
+	req->authenticated = true;
+	if (req->who.role < need)
+		return http_reply_problem(req, 403, NULL, NULL,
+					  "the token '%s' has the role %s, and %s %s needs %s",
+					  req->who.name, auth_role_name(req->who.role), req->method,
+					  req->route->pattern, auth_role_name(need));
+	return 0;
+}
+
 /* ---- dispatch ---- */
 
 static int dispatch(struct http_request *req)
@@ -709,6 +765,8 @@ static int dispatch(struct http_request *req)
 		(void)http_add_header(req, MHD_HTTP_HEADER_ALLOW, buf_cstr(&allow));
 	} else if (status == 404) {
 		status = http_reply_problem(req, 404, NULL, NULL, "no resource at '%s'", req->path);
+	} else if ((status = authorize(req)) != 0) {
+		/* replied */
 	} else if (req->too_large) {
 		status = http_reply_problem(req, 413, NULL, NULL,
 					    "the request body is larger than the limit of %zu bytes",

@@ -1,4 +1,4 @@
-/* main: the manifestd binary: picks the subcommand (render, serve) and prints help and
+/* main: the manifestd binary: picks the subcommand (render, serve, token, rekey) and prints help and
  * version. Each subcommand parses its own flags (server/cmd_*.c). */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +13,8 @@ static const char usage[] =
 	"commands:\n"
 	"  serve     run the HTTP service (REST API and web form) over a SQLite database\n"
 	"  render    render a bundle offline, from built-in names or JSON files\n"
+	"  token     create, list and revoke API tokens\n"
+	"  rekey     re-encrypt the stored secrets under a new key\n"
 	"\n"
 	"options:\n"
 	"  -h, --help     show this help\n"
@@ -39,6 +41,10 @@ int main(int argc, char **argv)
 		return cmd_render(argc - 1, argv + 1);
 	if (strcmp(cmd, "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "token") == 0)
+		return cmd_token(argc - 1, argv + 1);
+	if (strcmp(cmd, "rekey") == 0)
+		return cmd_rekey(argc - 1, argv + 1);
 	fprintf(stderr, "manifestd: unknown command '%s'\n\n%s", cmd, usage);
 	return 1;
 }

@@ -698,6 +698,44 @@ static const char *check_pull_policy(const char *s)
 	return NULL;
 }
 
+static const char *check_secret_source_type(const char *s)
+{
+	if (strcmp(s, "inline") && strcmp(s, "existing") && strcmp(s, "externalSecret"))
+		return "must be one of \"inline\", \"existing\", \"externalSecret\"";
+	return NULL;
+}
+
+static const char *check_store_kind(const char *s)
+{
+	if (strcmp(s, "SecretStore") && strcmp(s, "ClusterSecretStore"))
+		return "must be one of \"SecretStore\", \"ClusterSecretStore\"";
+	return NULL;
+}
+
+/* A Go duration of whole units: "1h", "30m", "1h30m", "90s". */
+static const char *check_duration(const char *s)
+{
+	static const char *const bad = "must be a duration such as \"1h\", \"30m\" or \"1h30m\" "
+				       "(units h, m, s)";
+	size_t i = 0, n = strlen(s);
+	if (n == 0 || n > 32)
+		return bad;
+	while (i < n) {
+		size_t d = 0;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++, d++;
+		if (d == 0 || i == n || (s[i] != 'h' && s[i] != 'm' && s[i] != 's'))
+			return bad;
+		i++;
+	}
+	return NULL;
+}
+
+static const char *check_remote_key(const char *s)
+{
+	return *s ? NULL : "must not be empty: the key of the secret in the external store";
+}
+
 static bool is_annotation_name(const char *s, size_t n)
 {
 	if (n == 0 || n > 63 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
@@ -881,12 +919,24 @@ static const struct node n_ingress = OBJECT(f_ingress);
 static const struct node n_config = MAP(&n_scalar, check_key, MODEL_MAX_KEYS, "keys");
 static const struct node n_secret = {.kind = K_SCALAR, .masked_ok = true};
 static const struct node n_secrets = MAP(&n_secret, check_key, MODEL_MAX_KEYS, "keys");
+static const struct node n_secret_source_type = STRING(check_secret_source_type);
+static const struct node n_store_kind = STRING(check_store_kind);
+static const struct node n_duration = STRING(check_duration);
+static const struct node n_remote_key = STRING(check_remote_key);
+static const struct node n_dns_label_or_empty = STRING(check_dns_label_or_empty);
+static const struct field f_secret_source[] = {
+	{"type", &n_secret_source_type, false}, {"name", &n_dns_label, false},
+	{"secretStore", &n_dns_label_or_empty, false}, {"secretStoreKind", &n_store_kind, false},
+	{"remoteKey", &n_remote_key, false}, {"refreshInterval", &n_duration, false},
+	{NULL, NULL, false}};
+static const struct node n_secret_source = OBJECT(f_secret_source);
 static const struct field f_document[] = {
 	{"description", &n_text, false},
 	{"namespace", &n_dns_label, false},
 	{"image", &n_image_top, false},
 	{"config", &n_config, false},
 	{"secrets", &n_secrets, false},
+	{"secretSource", &n_secret_source, false},
 	{"serviceDefaults", &n_service, true},
 	{"services", &n_services, false},
 	{"mysql", &n_mysql, false},
@@ -1218,13 +1268,15 @@ static json_t *builtin_probe(void)
 static json_t *builtin_top(void)
 {
 	return json_pack(
-		"{s:s, s:{s:s,s:s,s:s}, s:{}, s:{}, s:{},"
+		"{s:s, s:{s:s,s:s,s:s}, s:{}, s:{}, s:{}, s:{s:s,s:s,s:s,s:s},"
 		" s:{s:b,s:s,s:s,s:s,s:{s:s,s:s},s:" RESOURCES_FMT "},"
 		" s:{s:b,s:s,s:s,s:s,s:{s:s,s:s},s:" RESOURCES_FMT "},"
 		" s:{s:b,s:s,s:" RESOURCES_FMT "},"
 		" s:{s:b,s:s,s:s,s:s,s:s,s:{s:b},s:{}}}",
 		"description", "", "image", "registry", "", "pullPolicy", "IfNotPresent", "pullSecret", "",
 		"config", "secrets", "services",
+		"secretSource", "type", "inline", "secretStore", "", "secretStoreKind", "ClusterSecretStore",
+		"refreshInterval", "1h",
 		"mysql", "enabled", 0, "image", "mysql:8.0.36", "rootPasswordSecret", "mysql-root-password",
 		"appPasswordSecret", "mysql-password", "storage", "size", "5Gi", "className", "",
 		"resources", RESOURCES("250m", "512Mi", "1", "1Gi"),
@@ -1458,6 +1510,16 @@ static int complete_document(json_t *doc, const char *stack_name, const char *en
 	if (r == 0)
 		r = default_string(json_object_get(json_object_get(doc, "ingress"), "tls"), "secretName",
 				   buf_cstr(&name));
+	buf_reset(&name);
+	if (r == 0)
+		r = buf_printf(&name, "%s-secrets", stack_name);
+	if (r == 0)
+		r = default_string(json_object_get(doc, "secretSource"), "name", buf_cstr(&name));
+	buf_reset(&name);
+	if (r == 0)
+		r = env_name ? buf_printf(&name, "%s/%s", stack_name, env_name) : buf_puts(&name, stack_name);
+	if (r == 0)
+		r = default_string(json_object_get(doc, "secretSource"), "remoteKey", buf_cstr(&name));
 	if (r == 0)
 		r = stringify_values(json_object_get(doc, "config"));
 	if (r == 0)
@@ -1524,7 +1586,7 @@ static int check_secret_ref(const json_t *doc, struct model_errors *e, const cha
 		return errp(e, base, segs, "names the secret \"%.*s%s\", which is not defined in /secrets" SUGGEST_FMT,
 			    CLIP(key), SUGGEST(guess));
 	}
-	if (json_is_string(v) && json_string_length(v) == 0)
+	if (json_is_string(v) && json_string_length(v) == 0 && model_secrets_inline(doc))
 		return errp(e, base, segs, "names the secret \"%.*s%s\", which has no value: set it in "
 			    "/secrets of this environment", CLIP(key));
 	return 0;
@@ -1723,9 +1785,35 @@ static int check_ingress(const json_t *doc, struct model_errors *e)
 	return 0;
 }
 
+/* With secrets kept outside (existing, externalSecret), no value may be stored: it would
+ * silently not be used. An external store must be named. */
+static int check_secret_source(const json_t *doc, struct model_errors *e)
+{
+	const json_t *src = json_object_get(doc, "secretSource");
+	const char *type = get_str(src, "type");
+	const char *key;
+	json_t *v;
+	int r = 0;
+	if (!type || model_secrets_inline(doc))
+		return 0;
+	if (strcmp(type, "externalSecret") == 0 && get_str(src, "secretStore") &&
+	    !*get_str(src, "secretStore"))
+		r = errf(e, PTR("secretSource", "secretStore"), "is required when the type is "
+			 "\"externalSecret\": the name of the SecretStore that holds the values");
+	json_object_foreach(json_object_get(doc, "secrets"), key, v) {
+		if (r == 0 && !(json_is_string(v) && json_string_length(v) == 0))
+			r = errf(e, PTR("secrets", key), "has a value, but /secretSource/type is \"%s\", so "
+				 "the value would not be used: set it to \"\" (keep the key) or change the type",
+				 type);
+	}
+	return r;
+}
+
 static int check_rules(const json_t *doc, struct model_errors *e)
 {
 	int r = check_services(doc, e);
+	if (r == 0)
+		r = check_secret_source(doc, e);
 	if (r == 0)
 		r = check_name_clashes(doc, e);
 	if (r == 0)
@@ -1736,6 +1824,24 @@ static int check_rules(const json_t *doc, struct model_errors *e)
 }
 
 /* ---- the API ------------------------------------------------------------------------- */
+
+bool model_secrets_inline(const json_t *doc)
+{
+	const char *type = get_str(json_object_get(doc, "secretSource"), "type");
+	return !type || strcmp(type, "inline") == 0;
+}
+
+bool model_renders_secret_values(const json_t *doc)
+{
+	const char *key;
+	json_t *v;
+	if (!model_secrets_inline(doc))
+		return false;
+	json_object_foreach(json_object_get(doc, "secrets"), key, v)
+		if (!json_is_string(v) || json_string_length(v) > 0)
+			return true;
+	return false;
+}
 
 /* builtins <- each layer, then services layered one by one (see layered_service). */
 static int layer_document(const json_t *const *layers, struct model_errors *errs, json_t **ret_doc)
@@ -1811,6 +1917,25 @@ json_t *model_mask_secrets(const json_t *doc)
 	EACH_MEMBER(secrets, key, v) {
 		bool set = !json_is_null(v) && !(json_is_string(v) && json_string_length(v) == 0);
 		if (json_object_set_new(secrets, key, json_pack("{s:b}", "set", set)) < 0) {
+			json_decref(copy);
+			return NULL;
+		}
+	}
+	return copy;
+}
+
+json_t *model_mask_secret_values(const json_t *doc)
+{
+	json_t *copy = json_deep_copy(doc);
+	json_t *secrets = json_object_get(copy, "secrets");
+	const char *key;
+	json_t *v;
+	EACH_MEMBER(secrets, key, v) {
+		bool unset = (json_is_string(v) && json_string_length(v) == 0) ||
+			     (json_is_object(v) && json_is_false(json_object_get(v, "set")));
+		if (json_is_null(v))
+			continue;
+		if (json_object_set_new(secrets, key, json_string(unset ? "" : MODEL_SECRET_MASK)) < 0) {
 			json_decref(copy);
 			return NULL;
 		}

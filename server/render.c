@@ -54,7 +54,7 @@ struct render {
 	struct render_meta meta;
 	char *instance;      /* "<stack>-<environment>" */
 	char *config_name;   /* "<stack>-config" */
-	char *secrets_name;  /* "<stack>-secrets" */
+	char *secrets_name;  /* /secretSource/name, "<stack>-secrets" by default */
 	char hash[65];
 	char config_sum[65];
 	char secrets_sum[65];
@@ -140,6 +140,9 @@ static const struct field resources_fields[] = {
 static const struct field top_fields[] = {
 	{"namespace", K_STR}, {"image/pullPolicy", K_STR}, {"image/pullSecret", K_STR},
 	{"config", K_OBJ}, {"secrets", K_OBJ}, {"services", K_OBJ},
+	{"secretSource/type", K_STR}, {"secretSource/name", K_STR}, {"secretSource/secretStore", K_STR},
+	{"secretSource/secretStoreKind", K_STR}, {"secretSource/remoteKey", K_STR},
+	{"secretSource/refreshInterval", K_STR},
 	{"mysql/enabled", K_BOOL}, {"mysql/image", K_STR}, {"mysql/rootPasswordSecret", K_STR},
 	{"mysql/appPasswordSecret", K_STR}, {"mysql/storage/size", K_STR},
 	{"mysql/storage/className", K_STR}, {"mysql/resources", K_OBJ},
@@ -570,8 +573,39 @@ static int build_config(struct render *r, json_t *out)
 	return push(out, with(cm, "data", json_incref(r->config_data)));
 }
 
+/* secretSource externalSecret: an external-secrets.io ExternalSecret that makes the Secret
+ * from the store, one data entry per key of /secrets (property = the key). */
+static int build_external_secret(struct render *r, json_t *out)
+{
+	const json_t *src = at(r->doc, "secretSource");
+	const char **keys = NULL;
+	size_t n = 0;
+	if (sorted_keys(at(r->doc, "secrets"), &keys, &n) < 0)
+		return -ENOMEM;
+	json_t *data = json_array();
+	for (size_t i = 0; i < n && data; i++)
+		if (json_array_append_new(data, json_pack("{s:s, s:{s:s, s:s}}", "secretKey", keys[i],
+							  "remoteRef", "key", str(src, "remoteKey"),
+							  "property", keys[i])) < 0) {
+			json_decref(data);
+			data = NULL;
+		}
+	free(keys);
+	json_t *spec = data ? json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:o}",
+					"refreshInterval", str(src, "refreshInterval"),
+					"secretStoreRef", "name", str(src, "secretStore"),
+					"kind", str(src, "secretStoreKind"),
+					"target", "name", r->secrets_name, "creationPolicy", "Owner",
+					"data", data) : NULL;
+	json_t *es = object(r, "external-secrets.io/v1beta1", "ExternalSecret", r->secrets_name,
+			    labels(r, r->meta.stack, "config", NULL));
+	return push(out, with(es, "spec", spec));
+}
+
 static int build_secrets(struct render *r, json_t *out)
 {
+	if (strcmp(str(r->doc, "secretSource/type"), "externalSecret") == 0)
+		return build_external_secret(r, out);
 	json_t *s = object(r, "v1", "Secret", r->secrets_name, labels(r, r->meta.stack, "config", NULL));
 	return push(out, with(with(s, "type", json_string("Opaque")), "data",
 			      json_incref(r->secrets_data)));
@@ -1087,7 +1121,8 @@ static int plan_files(struct render *r)
 	int rc = add_file(r, FILE_NAMESPACE, NULL, "00-namespace.yaml");
 	if (rc == 0)
 		rc = add_file(r, FILE_CONFIG, NULL, "10-config.yaml");
-	if (rc == 0)
+	/* secretSource existing: the Secret is in the cluster already; nothing to render */
+	if (rc == 0 && strcmp(str(r->doc, "secretSource/type"), "existing") != 0)
 		rc = add_file(r, FILE_SECRETS, NULL, "11-secrets.yaml");
 	if (rc == 0 && flag(r->doc, "mysql/enabled")) {
 		rc = add_file(r, FILE_MYSQL, NULL, "30-mysql.yaml");
@@ -1153,7 +1188,7 @@ int render_new(const json_t *doc, const struct render_meta *meta, struct render 
 	r->meta = *meta;
 	r->instance = concat(meta->stack, "-", meta->environment);
 	r->config_name = concat(meta->stack, "-config", "");
-	r->secrets_name = concat(meta->stack, "-secrets", "");
+	r->secrets_name = concat(str(doc, "secretSource/name"), "", "");
 	int rc = r->instance && r->config_name && r->secrets_name ? 0 : -ENOMEM;
 	if (rc == 0)
 		rc = bundle_hash(r);

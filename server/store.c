@@ -15,6 +15,7 @@
 
 #include "catalog.h"
 #include "model.h"
+#include "secretbox.h"
 #include "util.h"
 
 #include "migrations.inc"
@@ -47,6 +48,12 @@ enum stmt_id {
 	Q_COMMIT,
 	Q_ROLLBACK,
 	Q_PING,
+	Q_TOKEN_INSERT,
+	Q_TOKEN_FIND,
+	Q_TOKEN_TOUCH,
+	Q_TOKEN_LIST,
+	Q_TOKEN_DELETE,
+	Q_TOKEN_COUNT,
 	Q_FINGERPRINT_STACK,
 	Q_FINGERPRINT_ENV,
 	Q_DATA_VERSION,
@@ -98,6 +105,12 @@ static const char *const stmt_sql[Q_COUNT] = {
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
 	[Q_PING] = "SELECT count(*) FROM schema_migrations",
+	[Q_TOKEN_INSERT] = "INSERT INTO tokens (name, role, hash, created) VALUES (?1, ?2, ?3, " NOW ")",
+	[Q_TOKEN_FIND] = "SELECT name, role, hash, coalesce(last_used, '') FROM tokens WHERE hash = ?1",
+	[Q_TOKEN_TOUCH] = "UPDATE tokens SET last_used = " NOW " WHERE name = ?1",
+	[Q_TOKEN_LIST] = "SELECT name, role, created, last_used FROM tokens ORDER BY name",
+	[Q_TOKEN_DELETE] = "DELETE FROM tokens WHERE name = ?1",
+	[Q_TOKEN_COUNT] = "SELECT count(*) FROM tokens",
 	[Q_FINGERPRINT_STACK] = "SELECT document, revision FROM stacks WHERE name = ?1",
 	[Q_FINGERPRINT_ENV] = "SELECT document, revision FROM environments WHERE stack = ?1 AND name = ?2",
 	[Q_DATA_VERSION] = "PRAGMA data_version",
@@ -141,6 +154,8 @@ struct store {
 	pthread_cond_t freed;
 	long long schema_version;
 	atomic_ullong errors;
+	bool sealing; /* secrets are sealed with key */
+	unsigned char key[SECRETBOX_KEY_BYTES];
 };
 
 /* ---- helpers ---- */
@@ -200,6 +215,148 @@ static json_t *column_json(sqlite3_stmt *st, int i)
 	return json_loadb(text, (size_t)sqlite3_column_bytes(st, i), 0, NULL);
 }
 
+/* ---- sealed secrets ---- */
+
+/* Where a document lives: its stack, and its environment (NULL for the stack itself). */
+struct place {
+	const char *stack;
+	const char *env;
+};
+
+/* {"sealed": "v1:..."}: a secret value as stored. */
+static bool is_sealed(const json_t *v)
+{
+	return json_is_object(v) && json_object_size(v) == 1 &&
+	       json_is_string(json_object_get(v, "sealed"));
+}
+
+/* The additional data of a secret: kind, stack, environment and key, NUL-separated, so
+ * a sealed value moved to another key, environment or stack does not open. */
+static int secret_ad(struct buf *ad, const struct place *at, const char *key)
+{
+	int r = buf_puts(ad, at->env ? "manifestd/environment" : "manifestd/stack");
+	if (r == 0)
+		r = buf_append(ad, "", 1);
+	if (r == 0)
+		r = buf_append(ad, at->stack, strlen(at->stack) + 1);
+	if (r == 0)
+		r = buf_append(ad, at->env ? at->env : "", strlen(at->env ? at->env : "") + 1);
+	if (r == 0)
+		r = buf_puts(ad, key);
+	return r;
+}
+
+/* The plain value of a sealed one (a new reference in *ret). */
+static int open_value(const unsigned char *key, const struct buf *ad, const json_t *v, json_t **ret)
+{
+	struct buf plain;
+	buf_init(&plain, BUF_NO_MAX);
+	int r = secretbox_open(key, ad->data, ad->len, json_string_value(json_object_get(v, "sealed")),
+			       &plain);
+	json_t *value = r == 0 ? json_loadb(plain.data, plain.len, JSON_DECODE_ANY, NULL) : NULL;
+	if (r == 0 && !value)
+		r = -EBADMSG;
+	if (plain.data)
+		sodium_memzero(plain.data, plain.len);
+	buf_release(&plain);
+	if (r == 0)
+		*ret = value;
+	return r;
+}
+
+/* {"sealed": ...} of a plain value (a new reference in *ret). */
+static int seal_value(const unsigned char *key, const struct buf *ad, const json_t *v, json_t **ret)
+{
+	char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	struct buf sealed;
+	buf_init(&sealed, BUF_NO_MAX);
+	int r = text ? secretbox_seal(key, ad->data, ad->len, text, strlen(text), &sealed) : -ENOMEM;
+	json_t *o = r == 0 ? json_pack("{s:s%}", "sealed", sealed.data, sealed.len) : NULL;
+	if (r == 0 && !o)
+		r = -ENOMEM;
+	if (text) {
+		sodium_memzero(text, strlen(text));
+		free(text);
+	}
+	buf_release(&sealed);
+	if (r == 0)
+		*ret = o;
+	return r;
+}
+
+/* Rewrites the secrets of doc in place: sealed values are opened with open_key (when
+ * given), then every non-empty value is sealed with seal_key (when given). When both keys
+ * are the same, a sealed value is only checked to open, and left as it is. *ret_changed tells whether anything
+ * changed. -EBADMSG when a sealed value does not open. */
+static int transform_secrets(json_t *doc, const struct place *at, const unsigned char *open_key,
+			     const unsigned char *seal_key, bool *ret_changed)
+{
+	json_t *secrets = json_object_get(doc, "secrets");
+	const char *name;
+	json_t *v;
+	int r = 0;
+	bool same = open_key && seal_key &&
+		    sodium_memcmp(open_key, seal_key, SECRETBOX_KEY_BYTES) == 0;
+	json_object_foreach(secrets, name, v) {
+		bool sealed = is_sealed(v);
+		bool empty = json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0);
+		if ((sealed && !open_key) || (!sealed && (empty || !seal_key)) ||
+		    (!sealed && json_is_object(v)))
+			continue;
+		struct buf ad;
+		buf_init(&ad, BUF_NO_MAX);
+		json_t *plain = NULL, *out = NULL;
+		bool keep = sealed && same;
+		r = secret_ad(&ad, at, name);
+		if (r == 0)
+			r = sealed ? open_value(open_key, &ad, v, &plain) : (plain = json_incref(v), 0);
+		if (r == 0 && !keep)
+			r = seal_key ? seal_value(seal_key, &ad, plain, &out) : (out = json_incref(plain), 0);
+		if (r == 0 && !keep && json_object_set_new(secrets, name, out) < 0)
+			r = -ENOMEM;
+		if (r == 0 && !keep)
+			*ret_changed = true;
+		json_decref(plain);
+		buf_release(&ad);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Binds a copy of doc with its secrets sealed (when the store seals). */
+static int bind_doc(struct store_conn *c, sqlite3_stmt *st, int i, const struct place *at,
+		    const json_t *doc)
+{
+	if (!c->store || !c->store->sealing)
+		return bind_json(st, i, doc, false);
+	json_t *copy = json_deep_copy(doc);
+	bool changed = false;
+	int r = copy ? transform_secrets(copy, at, NULL, c->store->key, &changed) : -ENOMEM;
+	if (r == 0)
+		r = bind_json(st, i, copy, false);
+	json_decref(copy);
+	return r;
+}
+
+/* Column i as a document with its secrets opened; NULL for NULL, -ENOMEM, -EBADMSG. */
+static int column_doc(struct store_conn *c, sqlite3_stmt *st, int i, const struct place *at,
+		      json_t **ret)
+{
+	json_t *doc = column_json(st, i);
+	if (!doc)
+		return -ENOMEM;
+	bool changed = false;
+	int r = c->store && c->store->sealing
+			? transform_secrets(doc, at, c->store->key, NULL, &changed) : 0;
+	if (r < 0) {
+		json_decref(doc);
+		return r == -EBADMSG ? db_fail(c) : r;
+	}
+	*ret = doc;
+	return 0;
+}
+
 static void copy_time(char dst[32], sqlite3_stmt *st, int i)
 {
 	const char *t = (const char *)sqlite3_column_text(st, i);
@@ -212,11 +369,13 @@ static void copy_time(char dst[32], sqlite3_stmt *st, int i)
 }
 
 /* Reads columns document, revision, created, updated of the current row into ret. */
-static int read_record(sqlite3_stmt *st, struct store_record *ret)
+static int read_record(struct store_conn *c, sqlite3_stmt *st, const struct place *at,
+		       struct store_record *ret)
 {
-	json_t *doc = column_json(st, 0);
-	if (!doc)
-		return -ENOMEM;
+	json_t *doc = NULL;
+	int r = column_doc(c, st, 0, at, &doc);
+	if (r < 0)
+		return r;
 	ret->document = doc;
 	ret->revision = sqlite3_column_int64(st, 1);
 	copy_time(ret->created, st, 2);
@@ -226,13 +385,14 @@ static int read_record(sqlite3_stmt *st, struct store_record *ret)
 
 /* Steps a statement expected to yield at most one row: 0 with *ret filled (when ret is
  * not NULL), -ENOENT for no row, -EEXIST on a uniqueness conflict, -EIO otherwise. */
-static int step_record(struct store_conn *c, sqlite3_stmt *st, struct store_record *ret)
+static int step_record(struct store_conn *c, sqlite3_stmt *st, const struct place *at,
+		       struct store_record *ret)
 {
 	int rc = sqlite3_step(st);
 	int r;
 	if (rc == SQLITE_ROW) {
 		struct store_record rec = {0};
-		r = read_record(st, &rec);
+		r = read_record(c, st, at, &rec);
 		if (r == 0) {
 			rc = sqlite3_step(st);
 			if (rc != SQLITE_DONE) {
@@ -404,7 +564,7 @@ static void fn_mask_secrets(sqlite3_context *ctx, int argc, sqlite3_value **argv
 static int conn_open(const char *path, struct store_conn *c)
 {
 	static const char pragmas[] = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
-				      "PRAGMA synchronous = NORMAL;";
+				      "PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;";
 	int rc = sqlite3_open_v2(path, &c->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK)
@@ -551,6 +711,128 @@ static int migrate(struct store_conn *c, const char *path, const struct embed_fi
 	return 0;
 }
 
+/* ---- sealing every stored secret ---- */
+
+/* Every stored document as [stack, environment or null, document]. */
+static int all_documents(struct store_conn *c, json_t **ret_rows)
+{
+	sqlite3_stmt *sel = NULL;
+	json_t *rows = json_array();
+	int r = rows ? 0 : -ENOMEM, rc = SQLITE_DONE;
+	if (r == 0 && sqlite3_prepare_v2(c->db, "SELECT name, NULL, document FROM stacks UNION ALL "
+				 "SELECT stack, name, document FROM environments", -1, &sel, NULL) != SQLITE_OK)
+		r = db_fail(c);
+	while (r == 0 && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		const char *env = (const char *)sqlite3_column_text(sel, 1);
+		json_t *doc = column_json(sel, 2);
+		json_t *row = doc ? json_pack("[s, o, o]", (const char *)sqlite3_column_text(sel, 0),
+					      env ? json_string(env) : json_null(), doc) : NULL;
+		if (!row || json_array_append_new(rows, row) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(c);
+	sqlite3_finalize(sel);
+	if (r < 0) {
+		json_decref(rows);
+		return r;
+	}
+	*ret_rows = rows;
+	return 0;
+}
+
+static int update_document(struct store_conn *c, const struct place *at, const json_t *doc)
+{
+	sqlite3_stmt *up = NULL;
+	int r = 0;
+	const char *sql = at->env ? "UPDATE environments SET document = ?3 WHERE stack = ?1 AND name = ?2"
+				  : "UPDATE stacks SET document = ?3 WHERE name = ?1";
+	if (sqlite3_prepare_v2(c->db, sql, -1, &up, NULL) != SQLITE_OK || bind_text(up, 1, at->stack) < 0 ||
+	    (at->env && bind_text(up, 2, at->env) < 0))
+		r = -EIO;
+	if (r == 0)
+		r = bind_json(up, 3, doc, false);
+	if (r == 0 && sqlite3_step(up) != SQLITE_DONE)
+		r = -EIO;
+	sqlite3_finalize(up);
+	return r == -EIO ? db_fail(c) : r;
+}
+
+/* In the open write transaction of c: opens every sealed secret with open_key and seals
+ * every secret with seal_key (see transform_secrets), writing back the documents that
+ * changed (no revision, no history: the documents mean the same). *ret_count = how many. */
+static int reseal_all(struct store_conn *c, const unsigned char *open_key,
+		      const unsigned char *seal_key, struct buf *err, size_t *ret_count)
+{
+	json_t *rows = NULL, *row;
+	size_t i, count = 0;
+	int r = all_documents(c, &rows);
+	json_array_foreach(rows, i, row) {
+		struct place at = {json_string_value(json_array_get(row, 0)),
+				   json_string_value(json_array_get(row, 1))};
+		json_t *doc = json_array_get(row, 2);
+		bool changed = false;
+		r = transform_secrets(doc, &at, open_key, seal_key, &changed);
+		if (r == -EBADMSG && err) {
+			if (at.env)
+				(void)buf_printf(err, "the secrets of environment '%s' of stack '%s' do not "
+						 "open with this key: ", at.env, at.stack);
+			else
+				(void)buf_printf(err, "the secrets of stack '%s' do not open with this key: ",
+						 at.stack);
+			(void)buf_puts(err, "use the key the database was written with");
+		}
+		if (r == 0 && changed) {
+			r = update_document(c, &at, doc);
+			count++;
+		}
+		if (r < 0)
+			break;
+	}
+	json_decref(rows);
+	if (r == 0)
+		*ret_count = count;
+	return r;
+}
+
+/* Runs reseal_all in its own transaction, then empties the WAL of the old pages. */
+static int reseal_committed(struct store_conn *c, const unsigned char *open_key,
+			    const unsigned char *seal_key, struct buf *err, size_t *ret_count)
+{
+	size_t count = 0;
+	int r = store_begin(c);
+	if (r == 0)
+		r = reseal_all(c, open_key, seal_key, err, &count);
+	if (r == 0)
+		r = store_commit(c);
+	if (r < 0) {
+		store_rollback(c);
+		if (r == -EIO && err && !err->len)
+			(void)buf_printf(err, "cannot rewrite the secrets: %s", sqlite3_errmsg(c->db));
+		return r;
+	}
+	if (count > 0)
+		(void)sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	if (ret_count)
+		*ret_count = count;
+	return 0;
+}
+
+int store_rekey(struct store *s, const unsigned char new_key[SECRETBOX_KEY_BYTES], struct buf *err,
+		size_t *ret_count)
+{
+	if (!s->sealing)
+		return -EINVAL;
+	struct store_conn *c = NULL;
+	int r = store_acquire(s, &c);
+	if (r == 0)
+		r = reseal_committed(c, s->key, new_key, err, ret_count);
+	if (r == 0)
+		memcpy(s->key, new_key, SECRETBOX_KEY_BYTES);
+	store_release(c);
+	return r;
+}
+
 /* Creates the directory that holds path, with its parents. */
 static int make_parent_dir(const char *path)
 {
@@ -579,6 +861,20 @@ static int make_parent_dir(const char *path)
 out:
 	buf_release(&dir);
 	return r;
+}
+
+/* Takes the key and seals every plaintext secret (older versions, the seed), checking
+ * on the way that the sealed ones open with it. */
+static int start_sealing(struct store *s, const unsigned char *key, struct buf *err)
+{
+	if (secretbox_init() < 0) {
+		if (err)
+			(void)buf_puts(err, "cannot initialise libsodium");
+		return -EIO;
+	}
+	memcpy(s->key, key, SECRETBOX_KEY_BYTES);
+	s->sealing = true;
+	return reseal_committed(&s->conns[0], s->key, s->key, err, NULL);
 }
 
 int store_open(const struct store_options *opt, struct buf *err, struct store **ret)
@@ -614,6 +910,8 @@ int store_open(const struct store_options *opt, struct buf *err, struct store **
 		}
 		if (i == 0) {
 			r = migrate(&s->conns[0], opt->path, migrations, err, &s->schema_version);
+			if (r == 0 && opt->secret_key)
+				r = start_sealing(s, opt->secret_key, err);
 			if (r < 0)
 				goto fail;
 		}
@@ -632,6 +930,7 @@ void store_free(struct store *s)
 	for (size_t i = 0; s->conns && i < s->count; i++)
 		conn_close(&s->conns[i]);
 	free(s->conns);
+	sodium_memzero(s->key, sizeof s->key);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->freed);
 	free(s);
@@ -718,7 +1017,7 @@ int store_stack_get(struct store_conn *c, const char *name, struct store_record 
 	sqlite3_stmt *st = stmt(c, Q_STACK_GET);
 	if (!st || bind_text(st, 1, name) < 0)
 		return db_fail(c);
-	return step_record(c, st, ret);
+	return step_record(c, st, &(struct place){name, NULL}, ret);
 }
 
 int store_stack_create(struct store_conn *c, const char *name, const json_t *doc,
@@ -729,11 +1028,11 @@ int store_stack_create(struct store_conn *c, const char *name, const json_t *doc
 		return -EIO;
 	int r = bind_text(st, 1, name);
 	if (r == 0)
-		r = bind_json(st, 2, doc, false);
+		r = bind_doc(c, st, 2, &(struct place){name, NULL}, doc);
 	if (r < 0)
 		return r == -EIO ? db_fail(c) : r;
 	struct store_record rec = {0};
-	r = step_record(c, st, &rec);
+	r = step_record(c, st, &(struct place){name, NULL}, &rec);
 	if (r == 0)
 		r = history_add(c, "create", name, NULL, rec.revision, NULL, doc, actor);
 	if (r < 0) {
@@ -776,12 +1075,12 @@ int store_stack_update(struct store_conn *c, const char *name, const json_t *doc
 	}
 	r = bind_text(st, 1, name);
 	if (r == 0)
-		r = bind_json(st, 2, doc, false);
+		r = bind_doc(c, st, 2, &(struct place){name, NULL}, doc);
 	if (r == 0)
 		r = sqlite3_bind_int64(st, 3, old.revision) == SQLITE_OK ? 0 : -EIO;
 	if (r < 0)
 		goto out;
-	r = step_record(c, st, &rec);
+	r = step_record(c, st, &(struct place){name, NULL}, &rec);
 	if (r == -ENOENT)
 		r = -ESTALE;
 	if (r == 0)
@@ -890,7 +1189,7 @@ int store_env_get(struct store_conn *c, const char *stack, const char *name,
 	sqlite3_stmt *st = stmt(c, Q_ENV_GET);
 	if (!st || bind_text(st, 1, stack) < 0 || bind_text(st, 2, name) < 0)
 		return db_fail(c);
-	return step_record(c, st, ret);
+	return step_record(c, st, &(struct place){stack, name}, ret);
 }
 
 int store_env_create(struct store_conn *c, const char *stack, const char *name,
@@ -903,11 +1202,11 @@ int store_env_create(struct store_conn *c, const char *stack, const char *name,
 	if (r == 0)
 		r = bind_text(st, 2, name);
 	if (r == 0)
-		r = bind_json(st, 3, doc, false);
+		r = bind_doc(c, st, 3, &(struct place){stack, name}, doc);
 	if (r < 0)
 		return r == -EIO ? db_fail(c) : r;
 	struct store_record rec = {0};
-	r = step_record(c, st, &rec);
+	r = step_record(c, st, &(struct place){stack, name}, &rec);
 	if (r == 0)
 		r = history_add(c, "create", stack, name, rec.revision, NULL, doc, actor);
 	if (r < 0) {
@@ -940,12 +1239,12 @@ int store_env_update(struct store_conn *c, const char *stack, const char *name,
 	if (r == 0)
 		r = bind_text(st, 2, name);
 	if (r == 0)
-		r = bind_json(st, 3, doc, false);
+		r = bind_doc(c, st, 3, &(struct place){stack, name}, doc);
 	if (r == 0)
 		r = sqlite3_bind_int64(st, 4, old.revision) == SQLITE_OK ? 0 : -EIO;
 	if (r < 0)
 		goto out;
-	r = step_record(c, st, &rec);
+	r = step_record(c, st, &(struct place){stack, name}, &rec);
 	if (r == -ENOENT)
 		r = -ESTALE;
 	if (r == 0)
@@ -1034,8 +1333,10 @@ int store_env_documents(struct store_conn *c, const char *stack, json_t **ret_do
 	json_t *docs = json_object();
 	int r = docs ? 0 : -ENOMEM, rc;
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *doc = column_json(st, 1);
-		if (!doc || json_object_set_new(docs, (const char *)sqlite3_column_text(st, 0), doc) < 0)
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		json_t *doc = NULL;
+		r = column_doc(c, st, 1, &(struct place){stack, name}, &doc);
+		if (r == 0 && json_object_set_new(docs, name, doc) < 0)
 			r = -ENOMEM;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
@@ -1047,6 +1348,107 @@ int store_env_documents(struct store_conn *c, const char *stack, json_t **ret_do
 	}
 	*ret_docs = docs;
 	return 0;
+}
+
+/* ---- API tokens ---- */
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	size_t n = t ? strlen(t) : 0;
+	if (n >= cap)
+		n = cap - 1;
+	if (n)
+		memcpy(dst, t, n);
+	dst[n] = '\0';
+}
+
+int store_token_create(struct store_conn *c, const char *name, const char *role, const char *hash)
+{
+	sqlite3_stmt *st = stmt(c, Q_TOKEN_INSERT);
+	if (!st || bind_text(st, 1, name) < 0 || bind_text(st, 2, role) < 0 || bind_text(st, 3, hash) < 0)
+		return db_fail(c);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+		return -EEXIST;
+	return rc == SQLITE_DONE ? 0 : db_fail(c);
+}
+
+int store_token_find(struct store_conn *c, const char *hash, struct store_token *ret)
+{
+	sqlite3_stmt *st = stmt(c, Q_TOKEN_FIND);
+	if (!st || bind_text(st, 1, hash) < 0)
+		return db_fail(c);
+	int rc = sqlite3_step(st), r = 0;
+	if (rc == SQLITE_ROW) {
+		copy_text(ret->name, sizeof ret->name, st, 0);
+		copy_text(ret->role, sizeof ret->role, st, 1);
+		copy_text(ret->hash, sizeof ret->hash, st, 2);
+		copy_text(ret->last_used, sizeof ret->last_used, st, 3);
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : db_fail(c);
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int store_token_touch(struct store_conn *c, const char *name)
+{
+	sqlite3_stmt *st = stmt(c, Q_TOKEN_TOUCH);
+	if (!st || bind_text(st, 1, name) < 0)
+		return db_fail(c);
+	return step_done(c, st, NULL);
+}
+
+int store_token_list(struct store_conn *c, json_t **ret_items)
+{
+	sqlite3_stmt *st = stmt(c, Q_TOKEN_LIST);
+	if (!st)
+		return -EIO;
+	json_t *items = json_array();
+	int r = items ? 0 : -ENOMEM, rc = SQLITE_DONE;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *used = (const char *)sqlite3_column_text(st, 3);
+		json_t *it = json_pack("{s:s, s:s, s:s, s:o}",
+				       "name", (const char *)sqlite3_column_text(st, 0),
+				       "role", (const char *)sqlite3_column_text(st, 1),
+				       "created", (const char *)sqlite3_column_text(st, 2),
+				       "lastUsed", used ? json_string(used) : json_null());
+		if (!it || json_array_append_new(items, it) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_fail(c);
+	sqlite3_reset(st);
+	if (r < 0) {
+		json_decref(items);
+		return r;
+	}
+	*ret_items = items;
+	return 0;
+}
+
+int store_token_revoke(struct store_conn *c, const char *name)
+{
+	sqlite3_stmt *st = stmt(c, Q_TOKEN_DELETE);
+	if (!st || bind_text(st, 1, name) < 0)
+		return db_fail(c);
+	int changes = 0;
+	int r = step_done(c, st, &changes);
+	return r < 0 ? r : changes == 1 ? 0 : -ENOENT;
+}
+
+int store_token_count(struct store_conn *c, long long *ret)
+{
+	sqlite3_stmt *st = stmt(c, Q_TOKEN_COUNT);
+	if (!st)
+		return -EIO;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : db_fail(c);
 }
 
 /* ---- history ---- */

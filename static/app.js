@@ -1,9 +1,13 @@
 // app: the manifestd web form. Loads stacks and environments over the REST API (API.md),
 // keeps the saved document and the edited copy, and wires the form, the raw JSON view,
-// the live preview, saving with If-Match, downloads and the dialogs together.
+// the live preview, saving with If-Match (after a look at the diff it makes), the history
+// panel, the import page, the token prompt, downloads and the dialogs together.
 
 import { $, el, clear, debounce } from './dom.js';
-import { dispositionName, enc, envPath, etagRevision, request } from './api.js';
+import { dispositionName, enc, envPath, etagRevision, getToken, request, setToken, setTokenPrompt } from './api.js';
+import { createHistory } from './history.js';
+import { createImporter } from './importer.js';
+import { renderUnified } from './udiff.js';
 import { clone, isObject, mergeDiff, mergePatch } from './mergepatch.js';
 import { buildForm } from './form.js';
 import { diffFiles, maskSecrets, renderFile, renderTabs, scrollToChange } from './preview.js';
@@ -13,8 +17,9 @@ const S = {
 	saved: null, edited: null, revision: null, updated: null,
 	mode: 'form', jsonValid: true, form: null,
 	savedFiles: null, savedKey: null, files: null, selectedFile: null, previewSeq: 0,
-	shownErrors: [], lastErrors: [],
+	shownErrors: [], lastErrors: [], side: 'preview',
 };
+let hist = null, importer = null;
 
 const ui = {};
 const formCtx = {
@@ -85,13 +90,17 @@ async function openEnv(name, { keepEdits = false } = {}) {
 	S.jsonValid = true;
 	S.filePicked = false;
 	ui.envSelect.value = name;
-	history.replaceState(null, '', `#/${enc(S.stack)}/${enc(name)}`);
-	document.title = `${S.stack}/${name} · manifestd`;
+	if (location.hash !== '#import') {
+		history.replaceState(null, '', `#/${enc(S.stack)}/${enc(name)}`);
+		document.title = `${S.stack}/${name} · manifestd`;
+	}
 	hideConflict();
 	clearErrors();
 	renderMeta();
 	rebuild();
 	onEdit(true);
+	hist.invalidate();
+	if (S.side === 'history') hist.load();
 	return true;
 }
 
@@ -184,14 +193,66 @@ function onJsonInput() {
 
 // ---- saving ----
 
+// Save, step 1: the diff of the rendered manifests from the saved revision to the edited
+// document (POST .../diff stores nothing), shown in a dialog; step 2 (commit) on confirm.
 async function save() {
-	if (!S.env) return;
+	if (!S.env || ui.saveDialog.open) return;
 	if (S.mode === 'json' && !S.jsonValid) {
 		showSummary('Nothing saved: the JSON document is not valid.', [], ui.jsonError.textContent);
 		return;
 	}
+	if (!patch()) { status('Nothing to save: no changes.'); return; }
+	ui.save.setAttribute('aria-busy', 'true');
+	status('Checking the changes…');
+	try {
+		const res = await request('POST', `${envPath(S.stack, S.env)}/diff`, { json: S.edited, headers: { Accept: 'text/x-diff' } });
+		if (!res.ok) { notSaved(res); return; }
+		const n = renderUnified(ui.saveDiff, res.body, 'No change to the rendered manifests (secret values are never shown; a changed secret still counts).');
+		ui.saveSummary.textContent = n.files
+			? `From revision ${S.revision}: ${n.files} file${n.files === 1 ? '' : 's'} change, +${n.added} −${n.removed} lines.`
+			: `From revision ${S.revision}.`;
+		ui.saveConfirm.textContent = `Save as revision ${S.revision + 1}`;
+		status('Review the changes, then save.');
+		ui.saveDialog.showModal();
+		ui.saveConfirm.focus();
+	} catch (e) {
+		showSummary('Not saved: the server did not answer.', [], String(e.message || e));
+		status('Not saved.', 'bad');
+	} finally {
+		ui.save.removeAttribute('aria-busy');
+	}
+}
+
+function notSaved(res) {
+	if (res.status === 412) {
+		showConflict(res.problem.currentRevision);
+		status('Not saved: someone else saved first.', 'bad');
+		return;
+	}
+	const errors = res.problem.errors || [];
+	showSummary(res.status === 403 ? res.problem.title
+		: `Not saved: ${errors.length ? `${errors.length} problem${errors.length === 1 ? '' : 's'}` : res.problem.title}`, errors, res.problem.detail);
+	status(res.status === 403 ? 'Not saved: not allowed.' : 'Not saved.', 'bad');
+}
+
+// The representation of a stored write (save or rollback) becomes the saved state.
+function applySaved(body, etag) {
+	S.saved = body.document || {};
+	S.revision = body.revision ?? etagRevision(etag);
+	S.updated = body.updated || S.updated;
+	S.edited = clone(S.saved);
+	hideConflict();
+	clearErrors();
+	renderMeta();
+	rebuild();
+	onEdit(true);
+	hist.invalidate();
+	if (S.side === 'history') hist.load();
+}
+
+async function commit() {
 	const p = patch();
-	if (!p) { status('Nothing to save: no changes.'); return; }
+	if (!p) return;
 	ui.save.setAttribute('aria-busy', 'true');
 	status('Saving…');
 	try {
@@ -199,24 +260,9 @@ async function save() {
 			json: p, contentType: 'application/merge-patch+json', headers: { 'If-Match': `"${S.revision}"` },
 		});
 		if (res.ok) {
-			S.saved = res.body.document || {};
-			S.revision = res.body.revision ?? etagRevision(res.etag);
-			S.updated = res.body.updated || S.updated;
-			S.edited = clone(S.saved);
-			hideConflict();
-			clearErrors();
-			renderMeta();
-			rebuild();
-			onEdit(true);
+			applySaved(res.body, res.etag);
 			status(`Saved: ${S.stack}/${S.env} is now at revision ${S.revision}.`, 'ok');
-		} else if (res.status === 412) {
-			showConflict(res.problem.currentRevision);
-			status('Not saved: someone else saved first.', 'bad');
-		} else {
-			const errors = res.problem.errors || [];
-			showSummary(`Not saved: ${errors.length ? `${errors.length} problem${errors.length === 1 ? '' : 's'}` : res.problem.title}`, errors, res.problem.detail);
-			status('Not saved.', 'bad');
-		}
+		} else notSaved(res);
 	} catch (e) {
 		showSummary('Not saved: the server did not answer.', [], String(e.message || e));
 		status('Not saved.', 'bad');
@@ -226,6 +272,7 @@ async function save() {
 }
 
 function showConflict(current) {
+	hist?.invalidate();
 	ui.conflictText.textContent = `Someone else saved ${S.stack}/${S.env}${current ? ` (now revision ${current})` : ''} after you loaded revision ${S.revision}. Nothing was saved; your changes are still in the form.`;
 	ui.conflict.hidden = false;
 	ui.conflictReload.focus();
@@ -490,8 +537,42 @@ function bindUi() {
 		previewErrors: 'preview-errors', tabs: 'file-tabs', fileView: 'file-view', curl: 'curl-cmd',
 		newDialog: 'new-env-dialog', newName: 'new-env-name', newFrom: 'new-env-from', newError: 'new-env-error',
 		deleteDialog: 'delete-dialog', deleteName: 'delete-name', deleteWord: 'delete-word', deleteInput: 'delete-confirm',
-		deleteGo: 'delete-go', deleteError: 'delete-error',
+		deleteGo: 'delete-go', deleteError: 'delete-error', saveDialog: 'save-dialog', saveDiff: 'save-diff',
+		saveSummary: 'save-summary', saveConfirm: 'save-confirm', tokenDialog: 'token-dialog', tokenInput: 'token-input',
+		tokenMessage: 'token-message', signOut: 'sign-out', history: 'history', showPreview: 'show-preview',
+		showHistory: 'show-history', editorPage: 'editor-page', importPage: 'import-page',
 	})) ui[k] = document.getElementById(id);
+
+	hist = createHistory({
+		get stack() { return S.stack; }, get env() { return S.env; }, get revision() { return S.revision; },
+		get envs() { return S.envs.map((e) => e.name); },
+		discardOk,
+		onRolledBack: (body, n) => {
+			applySaved(body);
+			status(`Rolled back: ${S.stack}/${S.env} is now at revision ${S.revision}, equal to revision ${n}.`, 'ok');
+		},
+		onConflict: (cur) => showConflict(cur),
+		status,
+	});
+	importer = createImporter({
+		onSaved: async (stack, env) => {
+			await loadStacks();
+			location.hash = `#/${enc(stack)}/${enc(env)}`;
+		},
+	});
+	ui.showPreview.addEventListener('click', () => setSide('preview'));
+	ui.showHistory.addEventListener('click', () => setSide('history'));
+	$('#save-form').addEventListener('submit', (ev) => { ev.preventDefault(); ui.saveDialog.close(); commit(); });
+	$('#save-cancel').addEventListener('click', () => { ui.saveDialog.close(); status('Not saved: still editing.'); });
+	ui.signOut.addEventListener('click', () => {
+		if (!discardOk()) return;
+		setToken(null);
+		location.reload();
+	});
+	$('#import-back').addEventListener('click', (ev) => {
+		ev.preventDefault();
+		location.hash = S.stack && S.env ? `#/${enc(S.stack)}/${enc(S.env)}` : '#/';
+	});
 
 	ui.stackSelect.addEventListener('change', () => {
 		if (!discardOk()) { ui.stackSelect.value = S.stack; return; }
@@ -523,12 +604,56 @@ function bindUi() {
 	ui.deleteInput.addEventListener('input', () => { ui.deleteGo.disabled = ui.deleteInput.value !== S.env; });
 
 	document.addEventListener('keydown', (ev) => {
-		if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === 's') { ev.preventDefault(); save(); }
+		if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === 's') { ev.preventDefault(); if (ui.importPage.hidden) save(); }
 	});
 	window.addEventListener('beforeunload', (ev) => { if (patch()) { ev.preventDefault(); ev.returnValue = ''; } });
 	window.addEventListener('hashchange', () => {
+		if (showPage()) return;
 		const [s, e] = parseHash();
 		if (s && (s !== S.stack || e !== S.env) && discardOk()) (s === S.stack ? openEnv(e) : selectStack(s, e));
+	});
+}
+
+// The right column shows the preview or the history of the environment.
+function setSide(side) {
+	S.side = side;
+	ui.showPreview.setAttribute('aria-pressed', String(side === 'preview'));
+	ui.showHistory.setAttribute('aria-pressed', String(side === 'history'));
+	ui.preview.hidden = side !== 'preview';
+	ui.history.hidden = side !== 'history';
+	if (side === 'history') hist.load();
+}
+
+// #import shows the import page, anything else the editor; true on the import page.
+function showPage() {
+	const imp = location.hash === '#import';
+	ui.importPage.hidden = !imp;
+	ui.editorPage.hidden = imp;
+	document.body.classList.toggle('importing', imp);
+	if (imp) { document.title = 'Import · manifestd'; importer.focus(); }
+	else if (S.env) document.title = `${S.stack}/${S.env} · manifestd`;
+	return imp;
+}
+
+// The token dialog: resolves true once a token was entered (the call is repeated with it).
+function promptToken(message) {
+	return new Promise((resolve) => {
+		ui.tokenMessage.textContent = message;
+		ui.tokenInput.value = '';
+		const form = $('#token-form');
+		const done = (ev) => {
+			ev.preventDefault();
+			const t = ui.tokenInput.value.trim();
+			if (!t) return;
+			form.removeEventListener('submit', done);
+			setToken(t);
+			ui.signOut.hidden = false;
+			ui.tokenDialog.close();
+			resolve(true);
+		};
+		form.addEventListener('submit', done);
+		if (!ui.tokenDialog.open) ui.tokenDialog.showModal();
+		ui.tokenInput.focus();
 	});
 }
 
@@ -539,6 +664,10 @@ function parseHash() {
 
 async function main() {
 	bindUi();
+	setTokenPrompt(promptToken);
+	ui.tokenDialog.addEventListener('cancel', (ev) => ev.preventDefault()); // nothing works without a token
+	ui.signOut.hidden = !getToken();
+	showPage();
 	try {
 		const stacks = await loadStacks();
 		const [s, e] = parseHash();

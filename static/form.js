@@ -18,7 +18,12 @@ const SERVICE_DEFAULTS = {
 	replicas: 1,
 	resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
 	autoscaling: { enabled: false, minReplicas: 2, maxReplicas: 5, targetCPUUtilization: 80 },
+	probes: { readiness: { path: '/actuator/health' }, liveness: { path: '/actuator/health' }, startup: null },
 };
+const PROBE_DEFAULTS = { path: '/actuator/health', initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 };
+const PROBES = ['readiness', 'liveness', 'startup'];
+const ENV_KINDS = ['value', 'config', 'secret'];
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const INT_RE = /^-?\d+$/;
 
@@ -145,7 +150,110 @@ class FormBuilder {
 					this.text(p(n, 'resources', 'limits', 'memory'), `${n} memory limit`, r.limits?.memory, '', true),
 				];
 			}), names, inh);
-		return this.section('Services', 'sec-services', workloads, resources);
+		for (const n of names) this.greyReplicas(n);
+		return this.section('Services', 'sec-services', workloads, resources,
+			el('h3', { class: 'sub', text: 'Env vars and probes' }),
+			names.map((n) => this.serviceDetails(n, inh.get(n))));
+	}
+
+	// With autoscaling on, the HorizontalPodAutoscaler sets the replica count: the replicas
+	// input is greyed and disabled (its value is not rendered); min/max/target are greyed
+	// while autoscaling is off.
+	greyReplicas(n) {
+		const f = (...rest) => this.fields.get(toPointer(['services', n, ...rest]));
+		const auto = f('autoscaling', 'enabled'), replicas = f('replicas');
+		const ranges = [f('autoscaling', 'minReplicas'), f('autoscaling', 'maxReplicas'), f('autoscaling', 'targetCPUUtilization')];
+		const sync = () => {
+			const on = auto.input.checked;
+			replicas.input.disabled = on;
+			replicas.wrap.classList.toggle('greyed', on);
+			if (on) replicas.input.title = 'Autoscaling is on: the HorizontalPodAutoscaler sets the replicas (min to max)';
+			else this.markOwn(replicas, ['services', n, 'replicas']);
+			for (const r of ranges) r.wrap.classList.toggle('greyed', !on);
+		};
+		auto.input.addEventListener('change', sync);
+		sync();
+	}
+
+	// One <details> per service: its env vars (values and config/secret keys editable, vars
+	// added here removable) and the HTTP probes it has.
+	serviceDetails(n, inherited) {
+		const own = getAt(this.ctx.edited, ['services', n, 'env']) || {};
+		const base = inherited.env || {};
+		const names = [...new Set([...Object.keys(base), ...Object.keys(own)])];
+		const tbody = el('tbody', {}, names.map((v) => this.envRow(n, v, base[v], own[v])));
+		const add = el('button', { type: 'button', class: 'small', text: '+ Add env var', 'aria-label': `Add an env var to ${n}` });
+		add.addEventListener('click', () => {
+			const row = this.newEnvRow(n);
+			tbody.append(row);
+			row.querySelector('input').focus();
+		});
+		const on = PROBES.filter((k) => (getAt(this.ctx.edited, ['services', n, 'probes', k]) ?? inherited.probes?.[k]) != null);
+		return el('details', { class: 'svc-details', dataset: { service: n } },
+			el('summary', {}, el('span', { class: 'svc-name', text: n }),
+				el('span', { class: 'muted', text: ` ${names.length} env var${names.length === 1 ? '' : 's'} · probes: ${on.join(', ') || 'none'}` })),
+			el('table', { class: 'kv env' },
+				el('caption', { class: 'sr-only', text: `${n} env vars` }),
+				el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Env var' }), el('th', { scope: 'col', text: 'Source' }),
+					el('th', { scope: 'col', text: 'Value or key' }), el('th', { scope: 'col' }, el('span', { class: 'sr-only', text: 'Actions' })))),
+				tbody),
+			add,
+			this.probeTable(n, inherited, on));
+	}
+
+	envRow(n, v, inh, mine) {
+		const src = mergePatch(inh || {}, mine || {});
+		const kind = ENV_KINDS.find((k) => src[k] !== undefined && src[k] !== null) || 'value';
+		const label = `${n} env ${v}${kind === 'value' ? '' : ` (${kind} key)`}`;
+		const cell = this.text(['services', n, 'env', v, kind], label, inh?.[kind] ?? '', '', true);
+		const tr = el('tr', {}, el('th', { scope: 'row', class: 'mono', text: v }), el('td', { class: 'muted', text: kind }), cell);
+		if (inh === undefined) {
+			const remove = el('button', { type: 'button', class: 'icon', text: '×', 'aria-label': `Remove env var ${v} of ${n}` });
+			remove.addEventListener('click', () => { this.write(['services', n, 'env', v], undefined); tr.remove(); });
+			tr.append(el('td', {}, remove));
+		} else tr.append(el('td'));
+		return tr;
+	}
+
+	// A var added here: name and value inputs; the var is written once the name is valid.
+	newEnvRow(n) {
+		const name = el('input', { type: 'text', id: uid(), class: 'mono', spellcheck: 'false', autocomplete: 'off', 'aria-label': `New env var name for ${n}` });
+		const value = el('input', { type: 'text', id: uid(), spellcheck: 'false', autocomplete: 'off', 'aria-label': `New env var value for ${n}` });
+		let written = null;
+		const sync = () => {
+			const v = name.value.trim();
+			if (written !== null) this.write(['services', n, 'env', written], undefined);
+			written = ENV_NAME_RE.test(v) ? v : null;
+			name.setAttribute('aria-invalid', String(v !== '' && written === null));
+			if (written !== null) this.write(['services', n, 'env', written], { value: value.value });
+		};
+		name.addEventListener('input', sync);
+		value.addEventListener('input', sync);
+		const remove = el('button', { type: 'button', class: 'icon', text: '×', 'aria-label': `Remove the new env var of ${n}` });
+		const tr = el('tr', { class: 'own' }, el('td', {}, name), el('td', { class: 'muted', text: 'value' }), el('td', {}, value), el('td', {}, remove));
+		remove.addEventListener('click', () => {
+			if (written !== null) this.write(['services', n, 'env', written], undefined);
+			tr.remove();
+		});
+		return tr;
+	}
+
+	probeTable(n, inherited, on) {
+		const heads = ['Probe', 'Path', 'Initial delay s', 'Period s', 'Timeout s', 'Failures'];
+		const rows = on.map((k) => {
+			const i = { ...PROBE_DEFAULTS, ...(inherited.probes?.[k] || {}) };
+			const p = (f) => ['services', n, 'probes', k, f];
+			return el('tr', {}, el('th', { scope: 'row', text: k }),
+				this.text(p('path'), `${n} ${k} probe path`, i.path, '', true),
+				this.int(p('initialDelaySeconds'), `${n} ${k} probe initial delay seconds`, i.initialDelaySeconds, true),
+				this.int(p('periodSeconds'), `${n} ${k} probe period seconds`, i.periodSeconds, true),
+				this.int(p('timeoutSeconds'), `${n} ${k} probe timeout seconds`, i.timeoutSeconds, true),
+				this.int(p('failureThreshold'), `${n} ${k} probe failure threshold`, i.failureThreshold, true));
+		});
+		return el('table', { class: 'svc probes' },
+			el('caption', { class: 'sr-only', text: `${n} probes` }),
+			el('thead', {}, el('tr', {}, heads.map((h) => el('th', { scope: 'col', text: h })))),
+			el('tbody', {}, rows));
 	}
 
 	serviceTag(name, ownInherited) {

@@ -82,7 +82,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	snprintf(template_db, sizeof template_db, "%s/template.db", dir);
 	snprintf(work_db, sizeof work_db, "%s/work.db", dir);
-	struct store_options so = {template_db, 1, NULL};
+	struct store_options so = {template_db, 1, NULL, NULL};
 	struct store *s = NULL;
 	if (store_open(&so, NULL, &s) < 0)
 		abort();
@@ -144,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	remove_db(work_db);
 	write_file(work_db, template_bytes, template_len);
-	struct store_options so = {work_db, 1, NULL};
+	struct store_options so = {work_db, 1, NULL, NULL};
 	struct store *store = NULL;
 	if (store_open(&so, NULL, &store) < 0)
 		abort();

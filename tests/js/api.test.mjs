@@ -20,7 +20,7 @@ let dir;
 let server;
 
 async function call(method, p, { body, type = 'application/json', headers = {} } = {}) {
-  const init = { method, headers: { ...headers } };
+  const init = { method, headers: { ...server.headers, ...headers } };
   if (body !== undefined) {
     init.body = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
     if (type) init.headers['content-type'] = type;
@@ -179,7 +179,7 @@ describe('errors', () => {
     assertProblem(await call('POST', '/render', { body: JSON.stringify({ stack: big }) }), 413);
     // chunked: no Content-Length, the limit is found while reading
     const status = await new Promise((resolve, reject) => {
-      const req = http.request(`${server.url}/render`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      const req = http.request(`${server.url}/render`, { method: 'POST', headers: { ...server.headers, 'content-type': 'application/json' } }, (res) => {
         res.resume();
         resolve(res.statusCode);
       });
@@ -464,7 +464,7 @@ describe('manifests and render', () => {
 
   test('yaml is streamed chunked, and reads back as valid objects', async () => {
     const { headers, body, chunks } = await new Promise((resolve, reject) => {
-      http.get(`${server.url}${M}?format=yaml`, (res) => {
+      http.get(`${server.url}${M}?format=yaml`, { headers: server.headers }, (res) => {
         const parts = [];
         res.on('data', (d) => parts.push(d));
         res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(parts).toString(), chunks: parts.length }));
@@ -587,7 +587,7 @@ describe('restart', () => {
     };
     assert.equal(before.qa.name, 'qa');
     // SIGTERM while responses are under way: they still arrive whole
-    const pending = await Promise.all(Array.from({ length: 6 }, () => fetch(`${server.url}${ENV}/prod/manifests?format=yaml`)));
+    const pending = await Promise.all(Array.from({ length: 6 }, () => fetch(`${server.url}${ENV}/prod/manifests?format=yaml`, { headers: server.headers })));
     const stopped = server.stop();
     for (const res of pending) {
       assert.equal(res.status, 200);

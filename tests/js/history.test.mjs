@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { start, tempDir, removeDir } from './lib/server.mjs';
+import { createToken, start, tempDir, removeDir } from './lib/server.mjs';
 import { call as rawCall, problem, pointer } from './lib/client.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,6 +19,7 @@ const b64 = (s) => Buffer.from(s).toString('base64');
 
 let dir;
 let server;
+const tokens = {};
 const call = (...a) => rawCall(server, ...a);
 
 function assertNoSecrets(text) {
@@ -29,7 +30,7 @@ function assertNoSecrets(text) {
 }
 
 const patch = (body, headers = {}) =>
-  call('PATCH', ENV, { body, type: 'application/merge-patch+json', headers: { 'X-Actor': 'alice', ...headers } });
+  call('PATCH', ENV, { body, type: 'application/merge-patch+json', headers: { authorization: `Bearer ${tokens.alice}`, ...headers } });
 
 /* Checks the shape of a unified diff: file headers, hunk line counts, at most 3 lines of
  * context before and after the changes of each hunk. Returns the files named. */
@@ -72,6 +73,9 @@ function checkUnified(text) {
 before(async () => {
   dir = tempDir();
   server = await start({ db: path.join(dir, 'data/manifestd.db') });
+  // the history names the token of each change
+  tokens.alice = createToken(path.join(dir, 'data/manifestd.db'), { name: 'alice', role: 'editor' });
+  tokens.bob = createToken(path.join(dir, 'data/manifestd.db'), { name: 'bob', role: 'editor' });
   // revision 2: replicas and a config value; 3: a secret rotated; 4: image tag
   let r = await patch({ services: { 'user-service': { replicas: 4 } }, config: { 'db-host': 'mysql-primary' } });
   assert.equal(r.status, 200, r.text);
@@ -99,7 +103,7 @@ describe('revisions', () => {
     assert.equal(r1.kind, 'create');
     assert.equal(r1.summary, 'created');
     assert.equal(r1.actor, 'migration:0002_seed_msa_shop');
-    assert.equal(r2.actor, 'alice');
+    assert.equal(r2.actor, 'token:alice', 'the actor is the name of the token');
     assert.match(r2.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.match(r2.summary, /services\.user-service\.replicas set to 4/);
     assert.match(r2.summary, /config\.db-host (added|changed)/);
@@ -265,7 +269,7 @@ describe('rollback', () => {
     const before = await call('GET', ENV);
     const cur = before.json.revision;
     problem(assert, await call('POST', `${ENV}/rollback`, { body: { revision: 1 }, headers: { 'If-Match': `"${cur - 1}"` } }), 412);
-    const r = await call('POST', `${ENV}/rollback`, { body: { revision: 1 }, headers: { 'If-Match': `"${cur}"`, 'X-Actor': 'bob' } });
+    const r = await call('POST', `${ENV}/rollback`, { body: { revision: 1 }, headers: { 'If-Match': `"${cur}"`, authorization: `Bearer ${tokens.bob}` } });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.revision, cur + 1);
     assert.equal(r.headers.get('etag'), `"${cur + 1}"`);
@@ -276,7 +280,7 @@ describe('rollback', () => {
     // append-only: every earlier revision is still there, the new one on top
     const list = await call('GET', `${ENV}/revisions`);
     assert.deepEqual(list.json.items.map((x) => x.revision), [cur + 1, ...Array.from({ length: cur }, (_, i) => cur - i)]);
-    assert.equal(list.json.items[0].actor, 'bob');
+    assert.equal(list.json.items[0].actor, 'token:bob');
     // the rotated jwt secret (stored after revision 1) is the value rendered now
     const m = await call('GET', `${ENV}/manifests?format=json`);
     const secret = m.json.items.find((o) => o.kind === 'Secret');

@@ -11,7 +11,7 @@ import test from "node:test";
 import {
   has, manifests, parseYaml11, prng, readFolder, render, renderAllWays, root, run, strings, tempDir, tool,
 } from "./lib/bundle.mjs";
-import { modelFor, schemaErrors, unknownFields } from "./lib/k8s-strict.mjs";
+import { customResourceCheck, modelFor, schemaErrors, unknownFields } from "./lib/k8s-strict.mjs";
 
 const STACK = "msa-shop";
 const ENVS = ["dev", "staging", "prod"];
@@ -373,3 +373,48 @@ test("property: random strings in every string field of the document read back e
   const rnd = prng(Number(process.env.PROPERTY_SEED || 20261125));
   for (let round = 0; round < 6; round++) everyStringField(rnd, round, t);
 });
+// secretSource: the prod environment with its secrets kept outside manifestd.
+for (const source of [
+  { type: "existing", name: "shop-secrets" },
+  { type: "externalSecret", secretStore: "vault", remoteKey: "teams/shop/prod" },
+]) {
+  test(`${STACK} prod with secretSource ${source.type}: schema-valid, no secret values, references resolve`, async (t) => {
+    const dir = tempDir(t);
+    const env = seed("prod");
+    const values = Object.values(env.secrets);
+    env.secrets = Object.fromEntries(Object.keys(env.secrets).map((k) => [k, ""]));
+    env.secretSource = source;
+    const file = join(dir, "prod.json");
+    writeFileSync(file, JSON.stringify(env));
+    const text = render(["--stack", STACK, "--env", file, "--format", "yaml"]).stdout.toString();
+    for (const v of values) assert.ok(!text.includes(v), `value ${v} rendered`);
+    const objects = parseYaml11(text);
+    const secretName = source.name ?? `${STACK}-secrets`;
+    for (const obj of objects) {
+      const check = customResourceCheck(obj.apiVersion, obj.kind);
+      if (check) {
+        assert.deepEqual(check(obj), [], `${id(obj)} shape`);
+        continue;
+      }
+      const Model = await modelFor(obj.apiVersion, obj.kind);
+      assert.ok(Model, `no kubernetes-models class for ${obj.apiVersion} ${obj.kind}`);
+      assert.deepEqual(schemaErrors(Model, obj), [], id(obj));
+      assert.deepEqual(unknownFields(Model, obj), [], `${id(obj)}: unknown fields`);
+    }
+    assert.ok(!objects.some((o) => o.kind === "Secret" && o.metadata.name === secretName), "no Secret with values");
+    const externals = objects.filter((o) => o.kind === "ExternalSecret");
+    assert.equal(externals.length, source.type === "externalSecret" ? 1 : 0);
+    const provided = source.type === "externalSecret"
+      ? new Set(externals[0].spec.data.map((d) => d.secretKey)) : new Set(Object.keys(env.secrets));
+    let refs = 0;
+    for (const o of objects) {
+      for (const ref of references(o)) {
+        if (ref.kind !== "Secret") continue;
+        refs++;
+        assert.equal(ref.name, secretName, ref.where);
+        assert.ok(provided.has(ref.key), `${id(o)} ${ref.where}: key ${ref.key}`);
+      }
+    }
+    assert.ok(refs > 3);
+  });
+}

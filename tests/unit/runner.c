@@ -14,6 +14,8 @@ int main(void)
 	srunner_add_suite(sr, model_suite());
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, http_suite());
+	srunner_add_suite(sr, auth_suite());
+	srunner_add_suite(sr, secretbox_suite());
 	srunner_add_suite(sr, diff_suite());
 	srunner_add_suite(sr, compose_suite());
 	srunner_add_suite(sr, cache_suite());

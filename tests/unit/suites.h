@@ -12,6 +12,8 @@ Suite *render_suite(void);
 Suite *model_suite(void);
 Suite *store_suite(void);
 Suite *http_suite(void);
+Suite *auth_suite(void);
+Suite *secretbox_suite(void);
 Suite *diff_suite(void);
 Suite *compose_suite(void);
 Suite *cache_suite(void);

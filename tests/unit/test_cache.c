@@ -228,7 +228,7 @@ static struct store *temp_store_n(size_t connections)
 	buf_init(&p, 256);
 	buf_init(&err, 1024);
 	ck_assert_int_eq(buf_printf(&p, "%s/test.db", dir), 0);
-	struct store_options opt = {buf_cstr(&p), connections, NULL};
+	struct store_options opt = {buf_cstr(&p), connections, NULL, NULL};
 	struct store *s = NULL;
 	ck_assert_msg(store_open(&opt, &err, &s) == 0, "store_open: %s", buf_cstr(&err));
 	buf_release(&p);

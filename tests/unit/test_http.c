@@ -113,6 +113,42 @@ START_TEST(revision_tags_parse_strictly)
 }
 END_TEST
 
+START_TEST(route_roles_match_the_openapi_security)
+{
+	json_t *doc = openapi();
+	json_t *paths = json_object_get(doc, "paths");
+	ck_assert(json_is_object(json_object_get(json_object_get(json_object_get(doc, "components"),
+								   "securitySchemes"), "bearer")));
+	size_t n, open = 0;
+	const struct http_route *routes = http_routes(&n);
+	for (size_t i = 0; i < n; i++) {
+		struct buf path;
+		buf_init(&path, 1024);
+		openapi_path(routes[i].pattern, &path);
+		char m[16];
+		lower(routes[i].method, m, sizeof m);
+		json_t *op = json_object_get(json_object_get(paths, buf_cstr(&path)), m);
+		json_t *security = json_object_get(op, "security");
+		const char *role = json_string_value(json_object_get(op, "x-required-role"));
+		if (routes[i].role == AUTH_PUBLIC) {
+			open++;
+			ck_assert_msg(json_is_array(security) && json_array_size(security) == 0,
+				      "%s %s is public: security must be []", routes[i].method, buf_cstr(&path));
+		} else {
+			ck_assert_msg(!security && role && strcmp(role, auth_role_name(routes[i].role)) == 0,
+				      "%s %s needs %s", routes[i].method, buf_cstr(&path),
+				      auth_role_name(routes[i].role));
+			ck_assert(json_object_get(json_object_get(op, "responses"), "401") != NULL);
+			ck_assert(json_object_get(json_object_get(op, "responses"), "403") != NULL);
+		}
+		buf_release(&path);
+	}
+	/* health, readiness, metrics, the API description and the web form stay open */
+	ck_assert_uint_eq(open, 6);
+	json_decref(doc);
+}
+END_TEST
+
 /* One request through http_call() with no store (routes that reach the store are not
  * asked); returns the status, the body in body. */
 static unsigned call(const char *method, const char *target, const char *type, const char *data,
@@ -218,6 +254,7 @@ Suite *http_suite(void)
 	tcase_add_test(tc, revision_tags_parse_strictly);
 	tcase_add_test(tc, requests_run_without_a_socket);
 	tcase_add_test(tc, json_bodies_are_limited_in_depth_and_string_length);
+	tcase_add_test(tc, route_roles_match_the_openapi_security);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -269,6 +269,52 @@ START_TEST(patch_set_rejects_malformed_pointers)
 }
 END_TEST
 
+/* ---- secretSource ---------------------------------------------------------------------- */
+
+START_TEST(secret_source_defaults_and_rules)
+{
+	struct result res;
+	resolve_text(base_stack, NULL, NULL, &res);
+	expect_ok(&res, "defaults");
+	expect_str(res.doc, "/secretSource/type", "inline");
+	expect_str(res.doc, "/secretSource/name", "shop-secrets");
+	expect_str(res.doc, "/secretSource/remoteKey", "shop/test");
+	expect_str(res.doc, "/secretSource/secretStoreKind", "ClusterSecretStore");
+	expect_str(res.doc, "/secretSource/refreshInterval", "1h");
+	ck_assert(model_renders_secret_values(res.doc));
+	result_release(&res);
+	/* existing: references need the key declared, not a value */
+	resolve_text(base_stack, "{\"secretSource\": {\"type\": \"existing\", \"name\": \"ext\"}, \"secrets\": {\"s\": \"\"},"
+		     " \"services\": {\"web\": {\"env\": {\"P\": {\"secret\": \"empty\"}}}}, " MYSQL_ON "}", NULL, &res);
+	expect_ok(&res, "existing without values");
+	ck_assert(!model_renders_secret_values(res.doc));
+	ck_assert(!model_secrets_inline(res.doc));
+	result_release(&res);
+	resolve_text(base_stack, "{\"secretSource\": {\"type\": \"existing\"}, \"services\": {\"web\": {\"env\": {\"P\": {\"secret\": \"nope\"}}}}}",
+		     "{\"secrets\": {\"s\": \"\"}}", &res);
+	expect_error(&res, "undeclared key", "/services/web/env/P/secret", "not defined");
+	result_release(&res);
+	resolve_text(base_stack, "{\"secretSource\": {\"type\": \"existing\"}}", NULL, &res);
+	expect_error(&res, "value kept", "/secrets/s", "would not be used");
+	result_release(&res);
+	resolve_text(base_stack, "{\"secretSource\": {\"type\": \"externalSecret\"}, \"secrets\": {\"s\": \"\"}}", NULL, &res);
+	expect_error(&res, "no store", "/secretSource/secretStore", "is required");
+	result_release(&res);
+	resolve_text(base_stack, "{\"secretSource\": {\"type\": \"vault\"}}", NULL, &res);
+	ck_assert_int_eq(res.r, MODEL_EINVALID);
+	result_release(&res);
+	resolve_text(base_stack, "{\"secretSource\": {\"type\": \"externalSecret\", \"secretStore\": \"v\", \"refreshInterval\": \"1 hour\"},"
+		     " \"secrets\": {\"s\": \"\"}}", NULL, &res);
+	expect_error(&res, "duration", "/secretSource/refreshInterval", "duration");
+	result_release(&res);
+	/* inline with every secret empty renders no values */
+	resolve_text(base_stack, "{\"secrets\": {\"s\": \"\"}}", NULL, &res);
+	expect_ok(&res, "inline, empty");
+	ck_assert(!model_renders_secret_values(res.doc));
+	result_release(&res);
+}
+END_TEST
+
 /* ---- the shipped stack --------------------------------------------------------------- */
 
 static void resolve_seed(const char *env_name, struct result *res)
@@ -942,6 +988,21 @@ START_TEST(mask_secrets_hides_values)
 }
 END_TEST
 
+START_TEST(mask_secret_values_keeps_the_shape)
+{
+	json_t *doc = parse("{\"secrets\": {\"a\": \"x\", \"b\": \"\", \"c\": null, \"d\": {\"set\": true},"
+			    " \"e\": {\"set\": false}}, \"config\": {\"k\": \"v\"}}");
+	json_t *masked = model_mask_secret_values(doc);
+	json_t *want = parse("{\"secrets\": {\"a\": \"" MODEL_SECRET_MASK "\", \"b\": \"\", \"c\": null,"
+			     " \"d\": \"" MODEL_SECRET_MASK "\", \"e\": \"\"}, \"config\": {\"k\": \"v\"}}");
+	ck_assert(json_equal(masked, want));
+	expect_str(doc, "/secrets/a", "x");
+	json_decref(masked);
+	json_decref(want);
+	json_decref(doc);
+}
+END_TEST
+
 START_TEST(hash_is_canonical)
 {
 	json_t *a = parse("{\"b\": 1, \"a\": [true, {\"y\": \"\\u00e9\", \"x\": null}]}");
@@ -1182,6 +1243,7 @@ Suite *model_suite(void)
 
 	tc = tcase_create("resolve");
 	tcase_add_test(tc, seed_prod_resolves);
+	tcase_add_test(tc, secret_source_defaults_and_rules);
 	tcase_add_test(tc, seed_dev_resolves);
 	tcase_add_test(tc, seed_staging_resolves);
 	tcase_add_test(tc, resolve_fills_every_default);
@@ -1204,6 +1266,7 @@ Suite *model_suite(void)
 	tc = tcase_create("other");
 	tcase_add_test(tc, check_shape_knows_fields_not_values);
 	tcase_add_test(tc, mask_secrets_hides_values);
+	tcase_add_test(tc, mask_secret_values_keeps_the_shape);
 	tcase_add_test(tc, hash_is_canonical);
 	tcase_add_test(tc, merge_patch_survives_every_allocation_failure);
 	tcase_add_test(tc, resolve_survives_every_allocation_failure);

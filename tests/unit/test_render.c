@@ -540,6 +540,42 @@ END_TEST
  * it took (leaks show under ASan), and with enough memory the render succeeds. */
 static long alloc_budget = -1;
 
+START_TEST(secret_source_existing_and_external)
+{
+	json_t *doc = load_fixture();
+	set_at(doc, "secretSource/type", json_string("existing"));
+	set_at(doc, "secretSource/name", json_string("shop-secrets"));
+	json_t *files = render_all(doc, &prod_meta);
+	ck_assert_ptr_null(json_object_get(files, "11-secrets.yaml"));
+	ck_assert_uint_eq(count_kind(files, "Secret"), 0);
+	json_t *env = json_object_get(first_container(find(files, "StatefulSet", "mysql")), "env");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(
+				 json_array_get(env, 0), "valueFrom"), "secretKeyRef"), "name")), "shop-secrets");
+	json_decref(files);
+
+	set_at(doc, "secretSource/type", json_string("externalSecret"));
+	set_at(doc, "secretSource/secretStore", json_string("vault"));
+	files = render_all(doc, &prod_meta);
+	ck_assert_uint_eq(count_kind(files, "Secret"), 0);
+	json_t *es = find(files, "ExternalSecret", "shop-secrets");
+	ck_assert_ptr_nonnull(es);
+	ck_assert_str_eq(json_string_value(json_object_get(es, "apiVersion")), "external-secrets.io/v1beta1");
+	json_t *spec = json_object_get(es, "spec");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(spec, "secretStoreRef"), "name")), "vault");
+	json_t *data = json_object_get(spec, "data");
+	ck_assert_uint_eq(json_array_size(data), json_object_size(json_object_get(doc, "secrets")));
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_array_get(data, 0), "remoteRef"), "key")),
+			 "msa-shop/prod");
+	struct buf yaml;
+	buf_init(&yaml, BUF_NO_MAX);
+	render_yaml(doc, &prod_meta, &yaml);
+	ck_assert_ptr_null(strstr(buf_cstr(&yaml), "prod-jwt-secret-change-me"));
+	buf_release(&yaml);
+	json_decref(files);
+	json_decref(doc);
+}
+END_TEST
+
 static void *budget_malloc(size_t n)
 {
 	if (alloc_budget == 0)
@@ -595,6 +631,7 @@ Suite *render_suite(void)
 	tcase_add_test(tc, config_checksum_rolls_pods);
 	tcase_add_test(tc, disabled_parts_render_nothing);
 	tcase_add_test(tc, pod_details);
+	tcase_add_test(tc, secret_source_existing_and_external);
 	tcase_add_test(tc, rejects_what_is_not_a_resolved_document);
 	tcase_add_test(tc, allocation_failures);
 	suite_add_tcase(s, tc);

@@ -36,7 +36,7 @@ static void teardown(void)
 
 static struct store *open_store(const struct embed_file *migrations)
 {
-	struct store_options opt = {path, 2, migrations};
+	struct store_options opt = {path, 2, migrations, NULL};
 	struct buf err;
 	buf_init(&err, 1024);
 	struct store *s = NULL;
@@ -276,7 +276,7 @@ START_TEST(newer_database_is_refused)
 	ck_assert_int_eq(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (9999, '9999_future.sql', 'x')",
 				      NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	struct store_options opt = {path, 1, NULL};
+	struct store_options opt = {path, 1, NULL, NULL};
 	struct buf err;
 	buf_init(&err, 1024);
 	struct store *s = NULL;
@@ -296,7 +296,7 @@ START_TEST(failing_migration_is_rolled_back)
 	struct embed_file files[] = {{"0001_init.sql", (const unsigned char *)init, len},
 				     {"0002_bad.sql", (const unsigned char *)bad, sizeof bad - 1},
 				     {NULL, NULL, 0}};
-	struct store_options opt = {path, 1, files};
+	struct store_options opt = {path, 1, files, NULL};
 	struct buf err;
 	buf_init(&err, 1024);
 	struct store *s = NULL;

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ARTIFACTS, ROOT, api, launchBrowser, openPage, seedSecrets, startServer } from './helpers.mjs';
+import { ARTIFACTS, ROOT, api, launchBrowser, openPage, saveConfirmed, seedSecrets, startServer } from './helpers.mjs';
 
 const STACK = 'msa-shop';
 const ENV_PATH = (env) => `/api/v1/stacks/${STACK}/environments/${env}`;
@@ -73,7 +73,7 @@ test('edit order-service replicas: the preview highlights it, save, reload and f
 	await page.screenshot({ path: path.join(ARTIFACTS, 'web-form.png') });
 	if (process.env.UPDATE_SCREENSHOT) await page.screenshot({ path: path.join(ROOT, 'docs/screenshot.png') });
 
-	await page.click('#save-btn');
+	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
 	const stored = await api(base, 'GET', ENV_PATH('staging'));
 	assert.equal(stored.json.document.services['order-service'].replicas, 4);
@@ -127,7 +127,7 @@ test('a save after someone else saved gets 412: the conflict is shown and the ty
 		{ 'Content-Type': 'application/merge-patch+json', 'If-Match': `"${rev}"` });
 	assert.equal(other.status, 200, other.text);
 
-	await page.click('#save-btn');
+	await saveConfirmed(page);
 	await page.locator('#conflict').waitFor();
 	assert.match(await page.textContent('#conflict'), /Someone else saved/);
 	assert.match(await page.textContent('#conflict'), new RegExp(`revision ${rev + 1}`));
@@ -139,7 +139,7 @@ test('a save after someone else saved gets 412: the conflict is shown and the ty
 	await page.locator('#meta-revision', { hasText: String(rev + 1) }).waitFor();
 	assert.equal(await page.inputValue(tag), '9.9.9-mine');
 	assert.equal(await page.inputValue(field('/ingress/host')), 'other.example.com');
-	await page.click('#save-btn');
+	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 2}` }).waitFor();
 	const stored = (await api(base, 'GET', ENV_PATH('prod'))).json.document;
 	assert.equal(stored.services['api-gateway'].image.tag, '9.9.9-mine');
@@ -207,6 +207,9 @@ test('keyboard only: Tab reaches Save with a visible focus ring, edit and Ctrl+S
 	await page.keyboard.type('msa-shop-keyboard');
 	const rev = await revisionOf('dev');
 	await page.keyboard.press('Control+S');
+	// the diff to confirm: Enter on the focused "Save" button
+	await page.locator('#save-dialog[open] #save-confirm:focus').waitFor();
+	await page.keyboard.press('Enter');
 	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
 	assert.equal((await api(base, 'GET', ENV_PATH('dev'))).json.document.namespace, 'msa-shop-keyboard');
 	assert.equal(await page.evaluate(() => document.activeElement.dataset.pointer), '/namespace', 'focus stays in place after saving');
@@ -264,7 +267,7 @@ test('secrets never appear in the page: not stored ones, not newly typed ones', 
 	await page.waitForTimeout(500); // the preview renders it (masked)
 	await check([typed, Buffer.from(typed).toString('base64')], 'typed secret, preview');
 	const rev = await revisionOf('staging');
-	await page.click('#save-btn');
+	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
 	assert.equal(await page.inputValue(field('/secrets/jwt-secret')), '', 'the password field is empty again');
 	await check([typed, Buffer.from(typed).toString('base64'), ...secrets], 'after save');
@@ -314,15 +317,61 @@ test('config rows: a value with markup and quotes is added, previewed as text, s
 	assert.equal(await page.locator('#file-view img, #env-form img').count(), 0);
 
 	const rev = await revisionOf('staging');
-	await page.click('#save-btn');
+	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
 	assert.equal((await api(base, 'GET', ENV_PATH('staging'))).json.document.config['feature-banner'], value);
 
 	await page.click('#sec-config button[aria-label^="Remove config value"]');
-	await page.click('#save-btn');
+	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 2}` }).waitFor();
 	const config = (await api(base, 'GET', ENV_PATH('staging'))).json.document.config || {};
 	assert.equal(config['feature-banner'], undefined);
 	assert.equal(await page.evaluate(() => window.__pwned), false);
+	await page.context().close();
+});
+
+test('autoscaling greys the replicas; env vars and probes are edited, previewed and saved', async () => {
+	const page = await open('dev');
+	const replicas = field('/services/user-service/replicas');
+	const auto = field('/services/user-service/autoscaling/enabled');
+	assert.equal(await page.isDisabled(replicas), false);
+	await page.check(auto);
+	assert.equal(await page.isDisabled(replicas), true, 'autoscaling sets the replicas');
+	assert.match(await page.getAttribute(replicas, 'title'), /HorizontalPodAutoscaler/);
+	await page.uncheck(auto);
+	assert.equal(await page.isDisabled(replicas), false);
+
+	// order-service: an inherited value var, a config key, a probe path; a new var
+	await page.click('details[data-service="order-service"] > summary');
+	const url = field('/services/order-service/env/SPRING_DATASOURCE_URL/value');
+	assert.equal(await page.getAttribute(url, 'placeholder'), 'jdbc:mysql://$(DB_HOST):$(DB_PORT)/orderdb');
+	await page.fill(url, 'jdbc:mysql://$(DB_HOST):$(DB_PORT)/orders2');
+	await page.fill(field('/services/order-service/probes/readiness/path'), '/ready-now');
+	await page.fill(field('/services/order-service/probes/startup/failureThreshold'), '48');
+	await page.click('details[data-service="order-service"] button:has-text("Add env var")');
+	await page.keyboard.type('FEATURE_X');
+	await page.fill('[aria-label="New env var value for order-service"]', 'on');
+	const tab = page.locator('#file-tabs [role="tab"][data-file*="order-service"].changed');
+	await tab.waitFor();
+	await tab.click();
+	await page.locator('#file-view .line.add', { hasText: '/orders2' }).waitFor();
+	await page.locator('#file-view .line.add', { hasText: 'path: /ready-now' }).waitFor();
+	await page.locator('#file-view .line.add', { hasText: 'FEATURE_X' }).waitFor();
+
+	const rev = await revisionOf('dev');
+	await saveConfirmed(page);
+	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
+	const svc = (await api(base, 'GET', ENV_PATH('dev'))).json.document.services['order-service'];
+	assert.equal(svc.env.SPRING_DATASOURCE_URL.value, 'jdbc:mysql://$(DB_HOST):$(DB_PORT)/orders2');
+	assert.deepEqual(svc.env.FEATURE_X, { value: 'on' });
+	assert.equal(svc.probes.readiness.path, '/ready-now');
+	assert.equal(svc.probes.startup.failureThreshold, 48);
+
+	// the added var is removable and the removal saved
+	await page.click('details[data-service="order-service"] > summary');
+	await page.click('[aria-label="Remove env var FEATURE_X of order-service"]');
+	await saveConfirmed(page);
+	await page.locator('#status', { hasText: `revision ${rev + 2}` }).waitFor();
+	assert.equal((await api(base, 'GET', ENV_PATH('dev'))).json.document.services['order-service'].env.FEATURE_X, undefined);
 	await page.context().close();
 });

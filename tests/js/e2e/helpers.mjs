@@ -10,20 +10,27 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const ARTIFACTS = process.env.TEST_ARTIFACT_DIR || process.env.TEST_LOG_DIR || path.join(ROOT, 'build/test-logs');
 
 // Starts `$MANIFESTD serve` (default build/manifestd) on 127.0.0.1 with a fresh database in
-// a temp dir, through the shared tests/js/lib/server.mjs. Resolves to {url, stop(), log()}.
-export async function startServer() {
+// a temp dir, through the shared tests/js/lib/server.mjs. Without `auth` the server runs
+// with --no-auth (the form must then never ask for a token); with `auth`, tokens of each
+// role are made first. Resolves to {url, tokens: {admin, editor, viewer} | null, stop(), log()}.
+export async function startServer({ auth = false } = {}) {
 	process.env.MANIFESTD ||= path.join(ROOT, 'build/manifestd');
-	const { start, tempDir, removeDir } = await import('../lib/server.mjs'); // reads MANIFESTD on load
+	const { createToken, start, tempDir, removeDir } = await import('../lib/server.mjs'); // reads MANIFESTD on load
 	const dir = tempDir('manifestd-e2e-');
-	let srv;
+	const db = path.join(dir, 'manifestd.db');
+	let srv, tokens = null;
 	try {
-		srv = await start({ db: path.join(dir, 'manifestd.db') });
+		if (auth) {
+			tokens = Object.fromEntries(['admin', 'editor', 'viewer'].map((role) => [role, createToken(db, { name: `e2e-${role}`, role })]));
+			srv = await start({ db, token: tokens.admin });
+		} else srv = await start({ db, noAuth: true });
 	} catch (e) {
 		removeDir(dir);
 		throw e;
 	}
 	return {
 		url: srv.url,
+		tokens,
 		log: srv.stderr,
 		async stop() {
 			await srv.stop();
@@ -72,4 +79,10 @@ export async function api(base, method, p, body, headers = {}) {
 	let json = null;
 	try { json = JSON.parse(text); } catch { /* not JSON */ }
 	return { status: res.status, etag: res.headers.get('etag'), json, text };
+}
+
+// Save, step by step as a person does: Save shows the diff in a dialog, "Save" confirms.
+export async function saveConfirmed(page) {
+	await page.click('#save-btn');
+	await page.locator('#save-dialog[open] #save-confirm').click();
 }

@@ -71,3 +71,45 @@ export function unknownFields(Model, obj) {
   walk(copy, "");
   return unknown;
 }
+
+// Custom resources that kubernetes-models does not know. Only these kinds skip the schema
+// above; each has a shape check of its own (the fields manifestd writes, and nothing else).
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const dnsLabel = (v) => typeof v === "string" && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v);
+
+/** external-secrets.io/v1beta1 ExternalSecret: errors as strings ([] when the shape is right). */
+export function externalSecretErrors(o) {
+  const errors = [];
+  const need = (ok, what) => { if (!ok) errors.push(what); };
+  const only = (obj, keys, where) => {
+    for (const k of Object.keys(obj ?? {})) need(keys.includes(k), `${where}.${k} is not a known field`);
+  };
+  only(o, ["apiVersion", "kind", "metadata", "spec"], "");
+  need(dnsLabel(o.metadata?.name), ".metadata.name must be a DNS label");
+  need(dnsLabel(o.metadata?.namespace), ".metadata.namespace must be a DNS label");
+  const s = o.spec;
+  need(isObject(s), ".spec must be an object");
+  if (!isObject(s)) return errors;
+  only(s, ["refreshInterval", "secretStoreRef", "target", "data"], ".spec");
+  need(/^(\d+(h|m|s))+$/.test(s.refreshInterval ?? ""), ".spec.refreshInterval must be a duration");
+  only(s.secretStoreRef, ["name", "kind"], ".spec.secretStoreRef");
+  need(dnsLabel(s.secretStoreRef?.name), ".spec.secretStoreRef.name must be a DNS label");
+  need(["SecretStore", "ClusterSecretStore"].includes(s.secretStoreRef?.kind), ".spec.secretStoreRef.kind");
+  only(s.target, ["name", "creationPolicy"], ".spec.target");
+  need(dnsLabel(s.target?.name), ".spec.target.name must be a DNS label");
+  need(["Owner", "Orphan", "Merge", "None"].includes(s.target?.creationPolicy), ".spec.target.creationPolicy");
+  need(Array.isArray(s.data) && s.data.length > 0, ".spec.data must be a non-empty array");
+  (s.data ?? []).forEach((d, i) => {
+    only(d, ["secretKey", "remoteRef"], `.spec.data[${i}]`);
+    only(d.remoteRef, ["key", "property"], `.spec.data[${i}].remoteRef`);
+    need(/^[-._a-zA-Z0-9]+$/.test(d.secretKey ?? ""), `.spec.data[${i}].secretKey must be a Secret key`);
+    need(typeof d.remoteRef?.key === "string" && d.remoteRef.key !== "", `.spec.data[${i}].remoteRef.key`);
+    need(typeof d.remoteRef?.property === "string", `.spec.data[${i}].remoteRef.property`);
+  });
+  return errors;
+}
+
+/** The shape check of a custom resource kind, or null for every other kind. */
+export function customResourceCheck(apiVersion, kind) {
+  return apiVersion === "external-secrets.io/v1beta1" && kind === "ExternalSecret" ? externalSecretErrors : null;
+}

@@ -1,6 +1,9 @@
 // Starts the real manifestd binary ($MANIFESTD, default build-asan/manifestd) on an
-// ephemeral port with a temporary database, and stops it with SIGTERM.
-import { spawn } from 'node:child_process';
+// ephemeral port with a temporary database, and stops it with SIGTERM. Authentication
+// stays on: an admin token is made with `manifestd token create` against the database
+// before the server starts (tests send it as `Authorization: Bearer <token>`), unless
+// the caller gives one (`token`) or turns authentication off (`noAuth`).
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,8 +27,36 @@ const SANITIZERS = {
   UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
 };
 
-// start({db, args, env}) -> {url, port, proc, exited, stderr(), stop()}
-export async function start({ db, args = [], env = {} } = {}) {
+let tokenCount = 0;
+
+// fetch() sends the token of the server it talks to (unless the request names its own
+// Authorization), so every test speaks to an authenticated server the way a client does.
+// start({autoAuth: false}) leaves the requests to that server as they are (auth tests).
+const tokenFor = new Map(); // "http://127.0.0.1:PORT" -> "Bearer ..."
+const plainFetch = globalThis.fetch;
+globalThis.fetch = (input, init = {}) => {
+  const url = typeof input === 'string' ? input : String(input.url ?? input);
+  const auth = tokenFor.get(url.replace(/^(https?:\/\/[^/]+).*$/s, '$1'));
+  if (auth) {
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('authorization', auth);
+    init = { ...init, headers };
+  }
+  return plainFetch(input, init);
+};
+
+// `manifestd token create` against db: the new token (stdout), or throws.
+export function createToken(db, { name = `test-${process.pid}-${++tokenCount}`, role = 'admin', env = {} } = {}) {
+  return execFileSync(binary, ['token', 'create', '--name', name, '--role', role, '--db', db], {
+    env: { ...SANITIZERS, ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).toString().trim();
+}
+
+// start({db, args, env, token, noAuth, autoAuth}) -> {url, port, proc, exited, token, headers, stderr(), stop()}
+export async function start({ db, args = [], env = {}, token, noAuth = false, autoAuth = true } = {}) {
+  if (noAuth) args = ['--no-auth', ...args];
+  else token ??= createToken(db, { env });
   const proc = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--db', db, ...args], {
     env: { ...SANITIZERS, ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,11 +76,17 @@ export async function start({ db, args = [], env = {} } = {}) {
     exited.then(({ code }) => reject(new Error(`manifestd exited with ${code}:\n${err}`)));
   });
   proc.stdout.resume();
+  const url = `http://127.0.0.1:${port}`;
+  if (token && autoAuth) tokenFor.set(url, `Bearer ${token}`);
+  exited.then(() => tokenFor.delete(url));
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url,
     proc,
     exited, // resolves to {code, signal} when the process ends
+    token,
+    // the Authorization header of token ({} without authentication)
+    headers: token ? { authorization: `Bearer ${token}` } : {},
     stderr: () => err,
     // SIGTERM; resolves to the exit status ({code, signal}).
     async stop() {
