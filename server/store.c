@@ -437,6 +437,38 @@ static int exec_stmt(struct store_conn *c, enum stmt_id id)
 	return step_done(c, st, NULL);
 }
 
+/* Steps the bound statement st through its rows, making a new array in *ret_items of
+ * row(st) for each (row returns a new reference, NULL on allocation failure), then
+ * resets st. At most limit rows are taken (SIZE_MAX: all); *ret_more (may be NULL) tells
+ * whether another row follows. 0, -ENOMEM or -EIO. */
+static int collect_rows(struct store_conn *c, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *st),
+			size_t limit, json_t **ret_items, bool *ret_more)
+{
+	json_t *items = json_array();
+	bool more = false;
+	int r = items ? 0 : -ENOMEM, rc = SQLITE_DONE;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (json_array_size(items) == limit) {
+			more = true;
+			break;
+		}
+		json_t *it = row(st);
+		if (!it || json_array_append_new(items, it) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0 && !more && rc != SQLITE_DONE)
+		r = db_fail(c);
+	sqlite3_reset(st);
+	if (r < 0) {
+		json_decref(items);
+		return r;
+	}
+	*ret_items = items;
+	if (ret_more)
+		*ret_more = more;
+	return 0;
+}
+
 /* true when secret key has the same value in both secret objects (absent = ""). */
 static bool same_secret(const json_t *a, const json_t *b, const char *key)
 {
@@ -1194,32 +1226,23 @@ out:
 	return r;
 }
 
+/* {"name", "description", "revision", "updated", "environments"} of a Q_STACK_LIST row. */
+static json_t *stack_item(sqlite3_stmt *st)
+{
+	return json_pack("{s:s, s:s, s:I, s:s, s:I}",
+			 "name", (const char *)sqlite3_column_text(st, 0),
+			 "description", (const char *)sqlite3_column_text(st, 1),
+			 "revision", (json_int_t)sqlite3_column_int64(st, 2),
+			 "updated", (const char *)sqlite3_column_text(st, 3),
+			 "environments", (json_int_t)sqlite3_column_int64(st, 4));
+}
+
 int store_stack_list(struct store_conn *c, json_t **ret_items)
 {
 	sqlite3_stmt *st = stmt(c, Q_STACK_LIST);
 	if (!st)
 		return -EIO;
-	json_t *items = json_array();
-	int r = items ? 0 : -ENOMEM, rc;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *it = json_pack("{s:s, s:s, s:I, s:s, s:I}",
-				       "name", (const char *)sqlite3_column_text(st, 0),
-				       "description", (const char *)sqlite3_column_text(st, 1),
-				       "revision", (json_int_t)sqlite3_column_int64(st, 2),
-				       "updated", (const char *)sqlite3_column_text(st, 3),
-				       "environments", (json_int_t)sqlite3_column_int64(st, 4));
-		if (!it || json_array_append_new(items, it) < 0)
-			r = -ENOMEM;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(c);
-	sqlite3_reset(st);
-	if (r < 0) {
-		json_decref(items);
-		return r;
-	}
-	*ret_items = items;
-	return 0;
+	return collect_rows(c, st, stack_item, SIZE_MAX, ret_items, NULL);
 }
 
 /* ---- environments ---- */
@@ -1255,6 +1278,15 @@ int store_env_delete(struct store_conn *c, const char *stack, const char *name,
 	return r;
 }
 
+/* {"name", "revision", "updated"} of a Q_ENV_LIST row. */
+static json_t *env_item(sqlite3_stmt *st)
+{
+	return json_pack("{s:s, s:I, s:s}",
+			 "name", (const char *)sqlite3_column_text(st, 0),
+			 "revision", (json_int_t)sqlite3_column_int64(st, 1),
+			 "updated", (const char *)sqlite3_column_text(st, 2));
+}
+
 int store_env_list(struct store_conn *c, const char *stack, const char *after, size_t limit,
 		   json_t **ret_items, bool *ret_more)
 {
@@ -1267,32 +1299,7 @@ int store_env_list(struct store_conn *c, const char *stack, const char *after, s
 	if (!st || bind_text(st, 1, stack) < 0 || bind_text(st, 2, after ? after : "") < 0 ||
 	    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1) != SQLITE_OK)
 		return db_fail(c);
-	json_t *items = json_array();
-	bool more = false;
-	int rc;
-	r = items ? 0 : -ENOMEM;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (json_array_size(items) == limit) {
-			more = true;
-			break;
-		}
-		json_t *it = json_pack("{s:s, s:I, s:s}",
-				       "name", (const char *)sqlite3_column_text(st, 0),
-				       "revision", (json_int_t)sqlite3_column_int64(st, 1),
-				       "updated", (const char *)sqlite3_column_text(st, 2));
-		if (!it || json_array_append_new(items, it) < 0)
-			r = -ENOMEM;
-	}
-	if (r == 0 && !more && rc != SQLITE_DONE)
-		r = db_fail(c);
-	sqlite3_reset(st);
-	if (r < 0) {
-		json_decref(items);
-		return r;
-	}
-	*ret_items = items;
-	*ret_more = more;
-	return 0;
+	return collect_rows(c, st, env_item, limit, ret_items, ret_more);
 }
 
 int store_env_documents(struct store_conn *c, const char *stack, json_t **ret_docs)
@@ -1371,32 +1378,23 @@ int store_token_touch(struct store_conn *c, const char *name)
 	return step_done(c, st, NULL);
 }
 
+/* {"name", "role", "created", "lastUsed"} of a Q_TOKEN_LIST row. */
+static json_t *token_item(sqlite3_stmt *st)
+{
+	const char *used = (const char *)sqlite3_column_text(st, 3);
+	return json_pack("{s:s, s:s, s:s, s:o}",
+			 "name", (const char *)sqlite3_column_text(st, 0),
+			 "role", (const char *)sqlite3_column_text(st, 1),
+			 "created", (const char *)sqlite3_column_text(st, 2),
+			 "lastUsed", used ? json_string(used) : json_null());
+}
+
 int store_token_list(struct store_conn *c, json_t **ret_items)
 {
 	sqlite3_stmt *st = stmt(c, Q_TOKEN_LIST);
 	if (!st)
 		return -EIO;
-	json_t *items = json_array();
-	int r = items ? 0 : -ENOMEM, rc = SQLITE_DONE;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *used = (const char *)sqlite3_column_text(st, 3);
-		json_t *it = json_pack("{s:s, s:s, s:s, s:o}",
-				       "name", (const char *)sqlite3_column_text(st, 0),
-				       "role", (const char *)sqlite3_column_text(st, 1),
-				       "created", (const char *)sqlite3_column_text(st, 2),
-				       "lastUsed", used ? json_string(used) : json_null());
-		if (!it || json_array_append_new(items, it) < 0)
-			r = -ENOMEM;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(c);
-	sqlite3_reset(st);
-	if (r < 0) {
-		json_decref(items);
-		return r;
-	}
-	*ret_items = items;
-	return 0;
+	return collect_rows(c, st, token_item, SIZE_MAX, ret_items, NULL);
 }
 
 int store_token_revoke(struct store_conn *c, const char *name)
@@ -1443,22 +1441,7 @@ int store_history(struct store_conn *c, const char *stack, const char *env, json
 	sqlite3_stmt *st = stmt(c, env ? Q_HISTORY_ENV : Q_HISTORY_STACK);
 	if (!st || bind_text(st, 1, stack) < 0 || (env && bind_text(st, 2, env) < 0))
 		return db_fail(c);
-	json_t *rows = json_array();
-	int r = rows ? 0 : -ENOMEM, rc;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *row = history_row(st);
-		if (!row || json_array_append_new(rows, row) < 0)
-			r = -ENOMEM;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(c);
-	sqlite3_reset(st);
-	if (r < 0) {
-		json_decref(rows);
-		return r;
-	}
-	*ret_rows = rows;
-	return 0;
+	return collect_rows(c, st, history_row, SIZE_MAX, ret_rows, NULL);
 }
 
 /* ---- revisions of an environment ---- */
@@ -1494,28 +1477,7 @@ int store_env_revisions(struct store_conn *c, const char *stack, const char *env
 	if (!st || bind_target(st, stack, env, before > 0 ? before : INT64_MAX) < 0 ||
 	    sqlite3_bind_int64(st, 4, (sqlite3_int64)limit + 1) != SQLITE_OK)
 		return db_fail(c);
-	json_t *rows = json_array();
-	bool more = false;
-	int r = rows ? 0 : -ENOMEM, rc;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (json_array_size(rows) == limit) {
-			more = true;
-			break;
-		}
-		json_t *row = revision_row(st);
-		if (!row || json_array_append_new(rows, row) < 0)
-			r = -ENOMEM;
-	}
-	if (r == 0 && !more && rc != SQLITE_DONE)
-		r = db_fail(c);
-	sqlite3_reset(st);
-	if (r < 0) {
-		json_decref(rows);
-		return r;
-	}
-	*ret_rows = rows;
-	*ret_more = more;
-	return 0;
+	return collect_rows(c, st, revision_row, limit, ret_rows, ret_more);
 }
 
 int store_env_revision(struct store_conn *c, const char *stack, const char *env,
