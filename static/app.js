@@ -94,13 +94,7 @@ async function openEnv(name, { keepEdits = false } = {}) {
 		history.replaceState(null, '', `#/${enc(S.stack)}/${enc(name)}`);
 		document.title = `${S.stack}/${name} · manifestd`;
 	}
-	hideConflict();
-	clearErrors();
-	renderMeta();
-	rebuild();
-	onEdit(true);
-	hist.invalidate();
-	if (S.side === 'history') hist.load();
+	redraw();
 	return true;
 }
 
@@ -249,6 +243,12 @@ function applySaved(body, etag) {
 	S.revision = body.revision ?? etagRevision(etag);
 	S.updated = body.updated || S.updated;
 	S.edited = clone(S.saved);
+	redraw();
+}
+
+// Draws the form again for a newly loaded or saved document; the History panel reloads
+// when it is open.
+function redraw() {
 	hideConflict();
 	clearErrors();
 	renderMeta();
