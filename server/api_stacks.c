@@ -324,6 +324,20 @@ static int check_members(const json_t *body, const char *const *allowed, struct 
 	return errs->count ? MODEL_EINVALID : 0;
 }
 
+/* The checks of every create body: only the allowed members, and "name" a DNS label.
+ * 0, MODEL_EINVALID (errs filled; the caller goes on with its own checks) or -ENOMEM. */
+static int check_create_body(const json_t *body, const char *const *allowed,
+			     struct model_errors *errs)
+{
+	int r = check_members(body, allowed, errs);
+	if (r == 0 || r == MODEL_EINVALID) {
+		int n = check_name(json_string_value(json_object_get(body, "name")), "/name", errs);
+		if (n < 0 && n != MODEL_EINVALID)
+			r = n;
+	}
+	return r;
+}
+
 /* ---- stacks ---- */
 
 int api_stacks_list(struct http_request *req)
@@ -428,15 +442,12 @@ int api_stacks_create(struct http_request *req)
 	const json_t *body = http_json_body(req);
 	struct model_errors errs;
 	model_errors_init(&errs);
-	int r = check_members(body, allowed, &errs);
+	int r = check_create_body(body, allowed, &errs);
 	const char *name = json_string_value(json_object_get(body, "name"));
 	const json_t *doc = json_object_get(body, "document");
 	if (r == 0 || r == MODEL_EINVALID) {
-		int n = check_name(name, "/name", &errs);
-		if (n < 0 && n != MODEL_EINVALID)
-			r = n;
-		else if (!json_is_object(doc) &&
-			 model_errors_add(&errs, "/document", "is required: the stack document, an object") < 0)
+		if (!json_is_object(doc) &&
+		    model_errors_add(&errs, "/document", "is required: the stack document, an object") < 0)
 			r = -ENOMEM;
 		if (r == 0 && errs.count)
 			r = MODEL_EINVALID;
@@ -650,16 +661,13 @@ int api_envs_create(struct http_request *req)
 	const json_t *body = http_json_body(req);
 	struct model_errors errs;
 	model_errors_init(&errs);
-	int r = check_members(body, allowed, &errs);
+	int r = check_create_body(body, allowed, &errs);
 	const char *name = json_string_value(json_object_get(body, "name"));
 	const json_t *doc = json_object_get(body, "document");
 	const json_t *from = json_object_get(body, "from");
 	if (r == 0 || r == MODEL_EINVALID) {
-		int n = check_name(name, "/name", &errs);
-		if (n < 0 && n != MODEL_EINVALID)
-			r = n;
-		else if ((doc != NULL) == (from != NULL) &&
-			 model_errors_add(&errs, "", "give exactly one of \"document\" (an object) and \"from\" (an environment name)") < 0)
+		if ((doc != NULL) == (from != NULL) &&
+		    model_errors_add(&errs, "", "give exactly one of \"document\" (an object) and \"from\" (an environment name)") < 0)
 			r = -ENOMEM;
 		else if (from && !json_is_string(from) &&
 			 model_errors_add(&errs, "/from", "must be the name of an environment of the stack") < 0)
