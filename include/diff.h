@@ -51,4 +51,9 @@ int diff_objects(const json_t *from, const json_t *to, json_t **ret_changes);
  * 0 or -ENOMEM. */
 int diff_values(const json_t *from, const json_t *to, json_t **ret_fields);
 
+/* The member names of two objects (a bundle's file names), sorted, each once: a new array
+ * in *ret (caller free()s it; the names are borrowed from the objects) of *ret_n names.
+ * 0 or -ENOMEM. */
+int diff_file_names(const json_t *from, const json_t *to, const char ***ret, size_t *ret_n);
+
 #endif

@@ -435,27 +435,14 @@ static int file_yaml(const json_t *objects, struct buf *out)
 	return r;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Unified diffs of every file of from and to, in file-name order. */
 static int unified(const json_t *from, const json_t *to, struct buf *out)
 {
-	size_t n = 0, cap = json_object_size(from) + json_object_size(to);
-	const char **names = calloc(cap ? cap : 1, sizeof *names);
-	const char *key;
-	json_t *v;
-	if (!names)
-		return -ENOMEM;
-	json_object_foreach((json_t *)to, key, v)
-		names[n++] = key;
-	json_object_foreach((json_t *)from, key, v)
-		if (!json_object_get(to, key))
-			names[n++] = key;
-	qsort(names, n, sizeof *names, cmp_str);
-	int r = 0;
+	const char **names = NULL;
+	size_t n = 0;
+	int r = diff_file_names(from, to, &names, &n);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		const json_t *a = json_object_get(from, names[i]), *b = json_object_get(to, names[i]);
 		struct buf ta, tb;

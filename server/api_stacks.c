@@ -324,6 +324,20 @@ static int check_members(const json_t *body, const char *const *allowed, struct 
 	return errs->count ? MODEL_EINVALID : 0;
 }
 
+/* The checks of every create body: only the allowed members, and "name" a DNS label.
+ * 0, MODEL_EINVALID (errs filled; the caller goes on with its own checks) or -ENOMEM. */
+static int check_create_body(const json_t *body, const char *const *allowed,
+			     struct model_errors *errs)
+{
+	int r = check_members(body, allowed, errs);
+	if (r == 0 || r == MODEL_EINVALID) {
+		int n = check_name(json_string_value(json_object_get(body, "name")), "/name", errs);
+		if (n < 0 && n != MODEL_EINVALID)
+			r = n;
+	}
+	return r;
+}
+
 /* ---- stacks ---- */
 
 int api_stacks_list(struct http_request *req)
@@ -428,15 +442,12 @@ int api_stacks_create(struct http_request *req)
 	const json_t *body = http_json_body(req);
 	struct model_errors errs;
 	model_errors_init(&errs);
-	int r = check_members(body, allowed, &errs);
+	int r = check_create_body(body, allowed, &errs);
 	const char *name = json_string_value(json_object_get(body, "name"));
 	const json_t *doc = json_object_get(body, "document");
 	if (r == 0 || r == MODEL_EINVALID) {
-		int n = check_name(name, "/name", &errs);
-		if (n < 0 && n != MODEL_EINVALID)
-			r = n;
-		else if (!json_is_object(doc) &&
-			 model_errors_add(&errs, "/document", "is required: the stack document, an object") < 0)
+		if (!json_is_object(doc) &&
+		    model_errors_add(&errs, "/document", "is required: the stack document, an object") < 0)
 			r = -ENOMEM;
 		if (r == 0 && errs.count)
 			r = MODEL_EINVALID;
@@ -468,23 +479,32 @@ int api_stack_put(struct http_request *req)
 	return status;
 }
 
-static int stack_delete_cb(struct http_request *req, struct store_conn *c, void *arg)
+/* What a DELETE removes: a stack (env NULL; its environments too when forced) or one
+ * environment of it. */
+struct delete_args {
+	const char *stack;
+	const char *env;
+	bool forced;
+};
+
+/* Deletes the row at its current revision when the request's preconditions hold: 204. */
+static int delete_cb(struct http_request *req, struct store_conn *c, void *arg)
 {
-	const char *name = arg;
-	const char *force = http_query(req, "force");
-	bool forced = force && (strcmp(force, "1") == 0 || strcmp(force, "true") == 0);
+	const struct delete_args *a = arg;
 	struct store_record cur = {0};
-	int status, r = store_stack_get(c, name, &cur);
+	int status, r = a->env ? store_env_get(c, a->stack, a->env, &cur)
+			       : store_stack_get(c, a->stack, &cur);
 	if (r < 0) {
-		status = store_error(req, r, name, NULL);
+		status = store_error(req, r, a->stack, a->env);
 		goto out;
 	}
 	if ((status = precondition(req, &cur)) != 0)
 		goto out;
-	r = store_stack_delete(c, name, cur.revision, forced, http_actor(req));
+	r = a->env ? store_env_delete(c, a->stack, a->env, cur.revision, http_actor(req))
+		   : store_stack_delete(c, a->stack, cur.revision, a->forced, http_actor(req));
 	if (r == 0)
 		r = store_commit(c);
-	status = r < 0 ? store_error(req, r, name, NULL) : http_reply_empty(req, 204);
+	status = r < 0 ? store_error(req, r, a->stack, a->env) : http_reply_empty(req, 204);
 out:
 	store_record_release(&cur);
 	return status;
@@ -492,7 +512,12 @@ out:
 
 int api_stack_delete(struct http_request *req)
 {
-	return in_transaction(req, stack_delete_cb, (void *)http_param(req, 0));
+	const char *force = http_query(req, "force");
+	struct delete_args a = {
+		.stack = http_param(req, 0),
+		.forced = force && (strcmp(force, "1") == 0 || strcmp(force, "true") == 0),
+	};
+	return in_transaction(req, delete_cb, &a);
 }
 
 /* ---- environments ---- */
@@ -636,16 +661,13 @@ int api_envs_create(struct http_request *req)
 	const json_t *body = http_json_body(req);
 	struct model_errors errs;
 	model_errors_init(&errs);
-	int r = check_members(body, allowed, &errs);
+	int r = check_create_body(body, allowed, &errs);
 	const char *name = json_string_value(json_object_get(body, "name"));
 	const json_t *doc = json_object_get(body, "document");
 	const json_t *from = json_object_get(body, "from");
 	if (r == 0 || r == MODEL_EINVALID) {
-		int n = check_name(name, "/name", &errs);
-		if (n < 0 && n != MODEL_EINVALID)
-			r = n;
-		else if ((doc != NULL) == (from != NULL) &&
-			 model_errors_add(&errs, "", "give exactly one of \"document\" (an object) and \"from\" (an environment name)") < 0)
+		if ((doc != NULL) == (from != NULL) &&
+		    model_errors_add(&errs, "", "give exactly one of \"document\" (an object) and \"from\" (an environment name)") < 0)
 			r = -ENOMEM;
 		else if (from && !json_is_string(from) &&
 			 model_errors_add(&errs, "/from", "must be the name of an environment of the stack") < 0)
@@ -694,30 +716,10 @@ int api_env_patch(struct http_request *req)
 	return env_put_or_patch(req, WRITE_PATCH);
 }
 
-static int env_delete_cb(struct http_request *req, struct store_conn *c, void *arg)
-{
-	(void)arg;
-	const char *stack = http_param(req, 0), *env = http_param(req, 1);
-	struct store_record cur = {0};
-	int status, r = store_env_get(c, stack, env, &cur);
-	if (r < 0) {
-		status = store_error(req, r, stack, env);
-		goto out;
-	}
-	if ((status = precondition(req, &cur)) != 0)
-		goto out;
-	r = store_env_delete(c, stack, env, cur.revision, http_actor(req));
-	if (r == 0)
-		r = store_commit(c);
-	status = r < 0 ? store_error(req, r, stack, env) : http_reply_empty(req, 204);
-out:
-	store_record_release(&cur);
-	return status;
-}
-
 int api_env_delete(struct http_request *req)
 {
-	return in_transaction(req, env_delete_cb, NULL);
+	struct delete_args a = {.stack = http_param(req, 0), .env = http_param(req, 1)};
+	return in_transaction(req, delete_cb, &a);
 }
 
 /* ---- shared with api_history.c (see api.h) ---- */

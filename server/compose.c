@@ -361,21 +361,19 @@ static json_t *child(struct conv *cv, json_t *obj, const char *key)
 static void report(struct conv *cv, const char *t0, const char *t1, const char *t2, const char *t3,
 		   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-static void report(struct conv *cv, const char *t0, const char *t1, const char *t2, const char *t3,
-		   const char *fmt, ...)
+static void vreport(struct conv *cv, const char *const tokens[4], const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vreport(struct conv *cv, const char *const tokens[4], const char *fmt, va_list ap)
 {
-	const char *tokens[] = {t0, t1, t2, t3};
 	struct buf path, detail;
 	buf_init(&path, BUF_NO_MAX);
 	buf_init(&detail, BUF_NO_MAX);
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < 4 && tokens[i]; i++)
 		r = util_pointer_append(&path, tokens[i]);
-	va_list ap;
-	va_start(ap, fmt);
 	if (r == 0)
 		r = buf_vprintf(&detail, fmt, ap);
-	va_end(ap);
 	if (r == 0) {
 		json_t *item = json_pack("{s:s, s:s}", "path", buf_cstr(&path), "detail", buf_cstr(&detail));
 		if (!item || json_array_append_new(cv->report, item) < 0)
@@ -384,6 +382,37 @@ static void report(struct conv *cv, const char *t0, const char *t1, const char *
 	(void)oom(cv, r);
 	buf_release(&path);
 	buf_release(&detail);
+}
+
+static void report(struct conv *cv, const char *t0, const char *t1, const char *t2, const char *t3,
+		   const char *fmt, ...)
+{
+	const char *const tokens[4] = {t0, t1, t2, t3};
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(cv, tokens, fmt, ap);
+	va_end(ap);
+}
+
+/* Reports every item of the array member of the compose service c, at
+ * /services/cname/member/INDEX, with the same detail. */
+static void report_each(struct conv *cv, const char *cname, const json_t *c, const char *member,
+			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void report_each(struct conv *cv, const char *cname, const json_t *c, const char *member,
+			const char *fmt, ...)
+{
+	size_t i;
+	json_t *v;
+	char tok[24];
+	json_array_foreach(json_object_get(c, member), i, v) {
+		(void)snprintf(tok, sizeof tok, "%zu", i);
+		const char *const tokens[4] = {"services", cname, member, tok};
+		va_list ap;
+		va_start(ap, fmt);
+		vreport(cv, tokens, fmt, ap);
+		va_end(ap);
+	}
 }
 
 /* The text of a scalar (strings as they are, integers and booleans written out); NULL
@@ -1291,14 +1320,8 @@ static void map_user(struct conv *cv, const char *cname, const json_t *user, jso
 
 static void report_volumes(struct conv *cv, const char *cname, const json_t *c)
 {
-	size_t i;
-	json_t *v;
-	char tok[24];
-	json_array_foreach(json_object_get(c, "volumes"), i, v) {
-		(void)snprintf(tok, sizeof tok, "%zu", i);
-		report(cv, "services", cname, "volumes", tok,
-		       "volumes of application services are not mapped (only MySQL and RabbitMQ have storage): the data lives as long as the pod");
-	}
+	report_each(cv, cname, c, "volumes",
+		    "volumes of application services are not mapped (only MySQL and RabbitMQ have storage): the data lives as long as the pod");
 }
 
 static bool key_in(const char *key, const char *const *keys)
@@ -1453,15 +1476,9 @@ static void builtin_volumes(struct conv *cv, const char *cname, const json_t *c)
 
 static void report_builtin_ports(struct conv *cv, const char *cname, const json_t *c, enum builtin kind)
 {
-	size_t i;
-	json_t *v;
-	char tok[24];
-	json_array_foreach(json_object_get(c, "ports"), i, v) {
-		(void)snprintf(tok, sizeof tok, "%zu", i);
-		report(cv, "services", cname, "ports", tok,
-		       "is not published: the built-in %s is reachable in the cluster as its Service '%s'",
-		       builtin_service[kind], builtin_service[kind]);
-	}
+	report_each(cv, cname, c, "ports",
+		    "is not published: the built-in %s is reachable in the cluster as its Service '%s'",
+		    builtin_service[kind], builtin_service[kind]);
 }
 
 static void convert_builtin(struct conv *cv, enum builtin kind, const char *cname, const json_t *c)

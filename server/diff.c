@@ -531,8 +531,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Sorted file names of both sides, without repeats (borrowed from the objects). */
-static int file_names(const json_t *from, const json_t *to, const char ***ret, size_t *ret_n)
+int diff_file_names(const json_t *from, const json_t *to, const char ***ret, size_t *ret_n)
 {
 	size_t cap = json_object_size(from) + json_object_size(to), n = 0;
 	const char **names = calloc(cap ? cap : 1, sizeof *names);
@@ -556,7 +555,7 @@ int diff_objects(const json_t *from, const json_t *to, json_t **ret_changes)
 	const char **names = NULL;
 	size_t n = 0;
 	json_t *changes = json_array();
-	int r = changes ? file_names(from, to, &names, &n) : -ENOMEM;
+	int r = changes ? diff_file_names(from, to, &names, &n) : -ENOMEM;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		r = compare_file(names[i], json_object_get(to, names[i]), from, false, changes);
 		if (r == 0)

@@ -374,10 +374,12 @@ int http_reply_fd(struct http_request *req, unsigned status, const char *content
 	return set_response(req, status, resp, content_type, NULL, size);
 }
 
-int http_reply_json(struct http_request *req, unsigned status, json_t *body)
+/* Replies doc (borrowed) as compact JSON text of content_type; a bare 500 when doc is NULL
+ * or cannot be written. */
+static int reply_dumped(struct http_request *req, unsigned status, const json_t *doc,
+			const char *content_type)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	if (!text)
 		return set_response(req, 500, NULL, NULL, NULL, 0);
 	size_t len = strlen(text);
@@ -385,7 +387,14 @@ int http_reply_json(struct http_request *req, unsigned status, json_t *body)
 		MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (!resp)
 		free(text);
-	return set_response(req, status, resp, "application/json", text, len);
+	return set_response(req, status, resp, content_type, text, len);
+}
+
+int http_reply_json(struct http_request *req, unsigned status, json_t *body)
+{
+	int r = reply_dumped(req, status, body, "application/json");
+	json_decref(body);
+	return r;
 }
 
 /* A JSON string of text that may not be UTF-8 (request paths are bytes): when it is not,
@@ -425,16 +434,9 @@ int http_reply_problem(struct http_request *req, unsigned status, json_t *errors
 		(void)json_object_update(p, extra);
 	json_decref(errors);
 	json_decref(extra);
-	char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+	int r = reply_dumped(req, status, p, "application/problem+json");
 	json_decref(p);
-	if (!text)
-		return set_response(req, 500, NULL, NULL, NULL, 0);
-	size_t len = strlen(text);
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	if (!resp)
-		free(text);
-	return set_response(req, status, resp, "application/problem+json", text, len);
+	return r;
 }
 
 static ssize_t stream_callback(void *cls, uint64_t pos, char *dst, size_t max)

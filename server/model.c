@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "syntax.h"
 #include "util.h"
 
 /* Like json_object_foreach, but steps with the iterator instead of looking every key up
@@ -282,414 +283,10 @@ int model_patch_set(json_t **patch, const char *pointer, const json_t *value)
 	return r;
 }
 
-/* ---- value checkers: NULL when s is fine, else the rule it breaks -------------------- */
+/* ---- value checkers: NULL when s is fine, else the rule it breaks (the syntaxes of names
+ * and values are include/syntax.h; here the schema's own vocabularies) ---- */
 
 typedef const char *(*check_fn)(const char *s);
-
-static bool is_lower_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-static bool is_alnum(char c)
-{
-	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* true when all n bytes of s are in the set accepted by ok. */
-static bool all_chars(const char *s, size_t n, bool (*ok)(char))
-{
-	for (size_t i = 0; i < n; i++)
-		if (!ok(s[i]))
-			return false;
-	return true;
-}
-
-#define DNS_LABEL_RULE                                                                     \
-	"must be a DNS label: lowercase letters, digits and '-', starting and ending with a " \
-	"letter or digit, at most 63 characters"
-
-static const char *check_dns_label(const char *s)
-{
-	return util_is_dns_label(s) ? NULL : DNS_LABEL_RULE;
-}
-
-static const char *check_dns_label_or_empty(const char *s)
-{
-	return *s ? check_dns_label(s) : NULL;
-}
-
-static const char *check_service_name(const char *s)
-{
-	if (!util_is_dns_label(s) || !(s[0] >= 'a' && s[0] <= 'z'))
-		return DNS_LABEL_RULE " (a service name must also start with a letter)";
-	return NULL;
-}
-
-/* A DNS label of n bytes: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
-static bool is_label_n(const char *s, size_t n)
-{
-	if (n == 0 || n > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_lower_alnum(s[i]) && s[i] != '-')
-			return false;
-	return true;
-}
-
-/* RFC 1123 subdomain of n bytes: DNS labels joined by '.', at most 253 characters. */
-static bool is_subdomain_n(const char *s, size_t n)
-{
-	if (n == 0 || n > 253)
-		return false;
-	size_t start = 0;
-	for (size_t i = 0; i <= n; i++) {
-		if (i < n && s[i] != '.')
-			continue;
-		if (!is_label_n(s + start, i - start))
-			return false;
-		start = i + 1;
-	}
-	return true;
-}
-
-static bool is_dns_subdomain(const char *s)
-{
-	return is_subdomain_n(s, strlen(s));
-}
-
-static const char *check_host(const char *s)
-{
-	if (!*s)
-		return NULL;
-	const char *name = strncmp(s, "*.", 2) == 0 ? s + 2 : s;
-	if (!is_dns_subdomain(name))
-		return "must be a DNS name such as \"shop.example.com\" (lowercase labels of letters, "
-		       "digits and '-', joined by '.'), optionally starting with \"*.\", or \"\" for any host";
-	return NULL;
-}
-
-static const char *check_class_name(const char *s)
-{
-	if (*s && !is_dns_subdomain(s))
-		return "must be a StorageClass name (lowercase letters, digits, '-' and '.') or \"\" "
-		       "for the cluster default";
-	return NULL;
-}
-
-/* Kubernetes quantity: <sign?><digits[.digits]><suffix>, suffix one of the SI, binary SI
- * or e/E exponent forms. On success *ret_value is the number it stands for. */
-struct suffix {
-	const char *text;
-	int exp10;
-	int exp2;
-};
-
-static const struct suffix quantity_suffixes[] = {
-	{"", 0, 0},    {"m", -3, 0},  {"k", 3, 0},   {"M", 6, 0},   {"G", 9, 0},
-	{"T", 12, 0},  {"P", 15, 0},  {"E", 18, 0},  {"Ki", 0, 10}, {"Mi", 0, 20},
-	{"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50}, {"Ei", 0, 60},
-};
-
-static int quantity_exponent(const char *s, int *ret_exp10)
-{
-	if (*s != 'e' && *s != 'E')
-		return -EINVAL;
-	long long v;
-	if (util_parse_int(s + 1, -999, 999, &v) < 0)
-		return -EINVAL;
-	*ret_exp10 = (int)v;
-	return 0;
-}
-
-static int quantity_suffix(const char *s, int *ret_exp10, int *ret_exp2)
-{
-	for (size_t i = 0; i < sizeof quantity_suffixes / sizeof quantity_suffixes[0]; i++) {
-		if (strcmp(s, quantity_suffixes[i].text) == 0) {
-			*ret_exp10 = quantity_suffixes[i].exp10;
-			*ret_exp2 = quantity_suffixes[i].exp2;
-			return 0;
-		}
-	}
-	*ret_exp2 = 0;
-	return quantity_exponent(s, ret_exp10);
-}
-
-static int parse_quantity(const char *s, long double *ret_value)
-{
-	if (strlen(s) > 64)
-		return -EINVAL;
-	const char *p = s;
-	bool negative = *p == '-';
-	if (*p == '-' || *p == '+')
-		p++;
-	long double v = 0;
-	int digits = 0, exp10 = 0, exp2 = 0;
-	for (; is_digit(*p); p++, digits++)
-		v = v * 10 + (*p - '0');
-	if (*p == '.')
-		for (p++; is_digit(*p); p++, digits++, exp10--)
-			v = v * 10 + (*p - '0');
-	int suffix10;
-	if (digits == 0 || quantity_suffix(p, &suffix10, &exp2) < 0)
-		return -EINVAL;
-	exp10 += suffix10;
-	for (; exp10 > 0; exp10--)
-		v *= 10;
-	for (; exp10 < 0; exp10++)
-		v /= 10;
-	for (; exp2 > 0; exp2--)
-		v *= 2;
-	*ret_value = negative ? -v : v;
-	return 0;
-}
-
-static const char *check_quantity(const char *s)
-{
-	long double v;
-	if (parse_quantity(s, &v) < 0)
-		return "must be a Kubernetes quantity: a number with an optional suffix (m, k, M, G, "
-		       "T, P, E, Ki, Mi, Gi, Ti, Pi, Ei) or exponent, e.g. \"250m\", \"0.5\", \"512Mi\"";
-	if (!(v > 0))
-		return "must be greater than zero";
-	return NULL;
-}
-
-/* Image reference pieces (the distribution/reference grammar). */
-static bool is_path_component(const char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		if (!is_lower_alnum(s[i]))
-			return false;
-		while (i < n && is_lower_alnum(s[i]))
-			i++;
-		if (i == n)
-			return true;
-		if (s[i] == '.')
-			i++;
-		else if (s[i] == '_')
-			i += (i + 1 < n && s[i + 1] == '_') ? 2 : 1;
-		else
-			while (i < n && s[i] == '-')
-				i++;
-		if (i == n)
-			return false;
-	}
-	return n > 0;
-}
-
-static bool is_path(const char *s, size_t n)
-{
-	size_t start = 0;
-	for (size_t i = 0; i <= n; i++) {
-		if (i == n || s[i] == '/') {
-			if (!is_path_component(s + start, i - start))
-				return false;
-			start = i + 1;
-		}
-	}
-	return n > 0 && n <= 255;
-}
-
-static bool is_domain_component(const char *s, size_t n)
-{
-	if (n == 0 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_alnum(s[i]) && s[i] != '-')
-			return false;
-	return true;
-}
-
-/* host[:port] where host is domain components joined by '.'. */
-static bool is_domain(const char *s, size_t n)
-{
-	const char *colon = memchr(s, ':', n);
-	size_t host = colon ? (size_t)(colon - s) : n;
-	if (colon && (n - host < 2 || n - host > 6 || !all_chars(colon + 1, n - host - 1, is_digit)))
-		return false;
-	size_t start = 0;
-	for (size_t i = 0; i <= host; i++) {
-		if (i == host || s[i] == '.') {
-			if (!is_domain_component(s + start, i - start))
-				return false;
-			start = i + 1;
-		}
-	}
-	return host > 0;
-}
-
-/* domain[:port] optionally followed by /path. */
-static bool is_registry(const char *s, size_t n)
-{
-	const char *slash = memchr(s, '/', n);
-	size_t first = slash ? (size_t)(slash - s) : n;
-	if (!is_domain(s, first))
-		return false;
-	return !slash || is_path(slash + 1, n - first - 1);
-}
-
-static const char *check_registry(const char *s)
-{
-	if (*s && (strlen(s) > 255 || !is_registry(s, strlen(s))))
-		return "must be a registry such as \"ghcr.io/acme\" or \"localhost:5000\" (a host name, "
-		       "an optional :port, then optional lowercase path components), or \"\"";
-	return NULL;
-}
-
-static const char *check_repository(const char *s)
-{
-	if (!is_path(s, strlen(s)))
-		return "must be an image repository such as \"order-service\" or \"team/order-service\": "
-		       "lowercase letters and digits, separated by '.', '_', '__', '-' or '/'";
-	return NULL;
-}
-
-static bool is_tag_char(char c)
-{
-	return is_alnum(c) || c == '_' || c == '.' || c == '-';
-}
-
-#define TAG_RULE                                                                            \
-	"must be an image tag: letters, digits, '_', '.' and '-', not starting with '.' or '-', " \
-	"at most 128 characters"
-
-/* The problem with the n-byte tag at s, or NULL. */
-static const char *tag_problem(const char *s, size_t n)
-{
-	if (n == 0 || n > 128 || !(is_alnum(s[0]) || s[0] == '_') || !all_chars(s, n, is_tag_char))
-		return TAG_RULE;
-	if (n == 6 && memcmp(s, "latest", 6) == 0)
-		return "must not be \"latest\": a moving tag makes the same bundle deploy different "
-		       "images; pin a version such as \"1.4.2\"";
-	return NULL;
-}
-
-static const char *check_tag(const char *s)
-{
-	return tag_problem(s, strlen(s));
-}
-
-static bool is_lower_hex(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f');
-}
-
-static bool is_digest(const char *s)
-{
-	return strncmp(s, "sha256:", 7) == 0 && strlen(s) == 71 && all_chars(s + 7, 64, is_lower_hex);
-}
-
-static const char *check_digest(const char *s)
-{
-	if (*s && !is_digest(s))
-		return "must be \"sha256:\" followed by 64 lowercase hex digits, or \"\"";
-	return NULL;
-}
-
-/* [domain[:port]/]path: the first component is a domain when it has '.' or ':' or is
- * "localhost" (and more components follow), as docker reads it. */
-static bool is_image_name(const char *s, size_t n)
-{
-	const char *slash = memchr(s, '/', n);
-	size_t first = slash ? (size_t)(slash - s) : n;
-	bool has_domain = slash && (memchr(s, '.', first) || memchr(s, ':', first) ||
-				    (first == 9 && memcmp(s, "localhost", 9) == 0));
-	return n <= 255 && (has_domain ? is_registry(s, n) : is_path(s, n));
-}
-
-/* A full image reference name:tag[@digest]; the tag is required. */
-static const char *check_image_ref(const char *s)
-{
-	size_t n = strlen(s);
-	const char *at = strchr(s, '@');
-	if (at && !is_digest(at + 1))
-		return "must be an image reference such as \"mysql:8.0.36\"; a digest after '@' is "
-		       "\"sha256:\" and 64 lowercase hex digits";
-	n = at ? (size_t)(at - s) : n;
-	const char *last_slash = memrchr(s, '/', n);
-	const char *after = last_slash ? last_slash + 1 : s;
-	const char *colon = memrchr(after, ':', n - (size_t)(after - s));
-	size_t name = colon ? (size_t)(colon - s) : n;
-	if (!is_image_name(s, name))
-		return "must be an image reference such as \"mysql:8.0.36\" or "
-		       "\"registry.example.com/team/mysql:8.0.36\"";
-	if (!colon)
-		return "must include a tag, e.g. \"mysql:8.0.36\": an image without one runs whatever "
-		       "\"latest\" is today";
-	return tag_problem(colon + 1, n - name - 1);
-}
-
-static const char *check_http_path(const char *s)
-{
-	if (s[0] != '/')
-		return "must be a URL path starting with '/'";
-	for (const char *c = s; *c; c++)
-		if ((unsigned char)*c <= ' ' || *c == 0x7f)
-			return "must be a URL path without spaces or control characters";
-	return NULL;
-}
-
-static bool is_key_char(char c)
-{
-	return is_alnum(c) || c == '-' || c == '.' || c == '_';
-}
-
-static const char *check_key(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 253 || !all_chars(s, n, is_key_char) || !strcmp(s, ".") || !strcmp(s, ".."))
-		return "must be a key of letters, digits, '-', '.' and '_', at most 253 characters";
-	return NULL;
-}
-
-static bool is_env_char(char c)
-{
-	return is_alnum(c) || c == '_';
-}
-
-static const char *check_env_name(const char *s)
-{
-	if (!(s[0] == '_' || (is_alnum(s[0]) && !is_digit(s[0]))) || !all_chars(s, strlen(s), is_env_char))
-		return "must be an environment variable name: letters, digits and '_', not starting "
-		       "with a digit";
-	return NULL;
-}
-
-static bool is_db_char(char c)
-{
-	return is_lower_alnum(c) || c == '_';
-}
-
-static const char *check_db_name(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 64 || !all_chars(s, n, is_db_char))
-		return "must be a MySQL database name: 1 to 64 lowercase letters, digits and '_'";
-	return NULL;
-}
-
-static const char *check_db_user(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 32 || !all_chars(s, n, is_db_char))
-		return "must be a MySQL user name: 1 to 32 lowercase letters, digits and '_'";
-	return NULL;
-}
-
-static const char *check_rabbitmq_user(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 64 || !all_chars(s, n, is_key_char))
-		return "must be 1 to 64 letters, digits, '_', '.' and '-'";
-	return NULL;
-}
 
 static const char *check_pull_policy(const char *s)
 {
@@ -712,47 +309,9 @@ static const char *check_store_kind(const char *s)
 	return NULL;
 }
 
-/* A Go duration of whole units: "1h", "30m", "1h30m", "90s". */
-static const char *check_duration(const char *s)
-{
-	static const char *const bad = "must be a duration such as \"1h\", \"30m\" or \"1h30m\" "
-				       "(units h, m, s)";
-	size_t i = 0, n = strlen(s);
-	if (n == 0 || n > 32)
-		return bad;
-	while (i < n) {
-		size_t d = 0;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++, d++;
-		if (d == 0 || i == n || (s[i] != 'h' && s[i] != 'm' && s[i] != 's'))
-			return bad;
-		i++;
-	}
-	return NULL;
-}
-
 static const char *check_remote_key(const char *s)
 {
 	return *s ? NULL : "must not be empty: the key of the secret in the external store";
-}
-
-static bool is_annotation_name(const char *s, size_t n)
-{
-	if (n == 0 || n > 63 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
-		return false;
-	return all_chars(s, n, is_key_char);
-}
-
-static const char *check_annotation_key(const char *s)
-{
-	static const char bad[] = "must be an annotation key: an optional DNS prefix and '/', then "
-				  "up to 63 letters, digits, '-', '_' and '.', e.g. "
-				  "\"nginx.ingress.kubernetes.io/proxy-body-size\"";
-	const char *slash = strchr(s, '/');
-	if (!slash)
-		return is_annotation_name(s, strlen(s)) ? NULL : bad;
-	bool ok = is_subdomain_n(s, (size_t)(slash - s)) && is_annotation_name(slash + 1, strlen(slash + 1));
-	return ok ? NULL : bad;
 }
 
 /* ---- the schema ---------------------------------------------------------------------- */
@@ -793,13 +352,13 @@ struct field {
 static const struct node n_text = STRING(NULL);
 static const struct node n_bool = {.kind = K_BOOL};
 static const struct node n_scalar = {.kind = K_SCALAR};
-static const struct node n_quantity = STRING(check_quantity);
-static const struct node n_dns_label = STRING(check_dns_label);
-static const struct node n_key = STRING(check_key);
-static const struct node n_tag = STRING(check_tag);
-static const struct node n_registry = STRING(check_registry);
-static const struct node n_image_ref = STRING(check_image_ref);
-static const struct node n_http_path = STRING(check_http_path);
+static const struct node n_quantity = STRING(syntax_quantity);
+static const struct node n_dns_label = STRING(syntax_dns_label);
+static const struct node n_key = STRING(syntax_key);
+static const struct node n_tag = STRING(syntax_tag);
+static const struct node n_registry = STRING(syntax_registry);
+static const struct node n_image_ref = STRING(syntax_image_ref);
+static const struct node n_http_path = STRING(syntax_http_path);
 static const struct node n_replicas_hpa = INT(1, 1000);
 
 static const struct field f_cpu_memory[] = {
@@ -810,15 +369,15 @@ static const struct field f_resources[] = {
 static const struct node n_resources = OBJECT(f_resources);
 
 static const struct node n_pull_policy = STRING(check_pull_policy);
-static const struct node n_pull_secret = STRING(check_dns_label_or_empty);
+static const struct node n_pull_secret = STRING(syntax_dns_label_or_empty);
 static const struct field f_image_top[] = {
 	{"registry", &n_registry, false},    {"tag", &n_tag, false},
 	{"pullPolicy", &n_pull_policy, false}, {"pullSecret", &n_pull_secret, false},
 	{NULL, NULL, false}};
 static const struct node n_image_top = OBJECT(f_image_top);
 
-static const struct node n_repository = STRING(check_repository);
-static const struct node n_digest = STRING(check_digest);
+static const struct node n_repository = STRING(syntax_repository);
+static const struct node n_digest = STRING(syntax_digest);
 static const struct field f_image_service[] = {
 	{"repository", &n_repository, false}, {"registry", &n_registry, true},
 	{"tag", &n_tag, true},		      {"digest", &n_digest, false},
@@ -828,11 +387,11 @@ static const struct node n_image_service = OBJECT(f_image_service);
 static const struct field f_env_source[] = {
 	{"value", &n_text, true}, {"config", &n_key, true}, {"secret", &n_key, true}, {NULL, NULL, false}};
 static const struct node n_env_source = OBJECT(f_env_source);
-static const struct node n_env = MAP(&n_env_source, check_env_name, MODEL_MAX_ENV_VARS,
+static const struct node n_env = MAP(&n_env_source, syntax_env_name, MODEL_MAX_ENV_VARS,
 				     "environment variables");
 
-static const struct node n_db_name = STRING(check_db_name);
-static const struct node n_db_user = STRING(check_db_user);
+static const struct node n_db_name = STRING(syntax_db_name);
+static const struct node n_db_user = STRING(syntax_db_user);
 static const struct field f_database[] = {
 	{"name", &n_db_name, false}, {"user", &n_db_user, false}, {NULL, NULL, false}};
 static const struct node n_database = {.kind = K_OBJECT, .nullable = true, .fields = f_database};
@@ -880,9 +439,9 @@ static const struct field f_service[] = {
 	{"securityContext", &n_security, false},
 	{NULL, NULL, false}};
 static const struct node n_service = OBJECT(f_service);
-static const struct node n_services = MAP(&n_service, check_service_name, MODEL_MAX_SERVICES, "services");
+static const struct node n_services = MAP(&n_service, syntax_service_name, MODEL_MAX_SERVICES, "services");
 
-static const struct node n_class_name = STRING(check_class_name);
+static const struct node n_class_name = STRING(syntax_class_name);
 static const struct field f_storage[] = {
 	{"size", &n_quantity, false}, {"className", &n_class_name, false}, {NULL, NULL, false}};
 static const struct node n_storage = OBJECT(f_storage);
@@ -892,7 +451,7 @@ static const struct field f_mysql[] = {
 	{"storage", &n_storage, false},	{"resources", &n_resources, false},
 	{NULL, NULL, false}};
 static const struct node n_mysql = OBJECT(f_mysql);
-static const struct node n_rabbitmq_user = STRING(check_rabbitmq_user);
+static const struct node n_rabbitmq_user = STRING(syntax_rabbitmq_user);
 static const struct field f_rabbitmq[] = {
 	{"enabled", &n_bool, false},	   {"image", &n_image_ref, false},
 	{"user", &n_rabbitmq_user, false}, {"passwordSecret", &n_key, false},
@@ -907,8 +466,8 @@ static const struct node n_zipkin = OBJECT(f_zipkin);
 static const struct field f_tls[] = {
 	{"enabled", &n_bool, false}, {"secretName", &n_dns_label, false}, {NULL, NULL, false}};
 static const struct node n_tls = OBJECT(f_tls);
-static const struct node n_host = STRING(check_host);
-static const struct node n_annotations = MAP(&n_text, check_annotation_key, MODEL_MAX_KEYS, "annotations");
+static const struct node n_host = STRING(syntax_host);
+static const struct node n_annotations = MAP(&n_text, syntax_annotation_key, MODEL_MAX_KEYS, "annotations");
 static const struct field f_ingress[] = {
 	{"enabled", &n_bool, false},   {"className", &n_dns_label, false},
 	{"host", &n_host, false},      {"path", &n_http_path, false},
@@ -916,14 +475,14 @@ static const struct field f_ingress[] = {
 	{"annotations", &n_annotations, false}, {NULL, NULL, false}};
 static const struct node n_ingress = OBJECT(f_ingress);
 
-static const struct node n_config = MAP(&n_scalar, check_key, MODEL_MAX_KEYS, "keys");
+static const struct node n_config = MAP(&n_scalar, syntax_key, MODEL_MAX_KEYS, "keys");
 static const struct node n_secret = {.kind = K_SCALAR, .masked_ok = true};
-static const struct node n_secrets = MAP(&n_secret, check_key, MODEL_MAX_KEYS, "keys");
+static const struct node n_secrets = MAP(&n_secret, syntax_key, MODEL_MAX_KEYS, "keys");
 static const struct node n_secret_source_type = STRING(check_secret_source_type);
 static const struct node n_store_kind = STRING(check_store_kind);
-static const struct node n_duration = STRING(check_duration);
+static const struct node n_duration = STRING(syntax_duration);
 static const struct node n_remote_key = STRING(check_remote_key);
-static const struct node n_dns_label_or_empty = STRING(check_dns_label_or_empty);
+static const struct node n_dns_label_or_empty = STRING(syntax_dns_label_or_empty);
 static const struct field f_secret_source[] = {
 	{"type", &n_secret_source_type, false}, {"name", &n_dns_label, false},
 	{"secretStore", &n_dns_label_or_empty, false}, {"secretStoreKind", &n_store_kind, false},
@@ -1636,7 +1195,7 @@ static int check_resources(struct model_errors *e, const char *base, const json_
 		const char *req = get_str(json_object_get(res, "requests"), kinds[i]);
 		const char *lim = get_str(json_object_get(res, "limits"), kinds[i]);
 		long double rv, lv;
-		if (!req || !lim || parse_quantity(req, &rv) < 0 || parse_quantity(lim, &lv) < 0)
+		if (!req || !lim || syntax_quantity_value(req, &rv) < 0 || syntax_quantity_value(lim, &lv) < 0)
 			continue;
 		if (rv > lv * (1 + 1e-12L) &&
 		    errp(e, base, PTR("resources", "requests", kinds[i]), "must not be more than the "

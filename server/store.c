@@ -437,6 +437,38 @@ static int exec_stmt(struct store_conn *c, enum stmt_id id)
 	return step_done(c, st, NULL);
 }
 
+/* Steps the bound statement st through its rows, making a new array in *ret_items of
+ * row(st) for each (row returns a new reference, NULL on allocation failure), then
+ * resets st. At most limit rows are taken (SIZE_MAX: all); *ret_more (may be NULL) tells
+ * whether another row follows. 0, -ENOMEM or -EIO. */
+static int collect_rows(struct store_conn *c, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *st),
+			size_t limit, json_t **ret_items, bool *ret_more)
+{
+	json_t *items = json_array();
+	bool more = false;
+	int r = items ? 0 : -ENOMEM, rc = SQLITE_DONE;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (json_array_size(items) == limit) {
+			more = true;
+			break;
+		}
+		json_t *it = row(st);
+		if (!it || json_array_append_new(items, it) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0 && !more && rc != SQLITE_DONE)
+		r = db_fail(c);
+	sqlite3_reset(st);
+	if (r < 0) {
+		json_decref(items);
+		return r;
+	}
+	*ret_items = items;
+	if (ret_more)
+		*ret_more = more;
+	return 0;
+}
+
 /* true when secret key has the same value in both secret objects (absent = ""). */
 static bool same_secret(const json_t *a, const json_t *b, const char *key)
 {
@@ -480,9 +512,11 @@ static int bind_secret_changes(sqlite3_stmt *st, int i, const json_t *old_doc, c
 	return r;
 }
 
-static int history_add(struct store_conn *c, const char *kind, const char *stack,
-		       const char *env, long long revision, const json_t *old_doc,
-		       const json_t *new_doc, const char *actor)
+/* Appends the history row of a change of kind ("create", "update", "delete") to the
+ * document at at: its new revision and its old and new documents (secrets masked). */
+static int history_add(struct store_conn *c, const char *kind, const struct place *at,
+		       long long revision, const json_t *old_doc, const json_t *new_doc,
+		       const char *actor)
 {
 	sqlite3_stmt *st = stmt(c, Q_HISTORY_INSERT);
 	if (!st)
@@ -491,9 +525,10 @@ static int history_add(struct store_conn *c, const char *kind, const char *stack
 	if (r == 0)
 		r = bind_text(st, 2, kind);
 	if (r == 0)
-		r = bind_text(st, 3, stack);
+		r = bind_text(st, 3, at->stack);
 	if (r == 0)
-		r = env ? bind_text(st, 4, env) : (sqlite3_bind_null(st, 4) == SQLITE_OK ? 0 : -EIO);
+		r = at->env ? bind_text(st, 4, at->env)
+			    : (sqlite3_bind_null(st, 4) == SQLITE_OK ? 0 : -EIO);
 	if (r == 0)
 		r = sqlite3_bind_int64(st, 5, revision) == SQLITE_OK ? 0 : -EIO;
 	if (r == 0)
@@ -1010,31 +1045,65 @@ void store_rollback(struct store_conn *c)
 	}
 }
 
-/* ---- stacks ---- */
+/* ---- stored rows: a stack or an environment ---- */
 
-int store_stack_get(struct store_conn *c, const char *name, struct store_record *ret)
+/* The statements that read and write one kind of row. Their parameters start with the
+ * names of the place (stack; or stack, environment), then the document, then the
+ * expected revision. */
+struct row_stmts {
+	enum stmt_id get, insert, update, remove;
+};
+
+static const struct row_stmts stack_stmts = {Q_STACK_GET, Q_STACK_INSERT, Q_STACK_UPDATE,
+					     Q_STACK_DELETE};
+static const struct row_stmts env_stmts = {Q_ENV_GET, Q_ENV_INSERT, Q_ENV_UPDATE, Q_ENV_DELETE};
+
+static const struct row_stmts *row_stmts(const struct place *at)
 {
-	sqlite3_stmt *st = stmt(c, Q_STACK_GET);
-	if (!st || bind_text(st, 1, name) < 0)
-		return db_fail(c);
-	return step_record(c, st, &(struct place){name, NULL}, ret);
+	return at->env ? &env_stmts : &stack_stmts;
 }
 
-int store_stack_create(struct store_conn *c, const char *name, const json_t *doc,
-		       const char *actor, struct store_record *ret)
+/* Binds the names of at from parameter 1 on; the number of parameters bound, or -EIO. */
+static int bind_place(sqlite3_stmt *st, const struct place *at)
 {
-	sqlite3_stmt *st = stmt(c, Q_STACK_INSERT);
+	if (bind_text(st, 1, at->stack) < 0 || (at->env && bind_text(st, 2, at->env) < 0))
+		return -EIO;
+	return at->env ? 2 : 1;
+}
+
+static int row_get(struct store_conn *c, const struct place *at, struct store_record *ret)
+{
+	sqlite3_stmt *st = stmt(c, row_stmts(at)->get);
+	if (!st || bind_place(st, at) < 0)
+		return db_fail(c);
+	return step_record(c, st, at, ret);
+}
+
+/* The stored row of at, for compare-and-set: -ESTALE when its revision is not expected
+ * (STORE_ANY_REVISION matches any). *ret is filled (caller releases) even then. */
+static int row_current(struct store_conn *c, const struct place *at, long long expected,
+		       struct store_record *ret)
+{
+	int r = row_get(c, at, ret);
+	if (r == 0 && expected != STORE_ANY_REVISION && expected != ret->revision)
+		r = -ESTALE;
+	return r;
+}
+
+static int row_create(struct store_conn *c, const struct place *at, const json_t *doc,
+		      const char *actor, struct store_record *ret)
+{
+	sqlite3_stmt *st = stmt(c, row_stmts(at)->insert);
 	if (!st)
 		return -EIO;
-	int r = bind_text(st, 1, name);
-	if (r == 0)
-		r = bind_doc(c, st, 2, &(struct place){name, NULL}, doc);
+	int n = bind_place(st, at);
+	int r = n < 0 ? n : bind_doc(c, st, n + 1, at, doc);
 	if (r < 0)
 		return r == -EIO ? db_fail(c) : r;
 	struct store_record rec = {0};
-	r = step_record(c, st, &(struct place){name, NULL}, &rec);
+	r = step_record(c, st, at, &rec);
 	if (r == 0)
-		r = history_add(c, "create", name, NULL, rec.revision, NULL, doc, actor);
+		r = history_add(c, "create", at, rec.revision, NULL, doc, actor);
 	if (r < 0) {
 		store_record_release(&rec);
 		return r;
@@ -1046,45 +1115,29 @@ int store_stack_create(struct store_conn *c, const char *name, const json_t *doc
 	return 0;
 }
 
-/* The current revision of a stack (env NULL) or environment, for compare-and-set. */
-static int current(struct store_conn *c, const char *stack, const char *env,
-		   struct store_record *ret)
-{
-	return env ? store_env_get(c, stack, env, ret) : store_stack_get(c, stack, ret);
-}
-
-/* Checks expected against the stored record: -ESTALE on mismatch. */
-static int check_revision(const struct store_record *cur, long long expected)
-{
-	return expected == STORE_ANY_REVISION || expected == cur->revision ? 0 : -ESTALE;
-}
-
-int store_stack_update(struct store_conn *c, const char *name, const json_t *doc,
-		       long long expected_revision, const char *actor, struct store_record *ret)
+static int row_update(struct store_conn *c, const struct place *at, const json_t *doc,
+		      long long expected_revision, const char *actor, struct store_record *ret)
 {
 	struct store_record old = {0}, rec = {0};
-	int r = current(c, name, NULL, &old);
-	if (r == 0)
-		r = check_revision(&old, expected_revision);
+	int r = row_current(c, at, expected_revision, &old);
 	if (r < 0)
 		goto out;
-	sqlite3_stmt *st = stmt(c, Q_STACK_UPDATE);
+	sqlite3_stmt *st = stmt(c, row_stmts(at)->update);
 	if (!st) {
 		r = -EIO;
 		goto out;
 	}
-	r = bind_text(st, 1, name);
+	int n = bind_place(st, at);
+	r = n < 0 ? n : bind_doc(c, st, n + 1, at, doc);
 	if (r == 0)
-		r = bind_doc(c, st, 2, &(struct place){name, NULL}, doc);
-	if (r == 0)
-		r = sqlite3_bind_int64(st, 3, old.revision) == SQLITE_OK ? 0 : -EIO;
+		r = sqlite3_bind_int64(st, n + 2, old.revision) == SQLITE_OK ? 0 : -EIO;
 	if (r < 0)
 		goto out;
-	r = step_record(c, st, &(struct place){name, NULL}, &rec);
+	r = step_record(c, st, at, &rec);
 	if (r == -ENOENT)
 		r = -ESTALE;
 	if (r == 0)
-		r = history_add(c, "update", name, NULL, rec.revision, old.document, doc, actor);
+		r = history_add(c, "update", at, rec.revision, old.document, doc, actor);
 	if (r == 0 && ret) {
 		*ret = rec;
 		rec.document = NULL;
@@ -1093,6 +1146,42 @@ out:
 	store_record_release(&old);
 	store_record_release(&rec);
 	return r;
+}
+
+/* Deletes the row of at whose current state is old (from row_current). */
+static int row_remove(struct store_conn *c, const struct place *at,
+		      const struct store_record *old, const char *actor)
+{
+	sqlite3_stmt *st = stmt(c, row_stmts(at)->remove);
+	int n = st ? bind_place(st, at) : -EIO;
+	if (n < 0 || sqlite3_bind_int64(st, n + 1, old->revision) != SQLITE_OK)
+		return db_fail(c);
+	int changes = 0;
+	int r = step_done(c, st, &changes);
+	if (r == 0 && changes != 1)
+		r = -ESTALE;
+	if (r == 0)
+		r = history_add(c, "delete", at, old->revision + 1, old->document, NULL, actor);
+	return r;
+}
+
+/* ---- stacks ---- */
+
+int store_stack_get(struct store_conn *c, const char *name, struct store_record *ret)
+{
+	return row_get(c, &(struct place){name, NULL}, ret);
+}
+
+int store_stack_create(struct store_conn *c, const char *name, const json_t *doc,
+		       const char *actor, struct store_record *ret)
+{
+	return row_create(c, &(struct place){name, NULL}, doc, actor, ret);
+}
+
+int store_stack_update(struct store_conn *c, const char *name, const json_t *doc,
+		       long long expected_revision, const char *actor, struct store_record *ret)
+{
+	return row_update(c, &(struct place){name, NULL}, doc, expected_revision, actor, ret);
 }
 
 static int stack_env_count(struct store_conn *c, const char *name, long long *ret)
@@ -1110,12 +1199,11 @@ static int stack_env_count(struct store_conn *c, const char *name, long long *re
 int store_stack_delete(struct store_conn *c, const char *name, long long expected_revision,
 		       bool force, const char *actor)
 {
+	const struct place at = {name, NULL};
 	struct store_record old = {0};
 	json_t *envs = NULL;
 	long long n = 0;
-	int r = current(c, name, NULL, &old);
-	if (r == 0)
-		r = check_revision(&old, expected_revision);
+	int r = row_current(c, &at, expected_revision, &old);
 	if (r == 0)
 		r = stack_env_count(c, name, &n);
 	if (r == 0 && n > 0 && !force)
@@ -1127,30 +1215,26 @@ int store_stack_delete(struct store_conn *c, const char *name, long long expecte
 	const char *env;
 	json_t *doc;
 	json_object_foreach(envs, env, doc) {
-		struct store_record e = {0};
-		r = store_env_get(c, name, env, &e);
-		if (r == 0)
-			r = store_env_delete(c, name, env, e.revision, actor);
-		store_record_release(&e);
+		r = store_env_delete(c, name, env, STORE_ANY_REVISION, actor);
 		if (r < 0)
 			goto out;
 	}
-	sqlite3_stmt *st = stmt(c, Q_STACK_DELETE);
-	if (!st || bind_text(st, 1, name) < 0 ||
-	    sqlite3_bind_int64(st, 2, old.revision) != SQLITE_OK) {
-		r = db_fail(c);
-		goto out;
-	}
-	int changes = 0;
-	r = step_done(c, st, &changes);
-	if (r == 0 && changes != 1)
-		r = -ESTALE;
-	if (r == 0)
-		r = history_add(c, "delete", name, NULL, old.revision + 1, old.document, NULL, actor);
+	r = row_remove(c, &at, &old, actor);
 out:
 	json_decref(envs);
 	store_record_release(&old);
 	return r;
+}
+
+/* {"name", "description", "revision", "updated", "environments"} of a Q_STACK_LIST row. */
+static json_t *stack_item(sqlite3_stmt *st)
+{
+	return json_pack("{s:s, s:s, s:I, s:s, s:I}",
+			 "name", (const char *)sqlite3_column_text(st, 0),
+			 "description", (const char *)sqlite3_column_text(st, 1),
+			 "revision", (json_int_t)sqlite3_column_int64(st, 2),
+			 "updated", (const char *)sqlite3_column_text(st, 3),
+			 "environments", (json_int_t)sqlite3_column_int64(st, 4));
 }
 
 int store_stack_list(struct store_conn *c, json_t **ret_items)
@@ -1158,27 +1242,7 @@ int store_stack_list(struct store_conn *c, json_t **ret_items)
 	sqlite3_stmt *st = stmt(c, Q_STACK_LIST);
 	if (!st)
 		return -EIO;
-	json_t *items = json_array();
-	int r = items ? 0 : -ENOMEM, rc;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *it = json_pack("{s:s, s:s, s:I, s:s, s:I}",
-				       "name", (const char *)sqlite3_column_text(st, 0),
-				       "description", (const char *)sqlite3_column_text(st, 1),
-				       "revision", (json_int_t)sqlite3_column_int64(st, 2),
-				       "updated", (const char *)sqlite3_column_text(st, 3),
-				       "environments", (json_int_t)sqlite3_column_int64(st, 4));
-		if (!it || json_array_append_new(items, it) < 0)
-			r = -ENOMEM;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(c);
-	sqlite3_reset(st);
-	if (r < 0) {
-		json_decref(items);
-		return r;
-	}
-	*ret_items = items;
-	return 0;
+	return collect_rows(c, st, stack_item, SIZE_MAX, ret_items, NULL);
 }
 
 /* ---- environments ---- */
@@ -1186,103 +1250,41 @@ int store_stack_list(struct store_conn *c, json_t **ret_items)
 int store_env_get(struct store_conn *c, const char *stack, const char *name,
 		  struct store_record *ret)
 {
-	sqlite3_stmt *st = stmt(c, Q_ENV_GET);
-	if (!st || bind_text(st, 1, stack) < 0 || bind_text(st, 2, name) < 0)
-		return db_fail(c);
-	return step_record(c, st, &(struct place){stack, name}, ret);
+	return row_get(c, &(struct place){stack, name}, ret);
 }
 
 int store_env_create(struct store_conn *c, const char *stack, const char *name,
 		     const json_t *doc, const char *actor, struct store_record *ret)
 {
-	sqlite3_stmt *st = stmt(c, Q_ENV_INSERT);
-	if (!st)
-		return -EIO;
-	int r = bind_text(st, 1, stack);
-	if (r == 0)
-		r = bind_text(st, 2, name);
-	if (r == 0)
-		r = bind_doc(c, st, 3, &(struct place){stack, name}, doc);
-	if (r < 0)
-		return r == -EIO ? db_fail(c) : r;
-	struct store_record rec = {0};
-	r = step_record(c, st, &(struct place){stack, name}, &rec);
-	if (r == 0)
-		r = history_add(c, "create", stack, name, rec.revision, NULL, doc, actor);
-	if (r < 0) {
-		store_record_release(&rec);
-		return r;
-	}
-	if (ret)
-		*ret = rec;
-	else
-		store_record_release(&rec);
-	return 0;
+	return row_create(c, &(struct place){stack, name}, doc, actor, ret);
 }
 
 int store_env_update(struct store_conn *c, const char *stack, const char *name,
 		     const json_t *doc, long long expected_revision, const char *actor,
 		     struct store_record *ret)
 {
-	struct store_record old = {0}, rec = {0};
-	int r = current(c, stack, name, &old);
-	if (r == 0)
-		r = check_revision(&old, expected_revision);
-	if (r < 0)
-		goto out;
-	sqlite3_stmt *st = stmt(c, Q_ENV_UPDATE);
-	if (!st) {
-		r = -EIO;
-		goto out;
-	}
-	r = bind_text(st, 1, stack);
-	if (r == 0)
-		r = bind_text(st, 2, name);
-	if (r == 0)
-		r = bind_doc(c, st, 3, &(struct place){stack, name}, doc);
-	if (r == 0)
-		r = sqlite3_bind_int64(st, 4, old.revision) == SQLITE_OK ? 0 : -EIO;
-	if (r < 0)
-		goto out;
-	r = step_record(c, st, &(struct place){stack, name}, &rec);
-	if (r == -ENOENT)
-		r = -ESTALE;
-	if (r == 0)
-		r = history_add(c, "update", stack, name, rec.revision, old.document, doc, actor);
-	if (r == 0 && ret) {
-		*ret = rec;
-		rec.document = NULL;
-	}
-out:
-	store_record_release(&old);
-	store_record_release(&rec);
-	return r;
+	return row_update(c, &(struct place){stack, name}, doc, expected_revision, actor, ret);
 }
 
 int store_env_delete(struct store_conn *c, const char *stack, const char *name,
 		     long long expected_revision, const char *actor)
 {
+	const struct place at = {stack, name};
 	struct store_record old = {0};
-	int r = current(c, stack, name, &old);
+	int r = row_current(c, &at, expected_revision, &old);
 	if (r == 0)
-		r = check_revision(&old, expected_revision);
-	if (r < 0)
-		goto out;
-	sqlite3_stmt *st = stmt(c, Q_ENV_DELETE);
-	if (!st || bind_text(st, 1, stack) < 0 || bind_text(st, 2, name) < 0 ||
-	    sqlite3_bind_int64(st, 3, old.revision) != SQLITE_OK) {
-		r = db_fail(c);
-		goto out;
-	}
-	int changes = 0;
-	r = step_done(c, st, &changes);
-	if (r == 0 && changes != 1)
-		r = -ESTALE;
-	if (r == 0)
-		r = history_add(c, "delete", stack, name, old.revision + 1, old.document, NULL, actor);
-out:
+		r = row_remove(c, &at, &old, actor);
 	store_record_release(&old);
 	return r;
+}
+
+/* {"name", "revision", "updated"} of a Q_ENV_LIST row. */
+static json_t *env_item(sqlite3_stmt *st)
+{
+	return json_pack("{s:s, s:I, s:s}",
+			 "name", (const char *)sqlite3_column_text(st, 0),
+			 "revision", (json_int_t)sqlite3_column_int64(st, 1),
+			 "updated", (const char *)sqlite3_column_text(st, 2));
 }
 
 int store_env_list(struct store_conn *c, const char *stack, const char *after, size_t limit,
@@ -1297,32 +1299,7 @@ int store_env_list(struct store_conn *c, const char *stack, const char *after, s
 	if (!st || bind_text(st, 1, stack) < 0 || bind_text(st, 2, after ? after : "") < 0 ||
 	    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1) != SQLITE_OK)
 		return db_fail(c);
-	json_t *items = json_array();
-	bool more = false;
-	int rc;
-	r = items ? 0 : -ENOMEM;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (json_array_size(items) == limit) {
-			more = true;
-			break;
-		}
-		json_t *it = json_pack("{s:s, s:I, s:s}",
-				       "name", (const char *)sqlite3_column_text(st, 0),
-				       "revision", (json_int_t)sqlite3_column_int64(st, 1),
-				       "updated", (const char *)sqlite3_column_text(st, 2));
-		if (!it || json_array_append_new(items, it) < 0)
-			r = -ENOMEM;
-	}
-	if (r == 0 && !more && rc != SQLITE_DONE)
-		r = db_fail(c);
-	sqlite3_reset(st);
-	if (r < 0) {
-		json_decref(items);
-		return r;
-	}
-	*ret_items = items;
-	*ret_more = more;
-	return 0;
+	return collect_rows(c, st, env_item, limit, ret_items, ret_more);
 }
 
 int store_env_documents(struct store_conn *c, const char *stack, json_t **ret_docs)
@@ -1401,32 +1378,23 @@ int store_token_touch(struct store_conn *c, const char *name)
 	return step_done(c, st, NULL);
 }
 
+/* {"name", "role", "created", "lastUsed"} of a Q_TOKEN_LIST row. */
+static json_t *token_item(sqlite3_stmt *st)
+{
+	const char *used = (const char *)sqlite3_column_text(st, 3);
+	return json_pack("{s:s, s:s, s:s, s:o}",
+			 "name", (const char *)sqlite3_column_text(st, 0),
+			 "role", (const char *)sqlite3_column_text(st, 1),
+			 "created", (const char *)sqlite3_column_text(st, 2),
+			 "lastUsed", used ? json_string(used) : json_null());
+}
+
 int store_token_list(struct store_conn *c, json_t **ret_items)
 {
 	sqlite3_stmt *st = stmt(c, Q_TOKEN_LIST);
 	if (!st)
 		return -EIO;
-	json_t *items = json_array();
-	int r = items ? 0 : -ENOMEM, rc = SQLITE_DONE;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *used = (const char *)sqlite3_column_text(st, 3);
-		json_t *it = json_pack("{s:s, s:s, s:s, s:o}",
-				       "name", (const char *)sqlite3_column_text(st, 0),
-				       "role", (const char *)sqlite3_column_text(st, 1),
-				       "created", (const char *)sqlite3_column_text(st, 2),
-				       "lastUsed", used ? json_string(used) : json_null());
-		if (!it || json_array_append_new(items, it) < 0)
-			r = -ENOMEM;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(c);
-	sqlite3_reset(st);
-	if (r < 0) {
-		json_decref(items);
-		return r;
-	}
-	*ret_items = items;
-	return 0;
+	return collect_rows(c, st, token_item, SIZE_MAX, ret_items, NULL);
 }
 
 int store_token_revoke(struct store_conn *c, const char *name)
@@ -1473,22 +1441,7 @@ int store_history(struct store_conn *c, const char *stack, const char *env, json
 	sqlite3_stmt *st = stmt(c, env ? Q_HISTORY_ENV : Q_HISTORY_STACK);
 	if (!st || bind_text(st, 1, stack) < 0 || (env && bind_text(st, 2, env) < 0))
 		return db_fail(c);
-	json_t *rows = json_array();
-	int r = rows ? 0 : -ENOMEM, rc;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *row = history_row(st);
-		if (!row || json_array_append_new(rows, row) < 0)
-			r = -ENOMEM;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(c);
-	sqlite3_reset(st);
-	if (r < 0) {
-		json_decref(rows);
-		return r;
-	}
-	*ret_rows = rows;
-	return 0;
+	return collect_rows(c, st, history_row, SIZE_MAX, ret_rows, NULL);
 }
 
 /* ---- revisions of an environment ---- */
@@ -1524,28 +1477,7 @@ int store_env_revisions(struct store_conn *c, const char *stack, const char *env
 	if (!st || bind_target(st, stack, env, before > 0 ? before : INT64_MAX) < 0 ||
 	    sqlite3_bind_int64(st, 4, (sqlite3_int64)limit + 1) != SQLITE_OK)
 		return db_fail(c);
-	json_t *rows = json_array();
-	bool more = false;
-	int r = rows ? 0 : -ENOMEM, rc;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (json_array_size(rows) == limit) {
-			more = true;
-			break;
-		}
-		json_t *row = revision_row(st);
-		if (!row || json_array_append_new(rows, row) < 0)
-			r = -ENOMEM;
-	}
-	if (r == 0 && !more && rc != SQLITE_DONE)
-		r = db_fail(c);
-	sqlite3_reset(st);
-	if (r < 0) {
-		json_decref(rows);
-		return r;
-	}
-	*ret_rows = rows;
-	*ret_more = more;
-	return 0;
+	return collect_rows(c, st, revision_row, limit, ret_rows, ret_more);
 }
 
 int store_env_revision(struct store_conn *c, const char *stack, const char *env,

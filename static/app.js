@@ -94,13 +94,7 @@ async function openEnv(name, { keepEdits = false } = {}) {
 		history.replaceState(null, '', `#/${enc(S.stack)}/${enc(name)}`);
 		document.title = `${S.stack}/${name} · manifestd`;
 	}
-	hideConflict();
-	clearErrors();
-	renderMeta();
-	rebuild();
-	onEdit(true);
-	hist.invalidate();
-	if (S.side === 'history') hist.load();
+	redraw();
 	return true;
 }
 
@@ -202,9 +196,7 @@ async function save() {
 		return;
 	}
 	if (!patch()) { status('Nothing to save: no changes.'); return; }
-	ui.save.setAttribute('aria-busy', 'true');
-	status('Checking the changes…');
-	try {
+	await saving('Checking the changes…', async () => {
 		const res = await request('POST', `${envPath(S.stack, S.env)}/diff`, { json: S.edited, headers: { Accept: 'text/x-diff' } });
 		if (!res.ok) { notSaved(res); return; }
 		const n = renderUnified(ui.saveDiff, res.body, 'No change to the rendered manifests (secret values are never shown; a changed secret still counts).');
@@ -215,6 +207,16 @@ async function save() {
 		status('Review the changes, then save.');
 		ui.saveDialog.showModal();
 		ui.saveConfirm.focus();
+	});
+}
+
+// Runs a step of saving with the Save button busy and the status saying what; a request
+// that gets no answer ends in "Not saved".
+async function saving(what, step) {
+	ui.save.setAttribute('aria-busy', 'true');
+	status(what);
+	try {
+		await step();
 	} catch (e) {
 		showSummary('Not saved: the server did not answer.', [], String(e.message || e));
 		status('Not saved.', 'bad');
@@ -241,6 +243,12 @@ function applySaved(body, etag) {
 	S.revision = body.revision ?? etagRevision(etag);
 	S.updated = body.updated || S.updated;
 	S.edited = clone(S.saved);
+	redraw();
+}
+
+// Draws the form again for a newly loaded or saved document; the History panel reloads
+// when it is open.
+function redraw() {
 	hideConflict();
 	clearErrors();
 	renderMeta();
@@ -253,9 +261,7 @@ function applySaved(body, etag) {
 async function commit() {
 	const p = patch();
 	if (!p) return;
-	ui.save.setAttribute('aria-busy', 'true');
-	status('Saving…');
-	try {
+	await saving('Saving…', async () => {
 		const res = await request('PATCH', envPath(S.stack, S.env), {
 			json: p, contentType: 'application/merge-patch+json', headers: { 'If-Match': `"${S.revision}"` },
 		});
@@ -263,12 +269,7 @@ async function commit() {
 			applySaved(res.body, res.etag);
 			status(`Saved: ${S.stack}/${S.env} is now at revision ${S.revision}.`, 'ok');
 		} else notSaved(res);
-	} catch (e) {
-		showSummary('Not saved: the server did not answer.', [], String(e.message || e));
-		status('Not saved.', 'bad');
-	} finally {
-		ui.save.removeAttribute('aria-busy');
-	}
+	});
 }
 
 function showConflict(current) {

@@ -10,6 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { call as rawCall, problem } from './lib/client.mjs';
 import { start, tempDir, removeDir } from './lib/server.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,19 +20,8 @@ const SEED_SECRETS = Object.values(seed('prod.json').secrets);
 let dir;
 let server;
 
-async function call(method, p, { body, type = 'application/json', headers = {} } = {}) {
-  const init = { method, headers: { ...server.headers, ...headers } };
-  if (body !== undefined) {
-    init.body = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
-    if (type) init.headers['content-type'] = type;
-  }
-  const res = await fetch(server.url + p, init);
-  const buf = Buffer.from(await res.arrayBuffer());
-  const ct = res.headers.get('content-type') || '';
-  let json;
-  if (ct.includes('json') && buf.length) json = JSON.parse(buf.toString('utf8'));
-  return { status: res.status, headers: res.headers, body: buf, text: buf.toString('utf8'), json };
-}
+// The current server's token goes with every request (lib/server.mjs).
+const call = (...a) => rawCall(server, ...a);
 
 // A request whose path is sent exactly as written (fetch would normalise "..").
 function rawRequest(line) {
@@ -46,13 +36,7 @@ function rawRequest(line) {
   });
 }
 
-function assertProblem(r, status) {
-  assert.equal(r.status, status, r.text);
-  assert.match(r.headers.get('content-type'), /^application\/problem\+json/);
-  assert.equal(r.json.status, status);
-  assert.equal(typeof r.json.title, 'string');
-  assert.equal(typeof r.json.detail, 'string');
-}
+const assertProblem = (r, status) => problem(assert, r, status);
 
 function assertNoSecretValues(text) {
   for (const v of SEED_SECRETS) assert.ok(!text.includes(v), `secret value ${v} leaked`);

@@ -17,5 +17,6 @@ Suite *secretbox_suite(void);
 Suite *diff_suite(void);
 Suite *compose_suite(void);
 Suite *cache_suite(void);
+Suite *syntax_suite(void);
 
 #endif

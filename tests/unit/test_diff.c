@@ -250,6 +250,29 @@ START_TEST(object_paths_are_escaped_and_arrays_by_index)
 }
 END_TEST
 
+START_TEST(file_names_are_sorted_and_listed_once)
+{
+	json_t *from = load("{\"b.yaml\":[],\"only-from.yaml\":[],\"a.yaml\":[]}");
+	json_t *to = load("{\"c.yaml\":[],\"a.yaml\":[],\"b.yaml\":[]}");
+	const char **names = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(diff_file_names(from, to, &names, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(names[0], "a.yaml");
+	ck_assert_str_eq(names[1], "b.yaml");
+	ck_assert_str_eq(names[2], "c.yaml");
+	ck_assert_str_eq(names[3], "only-from.yaml");
+	free(names);
+	json_t *empty = load("{}");
+	ck_assert_int_eq(diff_file_names(empty, empty, &names, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	free(names);
+	json_decref(empty);
+	json_decref(from);
+	json_decref(to);
+}
+END_TEST
+
 Suite *diff_suite(void)
 {
 	Suite *s = suite_create("diff");
@@ -265,6 +288,7 @@ Suite *diff_suite(void)
 	tcase_add_test(tc, costly_diffs_fall_back_to_replacement);
 	tcase_add_test(tc, objects_added_removed_modified);
 	tcase_add_test(tc, object_paths_are_escaped_and_arrays_by_index);
+	tcase_add_test(tc, file_names_are_sorted_and_listed_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

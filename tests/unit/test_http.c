@@ -37,6 +37,22 @@ static void lower(const char *s, char *out, size_t n)
 	out[i] = '\0';
 }
 
+/* The OpenAPI path of route, appended to path, and its method in lower case in m. */
+static void route_key(const struct http_route *route, struct buf *path, char m[16])
+{
+	openapi_path(route->pattern, path);
+	lower(route->method, m, 16);
+}
+
+/* The operation object (borrowed; NULL when missing) of route among the paths of
+ * openapi.json; its OpenAPI path is left in path. */
+static json_t *route_operation(json_t *paths, const struct http_route *route, struct buf *path)
+{
+	char m[16];
+	route_key(route, path, m);
+	return json_object_get(json_object_get(paths, buf_cstr(path)), m);
+}
+
 START_TEST(every_route_is_documented)
 {
 	json_t *doc = openapi();
@@ -47,10 +63,7 @@ START_TEST(every_route_is_documented)
 	for (size_t i = 0; i < n; i++) {
 		struct buf path;
 		buf_init(&path, 1024);
-		openapi_path(routes[i].pattern, &path);
-		char m[16];
-		lower(routes[i].method, m, sizeof m);
-		json_t *op = json_object_get(json_object_get(paths, buf_cstr(&path)), m);
+		json_t *op = route_operation(paths, &routes[i], &path);
 		ck_assert_msg(json_is_object(op), "%s %s is not in openapi.json", routes[i].method,
 			      buf_cstr(&path));
 		ck_assert_msg(json_object_get(op, "responses") != NULL, "%s %s has no responses",
@@ -79,9 +92,8 @@ START_TEST(every_documented_operation_is_routed)
 			for (size_t i = 0; i < n && !found; i++) {
 				struct buf p;
 				buf_init(&p, 1024);
-				openapi_path(routes[i].pattern, &p);
 				char m[16];
-				lower(routes[i].method, m, sizeof m);
+				route_key(&routes[i], &p, m);
 				found = strcmp(buf_cstr(&p), path) == 0 && strcmp(m, methods[k]) == 0;
 				buf_release(&p);
 			}
@@ -124,10 +136,7 @@ START_TEST(route_roles_match_the_openapi_security)
 	for (size_t i = 0; i < n; i++) {
 		struct buf path;
 		buf_init(&path, 1024);
-		openapi_path(routes[i].pattern, &path);
-		char m[16];
-		lower(routes[i].method, m, sizeof m);
-		json_t *op = json_object_get(json_object_get(paths, buf_cstr(&path)), m);
+		json_t *op = route_operation(paths, &routes[i], &path);
 		json_t *security = json_object_get(op, "security");
 		const char *role = json_string_value(json_object_get(op, "x-required-role"));
 		if (routes[i].role == AUTH_PUBLIC) {

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ARTIFACTS, ROOT, api, launchBrowser, openPage, saveConfirmed, seedSecrets, startServer } from './helpers.mjs';
+import { ARTIFACTS, ROOT, api, endSession, openEnv, saveConfirmed, seedSecrets, startSession } from './helpers.mjs';
 
 const STACK = 'msa-shop';
 const ENV_PATH = (env) => `/api/v1/stacks/${STACK}/environments/${env}`;
@@ -18,26 +18,13 @@ const errorOf = (ptr) => `:is(.field, tr):has(> ${field(ptr)}) .field-error, :is
 let server, browser, base;
 const pageErrors = [];
 
-before(async () => {
-	// E2E_BASE_URL: run against an already running server instead (development only).
-	if (process.env.E2E_BASE_URL) base = process.env.E2E_BASE_URL;
-	else {
-		server = await startServer();
-		base = server.url;
-	}
-	browser = await launchBrowser();
-});
-
-after(async () => {
-	await browser?.close();
-	await server?.stop();
-	assert.deepEqual(pageErrors.map(String), [], 'no uncaught errors in the page');
-});
+// E2E_BASE_URL: run against an already running server instead (development only).
+before(async () => ({ server, browser, base } = await startSession({ baseUrl: process.env.E2E_BASE_URL })));
+after(() => endSession({ server, browser }, pageErrors));
 
 async function open(env) {
-	const page = await openPage(browser, `${base}/#/${STACK}/${env}`, pageErrors);
+	const page = await openEnv(browser, base, STACK, env, pageErrors);
 	assert.equal(await page.inputValue('#env-select'), env);
-	await page.waitForSelector('#file-tabs [role="tab"]');
 	return page;
 }
 

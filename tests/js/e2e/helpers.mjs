@@ -1,5 +1,6 @@
 // Helpers of the browser tests: the real manifestd binary on an ephemeral port with a
 // temporary database, headless Chromium, artifacts, and the seed secrets to look for.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +48,26 @@ export function launchBrowser() {
 	});
 }
 
+// The fixture of a browser test file: a fresh server (none when baseUrl names one already
+// running) and a browser. Resolves to {server (null with baseUrl), browser, base}.
+export async function startSession({ baseUrl } = {}) {
+	const server = baseUrl ? null : await startServer();
+	try {
+		return { server, browser: await launchBrowser(), base: baseUrl || server.url };
+	} catch (e) {
+		await server?.stop();
+		throw e;
+	}
+}
+
+// Ends what startSession started (either part may be missing) and fails the file on any
+// uncaught error its pages collected in errors.
+export async function endSession({ server, browser }, errors) {
+	await browser?.close();
+	await server?.stop();
+	assert.deepEqual(errors.map(String), [], 'no uncaught errors in the page');
+}
+
 // A page that fails the test on any uncaught script error.
 export async function openPage(browser, url, errors) {
 	const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
@@ -67,6 +88,13 @@ export function seedSecrets() {
 			for (const v of Object.values(doc.secrets || {})) if (typeof v === 'string' && v) out.push(v);
 		}
 	return out;
+}
+
+// The form of environment env of stack, once its file tabs are shown.
+export async function openEnv(browser, base, stack, env, errors) {
+	const page = await openPage(browser, `${base}/#/${stack}/${env}`, errors);
+	await page.waitForSelector('#file-tabs [role="tab"]');
+	return page;
 }
 
 export async function api(base, method, p, body, headers = {}) {

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, api, launchBrowser, openPage, saveConfirmed, startServer } from './helpers.mjs';
+import { ROOT, api, endSession, openEnv, openPage, saveConfirmed, startSession } from './helpers.mjs';
 
 const STACK = 'msa-shop';
 const ENV_PATH = (env) => `/api/v1/stacks/${STACK}/environments/${env}`;
@@ -16,23 +16,10 @@ const field = (ptr) => `[data-pointer="${ptr}"]`;
 let server, browser, base;
 const pageErrors = [];
 
-before(async () => {
-	server = await startServer();
-	base = server.url;
-	browser = await launchBrowser();
-});
+before(async () => ({ server, browser, base } = await startSession()));
+after(() => endSession({ server, browser }, pageErrors));
 
-after(async () => {
-	await browser?.close();
-	await server?.stop();
-	assert.deepEqual(pageErrors.map(String), [], 'no uncaught errors in the page');
-});
-
-async function open(env) {
-	const page = await openPage(browser, `${base}/#/${STACK}/${env}`, pageErrors);
-	await page.waitForSelector('#file-tabs [role="tab"]');
-	return page;
-}
+const open = (env) => openEnv(browser, base, STACK, env, pageErrors);
 
 const stored = async (env) => (await api(base, 'GET', ENV_PATH(env))).json;
 

@@ -19,6 +19,7 @@ export function problem(assert, r, status) {
   assert.equal(r.status, status, r.text);
   assert.match(r.headers.get('content-type'), /^application\/problem\+json/);
   assert.equal(r.json.status, status);
+  assert.equal(typeof r.json.title, 'string');
   assert.equal(typeof r.json.detail, 'string');
 }
 

@@ -1,0 +1,452 @@
+/* syntax: the textual forms of document values (DNS names, Kubernetes quantities, image
+ * references, keys and names), checked without allocating; see include/syntax.h. */
+#include "syntax.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "util.h"
+
+static bool is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool is_alnum(char c)
+{
+	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* true when all n bytes of s are in the set accepted by ok. */
+static bool all_chars(const char *s, size_t n, bool (*ok)(char))
+{
+	for (size_t i = 0; i < n; i++)
+		if (!ok(s[i]))
+			return false;
+	return true;
+}
+
+#define DNS_LABEL_RULE                                                                     \
+	"must be a DNS label: lowercase letters, digits and '-', starting and ending with a " \
+	"letter or digit, at most 63 characters"
+
+const char *syntax_dns_label(const char *s)
+{
+	return util_is_dns_label(s) ? NULL : DNS_LABEL_RULE;
+}
+
+const char *syntax_dns_label_or_empty(const char *s)
+{
+	return *s ? syntax_dns_label(s) : NULL;
+}
+
+const char *syntax_service_name(const char *s)
+{
+	if (!util_is_dns_label(s) || !(s[0] >= 'a' && s[0] <= 'z'))
+		return DNS_LABEL_RULE " (a service name must also start with a letter)";
+	return NULL;
+}
+
+/* A DNS label of n bytes: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
+static bool is_label_n(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* RFC 1123 subdomain of n bytes: DNS labels joined by '.', at most 253 characters. */
+static bool is_subdomain_n(const char *s, size_t n)
+{
+	if (n == 0 || n > 253)
+		return false;
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && s[i] != '.')
+			continue;
+		if (!is_label_n(s + start, i - start))
+			return false;
+		start = i + 1;
+	}
+	return true;
+}
+
+static bool is_dns_subdomain(const char *s)
+{
+	return is_subdomain_n(s, strlen(s));
+}
+
+const char *syntax_host(const char *s)
+{
+	if (!*s)
+		return NULL;
+	const char *name = strncmp(s, "*.", 2) == 0 ? s + 2 : s;
+	if (!is_dns_subdomain(name))
+		return "must be a DNS name such as \"shop.example.com\" (lowercase labels of letters, "
+		       "digits and '-', joined by '.'), optionally starting with \"*.\", or \"\" for any host";
+	return NULL;
+}
+
+const char *syntax_class_name(const char *s)
+{
+	if (*s && !is_dns_subdomain(s))
+		return "must be a StorageClass name (lowercase letters, digits, '-' and '.') or \"\" "
+		       "for the cluster default";
+	return NULL;
+}
+
+/* Kubernetes quantity: <sign?><digits[.digits]><suffix>, suffix one of the SI, binary SI
+ * or e/E exponent forms. On success *ret_value is the number it stands for. */
+struct suffix {
+	const char *text;
+	int exp10;
+	int exp2;
+};
+
+static const struct suffix quantity_suffixes[] = {
+	{"", 0, 0},    {"m", -3, 0},  {"k", 3, 0},   {"M", 6, 0},   {"G", 9, 0},
+	{"T", 12, 0},  {"P", 15, 0},  {"E", 18, 0},  {"Ki", 0, 10}, {"Mi", 0, 20},
+	{"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50}, {"Ei", 0, 60},
+};
+
+static int quantity_exponent(const char *s, int *ret_exp10)
+{
+	if (*s != 'e' && *s != 'E')
+		return -EINVAL;
+	long long v;
+	if (util_parse_int(s + 1, -999, 999, &v) < 0)
+		return -EINVAL;
+	*ret_exp10 = (int)v;
+	return 0;
+}
+
+static int quantity_suffix(const char *s, int *ret_exp10, int *ret_exp2)
+{
+	for (size_t i = 0; i < sizeof quantity_suffixes / sizeof quantity_suffixes[0]; i++) {
+		if (strcmp(s, quantity_suffixes[i].text) == 0) {
+			*ret_exp10 = quantity_suffixes[i].exp10;
+			*ret_exp2 = quantity_suffixes[i].exp2;
+			return 0;
+		}
+	}
+	*ret_exp2 = 0;
+	return quantity_exponent(s, ret_exp10);
+}
+
+int syntax_quantity_value(const char *s, long double *ret_value)
+{
+	if (strlen(s) > 64)
+		return -EINVAL;
+	const char *p = s;
+	bool negative = *p == '-';
+	if (*p == '-' || *p == '+')
+		p++;
+	long double v = 0;
+	int digits = 0, exp10 = 0, exp2 = 0;
+	for (; is_digit(*p); p++, digits++)
+		v = v * 10 + (*p - '0');
+	if (*p == '.')
+		for (p++; is_digit(*p); p++, digits++, exp10--)
+			v = v * 10 + (*p - '0');
+	int suffix10;
+	if (digits == 0 || quantity_suffix(p, &suffix10, &exp2) < 0)
+		return -EINVAL;
+	exp10 += suffix10;
+	for (; exp10 > 0; exp10--)
+		v *= 10;
+	for (; exp10 < 0; exp10++)
+		v /= 10;
+	for (; exp2 > 0; exp2--)
+		v *= 2;
+	*ret_value = negative ? -v : v;
+	return 0;
+}
+
+const char *syntax_quantity(const char *s)
+{
+	long double v;
+	if (syntax_quantity_value(s, &v) < 0)
+		return "must be a Kubernetes quantity: a number with an optional suffix (m, k, M, G, "
+		       "T, P, E, Ki, Mi, Gi, Ti, Pi, Ei) or exponent, e.g. \"250m\", \"0.5\", \"512Mi\"";
+	if (!(v > 0))
+		return "must be greater than zero";
+	return NULL;
+}
+
+/* Image reference pieces (the distribution/reference grammar). */
+static bool is_path_component(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (!is_lower_alnum(s[i]))
+			return false;
+		while (i < n && is_lower_alnum(s[i]))
+			i++;
+		if (i == n)
+			return true;
+		if (s[i] == '.')
+			i++;
+		else if (s[i] == '_')
+			i += (i + 1 < n && s[i + 1] == '_') ? 2 : 1;
+		else
+			while (i < n && s[i] == '-')
+				i++;
+		if (i == n)
+			return false;
+	}
+	return n > 0;
+}
+
+static bool is_path(const char *s, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || s[i] == '/') {
+			if (!is_path_component(s + start, i - start))
+				return false;
+			start = i + 1;
+		}
+	}
+	return n > 0 && n <= 255;
+}
+
+static bool is_domain_component(const char *s, size_t n)
+{
+	if (n == 0 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* host[:port] where host is domain components joined by '.'. */
+static bool is_domain(const char *s, size_t n)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t host = colon ? (size_t)(colon - s) : n;
+	if (colon && (n - host < 2 || n - host > 6 || !all_chars(colon + 1, n - host - 1, is_digit)))
+		return false;
+	size_t start = 0;
+	for (size_t i = 0; i <= host; i++) {
+		if (i == host || s[i] == '.') {
+			if (!is_domain_component(s + start, i - start))
+				return false;
+			start = i + 1;
+		}
+	}
+	return host > 0;
+}
+
+/* domain[:port] optionally followed by /path. */
+static bool is_registry(const char *s, size_t n)
+{
+	const char *slash = memchr(s, '/', n);
+	size_t first = slash ? (size_t)(slash - s) : n;
+	if (!is_domain(s, first))
+		return false;
+	return !slash || is_path(slash + 1, n - first - 1);
+}
+
+const char *syntax_registry(const char *s)
+{
+	if (*s && (strlen(s) > 255 || !is_registry(s, strlen(s))))
+		return "must be a registry such as \"ghcr.io/acme\" or \"localhost:5000\" (a host name, "
+		       "an optional :port, then optional lowercase path components), or \"\"";
+	return NULL;
+}
+
+const char *syntax_repository(const char *s)
+{
+	if (!is_path(s, strlen(s)))
+		return "must be an image repository such as \"order-service\" or \"team/order-service\": "
+		       "lowercase letters and digits, separated by '.', '_', '__', '-' or '/'";
+	return NULL;
+}
+
+static bool is_tag_char(char c)
+{
+	return is_alnum(c) || c == '_' || c == '.' || c == '-';
+}
+
+#define TAG_RULE                                                                            \
+	"must be an image tag: letters, digits, '_', '.' and '-', not starting with '.' or '-', " \
+	"at most 128 characters"
+
+/* The problem with the n-byte tag at s, or NULL. */
+static const char *tag_problem(const char *s, size_t n)
+{
+	if (n == 0 || n > 128 || !(is_alnum(s[0]) || s[0] == '_') || !all_chars(s, n, is_tag_char))
+		return TAG_RULE;
+	if (n == 6 && memcmp(s, "latest", 6) == 0)
+		return "must not be \"latest\": a moving tag makes the same bundle deploy different "
+		       "images; pin a version such as \"1.4.2\"";
+	return NULL;
+}
+
+const char *syntax_tag(const char *s)
+{
+	return tag_problem(s, strlen(s));
+}
+
+static bool is_lower_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f');
+}
+
+static bool is_digest(const char *s)
+{
+	return strncmp(s, "sha256:", 7) == 0 && strlen(s) == 71 && all_chars(s + 7, 64, is_lower_hex);
+}
+
+const char *syntax_digest(const char *s)
+{
+	if (*s && !is_digest(s))
+		return "must be \"sha256:\" followed by 64 lowercase hex digits, or \"\"";
+	return NULL;
+}
+
+/* [domain[:port]/]path: the first component is a domain when it has '.' or ':' or is
+ * "localhost" (and more components follow), as docker reads it. */
+static bool is_image_name(const char *s, size_t n)
+{
+	const char *slash = memchr(s, '/', n);
+	size_t first = slash ? (size_t)(slash - s) : n;
+	bool has_domain = slash && (memchr(s, '.', first) || memchr(s, ':', first) ||
+				    (first == 9 && memcmp(s, "localhost", 9) == 0));
+	return n <= 255 && (has_domain ? is_registry(s, n) : is_path(s, n));
+}
+
+/* A full image reference name:tag[@digest]; the tag is required. */
+const char *syntax_image_ref(const char *s)
+{
+	size_t n = strlen(s);
+	const char *at = strchr(s, '@');
+	if (at && !is_digest(at + 1))
+		return "must be an image reference such as \"mysql:8.0.36\"; a digest after '@' is "
+		       "\"sha256:\" and 64 lowercase hex digits";
+	n = at ? (size_t)(at - s) : n;
+	const char *last_slash = memrchr(s, '/', n);
+	const char *after = last_slash ? last_slash + 1 : s;
+	const char *colon = memrchr(after, ':', n - (size_t)(after - s));
+	size_t name = colon ? (size_t)(colon - s) : n;
+	if (!is_image_name(s, name))
+		return "must be an image reference such as \"mysql:8.0.36\" or "
+		       "\"registry.example.com/team/mysql:8.0.36\"";
+	if (!colon)
+		return "must include a tag, e.g. \"mysql:8.0.36\": an image without one runs whatever "
+		       "\"latest\" is today";
+	return tag_problem(colon + 1, n - name - 1);
+}
+
+const char *syntax_http_path(const char *s)
+{
+	if (s[0] != '/')
+		return "must be a URL path starting with '/'";
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			return "must be a URL path without spaces or control characters";
+	return NULL;
+}
+
+static bool is_key_char(char c)
+{
+	return is_alnum(c) || c == '-' || c == '.' || c == '_';
+}
+
+const char *syntax_key(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 253 || !all_chars(s, n, is_key_char) || !strcmp(s, ".") || !strcmp(s, ".."))
+		return "must be a key of letters, digits, '-', '.' and '_', at most 253 characters";
+	return NULL;
+}
+
+static bool is_env_char(char c)
+{
+	return is_alnum(c) || c == '_';
+}
+
+const char *syntax_env_name(const char *s)
+{
+	if (!(s[0] == '_' || (is_alnum(s[0]) && !is_digit(s[0]))) || !all_chars(s, strlen(s), is_env_char))
+		return "must be an environment variable name: letters, digits and '_', not starting "
+		       "with a digit";
+	return NULL;
+}
+
+static bool is_db_char(char c)
+{
+	return is_lower_alnum(c) || c == '_';
+}
+
+const char *syntax_db_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || !all_chars(s, n, is_db_char))
+		return "must be a MySQL database name: 1 to 64 lowercase letters, digits and '_'";
+	return NULL;
+}
+
+const char *syntax_db_user(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 32 || !all_chars(s, n, is_db_char))
+		return "must be a MySQL user name: 1 to 32 lowercase letters, digits and '_'";
+	return NULL;
+}
+
+const char *syntax_rabbitmq_user(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || !all_chars(s, n, is_key_char))
+		return "must be 1 to 64 letters, digits, '_', '.' and '-'";
+	return NULL;
+}
+
+/* A Go duration of whole units: "1h", "30m", "1h30m", "90s". */
+const char *syntax_duration(const char *s)
+{
+	static const char *const bad = "must be a duration such as \"1h\", \"30m\" or \"1h30m\" "
+				       "(units h, m, s)";
+	size_t i = 0, n = strlen(s);
+	if (n == 0 || n > 32)
+		return bad;
+	while (i < n) {
+		size_t d = 0;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++, d++;
+		if (d == 0 || i == n || (s[i] != 'h' && s[i] != 'm' && s[i] != 's'))
+			return bad;
+		i++;
+	}
+	return NULL;
+}
+
+static bool is_annotation_name(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
+		return false;
+	return all_chars(s, n, is_key_char);
+}
+
+const char *syntax_annotation_key(const char *s)
+{
+	static const char bad[] = "must be an annotation key: an optional DNS prefix and '/', then "
+				  "up to 63 letters, digits, '-', '_' and '.', e.g. "
+				  "\"nginx.ingress.kubernetes.io/proxy-body-size\"";
+	const char *slash = strchr(s, '/');
+	if (!slash)
+		return is_annotation_name(s, strlen(s)) ? NULL : bad;
+	bool ok = is_subdomain_n(s, (size_t)(slash - s)) && is_annotation_name(slash + 1, strlen(slash + 1));
+	return ok ? NULL : bad;
+}
