@@ -21,6 +21,8 @@
 
 #define MAX_SEGMENTS 16
 #define MAX_PARAMS 4
+/* The longest problem detail; a longer one (a long path quoted) is cut. */
+#define PROBLEM_DETAIL_MAX 1024
 #define MAX_ARGS 32
 #define STREAM_BLOCK 16384
 /* Per-connection memory of libmicrohttpd (request line, headers, the reply's header
@@ -415,15 +417,28 @@ static json_t *json_text(const char *text)
 	return s;
 }
 
+/* Cuts b to at most max bytes at a UTF-8 character boundary, ending it with "...". */
+static void truncate_text(struct buf *b, size_t max)
+{
+	if (b->len <= max)
+		return;
+	size_t n = max - 3;
+	while (n > 0 && ((unsigned char)b->data[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(b->data + n, "...", 4);
+	b->len = n + 3;
+}
+
 int http_reply_problem(struct http_request *req, unsigned status, json_t *errors, json_t *extra,
 		       const char *fmt, ...)
 {
 	struct buf detail;
-	buf_init(&detail, 4096);
+	buf_init(&detail, BUF_NO_MAX);
 	va_list ap;
 	va_start(ap, fmt);
 	(void)buf_vprintf(&detail, fmt, ap);
 	va_end(ap);
+	truncate_text(&detail, PROBLEM_DETAIL_MAX);
 	json_t *p = json_pack("{s:s, s:s, s:i, s:o*}", "type", "about:blank",
 			      "title", MHD_get_reason_phrase_for(status), "status", (int)status,
 			      "detail", json_text(buf_cstr(&detail)));
@@ -948,6 +963,18 @@ int http_call(const struct http_options *opt, const struct http_call *call, stru
 
 /* ---- access log ---- */
 
+/* Appends s to a text log line with control bytes, '"' and '\\' as \xHH, so a request
+ * (whose path arrives URL-decoded: %0a is a newline) cannot end the line or forge one. */
+static void log_escaped(struct buf *line, const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
+			(void)buf_printf(line, "\\x%02x", *c);
+		else
+			(void)buf_append(line, c, 1);
+	}
+}
+
 static void log_request(struct http_request *req, uint64_t ns)
 {
 	char addr[INET6_ADDRSTRLEN], when[32];
@@ -970,8 +997,12 @@ static void log_request(struct http_request *req, uint64_t ns)
 		free(text);
 		json_decref(j);
 	} else {
-		(void)buf_printf(&line, "%s %s \"%s %s\" %u %llu %.3fms\n", when, addr, req->method,
-				 req->path, req->status, (unsigned long long)req->bytes, ms);
+		(void)buf_printf(&line, "%s %s \"", when, addr);
+		log_escaped(&line, req->method);
+		(void)buf_puts(&line, " ");
+		log_escaped(&line, req->path);
+		(void)buf_printf(&line, "\" %u %llu %.3fms\n", req->status,
+				 (unsigned long long)req->bytes, ms);
 	}
 	if (line.len)
 		(void)!write(STDERR_FILENO, line.data, line.len);

@@ -56,6 +56,25 @@ describe('bad input', () => {
     removeDir(dir);
   });
 
+  test('a request path cannot write or forge access-log lines (text format)', async () => {
+    const forged = '2026-01-01T00:00:00Z 10.0.0.1 "DELETE /api/v1/stacks/msa-shop" 204 0 1.0ms';
+    const r = await call(srv, 'GET', '/x%0a' + encodeURIComponent(forged) + '%0d%22%5c');
+    assertProblem(r, 404);
+    for (let i = 0; i < 50 && !srv.stderr().includes('"GET /x\\x0a'); i++) await sleep(20);
+    const lines = srv.stderr().split('\n');
+    assert.ok(!lines.some((l) => l.startsWith('2026-01-01T00:00:00Z')), 'a forged line was written');
+    const line = lines.find((l) => l.includes('"GET /x\\x0a'));
+    assert.ok(line, srv.stderr().slice(-2000));
+    assert.match(line, /\\x0d\\x22\\x5c" 404 \d+ /);
+  });
+
+  test('a problem quoting a very long path keeps a (shortened) detail', async () => {
+    const r = await call(srv, 'GET', '/' + 'p'.repeat(10000));
+    assertProblem(r, 404);
+    assert.ok(r.json.detail.length > 100 && r.json.detail.length <= 1024, r.json.detail.length);
+    assert.match(r.json.detail, /\.\.\.$/);
+  });
+
   test('JSON nested too deep: 422 with a pointer, on every JSON route; 400 past the parser limit', async () => {
     const deep = nested(40);
     for (const [method, p] of [['PUT', `${ENV}/deep`], ['PATCH', `${ENV}/dev`], ['POST', ENV], ['POST', '/render'], ['POST', '/api/v1/stacks'], ['PUT', '/api/v1/stacks/x']]) {
