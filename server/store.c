@@ -32,6 +32,7 @@ enum stmt_id {
 	Q_STACK_DELETE,
 	Q_STACK_LIST,
 	Q_STACK_ENV_COUNT,
+	Q_STACK_EXISTS,
 	Q_ENV_GET,
 	Q_ENV_INSERT,
 	Q_ENV_UPDATE,
@@ -74,6 +75,7 @@ static const char *const stmt_sql[Q_COUNT] = {
 			 "(SELECT count(*) FROM environments e WHERE e.stack = s.name) "
 			 "FROM stacks s ORDER BY s.name",
 	[Q_STACK_ENV_COUNT] = "SELECT count(*) FROM environments WHERE stack = ?1",
+	[Q_STACK_EXISTS] = "SELECT count(*) FROM stacks WHERE name = ?1",
 	[Q_ENV_GET] = "SELECT document, revision, created, updated FROM environments "
 		      "WHERE stack = ?1 AND name = ?2",
 	[Q_ENV_INSERT] = "INSERT INTO environments (stack, name, document, revision, created, updated) "
@@ -1184,9 +1186,10 @@ int store_stack_update(struct store_conn *c, const char *name, const json_t *doc
 	return row_update(c, &(struct place){name, NULL}, doc, expected_revision, actor, ret);
 }
 
-static int stack_env_count(struct store_conn *c, const char *name, long long *ret)
+/* The count query q (Q_STACK_ENV_COUNT, Q_STACK_EXISTS) answers for the stack name. */
+static int count_for_stack(struct store_conn *c, int q, const char *name, long long *ret)
 {
-	sqlite3_stmt *st = stmt(c, Q_STACK_ENV_COUNT);
+	sqlite3_stmt *st = stmt(c, q);
 	if (!st || bind_text(st, 1, name) < 0)
 		return db_fail(c);
 	int rc = sqlite3_step(st);
@@ -1205,7 +1208,7 @@ int store_stack_delete(struct store_conn *c, const char *name, long long expecte
 	long long n = 0;
 	int r = row_current(c, &at, expected_revision, &old);
 	if (r == 0)
-		r = stack_env_count(c, name, &n);
+		r = count_for_stack(c, Q_STACK_ENV_COUNT, name, &n);
 	if (r == 0 && n > 0 && !force)
 		r = -ENOTEMPTY;
 	if (r == 0 && n > 0)
@@ -1290,11 +1293,12 @@ static json_t *env_item(sqlite3_stmt *st)
 int store_env_list(struct store_conn *c, const char *stack, const char *after, size_t limit,
 		   json_t **ret_items, bool *ret_more)
 {
-	struct store_record s = {0};
-	int r = store_stack_get(c, stack, &s);
-	store_record_release(&s);
+	long long stacks = 0;
+	int r = count_for_stack(c, Q_STACK_EXISTS, stack, &stacks);
 	if (r < 0)
 		return r;
+	if (stacks == 0)
+		return -ENOENT;
 	sqlite3_stmt *st = stmt(c, Q_ENV_LIST);
 	if (!st || bind_text(st, 1, stack) < 0 || bind_text(st, 2, after ? after : "") < 0 ||
 	    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1) != SQLITE_OK)
