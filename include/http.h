@@ -102,7 +102,6 @@ void http_stop(struct http_server *srv, unsigned grace_ms);
 
 /* The app pointer of http_options (borrowed). */
 void *http_app(const struct http_request *req);
-const char *http_method(const struct http_request *req);
 /* The decoded request path, borrowed. */
 const char *http_path(const struct http_request *req);
 /* Path capture i (in pattern order) or the "{name*}" rest (without its leading slash), borrowed. */

@@ -198,11 +198,6 @@ void *http_app(const struct http_request *req)
 	return req->srv->opt.app;
 }
 
-const char *http_method(const struct http_request *req)
-{
-	return req->method;
-}
-
 const char *http_path(const struct http_request *req)
 {
 	return req->path;
