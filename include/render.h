@@ -1,5 +1,5 @@
 /* render: a resolved document (model_resolve) -> the Kubernetes objects of the bundle,
- * as jansson trees, grouped into files in apply order ("00-namespace.yaml",
+ * as node trees (node.h; jansson for the few callers that want it), grouped into files in apply order ("00-namespace.yaml",
  * "10-config.yaml", ..., "50-order-service.yaml", ..., "90-ingress.yaml").
  *
  * Pure: no I/O, no HTTP, no SQLite. The same document and meta give the same objects.
@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 #include <stddef.h>
+
+#include "node.h"
 
 /* Where the bundle comes from; strings are borrowed and must outlive the render. */
 struct render_meta {
@@ -34,8 +36,14 @@ void render_free(struct render *r);
 size_t render_file_count(const struct render *r);
 /* Name of file i ("50-order-service.yaml"), borrowed from r; NULL when i is out of range. */
 const char *render_file_name(const struct render *r, size_t i);
-/* Builds file i: a new JSON array of Kubernetes objects the caller json_decref()s.
- * 0 and *ret_objects, or -ENOMEM, or -EINVAL when i is out of range. */
+/* Builds file i into a: a NODE_SEQ of its Kubernetes objects. Everything is allocated in
+ * a; strings are borrowed from r (and its document) or copied into a, so the tree is
+ * valid until a is freed or reset, or r is freed, whichever comes first.
+ * 0 and *ret_objects, or -ENOMEM (a may then hold a partial tree: reset or free it), or
+ * -EINVAL when i is out of range. */
+int render_file_nodes(struct render *r, size_t i, struct arena *a, struct node **ret_objects);
+/* Builds file i as render_file_nodes does, as a new JSON array the caller json_decref()s
+ * (slower: for the callers that edit or dump JSON). 0 and *ret_objects, -ENOMEM, -EINVAL. */
 int render_file_objects(struct render *r, size_t i, json_t **ret_objects);
 
 /* The stack/environment/revision the render was made for (borrowed). */

@@ -1,10 +1,13 @@
-/* render: a resolved document -> Kubernetes objects (jansson trees), one builder per
- * resource kind, grouped into the bundle's files. Pure: no I/O, no defaults (the resolved
- * document of docs/schema.md has every field), nothing specific to one stack.
+/* render: a resolved document -> Kubernetes objects (node trees in the caller's arena),
+ * one builder per resource kind, grouped into the bundle's files. Pure: no I/O, no
+ * defaults (the resolved document of docs/schema.md has every field), nothing specific to
+ * one stack.
  *
- * Internal builders return a new reference, or NULL when out of memory; json_pack() with
- * "o" steals its arguments even when it fails, so a NULL anywhere propagates up to one
- * -ENOMEM without leaks. */
+ * Internal builders return a node of the arena, or NULL when out of memory; node_set,
+ * node_push, NODE_MAP and NODE_SEQ pass a NULL on, so a failure anywhere becomes one
+ * -ENOMEM (what was allocated stays in the arena until the caller frees or resets it).
+ * Strings are borrowed from literals, from r->doc and from struct render, all of which
+ * outlive the tree (render_free comes after); formatted text is copied into the arena. */
 #include "render.h"
 
 #include <errno.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "node.h"
 #include "util.h"
 
 #define MANAGED_BY "manifestd"
@@ -234,27 +238,29 @@ static bool doc_ok(const json_t *doc)
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
-/* Sets obj[key] = val (stolen) and returns obj; NULL (both released) on any failure. */
-static json_t *with(json_t *obj, const char *key, json_t *val)
+/* Appends val to seq. 0 or -ENOMEM (val or seq NULL: an earlier allocation failed). */
+static int push(struct node *seq, struct node *val)
 {
-	if (!obj || !val) {
-		json_decref(obj);
-		json_decref(val);
-		return NULL;
-	}
-	/* keys are literals or names the resolved document already validated as UTF-8 */
-	if (json_object_set_new_nocheck(obj, key, val) < 0) {
-		json_decref(obj);
-		return NULL;
-	}
-	return obj;
+	return node_push(seq, val) ? 0 : -ENOMEM;
 }
 
-/* Appends val (stolen) to arr. 0 or -ENOMEM. */
-static int push(json_t *arr, json_t *val)
+/* Sets map[key] = val as json_object_set does: a key already there keeps its place and
+ * takes the new value. Returns map, or NULL as node_set does. */
+static struct node *replace(struct node *map, const char *key, struct node *val)
 {
-	return val && json_array_append_new(arr, val) == 0 ? 0 : -ENOMEM;
+	if (!map || !val || map->kind != NODE_MAP)
+		return NULL;
+	for (struct node_item *it = map->v.list.first; it; it = it->next)
+		if (strcmp(it->key, key) == 0) {
+			it->val = val;
+			return map;
+		}
+	return node_set(map, key, val);
 }
+
+/* The text of a new string formatted into a (NULL when out of memory, which the
+ * builders propagate like a NULL node). */
+#define ARENA_PRINTF(a, ...) node_string(node_printf((a), __VA_ARGS__))
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -339,210 +345,234 @@ static bool is_label_value(const char *s)
 
 /* The recommended labels. version is added when it is a valid label value; component
  * may be NULL. */
-static json_t *labels(const struct render *r, const char *name, const char *component, const char *version)
+static struct node *labels(struct arena *a, const struct render *r, const char *name, const char *component,
+			   const char *version)
 {
-	json_t *l = json_pack("{s:s, s:s}", "app.kubernetes.io/name", name,
-			      "app.kubernetes.io/instance", r->instance);
+	struct node *l = NODE_MAP(a, {"app.kubernetes.io/name", node_str(a, name)},
+				  {"app.kubernetes.io/instance", node_str(a, r->instance)});
 	if (version && is_label_value(version))
-		l = with(l, "app.kubernetes.io/version", json_string(version));
+		l = node_set(l, "app.kubernetes.io/version", node_str(a, version));
 	if (component)
-		l = with(l, "app.kubernetes.io/component", json_string(component));
-	return with(with(with(with(l, "app.kubernetes.io/part-of", json_string(r->meta.stack)),
-				"app.kubernetes.io/managed-by", json_string(MANAGED_BY)),
-			   "manifestd.io/stack", json_string(r->meta.stack)),
-		    "manifestd.io/environment", json_string(r->meta.environment));
+		l = node_set(l, "app.kubernetes.io/component", node_str(a, component));
+	l = node_set(l, "app.kubernetes.io/part-of", node_str(a, r->meta.stack));
+	l = node_set(l, "app.kubernetes.io/managed-by", node_str(a, MANAGED_BY));
+	l = node_set(l, "manifestd.io/stack", node_str(a, r->meta.stack));
+	return node_set(l, "manifestd.io/environment", node_str(a, r->meta.environment));
 }
 
 /* The labels a selector matches on: stable across versions. */
-static json_t *selector_labels(const struct render *r, const char *name)
+static struct node *selector_labels(struct arena *a, const struct render *r, const char *name)
 {
-	return json_pack("{s:s, s:s}", "app.kubernetes.io/name", name, "app.kubernetes.io/instance", r->instance);
+	return NODE_MAP(a, {"app.kubernetes.io/name", node_str(a, name)},
+			{"app.kubernetes.io/instance", node_str(a, r->instance)});
 }
 
-static json_t *annotations(const struct render *r, const json_t *extra)
+/* extra (borrowed from the document; may be NULL), then the revision and bundle hash. */
+static struct node *annotations(struct arena *a, const struct render *r, const json_t *extra)
 {
-	json_t *a = extra ? json_deep_copy(extra) : json_object();
-	char rev[32];
-	int n = snprintf(rev, sizeof rev, "%lld", r->meta.revision);
-	if (n < 0 || (size_t)n >= sizeof rev)
-		rev[0] = '\0';
-	return with(with(a, "manifestd.io/revision", json_string(rev)),
-		    "manifestd.io/bundle-hash", json_string(r->hash));
+	struct node *m = extra ? node_from_json(a, extra) : node_map(a);
+	m = replace(m, "manifestd.io/revision", node_printf(a, "%lld", r->meta.revision));
+	return replace(m, "manifestd.io/bundle-hash", node_str(a, r->hash));
 }
 
-/* {apiVersion, kind, metadata: {name, namespace, labels (stolen), annotations}}.
- * Namespaced unless kind is "Namespace". */
-static json_t *object_ex(const struct render *r, const char *api, const char *kind, const char *name,
-			 json_t *lab, const json_t *extra_annotations)
+/* {apiVersion, kind, metadata: {name, namespace, labels, annotations}}. Namespaced
+ * unless kind is "Namespace". */
+static struct node *object_ex(struct arena *a, const struct render *r, const char *api, const char *kind,
+			      const char *name, struct node *lab, const json_t *extra_annotations)
 {
-	json_t *meta = json_pack("{s:s}", "name", name);
+	struct node *meta = NODE_MAP(a, {"name", node_str(a, name)});
 	if (strcmp(kind, "Namespace") != 0)
-		meta = with(meta, "namespace", json_string(render_namespace(r)));
-	meta = with(with(meta, "labels", lab), "annotations", annotations(r, extra_annotations));
-	return json_pack("{s:s, s:s, s:o}", "apiVersion", api, "kind", kind, "metadata", meta);
+		meta = node_set(meta, "namespace", node_str(a, render_namespace(r)));
+	meta = node_set(node_set(meta, "labels", lab), "annotations", annotations(a, r, extra_annotations));
+	return NODE_MAP(a, {"apiVersion", node_str(a, api)}, {"kind", node_str(a, kind)}, {"metadata", meta});
 }
 
-static json_t *object(const struct render *r, const char *api, const char *kind, const char *name, json_t *lab)
+static struct node *object(struct arena *a, const struct render *r, const char *api, const char *kind,
+			   const char *name, struct node *lab)
 {
-	return object_ex(r, api, kind, name, lab, NULL);
+	return object_ex(a, r, api, kind, name, lab, NULL);
 }
 
 /* ---- pod parts ---------------------------------------------------------------------- */
 
-static json_t *resources(const json_t *res)
+static struct node *cpu_memory(struct arena *a, const char *cpu, const char *memory)
 {
-	return json_pack("{s:{s:s, s:s}, s:{s:s, s:s}}",
-			 "requests", "cpu", str(res, "requests/cpu"), "memory", str(res, "requests/memory"),
-			 "limits", "cpu", str(res, "limits/cpu"), "memory", str(res, "limits/memory"));
+	return NODE_MAP(a, {"cpu", node_str(a, cpu)}, {"memory", node_str(a, memory)});
 }
 
-static json_t *container_security(json_int_t uid, bool read_only)
+static struct node *resources(struct arena *a, const json_t *res)
 {
-	return json_pack("{s:b, s:I, s:b, s:b, s:{s:[s]}, s:{s:s}}", "runAsNonRoot", 1, "runAsUser", uid,
-			 "allowPrivilegeEscalation", 0, "readOnlyRootFilesystem", read_only,
-			 "capabilities", "drop", "ALL", "seccompProfile", "type", "RuntimeDefault");
+	return NODE_MAP(a, {"requests", cpu_memory(a, str(res, "requests/cpu"), str(res, "requests/memory"))},
+			{"limits", cpu_memory(a, str(res, "limits/cpu"), str(res, "limits/memory"))});
 }
 
-static json_t *pod_security(json_int_t uid)
+static struct node *runtime_default(struct arena *a)
 {
-	return json_pack("{s:b, s:I, s:I, s:I, s:{s:s}}", "runAsNonRoot", 1, "runAsUser", uid,
-			 "runAsGroup", uid, "fsGroup", uid, "seccompProfile", "type", "RuntimeDefault");
+	return NODE_MAP(a, {"type", node_str(a, "RuntimeDefault")});
 }
 
-static json_t *env_value(const char *name, const char *value)
+static struct node *container_security(struct arena *a, json_int_t uid, bool read_only)
 {
-	return json_pack("{s:s, s:s}", "name", name, "value", value);
+	return NODE_MAP(a, {"runAsNonRoot", node_bool(a, true)}, {"runAsUser", node_int(a, uid)},
+			{"allowPrivilegeEscalation", node_bool(a, false)},
+			{"readOnlyRootFilesystem", node_bool(a, read_only)},
+			{"capabilities", NODE_MAP(a, {"drop", NODE_SEQ(a, node_str(a, "ALL"))})},
+			{"seccompProfile", runtime_default(a)});
 }
 
-static json_t *env_ref(const char *name, const char *ref_kind, const char *object_name, const char *key)
+static struct node *pod_security(struct arena *a, json_int_t uid)
 {
-	return json_pack("{s:s, s:{s:{s:s, s:s}}}", "name", name, "valueFrom", ref_kind, "name", object_name,
-			 "key", key);
+	return NODE_MAP(a, {"runAsNonRoot", node_bool(a, true)}, {"runAsUser", node_int(a, uid)},
+			{"runAsGroup", node_int(a, uid)}, {"fsGroup", node_int(a, uid)},
+			{"seccompProfile", runtime_default(a)});
 }
 
-static json_t *env_secret(const struct render *r, const char *name, const char *key)
+static struct node *env_value(struct arena *a, const char *name, const char *value)
 {
-	return env_ref(name, "secretKeyRef", r->secrets_name, key);
+	return NODE_MAP(a, {"name", node_str(a, name)}, {"value", node_str(a, value)});
 }
 
-static json_t *mount(const char *name, const char *path, bool read_only)
+static struct node *env_ref(struct arena *a, const char *name, const char *ref_kind, const char *object_name,
+			    const char *key)
 {
-	json_t *m = json_pack("{s:s, s:s}", "name", name, "mountPath", path);
-	return read_only ? with(m, "readOnly", json_true()) : m;
+	return NODE_MAP(a, {"name", node_str(a, name)},
+			{"valueFrom", NODE_MAP(a, {ref_kind, NODE_MAP(a, {"name", node_str(a, object_name)},
+								     {"key", node_str(a, key)})})});
 }
 
-static json_t *empty_dir(const char *name)
+static struct node *env_secret(struct arena *a, const struct render *r, const char *name, const char *key)
 {
-	return json_pack("{s:s, s:{}}", "name", name, "emptyDir");
+	return env_ref(a, name, "secretKeyRef", r->secrets_name, key);
 }
 
-static json_t *tcp_probe(const char *port, int period, int failures)
+static struct node *mount(struct arena *a, const char *name, const char *path, bool read_only)
 {
-	return json_pack("{s:{s:s}, s:i, s:i, s:i}", "tcpSocket", "port", port, "periodSeconds", period,
-			 "timeoutSeconds", 5, "failureThreshold", failures);
+	struct node *m = NODE_MAP(a, {"name", node_str(a, name)}, {"mountPath", node_str(a, path)});
+	return read_only ? node_set(m, "readOnly", node_bool(a, true)) : m;
 }
 
-static json_t *exec_probe(json_t *command, int period, int timeout)
+static struct node *empty_dir(struct arena *a, const char *name)
 {
-	return json_pack("{s:{s:o}, s:i, s:i, s:i}", "exec", "command", command, "periodSeconds", period,
-			 "timeoutSeconds", timeout, "failureThreshold", 3);
+	return NODE_MAP(a, {"name", node_str(a, name)}, {"emptyDir", node_map(a)});
+}
+
+static struct node *tcp_probe(struct arena *a, const char *port, int period, int failures)
+{
+	return NODE_MAP(a, {"tcpSocket", NODE_MAP(a, {"port", node_str(a, port)})},
+			{"periodSeconds", node_int(a, period)}, {"timeoutSeconds", node_int(a, 5)},
+			{"failureThreshold", node_int(a, failures)});
+}
+
+static struct node *exec_probe(struct arena *a, struct node *command, int period, int timeout)
+{
+	return NODE_MAP(a, {"exec", NODE_MAP(a, {"command", command})}, {"periodSeconds", node_int(a, period)},
+			{"timeoutSeconds", node_int(a, timeout)}, {"failureThreshold", node_int(a, 3)});
+}
+
+/* Fixed requests and limits of a helper container. */
+static struct node *small_resources(struct arena *a, const char *cpu, const char *memory, const char *max_cpu,
+				    const char *max_memory)
+{
+	return NODE_MAP(a, {"requests", cpu_memory(a, cpu, memory)}, {"limits", cpu_memory(a, max_cpu, max_memory)});
 }
 
 /* An init container that waits until host:port accepts TCP connections. The script is
  * constant; host and port reach it through the environment, never pasted into it. */
-static json_t *wait_container(const char *host, int port)
+static struct node *wait_container(struct arena *a, const char *host, int port)
 {
-	char port_s[16];
-	(void)snprintf(port_s, sizeof port_s, "%d", port);
-	json_t *name = json_pack("s+", "wait-for-", host);
 	const char *script = "until nc -z -w 2 \"$WAIT_HOST\" \"$WAIT_PORT\"; do "
 			     "echo \"waiting for $WAIT_HOST:$WAIT_PORT\"; sleep 2; done";
-	json_t *c = json_pack("{s:O, s:s, s:s, s:[s, s, s], s:[o, o], s:{s:{s:s, s:s}, s:{s:s, s:s}}, s:o}",
-			      "name", name, "image", WAIT_IMAGE, "imagePullPolicy", "IfNotPresent",
-			      "command", "sh", "-c", script,
-			      "env", env_value("WAIT_HOST", host), env_value("WAIT_PORT", port_s),
-			      "resources", "requests", "cpu", "10m", "memory", "16Mi",
-			      "limits", "cpu", "100m", "memory", "32Mi",
-			      "securityContext", container_security(NOBODY_UID, true));
-	json_decref(name);
-	return c;
+	return NODE_MAP(a, {"name", node_printf(a, "wait-for-%s", host)}, {"image", node_str(a, WAIT_IMAGE)},
+			{"imagePullPolicy", node_str(a, "IfNotPresent")},
+			{"command", NODE_SEQ(a, node_str(a, "sh"), node_str(a, "-c"), node_str(a, script))},
+			{"env", NODE_SEQ(a, env_value(a, "WAIT_HOST", host),
+					 env_value(a, "WAIT_PORT", ARENA_PRINTF(a, "%d", port)))},
+			{"resources", small_resources(a, "10m", "16Mi", "100m", "32Mi")},
+			{"securityContext", container_security(a, NOBODY_UID, true)});
 }
 
-static json_t *service_port(const char *name, int port, const char *target)
+static struct node *service_port(struct arena *a, const char *name, int port, const char *target)
 {
-	return json_pack("{s:s, s:i, s:s, s:s}", "name", name, "port", port, "targetPort", target, "protocol", "TCP");
+	return NODE_MAP(a, {"name", node_str(a, name)}, {"port", node_int(a, port)},
+			{"targetPort", node_str(a, target)}, {"protocol", node_str(a, "TCP")});
 }
 
-static json_t *container_port(const char *name, int port)
+static struct node *container_port(struct arena *a, const char *name, int port)
 {
-	return json_pack("{s:s, s:i, s:s}", "name", name, "containerPort", port, "protocol", "TCP");
+	return NODE_MAP(a, {"name", node_str(a, name)}, {"containerPort", node_int(a, port)},
+			{"protocol", node_str(a, "TCP")});
 }
 
 /* ---- common objects ----------------------------------------------------------------- */
 
-static json_t *service_account(const struct render *r, const char *name, const char *component, const char *version)
+static struct node *service_account(struct arena *a, const struct render *r, const char *name,
+				    const char *component, const char *version)
 {
-	return with(object(r, "v1", "ServiceAccount", name, labels(r, name, component, version)),
-		    "automountServiceAccountToken", json_false());
+	return node_set(object(a, r, "v1", "ServiceAccount", name, labels(a, r, name, component, version)),
+			"automountServiceAccountToken", node_bool(a, false));
 }
 
-/* A ClusterIP Service selecting the pods named name; ports is stolen. */
-static json_t *cluster_service(const struct render *r, const char *name, const char *component,
-			       const char *version, json_t *ports)
+/* A ClusterIP Service selecting the pods named name. */
+static struct node *cluster_service(struct arena *a, const struct render *r, const char *name,
+				    const char *component, const char *version, struct node *ports)
 {
-	return with(object(r, "v1", "Service", name, labels(r, name, component, version)), "spec",
-		    json_pack("{s:s, s:o, s:o}", "type", "ClusterIP", "selector", selector_labels(r, name),
-			      "ports", ports));
+	struct node *spec = NODE_MAP(a, {"type", node_str(a, "ClusterIP")},
+				     {"selector", selector_labels(a, r, name)}, {"ports", ports});
+	return node_set(object(a, r, "v1", "Service", name, labels(a, r, name, component, version)), "spec", spec);
 }
 
-/* Pod template {metadata: {labels, annotations?}, spec}; spec and annotations stolen
- * (annotations may be NULL for none). */
-static json_t *pod_template(const struct render *r, const char *name, const char *component,
-			    const char *version, json_t *pod_annotations, json_t *spec)
+/* The metadata of a pod template: {labels}; callers add annotations. */
+static struct node *pod_meta(struct arena *a, const struct render *r, const char *name, const char *component,
+			     const char *version)
 {
-	json_t *meta = json_pack("{s:o}", "labels", labels(r, name, component, version));
-	if (pod_annotations)
-		meta = with(meta, "annotations", pod_annotations);
-	return json_pack("{s:o, s:o}", "metadata", meta, "spec", spec);
+	return NODE_MAP(a, {"labels", labels(a, r, name, component, version)});
+}
+
+static struct node *pod_template(struct arena *a, struct node *meta, struct node *spec)
+{
+	return NODE_MAP(a, {"metadata", meta}, {"spec", spec});
 }
 
 /* The common start of a pod spec: service account, no token, pod security context. */
-static json_t *pod_spec(const char *service_account_name, json_int_t uid)
+static struct node *pod_spec(struct arena *a, const char *service_account_name, json_int_t uid)
 {
-	return json_pack("{s:s, s:b, s:b, s:o}", "serviceAccountName", service_account_name,
-			 "automountServiceAccountToken", 0, "enableServiceLinks", 0,
-			 "securityContext", pod_security(uid));
+	return NODE_MAP(a, {"serviceAccountName", node_str(a, service_account_name)},
+			{"automountServiceAccountToken", node_bool(a, false)},
+			{"enableServiceLinks", node_bool(a, false)}, {"securityContext", pod_security(a, uid)});
 }
 
-static json_t *volume_claim(const char *size, const char *class_name)
+static struct node *volume_claim(struct arena *a, const char *size, const char *class_name)
 {
-	json_t *spec = json_pack("{s:[s]}", "accessModes", "ReadWriteOnce");
+	struct node *spec = NODE_MAP(a, {"accessModes", NODE_SEQ(a, node_str(a, "ReadWriteOnce"))});
 	if (*class_name)
-		spec = with(spec, "storageClassName", json_string(class_name));
-	spec = with(spec, "resources", json_pack("{s:{s:s}}", "requests", "storage", size));
-	return json_pack("{s:{s:s}, s:o}", "metadata", "name", "data", "spec", spec);
+		spec = node_set(spec, "storageClassName", node_str(a, class_name));
+	spec = node_set(spec, "resources", NODE_MAP(a, {"requests", NODE_MAP(a, {"storage", node_str(a, size)})}));
+	return NODE_MAP(a, {"metadata", NODE_MAP(a, {"name", node_str(a, "data")})}, {"spec", spec});
 }
 
-/* A StatefulSet of one pod with a "data" volumeClaimTemplate; template stolen. */
-static json_t *stateful_set(const struct render *r, const char *name, const char *component,
-			    const char *version, json_t *template, const json_t *storage)
+/* A StatefulSet of one pod with a "data" volumeClaimTemplate. */
+static struct node *stateful_set(struct arena *a, const struct render *r, const char *name,
+				 const char *component, const char *version, struct node *template,
+				 const json_t *storage)
 {
-	return with(object(r, "apps/v1", "StatefulSet", name, labels(r, name, component, version)), "spec",
-		    json_pack("{s:s, s:i, s:{s:o}, s:o, s:[o]}", "serviceName", name, "replicas", 1,
-			      "selector", "matchLabels", selector_labels(r, name), "template", template,
-			      "volumeClaimTemplates",
-			      volume_claim(str(storage, "size"), str(storage, "className"))));
+	struct node *spec = NODE_MAP(a, {"serviceName", node_str(a, name)}, {"replicas", node_int(a, 1)},
+				     {"selector", NODE_MAP(a, {"matchLabels", selector_labels(a, r, name)})},
+				     {"template", template},
+				     {"volumeClaimTemplates", NODE_SEQ(a, volume_claim(a, str(storage, "size"),
+										       str(storage, "className")))});
+	return node_set(object(a, r, "apps/v1", "StatefulSet", name, labels(a, r, name, component, version)), "spec",
+			spec);
 }
 
 /* ---- 00 namespace, 10 config, 11 secrets ---------------------------------------------- */
 
-static int build_namespace(struct render *r, json_t *out)
+static int build_namespace(struct arena *a, struct render *r, struct node *out)
 {
-	return push(out, object(r, "v1", "Namespace", render_namespace(r),
-				labels(r, r->meta.stack, NULL, NULL)));
+	return push(out, object(a, r, "v1", "Namespace", render_namespace(r), labels(a, r, r->meta.stack, NULL, NULL)));
 }
 
-/* data of the ConfigMap (values as they are) or the Secret (values base64), keys sorted. */
+/* data of the ConfigMap (values as they are) or the Secret (values base64), keys sorted:
+ * a new object; NULL on allocation failure. */
 static json_t *sorted_data(const json_t *src, bool base64)
 {
 	const char **keys = NULL;
@@ -555,60 +585,57 @@ static json_t *sorted_data(const json_t *src, bool base64)
 	for (size_t i = 0; i < n && data; i++) {
 		const char *v = json_string_value(json_object_get(src, keys[i]));
 		buf_reset(&b);
-		if (base64 && util_base64_append(&b, v, strlen(v)) < 0) {
+		/* keys are names the resolved document already validated as UTF-8 */
+		if ((base64 && util_base64_append(&b, v, strlen(v)) < 0) ||
+		    json_object_set_new_nocheck(data, keys[i], json_string(base64 ? buf_cstr(&b) : v)) < 0) {
 			json_decref(data);
 			data = NULL;
-			break;
 		}
-		data = with(data, keys[i], json_string(base64 ? buf_cstr(&b) : v));
 	}
 	buf_release(&b);
 	free(keys);
 	return data;
 }
 
-static int build_config(struct render *r, json_t *out)
+static int build_config(struct arena *a, struct render *r, struct node *out)
 {
-	json_t *cm = object(r, "v1", "ConfigMap", r->config_name, labels(r, r->meta.stack, "config", NULL));
-	return push(out, with(cm, "data", json_incref(r->config_data)));
+	struct node *cm = object(a, r, "v1", "ConfigMap", r->config_name, labels(a, r, r->meta.stack, "config", NULL));
+	return push(out, node_set(cm, "data", node_from_json(a, r->config_data)));
 }
 
 /* secretSource externalSecret: an external-secrets.io ExternalSecret that makes the Secret
  * from the store, one data entry per key of /secrets (property = the key). */
-static int build_external_secret(struct render *r, json_t *out)
+static int build_external_secret(struct arena *a, struct render *r, struct node *out)
 {
 	const json_t *src = at(r->doc, "secretSource");
 	const char **keys = NULL;
 	size_t n = 0;
 	if (sorted_keys(at(r->doc, "secrets"), &keys, &n) < 0)
 		return -ENOMEM;
-	json_t *data = json_array();
-	for (size_t i = 0; i < n && data; i++)
-		if (json_array_append_new(data, json_pack("{s:s, s:{s:s, s:s}}", "secretKey", keys[i],
-							  "remoteRef", "key", str(src, "remoteKey"),
-							  "property", keys[i])) < 0) {
-			json_decref(data);
-			data = NULL;
-		}
+	struct node *data = node_seq(a);
+	for (size_t i = 0; i < n; i++)
+		data = node_push(data, NODE_MAP(a, {"secretKey", node_str(a, keys[i])},
+						{"remoteRef", NODE_MAP(a, {"key", node_str(a, str(src, "remoteKey"))},
+								       {"property", node_str(a, keys[i])})}));
 	free(keys);
-	json_t *spec = data ? json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:o}",
-					"refreshInterval", str(src, "refreshInterval"),
-					"secretStoreRef", "name", str(src, "secretStore"),
-					"kind", str(src, "secretStoreKind"),
-					"target", "name", r->secrets_name, "creationPolicy", "Owner",
-					"data", data) : NULL;
-	json_t *es = object(r, "external-secrets.io/v1beta1", "ExternalSecret", r->secrets_name,
-			    labels(r, r->meta.stack, "config", NULL));
-	return push(out, with(es, "spec", spec));
+	struct node *spec = NODE_MAP(
+		a, {"refreshInterval", node_str(a, str(src, "refreshInterval"))},
+		{"secretStoreRef", NODE_MAP(a, {"name", node_str(a, str(src, "secretStore"))},
+					    {"kind", node_str(a, str(src, "secretStoreKind"))})},
+		{"target", NODE_MAP(a, {"name", node_str(a, r->secrets_name)}, {"creationPolicy", node_str(a, "Owner")})},
+		{"data", data});
+	struct node *es = object(a, r, "external-secrets.io/v1beta1", "ExternalSecret", r->secrets_name,
+				 labels(a, r, r->meta.stack, "config", NULL));
+	return push(out, node_set(es, "spec", spec));
 }
 
-static int build_secrets(struct render *r, json_t *out)
+static int build_secrets(struct arena *a, struct render *r, struct node *out)
 {
 	if (strcmp(str(r->doc, "secretSource/type"), "externalSecret") == 0)
-		return build_external_secret(r, out);
-	json_t *s = object(r, "v1", "Secret", r->secrets_name, labels(r, r->meta.stack, "config", NULL));
-	return push(out, with(with(s, "type", json_string("Opaque")), "data",
-			      json_incref(r->secrets_data)));
+		return build_external_secret(a, r, out);
+	struct node *s = object(a, r, "v1", "Secret", r->secrets_name, labels(a, r, r->meta.stack, "config", NULL));
+	return push(out, node_set(node_set(s, "type", node_str(a, "Opaque")), "data",
+				  node_from_json(a, r->secrets_data)));
 }
 
 /* ---- MySQL -------------------------------------------------------------------------- */
@@ -768,50 +795,52 @@ static json_t *initdb_data(const struct render *r)
 	return data;
 }
 
-static json_t *initdb_volume(void)
+
+static struct node *initdb_volume(struct arena *a)
 {
-	return json_pack("{s:s, s:{s:s, s:i}}", "name", "initdb", "configMap", "name", "mysql-initdb",
-			 "defaultMode", INITDB_MODE);
+	return NODE_MAP(a, {"name", node_str(a, "initdb")},
+			{"configMap", NODE_MAP(a, {"name", node_str(a, "mysql-initdb")},
+					       {"defaultMode", node_int(a, INITDB_MODE)})});
 }
 
-static json_t *mysql_container(const struct render *r, const json_t *my)
+static struct node *mysql_container(struct arena *a, const struct render *r, const json_t *my)
 {
 	/* MYSQL_PASSWORD (without MYSQL_USER the image only notes it) tells readers where the
 	 * application password lives; 02-users.sh reads MYSQL_APP_PASSWORD. */
-	json_t *env = json_pack("[o, o, o]", env_secret(r, "MYSQL_ROOT_PASSWORD", str(my, "rootPasswordSecret")),
-				env_secret(r, "MYSQL_APP_PASSWORD", str(my, "appPasswordSecret")),
-				env_secret(r, "MYSQL_PASSWORD", str(my, "appPasswordSecret")));
-	json_t *mounts = json_pack("[o, o, o, o, o]", mount("data", "/var/lib/mysql", false),
-				   mount("initdb", INITDB_DIR, true), mount("run", "/var/run/mysqld", false),
-				   mount("tmp", "/tmp", false), mount("files", "/var/lib/mysql-files", false));
-	return json_pack("{s:s, s:s, s:s, s:[o], s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-			 "name", "mysql", "image", str(my, "image"), "imagePullPolicy", "IfNotPresent",
-			 "ports", container_port("mysql", MYSQL_PORT), "env", env,
-			 "startupProbe", tcp_probe("mysql", 10, 60), "readinessProbe", tcp_probe("mysql", 10, 3),
-			 "livenessProbe", tcp_probe("mysql", 20, 6), "resources", resources(at(my, "resources")),
-			 "securityContext", container_security(MYSQL_UID, true), "volumeMounts", mounts);
+	struct node *env = NODE_SEQ(a, env_secret(a, r, "MYSQL_ROOT_PASSWORD", str(my, "rootPasswordSecret")),
+				    env_secret(a, r, "MYSQL_APP_PASSWORD", str(my, "appPasswordSecret")),
+				    env_secret(a, r, "MYSQL_PASSWORD", str(my, "appPasswordSecret")));
+	struct node *mounts = NODE_SEQ(a, mount(a, "data", "/var/lib/mysql", false), mount(a, "initdb", INITDB_DIR, true),
+				       mount(a, "run", "/var/run/mysqld", false), mount(a, "tmp", "/tmp", false),
+				       mount(a, "files", "/var/lib/mysql-files", false));
+	return NODE_MAP(a, {"name", node_str(a, "mysql")}, {"image", node_str(a, str(my, "image"))},
+			{"imagePullPolicy", node_str(a, "IfNotPresent")},
+			{"ports", NODE_SEQ(a, container_port(a, "mysql", MYSQL_PORT))}, {"env", env},
+			{"startupProbe", tcp_probe(a, "mysql", 10, 60)}, {"readinessProbe", tcp_probe(a, "mysql", 10, 3)},
+			{"livenessProbe", tcp_probe(a, "mysql", 20, 6)}, {"resources", resources(a, at(my, "resources"))},
+			{"securityContext", container_security(a, MYSQL_UID, true)}, {"volumeMounts", mounts});
 }
 
-static int build_mysql(struct render *r, json_t *out)
+static int build_mysql(struct arena *a, struct render *r, struct node *out)
 {
 	const json_t *my = at(r->doc, "mysql");
 	const char *version = image_tag(str(my, "image"));
-	json_t *spec = with(with(pod_spec("mysql", MYSQL_UID), "containers",
-				 json_pack("[o]", mysql_container(r, my))),
-			    "volumes", json_pack("[o, o, o, o]", initdb_volume(), empty_dir("run"),
-						 empty_dir("tmp"), empty_dir("files")));
-	json_t *annot = json_pack("{s:s}", "checksum/initdb", r->init_sql_sum);
-	json_t *tmpl = pod_template(r, "mysql", "database", version, annot, spec);
-	int rc = push(out, service_account(r, "mysql", "database", version));
+	struct node *spec = node_set(
+		node_set(pod_spec(a, "mysql", MYSQL_UID), "containers", NODE_SEQ(a, mysql_container(a, r, my))),
+		"volumes", NODE_SEQ(a, initdb_volume(a), empty_dir(a, "run"), empty_dir(a, "tmp"), empty_dir(a, "files")));
+	struct node *meta = node_set(pod_meta(a, r, "mysql", "database", version), "annotations",
+				     NODE_MAP(a, {"checksum/initdb", node_str(a, r->init_sql_sum)}));
+	int rc = push(out, service_account(a, r, "mysql", "database", version));
 	if (rc == 0)
-		rc = push(out, with(object(r, "v1", "ConfigMap", "mysql-initdb", labels(r, "mysql", "database", version)),
-				    "data", json_incref(r->initdb_data)));
+		rc = push(out, node_set(object(a, r, "v1", "ConfigMap", "mysql-initdb",
+					       labels(a, r, "mysql", "database", version)),
+					"data", node_from_json(a, r->initdb_data)));
 	if (rc == 0)
-		rc = push(out, cluster_service(r, "mysql", "database", version,
-					       json_pack("[o]", service_port("mysql", MYSQL_PORT, "mysql"))));
+		rc = push(out, cluster_service(a, r, "mysql", "database", version,
+					       NODE_SEQ(a, service_port(a, "mysql", MYSQL_PORT, "mysql"))));
 	if (rc == 0)
-		rc = push(out, stateful_set(r, "mysql", "database", version, json_incref(tmpl), at(my, "storage")));
-	json_decref(tmpl);
+		rc = push(out, stateful_set(a, r, "mysql", "database", version, pod_template(a, meta, spec),
+					    at(my, "storage")));
 	return rc;
 }
 
@@ -824,194 +853,192 @@ static const char init_job_script[] =
 	"/01-databases.sql\n"
 	"bash " INITDB_DIR "/02-users.sh\n";
 
-static json_t *init_job_container(const struct render *r, const json_t *my)
+static struct node *init_job_container(struct arena *a, const struct render *r, const json_t *my)
 {
-	json_t *env = json_pack("[o, o, o, o, o]", env_value("MYSQL_HOST", "mysql"), env_value("MYSQL_PORT", "3306"),
-				env_secret(r, "MYSQL_PWD", str(my, "rootPasswordSecret")),
-				env_secret(r, "MYSQL_ROOT_PASSWORD", str(my, "rootPasswordSecret")),
-				env_secret(r, "MYSQL_APP_PASSWORD", str(my, "appPasswordSecret")));
-	return json_pack("{s:s, s:s, s:s, s:[s, s, s], s:o, s:{s:{s:s, s:s}, s:{s:s, s:s}}, s:o, s:[o, o]}",
-			 "name", "mysql-init", "image", str(my, "image"), "imagePullPolicy", "IfNotPresent",
-			 "command", "bash", "-c", init_job_script, "env", env,
-			 "resources", "requests", "cpu", "50m", "memory", "64Mi", "limits", "cpu", "500m",
-			 "memory", "256Mi", "securityContext", container_security(MYSQL_UID, true),
-			 "volumeMounts", mount("initdb", INITDB_DIR, true), mount("tmp", "/tmp", false));
+	struct node *env = NODE_SEQ(a, env_value(a, "MYSQL_HOST", "mysql"), env_value(a, "MYSQL_PORT", "3306"),
+				    env_secret(a, r, "MYSQL_PWD", str(my, "rootPasswordSecret")),
+				    env_secret(a, r, "MYSQL_ROOT_PASSWORD", str(my, "rootPasswordSecret")),
+				    env_secret(a, r, "MYSQL_APP_PASSWORD", str(my, "appPasswordSecret")));
+	return NODE_MAP(a, {"name", node_str(a, "mysql-init")}, {"image", node_str(a, str(my, "image"))},
+			{"imagePullPolicy", node_str(a, "IfNotPresent")},
+			{"command", NODE_SEQ(a, node_str(a, "bash"), node_str(a, "-c"), node_str(a, init_job_script))},
+			{"env", env}, {"resources", small_resources(a, "50m", "64Mi", "500m", "256Mi")},
+			{"securityContext", container_security(a, MYSQL_UID, true)},
+			{"volumeMounts", NODE_SEQ(a, mount(a, "initdb", INITDB_DIR, true), mount(a, "tmp", "/tmp", false))});
 }
 
-static int build_mysql_init(struct render *r, json_t *out)
+static int build_mysql_init(struct arena *a, struct render *r, struct node *out)
 {
 	const json_t *my = at(r->doc, "mysql");
-	char name[32];
-	(void)snprintf(name, sizeof name, "mysql-init-%.8s", r->init_sql_sum);
+	const char *name = ARENA_PRINTF(a, "mysql-init-%.8s", r->init_sql_sum);
 	const char *version = image_tag(str(my, "image"));
-	json_t *spec = with(with(with(with(pod_spec("mysql", MYSQL_UID), "restartPolicy", json_string("OnFailure")),
-				      "initContainers", json_pack("[o]", wait_container("mysql", MYSQL_PORT))),
-				 "containers", json_pack("[o]", init_job_container(r, my))),
-			    "volumes", json_pack("[o, o]", initdb_volume(), empty_dir("tmp")));
-	json_t *job = object(r, "batch/v1", "Job", name, labels(r, "mysql-init", "database", version));
-	return push(out, with(job, "spec",
-			      json_pack("{s:i, s:i, s:o}", "backoffLimit", JOB_BACKOFF_LIMIT,
-					"ttlSecondsAfterFinished", JOB_TTL_SECONDS, "template",
-					pod_template(r, "mysql-init", "database", version, NULL, spec))));
+	struct node *spec = pod_spec(a, "mysql", MYSQL_UID);
+	spec = node_set(spec, "restartPolicy", node_str(a, "OnFailure"));
+	spec = node_set(spec, "initContainers", NODE_SEQ(a, wait_container(a, "mysql", MYSQL_PORT)));
+	spec = node_set(spec, "containers", NODE_SEQ(a, init_job_container(a, r, my)));
+	spec = node_set(spec, "volumes", NODE_SEQ(a, initdb_volume(a), empty_dir(a, "tmp")));
+	struct node *job = object(a, r, "batch/v1", "Job", name, labels(a, r, "mysql-init", "database", version));
+	return push(out, node_set(job, "spec",
+				  NODE_MAP(a, {"backoffLimit", node_int(a, JOB_BACKOFF_LIMIT)},
+					   {"ttlSecondsAfterFinished", node_int(a, JOB_TTL_SECONDS)},
+					   {"template", pod_template(a, pod_meta(a, r, "mysql-init", "database", version),
+								     spec)})));
 }
 
 /* ---- RabbitMQ, Zipkin ---------------------------------------------------------------- */
 
-static json_t *rabbitmq_container(const struct render *r, const json_t *mq)
+static struct node *rabbitmq_container(struct arena *a, const struct render *r, const json_t *mq)
 {
-	json_t *env = json_pack("[o, o]", env_value("RABBITMQ_DEFAULT_USER", str(mq, "user")),
-				env_secret(r, "RABBITMQ_DEFAULT_PASS", str(mq, "passwordSecret")));
-	json_t *mounts = json_pack("[o, o, o]", mount("data", "/var/lib/rabbitmq", false),
-				   mount("tmp", "/tmp", false), mount("log", "/var/log/rabbitmq", false));
-	return json_pack("{s:s, s:s, s:s, s:[o, o], s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-			 "name", "rabbitmq", "image", str(mq, "image"), "imagePullPolicy", "IfNotPresent",
-			 "ports", container_port("amqp", AMQP_PORT), container_port("management", RABBITMQ_MGMT_PORT),
-			 "env", env, "startupProbe", tcp_probe("amqp", 10, 30),
-			 "readinessProbe", exec_probe(json_pack("[s, s, s]", "rabbitmq-diagnostics", "-q", "ping"), 10, 10),
-			 "livenessProbe", tcp_probe("amqp", 30, 3), "resources", resources(at(mq, "resources")),
-			 "securityContext", container_security(RABBITMQ_UID, true), "volumeMounts", mounts);
+	struct node *env = NODE_SEQ(a, env_value(a, "RABBITMQ_DEFAULT_USER", str(mq, "user")),
+				    env_secret(a, r, "RABBITMQ_DEFAULT_PASS", str(mq, "passwordSecret")));
+	struct node *mounts = NODE_SEQ(a, mount(a, "data", "/var/lib/rabbitmq", false), mount(a, "tmp", "/tmp", false),
+				       mount(a, "log", "/var/log/rabbitmq", false));
+	struct node *ping = NODE_SEQ(a, node_str(a, "rabbitmq-diagnostics"), node_str(a, "-q"), node_str(a, "ping"));
+	return NODE_MAP(a, {"name", node_str(a, "rabbitmq")}, {"image", node_str(a, str(mq, "image"))},
+			{"imagePullPolicy", node_str(a, "IfNotPresent")},
+			{"ports", NODE_SEQ(a, container_port(a, "amqp", AMQP_PORT),
+					   container_port(a, "management", RABBITMQ_MGMT_PORT))},
+			{"env", env}, {"startupProbe", tcp_probe(a, "amqp", 10, 30)},
+			{"readinessProbe", exec_probe(a, ping, 10, 10)}, {"livenessProbe", tcp_probe(a, "amqp", 30, 3)},
+			{"resources", resources(a, at(mq, "resources"))},
+			{"securityContext", container_security(a, RABBITMQ_UID, true)}, {"volumeMounts", mounts});
 }
 
-static int build_rabbitmq(struct render *r, json_t *out)
+static int build_rabbitmq(struct arena *a, struct render *r, struct node *out)
 {
 	const json_t *mq = at(r->doc, "rabbitmq");
 	const char *version = image_tag(str(mq, "image"));
-	json_t *spec = with(with(pod_spec("rabbitmq", RABBITMQ_UID), "containers",
-				 json_pack("[o]", rabbitmq_container(r, mq))),
-			    "volumes", json_pack("[o, o]", empty_dir("tmp"), empty_dir("log")));
-	json_t *tmpl = pod_template(r, "rabbitmq", "broker", version, NULL, spec);
-	int rc = push(out, service_account(r, "rabbitmq", "broker", version));
+	struct node *spec = node_set(
+		node_set(pod_spec(a, "rabbitmq", RABBITMQ_UID), "containers", NODE_SEQ(a, rabbitmq_container(a, r, mq))),
+		"volumes", NODE_SEQ(a, empty_dir(a, "tmp"), empty_dir(a, "log")));
+	struct node *tmpl = pod_template(a, pod_meta(a, r, "rabbitmq", "broker", version), spec);
+	int rc = push(out, service_account(a, r, "rabbitmq", "broker", version));
 	if (rc == 0)
-		rc = push(out, cluster_service(r, "rabbitmq", "broker", version,
-					       json_pack("[o, o]", service_port("amqp", AMQP_PORT, "amqp"),
-							 service_port("management", RABBITMQ_MGMT_PORT, "management"))));
+		rc = push(out, cluster_service(a, r, "rabbitmq", "broker", version,
+					       NODE_SEQ(a, service_port(a, "amqp", AMQP_PORT, "amqp"),
+							service_port(a, "management", RABBITMQ_MGMT_PORT, "management"))));
 	if (rc == 0)
-		rc = push(out, stateful_set(r, "rabbitmq", "broker", version, json_incref(tmpl), at(mq, "storage")));
-	json_decref(tmpl);
+		rc = push(out, stateful_set(a, r, "rabbitmq", "broker", version, tmpl, at(mq, "storage")));
 	return rc;
 }
 
-static json_t *http_probe(const char *path, int initial, int period, int timeout, int failures)
+static struct node *http_probe(struct arena *a, const char *path, int initial, int period, int timeout,
+			       int failures)
 {
-	return json_pack("{s:{s:s, s:s}, s:i, s:i, s:i, s:i}", "httpGet", "path", path, "port", "http",
-			 "initialDelaySeconds", initial, "periodSeconds", period, "timeoutSeconds", timeout,
-			 "failureThreshold", failures);
+	return NODE_MAP(a, {"httpGet", NODE_MAP(a, {"path", node_str(a, path)}, {"port", node_str(a, "http")})},
+			{"initialDelaySeconds", node_int(a, initial)}, {"periodSeconds", node_int(a, period)},
+			{"timeoutSeconds", node_int(a, timeout)}, {"failureThreshold", node_int(a, failures)});
 }
 
-static json_t *zipkin_deployment(const struct render *r, const json_t *zk, const char *version)
+static struct node *zipkin_deployment(struct arena *a, const struct render *r, const json_t *zk,
+				      const char *version)
 {
-	json_t *c = json_pack("{s:s, s:s, s:s, s:[o], s:o, s:o, s:o, s:o, s:o, s:[o]}",
-			      "name", "zipkin", "image", str(zk, "image"), "imagePullPolicy", "IfNotPresent",
-			      "ports", container_port("http", ZIPKIN_PORT),
-			      "startupProbe", http_probe("/health", 0, 5, 2, 36),
-			      "readinessProbe", http_probe("/health", 0, 10, 2, 3),
-			      "livenessProbe", http_probe("/health", 0, 10, 2, 3),
-			      "resources", resources(at(zk, "resources")),
-			      "securityContext", container_security(ZIPKIN_UID, true),
-			      "volumeMounts", mount("tmp", "/tmp", false));
-	json_t *spec = with(with(pod_spec("zipkin", ZIPKIN_UID), "containers", json_pack("[o]", c)),
-			    "volumes", json_pack("[o]", empty_dir("tmp")));
-	return with(object(r, "apps/v1", "Deployment", "zipkin", labels(r, "zipkin", "tracing", version)),
-		    "spec", json_pack("{s:i, s:{s:o}, s:o}", "replicas", 1, "selector", "matchLabels",
-				      selector_labels(r, "zipkin"), "template",
-				      pod_template(r, "zipkin", "tracing", version, NULL, spec)));
+	struct node *c = NODE_MAP(a, {"name", node_str(a, "zipkin")}, {"image", node_str(a, str(zk, "image"))},
+				  {"imagePullPolicy", node_str(a, "IfNotPresent")},
+				  {"ports", NODE_SEQ(a, container_port(a, "http", ZIPKIN_PORT))},
+				  {"startupProbe", http_probe(a, "/health", 0, 5, 2, 36)},
+				  {"readinessProbe", http_probe(a, "/health", 0, 10, 2, 3)},
+				  {"livenessProbe", http_probe(a, "/health", 0, 10, 2, 3)},
+				  {"resources", resources(a, at(zk, "resources"))},
+				  {"securityContext", container_security(a, ZIPKIN_UID, true)},
+				  {"volumeMounts", NODE_SEQ(a, mount(a, "tmp", "/tmp", false))});
+	struct node *spec = node_set(node_set(pod_spec(a, "zipkin", ZIPKIN_UID), "containers", NODE_SEQ(a, c)),
+				     "volumes", NODE_SEQ(a, empty_dir(a, "tmp")));
+	return node_set(object(a, r, "apps/v1", "Deployment", "zipkin", labels(a, r, "zipkin", "tracing", version)),
+			"spec",
+			NODE_MAP(a, {"replicas", node_int(a, 1)},
+				 {"selector", NODE_MAP(a, {"matchLabels", selector_labels(a, r, "zipkin")})},
+				 {"template", pod_template(a, pod_meta(a, r, "zipkin", "tracing", version), spec)}));
 }
 
-static int build_zipkin(struct render *r, json_t *out)
+static int build_zipkin(struct arena *a, struct render *r, struct node *out)
 {
 	const json_t *zk = at(r->doc, "zipkin");
 	const char *version = image_tag(str(zk, "image"));
-	int rc = push(out, service_account(r, "zipkin", "tracing", version));
+	int rc = push(out, service_account(a, r, "zipkin", "tracing", version));
 	if (rc == 0)
-		rc = push(out, zipkin_deployment(r, zk, version));
+		rc = push(out, zipkin_deployment(a, r, zk, version));
 	if (rc == 0)
-		rc = push(out, cluster_service(r, "zipkin", "tracing", version,
-					       json_pack("[o]", service_port("http", ZIPKIN_PORT, "http"))));
+		rc = push(out, cluster_service(a, r, "zipkin", "tracing", version,
+					       NODE_SEQ(a, service_port(a, "http", ZIPKIN_PORT, "http"))));
 	return rc;
 }
 
 /* ---- application services ------------------------------------------------------------ */
 
-static json_t *service_env(const struct render *r, const json_t *env)
+static struct node *service_env(struct arena *a, const struct render *r, const json_t *env)
 {
-	json_t *arr = json_array();
+	struct node *seq = node_seq(a);
 	const char *name;
 	json_t *src;
 	json_object_foreach((json_t *)env, name, src) {
-		json_t *e;
+		struct node *e;
 		if (has(src, "value", K_STR))
-			e = env_value(name, str(src, "value"));
+			e = env_value(a, name, str(src, "value"));
 		else if (has(src, "config", K_STR))
-			e = env_ref(name, "configMapKeyRef", r->config_name, str(src, "config"));
+			e = env_ref(a, name, "configMapKeyRef", r->config_name, str(src, "config"));
 		else
-			e = env_secret(r, name, str(src, "secret"));
-		if (push(arr, e) < 0) {
-			json_decref(arr);
-			return NULL;
-		}
+			e = env_secret(a, r, name, str(src, "secret"));
+		seq = node_push(seq, e);
 	}
-	return arr;
+	return seq;
 }
 
 /* The image reference: [registry/]repository, then @digest when pinned, else :tag. */
-static json_t *image_ref(const json_t *image)
+static struct node *image_ref(struct arena *a, const json_t *image)
 {
 	const char *registry = str(image, "registry"), *digest = str(image, "digest");
-	return json_pack("s++++", registry, *registry ? "/" : "", str(image, "repository"), *digest ? "@" : ":",
-			 *digest ? digest : str(image, "tag"));
+	return node_printf(a, "%s%s%s%s%s", registry, *registry ? "/" : "", str(image, "repository"),
+			   *digest ? "@" : ":", *digest ? digest : str(image, "tag"));
 }
 
-static json_t *app_probe(const json_t *p)
+static struct node *app_probe(struct arena *a, const json_t *p)
 {
-	return http_probe(str(p, "path"), (int)num(p, "initialDelaySeconds"), (int)num(p, "periodSeconds"),
+	return http_probe(a, str(p, "path"), (int)num(p, "initialDelaySeconds"), (int)num(p, "periodSeconds"),
 			  (int)num(p, "timeoutSeconds"), (int)num(p, "failureThreshold"));
 }
 
-static json_t *app_container(const struct render *r, const char *name, const json_t *svc)
+static struct node *app_container(struct arena *a, const struct render *r, const char *name, const json_t *svc)
 {
 	bool ro = flag(svc, "securityContext/readOnlyRootFilesystem");
-	json_t *c = json_pack("{s:s, s:o, s:s, s:[o], s:o}", "name", name, "image", image_ref(at(svc, "image")),
-			      "imagePullPolicy", str(r->doc, "image/pullPolicy"),
-			      "ports", container_port("http", (int)num(svc, "port")),
-			      "env", service_env(r, at(svc, "env")));
+	struct node *c = NODE_MAP(a, {"name", node_str(a, name)}, {"image", image_ref(a, at(svc, "image"))},
+				  {"imagePullPolicy", node_str(a, str(r->doc, "image/pullPolicy"))},
+				  {"ports", NODE_SEQ(a, container_port(a, "http", (int)num(svc, "port")))},
+				  {"env", service_env(a, r, at(svc, "env"))});
 	static const char *const keys[] = {"readinessProbe", "livenessProbe", "startupProbe"};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		const json_t *p = json_object_get(at(svc, "probes"), probe_names[i]);
 		if (json_is_object(p))
-			c = with(c, keys[i], app_probe(p));
+			c = node_set(c, keys[i], app_probe(a, p));
 	}
-	c = with(with(c, "resources", resources(at(svc, "resources"))), "securityContext",
-		 container_security(num(svc, "securityContext/runAsUser"), ro));
-	return ro ? with(c, "volumeMounts", json_pack("[o]", mount("tmp", "/tmp", false))) : c;
+	c = node_set(c, "resources", resources(a, at(svc, "resources")));
+	c = node_set(c, "securityContext", container_security(a, num(svc, "securityContext/runAsUser"), ro));
+	return ro ? node_set(c, "volumeMounts", NODE_SEQ(a, mount(a, "tmp", "/tmp", false))) : c;
 }
 
-static json_t *app_init_containers(const json_t *svc)
+/* The init containers of a service's pod (an empty sequence for none). */
+static struct node *app_init_containers(struct arena *a, const json_t *svc)
 {
-	json_t *arr = json_array();
-	if (json_is_object(at(svc, "database")) && push(arr, wait_container("mysql", MYSQL_PORT)) < 0)
-		goto fail;
-	if (flag(svc, "broker") && push(arr, wait_container("rabbitmq", AMQP_PORT)) < 0)
-		goto fail;
-	return arr;
-fail:
-	json_decref(arr);
-	return NULL;
+	struct node *seq = node_seq(a);
+	if (json_is_object(at(svc, "database")))
+		seq = node_push(seq, wait_container(a, "mysql", MYSQL_PORT));
+	if (flag(svc, "broker"))
+		seq = node_push(seq, wait_container(a, "rabbitmq", AMQP_PORT));
+	return seq;
 }
 
-static json_t *app_pod_spec(const struct render *r, const char *name, const json_t *svc)
+static struct node *app_pod_spec(struct arena *a, const struct render *r, const char *name, const json_t *svc)
 {
 	bool ro = flag(svc, "securityContext/readOnlyRootFilesystem");
-	json_t *spec = pod_spec(name, num(svc, "securityContext/runAsUser"));
+	struct node *spec = pod_spec(a, name, num(svc, "securityContext/runAsUser"));
 	const char *pull_secret = str(r->doc, "image/pullSecret");
 	if (*pull_secret)
-		spec = with(spec, "imagePullSecrets", json_pack("[{s:s}]", "name", pull_secret));
-	json_t *init = app_init_containers(svc);
-	if (init && json_array_size(init) == 0)
-		json_decref(init);
-	else
-		spec = with(spec, "initContainers", init);
-	spec = with(spec, "containers", json_pack("[o]", app_container(r, name, svc)));
-	return ro ? with(spec, "volumes", json_pack("[o]", empty_dir("tmp"))) : spec;
+		spec = node_set(spec, "imagePullSecrets", NODE_SEQ(a, NODE_MAP(a, {"name", node_str(a, pull_secret)})));
+	struct node *init = app_init_containers(a, svc);
+	if (!init || init->v.list.count > 0)
+		spec = node_set(spec, "initContainers", init);
+	spec = node_set(spec, "containers", NODE_SEQ(a, app_container(a, r, name, svc)));
+	return ro ? node_set(spec, "volumes", NODE_SEQ(a, empty_dir(a, "tmp"))) : spec;
 }
 
 static bool autoscaled(const json_t *svc)
@@ -1025,76 +1052,87 @@ static bool many_pods(const json_t *svc)
 	return autoscaled(svc) || num(svc, "replicas") > 1;
 }
 
-static json_t *app_deployment(const struct render *r, const char *name, const json_t *svc)
+static struct node *app_deployment(struct arena *a, const struct render *r, const char *name, const json_t *svc)
 {
 	const char *version = str(svc, "image/tag");
-	json_t *spec = json_object();
+	struct node *spec = node_map(a);
 	if (!autoscaled(svc))
-		spec = with(spec, "replicas", json_integer(num(svc, "replicas")));
-	spec = with(spec, "selector", json_pack("{s:o}", "matchLabels", selector_labels(r, name)));
+		spec = node_set(spec, "replicas", node_int(a, num(svc, "replicas")));
+	spec = node_set(spec, "selector", NODE_MAP(a, {"matchLabels", selector_labels(a, r, name)}));
 	if (many_pods(svc))
-		spec = with(spec, "strategy", json_pack("{s:s, s:{s:i, s:i}}", "type", "RollingUpdate", "rollingUpdate",
-						       "maxUnavailable", 0, "maxSurge", 1));
-	json_t *annot = json_pack("{s:s, s:s}", "checksum/config", r->config_sum, "checksum/secrets", r->secrets_sum);
-	spec = with(spec, "template", pod_template(r, name, "service", version, annot, app_pod_spec(r, name, svc)));
-	return with(object(r, "apps/v1", "Deployment", name, labels(r, name, "service", version)), "spec", spec);
+		spec = node_set(spec, "strategy",
+				NODE_MAP(a, {"type", node_str(a, "RollingUpdate")},
+					 {"rollingUpdate", NODE_MAP(a, {"maxUnavailable", node_int(a, 0)},
+								    {"maxSurge", node_int(a, 1)})}));
+	struct node *meta = node_set(pod_meta(a, r, name, "service", version), "annotations",
+				     NODE_MAP(a, {"checksum/config", node_str(a, r->config_sum)},
+					      {"checksum/secrets", node_str(a, r->secrets_sum)}));
+	spec = node_set(spec, "template", pod_template(a, meta, app_pod_spec(a, r, name, svc)));
+	return node_set(object(a, r, "apps/v1", "Deployment", name, labels(a, r, name, "service", version)), "spec",
+			spec);
 }
 
-static json_t *app_hpa(const struct render *r, const char *name, const json_t *svc)
+static struct node *app_hpa(struct arena *a, const struct render *r, const char *name, const json_t *svc)
 {
-	json_t *spec = json_pack("{s:{s:s, s:s, s:s}, s:I, s:I, s:[{s:s, s:{s:s, s:{s:s, s:I}}}]}",
-				 "scaleTargetRef", "apiVersion", "apps/v1", "kind", "Deployment", "name", name,
-				 "minReplicas", num(svc, "autoscaling/minReplicas"),
-				 "maxReplicas", num(svc, "autoscaling/maxReplicas"),
-				 "metrics", "type", "Resource", "resource", "name", "cpu", "target", "type", "Utilization",
-				 "averageUtilization", num(svc, "autoscaling/targetCPUUtilization"));
-	json_t *lab = labels(r, name, "service", str(svc, "image/tag"));
-	return with(object(r, "autoscaling/v2", "HorizontalPodAutoscaler", name, lab), "spec", spec);
+	struct node *target = NODE_MAP(a, {"type", node_str(a, "Utilization")},
+				       {"averageUtilization", node_int(a, num(svc, "autoscaling/targetCPUUtilization"))});
+	struct node *metric = NODE_MAP(a, {"type", node_str(a, "Resource")},
+				       {"resource", NODE_MAP(a, {"name", node_str(a, "cpu")}, {"target", target})});
+	struct node *spec = NODE_MAP(
+		a, {"scaleTargetRef", NODE_MAP(a, {"apiVersion", node_str(a, "apps/v1")}, {"kind", node_str(a, "Deployment")},
+					       {"name", node_str(a, name)})},
+		{"minReplicas", node_int(a, num(svc, "autoscaling/minReplicas"))},
+		{"maxReplicas", node_int(a, num(svc, "autoscaling/maxReplicas"))}, {"metrics", NODE_SEQ(a, metric)});
+	struct node *lab = labels(a, r, name, "service", str(svc, "image/tag"));
+	return node_set(object(a, r, "autoscaling/v2", "HorizontalPodAutoscaler", name, lab), "spec", spec);
 }
 
-static json_t *app_pdb(const struct render *r, const char *name, const json_t *svc)
+static struct node *app_pdb(struct arena *a, const struct render *r, const char *name, const json_t *svc)
 {
-	json_t *spec = json_pack("{s:i, s:{s:o}}", "maxUnavailable", 1, "selector", "matchLabels",
-				 selector_labels(r, name));
-	json_t *lab = labels(r, name, "service", str(svc, "image/tag"));
-	return with(object(r, "policy/v1", "PodDisruptionBudget", name, lab), "spec", spec);
+	struct node *spec = NODE_MAP(a, {"maxUnavailable", node_int(a, 1)},
+				     {"selector", NODE_MAP(a, {"matchLabels", selector_labels(a, r, name)})});
+	struct node *lab = labels(a, r, name, "service", str(svc, "image/tag"));
+	return node_set(object(a, r, "policy/v1", "PodDisruptionBudget", name, lab), "spec", spec);
 }
 
-static int build_service(struct render *r, const char *name, json_t *out)
+static int build_service(struct arena *a, struct render *r, const char *name, struct node *out)
 {
 	const json_t *svc = json_object_get(at(r->doc, "services"), name);
 	const char *version = str(svc, "image/tag");
-	int rc = push(out, service_account(r, name, "service", version));
+	int rc = push(out, service_account(a, r, name, "service", version));
 	if (rc == 0)
-		rc = push(out, app_deployment(r, name, svc));
+		rc = push(out, app_deployment(a, r, name, svc));
 	if (rc == 0)
-		rc = push(out, cluster_service(r, name, "service", version,
-					       json_pack("[o]", service_port("http", (int)num(svc, "port"), "http"))));
+		rc = push(out, cluster_service(a, r, name, "service", version,
+					       NODE_SEQ(a, service_port(a, "http", (int)num(svc, "port"), "http"))));
 	if (rc == 0 && autoscaled(svc))
-		rc = push(out, app_hpa(r, name, svc));
+		rc = push(out, app_hpa(a, r, name, svc));
 	if (rc == 0 && flag(svc, "disruptionBudget/enabled") && many_pods(svc))
-		rc = push(out, app_pdb(r, name, svc));
+		rc = push(out, app_pdb(a, r, name, svc));
 	return rc;
 }
 
 /* ---- 90 ingress ------------------------------------------------------------------------ */
 
-static int build_ingress(struct render *r, json_t *out)
+static int build_ingress(struct arena *a, struct render *r, struct node *out)
 {
 	const json_t *in = at(r->doc, "ingress");
 	const char *backend = str(in, "service"), *host = str(in, "host");
 	const json_t *svc = json_object_get(at(r->doc, "services"), backend);
-	json_t *path = json_pack("{s:s, s:s, s:{s:{s:s, s:{s:I}}}}", "path", str(in, "path"), "pathType", "Prefix",
-				 "backend", "service", "name", backend, "port", "number", num(svc, "port"));
-	json_t *rule = *host ? json_pack("{s:s}", "host", host) : json_object();
-	rule = with(rule, "http", json_pack("{s:[o]}", "paths", path));
-	json_t *spec = json_pack("{s:s}", "ingressClassName", str(in, "className"));
+	struct node *port = NODE_MAP(a, {"number", node_int(a, num(svc, "port"))});
+	struct node *path = NODE_MAP(
+		a, {"path", node_str(a, str(in, "path"))}, {"pathType", node_str(a, "Prefix")},
+		{"backend", NODE_MAP(a, {"service", NODE_MAP(a, {"name", node_str(a, backend)}, {"port", port})})});
+	struct node *rule = *host ? NODE_MAP(a, {"host", node_str(a, host)}) : node_map(a);
+	rule = node_set(rule, "http", NODE_MAP(a, {"paths", NODE_SEQ(a, path)}));
+	struct node *spec = NODE_MAP(a, {"ingressClassName", node_str(a, str(in, "className"))});
 	if (flag(in, "tls/enabled") && *host)
-		spec = with(spec, "tls", json_pack("[{s:[s], s:s}]", "hosts", host, "secretName", str(in, "tls/secretName")));
-	spec = with(spec, "rules", json_pack("[o]", rule));
-	json_t *ing = object_ex(r, "networking.k8s.io/v1", "Ingress", r->meta.stack,
-				labels(r, r->meta.stack, "ingress", NULL), at(in, "annotations"));
-	return push(out, with(ing, "spec", spec));
+		spec = node_set(spec, "tls", NODE_SEQ(a, NODE_MAP(a, {"hosts", NODE_SEQ(a, node_str(a, host))},
+								   {"secretName", node_str(a, str(in, "tls/secretName"))})));
+	spec = node_set(spec, "rules", NODE_SEQ(a, rule));
+	struct node *ing = object_ex(a, r, "networking.k8s.io/v1", "Ingress", r->meta.stack,
+				     labels(a, r, r->meta.stack, "ingress", NULL), at(in, "annotations"));
+	return push(out, node_set(ing, "spec", spec));
 }
 
 /* ---- planning ---------------------------------------------------------------------------- */
@@ -1231,43 +1269,56 @@ const char *render_file_name(const struct render *r, size_t i)
 	return i < r->nfiles ? r->files[i].name : NULL;
 }
 
-static int build_file(struct render *r, const struct render_file *f, json_t *out)
+static int build_file(struct arena *a, struct render *r, const struct render_file *f, struct node *out)
 {
 	switch (f->kind) {
 	case FILE_NAMESPACE:
-		return build_namespace(r, out);
+		return build_namespace(a, r, out);
 	case FILE_CONFIG:
-		return build_config(r, out);
+		return build_config(a, r, out);
 	case FILE_SECRETS:
-		return build_secrets(r, out);
+		return build_secrets(a, r, out);
 	case FILE_MYSQL:
-		return build_mysql(r, out);
+		return build_mysql(a, r, out);
 	case FILE_MYSQL_INIT:
-		return build_mysql_init(r, out);
+		return build_mysql_init(a, r, out);
 	case FILE_RABBITMQ:
-		return build_rabbitmq(r, out);
+		return build_rabbitmq(a, r, out);
 	case FILE_ZIPKIN:
-		return build_zipkin(r, out);
+		return build_zipkin(a, r, out);
 	case FILE_SERVICE:
-		return build_service(r, f->service, out);
+		return build_service(a, r, f->service, out);
 	case FILE_INGRESS:
-		return build_ingress(r, out);
+		return build_ingress(a, r, out);
 	}
 	return -EINVAL;
 }
 
-int render_file_objects(struct render *r, size_t i, json_t **ret_objects)
+int render_file_nodes(struct render *r, size_t i, struct arena *a, struct node **ret_objects)
 {
 	if (i >= r->nfiles)
 		return -EINVAL;
-	json_t *out = json_array();
+	struct node *out = node_seq(a);
 	if (!out)
 		return -ENOMEM;
-	int rc = build_file(r, &r->files[i], out);
-	if (rc < 0) {
-		json_decref(out);
+	int rc = build_file(a, r, &r->files[i], out);
+	if (rc < 0)
 		return rc;
-	}
+	*ret_objects = out;
+	return 0;
+}
+
+int render_file_objects(struct render *r, size_t i, json_t **ret_objects)
+{
+	struct arena *a = arena_new();
+	struct node *objects = NULL;
+	json_t *out = NULL;
+	int rc = a ? render_file_nodes(r, i, a, &objects) : -ENOMEM;
+	if (rc == 0 && !(out = node_to_json(objects)))
+		rc = -ENOMEM;
+	arena_free(a);
+	if (rc < 0)
+		return rc;
 	*ret_objects = out;
 	return 0;
 }
