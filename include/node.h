@@ -38,6 +38,11 @@ void *arena_alloc(struct arena *a, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 /* Bytes handed out since the arena was made or last reset (for benchmarks). */
 size_t arena_used(const struct arena *a);
+/* Makes every allocation that would take a past max_bytes handed out (since the last
+ * reset) fail: a bound on what one render may take, and how tests make the n-th
+ * allocation fail. ARENA_NO_MAX (the default) for none. */
+#define ARENA_NO_MAX ((size_t)-1)
+void arena_set_max(struct arena *a, size_t max_bytes);
 
 /* ---- nodes ---- */
 
@@ -45,6 +50,7 @@ enum node_kind { NODE_NULL, NODE_BOOL, NODE_INT, NODE_REAL, NODE_STR, NODE_MAP, 
 
 struct node_item {
 	const char *key; /* maps: borrowed; sequences: NULL */
+	size_t key_len;
 	struct node *val;
 	struct node_item *next;
 };

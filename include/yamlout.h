@@ -2,13 +2,15 @@
  * documents whose scalars read back exactly: a string that a YAML 1.1 or 1.2 reader
  * would take for anything else (yes, no, on, 0123, 1e3, null, ~, 12:30, "", leading or
  * trailing space, ...) is quoted; newlines, quotes, ": ", "#", "---" and unicode survive.
- * Object keys are emitted in the order jansson keeps them (insertion order). */
+ * Object keys are emitted in the order jansson / the node tree keeps them (insertion
+ * order). */
 #ifndef MANIFESTD_YAMLOUT_H
 #define MANIFESTD_YAMLOUT_H
 
 #include <jansson.h>
 
 #include "buf.h"
+#include "node.h"
 
 /* Deepest nesting of arrays/objects accepted (deeper values give -EINVAL). */
 #define YAMLOUT_MAX_DEPTH 64
@@ -24,6 +26,8 @@ int yamlout_new(struct buf *out, struct yamlout **ret);
  * YAMLOUT_MAX_DEPTH, or stream finished) or -EIO (emitter error). After a failure y can
  * only be freed; out then holds a truncated stream. */
 int yamlout_document(struct yamlout *y, const json_t *value);
+/* The same for a node tree (borrowed): render's output, emitted without conversion. */
+int yamlout_node(struct yamlout *y, const struct node *value);
 /* Ends the stream and flushes everything to out. 0 or the errors of yamlout_document. */
 int yamlout_finish(struct yamlout *y);
 /* Frees y; accepts NULL. Does not free out. */

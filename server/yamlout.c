@@ -1,4 +1,4 @@
-/* yamlout: JSON values -> YAML documents through libyaml's emitter (never by pasting
+/* yamlout: node trees (and JSON values, through node_from_json) -> YAML documents through libyaml's emitter (never by pasting
  * text). Strings are plain only when every YAML 1.1 and 1.2 reader takes them back as
  * the same string; anything else is double-quoted, which libyaml escapes. */
 #include "yamlout.h"
@@ -16,6 +16,7 @@ struct yamlout {
 	struct buf *out;
 	int write_err; /* buf error seen by the output handler, 0 when none */
 	bool finished;
+	struct arena *arena; /* yamlout_document's JSON -> node conversions; NULL until used */
 };
 
 static int write_handler(void *data, unsigned char *bytes, size_t size)
@@ -80,6 +81,7 @@ void yamlout_free(struct yamlout *y)
 	if (!y)
 		return;
 	yaml_emitter_delete(&y->emitter);
+	arena_free(y->arena);
 	free(y);
 }
 
@@ -176,80 +178,56 @@ static int emit_real(struct yamlout *y, double v)
 	return emit_scalar(y, text, (size_t)n, false);
 }
 
-static int emit_value(struct yamlout *y, const json_t *v, int depth);
+static int emit_value(struct yamlout *y, const struct node *v, int depth);
 
-static int emit_object(struct yamlout *y, const json_t *obj, int depth)
+/* A mapping or sequence: its start event, its items, its end event. */
+static int emit_list(struct yamlout *y, const struct node *list, int depth)
 {
 	yaml_event_t ev;
-	if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE))
+	bool map = list->kind == NODE_MAP;
+	if (!(map ? yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE)
+		  : yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE)))
 		return -ENOMEM;
 	int r = emit(y, &ev);
-	const char *key;
-	size_t key_len;
-	json_t *val;
-	json_object_keylen_foreach((json_t *)obj, key, key_len, val) {
-		if (r < 0)
-			return r;
-		r = emit_scalar(y, key, key_len, true);
+	for (const struct node_item *it = list->v.list.first; r == 0 && it; it = it->next) {
+		if (map)
+			r = emit_scalar(y, it->key, it->key_len, true);
 		if (r == 0)
-			r = emit_value(y, val, depth + 1);
+			r = emit_value(y, it->val, depth + 1);
 	}
 	if (r < 0)
 		return r;
-	if (!yaml_mapping_end_event_initialize(&ev))
+	if (!(map ? yaml_mapping_end_event_initialize(&ev) : yaml_sequence_end_event_initialize(&ev)))
 		return -ENOMEM;
 	return emit(y, &ev);
 }
 
-static int emit_array(struct yamlout *y, const json_t *arr, int depth)
-{
-	yaml_event_t ev;
-	if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE))
-		return -ENOMEM;
-	int r = emit(y, &ev);
-	size_t i;
-	json_t *val;
-	json_array_foreach(arr, i, val) {
-		if (r < 0)
-			return r;
-		r = emit_value(y, val, depth + 1);
-	}
-	if (r < 0)
-		return r;
-	if (!yaml_sequence_end_event_initialize(&ev))
-		return -ENOMEM;
-	return emit(y, &ev);
-}
-
-static int emit_value(struct yamlout *y, const json_t *v, int depth)
+static int emit_value(struct yamlout *y, const struct node *v, int depth)
 {
 	char num[32];
 	if (depth > YAMLOUT_MAX_DEPTH)
 		return -EINVAL;
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return emit_object(y, v, depth);
-	case JSON_ARRAY:
-		return emit_array(y, v, depth);
-	case JSON_STRING:
-		return emit_scalar(y, json_string_value(v), json_string_length(v), true);
-	case JSON_INTEGER: {
-		int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	switch (v->kind) {
+	case NODE_MAP:
+	case NODE_SEQ:
+		return emit_list(y, v, depth);
+	case NODE_STR:
+		return emit_scalar(y, v->v.str.s, v->v.str.len, true);
+	case NODE_INT: {
+		int n = snprintf(num, sizeof num, "%lld", v->v.i);
 		return emit_scalar(y, num, (size_t)n, false);
 	}
-	case JSON_REAL:
-		return emit_real(y, json_real_value(v));
-	case JSON_TRUE:
-		return emit_scalar(y, "true", 4, false);
-	case JSON_FALSE:
-		return emit_scalar(y, "false", 5, false);
-	case JSON_NULL:
+	case NODE_REAL:
+		return emit_real(y, v->v.real);
+	case NODE_BOOL:
+		return v->v.b ? emit_scalar(y, "true", 4, false) : emit_scalar(y, "false", 5, false);
+	case NODE_NULL:
 		return emit_scalar(y, "null", 4, false);
 	}
 	return -EINVAL;
 }
 
-int yamlout_document(struct yamlout *y, const json_t *value)
+int yamlout_node(struct yamlout *y, const struct node *value)
 {
 	if (y->finished || !value)
 		return -EINVAL;
@@ -266,6 +244,18 @@ int yamlout_document(struct yamlout *y, const json_t *value)
 	r = emit(y, &ev);
 	if (r == 0 && !yaml_emitter_flush(&y->emitter))
 		r = emitter_error(y);
+	return r;
+}
+
+int yamlout_document(struct yamlout *y, const json_t *value)
+{
+	if (y->finished || !value)
+		return -EINVAL;
+	if (!y->arena && !(y->arena = arena_new()))
+		return -ENOMEM;
+	const struct node *n = node_from_json(y->arena, value);
+	int r = n ? yamlout_node(y, n) : -ENOMEM;
+	arena_reset(y->arena);
 	return r;
 }
 

@@ -5,6 +5,7 @@
 #include <check.h>
 
 Suite *buf_suite(void);
+Suite *node_suite(void);
 Suite *applysh_suite(void);
 Suite *bundle_suite(void);
 Suite *yamlout_suite(void);
