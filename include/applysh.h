@@ -20,17 +20,18 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "node.h"
 #include "render.h"
 
 /* Label keys every object carries; --prune selects on them. */
 #define APPLYSH_LABEL_STACK "manifestd.io/stack"
 #define APPLYSH_LABEL_ENVIRONMENT "manifestd.io/environment"
 
-/* One manifest file of the bundle: its name and the JSON array of its objects
- * (both borrowed). */
+/* One manifest file of the bundle: its name and a NODE_SEQ of its objects (as
+ * render_file_nodes builds them; both borrowed). */
 struct applysh_file {
 	const char *name;
-	const json_t *objects;
+	const struct node *objects;
 };
 
 /* Appends the apply.sh of r to out. 0, -ENOMEM, -E2BIG, or -EINVAL when a name that

@@ -115,32 +115,36 @@ static bool is_safe_api_version(const char *s)
 	return true;
 }
 
-static const char *obj_string(const json_t *obj, const char *parent, const char *key)
+/* Every object of the NODE_SEQ seq, as const struct node *obj (seq not NULL). */
+#define FOREACH_OBJECT(seq, obj)                                                          \
+	for (const struct node_item *it_ = (seq)->v.list.first; it_; it_ = it_->next)     \
+		for (const struct node *obj = it_->val; obj; obj = NULL)
+
+static const char *obj_string(const struct node *obj, const char *parent, const char *key)
 {
-	const json_t *o = parent ? json_object_get(obj, parent) : obj;
-	return json_string_value(json_object_get(o, key));
+	return node_string(node_get(parent ? node_get(obj, parent) : obj, key));
 }
 
-static const char *obj_kind(const json_t *obj)
+static const char *obj_kind(const struct node *obj)
 {
 	return obj_string(obj, NULL, "kind");
 }
 
-static const char *obj_name(const json_t *obj)
+static const char *obj_name(const struct node *obj)
 {
 	return obj_string(obj, "metadata", "name");
 }
 
 /* spec.ingressClassName of an Ingress, or NULL. */
-static const char *ingress_class(const json_t *obj)
+static const char *ingress_class(const struct node *obj)
 {
 	return obj_string(obj, "spec", "ingressClassName");
 }
 
-static bool object_is_safe(const json_t *obj)
+static bool object_is_safe(const struct node *obj)
 {
 	const char *cls = ingress_class(obj);
-	return json_is_object(obj) && is_safe_kind(obj_kind(obj)) &&
+	return obj->kind == NODE_MAP && is_safe_kind(obj_kind(obj)) &&
 	       is_safe_api_version(obj_string(obj, NULL, "apiVersion")) &&
 	       is_safe_name(obj_name(obj)) && (!cls || is_safe_name(cls));
 }
@@ -154,11 +158,9 @@ static int check_input(const struct render_meta *meta, const char *namespace,
 	    !is_safe_name(namespace) || n == 0)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		size_t j;
-		const json_t *obj;
-		if (!is_safe_file(files[i].name) || !json_is_array(files[i].objects))
+		if (!is_safe_file(files[i].name) || !files[i].objects || files[i].objects->kind != NODE_SEQ)
 			return -EINVAL;
-		json_array_foreach(files[i].objects, j, obj) {
+		FOREACH_OBJECT(files[i].objects, obj) {
 			if (!object_is_safe(obj))
 				return -EINVAL;
 			objects++;
@@ -186,9 +188,7 @@ static enum phase kind_phase(const char *kind)
 static enum phase file_phase(const struct applysh_file *f)
 {
 	enum phase p = PHASE_NAMESPACE;
-	size_t i;
-	const json_t *obj;
-	json_array_foreach(f->objects, i, obj) {
+	FOREACH_OBJECT(f->objects, obj) {
 		enum phase k = kind_phase(obj_kind(obj));
 		if (k > p)
 			p = k;
@@ -204,7 +204,7 @@ static int put_word(struct buf *out, const char *word)
 
 /* Appends the resource of obj as `kubectl get -o name` prints it: lowercase kind,
  * then ".group" unless it is the core group. */
-static int put_resource(struct buf *out, const json_t *obj)
+static int put_resource(struct buf *out, const struct node *obj)
 {
 	const char *kind = obj_kind(obj);
 	const char *api = obj_string(obj, NULL, "apiVersion");
@@ -494,9 +494,7 @@ static int put_objects(struct buf *out, const struct applysh_file *files, size_t
 {
 	int r = buf_puts(out, "readonly BUNDLE_OBJECTS=(\n");
 	for (size_t i = 0; i < n && r == 0; i++) {
-		size_t j;
-		const json_t *obj;
-		json_array_foreach(files[i].objects, j, obj) {
+		FOREACH_OBJECT(files[i].objects, obj) {
 			if (r == 0)
 				r = buf_puts(out, "\t'");
 			if (r == 0)
@@ -520,9 +518,7 @@ static int add_bundle_resources(json_t *set, const struct applysh_file *files, s
 	int r = 0;
 	buf_init(&res, BUF_NO_MAX);
 	for (size_t i = 0; i < n && r == 0; i++) {
-		size_t j;
-		const json_t *obj;
-		json_array_foreach(files[i].objects, j, obj) {
+		FOREACH_OBJECT(files[i].objects, obj) {
 			const char *kind = obj_kind(obj);
 			if (r || strcmp(kind, "Namespace") == 0 ||
 			    strcmp(kind, "PersistentVolumeClaim") == 0)
@@ -571,11 +567,9 @@ static int put_calls(struct buf *out, const struct applysh_file *files, size_t n
 {
 	int r = 0;
 	for (size_t i = 0; i < n && r == 0; i++) {
-		size_t j;
-		const json_t *obj;
 		if (file_phase(&files[i]) != p)
 			continue;
-		json_array_foreach(files[i].objects, j, obj) {
+		FOREACH_OBJECT(files[i].objects, obj) {
 			const char *name = strcmp(kind, "Ingress") == 0 ? ingress_class(obj) : obj_name(obj);
 			if (r == 0 && name && strcmp(obj_kind(obj), kind) == 0)
 				r = buf_printf(out, "\t%s '%s'\n", call, name);
@@ -661,10 +655,11 @@ int applysh_write(struct render *r, struct buf *out)
 {
 	size_t n = render_file_count(r);
 	struct applysh_file *files = calloc(n ? n : 1, sizeof(*files));
-	int ret = files ? 0 : -ENOMEM;
+	struct arena *a = arena_new();
+	int ret = files && a ? 0 : -ENOMEM;
 	for (size_t i = 0; i < n && ret == 0; i++) {
-		json_t *objects = NULL;
-		ret = render_file_objects(r, i, &objects);
+		struct node *objects = NULL;
+		ret = render_file_nodes(r, i, a, &objects);
 		if (ret == 0) {
 			files[i].name = render_file_name(r, i);
 			files[i].objects = objects;
@@ -672,8 +667,7 @@ int applysh_write(struct render *r, struct buf *out)
 	}
 	if (ret == 0)
 		ret = applysh_write_files(render_meta(r), render_namespace(r), files, n, out);
-	for (size_t i = 0; files && i < n; i++)
-		json_decref((json_t *)files[i].objects);
+	arena_free(a);
 	free(files);
 	return ret;
 }

@@ -100,17 +100,15 @@ static void bfiles_release(struct bfiles *fs)
 	fs->count = 0;
 }
 
-/* Appends a YAML stream with one document per object of the array objects. */
-static int objects_yaml(const json_t *objects, struct buf *out)
+/* Appends a YAML stream with one document per object of the NODE_SEQ objects. */
+static int objects_yaml(const struct node *objects, struct buf *out)
 {
 	struct yamlout *y = NULL;
-	size_t i;
-	const json_t *obj;
 	int r = yamlout_new(out, &y);
 	if (r < 0)
 		return r;
-	json_array_foreach(objects, i, obj) {
-		r = yamlout_document(y, obj);
+	for (const struct node_item *it = objects->v.list.first; it; it = it->next) {
+		r = yamlout_node(y, it->val);
 		if (r < 0)
 			goto out;
 	}
@@ -135,17 +133,15 @@ static int kustomization_yaml(const struct render *r, struct buf *out)
 	return ret;
 }
 
-/* "Kind/name, Kind/name" of the objects of one file, for the README. */
-static int objects_summary(const json_t *objects, struct buf *out)
+/* "Kind/name, Kind/name" of the objects (a NODE_SEQ) of one file, for the README. */
+static int objects_summary(const struct node *objects, struct buf *out)
 {
-	size_t i;
-	const json_t *obj;
 	int r = 0;
-	json_array_foreach(objects, i, obj) {
-		const char *kind = json_string_value(json_object_get(obj, "kind"));
-		const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
-		if (r == 0)
-			r = buf_printf(out, "%s%s/%s", i ? ", " : "", kind ? kind : "?", name ? name : "?");
+	for (const struct node_item *it = objects->v.list.first; it && r == 0; it = it->next) {
+		const char *kind = node_string(node_get(it->val, "kind"));
+		const char *name = node_string(node_get(node_get(it->val, "metadata"), "name"));
+		r = buf_printf(out, "%s%s/%s", it != objects->v.list.first ? ", " : "", kind ? kind : "?",
+			       name ? name : "?");
 	}
 	return r;
 }
@@ -231,14 +227,14 @@ static struct bfile *bfile_add(struct bfiles *fs, const char *name, unsigned mod
 	return f;
 }
 
-/* Renders every manifest file into fs; objects[i] keeps file i's objects for apply.sh. */
-static int collect_manifests(struct render *r, struct bfiles *fs, struct applysh_file *af,
+/* Renders every manifest file into fs; af[i] keeps file i's objects (in a) for apply.sh. */
+static int collect_manifests(struct render *r, struct arena *a, struct bfiles *fs, struct applysh_file *af,
 			     struct buf *summaries)
 {
 	for (size_t i = 0; i < render_file_count(r); i++) {
-		json_t *objects = NULL;
+		struct node *objects = NULL;
 		struct bfile *f = bfile_add(fs, render_file_name(r, i), MODE_FILE);
-		int ret = render_file_objects(r, i, &objects);
+		int ret = render_file_nodes(r, i, a, &objects);
 		if (ret < 0)
 			return ret;
 		af[i].name = f->name;
@@ -260,11 +256,12 @@ static int collect(struct render *r, struct bfiles *ret)
 	size_t n = render_file_count(r);
 	struct bfiles fs = { calloc(n + 3, sizeof(struct bfile)), 0 };
 	struct applysh_file *af = calloc(n ? n : 1, sizeof(*af));
+	struct arena *a = arena_new();
 	struct buf summaries;
-	int err = (fs.items && af) ? 0 : -ENOMEM;
+	int err = (fs.items && af && a) ? 0 : -ENOMEM;
 	buf_init(&summaries, BUF_NO_MAX);
 	if (err == 0)
-		err = collect_manifests(r, &fs, af, &summaries);
+		err = collect_manifests(r, a, &fs, af, &summaries);
 	if (err == 0)
 		err = applysh_write_files(render_meta(r), render_namespace(r), af, n,
 					  &bfile_add(&fs, "apply.sh", MODE_EXEC)->content);
@@ -272,8 +269,7 @@ static int collect(struct render *r, struct bfiles *ret)
 		err = kustomization_yaml(r, &bfile_add(&fs, "kustomization.yaml", MODE_FILE)->content);
 	if (err == 0)
 		err = readme_md(r, &summaries, &bfile_add(&fs, "README.md", MODE_FILE)->content);
-	for (size_t i = 0; af && i < n; i++)
-		json_decref((json_t *)af[i].objects);
+	arena_free(a);
 	free(af);
 	buf_release(&summaries);
 	if (err < 0) {
@@ -495,6 +491,7 @@ static int build_files(struct render *r, struct buf *out)
 
 struct bundle_stream {
 	struct render *r;
+	struct arena *arena; /* the objects of the current file, reset for the next */
 	size_t next; /* next file to render */
 	struct buf cur; /* bytes of the current file */
 	size_t off; /* bytes of cur already read */
@@ -505,6 +502,11 @@ int bundle_stream_new(struct render *r, struct bundle_stream **ret)
 	struct bundle_stream *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->arena = arena_new();
+	if (!s->arena) {
+		free(s);
+		return -ENOMEM;
+	}
 	s->r = r;
 	buf_init(&s->cur, BUF_NO_MAX);
 	*ret = s;
@@ -514,16 +516,16 @@ int bundle_stream_new(struct render *r, struct bundle_stream **ret)
 /* Renders the next file into cur. 0, 1 at the end, or a negative error. */
 static int stream_next_file(struct bundle_stream *s)
 {
-	json_t *objects = NULL;
+	struct node *objects = NULL;
 	int r;
 	if (s->next >= render_file_count(s->r))
 		return 1;
 	buf_reset(&s->cur);
 	s->off = 0;
-	r = render_file_objects(s->r, s->next, &objects);
+	arena_reset(s->arena);
+	r = render_file_nodes(s->r, s->next, s->arena, &objects);
 	if (r == 0)
 		r = objects_yaml(objects, &s->cur);
-	json_decref(objects);
 	if (r == 0)
 		s->next++;
 	return r;
@@ -551,6 +553,7 @@ void bundle_stream_free(struct bundle_stream *s)
 	if (!s)
 		return;
 	buf_release(&s->cur);
+	arena_free(s->arena);
 	free(s);
 }
 

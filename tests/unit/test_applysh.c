@@ -18,10 +18,12 @@ static json_t *obj(const char *api, const char *kind, const char *name)
 	return json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", api, "kind", kind, "metadata", "name", name);
 }
 
-/* A small bundle in a deliberately scrambled file order. */
+/* A small bundle in a deliberately scrambled file order: built and edited as JSON,
+ * handed to applysh as nodes (sample_files). */
 struct sample {
 	struct applysh_file files[6];
 	json_t *arrays[6];
+	struct arena *arena;
 };
 
 static void sample_init(struct sample *s)
@@ -40,14 +42,27 @@ static void sample_init(struct sample *s)
 	for (size_t i = 0; i < 6; i++) {
 		ck_assert_ptr_nonnull(s->arrays[i]);
 		s->files[i].name = names[i];
-		s->files[i].objects = s->arrays[i];
 	}
+	s->arena = arena_new();
+	ck_assert_ptr_nonnull(s->arena);
+}
+
+/* s->files with their objects converted from the arrays as they are now. */
+static const struct applysh_file *sample_files(struct sample *s)
+{
+	arena_reset(s->arena);
+	for (size_t i = 0; i < 6; i++) {
+		s->files[i].objects = node_from_json(s->arena, s->arrays[i]);
+		ck_assert_ptr_nonnull(s->files[i].objects);
+	}
+	return s->files;
 }
 
 static void sample_release(struct sample *s)
 {
 	for (size_t i = 0; i < 6; i++)
 		json_decref(s->arrays[i]);
+	arena_free(s->arena);
 }
 
 static const struct render_meta sample_meta = { "shop", "dev", 3 };
@@ -56,7 +71,7 @@ static void write_sample(struct buf *out)
 {
 	struct sample s;
 	sample_init(&s);
-	ck_assert_int_eq(applysh_write_files(&sample_meta, "shop-dev", s.files, 6, out), 0);
+	ck_assert_int_eq(applysh_write_files(&sample_meta, "shop-dev", sample_files(&s), 6, out), 0);
 	sample_release(&s);
 }
 
@@ -123,7 +138,7 @@ START_TEST(unsafe_values_are_refused)
 				break;
 			}
 			if (!((where == 3 || where == 5) && strcmp(bad[i], "Up") == 0))
-				ck_assert_msg(applysh_write_files(&meta, ns, s.files, 6, &b) == -EINVAL,
+				ck_assert_msg(applysh_write_files(&meta, ns, sample_files(&s), 6, &b) == -EINVAL,
 					      "'%s' accepted at %d", bad[i], where);
 			ck_assert_str_eq(buf_cstr(&b), "keep");
 			sample_release(&s);
@@ -132,10 +147,10 @@ START_TEST(unsafe_values_are_refused)
 	struct sample s;
 	sample_init(&s);
 	json_object_set_new(json_array_get(s.arrays[1], 1), "apiVersion", json_string("apps/v1'"));
-	ck_assert_int_eq(applysh_write_files(&sample_meta, "shop-dev", s.files, 6, &b), -EINVAL);
+	ck_assert_int_eq(applysh_write_files(&sample_meta, "shop-dev", sample_files(&s), 6, &b), -EINVAL);
 	json_object_del(json_array_get(s.arrays[1], 1), "kind");
-	ck_assert_int_eq(applysh_write_files(&sample_meta, "shop-dev", s.files, 6, &b), -EINVAL);
-	ck_assert_int_eq(applysh_write_files(&sample_meta, "shop-dev", s.files, 0, &b), -EINVAL);
+	ck_assert_int_eq(applysh_write_files(&sample_meta, "shop-dev", sample_files(&s), 6, &b), -EINVAL);
+	ck_assert_int_eq(applysh_write_files(&sample_meta, "shop-dev", sample_files(&s), 0, &b), -EINVAL);
 	sample_release(&s);
 	buf_release(&b);
 }
@@ -147,7 +162,7 @@ START_TEST(out_buffer_limit)
 	buf_init(&b, 2000);
 	struct sample s;
 	sample_init(&s);
-	ck_assert_int_eq(applysh_write_files(&sample_meta, "shop-dev", s.files, 6, &b), -E2BIG);
+	ck_assert_int_eq(applysh_write_files(&sample_meta, "shop-dev", sample_files(&s), 6, &b), -E2BIG);
 	ck_assert_uint_eq(b.len, 0);
 	sample_release(&s);
 	buf_release(&b);
