@@ -226,33 +226,34 @@ static int op_objects(void *ctx, unsigned long i, struct buf *out)
 	struct stage_ctx *c = ctx;
 	(void)i;
 	(void)out;
-	int rc = 0;
+	struct arena *a = arena_new();
+	int rc = a ? 0 : -ENOMEM;
 	for (size_t k = 0; rc == 0 && k < render_file_count(c->r); k++) {
-		json_t *objs = NULL;
-		rc = render_file_objects(c->r, k, &objs);
-		json_decref(objs);
+		struct node *objs = NULL;
+		rc = render_file_nodes(c->r, k, a, &objs);
 	}
+	arena_free(a);
 	return rc;
 }
 
 /* yamlout over objects built beforehand: the cost of our YAML layer plus libyaml. */
 struct emit_ctx {
-	json_t *files; /* array of arrays of objects */
+	struct arena *arena;  /* holds the objects */
+	struct node **files;  /* NODE_SEQ of each file's objects */
+	size_t nfiles;
 };
 
 static int op_yamlout(void *ctx, unsigned long i, struct buf *out)
 {
 	struct emit_ctx *c = ctx;
 	(void)i;
-	size_t k, j;
-	json_t *objs, *obj;
 	int rc = 0;
-	json_array_foreach(c->files, k, objs) {
+	for (size_t k = 0; k < c->nfiles; k++) {
 		struct yamlout *y = NULL;
 		rc = yamlout_new(out, &y);
-		json_array_foreach(objs, j, obj)
+		for (const struct node_item *it = c->files[k]->v.list.first; it; it = it->next)
 			if (rc == 0)
-				rc = yamlout_document(y, obj);
+				rc = yamlout_node(y, it->val);
 		if (rc == 0)
 			rc = yamlout_finish(y);
 		yamlout_free(y);
@@ -439,12 +440,15 @@ static int stage_setup(const struct input *in, struct stage_ctx *sc, struct emit
 	struct render_meta meta = {in->stack_name, in->env_name, 1};
 	if (rc == 0)
 		rc = render_new(sc->doc, &meta, &sc->r);
-	ec->files = json_array();
+	if (rc == 0) {
+		ec->arena = arena_new();
+		ec->files = calloc(render_file_count(sc->r) + 1, sizeof(*ec->files));
+		rc = ec->arena && ec->files ? 0 : -ENOMEM;
+	}
 	for (size_t k = 0; rc == 0 && k < render_file_count(sc->r); k++) {
-		json_t *objs = NULL;
-		rc = render_file_objects(sc->r, k, &objs);
+		rc = render_file_nodes(sc->r, k, ec->arena, &ec->files[k]);
 		if (rc == 0)
-			rc = json_array_append_new(ec->files, objs) == 0 ? 0 : -ENOMEM;
+			ec->nfiles++;
 	}
 	model_errors_release(&errs);
 	return rc;
@@ -504,7 +508,8 @@ out:
 	for (size_t k = 0; k < fc.n; k++)
 		free(fc.ev[k].value);
 	free(fc.ev);
-	json_decref(ec.files);
+	free(ec.files);
+	arena_free(ec.arena);
 	render_free(sc.r);
 	json_decref(sc.doc);
 	json_decref(sc.stack);
