@@ -64,7 +64,7 @@ struct render {
 	char secrets_sum[65];
 	char init_sql_sum[65]; /* of the mysql-initdb files: names the init Job */
 	/* The data of the ConfigMap, the Secret and the init ConfigMap: built once in
-	 * render_new for their checksums, then shared (json_incref) by the objects. */
+	 * render_new for their checksums, then borrowed by the objects (node_from_json). */
 	json_t *config_data;
 	json_t *secrets_data;
 	json_t *initdb_data;
