@@ -101,6 +101,12 @@ static bool is_reserved_word(const char *s, size_t len)
 {
 	if (len > 5) /* the longest is "false" */
 		return false;
+	switch (s[0] | 0x20) { /* only these start one: most keys and values stop here */
+	case 'y': case 'n': case 't': case 'f': case 'o': case '~': case '=': case '<':
+		break;
+	default:
+		return false;
+	}
 	for (size_t i = 0; i < sizeof reserved_words / sizeof reserved_words[0]; i++)
 		if (reserved_words[i].len == len && strncasecmp(s, reserved_words[i].text, len) == 0)
 			return true;
@@ -112,7 +118,16 @@ static bool is_reserved_word(const char *s, size_t len)
  * timestamp (0123, 0x1F, 1_000, 1e3, 12:30, 2001-12-14): also quoted. */
 static bool bad_first_char(unsigned char c)
 {
-	return (c >= '0' && c <= '9') || strchr("-+.?:,[]{}#&*!|>'\"%@`<=~ \t", c) != NULL;
+	if (c >= '0' && c <= '9')
+		return true;
+	switch (c) {
+	case '-': case '+': case '.': case '?': case ':': case ',': case '[': case ']': case '{':
+	case '}': case '#': case '&': case '*': case '!': case '|': case '>': case '\'':
+	case '"': case '%': case '@': case '`': case '<': case '=': case '~': case ' ': case '\t':
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* true when s may be written as a plain scalar and read back as exactly this string.
@@ -137,6 +152,8 @@ static bool plain_is_safe(const char *s, size_t len)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		if (c > ' ' && c < 0x7f && c != ':') /* most bytes: nothing to look at */
+			continue;
 		if (c < 0x20 || c == 0x7f)
 			return false;
 		if (c >= 0x80 && is_unicode_break(s + i, len - i))
@@ -180,6 +197,22 @@ static int emit_real(struct yamlout *y, double v)
 
 static int emit_value(struct yamlout *y, const struct node *v, int depth);
 
+/* The decimal text of v, written backwards from the end of buf (NUL-terminated); returns
+ * its first character. A printf call per integer cost more than the rest of its event. */
+static const char *format_int(long long v, char buf[32])
+{
+	char *p = buf + 31;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	*p = '\0';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
 /* A mapping or sequence: its start event, its items, its end event. */
 static int emit_list(struct yamlout *y, const struct node *list, int depth)
 {
@@ -214,8 +247,8 @@ static int emit_value(struct yamlout *y, const struct node *v, int depth)
 	case NODE_STR:
 		return emit_scalar(y, v->v.str.s, v->v.str.len, true);
 	case NODE_INT: {
-		int n = snprintf(num, sizeof num, "%lld", v->v.i);
-		return emit_scalar(y, num, (size_t)n, false);
+		const char *text = format_int(v->v.i, num);
+		return emit_scalar(y, text, (size_t)(num + sizeof num - 1 - text), false);
 	}
 	case NODE_REAL:
 		return emit_real(y, v->v.real);

@@ -2,6 +2,7 @@
  * and the YAML 1.1 / 1.2 implicit-type rules (written here from the specs, independently
  * of the emitter), as exactly the JSON value it came from. */
 #include <errno.h>
+#include <limits.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -263,6 +264,24 @@ START_TEST(scalars_and_structure)
 }
 END_TEST
 
+/* Integers are formatted without printf: the extremes and zero read back exactly. */
+START_TEST(integer_extremes)
+{
+	json_t *v = json_pack("{s:I, s:I, s:I, s:I, s:I}", "min", (json_int_t)LLONG_MIN, "max",
+			      (json_int_t)LLONG_MAX, "zero", (json_int_t)0, "minus1", (json_int_t)-1,
+			      "ten", (json_int_t)10);
+	ck_assert_ptr_nonnull(v);
+	assert_round_trip(v);
+	struct buf b;
+	buf_init(&b, BUF_NO_MAX);
+	ck_assert_int_eq(yamlout_dump(&b, v), 0);
+	ck_assert_str_eq(buf_cstr(&b), "---\nmin: -9223372036854775808\nmax: 9223372036854775807\n"
+				       "zero: 0\nminus1: -1\nten: 10\n");
+	json_decref(v);
+	buf_release(&b);
+}
+END_TEST
+
 START_TEST(long_lines_are_not_folded)
 {
 	struct buf text, b;
@@ -339,6 +358,7 @@ Suite *yamlout_suite(void)
 	tcase_add_test(tc, strings_read_back_exactly);
 	tcase_add_test(tc, plain_strings_are_never_typed);
 	tcase_add_test(tc, scalars_and_structure);
+	tcase_add_test(tc, integer_extremes);
 	tcase_add_test(tc, long_lines_are_not_folded);
 	tcase_add_test(tc, stream_of_documents);
 	tcase_add_test(tc, full_buffer_and_bad_input);
