@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "util.h"
 
 #define MANAGED_BY "manifestd"
@@ -278,24 +279,11 @@ static int sorted_keys(const json_t *obj, const char ***ret_keys, size_t *ret_n)
 	return 0;
 }
 
-static int sha256_cb(const char *data, size_t n, void *state)
-{
-	crypto_hash_sha256_update(state, (const unsigned char *)data, n);
-	return 0;
-}
-
-/* The canonical text of v (compact, keys sorted) hashed with SHA-256, streamed from
- * jansson's dumper into the hash (the text is never held whole). 0 or -ENOMEM. */
+/* The canonical digest of v (include/digest.h): the tree is hashed as it is walked. 0 or
+ * -ENOMEM. */
 static int json_sha256(const json_t *v, char out[65])
 {
-	crypto_hash_sha256_state h;
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256_init(&h);
-	if (json_dump_callback(v, sha256_cb, &h, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) < 0)
-		return -ENOMEM;
-	crypto_hash_sha256_final(&h, digest);
-	sodium_bin2hex(out, 65, digest, sizeof digest);
-	return 0;
+	return digest_json(v, out) < 0 ? -ENOMEM : 0;
 }
 
 /* A new malloc'd "a" "b" "c" joined; NULL on allocation failure. */

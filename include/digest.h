@@ -1,0 +1,29 @@
+/* digest: the SHA-256 identity of a JSON value, computed by walking the tree (no text).
+ *
+ * Two values get the same digest exactly when they are equal as JSON values (json_equal:
+ * member order of objects does not matter, 1 and 1.0 differ, as do "1" and 1). The bytes
+ * hashed are a canonical encoding, pinned here because digests are stored and compared
+ * across versions (annotations, cache keys):
+ *   null 'n', true 't', false 'f'
+ *   integer  'i' + the int64 as 8 bytes big-endian (two's complement)
+ *   real     'r' + the IEEE-754 binary64 bits as 8 bytes big-endian (-0.0 is written as 0.0)
+ *   string   's' + byte length as 8 bytes big-endian + the bytes
+ *   array    'a' + element count (8 bytes big-endian) + each element
+ *   object   'o' + member count (8 bytes big-endian) + for each member, keys in byte order
+ *            (memcmp, a prefix first): 'k' + key length (8 bytes) + key bytes, then the value
+ * Every value is self-delimiting (tag, then lengths or counts), so distinct values never
+ * share an encoding. */
+#ifndef MANIFESTD_DIGEST_H
+#define MANIFESTD_DIGEST_H
+
+#include <jansson.h>
+
+/* Deepest nesting of arrays/objects digest_json() walks (jansson's parser allows 2048). */
+#define DIGEST_MAX_DEPTH 2048
+
+/* SHA-256 of the canonical encoding of v (borrowed) as 64 lowercase hex digits + NUL in
+ * ret_hex. 0; -EINVAL when v is NULL or nests deeper than DIGEST_MAX_DEPTH; -ENOMEM
+ * (only for objects with many members). ret_hex is written only on success. */
+int digest_json(const json_t *v, char ret_hex[65]);
+
+#endif
