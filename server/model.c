@@ -170,10 +170,34 @@ static int clip(const char *s)
 
 /* ---- merge patch --------------------------------------------------------------------- */
 
-static int merge_into(json_t **target, const json_t *patch)
+/* A copy of v for a document being built: objects are copied member by member, arrays
+ * deeply, and scalars are shared (no one here changes a jansson scalar in place; values
+ * are replaced). NULL on allocation failure. */
+static json_t *copy_value(const json_t *v)
+{
+	if (!json_is_object(v))
+		return json_is_array(v) ? json_deep_copy(v) : json_incref((json_t *)v);
+	json_t *obj = json_object();
+	const char *key;
+	json_t *child;
+	EACH_MEMBER((json_t *)v, key, child) {
+		json_t *c = obj ? copy_value(child) : NULL;
+		if (!c || json_object_set_new(obj, key, c) < 0) {
+			json_decref(obj);
+			return NULL;
+		}
+	}
+	return obj;
+}
+
+static int merge_member(json_t *target, const char *key, const json_t *value, bool share);
+
+/* merge_into with share: non-object values are taken with copy_value() (scalars shared),
+ * else copied deeply. */
+static int merge_into(json_t **target, const json_t *patch, bool share)
 {
 	if (!json_is_object(patch)) {
-		json_t *copy = json_deep_copy(patch);
+		json_t *copy = share ? copy_value(patch) : json_deep_copy(patch);
 		if (!copy)
 			return -ENOMEM;
 		json_decref(*target);
@@ -190,25 +214,32 @@ static int merge_into(json_t **target, const json_t *patch)
 	const char *key;
 	json_t *value;
 	EACH_MEMBER((json_t *)patch, key, value) {
-		if (json_is_null(value)) {
-			(void)json_object_del(*target, key);
-			continue;
-		}
-		json_t *child = json_incref(json_object_get(*target, key));
-		json_t *before = child;
-		int r = merge_into(&child, value);
-		if (r == 0 && child != before && json_object_set(*target, key, child) < 0)
-			r = -ENOMEM;
-		json_decref(child);
+		int r = merge_member(*target, key, value, share);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
+/* One member of a patch applied to the object target. */
+static int merge_member(json_t *target, const char *key, const json_t *value, bool share)
+{
+	if (json_is_null(value)) {
+		(void)json_object_del(target, key);
+		return 0;
+	}
+	json_t *child = json_incref(json_object_get(target, key));
+	json_t *before = child;
+	int r = merge_into(&child, value, share);
+	if (r == 0 && child != before && json_object_set(target, key, child) < 0)
+		r = -ENOMEM;
+	json_decref(child);
+	return r;
+}
+
 int model_merge_patch(json_t **target, const json_t *patch)
 {
-	return merge_into(target, patch);
+	return merge_into(target, patch, false);
 }
 
 /* Decodes one RFC 6901 reference token of n bytes into out. -EINVAL for a bad escape. */
@@ -507,20 +538,44 @@ static const struct node n_document = OBJECT(f_document);
 
 /* ---- the schema walk ----------------------------------------------------------------- */
 
+/* The walk follows the schema, which nests far less than this. */
+#define WALK_MAX_KEYS 16
+
+/* The keys down to the current value are kept as borrowed strings; a JSON Pointer is
+ * only built when there is something to report. */
 struct walk {
 	struct model_errors *errs;
-	struct buf ptr;
+	const char *keys[WALK_MAX_KEYS];
+	size_t depth;
 	bool resolved; /* the resolved document: every field present, null only where nullable */
 };
+
+static void key_push(struct walk *w, const char *key)
+{
+	assert(w->depth < WALK_MAX_KEYS);
+	w->keys[w->depth++] = key;
+}
+
+static void key_pop(struct walk *w)
+{
+	w->depth--;
+}
 
 static int report(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int report(struct walk *w, const char *fmt, ...)
 {
+	struct buf ptr;
 	va_list ap;
+	buf_init(&ptr, BUF_NO_MAX);
+	int r = buf_puts(&ptr, "");
+	for (size_t i = 0; r == 0 && i < w->depth; i++)
+		r = ptr_push(&ptr, w->keys[i]);
 	va_start(ap, fmt);
-	int r = errors_vadd(w->errs, buf_cstr(&w->ptr), fmt, ap);
+	if (r == 0)
+		r = errors_vadd(w->errs, buf_cstr(&ptr), fmt, ap);
 	va_end(ap);
-	return r;
+	buf_release(&ptr);
+	return r < 0 ? -ENOMEM : 0;
 }
 
 /* A short description of a JSON value for "got ..." (static text or formatted into b). */
@@ -604,11 +659,9 @@ static const struct field *find_field(const struct field *fields, const char *ke
 
 static int walk_child(struct walk *w, const char *key, const json_t *v, const struct node *n)
 {
-	size_t len = w->ptr.len;
-	int r = ptr_push(&w->ptr, key);
-	if (r == 0)
-		r = walk_node(w, v, n);
-	ptr_truncate(&w->ptr, len);
+	key_push(w, key);
+	int r = walk_node(w, v, n);
+	key_pop(w);
 	return r < 0 ? -ENOMEM : 0;
 }
 
@@ -619,23 +672,22 @@ static int walk_object(struct walk *w, const json_t *v, const struct node *n)
 	int r = 0;
 	EACH_MEMBER((json_t *)v, key, child) {
 		const struct field *f = find_field(n->fields, key);
-		size_t len = w->ptr.len;
-		if (f)
+		if (f) {
 			r = walk_child(w, key, child, f->node);
-		else if ((r = ptr_push(&w->ptr, key)) == 0)
+		} else {
+			key_push(w, key);
 			r = report_unknown(w, n->fields, key);
-		ptr_truncate(&w->ptr, len);
+			key_pop(w);
+		}
 		if (r < 0)
 			return -ENOMEM;
 	}
 	for (const struct field *f = n->fields; w->resolved && f->name; f++) {
 		if (f->optional || json_object_get(v, f->name))
 			continue;
-		size_t len = w->ptr.len;
-		r = ptr_push(&w->ptr, f->name);
-		if (r == 0)
-			r = report(w, "is required");
-		ptr_truncate(&w->ptr, len);
+		key_push(w, f->name);
+		r = report(w, "is required");
+		key_pop(w);
 		if (r < 0)
 			return -ENOMEM;
 	}
@@ -658,11 +710,9 @@ static int walk_map(struct walk *w, const json_t *v, const struct node *n)
 	const char *key;
 	json_t *child;
 	EACH_MEMBER((json_t *)v, key, child) {
-		size_t len = w->ptr.len;
-		int r = ptr_push(&w->ptr, key);
-		if (r == 0)
-			r = walk_map_key(w, key, n);
-		ptr_truncate(&w->ptr, len);
+		key_push(w, key);
+		int r = walk_map_key(w, key, n);
+		key_pop(w);
 		if (r < 0 || walk_child(w, key, child, n->item) < 0)
 			return -ENOMEM;
 	}
@@ -744,10 +794,7 @@ static int walk_node(struct walk *w, const json_t *v, const struct node *n)
 static int walk_document(const json_t *doc, bool resolved, struct model_errors *errs)
 {
 	struct walk w = {.errs = errs, .resolved = resolved};
-	buf_init(&w.ptr, BUF_NO_MAX);
-	int r = walk_node(&w, doc, &n_document);
-	buf_release(&w.ptr);
-	return r;
+	return walk_node(&w, doc, &n_document);
 }
 
 /* Reports (once) a container nested deeper than MODEL_MAX_DEPTH. 1 when too deep, 0, -ENOMEM. */
@@ -784,6 +831,30 @@ static int check_depth(const json_t *v, struct buf *ptr, int depth, struct model
 	return r < 0 ? -ENOMEM : r;
 }
 
+/* true when v holds containers nested deeper than MODEL_MAX_DEPTH (v itself at depth).
+ * No pointers are built: check_depth() finds where, in the rare case it is needed. */
+static bool too_deep(const json_t *v, int depth)
+{
+	if (!json_is_object(v) && !json_is_array(v))
+		return false;
+	if (depth > MODEL_MAX_DEPTH)
+		return true;
+	if (json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++)
+			if (too_deep(json_array_get(v, i), depth + 1))
+				return true;
+		return false;
+	}
+	const char *key;
+	json_t *child;
+	EACH_MEMBER((json_t *)v, key, child) {
+		(void)key;
+		if (too_deep(child, depth + 1))
+			return true;
+	}
+	return false;
+}
+
 /* A layer must be an object (env and overrides may be absent or null) within the depth limit. */
 static int check_layer(const json_t *layer, const char *what, bool required, struct model_errors *errs)
 {
@@ -791,6 +862,8 @@ static int check_layer(const json_t *layer, const char *what, bool required, str
 		return 0;
 	if (!json_is_object(layer))
 		return model_errors_add(errs, "", "the %s must be a JSON object", what);
+	if (!too_deep(layer, 1))
+		return 0;
 	struct buf ptr;
 	buf_init(&ptr, BUF_NO_MAX);
 	int r = check_depth(layer, &ptr, 1, errs);
@@ -869,7 +942,7 @@ static int fill_defaults(json_t *obj, const json_t *defaults)
 		json_t *cur = json_object_get(obj, key);
 		int r = 0;
 		if (!cur)
-			r = json_object_set_new(obj, key, json_deep_copy(dv)) ? -ENOMEM : 0;
+			r = json_object_set_new(obj, key, copy_value(dv)) ? -ENOMEM : 0;
 		else if (json_is_object(cur) && json_is_object(dv))
 			r = fill_defaults(cur, dv);
 		if (r < 0)
@@ -922,7 +995,7 @@ static int stringify_values(json_t *obj)
 static int layered_service(const json_t *sd, const json_t *const *layers, const char *name,
 			   json_t **ret_svc)
 {
-	json_t *svc = json_deep_copy(sd);
+	json_t *svc = copy_value(sd);
 	int r = svc ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && layers[i]; i++) {
 		const json_t *services = json_object_get(layers[i], "services");
@@ -930,10 +1003,10 @@ static int layered_service(const json_t *sd, const json_t *const *layers, const 
 		if (!v)
 			continue;
 		if (json_is_object(v)) {
-			r = merge_into(&svc, v);
+			r = merge_into(&svc, v, true);
 		} else {
 			json_decref(svc);
-			svc = json_deep_copy(sd);
+			svc = copy_value(sd);
 			r = svc ? 0 : -ENOMEM;
 		}
 	}
@@ -1402,13 +1475,54 @@ bool model_renders_secret_values(const json_t *doc)
 	return false;
 }
 
+/* The /services member of a layer merged into doc for its names only: an object entry
+ * becomes an empty placeholder object (resolve_services builds each service once, from
+ * serviceDefaults and every layer's entry); null deletes; anything else is merged as is.
+ * The names end up in the same order as a full merge would leave them. */
+static int merge_service_names(json_t *doc, const json_t *patch)
+{
+	json_t *services = json_object_get(doc, "services");
+	if (!json_is_object(services)) {
+		services = json_object();
+		if (json_object_set_new(doc, "services", services) < 0)
+			return -ENOMEM;
+	}
+	const char *name;
+	json_t *v;
+	EACH_MEMBER((json_t *)patch, name, v) {
+		int r = 0;
+		if (!json_is_object(v))
+			r = merge_member(services, name, v, true);
+		else if (!json_is_object(json_object_get(services, name)))
+			r = json_object_set_new(services, name, json_object()) ? -ENOMEM : 0;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* One layer (an object) merged into doc; its services only by name (merge_service_names). */
+static int merge_layer(json_t *doc, const json_t *layer)
+{
+	const char *key;
+	json_t *value;
+	EACH_MEMBER((json_t *)layer, key, value) {
+		int r = strcmp(key, "services") == 0 && json_is_object(value)
+				? merge_service_names(doc, value)
+				: merge_member(doc, key, value, true);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* builtins <- each layer, then services layered one by one (see layered_service). */
 static int layer_document(const json_t *const *layers, struct model_errors *errs, json_t **ret_doc)
 {
 	json_t *doc = builtin_document();
 	int r = doc ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && layers[i]; i++)
-		r = merge_into(&doc, layers[i]);
+		r = merge_layer(doc, layers[i]);
 	if (r == 0)
 		r = resolve_services(doc, layers, errs);
 	if (r == 0)
