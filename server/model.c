@@ -921,10 +921,33 @@ static json_t *builtin_top(void)
 		"tls", "enabled", 0, "annotations");
 }
 
-static json_t *builtin_document(void)
+/* The built-in defaults, packed once per resolve and shared (copy_value) from there. */
+struct builtins {
+	json_t *top;	 /* builtin_top() */
+	json_t *service; /* builtin_service() */
+	json_t *probe;	 /* builtin_probe() */
+};
+
+static int builtins_init(struct builtins *b)
 {
-	json_t *doc = builtin_top();
-	if (doc && json_object_set_new(doc, "serviceDefaults", builtin_service()) < 0) {
+	b->top = builtin_top();
+	b->service = builtin_service();
+	b->probe = builtin_probe();
+	return b->top && b->service && b->probe ? 0 : -ENOMEM;
+}
+
+static void builtins_release(struct builtins *b)
+{
+	json_decref(b->top);
+	json_decref(b->service);
+	json_decref(b->probe);
+}
+
+/* The first layer: the top-level defaults with serviceDefaults. NULL on allocation failure. */
+static json_t *builtin_document(const struct builtins *b)
+{
+	json_t *doc = copy_value(b->top);
+	if (doc && json_object_set_new(doc, "serviceDefaults", copy_value(b->service)) < 0) {
 		json_decref(doc);
 		return NULL;
 	}
@@ -933,18 +956,21 @@ static json_t *builtin_document(void)
 
 /* ---- normalisation ------------------------------------------------------------------- */
 
-/* Adds to obj every member of defaults it lacks, recursing where both sides are objects. */
-static int fill_defaults(json_t *obj, const json_t *defaults)
+/* Adds to obj every member of defaults it lacks (but the top-level key skip, when not
+ * NULL), recursing where both sides are objects. */
+static int fill_defaults(json_t *obj, const json_t *defaults, const char *skip)
 {
 	const char *key;
 	json_t *dv;
 	EACH_MEMBER((json_t *)defaults, key, dv) {
+		if (skip && strcmp(key, skip) == 0)
+			continue;
 		json_t *cur = json_object_get(obj, key);
 		int r = 0;
 		if (!cur)
 			r = json_object_set_new(obj, key, copy_value(dv)) ? -ENOMEM : 0;
 		else if (json_is_object(cur) && json_is_object(dv))
-			r = fill_defaults(cur, dv);
+			r = fill_defaults(cur, dv, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -1052,7 +1078,7 @@ static int complete_probes(json_t *probes, const json_t *probe_defaults)
 		if (!p)
 			r = json_object_set_new(probes, names[i], json_null()) ? -ENOMEM : 0;
 		else if (json_is_object(p))
-			r = fill_defaults(p, probe_defaults);
+			r = fill_defaults(p, probe_defaults, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -1076,14 +1102,10 @@ static int complete_database(json_t *svc, const char *name)
 	return r;
 }
 
-struct service_defaults {
-	json_t *service; /* builtin_service() without probes */
-	json_t *probe;
-};
-
-static int complete_service(json_t *svc, const char *name, const struct service_defaults *d)
+/* Probes are completed one by one: a service without them gets null, not the defaults. */
+static int complete_service(json_t *svc, const char *name, const struct builtins *d)
 {
-	int r = fill_defaults(svc, d->service);
+	int r = fill_defaults(svc, d->service, "probes");
 	if (r == 0)
 		r = complete_probes(json_object_get(svc, "probes"), d->probe);
 	if (r == 0)
@@ -1091,21 +1113,16 @@ static int complete_service(json_t *svc, const char *name, const struct service_
 	return r;
 }
 
-static int complete_services(json_t *doc)
+static int complete_services(json_t *doc, const struct builtins *b)
 {
 	json_t *services = json_object_get(doc, "services");
-	struct service_defaults d = {builtin_service(), builtin_probe()};
-	int r = d.service && d.probe ? 0 : -ENOMEM;
-	if (r == 0)
-		(void)json_object_del(d.service, "probes");
+	int r = 0;
 	const char *name;
 	json_t *svc;
 	EACH_MEMBER(services, name, svc) {
 		if (r == 0 && json_is_object(svc))
-			r = complete_service(svc, name, &d);
+			r = complete_service(svc, name, b);
 	}
-	json_decref(d.service);
-	json_decref(d.probe);
 	return r;
 }
 
@@ -1126,12 +1143,12 @@ static int inherit_images(json_t *doc)
 	return 0;
 }
 
-static int complete_document(json_t *doc, const char *stack_name, const char *env_name)
+static int complete_document(json_t *doc, const struct builtins *b, const char *stack_name,
+			     const char *env_name)
 {
-	json_t *top = builtin_top();
 	struct buf name;
 	buf_init(&name, BUF_NO_MAX);
-	int r = top ? fill_defaults(doc, top) : -ENOMEM;
+	int r = fill_defaults(doc, b->top, NULL);
 	if (r == 0)
 		r = env_name ? buf_printf(&name, "%s-%s", stack_name, env_name) : buf_puts(&name, stack_name);
 	if (r == 0)
@@ -1157,9 +1174,8 @@ static int complete_document(json_t *doc, const char *stack_name, const char *en
 	if (r == 0)
 		r = stringify_values(json_object_get(doc, "secrets"));
 	if (r == 0)
-		r = complete_services(doc);
+		r = complete_services(doc, b);
 	buf_release(&name);
-	json_decref(top);
 	return r < 0 ? -ENOMEM : 0;
 }
 
@@ -1517,9 +1533,10 @@ static int merge_layer(json_t *doc, const json_t *layer)
 }
 
 /* builtins <- each layer, then services layered one by one (see layered_service). */
-static int layer_document(const json_t *const *layers, struct model_errors *errs, json_t **ret_doc)
+static int layer_document(const struct builtins *b, const json_t *const *layers,
+			  struct model_errors *errs, json_t **ret_doc)
 {
-	json_t *doc = builtin_document();
+	json_t *doc = builtin_document(b);
 	int r = doc ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && layers[i]; i++)
 		r = merge_layer(doc, layers[i]);
@@ -1553,9 +1570,13 @@ int model_resolve(const char *stack_name, const json_t *stack, const char *env_n
 		layers[n++] = env;
 	if (json_is_object(overrides))
 		layers[n++] = overrides;
-	r = layer_document(layers, errs, &doc);
+	struct builtins b;
+	r = builtins_init(&b);
 	if (r == 0)
-		r = complete_document(doc, stack_name, env_name);
+		r = layer_document(&b, layers, errs, &doc);
+	if (r == 0)
+		r = complete_document(doc, &b, stack_name, env_name);
+	builtins_release(&b);
 	if (r == 0)
 		r = walk_document(doc, true, errs);
 	if (r == 0)
