@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,7 +173,9 @@ static int clip(const char *s)
 
 /* A copy of v for a document being built: objects are copied member by member, arrays
  * deeply, and scalars are shared (no one here changes a jansson scalar in place; values
- * are replaced). NULL on allocation failure. */
+ * are replaced). NULL on allocation failure.
+ * Keys set while building documents always come from jansson objects or literals, so they
+ * are valid UTF-8 already: the _nocheck setters skip jansson's second check. */
 static json_t *copy_value(const json_t *v)
 {
 	if (!json_is_object(v))
@@ -182,7 +185,7 @@ static json_t *copy_value(const json_t *v)
 	json_t *child;
 	EACH_MEMBER((json_t *)v, key, child) {
 		json_t *c = obj ? copy_value(child) : NULL;
-		if (!c || json_object_set_new(obj, key, c) < 0) {
+		if (!c || json_object_set_new_nocheck(obj, key, c) < 0) {
 			json_decref(obj);
 			return NULL;
 		}
@@ -231,7 +234,7 @@ static int merge_member(json_t *target, const char *key, const json_t *value, bo
 	json_t *child = json_incref(json_object_get(target, key));
 	json_t *before = child;
 	int r = merge_into(&child, value, share);
-	if (r == 0 && child != before && json_object_set(target, key, child) < 0)
+	if (r == 0 && child != before && json_object_set_nocheck(target, key, child) < 0)
 		r = -ENOMEM;
 	json_decref(child);
 	return r;
@@ -921,26 +924,39 @@ static json_t *builtin_top(void)
 		"tls", "enabled", 0, "annotations");
 }
 
-/* The built-in defaults, packed once per resolve and shared (copy_value) from there. */
+/* The built-in defaults, shared (copy_value) into every resolved document. */
 struct builtins {
 	json_t *top;	 /* builtin_top() */
 	json_t *service; /* builtin_service() */
 	json_t *probe;	 /* builtin_probe() */
 };
 
-static int builtins_init(struct builtins *b)
-{
-	b->top = builtin_top();
-	b->service = builtin_service();
-	b->probe = builtin_probe();
-	return b->top && b->service && b->probe ? 0 : -ENOMEM;
-}
+static pthread_mutex_t builtins_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct builtins builtins_shared; /* guarded by builtins_lock until set */
 
-static void builtins_release(struct builtins *b)
+/* The built-in defaults, packed on first use and from then on shared by every resolve of
+ * the process and never changed or freed (jansson's reference counts are atomic, and
+ * copy_value/fill_defaults only read them). 0, or -ENOMEM (the next call tries again). */
+static int builtins_get(const struct builtins **ret)
 {
-	json_decref(b->top);
-	json_decref(b->service);
-	json_decref(b->probe);
+	struct builtins *b = &builtins_shared;
+	int r = 0;
+	pthread_mutex_lock(&builtins_lock);
+	if (!b->top) {
+		json_t *top = builtin_top(), *service = builtin_service(), *probe = builtin_probe();
+		if (top && service && probe) {
+			*b = (struct builtins){top, service, probe};
+		} else {
+			json_decref(top);
+			json_decref(service);
+			json_decref(probe);
+			r = -ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&builtins_lock);
+	if (r == 0)
+		*ret = b;
+	return r;
 }
 
 /* The first layer: the top-level defaults with serviceDefaults. NULL on allocation failure. */
@@ -968,7 +984,7 @@ static int fill_defaults(json_t *obj, const json_t *defaults, const char *skip)
 		json_t *cur = json_object_get(obj, key);
 		int r = 0;
 		if (!cur)
-			r = json_object_set_new(obj, key, copy_value(dv)) ? -ENOMEM : 0;
+			r = json_object_set_new_nocheck(obj, key, copy_value(dv)) ? -ENOMEM : 0;
 		else if (json_is_object(cur) && json_is_object(dv))
 			r = fill_defaults(cur, dv, NULL);
 		if (r < 0)
@@ -983,16 +999,16 @@ static int default_string(json_t *obj, const char *key, const char *value)
 	json_t *cur = json_object_get(obj, key);
 	if (!json_is_object(obj) || (cur && !(json_is_string(cur) && json_string_length(cur) == 0)))
 		return 0;
-	return json_object_set_new(obj, key, json_string(value)) ? -ENOMEM : 0;
+	return json_object_set_new_nocheck(obj, key, json_string(value)) ? -ENOMEM : 0;
 }
 
-/* Sets obj[key] to a copy of from[key] when obj lacks key and from[key] is a string. */
+/* Sets obj[key] to from[key] (shared) when obj lacks key and from[key] is a string. */
 static int inherit_string(json_t *obj, const json_t *from, const char *key)
 {
 	json_t *v = json_object_get(from, key);
 	if (!json_is_object(obj) || json_object_get(obj, key) || !json_is_string(v))
 		return 0;
-	return json_object_set_new(obj, key, json_string(json_string_value(v))) ? -ENOMEM : 0;
+	return json_object_set_nocheck(obj, key, v) ? -ENOMEM : 0;
 }
 
 /* Integer and boolean values of a config or secrets object become their text. */
@@ -1007,7 +1023,7 @@ static int stringify_values(json_t *obj)
 		buf_init(&text, 64);
 		int r = json_is_integer(v) ? buf_printf(&text, "%" JSON_INTEGER_FORMAT, json_integer_value(v))
 					   : buf_puts(&text, json_is_true(v) ? "true" : "false");
-		if (r == 0 && json_object_set_new(obj, key, json_string(buf_cstr(&text))) < 0)
+		if (r == 0 && json_object_set_new_nocheck(obj, key, json_string(buf_cstr(&text))) < 0)
 			r = -ENOMEM;
 		buf_release(&text);
 		if (r < 0)
@@ -1051,7 +1067,7 @@ static int resolve_services(json_t *doc, const json_t *const *layers, struct mod
 		/* report it, then carry on from the built-in defaults to check the services */
 		sd = builtin_service();
 		if (errf(errs, PTR("serviceDefaults"), "must be an object") < 0 ||
-		    json_object_set_new(doc, "serviceDefaults", sd) < 0)
+		    json_object_set_new_nocheck(doc, "serviceDefaults", sd) < 0)
 			return -ENOMEM;
 	}
 	if (!json_is_object(services))
@@ -1063,7 +1079,7 @@ static int resolve_services(json_t *doc, const json_t *const *layers, struct mod
 		if (!json_is_object(svc))
 			continue;
 		if (layered_service(sd, layers, name, &merged) < 0 ||
-		    json_object_set_new(services, name, merged) < 0)
+		    json_object_set_new_nocheck(services, name, merged) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -1076,7 +1092,7 @@ static int complete_probes(json_t *probes, const json_t *probe_defaults)
 		json_t *p = json_object_get(probes, names[i]);
 		int r = 0;
 		if (!p)
-			r = json_object_set_new(probes, names[i], json_null()) ? -ENOMEM : 0;
+			r = json_object_set_new_nocheck(probes, names[i], json_null()) ? -ENOMEM : 0;
 		else if (json_is_object(p))
 			r = fill_defaults(p, probe_defaults, NULL);
 		if (r < 0)
@@ -1090,7 +1106,7 @@ static int complete_database(json_t *svc, const char *name)
 {
 	json_t *db = json_object_get(svc, "database");
 	if (!db)
-		return json_object_set_new(svc, "database", json_null()) ? -ENOMEM : 0;
+		return json_object_set_new_nocheck(svc, "database", json_null()) ? -ENOMEM : 0;
 	char *user = strdup(name);
 	if (!user)
 		return -ENOMEM;
@@ -1500,7 +1516,7 @@ static int merge_service_names(json_t *doc, const json_t *patch)
 	json_t *services = json_object_get(doc, "services");
 	if (!json_is_object(services)) {
 		services = json_object();
-		if (json_object_set_new(doc, "services", services) < 0)
+		if (json_object_set_new_nocheck(doc, "services", services) < 0)
 			return -ENOMEM;
 	}
 	const char *name;
@@ -1510,7 +1526,7 @@ static int merge_service_names(json_t *doc, const json_t *patch)
 		if (!json_is_object(v))
 			r = merge_member(services, name, v, true);
 		else if (!json_is_object(json_object_get(services, name)))
-			r = json_object_set_new(services, name, json_object()) ? -ENOMEM : 0;
+			r = json_object_set_new_nocheck(services, name, json_object()) ? -ENOMEM : 0;
 		if (r < 0)
 			return r;
 	}
@@ -1570,13 +1586,12 @@ int model_resolve(const char *stack_name, const json_t *stack, const char *env_n
 		layers[n++] = env;
 	if (json_is_object(overrides))
 		layers[n++] = overrides;
-	struct builtins b;
-	r = builtins_init(&b);
+	const struct builtins *b = NULL;
+	r = builtins_get(&b);
 	if (r == 0)
-		r = layer_document(&b, layers, errs, &doc);
+		r = layer_document(b, layers, errs, &doc);
 	if (r == 0)
-		r = complete_document(doc, &b, stack_name, env_name);
-	builtins_release(&b);
+		r = complete_document(doc, b, stack_name, env_name);
 	if (r == 0)
 		r = walk_document(doc, true, errs);
 	if (r == 0)
