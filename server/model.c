@@ -668,14 +668,24 @@ static int walk_child(struct walk *w, const char *key, const json_t *v, const st
 	return r < 0 ? -ENOMEM : 0;
 }
 
+static size_t count_required(const struct field *fields)
+{
+	size_t n = 0;
+	for (const struct field *f = fields; f->name; f++)
+		n += !f->optional;
+	return n;
+}
+
 static int walk_object(struct walk *w, const json_t *v, const struct node *n)
 {
 	const char *key;
 	json_t *child;
 	int r = 0;
+	size_t required_seen = 0;
 	EACH_MEMBER((json_t *)v, key, child) {
 		const struct field *f = find_field(n->fields, key);
 		if (f) {
+			required_seen += !f->optional;
 			r = walk_child(w, key, child, f->node);
 		} else {
 			key_push(w, key);
@@ -685,7 +695,9 @@ static int walk_object(struct walk *w, const json_t *v, const struct node *n)
 		if (r < 0)
 			return -ENOMEM;
 	}
-	for (const struct field *f = n->fields; w->resolved && f->name; f++) {
+	if (!w->resolved || required_seen == count_required(n->fields))
+		return 0; /* every required field was there */
+	for (const struct field *f = n->fields; f->name; f++) {
 		if (f->optional || json_object_get(v, f->name))
 			continue;
 		key_push(w, f->name);
