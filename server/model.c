@@ -1631,7 +1631,7 @@ int model_check_shape(const json_t *doc, struct model_errors *errs)
 
 json_t *model_mask_secrets(const json_t *doc)
 {
-	json_t *copy = json_deep_copy(doc);
+	json_t *copy = doc ? copy_value(doc) : NULL;
 	json_t *secrets = json_object_get(copy, "secrets");
 	const char *key;
 	json_t *v;
@@ -1647,7 +1647,7 @@ json_t *model_mask_secrets(const json_t *doc)
 
 json_t *model_mask_secret_values(const json_t *doc)
 {
-	json_t *copy = json_deep_copy(doc);
+	json_t *copy = doc ? copy_value(doc) : NULL;
 	json_t *secrets = json_object_get(copy, "secrets");
 	const char *key;
 	json_t *v;
