@@ -4,13 +4,15 @@
  * member order of objects does not matter, 1 and 1.0 differ, as do "1" and 1). The bytes
  * hashed are a canonical encoding, pinned here because digests are stored and compared
  * across versions (annotations, cache keys):
+ * (n is an unsigned LEB128 number: 7 bits a byte, least significant first, the high bit
+ * set on every byte but the last)
  *   null 'n', true 't', false 'f'
- *   integer  'i' + the int64 as 8 bytes big-endian (two's complement)
+ *   integer  'i' + n of the zigzag of the int64 (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...)
  *   real     'r' + the IEEE-754 binary64 bits as 8 bytes big-endian (-0.0 is written as 0.0)
- *   string   's' + byte length as 8 bytes big-endian + the bytes
- *   array    'a' + element count (8 bytes big-endian) + each element
- *   object   'o' + member count (8 bytes big-endian) + for each member, keys in byte order
- *            (memcmp, a prefix first): 'k' + key length (8 bytes) + key bytes, then the value
+ *   string   's' + n = byte length + the bytes
+ *   array    'a' + n = element count + each element
+ *   object   'o' + n = member count + for each member, keys in byte order (memcmp, a
+ *            prefix first): 'k' + n = key length + key bytes, then the value
  * Every value is self-delimiting (tag, then lengths or counts), so distinct values never
  * share an encoding. */
 #ifndef MANIFESTD_DIGEST_H

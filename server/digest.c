@@ -43,14 +43,35 @@ static void put_bytes(struct digest *d, const void *p, size_t len)
 	d->n += len;
 }
 
-/* A tag byte and a 64-bit number, big-endian. */
+/* A tag byte and an unsigned LEB128 number (7 bits a byte, low first, high bit = more). */
 static void put_tagged(struct digest *d, char tag, uint64_t x)
+{
+	unsigned char b[11];
+	size_t n = 0;
+	b[n++] = (unsigned char)tag;
+	do {
+		b[n] = (unsigned char)(x & 0x7f);
+		x >>= 7;
+		b[n++] |= x ? 0x80 : 0;
+	} while (x);
+	put_bytes(d, b, n);
+}
+
+/* A tag byte and 8 bytes big-endian. */
+static void put_fixed(struct digest *d, char tag, uint64_t x)
 {
 	unsigned char b[9];
 	b[0] = (unsigned char)tag;
 	for (int i = 8; i > 0; i--, x >>= 8)
 		b[i] = (unsigned char)(x & 0xff);
 	put_bytes(d, b, sizeof b);
+}
+
+/* Zigzag: 0, -1, 1, -2, ... -> 0, 1, 2, 3, ... (small magnitudes stay short). */
+static uint64_t zigzag(json_int_t x)
+{
+	uint64_t u = (uint64_t)x;
+	return (u << 1) ^ (x < 0 ? UINT64_MAX : 0);
 }
 
 static void put_string(struct digest *d, char tag, const char *s, size_t len)
@@ -157,10 +178,10 @@ static int walk(struct digest *d, const json_t *v, int depth)
 		put_string(d, 's', json_string_value(v), json_string_length(v));
 		return 0;
 	case JSON_INTEGER:
-		put_tagged(d, 'i', (uint64_t)json_integer_value(v));
+		put_tagged(d, 'i', zigzag(json_integer_value(v)));
 		return 0;
 	case JSON_REAL:
-		put_tagged(d, 'r', real_bits(json_real_value(v)));
+		put_fixed(d, 'r', real_bits(json_real_value(v)));
 		return 0;
 	case JSON_TRUE:
 		put_bytes(d, "t", 1);

@@ -46,23 +46,32 @@ static void assert_differ(const char *a, const char *b)
 
 /* ---- the encoding, written out by hand from the header's rules ---- */
 
+static void enc_byte(struct buf *b, char c)
+{
+	ck_assert_int_eq(buf_append(b, &c, 1), 0);
+}
+
+/* tag + unsigned LEB128 */
 static void enc_tagged(struct buf *b, char tag, uint64_t x)
 {
-	unsigned char bytes[9] = {(unsigned char)tag};
+	enc_byte(b, tag);
+	for (; x >= 0x80; x >>= 7)
+		enc_byte(b, (char)(0x80 | (x & 0x7f)));
+	enc_byte(b, (char)x);
+}
+
+/* tag + 8 bytes big-endian */
+static void enc_fixed(struct buf *b, char tag, uint64_t x)
+{
+	enc_byte(b, tag);
 	for (int i = 0; i < 8; i++)
-		bytes[1 + i] = (unsigned char)(x >> (56 - 8 * i));
-	ck_assert_int_eq(buf_append(b, bytes, sizeof bytes), 0);
+		enc_byte(b, (char)(x >> (56 - 8 * i)));
 }
 
 static void enc_string(struct buf *b, char tag, const char *s, size_t len)
 {
 	enc_tagged(b, tag, len);
 	ck_assert_int_eq(buf_append(b, s, len), 0);
-}
-
-static void enc_byte(struct buf *b, char c)
-{
-	ck_assert_int_eq(buf_append(b, &c, 1), 0);
 }
 
 static void assert_digest_is(const json_t *v, const struct buf *encoding)
@@ -104,7 +113,7 @@ START_TEST(wide_objects_sort_and_spill)
 		enc_string(&enc, 'k', key, 4);
 		enc_tagged(&enc, 'o', 1);
 		enc_string(&enc, 'k', "n", 1);
-		enc_tagged(&enc, 'i', (uint64_t)i);
+		enc_tagged(&enc, 'i', (uint64_t)i * 2); /* zigzag of a non-negative i */
 	}
 	assert_digest_is(fwd, &enc);
 	assert_digest_is(rev, &enc);
@@ -171,10 +180,19 @@ START_TEST(encoding_is_pinned)
 	enc_string(&enc, 's', "x", 1);
 	enc_byte(&enc, 'n');
 	enc_byte(&enc, 'f');
-	enc_tagged(&enc, 'i', (uint64_t)-2);
-	enc_tagged(&enc, 'r', 0x3FE0000000000000ull); /* 0.5 */
+	enc_tagged(&enc, 'i', 3); /* zigzag(-2) */
+	enc_fixed(&enc, 'r', 0x3FE0000000000000ull); /* 0.5 */
 	enc_string(&enc, 'k', "b", 1);
-	enc_tagged(&enc, 'i', 1);
+	enc_tagged(&enc, 'i', 2); /* zigzag(1) */
+	assert_digest_is(v, &enc);
+	json_decref(v);
+	/* the extremes of the zigzag LEB128 integers: ten bytes each */
+	buf_reset(&enc);
+	v = json_pack("[I, I]", (json_int_t)INT64_MAX, (json_int_t)INT64_MIN);
+	enc_tagged(&enc, 'a', 2);
+	enc_tagged(&enc, 'i', UINT64_MAX - 1);
+	enc_tagged(&enc, 'i', UINT64_MAX);
+	ck_assert_uint_eq(enc.len, 2 + 11 + 11);
 	assert_digest_is(v, &enc);
 	buf_release(&enc);
 	json_decref(v);
@@ -208,9 +226,9 @@ START_TEST(long_strings_and_nul_keys)
 	enc_string(&enc, 'k', "a", 1);
 	enc_tagged(&enc, 'i', 0);
 	enc_string(&enc, 'k', "a\0b", 3);
-	enc_tagged(&enc, 'i', 1);
-	enc_string(&enc, 'k', "a\0c", 3);
 	enc_tagged(&enc, 'i', 2);
+	enc_string(&enc, 'k', "a\0c", 3);
+	enc_tagged(&enc, 'i', 4);
 	assert_digest_is(o, &enc);
 	json_decref(o);
 	buf_release(&enc);
