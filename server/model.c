@@ -195,8 +195,8 @@ static json_t *copy_value(const json_t *v)
 
 static int merge_member(json_t *target, const char *key, const json_t *value, bool share);
 
-/* merge_into with share: non-object values are taken with copy_value() (scalars shared),
- * else copied deeply. */
+/* RFC 7386: patch applied to *target in place (see model_merge_patch). Values that replace
+ * are taken with copy_value() when share (scalars shared), else copied deeply. */
 static int merge_into(json_t **target, const json_t *patch, bool share)
 {
 	if (!json_is_object(patch)) {
@@ -1274,9 +1274,17 @@ static int check_env_source(const json_t *doc, struct model_errors *e, const cha
 {
 	if (!json_is_object(src))
 		return 0;
-	const char *config = get_str(src, "config"), *secret = get_str(src, "secret");
-	size_t n = !!json_object_get(src, "value") + !!json_object_get(src, "config") +
-		   !!json_object_get(src, "secret");
+	const char *config = NULL, *secret = NULL, *key;
+	size_t n = 0;
+	json_t *v;
+	EACH_MEMBER((json_t *)src, key, v) { /* one pass instead of five lookups */
+		bool is_config = strcmp(key, "config") == 0, is_secret = strcmp(key, "secret") == 0;
+		n += is_config || is_secret || strcmp(key, "value") == 0;
+		if (is_config)
+			config = json_string_value(v);
+		if (is_secret)
+			secret = json_string_value(v);
+	}
 	if (n != 1)
 		return errp(e, base, PTR("env", var), "must have exactly one of \"value\", \"config\" or "
 			    "\"secret\", got %zu of them", n);
