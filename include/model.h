@@ -8,7 +8,12 @@
  * docs/schema.md is present with its final value, so render never applies a default.
  *
  * Ownership: functions taking `const json_t *` borrow; functions returning json_t * in a
- * ret_ parameter hand over one reference the caller json_decref()s. */
+ * ret_ parameter hand over one reference the caller json_decref()s.
+ * Sharing: the documents model_resolve() and the model_mask_* functions return are new
+ * objects all the way down, but their scalar values (strings, numbers, booleans) may be
+ * the very jansson values of the inputs or of built-in defaults shared by the process.
+ * Nothing in manifestd changes a jansson scalar in place (json_string_set and the like):
+ * replace a member with json_object_set*() instead. */
 #ifndef MANIFESTD_MODEL_H
 #define MANIFESTD_MODEL_H
 

@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,10 +171,36 @@ static int clip(const char *s)
 
 /* ---- merge patch --------------------------------------------------------------------- */
 
-static int merge_into(json_t **target, const json_t *patch)
+/* A copy of v for a document being built: objects are copied member by member, arrays
+ * deeply, and scalars are shared (no one here changes a jansson scalar in place; values
+ * are replaced). NULL on allocation failure.
+ * Keys set while building documents always come from jansson objects or literals, so they
+ * are valid UTF-8 already: the _nocheck setters skip jansson's second check. */
+static json_t *copy_value(const json_t *v)
+{
+	if (!json_is_object(v))
+		return json_is_array(v) ? json_deep_copy(v) : json_incref((json_t *)v);
+	json_t *obj = json_object();
+	const char *key;
+	json_t *child;
+	EACH_MEMBER((json_t *)v, key, child) {
+		json_t *c = obj ? copy_value(child) : NULL;
+		if (!c || json_object_set_new_nocheck(obj, key, c) < 0) {
+			json_decref(obj);
+			return NULL;
+		}
+	}
+	return obj;
+}
+
+static int merge_member(json_t *target, const char *key, const json_t *value, bool share);
+
+/* RFC 7386: patch applied to *target in place (see model_merge_patch). Values that replace
+ * are taken with copy_value() when share (scalars shared), else copied deeply. */
+static int merge_into(json_t **target, const json_t *patch, bool share)
 {
 	if (!json_is_object(patch)) {
-		json_t *copy = json_deep_copy(patch);
+		json_t *copy = share ? copy_value(patch) : json_deep_copy(patch);
 		if (!copy)
 			return -ENOMEM;
 		json_decref(*target);
@@ -190,25 +217,32 @@ static int merge_into(json_t **target, const json_t *patch)
 	const char *key;
 	json_t *value;
 	EACH_MEMBER((json_t *)patch, key, value) {
-		if (json_is_null(value)) {
-			(void)json_object_del(*target, key);
-			continue;
-		}
-		json_t *child = json_incref(json_object_get(*target, key));
-		json_t *before = child;
-		int r = merge_into(&child, value);
-		if (r == 0 && child != before && json_object_set(*target, key, child) < 0)
-			r = -ENOMEM;
-		json_decref(child);
+		int r = merge_member(*target, key, value, share);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
+/* One member of a patch applied to the object target. */
+static int merge_member(json_t *target, const char *key, const json_t *value, bool share)
+{
+	if (json_is_null(value)) {
+		(void)json_object_del(target, key);
+		return 0;
+	}
+	json_t *child = json_incref(json_object_get(target, key));
+	json_t *before = child;
+	int r = merge_into(&child, value, share);
+	if (r == 0 && child != before && json_object_set_nocheck(target, key, child) < 0)
+		r = -ENOMEM;
+	json_decref(child);
+	return r;
+}
+
 int model_merge_patch(json_t **target, const json_t *patch)
 {
-	return merge_into(target, patch);
+	return merge_into(target, patch, false);
 }
 
 /* Decodes one RFC 6901 reference token of n bytes into out. -EINVAL for a bad escape. */
@@ -507,20 +541,44 @@ static const struct node n_document = OBJECT(f_document);
 
 /* ---- the schema walk ----------------------------------------------------------------- */
 
+/* The walk follows the schema, which nests far less than this. */
+#define WALK_MAX_KEYS 16
+
+/* The keys down to the current value are kept as borrowed strings; a JSON Pointer is
+ * only built when there is something to report. */
 struct walk {
 	struct model_errors *errs;
-	struct buf ptr;
+	const char *keys[WALK_MAX_KEYS];
+	size_t depth;
 	bool resolved; /* the resolved document: every field present, null only where nullable */
 };
+
+static void key_push(struct walk *w, const char *key)
+{
+	assert(w->depth < WALK_MAX_KEYS);
+	w->keys[w->depth++] = key;
+}
+
+static void key_pop(struct walk *w)
+{
+	w->depth--;
+}
 
 static int report(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int report(struct walk *w, const char *fmt, ...)
 {
+	struct buf ptr;
 	va_list ap;
+	buf_init(&ptr, BUF_NO_MAX);
+	int r = buf_puts(&ptr, "");
+	for (size_t i = 0; r == 0 && i < w->depth; i++)
+		r = ptr_push(&ptr, w->keys[i]);
 	va_start(ap, fmt);
-	int r = errors_vadd(w->errs, buf_cstr(&w->ptr), fmt, ap);
+	if (r == 0)
+		r = errors_vadd(w->errs, buf_cstr(&ptr), fmt, ap);
 	va_end(ap);
-	return r;
+	buf_release(&ptr);
+	return r < 0 ? -ENOMEM : 0;
 }
 
 /* A short description of a JSON value for "got ..." (static text or formatted into b). */
@@ -604,12 +662,18 @@ static const struct field *find_field(const struct field *fields, const char *ke
 
 static int walk_child(struct walk *w, const char *key, const json_t *v, const struct node *n)
 {
-	size_t len = w->ptr.len;
-	int r = ptr_push(&w->ptr, key);
-	if (r == 0)
-		r = walk_node(w, v, n);
-	ptr_truncate(&w->ptr, len);
+	key_push(w, key);
+	int r = walk_node(w, v, n);
+	key_pop(w);
 	return r < 0 ? -ENOMEM : 0;
+}
+
+static size_t count_required(const struct field *fields)
+{
+	size_t n = 0;
+	for (const struct field *f = fields; f->name; f++)
+		n += !f->optional;
+	return n;
 }
 
 static int walk_object(struct walk *w, const json_t *v, const struct node *n)
@@ -617,25 +681,28 @@ static int walk_object(struct walk *w, const json_t *v, const struct node *n)
 	const char *key;
 	json_t *child;
 	int r = 0;
+	size_t required_seen = 0;
 	EACH_MEMBER((json_t *)v, key, child) {
 		const struct field *f = find_field(n->fields, key);
-		size_t len = w->ptr.len;
-		if (f)
+		if (f) {
+			required_seen += !f->optional;
 			r = walk_child(w, key, child, f->node);
-		else if ((r = ptr_push(&w->ptr, key)) == 0)
+		} else {
+			key_push(w, key);
 			r = report_unknown(w, n->fields, key);
-		ptr_truncate(&w->ptr, len);
+			key_pop(w);
+		}
 		if (r < 0)
 			return -ENOMEM;
 	}
-	for (const struct field *f = n->fields; w->resolved && f->name; f++) {
+	if (!w->resolved || required_seen == count_required(n->fields))
+		return 0; /* every required field was there */
+	for (const struct field *f = n->fields; f->name; f++) {
 		if (f->optional || json_object_get(v, f->name))
 			continue;
-		size_t len = w->ptr.len;
-		r = ptr_push(&w->ptr, f->name);
-		if (r == 0)
-			r = report(w, "is required");
-		ptr_truncate(&w->ptr, len);
+		key_push(w, f->name);
+		r = report(w, "is required");
+		key_pop(w);
 		if (r < 0)
 			return -ENOMEM;
 	}
@@ -658,11 +725,9 @@ static int walk_map(struct walk *w, const json_t *v, const struct node *n)
 	const char *key;
 	json_t *child;
 	EACH_MEMBER((json_t *)v, key, child) {
-		size_t len = w->ptr.len;
-		int r = ptr_push(&w->ptr, key);
-		if (r == 0)
-			r = walk_map_key(w, key, n);
-		ptr_truncate(&w->ptr, len);
+		key_push(w, key);
+		int r = walk_map_key(w, key, n);
+		key_pop(w);
 		if (r < 0 || walk_child(w, key, child, n->item) < 0)
 			return -ENOMEM;
 	}
@@ -744,10 +809,7 @@ static int walk_node(struct walk *w, const json_t *v, const struct node *n)
 static int walk_document(const json_t *doc, bool resolved, struct model_errors *errs)
 {
 	struct walk w = {.errs = errs, .resolved = resolved};
-	buf_init(&w.ptr, BUF_NO_MAX);
-	int r = walk_node(&w, doc, &n_document);
-	buf_release(&w.ptr);
-	return r;
+	return walk_node(&w, doc, &n_document);
 }
 
 /* Reports (once) a container nested deeper than MODEL_MAX_DEPTH. 1 when too deep, 0, -ENOMEM. */
@@ -784,6 +846,30 @@ static int check_depth(const json_t *v, struct buf *ptr, int depth, struct model
 	return r < 0 ? -ENOMEM : r;
 }
 
+/* true when v holds containers nested deeper than MODEL_MAX_DEPTH (v itself at depth).
+ * No pointers are built: check_depth() finds where, in the rare case it is needed. */
+static bool too_deep(const json_t *v, int depth)
+{
+	if (!json_is_object(v) && !json_is_array(v))
+		return false;
+	if (depth > MODEL_MAX_DEPTH)
+		return true;
+	if (json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++)
+			if (too_deep(json_array_get(v, i), depth + 1))
+				return true;
+		return false;
+	}
+	const char *key;
+	json_t *child;
+	EACH_MEMBER((json_t *)v, key, child) {
+		(void)key;
+		if (too_deep(child, depth + 1))
+			return true;
+	}
+	return false;
+}
+
 /* A layer must be an object (env and overrides may be absent or null) within the depth limit. */
 static int check_layer(const json_t *layer, const char *what, bool required, struct model_errors *errs)
 {
@@ -791,6 +877,8 @@ static int check_layer(const json_t *layer, const char *what, bool required, str
 		return 0;
 	if (!json_is_object(layer))
 		return model_errors_add(errs, "", "the %s must be a JSON object", what);
+	if (!too_deep(layer, 1))
+		return 0;
 	struct buf ptr;
 	buf_init(&ptr, BUF_NO_MAX);
 	int r = check_depth(layer, &ptr, 1, errs);
@@ -848,10 +936,46 @@ static json_t *builtin_top(void)
 		"tls", "enabled", 0, "annotations");
 }
 
-static json_t *builtin_document(void)
+/* The built-in defaults, shared (copy_value) into every resolved document. */
+struct builtins {
+	json_t *top;	 /* builtin_top() */
+	json_t *service; /* builtin_service() */
+	json_t *probe;	 /* builtin_probe() */
+};
+
+static pthread_mutex_t builtins_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct builtins builtins_shared; /* guarded by builtins_lock until set */
+
+/* The built-in defaults, packed on first use and from then on shared by every resolve of
+ * the process and never changed or freed (jansson's reference counts are atomic, and
+ * copy_value/fill_defaults only read them). 0, or -ENOMEM (the next call tries again). */
+static int builtins_get(const struct builtins **ret)
 {
-	json_t *doc = builtin_top();
-	if (doc && json_object_set_new(doc, "serviceDefaults", builtin_service()) < 0) {
+	struct builtins *b = &builtins_shared;
+	int r = 0;
+	pthread_mutex_lock(&builtins_lock);
+	if (!b->top) {
+		json_t *top = builtin_top(), *service = builtin_service(), *probe = builtin_probe();
+		if (top && service && probe) {
+			*b = (struct builtins){top, service, probe};
+		} else {
+			json_decref(top);
+			json_decref(service);
+			json_decref(probe);
+			r = -ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&builtins_lock);
+	if (r == 0)
+		*ret = b;
+	return r;
+}
+
+/* The first layer: the top-level defaults with serviceDefaults. NULL on allocation failure. */
+static json_t *builtin_document(const struct builtins *b)
+{
+	json_t *doc = copy_value(b->top);
+	if (doc && json_object_set_new(doc, "serviceDefaults", copy_value(b->service)) < 0) {
 		json_decref(doc);
 		return NULL;
 	}
@@ -860,18 +984,21 @@ static json_t *builtin_document(void)
 
 /* ---- normalisation ------------------------------------------------------------------- */
 
-/* Adds to obj every member of defaults it lacks, recursing where both sides are objects. */
-static int fill_defaults(json_t *obj, const json_t *defaults)
+/* Adds to obj every member of defaults it lacks (but the top-level key skip, when not
+ * NULL), recursing where both sides are objects. */
+static int fill_defaults(json_t *obj, const json_t *defaults, const char *skip)
 {
 	const char *key;
 	json_t *dv;
 	EACH_MEMBER((json_t *)defaults, key, dv) {
+		if (skip && strcmp(key, skip) == 0)
+			continue;
 		json_t *cur = json_object_get(obj, key);
 		int r = 0;
 		if (!cur)
-			r = json_object_set_new(obj, key, json_deep_copy(dv)) ? -ENOMEM : 0;
+			r = json_object_set_new_nocheck(obj, key, copy_value(dv)) ? -ENOMEM : 0;
 		else if (json_is_object(cur) && json_is_object(dv))
-			r = fill_defaults(cur, dv);
+			r = fill_defaults(cur, dv, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -884,16 +1011,16 @@ static int default_string(json_t *obj, const char *key, const char *value)
 	json_t *cur = json_object_get(obj, key);
 	if (!json_is_object(obj) || (cur && !(json_is_string(cur) && json_string_length(cur) == 0)))
 		return 0;
-	return json_object_set_new(obj, key, json_string(value)) ? -ENOMEM : 0;
+	return json_object_set_new_nocheck(obj, key, json_string(value)) ? -ENOMEM : 0;
 }
 
-/* Sets obj[key] to a copy of from[key] when obj lacks key and from[key] is a string. */
+/* Sets obj[key] to from[key] (shared) when obj lacks key and from[key] is a string. */
 static int inherit_string(json_t *obj, const json_t *from, const char *key)
 {
 	json_t *v = json_object_get(from, key);
 	if (!json_is_object(obj) || json_object_get(obj, key) || !json_is_string(v))
 		return 0;
-	return json_object_set_new(obj, key, json_string(json_string_value(v))) ? -ENOMEM : 0;
+	return json_object_set_nocheck(obj, key, v) ? -ENOMEM : 0;
 }
 
 /* Integer and boolean values of a config or secrets object become their text. */
@@ -908,7 +1035,7 @@ static int stringify_values(json_t *obj)
 		buf_init(&text, 64);
 		int r = json_is_integer(v) ? buf_printf(&text, "%" JSON_INTEGER_FORMAT, json_integer_value(v))
 					   : buf_puts(&text, json_is_true(v) ? "true" : "false");
-		if (r == 0 && json_object_set_new(obj, key, json_string(buf_cstr(&text))) < 0)
+		if (r == 0 && json_object_set_new_nocheck(obj, key, json_string(buf_cstr(&text))) < 0)
 			r = -ENOMEM;
 		buf_release(&text);
 		if (r < 0)
@@ -922,7 +1049,7 @@ static int stringify_values(json_t *obj)
 static int layered_service(const json_t *sd, const json_t *const *layers, const char *name,
 			   json_t **ret_svc)
 {
-	json_t *svc = json_deep_copy(sd);
+	json_t *svc = copy_value(sd);
 	int r = svc ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && layers[i]; i++) {
 		const json_t *services = json_object_get(layers[i], "services");
@@ -930,10 +1057,10 @@ static int layered_service(const json_t *sd, const json_t *const *layers, const 
 		if (!v)
 			continue;
 		if (json_is_object(v)) {
-			r = merge_into(&svc, v);
+			r = merge_into(&svc, v, true);
 		} else {
 			json_decref(svc);
-			svc = json_deep_copy(sd);
+			svc = copy_value(sd);
 			r = svc ? 0 : -ENOMEM;
 		}
 	}
@@ -952,7 +1079,7 @@ static int resolve_services(json_t *doc, const json_t *const *layers, struct mod
 		/* report it, then carry on from the built-in defaults to check the services */
 		sd = builtin_service();
 		if (errf(errs, PTR("serviceDefaults"), "must be an object") < 0 ||
-		    json_object_set_new(doc, "serviceDefaults", sd) < 0)
+		    json_object_set_new_nocheck(doc, "serviceDefaults", sd) < 0)
 			return -ENOMEM;
 	}
 	if (!json_is_object(services))
@@ -964,7 +1091,7 @@ static int resolve_services(json_t *doc, const json_t *const *layers, struct mod
 		if (!json_is_object(svc))
 			continue;
 		if (layered_service(sd, layers, name, &merged) < 0 ||
-		    json_object_set_new(services, name, merged) < 0)
+		    json_object_set_new_nocheck(services, name, merged) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -977,9 +1104,9 @@ static int complete_probes(json_t *probes, const json_t *probe_defaults)
 		json_t *p = json_object_get(probes, names[i]);
 		int r = 0;
 		if (!p)
-			r = json_object_set_new(probes, names[i], json_null()) ? -ENOMEM : 0;
+			r = json_object_set_new_nocheck(probes, names[i], json_null()) ? -ENOMEM : 0;
 		else if (json_is_object(p))
-			r = fill_defaults(p, probe_defaults);
+			r = fill_defaults(p, probe_defaults, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -991,7 +1118,7 @@ static int complete_database(json_t *svc, const char *name)
 {
 	json_t *db = json_object_get(svc, "database");
 	if (!db)
-		return json_object_set_new(svc, "database", json_null()) ? -ENOMEM : 0;
+		return json_object_set_new_nocheck(svc, "database", json_null()) ? -ENOMEM : 0;
 	char *user = strdup(name);
 	if (!user)
 		return -ENOMEM;
@@ -1003,14 +1130,10 @@ static int complete_database(json_t *svc, const char *name)
 	return r;
 }
 
-struct service_defaults {
-	json_t *service; /* builtin_service() without probes */
-	json_t *probe;
-};
-
-static int complete_service(json_t *svc, const char *name, const struct service_defaults *d)
+/* Probes are completed one by one: a service without them gets null, not the defaults. */
+static int complete_service(json_t *svc, const char *name, const struct builtins *d)
 {
-	int r = fill_defaults(svc, d->service);
+	int r = fill_defaults(svc, d->service, "probes");
 	if (r == 0)
 		r = complete_probes(json_object_get(svc, "probes"), d->probe);
 	if (r == 0)
@@ -1018,21 +1141,16 @@ static int complete_service(json_t *svc, const char *name, const struct service_
 	return r;
 }
 
-static int complete_services(json_t *doc)
+static int complete_services(json_t *doc, const struct builtins *b)
 {
 	json_t *services = json_object_get(doc, "services");
-	struct service_defaults d = {builtin_service(), builtin_probe()};
-	int r = d.service && d.probe ? 0 : -ENOMEM;
-	if (r == 0)
-		(void)json_object_del(d.service, "probes");
+	int r = 0;
 	const char *name;
 	json_t *svc;
 	EACH_MEMBER(services, name, svc) {
 		if (r == 0 && json_is_object(svc))
-			r = complete_service(svc, name, &d);
+			r = complete_service(svc, name, b);
 	}
-	json_decref(d.service);
-	json_decref(d.probe);
 	return r;
 }
 
@@ -1053,12 +1171,12 @@ static int inherit_images(json_t *doc)
 	return 0;
 }
 
-static int complete_document(json_t *doc, const char *stack_name, const char *env_name)
+static int complete_document(json_t *doc, const struct builtins *b, const char *stack_name,
+			     const char *env_name)
 {
-	json_t *top = builtin_top();
 	struct buf name;
 	buf_init(&name, BUF_NO_MAX);
-	int r = top ? fill_defaults(doc, top) : -ENOMEM;
+	int r = fill_defaults(doc, b->top, NULL);
 	if (r == 0)
 		r = env_name ? buf_printf(&name, "%s-%s", stack_name, env_name) : buf_puts(&name, stack_name);
 	if (r == 0)
@@ -1084,9 +1202,8 @@ static int complete_document(json_t *doc, const char *stack_name, const char *en
 	if (r == 0)
 		r = stringify_values(json_object_get(doc, "secrets"));
 	if (r == 0)
-		r = complete_services(doc);
+		r = complete_services(doc, b);
 	buf_release(&name);
-	json_decref(top);
 	return r < 0 ? -ENOMEM : 0;
 }
 
@@ -1157,9 +1274,17 @@ static int check_env_source(const json_t *doc, struct model_errors *e, const cha
 {
 	if (!json_is_object(src))
 		return 0;
-	const char *config = get_str(src, "config"), *secret = get_str(src, "secret");
-	size_t n = !!json_object_get(src, "value") + !!json_object_get(src, "config") +
-		   !!json_object_get(src, "secret");
+	const char *config = NULL, *secret = NULL, *key;
+	size_t n = 0;
+	json_t *v;
+	EACH_MEMBER((json_t *)src, key, v) { /* one pass instead of five lookups */
+		bool is_config = strcmp(key, "config") == 0, is_secret = strcmp(key, "secret") == 0;
+		n += is_config || is_secret || strcmp(key, "value") == 0;
+		if (is_config)
+			config = json_string_value(v);
+		if (is_secret)
+			secret = json_string_value(v);
+	}
 	if (n != 1)
 		return errp(e, base, PTR("env", var), "must have exactly one of \"value\", \"config\" or "
 			    "\"secret\", got %zu of them", n);
@@ -1402,13 +1527,55 @@ bool model_renders_secret_values(const json_t *doc)
 	return false;
 }
 
-/* builtins <- each layer, then services layered one by one (see layered_service). */
-static int layer_document(const json_t *const *layers, struct model_errors *errs, json_t **ret_doc)
+/* The /services member of a layer merged into doc for its names only: an object entry
+ * becomes an empty placeholder object (resolve_services builds each service once, from
+ * serviceDefaults and every layer's entry); null deletes; anything else is merged as is.
+ * The names end up in the same order as a full merge would leave them. */
+static int merge_service_names(json_t *doc, const json_t *patch)
 {
-	json_t *doc = builtin_document();
+	json_t *services = json_object_get(doc, "services");
+	if (!json_is_object(services)) {
+		services = json_object();
+		if (json_object_set_new_nocheck(doc, "services", services) < 0)
+			return -ENOMEM;
+	}
+	const char *name;
+	json_t *v;
+	EACH_MEMBER((json_t *)patch, name, v) {
+		int r = 0;
+		if (!json_is_object(v))
+			r = merge_member(services, name, v, true);
+		else if (!json_is_object(json_object_get(services, name)))
+			r = json_object_set_new_nocheck(services, name, json_object()) ? -ENOMEM : 0;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* One layer (an object) merged into doc; its services only by name (merge_service_names). */
+static int merge_layer(json_t *doc, const json_t *layer)
+{
+	const char *key;
+	json_t *value;
+	EACH_MEMBER((json_t *)layer, key, value) {
+		int r = strcmp(key, "services") == 0 && json_is_object(value)
+				? merge_service_names(doc, value)
+				: merge_member(doc, key, value, true);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* builtins <- each layer, then services layered one by one (see layered_service). */
+static int layer_document(const struct builtins *b, const json_t *const *layers,
+			  struct model_errors *errs, json_t **ret_doc)
+{
+	json_t *doc = builtin_document(b);
 	int r = doc ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && layers[i]; i++)
-		r = merge_into(&doc, layers[i]);
+		r = merge_layer(doc, layers[i]);
 	if (r == 0)
 		r = resolve_services(doc, layers, errs);
 	if (r == 0)
@@ -1439,9 +1606,12 @@ int model_resolve(const char *stack_name, const json_t *stack, const char *env_n
 		layers[n++] = env;
 	if (json_is_object(overrides))
 		layers[n++] = overrides;
-	r = layer_document(layers, errs, &doc);
+	const struct builtins *b = NULL;
+	r = builtins_get(&b);
 	if (r == 0)
-		r = complete_document(doc, stack_name, env_name);
+		r = layer_document(b, layers, errs, &doc);
+	if (r == 0)
+		r = complete_document(doc, b, stack_name, env_name);
 	if (r == 0)
 		r = walk_document(doc, true, errs);
 	if (r == 0)
@@ -1469,7 +1639,7 @@ int model_check_shape(const json_t *doc, struct model_errors *errs)
 
 json_t *model_mask_secrets(const json_t *doc)
 {
-	json_t *copy = json_deep_copy(doc);
+	json_t *copy = doc ? copy_value(doc) : NULL;
 	json_t *secrets = json_object_get(copy, "secrets");
 	const char *key;
 	json_t *v;
@@ -1485,7 +1655,7 @@ json_t *model_mask_secrets(const json_t *doc)
 
 json_t *model_mask_secret_values(const json_t *doc)
 {
-	json_t *copy = json_deep_copy(doc);
+	json_t *copy = doc ? copy_value(doc) : NULL;
 	json_t *secrets = json_object_get(copy, "secrets");
 	const char *key;
 	json_t *v;

@@ -11,12 +11,12 @@
 #include "render.h"
 
 #include <errno.h>
-#include <sodium.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "node.h"
 #include "util.h"
 
@@ -281,26 +281,6 @@ static int sorted_keys(const json_t *obj, const char ***ret_keys, size_t *ret_n)
 	qsort(keys, n, sizeof *keys, cmp_str);
 	*ret_keys = keys;
 	*ret_n = n;
-	return 0;
-}
-
-static int sha256_cb(const char *data, size_t n, void *state)
-{
-	crypto_hash_sha256_update(state, (const unsigned char *)data, n);
-	return 0;
-}
-
-/* The canonical text of v (compact, keys sorted) hashed with SHA-256, streamed from
- * jansson's dumper into the hash (the text is never held whole). 0 or -ENOMEM. */
-static int json_sha256(const json_t *v, char out[65])
-{
-	crypto_hash_sha256_state h;
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256_init(&h);
-	if (json_dump_callback(v, sha256_cb, &h, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) < 0)
-		return -ENOMEM;
-	crypto_hash_sha256_final(&h, digest);
-	sodium_bin2hex(out, 65, digest, sizeof digest);
 	return 0;
 }
 
@@ -1187,7 +1167,7 @@ static int bundle_hash(struct render *r)
 	json_t *id = json_pack("{s:O, s:s, s:s, s:I, s:s}", "document", r->doc, "stack", r->meta.stack,
 			       "environment", r->meta.environment, "revision", (json_int_t)r->meta.revision,
 			       "manifestd", MANIFESTD_VERSION);
-	int rc = id ? json_sha256(id, r->hash) : -ENOMEM;
+	int rc = id ? digest_json(id, r->hash) : -ENOMEM;
 	json_decref(id);
 	return rc;
 }
@@ -1200,11 +1180,11 @@ static int checksums(struct render *r)
 	r->initdb_data = initdb_data(r);
 	int rc = r->config_data && r->secrets_data && r->initdb_data ? 0 : -ENOMEM;
 	if (rc == 0)
-		rc = json_sha256(r->config_data, r->config_sum);
+		rc = digest_json(r->config_data, r->config_sum);
 	if (rc == 0)
-		rc = json_sha256(r->secrets_data, r->secrets_sum);
+		rc = digest_json(r->secrets_data, r->secrets_sum);
 	if (rc == 0)
-		rc = json_sha256(r->initdb_data, r->init_sql_sum);
+		rc = digest_json(r->initdb_data, r->init_sql_sum);
 	return rc;
 }
 

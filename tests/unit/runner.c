@@ -21,6 +21,7 @@ int main(void)
 	srunner_add_suite(sr, compose_suite());
 	srunner_add_suite(sr, cache_suite());
 	srunner_add_suite(sr, syntax_suite());
+	srunner_add_suite(sr, digest_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

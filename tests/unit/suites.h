@@ -19,5 +19,6 @@ Suite *diff_suite(void);
 Suite *compose_suite(void);
 Suite *cache_suite(void);
 Suite *syntax_suite(void);
+Suite *digest_suite(void);
 
 #endif

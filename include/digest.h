@@ -1,0 +1,31 @@
+/* digest: the SHA-256 identity of a JSON value, computed by walking the tree (no text).
+ *
+ * Two values get the same digest exactly when they are equal as JSON values (json_equal:
+ * member order of objects does not matter, 1 and 1.0 differ, as do "1" and 1). The bytes
+ * hashed are a canonical encoding, pinned here because digests are stored and compared
+ * across versions (annotations, cache keys):
+ * (n is an unsigned LEB128 number: 7 bits a byte, least significant first, the high bit
+ * set on every byte but the last)
+ *   null 'n', true 't', false 'f'
+ *   integer  'i' + n of the zigzag of the int64 (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...)
+ *   real     'r' + the IEEE-754 binary64 bits as 8 bytes big-endian (-0.0 is written as 0.0)
+ *   string   's' + n = byte length + the bytes
+ *   array    'a' + n = element count + each element
+ *   object   'o' + n = member count + for each member, keys in byte order (memcmp, a
+ *            prefix first): 'k' + n = key length + key bytes, then the value
+ * Every value is self-delimiting (tag, then lengths or counts), so distinct values never
+ * share an encoding. */
+#ifndef MANIFESTD_DIGEST_H
+#define MANIFESTD_DIGEST_H
+
+#include <jansson.h>
+
+/* Deepest nesting of arrays/objects digest_json() walks (jansson's parser allows 2048). */
+#define DIGEST_MAX_DEPTH 2048
+
+/* SHA-256 of the canonical encoding of v (borrowed) as 64 lowercase hex digits + NUL in
+ * ret_hex. 0; -EINVAL when v is NULL or nests deeper than DIGEST_MAX_DEPTH; -ENOMEM
+ * (only for objects with many members). ret_hex is written only on success. */
+int digest_json(const json_t *v, char ret_hex[65]);
+
+#endif

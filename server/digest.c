@@ -1,0 +1,217 @@
+/* digest: SHA-256 of a JSON value's canonical encoding (include/digest.h), written by
+ * walking the tree into a local buffer that feeds the hash in large updates. */
+#include "digest.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct member {
+	const char *key;
+	size_t len;
+	json_t *value;
+};
+
+/* The walk's state: the hash, the bytes not yet hashed, and one stack of object members
+ * (each object sorts its members in a slice above its parent's; heap only when deep or wide). */
+struct digest {
+	crypto_hash_sha256_state h;
+	size_t n;
+	unsigned char out[4096];
+	struct member *members;
+	size_t top, cap;
+	struct member local[256];
+};
+
+static void flush(struct digest *d)
+{
+	crypto_hash_sha256_update(&d->h, d->out, d->n);
+	d->n = 0;
+}
+
+static void put_bytes(struct digest *d, const void *p, size_t len)
+{
+	if (len > sizeof d->out - d->n)
+		flush(d);
+	if (len >= sizeof d->out) {
+		crypto_hash_sha256_update(&d->h, p, len);
+		return;
+	}
+	memcpy(d->out + d->n, p, len);
+	d->n += len;
+}
+
+/* A tag byte and an unsigned LEB128 number (7 bits a byte, low first, high bit = more). */
+static void put_tagged(struct digest *d, char tag, uint64_t x)
+{
+	unsigned char b[11];
+	size_t n = 0;
+	b[n++] = (unsigned char)tag;
+	do {
+		b[n] = (unsigned char)(x & 0x7f);
+		x >>= 7;
+		b[n++] |= x ? 0x80 : 0;
+	} while (x);
+	put_bytes(d, b, n);
+}
+
+/* A tag byte and 8 bytes big-endian. */
+static void put_fixed(struct digest *d, char tag, uint64_t x)
+{
+	unsigned char b[9];
+	b[0] = (unsigned char)tag;
+	for (int i = 8; i > 0; i--, x >>= 8)
+		b[i] = (unsigned char)(x & 0xff);
+	put_bytes(d, b, sizeof b);
+}
+
+/* Zigzag: 0, -1, 1, -2, ... -> 0, 1, 2, 3, ... (small magnitudes stay short). */
+static uint64_t zigzag(json_int_t x)
+{
+	uint64_t u = (uint64_t)x;
+	return (u << 1) ^ (x < 0 ? UINT64_MAX : 0);
+}
+
+static void put_string(struct digest *d, char tag, const char *s, size_t len)
+{
+	put_tagged(d, tag, len);
+	put_bytes(d, s, len);
+}
+
+static uint64_t real_bits(double x)
+{
+	uint64_t bits;
+	if (x == 0)
+		x = 0.0; /* -0.0 == 0.0 for json_equal */
+	memcpy(&bits, &x, sizeof bits);
+	return bits;
+}
+
+static int member_cmp(const struct member *a, const struct member *b)
+{
+	int c = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
+	return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+static int member_qcmp(const void *a, const void *b)
+{
+	return member_cmp(a, b);
+}
+
+static void sort_members(struct member *m, size_t n)
+{
+	if (n > 16) {
+		qsort(m, n, sizeof *m, member_qcmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct member x = m[i];
+		size_t j = i;
+		for (; j > 0 && member_cmp(&m[j - 1], &x) > 0; j--)
+			m[j] = m[j - 1];
+		m[j] = x;
+	}
+}
+
+/* Room for n more members on the stack. 0 or -ENOMEM. */
+static int reserve(struct digest *d, size_t n)
+{
+	if (n <= d->cap - d->top)
+		return 0;
+	size_t cap = d->cap * 2 > d->top + n ? d->cap * 2 : d->top + n;
+	struct member *m = d->members == d->local ? malloc(cap * sizeof *m)
+						   : realloc(d->members, cap * sizeof *m);
+	if (!m)
+		return -ENOMEM;
+	if (d->members == d->local)
+		memcpy(m, d->local, d->top * sizeof *m);
+	d->members = m;
+	d->cap = cap;
+	return 0;
+}
+
+static int walk(struct digest *d, const json_t *v, int depth);
+
+static int walk_object(struct digest *d, const json_t *v, int depth)
+{
+	size_t n = json_object_size(v), base = d->top, i = 0;
+	if (reserve(d, n) < 0)
+		return -ENOMEM;
+	for (void *it = json_object_iter((json_t *)v); it && i < n; it = json_object_iter_next((json_t *)v, it))
+		d->members[base + i++] = (struct member){json_object_iter_key(it), json_object_iter_key_len(it),
+							 json_object_iter_value(it)};
+	d->top = base + i;
+	sort_members(d->members + base, i);
+	put_tagged(d, 'o', i);
+	int r = 0;
+	for (size_t k = 0; r == 0 && k < i; k++) {
+		const struct member *m = &d->members[base + k]; /* re-read: a child may move the stack */
+		put_string(d, 'k', m->key, m->len);
+		r = walk(d, m->value, depth + 1);
+	}
+	d->top = base;
+	return r;
+}
+
+static int walk_array(struct digest *d, const json_t *v, int depth)
+{
+	size_t n = json_array_size(v);
+	put_tagged(d, 'a', n);
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = walk(d, json_array_get(v, i), depth + 1);
+	return r;
+}
+
+static int walk(struct digest *d, const json_t *v, int depth)
+{
+	if (!v || depth > DIGEST_MAX_DEPTH)
+		return -EINVAL;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return walk_object(d, v, depth);
+	case JSON_ARRAY:
+		return walk_array(d, v, depth);
+	case JSON_STRING:
+		put_string(d, 's', json_string_value(v), json_string_length(v));
+		return 0;
+	case JSON_INTEGER:
+		put_tagged(d, 'i', zigzag(json_integer_value(v)));
+		return 0;
+	case JSON_REAL:
+		put_fixed(d, 'r', real_bits(json_real_value(v)));
+		return 0;
+	case JSON_TRUE:
+		put_bytes(d, "t", 1);
+		return 0;
+	case JSON_FALSE:
+		put_bytes(d, "f", 1);
+		return 0;
+	case JSON_NULL:
+		put_bytes(d, "n", 1);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int digest_json(const json_t *v, char ret_hex[65])
+{
+	struct digest d; /* ~10 KB of stack: no allocation unless an object tree is very wide */
+	unsigned char sum[crypto_hash_sha256_BYTES];
+	d.n = 0;
+	d.members = d.local;
+	d.top = 0;
+	d.cap = sizeof d.local / sizeof d.local[0];
+	crypto_hash_sha256_init(&d.h);
+	int r = walk(&d, v, 1);
+	if (r == 0) {
+		flush(&d);
+		crypto_hash_sha256_final(&d.h, sum);
+		sodium_bin2hex(ret_hex, 65, sum, sizeof sum);
+	}
+	if (d.members != d.local)
+		free(d.members);
+	return r;
+}
