@@ -2,7 +2,7 @@
  * bundle) per format, with bytes allocated per render, beside the floor: libyaml's
  * emitter alone emitting the same event stream (the same scalars, pre-built) into memory.
  *
- *   manifestd-micro [--stack FILE --env FILE --name STACK] [--seconds S] [--only yaml|zip]
+ *   manifestd-micro [--stack FILE --env FILE --name STACK] [--seconds S] [--only yaml|zip|tar.gz]
  *
  * Without files it uses the built-in msa-shop stack and its prod environment. Every
  * iteration uses another image tag override, as a client that defeats any cache would.
@@ -135,7 +135,7 @@ struct result {
 typedef int (*op_fn)(void *ctx, unsigned long i, struct buf *out);
 
 static double seconds = 2.0;
-static const char *only; /* --only yaml|zip: just that pipeline (for profilers) */
+static const char *only; /* --only yaml|zip|tar.gz: just that pipeline (for profilers) */
 
 /* Runs op until `seconds` have passed (at least 20 times); per-op averages. */
 static int measure(op_fn op, void *ctx, struct result *res)
@@ -456,7 +456,7 @@ int main(int argc, char **argv)
 	struct stage_ctx sc = {0};
 	struct emit_ctx ec = {0};
 	struct floor_ctx fc = {0};
-	struct result floor, yaml, zip, r;
+	struct result floor, yaml, zip, tgz, r;
 	int rc = load(argc, argv, &in);
 	if (rc == 0)
 		rc = stage_setup(&in, &sc, &ec);
@@ -473,9 +473,9 @@ int main(int argc, char **argv)
 	printf("| step (%s/%s, %zu files) | ns/op | us/op | bytes alloc/op | allocs/op | output bytes | x floor |\n"
 	       "|---|---|---|---|---|---|---|\n",
 	       in.stack_name, in.env_name, render_file_count(sc.r));
-	struct pipe_ctx yc = {&in, BUNDLE_YAML, true}, zc = {&in, BUNDLE_ZIP, true};
+	struct pipe_ctx yc = {&in, BUNDLE_YAML, true}, zc = {&in, BUNDLE_ZIP, true}, tc = {&in, BUNDLE_TARGZ, true};
 	if (rc == 0 && only) {
-		rc = measure(op_pipeline, strcmp(only, "zip") == 0 ? &zc : &yc, &r);
+		rc = measure(op_pipeline, strcmp(only, "zip") == 0 ? &zc : strcmp(only, "tar.gz") == 0 ? &tc : &yc, &r);
 		if (rc == 0)
 			row(only, &r, NULL);
 		goto out;
@@ -488,6 +488,8 @@ int main(int argc, char **argv)
 		row("**render yaml: parse+resolve+render+bundle**", &yaml, &floor);
 	if (rc == 0 && (rc = measure(op_pipeline, &zc, &zip)) == 0)
 		row("**render zip: parse+resolve+render+bundle**", &zip, &floor);
+	if (rc == 0 && (rc = measure(op_pipeline, &tc, &tgz)) == 0)
+		row("render tar.gz: parse+resolve+render+bundle", &tgz, &floor);
 	if (rc == 0 && (rc = measure(op_parse, &sc, &r)) == 0)
 		row("stage: JSON parse of stack+env", &r, &floor);
 	if (rc == 0 && (rc = measure(op_resolve, &sc, &r)) == 0)
