@@ -11,7 +11,8 @@
  *
  * Archive entries are sorted by name (bytewise) under the folder entry "S-E/"; files
  * are mode 0644, apply.sh and folders 0755, owner root (uid/gid 0); gzip headers carry
- * no time and no name. */
+ * no time and no name. Zip file entries and the tar.gz stream are deflated at zlib level
+ * BUNDLE_DEFLATE_LEVEL. */
 #ifndef MANIFESTD_BUNDLE_H
 #define MANIFESTD_BUNDLE_H
 
@@ -21,6 +22,11 @@
 
 #include "buf.h"
 #include "render.h"
+
+/* 3, the best of zlib's greedy levels: on the msa-shop prod bundle it takes 50-60% of
+ * the deflate instructions of zlib's default 6 (levels 1 and 2 cost about the same), for
+ * 6% more zip bytes and 18% more tar.gz bytes. */
+#define BUNDLE_DEFLATE_LEVEL 3
 
 enum bundle_format {
 	BUNDLE_ZIP,

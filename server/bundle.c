@@ -288,6 +288,14 @@ static int folder_name(const struct render *r, struct buf *out)
 
 /* ---- archives ---- */
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+#define DEFLATE_LEVEL STRINGIFY(BUNDLE_DEFLATE_LEVEL)
+
+/* libarchive writes straight into the caller's buffer (no block buffer: bytes per block
+ * 0). The sink never reports a failure, because libarchive leaks its deflate state when
+ * a write fails half-way: after the first error (out full, no memory) it keeps the
+ * error, drops the rest of the bytes, and the caller truncates out back. */
 struct sink {
 	struct buf *out;
 	int err;
@@ -296,12 +304,9 @@ struct sink {
 static la_ssize_t sink_write(struct archive *a, void *client, const void *data, size_t n)
 {
 	struct sink *s = client;
-	int r = buf_append(s->out, data, n);
-	if (r < 0) {
-		s->err = r;
-		archive_set_error(a, -r, "output buffer full");
-		return -1;
-	}
+	(void)a;
+	if (s->err == 0)
+		s->err = buf_append(s->out, data, n);
 	return (la_ssize_t)n;
 }
 
@@ -337,15 +342,17 @@ static int archive_put(struct archive *a, struct archive_entry *e, const char *p
 
 static int archive_configure(struct archive *a, enum bundle_format f)
 {
-	if (archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK)
+	bool ok;
+	if (archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK)
 		return -EIO;
 	if (f == BUNDLE_ZIP)
-		return archive_write_set_format_zip(a) == ARCHIVE_OK ? 0 : -EIO;
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-	    archive_write_set_options(a, "gzip:!timestamp") != ARCHIVE_OK)
-		return -EIO;
-	return 0;
+		ok = archive_write_set_format_zip(a) == ARCHIVE_OK &&
+		     archive_write_set_options(a, "zip:compression-level=" DEFLATE_LEVEL) == ARCHIVE_OK;
+	else
+		ok = archive_write_set_format_pax_restricted(a) == ARCHIVE_OK &&
+		     archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
+		     archive_write_set_options(a, "gzip:!timestamp,gzip:compression-level=" DEFLATE_LEVEL) == ARCHIVE_OK;
+	return ok ? 0 : -EIO;
 }
 
 /* The folder entry, then every file sorted by name. */
@@ -376,12 +383,12 @@ static int archive_entries(struct archive *a, const struct bfiles *fs, const cha
 	return r;
 }
 
-/* Writes the archive into its own unbounded buffer: libarchive leaks its deflate state
- * when a write fails half-way, so out's limit is applied afterwards, by one copy. */
+/* Appends the archive to out; out is unchanged on failure. */
 static int write_archive(const struct bfiles *fs, const char *folder, enum bundle_format f,
-			 struct buf *tmp)
+			 struct buf *out)
 {
-	struct sink sink = { tmp, 0 };
+	struct sink sink = { out, 0 };
+	size_t saved = out->len;
 	struct archive *a = archive_write_new();
 	int ret = a ? archive_configure(a, f) : -ENOMEM;
 	if (ret == 0 && archive_write_open(a, &sink, NULL, sink_write, NULL) != ARCHIVE_OK)
@@ -393,26 +400,26 @@ static int write_archive(const struct bfiles *fs, const char *folder, enum bundl
 	if (sink.err < 0)
 		ret = sink.err;
 	archive_write_free(a);
+	if (ret < 0 && out->data) {
+		out->len = saved;
+		out->data[saved] = '\0';
+	}
 	return ret;
 }
 
 static int build_archive(struct render *r, enum bundle_format f, struct buf *out)
 {
 	struct bfiles fs = { NULL, 0 };
-	struct buf folder, tmp;
+	struct buf folder;
 	int ret;
 	buf_init(&folder, BUF_NO_MAX);
-	buf_init(&tmp, BUF_NO_MAX);
 	ret = collect(r, &fs);
 	if (ret == 0)
 		ret = folder_name(r, &folder);
 	if (ret == 0)
-		ret = write_archive(&fs, buf_cstr(&folder), f, &tmp);
-	if (ret == 0)
-		ret = buf_append(out, tmp.data, tmp.len);
+		ret = write_archive(&fs, buf_cstr(&folder), f, out);
 	bfiles_release(&fs);
 	buf_release(&folder);
-	buf_release(&tmp);
 	return ret;
 }
 

@@ -4,6 +4,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -253,6 +254,199 @@ START_TEST(gzip_header_has_no_time_or_name)
 }
 END_TEST
 
+/* ---- the deflate level: libarchive compressing the same bytes at BUNDLE_DEFLATE_LEVEL
+ * must give the bundle's bytes ---- */
+
+static la_ssize_t buf_sink(struct archive *a, void *client, const void *data, size_t n)
+{
+	(void)a;
+	return buf_append(client, data, n) == 0 ? (la_ssize_t)n : -1;
+}
+
+/* One regular file named name holding data, written by a new writer that the caller has
+ * configured (format, filter, options) into out. */
+static void write_one(struct archive *a, const char *name, const char *data, size_t n, struct buf *out)
+{
+	struct archive_entry *e = archive_entry_new();
+	ck_assert_int_eq(archive_write_set_bytes_per_block(a, 0), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_open(a, out, NULL, buf_sink, NULL), ARCHIVE_OK);
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)n);
+	ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_data(a, data, n), (la_ssize_t)n);
+	ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_free(a), ARCHIVE_OK);
+	archive_entry_free(e);
+}
+
+static unsigned le16(const unsigned char *p)
+{
+	return (unsigned)p[0] | (unsigned)p[1] << 8;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+struct zip_member {
+	char name[256];
+	unsigned method;
+	uint32_t csize, usize;
+};
+
+/* Reads the central directory of a zip with no archive comment and no zip64 records
+ * (APPNOTE 4.3.12, 4.3.16) into m (at most max members); returns the member count. */
+static size_t zip_members(const struct buf *z, struct zip_member *m, size_t max)
+{
+	const unsigned char *b = (const unsigned char *)z->data;
+	ck_assert_uint_ge(z->len, 22);
+	const unsigned char *eocd = b + z->len - 22;
+	ck_assert_uint_eq(le32(eocd), 0x06054b50);
+	size_t n = le16(eocd + 10), off = le32(eocd + 16);
+	ck_assert_uint_le(n, max);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_le(off + 46, z->len);
+		const unsigned char *h = b + off;
+		size_t name_len = le16(h + 28);
+		ck_assert_uint_eq(le32(h), 0x02014b50);
+		ck_assert_uint_lt(name_len, sizeof(m[i].name));
+		ck_assert_uint_le(off + 46 + name_len, z->len);
+		memcpy(m[i].name, h + 46, name_len);
+		m[i].name[name_len] = '\0';
+		m[i].method = le16(h + 10);
+		m[i].csize = le32(h + 20);
+		m[i].usize = le32(h + 24);
+		off += 46 + name_len + le16(h + 30) + le16(h + 32);
+	}
+	return n;
+}
+
+/* The compressed size of data alone in a zip written by libarchive at the level. */
+static uint32_t reference_deflated_size(const char *data, size_t n)
+{
+	struct archive *a = archive_write_new();
+	struct zip_member m;
+	struct buf z;
+	char opt[64];
+	buf_init(&z, BUF_NO_MAX);
+	snprintf(opt, sizeof(opt), "zip:compression-level=%d", BUNDLE_DEFLATE_LEVEL);
+	ck_assert_int_eq(archive_write_set_format_zip(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_set_options(a, opt), ARCHIVE_OK);
+	write_one(a, "f", data, n, &z);
+	ck_assert_uint_eq(zip_members(&z, &m, 1), 1);
+	ck_assert_uint_eq(m.method, 8);
+	buf_release(&z);
+	return m.csize;
+}
+
+START_TEST(zip_files_are_deflated_at_the_level)
+{
+	struct render *r = make_render(envs[_i]);
+	json_t *files = files_by_name(r, NULL);
+	struct zip_member m[64];
+	struct buf z;
+	size_t seen = 0;
+	build(r, BUNDLE_ZIP, &z);
+	size_t n = zip_members(&z, m, 64);
+	for (size_t i = 0; i < n; i++) {
+		const char *slash = strchr(m[i].name, '/');
+		ck_assert_ptr_nonnull(slash);
+		if (slash[1] == '\0') {
+			ck_assert_uint_eq(m[i].method, 0);
+			ck_assert_uint_eq(m[i].usize, 0);
+			continue;
+		}
+		const char *want = json_string_value(json_object_get(files, slash + 1));
+		ck_assert_msg(want != NULL, "unexpected member '%s'", m[i].name);
+		size_t len = strlen(want);
+		ck_assert_uint_eq(m[i].usize, len);
+		ck_assert_uint_eq(m[i].method, 8);
+		ck_assert_uint_lt(m[i].csize, len);
+		ck_assert_msg(m[i].csize == reference_deflated_size(want, len),
+			      "'%s': %u deflated bytes, %u at level %d", m[i].name, (unsigned)m[i].csize,
+			      (unsigned)reference_deflated_size(want, len), BUNDLE_DEFLATE_LEVEL);
+		seen++;
+	}
+	ck_assert_uint_eq(seen, json_object_size(files));
+	json_decref(files);
+	buf_release(&z);
+	render_free(r);
+}
+END_TEST
+
+/* The stream gzip wraps in b, through libarchive's raw format. */
+static void gunzip(const struct buf *b, struct buf *out)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char chunk[8192];
+	la_ssize_t n;
+	ck_assert_int_eq(archive_read_support_filter_gzip(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_support_format_raw(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_open_memory(a, b->data, b->len), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_next_header(a, &e), ARCHIVE_OK);
+	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0)
+		ck_assert_int_eq(buf_append(out, chunk, (size_t)n), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(archive_read_free(a), ARCHIVE_OK);
+}
+
+/* Gzipping the bundle's tar again at the level, with no time and no name, gives its bytes. */
+START_TEST(tar_gz_is_gzipped_at_the_level)
+{
+	struct render *r = make_render(envs[_i]);
+	struct archive *a = archive_write_new();
+	struct buf tgz, tar, again;
+	char opt[64];
+	buf_init(&tar, BUF_NO_MAX);
+	buf_init(&again, BUF_NO_MAX);
+	build(r, BUNDLE_TARGZ, &tgz);
+	gunzip(&tgz, &tar);
+	ck_assert_uint_gt(tar.len, 1024);
+	ck_assert_int_eq(strncmp(tar.data, "msa-shop-", 9), 0);
+	snprintf(opt, sizeof(opt), "gzip:!timestamp,gzip:compression-level=%d", BUNDLE_DEFLATE_LEVEL);
+	ck_assert_int_eq(archive_write_set_format_raw(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_set_options(a, opt), ARCHIVE_OK);
+	write_one(a, "tar", tar.data, tar.len, &again);
+	ck_assert_uint_lt(tgz.len, tar.len / 4);
+	ck_assert_msg(again.len == tgz.len && memcmp(again.data, tgz.data, tgz.len) == 0,
+		      "%zu bytes, %zu gzipped again at level %d", tgz.len, again.len, BUNDLE_DEFLATE_LEVEL);
+	buf_release(&tgz);
+	buf_release(&tar);
+	buf_release(&again);
+	render_free(r);
+}
+END_TEST
+
+/* An archive that just fits out's maximum is written whole; one byte less is -E2BIG
+ * and out keeps its bytes. */
+START_TEST(archive_fits_the_maximum_to_the_byte)
+{
+	static const enum bundle_format fs[] = { BUNDLE_ZIP, BUNDLE_TARGZ };
+	struct render *r = make_render("prod");
+	for (size_t i = 0; i < 2; i++) {
+		struct buf whole, b;
+		build(r, fs[i], &whole);
+		buf_init(&b, whole.len + 5);
+		ck_assert_int_eq(buf_puts(&b, "head:"), 0);
+		ck_assert_int_eq(bundle_build(r, fs[i], &b), 0);
+		ck_assert(b.len == whole.len + 5 && memcmp(b.data + 5, whole.data, whole.len) == 0);
+		buf_release(&b);
+		buf_init(&b, whole.len + 4);
+		ck_assert_int_eq(buf_puts(&b, "head:"), 0);
+		ck_assert_int_eq(bundle_build(r, fs[i], &b), -E2BIG);
+		ck_assert_str_eq(buf_cstr(&b), "head:");
+		buf_release(&b);
+		buf_release(&whole);
+	}
+	render_free(r);
+}
+END_TEST
+
 /* Counts the documents of a YAML stream with libyaml's parser. */
 static size_t yaml_documents(const struct buf *b)
 {
@@ -492,6 +686,9 @@ Suite *bundle_suite(void)
 	tcase_add_loop_test(tc, zip_reads_back, 0, 3);
 	tcase_add_loop_test(tc, tar_gz_reads_back, 0, 3);
 	tcase_add_test(tc, gzip_header_has_no_time_or_name);
+	tcase_add_loop_test(tc, zip_files_are_deflated_at_the_level, 0, 3);
+	tcase_add_loop_test(tc, tar_gz_is_gzipped_at_the_level, 0, 3);
+	tcase_add_test(tc, archive_fits_the_maximum_to_the_byte);
 	tcase_add_loop_test(tc, yaml_stream_has_one_document_per_object, 0, 3);
 	tcase_add_test(tc, stream_in_small_pieces_gives_the_same_bytes);
 	tcase_add_loop_test(tc, json_is_a_list_of_every_object, 0, 3);
