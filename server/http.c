@@ -119,6 +119,7 @@ struct stream {
 	void *state;
 	void (*free_state)(void *state);
 	struct http_request *req; /* NULL once the request is freed */
+	ssize_t last;             /* 0 at the end, negative after an error, else 1 */
 };
 
 const struct http_route *http_routes(size_t *ret_count)
@@ -449,11 +450,28 @@ int http_reply_problem(struct http_request *req, unsigned status, json_t *errors
 	return r;
 }
 
+/* Fills dst as far as max: a reader that yields one small piece at a time (a YAML
+ * stream gives one file per read) would otherwise cost a send() and a TCP segment per
+ * piece. The count (> 0); an end or error after some bytes is returned by the next call
+ * (0 at the end, negative on error). */
+static ssize_t stream_fill(struct stream *s, char *dst, size_t max)
+{
+	size_t got = 0;
+	while (got < max && s->last > 0) {
+		ssize_t n = s->read(s->state, dst + got, max - got);
+		if (n > 0)
+			got += (size_t)n;
+		else
+			s->last = n;
+	}
+	return got > 0 ? (ssize_t)got : s->last;
+}
+
 static ssize_t stream_callback(void *cls, uint64_t pos, char *dst, size_t max)
 {
 	(void)pos;
 	struct stream *s = cls;
-	ssize_t n = s->read(s->state, dst, max);
+	ssize_t n = stream_fill(s, dst, max);
 	if (n > 0) {
 		if (s->req)
 			s->req->bytes += (uint64_t)n;
@@ -479,7 +497,7 @@ int http_reply_stream(struct http_request *req, unsigned status, const char *con
 		free_state(state);
 		return set_response(req, 500, NULL, NULL, NULL, 0);
 	}
-	*s = (struct stream){read, state, free_state, req};
+	*s = (struct stream){read, state, free_state, req, 1};
 	struct MHD_Response *resp = MHD_create_response_from_callback(
 		MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_callback, s, stream_free);
 	if (!resp) {
@@ -927,7 +945,7 @@ static int call_body(struct http_request *req, struct buf *body)
 		return 0;
 	char block[STREAM_BLOCK];
 	for (;;) {
-		ssize_t n = req->stream->read(req->stream->state, block, sizeof block);
+		ssize_t n = stream_fill(req->stream, block, sizeof block);
 		if (n <= 0)
 			return n == 0 ? 0 : -EIO;
 		int r = buf_append(body, block, (size_t)n);
