@@ -1,8 +1,9 @@
 /* api_render: bundles over HTTP: the manifests of a stored environment and POST /render
  * (stored names or inline documents, plus overrides that are never stored). zip, tar.gz,
  * json and files are built in memory; yaml is streamed one file at a time. Every bundle
- * goes into the render cache (cache.h) under the hash of everything its bytes depend on,
- * so a repeated request, and its If-None-Match, is answered without resolving. The files
+ * asked for a second time goes into the render cache (cache.h) under the hash of
+ * everything its bytes depend on, so a repeated request, and its If-None-Match, is
+ * answered without resolving; a one-off is neither copied nor kept. The files
  * format (the web form's preview) is rendered with every secret value masked. */
 #include <errno.h>
 #include <stdlib.h>
@@ -346,8 +347,9 @@ static int resolve_and_reply(struct http_request *req, const char *stack_name,
 	} else if (r < 0 || (r = job_new(stack_name, env_name, revision, doc, format, start_ns, &j)) < 0)
 		status = http_reply_problem(req, 500, NULL, NULL, "cannot render (%s)", strerror(-r));
 	else {
-		if (key) {
-			j->cache = ((struct api *)http_app(req))->cache;
+		struct cache *cache = ((struct api *)http_app(req))->cache;
+		if (key && cache_admits(cache, key)) { /* asked for before: worth keeping */
+			j->cache = cache;
 			memcpy(j->key, key, sizeof j->key);
 		}
 		status = reply_bundle(req, j);
