@@ -437,9 +437,9 @@ int api_manifests(struct http_request *req)
 			return status;
 		}
 	}
-	if (r == 0 && (r = store_stack_get(c, stack, &srec)) < 0)
+	if (r == 0 && (r = store_stack_get_shared(c, stack, &srec)) < 0)
 		missing = "stack";
-	if (r == 0 && (r = store_env_get(c, stack, env, &erec)) < 0)
+	if (r == 0 && (r = store_env_get_shared(c, stack, env, &erec)) < 0)
 		missing = "environment";
 	store_release(c);
 	if (r == -ENOENT)
@@ -573,12 +573,12 @@ int api_render(struct http_request *req)
 			if ((status = try_cache(req, key, in.stack_name, in.env_name, format)) != 0)
 				goto out;
 		}
-		if (r == 0 && !in.stack && (r = store_stack_get(c, in.stack_name, &srec)) < 0) {
+		if (r == 0 && !in.stack && (r = store_stack_get_shared(c, in.stack_name, &srec)) < 0) {
 			status = http_reply_problem(req, r == -ENOENT ? 404 : 500, NULL, NULL,
 						    "stack '%s' cannot be read", in.stack_name);
 			goto out;
 		}
-		if (r == 0 && in.env_stored && (r = store_env_get(c, in.stack_name, in.env_name, &erec)) < 0) {
+		if (r == 0 && in.env_stored && (r = store_env_get_shared(c, in.stack_name, in.env_name, &erec)) < 0) {
 			status = http_reply_problem(req, r == -ENOENT ? 404 : 500, NULL, NULL,
 						    "environment '%s' of stack '%s' cannot be read",
 						    in.env_name, in.stack_name);
