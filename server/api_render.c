@@ -1,10 +1,10 @@
 /* api_render: bundles over HTTP: the manifests of a stored environment and POST /render
  * (stored names or inline documents, plus overrides that are never stored). zip, tar.gz,
- * json and files are built in memory; yaml is streamed one file at a time. Every bundle
- * asked for a second time goes into the render cache (cache.h) under the hash of
- * everything its bytes depend on, so a repeated request, and its If-None-Match, is
- * answered without resolving; a one-off is neither copied nor kept. The files
- * format (the web form's preview) is rendered with every secret value masked. */
+ * json and files are built in memory; yaml is streamed one file at a time unless it is
+ * kept. Every bundle asked for a second time goes into the render cache (cache.h) under
+ * the hash of everything its bytes depend on, so a repeated request, and its
+ * If-None-Match, is answered without resolving; a one-off is neither copied nor kept.
+ * The files format (the web form's preview) is rendered with every secret value masked. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +32,6 @@ struct job {
 	struct cache *cache;   /* NULL: not cached */
 	char key[65];
 	char etag[ETAG_MAX];
-	struct buf copy;       /* the streamed bytes, for the cache */
-	bool complete;         /* the stream reached its end */
 };
 
 static void job_free(struct job *j)
@@ -41,7 +39,6 @@ static void job_free(struct job *j)
 	if (!j)
 		return;
 	bundle_stream_free(j->stream);
-	buf_release(&j->copy);
 	render_free(j->render);
 	json_decref(j->doc);
 	free(j->stack);
@@ -59,7 +56,6 @@ static int job_new(const char *stack, const char *env, long long revision, json_
 		return -ENOMEM;
 	}
 	j->doc = doc;
-	buf_init(&j->copy, MAX_BUNDLE);
 	j->format = format;
 	j->start_ns = start_ns;
 	j->stack = strdup(stack);
@@ -174,10 +170,6 @@ static ssize_t stream_read(void *state, char *dst, size_t max)
 	ssize_t n = bundle_stream_read(j->stream, dst, max);
 	if (n > 0)
 		j->bytes += (uint64_t)n;
-	if (n > 0 && j->cache && buf_append(&j->copy, dst, (size_t)n) < 0)
-		j->cache = NULL; /* too large to keep: stream it, do not cache it */
-	if (n == 0)
-		j->complete = true;
 	return n;
 }
 
@@ -186,8 +178,6 @@ static void stream_done(void *state)
 	struct job *j = state;
 	metrics_render(bundle_format_name(j->format), util_now_ns() - j->start_ns);
 	metrics_bundle_bytes(bundle_format_name(j->format), j->bytes);
-	if (j->cache && j->complete)
-		(void)cache_put(j->cache, j->key, j->etag, &j->copy, NULL);
 	job_free(j);
 }
 
@@ -256,7 +246,11 @@ static int reply_built(struct http_request *req, struct job *j, struct buf *out)
 	return status;
 }
 
-/* Sends the bundle of j (taken over). */
+/* Sends the bundle of j (taken over). A YAML bundle not worth keeping is streamed, one
+ * file rendered at a time; every other bundle is built whole, and one worth keeping goes
+ * into the cache before the first byte is sent, so the requests for it that follow are
+ * hits at once (a stream would file it only when sent: at 1,000 connections every one
+ * of them rendered it, each holding a whole render while its bytes went out). */
 static int reply_bundle(struct http_request *req, struct job *j)
 {
 	const char *fmt = bundle_format_name(j->format);
@@ -269,7 +263,7 @@ static int reply_bundle(struct http_request *req, struct job *j)
 		status = http_reply_empty(req, 304);
 		(void)http_add_header(req, "ETag", buf_cstr(&etag));
 		job_free(j);
-	} else if (j->format == BUNDLE_YAML) {
+	} else if (j->format == BUNDLE_YAML && !j->cache) {
 		int r = bundle_stream_new(j->render, &j->stream);
 		if (r < 0) {
 			job_free(j);
