@@ -1095,6 +1095,9 @@ int http_start(const struct http_options *opt, struct buf *err, struct http_serv
 		 (intptr_t)opt->threads, NULL},
 		{MHD_OPTION_END, 0, NULL},
 	};
+	/* No MHD_OPTION_LISTENING_ADDRESS_REUSE: its 1 is SO_REUSEPORT, with which a second
+	 * manifestd on the same port starts too and the kernel splits the connections
+	 * between the two. The default (SO_REUSEADDR) still allows a restart at once. */
 	srv->daemon = MHD_start_daemon(
 		flags, (uint16_t)opt->port, NULL, NULL, on_request, srv,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -1102,7 +1105,6 @@ int http_start(const struct http_options *opt, struct buf *err, struct http_serv
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->max_connections_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_ARRAY, pool,
