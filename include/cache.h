@@ -12,10 +12,17 @@
  * - The sum of the stored entries' sizes (bytes + key + ETag) never exceeds max_bytes;
  *   storing evicts the least recently used entries first. An entry larger than the bound
  *   is not stored.
+ * - Admission: a bundle asked for once is not worth its bytes (every POST /render with
+ *   other overrides is a new key, and storing each would evict the bundles that are asked
+ *   for again and again). cache_get remembers the hashes of the keys it missed (one per
+ *   slot of a fixed table, so a later key may push one out); cache_admits says whether a
+ *   key missed at least twice, and callers keep a bundle only then. cache_put itself
+ *   stores what it is given.
  * - Every function is thread-safe (one mutex; lookups and stores are O(1)). */
 #ifndef MANIFESTD_CACHE_H
 #define MANIFESTD_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +38,7 @@ struct cache_stats {
 	uint64_t misses;
 	uint64_t stores;
 	uint64_t evictions;
+	uint64_t rejected; /* cache_admits said no */
 	size_t entries;
 	size_t bytes;
 };
@@ -43,6 +51,10 @@ void cache_free(struct cache *c);
 /* The entry stored under key, as a new reference the caller gives back with
  * cache_entry_unref(); NULL when there is none (counted as a miss) or c is NULL. */
 struct cache_entry *cache_get(struct cache *c, const char *key);
+
+/* true when key missed in cache_get at least twice (as far as the table remembers):
+ * a bundle worth keeping. false for a NULL cache. */
+bool cache_admits(struct cache *c, const char *key);
 
 /* Stores the bytes of data (taken over: data is left empty, also on failure) with etag
  * (copied) under key, replacing an entry with the same key. When ret is not NULL it

@@ -94,6 +94,11 @@ void store_rollback(struct store_conn *c);
 
 /* Stacks. name and actor are borrowed; doc is borrowed and stored as compact JSON. */
 int store_stack_get(struct store_conn *c, const char *name, struct store_record *ret);
+/* As store_stack_get, for readers that never change the document: ret->document may be
+ * shared with the connection (which keeps the documents it parsed while their stored
+ * text stays byte for byte the same) and with other threads; it is still released with
+ * store_record_release. */
+int store_stack_get_shared(struct store_conn *c, const char *name, struct store_record *ret);
 int store_stack_create(struct store_conn *c, const char *name, const json_t *doc,
 		       const char *actor, struct store_record *ret);
 /* Replaces the document when the revision is expected_revision (or STORE_ANY_REVISION). */
@@ -110,6 +115,9 @@ int store_stack_list(struct store_conn *c, json_t **ret_items);
 /* Environments of a stack (same rules as stacks). -ENOENT also for an unknown stack. */
 int store_env_get(struct store_conn *c, const char *stack, const char *name,
 		  struct store_record *ret);
+/* As store_env_get, with a document that may be shared (see store_stack_get_shared). */
+int store_env_get_shared(struct store_conn *c, const char *stack, const char *name,
+			 struct store_record *ret);
 int store_env_create(struct store_conn *c, const char *stack, const char *name,
 		     const json_t *doc, const char *actor, struct store_record *ret);
 int store_env_update(struct store_conn *c, const char *stack, const char *name,

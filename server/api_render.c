@@ -1,9 +1,10 @@
 /* api_render: bundles over HTTP: the manifests of a stored environment and POST /render
  * (stored names or inline documents, plus overrides that are never stored). zip, tar.gz,
- * json and files are built in memory; yaml is streamed one file at a time. Every bundle
- * goes into the render cache (cache.h) under the hash of everything its bytes depend on,
- * so a repeated request, and its If-None-Match, is answered without resolving. The files
- * format (the web form's preview) is rendered with every secret value masked. */
+ * json and files are built in memory; yaml is streamed one file at a time unless it is
+ * kept. Every bundle asked for a second time goes into the render cache (cache.h) under
+ * the hash of everything its bytes depend on, so a repeated request, and its
+ * If-None-Match, is answered without resolving; a one-off is neither copied nor kept.
+ * The files format (the web form's preview) is rendered with every secret value masked. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,6 @@ struct job {
 	struct cache *cache;   /* NULL: not cached */
 	char key[65];
 	char etag[ETAG_MAX];
-	struct buf copy;       /* the streamed bytes, for the cache */
-	bool complete;         /* the stream reached its end */
 };
 
 static void job_free(struct job *j)
@@ -40,7 +39,6 @@ static void job_free(struct job *j)
 	if (!j)
 		return;
 	bundle_stream_free(j->stream);
-	buf_release(&j->copy);
 	render_free(j->render);
 	json_decref(j->doc);
 	free(j->stack);
@@ -58,7 +56,6 @@ static int job_new(const char *stack, const char *env, long long revision, json_
 		return -ENOMEM;
 	}
 	j->doc = doc;
-	buf_init(&j->copy, MAX_BUNDLE);
 	j->format = format;
 	j->start_ns = start_ns;
 	j->stack = strdup(stack);
@@ -173,10 +170,6 @@ static ssize_t stream_read(void *state, char *dst, size_t max)
 	ssize_t n = bundle_stream_read(j->stream, dst, max);
 	if (n > 0)
 		j->bytes += (uint64_t)n;
-	if (n > 0 && j->cache && buf_append(&j->copy, dst, (size_t)n) < 0)
-		j->cache = NULL; /* too large to keep: stream it, do not cache it */
-	if (n == 0)
-		j->complete = true;
 	return n;
 }
 
@@ -185,8 +178,6 @@ static void stream_done(void *state)
 	struct job *j = state;
 	metrics_render(bundle_format_name(j->format), util_now_ns() - j->start_ns);
 	metrics_bundle_bytes(bundle_format_name(j->format), j->bytes);
-	if (j->cache && j->complete)
-		(void)cache_put(j->cache, j->key, j->etag, &j->copy, NULL);
 	job_free(j);
 }
 
@@ -255,7 +246,11 @@ static int reply_built(struct http_request *req, struct job *j, struct buf *out)
 	return status;
 }
 
-/* Sends the bundle of j (taken over). */
+/* Sends the bundle of j (taken over). A YAML bundle not worth keeping is streamed, one
+ * file rendered at a time; every other bundle is built whole, and one worth keeping goes
+ * into the cache before the first byte is sent, so the requests for it that follow are
+ * hits at once (a stream would file it only when sent: at 1,000 connections every one
+ * of them rendered it, each holding a whole render while its bytes went out). */
 static int reply_bundle(struct http_request *req, struct job *j)
 {
 	const char *fmt = bundle_format_name(j->format);
@@ -268,7 +263,7 @@ static int reply_bundle(struct http_request *req, struct job *j)
 		status = http_reply_empty(req, 304);
 		(void)http_add_header(req, "ETag", buf_cstr(&etag));
 		job_free(j);
-	} else if (j->format == BUNDLE_YAML) {
+	} else if (j->format == BUNDLE_YAML && !j->cache) {
 		int r = bundle_stream_new(j->render, &j->stream);
 		if (r < 0) {
 			job_free(j);
@@ -346,8 +341,9 @@ static int resolve_and_reply(struct http_request *req, const char *stack_name,
 	} else if (r < 0 || (r = job_new(stack_name, env_name, revision, doc, format, start_ns, &j)) < 0)
 		status = http_reply_problem(req, 500, NULL, NULL, "cannot render (%s)", strerror(-r));
 	else {
-		if (key) {
-			j->cache = ((struct api *)http_app(req))->cache;
+		struct cache *cache = ((struct api *)http_app(req))->cache;
+		if (key && cache_admits(cache, key)) { /* asked for before: worth keeping */
+			j->cache = cache;
 			memcpy(j->key, key, sizeof j->key);
 		}
 		status = reply_bundle(req, j);
@@ -435,9 +431,9 @@ int api_manifests(struct http_request *req)
 			return status;
 		}
 	}
-	if (r == 0 && (r = store_stack_get(c, stack, &srec)) < 0)
+	if (r == 0 && (r = store_stack_get_shared(c, stack, &srec)) < 0)
 		missing = "stack";
-	if (r == 0 && (r = store_env_get(c, stack, env, &erec)) < 0)
+	if (r == 0 && (r = store_env_get_shared(c, stack, env, &erec)) < 0)
 		missing = "environment";
 	store_release(c);
 	if (r == -ENOENT)
@@ -571,12 +567,12 @@ int api_render(struct http_request *req)
 			if ((status = try_cache(req, key, in.stack_name, in.env_name, format)) != 0)
 				goto out;
 		}
-		if (r == 0 && !in.stack && (r = store_stack_get(c, in.stack_name, &srec)) < 0) {
+		if (r == 0 && !in.stack && (r = store_stack_get_shared(c, in.stack_name, &srec)) < 0) {
 			status = http_reply_problem(req, r == -ENOENT ? 404 : 500, NULL, NULL,
 						    "stack '%s' cannot be read", in.stack_name);
 			goto out;
 		}
-		if (r == 0 && in.env_stored && (r = store_env_get(c, in.stack_name, in.env_name, &erec)) < 0) {
+		if (r == 0 && in.env_stored && (r = store_env_get_shared(c, in.stack_name, in.env_name, &erec)) < 0) {
 			status = http_reply_problem(req, r == -ENOENT ? 404 : 500, NULL, NULL,
 						    "environment '%s' of stack '%s' cannot be read",
 						    in.env_name, in.stack_name);

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #define MIN_BUCKETS 64
+/* Missed keys remembered for admission (cache_admits), by hash, one per slot. */
+#define DOORKEEPER_SLOTS 4096
 
 struct cache_entry {
 	atomic_uint refs;
@@ -29,6 +31,10 @@ struct cache {
 	struct cache_entry *head, *tail;
 	size_t max_bytes;
 	struct cache_stats stats;
+	struct {
+		uint64_t hash;
+		uint32_t misses;
+	} seen[DOORKEEPER_SLOTS];
 };
 
 static uint64_t hash_key(const char *key)
@@ -150,6 +156,19 @@ static void maybe_grow(struct cache *c)
 	c->nbuckets = n;
 }
 
+/* Counts a miss of the key hashed h; a key of another hash in its slot is forgotten. */
+static void note_miss(struct cache *c, uint64_t h)
+{
+	size_t i = h % DOORKEEPER_SLOTS;
+	if (c->seen[i].hash == h) {
+		if (c->seen[i].misses < UINT32_MAX)
+			c->seen[i].misses++;
+	} else {
+		c->seen[i].hash = h;
+		c->seen[i].misses = 1;
+	}
+}
+
 /* ---- API ---- */
 
 struct cache_entry *cache_get(struct cache *c, const char *key)
@@ -165,9 +184,24 @@ struct cache_entry *cache_get(struct cache *c, const char *key)
 		c->stats.hits++;
 	} else {
 		c->stats.misses++;
+		note_miss(c, hash_key(key));
 	}
 	pthread_mutex_unlock(&c->lock);
 	return e;
+}
+
+bool cache_admits(struct cache *c, const char *key)
+{
+	if (!c || !key)
+		return false;
+	uint64_t h = hash_key(key);
+	pthread_mutex_lock(&c->lock);
+	bool yes = c->seen[h % DOORKEEPER_SLOTS].hash == h &&
+		   c->seen[h % DOORKEEPER_SLOTS].misses >= 2;
+	if (!yes)
+		c->stats.rejected++;
+	pthread_mutex_unlock(&c->lock);
+	return yes;
 }
 
 static struct cache_entry *entry_new(const char *key, size_t key_len, const char *etag,

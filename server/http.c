@@ -119,6 +119,7 @@ struct stream {
 	void *state;
 	void (*free_state)(void *state);
 	struct http_request *req; /* NULL once the request is freed */
+	ssize_t last;             /* 0 at the end, negative after an error, else 1 */
 };
 
 const struct http_route *http_routes(size_t *ret_count)
@@ -449,11 +450,28 @@ int http_reply_problem(struct http_request *req, unsigned status, json_t *errors
 	return r;
 }
 
+/* Fills dst as far as max: a reader that yields one small piece at a time (a YAML
+ * stream gives one file per read) would otherwise cost a send() and a TCP segment per
+ * piece. The count (> 0); an end or error after some bytes is returned by the next call
+ * (0 at the end, negative on error). */
+static ssize_t stream_fill(struct stream *s, char *dst, size_t max)
+{
+	size_t got = 0;
+	while (got < max && s->last > 0) {
+		ssize_t n = s->read(s->state, dst + got, max - got);
+		if (n > 0)
+			got += (size_t)n;
+		else
+			s->last = n;
+	}
+	return got > 0 ? (ssize_t)got : s->last;
+}
+
 static ssize_t stream_callback(void *cls, uint64_t pos, char *dst, size_t max)
 {
 	(void)pos;
 	struct stream *s = cls;
-	ssize_t n = s->read(s->state, dst, max);
+	ssize_t n = stream_fill(s, dst, max);
 	if (n > 0) {
 		if (s->req)
 			s->req->bytes += (uint64_t)n;
@@ -479,7 +497,7 @@ int http_reply_stream(struct http_request *req, unsigned status, const char *con
 		free_state(state);
 		return set_response(req, 500, NULL, NULL, NULL, 0);
 	}
-	*s = (struct stream){read, state, free_state, req};
+	*s = (struct stream){read, state, free_state, req, 1};
 	struct MHD_Response *resp = MHD_create_response_from_callback(
 		MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_callback, s, stream_free);
 	if (!resp) {
@@ -927,7 +945,7 @@ static int call_body(struct http_request *req, struct buf *body)
 		return 0;
 	char block[STREAM_BLOCK];
 	for (;;) {
-		ssize_t n = req->stream->read(req->stream->state, block, sizeof block);
+		ssize_t n = stream_fill(req->stream, block, sizeof block);
 		if (n <= 0)
 			return n == 0 ? 0 : -EIO;
 		int r = buf_append(body, block, (size_t)n);
@@ -1077,6 +1095,9 @@ int http_start(const struct http_options *opt, struct buf *err, struct http_serv
 		 (intptr_t)opt->threads, NULL},
 		{MHD_OPTION_END, 0, NULL},
 	};
+	/* No MHD_OPTION_LISTENING_ADDRESS_REUSE: its 1 is SO_REUSEPORT, with which a second
+	 * manifestd on the same port starts too and the kernel splits the connections
+	 * between the two. The default (SO_REUSEADDR) still allows a restart at once. */
 	srv->daemon = MHD_start_daemon(
 		flags, (uint16_t)opt->port, NULL, NULL, on_request, srv,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -1084,7 +1105,6 @@ int http_start(const struct http_options *opt, struct buf *err, struct http_serv
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->max_connections_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_ARRAY, pool,

@@ -138,6 +138,19 @@ struct fp_stamp {
 	long long own_changes;
 };
 
+/* Documents a connection parsed and opened, kept while their stored text stays the same
+ * (see column_doc_shared). */
+#define DOC_MEMO 4
+
+struct doc_memo {
+	char stack[FP_NAME_MAX];
+	char env[FP_NAME_MAX]; /* "" for a stack */
+	bool has_env;
+	char *text;            /* the stored text it was parsed from; NULL: empty slot */
+	size_t len;
+	json_t *doc;           /* opened; shared with callers, who never change it */
+};
+
 struct store_conn {
 	struct store *store;
 	sqlite3 *db;
@@ -147,6 +160,8 @@ struct store_conn {
 	struct fp_memo memo[FP_MEMO];
 	size_t memo_count; /* valid entries, 0 .. FP_MEMO */
 	size_t memo_next;  /* the entry the next miss replaces */
+	struct doc_memo docs[DOC_MEMO];
+	size_t docs_next;  /* the slot the next new place takes */
 };
 
 struct store {
@@ -359,6 +374,77 @@ static int column_doc(struct store_conn *c, sqlite3_stmt *st, int i, const struc
 	return 0;
 }
 
+/* ---- parsed documents, shared ---- */
+
+static bool doc_memo_at(const struct doc_memo *m, const struct place *at)
+{
+	return m->text && strcmp(m->stack, at->stack) == 0 && m->has_env == (at->env != NULL) &&
+	       (!at->env || strcmp(m->env, at->env) == 0);
+}
+
+static void doc_memo_clear(struct doc_memo *m)
+{
+	free(m->text);
+	json_decref(m->doc);
+	*m = (struct doc_memo){0};
+}
+
+/* Remembers doc (a new reference is taken) parsed from text at `at`, in the slot of the
+ * same place if there is one (its text is outdated), else in the next slot. Names too
+ * long for a slot, or no memory for the text, leave it unremembered. */
+static void doc_memo_add(struct store_conn *c, const struct place *at, const char *text,
+			 size_t len, json_t *doc)
+{
+	size_t ls = strlen(at->stack), le = at->env ? strlen(at->env) : 0;
+	char *copy = ls < FP_NAME_MAX && le < FP_NAME_MAX ? malloc(len + 1) : NULL;
+	if (!copy)
+		return;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	size_t i = 0;
+	while (i < DOC_MEMO && !doc_memo_at(&c->docs[i], at))
+		i++;
+	if (i == DOC_MEMO) {
+		i = c->docs_next;
+		c->docs_next = (c->docs_next + 1) % DOC_MEMO;
+	}
+	struct doc_memo *m = &c->docs[i];
+	doc_memo_clear(m);
+	memcpy(m->stack, at->stack, ls + 1);
+	memcpy(m->env, at->env ? at->env : "", le + 1);
+	m->has_env = at->env != NULL;
+	m->text = copy;
+	m->len = len;
+	m->doc = json_incref(doc);
+}
+
+/* Column 0 of st's row at `at` as an opened document that may be shared: the one this
+ * connection parsed before when the stored text is byte for byte the same (any write
+ * changes the text: the revision aside, a document that differs is another text), else
+ * parsed, opened and remembered. Skips json_loadb and opening every secret again for
+ * documents read over and over. A new reference in *ret; errors as column_doc. */
+static int column_doc_shared(struct store_conn *c, sqlite3_stmt *st, const struct place *at,
+			     json_t **ret)
+{
+	const char *text = (const char *)sqlite3_column_text(st, 0);
+	size_t len = (size_t)sqlite3_column_bytes(st, 0);
+	for (size_t i = 0; text && i < DOC_MEMO; i++) {
+		const struct doc_memo *m = &c->docs[i];
+		if (doc_memo_at(m, at) && m->len == len && memcmp(m->text, text, len) == 0) {
+			*ret = json_incref(m->doc);
+			return 0;
+		}
+	}
+	json_t *doc = NULL;
+	int r = column_doc(c, st, 0, at, &doc);
+	if (r < 0)
+		return r;
+	if (text)
+		doc_memo_add(c, at, text, len, doc);
+	*ret = doc;
+	return 0;
+}
+
 static void copy_time(char dst[32], sqlite3_stmt *st, int i)
 {
 	const char *t = (const char *)sqlite3_column_text(st, i);
@@ -372,10 +458,10 @@ static void copy_time(char dst[32], sqlite3_stmt *st, int i)
 
 /* Reads columns document, revision, created, updated of the current row into ret. */
 static int read_record(struct store_conn *c, sqlite3_stmt *st, const struct place *at,
-		       struct store_record *ret)
+		       bool shared, struct store_record *ret)
 {
 	json_t *doc = NULL;
-	int r = column_doc(c, st, 0, at, &doc);
+	int r = shared ? column_doc_shared(c, st, at, &doc) : column_doc(c, st, 0, at, &doc);
 	if (r < 0)
 		return r;
 	ret->document = doc;
@@ -388,13 +474,13 @@ static int read_record(struct store_conn *c, sqlite3_stmt *st, const struct plac
 /* Steps a statement expected to yield at most one row: 0 with *ret filled (when ret is
  * not NULL), -ENOENT for no row, -EEXIST on a uniqueness conflict, -EIO otherwise. */
 static int step_record(struct store_conn *c, sqlite3_stmt *st, const struct place *at,
-		       struct store_record *ret)
+		       bool shared, struct store_record *ret)
 {
 	int rc = sqlite3_step(st);
 	int r;
 	if (rc == SQLITE_ROW) {
 		struct store_record rec = {0};
-		r = read_record(c, st, at, &rec);
+		r = read_record(c, st, at, shared, &rec);
 		if (r == 0) {
 			rc = sqlite3_step(st);
 			if (rc != SQLITE_DONE) {
@@ -624,6 +710,8 @@ static void conn_close(struct store_conn *c)
 	for (size_t i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(c->stmts[i]);
 	memset(c->stmts, 0, sizeof c->stmts);
+	for (size_t i = 0; i < DOC_MEMO; i++)
+		doc_memo_clear(&c->docs[i]);
 	if (c->db)
 		sqlite3_close(c->db);
 	c->db = NULL;
@@ -1073,12 +1161,14 @@ static int bind_place(sqlite3_stmt *st, const struct place *at)
 	return at->env ? 2 : 1;
 }
 
-static int row_get(struct store_conn *c, const struct place *at, struct store_record *ret)
+/* The row of at; shared: its document may be shared (column_doc_shared). */
+static int row_get(struct store_conn *c, const struct place *at, bool shared,
+		   struct store_record *ret)
 {
 	sqlite3_stmt *st = stmt(c, row_stmts(at)->get);
 	if (!st || bind_place(st, at) < 0)
 		return db_fail(c);
-	return step_record(c, st, at, ret);
+	return step_record(c, st, at, shared, ret);
 }
 
 /* The stored row of at, for compare-and-set: -ESTALE when its revision is not expected
@@ -1086,7 +1176,7 @@ static int row_get(struct store_conn *c, const struct place *at, struct store_re
 static int row_current(struct store_conn *c, const struct place *at, long long expected,
 		       struct store_record *ret)
 {
-	int r = row_get(c, at, ret);
+	int r = row_get(c, at, false, ret);
 	if (r == 0 && expected != STORE_ANY_REVISION && expected != ret->revision)
 		r = -ESTALE;
 	return r;
@@ -1103,7 +1193,7 @@ static int row_create(struct store_conn *c, const struct place *at, const json_t
 	if (r < 0)
 		return r == -EIO ? db_fail(c) : r;
 	struct store_record rec = {0};
-	r = step_record(c, st, at, &rec);
+	r = step_record(c, st, at, false, &rec);
 	if (r == 0)
 		r = history_add(c, "create", at, rec.revision, NULL, doc, actor);
 	if (r < 0) {
@@ -1135,7 +1225,7 @@ static int row_update(struct store_conn *c, const struct place *at, const json_t
 		r = sqlite3_bind_int64(st, n + 2, old.revision) == SQLITE_OK ? 0 : -EIO;
 	if (r < 0)
 		goto out;
-	r = step_record(c, st, at, &rec);
+	r = step_record(c, st, at, false, &rec);
 	if (r == -ENOENT)
 		r = -ESTALE;
 	if (r == 0)
@@ -1171,7 +1261,12 @@ static int row_remove(struct store_conn *c, const struct place *at,
 
 int store_stack_get(struct store_conn *c, const char *name, struct store_record *ret)
 {
-	return row_get(c, &(struct place){name, NULL}, ret);
+	return row_get(c, &(struct place){name, NULL}, false, ret);
+}
+
+int store_stack_get_shared(struct store_conn *c, const char *name, struct store_record *ret)
+{
+	return row_get(c, &(struct place){name, NULL}, true, ret);
 }
 
 int store_stack_create(struct store_conn *c, const char *name, const json_t *doc,
@@ -1253,7 +1348,13 @@ int store_stack_list(struct store_conn *c, json_t **ret_items)
 int store_env_get(struct store_conn *c, const char *stack, const char *name,
 		  struct store_record *ret)
 {
-	return row_get(c, &(struct place){stack, name}, ret);
+	return row_get(c, &(struct place){stack, name}, false, ret);
+}
+
+int store_env_get_shared(struct store_conn *c, const char *stack, const char *name,
+			 struct store_record *ret)
+{
+	return row_get(c, &(struct place){stack, name}, true, ret);
 }
 
 int store_env_create(struct store_conn *c, const char *stack, const char *name,

@@ -153,6 +153,35 @@ START_TEST(entry_outlives_eviction_and_cache)
 }
 END_TEST
 
+START_TEST(admits_a_key_missed_twice_only)
+{
+	struct cache *c = NULL;
+	ck_assert_int_eq(cache_new(1 << 20, &c), 0);
+	ck_assert(!cache_admits(c, "never-asked"));
+	ck_assert_ptr_null(cache_get(c, "once"));
+	ck_assert(!cache_admits(c, "once")); /* a one-off is not kept */
+	ck_assert_ptr_null(cache_get(c, "once"));
+	ck_assert(cache_admits(c, "once"));  /* asked for again: worth keeping */
+	ck_assert(!cache_admits(c, "never-asked"));
+	/* many other one-off keys: the table forgets, it does not admit them */
+	char key[32];
+	for (int i = 0; i < 20000; i++) {
+		snprintf(key, sizeof key, "one-off-%d", i);
+		ck_assert_ptr_null(cache_get(c, key));
+		ck_assert_msg(!cache_admits(c, key), "'%s' missed once but is admitted", key);
+	}
+	struct cache_stats st;
+	cache_get_stats(c, &st);
+	ck_assert_uint_eq(st.rejected, 20000 + 3);
+	/* a hit is not a miss: a stored key's count does not grow */
+	put(c, "kept", "e", "bytes");
+	cache_entry_unref(cache_get(c, "kept"));
+	ck_assert(!cache_admits(c, "kept"));
+	ck_assert(!cache_admits(NULL, "once"));
+	cache_free(c);
+}
+END_TEST
+
 /* ---- threads ---- */
 
 #define THREADS 8
@@ -430,6 +459,7 @@ Suite *cache_suite(void)
 	tcase_add_test(tc, eviction_keeps_the_byte_bound_and_drops_least_recent);
 	tcase_add_test(tc, too_large_is_not_kept_but_returned);
 	tcase_add_test(tc, entry_outlives_eviction_and_cache);
+	tcase_add_test(tc, admits_a_key_missed_twice_only);
 	tcase_add_test(tc, threads_share_it_safely);
 	tcase_add_test(tc, fingerprint_changes_on_every_write);
 	tcase_add_test(tc, fingerprint_sees_writes_of_other_connections);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "secretbox.h"
 #include "store.h"
 #include "suites.h"
 
@@ -188,6 +189,107 @@ START_TEST(environments_and_stack_delete)
 	json_decref(rows);
 	json_decref(d);
 	store_release(c);
+	store_free(s);
+}
+END_TEST
+
+/* The value of doc.secrets.db and doc.config.n of a shared read, asserted. */
+static json_t *shared_env(struct store_conn *c, const char *want_n, const char *want_db)
+{
+	struct store_record rec = {0};
+	ck_assert_int_eq(store_env_get_shared(c, "sh", "e", &rec), 0);
+	json_t *doc = rec.document;
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "config"), "n")), want_n);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "secrets"), "db")), want_db);
+	json_incref(doc);
+	store_record_release(&rec);
+	return doc; /* the caller decrefs: only to compare pointers */
+}
+
+/* Shared reads keep parsed documents per connection: they must follow every write, by
+ * this connection or another, also a delete and re-create that starts at revision 1
+ * again, and they must never be the copy a plain read hands out for changing. */
+START_TEST(shared_documents_follow_every_write)
+{
+	unsigned char key[SECRETBOX_KEY_BYTES];
+	ck_assert_int_eq(secretbox_init(), 0);
+	secretbox_key_generate(key);
+	struct store_options opt = {path, 2, NULL, key};
+	struct buf err;
+	buf_init(&err, 1024);
+	struct store *s = NULL;
+	ck_assert_msg(store_open(&opt, &err, &s) == 0, "store_open: %s", buf_cstr(&err));
+	buf_release(&err);
+	struct store_conn *c1, *c2;
+	ck_assert_int_eq(store_acquire(s, &c1), 0);
+	ck_assert_int_eq(store_acquire(s, &c2), 0);
+	json_t *d1 = doc_of("{\"config\": {\"n\": \"1\"}, \"secrets\": {\"db\": \"pw1\"}}");
+	json_t *d2 = doc_of("{\"config\": {\"n\": \"2\"}, \"secrets\": {\"db\": \"pw2\"}}");
+	json_t *d3 = doc_of("{\"config\": {\"n\": \"3\"}, \"secrets\": {\"db\": \"pw3\"}}");
+	ck_assert_int_eq(store_stack_create(c2, "sh", d1, "t", NULL), 0);
+	ck_assert_int_eq(store_env_create(c2, "sh", "e", d1, "t", NULL), 0);
+
+	json_t *a = shared_env(c1, "1", "pw1");
+	json_t *b = shared_env(c1, "1", "pw1");
+	ck_assert_ptr_eq(a, b); /* parsed once: the second read shares it */
+	struct store_record own = {0};
+	ck_assert_int_eq(store_env_get(c1, "sh", "e", &own), 0);
+	ck_assert_ptr_ne(own.document, a); /* a plain read is the caller's own */
+	ck_assert_int_eq(json_object_set_new(json_object_get(own.document, "config"), "n",
+					     json_string("changed")), 0);
+	store_record_release(&own);
+	json_decref(b);
+	b = shared_env(c1, "1", "pw1");
+	ck_assert_ptr_eq(a, b);
+	json_decref(b);
+
+	/* another connection writes */
+	ck_assert_int_eq(store_env_update(c2, "sh", "e", d2, 1, "t", NULL), 0);
+	b = shared_env(c1, "2", "pw2");
+	ck_assert_ptr_ne(a, b);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(a, "config"), "n")), "1");
+	json_decref(a);
+	json_decref(b);
+	/* this connection writes */
+	ck_assert_int_eq(store_env_update(c1, "sh", "e", d3, 2, "t", NULL), 0);
+	json_decref(shared_env(c1, "3", "pw3"));
+	/* deleted and created again: revision 1 again, another document */
+	ck_assert_int_eq(store_env_delete(c2, "sh", "e", 3, "t"), 0);
+	struct store_record gone = {0};
+	ck_assert_int_eq(store_env_get_shared(c1, "sh", "e", &gone), -ENOENT);
+	ck_assert_int_eq(store_env_create(c2, "sh", "e", d2, "t", NULL), 0);
+	json_decref(shared_env(c1, "2", "pw2"));
+	/* a stack, read shared after a write of its own */
+	struct store_record st = {0};
+	ck_assert_int_eq(store_stack_get_shared(c1, "sh", &st), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(st.document, "config"), "n")), "1");
+	store_record_release(&st);
+	ck_assert_int_eq(store_stack_update(c2, "sh", d3, 1, "t", NULL), 0);
+	ck_assert_int_eq(store_stack_get_shared(c1, "sh", &st), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(st.document, "config"), "n")), "3");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(st.document, "secrets"), "db")), "pw3");
+	store_record_release(&st);
+	/* many places through one connection: each read still gives its own place's document */
+	char name[16];
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof name, "p%d", i);
+		json_t *d = json_pack("{s:{s:s}}", "config", "n", name);
+		ck_assert_int_eq(store_env_create(c2, "sh", name, d, "t", NULL), 0);
+		json_decref(d);
+	}
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 10; i++) {
+			snprintf(name, sizeof name, "p%d", i);
+			ck_assert_int_eq(store_env_get_shared(c1, "sh", name, &st), 0);
+			ck_assert_str_eq(json_string_value(json_object_get(json_object_get(st.document, "config"), "n")), name);
+			store_record_release(&st);
+		}
+	}
+	json_decref(d1);
+	json_decref(d2);
+	json_decref(d3);
+	store_release(c1);
+	store_release(c2);
 	store_free(s);
 }
 END_TEST
@@ -386,6 +488,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, environments_and_stack_delete);
 	tcase_add_test(tc, environment_revisions);
 	tcase_add_test(tc, rollback_stores_nothing);
+	tcase_add_test(tc, shared_documents_follow_every_write);
 	tcase_add_test(tc, older_database_is_migrated);
 	tcase_add_test(tc, newer_database_is_refused);
 	tcase_add_test(tc, failing_migration_is_rolled_back);
