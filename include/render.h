@@ -1,6 +1,7 @@
 /* render: a resolved document (model_resolve) -> the Kubernetes objects of the bundle,
- * as node trees (node.h; jansson for the few callers that want it), grouped into files in apply order ("00-namespace.yaml",
- * "10-config.yaml", ..., "50-order-service.yaml", ..., "90-ingress.yaml").
+ * as node trees (node.h; jansson for the few callers that want it), grouped into files
+ * in apply order ("00-namespace.yaml", "10-config.yaml", ..., "50-order-service.yaml",
+ * ..., "90-ingress.yaml").
  *
  * Pure: no I/O, no HTTP, no SQLite. The same document and meta give the same objects.
  * One function per resource kind inside render.c. Files are planned in render_new() and
