@@ -1,4 +1,4 @@
-/* digest: the SHA-256 identity of a JSON value, computed by walking the tree (no text).
+/* digest: the BLAKE2b-256 identity of a JSON value, computed by walking the tree (no text).
  *
  * Two values get the same digest exactly when they are equal as JSON values (json_equal:
  * member order of objects does not matter, 1 and 1.0 differ, as do "1" and 1). The bytes
@@ -23,9 +23,13 @@
 /* Deepest nesting of arrays/objects digest_json() walks (jansson's parser allows 2048). */
 #define DIGEST_MAX_DEPTH 2048
 
-/* SHA-256 of the canonical encoding of v (borrowed) as 64 lowercase hex digits + NUL in
- * ret_hex. 0; -EINVAL when v is NULL or nests deeper than DIGEST_MAX_DEPTH; -ENOMEM
- * (only for objects with many members). ret_hex is written only on success. */
+/* Bytes of a digest: BLAKE2b (libsodium crypto_generichash, no key) with a 32-byte output. */
+#define DIGEST_BYTES 32
+
+/* BLAKE2b-256 (unkeyed, DIGEST_BYTES of output) of the canonical encoding of v (borrowed)
+ * as 64 lowercase hex digits + NUL in ret_hex. 0; -EINVAL when v is NULL or nests deeper
+ * than DIGEST_MAX_DEPTH; -ENOMEM (only for objects with many members); -EIO when libsodium
+ * cannot initialise. ret_hex is written only on success. */
 int digest_json(const json_t *v, char ret_hex[65]);
 
 #endif
