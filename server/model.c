@@ -1000,21 +1000,38 @@ static json_t *builtin_document(const struct builtins *b)
 
 /* ---- normalisation ------------------------------------------------------------------- */
 
+/* obj[key], found without hashing when it is the member at *it: documents built from the
+ * defaults keep their members in the defaults' order, so fill_defaults mostly steps along
+ * both. *it moves past a member found there; otherwise it stays and obj is looked up. */
+static json_t *member_in_order(json_t *obj, void **it, const char *key)
+{
+	size_t len = strlen(key);
+	if (*it && json_object_iter_key_len(*it) == len && memcmp(json_object_iter_key(*it), key, len) == 0) {
+		json_t *v = json_object_iter_value(*it);
+		*it = json_object_iter_next(obj, *it);
+		return v;
+	}
+	return json_object_get(obj, key);
+}
+
 /* Adds to obj every member of defaults it lacks (but the top-level key skip, when not
  * NULL), recursing where both sides are objects. */
 static int fill_defaults(json_t *obj, const json_t *defaults, const char *skip)
 {
 	const char *key;
 	json_t *dv;
+	void *it = json_object_iter(obj);
 	EACH_MEMBER((json_t *)defaults, key, dv) {
 		if (skip && strcmp(key, skip) == 0)
 			continue;
-		json_t *cur = json_object_get(obj, key);
+		json_t *cur = member_in_order(obj, &it, key);
 		int r = 0;
-		if (!cur)
+		if (!cur) {
+			it = NULL; /* obj gains a key: no iterator across that, lookups from here on */
 			r = json_object_set_new_nocheck(obj, key, copy_value(dv)) ? -ENOMEM : 0;
-		else if (json_is_object(cur) && json_is_object(dv))
+		} else if (json_is_object(cur) && json_is_object(dv)) {
 			r = fill_defaults(cur, dv, NULL);
+		}
 		if (r < 0)
 			return r;
 	}
