@@ -91,6 +91,9 @@ static uint64_t real_bits(double x)
 
 static int member_cmp(const struct member *a, const struct member *b)
 {
+	/* most keys differ in their first byte: decide there without calling memcmp */
+	if (a->len && b->len && a->key[0] != b->key[0])
+		return (unsigned char)a->key[0] < (unsigned char)b->key[0] ? -1 : 1;
 	int c = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
 	return c ? c : (a->len > b->len) - (a->len < b->len);
 }
