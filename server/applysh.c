@@ -269,19 +269,6 @@ static const char *plan_resource(const struct plan *p, size_t o)
 	return p->resources.data + p->objects[o].resource;
 }
 
-/* Appends n strings; the script's text goes out in these few large pieces. */
-static int put_strings(struct buf *out, const char *const *parts, size_t n)
-{
-	int r = 0;
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = buf_puts(out, parts[i]);
-	return r;
-}
-
-#define PUT(out, ...)                                                                     \
-	put_strings((out), (const char *const[]){__VA_ARGS__},                            \
-		    sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
-
 static const char script_head[] =
 	"#!/usr/bin/env bash\n"
 	"# apply.sh: applies this bundle's Kubernetes manifests in order and waits for each\n"
@@ -522,7 +509,7 @@ static const char script_main[] =
 static int put_constants(struct buf *out, const struct plan *p)
 {
 	const char *stack = p->meta->stack, *env = p->meta->environment;
-	return PUT(out, "readonly BUNDLE='", stack, "-", env, "'\n",
+	return BUF_PUTS(out, "readonly BUNDLE='", stack, "-", env, "'\n",
 		   "readonly NAMESPACE='", p->namespace, "'\n",
 		   "readonly SELECTOR='" APPLYSH_LABEL_STACK "=", stack,
 		   "," APPLYSH_LABEL_ENVIRONMENT "=", env, "'\n",
@@ -533,7 +520,7 @@ static int put_files(struct buf *out, const struct plan *p)
 {
 	int r = buf_puts(out, "readonly FILES=(\n");
 	for (size_t i = 0; i < p->n && r == 0; i++)
-		r = PUT(out, "\t'", p->files[i].name, "'\n");
+		r = BUF_PUTS(out, "\t'", p->files[i].name, "'\n");
 	return r ? r : buf_puts(out, ")\n");
 }
 
@@ -541,7 +528,7 @@ static int put_objects(struct buf *out, const struct plan *p)
 {
 	int r = buf_puts(out, "readonly BUNDLE_OBJECTS=(\n");
 	for (size_t o = 0; o < p->object_count && r == 0; o++)
-		r = PUT(out, "\t'", plan_resource(p, o), "/", p->objects[o].name, "'\n");
+		r = BUF_PUTS(out, "\t'", plan_resource(p, o), "/", p->objects[o].name, "'\n");
 	return r ? r : buf_puts(out, ")\n");
 }
 
@@ -566,7 +553,7 @@ static int put_prune_resources(struct buf *out, const struct plan *p)
 	qsort(set, count, sizeof(*set), cmp_str);
 	for (size_t i = 0; i < count && r == 0; i++)
 		if (i == 0 || strcmp(set[i], set[i - 1]) != 0)
-			r = PUT(out, "\t'", set[i], "'\n");
+			r = BUF_PUTS(out, "\t'", set[i], "'\n");
 	if (r == 0)
 		r = buf_puts(out, ")\n");
 out:
@@ -581,7 +568,7 @@ static int put_ingress_checks(struct buf *out, const struct plan *p, enum phase 
 	for (size_t i = 0; i < p->n && r == 0; i++)
 		for (size_t o = p->first[i]; o < p->first[i + 1] && r == 0 && p->phases[i] == ph; o++)
 			if (p->objects[o].ingress_class)
-				r = PUT(out, "\tcheck_ingress_class '", p->objects[o].ingress_class, "'\n");
+				r = BUF_PUTS(out, "\tcheck_ingress_class '", p->objects[o].ingress_class, "'\n");
 	return r;
 }
 
@@ -592,7 +579,7 @@ static int put_waits(struct buf *out, const struct plan *p, enum phase ph, int w
 	for (size_t i = 0; i < p->n && r == 0; i++)
 		for (size_t o = p->first[i]; o < p->first[i + 1] && r == 0 && p->phases[i] == ph; o++)
 			if (p->objects[o].wait == w)
-				r = PUT(out, "\t", waits[w].call, " '", p->objects[o].name, "'\n");
+				r = BUF_PUTS(out, "\t", waits[w].call, " '", p->objects[o].name, "'\n");
 	return r;
 }
 
@@ -600,12 +587,12 @@ static int put_phase(struct buf *out, const struct plan *p, enum phase ph)
 {
 	if (!p->used[ph])
 		return 0;
-	int r = PUT(out, "\tphase '", phase_titles[ph], "'\n");
+	int r = BUF_PUTS(out, "\tphase '", phase_titles[ph], "'\n");
 	if (r == 0 && ph == PHASE_INGRESS)
 		r = put_ingress_checks(out, p, ph);
 	for (size_t i = 0; i < p->n && r == 0; i++)
 		if (p->phases[i] == ph)
-			r = PUT(out, "\tapply_file '", p->files[i].name, "'\n");
+			r = BUF_PUTS(out, "\tapply_file '", p->files[i].name, "'\n");
 	for (size_t w = 0; w < sizeof(waits) / sizeof(waits[0]) && r == 0; w++)
 		r = put_waits(out, p, ph, (int)w);
 	return r;
@@ -626,7 +613,7 @@ static int put_delete_all(struct buf *out, const struct plan *p)
 	for (int ph = PHASE_COUNT - 1; ph >= 0 && r == 0; ph--)
 		for (size_t i = p->n; i-- > 0 && r == 0;)
 			if (p->phases[i] == (enum phase)ph)
-				r = PUT(out, "\tdelete_file '", p->files[i].name, "'\n");
+				r = BUF_PUTS(out, "\tdelete_file '", p->files[i].name, "'\n");
 	return r ? r : buf_puts(out, "}\n");
 }
 

@@ -62,6 +62,27 @@ int buf_puts(struct buf *b, const char *s)
 	return buf_append(b, s, strlen(s));
 }
 
+int buf_putsv(struct buf *b, const char *const *strs, size_t n)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(strs[i]);
+		if (len > BUF_NO_MAX - total)
+			return -E2BIG;
+		total += len;
+	}
+	int r = buf_reserve(b, total);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(strs[i]);
+		memcpy(b->data + b->len, strs[i], len);
+		b->len += len;
+	}
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list copy;
