@@ -64,23 +64,21 @@ int buf_puts(struct buf *b, const char *s)
 
 int buf_putsv(struct buf *b, const char *const *strs, size_t n)
 {
-	size_t total = 0;
-	for (size_t i = 0; i < n; i++) {
+	size_t saved = b->len;
+	int r = buf_reserve(b, 0); /* data is set even when nothing is appended */
+	for (size_t i = 0; i < n && r == 0; i++) {
 		size_t len = strlen(strs[i]);
-		if (len > BUF_NO_MAX - total)
-			return -E2BIG;
-		total += len;
+		r = buf_reserve(b, len);
+		if (r == 0) {
+			memcpy(b->data + b->len, strs[i], len);
+			b->len += len;
+		}
 	}
-	int r = buf_reserve(b, total);
 	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(strs[i]);
-		memcpy(b->data + b->len, strs[i], len);
-		b->len += len;
-	}
-	b->data[b->len] = '\0';
-	return 0;
+		b->len = saved;
+	if (b->data)
+		b->data[b->len] = '\0';
+	return r;
 }
 
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
