@@ -119,8 +119,8 @@ out:
 	return r;
 }
 
-/* kustomization.yaml through the YAML emitter: for file names put_kustomization cannot
- * write itself. */
+/* kustomization.yaml through the YAML emitter: for the file names kustomization_yaml
+ * does not write itself. */
 static int kustomization_dump(const struct render *r, struct buf *out)
 {
 	json_t *k = json_pack("{s:s, s:s, s:[]}", "apiVersion", KUSTOMIZATION_API, "kind", "Kustomization",
