@@ -54,16 +54,21 @@ static bool is_alnum(char c)
 	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
 }
 
-/* A DNS-1123 subdomain: [a-z0-9]([-.a-z0-9]*[a-z0-9])?, at most 253 characters. */
-static bool is_safe_name(const char *s)
+/* The n bytes at s are a DNS-1123 subdomain: [a-z0-9]([-.a-z0-9]*[a-z0-9])?, at most
+ * 253 characters. */
+static bool is_safe_name_n(const char *s, size_t n)
 {
-	size_t n = s ? strlen(s) : 0;
 	if (n == 0 || n > MAX_NAME || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!is_lower_alnum(s[i]) && s[i] != '-' && s[i] != '.')
 			return false;
 	return true;
+}
+
+static bool is_safe_name(const char *s)
+{
+	return s && is_safe_name_n(s, strlen(s));
 }
 
 /* A file name: [A-Za-z0-9][A-Za-z0-9._-]*, at most 255 characters. */
@@ -97,16 +102,8 @@ static bool is_safe_api_version(const char *s)
 		return false;
 	const char *slash = strchr(s, '/');
 	const char *version = slash ? slash + 1 : s;
-	if (slash) {
-		size_t gl = (size_t)(slash - s);
-		char group[MAX_NAME + 1];
-		if (gl == 0 || gl > MAX_NAME)
-			return false;
-		memcpy(group, s, gl);
-		group[gl] = '\0';
-		if (!is_safe_name(group))
-			return false;
-	}
+	if (slash && !is_safe_name_n(s, (size_t)(slash - s)))
+		return false;
 	if (version[0] != 'v' || version[1] == '\0')
 		return false;
 	for (const char *p = version; *p; p++)
@@ -125,50 +122,6 @@ static const char *obj_string(const struct node *obj, const char *parent, const 
 	return node_string(node_get(parent ? node_get(obj, parent) : obj, key));
 }
 
-static const char *obj_kind(const struct node *obj)
-{
-	return obj_string(obj, NULL, "kind");
-}
-
-static const char *obj_name(const struct node *obj)
-{
-	return obj_string(obj, "metadata", "name");
-}
-
-/* spec.ingressClassName of an Ingress, or NULL. */
-static const char *ingress_class(const struct node *obj)
-{
-	return obj_string(obj, "spec", "ingressClassName");
-}
-
-static bool object_is_safe(const struct node *obj)
-{
-	const char *cls = ingress_class(obj);
-	return obj->kind == NODE_MAP && is_safe_kind(obj_kind(obj)) &&
-	       is_safe_api_version(obj_string(obj, NULL, "apiVersion")) &&
-	       is_safe_name(obj_name(obj)) && (!cls || is_safe_name(cls));
-}
-
-/* Checks every value that will reach the script; 0 or -EINVAL. */
-static int check_input(const struct render_meta *meta, const char *namespace,
-		       const struct applysh_file *files, size_t n)
-{
-	size_t objects = 0;
-	if (!meta || !is_safe_name(meta->stack) || !is_safe_name(meta->environment) ||
-	    !is_safe_name(namespace) || n == 0)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		if (!is_safe_file(files[i].name) || !files[i].objects || files[i].objects->kind != NODE_SEQ)
-			return -EINVAL;
-		FOREACH_OBJECT(files[i].objects, obj) {
-			if (!object_is_safe(obj))
-				return -EINVAL;
-			objects++;
-		}
-	}
-	return objects > 0 ? 0 : -EINVAL;
-}
-
 static enum phase kind_phase(const char *kind)
 {
 	if (strcmp(kind, "Namespace") == 0)
@@ -184,39 +137,136 @@ static enum phase kind_phase(const char *kind)
 	return PHASE_CONFIG;
 }
 
-/* A file is applied in the phase of its latest kind. */
-static enum phase file_phase(const struct applysh_file *f)
+/* The index in waits of kind's wait, or -1 when objects of kind are not waited for. */
+static int kind_wait(const char *kind)
 {
-	enum phase p = PHASE_NAMESPACE;
-	FOREACH_OBJECT(f->objects, obj) {
-		enum phase k = kind_phase(obj_kind(obj));
-		if (k > p)
-			p = k;
-	}
-	return p;
+	for (size_t w = 0; w < sizeof(waits) / sizeof(waits[0]); w++)
+		if (strcmp(kind, waits[w].kind) == 0)
+			return (int)w;
+	return -1;
 }
 
-/* Appends 'word' (already checked: no quote can be in it). */
-static int put_word(struct buf *out, const char *word)
+/* What the script needs of one object, read from its tree once (strings borrowed). */
+struct object_info {
+	const char *name;
+	const char *ingress_class; /* spec.ingressClassName of an Ingress, else NULL */
+	size_t resource;           /* offset of its "kind.group" text in plan.resources */
+	int wait;                  /* index in waits, or -1 */
+	bool prunable;             /* neither a Namespace nor a PersistentVolumeClaim */
+};
+
+/* The checked input, indexed once: every later step is a walk over these arrays. */
+struct plan {
+	const struct render_meta *meta;
+	const char *namespace;
+	const struct applysh_file *files;
+	size_t n;
+	struct object_info *objects; /* in file order */
+	size_t object_count;
+	size_t *first;       /* n + 1: the objects of file i are [first[i], first[i + 1]) */
+	enum phase *phases;  /* n: the phase of each file (that of its latest kind) */
+	bool used[PHASE_COUNT];
+	struct buf resources; /* every object's resource, NUL-terminated, one after another */
+};
+
+static void plan_release(struct plan *p)
 {
-	return buf_printf(out, "'%s'", word);
+	free(p->objects);
+	free(p->first);
+	free(p->phases);
+	buf_release(&p->resources);
 }
 
-/* Appends the resource of obj as `kubectl get -o name` prints it: lowercase kind,
- * then ".group" unless it is the core group. */
-static int put_resource(struct buf *out, const struct node *obj)
+/* Appends the resource of an object as `kubectl get -o name` prints it, and a NUL:
+ * lowercase kind, then ".group" unless it is the core group (both already checked). */
+static int put_resource(struct buf *out, const char *kind, const char *api)
 {
-	const char *kind = obj_kind(obj);
-	const char *api = obj_string(obj, NULL, "apiVersion");
+	char text[64 + 1 + MAX_NAME + 1];
+	size_t len = 0;
 	const char *slash = strchr(api, '/');
-	int r = 0;
-	for (const char *p = kind; *p && r == 0; p++) {
-		char c = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
-		r = buf_append(out, &c, 1);
+	for (const char *p = kind; *p; p++)
+		text[len++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+	if (slash) {
+		text[len++] = '.';
+		memcpy(text + len, api, (size_t)(slash - api));
+		len += (size_t)(slash - api);
 	}
-	if (r == 0 && slash)
-		r = buf_printf(out, ".%.*s", (int)(slash - api), api);
-	return r;
+	text[len++] = '\0';
+	return buf_append(out, text, len);
+}
+
+/* Checks obj and fills info (its resource appended to p->resources); 0 or -EINVAL. */
+static int add_object(struct plan *p, const struct node *obj, struct object_info *info,
+		      enum phase *file_phase)
+{
+	const char *kind = obj_string(obj, NULL, "kind");
+	const char *api = obj_string(obj, NULL, "apiVersion");
+	const char *name = obj_string(obj, "metadata", "name");
+	const char *cls = obj_string(obj, "spec", "ingressClassName");
+	if (obj->kind != NODE_MAP || !is_safe_kind(kind) || !is_safe_api_version(api) ||
+	    !is_safe_name(name) || (cls && !is_safe_name(cls)))
+		return -EINVAL;
+	enum phase k = kind_phase(kind);
+	if (k > *file_phase)
+		*file_phase = k;
+	info->name = name;
+	info->ingress_class = strcmp(kind, "Ingress") == 0 ? cls : NULL;
+	info->resource = p->resources.len;
+	info->wait = kind_wait(kind);
+	info->prunable = k != PHASE_NAMESPACE && strcmp(kind, "PersistentVolumeClaim") != 0;
+	return put_resource(&p->resources, kind, api);
+}
+
+/* Checks the files and counts their objects; 0 or -EINVAL. */
+static int count_objects(const struct applysh_file *files, size_t n, size_t *ret_count)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_safe_file(files[i].name) || !files[i].objects || files[i].objects->kind != NODE_SEQ)
+			return -EINVAL;
+		count += files[i].objects->v.list.count;
+	}
+	if (count == 0)
+		return -EINVAL;
+	*ret_count = count;
+	return 0;
+}
+
+/* Checks every value that will reach the script and indexes it into p (released by the
+ * caller in any case). 0, -EINVAL or -ENOMEM. */
+static int plan_build(struct plan *p, const struct render_meta *meta, const char *namespace,
+		      const struct applysh_file *files, size_t n)
+{
+	size_t count = 0, o = 0;
+	*p = (struct plan){ .meta = meta, .namespace = namespace, .files = files, .n = n };
+	buf_init(&p->resources, BUF_NO_MAX);
+	if (!meta || !is_safe_name(meta->stack) || !is_safe_name(meta->environment) ||
+	    !is_safe_name(namespace) || n == 0 || count_objects(files, n, &count) < 0)
+		return -EINVAL;
+	p->objects = calloc(count, sizeof(*p->objects));
+	p->first = calloc(n + 1, sizeof(*p->first));
+	p->phases = calloc(n, sizeof(*p->phases));
+	if (!p->objects || !p->first || !p->phases)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		p->first[i] = o;
+		p->phases[i] = PHASE_NAMESPACE;
+		FOREACH_OBJECT(files[i].objects, obj) {
+			int r = o < count ? add_object(p, obj, &p->objects[o++], &p->phases[i]) : -EINVAL;
+			if (r < 0)
+				return r;
+		}
+		p->used[p->phases[i]] = true;
+	}
+	p->first[n] = o;
+	p->object_count = o;
+	return 0;
+}
+
+/* The resource text of object o of p (valid until p->resources changes). */
+static const char *plan_resource(const struct plan *p, size_t o)
+{
+	return p->resources.data + p->objects[o].resource;
 }
 
 static const char script_head[] =
@@ -456,53 +506,29 @@ static const char script_main[] =
 	"main \"$@\"\n";
 
 /* readonly NAME=(... 'item' ...) from a NULL-terminated list. */
-static int put_array(struct buf *out, const char *var, const char *const *items, size_t n)
+static int put_constants(struct buf *out, const struct plan *p)
 {
-	int r = buf_printf(out, "readonly %s=(\n", var);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		r = buf_puts(out, "\t");
-		if (r == 0)
-			r = put_word(out, items[i]);
-		if (r == 0)
-			r = buf_puts(out, "\n");
-	}
-	return r ? r : buf_puts(out, ")\n");
+	const char *stack = p->meta->stack, *env = p->meta->environment;
+	return BUF_PUTS(out, "readonly BUNDLE='", stack, "-", env, "'\n",
+		   "readonly NAMESPACE='", p->namespace, "'\n",
+		   "readonly SELECTOR='" APPLYSH_LABEL_STACK "=", stack,
+		   "," APPLYSH_LABEL_ENVIRONMENT "=", env, "'\n",
+		   "readonly DEFAULT_TIMEOUT='" DEFAULT_TIMEOUT "'\n");
 }
 
-static int put_constants(struct buf *out, const struct render_meta *meta, const char *ns)
-{
-	int r = buf_printf(out, "readonly BUNDLE='%s-%s'\n", meta->stack, meta->environment);
-	if (r == 0)
-		r = buf_printf(out, "readonly NAMESPACE='%s'\n", ns);
-	if (r == 0)
-		r = buf_printf(out, "readonly SELECTOR='%s=%s,%s=%s'\n", APPLYSH_LABEL_STACK,
-			       meta->stack, APPLYSH_LABEL_ENVIRONMENT, meta->environment);
-	if (r == 0)
-		r = buf_puts(out, "readonly DEFAULT_TIMEOUT='" DEFAULT_TIMEOUT "'\n");
-	return r;
-}
-
-static int put_files(struct buf *out, const struct applysh_file *files, size_t n)
+static int put_files(struct buf *out, const struct plan *p)
 {
 	int r = buf_puts(out, "readonly FILES=(\n");
-	for (size_t i = 0; i < n && r == 0; i++)
-		r = buf_printf(out, "\t'%s'\n", files[i].name);
+	for (size_t i = 0; i < p->n && r == 0; i++)
+		r = BUF_PUTS(out, "\t'", p->files[i].name, "'\n");
 	return r ? r : buf_puts(out, ")\n");
 }
 
-static int put_objects(struct buf *out, const struct applysh_file *files, size_t n)
+static int put_objects(struct buf *out, const struct plan *p)
 {
 	int r = buf_puts(out, "readonly BUNDLE_OBJECTS=(\n");
-	for (size_t i = 0; i < n && r == 0; i++) {
-		FOREACH_OBJECT(files[i].objects, obj) {
-			if (r == 0)
-				r = buf_puts(out, "\t'");
-			if (r == 0)
-				r = put_resource(out, obj);
-			if (r == 0)
-				r = buf_printf(out, "/%s'\n", obj_name(obj));
-		}
-	}
+	for (size_t o = 0; o < p->object_count && r == 0; o++)
+		r = BUF_PUTS(out, "\t'", plan_resource(p, o), "/", p->objects[o].name, "'\n");
 	return r ? r : buf_puts(out, ")\n");
 }
 
@@ -511,139 +537,119 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Adds the resource of every prunable object of the bundle to set (keys). */
-static int add_bundle_resources(json_t *set, const struct applysh_file *files, size_t n)
-{
-	struct buf res;
-	int r = 0;
-	buf_init(&res, BUF_NO_MAX);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		FOREACH_OBJECT(files[i].objects, obj) {
-			const char *kind = obj_kind(obj);
-			if (r || strcmp(kind, "Namespace") == 0 ||
-			    strcmp(kind, "PersistentVolumeClaim") == 0)
-				continue;
-			buf_reset(&res);
-			r = put_resource(&res, obj);
-			if (r == 0 && json_object_set_new(set, buf_cstr(&res), json_true()) < 0)
-				r = -ENOMEM;
-		}
-	}
-	buf_release(&res);
-	return r;
-}
-
 /* PRUNE_RESOURCES: the fixed list and the bundle's own kinds, sorted, each once. */
-static int put_prune_resources(struct buf *out, const struct applysh_file *files, size_t n)
+static int put_prune_resources(struct buf *out, const struct plan *p)
 {
-	json_t *set = json_object();
-	const char **keys = NULL;
-	int r = set ? 0 : -ENOMEM;
-	for (size_t i = 0; r == 0 && i < sizeof(prune_always) / sizeof(prune_always[0]); i++)
-		if (json_object_set_new(set, prune_always[i], json_true()) < 0)
-			r = -ENOMEM;
-	if (r == 0)
-		r = add_bundle_resources(set, files, n);
-	if (r == 0 && !(keys = calloc(json_object_size(set), sizeof(*keys))))
-		r = -ENOMEM;
+	size_t fixed = sizeof(prune_always) / sizeof(prune_always[0]), count = 0;
+	const char **set = calloc(fixed + p->object_count, sizeof(*set));
+	int r = set ? buf_puts(out, "readonly PRUNE_RESOURCES=(\n") : -ENOMEM;
 	if (r < 0)
 		goto out;
-	size_t count = 0;
-	const char *key;
-	json_t *value;
-	json_object_foreach(set, key, value)
-		keys[count++] = key;
-	qsort(keys, count, sizeof(*keys), cmp_str);
-	r = put_array(out, "PRUNE_RESOURCES", keys, count);
+	for (size_t i = 0; i < fixed; i++)
+		set[count++] = prune_always[i];
+	for (size_t o = 0; o < p->object_count; o++)
+		if (p->objects[o].prunable)
+			set[count++] = plan_resource(p, o);
+	qsort(set, count, sizeof(*set), cmp_str);
+	for (size_t i = 0; i < count && r == 0; i++)
+		if (i == 0 || strcmp(set[i], set[i - 1]) != 0)
+			r = BUF_PUTS(out, "\t'", set[i], "'\n");
+	if (r == 0)
+		r = buf_puts(out, ")\n");
 out:
-	free(keys);
-	json_decref(set);
+	free(set);
 	return r;
 }
 
-/* Lines `CALL 'name'` for every object of kind in the files of phase p. */
-static int put_calls(struct buf *out, const struct applysh_file *files, size_t n,
-		     enum phase p, const char *kind, const char *call)
+/* Lines `check_ingress_class 'class'` for the Ingresses of the files of phase ph. */
+static int put_ingress_checks(struct buf *out, const struct plan *p, enum phase ph)
 {
 	int r = 0;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		if (file_phase(&files[i]) != p)
-			continue;
-		FOREACH_OBJECT(files[i].objects, obj) {
-			const char *name = strcmp(kind, "Ingress") == 0 ? ingress_class(obj) : obj_name(obj);
-			if (r == 0 && name && strcmp(obj_kind(obj), kind) == 0)
-				r = buf_printf(out, "\t%s '%s'\n", call, name);
-		}
-	}
+	for (size_t i = 0; i < p->n && r == 0; i++)
+		for (size_t o = p->first[i]; o < p->first[i + 1] && r == 0 && p->phases[i] == ph; o++)
+			if (p->objects[o].ingress_class)
+				r = BUF_PUTS(out, "\tcheck_ingress_class '", p->objects[o].ingress_class, "'\n");
 	return r;
 }
 
-static int put_phase(struct buf *out, const struct applysh_file *files, size_t n, enum phase p)
+/* Lines `CALL 'name'` for every object with wait w in the files of phase ph. */
+static int put_waits(struct buf *out, const struct plan *p, enum phase ph, int w)
 {
-	bool any = false;
 	int r = 0;
-	for (size_t i = 0; i < n; i++)
-		any = any || file_phase(&files[i]) == p;
-	if (!any)
+	for (size_t i = 0; i < p->n && r == 0; i++)
+		for (size_t o = p->first[i]; o < p->first[i + 1] && r == 0 && p->phases[i] == ph; o++)
+			if (p->objects[o].wait == w)
+				r = BUF_PUTS(out, "\t", waits[w].call, " '", p->objects[o].name, "'\n");
+	return r;
+}
+
+static int put_phase(struct buf *out, const struct plan *p, enum phase ph)
+{
+	if (!p->used[ph])
 		return 0;
-	r = buf_printf(out, "\tphase '%s'\n", phase_titles[p]);
-	if (r == 0 && p == PHASE_INGRESS)
-		r = put_calls(out, files, n, p, "Ingress", "check_ingress_class");
-	for (size_t i = 0; i < n && r == 0; i++)
-		if (file_phase(&files[i]) == p)
-			r = buf_printf(out, "\tapply_file '%s'\n", files[i].name);
+	int r = BUF_PUTS(out, "\tphase '", phase_titles[ph], "'\n");
+	if (r == 0 && ph == PHASE_INGRESS)
+		r = put_ingress_checks(out, p, ph);
+	for (size_t i = 0; i < p->n && r == 0; i++)
+		if (p->phases[i] == ph)
+			r = BUF_PUTS(out, "\tapply_file '", p->files[i].name, "'\n");
 	for (size_t w = 0; w < sizeof(waits) / sizeof(waits[0]) && r == 0; w++)
-		r = put_calls(out, files, n, p, waits[w].kind, waits[w].call);
+		r = put_waits(out, p, ph, (int)w);
 	return r;
 }
 
-static int put_apply_all(struct buf *out, const struct applysh_file *files, size_t n)
+static int put_apply_all(struct buf *out, const struct plan *p)
 {
 	int r = buf_puts(out, "\napply_all() {\n");
-	for (int p = 0; p < PHASE_COUNT && r == 0; p++)
-		r = put_phase(out, files, n, (enum phase)p);
+	for (int ph = 0; ph < PHASE_COUNT && r == 0; ph++)
+		r = put_phase(out, p, (enum phase)ph);
 	return r ? r : buf_puts(out, "}\n");
 }
 
 /* delete_all: every file in the reverse of the apply order. */
-static int put_delete_all(struct buf *out, const struct applysh_file *files, size_t n)
+static int put_delete_all(struct buf *out, const struct plan *p)
 {
 	int r = buf_puts(out, "\ndelete_all() {\n\tphase 'delete'\n");
-	for (int p = PHASE_COUNT - 1; p >= 0 && r == 0; p--)
-		for (size_t i = n; i-- > 0 && r == 0;)
-			if (file_phase(&files[i]) == (enum phase)p)
-				r = buf_printf(out, "\tdelete_file '%s'\n", files[i].name);
+	for (int ph = PHASE_COUNT - 1; ph >= 0 && r == 0; ph--)
+		for (size_t i = p->n; i-- > 0 && r == 0;)
+			if (p->phases[i] == (enum phase)ph)
+				r = BUF_PUTS(out, "\tdelete_file '", p->files[i].name, "'\n");
 	return r ? r : buf_puts(out, "}\n");
 }
 
-static int put_script(struct buf *out, const struct render_meta *meta, const char *ns,
-		      const struct applysh_file *files, size_t n)
+static int put_script(struct buf *out, const struct plan *p)
 {
-	int r = buf_puts(out, script_head);
+	/* The fixed text alone: one allocation instead of a few doublings (and -E2BIG
+	 * up front when even that does not fit). */
+	int r = buf_reserve(out, sizeof(script_head) + sizeof(script_body) + sizeof(script_main));
 	if (r == 0)
-		r = put_constants(out, meta, ns);
+		r = buf_append(out, script_head, sizeof(script_head) - 1);
 	if (r == 0)
-		r = put_files(out, files, n);
+		r = put_constants(out, p);
 	if (r == 0)
-		r = put_objects(out, files, n);
+		r = put_files(out, p);
 	if (r == 0)
-		r = put_prune_resources(out, files, n);
+		r = put_objects(out, p);
 	if (r == 0)
-		r = buf_puts(out, script_body);
+		r = put_prune_resources(out, p);
 	if (r == 0)
-		r = put_apply_all(out, files, n);
+		r = buf_append(out, script_body, sizeof(script_body) - 1);
 	if (r == 0)
-		r = put_delete_all(out, files, n);
-	return r ? r : buf_puts(out, script_main);
+		r = put_apply_all(out, p);
+	if (r == 0)
+		r = put_delete_all(out, p);
+	return r ? r : buf_append(out, script_main, sizeof(script_main) - 1);
 }
 
 int applysh_write_files(const struct render_meta *meta, const char *namespace,
 			const struct applysh_file *files, size_t n, struct buf *out)
 {
 	size_t saved = out->len;
-	int r = check_input(meta, namespace, files, n);
+	struct plan p;
+	int r = plan_build(&p, meta, namespace, files, n);
 	if (r == 0)
-		r = put_script(out, meta, namespace, files, n);
+		r = put_script(out, &p);
+	plan_release(&p);
 	if (r < 0 && out->data) {
 		out->len = saved;
 		out->data[saved] = '\0';

@@ -62,6 +62,25 @@ int buf_puts(struct buf *b, const char *s)
 	return buf_append(b, s, strlen(s));
 }
 
+int buf_putsv(struct buf *b, const char *const *strs, size_t n)
+{
+	size_t saved = b->len;
+	int r = buf_reserve(b, 0); /* data is set even when nothing is appended */
+	for (size_t i = 0; i < n && r == 0; i++) {
+		size_t len = strlen(strs[i]);
+		r = buf_reserve(b, len);
+		if (r == 0) {
+			memcpy(b->data + b->len, strs[i], len);
+			b->len += len;
+		}
+	}
+	if (r < 0)
+		b->len = saved;
+	if (b->data)
+		b->data[b->len] = '\0';
+	return r;
+}
+
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list copy;

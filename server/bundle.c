@@ -23,6 +23,7 @@
 #define MODE_FILE 0644
 #define MODE_EXEC 0755
 #define MODE_DIR 0755
+#define KUSTOMIZATION_API "kustomize.config.k8s.io/v1beta1"
 
 static const struct {
 	const char *name;
@@ -118,10 +119,12 @@ out:
 	return r;
 }
 
-static int kustomization_yaml(const struct render *r, struct buf *out)
+/* kustomization.yaml through the YAML emitter: for the file names kustomization_yaml
+ * does not write itself. */
+static int kustomization_dump(const struct render *r, struct buf *out)
 {
-	json_t *k = json_pack("{s:s, s:s, s:[]}", "apiVersion", "kustomize.config.k8s.io/v1beta1",
-			      "kind", "Kustomization", "resources");
+	json_t *k = json_pack("{s:s, s:s, s:[]}", "apiVersion", KUSTOMIZATION_API, "kind", "Kustomization",
+			      "resources");
 	int ret = k ? 0 : -ENOMEM;
 	json_t *resources = json_object_get(k, "resources");
 	for (size_t i = 0; ret == 0 && i < render_file_count(r); i++)
@@ -133,6 +136,53 @@ static int kustomization_yaml(const struct render *r, struct buf *out)
 	return ret;
 }
 
+/* true when name is [A-Za-z0-9._-]+ with a '.': then the emitter writes it on one line
+ * without escapes, plain or double-quoted, and it is no YAML word (true, null, ...). */
+static bool is_simple_file_name(const char *name, size_t len)
+{
+	bool dot = false;
+	if (len == 0 || len > 255)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && c != '.' && c != '_' && c != '-')
+			return false;
+		dot = dot || c == '.';
+	}
+	return dot;
+}
+
+/* A simple file name as a sequence item, as the emitter writes it: double-quoted when
+ * it starts like a number ('0'-'9', '-', '.'), plain otherwise. */
+static int put_kustomization_item(struct buf *out, const char *name)
+{
+	bool quoted = (name[0] >= '0' && name[0] <= '9') || name[0] == '-' || name[0] == '.';
+	return BUF_PUTS(out, quoted ? "- \"" : "- ", name, quoted ? "\"\n" : "\n");
+}
+
+/* kustomization.yaml: the text yamlout_dump makes of {apiVersion, kind, resources},
+ * written directly when there are files and every name is simple (render's are). */
+static int kustomization_yaml(const struct render *r, struct buf *out)
+{
+	size_t n = render_file_count(r), saved = out->len;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = render_file_name(r, i);
+		if (!is_simple_file_name(name, strlen(name)))
+			return kustomization_dump(r, out);
+	}
+	if (n == 0) /* "resources: []" */
+		return kustomization_dump(r, out);
+	int ret = buf_puts(out, "---\napiVersion: " KUSTOMIZATION_API "\nkind: Kustomization\nresources:\n");
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		ret = put_kustomization_item(out, render_file_name(r, i));
+	if (ret < 0 && out->data) {
+		out->len = saved;
+		out->data[saved] = '\0';
+	}
+	return ret;
+}
+
 /* "Kind/name, Kind/name" of the objects (a NODE_SEQ) of one file, for the README. */
 static int objects_summary(const struct node *objects, struct buf *out)
 {
@@ -140,8 +190,8 @@ static int objects_summary(const struct node *objects, struct buf *out)
 	for (const struct node_item *it = objects->v.list.first; it && r == 0; it = it->next) {
 		const char *kind = node_string(node_get(it->val, "kind"));
 		const char *name = node_string(node_get(node_get(it->val, "metadata"), "name"));
-		r = buf_printf(out, "%s%s/%s", it != objects->v.list.first ? ", " : "", kind ? kind : "?",
-			       name ? name : "?");
+		r = BUF_PUTS(out, it != objects->v.list.first ? ", " : "", kind ? kind : "?", "/",
+			     name ? name : "?");
 	}
 	return r;
 }
@@ -150,9 +200,14 @@ static int objects_summary(const struct node *objects, struct buf *out)
 static int put_paragraph(struct buf *out, const char *text)
 {
 	int r = 0;
-	for (const char *p = text; *p && r == 0; p++) {
-		char c = (*p == '\n' || *p == '\r') ? ' ' : *p;
-		r = buf_append(out, &c, 1);
+	for (const char *p = text; *p && r == 0;) {
+		size_t line = strcspn(p, "\r\n");
+		r = buf_append(out, p, line);
+		p += line;
+		if (r == 0 && *p) {
+			r = buf_append(out, " ", 1);
+			p++;
+		}
 	}
 	return r ? r : buf_puts(out, "\n\n");
 }
@@ -161,25 +216,22 @@ static int readme_head(const struct render *r, struct buf *out)
 {
 	const struct render_meta *m = render_meta(r);
 	const char *desc = json_string_value(json_object_get(render_doc(r), "description"));
-	int ret = buf_printf(out,
-			     "# %s-%s\n\n"
-			     "Kubernetes manifests of the stack `%s`, environment `%s`, rendered by "
-			     "manifestd %s. Regenerate the bundle rather than editing it.\n\n",
-			     m->stack, m->environment, m->stack, m->environment, MANIFESTD_VERSION);
+	int ret = BUF_PUTS(out, "# ", m->stack, "-", m->environment,
+			   "\n\nKubernetes manifests of the stack `", m->stack, "`, environment `",
+			   m->environment, "`, rendered by manifestd " MANIFESTD_VERSION
+			   ". Regenerate the bundle rather than editing it.\n\n");
 	if (ret == 0 && desc && desc[0])
 		ret = put_paragraph(out, desc);
 	if (ret == 0)
-		ret = buf_printf(out,
-				 "| | |\n|---|---|\n"
-				 "| stack | `%s` |\n| environment | `%s` |\n| namespace | `%s` |\n",
-				 m->stack, m->environment, render_namespace(r));
+		ret = BUF_PUTS(out, "| | |\n|---|---|\n| stack | `", m->stack, "` |\n| environment | `",
+			       m->environment, "` |\n| namespace | `", render_namespace(r), "` |\n");
 	if (ret == 0 && m->revision > 0)
 		ret = buf_printf(out, "| revision | %lld |\n", m->revision);
 	if (ret == 0 && m->revision <= 0)
 		ret = buf_puts(out, "| revision | none (rendered from files) |\n");
 	if (ret == 0)
-		ret = buf_printf(out, "| bundle hash | `%s` |\n| manifestd | %s |\n\n",
-				 render_bundle_hash(r), MANIFESTD_VERSION);
+		ret = BUF_PUTS(out, "| bundle hash | `", render_bundle_hash(r),
+			       "` |\n| manifestd | " MANIFESTD_VERSION " |\n\n");
 	return ret;
 }
 
@@ -207,7 +259,11 @@ static int readme_md(const struct render *r, const struct buf *summaries, struct
 	for (size_t i = 0; ret == 0 && i < render_file_count(r); i++) {
 		const char *end = strchr(line, '\n');
 		size_t len = end ? (size_t)(end - line) : strlen(line);
-		ret = buf_printf(out, "- `%s`: %.*s\n", render_file_name(r, i), (int)len, line);
+		ret = BUF_PUTS(out, "- `", render_file_name(r, i), "`: ");
+		if (ret == 0)
+			ret = buf_append(out, line, len);
+		if (ret == 0)
+			ret = buf_append(out, "\n", 1);
 		line += end ? len + 1 : len;
 	}
 	if (ret == 0)

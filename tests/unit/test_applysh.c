@@ -169,6 +169,87 @@ START_TEST(out_buffer_limit)
 }
 END_TEST
 
+/* Every prefix limit fails with -E2BIG and leaves out as it was; the exact size works and
+ * gives the same bytes. Steps through each put_* of the script. */
+START_TEST(out_limit_at_every_size)
+{
+	struct buf full, b;
+	struct sample s;
+	buf_init(&full, BUF_NO_MAX);
+	write_sample(&full);
+	sample_init(&s);
+	for (size_t max = 4; max < full.len + 4; max += 7) {
+		size_t limit = max < full.len + 4 ? max : full.len + 4;
+		buf_init(&b, limit);
+		ck_assert_int_eq(buf_puts(&b, "keep"), 0);
+		ck_assert_int_eq(applysh_write_files(&sample_meta, "shop-dev", sample_files(&s), 6, &b), -E2BIG);
+		ck_assert_str_eq(buf_cstr(&b), "keep");
+		buf_release(&b);
+	}
+	buf_init(&b, full.len + 4);
+	ck_assert_int_eq(buf_puts(&b, "keep"), 0);
+	ck_assert_int_eq(applysh_write_files(&sample_meta, "shop-dev", sample_files(&s), 6, &b), 0);
+	ck_assert_str_eq(buf_cstr(&b) + 4, buf_cstr(&full));
+	buf_release(&b);
+	sample_release(&s);
+	buf_release(&full);
+}
+END_TEST
+
+/* The lines of the shell array `readonly NAME=(` in script s, as one string. */
+static char *array_lines(const char *s, const char *name)
+{
+	struct buf head;
+	buf_init(&head, BUF_NO_MAX);
+	ck_assert_int_eq(buf_printf(&head, "readonly %s=(\n", name), 0);
+	const char *start = s + pos(s, buf_cstr(&head)) + head.len;
+	const char *end = strstr(start, "\n)\n");
+	ck_assert_ptr_nonnull(end);
+	buf_release(&head);
+	return strndup(start, (size_t)(end - start) + 1);
+}
+
+/* PRUNE_RESOURCES: the fixed kinds and the bundle's own, sorted and each once, never a
+ * Namespace or a volume claim; BUNDLE_OBJECTS: every object once, in file order. */
+START_TEST(prune_resources_sorted_once)
+{
+	struct sample s;
+	struct buf b;
+	sample_init(&s);
+	ck_assert_int_eq(json_array_append_new(s.arrays[3], obj("v1", "PersistentVolumeClaim", "data-db-0")), 0);
+	ck_assert_int_eq(json_array_append_new(s.arrays[4], obj("example.com/v1alpha1", "WidgetSet", "w")), 0);
+	ck_assert_int_eq(json_array_append_new(s.arrays[4], obj("example.com/v1alpha1", "WidgetSet", "w2")), 0);
+	buf_init(&b, BUF_NO_MAX);
+	ck_assert_int_eq(applysh_write_files(&sample_meta, "shop-dev", sample_files(&s), 6, &b), 0);
+	char *prune = array_lines(buf_cstr(&b), "PRUNE_RESOURCES");
+	char *objects = array_lines(buf_cstr(&b), "BUNDLE_OBJECTS");
+	size_t lines = 0;
+	const char *prev = NULL;
+	for (const char *line = prune; *line; line = strchr(line, '\n') + 1, lines++) {
+		/* "\t'name'\n": a quote sorts before every character a resource may have */
+		size_t len = (size_t)(strchr(line, '\n') - line);
+		if (prev)
+			ck_assert_msg(strncmp(prev, line, len) < 0, "PRUNE_RESOURCES not sorted or repeated at '%.*s'",
+				      (int)len, line);
+		prev = line;
+	}
+	ck_assert_uint_eq(lines, 14); /* the 13 fixed ones and widgetset.example.com */
+	pos(prune, "\t'widgetset.example.com'\n");
+	pos(prune, "\t'deployment.apps'\n");
+	ck_assert_ptr_null(strstr(prune, "persistentvolumeclaim"));
+	ck_assert_ptr_null(strstr(prune, "namespace"));
+	ck_assert_str_eq(objects, "\t'ingress.networking.k8s.io/web'\n\t'serviceaccount/api'\n"
+				  "\t'deployment.apps/api'\n\t'service/api'\n\t'job.batch/db-init-1'\n"
+				  "\t'service/db'\n\t'statefulset.apps/db'\n\t'persistentvolumeclaim/data-db-0'\n"
+				  "\t'configmap/cfg'\n\t'secret/sec'\n\t'widgetset.example.com/w'\n"
+				  "\t'widgetset.example.com/w2'\n\t'namespace/shop-dev'\n");
+	free(prune);
+	free(objects);
+	sample_release(&s);
+	buf_release(&b);
+}
+END_TEST
+
 /* The sample script written into a fresh folder; returns the folder (caller frees). */
 static char *script_in_dir(void)
 {
@@ -343,6 +424,8 @@ Suite *applysh_suite(void)
 	tcase_add_test(tc, phases_are_in_order);
 	tcase_add_test(tc, unsafe_values_are_refused);
 	tcase_add_test(tc, out_buffer_limit);
+	tcase_add_test(tc, out_limit_at_every_size);
+	tcase_add_test(tc, prune_resources_sorted_once);
 	tcase_add_test(tc, passes_shellcheck_and_bash_n);
 	tcase_add_test(tc, runs_in_order_against_kubectl);
 	tcase_add_test(tc, dry_run_waits_for_nothing);

@@ -42,6 +42,26 @@ START_TEST(max_is_enforced_and_buffer_kept)
 }
 END_TEST
 
+START_TEST(putsv_appends_all_or_nothing)
+{
+	struct buf b;
+	buf_init(&b, 12);
+	ck_assert_int_eq(BUF_PUTS(&b, "ab", "", "cd"), 0);
+	ck_assert_str_eq(buf_cstr(&b), "abcd");
+	ck_assert_uint_eq(b.len, 4);
+	ck_assert_int_eq(BUF_PUTS(&b, "efgh", "ijklm"), -E2BIG);
+	ck_assert_str_eq(buf_cstr(&b), "abcd");
+	ck_assert_int_eq(BUF_PUTS(&b, "efgh", "ijkl"), 0);
+	ck_assert_str_eq(buf_cstr(&b), "abcdefghijkl");
+	buf_release(&b);
+	buf_init(&b, BUF_NO_MAX);
+	ck_assert_int_eq(buf_putsv(&b, NULL, 0), 0);
+	ck_assert_str_eq(buf_cstr(&b), "");
+	ck_assert_ptr_nonnull(b.data);
+	buf_release(&b);
+}
+END_TEST
+
 START_TEST(parse_int_is_strict)
 {
 	long long v = 7;
@@ -87,6 +107,7 @@ Suite *buf_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, append_grows_and_terminates);
 	tcase_add_test(tc, max_is_enforced_and_buffer_kept);
+	tcase_add_test(tc, putsv_appends_all_or_nothing);
 	tcase_add_test(tc, parse_int_is_strict);
 	tcase_add_test(tc, hash_base64_and_names);
 	suite_add_tcase(s, tc);
