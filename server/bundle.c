@@ -119,67 +119,26 @@ out:
 	return r;
 }
 
-/* kustomization.yaml through the YAML emitter: for the file names kustomization_yaml
- * does not write itself. */
-static int kustomization_dump(const struct render *r, struct buf *out)
-{
-	json_t *k = json_pack("{s:s, s:s, s:[]}", "apiVersion", KUSTOMIZATION_API, "kind", "Kustomization",
-			      "resources");
-	int ret = k ? 0 : -ENOMEM;
-	json_t *resources = json_object_get(k, "resources");
-	for (size_t i = 0; ret == 0 && i < render_file_count(r); i++)
-		if (json_array_append_new(resources, json_string(render_file_name(r, i))) < 0)
-			ret = -ENOMEM;
-	if (ret == 0)
-		ret = yamlout_dump(out, k);
-	json_decref(k);
-	return ret;
-}
-
-/* true when name is [A-Za-z0-9._-]+ with a '.': then the emitter writes it on one line
- * without escapes, plain or double-quoted, and it is no YAML word (true, null, ...). */
-static bool is_simple_file_name(const char *name, size_t len)
-{
-	bool dot = false;
-	if (len == 0 || len > 255)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum && c != '.' && c != '_' && c != '-')
-			return false;
-		dot = dot || c == '.';
-	}
-	return dot;
-}
-
-/* A simple file name as a sequence item, as the emitter writes it: double-quoted when
- * it starts like a number ('0'-'9', '-', '.'), plain otherwise. */
-static int put_kustomization_item(struct buf *out, const char *name)
-{
-	bool quoted = (name[0] >= '0' && name[0] <= '9') || name[0] == '-' || name[0] == '.';
-	return BUF_PUTS(out, quoted ? "- \"" : "- ", name, quoted ? "\"\n" : "\n");
-}
-
-/* kustomization.yaml: the text yamlout_dump makes of {apiVersion, kind, resources},
- * written directly when there are files and every name is simple (render's are). */
+/* kustomization.yaml, through the YAML emitter like every other YAML byte: the file
+ * names as a node sequence (borrowed from r) in a small arena. */
 static int kustomization_yaml(const struct render *r, struct buf *out)
 {
-	size_t n = render_file_count(r), saved = out->len;
-	for (size_t i = 0; i < n; i++) {
-		const char *name = render_file_name(r, i);
-		if (!is_simple_file_name(name, strlen(name)))
-			return kustomization_dump(r, out);
-	}
-	if (n == 0) /* "resources: []" */
-		return kustomization_dump(r, out);
-	int ret = buf_puts(out, "---\napiVersion: " KUSTOMIZATION_API "\nkind: Kustomization\nresources:\n");
-	for (size_t i = 0; ret == 0 && i < n; i++)
-		ret = put_kustomization_item(out, render_file_name(r, i));
-	if (ret < 0 && out->data) {
-		out->len = saved;
-		out->data[saved] = '\0';
-	}
+	struct arena *a = arena_new();
+	if (!a)
+		return -ENOMEM;
+	struct node *files = node_seq(a);
+	for (size_t i = 0; files && i < render_file_count(r); i++)
+		files = node_push(files, node_str(a, render_file_name(r, i)));
+	struct node *k = NODE_MAP(a, {"apiVersion", node_str(a, KUSTOMIZATION_API)},
+				  {"kind", node_str(a, "Kustomization")}, {"resources", files});
+	struct yamlout *y = NULL;
+	int ret = k ? yamlout_new(out, &y) : -ENOMEM;
+	if (ret == 0)
+		ret = yamlout_node(y, k);
+	if (ret == 0)
+		ret = yamlout_finish(y);
+	yamlout_free(y);
+	arena_free(a);
 	return ret;
 }
 
