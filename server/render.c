@@ -351,7 +351,7 @@ static struct node *selector_labels(struct arena *a, const struct render *r, con
 static struct node *annotations(struct arena *a, const struct render *r, const json_t *extra)
 {
 	struct node *m = extra ? node_from_json(a, extra) : node_map(a);
-	m = replace(m, "manifestd.io/revision", node_printf(a, "%lld", r->meta.revision));
+	m = replace(m, "manifestd.io/revision", node_int_text(a, r->meta.revision));
 	return replace(m, "manifestd.io/bundle-hash", node_str(a, r->hash));
 }
 
@@ -462,11 +462,11 @@ static struct node *wait_container(struct arena *a, const char *host, int port)
 {
 	const char *script = "until nc -z -w 2 \"$WAIT_HOST\" \"$WAIT_PORT\"; do "
 			     "echo \"waiting for $WAIT_HOST:$WAIT_PORT\"; sleep 2; done";
-	return NODE_MAP(a, {"name", node_printf(a, "wait-for-%s", host)}, {"image", node_str(a, WAIT_IMAGE)},
+	return NODE_MAP(a, {"name", NODE_CAT(a, "wait-for-", host)}, {"image", node_str(a, WAIT_IMAGE)},
 			{"imagePullPolicy", node_str(a, "IfNotPresent")},
 			{"command", NODE_SEQ(a, node_str(a, "sh"), node_str(a, "-c"), node_str(a, script))},
 			{"env", NODE_SEQ(a, env_value(a, "WAIT_HOST", host),
-					 env_value(a, "WAIT_PORT", ARENA_PRINTF(a, "%d", port)))},
+					 env_value(a, "WAIT_PORT", node_string(node_int_text(a, port))))},
 			{"resources", small_resources(a, "10m", "16Mi", "100m", "32Mi")},
 			{"securityContext", container_security(a, NOBODY_UID, true)});
 }
@@ -968,8 +968,8 @@ static struct node *service_env(struct arena *a, const struct render *r, const j
 static struct node *image_ref(struct arena *a, const json_t *image)
 {
 	const char *registry = str(image, "registry"), *digest = str(image, "digest");
-	return node_printf(a, "%s%s%s%s%s", registry, *registry ? "/" : "", str(image, "repository"),
-			   *digest ? "@" : ":", *digest ? digest : str(image, "tag"));
+	return NODE_CAT(a, registry, *registry ? "/" : "", str(image, "repository"), *digest ? "@" : ":",
+			*digest ? digest : str(image, "tag"));
 }
 
 static struct node *app_probe(struct arena *a, const json_t *p)
