@@ -87,8 +87,12 @@ struct node *node_null(struct arena *a);
 struct node *node_bool(struct arena *a, bool b);
 struct node *node_int(struct arena *a, long long i);
 struct node *node_real(struct arena *a, double d);
-struct node *node_str(struct arena *a, const char *s);
 struct node *node_strn(struct arena *a, const char *s, size_t len);
+/* inline, so the length of a literal is known when compiling */
+static inline struct node *node_str(struct arena *a, const char *s)
+{
+	return s ? node_strn(a, s, strlen(s)) : NULL;
+}
 struct node *node_str_copy(struct arena *a, const char *s);
 struct node *node_strn_copy(struct arena *a, const char *s, size_t len);
 struct node *node_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -192,11 +192,6 @@ struct node *node_strn(struct arena *a, const char *s, size_t len)
 	return n;
 }
 
-struct node *node_str(struct arena *a, const char *s)
-{
-	return s ? node_strn(a, s, strlen(s)) : NULL;
-}
-
 struct node *node_str_copy(struct arena *a, const char *s)
 {
 	return s ? node_strn_copy(a, s, strlen(s)) : NULL;

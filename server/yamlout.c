@@ -185,7 +185,7 @@ static bool word_is_plain(const char *s)
 }
 
 /* Whether s[from..to) may stay in a plain scalar of length len, byte by byte. */
-static bool bytes_are_plain(const char *s, size_t from, size_t to, size_t len)
+static inline bool bytes_are_plain(const char *s, size_t from, size_t to, size_t len)
 {
 	for (size_t i = from; i < to; i++)
 		if ((byte_class[(unsigned char)s[i]] & B_LOOK) && !look_is_plain(s, i, len))
