@@ -173,7 +173,8 @@ static bool look_is_plain(const char *s, size_t i, size_t len)
 /* Nonzero when a byte of w is zero (exact as a test for any). */
 #define HAS_ZERO(w) (((w) - ONES) & ~(w) & HIGHS)
 
-/* Whether none of the 8 bytes at s is B_LOOK: no byte >= 0x80, below '!', DEL or ':'.
+/* Whether none of the 8 bytes at s is B_LOOK: no byte >= 0x80, below '!', DEL or ':'
+ * (the "below" test is exact when no byte is >= 0x80, which the first term catches).
  * Eight bytes per test instead of one: this scan is most of what yamlout adds to libyaml. */
 static bool word_is_plain(const char *s)
 {
