@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /* ---- arena ---- */
 
@@ -80,23 +81,46 @@ struct node_kv {
 };
 
 /* Scalars, or NULL when out of memory. node_str borrows s (NULL s gives NULL);
- * node_str_copy copies it into a; node_printf formats into a. */
+ * node_str_copy copies it into a, node_strn_copy the len bytes at s (NUL-terminated in
+ * the copy); node_printf formats into a. */
 struct node *node_null(struct arena *a);
 struct node *node_bool(struct arena *a, bool b);
 struct node *node_int(struct arena *a, long long i);
 struct node *node_real(struct arena *a, double d);
-struct node *node_str(struct arena *a, const char *s);
 struct node *node_strn(struct arena *a, const char *s, size_t len);
+/* inline, so the length of a literal is known when compiling */
+static inline struct node *node_str(struct arena *a, const char *s)
+{
+	return s ? node_strn(a, s, strlen(s)) : NULL;
+}
 struct node *node_str_copy(struct arena *a, const char *s);
+struct node *node_strn_copy(struct arena *a, const char *s, size_t len);
 struct node *node_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The decimal text of i as a string (copied into a): what node_printf(a, "%lld", i)
+ * gives, without printf. NULL when out of memory. */
+struct node *node_int_text(struct arena *a, long long i);
+/* The n strings of parts (borrowed) joined, copied into a: node_printf(a, "%s%s...")
+ * without printf. NULL when a part is NULL, n > NODE_CAT_MAX or out of memory. The macro
+ * takes the parts inline: NODE_CAT(a, "wait-for-", host). */
+#define NODE_CAT_MAX 16
+struct node *node_cat(struct arena *a, const char *const *parts, size_t n);
+#define NODE_CAT(a, ...)                                                                  \
+	node_cat((a), (const char *const[]){__VA_ARGS__},                                 \
+		 sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 /* Empty containers, or NULL when out of memory. */
 struct node *node_map(struct arena *a);
 struct node *node_seq(struct arena *a);
 
-/* Appends key: val to map (key borrowed). Returns map, or NULL when map or val is NULL,
- * map is not a NODE_MAP, or out of memory. */
-struct node *node_set(struct node *map, const char *key, struct node *val);
+/* Appends key: val to map (key borrowed, key_len its length). Returns map, or NULL when
+ * map, key or val is NULL, map is not a NODE_MAP, or out of memory. */
+struct node *node_setn(struct node *map, const char *key, size_t key_len, struct node *val);
+/* node_setn with the length of key; inline, so the length of a literal key is known when
+ * compiling. */
+static inline struct node *node_set(struct node *map, const char *key, struct node *val)
+{
+	return node_setn(map, key, key ? strlen(key) : 0, val);
+}
 /* Appends val to seq. Returns seq, or NULL as node_set does. */
 struct node *node_push(struct node *seq, struct node *val);
 

@@ -92,9 +92,9 @@ static struct chunk *add_chunk(struct arena *a, size_t n)
 	return c;
 }
 
-void *arena_alloc(struct arena *a, size_t n)
+/* The slow path of bump: the limit, and a new chunk when the head one is full. */
+static void *alloc_slow(struct arena *a, size_t n)
 {
-	n = round_up(n ? n : 1);
 	if (n > a->max || a->handed_out > a->max - n)
 		return NULL;
 	struct chunk *c = a->head;
@@ -104,6 +104,26 @@ void *arena_alloc(struct arena *a, size_t n)
 	c->used += n;
 	a->handed_out += n;
 	return p;
+}
+
+/* arena_alloc, inlined into the node constructors: one bump of the head chunk when it
+ * has room and the limit allows. */
+static inline void *bump(struct arena *a, size_t n)
+{
+	n = round_up(n ? n : 1);
+	struct chunk *c = a->head;
+	if (c && c->size - c->used >= n && n <= a->max && a->handed_out <= a->max - n) {
+		void *p = c->data + c->used;
+		c->used += n;
+		a->handed_out += n;
+		return p;
+	}
+	return alloc_slow(a, n);
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+	return bump(a, n);
 }
 
 char *arena_strdup(struct arena *a, const char *s)
@@ -127,11 +147,9 @@ void arena_set_max(struct arena *a, size_t max_bytes)
 
 static struct node *new_node(struct arena *a, enum node_kind kind)
 {
-	struct node *n = arena_alloc(a, sizeof *n);
-	if (n) {
-		memset(n, 0, sizeof *n);
-		n->kind = kind;
-	}
+	struct node *n = bump(a, sizeof *n);
+	if (n)
+		*n = (struct node){.kind = kind};
 	return n;
 }
 
@@ -174,14 +192,9 @@ struct node *node_strn(struct arena *a, const char *s, size_t len)
 	return n;
 }
 
-struct node *node_str(struct arena *a, const char *s)
-{
-	return s ? node_strn(a, s, strlen(s)) : NULL;
-}
-
 struct node *node_str_copy(struct arena *a, const char *s)
 {
-	return s ? node_str(a, arena_strdup(a, s)) : NULL;
+	return s ? node_strn_copy(a, s, strlen(s)) : NULL;
 }
 
 struct node *node_printf(struct arena *a, const char *fmt, ...)
@@ -197,6 +210,50 @@ struct node *node_printf(struct arena *a, const char *fmt, ...)
 	(void)vsnprintf(s, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return node_strn(a, s, (size_t)n);
+}
+
+struct node *node_int_text(struct arena *a, long long i)
+{
+	char digits[24], *p = digits + sizeof digits; /* 19 digits and a sign at most */
+	unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (i < 0)
+		*--p = '-';
+	return node_strn_copy(a, p, (size_t)(digits + sizeof digits - p));
+}
+
+struct node *node_strn_copy(struct arena *a, const char *s, size_t len)
+{
+	char *copy = s ? bump(a, len + 1) : NULL;
+	if (!copy)
+		return NULL;
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	return node_strn(a, copy, len);
+}
+
+struct node *node_cat(struct arena *a, const char *const *parts, size_t n)
+{
+	size_t len = 0, lens[NODE_CAT_MAX];
+	if (n > NODE_CAT_MAX)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!parts[i])
+			return NULL;
+		len += lens[i] = strlen(parts[i]);
+	}
+	char *s = bump(a, len + 1), *p = s;
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(p, parts[i], lens[i]);
+		p += lens[i];
+	}
+	*p = '\0';
+	return node_strn(a, s, len);
 }
 
 static struct node *new_list(struct arena *a, enum node_kind kind)
@@ -222,7 +279,7 @@ static struct node *append(struct node *list, enum node_kind kind, const char *k
 {
 	if (!list || !val || list->kind != kind || (kind == NODE_MAP && !key))
 		return NULL;
-	struct node_item *it = arena_alloc(list->v.list.arena, sizeof *it);
+	struct node_item *it = bump(list->v.list.arena, sizeof *it);
 	if (!it)
 		return NULL;
 	*it = (struct node_item){.key = key, .key_len = key_len, .val = val};
@@ -235,9 +292,9 @@ static struct node *append(struct node *list, enum node_kind kind, const char *k
 	return list;
 }
 
-struct node *node_set(struct node *map, const char *key, struct node *val)
+struct node *node_setn(struct node *map, const char *key, size_t key_len, struct node *val)
 {
-	return append(map, NODE_MAP, key, key ? strlen(key) : 0, val);
+	return append(map, NODE_MAP, key, key_len, val);
 }
 
 struct node *node_push(struct node *seq, struct node *val)
@@ -249,7 +306,7 @@ struct node *node_map_of(struct arena *a, const struct node_kv *kv, size_t n)
 {
 	struct node *map = node_map(a);
 	for (size_t i = 0; map && i < n; i++)
-		map = node_set(map, kv[i].key, kv[i].val);
+		map = append(map, NODE_MAP, kv[i].key, kv[i].key ? strlen(kv[i].key) : 0, kv[i].val);
 	return map;
 }
 
@@ -257,7 +314,7 @@ struct node *node_seq_of(struct arena *a, struct node *const *vals, size_t n)
 {
 	struct node *seq = node_seq(a);
 	for (size_t i = 0; seq && i < n; i++)
-		seq = node_push(seq, vals[i]);
+		seq = append(seq, NODE_SEQ, NULL, 0, vals[i]);
 	return seq;
 }
 

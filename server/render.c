@@ -351,7 +351,7 @@ static struct node *selector_labels(struct arena *a, const struct render *r, con
 static struct node *annotations(struct arena *a, const struct render *r, const json_t *extra)
 {
 	struct node *m = extra ? node_from_json(a, extra) : node_map(a);
-	m = replace(m, "manifestd.io/revision", node_printf(a, "%lld", r->meta.revision));
+	m = replace(m, "manifestd.io/revision", node_int_text(a, r->meta.revision));
 	return replace(m, "manifestd.io/bundle-hash", node_str(a, r->hash));
 }
 
@@ -382,8 +382,9 @@ static struct node *cpu_memory(struct arena *a, const char *cpu, const char *mem
 
 static struct node *resources(struct arena *a, const json_t *res)
 {
-	return NODE_MAP(a, {"requests", cpu_memory(a, str(res, "requests/cpu"), str(res, "requests/memory"))},
-			{"limits", cpu_memory(a, str(res, "limits/cpu"), str(res, "limits/memory"))});
+	const json_t *req = at(res, "requests"), *lim = at(res, "limits");
+	return NODE_MAP(a, {"requests", cpu_memory(a, str(req, "cpu"), str(req, "memory"))},
+			{"limits", cpu_memory(a, str(lim, "cpu"), str(lim, "memory"))});
 }
 
 static struct node *runtime_default(struct arena *a)
@@ -462,11 +463,11 @@ static struct node *wait_container(struct arena *a, const char *host, int port)
 {
 	const char *script = "until nc -z -w 2 \"$WAIT_HOST\" \"$WAIT_PORT\"; do "
 			     "echo \"waiting for $WAIT_HOST:$WAIT_PORT\"; sleep 2; done";
-	return NODE_MAP(a, {"name", node_printf(a, "wait-for-%s", host)}, {"image", node_str(a, WAIT_IMAGE)},
+	return NODE_MAP(a, {"name", NODE_CAT(a, "wait-for-", host)}, {"image", node_str(a, WAIT_IMAGE)},
 			{"imagePullPolicy", node_str(a, "IfNotPresent")},
 			{"command", NODE_SEQ(a, node_str(a, "sh"), node_str(a, "-c"), node_str(a, script))},
 			{"env", NODE_SEQ(a, env_value(a, "WAIT_HOST", host),
-					 env_value(a, "WAIT_PORT", ARENA_PRINTF(a, "%d", port)))},
+					 env_value(a, "WAIT_PORT", node_string(node_int_text(a, port))))},
 			{"resources", small_resources(a, "10m", "16Mi", "100m", "32Mi")},
 			{"securityContext", container_security(a, NOBODY_UID, true)});
 }
@@ -952,13 +953,17 @@ static struct node *service_env(struct arena *a, const struct render *r, const j
 	const char *name;
 	json_t *src;
 	json_object_foreach((json_t *)env, name, src) {
+		/* doc_ok checked it: one member, value, config or secret, a string */
+		void *only = json_object_iter((json_t *)src);
+		const char *from = json_object_iter_key(only);
+		const char *text = json_string_value(json_object_iter_value(only));
 		struct node *e;
-		if (has(src, "value", K_STR))
-			e = env_value(a, name, str(src, "value"));
-		else if (has(src, "config", K_STR))
-			e = env_ref(a, name, "configMapKeyRef", r->config_name, str(src, "config"));
+		if (strcmp(from, "value") == 0)
+			e = env_value(a, name, text);
+		else if (strcmp(from, "config") == 0)
+			e = env_ref(a, name, "configMapKeyRef", r->config_name, text);
 		else
-			e = env_secret(a, r, name, str(src, "secret"));
+			e = env_secret(a, r, name, text);
 		seq = node_push(seq, e);
 	}
 	return seq;
@@ -968,8 +973,8 @@ static struct node *service_env(struct arena *a, const struct render *r, const j
 static struct node *image_ref(struct arena *a, const json_t *image)
 {
 	const char *registry = str(image, "registry"), *digest = str(image, "digest");
-	return node_printf(a, "%s%s%s%s%s", registry, *registry ? "/" : "", str(image, "repository"),
-			   *digest ? "@" : ":", *digest ? digest : str(image, "tag"));
+	return NODE_CAT(a, registry, *registry ? "/" : "", str(image, "repository"), *digest ? "@" : ":",
+			*digest ? digest : str(image, "tag"));
 }
 
 static struct node *app_probe(struct arena *a, const json_t *p)
@@ -980,19 +985,20 @@ static struct node *app_probe(struct arena *a, const json_t *p)
 
 static struct node *app_container(struct arena *a, const struct render *r, const char *name, const json_t *svc)
 {
-	bool ro = flag(svc, "securityContext/readOnlyRootFilesystem");
+	const json_t *sc = at(svc, "securityContext"), *probes = at(svc, "probes");
+	bool ro = flag(sc, "readOnlyRootFilesystem");
 	struct node *c = NODE_MAP(a, {"name", node_str(a, name)}, {"image", image_ref(a, at(svc, "image"))},
 				  {"imagePullPolicy", node_str(a, str(r->doc, "image/pullPolicy"))},
 				  {"ports", NODE_SEQ(a, container_port(a, "http", (int)num(svc, "port")))},
 				  {"env", service_env(a, r, at(svc, "env"))});
 	static const char *const keys[] = {"readinessProbe", "livenessProbe", "startupProbe"};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		const json_t *p = json_object_get(at(svc, "probes"), probe_names[i]);
+		const json_t *p = json_object_get(probes, probe_names[i]);
 		if (json_is_object(p))
 			c = node_set(c, keys[i], app_probe(a, p));
 	}
 	c = node_set(c, "resources", resources(a, at(svc, "resources")));
-	c = node_set(c, "securityContext", container_security(a, num(svc, "securityContext/runAsUser"), ro));
+	c = node_set(c, "securityContext", container_security(a, num(sc, "runAsUser"), ro));
 	return ro ? node_set(c, "volumeMounts", NODE_SEQ(a, mount(a, "tmp", "/tmp", false))) : c;
 }
 
@@ -1009,8 +1015,9 @@ static struct node *app_init_containers(struct arena *a, const json_t *svc)
 
 static struct node *app_pod_spec(struct arena *a, const struct render *r, const char *name, const json_t *svc)
 {
-	bool ro = flag(svc, "securityContext/readOnlyRootFilesystem");
-	struct node *spec = pod_spec(a, name, num(svc, "securityContext/runAsUser"));
+	const json_t *sc = at(svc, "securityContext");
+	bool ro = flag(sc, "readOnlyRootFilesystem");
+	struct node *spec = pod_spec(a, name, num(sc, "runAsUser"));
 	const char *pull_secret = str(r->doc, "image/pullSecret");
 	if (*pull_secret)
 		spec = node_set(spec, "imagePullSecrets", NODE_SEQ(a, NODE_MAP(a, {"name", node_str(a, pull_secret)})));
@@ -1032,9 +1039,9 @@ static bool many_pods(const json_t *svc)
 	return autoscaled(svc) || num(svc, "replicas") > 1;
 }
 
-static struct node *app_deployment(struct arena *a, const struct render *r, const char *name, const json_t *svc)
+static struct node *app_deployment(struct arena *a, const struct render *r, const char *name, const json_t *svc,
+				   const char *version)
 {
-	const char *version = str(svc, "image/tag");
 	struct node *spec = node_map(a);
 	if (!autoscaled(svc))
 		spec = node_set(spec, "replicas", node_int(a, num(svc, "replicas")));
@@ -1052,26 +1059,28 @@ static struct node *app_deployment(struct arena *a, const struct render *r, cons
 			spec);
 }
 
-static struct node *app_hpa(struct arena *a, const struct render *r, const char *name, const json_t *svc)
+static struct node *app_hpa(struct arena *a, const struct render *r, const char *name, const json_t *svc,
+			    const char *version)
 {
+	const json_t *as = at(svc, "autoscaling");
 	struct node *target = NODE_MAP(a, {"type", node_str(a, "Utilization")},
-				       {"averageUtilization", node_int(a, num(svc, "autoscaling/targetCPUUtilization"))});
+				       {"averageUtilization", node_int(a, num(as, "targetCPUUtilization"))});
 	struct node *metric = NODE_MAP(a, {"type", node_str(a, "Resource")},
 				       {"resource", NODE_MAP(a, {"name", node_str(a, "cpu")}, {"target", target})});
 	struct node *spec = NODE_MAP(
 		a, {"scaleTargetRef", NODE_MAP(a, {"apiVersion", node_str(a, "apps/v1")}, {"kind", node_str(a, "Deployment")},
 					       {"name", node_str(a, name)})},
-		{"minReplicas", node_int(a, num(svc, "autoscaling/minReplicas"))},
-		{"maxReplicas", node_int(a, num(svc, "autoscaling/maxReplicas"))}, {"metrics", NODE_SEQ(a, metric)});
-	struct node *lab = labels(a, r, name, "service", str(svc, "image/tag"));
+		{"minReplicas", node_int(a, num(as, "minReplicas"))},
+		{"maxReplicas", node_int(a, num(as, "maxReplicas"))}, {"metrics", NODE_SEQ(a, metric)});
+	struct node *lab = labels(a, r, name, "service", version);
 	return node_set(object(a, r, "autoscaling/v2", "HorizontalPodAutoscaler", name, lab), "spec", spec);
 }
 
-static struct node *app_pdb(struct arena *a, const struct render *r, const char *name, const json_t *svc)
+static struct node *app_pdb(struct arena *a, const struct render *r, const char *name, const char *version)
 {
 	struct node *spec = NODE_MAP(a, {"maxUnavailable", node_int(a, 1)},
 				     {"selector", NODE_MAP(a, {"matchLabels", selector_labels(a, r, name)})});
-	struct node *lab = labels(a, r, name, "service", str(svc, "image/tag"));
+	struct node *lab = labels(a, r, name, "service", version);
 	return node_set(object(a, r, "policy/v1", "PodDisruptionBudget", name, lab), "spec", spec);
 }
 
@@ -1081,14 +1090,14 @@ static int build_service(struct arena *a, struct render *r, const char *name, st
 	const char *version = str(svc, "image/tag");
 	int rc = push(out, service_account(a, r, name, "service", version));
 	if (rc == 0)
-		rc = push(out, app_deployment(a, r, name, svc));
+		rc = push(out, app_deployment(a, r, name, svc, version));
 	if (rc == 0)
 		rc = push(out, cluster_service(a, r, name, "service", version,
 					       NODE_SEQ(a, service_port(a, "http", (int)num(svc, "port"), "http"))));
 	if (rc == 0 && autoscaled(svc))
-		rc = push(out, app_hpa(a, r, name, svc));
+		rc = push(out, app_hpa(a, r, name, svc, version));
 	if (rc == 0 && flag(svc, "disruptionBudget/enabled") && many_pods(svc))
-		rc = push(out, app_pdb(a, r, name, svc));
+		rc = push(out, app_pdb(a, r, name, version));
 	return rc;
 }
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,42 +98,52 @@ static const struct {
 };
 #undef WORD
 
+/* Byte classes for plain_is_safe. B_LOOK: a byte the scan must look at (controls, space,
+ * ':', DEL, non-ASCII); every other byte is plain inside a scalar. B_BAD_FIRST: starts
+ * something other than a plain scalar, or (+ - .) may start a number (+1, -.5, .inf); a
+ * leading digit may start an int, float, sexagesimal or timestamp (0123, 0x1F, 1_000,
+ * 1e3, 12:30, 2001-12-14): all quoted. B_WORD: may start a reserved word that no
+ * B_BAD_FIRST byte starts (y n t f o, either case). */
+enum { B_LOOK = 1, B_BAD_FIRST = 2, B_WORD = 4 };
+#define L B_LOOK
+#define F B_BAD_FIRST
+#define W B_WORD
+#define LF (B_LOOK | B_BAD_FIRST)
+static const unsigned char byte_class[256] = {
+	/* 0x00 */ L, L, L, L, L, L, L, L, L, LF, L, L, L, L, L, L,
+	/* 0x10 */ L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
+	/* 0x20 */ LF, F, F, F, 0, F, F, F, 0, 0, F, F, F, F, F, 0,
+	/* 0x30 */ F, F, F, F, F, F, F, F, F, F, LF, 0, F, F, F, F,
+	/* 0x40 */ F, 0, 0, 0, 0, 0, W, 0, 0, 0, 0, 0, 0, 0, W, W,
+	/* 0x50 */ 0, 0, 0, 0, W, 0, 0, 0, 0, W, 0, F, 0, F, 0, 0,
+	/* 0x60 */ F, 0, 0, 0, 0, 0, W, 0, 0, 0, 0, 0, 0, 0, W, W,
+	/* 0x70 */ 0, 0, 0, 0, W, 0, 0, 0, 0, W, 0, F, F, F, F, L,
+	/* 0x80 */ L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
+	/* 0x90 */ L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
+	/* 0xa0 */ L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
+	/* 0xb0 */ L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
+	/* 0xc0 */ L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
+	/* 0xd0 */ L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
+	/* 0xe0 */ L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
+	/* 0xf0 */ L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,
+};
+#undef L
+#undef F
+#undef W
+#undef LF
+
+/* Called for strings whose first byte is B_WORD (the other reserved words start with a
+ * B_BAD_FIRST byte and are quoted already). */
 static bool is_reserved_word(const char *s, size_t len)
 {
 	if (len > 5) /* the longest is "false" */
 		return false;
-	switch (s[0] | 0x20) { /* only these start one: most keys and values stop here */
-	case 'y': case 'n': case 't': case 'f': case 'o': case '~': case '=': case '<':
-		break;
-	default:
-		return false;
-	}
 	for (size_t i = 0; i < sizeof reserved_words / sizeof reserved_words[0]; i++)
 		if (reserved_words[i].len == len && strncasecmp(s, reserved_words[i].text, len) == 0)
 			return true;
 	return false;
 }
 
-/* Characters that start something other than a plain scalar, or (+ - .) that may start
- * a number (+1, -.5, .inf). A leading digit may start an int, float, sexagesimal or
- * timestamp (0123, 0x1F, 1_000, 1e3, 12:30, 2001-12-14): also quoted. */
-static bool bad_first_char(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return true;
-	switch (c) {
-	case '-': case '+': case '.': case '?': case ':': case ',': case '[': case ']': case '{':
-	case '}': case '#': case '&': case '*': case '!': case '|': case '>': case '\'':
-	case '"': case '%': case '@': case '`': case '<': case '=': case '~': case ' ': case '\t':
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* true when s may be written as a plain scalar and read back as exactly this string.
- * Conservative: anything doubtful is quoted. Non-ASCII text is left to libyaml, which
- * quotes what it cannot write plain (line separators, BOM). */
 /* NEL (U+0085), LS (U+2028) and PS (U+2029): line breaks to YAML readers, which libyaml
  * would otherwise write raw inside single quotes. */
 static bool is_unicode_break(const char *s, size_t n)
@@ -143,26 +154,66 @@ static bool is_unicode_break(const char *s, size_t n)
 	return n >= 3 && u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9);
 }
 
+/* Whether the B_LOOK byte s[i] (not the last byte when it is ' ' or ':') may stay in a
+ * plain scalar. */
+static bool look_is_plain(const char *s, size_t i, size_t len)
+{
+	unsigned char c = (unsigned char)s[i];
+	if (c >= 0x80)
+		return !is_unicode_break(s + i, len - i);
+	if (c == ':')
+		return s[i + 1] != ' ';
+	if (c == ' ')
+		return s[i + 1] != '#';
+	return false; /* controls and DEL */
+}
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+/* Nonzero when a byte of w is zero (exact as a test for any). */
+#define HAS_ZERO(w) (((w) - ONES) & ~(w) & HIGHS)
+
+/* Whether none of the 8 bytes at s is B_LOOK: no byte >= 0x80, below '!', DEL or ':'
+ * (the "below" test is exact when no byte is >= 0x80, which the first term catches).
+ * Eight bytes per test instead of one: this scan is most of what yamlout adds to libyaml. */
+static bool word_is_plain(const char *s)
+{
+	uint64_t w;
+	memcpy(&w, s, sizeof w);
+	uint64_t look = (w & HIGHS) | ((w - ONES * '!') & ~w & HIGHS) | HAS_ZERO(w ^ (ONES * 0x7f)) |
+			HAS_ZERO(w ^ (ONES * ':'));
+	return look == 0;
+}
+
+/* Whether s[from..to) may stay in a plain scalar of length len, byte by byte. */
+static inline bool bytes_are_plain(const char *s, size_t from, size_t to, size_t len)
+{
+	for (size_t i = from; i < to; i++)
+		if ((byte_class[(unsigned char)s[i]] & B_LOOK) && !look_is_plain(s, i, len))
+			return false;
+	return true;
+}
+
+/* true when s may be written as a plain scalar and read back as exactly this string.
+ * Conservative: anything doubtful is quoted. Non-ASCII text is left to libyaml, which
+ * quotes what it cannot write plain (line separators, BOM). */
 static bool plain_is_safe(const char *s, size_t len)
 {
-	if (len == 0 || bad_first_char((unsigned char)s[0]) || is_reserved_word(s, len))
+	if (len == 0)
+		return false;
+	unsigned char first = byte_class[(unsigned char)s[0]];
+	if ((first & B_BAD_FIRST) || ((first & B_WORD) && is_reserved_word(s, len)))
 		return false;
 	unsigned char last = (unsigned char)s[len - 1];
 	if (last == ' ' || last == ':')
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c > ' ' && c < 0x7f && c != ':') /* most bytes: nothing to look at */
-			continue;
-		if (c < 0x20 || c == 0x7f)
+	size_t i = 0;
+	for (; len - i >= 8; i += 8)
+		if (!word_is_plain(s + i) && !bytes_are_plain(s, i, i + 8, len))
 			return false;
-		if (c >= 0x80 && is_unicode_break(s + i, len - i))
-			return false;
-		if (c == ':' && s[i + 1] == ' ')
-			return false;
-		if (c == ' ' && s[i + 1] == '#')
-			return false;
-	}
+	/* the rest: as the last 8 bytes when there are that many (overlapping checked ones) */
+	if (i < len && (len < 8 || !word_is_plain(s + len - 8)))
+		return bytes_are_plain(s, i, len, len);
 	return true;
 }
 

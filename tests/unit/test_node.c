@@ -1,5 +1,7 @@
 /* test_node: the arena, node builders, reading, and the jansson conversions. */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,9 @@
 static struct node *sample(struct arena *a)
 {
 	return NODE_MAP(a, {"apiVersion", node_str(a, "v1")}, {"kind", node_str(a, "Service")},
-			{"metadata", NODE_MAP(a, {"name", node_printf(a, "%s-%d", "web", 2)})},
+			{"metadata", NODE_MAP(a, {"name", node_printf(a, "%s-%d", "web", 2)},
+					       {"revision", node_int_text(a, -42)},
+					       {"image", NODE_CAT(a, "reg/", "app", ":", "1.0")})},
 			{"spec", NODE_MAP(a, {"ports", NODE_SEQ(a, NODE_MAP(a, {"port", node_int(a, 80)},
 									     {"open", node_bool(a, true)}))},
 					   {"ratio", node_real(a, 0.5)}, {"none", node_null(a)})});
@@ -126,6 +130,45 @@ START_TEST(json_round_trip)
 }
 END_TEST
 
+/* node_int_text and NODE_CAT give what printf gives; the copies are the arena's own. */
+START_TEST(text_builders_match_printf)
+{
+	struct arena *a = arena_new();
+	const long long ints[] = {LLONG_MIN, LLONG_MIN + 1, -1000, -1, 0, 7, 10, 65534, LLONG_MAX};
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+		char want[32];
+		int n = snprintf(want, sizeof want, "%lld", ints[i]);
+		const struct node *t = node_int_text(a, ints[i]);
+		ck_assert_ptr_nonnull(t);
+		ck_assert_str_eq(node_string(t), want);
+		ck_assert_uint_eq(t->v.str.len, (size_t)n);
+	}
+	char host[] = "mysql";
+	const struct node *c = NODE_CAT(a, "wait-for-", host, "", "!");
+	host[0] = 'X'; /* copied, not borrowed */
+	ck_assert_str_eq(node_string(c), "wait-for-mysql!");
+	ck_assert_uint_eq(c->v.str.len, strlen("wait-for-mysql!"));
+	ck_assert_str_eq(node_string(NODE_CAT(a, "")), "");
+	ck_assert_ptr_null(NODE_CAT(a, "a", NULL, "b"));
+	const char *many[NODE_CAT_MAX + 1];
+	for (size_t i = 0; i < NODE_CAT_MAX + 1; i++)
+		many[i] = "x";
+	ck_assert_ptr_nonnull(node_cat(a, many, NODE_CAT_MAX));
+	ck_assert_ptr_null(node_cat(a, many, NODE_CAT_MAX + 1));
+	const struct node *part = node_strn_copy(a, "abcdef", 3);
+	ck_assert_str_eq(node_string(part), "abc");
+	ck_assert_uint_eq(part->v.str.len, 3);
+	ck_assert_ptr_null(node_strn_copy(a, NULL, 0));
+	struct node *m = node_setn(node_map(a), "key-and-more", 3, node_int(a, 1));
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(m->v.list.first->key_len, 3);
+	ck_assert_ptr_null(node_setn(m, NULL, 0, node_int(a, 1)));
+	m = node_set(m, "other", node_int(a, 2));
+	ck_assert_uint_eq(m->v.list.last->key_len, 5);
+	arena_free(a);
+}
+END_TEST
+
 /* yamlout emits a node tree and the equal JSON value to the same bytes. */
 START_TEST(yaml_of_node_equals_yaml_of_json)
 {
@@ -144,6 +187,8 @@ START_TEST(yaml_of_node_equals_yaml_of_json)
 	ck_assert_str_eq(buf_cstr(&from_node), buf_cstr(&from_json));
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&from_node), "name: web-2\n"));
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&from_node), "ratio: 0.5\n"));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&from_node), "revision: \"-42\"\n"));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&from_node), "image: reg/app:1.0\n"));
 	buf_release(&from_node);
 	buf_release(&from_json);
 	json_decref(j);
@@ -160,6 +205,7 @@ Suite *node_suite(void)
 	tcase_add_test(tc, arena_grows_aligns_and_resets);
 	tcase_add_test(tc, each_allocation_failing_gives_null);
 	tcase_add_test(tc, json_round_trip);
+	tcase_add_test(tc, text_builders_match_printf);
 	tcase_add_test(tc, yaml_of_node_equals_yaml_of_json);
 	suite_add_tcase(s, tc);
 	return s;

@@ -245,6 +245,50 @@ START_TEST(plain_strings_are_never_typed)
 }
 END_TEST
 
+/* The scan for what a plain scalar may not hold looks at 8 bytes at a time: each such
+ * text, at every offset across several 8-byte words, makes the string quoted; text it
+ * may hold (':' or '#' alone, non-ASCII letters) leaves it plain at every offset. */
+static const char *emit_value_of(struct buf *b, const char *s)
+{
+	json_t *v = json_pack("{s:s}", "k", s);
+	ck_assert_ptr_nonnull(v);
+	buf_reset(b);
+	ck_assert_int_eq(yamlout_dump(b, v), 0);
+	json_decref(v);
+	return buf_cstr(b) + strlen("---\nk: ");
+}
+
+START_TEST(quoting_at_every_offset)
+{
+	static const char *const quoted[] = {": ", " #", "\x01", "\x7f", "\n", "\t", "\xc2\x85", "\xe2\x80\xa8"};
+	static const char *const plain[] = {":", "#", "a:b", "\xc3\xa9", "\xe2\x82\xac", "~"};
+	struct buf b, text;
+	buf_init(&b, BUF_NO_MAX);
+	buf_init(&text, BUF_NO_MAX);
+	for (size_t off = 0; off < 20; off++) {
+		for (size_t k = 0; k < sizeof quoted / sizeof quoted[0] + sizeof plain / sizeof plain[0]; k++) {
+			bool want_plain = k >= sizeof quoted / sizeof quoted[0];
+			const char *mid = want_plain ? plain[k - sizeof quoted / sizeof quoted[0]] : quoted[k];
+			buf_reset(&text);
+			ck_assert_int_eq(buf_puts(&text, "x"), 0);
+			for (size_t i = 0; i < off; i++)
+				ck_assert_int_eq(buf_puts(&text, "a"), 0);
+			ck_assert_int_eq(buf_puts(&text, mid), 0);
+			for (size_t i = 0; i < 20 - off; i++)
+				ck_assert_int_eq(buf_puts(&text, "b"), 0);
+			const char *out = emit_value_of(&b, buf_cstr(&text));
+			if (want_plain)
+				ck_assert_msg(strncmp(out, buf_cstr(&text), text.len) == 0 && out[text.len] == '\n',
+					      "'%s' not plain: %s", buf_cstr(&text), out);
+			else
+				ck_assert_msg(out[0] == '"', "'%s' not quoted: %s", buf_cstr(&text), out);
+		}
+	}
+	buf_release(&b);
+	buf_release(&text);
+}
+END_TEST
+
 START_TEST(scalars_and_structure)
 {
 	json_t *v = json_loads("{\"z\": 1, \"a\": -42, \"m\": {\"t\": true, \"f\": false, \"n\": null,"
@@ -357,6 +401,7 @@ Suite *yamlout_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, strings_read_back_exactly);
 	tcase_add_test(tc, plain_strings_are_never_typed);
+	tcase_add_test(tc, quoting_at_every_offset);
 	tcase_add_test(tc, scalars_and_structure);
 	tcase_add_test(tc, integer_extremes);
 	tcase_add_test(tc, long_lines_are_not_folded);
