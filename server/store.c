@@ -71,10 +71,9 @@ static const char *const stmt_sql[Q_COUNT] = {
 			   "RETURNING document, revision, created, updated",
 	[Q_STACK_DELETE] = "DELETE FROM stacks WHERE name = ?1 AND revision = ?2",
 	[Q_STACK_LIST] = "SELECT s.name, coalesce(json_extract(s.document, '$.description'), ''), "
-			 "s.revision, s.updated, "
-			 "(SELECT count(*) FROM environments e WHERE e.stack = s.name) "
-			 "FROM stacks s ORDER BY s.name",
-	[Q_STACK_ENV_COUNT] = "SELECT count(*) FROM environments WHERE stack = ?1",
+			 "s.revision, s.updated, s.environments FROM stacks s ORDER BY s.name",
+	/* kept by the triggers of migrations/0005_environment_count.sql */
+	[Q_STACK_ENV_COUNT] = "SELECT coalesce(max(environments), 0) FROM stacks WHERE name = ?1",
 	[Q_STACK_EXISTS] = "SELECT count(*) FROM stacks WHERE name = ?1",
 	[Q_ENV_GET] = "SELECT document, revision, created, updated FROM environments "
 		      "WHERE stack = ?1 AND name = ?2",

@@ -344,6 +344,66 @@ static char *read_source(const char *rel, size_t *ret_len)
 	return buf_detach(&data, ret_len);
 }
 
+/* The environments of stack `name` as store_stack_list reports them. */
+static long long listed_count(struct store_conn *c, const char *name)
+{
+	json_t *items = NULL;
+	ck_assert_int_eq(store_stack_list(c, &items), 0);
+	long long n = -1;
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it) {
+		if (strcmp(json_string_value(json_object_get(it, "name")), name) == 0)
+			n = json_integer_value(json_object_get(it, "environments"));
+	}
+	json_decref(items);
+	return n;
+}
+
+static void exec_sql(const char *sql)
+{
+	sqlite3 *db;
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+/* The stack list reads the count each stack keeps (migration 0005), not a count(*) over
+ * all environments per request: it follows the store's writes, other connections' writes
+ * and a cascading delete, and it is what the list shows. */
+START_TEST(stack_list_reads_the_kept_environment_count)
+{
+	struct store *s = open_store(NULL);
+	struct store_conn *c;
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	json_t *d = doc_of("{\"config\": {\"n\": \"1\"}}");
+	ck_assert_int_eq(store_stack_create(c, "k", d, "t", NULL), 0);
+	ck_assert_int_eq(listed_count(c, "k"), 0);
+	ck_assert_int_eq(store_env_create(c, "k", "a", d, "t", NULL), 0);
+	ck_assert_int_eq(store_env_create(c, "k", "b", d, "t", NULL), 0);
+	ck_assert_int_eq(store_env_create(c, "k", "a", d, "t", NULL), -EEXIST);
+	ck_assert_int_eq(listed_count(c, "k"), 2);
+	ck_assert_int_eq(listed_count(c, "msa-shop"), 3);
+	exec_sql("INSERT INTO environments (stack, name, document, revision, created, updated) "
+		 "SELECT 'k', 'x' || value, '{}', 1, 't', 't' FROM json_each('[1,2,3]')");
+	ck_assert_int_eq(listed_count(c, "k"), 5);
+	ck_assert_int_eq(store_env_delete(c, "k", "a", STORE_ANY_REVISION, "t"), 0);
+	ck_assert_int_eq(listed_count(c, "k"), 4);
+	ck_assert_int_eq(store_stack_delete(c, "k", STORE_ANY_REVISION, false, "t"), -ENOTEMPTY);
+	exec_sql("DELETE FROM environments WHERE stack = 'k' AND name != 'b'");
+	ck_assert_int_eq(listed_count(c, "k"), 1);
+	exec_sql("DELETE FROM stacks WHERE name = 'msa-shop'"); /* cascades */
+	ck_assert_int_eq(listed_count(c, "msa-shop"), -1);
+	/* what the list shows is the kept number, not a count of the rows */
+	exec_sql("UPDATE stacks SET environments = 42 WHERE name = 'k'");
+	ck_assert_int_eq(listed_count(c, "k"), 42);
+	json_decref(d);
+	store_release(c);
+	store_free(s);
+}
+END_TEST
+
 START_TEST(older_database_is_migrated)
 {
 	size_t len;
@@ -364,6 +424,8 @@ START_TEST(older_database_is_migrated)
 	ck_assert_int_eq(store_acquire(s, &c), 0);
 	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), 0);
 	store_record_release(&rec);
+	/* the seed (0002) wrote environments before their count was kept (0005) */
+	ck_assert_int_eq(listed_count(c, "msa-shop"), 3);
 	store_release(c);
 	store_free(s);
 	free(init);
@@ -489,6 +551,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, environment_revisions);
 	tcase_add_test(tc, rollback_stores_nothing);
 	tcase_add_test(tc, shared_documents_follow_every_write);
+	tcase_add_test(tc, stack_list_reads_the_kept_environment_count);
 	tcase_add_test(tc, older_database_is_migrated);
 	tcase_add_test(tc, newer_database_is_refused);
 	tcase_add_test(tc, failing_migration_is_rolled_back);
