@@ -52,8 +52,11 @@ export function diffFiles(savedFiles, files) {
 	});
 }
 
-// Tab strip with roving tabindex and arrow keys (WAI-ARIA tabs pattern).
+// Tab strip with roving tabindex and arrow keys (WAI-ARIA tabs pattern). A tab that had
+// the focus keeps it (its new button gets it) when a background refresh redraws the
+// strip: keyboard users are not dropped back to the top of the page.
 export function renderTabs(list, panel, files, selected, onSelect) {
+	const focused = list.contains(document.activeElement) ? document.activeElement.dataset.file : undefined;
 	clear(list);
 	const tabs = files.map((f) => {
 		const tab = el('button', {
@@ -80,6 +83,7 @@ export function renderTabs(list, panel, files, selected, onSelect) {
 	};
 	const sel = tabs.find((t) => t.dataset.file === selected);
 	if (sel) panel.setAttribute('aria-labelledby', sel.id);
+	if (focused !== undefined) tabs.find((t) => t.dataset.file === focused)?.focus();
 	return tabs;
 }
 

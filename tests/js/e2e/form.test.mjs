@@ -213,6 +213,15 @@ test('keyboard only: Tab reaches Save with a visible focus ring, edit and Ctrl+S
 	const selected = await page.evaluate(() => [document.activeElement.getAttribute('aria-selected'), document.activeElement.dataset.file]);
 	assert.equal(selected[0], 'true');
 	assert.notEqual(selected[1], await first.getAttribute('data-file'));
+
+	// A preview refresh in the background (an edit elsewhere) redraws the tabs: the focused
+	// tab keeps the focus.
+	await page.locator(field('/image/tag')).evaluate((e) => { e.value = '9.9.9'; e.dispatchEvent(new Event('input', { bubbles: true })); });
+	await page.waitForFunction((file) => {
+		const tab = document.querySelector(`#file-tabs [data-file="${file}"]`);
+		return tab && tab.querySelector('.count') && !document.querySelector('[aria-busy="true"]');
+	}, '50-order-service.yaml');
+	assert.equal(await page.evaluate(() => document.activeElement.dataset.file), selected[1], 'focus survives the redraw');
 	await page.context().close();
 });
 
