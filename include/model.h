@@ -116,9 +116,4 @@ bool model_secrets_inline(const json_t *doc);
  * secrets are inline and at least one is set. */
 bool model_renders_secret_values(const json_t *doc);
 
-/* Canonical SHA-256 hex (64 hex digits + NUL) of a document (borrowed): the SHA-256 of
- * json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS), the identity of what it renders.
- * 0, or -ENOMEM (out untouched). */
-int model_hash(const json_t *doc, char out[65]);
-
 #endif

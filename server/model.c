@@ -1705,12 +1705,3 @@ json_t *model_mask_secret_values(const json_t *doc)
 	return copy;
 }
 
-int model_hash(const json_t *doc, char out[65])
-{
-	char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	if (!text)
-		return -ENOMEM;
-	util_sha256_hex(text, strlen(text), out);
-	free(text);
-	return 0;
-}

@@ -11,6 +11,7 @@
 
 #include "bundle.h"
 #include "catalog.h"
+#include "digest.h"
 #include "model.h"
 #include "render.h"
 
@@ -111,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *resolved = NULL;
 	if (model_resolve("fuzz", stack, "env", env, overrides, &errs, &resolved) == 0) {
 		char hash[65];
-		(void)model_hash(resolved, hash);
+		(void)digest_json(resolved, hash);
 		render_all(resolved);
 		json_decref(resolved);
 	}
