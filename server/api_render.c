@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "bundle.h"
+#include "digest.h"
 #include "metrics.h"
 #include "model.h"
 #include "render.h"
@@ -354,21 +355,12 @@ static int resolve_and_reply(struct http_request *req, const char *stack_name,
 
 /* ---- cache keys ---- */
 
-static int dump_cb(const char *data, size_t n, void *client)
-{
-	return buf_append(client, data, n) == 0 ? 0 : -1;
-}
-
-/* Appends "label:" and the canonical JSON of v (sorted keys; "null" for NULL) and "\n". */
+/* Appends "label:", the digest of v (include/digest.h; "null" for NULL) and "\n". */
 static int key_add_json(struct buf *b, const char *label, const json_t *v)
 {
-	int r = buf_printf(b, "%s:", label);
-	if (r == 0 && !v)
-		r = buf_puts(b, "null");
-	else if (r == 0 && json_dump_callback(v, dump_cb, b, JSON_COMPACT | JSON_SORT_KEYS |
-								   JSON_ENCODE_ANY) < 0)
-		r = -ENOMEM;
-	return r ? r : buf_puts(b, "\n");
+	char hex[65] = "null";
+	int r = v ? digest_json(v, hex) : 0;
+	return r < 0 ? -ENOMEM : buf_printf(b, "%s:%s\n", label, hex);
 }
 
 /* What the bytes of a render depend on, besides the documents. */
