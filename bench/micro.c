@@ -2,7 +2,7 @@
  * bundle) per format, with bytes allocated per render, beside the floor: libyaml's
  * emitter alone emitting the same event stream (the same scalars, pre-built) into memory.
  *
- *   manifestd-micro [--stack FILE --env FILE --name STACK] [--seconds S] [--only yaml|zip|tar.gz]
+ *   manifestd-micro [--stack FILE --env FILE --name STACK] [--seconds S] [--only yaml|zip|tar.gz|request|floor]
  *
  * Without files it uses the built-in msa-shop stack and its prod environment. Every
  * iteration uses another image tag override, as a client that defeats any cache would.
@@ -136,7 +136,7 @@ struct result {
 typedef int (*op_fn)(void *ctx, unsigned long i, struct buf *out);
 
 static double seconds = 2.0;
-static const char *only; /* --only yaml|zip|tar.gz: just that pipeline (for profilers) */
+static const char *only; /* --only yaml|zip|tar.gz|request|floor: just that (for profilers) */
 
 /* Runs op until `seconds` have passed (at least 20 times); per-op averages. */
 static int measure(op_fn op, void *ctx, struct result *res)
@@ -173,6 +173,52 @@ static int op_pipeline(void *ctx, unsigned long i, struct buf *out)
 	json_t *ov = c->vary ? tag_override(i) : NULL;
 	int rc = pipeline(c->in, ov, c->format, out);
 	json_decref(ov);
+	return rc;
+}
+
+/* The render of (a) as the server does it: parse the request body (the bytes
+ * bench/wrk/vary.lua sends), then resolve against the stored documents, parsed once per
+ * connection as store_*_get_shared keeps them (here: once), render and bundle. */
+struct request_ctx {
+	const struct input *in;
+	const json_t *stack, *env; /* parsed once */
+	enum bundle_format format;
+};
+
+static int request_render(const struct request_ctx *c, const json_t *body, struct buf *out)
+{
+	json_t *doc = NULL;
+	struct render *r = NULL;
+	struct model_errors errs;
+	model_errors_init(&errs);
+	const char *stack = json_string_value(json_object_get(body, "stack"));
+	const char *env = json_string_value(json_object_get(body, "environment"));
+	int rc = stack && env ? 0 : -EINVAL;
+	if (rc == 0)
+		rc = model_resolve(stack, c->stack, env, c->env, json_object_get(body, "overrides"), &errs, &doc);
+	struct render_meta meta = {stack, env, 1};
+	if (rc == 0)
+		rc = render_new(doc, &meta, &r);
+	if (rc == 0)
+		rc = bundle_build(r, c->format, out);
+	render_free(r);
+	json_decref(doc);
+	model_errors_release(&errs);
+	return rc;
+}
+
+static int op_request(void *ctx, unsigned long i, struct buf *out)
+{
+	struct request_ctx *c = ctx;
+	char text[256];
+	int n = snprintf(text, sizeof text,
+			 "{\"stack\":\"%s\",\"environment\":\"%s\",\"overrides\":{\"image\":{\"tag\":\"0.1.%lu\"}}}",
+			 c->in->stack_name, c->in->env_name, i);
+	if (n < 0 || (size_t)n >= sizeof text)
+		return -EINVAL;
+	json_t *body = json_loadb(text, (size_t)n, 0, NULL);
+	int rc = body ? request_render(c, body, out) : -EINVAL;
+	json_decref(body);
 	return rc;
 }
 
@@ -485,6 +531,19 @@ int main(int argc, char **argv)
 	       "|---|---|---|---|---|---|---|\n",
 	       in.stack_name, in.env_name, render_file_count(sc.r));
 	struct pipe_ctx yc = {&in, BUNDLE_YAML, true}, zc = {&in, BUNDLE_ZIP, true}, tc = {&in, BUNDLE_TARGZ, true};
+	struct request_ctx rq = {&in, sc.stack, sc.env, BUNDLE_YAML};
+	if (rc == 0 && only && strcmp(only, "request") == 0) {
+		rc = measure(op_request, &rq, &r);
+		if (rc == 0)
+			row(only, &r, NULL);
+		goto out;
+	}
+	if (rc == 0 && only && strcmp(only, "floor") == 0) {
+		rc = measure(op_floor, &fc, &r);
+		if (rc == 0)
+			row(only, &r, NULL);
+		goto out;
+	}
 	if (rc == 0 && only) {
 		rc = measure(op_pipeline, strcmp(only, "zip") == 0 ? &zc : strcmp(only, "tar.gz") == 0 ? &tc : &yc, &r);
 		if (rc == 0)
@@ -497,6 +556,8 @@ int main(int argc, char **argv)
 		row("floor: libyaml emitter alone, same events", &floor, &floor);
 	if (rc == 0 && (rc = measure(op_pipeline, &yc, &yaml)) == 0)
 		row("**render yaml: parse+resolve+render+bundle**", &yaml, &floor);
+	if (rc == 0 && (rc = measure(op_request, &rq, &r)) == 0)
+		row("**render yaml as POST /render does: request body parse+resolve+render+bundle**", &r, &floor);
 	if (rc == 0 && (rc = measure(op_pipeline, &zc, &zip)) == 0)
 		row("**render zip: parse+resolve+render+bundle**", &zip, &floor);
 	if (rc == 0 && (rc = measure(op_pipeline, &tc, &tgz)) == 0)
