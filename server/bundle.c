@@ -330,6 +330,15 @@ static int cmp_bfile(const void *a, const void *b)
 	return strcmp((*(const struct bfile *const *)a)->name, (*(const struct bfile *const *)b)->name);
 }
 
+/* Selects the method of the next zip file entry of len bytes: stored below
+ * BUNDLE_ZIP_STORE_BELOW, deflated from it on. */
+static int zip_choose_method(struct archive *a, size_t len)
+{
+	int r = len < BUNDLE_ZIP_STORE_BELOW ? archive_write_zip_set_compression_store(a)
+					     : archive_write_zip_set_compression_deflate(a);
+	return r == ARCHIVE_OK ? 0 : -EIO;
+}
+
 /* Writes one header (and the data for a file) with the fixed time and owner. */
 static int archive_put(struct archive *a, struct archive_entry *e, const char *path,
 		       unsigned type, unsigned mode, const struct buf *data)
@@ -348,6 +357,8 @@ static int archive_put(struct archive *a, struct archive_entry *e, const char *p
 	archive_entry_set_gid(e, 0);
 	archive_entry_set_uname(e, "root");
 	archive_entry_set_gname(e, "root");
+	if (zip && data && zip_choose_method(a, data->len) < 0)
+		return -EIO;
 	if (archive_write_header(a, e) != ARCHIVE_OK)
 		return -EIO;
 	if (data && data->len && archive_write_data(a, data->data, data->len) != (la_ssize_t)data->len)

@@ -295,7 +295,17 @@ struct zip_member {
 	char name[256];
 	unsigned method;
 	uint32_t csize, usize;
+	size_t data; /* offset of the member's bytes, after its local header */
 };
+
+/* The offset of the bytes of the member whose local header is at off (APPNOTE 4.3.7). */
+static size_t zip_local_data(const struct buf *z, size_t off)
+{
+	const unsigned char *h = (const unsigned char *)z->data + off;
+	ck_assert_uint_le(off + 30, z->len);
+	ck_assert_uint_eq(le32(h), 0x04034b50);
+	return off + 30 + le16(h + 26) + le16(h + 28);
+}
 
 /* Reads the central directory of a zip with no archive comment and no zip64 records
  * (APPNOTE 4.3.12, 4.3.16) into m (at most max members); returns the member count. */
@@ -319,6 +329,8 @@ static size_t zip_members(const struct buf *z, struct zip_member *m, size_t max)
 		m[i].method = le16(h + 10);
 		m[i].csize = le32(h + 20);
 		m[i].usize = le32(h + 24);
+		m[i].data = zip_local_data(z, le32(h + 42));
+		ck_assert_uint_le(m[i].data + m[i].csize, z->len);
 		off += 46 + name_len + le16(h + 30) + le16(h + 32);
 	}
 	return n;
@@ -342,13 +354,15 @@ static uint32_t reference_deflated_size(const char *data, size_t n)
 	return m.csize;
 }
 
-START_TEST(zip_files_are_deflated_at_the_level)
+/* Files below BUNDLE_ZIP_STORE_BELOW bytes are stored (their bytes verbatim), the others
+ * deflated at the level; every bundle has some of each. */
+START_TEST(zip_stores_small_files_and_deflates_the_others)
 {
 	struct render *r = make_render(envs[_i]);
 	json_t *files = files_by_name(r, NULL);
 	struct zip_member m[64];
 	struct buf z;
-	size_t seen = 0;
+	size_t stored = 0, deflated = 0;
 	build(r, BUNDLE_ZIP, &z);
 	size_t n = zip_members(&z, m, 64);
 	for (size_t i = 0; i < n; i++) {
@@ -363,14 +377,23 @@ START_TEST(zip_files_are_deflated_at_the_level)
 		ck_assert_msg(want != NULL, "unexpected member '%s'", m[i].name);
 		size_t len = strlen(want);
 		ck_assert_uint_eq(m[i].usize, len);
-		ck_assert_uint_eq(m[i].method, 8);
+		if (len < BUNDLE_ZIP_STORE_BELOW) {
+			ck_assert_msg(m[i].method == 0, "'%s' (%zu bytes) is not stored", m[i].name, len);
+			ck_assert_uint_eq(m[i].csize, len);
+			ck_assert_int_eq(memcmp(z.data + m[i].data, want, len), 0);
+			stored++;
+			continue;
+		}
+		ck_assert_msg(m[i].method == 8, "'%s' (%zu bytes) is not deflated", m[i].name, len);
 		ck_assert_uint_lt(m[i].csize, len);
 		ck_assert_msg(m[i].csize == reference_deflated_size(want, len),
 			      "'%s': %u deflated bytes, %u at level %d", m[i].name, (unsigned)m[i].csize,
 			      (unsigned)reference_deflated_size(want, len), BUNDLE_DEFLATE_LEVEL);
-		seen++;
+		deflated++;
 	}
-	ck_assert_uint_eq(seen, json_object_size(files));
+	ck_assert_uint_eq(stored + deflated, json_object_size(files));
+	ck_assert_uint_gt(stored, 0);
+	ck_assert_uint_gt(deflated, 0);
 	json_decref(files);
 	buf_release(&z);
 	render_free(r);
@@ -686,7 +709,7 @@ Suite *bundle_suite(void)
 	tcase_add_loop_test(tc, zip_reads_back, 0, 3);
 	tcase_add_loop_test(tc, tar_gz_reads_back, 0, 3);
 	tcase_add_test(tc, gzip_header_has_no_time_or_name);
-	tcase_add_loop_test(tc, zip_files_are_deflated_at_the_level, 0, 3);
+	tcase_add_loop_test(tc, zip_stores_small_files_and_deflates_the_others, 0, 3);
 	tcase_add_loop_test(tc, tar_gz_is_gzipped_at_the_level, 0, 3);
 	tcase_add_test(tc, archive_fits_the_maximum_to_the_byte);
 	tcase_add_loop_test(tc, yaml_stream_has_one_document_per_object, 0, 3);
