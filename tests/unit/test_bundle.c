@@ -31,18 +31,15 @@ static json_t *seed(const char *name)
 	return doc;
 }
 
-/* The render of msa-shop/env (a fresh one each call); caller render_free()s. */
-static struct render *make_render(const char *env)
+/* The render of msa-shop/env named as meta says, with one more service of that name
+ * when extra_service is not NULL; caller render_free()s. */
+static struct render *make_render_as(const char *env, const struct render_meta *meta, const char *extra_service)
 {
-	static const struct render_meta metas[] = {
-		{ "msa-shop", "dev", 4 }, { "msa-shop", "staging", 0 }, { "msa-shop", "prod", 12 },
-	};
-	const struct render_meta *meta = NULL;
-	for (size_t i = 0; i < 3; i++)
-		if (strcmp(metas[i].environment, env) == 0)
-			meta = &metas[i];
-	ck_assert_ptr_nonnull(meta);
 	json_t *stack = seed("msa-shop/stack.json");
+	if (extra_service)
+		ck_assert_int_eq(json_object_set_new(json_object_get(stack, "services"), extra_service,
+						     json_pack("{s:{s:s},s:i}", "image", "repository", "extra", "port", 8090)),
+				 0);
 	struct buf path;
 	buf_init(&path, BUF_NO_MAX);
 	ck_assert_int_eq(buf_printf(&path, "msa-shop/%s.json", env), 0);
@@ -59,6 +56,20 @@ static struct render *make_render(const char *env)
 	json_decref(envdoc);
 	buf_release(&path);
 	return r;
+}
+
+/* The render of msa-shop/env (a fresh one each call); caller render_free()s. */
+static struct render *make_render(const char *env)
+{
+	static const struct render_meta metas[] = {
+		{ "msa-shop", "dev", 4 }, { "msa-shop", "staging", 0 }, { "msa-shop", "prod", 12 },
+	};
+	const struct render_meta *meta = NULL;
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(metas[i].environment, env) == 0)
+			meta = &metas[i];
+	ck_assert_ptr_nonnull(meta);
+	return make_render_as(env, meta, NULL);
 }
 
 /* All objects of the render, in file order: a new array. */
@@ -445,6 +456,79 @@ START_TEST(tar_gz_is_gzipped_at_the_level)
 }
 END_TEST
 
+/* Every entry of tar written again by libarchive's restricted pax writer, into out. */
+static void rewrite_as_pax(const struct buf *tar, struct buf *out)
+{
+	struct archive *in = archive_read_new(), *a = archive_write_new();
+	struct archive_entry *e;
+	char chunk[8192];
+	la_ssize_t n;
+	ck_assert_int_eq(archive_read_support_format_tar(in), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_open_memory(in, tar->data, tar->len), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_set_bytes_per_block(a, 0), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_open(a, out, NULL, buf_sink, NULL), ARCHIVE_OK);
+	while (archive_read_next_header(in, &e) == ARCHIVE_OK) {
+		ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+		while ((n = archive_read_data(in, chunk, sizeof(chunk))) > 0)
+			ck_assert_int_eq(archive_write_data(a, chunk, (size_t)n), n);
+		ck_assert_int_eq(n, 0);
+	}
+	ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_free(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_free(in), ARCHIVE_OK);
+}
+
+/* Whichever tar writer the bundle picks, the tar holds restricted pax's bytes: for short
+ * paths, and for a 63-byte folder with a service whose file path passes ustar's 100-byte
+ * name field (split into its prefix field). Every path reads back whole. */
+START_TEST(tar_is_restricted_pax)
+{
+	static const struct {
+		struct render_meta meta;
+		const char *service;
+	} cases[] = {
+		{ { "msa-shop", "prod", 12 }, NULL },
+		{ { "a-stack-name-of-thirty-one-byte", "an-env-name-of-31-bytes-exactly", 1 },
+		  "a-service-name-of-forty-bytes-to-pass-it" },
+	};
+	struct render *r = make_render_as("prod", &cases[_i].meta, cases[_i].service);
+	json_t *files = files_by_name(r, NULL);
+	struct buf tgz, tar, again;
+	char folder[256];
+	size_t longest = 0, count = 0;
+	buf_init(&tar, BUF_NO_MAX);
+	buf_init(&again, BUF_NO_MAX);
+	snprintf(folder, sizeof(folder), "%s-%s/", cases[_i].meta.stack, cases[_i].meta.environment);
+	build(r, BUNDLE_TARGZ, &tgz);
+	gunzip(&tgz, &tar);
+	rewrite_as_pax(&tar, &again);
+	ck_assert_msg(again.len == tar.len && memcmp(again.data, tar.data, tar.len) == 0,
+		      "%zu tar bytes, %zu from restricted pax", tar.len, again.len);
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	ck_assert_int_eq(archive_read_support_format_tar(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_open_memory(a, tar.data, tar.len), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_next_header(a, &e), ARCHIVE_OK);
+	ck_assert_str_eq(archive_entry_pathname(e), folder);
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		const char *path = archive_entry_pathname(e);
+		ck_assert_int_eq(strncmp(path, folder, strlen(folder)), 0);
+		ck_assert_msg(json_object_get(files, path + strlen(folder)), "unexpected '%s'", path);
+		longest = strlen(path) > longest ? strlen(path) : longest;
+		count++;
+	}
+	ck_assert_uint_eq(count, json_object_size(files));
+	ck_assert_uint_eq(longest > 100, cases[_i].service != NULL);
+	ck_assert_int_eq(archive_read_free(a), ARCHIVE_OK);
+	json_decref(files);
+	buf_release(&tgz);
+	buf_release(&tar);
+	buf_release(&again);
+	render_free(r);
+}
+END_TEST
+
 /* An archive that just fits out's maximum is written whole; one byte less is -E2BIG
  * and out keeps its bytes. */
 START_TEST(archive_fits_the_maximum_to_the_byte)
@@ -711,6 +795,7 @@ Suite *bundle_suite(void)
 	tcase_add_test(tc, gzip_header_has_no_time_or_name);
 	tcase_add_loop_test(tc, zip_stores_small_files_and_deflates_the_others, 0, 3);
 	tcase_add_loop_test(tc, tar_gz_is_gzipped_at_the_level, 0, 3);
+	tcase_add_loop_test(tc, tar_is_restricted_pax, 0, 2);
 	tcase_add_test(tc, archive_fits_the_maximum_to_the_byte);
 	tcase_add_loop_test(tc, yaml_stream_has_one_document_per_object, 0, 3);
 	tcase_add_test(tc, stream_in_small_pieces_gives_the_same_bytes);
