@@ -31,18 +31,15 @@ static json_t *seed(const char *name)
 	return doc;
 }
 
-/* The render of msa-shop/env (a fresh one each call); caller render_free()s. */
-static struct render *make_render(const char *env)
+/* The render of msa-shop/env named as meta says, with one more service of that name
+ * when extra_service is not NULL; caller render_free()s. */
+static struct render *make_render_as(const char *env, const struct render_meta *meta, const char *extra_service)
 {
-	static const struct render_meta metas[] = {
-		{ "msa-shop", "dev", 4 }, { "msa-shop", "staging", 0 }, { "msa-shop", "prod", 12 },
-	};
-	const struct render_meta *meta = NULL;
-	for (size_t i = 0; i < 3; i++)
-		if (strcmp(metas[i].environment, env) == 0)
-			meta = &metas[i];
-	ck_assert_ptr_nonnull(meta);
 	json_t *stack = seed("msa-shop/stack.json");
+	if (extra_service)
+		ck_assert_int_eq(json_object_set_new(json_object_get(stack, "services"), extra_service,
+						     json_pack("{s:{s:s},s:i}", "image", "repository", "extra", "port", 8090)),
+				 0);
 	struct buf path;
 	buf_init(&path, BUF_NO_MAX);
 	ck_assert_int_eq(buf_printf(&path, "msa-shop/%s.json", env), 0);
@@ -59,6 +56,20 @@ static struct render *make_render(const char *env)
 	json_decref(envdoc);
 	buf_release(&path);
 	return r;
+}
+
+/* The render of msa-shop/env (a fresh one each call); caller render_free()s. */
+static struct render *make_render(const char *env)
+{
+	static const struct render_meta metas[] = {
+		{ "msa-shop", "dev", 4 }, { "msa-shop", "staging", 0 }, { "msa-shop", "prod", 12 },
+	};
+	const struct render_meta *meta = NULL;
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(metas[i].environment, env) == 0)
+			meta = &metas[i];
+	ck_assert_ptr_nonnull(meta);
+	return make_render_as(env, meta, NULL);
 }
 
 /* All objects of the render, in file order: a new array. */
@@ -295,7 +306,17 @@ struct zip_member {
 	char name[256];
 	unsigned method;
 	uint32_t csize, usize;
+	size_t data; /* offset of the member's bytes, after its local header */
 };
+
+/* The offset of the bytes of the member whose local header is at off (APPNOTE 4.3.7). */
+static size_t zip_local_data(const struct buf *z, size_t off)
+{
+	const unsigned char *h = (const unsigned char *)z->data + off;
+	ck_assert_uint_le(off + 30, z->len);
+	ck_assert_uint_eq(le32(h), 0x04034b50);
+	return off + 30 + le16(h + 26) + le16(h + 28);
+}
 
 /* Reads the central directory of a zip with no archive comment and no zip64 records
  * (APPNOTE 4.3.12, 4.3.16) into m (at most max members); returns the member count. */
@@ -319,6 +340,8 @@ static size_t zip_members(const struct buf *z, struct zip_member *m, size_t max)
 		m[i].method = le16(h + 10);
 		m[i].csize = le32(h + 20);
 		m[i].usize = le32(h + 24);
+		m[i].data = zip_local_data(z, le32(h + 42));
+		ck_assert_uint_le(m[i].data + m[i].csize, z->len);
 		off += 46 + name_len + le16(h + 30) + le16(h + 32);
 	}
 	return n;
@@ -342,13 +365,15 @@ static uint32_t reference_deflated_size(const char *data, size_t n)
 	return m.csize;
 }
 
-START_TEST(zip_files_are_deflated_at_the_level)
+/* Files below BUNDLE_ZIP_STORE_BELOW bytes are stored (their bytes verbatim), the others
+ * deflated at the level; every bundle has some of each. */
+START_TEST(zip_stores_small_files_and_deflates_the_others)
 {
 	struct render *r = make_render(envs[_i]);
 	json_t *files = files_by_name(r, NULL);
 	struct zip_member m[64];
 	struct buf z;
-	size_t seen = 0;
+	size_t stored = 0, deflated = 0;
 	build(r, BUNDLE_ZIP, &z);
 	size_t n = zip_members(&z, m, 64);
 	for (size_t i = 0; i < n; i++) {
@@ -363,14 +388,23 @@ START_TEST(zip_files_are_deflated_at_the_level)
 		ck_assert_msg(want != NULL, "unexpected member '%s'", m[i].name);
 		size_t len = strlen(want);
 		ck_assert_uint_eq(m[i].usize, len);
-		ck_assert_uint_eq(m[i].method, 8);
+		if (len < BUNDLE_ZIP_STORE_BELOW) {
+			ck_assert_msg(m[i].method == 0, "'%s' (%zu bytes) is not stored", m[i].name, len);
+			ck_assert_uint_eq(m[i].csize, len);
+			ck_assert_int_eq(memcmp(z.data + m[i].data, want, len), 0);
+			stored++;
+			continue;
+		}
+		ck_assert_msg(m[i].method == 8, "'%s' (%zu bytes) is not deflated", m[i].name, len);
 		ck_assert_uint_lt(m[i].csize, len);
 		ck_assert_msg(m[i].csize == reference_deflated_size(want, len),
 			      "'%s': %u deflated bytes, %u at level %d", m[i].name, (unsigned)m[i].csize,
 			      (unsigned)reference_deflated_size(want, len), BUNDLE_DEFLATE_LEVEL);
-		seen++;
+		deflated++;
 	}
-	ck_assert_uint_eq(seen, json_object_size(files));
+	ck_assert_uint_eq(stored + deflated, json_object_size(files));
+	ck_assert_uint_gt(stored, 0);
+	ck_assert_uint_gt(deflated, 0);
 	json_decref(files);
 	buf_release(&z);
 	render_free(r);
@@ -415,6 +449,79 @@ START_TEST(tar_gz_is_gzipped_at_the_level)
 	ck_assert_uint_lt(tgz.len, tar.len / 4);
 	ck_assert_msg(again.len == tgz.len && memcmp(again.data, tgz.data, tgz.len) == 0,
 		      "%zu bytes, %zu gzipped again at level %d", tgz.len, again.len, BUNDLE_DEFLATE_LEVEL);
+	buf_release(&tgz);
+	buf_release(&tar);
+	buf_release(&again);
+	render_free(r);
+}
+END_TEST
+
+/* Every entry of tar written again by libarchive's restricted pax writer, into out. */
+static void rewrite_as_pax(const struct buf *tar, struct buf *out)
+{
+	struct archive *in = archive_read_new(), *a = archive_write_new();
+	struct archive_entry *e;
+	char chunk[8192];
+	la_ssize_t n;
+	ck_assert_int_eq(archive_read_support_format_tar(in), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_open_memory(in, tar->data, tar->len), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_set_bytes_per_block(a, 0), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_open(a, out, NULL, buf_sink, NULL), ARCHIVE_OK);
+	while (archive_read_next_header(in, &e) == ARCHIVE_OK) {
+		ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+		while ((n = archive_read_data(in, chunk, sizeof(chunk))) > 0)
+			ck_assert_int_eq(archive_write_data(a, chunk, (size_t)n), n);
+		ck_assert_int_eq(n, 0);
+	}
+	ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_write_free(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_free(in), ARCHIVE_OK);
+}
+
+/* Whichever tar writer the bundle picks, the tar holds restricted pax's bytes: for short
+ * paths, and for a 63-byte folder with a service whose file path passes ustar's 100-byte
+ * name field (split into its prefix field). Every path reads back whole. */
+START_TEST(tar_is_restricted_pax)
+{
+	static const struct {
+		struct render_meta meta;
+		const char *service;
+	} cases[] = {
+		{ { "msa-shop", "prod", 12 }, NULL },
+		{ { "a-stack-name-of-thirty-one-byte", "an-env-name-of-31-bytes-exactly", 1 },
+		  "a-service-name-of-forty-bytes-to-pass-it" },
+	};
+	struct render *r = make_render_as("prod", &cases[_i].meta, cases[_i].service);
+	json_t *files = files_by_name(r, NULL);
+	struct buf tgz, tar, again;
+	char folder[256];
+	size_t longest = 0, count = 0;
+	buf_init(&tar, BUF_NO_MAX);
+	buf_init(&again, BUF_NO_MAX);
+	snprintf(folder, sizeof(folder), "%s-%s/", cases[_i].meta.stack, cases[_i].meta.environment);
+	build(r, BUNDLE_TARGZ, &tgz);
+	gunzip(&tgz, &tar);
+	rewrite_as_pax(&tar, &again);
+	ck_assert_msg(again.len == tar.len && memcmp(again.data, tar.data, tar.len) == 0,
+		      "%zu tar bytes, %zu from restricted pax", tar.len, again.len);
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	ck_assert_int_eq(archive_read_support_format_tar(a), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_open_memory(a, tar.data, tar.len), ARCHIVE_OK);
+	ck_assert_int_eq(archive_read_next_header(a, &e), ARCHIVE_OK);
+	ck_assert_str_eq(archive_entry_pathname(e), folder);
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		const char *path = archive_entry_pathname(e);
+		ck_assert_int_eq(strncmp(path, folder, strlen(folder)), 0);
+		ck_assert_msg(json_object_get(files, path + strlen(folder)), "unexpected '%s'", path);
+		longest = strlen(path) > longest ? strlen(path) : longest;
+		count++;
+	}
+	ck_assert_uint_eq(count, json_object_size(files));
+	ck_assert_uint_eq(longest > 100, cases[_i].service != NULL);
+	ck_assert_int_eq(archive_read_free(a), ARCHIVE_OK);
+	json_decref(files);
 	buf_release(&tgz);
 	buf_release(&tar);
 	buf_release(&again);
@@ -686,8 +793,9 @@ Suite *bundle_suite(void)
 	tcase_add_loop_test(tc, zip_reads_back, 0, 3);
 	tcase_add_loop_test(tc, tar_gz_reads_back, 0, 3);
 	tcase_add_test(tc, gzip_header_has_no_time_or_name);
-	tcase_add_loop_test(tc, zip_files_are_deflated_at_the_level, 0, 3);
+	tcase_add_loop_test(tc, zip_stores_small_files_and_deflates_the_others, 0, 3);
 	tcase_add_loop_test(tc, tar_gz_is_gzipped_at_the_level, 0, 3);
+	tcase_add_loop_test(tc, tar_is_restricted_pax, 0, 2);
 	tcase_add_test(tc, archive_fits_the_maximum_to_the_byte);
 	tcase_add_loop_test(tc, yaml_stream_has_one_document_per_object, 0, 3);
 	tcase_add_test(tc, stream_in_small_pieces_gives_the_same_bytes);
