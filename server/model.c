@@ -123,16 +123,19 @@ static void ptr_truncate(struct buf *p, size_t len)
 		p->data[len] = '\0';
 }
 
-/* Adds an error whose pointer is base (already escaped, "" for the root) followed by the
- * NULL-terminated segments. */
-static int errp_v(struct model_errors *e, const char *base, const char *const *segs, const char *fmt,
-		  va_list ap) __attribute__((format(printf, 4, 0)));
-static int errp_v(struct model_errors *e, const char *base, const char *const *segs, const char *fmt,
-		  va_list ap)
+/* Adds an error whose pointer is made of the NULL-terminated segments at (NULL for none)
+ * followed by the NULL-terminated segments segs: the pointer is only built here, when there
+ * is something to report. */
+static int errp_v(struct model_errors *e, const char *const *at, const char *const *segs,
+		  const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static int errp_v(struct model_errors *e, const char *const *at, const char *const *segs,
+		  const char *fmt, va_list ap)
 {
 	struct buf p;
 	buf_init(&p, BUF_NO_MAX);
-	int r = buf_puts(&p, base);
+	int r = buf_puts(&p, "");
+	for (size_t i = 0; r == 0 && at && at[i]; i++)
+		r = ptr_push(&p, at[i]);
 	for (size_t i = 0; r == 0 && segs[i]; i++)
 		r = ptr_push(&p, segs[i]);
 	if (r == 0)
@@ -148,7 +151,7 @@ static int errf(struct model_errors *e, const char *const *segs, const char *fmt
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = errp_v(e, "", segs, fmt, ap);
+	int r = errp_v(e, NULL, segs, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -1038,13 +1041,31 @@ static int fill_defaults(json_t *obj, const json_t *defaults, const char *skip)
 	return 0;
 }
 
-/* Sets obj[key] to value when obj is an object and obj[key] is absent or "". */
-static int default_string(json_t *obj, const char *key, const char *value)
+/* true when obj is an object and obj[key] is absent or "": a name default applies. */
+static bool needs_default(const json_t *obj, const char *key)
 {
-	json_t *cur = json_object_get(obj, key);
-	if (!json_is_object(obj) || (cur && !(json_is_string(cur) && json_string_length(cur) == 0)))
+	const json_t *cur = json_object_get(obj, key);
+	return json_is_object(obj) && (!cur || (json_is_string(cur) && json_string_length(cur) == 0));
+}
+
+/* Sets obj[key] to the text of fmt when needs_default(obj, key); the text is only
+ * formatted then. 0 or -ENOMEM. */
+static int default_text(json_t *obj, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int default_text(json_t *obj, const char *key, const char *fmt, ...)
+{
+	if (!needs_default(obj, key))
 		return 0;
-	return json_object_set_new_nocheck(obj, key, json_string(value)) ? -ENOMEM : 0;
+	struct buf text;
+	va_list ap;
+	buf_init(&text, BUF_NO_MAX);
+	va_start(ap, fmt);
+	int r = buf_vprintf(&text, fmt, ap);
+	va_end(ap);
+	if (r == 0 && json_object_set_new_nocheck(obj, key, json_string(buf_cstr(&text))) < 0)
+		r = -ENOMEM;
+	buf_release(&text);
+	return r < 0 ? -ENOMEM : 0;
 }
 
 /* Sets obj[key] to from[key] (shared) when obj lacks key and from[key] is a string. */
@@ -1152,13 +1173,15 @@ static int complete_database(json_t *svc, const char *name)
 	json_t *db = json_object_get(svc, "database");
 	if (!db)
 		return json_object_set_new_nocheck(svc, "database", json_null()) ? -ENOMEM : 0;
+	if (!needs_default(db, "user"))
+		return 0;
 	char *user = strdup(name);
 	if (!user)
 		return -ENOMEM;
 	for (char *c = user; *c; c++)
 		if (*c == '-')
 			*c = '_';
-	int r = default_string(db, "user", user);
+	int r = default_text(db, "user", "%s", user);
 	free(user);
 	return r;
 }
@@ -1207,49 +1230,38 @@ static int inherit_images(json_t *doc)
 static int complete_document(json_t *doc, const struct builtins *b, const char *stack_name,
 			     const char *env_name)
 {
-	struct buf name;
-	buf_init(&name, BUF_NO_MAX);
 	int r = fill_defaults(doc, b->top, NULL);
+	json_t *source = json_object_get(doc, "secretSource"); /* after the fill: it may add it */
 	if (r == 0)
-		r = env_name ? buf_printf(&name, "%s-%s", stack_name, env_name) : buf_puts(&name, stack_name);
+		r = env_name ? default_text(doc, "namespace", "%s-%s", stack_name, env_name)
+			     : default_text(doc, "namespace", "%s", stack_name);
 	if (r == 0)
-		r = default_string(doc, "namespace", buf_cstr(&name));
-	buf_reset(&name);
+		r = default_text(json_object_get(json_object_get(doc, "ingress"), "tls"), "secretName",
+				 "%s-tls", stack_name);
 	if (r == 0)
-		r = buf_printf(&name, "%s-tls", stack_name);
+		r = default_text(source, "name", "%s-secrets", stack_name);
 	if (r == 0)
-		r = default_string(json_object_get(json_object_get(doc, "ingress"), "tls"), "secretName",
-				   buf_cstr(&name));
-	buf_reset(&name);
-	if (r == 0)
-		r = buf_printf(&name, "%s-secrets", stack_name);
-	if (r == 0)
-		r = default_string(json_object_get(doc, "secretSource"), "name", buf_cstr(&name));
-	buf_reset(&name);
-	if (r == 0)
-		r = env_name ? buf_printf(&name, "%s/%s", stack_name, env_name) : buf_puts(&name, stack_name);
-	if (r == 0)
-		r = default_string(json_object_get(doc, "secretSource"), "remoteKey", buf_cstr(&name));
+		r = env_name ? default_text(source, "remoteKey", "%s/%s", stack_name, env_name)
+			     : default_text(source, "remoteKey", "%s", stack_name);
 	if (r == 0)
 		r = stringify_values(json_object_get(doc, "config"));
 	if (r == 0)
 		r = stringify_values(json_object_get(doc, "secrets"));
 	if (r == 0)
 		r = complete_services(doc, b);
-	buf_release(&name);
 	return r < 0 ? -ENOMEM : 0;
 }
 
 /* ---- rules across fields (on the resolved document; types may still be wrong) ------- */
 
-/* Adds an error at base (an escaped pointer) followed by the segments. */
-static int errp(struct model_errors *e, const char *base, const char *const *segs, const char *fmt, ...)
+/* Adds an error at the segments at followed by the segments segs (see errp_v). */
+static int errp(struct model_errors *e, const char *const *at, const char *const *segs, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static int errp(struct model_errors *e, const char *base, const char *const *segs, const char *fmt, ...)
+static int errp(struct model_errors *e, const char *const *at, const char *const *segs, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = errp_v(e, base, segs, fmt, ap);
+	int r = errp_v(e, at, segs, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -1285,25 +1297,32 @@ static const char *closest_key(const json_t *obj, const char *word)
 #define SUGGEST_FMT "%s%s%s"
 #define SUGGEST(g) (g) ? "; did you mean \"" : "", (g) ? (g) : "", (g) ? "\"?" : ""
 
-static int check_secret_ref(const json_t *doc, struct model_errors *e, const char *base,
-			    const char *const *segs, const char *key)
+/* What the rules look up again and again in the resolved document, found once. */
+struct rules {
+	const json_t *doc;
+	const json_t *config, *secrets; /* /config and /secrets (borrowed; NULL when absent) */
+	bool secrets_inline;		/* model_secrets_inline(doc) */
+	struct model_errors *e;
+};
+
+static int check_secret_ref(const struct rules *R, const char *const *at, const char *const *segs,
+			    const char *key)
 {
-	const json_t *secrets = json_object_get(doc, "secrets");
-	const json_t *v = json_object_get(secrets, key);
+	const json_t *v = json_object_get(R->secrets, key);
 	if (!v) {
-		const char *guess = closest_key(secrets, key);
-		return errp(e, base, segs, "names the secret \"%.*s%s\", which is not defined in /secrets" SUGGEST_FMT,
-			    CLIP(key), SUGGEST(guess));
+		const char *guess = closest_key(R->secrets, key);
+		return errp(R->e, at, segs, "names the secret \"%.*s%s\", which is not defined in /secrets"
+			    SUGGEST_FMT, CLIP(key), SUGGEST(guess));
 	}
-	if (json_is_string(v) && json_string_length(v) == 0 && model_secrets_inline(doc))
-		return errp(e, base, segs, "names the secret \"%.*s%s\", which has no value: set it in "
+	if (json_is_string(v) && json_string_length(v) == 0 && R->secrets_inline)
+		return errp(R->e, at, segs, "names the secret \"%.*s%s\", which has no value: set it in "
 			    "/secrets of this environment", CLIP(key));
 	return 0;
 }
 
 /* Exactly one source; with refs, its config key or secret must exist (and be set). */
-static int check_env_source(const json_t *doc, struct model_errors *e, const char *base,
-			    const char *var, const json_t *src, bool refs)
+static int check_env_source(const struct rules *R, const char *const *at, const char *var,
+			    const json_t *src, bool refs)
 {
 	if (!json_is_object(src))
 		return 0;
@@ -1319,44 +1338,44 @@ static int check_env_source(const json_t *doc, struct model_errors *e, const cha
 			secret = json_string_value(v);
 	}
 	if (n != 1)
-		return errp(e, base, PTR("env", var), "must have exactly one of \"value\", \"config\" or "
+		return errp(R->e, at, PTR("env", var), "must have exactly one of \"value\", \"config\" or "
 			    "\"secret\", got %zu of them", n);
 	if (!refs)
 		return 0;
-	if (config && !json_object_get(json_object_get(doc, "config"), config)) {
-		const char *guess = closest_key(json_object_get(doc, "config"), config);
-		return errp(e, base, PTR("env", var, "config"), "names the config key \"%.*s%s\", which is "
+	if (config && !json_object_get(R->config, config)) {
+		const char *guess = closest_key(R->config, config);
+		return errp(R->e, at, PTR("env", var, "config"), "names the config key \"%.*s%s\", which is "
 			    "not defined in /config" SUGGEST_FMT, CLIP(config), SUGGEST(guess));
 	}
 	if (secret)
-		return check_secret_ref(doc, e, base, PTR("env", var, "secret"), secret);
+		return check_secret_ref(R, at, PTR("env", var, "secret"), secret);
 	return 0;
 }
 
-static int check_env(const json_t *doc, struct model_errors *e, const char *base, const json_t *env,
-		     bool refs)
+static int check_env(const struct rules *R, const char *const *at, const json_t *env, bool refs)
 {
 	const char *var;
 	json_t *src;
 	EACH_MEMBER((json_t *)env, var, src) {
-		if (check_env_source(doc, e, base, var, src, refs) < 0)
+		if (check_env_source(R, at, var, src, refs) < 0)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
 /* request <= limit for cpu and memory, when both parse. */
-static int check_resources(struct model_errors *e, const char *base, const json_t *res)
+static int check_resources(struct model_errors *e, const char *const *at, const json_t *res)
 {
 	static const char *const kinds[] = {"cpu", "memory"};
+	const json_t *requests = json_object_get(res, "requests"), *limits = json_object_get(res, "limits");
 	for (size_t i = 0; i < 2; i++) {
-		const char *req = get_str(json_object_get(res, "requests"), kinds[i]);
-		const char *lim = get_str(json_object_get(res, "limits"), kinds[i]);
+		const char *req = get_str(requests, kinds[i]);
+		const char *lim = get_str(limits, kinds[i]);
 		long double rv, lv;
 		if (!req || !lim || syntax_quantity_value(req, &rv) < 0 || syntax_quantity_value(lim, &lv) < 0)
 			continue;
 		if (rv > lv * (1 + 1e-12L) &&
-		    errp(e, base, PTR("resources", "requests", kinds[i]), "must not be more than the "
+		    errp(e, at, PTR("resources", "requests", kinds[i]), "must not be more than the "
 			 "limit \"%.*s%s\" (resources.limits.%s), got \"%.*s%s\"", CLIP(lim), kinds[i],
 			 CLIP(req)) < 0)
 			return -ENOMEM;
@@ -1364,58 +1383,50 @@ static int check_resources(struct model_errors *e, const char *base, const json_
 	return 0;
 }
 
-static int check_autoscaling(struct model_errors *e, const char *base, const json_t *hpa)
+static int check_autoscaling(struct model_errors *e, const char *const *at, const json_t *hpa)
 {
 	const json_t *min = json_object_get(hpa, "minReplicas"), *max = json_object_get(hpa, "maxReplicas");
 	if (!json_is_integer(min) || !json_is_integer(max) || json_integer_value(min) <= json_integer_value(max))
 		return 0;
-	return errp(e, base, PTR("autoscaling", "minReplicas"), "must not be more than maxReplicas (%"
+	return errp(e, at, PTR("autoscaling", "minReplicas"), "must not be more than maxReplicas (%"
 		    JSON_INTEGER_FORMAT "), got %" JSON_INTEGER_FORMAT, json_integer_value(max),
 		    json_integer_value(min));
 }
 
 /* The database needs MySQL and a name no other service uses (databases: name -> service). */
-static int check_database(const json_t *doc, struct model_errors *e, const char *base,
-			  const char *name, const json_t *db, json_t *databases)
+static int check_database(const struct rules *R, const char *const *at, const char *name,
+			  const json_t *db, json_t *databases)
 {
 	if (!json_is_object(db))
 		return 0;
-	if (!is_enabled(json_object_get(doc, "mysql")))
-		return errp(e, base, PTR("database"), "needs MySQL: set /mysql/enabled to true, or set "
+	if (!is_enabled(json_object_get(R->doc, "mysql")))
+		return errp(R->e, at, PTR("database"), "needs MySQL: set /mysql/enabled to true, or set "
 			    "database to null");
 	const char *db_name = get_str(db, "name");
 	if (!db_name)
 		return 0;
 	const char *owner = get_str(databases, db_name);
 	if (owner)
-		return errp(e, base, PTR("database", "name"), "is also the database of service \"%s\"; "
+		return errp(R->e, at, PTR("database", "name"), "is also the database of service \"%s\"; "
 			    "each service needs its own database", owner);
 	return json_object_set_new(databases, db_name, json_string(name)) ? -ENOMEM : 0;
 }
 
 /* Rules within one service; references to other parts only when the service is enabled. */
-static int check_service(const json_t *doc, struct model_errors *e, const char *name,
-			 const json_t *svc, json_t *databases)
+static int check_service(const struct rules *R, const char *name, const json_t *svc, json_t *databases)
 {
 	bool enabled = is_enabled(svc);
-	struct buf base;
-	buf_init(&base, BUF_NO_MAX);
-	int r = buf_puts(&base, "/services");
+	const char *const *at = PTR("services", name);
+	int r = check_resources(R->e, at, json_object_get(svc, "resources"));
 	if (r == 0)
-		r = ptr_push(&base, name);
-	const char *b = buf_cstr(&base);
+		r = check_autoscaling(R->e, at, json_object_get(svc, "autoscaling"));
 	if (r == 0)
-		r = check_resources(e, b, json_object_get(svc, "resources"));
-	if (r == 0)
-		r = check_autoscaling(e, b, json_object_get(svc, "autoscaling"));
-	if (r == 0)
-		r = check_env(doc, e, b, json_object_get(svc, "env"), enabled);
+		r = check_env(R, at, json_object_get(svc, "env"), enabled);
 	if (r == 0 && enabled)
-		r = check_database(doc, e, b, name, json_object_get(svc, "database"), databases);
+		r = check_database(R, at, name, json_object_get(svc, "database"), databases);
 	if (r == 0 && enabled && json_is_true(json_object_get(svc, "broker")) &&
-	    !is_enabled(json_object_get(doc, "rabbitmq")))
-		r = errp(e, b, PTR("broker"), "needs RabbitMQ: set /rabbitmq/enabled to true");
-	buf_release(&base);
+	    !is_enabled(json_object_get(R->doc, "rabbitmq")))
+		r = errp(R->e, at, PTR("broker"), "needs RabbitMQ: set /rabbitmq/enabled to true");
 	return r < 0 ? -ENOMEM : 0;
 }
 
@@ -1435,42 +1446,41 @@ static int check_name_clashes(const json_t *doc, struct model_errors *e)
 }
 
 /* At least one service, then each one's rules. */
-static int check_services(const json_t *doc, struct model_errors *e)
+static int check_services(const struct rules *R)
 {
-	const json_t *services = json_object_get(doc, "services");
+	const json_t *services = json_object_get(R->doc, "services");
 	if (!json_is_object(services))
 		return 0;
 	if (json_object_size(services) == 0)
-		return errf(e, PTR("services"), "must define at least one service");
+		return errf(R->e, PTR("services"), "must define at least one service");
 	json_t *databases = json_object();
 	int r = databases ? 0 : -ENOMEM;
 	const char *name;
 	json_t *svc;
 	EACH_MEMBER((json_t *)services, name, svc) {
 		if (r == 0 && json_is_object(svc))
-			r = check_service(doc, e, name, svc, databases);
+			r = check_service(R, name, svc, databases);
 	}
 	json_decref(databases);
 	return r;
 }
 
-static int check_infrastructure(const json_t *doc, struct model_errors *e)
+static int check_infrastructure(const struct rules *R)
 {
-	static const char *const parts[][2] = {{"mysql", "/mysql"}, {"rabbitmq", "/rabbitmq"},
-					       {"zipkin", "/zipkin"}};
+	static const char *const parts[] = {"mysql", "rabbitmq", "zipkin"};
 	static const char *const secrets[][2] = {{"mysql", "rootPasswordSecret"},
 						 {"mysql", "appPasswordSecret"},
 						 {"rabbitmq", "passwordSecret"}};
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < 3; i++) {
-		const json_t *part = json_object_get(doc, parts[i][0]);
-		r = check_resources(e, parts[i][1], json_object_get(part, "resources"));
+		const json_t *part = json_object_get(R->doc, parts[i]);
+		r = check_resources(R->e, PTR(parts[i]), json_object_get(part, "resources"));
 	}
 	for (size_t i = 0; r == 0 && i < 3; i++) {
-		const json_t *part = json_object_get(doc, secrets[i][0]);
+		const json_t *part = json_object_get(R->doc, secrets[i][0]);
 		const char *key = get_str(part, secrets[i][1]);
 		if (is_enabled(part) && key)
-			r = check_secret_ref(doc, e, "", PTR(secrets[i][0], secrets[i][1]), key);
+			r = check_secret_ref(R, NULL, PTR(secrets[i][0], secrets[i][1]), key);
 	}
 	return r;
 }
@@ -1528,13 +1538,15 @@ static int check_secret_source(const json_t *doc, struct model_errors *e)
 
 static int check_rules(const json_t *doc, struct model_errors *e)
 {
-	int r = check_services(doc, e);
+	const struct rules R = {doc, json_object_get(doc, "config"), json_object_get(doc, "secrets"),
+				model_secrets_inline(doc), e};
+	int r = check_services(&R);
 	if (r == 0)
 		r = check_secret_source(doc, e);
 	if (r == 0)
 		r = check_name_clashes(doc, e);
 	if (r == 0)
-		r = check_infrastructure(doc, e);
+		r = check_infrastructure(&R);
 	if (r == 0)
 		r = check_ingress(doc, e);
 	return r;
