@@ -196,7 +196,15 @@ static json_t *copy_value(const json_t *v)
 	return obj;
 }
 
-static int merge_member(json_t *target, const char *key, const json_t *value, bool share);
+/* How a merge copies, and what it saw. */
+struct merge {
+	bool share; /* values that replace are taken with copy_value() (scalars shared), else
+		     * copied deeply */
+	bool lost;  /* set when a member of the target was deleted or an object of the target
+		     * was replaced: only then can a merge into a copy of the defaults lack one */
+};
+
+static int merge_member(json_t *target, const char *key, const json_t *value, struct merge *m);
 
 /* What patch merges into an absent or non-object target to (RFC 7386): an object loses
  * its null members, at every depth; anything else is taken with copy_value() when share
@@ -221,14 +229,14 @@ static json_t *patch_copy(const json_t *patch, bool share)
 	return obj;
 }
 
-/* RFC 7386: patch applied to *target in place (see model_merge_patch). Values that replace
- * are taken with copy_value() when share (scalars shared), else copied deeply. */
-static int merge_into(json_t **target, const json_t *patch, bool share)
+/* RFC 7386: patch applied to *target in place (see model_merge_patch), copying as m says. */
+static int merge_into(json_t **target, const json_t *patch, struct merge *m)
 {
 	if (!json_is_object(patch) || !json_is_object(*target)) {
-		json_t *copy = patch_copy(patch, share);
+		json_t *copy = patch_copy(patch, m->share);
 		if (!copy)
 			return -ENOMEM;
+		m->lost |= json_is_object(*target);
 		json_decref(*target);
 		*target = copy;
 		return 0;
@@ -236,7 +244,7 @@ static int merge_into(json_t **target, const json_t *patch, bool share)
 	const char *key;
 	json_t *value;
 	EACH_MEMBER((json_t *)patch, key, value) {
-		int r = merge_member(*target, key, value, share);
+		int r = merge_member(*target, key, value, m);
 		if (r < 0)
 			return r;
 	}
@@ -244,15 +252,15 @@ static int merge_into(json_t **target, const json_t *patch, bool share)
 }
 
 /* One member of a patch applied to the object target. */
-static int merge_member(json_t *target, const char *key, const json_t *value, bool share)
+static int merge_member(json_t *target, const char *key, const json_t *value, struct merge *m)
 {
 	if (json_is_null(value)) {
-		(void)json_object_del(target, key);
+		m->lost |= json_object_del(target, key) == 0;
 		return 0;
 	}
 	json_t *child = json_incref(json_object_get(target, key));
 	json_t *before = child;
-	int r = merge_into(&child, value, share);
+	int r = merge_into(&child, value, m);
 	if (r == 0 && child != before && json_object_set_nocheck(target, key, child) < 0)
 		r = -ENOMEM;
 	json_decref(child);
@@ -261,7 +269,8 @@ static int merge_member(json_t *target, const char *key, const json_t *value, bo
 
 int model_merge_patch(json_t **target, const json_t *patch)
 {
-	return merge_into(target, patch, false);
+	struct merge m = {.share = false};
+	return merge_into(target, patch, &m);
 }
 
 /* Decodes one RFC 6901 reference token of n bytes into out. -EINVAL for a bad escape. */
@@ -1099,10 +1108,13 @@ static int stringify_values(json_t *obj)
 }
 
 /* serviceDefaults <- each layer's entry for one service, in layer order. A layer whose
- * entry is not an object (null deletes) starts the service again from serviceDefaults. */
-static int layered_service(const json_t *sd, const json_t *const *layers, const char *name,
-			   json_t **ret_svc)
+ * entry is not an object (null deletes) starts the service again from serviceDefaults.
+ * sd holds every built-in service default unless sd_lost; what a null took away from the
+ * service comes back from defaults (all but the probes, completed one by one later). */
+static int layered_service(const json_t *sd, bool sd_lost, const json_t *defaults,
+			   const json_t *const *layers, const char *name, json_t **ret_svc)
 {
+	struct merge m = {.share = true, .lost = sd_lost};
 	json_t *svc = copy_value(sd);
 	int r = svc ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && layers[i]; i++) {
@@ -1111,13 +1123,15 @@ static int layered_service(const json_t *sd, const json_t *const *layers, const 
 		if (!v)
 			continue;
 		if (json_is_object(v)) {
-			r = merge_into(&svc, v, true);
+			r = merge_into(&svc, v, &m);
 		} else {
 			json_decref(svc);
 			svc = copy_value(sd);
 			r = svc ? 0 : -ENOMEM;
 		}
 	}
+	if (r == 0 && m.lost)
+		r = fill_defaults(svc, defaults, "probes");
 	if (r == 0)
 		*ret_svc = svc;
 	else
@@ -1125,13 +1139,17 @@ static int layered_service(const json_t *sd, const json_t *const *layers, const 
 	return r;
 }
 
-static int resolve_services(json_t *doc, const json_t *const *layers, struct model_errors *errs)
+/* Each service layered (layered_service) from serviceDefaults, which lacks a built-in
+ * default only when sd_lost. */
+static int resolve_services(json_t *doc, bool sd_lost, const struct builtins *b,
+			    const json_t *const *layers, struct model_errors *errs)
 {
 	json_t *services = json_object_get(doc, "services");
 	json_t *sd = json_object_get(doc, "serviceDefaults");
 	if (!json_is_object(sd)) {
 		/* report it, then carry on from the built-in defaults to check the services */
-		sd = builtin_service();
+		sd = copy_value(b->service);
+		sd_lost = false;
 		if (errf(errs, PTR("serviceDefaults"), "must be an object") < 0 ||
 		    json_object_set_new_nocheck(doc, "serviceDefaults", sd) < 0)
 			return -ENOMEM;
@@ -1144,7 +1162,7 @@ static int resolve_services(json_t *doc, const json_t *const *layers, struct mod
 		json_t *merged = NULL;
 		if (!json_is_object(svc))
 			continue;
-		if (layered_service(sd, layers, name, &merged) < 0 ||
+		if (layered_service(sd, sd_lost, b->service, layers, name, &merged) < 0 ||
 		    json_object_set_new_nocheck(services, name, merged) < 0)
 			return -ENOMEM;
 	}
@@ -1189,9 +1207,7 @@ static int complete_database(json_t *svc, const char *name)
 /* Probes are completed one by one: a service without them gets null, not the defaults. */
 static int complete_service(json_t *svc, const char *name, const struct builtins *d)
 {
-	int r = fill_defaults(svc, d->service, "probes");
-	if (r == 0)
-		r = complete_probes(json_object_get(svc, "probes"), d->probe);
+	int r = complete_probes(json_object_get(svc, "probes"), d->probe);
 	if (r == 0)
 		r = complete_database(svc, name);
 	return r;
@@ -1230,8 +1246,8 @@ static int inherit_images(json_t *doc)
 static int complete_document(json_t *doc, const struct builtins *b, const char *stack_name,
 			     const char *env_name)
 {
-	int r = fill_defaults(doc, b->top, NULL);
-	json_t *source = json_object_get(doc, "secretSource"); /* after the fill: it may add it */
+	json_t *source = json_object_get(doc, "secretSource");
+	int r = 0;
 	if (r == 0)
 		r = env_name ? default_text(doc, "namespace", "%s-%s", stack_name, env_name)
 			     : default_text(doc, "namespace", "%s", stack_name);
@@ -1584,12 +1600,13 @@ static int merge_service_names(json_t *doc, const json_t *patch)
 		if (json_object_set_new_nocheck(doc, "services", services) < 0)
 			return -ENOMEM;
 	}
+	struct merge names = {.share = true}; /* no service is a default: none can be lost */
 	const char *name;
 	json_t *v;
 	EACH_MEMBER((json_t *)patch, name, v) {
 		int r = 0;
 		if (!json_is_object(v))
-			r = merge_member(services, name, v, true);
+			r = merge_member(services, name, v, &names);
 		else if (!json_is_object(json_object_get(services, name)))
 			r = json_object_set_new_nocheck(services, name, json_object()) ? -ENOMEM : 0;
 		if (r < 0)
@@ -1599,30 +1616,35 @@ static int merge_service_names(json_t *doc, const json_t *patch)
 }
 
 /* One layer (an object) merged into doc; its services only by name (merge_service_names). */
-static int merge_layer(json_t *doc, const json_t *layer)
+static int merge_layer(json_t *doc, const json_t *layer, struct merge *m)
 {
 	const char *key;
 	json_t *value;
 	EACH_MEMBER((json_t *)layer, key, value) {
 		int r = strcmp(key, "services") == 0 && json_is_object(value)
 				? merge_service_names(doc, value)
-				: merge_member(doc, key, value, true);
+				: merge_member(doc, key, value, m);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-/* builtins <- each layer, then services layered one by one (see layered_service). */
+/* builtins <- each layer, then services layered one by one (see layered_service). A
+ * default a null took away applies again (fill_defaults), which is only needed when a merge
+ * lost something: else the copy of the builtins still has every default. */
 static int layer_document(const struct builtins *b, const json_t *const *layers,
 			  struct model_errors *errs, json_t **ret_doc)
 {
+	struct merge m = {.share = true};
 	json_t *doc = builtin_document(b);
 	int r = doc ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && layers[i]; i++)
-		r = merge_layer(doc, layers[i]);
+		r = merge_layer(doc, layers[i], &m);
+	if (r == 0 && m.lost)
+		r = fill_defaults(doc, b->top, NULL);
 	if (r == 0)
-		r = resolve_services(doc, layers, errs);
+		r = resolve_services(doc, m.lost, b, layers, errs);
 	if (r == 0)
 		(void)json_object_del(doc, "serviceDefaults");
 	if (r == 0)

@@ -560,6 +560,42 @@ START_TEST(resolve_layers_in_order)
 }
 END_TEST
 
+/* A null (or an object replaced by another value) takes a field back to its built-in
+ * default, at the top level, in serviceDefaults and in one service; other fields keep the
+ * values the layers gave them. */
+START_TEST(resolve_null_restores_builtin_default)
+{
+	static const char stack[] =
+		"{\"image\": {\"tag\": \"1.0.0\", \"pullPolicy\": \"Always\"},"
+		" \"serviceDefaults\": {\"replicas\": 4, \"securityContext\": {\"runAsUser\": 7}},"
+		" \"services\": {\"web\": {\"image\": {\"repository\": \"web\"}, \"port\": 80,"
+		"                        \"autoscaling\": {\"maxReplicas\": 9}},"
+		"              \"api\": {\"image\": {\"repository\": \"api\"}, \"port\": 81}},"
+		" \"mysql\": {\"image\": \"mysql:9.0.0\", \"storage\": \"big\"}}";
+	static const char env[] =
+		"{\"image\": {\"pullPolicy\": null},"
+		" \"serviceDefaults\": {\"securityContext\": {\"runAsUser\": null}},"
+		" \"services\": {\"web\": {\"autoscaling\": null, \"replicas\": null}},"
+		" \"mysql\": {\"image\": null, \"storage\": {\"size\": \"9Gi\"}}}";
+	struct result res;
+	resolve_text(stack, env, NULL, &res);
+	expect_ok(&res, "nulls");
+	const json_t *d = res.doc;
+	expect_str(d, "/image/pullPolicy", "IfNotPresent");
+	expect_str(d, "/image/tag", "1.0.0");
+	expect_str(d, "/mysql/image", "mysql:8.0.36");
+	expect_str(d, "/mysql/storage/size", "9Gi");
+	expect_str(d, "/mysql/storage/className", "");
+	expect_int(d, "/services/web/replicas", 1);
+	expect_int(d, "/services/api/replicas", 4);
+	expect_int(d, "/services/web/securityContext/runAsUser", 1000);
+	expect_bool(d, "/services/web/securityContext/readOnlyRootFilesystem", true);
+	expect_int(d, "/services/web/autoscaling/maxReplicas", 5);
+	expect_int(d, "/services/api/autoscaling/minReplicas", 2);
+	result_release(&res);
+}
+END_TEST
+
 START_TEST(resolve_database_user_default)
 {
 	struct result res;
@@ -1226,6 +1262,7 @@ Suite *model_suite(void)
 	tcase_add_test(tc, resolve_fills_every_default);
 	tcase_add_test(tc, resolve_namespace_without_env_name);
 	tcase_add_test(tc, resolve_layers_in_order);
+	tcase_add_test(tc, resolve_null_restores_builtin_default);
 	tcase_add_test(tc, resolve_database_user_default);
 	tcase_add_test(tc, resolve_converts_config_scalars);
 	tcase_add_test(tc, resolve_reports_typo_with_suggestion);
