@@ -22,6 +22,9 @@
 	     it_ && ((key) = json_object_iter_key(it_), (value) = json_object_iter_value(it_), 1); \
 	     it_ = json_object_iter_next((json_t *)(obj), it_))
 
+/* The length of the key EACH_MEMBER is at (jansson keeps it: no strlen). */
+#define MEMBER_KEY_LEN() json_object_iter_key_len(it_)
+
 /* ---- error list ---------------------------------------------------------------------- */
 
 void model_errors_init(struct model_errors *e)
@@ -188,7 +191,7 @@ static json_t *copy_value(const json_t *v)
 	json_t *child;
 	EACH_MEMBER((json_t *)v, key, child) {
 		json_t *c = obj ? copy_value(child) : NULL;
-		if (!c || json_object_set_new_nocheck(obj, key, c) < 0) {
+		if (!c || json_object_setn_new_nocheck(obj, key, MEMBER_KEY_LEN(), c) < 0) {
 			json_decref(obj);
 			return NULL;
 		}
@@ -221,7 +224,7 @@ static json_t *patch_copy(const json_t *patch, bool share)
 		if (!obj || json_is_null(value))
 			continue;
 		json_t *c = patch_copy(value, share);
-		if (!c || json_object_set_new_nocheck(obj, key, c) < 0) {
+		if (!c || json_object_setn_new_nocheck(obj, key, MEMBER_KEY_LEN(), c) < 0) {
 			json_decref(obj);
 			obj = NULL;
 		}
@@ -680,10 +683,20 @@ static int report_unknown(struct walk *w, const struct field *fields, const char
 	return r < 0 ? -ENOMEM : 0;
 }
 
-static const struct field *find_field(const struct field *fields, const char *key)
+static bool is_field(const struct field *f, const char *key)
 {
+	return f->name && f->name[0] == key[0] && strcmp(f->name, key) == 0;
+}
+
+/* The field named key, tried first at hint (the field after the one found last: members
+ * mostly come in the order of the fields), then among all; NULL when unknown. */
+static const struct field *find_field(const struct field *fields, const struct field *hint,
+				      const char *key)
+{
+	if (is_field(hint, key))
+		return hint;
 	for (const struct field *f = fields; f->name; f++)
-		if (f->name[0] == key[0] && strcmp(f->name, key) == 0)
+		if (is_field(f, key))
 			return f;
 	return NULL;
 }
@@ -710,9 +723,11 @@ static int walk_object(struct walk *w, const json_t *v, const struct node *n)
 	json_t *child;
 	int r = 0;
 	size_t required_seen = 0;
+	const struct field *hint = n->fields;
 	EACH_MEMBER((json_t *)v, key, child) {
-		const struct field *f = find_field(n->fields, key);
+		const struct field *f = find_field(n->fields, hint, key);
 		if (f) {
+			hint = f + 1;
 			required_seen += !f->optional;
 			r = walk_child(w, key, child, f->node);
 		} else {
@@ -765,9 +780,10 @@ static int walk_map(struct walk *w, const json_t *v, const struct node *n)
 static int walk_string(struct walk *w, const json_t *v, const struct node *n)
 {
 	const char *s = json_string_value(v);
-	if (json_string_length(v) > MODEL_MAX_STRING)
+	size_t len = json_string_length(v);
+	if (len > MODEL_MAX_STRING)
 		return report(w, "is longer than %d bytes", MODEL_MAX_STRING);
-	if (strlen(s) != json_string_length(v))
+	if (strlen(s) != len)
 		return report(w, "must not contain NUL characters");
 	const char *why = w->resolved && n->check ? n->check(s) : NULL;
 	return why ? report(w, "%s, got \"%.*s%s\"", why, CLIP(s)) : 0;
@@ -874,25 +890,29 @@ static int check_depth(const json_t *v, struct buf *ptr, int depth, struct model
 	return r < 0 ? -ENOMEM : r;
 }
 
-/* true when v holds containers nested deeper than MODEL_MAX_DEPTH (v itself at depth).
- * No pointers are built: check_depth() finds where, in the rare case it is needed. */
+static bool is_container(const json_t *v)
+{
+	return json_is_object(v) || json_is_array(v);
+}
+
+/* true when the container v (at depth) holds containers nested deeper than MODEL_MAX_DEPTH.
+ * Only containers are visited, and no pointers are built: check_depth() finds where, in the
+ * rare case it is needed. */
 static bool too_deep(const json_t *v, int depth)
 {
-	if (!json_is_object(v) && !json_is_array(v))
-		return false;
 	if (depth > MODEL_MAX_DEPTH)
 		return true;
 	if (json_is_array(v)) {
-		for (size_t i = 0; i < json_array_size(v); i++)
-			if (too_deep(json_array_get(v, i), depth + 1))
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			const json_t *child = json_array_get(v, i);
+			if (is_container(child) && too_deep(child, depth + 1))
 				return true;
+		}
 		return false;
 	}
-	const char *key;
-	json_t *child;
-	EACH_MEMBER((json_t *)v, key, child) {
-		(void)key;
-		if (too_deep(child, depth + 1))
+	for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
+		const json_t *child = json_object_iter_value(it);
+		if (is_container(child) && too_deep(child, depth + 1))
 			return true;
 	}
 	return false;
@@ -1015,15 +1035,14 @@ static json_t *builtin_document(const struct builtins *b)
 /* obj[key], found without hashing when it is the member at *it: documents built from the
  * defaults keep their members in the defaults' order, so fill_defaults mostly steps along
  * both. *it moves past a member found there; otherwise it stays and obj is looked up. */
-static json_t *member_in_order(json_t *obj, void **it, const char *key)
+static json_t *member_in_order(json_t *obj, void **it, const char *key, size_t len)
 {
-	size_t len = strlen(key);
 	if (*it && json_object_iter_key_len(*it) == len && memcmp(json_object_iter_key(*it), key, len) == 0) {
 		json_t *v = json_object_iter_value(*it);
 		*it = json_object_iter_next(obj, *it);
 		return v;
 	}
-	return json_object_get(obj, key);
+	return json_object_getn(obj, key, len);
 }
 
 /* Adds to obj every member of defaults it lacks (but the top-level key skip, when not
@@ -1036,11 +1055,12 @@ static int fill_defaults(json_t *obj, const json_t *defaults, const char *skip)
 	EACH_MEMBER((json_t *)defaults, key, dv) {
 		if (skip && strcmp(key, skip) == 0)
 			continue;
-		json_t *cur = member_in_order(obj, &it, key);
+		size_t len = MEMBER_KEY_LEN();
+		json_t *cur = member_in_order(obj, &it, key, len);
 		int r = 0;
 		if (!cur) {
 			it = NULL; /* obj gains a key: no iterator across that, lookups from here on */
-			r = json_object_set_new_nocheck(obj, key, copy_value(dv)) ? -ENOMEM : 0;
+			r = json_object_setn_new_nocheck(obj, key, len, copy_value(dv)) ? -ENOMEM : 0;
 		} else if (json_is_object(cur) && json_is_object(dv)) {
 			r = fill_defaults(cur, dv, NULL);
 		}
