@@ -1127,15 +1127,53 @@ static int stringify_values(json_t *obj)
 	return 0;
 }
 
+/* A new object with the members of sd, shared (the values themselves, not copies). NULL
+ * on allocation failure. */
+static json_t *share_members(const json_t *sd)
+{
+	json_t *obj = json_object();
+	const char *key;
+	json_t *v;
+	EACH_MEMBER((json_t *)sd, key, v) {
+		if (obj && json_object_setn_nocheck(obj, key, MEMBER_KEY_LEN(), v) < 0) {
+			json_decref(obj);
+			obj = NULL;
+		}
+	}
+	return obj;
+}
+
+/* patch (an object) merged into the service svc, whose members may still be the very
+ * values of sd (share_members): an object a patch merges into is copied first, so sd and
+ * the services sharing it stay as they were. */
+static int merge_service(json_t *svc, const json_t *sd, const json_t *patch, struct merge *m)
+{
+	const char *key;
+	json_t *value;
+	EACH_MEMBER((json_t *)patch, key, value) {
+		size_t len = MEMBER_KEY_LEN();
+		json_t *cur = json_object_getn(svc, key, len);
+		if (json_is_object(value) && json_is_object(cur) && cur == json_object_getn(sd, key, len) &&
+		    json_object_setn_new_nocheck(svc, key, len, copy_value(cur)) < 0)
+			return -ENOMEM;
+		int r = merge_member(svc, key, value, m);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* serviceDefaults <- each layer's entry for one service, in layer order. A layer whose
  * entry is not an object (null deletes) starts the service again from serviceDefaults.
+ * What no layer changes stays serviceDefaults' own value, shared by every such service
+ * (and only ever completed the same way for each: see complete_service).
  * sd holds every built-in service default unless sd_lost; what a null took away from the
  * service comes back from defaults (all but the probes, completed one by one later). */
 static int layered_service(const json_t *sd, bool sd_lost, const json_t *defaults,
 			   const json_t *const *layers, const char *name, json_t **ret_svc)
 {
 	struct merge m = {.share = true, .lost = sd_lost};
-	json_t *svc = copy_value(sd);
+	json_t *svc = share_members(sd);
 	int r = svc ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && layers[i]; i++) {
 		const json_t *services = json_object_get(layers[i], "services");
@@ -1143,10 +1181,10 @@ static int layered_service(const json_t *sd, bool sd_lost, const json_t *default
 		if (!v)
 			continue;
 		if (json_is_object(v)) {
-			r = merge_into(&svc, v, &m);
+			r = merge_service(svc, sd, v, &m);
 		} else {
 			json_decref(svc);
-			svc = copy_value(sd);
+			svc = share_members(sd);
 			r = svc ? 0 : -ENOMEM;
 		}
 	}
@@ -1205,7 +1243,9 @@ static int complete_probes(json_t *probes, const json_t *probe_defaults)
 	return 0;
 }
 
-/* database absent -> null; database.user absent or "" -> the service name with '-' -> '_'. */
+/* database absent -> null; database.user absent or "" -> the service name with '-' -> '_'.
+ * The database may be serviceDefaults' own object, shared with other services: the user,
+ * which names this service, goes into a copy. */
 static int complete_database(json_t *svc, const char *name)
 {
 	json_t *db = json_object_get(svc, "database");
@@ -1214,12 +1254,16 @@ static int complete_database(json_t *svc, const char *name)
 	if (!needs_default(db, "user"))
 		return 0;
 	char *user = strdup(name);
-	if (!user)
-		return -ENOMEM;
-	for (char *c = user; *c; c++)
+	json_t *own = copy_value(db);
+	int r = user && own ? 0 : -ENOMEM;
+	for (char *c = user; r == 0 && *c; c++)
 		if (*c == '-')
 			*c = '_';
-	int r = default_text(db, "user", "%s", user);
+	if (r == 0)
+		r = default_text(own, "user", "%s", user);
+	if (r == 0 && json_object_set_nocheck(svc, "database", own) < 0)
+		r = -ENOMEM;
+	json_decref(own);
 	free(user);
 	return r;
 }

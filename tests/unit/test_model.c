@@ -596,6 +596,41 @@ START_TEST(resolve_null_restores_builtin_default)
 }
 END_TEST
 
+/* Services start from the same serviceDefaults: what one service changes or is completed
+ * with (its database user) never shows in another, nor in the inputs. */
+START_TEST(resolve_services_do_not_share_changes)
+{
+	static const char stack[] =
+		"{\"image\": {\"tag\": \"1.0.0\"}, " MYSQL_ON ", \"secrets\": {\"s\": \"x\"},"
+		" \"serviceDefaults\": {\"database\": {\"name\": \"appdb\"},"
+		"                     \"resources\": {\"limits\": {\"cpu\": \"1\"}},"
+		"                     \"probes\": {\"startup\": {\"path\": \"/s\"}}},"
+		" \"services\": {\"web-app\": {\"image\": {\"repository\": \"web\"}, \"port\": 80,"
+		"                            \"resources\": {\"limits\": {\"cpu\": \"2\"}},"
+		"                            \"probes\": {\"startup\": {\"periodSeconds\": 7}}},"
+		"              \"api\": {\"enabled\": false, \"image\": {\"repository\": \"api\"}, \"port\": 81}}}";
+	json_t *input = parse(stack);
+	char *before = json_dumps(input, JSON_SORT_KEYS);
+	struct result res;
+	resolve_json(input, NULL, NULL, &res);
+	expect_ok(&res, "shared defaults");
+	const json_t *d = res.doc;
+	expect_str(d, "/services/web-app/database/user", "web_app");
+	expect_str(d, "/services/api/database/user", "api");
+	expect_str(d, "/services/web-app/resources/limits/cpu", "2");
+	expect_str(d, "/services/api/resources/limits/cpu", "1");
+	expect_int(d, "/services/web-app/probes/startup/periodSeconds", 7);
+	expect_int(d, "/services/api/probes/startup/periodSeconds", 10);
+	expect_str(d, "/services/api/probes/startup/path", "/s");
+	result_release(&res);
+	char *after = json_dumps(input, JSON_SORT_KEYS);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	json_decref(input);
+}
+END_TEST
+
 START_TEST(resolve_database_user_default)
 {
 	struct result res;
@@ -1263,6 +1298,7 @@ Suite *model_suite(void)
 	tcase_add_test(tc, resolve_namespace_without_env_name);
 	tcase_add_test(tc, resolve_layers_in_order);
 	tcase_add_test(tc, resolve_null_restores_builtin_default);
+	tcase_add_test(tc, resolve_services_do_not_share_changes);
 	tcase_add_test(tc, resolve_database_user_default);
 	tcase_add_test(tc, resolve_converts_config_scalars);
 	tcase_add_test(tc, resolve_reports_typo_with_suggestion);
