@@ -575,6 +575,15 @@ static const struct node n_document = OBJECT(f_document);
 /* The walk follows the schema, which nests far less than this. */
 #define WALK_MAX_KEYS 16
 
+/* How many shared objects a walk remembers as valid (see walk_shared). */
+#define WALK_MAX_CLEAN 32
+
+/* A shared object found valid against n (see walk_shared). */
+struct walk_clean {
+	const json_t *v;
+	const struct node *n;
+};
+
 /* The keys down to the current value are kept as borrowed strings; a JSON Pointer is
  * only built when there is something to report. */
 struct walk {
@@ -582,6 +591,8 @@ struct walk {
 	const char *keys[WALK_MAX_KEYS];
 	size_t depth;
 	bool resolved; /* the resolved document: every field present, null only where nullable */
+	struct walk_clean clean[WALK_MAX_CLEAN]; /* in this walk */
+	size_t nclean;
 };
 
 static void key_push(struct walk *w, const char *key)
@@ -827,6 +838,30 @@ static int walk_scalar(struct walk *w, const json_t *v, const struct node *n)
 	return report_type(w, v, "a string");
 }
 
+static bool walked_clean(const struct walk *w, const json_t *v, const struct node *n)
+{
+	for (size_t i = 0; i < w->nclean; i++)
+		if (w->clean[i].v == v && w->clean[i].n == n)
+			return true;
+	return false;
+}
+
+/* The object v walked as n (walk_object or walk_map), once per walk when it is shared: an
+ * object referenced more than once (services share what serviceDefaults gave them) that
+ * was found valid against n is valid again, the document being the same throughout the
+ * walk. One that has problems is walked each time, so that each place reports them. */
+static int walk_shared(struct walk *w, const json_t *v, const struct node *n)
+{
+	bool shared = v->refcount > 1;
+	if (shared && walked_clean(w, v, n))
+		return 0;
+	size_t before = w->errs->count;
+	int r = n->kind == K_MAP ? walk_map(w, v, n) : walk_object(w, v, n);
+	if (r == 0 && shared && w->errs->count == before && w->nclean < WALK_MAX_CLEAN)
+		w->clean[w->nclean++] = (struct walk_clean){v, n};
+	return r;
+}
+
 static int walk_node(struct walk *w, const json_t *v, const struct node *n)
 {
 	if (json_is_null(v) && (n->nullable || !w->resolved))
@@ -843,9 +878,9 @@ static int walk_node(struct walk *w, const json_t *v, const struct node *n)
 	case K_OBJECT:
 		if (!json_is_object(v))
 			return report_type(w, v, n->nullable ? "an object or null" : "an object");
-		return walk_object(w, v, n);
+		return walk_shared(w, v, n);
 	case K_MAP:
-		return json_is_object(v) ? walk_map(w, v, n) : report_type(w, v, "an object");
+		return json_is_object(v) ? walk_shared(w, v, n) : report_type(w, v, "an object");
 	}
 	return 0;
 }

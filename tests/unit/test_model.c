@@ -631,6 +631,32 @@ START_TEST(resolve_services_do_not_share_changes)
 }
 END_TEST
 
+/* A problem in what serviceDefaults gives every service is reported on each of them, in
+ * the order of the services, even where they share the value. */
+START_TEST(resolve_reports_shared_default_on_each_service)
+{
+	static const char stack[] =
+		"{\"image\": {\"tag\": \"1.0.0\"},"
+		" \"serviceDefaults\": {\"resources\": {\"requests\": {\"cpu\": \"lots\"}},"
+		"                     \"securityContext\": {\"runAsUser\": 0}},"
+		" \"services\": {\"web\": {\"image\": {\"repository\": \"web\"}, \"port\": 80},"
+		"              \"api\": {\"image\": {\"repository\": \"api\"}, \"port\": 81}}}";
+	static const char *const want[] = {
+		"/services/web/resources/requests/cpu", "/services/web/securityContext/runAsUser",
+		"/services/api/resources/requests/cpu", "/services/api/securityContext/runAsUser"};
+	struct result res;
+	resolve_text(stack, NULL, NULL, &res);
+	struct buf b;
+	buf_init(&b, BUF_NO_MAX);
+	dump_errors(&res.errs, &b);
+	ck_assert_msg(res.r == MODEL_EINVALID && res.errs.count == 4, "r=%d, errors:%s", res.r, buf_cstr(&b));
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_str_eq(res.errs.items[i].pointer, want[i]);
+	buf_release(&b);
+	result_release(&res);
+}
+END_TEST
+
 START_TEST(resolve_database_user_default)
 {
 	struct result res;
@@ -1299,6 +1325,7 @@ Suite *model_suite(void)
 	tcase_add_test(tc, resolve_layers_in_order);
 	tcase_add_test(tc, resolve_null_restores_builtin_default);
 	tcase_add_test(tc, resolve_services_do_not_share_changes);
+	tcase_add_test(tc, resolve_reports_shared_default_on_each_service);
 	tcase_add_test(tc, resolve_database_user_default);
 	tcase_add_test(tc, resolve_converts_config_scalars);
 	tcase_add_test(tc, resolve_reports_typo_with_suggestion);
