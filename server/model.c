@@ -1205,14 +1205,13 @@ static int merge_service(json_t *svc, const json_t *sd, const json_t *patch, str
  * sd holds every built-in service default unless sd_lost; what a null took away from the
  * service comes back from defaults (all but the probes, completed one by one later). */
 static int layered_service(const json_t *sd, bool sd_lost, const json_t *defaults,
-			   const json_t *const *layers, const char *name, json_t **ret_svc)
+			   const json_t *const *services, size_t n, const char *name, json_t **ret_svc)
 {
 	struct merge m = {.share = true, .lost = sd_lost};
 	json_t *svc = share_members(sd);
 	int r = svc ? 0 : -ENOMEM;
-	for (size_t i = 0; r == 0 && layers[i]; i++) {
-		const json_t *services = json_object_get(layers[i], "services");
-		const json_t *v = json_is_object(services) ? json_object_get(services, name) : services;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		const json_t *v = json_is_object(services[i]) ? json_object_get(services[i], name) : services[i];
 		if (!v)
 			continue;
 		if (json_is_object(v)) {
@@ -1249,13 +1248,17 @@ static int resolve_services(json_t *doc, bool sd_lost, const struct builtins *b,
 	}
 	if (!json_is_object(services))
 		return 0;
+	const json_t *entries[4]; /* each layer's /services */
+	size_t n = 0;
+	for (; layers[n]; n++)
+		entries[n] = json_object_get(layers[n], "services");
 	const char *name;
 	json_t *svc;
 	EACH_MEMBER(services, name, svc) {
 		json_t *merged = NULL;
 		if (!json_is_object(svc))
 			continue;
-		if (layered_service(sd, sd_lost, b->service, layers, name, &merged) < 0 ||
+		if (layered_service(sd, sd_lost, b->service, entries, n, name, &merged) < 0 ||
 		    json_object_set_new_nocheck(services, name, merged) < 0)
 			return -ENOMEM;
 	}
@@ -1417,6 +1420,7 @@ struct rules {
 	const json_t *doc;
 	const json_t *config, *secrets; /* /config and /secrets (borrowed; NULL when absent) */
 	bool secrets_inline;		/* model_secrets_inline(doc) */
+	bool mysql_enabled, rabbitmq_enabled;
 	struct model_errors *e;
 };
 
@@ -1508,23 +1512,36 @@ static int check_autoscaling(struct model_errors *e, const char *const *at, cons
 		    json_integer_value(min));
 }
 
-/* The database needs MySQL and a name no other service uses (databases: name -> service). */
-static int check_database(const struct rules *R, const char *const *at, const char *name,
-			  const json_t *db, json_t *databases)
+/* The first enabled service whose database is named db_name (there is one). */
+static const char *database_owner(const struct rules *R, const char *db_name)
+{
+	const char *name;
+	json_t *svc;
+	EACH_MEMBER(json_object_get(R->doc, "services"), name, svc) {
+		const char *other = get_str(json_object_get(svc, "database"), "name");
+		if (is_enabled(svc) && other && strcmp(other, db_name) == 0)
+			return name;
+	}
+	return "?";
+}
+
+/* The database needs MySQL and a name no other service uses (databases: the names of the
+ * services before; their owner is only looked for when there is a clash). */
+static int check_database(const struct rules *R, const char *const *at, const json_t *db,
+			  json_t *databases)
 {
 	if (!json_is_object(db))
 		return 0;
-	if (!is_enabled(json_object_get(R->doc, "mysql")))
+	if (!R->mysql_enabled)
 		return errp(R->e, at, PTR("database"), "needs MySQL: set /mysql/enabled to true, or set "
 			    "database to null");
 	const char *db_name = get_str(db, "name");
 	if (!db_name)
 		return 0;
-	const char *owner = get_str(databases, db_name);
-	if (owner)
+	if (json_object_get(databases, db_name))
 		return errp(R->e, at, PTR("database", "name"), "is also the database of service \"%s\"; "
-			    "each service needs its own database", owner);
-	return json_object_set_new(databases, db_name, json_string(name)) ? -ENOMEM : 0;
+			    "each service needs its own database", database_owner(R, db_name));
+	return json_object_set_new_nocheck(databases, db_name, json_true()) ? -ENOMEM : 0;
 }
 
 /* Rules within one service; references to other parts only when the service is enabled. */
@@ -1538,9 +1555,8 @@ static int check_service(const struct rules *R, const char *name, const json_t *
 	if (r == 0)
 		r = check_env(R, at, json_object_get(svc, "env"), enabled);
 	if (r == 0 && enabled)
-		r = check_database(R, at, name, json_object_get(svc, "database"), databases);
-	if (r == 0 && enabled && json_is_true(json_object_get(svc, "broker")) &&
-	    !is_enabled(json_object_get(R->doc, "rabbitmq")))
+		r = check_database(R, at, json_object_get(svc, "database"), databases);
+	if (r == 0 && enabled && !R->rabbitmq_enabled && json_is_true(json_object_get(svc, "broker")))
 		r = errp(R->e, at, PTR("broker"), "needs RabbitMQ: set /rabbitmq/enabled to true");
 	return r < 0 ? -ENOMEM : 0;
 }
@@ -1653,8 +1669,13 @@ static int check_secret_source(const json_t *doc, struct model_errors *e)
 
 static int check_rules(const json_t *doc, struct model_errors *e)
 {
-	const struct rules R = {doc, json_object_get(doc, "config"), json_object_get(doc, "secrets"),
-				model_secrets_inline(doc), e};
+	const struct rules R = {doc,
+				json_object_get(doc, "config"),
+				json_object_get(doc, "secrets"),
+				model_secrets_inline(doc),
+				is_enabled(json_object_get(doc, "mysql")),
+				is_enabled(json_object_get(doc, "rabbitmq")),
+				e};
 	int r = check_services(&R);
 	if (r == 0)
 		r = check_secret_source(doc, e);
