@@ -846,13 +846,15 @@ static bool walked_clean(const struct walk *w, const json_t *v, const struct nod
 	return false;
 }
 
-/* The object v walked as n (walk_object or walk_map), once per walk when it is shared: an
- * object referenced more than once (services share what serviceDefaults gave them) that
- * was found valid against n is valid again, the document being the same throughout the
- * walk. One that has problems is walked each time, so that each place reports them. */
+/* The object v walked as n (walk_object or walk_map), once per walk when it is shared: in
+ * a resolved document (model_resolve's own until it returns, so its reference counts are
+ * only its own) an object referenced more than once is one services share (what
+ * serviceDefaults gave them), and found valid against n it is valid again, the document
+ * being the same throughout the walk. One that has problems is walked each time, so that
+ * each place reports them. */
 static int walk_shared(struct walk *w, const json_t *v, const struct node *n)
 {
-	bool shared = v->refcount > 1;
+	bool shared = w->resolved && v->refcount > 1;
 	if (shared && walked_clean(w, v, n))
 		return 0;
 	size_t before = w->errs->count;
@@ -1345,14 +1347,14 @@ static int inherit_images(json_t *doc)
 	return 0;
 }
 
+/* The defaults that depend on names (namespace, TLS secret, secret source), config and
+ * secret values as text, then every service completed. */
 static int complete_document(json_t *doc, const struct builtins *b, const char *stack_name,
 			     const char *env_name)
 {
 	json_t *source = json_object_get(doc, "secretSource");
-	int r = 0;
-	if (r == 0)
-		r = env_name ? default_text(doc, "namespace", "%s-%s", stack_name, env_name)
-			     : default_text(doc, "namespace", "%s", stack_name);
+	int r = env_name ? default_text(doc, "namespace", "%s-%s", stack_name, env_name)
+			 : default_text(doc, "namespace", "%s", stack_name);
 	if (r == 0)
 		r = default_text(json_object_get(json_object_get(doc, "ingress"), "tls"), "secretName",
 				 "%s-tls", stack_name);
