@@ -9,11 +9,14 @@
  *
  * Ownership: functions taking `const json_t *` borrow; functions returning json_t * in a
  * ret_ parameter hand over one reference the caller json_decref()s.
- * Sharing: the documents model_resolve() and the model_mask_* functions return are new
- * objects all the way down, but their scalar values (strings, numbers, booleans) may be
- * the very jansson values of the inputs or of built-in defaults shared by the process.
- * Nothing in manifestd changes a jansson scalar in place (json_string_set and the like):
- * replace a member with json_object_set*() instead. */
+ * Sharing: the documents model_resolve() and the model_mask_* functions return never
+ * share an object or array with their inputs or with the built-in defaults, but their
+ * scalar values (strings, numbers, booleans) may be the very jansson values of the inputs
+ * or of built-in defaults shared by the process. Nothing in manifestd changes a jansson
+ * scalar in place (json_string_set and the like): replace a member with json_object_set*()
+ * instead. Within one resolved document, services share the objects serviceDefaults gave
+ * them unchanged (resources, probes, ...): a resolved document is read-only; copy what
+ * you would change. */
 #ifndef MANIFESTD_MODEL_H
 #define MANIFESTD_MODEL_H
 

@@ -22,6 +22,9 @@
 	     it_ && ((key) = json_object_iter_key(it_), (value) = json_object_iter_value(it_), 1); \
 	     it_ = json_object_iter_next((json_t *)(obj), it_))
 
+/* The length of the key EACH_MEMBER is at (jansson keeps it: no strlen). */
+#define MEMBER_KEY_LEN() json_object_iter_key_len(it_)
+
 /* ---- error list ---------------------------------------------------------------------- */
 
 void model_errors_init(struct model_errors *e)
@@ -123,16 +126,19 @@ static void ptr_truncate(struct buf *p, size_t len)
 		p->data[len] = '\0';
 }
 
-/* Adds an error whose pointer is base (already escaped, "" for the root) followed by the
- * NULL-terminated segments. */
-static int errp_v(struct model_errors *e, const char *base, const char *const *segs, const char *fmt,
-		  va_list ap) __attribute__((format(printf, 4, 0)));
-static int errp_v(struct model_errors *e, const char *base, const char *const *segs, const char *fmt,
-		  va_list ap)
+/* Adds an error whose pointer is made of the NULL-terminated segments at (NULL for none)
+ * followed by the NULL-terminated segments segs: the pointer is only built here, when there
+ * is something to report. */
+static int errp_v(struct model_errors *e, const char *const *at, const char *const *segs,
+		  const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static int errp_v(struct model_errors *e, const char *const *at, const char *const *segs,
+		  const char *fmt, va_list ap)
 {
 	struct buf p;
 	buf_init(&p, BUF_NO_MAX);
-	int r = buf_puts(&p, base);
+	int r = buf_puts(&p, "");
+	for (size_t i = 0; r == 0 && at && at[i]; i++)
+		r = ptr_push(&p, at[i]);
 	for (size_t i = 0; r == 0 && segs[i]; i++)
 		r = ptr_push(&p, segs[i]);
 	if (r == 0)
@@ -148,7 +154,7 @@ static int errf(struct model_errors *e, const char *const *segs, const char *fmt
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = errp_v(e, "", segs, fmt, ap);
+	int r = errp_v(e, NULL, segs, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -185,7 +191,7 @@ static json_t *copy_value(const json_t *v)
 	json_t *child;
 	EACH_MEMBER((json_t *)v, key, child) {
 		json_t *c = obj ? copy_value(child) : NULL;
-		if (!c || json_object_set_new_nocheck(obj, key, c) < 0) {
+		if (!c || json_object_setn_new_nocheck(obj, key, MEMBER_KEY_LEN(), c) < 0) {
 			json_decref(obj);
 			return NULL;
 		}
@@ -193,7 +199,15 @@ static json_t *copy_value(const json_t *v)
 	return obj;
 }
 
-static int merge_member(json_t *target, const char *key, const json_t *value, bool share);
+/* How a merge copies, and what it saw. */
+struct merge {
+	bool share; /* values that replace are taken with copy_value() (scalars shared), else
+		     * copied deeply */
+	bool lost;  /* set when a member of the target was deleted or an object of the target
+		     * was replaced: only then can a merge into a copy of the defaults lack one */
+};
+
+static int merge_member(json_t *target, const char *key, const json_t *value, struct merge *m);
 
 /* What patch merges into an absent or non-object target to (RFC 7386): an object loses
  * its null members, at every depth; anything else is taken with copy_value() when share
@@ -210,7 +224,7 @@ static json_t *patch_copy(const json_t *patch, bool share)
 		if (!obj || json_is_null(value))
 			continue;
 		json_t *c = patch_copy(value, share);
-		if (!c || json_object_set_new_nocheck(obj, key, c) < 0) {
+		if (!c || json_object_setn_new_nocheck(obj, key, MEMBER_KEY_LEN(), c) < 0) {
 			json_decref(obj);
 			obj = NULL;
 		}
@@ -218,14 +232,14 @@ static json_t *patch_copy(const json_t *patch, bool share)
 	return obj;
 }
 
-/* RFC 7386: patch applied to *target in place (see model_merge_patch). Values that replace
- * are taken with copy_value() when share (scalars shared), else copied deeply. */
-static int merge_into(json_t **target, const json_t *patch, bool share)
+/* RFC 7386: patch applied to *target in place (see model_merge_patch), copying as m says. */
+static int merge_into(json_t **target, const json_t *patch, struct merge *m)
 {
 	if (!json_is_object(patch) || !json_is_object(*target)) {
-		json_t *copy = patch_copy(patch, share);
+		json_t *copy = patch_copy(patch, m->share);
 		if (!copy)
 			return -ENOMEM;
+		m->lost |= json_is_object(*target);
 		json_decref(*target);
 		*target = copy;
 		return 0;
@@ -233,7 +247,7 @@ static int merge_into(json_t **target, const json_t *patch, bool share)
 	const char *key;
 	json_t *value;
 	EACH_MEMBER((json_t *)patch, key, value) {
-		int r = merge_member(*target, key, value, share);
+		int r = merge_member(*target, key, value, m);
 		if (r < 0)
 			return r;
 	}
@@ -241,15 +255,15 @@ static int merge_into(json_t **target, const json_t *patch, bool share)
 }
 
 /* One member of a patch applied to the object target. */
-static int merge_member(json_t *target, const char *key, const json_t *value, bool share)
+static int merge_member(json_t *target, const char *key, const json_t *value, struct merge *m)
 {
 	if (json_is_null(value)) {
-		(void)json_object_del(target, key);
+		m->lost |= json_object_del(target, key) == 0;
 		return 0;
 	}
 	json_t *child = json_incref(json_object_get(target, key));
 	json_t *before = child;
-	int r = merge_into(&child, value, share);
+	int r = merge_into(&child, value, m);
 	if (r == 0 && child != before && json_object_set_nocheck(target, key, child) < 0)
 		r = -ENOMEM;
 	json_decref(child);
@@ -258,7 +272,8 @@ static int merge_member(json_t *target, const char *key, const json_t *value, bo
 
 int model_merge_patch(json_t **target, const json_t *patch)
 {
-	return merge_into(target, patch, false);
+	struct merge m = {.share = false};
+	return merge_into(target, patch, &m);
 }
 
 /* Decodes one RFC 6901 reference token of n bytes into out. -EINVAL for a bad escape. */
@@ -560,6 +575,15 @@ static const struct node n_document = OBJECT(f_document);
 /* The walk follows the schema, which nests far less than this. */
 #define WALK_MAX_KEYS 16
 
+/* How many shared objects a walk remembers as valid (see walk_shared). */
+#define WALK_MAX_CLEAN 32
+
+/* A shared object found valid against n (see walk_shared). */
+struct walk_clean {
+	const json_t *v;
+	const struct node *n;
+};
+
 /* The keys down to the current value are kept as borrowed strings; a JSON Pointer is
  * only built when there is something to report. */
 struct walk {
@@ -567,6 +591,8 @@ struct walk {
 	const char *keys[WALK_MAX_KEYS];
 	size_t depth;
 	bool resolved; /* the resolved document: every field present, null only where nullable */
+	struct walk_clean clean[WALK_MAX_CLEAN]; /* in this walk */
+	size_t nclean;
 };
 
 static void key_push(struct walk *w, const char *key)
@@ -668,10 +694,20 @@ static int report_unknown(struct walk *w, const struct field *fields, const char
 	return r < 0 ? -ENOMEM : 0;
 }
 
-static const struct field *find_field(const struct field *fields, const char *key)
+static bool is_field(const struct field *f, const char *key)
 {
+	return f->name && f->name[0] == key[0] && strcmp(f->name, key) == 0;
+}
+
+/* The field named key, tried first at hint (the field after the one found last: members
+ * mostly come in the order of the fields), then among all; NULL when unknown. */
+static const struct field *find_field(const struct field *fields, const struct field *hint,
+				      const char *key)
+{
+	if (is_field(hint, key))
+		return hint;
 	for (const struct field *f = fields; f->name; f++)
-		if (f->name[0] == key[0] && strcmp(f->name, key) == 0)
+		if (is_field(f, key))
 			return f;
 	return NULL;
 }
@@ -698,9 +734,11 @@ static int walk_object(struct walk *w, const json_t *v, const struct node *n)
 	json_t *child;
 	int r = 0;
 	size_t required_seen = 0;
+	const struct field *hint = n->fields;
 	EACH_MEMBER((json_t *)v, key, child) {
-		const struct field *f = find_field(n->fields, key);
+		const struct field *f = find_field(n->fields, hint, key);
 		if (f) {
+			hint = f + 1;
 			required_seen += !f->optional;
 			r = walk_child(w, key, child, f->node);
 		} else {
@@ -753,9 +791,10 @@ static int walk_map(struct walk *w, const json_t *v, const struct node *n)
 static int walk_string(struct walk *w, const json_t *v, const struct node *n)
 {
 	const char *s = json_string_value(v);
-	if (json_string_length(v) > MODEL_MAX_STRING)
+	size_t len = json_string_length(v);
+	if (len > MODEL_MAX_STRING)
 		return report(w, "is longer than %d bytes", MODEL_MAX_STRING);
-	if (strlen(s) != json_string_length(v))
+	if (strlen(s) != len)
 		return report(w, "must not contain NUL characters");
 	const char *why = w->resolved && n->check ? n->check(s) : NULL;
 	return why ? report(w, "%s, got \"%.*s%s\"", why, CLIP(s)) : 0;
@@ -799,6 +838,32 @@ static int walk_scalar(struct walk *w, const json_t *v, const struct node *n)
 	return report_type(w, v, "a string");
 }
 
+static bool walked_clean(const struct walk *w, const json_t *v, const struct node *n)
+{
+	for (size_t i = 0; i < w->nclean; i++)
+		if (w->clean[i].v == v && w->clean[i].n == n)
+			return true;
+	return false;
+}
+
+/* The object v walked as n (walk_object or walk_map), once per walk when it is shared: in
+ * a resolved document (model_resolve's own until it returns, so its reference counts are
+ * only its own) an object referenced more than once is one services share (what
+ * serviceDefaults gave them), and found valid against n it is valid again, the document
+ * being the same throughout the walk. One that has problems is walked each time, so that
+ * each place reports them. */
+static int walk_shared(struct walk *w, const json_t *v, const struct node *n)
+{
+	bool shared = w->resolved && v->refcount > 1;
+	if (shared && walked_clean(w, v, n))
+		return 0;
+	size_t before = w->errs->count;
+	int r = n->kind == K_MAP ? walk_map(w, v, n) : walk_object(w, v, n);
+	if (r == 0 && shared && w->errs->count == before && w->nclean < WALK_MAX_CLEAN)
+		w->clean[w->nclean++] = (struct walk_clean){v, n};
+	return r;
+}
+
 static int walk_node(struct walk *w, const json_t *v, const struct node *n)
 {
 	if (json_is_null(v) && (n->nullable || !w->resolved))
@@ -815,9 +880,9 @@ static int walk_node(struct walk *w, const json_t *v, const struct node *n)
 	case K_OBJECT:
 		if (!json_is_object(v))
 			return report_type(w, v, n->nullable ? "an object or null" : "an object");
-		return walk_object(w, v, n);
+		return walk_shared(w, v, n);
 	case K_MAP:
-		return json_is_object(v) ? walk_map(w, v, n) : report_type(w, v, "an object");
+		return json_is_object(v) ? walk_shared(w, v, n) : report_type(w, v, "an object");
 	}
 	return 0;
 }
@@ -862,25 +927,29 @@ static int check_depth(const json_t *v, struct buf *ptr, int depth, struct model
 	return r < 0 ? -ENOMEM : r;
 }
 
-/* true when v holds containers nested deeper than MODEL_MAX_DEPTH (v itself at depth).
- * No pointers are built: check_depth() finds where, in the rare case it is needed. */
+static bool is_container(const json_t *v)
+{
+	return json_is_object(v) || json_is_array(v);
+}
+
+/* true when the container v (at depth) holds containers nested deeper than MODEL_MAX_DEPTH.
+ * Only containers are visited, and no pointers are built: check_depth() finds where, in the
+ * rare case it is needed. */
 static bool too_deep(const json_t *v, int depth)
 {
-	if (!json_is_object(v) && !json_is_array(v))
-		return false;
 	if (depth > MODEL_MAX_DEPTH)
 		return true;
 	if (json_is_array(v)) {
-		for (size_t i = 0; i < json_array_size(v); i++)
-			if (too_deep(json_array_get(v, i), depth + 1))
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			const json_t *child = json_array_get(v, i);
+			if (is_container(child) && too_deep(child, depth + 1))
 				return true;
+		}
 		return false;
 	}
-	const char *key;
-	json_t *child;
-	EACH_MEMBER((json_t *)v, key, child) {
-		(void)key;
-		if (too_deep(child, depth + 1))
+	for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
+		const json_t *child = json_object_iter_value(it);
+		if (is_container(child) && too_deep(child, depth + 1))
 			return true;
 	}
 	return false;
@@ -1003,15 +1072,14 @@ static json_t *builtin_document(const struct builtins *b)
 /* obj[key], found without hashing when it is the member at *it: documents built from the
  * defaults keep their members in the defaults' order, so fill_defaults mostly steps along
  * both. *it moves past a member found there; otherwise it stays and obj is looked up. */
-static json_t *member_in_order(json_t *obj, void **it, const char *key)
+static json_t *member_in_order(json_t *obj, void **it, const char *key, size_t len)
 {
-	size_t len = strlen(key);
 	if (*it && json_object_iter_key_len(*it) == len && memcmp(json_object_iter_key(*it), key, len) == 0) {
 		json_t *v = json_object_iter_value(*it);
 		*it = json_object_iter_next(obj, *it);
 		return v;
 	}
-	return json_object_get(obj, key);
+	return json_object_getn(obj, key, len);
 }
 
 /* Adds to obj every member of defaults it lacks (but the top-level key skip, when not
@@ -1024,11 +1092,12 @@ static int fill_defaults(json_t *obj, const json_t *defaults, const char *skip)
 	EACH_MEMBER((json_t *)defaults, key, dv) {
 		if (skip && strcmp(key, skip) == 0)
 			continue;
-		json_t *cur = member_in_order(obj, &it, key);
+		size_t len = MEMBER_KEY_LEN();
+		json_t *cur = member_in_order(obj, &it, key, len);
 		int r = 0;
 		if (!cur) {
 			it = NULL; /* obj gains a key: no iterator across that, lookups from here on */
-			r = json_object_set_new_nocheck(obj, key, copy_value(dv)) ? -ENOMEM : 0;
+			r = json_object_setn_new_nocheck(obj, key, len, copy_value(dv)) ? -ENOMEM : 0;
 		} else if (json_is_object(cur) && json_is_object(dv)) {
 			r = fill_defaults(cur, dv, NULL);
 		}
@@ -1038,13 +1107,31 @@ static int fill_defaults(json_t *obj, const json_t *defaults, const char *skip)
 	return 0;
 }
 
-/* Sets obj[key] to value when obj is an object and obj[key] is absent or "". */
-static int default_string(json_t *obj, const char *key, const char *value)
+/* true when obj is an object and obj[key] is absent or "": a name default applies. */
+static bool needs_default(const json_t *obj, const char *key)
 {
-	json_t *cur = json_object_get(obj, key);
-	if (!json_is_object(obj) || (cur && !(json_is_string(cur) && json_string_length(cur) == 0)))
+	const json_t *cur = json_object_get(obj, key);
+	return json_is_object(obj) && (!cur || (json_is_string(cur) && json_string_length(cur) == 0));
+}
+
+/* Sets obj[key] to the text of fmt when needs_default(obj, key); the text is only
+ * formatted then. 0 or -ENOMEM. */
+static int default_text(json_t *obj, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int default_text(json_t *obj, const char *key, const char *fmt, ...)
+{
+	if (!needs_default(obj, key))
 		return 0;
-	return json_object_set_new_nocheck(obj, key, json_string(value)) ? -ENOMEM : 0;
+	struct buf text;
+	va_list ap;
+	buf_init(&text, BUF_NO_MAX);
+	va_start(ap, fmt);
+	int r = buf_vprintf(&text, fmt, ap);
+	va_end(ap);
+	if (r == 0 && json_object_set_new_nocheck(obj, key, json_string(buf_cstr(&text))) < 0)
+		r = -ENOMEM;
+	buf_release(&text);
+	return r < 0 ? -ENOMEM : 0;
 }
 
 /* Sets obj[key] to from[key] (shared) when obj lacks key and from[key] is a string. */
@@ -1077,26 +1164,68 @@ static int stringify_values(json_t *obj)
 	return 0;
 }
 
-/* serviceDefaults <- each layer's entry for one service, in layer order. A layer whose
- * entry is not an object (null deletes) starts the service again from serviceDefaults. */
-static int layered_service(const json_t *sd, const json_t *const *layers, const char *name,
-			   json_t **ret_svc)
+/* A new object with the members of sd, shared (the values themselves, not copies). NULL
+ * on allocation failure. */
+static json_t *share_members(const json_t *sd)
 {
-	json_t *svc = copy_value(sd);
+	json_t *obj = json_object();
+	const char *key;
+	json_t *v;
+	EACH_MEMBER((json_t *)sd, key, v) {
+		if (obj && json_object_setn_nocheck(obj, key, MEMBER_KEY_LEN(), v) < 0) {
+			json_decref(obj);
+			obj = NULL;
+		}
+	}
+	return obj;
+}
+
+/* patch (an object) merged into the service svc, whose members may still be the very
+ * values of sd (share_members): an object a patch merges into is copied first, so sd and
+ * the services sharing it stay as they were. */
+static int merge_service(json_t *svc, const json_t *sd, const json_t *patch, struct merge *m)
+{
+	const char *key;
+	json_t *value;
+	EACH_MEMBER((json_t *)patch, key, value) {
+		size_t len = MEMBER_KEY_LEN();
+		json_t *cur = json_object_getn(svc, key, len);
+		if (json_is_object(value) && json_is_object(cur) && cur == json_object_getn(sd, key, len) &&
+		    json_object_setn_new_nocheck(svc, key, len, copy_value(cur)) < 0)
+			return -ENOMEM;
+		int r = merge_member(svc, key, value, m);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* serviceDefaults <- each layer's entry for one service, in layer order. A layer whose
+ * entry is not an object (null deletes) starts the service again from serviceDefaults.
+ * What no layer changes stays serviceDefaults' own value, shared by every such service
+ * (and only ever completed the same way for each: see complete_service).
+ * sd holds every built-in service default unless sd_lost; what a null took away from the
+ * service comes back from defaults (all but the probes, completed one by one later). */
+static int layered_service(const json_t *sd, bool sd_lost, const json_t *defaults,
+			   const json_t *const *services, size_t n, const char *name, json_t **ret_svc)
+{
+	struct merge m = {.share = true, .lost = sd_lost};
+	json_t *svc = share_members(sd);
 	int r = svc ? 0 : -ENOMEM;
-	for (size_t i = 0; r == 0 && layers[i]; i++) {
-		const json_t *services = json_object_get(layers[i], "services");
-		const json_t *v = json_is_object(services) ? json_object_get(services, name) : services;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		const json_t *v = json_is_object(services[i]) ? json_object_get(services[i], name) : services[i];
 		if (!v)
 			continue;
 		if (json_is_object(v)) {
-			r = merge_into(&svc, v, true);
+			r = merge_service(svc, sd, v, &m);
 		} else {
 			json_decref(svc);
-			svc = copy_value(sd);
+			svc = share_members(sd);
 			r = svc ? 0 : -ENOMEM;
 		}
 	}
+	if (r == 0 && m.lost)
+		r = fill_defaults(svc, defaults, "probes");
 	if (r == 0)
 		*ret_svc = svc;
 	else
@@ -1104,26 +1233,34 @@ static int layered_service(const json_t *sd, const json_t *const *layers, const 
 	return r;
 }
 
-static int resolve_services(json_t *doc, const json_t *const *layers, struct model_errors *errs)
+/* Each service layered (layered_service) from serviceDefaults, which lacks a built-in
+ * default only when sd_lost. */
+static int resolve_services(json_t *doc, bool sd_lost, const struct builtins *b,
+			    const json_t *const *layers, struct model_errors *errs)
 {
 	json_t *services = json_object_get(doc, "services");
 	json_t *sd = json_object_get(doc, "serviceDefaults");
 	if (!json_is_object(sd)) {
 		/* report it, then carry on from the built-in defaults to check the services */
-		sd = builtin_service();
+		sd = copy_value(b->service);
+		sd_lost = false;
 		if (errf(errs, PTR("serviceDefaults"), "must be an object") < 0 ||
 		    json_object_set_new_nocheck(doc, "serviceDefaults", sd) < 0)
 			return -ENOMEM;
 	}
 	if (!json_is_object(services))
 		return 0;
+	const json_t *entries[4]; /* each layer's /services */
+	size_t n = 0;
+	for (; layers[n]; n++)
+		entries[n] = json_object_get(layers[n], "services");
 	const char *name;
 	json_t *svc;
 	EACH_MEMBER(services, name, svc) {
 		json_t *merged = NULL;
 		if (!json_is_object(svc))
 			continue;
-		if (layered_service(sd, layers, name, &merged) < 0 ||
+		if (layered_service(sd, sd_lost, b->service, entries, n, name, &merged) < 0 ||
 		    json_object_set_new_nocheck(services, name, merged) < 0)
 			return -ENOMEM;
 	}
@@ -1146,19 +1283,27 @@ static int complete_probes(json_t *probes, const json_t *probe_defaults)
 	return 0;
 }
 
-/* database absent -> null; database.user absent or "" -> the service name with '-' -> '_'. */
+/* database absent -> null; database.user absent or "" -> the service name with '-' -> '_'.
+ * The database may be serviceDefaults' own object, shared with other services: the user,
+ * which names this service, goes into a copy. */
 static int complete_database(json_t *svc, const char *name)
 {
 	json_t *db = json_object_get(svc, "database");
 	if (!db)
 		return json_object_set_new_nocheck(svc, "database", json_null()) ? -ENOMEM : 0;
+	if (!needs_default(db, "user"))
+		return 0;
 	char *user = strdup(name);
-	if (!user)
-		return -ENOMEM;
-	for (char *c = user; *c; c++)
+	json_t *own = copy_value(db);
+	int r = user && own ? 0 : -ENOMEM;
+	for (char *c = user; r == 0 && *c; c++)
 		if (*c == '-')
 			*c = '_';
-	int r = default_string(db, "user", user);
+	if (r == 0)
+		r = default_text(own, "user", "%s", user);
+	if (r == 0 && json_object_set_nocheck(svc, "database", own) < 0)
+		r = -ENOMEM;
+	json_decref(own);
 	free(user);
 	return r;
 }
@@ -1166,9 +1311,7 @@ static int complete_database(json_t *svc, const char *name)
 /* Probes are completed one by one: a service without them gets null, not the defaults. */
 static int complete_service(json_t *svc, const char *name, const struct builtins *d)
 {
-	int r = fill_defaults(svc, d->service, "probes");
-	if (r == 0)
-		r = complete_probes(json_object_get(svc, "probes"), d->probe);
+	int r = complete_probes(json_object_get(svc, "probes"), d->probe);
 	if (r == 0)
 		r = complete_database(svc, name);
 	return r;
@@ -1204,52 +1347,41 @@ static int inherit_images(json_t *doc)
 	return 0;
 }
 
+/* The defaults that depend on names (namespace, TLS secret, secret source), config and
+ * secret values as text, then every service completed. */
 static int complete_document(json_t *doc, const struct builtins *b, const char *stack_name,
 			     const char *env_name)
 {
-	struct buf name;
-	buf_init(&name, BUF_NO_MAX);
-	int r = fill_defaults(doc, b->top, NULL);
+	json_t *source = json_object_get(doc, "secretSource");
+	int r = env_name ? default_text(doc, "namespace", "%s-%s", stack_name, env_name)
+			 : default_text(doc, "namespace", "%s", stack_name);
 	if (r == 0)
-		r = env_name ? buf_printf(&name, "%s-%s", stack_name, env_name) : buf_puts(&name, stack_name);
+		r = default_text(json_object_get(json_object_get(doc, "ingress"), "tls"), "secretName",
+				 "%s-tls", stack_name);
 	if (r == 0)
-		r = default_string(doc, "namespace", buf_cstr(&name));
-	buf_reset(&name);
+		r = default_text(source, "name", "%s-secrets", stack_name);
 	if (r == 0)
-		r = buf_printf(&name, "%s-tls", stack_name);
-	if (r == 0)
-		r = default_string(json_object_get(json_object_get(doc, "ingress"), "tls"), "secretName",
-				   buf_cstr(&name));
-	buf_reset(&name);
-	if (r == 0)
-		r = buf_printf(&name, "%s-secrets", stack_name);
-	if (r == 0)
-		r = default_string(json_object_get(doc, "secretSource"), "name", buf_cstr(&name));
-	buf_reset(&name);
-	if (r == 0)
-		r = env_name ? buf_printf(&name, "%s/%s", stack_name, env_name) : buf_puts(&name, stack_name);
-	if (r == 0)
-		r = default_string(json_object_get(doc, "secretSource"), "remoteKey", buf_cstr(&name));
+		r = env_name ? default_text(source, "remoteKey", "%s/%s", stack_name, env_name)
+			     : default_text(source, "remoteKey", "%s", stack_name);
 	if (r == 0)
 		r = stringify_values(json_object_get(doc, "config"));
 	if (r == 0)
 		r = stringify_values(json_object_get(doc, "secrets"));
 	if (r == 0)
 		r = complete_services(doc, b);
-	buf_release(&name);
 	return r < 0 ? -ENOMEM : 0;
 }
 
 /* ---- rules across fields (on the resolved document; types may still be wrong) ------- */
 
-/* Adds an error at base (an escaped pointer) followed by the segments. */
-static int errp(struct model_errors *e, const char *base, const char *const *segs, const char *fmt, ...)
+/* Adds an error at the segments at followed by the segments segs (see errp_v). */
+static int errp(struct model_errors *e, const char *const *at, const char *const *segs, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static int errp(struct model_errors *e, const char *base, const char *const *segs, const char *fmt, ...)
+static int errp(struct model_errors *e, const char *const *at, const char *const *segs, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = errp_v(e, base, segs, fmt, ap);
+	int r = errp_v(e, at, segs, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -1285,25 +1417,33 @@ static const char *closest_key(const json_t *obj, const char *word)
 #define SUGGEST_FMT "%s%s%s"
 #define SUGGEST(g) (g) ? "; did you mean \"" : "", (g) ? (g) : "", (g) ? "\"?" : ""
 
-static int check_secret_ref(const json_t *doc, struct model_errors *e, const char *base,
-			    const char *const *segs, const char *key)
+/* What the rules look up again and again in the resolved document, found once. */
+struct rules {
+	const json_t *doc;
+	const json_t *config, *secrets; /* /config and /secrets (borrowed; NULL when absent) */
+	bool secrets_inline;		/* model_secrets_inline(doc) */
+	bool mysql_enabled, rabbitmq_enabled;
+	struct model_errors *e;
+};
+
+static int check_secret_ref(const struct rules *R, const char *const *at, const char *const *segs,
+			    const char *key)
 {
-	const json_t *secrets = json_object_get(doc, "secrets");
-	const json_t *v = json_object_get(secrets, key);
+	const json_t *v = json_object_get(R->secrets, key);
 	if (!v) {
-		const char *guess = closest_key(secrets, key);
-		return errp(e, base, segs, "names the secret \"%.*s%s\", which is not defined in /secrets" SUGGEST_FMT,
-			    CLIP(key), SUGGEST(guess));
+		const char *guess = closest_key(R->secrets, key);
+		return errp(R->e, at, segs, "names the secret \"%.*s%s\", which is not defined in /secrets"
+			    SUGGEST_FMT, CLIP(key), SUGGEST(guess));
 	}
-	if (json_is_string(v) && json_string_length(v) == 0 && model_secrets_inline(doc))
-		return errp(e, base, segs, "names the secret \"%.*s%s\", which has no value: set it in "
+	if (json_is_string(v) && json_string_length(v) == 0 && R->secrets_inline)
+		return errp(R->e, at, segs, "names the secret \"%.*s%s\", which has no value: set it in "
 			    "/secrets of this environment", CLIP(key));
 	return 0;
 }
 
 /* Exactly one source; with refs, its config key or secret must exist (and be set). */
-static int check_env_source(const json_t *doc, struct model_errors *e, const char *base,
-			    const char *var, const json_t *src, bool refs)
+static int check_env_source(const struct rules *R, const char *const *at, const char *var,
+			    const json_t *src, bool refs)
 {
 	if (!json_is_object(src))
 		return 0;
@@ -1319,44 +1459,44 @@ static int check_env_source(const json_t *doc, struct model_errors *e, const cha
 			secret = json_string_value(v);
 	}
 	if (n != 1)
-		return errp(e, base, PTR("env", var), "must have exactly one of \"value\", \"config\" or "
+		return errp(R->e, at, PTR("env", var), "must have exactly one of \"value\", \"config\" or "
 			    "\"secret\", got %zu of them", n);
 	if (!refs)
 		return 0;
-	if (config && !json_object_get(json_object_get(doc, "config"), config)) {
-		const char *guess = closest_key(json_object_get(doc, "config"), config);
-		return errp(e, base, PTR("env", var, "config"), "names the config key \"%.*s%s\", which is "
+	if (config && !json_object_get(R->config, config)) {
+		const char *guess = closest_key(R->config, config);
+		return errp(R->e, at, PTR("env", var, "config"), "names the config key \"%.*s%s\", which is "
 			    "not defined in /config" SUGGEST_FMT, CLIP(config), SUGGEST(guess));
 	}
 	if (secret)
-		return check_secret_ref(doc, e, base, PTR("env", var, "secret"), secret);
+		return check_secret_ref(R, at, PTR("env", var, "secret"), secret);
 	return 0;
 }
 
-static int check_env(const json_t *doc, struct model_errors *e, const char *base, const json_t *env,
-		     bool refs)
+static int check_env(const struct rules *R, const char *const *at, const json_t *env, bool refs)
 {
 	const char *var;
 	json_t *src;
 	EACH_MEMBER((json_t *)env, var, src) {
-		if (check_env_source(doc, e, base, var, src, refs) < 0)
+		if (check_env_source(R, at, var, src, refs) < 0)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
 /* request <= limit for cpu and memory, when both parse. */
-static int check_resources(struct model_errors *e, const char *base, const json_t *res)
+static int check_resources(struct model_errors *e, const char *const *at, const json_t *res)
 {
 	static const char *const kinds[] = {"cpu", "memory"};
+	const json_t *requests = json_object_get(res, "requests"), *limits = json_object_get(res, "limits");
 	for (size_t i = 0; i < 2; i++) {
-		const char *req = get_str(json_object_get(res, "requests"), kinds[i]);
-		const char *lim = get_str(json_object_get(res, "limits"), kinds[i]);
+		const char *req = get_str(requests, kinds[i]);
+		const char *lim = get_str(limits, kinds[i]);
 		long double rv, lv;
 		if (!req || !lim || syntax_quantity_value(req, &rv) < 0 || syntax_quantity_value(lim, &lv) < 0)
 			continue;
 		if (rv > lv * (1 + 1e-12L) &&
-		    errp(e, base, PTR("resources", "requests", kinds[i]), "must not be more than the "
+		    errp(e, at, PTR("resources", "requests", kinds[i]), "must not be more than the "
 			 "limit \"%.*s%s\" (resources.limits.%s), got \"%.*s%s\"", CLIP(lim), kinds[i],
 			 CLIP(req)) < 0)
 			return -ENOMEM;
@@ -1364,58 +1504,62 @@ static int check_resources(struct model_errors *e, const char *base, const json_
 	return 0;
 }
 
-static int check_autoscaling(struct model_errors *e, const char *base, const json_t *hpa)
+static int check_autoscaling(struct model_errors *e, const char *const *at, const json_t *hpa)
 {
 	const json_t *min = json_object_get(hpa, "minReplicas"), *max = json_object_get(hpa, "maxReplicas");
 	if (!json_is_integer(min) || !json_is_integer(max) || json_integer_value(min) <= json_integer_value(max))
 		return 0;
-	return errp(e, base, PTR("autoscaling", "minReplicas"), "must not be more than maxReplicas (%"
+	return errp(e, at, PTR("autoscaling", "minReplicas"), "must not be more than maxReplicas (%"
 		    JSON_INTEGER_FORMAT "), got %" JSON_INTEGER_FORMAT, json_integer_value(max),
 		    json_integer_value(min));
 }
 
-/* The database needs MySQL and a name no other service uses (databases: name -> service). */
-static int check_database(const json_t *doc, struct model_errors *e, const char *base,
-			  const char *name, const json_t *db, json_t *databases)
+/* The first enabled service whose database is named db_name (there is one). */
+static const char *database_owner(const struct rules *R, const char *db_name)
+{
+	const char *name;
+	json_t *svc;
+	EACH_MEMBER(json_object_get(R->doc, "services"), name, svc) {
+		const char *other = get_str(json_object_get(svc, "database"), "name");
+		if (is_enabled(svc) && other && strcmp(other, db_name) == 0)
+			return name;
+	}
+	return "?";
+}
+
+/* The database needs MySQL and a name no other service uses (databases: the names of the
+ * services before; their owner is only looked for when there is a clash). */
+static int check_database(const struct rules *R, const char *const *at, const json_t *db,
+			  json_t *databases)
 {
 	if (!json_is_object(db))
 		return 0;
-	if (!is_enabled(json_object_get(doc, "mysql")))
-		return errp(e, base, PTR("database"), "needs MySQL: set /mysql/enabled to true, or set "
+	if (!R->mysql_enabled)
+		return errp(R->e, at, PTR("database"), "needs MySQL: set /mysql/enabled to true, or set "
 			    "database to null");
 	const char *db_name = get_str(db, "name");
 	if (!db_name)
 		return 0;
-	const char *owner = get_str(databases, db_name);
-	if (owner)
-		return errp(e, base, PTR("database", "name"), "is also the database of service \"%s\"; "
-			    "each service needs its own database", owner);
-	return json_object_set_new(databases, db_name, json_string(name)) ? -ENOMEM : 0;
+	if (json_object_get(databases, db_name))
+		return errp(R->e, at, PTR("database", "name"), "is also the database of service \"%s\"; "
+			    "each service needs its own database", database_owner(R, db_name));
+	return json_object_set_new_nocheck(databases, db_name, json_true()) ? -ENOMEM : 0;
 }
 
 /* Rules within one service; references to other parts only when the service is enabled. */
-static int check_service(const json_t *doc, struct model_errors *e, const char *name,
-			 const json_t *svc, json_t *databases)
+static int check_service(const struct rules *R, const char *name, const json_t *svc, json_t *databases)
 {
 	bool enabled = is_enabled(svc);
-	struct buf base;
-	buf_init(&base, BUF_NO_MAX);
-	int r = buf_puts(&base, "/services");
+	const char *const *at = PTR("services", name);
+	int r = check_resources(R->e, at, json_object_get(svc, "resources"));
 	if (r == 0)
-		r = ptr_push(&base, name);
-	const char *b = buf_cstr(&base);
+		r = check_autoscaling(R->e, at, json_object_get(svc, "autoscaling"));
 	if (r == 0)
-		r = check_resources(e, b, json_object_get(svc, "resources"));
-	if (r == 0)
-		r = check_autoscaling(e, b, json_object_get(svc, "autoscaling"));
-	if (r == 0)
-		r = check_env(doc, e, b, json_object_get(svc, "env"), enabled);
+		r = check_env(R, at, json_object_get(svc, "env"), enabled);
 	if (r == 0 && enabled)
-		r = check_database(doc, e, b, name, json_object_get(svc, "database"), databases);
-	if (r == 0 && enabled && json_is_true(json_object_get(svc, "broker")) &&
-	    !is_enabled(json_object_get(doc, "rabbitmq")))
-		r = errp(e, b, PTR("broker"), "needs RabbitMQ: set /rabbitmq/enabled to true");
-	buf_release(&base);
+		r = check_database(R, at, json_object_get(svc, "database"), databases);
+	if (r == 0 && enabled && !R->rabbitmq_enabled && json_is_true(json_object_get(svc, "broker")))
+		r = errp(R->e, at, PTR("broker"), "needs RabbitMQ: set /rabbitmq/enabled to true");
 	return r < 0 ? -ENOMEM : 0;
 }
 
@@ -1435,42 +1579,41 @@ static int check_name_clashes(const json_t *doc, struct model_errors *e)
 }
 
 /* At least one service, then each one's rules. */
-static int check_services(const json_t *doc, struct model_errors *e)
+static int check_services(const struct rules *R)
 {
-	const json_t *services = json_object_get(doc, "services");
+	const json_t *services = json_object_get(R->doc, "services");
 	if (!json_is_object(services))
 		return 0;
 	if (json_object_size(services) == 0)
-		return errf(e, PTR("services"), "must define at least one service");
+		return errf(R->e, PTR("services"), "must define at least one service");
 	json_t *databases = json_object();
 	int r = databases ? 0 : -ENOMEM;
 	const char *name;
 	json_t *svc;
 	EACH_MEMBER((json_t *)services, name, svc) {
 		if (r == 0 && json_is_object(svc))
-			r = check_service(doc, e, name, svc, databases);
+			r = check_service(R, name, svc, databases);
 	}
 	json_decref(databases);
 	return r;
 }
 
-static int check_infrastructure(const json_t *doc, struct model_errors *e)
+static int check_infrastructure(const struct rules *R)
 {
-	static const char *const parts[][2] = {{"mysql", "/mysql"}, {"rabbitmq", "/rabbitmq"},
-					       {"zipkin", "/zipkin"}};
+	static const char *const parts[] = {"mysql", "rabbitmq", "zipkin"};
 	static const char *const secrets[][2] = {{"mysql", "rootPasswordSecret"},
 						 {"mysql", "appPasswordSecret"},
 						 {"rabbitmq", "passwordSecret"}};
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < 3; i++) {
-		const json_t *part = json_object_get(doc, parts[i][0]);
-		r = check_resources(e, parts[i][1], json_object_get(part, "resources"));
+		const json_t *part = json_object_get(R->doc, parts[i]);
+		r = check_resources(R->e, PTR(parts[i]), json_object_get(part, "resources"));
 	}
 	for (size_t i = 0; r == 0 && i < 3; i++) {
-		const json_t *part = json_object_get(doc, secrets[i][0]);
+		const json_t *part = json_object_get(R->doc, secrets[i][0]);
 		const char *key = get_str(part, secrets[i][1]);
 		if (is_enabled(part) && key)
-			r = check_secret_ref(doc, e, "", PTR(secrets[i][0], secrets[i][1]), key);
+			r = check_secret_ref(R, NULL, PTR(secrets[i][0], secrets[i][1]), key);
 	}
 	return r;
 }
@@ -1528,13 +1671,20 @@ static int check_secret_source(const json_t *doc, struct model_errors *e)
 
 static int check_rules(const json_t *doc, struct model_errors *e)
 {
-	int r = check_services(doc, e);
+	const struct rules R = {doc,
+				json_object_get(doc, "config"),
+				json_object_get(doc, "secrets"),
+				model_secrets_inline(doc),
+				is_enabled(json_object_get(doc, "mysql")),
+				is_enabled(json_object_get(doc, "rabbitmq")),
+				e};
+	int r = check_services(&R);
 	if (r == 0)
 		r = check_secret_source(doc, e);
 	if (r == 0)
 		r = check_name_clashes(doc, e);
 	if (r == 0)
-		r = check_infrastructure(doc, e);
+		r = check_infrastructure(&R);
 	if (r == 0)
 		r = check_ingress(doc, e);
 	return r;
@@ -1572,12 +1722,13 @@ static int merge_service_names(json_t *doc, const json_t *patch)
 		if (json_object_set_new_nocheck(doc, "services", services) < 0)
 			return -ENOMEM;
 	}
+	struct merge names = {.share = true}; /* no service is a default: none can be lost */
 	const char *name;
 	json_t *v;
 	EACH_MEMBER((json_t *)patch, name, v) {
 		int r = 0;
 		if (!json_is_object(v))
-			r = merge_member(services, name, v, true);
+			r = merge_member(services, name, v, &names);
 		else if (!json_is_object(json_object_get(services, name)))
 			r = json_object_set_new_nocheck(services, name, json_object()) ? -ENOMEM : 0;
 		if (r < 0)
@@ -1587,30 +1738,35 @@ static int merge_service_names(json_t *doc, const json_t *patch)
 }
 
 /* One layer (an object) merged into doc; its services only by name (merge_service_names). */
-static int merge_layer(json_t *doc, const json_t *layer)
+static int merge_layer(json_t *doc, const json_t *layer, struct merge *m)
 {
 	const char *key;
 	json_t *value;
 	EACH_MEMBER((json_t *)layer, key, value) {
 		int r = strcmp(key, "services") == 0 && json_is_object(value)
 				? merge_service_names(doc, value)
-				: merge_member(doc, key, value, true);
+				: merge_member(doc, key, value, m);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-/* builtins <- each layer, then services layered one by one (see layered_service). */
+/* builtins <- each layer, then services layered one by one (see layered_service). A
+ * default a null took away applies again (fill_defaults), which is only needed when a merge
+ * lost something: else the copy of the builtins still has every default. */
 static int layer_document(const struct builtins *b, const json_t *const *layers,
 			  struct model_errors *errs, json_t **ret_doc)
 {
+	struct merge m = {.share = true};
 	json_t *doc = builtin_document(b);
 	int r = doc ? 0 : -ENOMEM;
 	for (size_t i = 0; r == 0 && layers[i]; i++)
-		r = merge_layer(doc, layers[i]);
+		r = merge_layer(doc, layers[i], &m);
+	if (r == 0 && m.lost)
+		r = fill_defaults(doc, b->top, NULL);
 	if (r == 0)
-		r = resolve_services(doc, layers, errs);
+		r = resolve_services(doc, m.lost, b, layers, errs);
 	if (r == 0)
 		(void)json_object_del(doc, "serviceDefaults");
 	if (r == 0)

@@ -132,7 +132,8 @@ static int quantity_exponent(const char *s, int *ret_exp10)
 static int quantity_suffix(const char *s, int *ret_exp10, int *ret_exp2)
 {
 	for (size_t i = 0; i < sizeof quantity_suffixes / sizeof quantity_suffixes[0]; i++) {
-		if (strcmp(s, quantity_suffixes[i].text) == 0) {
+		const char *t = quantity_suffixes[i].text;
+		if (s[0] == t[0] && (!s[0] || strcmp(s + 1, t + 1) == 0)) {
 			*ret_exp10 = quantity_suffixes[i].exp10;
 			*ret_exp2 = quantity_suffixes[i].exp2;
 			return 0;

@@ -560,6 +560,103 @@ START_TEST(resolve_layers_in_order)
 }
 END_TEST
 
+/* A null (or an object replaced by another value) takes a field back to its built-in
+ * default, at the top level, in serviceDefaults and in one service; other fields keep the
+ * values the layers gave them. */
+START_TEST(resolve_null_restores_builtin_default)
+{
+	static const char stack[] =
+		"{\"image\": {\"tag\": \"1.0.0\", \"pullPolicy\": \"Always\"},"
+		" \"serviceDefaults\": {\"replicas\": 4, \"securityContext\": {\"runAsUser\": 7}},"
+		" \"services\": {\"web\": {\"image\": {\"repository\": \"web\"}, \"port\": 80,"
+		"                        \"autoscaling\": {\"maxReplicas\": 9}},"
+		"              \"api\": {\"image\": {\"repository\": \"api\"}, \"port\": 81}},"
+		" \"mysql\": {\"image\": \"mysql:9.0.0\", \"storage\": \"big\"}}";
+	static const char env[] =
+		"{\"image\": {\"pullPolicy\": null},"
+		" \"serviceDefaults\": {\"securityContext\": {\"runAsUser\": null}},"
+		" \"services\": {\"web\": {\"autoscaling\": null, \"replicas\": null}},"
+		" \"mysql\": {\"image\": null, \"storage\": {\"size\": \"9Gi\"}}}";
+	struct result res;
+	resolve_text(stack, env, NULL, &res);
+	expect_ok(&res, "nulls");
+	const json_t *d = res.doc;
+	expect_str(d, "/image/pullPolicy", "IfNotPresent");
+	expect_str(d, "/image/tag", "1.0.0");
+	expect_str(d, "/mysql/image", "mysql:8.0.36");
+	expect_str(d, "/mysql/storage/size", "9Gi");
+	expect_str(d, "/mysql/storage/className", "");
+	expect_int(d, "/services/web/replicas", 1);
+	expect_int(d, "/services/api/replicas", 4);
+	expect_int(d, "/services/web/securityContext/runAsUser", 1000);
+	expect_bool(d, "/services/web/securityContext/readOnlyRootFilesystem", true);
+	expect_int(d, "/services/web/autoscaling/maxReplicas", 5);
+	expect_int(d, "/services/api/autoscaling/minReplicas", 2);
+	result_release(&res);
+}
+END_TEST
+
+/* Services start from the same serviceDefaults: what one service changes or is completed
+ * with (its database user) never shows in another, nor in the inputs. */
+START_TEST(resolve_services_do_not_share_changes)
+{
+	static const char stack[] =
+		"{\"image\": {\"tag\": \"1.0.0\"}, " MYSQL_ON ", \"secrets\": {\"s\": \"x\"},"
+		" \"serviceDefaults\": {\"database\": {\"name\": \"appdb\"},"
+		"                     \"resources\": {\"limits\": {\"cpu\": \"1\"}},"
+		"                     \"probes\": {\"startup\": {\"path\": \"/s\"}}},"
+		" \"services\": {\"web-app\": {\"image\": {\"repository\": \"web\"}, \"port\": 80,"
+		"                            \"resources\": {\"limits\": {\"cpu\": \"2\"}},"
+		"                            \"probes\": {\"startup\": {\"periodSeconds\": 7}}},"
+		"              \"api\": {\"enabled\": false, \"image\": {\"repository\": \"api\"}, \"port\": 81}}}";
+	json_t *input = parse(stack);
+	char *before = json_dumps(input, JSON_SORT_KEYS);
+	struct result res;
+	resolve_json(input, NULL, NULL, &res);
+	expect_ok(&res, "shared defaults");
+	const json_t *d = res.doc;
+	expect_str(d, "/services/web-app/database/user", "web_app");
+	expect_str(d, "/services/api/database/user", "api");
+	expect_str(d, "/services/web-app/resources/limits/cpu", "2");
+	expect_str(d, "/services/api/resources/limits/cpu", "1");
+	expect_int(d, "/services/web-app/probes/startup/periodSeconds", 7);
+	expect_int(d, "/services/api/probes/startup/periodSeconds", 10);
+	expect_str(d, "/services/api/probes/startup/path", "/s");
+	result_release(&res);
+	char *after = json_dumps(input, JSON_SORT_KEYS);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	json_decref(input);
+}
+END_TEST
+
+/* A problem in what serviceDefaults gives every service is reported on each of them, in
+ * the order of the services, even where they share the value. */
+START_TEST(resolve_reports_shared_default_on_each_service)
+{
+	static const char stack[] =
+		"{\"image\": {\"tag\": \"1.0.0\"},"
+		" \"serviceDefaults\": {\"resources\": {\"requests\": {\"cpu\": \"lots\"}},"
+		"                     \"securityContext\": {\"runAsUser\": 0}},"
+		" \"services\": {\"web\": {\"image\": {\"repository\": \"web\"}, \"port\": 80},"
+		"              \"api\": {\"image\": {\"repository\": \"api\"}, \"port\": 81}}}";
+	static const char *const want[] = {
+		"/services/web/resources/requests/cpu", "/services/web/securityContext/runAsUser",
+		"/services/api/resources/requests/cpu", "/services/api/securityContext/runAsUser"};
+	struct result res;
+	resolve_text(stack, NULL, NULL, &res);
+	struct buf b;
+	buf_init(&b, BUF_NO_MAX);
+	dump_errors(&res.errs, &b);
+	ck_assert_msg(res.r == MODEL_EINVALID && res.errs.count == 4, "r=%d, errors:%s", res.r, buf_cstr(&b));
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_str_eq(res.errs.items[i].pointer, want[i]);
+	buf_release(&b);
+	result_release(&res);
+}
+END_TEST
+
 START_TEST(resolve_database_user_default)
 {
 	struct result res;
@@ -1226,6 +1323,9 @@ Suite *model_suite(void)
 	tcase_add_test(tc, resolve_fills_every_default);
 	tcase_add_test(tc, resolve_namespace_without_env_name);
 	tcase_add_test(tc, resolve_layers_in_order);
+	tcase_add_test(tc, resolve_null_restores_builtin_default);
+	tcase_add_test(tc, resolve_services_do_not_share_changes);
+	tcase_add_test(tc, resolve_reports_shared_default_on_each_service);
 	tcase_add_test(tc, resolve_database_user_default);
 	tcase_add_test(tc, resolve_converts_config_scalars);
 	tcase_add_test(tc, resolve_reports_typo_with_suggestion);
