@@ -94,6 +94,7 @@ struct service_view {
 	const char *name;
 	bool enabled, broker, disruption_budget;
 	struct image_view image;
+	const char *version; /* image.tag when it is a label value (label_version), else NULL */
 	json_int_t port, replicas;
 	const json_t *env;    /* {NAME: {value|config|secret: text}}, checked by env_ok */
 	const json_t *probes; /* read into probe[] */
@@ -170,6 +171,7 @@ struct render {
 	char *instance;      /* "<stack>-<environment>" */
 	char *config_name;   /* "<stack>-config" */
 	char *secrets_name;  /* /secretSource/name, "<stack>-secrets" by default */
+	char *revision;      /* meta.revision in decimal */
 	char hash[65];
 	char config_sum[65];
 	char secrets_sum[65];
@@ -412,11 +414,16 @@ static bool read_probes_database(const json_t *svc, struct service_view *s)
 	return json_is_null(db) || READ_ALL(db, database_fields, &s->database);
 }
 
+static const char *label_version(const char *version);
+
 static bool read_service(const char *name, const json_t *svc, struct service_view *s)
 {
 	s->name = name;
-	return util_is_dns_label(name) && READ_ALL(svc, service_fields, s) && env_ok(s->env) &&
-	       read_probes_database(svc, s);
+	if (!util_is_dns_label(name) || !READ_ALL(svc, service_fields, s) || !env_ok(s->env) ||
+	    !read_probes_database(svc, s))
+		return false;
+	s->version = label_version(s->image.tag);
+	return true;
 }
 
 static int cmp_service(const void *a, const void *b)
@@ -528,6 +535,16 @@ static char *concat(const char *a, const char *b, const char *c)
 	return s;
 }
 
+/* A new malloc'd decimal text of i; NULL on allocation failure. */
+static char *decimal(long long i)
+{
+	struct buf b;
+	buf_init(&b, BUF_NO_MAX);
+	char *s = buf_printf(&b, "%lld", i) == 0 ? buf_detach(&b, NULL) : NULL;
+	buf_release(&b);
+	return s;
+}
+
 /* The tag of an image reference ("mysql:8.0.36" -> "8.0.36"), or "" when it has none. */
 static const char *image_tag(const char *ref)
 {
@@ -553,14 +570,19 @@ static bool is_label_value(const char *s)
 
 /* ---- metadata ---------------------------------------------------------------------- */
 
-/* The recommended labels. version is added when it is a valid label value; component
- * may be NULL. */
+/* version when it is a valid label value (the app.kubernetes.io/version label), else NULL. */
+static const char *label_version(const char *version)
+{
+	return version && is_label_value(version) ? version : NULL;
+}
+
+/* The recommended labels. version (checked by label_version) and component may be NULL. */
 static struct node *labels(struct arena *a, const struct render *r, const char *name, const char *component,
 			   const char *version)
 {
 	struct node *l = NODE_MAP(a, {"app.kubernetes.io/name", node_str(a, name)},
 				  {"app.kubernetes.io/instance", node_str(a, r->instance)});
-	if (version && is_label_value(version))
+	if (version)
 		l = node_set(l, "app.kubernetes.io/version", node_str(a, version));
 	if (component)
 		l = node_set(l, "app.kubernetes.io/component", node_str(a, component));
@@ -581,7 +603,7 @@ static struct node *selector_labels(struct arena *a, const struct render *r, con
 static struct node *annotations(struct arena *a, const struct render *r, const json_t *extra)
 {
 	struct node *m = extra ? node_from_json(a, extra) : node_map(a);
-	m = replace(m, "manifestd.io/revision", node_int_text(a, r->meta.revision));
+	m = replace(m, "manifestd.io/revision", node_str(a, r->revision));
 	return replace(m, "manifestd.io/bundle-hash", node_str(a, r->hash));
 }
 
@@ -781,8 +803,8 @@ static int build_namespace(struct arena *a, struct render *r, struct node *out)
 	return push(out, object(a, r, "v1", "Namespace", render_namespace(r), labels(a, r, r->meta.stack, NULL, NULL)));
 }
 
-/* data of the ConfigMap (values as they are) or the Secret (values base64), keys sorted:
- * a new object; NULL on allocation failure. */
+/* data of the ConfigMap (the values of src, shared) or the Secret (values base64), keys
+ * sorted: a new object; NULL on allocation failure. */
 static json_t *sorted_data(const json_t *src, bool base64)
 {
 	const char **keys = NULL;
@@ -793,11 +815,13 @@ static json_t *sorted_data(const json_t *src, bool base64)
 	struct buf b;
 	buf_init(&b, BUF_NO_MAX);
 	for (size_t i = 0; i < n && data; i++) {
-		const char *v = json_string_value(json_object_get(src, keys[i]));
+		json_t *val = json_object_get(src, keys[i]);
+		const char *v = json_string_value(val);
 		buf_reset(&b);
-		/* keys are names the resolved document already validated as UTF-8 */
+		/* keys are names the resolved document already validated as UTF-8; base64 is ASCII */
 		if ((base64 && util_base64_append(&b, v, strlen(v)) < 0) ||
-		    json_object_set_new_nocheck(data, keys[i], json_string(base64 ? buf_cstr(&b) : v)) < 0) {
+		    json_object_set_new_nocheck(data, keys[i], base64 ? json_string_nocheck(buf_cstr(&b))
+								       : json_incref(val)) < 0) {
 			json_decref(data);
 			data = NULL;
 		}
@@ -1017,7 +1041,7 @@ static struct node *mysql_container(struct arena *a, const struct render *r, con
 static int build_mysql(struct arena *a, struct render *r, struct node *out)
 {
 	const struct mysql_view *my = &r->view.mysql;
-	const char *version = image_tag(my->image);
+	const char *version = label_version(image_tag(my->image));
 	struct node *spec = node_set(
 		node_set(pod_spec(a, "mysql", MYSQL_UID), "containers", NODE_SEQ(a, mysql_container(a, r, my))),
 		"volumes", NODE_SEQ(a, initdb_volume(a), empty_dir(a, "run"), empty_dir(a, "tmp"), empty_dir(a, "files")));
@@ -1064,7 +1088,7 @@ static int build_mysql_init(struct arena *a, struct render *r, struct node *out)
 {
 	const struct mysql_view *my = &r->view.mysql;
 	const char *name = ARENA_PRINTF(a, "mysql-init-%.8s", r->init_sql_sum);
-	const char *version = image_tag(my->image);
+	const char *version = label_version(image_tag(my->image));
 	struct node *spec = pod_spec(a, "mysql", MYSQL_UID);
 	spec = node_set(spec, "restartPolicy", node_str(a, "OnFailure"));
 	spec = node_set(spec, "initContainers", NODE_SEQ(a, wait_container(a, "mysql", MYSQL_PORT)));
@@ -1100,7 +1124,7 @@ static struct node *rabbitmq_container(struct arena *a, const struct render *r, 
 static int build_rabbitmq(struct arena *a, struct render *r, struct node *out)
 {
 	const struct rabbitmq_view *mq = &r->view.rabbitmq;
-	const char *version = image_tag(mq->image);
+	const char *version = label_version(image_tag(mq->image));
 	struct node *spec = node_set(
 		node_set(pod_spec(a, "rabbitmq", RABBITMQ_UID), "containers", NODE_SEQ(a, rabbitmq_container(a, r, mq))),
 		"volumes", NODE_SEQ(a, empty_dir(a, "tmp"), empty_dir(a, "log")));
@@ -1147,7 +1171,7 @@ static struct node *zipkin_deployment(struct arena *a, const struct render *r, c
 static int build_zipkin(struct arena *a, struct render *r, struct node *out)
 {
 	const struct zipkin_view *zk = &r->view.zipkin;
-	const char *version = image_tag(zk->image);
+	const char *version = label_version(image_tag(zk->image));
 	int rc = push(out, service_account(a, r, "zipkin", "tracing", version));
 	if (rc == 0)
 		rc = push(out, zipkin_deployment(a, r, zk, version));
@@ -1251,11 +1275,11 @@ static struct node *app_deployment(struct arena *a, const struct render *r, cons
 				NODE_MAP(a, {"type", node_str(a, "RollingUpdate")},
 					 {"rollingUpdate", NODE_MAP(a, {"maxUnavailable", node_int(a, 0)},
 								    {"maxSurge", node_int(a, 1)})}));
-	struct node *meta = node_set(pod_meta(a, r, s->name, "service", s->image.tag), "annotations",
+	struct node *meta = node_set(pod_meta(a, r, s->name, "service", s->version), "annotations",
 				     NODE_MAP(a, {"checksum/config", node_str(a, r->config_sum)},
 					      {"checksum/secrets", node_str(a, r->secrets_sum)}));
 	spec = node_set(spec, "template", pod_template(a, meta, app_pod_spec(a, r, s)));
-	return node_set(object(a, r, "apps/v1", "Deployment", s->name, labels(a, r, s->name, "service", s->image.tag)),
+	return node_set(object(a, r, "apps/v1", "Deployment", s->name, labels(a, r, s->name, "service", s->version)),
 			"spec", spec);
 }
 
@@ -1271,7 +1295,7 @@ static struct node *app_hpa(struct arena *a, const struct render *r, const struc
 					       {"name", node_str(a, s->name)})},
 		{"minReplicas", node_int(a, as->min_replicas)},
 		{"maxReplicas", node_int(a, as->max_replicas)}, {"metrics", NODE_SEQ(a, metric)});
-	struct node *lab = labels(a, r, s->name, "service", s->image.tag);
+	struct node *lab = labels(a, r, s->name, "service", s->version);
 	return node_set(object(a, r, "autoscaling/v2", "HorizontalPodAutoscaler", s->name, lab), "spec", spec);
 }
 
@@ -1279,13 +1303,13 @@ static struct node *app_pdb(struct arena *a, const struct render *r, const struc
 {
 	struct node *spec = NODE_MAP(a, {"maxUnavailable", node_int(a, 1)},
 				     {"selector", NODE_MAP(a, {"matchLabels", selector_labels(a, r, s->name)})});
-	struct node *lab = labels(a, r, s->name, "service", s->image.tag);
+	struct node *lab = labels(a, r, s->name, "service", s->version);
 	return node_set(object(a, r, "policy/v1", "PodDisruptionBudget", s->name, lab), "spec", spec);
 }
 
 static int build_service(struct arena *a, struct render *r, const struct service_view *s, struct node *out)
 {
-	const char *version = s->image.tag;
+	const char *version = s->version;
 	int rc = push(out, service_account(a, r, s->name, "service", version));
 	if (rc == 0)
 		rc = push(out, app_deployment(a, r, s));
@@ -1428,10 +1452,11 @@ int render_new(const json_t *doc, const struct render_meta *meta, struct render 
 	r->meta = *meta;
 	r->instance = concat(meta->stack, "-", meta->environment);
 	r->config_name = concat(meta->stack, "-config", "");
+	r->revision = decimal(meta->revision);
 	int rc = read_doc(r);
 	if (rc == 0)
 		r->secrets_name = concat(r->view.secret_source.name, "", "");
-	if (rc == 0 && !(r->instance && r->config_name && r->secrets_name))
+	if (rc == 0 && !(r->instance && r->config_name && r->secrets_name && r->revision))
 		rc = -ENOMEM;
 	if (rc == 0)
 		rc = bundle_hash(r);
@@ -1458,6 +1483,7 @@ void render_free(struct render *r)
 	free(r->instance);
 	free(r->config_name);
 	free(r->secrets_name);
+	free(r->revision);
 	json_decref(r->config_data);
 	json_decref(r->secrets_data);
 	json_decref(r->initdb_data);
