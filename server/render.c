@@ -1,7 +1,8 @@
 /* render: a resolved document -> Kubernetes objects (node trees in the caller's arena),
  * one builder per resource kind, grouped into the bundle's files. Pure: no I/O, no
  * defaults (the resolved document of docs/schema.md has every field), nothing specific to
- * one stack.
+ * one stack. render_new reads the document once into typed views (checking it as it
+ * reads); the builders take those views, never paths.
  *
  * Internal builders return a node of the arena, or NULL when out of memory; node_set,
  * node_push, NODE_MAP and NODE_SEQ pass a NULL on, so a failure anywhere becomes one
@@ -84,6 +85,10 @@ struct security_view {
 	bool read_only;
 };
 
+struct budget_view {
+	bool enabled;
+};
+
 struct database_view {
 	const char *name, *user; /* NULL: the service has no database */
 };
@@ -92,7 +97,7 @@ struct database_view {
 
 struct service_view {
 	const char *name;
-	bool enabled, broker, disruption_budget;
+	bool enabled, broker;
 	struct image_view image;
 	const char *version; /* image.tag when it is a label value (label_version), else NULL */
 	json_int_t port, replicas;
@@ -101,6 +106,7 @@ struct service_view {
 	struct probe_view probe[NPROBES]; /* readiness, liveness, startup */
 	struct resources_view resources;
 	struct autoscaling_view autoscaling;
+	struct budget_view disruption_budget;
 	struct security_view security;
 	struct database_view database;
 };
@@ -337,7 +343,7 @@ static const struct field autoscaling_fields[] = {
 };
 
 static const struct field budget_fields[] = {
-	FIELD(struct service_view, "enabled", K_BOOL, disruption_budget),
+	FIELD(struct budget_view, "enabled", K_BOOL, enabled),
 };
 
 static const struct field security_fields[] = {
@@ -345,7 +351,6 @@ static const struct field security_fields[] = {
 	FIELD(struct security_view, "readOnlyRootFilesystem", K_BOOL, read_only),
 };
 
-/* The service's fields; disruptionBudget's one member is read into the service itself. */
 static const struct field service_fields[] = {
 	FIELD(struct service_view, "enabled", K_BOOL, enabled),
 	NESTED(struct service_view, "image", image, image_fields),
@@ -356,7 +361,7 @@ static const struct field service_fields[] = {
 	FIELD(struct service_view, "probes", K_OBJ, probes),
 	NESTED(struct service_view, "resources", resources, resources_fields),
 	NESTED(struct service_view, "autoscaling", autoscaling, autoscaling_fields),
-	{"disruptionBudget", K_OBJ, 0, budget_fields, 1},
+	NESTED(struct service_view, "disruptionBudget", disruption_budget, budget_fields),
 	NESTED(struct service_view, "securityContext", security, security_fields),
 };
 
@@ -1318,7 +1323,7 @@ static int build_service(struct arena *a, struct render *r, const struct service
 					       NODE_SEQ(a, service_port(a, "http", (int)s->port, "http"))));
 	if (rc == 0 && s->autoscaling.enabled)
 		rc = push(out, app_hpa(a, r, s));
-	if (rc == 0 && s->disruption_budget && many_pods(s))
+	if (rc == 0 && s->disruption_budget.enabled && many_pods(s))
 		rc = push(out, app_pdb(a, r, s));
 	return rc;
 }
