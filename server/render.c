@@ -742,27 +742,38 @@ static struct node *container_port(struct arena *a, const char *name, int port)
 
 /* ---- common objects ----------------------------------------------------------------- */
 
-static struct node *service_account(struct arena *a, const struct render *r, const char *name,
-				    const char *component, const char *version)
+/* What a file deploys: its name, and its labels and selector labels, built once and
+ * shared by the file's objects (node.h: nothing changes a node once it is in a tree). */
+struct workload {
+	const char *name;
+	struct node *labels, *selector;
+};
+
+static struct workload workload(struct arena *a, const struct render *r, const char *name, const char *component,
+				const char *version)
 {
-	return node_set(object(a, r, "v1", "ServiceAccount", name, labels(a, r, name, component, version)),
-			"automountServiceAccountToken", node_bool(a, false));
+	return (struct workload){name, labels(a, r, name, component, version), selector_labels(a, r, name)};
 }
 
-/* A ClusterIP Service selecting the pods named name. */
-static struct node *cluster_service(struct arena *a, const struct render *r, const char *name,
-				    const char *component, const char *version, struct node *ports)
+static struct node *service_account(struct arena *a, const struct render *r, const struct workload *w)
 {
-	struct node *spec = NODE_MAP(a, {"type", node_str(a, "ClusterIP")},
-				     {"selector", selector_labels(a, r, name)}, {"ports", ports});
-	return node_set(object(a, r, "v1", "Service", name, labels(a, r, name, component, version)), "spec", spec);
+	return node_set(object(a, r, "v1", "ServiceAccount", w->name, w->labels), "automountServiceAccountToken",
+			node_bool(a, false));
 }
 
-/* The metadata of a pod template: {labels}; callers add annotations. */
-static struct node *pod_meta(struct arena *a, const struct render *r, const char *name, const char *component,
-			     const char *version)
+/* A ClusterIP Service selecting the pods of w. */
+static struct node *cluster_service(struct arena *a, const struct render *r, const struct workload *w,
+				    struct node *ports)
 {
-	return NODE_MAP(a, {"labels", labels(a, r, name, component, version)});
+	struct node *spec = NODE_MAP(a, {"type", node_str(a, "ClusterIP")}, {"selector", w->selector},
+				     {"ports", ports});
+	return node_set(object(a, r, "v1", "Service", w->name, w->labels), "spec", spec);
+}
+
+/* The metadata of a pod template: {labels} (lab shared); callers add annotations. */
+static struct node *pod_meta(struct arena *a, struct node *lab)
+{
+	return NODE_MAP(a, {"labels", lab});
 }
 
 static struct node *pod_template(struct arena *a, struct node *meta, struct node *spec)
@@ -788,17 +799,15 @@ static struct node *volume_claim(struct arena *a, const char *size, const char *
 }
 
 /* A StatefulSet of one pod with a "data" volumeClaimTemplate. */
-static struct node *stateful_set(struct arena *a, const struct render *r, const char *name,
-				 const char *component, const char *version, struct node *template,
-				 const struct storage_view *storage)
+static struct node *stateful_set(struct arena *a, const struct render *r, const struct workload *w,
+				 struct node *template, const struct storage_view *storage)
 {
-	struct node *spec = NODE_MAP(a, {"serviceName", node_str(a, name)}, {"replicas", node_int(a, 1)},
-				     {"selector", NODE_MAP(a, {"matchLabels", selector_labels(a, r, name)})},
+	struct node *spec = NODE_MAP(a, {"serviceName", node_str(a, w->name)}, {"replicas", node_int(a, 1)},
+				     {"selector", NODE_MAP(a, {"matchLabels", w->selector})},
 				     {"template", template},
 				     {"volumeClaimTemplates", NODE_SEQ(a, volume_claim(a, storage->size,
 										       storage->class_name))});
-	return node_set(object(a, r, "apps/v1", "StatefulSet", name, labels(a, r, name, component, version)), "spec",
-			spec);
+	return node_set(object(a, r, "apps/v1", "StatefulSet", w->name, w->labels), "spec", spec);
 }
 
 /* ---- 00 namespace, 10 config, 11 secrets ---------------------------------------------- */
@@ -1046,23 +1055,20 @@ static struct node *mysql_container(struct arena *a, const struct render *r, con
 static int build_mysql(struct arena *a, struct render *r, struct node *out)
 {
 	const struct mysql_view *my = &r->view.mysql;
-	const char *version = label_version(image_tag(my->image));
+	struct workload w = workload(a, r, "mysql", "database", label_version(image_tag(my->image)));
 	struct node *spec = node_set(
 		node_set(pod_spec(a, "mysql", MYSQL_UID), "containers", NODE_SEQ(a, mysql_container(a, r, my))),
 		"volumes", NODE_SEQ(a, initdb_volume(a), empty_dir(a, "run"), empty_dir(a, "tmp"), empty_dir(a, "files")));
-	struct node *meta = node_set(pod_meta(a, r, "mysql", "database", version), "annotations",
+	struct node *meta = node_set(pod_meta(a, w.labels), "annotations",
 				     NODE_MAP(a, {"checksum/initdb", node_str(a, r->init_sql_sum)}));
-	int rc = push(out, service_account(a, r, "mysql", "database", version));
+	int rc = push(out, service_account(a, r, &w));
 	if (rc == 0)
-		rc = push(out, node_set(object(a, r, "v1", "ConfigMap", "mysql-initdb",
-					       labels(a, r, "mysql", "database", version)),
-					"data", node_from_json(a, r->initdb_data)));
+		rc = push(out, node_set(object(a, r, "v1", "ConfigMap", "mysql-initdb", w.labels), "data",
+					node_from_json(a, r->initdb_data)));
 	if (rc == 0)
-		rc = push(out, cluster_service(a, r, "mysql", "database", version,
-					       NODE_SEQ(a, service_port(a, "mysql", MYSQL_PORT, "mysql"))));
+		rc = push(out, cluster_service(a, r, &w, NODE_SEQ(a, service_port(a, "mysql", MYSQL_PORT, "mysql"))));
 	if (rc == 0)
-		rc = push(out, stateful_set(a, r, "mysql", "database", version, pod_template(a, meta, spec),
-					    &my->storage));
+		rc = push(out, stateful_set(a, r, &w, pod_template(a, meta, spec), &my->storage));
 	return rc;
 }
 
@@ -1093,18 +1099,17 @@ static int build_mysql_init(struct arena *a, struct render *r, struct node *out)
 {
 	const struct mysql_view *my = &r->view.mysql;
 	const char *name = ARENA_PRINTF(a, "mysql-init-%.8s", r->init_sql_sum);
-	const char *version = label_version(image_tag(my->image));
+	struct node *lab = labels(a, r, "mysql-init", "database", label_version(image_tag(my->image)));
 	struct node *spec = pod_spec(a, "mysql", MYSQL_UID);
 	spec = node_set(spec, "restartPolicy", node_str(a, "OnFailure"));
 	spec = node_set(spec, "initContainers", NODE_SEQ(a, wait_container(a, "mysql", MYSQL_PORT)));
 	spec = node_set(spec, "containers", NODE_SEQ(a, init_job_container(a, r, my)));
 	spec = node_set(spec, "volumes", NODE_SEQ(a, initdb_volume(a), empty_dir(a, "tmp")));
-	struct node *job = object(a, r, "batch/v1", "Job", name, labels(a, r, "mysql-init", "database", version));
+	struct node *job = object(a, r, "batch/v1", "Job", name, lab);
 	return push(out, node_set(job, "spec",
 				  NODE_MAP(a, {"backoffLimit", node_int(a, JOB_BACKOFF_LIMIT)},
 					   {"ttlSecondsAfterFinished", node_int(a, JOB_TTL_SECONDS)},
-					   {"template", pod_template(a, pod_meta(a, r, "mysql-init", "database", version),
-								     spec)})));
+					   {"template", pod_template(a, pod_meta(a, lab), spec)})));
 }
 
 /* ---- RabbitMQ, Zipkin ---------------------------------------------------------------- */
@@ -1129,18 +1134,18 @@ static struct node *rabbitmq_container(struct arena *a, const struct render *r, 
 static int build_rabbitmq(struct arena *a, struct render *r, struct node *out)
 {
 	const struct rabbitmq_view *mq = &r->view.rabbitmq;
-	const char *version = label_version(image_tag(mq->image));
+	struct workload w = workload(a, r, "rabbitmq", "broker", label_version(image_tag(mq->image)));
 	struct node *spec = node_set(
 		node_set(pod_spec(a, "rabbitmq", RABBITMQ_UID), "containers", NODE_SEQ(a, rabbitmq_container(a, r, mq))),
 		"volumes", NODE_SEQ(a, empty_dir(a, "tmp"), empty_dir(a, "log")));
-	struct node *tmpl = pod_template(a, pod_meta(a, r, "rabbitmq", "broker", version), spec);
-	int rc = push(out, service_account(a, r, "rabbitmq", "broker", version));
+	struct node *tmpl = pod_template(a, pod_meta(a, w.labels), spec);
+	int rc = push(out, service_account(a, r, &w));
 	if (rc == 0)
-		rc = push(out, cluster_service(a, r, "rabbitmq", "broker", version,
+		rc = push(out, cluster_service(a, r, &w,
 					       NODE_SEQ(a, service_port(a, "amqp", AMQP_PORT, "amqp"),
 							service_port(a, "management", RABBITMQ_MGMT_PORT, "management"))));
 	if (rc == 0)
-		rc = push(out, stateful_set(a, r, "rabbitmq", "broker", version, tmpl, &mq->storage));
+		rc = push(out, stateful_set(a, r, &w, tmpl, &mq->storage));
 	return rc;
 }
 
@@ -1153,7 +1158,7 @@ static struct node *http_probe(struct arena *a, const char *path, int initial, i
 }
 
 static struct node *zipkin_deployment(struct arena *a, const struct render *r, const struct zipkin_view *zk,
-				      const char *version)
+				      const struct workload *w)
 {
 	struct node *c = NODE_MAP(a, {"name", node_str(a, "zipkin")}, {"image", node_str(a, zk->image)},
 				  {"imagePullPolicy", node_str(a, "IfNotPresent")},
@@ -1166,23 +1171,20 @@ static struct node *zipkin_deployment(struct arena *a, const struct render *r, c
 				  {"volumeMounts", NODE_SEQ(a, mount(a, "tmp", "/tmp", false))});
 	struct node *spec = node_set(node_set(pod_spec(a, "zipkin", ZIPKIN_UID), "containers", NODE_SEQ(a, c)),
 				     "volumes", NODE_SEQ(a, empty_dir(a, "tmp")));
-	return node_set(object(a, r, "apps/v1", "Deployment", "zipkin", labels(a, r, "zipkin", "tracing", version)),
-			"spec",
-			NODE_MAP(a, {"replicas", node_int(a, 1)},
-				 {"selector", NODE_MAP(a, {"matchLabels", selector_labels(a, r, "zipkin")})},
-				 {"template", pod_template(a, pod_meta(a, r, "zipkin", "tracing", version), spec)}));
+	return node_set(object(a, r, "apps/v1", "Deployment", w->name, w->labels), "spec",
+			NODE_MAP(a, {"replicas", node_int(a, 1)}, {"selector", NODE_MAP(a, {"matchLabels", w->selector})},
+				 {"template", pod_template(a, pod_meta(a, w->labels), spec)}));
 }
 
 static int build_zipkin(struct arena *a, struct render *r, struct node *out)
 {
 	const struct zipkin_view *zk = &r->view.zipkin;
-	const char *version = label_version(image_tag(zk->image));
-	int rc = push(out, service_account(a, r, "zipkin", "tracing", version));
+	struct workload w = workload(a, r, "zipkin", "tracing", label_version(image_tag(zk->image)));
+	int rc = push(out, service_account(a, r, &w));
 	if (rc == 0)
-		rc = push(out, zipkin_deployment(a, r, zk, version));
+		rc = push(out, zipkin_deployment(a, r, zk, &w));
 	if (rc == 0)
-		rc = push(out, cluster_service(a, r, "zipkin", "tracing", version,
-					       NODE_SEQ(a, service_port(a, "http", ZIPKIN_PORT, "http"))));
+		rc = push(out, cluster_service(a, r, &w, NODE_SEQ(a, service_port(a, "http", ZIPKIN_PORT, "http"))));
 	return rc;
 }
 
@@ -1269,26 +1271,27 @@ static bool many_pods(const struct service_view *s)
 	return s->autoscaling.enabled || s->replicas > 1;
 }
 
-static struct node *app_deployment(struct arena *a, const struct render *r, const struct service_view *s)
+static struct node *app_deployment(struct arena *a, const struct render *r, const struct service_view *s,
+				   const struct workload *w)
 {
 	struct node *spec = node_map(a);
 	if (!s->autoscaling.enabled)
 		spec = node_set(spec, "replicas", node_int(a, s->replicas));
-	spec = node_set(spec, "selector", NODE_MAP(a, {"matchLabels", selector_labels(a, r, s->name)}));
+	spec = node_set(spec, "selector", NODE_MAP(a, {"matchLabels", w->selector}));
 	if (many_pods(s))
 		spec = node_set(spec, "strategy",
 				NODE_MAP(a, {"type", node_str(a, "RollingUpdate")},
 					 {"rollingUpdate", NODE_MAP(a, {"maxUnavailable", node_int(a, 0)},
 								    {"maxSurge", node_int(a, 1)})}));
-	struct node *meta = node_set(pod_meta(a, r, s->name, "service", s->version), "annotations",
+	struct node *meta = node_set(pod_meta(a, w->labels), "annotations",
 				     NODE_MAP(a, {"checksum/config", node_str(a, r->config_sum)},
 					      {"checksum/secrets", node_str(a, r->secrets_sum)}));
 	spec = node_set(spec, "template", pod_template(a, meta, app_pod_spec(a, r, s)));
-	return node_set(object(a, r, "apps/v1", "Deployment", s->name, labels(a, r, s->name, "service", s->version)),
-			"spec", spec);
+	return node_set(object(a, r, "apps/v1", "Deployment", w->name, w->labels), "spec", spec);
 }
 
-static struct node *app_hpa(struct arena *a, const struct render *r, const struct service_view *s)
+static struct node *app_hpa(struct arena *a, const struct render *r, const struct service_view *s,
+			    const struct workload *w)
 {
 	const struct autoscaling_view *as = &s->autoscaling;
 	struct node *target = NODE_MAP(a, {"type", node_str(a, "Utilization")},
@@ -1300,31 +1303,28 @@ static struct node *app_hpa(struct arena *a, const struct render *r, const struc
 					       {"name", node_str(a, s->name)})},
 		{"minReplicas", node_int(a, as->min_replicas)},
 		{"maxReplicas", node_int(a, as->max_replicas)}, {"metrics", NODE_SEQ(a, metric)});
-	struct node *lab = labels(a, r, s->name, "service", s->version);
-	return node_set(object(a, r, "autoscaling/v2", "HorizontalPodAutoscaler", s->name, lab), "spec", spec);
+	return node_set(object(a, r, "autoscaling/v2", "HorizontalPodAutoscaler", w->name, w->labels), "spec", spec);
 }
 
-static struct node *app_pdb(struct arena *a, const struct render *r, const struct service_view *s)
+static struct node *app_pdb(struct arena *a, const struct render *r, const struct workload *w)
 {
 	struct node *spec = NODE_MAP(a, {"maxUnavailable", node_int(a, 1)},
-				     {"selector", NODE_MAP(a, {"matchLabels", selector_labels(a, r, s->name)})});
-	struct node *lab = labels(a, r, s->name, "service", s->version);
-	return node_set(object(a, r, "policy/v1", "PodDisruptionBudget", s->name, lab), "spec", spec);
+				     {"selector", NODE_MAP(a, {"matchLabels", w->selector})});
+	return node_set(object(a, r, "policy/v1", "PodDisruptionBudget", w->name, w->labels), "spec", spec);
 }
 
 static int build_service(struct arena *a, struct render *r, const struct service_view *s, struct node *out)
 {
-	const char *version = s->version;
-	int rc = push(out, service_account(a, r, s->name, "service", version));
+	struct workload w = workload(a, r, s->name, "service", s->version);
+	int rc = push(out, service_account(a, r, &w));
 	if (rc == 0)
-		rc = push(out, app_deployment(a, r, s));
+		rc = push(out, app_deployment(a, r, s, &w));
 	if (rc == 0)
-		rc = push(out, cluster_service(a, r, s->name, "service", version,
-					       NODE_SEQ(a, service_port(a, "http", (int)s->port, "http"))));
+		rc = push(out, cluster_service(a, r, &w, NODE_SEQ(a, service_port(a, "http", (int)s->port, "http"))));
 	if (rc == 0 && s->autoscaling.enabled)
-		rc = push(out, app_hpa(a, r, s));
+		rc = push(out, app_hpa(a, r, s, &w));
 	if (rc == 0 && s->disruption_budget.enabled && many_pods(s))
-		rc = push(out, app_pdb(a, r, s));
+		rc = push(out, app_pdb(a, r, &w));
 	return rc;
 }
 
