@@ -197,18 +197,20 @@ enum kind { K_STR, K_INT, K_BOOL, K_OBJ };
 
 /* A member render reads: its key and type, and where its value goes (an offset into the
  * struct being read). An object with sub fields is read into the struct at off; without,
- * the object itself (const json_t *) is stored at off. */
+ * the object itself (const json_t *) is stored at off. Tables list the members in the
+ * order resolved documents have them (the defaults' order): see member(). */
 struct field {
 	const char *key;
+	size_t key_len;
 	enum kind kind;
 	size_t off;
 	const struct field *sub;
 	size_t nsub;
 };
 
-#define FIELD(type, key, kind, member) {key, kind, offsetof(type, member), NULL, 0}
+#define FIELD(type, key, kind, member) {key, sizeof(key) - 1, kind, offsetof(type, member), NULL, 0}
 #define NESTED(type, key, member, table)                                                    \
-	{key, K_OBJ, offsetof(type, member), table, sizeof(table) / sizeof((table)[0])}
+	{key, sizeof(key) - 1, K_OBJ, offsetof(type, member), table, sizeof(table) / sizeof((table)[0])}
 #define READ_ALL(obj, table, base) read_fields((obj), (table), sizeof(table) / sizeof((table)[0]), (base))
 
 static bool read_fields(const json_t *obj, const struct field *fields, size_t n, void *base);
@@ -235,14 +237,28 @@ static bool read_field(const json_t *v, const struct field *f, void *slot)
 	return false;
 }
 
+/* obj[f->key], or NULL. Found without hashing when it is the member at *it (members
+ * mostly come in the tables' order), else looked up; *it then moves past the member
+ * found, so the next field is tried there first. */
+static const json_t *member(const json_t *obj, void **it, const struct field *f)
+{
+	if (!*it || json_object_iter_key_len(*it) != f->key_len ||
+	    memcmp(json_object_iter_key(*it), f->key, f->key_len) != 0)
+		*it = json_object_iter_at((json_t *)obj, f->key);
+	const json_t *v = json_object_iter_value(*it);
+	*it = json_object_iter_next((json_t *)obj, *it);
+	return v;
+}
+
 /* Reads the n fields of obj into the struct at base. false when obj is not an object or
  * a field is missing or of another type (base is then partly written). */
 static bool read_fields(const json_t *obj, const struct field *fields, size_t n, void *base)
 {
 	if (!json_is_object(obj))
 		return false;
+	void *it = json_object_iter((json_t *)obj);
 	for (size_t i = 0; i < n; i++)
-		if (!read_field(json_object_get(obj, fields[i].key), &fields[i], (char *)base + fields[i].off))
+		if (!read_field(member(obj, &it, &fields[i]), &fields[i], (char *)base + fields[i].off))
 			return false;
 	return true;
 }
@@ -303,11 +319,11 @@ static const struct field ingress_fields[] = {
 
 static const struct field secret_source_fields[] = {
 	FIELD(struct secret_source_view, "type", K_STR, type),
-	FIELD(struct secret_source_view, "name", K_STR, name),
 	FIELD(struct secret_source_view, "secretStore", K_STR, store),
 	FIELD(struct secret_source_view, "secretStoreKind", K_STR, store_kind),
-	FIELD(struct secret_source_view, "remoteKey", K_STR, remote_key),
 	FIELD(struct secret_source_view, "refreshInterval", K_STR, refresh_interval),
+	FIELD(struct secret_source_view, "name", K_STR, name),
+	FIELD(struct secret_source_view, "remoteKey", K_STR, remote_key),
 };
 
 static const struct field pull_fields[] = {
@@ -316,7 +332,6 @@ static const struct field pull_fields[] = {
 };
 
 static const struct field doc_fields[] = {
-	FIELD(struct doc_view, "namespace", K_STR, namespace),
 	NESTED(struct doc_view, "image", image, pull_fields),
 	FIELD(struct doc_view, "config", K_OBJ, config),
 	FIELD(struct doc_view, "secrets", K_OBJ, secrets),
@@ -326,13 +341,14 @@ static const struct field doc_fields[] = {
 	NESTED(struct doc_view, "rabbitmq", rabbitmq, rabbitmq_fields),
 	NESTED(struct doc_view, "zipkin", zipkin, zipkin_fields),
 	NESTED(struct doc_view, "ingress", ingress, ingress_fields),
+	FIELD(struct doc_view, "namespace", K_STR, namespace),
 };
 
 static const struct field image_fields[] = {
-	FIELD(struct image_view, "registry", K_STR, registry),
-	FIELD(struct image_view, "repository", K_STR, repository),
-	FIELD(struct image_view, "tag", K_STR, tag),
 	FIELD(struct image_view, "digest", K_STR, digest),
+	FIELD(struct image_view, "repository", K_STR, repository),
+	FIELD(struct image_view, "registry", K_STR, registry),
+	FIELD(struct image_view, "tag", K_STR, tag),
 };
 
 static const struct field autoscaling_fields[] = {
@@ -354,7 +370,6 @@ static const struct field security_fields[] = {
 static const struct field service_fields[] = {
 	FIELD(struct service_view, "enabled", K_BOOL, enabled),
 	NESTED(struct service_view, "image", image, image_fields),
-	FIELD(struct service_view, "port", K_INT, port),
 	FIELD(struct service_view, "replicas", K_INT, replicas),
 	FIELD(struct service_view, "env", K_OBJ, env),
 	FIELD(struct service_view, "broker", K_BOOL, broker),
@@ -363,6 +378,7 @@ static const struct field service_fields[] = {
 	NESTED(struct service_view, "autoscaling", autoscaling, autoscaling_fields),
 	NESTED(struct service_view, "disruptionBudget", disruption_budget, budget_fields),
 	NESTED(struct service_view, "securityContext", security, security_fields),
+	FIELD(struct service_view, "port", K_INT, port),
 };
 
 static const struct field probe_fields[] = {
@@ -607,8 +623,10 @@ static struct node *selector_labels(struct arena *a, const struct render *r, con
 /* extra (borrowed from the document; may be NULL), then the revision and bundle hash. */
 static struct node *annotations(struct arena *a, const struct render *r, const json_t *extra)
 {
-	struct node *m = extra ? node_from_json(a, extra) : node_map(a);
-	m = replace(m, "manifestd.io/revision", node_str(a, r->revision));
+	if (!extra)
+		return NODE_MAP(a, {"manifestd.io/revision", node_str(a, r->revision)},
+				{"manifestd.io/bundle-hash", node_str(a, r->hash)});
+	struct node *m = replace(node_from_json(a, extra), "manifestd.io/revision", node_str(a, r->revision));
 	return replace(m, "manifestd.io/bundle-hash", node_str(a, r->hash));
 }
 
