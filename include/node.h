@@ -13,7 +13,10 @@
  * - Builders propagate failure: a NULL argument node (an earlier allocation failed)
  *   makes the result NULL, so a whole object is built first and checked once.
  * - Maps keep keys in insertion order and do not check for duplicates: set each key
- *   once. Strings are valid UTF-8 (the caller's promise; the documents were validated). */
+ *   once. Strings are valid UTF-8 (the caller's promise; the documents were validated).
+ * - A node may appear in several places of a tree (render shares a file's labels among
+ *   its objects): readers walk it as often as it appears, and nothing changes a node
+ *   once it is in a tree. */
 #ifndef MANIFESTD_NODE_H
 #define MANIFESTD_NODE_H
 

@@ -3,6 +3,7 @@
 #include "digest.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,30 +32,35 @@ static void flush(struct digest *d)
 	d->n = 0;
 }
 
-static void put_bytes(struct digest *d, const void *p, size_t len)
+/* Where the next n bytes go (n < sizeof d->out): out after a flush when it has no room. */
+static inline unsigned char *room(struct digest *d, size_t n)
 {
-	if (len > sizeof d->out - d->n)
+	if (n > sizeof d->out - d->n)
 		flush(d);
+	return d->out + d->n;
+}
+
+static inline void put_bytes(struct digest *d, const void *p, size_t len)
+{
 	if (len >= sizeof d->out) {
+		flush(d);
 		crypto_generichash_update(&d->h, p, len);
 		return;
 	}
-	memcpy(d->out + d->n, p, len);
+	memcpy(room(d, len), p, len);
 	d->n += len;
 }
 
-/* A tag byte and an unsigned LEB128 number (7 bits a byte, low first, high bit = more). */
-static void put_tagged(struct digest *d, char tag, uint64_t x)
+/* A tag byte and an unsigned LEB128 number (7 bits a byte, low first, high bit = more),
+ * written in place: 11 bytes at most. */
+static inline void put_tagged(struct digest *d, char tag, uint64_t x)
 {
-	unsigned char b[11];
-	size_t n = 0;
-	b[n++] = (unsigned char)tag;
-	do {
-		b[n] = (unsigned char)(x & 0x7f);
-		x >>= 7;
-		b[n++] |= x ? 0x80 : 0;
-	} while (x);
-	put_bytes(d, b, n);
+	unsigned char *start = room(d, 11), *p = start;
+	*p++ = (unsigned char)tag;
+	for (; x > 0x7f; x >>= 7)
+		*p++ = (unsigned char)(x | 0x80);
+	*p++ = (unsigned char)x;
+	d->n += (size_t)(p - start);
 }
 
 /* A tag byte and 8 bytes big-endian. */
@@ -74,7 +80,7 @@ static uint64_t zigzag(json_int_t x)
 	return (u << 1) ^ (x < 0 ? UINT64_MAX : 0);
 }
 
-static void put_string(struct digest *d, char tag, const char *s, size_t len)
+static inline void put_string(struct digest *d, char tag, const char *s, size_t len)
 {
 	put_tagged(d, tag, len);
 	put_bytes(d, s, len);
@@ -199,10 +205,19 @@ static int walk(struct digest *d, const json_t *v, int depth)
 	return -EINVAL;
 }
 
+static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
+static int sodium_rc;
+
+static void init_sodium(void)
+{
+	sodium_rc = sodium_init() < 0 ? -EIO : 0;
+}
+
 int digest_json(const json_t *v, char ret_hex[65])
 {
-	/* sodium_init picks libsodium's fastest BLAKE2b for this CPU (idempotent, cheap again) */
-	if (sodium_init() < 0)
+	/* sodium_init picks libsodium's fastest BLAKE2b for this CPU: once per process, for
+	 * every caller (main initialises it too, but tests and benchmarks call us without) */
+	if (pthread_once(&sodium_once, init_sodium) != 0 || sodium_rc < 0)
 		return -EIO;
 	struct digest d; /* ~10 KB of stack: no allocation unless an object tree is very wide */
 	unsigned char sum[DIGEST_BYTES];

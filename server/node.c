@@ -302,19 +302,52 @@ struct node *node_push(struct node *seq, struct node *val)
 	return append(seq, NODE_SEQ, NULL, 0, val);
 }
 
+/* A new list of kind with room for n items in one allocation (*ret_items), which the
+ * caller fills in order with item(): the list counts them already. NULL when out of memory. */
+static struct node *new_list_n(struct arena *a, enum node_kind kind, size_t n, struct node_item **ret_items)
+{
+	struct node *list = new_list(a, kind);
+	struct node_item *items = list && n ? bump(a, n * sizeof *items) : NULL;
+	if (!list || (n && !items))
+		return NULL;
+	if (n) {
+		list->v.list.first = items;
+		list->v.list.last = &items[n - 1];
+		list->v.list.count = n;
+	}
+	*ret_items = items;
+	return list;
+}
+
+/* Item i of the n that new_list_n made room for. */
+static inline void item(struct node_item *items, size_t i, size_t n, const char *key, size_t key_len,
+			struct node *val)
+{
+	items[i] = (struct node_item){.key = key, .key_len = key_len, .val = val,
+				      .next = i + 1 < n ? &items[i + 1] : NULL};
+}
+
 struct node *node_map_of(struct arena *a, const struct node_kv *kv, size_t n)
 {
-	struct node *map = node_map(a);
-	for (size_t i = 0; map && i < n; i++)
-		map = append(map, NODE_MAP, kv[i].key, kv[i].key ? strlen(kv[i].key) : 0, kv[i].val);
+	struct node_item *items = NULL;
+	struct node *map = new_list_n(a, NODE_MAP, n, &items);
+	for (size_t i = 0; map && i < n; i++) {
+		if (!kv[i].key || !kv[i].val)
+			return NULL;
+		item(items, i, n, kv[i].key, strlen(kv[i].key), kv[i].val);
+	}
 	return map;
 }
 
 struct node *node_seq_of(struct arena *a, struct node *const *vals, size_t n)
 {
-	struct node *seq = node_seq(a);
-	for (size_t i = 0; seq && i < n; i++)
-		seq = append(seq, NODE_SEQ, NULL, 0, vals[i]);
+	struct node_item *items = NULL;
+	struct node *seq = new_list_n(a, NODE_SEQ, n, &items);
+	for (size_t i = 0; seq && i < n; i++) {
+		if (!vals[i])
+			return NULL;
+		item(items, i, n, NULL, 0, vals[i]);
+	}
 	return seq;
 }
 

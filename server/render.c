@@ -1,7 +1,8 @@
 /* render: a resolved document -> Kubernetes objects (node trees in the caller's arena),
  * one builder per resource kind, grouped into the bundle's files. Pure: no I/O, no
  * defaults (the resolved document of docs/schema.md has every field), nothing specific to
- * one stack.
+ * one stack. render_new reads the document once into typed views (checking it as it
+ * reads); the builders take those views, never paths.
  *
  * Internal builders return a node of the arena, or NULL when out of memory; node_set,
  * node_push, NODE_MAP and NODE_SEQ pass a NULL on, so a failure anywhere becomes one
@@ -12,6 +13,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,18 +49,135 @@ enum file_kind {
 	FILE_INGRESS,
 };
 
+/* ---- the resolved document, read once --------------------------------------------- */
+
+/* What render reads of the document, type-checked and read once by read_doc(): the
+ * builders take these views instead of looking paths up again. Strings and objects are
+ * borrowed from the document. */
+struct cpu_memory {
+	const char *cpu, *memory;
+};
+
+struct resources_view {
+	struct cpu_memory requests, limits;
+};
+
+struct storage_view {
+	const char *size, *class_name;
+};
+
+struct image_view {
+	const char *registry, *repository, *tag, *digest;
+};
+
+struct probe_view {
+	const char *path; /* NULL: the probe is null (not rendered) */
+	json_int_t initial_delay, period, timeout, failures;
+};
+
+struct autoscaling_view {
+	bool enabled;
+	json_int_t min_replicas, max_replicas, target_cpu;
+};
+
+struct security_view {
+	json_int_t run_as_user;
+	bool read_only;
+};
+
+struct budget_view {
+	bool enabled;
+};
+
+struct database_view {
+	const char *name, *user; /* NULL: the service has no database */
+};
+
+#define NPROBES 3
+
+struct service_view {
+	const char *name;
+	bool enabled, broker;
+	struct image_view image;
+	const char *version; /* image.tag when it is a label value (label_version), else NULL */
+	json_int_t port, replicas;
+	const json_t *env;    /* {NAME: {value|config|secret: text}}, checked by env_ok */
+	const json_t *probes; /* read into probe[] */
+	struct probe_view probe[NPROBES]; /* readiness, liveness, startup */
+	struct resources_view resources;
+	struct autoscaling_view autoscaling;
+	struct budget_view disruption_budget;
+	struct security_view security;
+	struct database_view database;
+};
+
+struct mysql_view {
+	bool enabled;
+	const char *image, *root_password_secret, *app_password_secret;
+	struct storage_view storage;
+	struct resources_view resources;
+};
+
+struct rabbitmq_view {
+	bool enabled;
+	const char *image, *user, *password_secret;
+	struct storage_view storage;
+	struct resources_view resources;
+};
+
+struct zipkin_view {
+	bool enabled;
+	const char *image;
+	struct resources_view resources;
+};
+
+struct tls_view {
+	bool enabled;
+	const char *secret_name;
+};
+
+struct ingress_view {
+	bool enabled;
+	const char *class_name, *host, *path, *service;
+	struct tls_view tls;
+	const json_t *annotations;
+};
+
+struct secret_source_view {
+	const char *type, *name, *store, *store_kind, *remote_key, *refresh_interval;
+};
+
+struct pull_view {
+	const char *policy, *secret;
+};
+
+struct doc_view {
+	const char *namespace;
+	struct pull_view image;
+	const json_t *config, *secrets, *services;
+	struct secret_source_view secret_source;
+	struct mysql_view mysql;
+	struct rabbitmq_view rabbitmq;
+	struct zipkin_view zipkin;
+	struct ingress_view ingress;
+};
+
 struct render_file {
 	enum file_kind kind;
-	const char *service; /* FILE_SERVICE: the service name, borrowed from doc */
+	const struct service_view *service; /* FILE_SERVICE: in render's services */
 	char *name;
 };
 
 struct render {
 	json_t *doc;
+	struct doc_view view;             /* doc as render reads it */
+	struct service_view *services;    /* the enabled services, sorted by name */
+	size_t nservices;
 	struct render_meta meta;
 	char *instance;      /* "<stack>-<environment>" */
 	char *config_name;   /* "<stack>-config" */
 	char *secrets_name;  /* /secretSource/name, "<stack>-secrets" by default */
+	char *revision;      /* meta.revision in decimal */
 	char hash[65];
 	char config_sum[65];
 	char secrets_sum[65];
@@ -72,109 +191,210 @@ struct render {
 	size_t nfiles;
 };
 
-/* ---- reading the resolved document ---------------------------------------------- */
-
-/* The value at a '/'-separated path of object keys, or NULL. */
-static const json_t *at(const json_t *v, const char *path)
-{
-	while (v && *path) {
-		const char *slash = strchr(path, '/');
-		size_t n = slash ? (size_t)(slash - path) : strlen(path);
-		v = json_object_getn(v, path, n);
-		path += slash ? n + 1 : n;
-	}
-	return v;
-}
-
-static const char *str(const json_t *v, const char *path)
-{
-	const char *s = json_string_value(at(v, path));
-	return s ? s : "";
-}
-
-static json_int_t num(const json_t *v, const char *path)
-{
-	return json_integer_value(at(v, path));
-}
-
-static bool flag(const json_t *v, const char *path)
-{
-	return json_is_true(at(v, path));
-}
-
-/* ---- checking that doc is a resolved document ----------------------------------- */
+/* ---- reading and checking the document ------------------------------------------- */
 
 enum kind { K_STR, K_INT, K_BOOL, K_OBJ };
 
+/* A member render reads: its key and type, and where its value goes (an offset into the
+ * struct being read). An object with sub fields is read into the struct at off; without,
+ * the object itself (const json_t *) is stored at off. Tables list the members in the
+ * order resolved documents have them (the defaults' order): see member(). */
 struct field {
-	const char *path;
+	const char *key;
+	size_t key_len;
 	enum kind kind;
+	size_t off;
+	const struct field *sub;
+	size_t nsub;
 };
 
-static bool has(const json_t *v, const char *path, enum kind kind)
+#define FIELD(type, key, kind, member) {key, sizeof(key) - 1, kind, offsetof(type, member), NULL, 0}
+#define NESTED(type, key, member, table)                                                    \
+	{key, sizeof(key) - 1, K_OBJ, offsetof(type, member), table, sizeof(table) / sizeof((table)[0])}
+#define READ_ALL(obj, table, base) read_fields((obj), (table), sizeof(table) / sizeof((table)[0]), (base))
+
+static bool read_fields(const json_t *obj, const struct field *fields, size_t n, void *base);
+
+/* Stores v into slot as f says. false when v is missing or of another type. */
+static bool read_field(const json_t *v, const struct field *f, void *slot)
 {
-	const json_t *f = at(v, path);
-	switch (kind) {
+	switch (f->kind) {
 	case K_STR:
-		return json_is_string(f);
+		*(const char **)slot = json_string_value(v);
+		return json_is_string(v);
 	case K_INT:
-		return json_is_integer(f);
+		*(json_int_t *)slot = json_integer_value(v);
+		return json_is_integer(v);
 	case K_BOOL:
-		return json_is_boolean(f);
+		*(bool *)slot = json_is_true(v);
+		return json_is_boolean(v);
 	case K_OBJ:
-		return json_is_object(f);
+		if (f->sub)
+			return read_fields(v, f->sub, f->nsub, slot);
+		*(const json_t **)slot = v;
+		return json_is_object(v);
 	}
 	return false;
 }
 
-static bool has_all(const json_t *v, const struct field *fields, size_t n)
+/* obj[f->key], or NULL. Found without hashing when it is the member at *it (members
+ * mostly come in the tables' order), else looked up; *it then moves past the member
+ * found, so the next field is tried there first. */
+static const json_t *member(const json_t *obj, void **it, const struct field *f)
 {
+	if (!*it || json_object_iter_key_len(*it) != f->key_len ||
+	    memcmp(json_object_iter_key(*it), f->key, f->key_len) != 0)
+		*it = json_object_iter_at((json_t *)obj, f->key);
+	const json_t *v = json_object_iter_value(*it);
+	*it = json_object_iter_next((json_t *)obj, *it);
+	return v;
+}
+
+/* Reads the n fields of obj into the struct at base. false when obj is not an object or
+ * a field is missing or of another type (base is then partly written). */
+static bool read_fields(const json_t *obj, const struct field *fields, size_t n, void *base)
+{
+	if (!json_is_object(obj))
+		return false;
+	void *it = json_object_iter((json_t *)obj);
 	for (size_t i = 0; i < n; i++)
-		if (!has(v, fields[i].path, fields[i].kind))
+		if (!read_field(member(obj, &it, &fields[i]), &fields[i], (char *)base + fields[i].off))
 			return false;
 	return true;
 }
 
-#define HAS_ALL(v, table) has_all((v), (table), sizeof(table) / sizeof((table)[0]))
-
-static const struct field resources_fields[] = {
-	{"requests/cpu", K_STR}, {"requests/memory", K_STR}, {"limits/cpu", K_STR}, {"limits/memory", K_STR},
+static const struct field cpu_memory_fields[] = {
+	FIELD(struct cpu_memory, "cpu", K_STR, cpu),
+	FIELD(struct cpu_memory, "memory", K_STR, memory),
 };
 
-static const struct field top_fields[] = {
-	{"namespace", K_STR}, {"image/pullPolicy", K_STR}, {"image/pullSecret", K_STR},
-	{"config", K_OBJ}, {"secrets", K_OBJ}, {"services", K_OBJ},
-	{"secretSource/type", K_STR}, {"secretSource/name", K_STR}, {"secretSource/secretStore", K_STR},
-	{"secretSource/secretStoreKind", K_STR}, {"secretSource/remoteKey", K_STR},
-	{"secretSource/refreshInterval", K_STR},
-	{"mysql/enabled", K_BOOL}, {"mysql/image", K_STR}, {"mysql/rootPasswordSecret", K_STR},
-	{"mysql/appPasswordSecret", K_STR}, {"mysql/storage/size", K_STR},
-	{"mysql/storage/className", K_STR}, {"mysql/resources", K_OBJ},
-	{"rabbitmq/enabled", K_BOOL}, {"rabbitmq/image", K_STR}, {"rabbitmq/user", K_STR},
-	{"rabbitmq/passwordSecret", K_STR}, {"rabbitmq/storage/size", K_STR},
-	{"rabbitmq/storage/className", K_STR}, {"rabbitmq/resources", K_OBJ},
-	{"zipkin/enabled", K_BOOL}, {"zipkin/image", K_STR}, {"zipkin/resources", K_OBJ},
-	{"ingress/enabled", K_BOOL}, {"ingress/className", K_STR}, {"ingress/host", K_STR},
-	{"ingress/path", K_STR}, {"ingress/service", K_STR}, {"ingress/tls/enabled", K_BOOL},
-	{"ingress/tls/secretName", K_STR}, {"ingress/annotations", K_OBJ},
+static const struct field resources_fields[] = {
+	NESTED(struct resources_view, "requests", requests, cpu_memory_fields),
+	NESTED(struct resources_view, "limits", limits, cpu_memory_fields),
+};
+
+static const struct field storage_fields[] = {
+	FIELD(struct storage_view, "size", K_STR, size),
+	FIELD(struct storage_view, "className", K_STR, class_name),
+};
+
+static const struct field mysql_fields[] = {
+	FIELD(struct mysql_view, "enabled", K_BOOL, enabled),
+	FIELD(struct mysql_view, "image", K_STR, image),
+	FIELD(struct mysql_view, "rootPasswordSecret", K_STR, root_password_secret),
+	FIELD(struct mysql_view, "appPasswordSecret", K_STR, app_password_secret),
+	NESTED(struct mysql_view, "storage", storage, storage_fields),
+	NESTED(struct mysql_view, "resources", resources, resources_fields),
+};
+
+static const struct field rabbitmq_fields[] = {
+	FIELD(struct rabbitmq_view, "enabled", K_BOOL, enabled),
+	FIELD(struct rabbitmq_view, "image", K_STR, image),
+	FIELD(struct rabbitmq_view, "user", K_STR, user),
+	FIELD(struct rabbitmq_view, "passwordSecret", K_STR, password_secret),
+	NESTED(struct rabbitmq_view, "storage", storage, storage_fields),
+	NESTED(struct rabbitmq_view, "resources", resources, resources_fields),
+};
+
+static const struct field zipkin_fields[] = {
+	FIELD(struct zipkin_view, "enabled", K_BOOL, enabled),
+	FIELD(struct zipkin_view, "image", K_STR, image),
+	NESTED(struct zipkin_view, "resources", resources, resources_fields),
+};
+
+static const struct field tls_fields[] = {
+	FIELD(struct tls_view, "enabled", K_BOOL, enabled),
+	FIELD(struct tls_view, "secretName", K_STR, secret_name),
+};
+
+static const struct field ingress_fields[] = {
+	FIELD(struct ingress_view, "enabled", K_BOOL, enabled),
+	FIELD(struct ingress_view, "className", K_STR, class_name),
+	FIELD(struct ingress_view, "host", K_STR, host),
+	FIELD(struct ingress_view, "path", K_STR, path),
+	FIELD(struct ingress_view, "service", K_STR, service),
+	NESTED(struct ingress_view, "tls", tls, tls_fields),
+	FIELD(struct ingress_view, "annotations", K_OBJ, annotations),
+};
+
+static const struct field secret_source_fields[] = {
+	FIELD(struct secret_source_view, "type", K_STR, type),
+	FIELD(struct secret_source_view, "secretStore", K_STR, store),
+	FIELD(struct secret_source_view, "secretStoreKind", K_STR, store_kind),
+	FIELD(struct secret_source_view, "refreshInterval", K_STR, refresh_interval),
+	FIELD(struct secret_source_view, "name", K_STR, name),
+	FIELD(struct secret_source_view, "remoteKey", K_STR, remote_key),
+};
+
+static const struct field pull_fields[] = {
+	FIELD(struct pull_view, "pullPolicy", K_STR, policy),
+	FIELD(struct pull_view, "pullSecret", K_STR, secret),
+};
+
+static const struct field doc_fields[] = {
+	NESTED(struct doc_view, "image", image, pull_fields),
+	FIELD(struct doc_view, "config", K_OBJ, config),
+	FIELD(struct doc_view, "secrets", K_OBJ, secrets),
+	FIELD(struct doc_view, "services", K_OBJ, services),
+	NESTED(struct doc_view, "secretSource", secret_source, secret_source_fields),
+	NESTED(struct doc_view, "mysql", mysql, mysql_fields),
+	NESTED(struct doc_view, "rabbitmq", rabbitmq, rabbitmq_fields),
+	NESTED(struct doc_view, "zipkin", zipkin, zipkin_fields),
+	NESTED(struct doc_view, "ingress", ingress, ingress_fields),
+	FIELD(struct doc_view, "namespace", K_STR, namespace),
+};
+
+static const struct field image_fields[] = {
+	FIELD(struct image_view, "digest", K_STR, digest),
+	FIELD(struct image_view, "repository", K_STR, repository),
+	FIELD(struct image_view, "registry", K_STR, registry),
+	FIELD(struct image_view, "tag", K_STR, tag),
+};
+
+static const struct field autoscaling_fields[] = {
+	FIELD(struct autoscaling_view, "enabled", K_BOOL, enabled),
+	FIELD(struct autoscaling_view, "minReplicas", K_INT, min_replicas),
+	FIELD(struct autoscaling_view, "maxReplicas", K_INT, max_replicas),
+	FIELD(struct autoscaling_view, "targetCPUUtilization", K_INT, target_cpu),
+};
+
+static const struct field budget_fields[] = {
+	FIELD(struct budget_view, "enabled", K_BOOL, enabled),
+};
+
+static const struct field security_fields[] = {
+	FIELD(struct security_view, "runAsUser", K_INT, run_as_user),
+	FIELD(struct security_view, "readOnlyRootFilesystem", K_BOOL, read_only),
 };
 
 static const struct field service_fields[] = {
-	{"enabled", K_BOOL}, {"image/registry", K_STR}, {"image/repository", K_STR},
-	{"image/tag", K_STR}, {"image/digest", K_STR}, {"port", K_INT}, {"replicas", K_INT},
-	{"env", K_OBJ}, {"broker", K_BOOL}, {"probes", K_OBJ}, {"resources", K_OBJ},
-	{"autoscaling/enabled", K_BOOL}, {"autoscaling/minReplicas", K_INT},
-	{"autoscaling/maxReplicas", K_INT}, {"autoscaling/targetCPUUtilization", K_INT},
-	{"disruptionBudget/enabled", K_BOOL}, {"securityContext/runAsUser", K_INT},
-	{"securityContext/readOnlyRootFilesystem", K_BOOL},
+	FIELD(struct service_view, "enabled", K_BOOL, enabled),
+	NESTED(struct service_view, "image", image, image_fields),
+	FIELD(struct service_view, "replicas", K_INT, replicas),
+	FIELD(struct service_view, "env", K_OBJ, env),
+	FIELD(struct service_view, "broker", K_BOOL, broker),
+	FIELD(struct service_view, "probes", K_OBJ, probes),
+	NESTED(struct service_view, "resources", resources, resources_fields),
+	NESTED(struct service_view, "autoscaling", autoscaling, autoscaling_fields),
+	NESTED(struct service_view, "disruptionBudget", disruption_budget, budget_fields),
+	NESTED(struct service_view, "securityContext", security, security_fields),
+	FIELD(struct service_view, "port", K_INT, port),
 };
 
 static const struct field probe_fields[] = {
-	{"path", K_STR}, {"initialDelaySeconds", K_INT}, {"periodSeconds", K_INT},
-	{"timeoutSeconds", K_INT}, {"failureThreshold", K_INT},
+	FIELD(struct probe_view, "path", K_STR, path),
+	FIELD(struct probe_view, "initialDelaySeconds", K_INT, initial_delay),
+	FIELD(struct probe_view, "periodSeconds", K_INT, period),
+	FIELD(struct probe_view, "timeoutSeconds", K_INT, timeout),
+	FIELD(struct probe_view, "failureThreshold", K_INT, failures),
 };
 
-static const char *const probe_names[] = {"readiness", "liveness", "startup"};
+static const struct field database_fields[] = {
+	FIELD(struct database_view, "name", K_STR, name),
+	FIELD(struct database_view, "user", K_STR, user),
+};
+
+static const char *const probe_names[NPROBES] = {"readiness", "liveness", "startup"};
 
 static bool strings_only(const json_t *obj)
 {
@@ -186,54 +406,92 @@ static bool strings_only(const json_t *obj)
 	return true;
 }
 
-/* Each env entry is an object with exactly one of value/config/secret, a string. */
+/* Each env entry is an object whose one member is value, config or secret, a string. */
 static bool env_ok(const json_t *env)
 {
 	const char *name;
 	json_t *src;
 	json_object_foreach((json_t *)env, name, src) {
-		int n = has(src, "value", K_STR) + has(src, "config", K_STR) + has(src, "secret", K_STR);
-		if (!json_is_object(src) || json_object_size(src) != 1 || n != 1)
+		void *only = json_object_size(src) == 1 ? json_object_iter(src) : NULL;
+		const char *from = only ? json_object_iter_key(only) : "";
+		if (!json_is_string(json_object_iter_value(only)) ||
+		    (strcmp(from, "value") != 0 && strcmp(from, "config") != 0 && strcmp(from, "secret") != 0))
 			return false;
 	}
 	return true;
 }
 
-static bool service_ok(const char *name, const json_t *svc)
+/* Each probe is null or a complete probe; database is null or {name, user}. */
+static bool read_probes_database(const json_t *svc, struct service_view *s)
 {
-	if (!util_is_dns_label(name) || !HAS_ALL(svc, service_fields) ||
-	    !HAS_ALL(at(svc, "resources"), resources_fields) || !env_ok(at(svc, "env")))
-		return false;
-	for (size_t i = 0; i < sizeof probe_names / sizeof probe_names[0]; i++) {
-		const json_t *p = at(svc, "probes");
-		p = json_object_get(p, probe_names[i]);
-		if (!json_is_null(p) && !HAS_ALL(p, probe_fields))
+	for (size_t i = 0; i < NPROBES; i++) {
+		const json_t *p = json_object_get(s->probes, probe_names[i]);
+		s->probe[i].path = NULL;
+		if (!json_is_null(p) && !READ_ALL(p, probe_fields, &s->probe[i]))
 			return false;
 	}
-	const json_t *db = at(svc, "database");
-	return json_is_null(db) || (has(db, "name", K_STR) && has(db, "user", K_STR));
+	const json_t *db = json_object_get(svc, "database");
+	s->database = (struct database_view){NULL, NULL};
+	return json_is_null(db) || READ_ALL(db, database_fields, &s->database);
 }
 
-static bool doc_ok(const json_t *doc)
+static const char *label_version(const char *version);
+
+static bool read_service(const char *name, const json_t *svc, struct service_view *s)
 {
-	if (!json_is_object(doc) || !HAS_ALL(doc, top_fields) || !strings_only(at(doc, "config")) ||
-	    !strings_only(at(doc, "secrets")) || !strings_only(at(doc, "ingress/annotations")))
+	s->name = name;
+	if (!util_is_dns_label(name) || !READ_ALL(svc, service_fields, s) || !env_ok(s->env) ||
+	    !read_probes_database(svc, s))
 		return false;
-	const char *infra[] = {"mysql/resources", "rabbitmq/resources", "zipkin/resources"};
-	for (size_t i = 0; i < sizeof infra / sizeof infra[0]; i++)
-		if (!HAS_ALL(at(doc, infra[i]), resources_fields))
-			return false;
+	s->version = label_version(s->image.tag);
+	return true;
+}
+
+static int cmp_service(const void *a, const void *b)
+{
+	return strcmp(((const struct service_view *)a)->name, ((const struct service_view *)b)->name);
+}
+
+/* Reads every service of the document (each must be valid) and keeps the enabled ones,
+ * sorted by name, in r->services. 0, -EINVAL or -ENOMEM. */
+static int read_services(struct render *r)
+{
+	size_t n = json_object_size(r->view.services), kept = 0;
+	r->services = calloc(n ? n : 1, sizeof *r->services);
+	if (!r->services)
+		return -ENOMEM;
 	const char *name;
 	json_t *svc;
-	json_object_foreach(json_object_get(doc, "services"), name, svc)
-		if (!service_ok(name, svc))
-			return false;
-	if (flag(doc, "ingress/enabled")) {
-		const json_t *backend = json_object_get(at(doc, "services"), str(doc, "ingress/service"));
-		if (!backend || !flag(backend, "enabled"))
-			return false;
+	json_object_foreach((json_t *)r->view.services, name, svc) {
+		if (!read_service(name, svc, &r->services[kept]))
+			return -EINVAL;
+		kept += r->services[kept].enabled;
 	}
-	return true;
+	qsort(r->services, kept, sizeof *r->services, cmp_service);
+	r->nservices = kept;
+	return 0;
+}
+
+/* The enabled service called name, or NULL. */
+static const struct service_view *find_service(const struct render *r, const char *name)
+{
+	struct service_view key = {.name = name};
+	return bsearch(&key, r->services, r->nservices, sizeof *r->services, cmp_service);
+}
+
+/* Reads r->doc into r->view and r->services. 0; -EINVAL when it is not a resolved
+ * document (a field render reads is missing or of the wrong type, a service name is not
+ * a DNS label, the ingress backend is not an enabled service); -ENOMEM. */
+static int read_doc(struct render *r)
+{
+	const struct doc_view *v = &r->view;
+	if (!READ_ALL(r->doc, doc_fields, &r->view) || !strings_only(v->config) || !strings_only(v->secrets) ||
+	    !strings_only(v->ingress.annotations))
+		return -EINVAL;
+	int rc = read_services(r);
+	if (rc == 0 && v->ingress.enabled && !find_service(r, v->ingress.service))
+		rc = -EINVAL;
+	return rc;
 }
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -298,6 +556,16 @@ static char *concat(const char *a, const char *b, const char *c)
 	return s;
 }
 
+/* A new malloc'd decimal text of i; NULL on allocation failure. */
+static char *decimal(long long i)
+{
+	struct buf b;
+	buf_init(&b, BUF_NO_MAX);
+	char *s = buf_printf(&b, "%lld", i) == 0 ? buf_detach(&b, NULL) : NULL;
+	buf_release(&b);
+	return s;
+}
+
 /* The tag of an image reference ("mysql:8.0.36" -> "8.0.36"), or "" when it has none. */
 static const char *image_tag(const char *ref)
 {
@@ -323,14 +591,19 @@ static bool is_label_value(const char *s)
 
 /* ---- metadata ---------------------------------------------------------------------- */
 
-/* The recommended labels. version is added when it is a valid label value; component
- * may be NULL. */
+/* version when it is a valid label value (the app.kubernetes.io/version label), else NULL. */
+static const char *label_version(const char *version)
+{
+	return version && is_label_value(version) ? version : NULL;
+}
+
+/* The recommended labels. version (checked by label_version) and component may be NULL. */
 static struct node *labels(struct arena *a, const struct render *r, const char *name, const char *component,
 			   const char *version)
 {
 	struct node *l = NODE_MAP(a, {"app.kubernetes.io/name", node_str(a, name)},
 				  {"app.kubernetes.io/instance", node_str(a, r->instance)});
-	if (version && is_label_value(version))
+	if (version)
 		l = node_set(l, "app.kubernetes.io/version", node_str(a, version));
 	if (component)
 		l = node_set(l, "app.kubernetes.io/component", node_str(a, component));
@@ -350,8 +623,10 @@ static struct node *selector_labels(struct arena *a, const struct render *r, con
 /* extra (borrowed from the document; may be NULL), then the revision and bundle hash. */
 static struct node *annotations(struct arena *a, const struct render *r, const json_t *extra)
 {
-	struct node *m = extra ? node_from_json(a, extra) : node_map(a);
-	m = replace(m, "manifestd.io/revision", node_int_text(a, r->meta.revision));
+	if (!extra)
+		return NODE_MAP(a, {"manifestd.io/revision", node_str(a, r->revision)},
+				{"manifestd.io/bundle-hash", node_str(a, r->hash)});
+	struct node *m = replace(node_from_json(a, extra), "manifestd.io/revision", node_str(a, r->revision));
 	return replace(m, "manifestd.io/bundle-hash", node_str(a, r->hash));
 }
 
@@ -380,11 +655,10 @@ static struct node *cpu_memory(struct arena *a, const char *cpu, const char *mem
 	return NODE_MAP(a, {"cpu", node_str(a, cpu)}, {"memory", node_str(a, memory)});
 }
 
-static struct node *resources(struct arena *a, const json_t *res)
+static struct node *resources(struct arena *a, const struct resources_view *res)
 {
-	const json_t *req = at(res, "requests"), *lim = at(res, "limits");
-	return NODE_MAP(a, {"requests", cpu_memory(a, str(req, "cpu"), str(req, "memory"))},
-			{"limits", cpu_memory(a, str(lim, "cpu"), str(lim, "memory"))});
+	return NODE_MAP(a, {"requests", cpu_memory(a, res->requests.cpu, res->requests.memory)},
+			{"limits", cpu_memory(a, res->limits.cpu, res->limits.memory)});
 }
 
 static struct node *runtime_default(struct arena *a)
@@ -486,27 +760,38 @@ static struct node *container_port(struct arena *a, const char *name, int port)
 
 /* ---- common objects ----------------------------------------------------------------- */
 
-static struct node *service_account(struct arena *a, const struct render *r, const char *name,
-				    const char *component, const char *version)
+/* What a file deploys: its name, and its labels and selector labels, built once and
+ * shared by the file's objects (node.h: nothing changes a node once it is in a tree). */
+struct workload {
+	const char *name;
+	struct node *labels, *selector;
+};
+
+static struct workload workload(struct arena *a, const struct render *r, const char *name, const char *component,
+				const char *version)
 {
-	return node_set(object(a, r, "v1", "ServiceAccount", name, labels(a, r, name, component, version)),
-			"automountServiceAccountToken", node_bool(a, false));
+	return (struct workload){name, labels(a, r, name, component, version), selector_labels(a, r, name)};
 }
 
-/* A ClusterIP Service selecting the pods named name. */
-static struct node *cluster_service(struct arena *a, const struct render *r, const char *name,
-				    const char *component, const char *version, struct node *ports)
+static struct node *service_account(struct arena *a, const struct render *r, const struct workload *w)
 {
-	struct node *spec = NODE_MAP(a, {"type", node_str(a, "ClusterIP")},
-				     {"selector", selector_labels(a, r, name)}, {"ports", ports});
-	return node_set(object(a, r, "v1", "Service", name, labels(a, r, name, component, version)), "spec", spec);
+	return node_set(object(a, r, "v1", "ServiceAccount", w->name, w->labels), "automountServiceAccountToken",
+			node_bool(a, false));
 }
 
-/* The metadata of a pod template: {labels}; callers add annotations. */
-static struct node *pod_meta(struct arena *a, const struct render *r, const char *name, const char *component,
-			     const char *version)
+/* A ClusterIP Service selecting the pods of w. */
+static struct node *cluster_service(struct arena *a, const struct render *r, const struct workload *w,
+				    struct node *ports)
 {
-	return NODE_MAP(a, {"labels", labels(a, r, name, component, version)});
+	struct node *spec = NODE_MAP(a, {"type", node_str(a, "ClusterIP")}, {"selector", w->selector},
+				     {"ports", ports});
+	return node_set(object(a, r, "v1", "Service", w->name, w->labels), "spec", spec);
+}
+
+/* The metadata of a pod template: {labels} (lab shared); callers add annotations. */
+static struct node *pod_meta(struct arena *a, struct node *lab)
+{
+	return NODE_MAP(a, {"labels", lab});
 }
 
 static struct node *pod_template(struct arena *a, struct node *meta, struct node *spec)
@@ -532,17 +817,15 @@ static struct node *volume_claim(struct arena *a, const char *size, const char *
 }
 
 /* A StatefulSet of one pod with a "data" volumeClaimTemplate. */
-static struct node *stateful_set(struct arena *a, const struct render *r, const char *name,
-				 const char *component, const char *version, struct node *template,
-				 const json_t *storage)
+static struct node *stateful_set(struct arena *a, const struct render *r, const struct workload *w,
+				 struct node *template, const struct storage_view *storage)
 {
-	struct node *spec = NODE_MAP(a, {"serviceName", node_str(a, name)}, {"replicas", node_int(a, 1)},
-				     {"selector", NODE_MAP(a, {"matchLabels", selector_labels(a, r, name)})},
+	struct node *spec = NODE_MAP(a, {"serviceName", node_str(a, w->name)}, {"replicas", node_int(a, 1)},
+				     {"selector", NODE_MAP(a, {"matchLabels", w->selector})},
 				     {"template", template},
-				     {"volumeClaimTemplates", NODE_SEQ(a, volume_claim(a, str(storage, "size"),
-										       str(storage, "className")))});
-	return node_set(object(a, r, "apps/v1", "StatefulSet", name, labels(a, r, name, component, version)), "spec",
-			spec);
+				     {"volumeClaimTemplates", NODE_SEQ(a, volume_claim(a, storage->size,
+										       storage->class_name))});
+	return node_set(object(a, r, "apps/v1", "StatefulSet", w->name, w->labels), "spec", spec);
 }
 
 /* ---- 00 namespace, 10 config, 11 secrets ---------------------------------------------- */
@@ -552,8 +835,8 @@ static int build_namespace(struct arena *a, struct render *r, struct node *out)
 	return push(out, object(a, r, "v1", "Namespace", render_namespace(r), labels(a, r, r->meta.stack, NULL, NULL)));
 }
 
-/* data of the ConfigMap (values as they are) or the Secret (values base64), keys sorted:
- * a new object; NULL on allocation failure. */
+/* data of the ConfigMap (the values of src, shared) or the Secret (values base64), keys
+ * sorted: a new object; NULL on allocation failure. */
 static json_t *sorted_data(const json_t *src, bool base64)
 {
 	const char **keys = NULL;
@@ -564,11 +847,13 @@ static json_t *sorted_data(const json_t *src, bool base64)
 	struct buf b;
 	buf_init(&b, BUF_NO_MAX);
 	for (size_t i = 0; i < n && data; i++) {
-		const char *v = json_string_value(json_object_get(src, keys[i]));
+		json_t *val = json_object_get(src, keys[i]);
+		const char *v = json_string_value(val);
 		buf_reset(&b);
-		/* keys are names the resolved document already validated as UTF-8 */
+		/* keys are names the resolved document already validated as UTF-8; base64 is ASCII */
 		if ((base64 && util_base64_append(&b, v, strlen(v)) < 0) ||
-		    json_object_set_new_nocheck(data, keys[i], json_string(base64 ? buf_cstr(&b) : v)) < 0) {
+		    json_object_set_new_nocheck(data, keys[i], base64 ? json_string_nocheck(buf_cstr(&b))
+								       : json_incref(val)) < 0) {
 			json_decref(data);
 			data = NULL;
 		}
@@ -588,21 +873,21 @@ static int build_config(struct arena *a, struct render *r, struct node *out)
  * from the store, one data entry per key of /secrets (property = the key). */
 static int build_external_secret(struct arena *a, struct render *r, struct node *out)
 {
-	const json_t *src = at(r->doc, "secretSource");
+	const struct secret_source_view *src = &r->view.secret_source;
 	const char **keys = NULL;
 	size_t n = 0;
-	if (sorted_keys(at(r->doc, "secrets"), &keys, &n) < 0)
+	if (sorted_keys(r->view.secrets, &keys, &n) < 0)
 		return -ENOMEM;
 	struct node *data = node_seq(a);
 	for (size_t i = 0; i < n; i++)
 		data = node_push(data, NODE_MAP(a, {"secretKey", node_str(a, keys[i])},
-						{"remoteRef", NODE_MAP(a, {"key", node_str(a, str(src, "remoteKey"))},
+						{"remoteRef", NODE_MAP(a, {"key", node_str(a, src->remote_key)},
 								       {"property", node_str(a, keys[i])})}));
 	free(keys);
 	struct node *spec = NODE_MAP(
-		a, {"refreshInterval", node_str(a, str(src, "refreshInterval"))},
-		{"secretStoreRef", NODE_MAP(a, {"name", node_str(a, str(src, "secretStore"))},
-					    {"kind", node_str(a, str(src, "secretStoreKind"))})},
+		a, {"refreshInterval", node_str(a, src->refresh_interval)},
+		{"secretStoreRef", NODE_MAP(a, {"name", node_str(a, src->store)},
+					    {"kind", node_str(a, src->store_kind)})},
 		{"target", NODE_MAP(a, {"name", node_str(a, r->secrets_name)}, {"creationPolicy", node_str(a, "Owner")})},
 		{"data", data});
 	struct node *es = object(a, r, "external-secrets.io/v1beta1", "ExternalSecret", r->secrets_name,
@@ -612,7 +897,7 @@ static int build_external_secret(struct arena *a, struct render *r, struct node 
 
 static int build_secrets(struct arena *a, struct render *r, struct node *out)
 {
-	if (strcmp(str(r->doc, "secretSource/type"), "externalSecret") == 0)
+	if (strcmp(r->view.secret_source.type, "externalSecret") == 0)
 		return build_external_secret(a, r, out);
 	struct node *s = object(a, r, "v1", "Secret", r->secrets_name, labels(a, r, r->meta.stack, "config", NULL));
 	return push(out, node_set(node_set(s, "type", node_str(a, "Opaque")), "data",
@@ -621,57 +906,41 @@ static int build_secrets(struct arena *a, struct render *r, struct node *out)
 
 /* ---- MySQL -------------------------------------------------------------------------- */
 
-/* The enabled services, sorted by name (borrowed names in a malloc'd array). */
-static int enabled_services(const struct render *r, const char ***ret, size_t *ret_n)
+/* Appends s between two q, each q inside written as escaped (copied in runs). */
+static int quoted(struct buf *b, const char *s, char q, const char *escaped)
 {
-	const char **names = NULL;
-	size_t n = 0, kept = 0;
-	const json_t *services = at(r->doc, "services");
-	int rc = sorted_keys(services, &names, &n);
-	if (rc < 0)
-		return rc;
-	for (size_t i = 0; i < n; i++)
-		if (flag(json_object_get(services, names[i]), "enabled"))
-			names[kept++] = names[i];
-	*ret = names;
-	*ret_n = kept;
-	return 0;
+	const char set[2] = {q, '\0'};
+	int rc = buf_append(b, &q, 1);
+	while (rc == 0 && *s) {
+		size_t run = strcspn(s, set);
+		rc = run ? buf_append(b, s, run) : buf_puts(b, escaped);
+		s += run ? run : 1;
+	}
+	return rc ? rc : buf_append(b, &q, 1);
 }
 
 /* Appends s as a MySQL identifier (backquoted, backquotes doubled). */
 static int sql_ident(struct buf *b, const char *s)
 {
-	int rc = buf_puts(b, "`");
-	for (; rc == 0 && *s; s++)
-		rc = *s == '`' ? buf_puts(b, "``") : buf_append(b, s, 1);
-	return rc ? rc : buf_puts(b, "`");
+	return quoted(b, s, '`', "``");
 }
 
 /* Appends s as one shell word in single quotes (' written as '\''). */
 static int sh_quote(struct buf *b, const char *s)
 {
-	int rc = buf_puts(b, "'");
-	for (; rc == 0 && *s; s++)
-		rc = *s == '\'' ? buf_puts(b, "'\\''") : buf_append(b, s, 1);
-	return rc ? rc : buf_puts(b, "'");
+	return quoted(b, s, '\'', "'\\''");
 }
 
 /* 01-databases.sql: CREATE DATABASE IF NOT EXISTS for each enabled service's database,
  * sorted, each once. */
 static int databases_sql(const struct render *r, struct buf *b)
 {
-	const char **names = NULL, **dbs = NULL;
-	size_t n = 0, ndb = 0;
-	int rc = enabled_services(r, &names, &n);
-	if (rc < 0)
-		return rc;
-	dbs = calloc(n ? n : 1, sizeof *dbs);
-	rc = dbs ? buf_puts(b, "-- Generated by manifestd: one database per service that uses MySQL.\n") : -ENOMEM;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		const json_t *db = at(json_object_get(at(r->doc, "services"), names[i]), "database");
-		if (json_is_object(db))
-			dbs[ndb++] = str(db, "name");
-	}
+	size_t ndb = 0;
+	const char **dbs = calloc(r->nservices ? r->nservices : 1, sizeof *dbs);
+	int rc = dbs ? buf_puts(b, "-- Generated by manifestd: one database per service that uses MySQL.\n") : -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < r->nservices; i++)
+		if (r->services[i].database.name)
+			dbs[ndb++] = r->services[i].database.name;
 	if (rc == 0)
 		qsort(dbs, ndb, sizeof *dbs, cmp_str);
 	for (size_t i = 0; rc == 0 && i < ndb; i++) {
@@ -684,7 +953,6 @@ static int databases_sql(const struct render *r, struct buf *b)
 			rc = buf_puts(b, ";\n");
 	}
 	free(dbs);
-	free(names);
 	return rc;
 }
 
@@ -737,28 +1005,23 @@ static const char users_sh_tail[] =
 /* 02-users.sh: one user_statements line per enabled service with a database. */
 static int users_sh(const struct render *r, struct buf *b)
 {
-	const char **names = NULL;
-	size_t n = 0;
-	int rc = enabled_services(r, &names, &n);
-	if (rc == 0)
-		rc = buf_puts(b, users_sh_head);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		const json_t *db = at(json_object_get(at(r->doc, "services"), names[i]), "database");
-		if (!json_is_object(db))
+	int rc = buf_puts(b, users_sh_head);
+	for (size_t i = 0; rc == 0 && i < r->nservices; i++) {
+		const struct database_view *db = &r->services[i].database;
+		if (!db->name)
 			continue;
 		rc = buf_puts(b, "\tuser_statements ");
 		if (rc == 0)
-			rc = sh_quote(b, str(db, "user"));
+			rc = sh_quote(b, db->user);
 		if (rc == 0)
 			rc = buf_puts(b, " ");
 		if (rc == 0)
-			rc = sh_quote(b, str(db, "name"));
+			rc = sh_quote(b, db->name);
 		if (rc == 0)
 			rc = buf_puts(b, "\n");
 	}
 	if (rc == 0)
 		rc = buf_puts(b, users_sh_tail);
-	free(names);
 	return rc;
 }
 
@@ -769,8 +1032,13 @@ static json_t *initdb_data(const struct render *r)
 	buf_init(&sql, BUF_NO_MAX);
 	buf_init(&sh, BUF_NO_MAX);
 	json_t *data = NULL;
-	if (databases_sql(r, &sql) == 0 && users_sh(r, &sh) == 0)
-		data = json_pack("{s:s, s:s}", "01-databases.sql", buf_cstr(&sql), "02-users.sh", buf_cstr(&sh));
+	/* valid UTF-8: constant text and names of the document */
+	if (databases_sql(r, &sql) == 0 && users_sh(r, &sh) == 0 && (data = json_object()) &&
+	    (json_object_set_new_nocheck(data, "01-databases.sql", json_string_nocheck(buf_cstr(&sql))) < 0 ||
+	     json_object_set_new_nocheck(data, "02-users.sh", json_string_nocheck(buf_cstr(&sh))) < 0)) {
+		json_decref(data);
+		data = NULL;
+	}
 	buf_release(&sql);
 	buf_release(&sh);
 	return data;
@@ -784,44 +1052,41 @@ static struct node *initdb_volume(struct arena *a)
 					       {"defaultMode", node_int(a, INITDB_MODE)})});
 }
 
-static struct node *mysql_container(struct arena *a, const struct render *r, const json_t *my)
+static struct node *mysql_container(struct arena *a, const struct render *r, const struct mysql_view *my)
 {
 	/* MYSQL_PASSWORD (without MYSQL_USER the image only notes it) tells readers where the
 	 * application password lives; 02-users.sh reads MYSQL_APP_PASSWORD. */
-	struct node *env = NODE_SEQ(a, env_secret(a, r, "MYSQL_ROOT_PASSWORD", str(my, "rootPasswordSecret")),
-				    env_secret(a, r, "MYSQL_APP_PASSWORD", str(my, "appPasswordSecret")),
-				    env_secret(a, r, "MYSQL_PASSWORD", str(my, "appPasswordSecret")));
+	struct node *env = NODE_SEQ(a, env_secret(a, r, "MYSQL_ROOT_PASSWORD", my->root_password_secret),
+				    env_secret(a, r, "MYSQL_APP_PASSWORD", my->app_password_secret),
+				    env_secret(a, r, "MYSQL_PASSWORD", my->app_password_secret));
 	struct node *mounts = NODE_SEQ(a, mount(a, "data", "/var/lib/mysql", false), mount(a, "initdb", INITDB_DIR, true),
 				       mount(a, "run", "/var/run/mysqld", false), mount(a, "tmp", "/tmp", false),
 				       mount(a, "files", "/var/lib/mysql-files", false));
-	return NODE_MAP(a, {"name", node_str(a, "mysql")}, {"image", node_str(a, str(my, "image"))},
+	return NODE_MAP(a, {"name", node_str(a, "mysql")}, {"image", node_str(a, my->image)},
 			{"imagePullPolicy", node_str(a, "IfNotPresent")},
 			{"ports", NODE_SEQ(a, container_port(a, "mysql", MYSQL_PORT))}, {"env", env},
 			{"startupProbe", tcp_probe(a, "mysql", 10, 60)}, {"readinessProbe", tcp_probe(a, "mysql", 10, 3)},
-			{"livenessProbe", tcp_probe(a, "mysql", 20, 6)}, {"resources", resources(a, at(my, "resources"))},
+			{"livenessProbe", tcp_probe(a, "mysql", 20, 6)}, {"resources", resources(a, &my->resources)},
 			{"securityContext", container_security(a, MYSQL_UID, true)}, {"volumeMounts", mounts});
 }
 
 static int build_mysql(struct arena *a, struct render *r, struct node *out)
 {
-	const json_t *my = at(r->doc, "mysql");
-	const char *version = image_tag(str(my, "image"));
+	const struct mysql_view *my = &r->view.mysql;
+	struct workload w = workload(a, r, "mysql", "database", label_version(image_tag(my->image)));
 	struct node *spec = node_set(
 		node_set(pod_spec(a, "mysql", MYSQL_UID), "containers", NODE_SEQ(a, mysql_container(a, r, my))),
 		"volumes", NODE_SEQ(a, initdb_volume(a), empty_dir(a, "run"), empty_dir(a, "tmp"), empty_dir(a, "files")));
-	struct node *meta = node_set(pod_meta(a, r, "mysql", "database", version), "annotations",
+	struct node *meta = node_set(pod_meta(a, w.labels), "annotations",
 				     NODE_MAP(a, {"checksum/initdb", node_str(a, r->init_sql_sum)}));
-	int rc = push(out, service_account(a, r, "mysql", "database", version));
+	int rc = push(out, service_account(a, r, &w));
 	if (rc == 0)
-		rc = push(out, node_set(object(a, r, "v1", "ConfigMap", "mysql-initdb",
-					       labels(a, r, "mysql", "database", version)),
-					"data", node_from_json(a, r->initdb_data)));
+		rc = push(out, node_set(object(a, r, "v1", "ConfigMap", "mysql-initdb", w.labels), "data",
+					node_from_json(a, r->initdb_data)));
 	if (rc == 0)
-		rc = push(out, cluster_service(a, r, "mysql", "database", version,
-					       NODE_SEQ(a, service_port(a, "mysql", MYSQL_PORT, "mysql"))));
+		rc = push(out, cluster_service(a, r, &w, NODE_SEQ(a, service_port(a, "mysql", MYSQL_PORT, "mysql"))));
 	if (rc == 0)
-		rc = push(out, stateful_set(a, r, "mysql", "database", version, pod_template(a, meta, spec),
-					    at(my, "storage")));
+		rc = push(out, stateful_set(a, r, &w, pod_template(a, meta, spec), &my->storage));
 	return rc;
 }
 
@@ -834,13 +1099,13 @@ static const char init_job_script[] =
 	"/01-databases.sql\n"
 	"bash " INITDB_DIR "/02-users.sh\n";
 
-static struct node *init_job_container(struct arena *a, const struct render *r, const json_t *my)
+static struct node *init_job_container(struct arena *a, const struct render *r, const struct mysql_view *my)
 {
 	struct node *env = NODE_SEQ(a, env_value(a, "MYSQL_HOST", "mysql"), env_value(a, "MYSQL_PORT", "3306"),
-				    env_secret(a, r, "MYSQL_PWD", str(my, "rootPasswordSecret")),
-				    env_secret(a, r, "MYSQL_ROOT_PASSWORD", str(my, "rootPasswordSecret")),
-				    env_secret(a, r, "MYSQL_APP_PASSWORD", str(my, "appPasswordSecret")));
-	return NODE_MAP(a, {"name", node_str(a, "mysql-init")}, {"image", node_str(a, str(my, "image"))},
+				    env_secret(a, r, "MYSQL_PWD", my->root_password_secret),
+				    env_secret(a, r, "MYSQL_ROOT_PASSWORD", my->root_password_secret),
+				    env_secret(a, r, "MYSQL_APP_PASSWORD", my->app_password_secret));
+	return NODE_MAP(a, {"name", node_str(a, "mysql-init")}, {"image", node_str(a, my->image)},
 			{"imagePullPolicy", node_str(a, "IfNotPresent")},
 			{"command", NODE_SEQ(a, node_str(a, "bash"), node_str(a, "-c"), node_str(a, init_job_script))},
 			{"env", env}, {"resources", small_resources(a, "50m", "64Mi", "500m", "256Mi")},
@@ -850,56 +1115,55 @@ static struct node *init_job_container(struct arena *a, const struct render *r, 
 
 static int build_mysql_init(struct arena *a, struct render *r, struct node *out)
 {
-	const json_t *my = at(r->doc, "mysql");
+	const struct mysql_view *my = &r->view.mysql;
 	const char *name = ARENA_PRINTF(a, "mysql-init-%.8s", r->init_sql_sum);
-	const char *version = image_tag(str(my, "image"));
+	struct node *lab = labels(a, r, "mysql-init", "database", label_version(image_tag(my->image)));
 	struct node *spec = pod_spec(a, "mysql", MYSQL_UID);
 	spec = node_set(spec, "restartPolicy", node_str(a, "OnFailure"));
 	spec = node_set(spec, "initContainers", NODE_SEQ(a, wait_container(a, "mysql", MYSQL_PORT)));
 	spec = node_set(spec, "containers", NODE_SEQ(a, init_job_container(a, r, my)));
 	spec = node_set(spec, "volumes", NODE_SEQ(a, initdb_volume(a), empty_dir(a, "tmp")));
-	struct node *job = object(a, r, "batch/v1", "Job", name, labels(a, r, "mysql-init", "database", version));
+	struct node *job = object(a, r, "batch/v1", "Job", name, lab);
 	return push(out, node_set(job, "spec",
 				  NODE_MAP(a, {"backoffLimit", node_int(a, JOB_BACKOFF_LIMIT)},
 					   {"ttlSecondsAfterFinished", node_int(a, JOB_TTL_SECONDS)},
-					   {"template", pod_template(a, pod_meta(a, r, "mysql-init", "database", version),
-								     spec)})));
+					   {"template", pod_template(a, pod_meta(a, lab), spec)})));
 }
 
 /* ---- RabbitMQ, Zipkin ---------------------------------------------------------------- */
 
-static struct node *rabbitmq_container(struct arena *a, const struct render *r, const json_t *mq)
+static struct node *rabbitmq_container(struct arena *a, const struct render *r, const struct rabbitmq_view *mq)
 {
-	struct node *env = NODE_SEQ(a, env_value(a, "RABBITMQ_DEFAULT_USER", str(mq, "user")),
-				    env_secret(a, r, "RABBITMQ_DEFAULT_PASS", str(mq, "passwordSecret")));
+	struct node *env = NODE_SEQ(a, env_value(a, "RABBITMQ_DEFAULT_USER", mq->user),
+				    env_secret(a, r, "RABBITMQ_DEFAULT_PASS", mq->password_secret));
 	struct node *mounts = NODE_SEQ(a, mount(a, "data", "/var/lib/rabbitmq", false), mount(a, "tmp", "/tmp", false),
 				       mount(a, "log", "/var/log/rabbitmq", false));
 	struct node *ping = NODE_SEQ(a, node_str(a, "rabbitmq-diagnostics"), node_str(a, "-q"), node_str(a, "ping"));
-	return NODE_MAP(a, {"name", node_str(a, "rabbitmq")}, {"image", node_str(a, str(mq, "image"))},
+	return NODE_MAP(a, {"name", node_str(a, "rabbitmq")}, {"image", node_str(a, mq->image)},
 			{"imagePullPolicy", node_str(a, "IfNotPresent")},
 			{"ports", NODE_SEQ(a, container_port(a, "amqp", AMQP_PORT),
 					   container_port(a, "management", RABBITMQ_MGMT_PORT))},
 			{"env", env}, {"startupProbe", tcp_probe(a, "amqp", 10, 30)},
 			{"readinessProbe", exec_probe(a, ping, 10, 10)}, {"livenessProbe", tcp_probe(a, "amqp", 30, 3)},
-			{"resources", resources(a, at(mq, "resources"))},
+			{"resources", resources(a, &mq->resources)},
 			{"securityContext", container_security(a, RABBITMQ_UID, true)}, {"volumeMounts", mounts});
 }
 
 static int build_rabbitmq(struct arena *a, struct render *r, struct node *out)
 {
-	const json_t *mq = at(r->doc, "rabbitmq");
-	const char *version = image_tag(str(mq, "image"));
+	const struct rabbitmq_view *mq = &r->view.rabbitmq;
+	struct workload w = workload(a, r, "rabbitmq", "broker", label_version(image_tag(mq->image)));
 	struct node *spec = node_set(
 		node_set(pod_spec(a, "rabbitmq", RABBITMQ_UID), "containers", NODE_SEQ(a, rabbitmq_container(a, r, mq))),
 		"volumes", NODE_SEQ(a, empty_dir(a, "tmp"), empty_dir(a, "log")));
-	struct node *tmpl = pod_template(a, pod_meta(a, r, "rabbitmq", "broker", version), spec);
-	int rc = push(out, service_account(a, r, "rabbitmq", "broker", version));
+	struct node *tmpl = pod_template(a, pod_meta(a, w.labels), spec);
+	int rc = push(out, service_account(a, r, &w));
 	if (rc == 0)
-		rc = push(out, cluster_service(a, r, "rabbitmq", "broker", version,
+		rc = push(out, cluster_service(a, r, &w,
 					       NODE_SEQ(a, service_port(a, "amqp", AMQP_PORT, "amqp"),
 							service_port(a, "management", RABBITMQ_MGMT_PORT, "management"))));
 	if (rc == 0)
-		rc = push(out, stateful_set(a, r, "rabbitmq", "broker", version, tmpl, at(mq, "storage")));
+		rc = push(out, stateful_set(a, r, &w, tmpl, &mq->storage));
 	return rc;
 }
 
@@ -911,37 +1175,34 @@ static struct node *http_probe(struct arena *a, const char *path, int initial, i
 			{"timeoutSeconds", node_int(a, timeout)}, {"failureThreshold", node_int(a, failures)});
 }
 
-static struct node *zipkin_deployment(struct arena *a, const struct render *r, const json_t *zk,
-				      const char *version)
+static struct node *zipkin_deployment(struct arena *a, const struct render *r, const struct zipkin_view *zk,
+				      const struct workload *w)
 {
-	struct node *c = NODE_MAP(a, {"name", node_str(a, "zipkin")}, {"image", node_str(a, str(zk, "image"))},
+	struct node *c = NODE_MAP(a, {"name", node_str(a, "zipkin")}, {"image", node_str(a, zk->image)},
 				  {"imagePullPolicy", node_str(a, "IfNotPresent")},
 				  {"ports", NODE_SEQ(a, container_port(a, "http", ZIPKIN_PORT))},
 				  {"startupProbe", http_probe(a, "/health", 0, 5, 2, 36)},
 				  {"readinessProbe", http_probe(a, "/health", 0, 10, 2, 3)},
 				  {"livenessProbe", http_probe(a, "/health", 0, 10, 2, 3)},
-				  {"resources", resources(a, at(zk, "resources"))},
+				  {"resources", resources(a, &zk->resources)},
 				  {"securityContext", container_security(a, ZIPKIN_UID, true)},
 				  {"volumeMounts", NODE_SEQ(a, mount(a, "tmp", "/tmp", false))});
 	struct node *spec = node_set(node_set(pod_spec(a, "zipkin", ZIPKIN_UID), "containers", NODE_SEQ(a, c)),
 				     "volumes", NODE_SEQ(a, empty_dir(a, "tmp")));
-	return node_set(object(a, r, "apps/v1", "Deployment", "zipkin", labels(a, r, "zipkin", "tracing", version)),
-			"spec",
-			NODE_MAP(a, {"replicas", node_int(a, 1)},
-				 {"selector", NODE_MAP(a, {"matchLabels", selector_labels(a, r, "zipkin")})},
-				 {"template", pod_template(a, pod_meta(a, r, "zipkin", "tracing", version), spec)}));
+	return node_set(object(a, r, "apps/v1", "Deployment", w->name, w->labels), "spec",
+			NODE_MAP(a, {"replicas", node_int(a, 1)}, {"selector", NODE_MAP(a, {"matchLabels", w->selector})},
+				 {"template", pod_template(a, pod_meta(a, w->labels), spec)}));
 }
 
 static int build_zipkin(struct arena *a, struct render *r, struct node *out)
 {
-	const json_t *zk = at(r->doc, "zipkin");
-	const char *version = image_tag(str(zk, "image"));
-	int rc = push(out, service_account(a, r, "zipkin", "tracing", version));
+	const struct zipkin_view *zk = &r->view.zipkin;
+	struct workload w = workload(a, r, "zipkin", "tracing", label_version(image_tag(zk->image)));
+	int rc = push(out, service_account(a, r, &w));
 	if (rc == 0)
-		rc = push(out, zipkin_deployment(a, r, zk, version));
+		rc = push(out, zipkin_deployment(a, r, zk, &w));
 	if (rc == 0)
-		rc = push(out, cluster_service(a, r, "zipkin", "tracing", version,
-					       NODE_SEQ(a, service_port(a, "http", ZIPKIN_PORT, "http"))));
+		rc = push(out, cluster_service(a, r, &w, NODE_SEQ(a, service_port(a, "http", ZIPKIN_PORT, "http"))));
 	return rc;
 }
 
@@ -953,7 +1214,7 @@ static struct node *service_env(struct arena *a, const struct render *r, const j
 	const char *name;
 	json_t *src;
 	json_object_foreach((json_t *)env, name, src) {
-		/* doc_ok checked it: one member, value, config or secret, a string */
+		/* read_doc checked it: one member, value, config or secret, a string */
 		void *only = json_object_iter((json_t *)src);
 		const char *from = json_object_iter_key(only);
 		const char *text = json_string_value(json_object_iter_value(only));
@@ -970,134 +1231,118 @@ static struct node *service_env(struct arena *a, const struct render *r, const j
 }
 
 /* The image reference: [registry/]repository, then @digest when pinned, else :tag. */
-static struct node *image_ref(struct arena *a, const json_t *image)
+static struct node *image_ref(struct arena *a, const struct image_view *image)
 {
-	const char *registry = str(image, "registry"), *digest = str(image, "digest");
-	return NODE_CAT(a, registry, *registry ? "/" : "", str(image, "repository"), *digest ? "@" : ":",
-			*digest ? digest : str(image, "tag"));
+	const char *registry = image->registry, *digest = image->digest;
+	return NODE_CAT(a, registry, *registry ? "/" : "", image->repository, *digest ? "@" : ":",
+			*digest ? digest : image->tag);
 }
 
-static struct node *app_probe(struct arena *a, const json_t *p)
+static struct node *app_probe(struct arena *a, const struct probe_view *p)
 {
-	return http_probe(a, str(p, "path"), (int)num(p, "initialDelaySeconds"), (int)num(p, "periodSeconds"),
-			  (int)num(p, "timeoutSeconds"), (int)num(p, "failureThreshold"));
+	return http_probe(a, p->path, (int)p->initial_delay, (int)p->period, (int)p->timeout, (int)p->failures);
 }
 
-static struct node *app_container(struct arena *a, const struct render *r, const char *name, const json_t *svc)
+static struct node *app_container(struct arena *a, const struct render *r, const struct service_view *s)
 {
-	const json_t *sc = at(svc, "securityContext"), *probes = at(svc, "probes");
-	bool ro = flag(sc, "readOnlyRootFilesystem");
-	struct node *c = NODE_MAP(a, {"name", node_str(a, name)}, {"image", image_ref(a, at(svc, "image"))},
-				  {"imagePullPolicy", node_str(a, str(r->doc, "image/pullPolicy"))},
-				  {"ports", NODE_SEQ(a, container_port(a, "http", (int)num(svc, "port")))},
-				  {"env", service_env(a, r, at(svc, "env"))});
-	static const char *const keys[] = {"readinessProbe", "livenessProbe", "startupProbe"};
-	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		const json_t *p = json_object_get(probes, probe_names[i]);
-		if (json_is_object(p))
-			c = node_set(c, keys[i], app_probe(a, p));
-	}
-	c = node_set(c, "resources", resources(a, at(svc, "resources")));
-	c = node_set(c, "securityContext", container_security(a, num(sc, "runAsUser"), ro));
+	bool ro = s->security.read_only;
+	struct node *c = NODE_MAP(a, {"name", node_str(a, s->name)}, {"image", image_ref(a, &s->image)},
+				  {"imagePullPolicy", node_str(a, r->view.image.policy)},
+				  {"ports", NODE_SEQ(a, container_port(a, "http", (int)s->port))},
+				  {"env", service_env(a, r, s->env)});
+	static const char *const keys[NPROBES] = {"readinessProbe", "livenessProbe", "startupProbe"};
+	for (size_t i = 0; i < NPROBES; i++)
+		if (s->probe[i].path)
+			c = node_set(c, keys[i], app_probe(a, &s->probe[i]));
+	c = node_set(c, "resources", resources(a, &s->resources));
+	c = node_set(c, "securityContext", container_security(a, s->security.run_as_user, ro));
 	return ro ? node_set(c, "volumeMounts", NODE_SEQ(a, mount(a, "tmp", "/tmp", false))) : c;
 }
 
 /* The init containers of a service's pod (an empty sequence for none). */
-static struct node *app_init_containers(struct arena *a, const json_t *svc)
+static struct node *app_init_containers(struct arena *a, const struct service_view *s)
 {
 	struct node *seq = node_seq(a);
-	if (json_is_object(at(svc, "database")))
+	if (s->database.name)
 		seq = node_push(seq, wait_container(a, "mysql", MYSQL_PORT));
-	if (flag(svc, "broker"))
+	if (s->broker)
 		seq = node_push(seq, wait_container(a, "rabbitmq", AMQP_PORT));
 	return seq;
 }
 
-static struct node *app_pod_spec(struct arena *a, const struct render *r, const char *name, const json_t *svc)
+static struct node *app_pod_spec(struct arena *a, const struct render *r, const struct service_view *s)
 {
-	const json_t *sc = at(svc, "securityContext");
-	bool ro = flag(sc, "readOnlyRootFilesystem");
-	struct node *spec = pod_spec(a, name, num(sc, "runAsUser"));
-	const char *pull_secret = str(r->doc, "image/pullSecret");
+	struct node *spec = pod_spec(a, s->name, s->security.run_as_user);
+	const char *pull_secret = r->view.image.secret;
 	if (*pull_secret)
 		spec = node_set(spec, "imagePullSecrets", NODE_SEQ(a, NODE_MAP(a, {"name", node_str(a, pull_secret)})));
-	struct node *init = app_init_containers(a, svc);
+	struct node *init = app_init_containers(a, s);
 	if (!init || init->v.list.count > 0)
 		spec = node_set(spec, "initContainers", init);
-	spec = node_set(spec, "containers", NODE_SEQ(a, app_container(a, r, name, svc)));
-	return ro ? node_set(spec, "volumes", NODE_SEQ(a, empty_dir(a, "tmp"))) : spec;
-}
-
-static bool autoscaled(const json_t *svc)
-{
-	return flag(svc, "autoscaling/enabled");
+	spec = node_set(spec, "containers", NODE_SEQ(a, app_container(a, r, s)));
+	return s->security.read_only ? node_set(spec, "volumes", NODE_SEQ(a, empty_dir(a, "tmp"))) : spec;
 }
 
 /* More than one pod may run: replicas > 1 or an autoscaler. */
-static bool many_pods(const json_t *svc)
+static bool many_pods(const struct service_view *s)
 {
-	return autoscaled(svc) || num(svc, "replicas") > 1;
+	return s->autoscaling.enabled || s->replicas > 1;
 }
 
-static struct node *app_deployment(struct arena *a, const struct render *r, const char *name, const json_t *svc,
-				   const char *version)
+static struct node *app_deployment(struct arena *a, const struct render *r, const struct service_view *s,
+				   const struct workload *w)
 {
 	struct node *spec = node_map(a);
-	if (!autoscaled(svc))
-		spec = node_set(spec, "replicas", node_int(a, num(svc, "replicas")));
-	spec = node_set(spec, "selector", NODE_MAP(a, {"matchLabels", selector_labels(a, r, name)}));
-	if (many_pods(svc))
+	if (!s->autoscaling.enabled)
+		spec = node_set(spec, "replicas", node_int(a, s->replicas));
+	spec = node_set(spec, "selector", NODE_MAP(a, {"matchLabels", w->selector}));
+	if (many_pods(s))
 		spec = node_set(spec, "strategy",
 				NODE_MAP(a, {"type", node_str(a, "RollingUpdate")},
 					 {"rollingUpdate", NODE_MAP(a, {"maxUnavailable", node_int(a, 0)},
 								    {"maxSurge", node_int(a, 1)})}));
-	struct node *meta = node_set(pod_meta(a, r, name, "service", version), "annotations",
+	struct node *meta = node_set(pod_meta(a, w->labels), "annotations",
 				     NODE_MAP(a, {"checksum/config", node_str(a, r->config_sum)},
 					      {"checksum/secrets", node_str(a, r->secrets_sum)}));
-	spec = node_set(spec, "template", pod_template(a, meta, app_pod_spec(a, r, name, svc)));
-	return node_set(object(a, r, "apps/v1", "Deployment", name, labels(a, r, name, "service", version)), "spec",
-			spec);
+	spec = node_set(spec, "template", pod_template(a, meta, app_pod_spec(a, r, s)));
+	return node_set(object(a, r, "apps/v1", "Deployment", w->name, w->labels), "spec", spec);
 }
 
-static struct node *app_hpa(struct arena *a, const struct render *r, const char *name, const json_t *svc,
-			    const char *version)
+static struct node *app_hpa(struct arena *a, const struct render *r, const struct service_view *s,
+			    const struct workload *w)
 {
-	const json_t *as = at(svc, "autoscaling");
+	const struct autoscaling_view *as = &s->autoscaling;
 	struct node *target = NODE_MAP(a, {"type", node_str(a, "Utilization")},
-				       {"averageUtilization", node_int(a, num(as, "targetCPUUtilization"))});
+				       {"averageUtilization", node_int(a, as->target_cpu)});
 	struct node *metric = NODE_MAP(a, {"type", node_str(a, "Resource")},
 				       {"resource", NODE_MAP(a, {"name", node_str(a, "cpu")}, {"target", target})});
 	struct node *spec = NODE_MAP(
 		a, {"scaleTargetRef", NODE_MAP(a, {"apiVersion", node_str(a, "apps/v1")}, {"kind", node_str(a, "Deployment")},
-					       {"name", node_str(a, name)})},
-		{"minReplicas", node_int(a, num(as, "minReplicas"))},
-		{"maxReplicas", node_int(a, num(as, "maxReplicas"))}, {"metrics", NODE_SEQ(a, metric)});
-	struct node *lab = labels(a, r, name, "service", version);
-	return node_set(object(a, r, "autoscaling/v2", "HorizontalPodAutoscaler", name, lab), "spec", spec);
+					       {"name", node_str(a, s->name)})},
+		{"minReplicas", node_int(a, as->min_replicas)},
+		{"maxReplicas", node_int(a, as->max_replicas)}, {"metrics", NODE_SEQ(a, metric)});
+	return node_set(object(a, r, "autoscaling/v2", "HorizontalPodAutoscaler", w->name, w->labels), "spec", spec);
 }
 
-static struct node *app_pdb(struct arena *a, const struct render *r, const char *name, const char *version)
+static struct node *app_pdb(struct arena *a, const struct render *r, const struct workload *w)
 {
 	struct node *spec = NODE_MAP(a, {"maxUnavailable", node_int(a, 1)},
-				     {"selector", NODE_MAP(a, {"matchLabels", selector_labels(a, r, name)})});
-	struct node *lab = labels(a, r, name, "service", version);
-	return node_set(object(a, r, "policy/v1", "PodDisruptionBudget", name, lab), "spec", spec);
+				     {"selector", NODE_MAP(a, {"matchLabels", w->selector})});
+	return node_set(object(a, r, "policy/v1", "PodDisruptionBudget", w->name, w->labels), "spec", spec);
 }
 
-static int build_service(struct arena *a, struct render *r, const char *name, struct node *out)
+static int build_service(struct arena *a, struct render *r, const struct service_view *s, struct node *out)
 {
-	const json_t *svc = json_object_get(at(r->doc, "services"), name);
-	const char *version = str(svc, "image/tag");
-	int rc = push(out, service_account(a, r, name, "service", version));
+	struct workload w = workload(a, r, s->name, "service", s->version);
+	int rc = push(out, service_account(a, r, &w));
 	if (rc == 0)
-		rc = push(out, app_deployment(a, r, name, svc, version));
+		rc = push(out, app_deployment(a, r, s, &w));
 	if (rc == 0)
-		rc = push(out, cluster_service(a, r, name, "service", version,
-					       NODE_SEQ(a, service_port(a, "http", (int)num(svc, "port"), "http"))));
-	if (rc == 0 && autoscaled(svc))
-		rc = push(out, app_hpa(a, r, name, svc, version));
-	if (rc == 0 && flag(svc, "disruptionBudget/enabled") && many_pods(svc))
-		rc = push(out, app_pdb(a, r, name, version));
+		rc = push(out, cluster_service(a, r, &w, NODE_SEQ(a, service_port(a, "http", (int)s->port, "http"))));
+	if (rc == 0 && s->autoscaling.enabled)
+		rc = push(out, app_hpa(a, r, s, &w));
+	if (rc == 0 && s->disruption_budget.enabled && many_pods(s))
+		rc = push(out, app_pdb(a, r, &w));
 	return rc;
 }
 
@@ -1105,78 +1350,93 @@ static int build_service(struct arena *a, struct render *r, const char *name, st
 
 static int build_ingress(struct arena *a, struct render *r, struct node *out)
 {
-	const json_t *in = at(r->doc, "ingress");
-	const char *backend = str(in, "service"), *host = str(in, "host");
-	const json_t *svc = json_object_get(at(r->doc, "services"), backend);
-	struct node *port = NODE_MAP(a, {"number", node_int(a, num(svc, "port"))});
+	const struct ingress_view *in = &r->view.ingress;
+	const char *host = in->host;
+	const struct service_view *backend = find_service(r, in->service); /* read_doc: enabled */
+	struct node *port = NODE_MAP(a, {"number", node_int(a, backend ? backend->port : 0)});
 	struct node *path = NODE_MAP(
-		a, {"path", node_str(a, str(in, "path"))}, {"pathType", node_str(a, "Prefix")},
-		{"backend", NODE_MAP(a, {"service", NODE_MAP(a, {"name", node_str(a, backend)}, {"port", port})})});
+		a, {"path", node_str(a, in->path)}, {"pathType", node_str(a, "Prefix")},
+		{"backend", NODE_MAP(a, {"service", NODE_MAP(a, {"name", node_str(a, in->service)}, {"port", port})})});
 	struct node *rule = *host ? NODE_MAP(a, {"host", node_str(a, host)}) : node_map(a);
 	rule = node_set(rule, "http", NODE_MAP(a, {"paths", NODE_SEQ(a, path)}));
-	struct node *spec = NODE_MAP(a, {"ingressClassName", node_str(a, str(in, "className"))});
-	if (flag(in, "tls/enabled") && *host)
+	struct node *spec = NODE_MAP(a, {"ingressClassName", node_str(a, in->class_name)});
+	if (in->tls.enabled && *host)
 		spec = node_set(spec, "tls", NODE_SEQ(a, NODE_MAP(a, {"hosts", NODE_SEQ(a, node_str(a, host))},
-								   {"secretName", node_str(a, str(in, "tls/secretName"))})));
+								   {"secretName", node_str(a, in->tls.secret_name)})));
 	spec = node_set(spec, "rules", NODE_SEQ(a, rule));
 	struct node *ing = object_ex(a, r, "networking.k8s.io/v1", "Ingress", r->meta.stack,
-				     labels(a, r, r->meta.stack, "ingress", NULL), at(in, "annotations"));
+				     labels(a, r, r->meta.stack, "ingress", NULL), in->annotations);
 	return push(out, node_set(ing, "spec", spec));
 }
 
 /* ---- planning ---------------------------------------------------------------------------- */
 
-static int add_file(struct render *r, enum file_kind kind, const char *service, const char *name)
+/* The most files a bundle has: 8 fixed ones and one per enabled service. */
+#define FIXED_FILES 8
+
+/* Appends a file named name (malloc'd, taken; NULL: out of memory) to r->files, which
+ * plan_files made with room for FIXED_FILES + nservices. 0 or -ENOMEM. */
+static int add_named(struct render *r, enum file_kind kind, const struct service_view *service, char *name)
 {
-	char *copy = service ? concat("50-", service, ".yaml") : strdup(name);
-	if (!copy)
+	if (!name)
 		return -ENOMEM;
-	struct render_file *files = realloc(r->files, (r->nfiles + 1) * sizeof *files);
-	if (!files) {
-		free(copy);
-		return -ENOMEM;
-	}
-	r->files = files;
-	r->files[r->nfiles++] = (struct render_file){.kind = kind, .service = service, .name = copy};
+	r->files[r->nfiles++] = (struct render_file){.kind = kind, .service = service, .name = name};
 	return 0;
+}
+
+static int add_file(struct render *r, enum file_kind kind, const char *name)
+{
+	return add_named(r, kind, NULL, strdup(name));
 }
 
 static int plan_files(struct render *r)
 {
-	const char **names = NULL;
-	size_t n = 0;
-	int rc = add_file(r, FILE_NAMESPACE, NULL, "00-namespace.yaml");
+	const struct doc_view *v = &r->view;
+	r->files = calloc(FIXED_FILES + r->nservices, sizeof *r->files);
+	int rc = r->files ? add_file(r, FILE_NAMESPACE, "00-namespace.yaml") : -ENOMEM;
 	if (rc == 0)
-		rc = add_file(r, FILE_CONFIG, NULL, "10-config.yaml");
+		rc = add_file(r, FILE_CONFIG, "10-config.yaml");
 	/* secretSource existing: the Secret is in the cluster already; nothing to render */
-	if (rc == 0 && strcmp(str(r->doc, "secretSource/type"), "existing") != 0)
-		rc = add_file(r, FILE_SECRETS, NULL, "11-secrets.yaml");
-	if (rc == 0 && flag(r->doc, "mysql/enabled")) {
-		rc = add_file(r, FILE_MYSQL, NULL, "30-mysql.yaml");
+	if (rc == 0 && strcmp(v->secret_source.type, "existing") != 0)
+		rc = add_file(r, FILE_SECRETS, "11-secrets.yaml");
+	if (rc == 0 && v->mysql.enabled) {
+		rc = add_file(r, FILE_MYSQL, "30-mysql.yaml");
 		if (rc == 0)
-			rc = add_file(r, FILE_MYSQL_INIT, NULL, "31-mysql-init.yaml");
+			rc = add_file(r, FILE_MYSQL_INIT, "31-mysql-init.yaml");
 	}
-	if (rc == 0 && flag(r->doc, "rabbitmq/enabled"))
-		rc = add_file(r, FILE_RABBITMQ, NULL, "35-rabbitmq.yaml");
-	if (rc == 0 && flag(r->doc, "zipkin/enabled"))
-		rc = add_file(r, FILE_ZIPKIN, NULL, "36-zipkin.yaml");
-	if (rc == 0)
-		rc = enabled_services(r, &names, &n);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = add_file(r, FILE_SERVICE, names[i], NULL);
-	if (rc == 0 && flag(r->doc, "ingress/enabled"))
-		rc = add_file(r, FILE_INGRESS, NULL, "90-ingress.yaml");
-	free(names);
+	if (rc == 0 && v->rabbitmq.enabled)
+		rc = add_file(r, FILE_RABBITMQ, "35-rabbitmq.yaml");
+	if (rc == 0 && v->zipkin.enabled)
+		rc = add_file(r, FILE_ZIPKIN, "36-zipkin.yaml");
+	for (size_t i = 0; rc == 0 && i < r->nservices; i++)
+		rc = add_named(r, FILE_SERVICE, &r->services[i], concat("50-", r->services[i].name, ".yaml"));
+	if (rc == 0 && v->ingress.enabled)
+		rc = add_file(r, FILE_INGRESS, "90-ingress.yaml");
 	return rc;
 }
 
-/* The hash written into every object: document, meta and manifestd version. */
+/* Sets obj[key] = val (val stolen). 0, or -ENOMEM when val is NULL or out of memory. */
+static int set_new(json_t *obj, const char *key, json_t *val)
+{
+	return json_object_set_new_nocheck(obj, key, val) < 0 ? -ENOMEM : 0;
+}
+
+/* The hash written into every object: the digest of {document, stack, environment,
+ * revision, manifestd} (the document borrowed, not copied). */
 static int bundle_hash(struct render *r)
 {
-	json_t *id = json_pack("{s:O, s:s, s:s, s:I, s:s}", "document", r->doc, "stack", r->meta.stack,
-			       "environment", r->meta.environment, "revision", (json_int_t)r->meta.revision,
-			       "manifestd", MANIFESTD_VERSION);
-	int rc = id ? digest_json(id, r->hash) : -ENOMEM;
+	json_t *id = json_object();
+	int rc = id ? set_new(id, "document", json_incref(r->doc)) : -ENOMEM;
+	if (rc == 0)
+		rc = set_new(id, "stack", json_string_nocheck(r->meta.stack));
+	if (rc == 0)
+		rc = set_new(id, "environment", json_string_nocheck(r->meta.environment));
+	if (rc == 0)
+		rc = set_new(id, "revision", json_integer(r->meta.revision));
+	if (rc == 0)
+		rc = set_new(id, "manifestd", json_string_nocheck(MANIFESTD_VERSION));
+	if (rc == 0)
+		rc = digest_json(id, r->hash);
 	json_decref(id);
 	return rc;
 }
@@ -1184,8 +1444,8 @@ static int bundle_hash(struct render *r)
 /* Checksums of what the ConfigMap, the Secret and the init ConfigMap hold, as rendered. */
 static int checksums(struct render *r)
 {
-	r->config_data = sorted_data(at(r->doc, "config"), false);
-	r->secrets_data = sorted_data(at(r->doc, "secrets"), true);
+	r->config_data = sorted_data(r->view.config, false);
+	r->secrets_data = sorted_data(r->view.secrets, true);
 	r->initdb_data = initdb_data(r);
 	int rc = r->config_data && r->secrets_data && r->initdb_data ? 0 : -ENOMEM;
 	if (rc == 0)
@@ -1206,7 +1466,7 @@ static bool meta_ok(const struct render_meta *meta)
 
 int render_new(const json_t *doc, const struct render_meta *meta, struct render **ret)
 {
-	if (!meta_ok(meta) || !doc_ok(doc))
+	if (!meta_ok(meta))
 		return -EINVAL;
 	struct render *r = calloc(1, sizeof *r);
 	if (!r)
@@ -1215,8 +1475,12 @@ int render_new(const json_t *doc, const struct render_meta *meta, struct render 
 	r->meta = *meta;
 	r->instance = concat(meta->stack, "-", meta->environment);
 	r->config_name = concat(meta->stack, "-config", "");
-	r->secrets_name = concat(str(doc, "secretSource/name"), "", "");
-	int rc = r->instance && r->config_name && r->secrets_name ? 0 : -ENOMEM;
+	r->revision = decimal(meta->revision);
+	int rc = read_doc(r);
+	if (rc == 0)
+		r->secrets_name = concat(r->view.secret_source.name, "", "");
+	if (rc == 0 && !(r->instance && r->config_name && r->secrets_name && r->revision))
+		rc = -ENOMEM;
 	if (rc == 0)
 		rc = bundle_hash(r);
 	if (rc == 0)
@@ -1238,9 +1502,11 @@ void render_free(struct render *r)
 	for (size_t i = 0; i < r->nfiles; i++)
 		free(r->files[i].name);
 	free(r->files);
+	free(r->services);
 	free(r->instance);
 	free(r->config_name);
 	free(r->secrets_name);
+	free(r->revision);
 	json_decref(r->config_data);
 	json_decref(r->secrets_data);
 	json_decref(r->initdb_data);
@@ -1329,5 +1595,5 @@ const char *render_bundle_hash(const struct render *r)
 
 const char *render_namespace(const struct render *r)
 {
-	return str(r->doc, "namespace");
+	return r->view.namespace;
 }

@@ -399,6 +399,48 @@ static const char *template_annotation(const json_t *files, const char *deployme
 	return json_string_value(json_object_get(json_object_get(json_object_get(tmpl, "metadata"), "annotations"), key));
 }
 
+/* A copy of v with the members of every object in reverse order, but for env and
+ * annotations, whose order is the order of the output. */
+static json_t *reversed(const json_t *v)
+{
+	if (!json_is_object(v))
+		return json_deep_copy(v);
+	size_t n = json_object_size(v), i = 0;
+	const char **keys = calloc(n ? n : 1, sizeof *keys);
+	ck_assert_ptr_nonnull(keys);
+	const char *key;
+	json_t *val;
+	json_object_foreach((json_t *)v, key, val)
+		keys[i++] = key;
+	json_t *out = json_object();
+	while (i-- > 0) {
+		val = json_object_get(v, keys[i]);
+		bool keep = strcmp(keys[i], "env") == 0 || strcmp(keys[i], "annotations") == 0;
+		ck_assert_int_eq(json_object_set_new(out, keys[i], keep ? json_deep_copy(val) : reversed(val)), 0);
+	}
+	free(keys);
+	return out;
+}
+
+/* render reads members in the order resolved documents have them first; any other
+ * order gives the same objects and hash. */
+START_TEST(member_order_does_not_matter)
+{
+	json_t *doc = load_fixture();
+	json_t *rev = reversed(doc);
+	ck_assert(json_equal(doc, rev));
+	const char *first = json_object_iter_key(json_object_iter(rev));
+	ck_assert_str_ne(first, json_object_iter_key(json_object_iter(doc)));
+	json_t *want = render_all(doc, &prod_meta), *got = render_all(rev, &prod_meta);
+	ck_assert_uint_gt(json_object_size(want), 5);
+	ck_assert(json_equal(want, got));
+	json_decref(want);
+	json_decref(got);
+	json_decref(rev);
+	json_decref(doc);
+}
+END_TEST
+
 START_TEST(config_checksum_rolls_pods)
 {
 	json_t *doc = load_fixture();
@@ -756,6 +798,7 @@ Suite *render_suite(void)
 	tcase_add_test(tc, autoscaling_and_disruption_budgets);
 	tcase_add_test(tc, init_job_name_follows_database_list);
 	tcase_add_test(tc, same_input_same_bytes);
+	tcase_add_test(tc, member_order_does_not_matter);
 	tcase_add_test(tc, config_checksum_rolls_pods);
 	tcase_add_test(tc, disabled_parts_render_nothing);
 	tcase_add_test(tc, pod_details);
