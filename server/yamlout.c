@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <yaml.h>
 
 struct yamlout {
@@ -17,6 +16,7 @@ struct yamlout {
 	struct buf *out;
 	int write_err; /* buf error seen by the output handler, 0 when none */
 	bool finished;
+	bool failed; /* a document or the end failed: y can only be freed */
 	struct arena *arena; /* yamlout_document's JSON -> node conversions; NULL until used */
 };
 
@@ -86,18 +86,6 @@ void yamlout_free(struct yamlout *y)
 	free(y);
 }
 
-/* Words a YAML 1.1 reader resolves to a bool, a null or a merge/value key. Compared
- * case-insensitively, which covers more than the spec lists: quoting too much is safe. */
-#define WORD(w) { w, sizeof w - 1 }
-static const struct {
-	const char *text;
-	size_t len;
-} reserved_words[] = {
-	WORD("y"), WORD("n"), WORD("yes"), WORD("no"), WORD("true"), WORD("false"),
-	WORD("on"), WORD("off"), WORD("null"), WORD("~"), WORD("="), WORD("<<"),
-};
-#undef WORD
-
 /* Byte classes for plain_is_safe. B_LOOK: a byte the scan must look at (controls, space,
  * ':', DEL, non-ASCII); every other byte is plain inside a scalar. B_BAD_FIRST: starts
  * something other than a plain scalar, or (+ - .) may start a number (+1, -.5, .inf); a
@@ -132,15 +120,30 @@ static const unsigned char byte_class[256] = {
 #undef W
 #undef LF
 
-/* Called for strings whose first byte is B_WORD (the other reserved words start with a
- * B_BAD_FIRST byte and are quoted already). */
+/* Whether s is a word a YAML 1.1 reader resolves to a bool or a null: y n yes no true
+ * false on off null, compared case-insensitively, which covers more than the spec lists
+ * (quoting too much is safe). Called for strings whose first byte is B_WORD: the other
+ * reserved words (~ = <<) start with a B_BAD_FIRST byte and are quoted already. The
+ * bytes are lowered with | 0x20, which maps no byte but a letter to a lowercase letter. */
 static bool is_reserved_word(const char *s, size_t len)
 {
-	if (len > 5) /* the longest is "false" */
+	char low[5];
+	if (len > sizeof low) /* the longest is "false" */
 		return false;
-	for (size_t i = 0; i < sizeof reserved_words / sizeof reserved_words[0]; i++)
-		if (reserved_words[i].len == len && strncasecmp(s, reserved_words[i].text, len) == 0)
-			return true;
+	for (size_t i = 0; i < len; i++)
+		low[i] = (char)(s[i] | 0x20);
+	switch (len) {
+	case 1:
+		return low[0] == 'y' || low[0] == 'n';
+	case 2:
+		return memcmp(low, "no", 2) == 0 || memcmp(low, "on", 2) == 0;
+	case 3:
+		return memcmp(low, "yes", 3) == 0 || memcmp(low, "off", 3) == 0;
+	case 4:
+		return memcmp(low, "true", 4) == 0 || memcmp(low, "null", 4) == 0;
+	case 5:
+		return memcmp(low, "false", 5) == 0;
+	}
 	return false;
 }
 
@@ -311,10 +314,9 @@ static int emit_value(struct yamlout *y, const struct node *v, int depth)
 	return -EINVAL;
 }
 
-int yamlout_node(struct yamlout *y, const struct node *value)
+/* The events of one document, flushed to out. */
+static int emit_document(struct yamlout *y, const struct node *value)
 {
-	if (y->finished || !value)
-		return -EINVAL;
 	yaml_event_t ev;
 	if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0))
 		return -ENOMEM;
@@ -331,9 +333,19 @@ int yamlout_node(struct yamlout *y, const struct node *value)
 	return r;
 }
 
+int yamlout_node(struct yamlout *y, const struct node *value)
+{
+	if (y->finished || y->failed || !value)
+		return -EINVAL;
+	int r = emit_document(y, value);
+	if (r < 0)
+		y->failed = true;
+	return r;
+}
+
 int yamlout_document(struct yamlout *y, const json_t *value)
 {
-	if (y->finished || !value)
+	if (y->finished || y->failed || !value)
 		return -EINVAL;
 	if (!y->arena && !(y->arena = arena_new()))
 		return -ENOMEM;
@@ -343,10 +355,20 @@ int yamlout_document(struct yamlout *y, const json_t *value)
 	return r;
 }
 
+int yamlout_set_output(struct yamlout *y, struct buf *out)
+{
+	if (y->finished || y->failed || !out)
+		return -EINVAL;
+	y->out = out;
+	return 0;
+}
+
 int yamlout_finish(struct yamlout *y)
 {
 	if (y->finished)
 		return 0;
+	if (y->failed)
+		return -EINVAL;
 	yaml_event_t ev;
 	if (!yaml_stream_end_event_initialize(&ev))
 		return -ENOMEM;
@@ -355,6 +377,8 @@ int yamlout_finish(struct yamlout *y)
 		r = emitter_error(y);
 	if (r == 0)
 		y->finished = true;
+	else
+		y->failed = true;
 	return r;
 }
 
