@@ -439,6 +439,32 @@ START_TEST(retarget_refused_when_invalid)
 }
 END_TEST
 
+/* n arrays nested in each other, the innermost holding the integer 1 at depth n. */
+static json_t *nested(int n)
+{
+	json_t *root = json_pack("[i]", 1);
+	for (int i = 1; i < n; i++)
+		root = json_pack("[o]", root);
+	ck_assert_ptr_nonnull(root);
+	return root;
+}
+
+/* Values (scalars too) at depth YAMLOUT_MAX_DEPTH are written, one level deeper not. */
+START_TEST(depth_limit_is_exact)
+{
+	struct buf b;
+	buf_init(&b, BUF_NO_MAX);
+	json_t *ok = nested(YAMLOUT_MAX_DEPTH), *deep = nested(YAMLOUT_MAX_DEPTH + 1);
+	ck_assert_int_eq(yamlout_dump(&b, ok), 0);
+	assert_round_trip(ok);
+	buf_reset(&b);
+	ck_assert_int_eq(yamlout_dump(&b, deep), -EINVAL);
+	json_decref(ok);
+	json_decref(deep);
+	buf_release(&b);
+}
+END_TEST
+
 START_TEST(full_buffer_and_bad_input)
 {
 	struct buf b;
@@ -476,6 +502,7 @@ Suite *yamlout_suite(void)
 	tcase_add_test(tc, stream_of_documents);
 	tcase_add_test(tc, retargeted_output_equals_separate_streams);
 	tcase_add_test(tc, retarget_refused_when_invalid);
+	tcase_add_test(tc, depth_limit_is_exact);
 	tcase_add_test(tc, full_buffer_and_bad_input);
 	suite_add_tcase(s, tc);
 	return s;
