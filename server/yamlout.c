@@ -307,12 +307,10 @@ static int emit_int(struct yamlout *y, long long v)
 	return emit_scalar(y, p, (size_t)(num + sizeof num - p), false);
 }
 
-/* A scalar node (not a mapping or sequence). */
+/* A scalar node other than a string (emit_item writes those). */
 static int emit_scalar_node(struct yamlout *y, const struct node *v)
 {
 	switch (v->kind) {
-	case NODE_STR:
-		return emit_scalar(y, v->v.str.s, v->v.str.len, true);
 	case NODE_INT:
 		return emit_int(y, v->v.i);
 	case NODE_REAL:
@@ -321,6 +319,7 @@ static int emit_scalar_node(struct yamlout *y, const struct node *v)
 		return v->v.b ? emit_scalar(y, "true", 4, false) : emit_scalar(y, "false", 5, false);
 	case NODE_NULL:
 		return emit_scalar(y, "null", 4, false);
+	case NODE_STR:
 	case NODE_MAP:
 	case NODE_SEQ:
 		break;
@@ -333,9 +332,19 @@ static bool is_list(const struct node *v)
 	return v->kind == NODE_MAP || v->kind == NODE_SEQ;
 }
 
-/* A mapping or sequence at nesting depth (the root is 0): its start event, its items,
- * its end event. Scalar items are emitted here, so that the recursion (and its stack
- * frame) is per mapping or sequence, not per scalar. */
+static int emit_list(struct yamlout *y, const struct node *list, int depth);
+
+/* v at nesting depth (the root is 0). Strings, the most common, go straight to
+ * emit_scalar, and the recursion (with its stack frame) is per mapping or sequence, not
+ * per scalar. */
+static inline int emit_item(struct yamlout *y, const struct node *v, int depth)
+{
+	if (v->kind == NODE_STR)
+		return emit_scalar(y, v->v.str.s, v->v.str.len, true);
+	return is_list(v) ? emit_list(y, v, depth) : emit_scalar_node(y, v);
+}
+
+/* A mapping or sequence at nesting depth: its start event, its items, its end event. */
 static int emit_list(struct yamlout *y, const struct node *list, int depth)
 {
 	yaml_event_t ev;
@@ -350,7 +359,7 @@ static int emit_list(struct yamlout *y, const struct node *list, int depth)
 		if (map)
 			r = emit_scalar(y, it->key, it->key_len, true);
 		if (r == 0)
-			r = is_list(it->val) ? emit_list(y, it->val, depth + 1) : emit_scalar_node(y, it->val);
+			r = emit_item(y, it->val, depth + 1);
 	}
 	if (r < 0)
 		return r;
@@ -367,7 +376,7 @@ static int emit_document(struct yamlout *y, const struct node *value)
 		return -ENOMEM;
 	int r = emit(y, &ev);
 	if (r == 0)
-		r = is_list(value) ? emit_list(y, value, 0) : emit_scalar_node(y, value);
+		r = emit_item(y, value, 0);
 	if (r < 0)
 		return r;
 	if (!yaml_document_end_event_initialize(&ev, 1))
