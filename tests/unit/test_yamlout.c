@@ -381,19 +381,22 @@ START_TEST(retargeted_output_equals_separate_streams)
 				 1, "---", "...", "empty", "yes", 7, "list", "a: b", "c");
 	ck_assert_ptr_nonnull(docs);
 	size_t n = json_array_size(docs);
-	struct buf one[8], alone;
+	struct buf start, one[8], alone;
 	ck_assert_uint_eq(n, sizeof one / sizeof one[0]);
 	struct yamlout *y = NULL;
+	buf_init(&start, BUF_NO_MAX);
 	buf_init(&alone, BUF_NO_MAX);
 	for (size_t i = 0; i < n; i++)
 		buf_init(&one[i], BUF_NO_MAX);
-	ck_assert_int_eq(yamlout_new(&one[0], &y), 0);
+	ck_assert_int_eq(yamlout_new(&start, &y), 0);
 	for (size_t i = 0; i < n; i++) {
 		ck_assert_int_eq(yamlout_set_output(y, &one[i]), 0);
 		ck_assert_int_eq(yamlout_document(y, json_array_get(docs, i)), 0);
 	}
 	ck_assert_int_eq(yamlout_finish(y), 0);
 	yamlout_free(y);
+	ck_assert_uint_eq(start.len, 0); /* the stream's start writes nothing (UTF-8: no BOM) */
+	buf_release(&start);
 	for (size_t i = 0; i < n; i++) {
 		buf_reset(&alone);
 		ck_assert_int_eq(yamlout_dump(&alone, json_array_get(docs, i)), 0);
