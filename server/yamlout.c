@@ -401,11 +401,14 @@ int yamlout_document(struct yamlout *y, const json_t *value)
 {
 	if (y->finished || y->failed || !value)
 		return -EINVAL;
-	if (!y->arena && !(y->arena = arena_new()))
-		return -ENOMEM;
-	const struct node *n = node_from_json(y->arena, value);
-	int r = n ? yamlout_node(y, n) : -ENOMEM;
-	arena_reset(y->arena);
+	int r = -ENOMEM;
+	if (y->arena || (y->arena = arena_new())) {
+		const struct node *n = node_from_json(y->arena, value);
+		r = n ? yamlout_node(y, n) : -ENOMEM;
+		arena_reset(y->arena);
+	}
+	if (r < 0)
+		y->failed = true;
 	return r;
 }
 
