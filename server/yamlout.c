@@ -179,9 +179,8 @@ static bool look_is_plain(const char *s, size_t i, size_t len)
 /* The high bit of each byte of w that is B_LOOK: >= 0x80, below '!', DEL or ':'. For a
  * byte below 0x80, + 1 sets the high bit only for DEL and + 0x5f only from '!' up, with
  * no carry into the next byte; a carry or borrow into a byte only comes from a flagged
- * byte below. So the mask is exact as a test for any, and its lowest set bit marks the
- * first B_LOOK byte exactly (bits above it may be false). Eight bytes per test instead
- * of one: this scan is most of what yamlout adds to libyaml. */
+ * byte. So the mask is exact as a test for any (in either byte order). Eight bytes per
+ * test instead of one: this scan is most of what yamlout adds to libyaml. */
 static uint64_t word_look(uint64_t w)
 {
 	return ((w | (w + ONES) | ~(w + ONES * 0x5f)) & HIGHS) | HAS_ZERO(w ^ (ONES * ':'));
@@ -209,12 +208,6 @@ static uint64_t short_word(const char *s, size_t len)
 	return (ONES * 'a' & ~0xffffffULL) | u[0] | (uint64_t)u[len / 2] << 8 | (uint64_t)u[len - 1] << 16;
 }
 
-/* Index of the first B_LOOK byte of a word whose word_look is look (nonzero). */
-static size_t first_look(uint64_t look)
-{
-	return (size_t)__builtin_ctzll(look) / 8;
-}
-
 /* Whether s[from..to) may stay in a plain scalar of length len, byte by byte. */
 static bool bytes_are_plain(const char *s, size_t from, size_t to, size_t len)
 {
@@ -227,8 +220,7 @@ static bool bytes_are_plain(const char *s, size_t from, size_t to, size_t len)
 /* Whether the 8 bytes s[i..i+8) may stay in a plain scalar of length len. */
 static bool word_is_plain(const char *s, size_t i, size_t len)
 {
-	uint64_t look = word_look(load_word(s + i));
-	return look == 0 || bytes_are_plain(s, i + first_look(look), i + 8, len);
+	return word_look(load_word(s + i)) == 0 || bytes_are_plain(s, i, i + 8, len);
 }
 
 /* Whether every byte of s may stay in a plain scalar (the first and last byte are
