@@ -23,12 +23,21 @@ int yamlout_new(struct buf *out, struct yamlout **ret);
 /* Appends one document ("---" line first) holding value (borrowed) and flushes it to out,
  * so out holds every complete document emitted so far.
  * 0, -ENOMEM, -E2BIG (out is full), -EINVAL (value NULL, nested deeper than
- * YAMLOUT_MAX_DEPTH, or stream finished) or -EIO (emitter error). After a failure y can
- * only be freed; out then holds a truncated stream. */
+ * YAMLOUT_MAX_DEPTH, stream finished or failed before) or -EIO (emitter error). After a
+ * failure y can only be freed (every other call gives -EINVAL); out then holds a
+ * truncated stream. */
 int yamlout_document(struct yamlout *y, const json_t *value);
 /* The same for a node tree (borrowed): render's output, emitted without conversion. */
 int yamlout_node(struct yamlout *y, const struct node *value);
-/* Ends the stream and flushes everything to out. 0 or the errors of yamlout_document. */
+/* Sends the documents that follow to out (borrowed; must outlive its use) instead of the
+ * buffer before, which keeps every byte of the documents before it (each is flushed).
+ * One emitter can so write many files: each buffer holds exactly the bytes a stream of
+ * its own documents would (yamlout writes no directives and no block scalars, so a
+ * document after another starts with "---" at column 0 as a first one does).
+ * 0, or -EINVAL (out NULL, stream finished or failed). */
+int yamlout_set_output(struct yamlout *y, struct buf *out);
+/* Ends the stream and flushes everything to out. 0, the errors of yamlout_document, or
+ * 0 at once when finished already. */
 int yamlout_finish(struct yamlout *y);
 /* Frees y; accepts NULL. Does not free out. */
 void yamlout_free(struct yamlout *y);

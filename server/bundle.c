@@ -101,27 +101,25 @@ static void bfiles_release(struct bfiles *fs)
 	fs->count = 0;
 }
 
-/* Appends a YAML stream with one document per object of the NODE_SEQ objects. */
-static int objects_yaml(const struct node *objects, struct buf *out)
+/* Points *y (created on first use, then owned by the caller) at out: one emitter writes
+ * every YAML file of a bundle, each file into its own buffer. */
+static int yaml_target(struct yamlout **y, struct buf *out)
 {
-	struct yamlout *y = NULL;
-	int r = yamlout_new(out, &y);
-	if (r < 0)
-		return r;
-	for (const struct node_item *it = objects->v.list.first; it; it = it->next) {
+	return *y ? yamlout_set_output(*y, out) : yamlout_new(out, y);
+}
+
+/* Appends one document per object of the NODE_SEQ objects to y's output. */
+static int objects_yaml(struct yamlout *y, const struct node *objects)
+{
+	int r = 0;
+	for (const struct node_item *it = objects->v.list.first; it && r == 0; it = it->next)
 		r = yamlout_node(y, it->val);
-		if (r < 0)
-			goto out;
-	}
-	r = yamlout_finish(y);
-out:
-	yamlout_free(y);
 	return r;
 }
 
 /* kustomization.yaml, through the YAML emitter like every other YAML byte: the file
  * names as a node sequence (borrowed from r) in a small arena. */
-static int kustomization_yaml(const struct render *r, struct buf *out)
+static int kustomization_yaml(const struct render *r, struct yamlout *y)
 {
 	struct arena *a = arena_new();
 	if (!a)
@@ -131,13 +129,7 @@ static int kustomization_yaml(const struct render *r, struct buf *out)
 		files = node_push(files, node_str(a, render_file_name(r, i)));
 	struct node *k = NODE_MAP(a, {"apiVersion", node_str(a, KUSTOMIZATION_API)},
 				  {"kind", node_str(a, "Kustomization")}, {"resources", files});
-	struct yamlout *y = NULL;
-	int ret = k ? yamlout_new(out, &y) : -ENOMEM;
-	if (ret == 0)
-		ret = yamlout_node(y, k);
-	if (ret == 0)
-		ret = yamlout_finish(y);
-	yamlout_free(y);
+	int ret = k ? yamlout_node(y, k) : -ENOMEM;
 	arena_free(a);
 	return ret;
 }
@@ -242,9 +234,10 @@ static struct bfile *bfile_add(struct bfiles *fs, const char *name, unsigned mod
 	return f;
 }
 
-/* Renders every manifest file into fs; af[i] keeps file i's objects (in a) for apply.sh. */
-static int collect_manifests(struct render *r, struct arena *a, struct bfiles *fs, struct applysh_file *af,
-			     struct buf *summaries)
+/* Renders every manifest file into fs through *y (see yaml_target); af[i] keeps file i's
+ * objects (in a) for apply.sh. */
+static int collect_manifests(struct render *r, struct arena *a, struct yamlout **y, struct bfiles *fs,
+			     struct applysh_file *af, struct buf *summaries)
 {
 	for (size_t i = 0; i < render_file_count(r); i++) {
 		struct node *objects = NULL;
@@ -254,7 +247,9 @@ static int collect_manifests(struct render *r, struct arena *a, struct bfiles *f
 			return ret;
 		af[i].name = f->name;
 		af[i].objects = objects;
-		ret = objects_yaml(objects, &f->content);
+		ret = yaml_target(y, &f->content);
+		if (ret == 0)
+			ret = objects_yaml(*y, objects);
 		if (ret == 0)
 			ret = objects_summary(objects, summaries);
 		if (ret == 0)
@@ -265,6 +260,17 @@ static int collect_manifests(struct render *r, struct arena *a, struct bfiles *f
 	return 0;
 }
 
+/* kustomization.yaml into fs through *y, which ends its stream there. */
+static int collect_kustomization(struct render *r, struct yamlout **y, struct bfiles *fs)
+{
+	int err = yaml_target(y, &bfile_add(fs, "kustomization.yaml", MODE_FILE)->content);
+	if (err == 0)
+		err = kustomization_yaml(r, *y);
+	if (err == 0)
+		err = yamlout_finish(*y);
+	return err;
+}
+
 /* Builds every file of the bundle of r into *ret (released by the caller on success). */
 static int collect(struct render *r, struct bfiles *ret)
 {
@@ -272,18 +278,20 @@ static int collect(struct render *r, struct bfiles *ret)
 	struct bfiles fs = { calloc(n + 3, sizeof(struct bfile)), 0 };
 	struct applysh_file *af = calloc(n ? n : 1, sizeof(*af));
 	struct arena *a = arena_new();
+	struct yamlout *y = NULL;
 	struct buf summaries;
 	int err = (fs.items && af && a) ? 0 : -ENOMEM;
 	buf_init(&summaries, BUF_NO_MAX);
 	if (err == 0)
-		err = collect_manifests(r, a, &fs, af, &summaries);
+		err = collect_manifests(r, a, &y, &fs, af, &summaries);
 	if (err == 0)
 		err = applysh_write_files(render_meta(r), render_namespace(r), af, n,
 					  &bfile_add(&fs, "apply.sh", MODE_EXEC)->content);
 	if (err == 0)
-		err = kustomization_yaml(r, &bfile_add(&fs, "kustomization.yaml", MODE_FILE)->content);
+		err = collect_kustomization(r, &y, &fs);
 	if (err == 0)
 		err = readme_md(r, &summaries, &bfile_add(&fs, "README.md", MODE_FILE)->content);
+	yamlout_free(y);
 	arena_free(a);
 	free(af);
 	buf_release(&summaries);
@@ -552,7 +560,9 @@ static int build_files(struct render *r, struct buf *out)
 struct bundle_stream {
 	struct render *r;
 	struct arena *arena; /* the objects of the current file, reset for the next */
+	struct yamlout *y; /* one YAML stream writing every file into cur */
 	size_t next; /* next file to render */
+	bool ended; /* the YAML stream's end is in cur */
 	struct buf cur; /* bytes of the current file */
 	size_t off; /* bytes of cur already read */
 };
@@ -562,30 +572,37 @@ int bundle_stream_new(struct render *r, struct bundle_stream **ret)
 	struct bundle_stream *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	buf_init(&s->cur, BUF_NO_MAX);
 	s->arena = arena_new();
-	if (!s->arena) {
-		free(s);
-		return -ENOMEM;
+	int err = s->arena ? yamlout_new(&s->cur, &s->y) : -ENOMEM;
+	if (err < 0) {
+		bundle_stream_free(s);
+		return err;
 	}
 	s->r = r;
-	buf_init(&s->cur, BUF_NO_MAX);
 	*ret = s;
 	return 0;
 }
 
-/* Renders the next file into cur. 0, 1 at the end, or a negative error. */
+/* Renders the next file into cur, or after the last one ends the YAML stream there.
+ * 0, 1 at the end, or a negative error. */
 static int stream_next_file(struct bundle_stream *s)
 {
 	struct node *objects = NULL;
 	int r;
-	if (s->next >= render_file_count(s->r))
+	if (s->ended)
 		return 1;
 	buf_reset(&s->cur);
 	s->off = 0;
+	if (s->next >= render_file_count(s->r)) {
+		r = yamlout_finish(s->y);
+		s->ended = r == 0;
+		return r;
+	}
 	arena_reset(s->arena);
 	r = render_file_nodes(s->r, s->next, s->arena, &objects);
 	if (r == 0)
-		r = objects_yaml(objects, &s->cur);
+		r = objects_yaml(s->y, objects);
 	if (r == 0)
 		s->next++;
 	return r;
@@ -612,6 +629,7 @@ void bundle_stream_free(struct bundle_stream *s)
 {
 	if (!s)
 		return;
+	yamlout_free(s->y);
 	buf_release(&s->cur);
 	arena_free(s->arena);
 	free(s);

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <yaml.h>
 
 struct yamlout {
@@ -17,6 +16,7 @@ struct yamlout {
 	struct buf *out;
 	int write_err; /* buf error seen by the output handler, 0 when none */
 	bool finished;
+	bool failed; /* a document or the end failed: y can only be freed */
 	struct arena *arena; /* yamlout_document's JSON -> node conversions; NULL until used */
 };
 
@@ -86,18 +86,6 @@ void yamlout_free(struct yamlout *y)
 	free(y);
 }
 
-/* Words a YAML 1.1 reader resolves to a bool, a null or a merge/value key. Compared
- * case-insensitively, which covers more than the spec lists: quoting too much is safe. */
-#define WORD(w) { w, sizeof w - 1 }
-static const struct {
-	const char *text;
-	size_t len;
-} reserved_words[] = {
-	WORD("y"), WORD("n"), WORD("yes"), WORD("no"), WORD("true"), WORD("false"),
-	WORD("on"), WORD("off"), WORD("null"), WORD("~"), WORD("="), WORD("<<"),
-};
-#undef WORD
-
 /* Byte classes for plain_is_safe. B_LOOK: a byte the scan must look at (controls, space,
  * ':', DEL, non-ASCII); every other byte is plain inside a scalar. B_BAD_FIRST: starts
  * something other than a plain scalar, or (+ - .) may start a number (+1, -.5, .inf); a
@@ -132,15 +120,30 @@ static const unsigned char byte_class[256] = {
 #undef W
 #undef LF
 
-/* Called for strings whose first byte is B_WORD (the other reserved words start with a
- * B_BAD_FIRST byte and are quoted already). */
+/* Whether s is a word a YAML 1.1 reader resolves to a bool or a null: y n yes no true
+ * false on off null, compared case-insensitively, which covers more than the spec lists
+ * (quoting too much is safe). Called for strings whose first byte is B_WORD: the other
+ * reserved words (~ = <<) start with a B_BAD_FIRST byte and are quoted already. The
+ * bytes are lowered with | 0x20, which maps no byte but a letter to a lowercase letter. */
 static bool is_reserved_word(const char *s, size_t len)
 {
-	if (len > 5) /* the longest is "false" */
+	char low[5];
+	if (len > sizeof low) /* the longest is "false" */
 		return false;
-	for (size_t i = 0; i < sizeof reserved_words / sizeof reserved_words[0]; i++)
-		if (reserved_words[i].len == len && strncasecmp(s, reserved_words[i].text, len) == 0)
-			return true;
+	for (size_t i = 0; i < len; i++)
+		low[i] = (char)(s[i] | 0x20);
+	switch (len) {
+	case 1:
+		return low[0] == 'y' || low[0] == 'n';
+	case 2:
+		return memcmp(low, "no", 2) == 0 || memcmp(low, "on", 2) == 0;
+	case 3:
+		return memcmp(low, "yes", 3) == 0 || memcmp(low, "off", 3) == 0;
+	case 4:
+		return memcmp(low, "true", 4) == 0 || memcmp(low, "null", 4) == 0;
+	case 5:
+		return memcmp(low, "false", 5) == 0;
+	}
 	return false;
 }
 
@@ -170,28 +173,68 @@ static bool look_is_plain(const char *s, size_t i, size_t len)
 
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
-/* Nonzero when a byte of w is zero (exact as a test for any). */
+/* Nonzero when a byte of w is zero. */
 #define HAS_ZERO(w) (((w) - ONES) & ~(w) & HIGHS)
 
-/* Whether none of the 8 bytes at s is B_LOOK: no byte >= 0x80, below '!', DEL or ':'
- * (the "below" test is exact when no byte is >= 0x80, which the first term catches).
- * Eight bytes per test instead of one: this scan is most of what yamlout adds to libyaml. */
-static bool word_is_plain(const char *s)
+/* The high bit of each byte of w that is B_LOOK: >= 0x80, below '!', DEL or ':'. For a
+ * byte below 0x80, + 1 sets the high bit only for DEL and + 0x5f only from '!' up, with
+ * no carry into the next byte; a carry or borrow into a byte only comes from a flagged
+ * byte. So the mask is exact as a test for any (in either byte order). Eight bytes per
+ * test instead of one: this scan is most of what yamlout adds to libyaml. */
+static uint64_t word_look(uint64_t w)
+{
+	return ((w | (w + ONES) | ~(w + ONES * 0x5f)) & HIGHS) | HAS_ZERO(w ^ (ONES * ':'));
+}
+
+static uint64_t load_word(const char *s)
 {
 	uint64_t w;
 	memcpy(&w, s, sizeof w);
-	uint64_t look = (w & HIGHS) | ((w - ONES * '!') & ~w & HIGHS) | HAS_ZERO(w ^ (ONES * 0x7f)) |
-			HAS_ZERO(w ^ (ONES * ':'));
-	return look == 0;
+	return w;
+}
+
+/* The bytes of s (0 < len < 8) packed into a word without reading past s: its first
+ * and last 4 bytes (overlapping) from 4 bytes on, else its first, middle and last byte
+ * with 'a' (plain) filling the rest. Every byte of s is in the word. */
+static uint64_t short_word(const char *s, size_t len)
+{
+	if (len >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s, sizeof lo);
+		memcpy(&hi, s + len - 4, sizeof hi);
+		return lo | (uint64_t)hi << 32;
+	}
+	const unsigned char *u = (const unsigned char *)s;
+	return (ONES * 'a' & ~0xffffffULL) | u[0] | (uint64_t)u[len / 2] << 8 | (uint64_t)u[len - 1] << 16;
 }
 
 /* Whether s[from..to) may stay in a plain scalar of length len, byte by byte. */
-static inline bool bytes_are_plain(const char *s, size_t from, size_t to, size_t len)
+static bool bytes_are_plain(const char *s, size_t from, size_t to, size_t len)
 {
 	for (size_t i = from; i < to; i++)
 		if ((byte_class[(unsigned char)s[i]] & B_LOOK) && !look_is_plain(s, i, len))
 			return false;
 	return true;
+}
+
+/* Whether the 8 bytes s[i..i+8) may stay in a plain scalar of length len. */
+static bool word_is_plain(const char *s, size_t i, size_t len)
+{
+	return word_look(load_word(s + i)) == 0 || bytes_are_plain(s, i, i + 8, len);
+}
+
+/* Whether every byte of s may stay in a plain scalar (the first and last byte are
+ * checked apart: see plain_is_safe). */
+static bool all_bytes_plain(const char *s, size_t len)
+{
+	if (len < 8)
+		return word_look(short_word(s, len)) == 0 || bytes_are_plain(s, 0, len, len);
+	size_t i = 0;
+	for (; len - i > 8; i += 8)
+		if (!word_is_plain(s, i, len))
+			return false;
+	/* the rest as the last 8 bytes (overlapping checked ones) */
+	return word_is_plain(s, len - 8, len);
 }
 
 /* true when s may be written as a plain scalar and read back as exactly this string.
@@ -207,14 +250,7 @@ static bool plain_is_safe(const char *s, size_t len)
 	unsigned char last = (unsigned char)s[len - 1];
 	if (last == ' ' || last == ':')
 		return false;
-	size_t i = 0;
-	for (; len - i >= 8; i += 8)
-		if (!word_is_plain(s + i) && !bytes_are_plain(s, i, i + 8, len))
-			return false;
-	/* the rest: as the last 8 bytes when there are that many (overlapping checked ones) */
-	if (i < len && (len < 8 || !word_is_plain(s + len - 8)))
-		return bytes_are_plain(s, i, len, len);
-	return true;
+	return all_bytes_plain(s, len);
 }
 
 static int emit_scalar(struct yamlout *y, const char *s, size_t len, bool is_string)
@@ -246,29 +282,67 @@ static int emit_real(struct yamlout *y, double v)
 	return emit_scalar(y, text, (size_t)n, false);
 }
 
-static int emit_value(struct yamlout *y, const struct node *v, int depth);
 
-/* The decimal text of v, written backwards from the end of buf (NUL-terminated); returns
- * its first character. A printf call per integer cost more than the rest of its event. */
-static const char *format_int(long long v, char buf[32])
+/* An integer as decimal text, written backwards into a local buffer: a printf call per
+ * integer cost more than the rest of its event. */
+static int emit_int(struct yamlout *y, long long v)
 {
-	char *p = buf + 31;
+	char num[32];
+	char *p = num + sizeof num;
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	*p = '\0';
 	do {
 		*--p = (char)('0' + u % 10);
 		u /= 10;
 	} while (u);
 	if (v < 0)
 		*--p = '-';
-	return p;
+	return emit_scalar(y, p, (size_t)(num + sizeof num - p), false);
 }
 
-/* A mapping or sequence: its start event, its items, its end event. */
+/* A scalar node other than a string (emit_item writes those). */
+static int emit_scalar_node(struct yamlout *y, const struct node *v)
+{
+	switch (v->kind) {
+	case NODE_INT:
+		return emit_int(y, v->v.i);
+	case NODE_REAL:
+		return emit_real(y, v->v.real);
+	case NODE_BOOL:
+		return v->v.b ? emit_scalar(y, "true", 4, false) : emit_scalar(y, "false", 5, false);
+	case NODE_NULL:
+		return emit_scalar(y, "null", 4, false);
+	case NODE_STR:
+	case NODE_MAP:
+	case NODE_SEQ:
+		break;
+	}
+	return -EINVAL;
+}
+
+static bool is_list(const struct node *v)
+{
+	return v->kind == NODE_MAP || v->kind == NODE_SEQ;
+}
+
+static int emit_list(struct yamlout *y, const struct node *list, int depth);
+
+/* v at nesting depth (the root is 0). Strings, the most common, go straight to
+ * emit_scalar, and the recursion (with its stack frame) is per mapping or sequence, not
+ * per scalar. */
+static inline int emit_item(struct yamlout *y, const struct node *v, int depth)
+{
+	if (v->kind == NODE_STR)
+		return emit_scalar(y, v->v.str.s, v->v.str.len, true);
+	return is_list(v) ? emit_list(y, v, depth) : emit_scalar_node(y, v);
+}
+
+/* A mapping or sequence at nesting depth: its start event, its items, its end event. */
 static int emit_list(struct yamlout *y, const struct node *list, int depth)
 {
 	yaml_event_t ev;
 	bool map = list->kind == NODE_MAP;
+	if (depth > YAMLOUT_MAX_DEPTH || (list->v.list.first && depth + 1 > YAMLOUT_MAX_DEPTH))
+		return -EINVAL; /* the list or its items (at depth + 1) too deep */
 	if (!(map ? yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE)
 		  : yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE)))
 		return -ENOMEM;
@@ -277,7 +351,7 @@ static int emit_list(struct yamlout *y, const struct node *list, int depth)
 		if (map)
 			r = emit_scalar(y, it->key, it->key_len, true);
 		if (r == 0)
-			r = emit_value(y, it->val, depth + 1);
+			r = emit_item(y, it->val, depth + 1);
 	}
 	if (r < 0)
 		return r;
@@ -286,41 +360,15 @@ static int emit_list(struct yamlout *y, const struct node *list, int depth)
 	return emit(y, &ev);
 }
 
-static int emit_value(struct yamlout *y, const struct node *v, int depth)
+/* The events of one document, flushed to out. */
+static int emit_document(struct yamlout *y, const struct node *value)
 {
-	char num[32];
-	if (depth > YAMLOUT_MAX_DEPTH)
-		return -EINVAL;
-	switch (v->kind) {
-	case NODE_MAP:
-	case NODE_SEQ:
-		return emit_list(y, v, depth);
-	case NODE_STR:
-		return emit_scalar(y, v->v.str.s, v->v.str.len, true);
-	case NODE_INT: {
-		const char *text = format_int(v->v.i, num);
-		return emit_scalar(y, text, (size_t)(num + sizeof num - 1 - text), false);
-	}
-	case NODE_REAL:
-		return emit_real(y, v->v.real);
-	case NODE_BOOL:
-		return v->v.b ? emit_scalar(y, "true", 4, false) : emit_scalar(y, "false", 5, false);
-	case NODE_NULL:
-		return emit_scalar(y, "null", 4, false);
-	}
-	return -EINVAL;
-}
-
-int yamlout_node(struct yamlout *y, const struct node *value)
-{
-	if (y->finished || !value)
-		return -EINVAL;
 	yaml_event_t ev;
 	if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0))
 		return -ENOMEM;
 	int r = emit(y, &ev);
 	if (r == 0)
-		r = emit_value(y, value, 0);
+		r = emit_item(y, value, 0);
 	if (r < 0)
 		return r;
 	if (!yaml_document_end_event_initialize(&ev, 1))
@@ -331,22 +379,45 @@ int yamlout_node(struct yamlout *y, const struct node *value)
 	return r;
 }
 
+int yamlout_node(struct yamlout *y, const struct node *value)
+{
+	if (y->finished || y->failed || !value)
+		return -EINVAL;
+	int r = emit_document(y, value);
+	if (r < 0)
+		y->failed = true;
+	return r;
+}
+
 int yamlout_document(struct yamlout *y, const json_t *value)
 {
-	if (y->finished || !value)
+	if (y->finished || y->failed || !value)
 		return -EINVAL;
-	if (!y->arena && !(y->arena = arena_new()))
-		return -ENOMEM;
-	const struct node *n = node_from_json(y->arena, value);
-	int r = n ? yamlout_node(y, n) : -ENOMEM;
-	arena_reset(y->arena);
+	int r = -ENOMEM;
+	if (y->arena || (y->arena = arena_new())) {
+		const struct node *n = node_from_json(y->arena, value);
+		r = n ? yamlout_node(y, n) : -ENOMEM;
+		arena_reset(y->arena);
+	}
+	if (r < 0)
+		y->failed = true;
 	return r;
+}
+
+int yamlout_set_output(struct yamlout *y, struct buf *out)
+{
+	if (y->finished || y->failed || !out)
+		return -EINVAL;
+	y->out = out;
+	return 0;
 }
 
 int yamlout_finish(struct yamlout *y)
 {
 	if (y->finished)
 		return 0;
+	if (y->failed)
+		return -EINVAL;
 	yaml_event_t ev;
 	if (!yaml_stream_end_event_initialize(&ev))
 		return -ENOMEM;
@@ -355,6 +426,8 @@ int yamlout_finish(struct yamlout *y)
 		r = emitter_error(y);
 	if (r == 0)
 		y->finished = true;
+	else
+		y->failed = true;
 	return r;
 }
 

@@ -18,6 +18,7 @@
 #include "model.h"
 #include "render.h"
 #include "suites.h"
+#include "yamlout.h"
 
 static const char *const envs[] = { "dev", "staging", "prod" };
 
@@ -615,6 +616,55 @@ START_TEST(stream_in_small_pieces_gives_the_same_bytes)
 }
 END_TEST
 
+/* Appends file i's objects to out as a stream of its own, through a new emitter. */
+static void fresh_stream(struct render *r, size_t i, struct buf *out)
+{
+	struct arena *a = arena_new();
+	struct node *objects = NULL;
+	struct yamlout *y = NULL;
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(render_file_nodes(r, i, a, &objects), 0);
+	ck_assert_int_eq(yamlout_new(out, &y), 0);
+	for (const struct node_item *it = objects->v.list.first; it; it = it->next)
+		ck_assert_int_eq(yamlout_node(y, it->val), 0);
+	ck_assert_int_eq(yamlout_finish(y), 0);
+	yamlout_free(y);
+	arena_free(a);
+}
+
+/* The bundle writes every YAML file with one emitter: each manifest file still holds the
+ * bytes a new stream of its objects gives, and the yaml format is those files in order. */
+START_TEST(yaml_files_are_the_streams_of_their_objects)
+{
+	struct render *r = make_render(envs[_i]);
+	json_t *files = files_by_name(r, NULL);
+	struct buf whole, fresh, joined;
+	build(r, BUNDLE_YAML, &whole);
+	buf_init(&fresh, BUF_NO_MAX);
+	buf_init(&joined, BUF_NO_MAX);
+	for (size_t i = 0; i < render_file_count(r); i++) {
+		buf_reset(&fresh);
+		fresh_stream(r, i, &fresh);
+		const char *content = json_string_value(json_object_get(files, render_file_name(r, i)));
+		ck_assert_ptr_nonnull(content);
+		ck_assert_msg(strcmp(content, buf_cstr(&fresh)) == 0, "%s differs from a stream of its own",
+			      render_file_name(r, i));
+		ck_assert_int_eq(buf_append(&joined, fresh.data, fresh.len), 0);
+	}
+	ck_assert_uint_eq(joined.len, whole.len);
+	ck_assert_int_eq(memcmp(joined.data, whole.data, whole.len), 0);
+	const char *kust = json_string_value(json_object_get(files, "kustomization.yaml"));
+	ck_assert_ptr_nonnull(kust);
+	static const char kust_head[] = "---\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
+	ck_assert_msg(strncmp(kust, kust_head, strlen(kust_head)) == 0, "kustomization.yaml:\n%s", kust);
+	json_decref(files);
+	buf_release(&whole);
+	buf_release(&fresh);
+	buf_release(&joined);
+	render_free(r);
+}
+END_TEST
+
 START_TEST(json_is_a_list_of_every_object)
 {
 	struct render *r = make_render(envs[_i]);
@@ -799,6 +849,7 @@ Suite *bundle_suite(void)
 	tcase_add_test(tc, archive_fits_the_maximum_to_the_byte);
 	tcase_add_loop_test(tc, yaml_stream_has_one_document_per_object, 0, 3);
 	tcase_add_test(tc, stream_in_small_pieces_gives_the_same_bytes);
+	tcase_add_loop_test(tc, yaml_files_are_the_streams_of_their_objects, 0, 3);
 	tcase_add_loop_test(tc, json_is_a_list_of_every_object, 0, 3);
 	tcase_add_test(tc, files_hold_manifests_script_kustomization_readme);
 	tcase_add_test(tc, full_output_buffer_is_e2big_and_untouched);

@@ -371,6 +371,103 @@ START_TEST(stream_of_documents)
 }
 END_TEST
 
+/* One emitter pointed at a new buffer before each document writes into each buffer
+ * exactly the bytes of a stream of that document alone: roots of every kind (a plain
+ * scalar root leaves libyaml's stream "open ended"), quoted strings, "---" and "..." as
+ * text. */
+START_TEST(retargeted_output_equals_separate_streams)
+{
+	json_t *docs = json_pack("[{s:s}, s, [i, s], s, {s:{}}, s, i, {s:[s, s]}]", "kind", "Namespace", "plain",
+				 1, "---", "...", "empty", "yes", 7, "list", "a: b", "c");
+	ck_assert_ptr_nonnull(docs);
+	size_t n = json_array_size(docs);
+	struct buf start, one[8], alone;
+	ck_assert_uint_eq(n, sizeof one / sizeof one[0]);
+	struct yamlout *y = NULL;
+	buf_init(&start, BUF_NO_MAX);
+	buf_init(&alone, BUF_NO_MAX);
+	for (size_t i = 0; i < n; i++)
+		buf_init(&one[i], BUF_NO_MAX);
+	ck_assert_int_eq(yamlout_new(&start, &y), 0);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(yamlout_set_output(y, &one[i]), 0);
+		ck_assert_int_eq(yamlout_document(y, json_array_get(docs, i)), 0);
+	}
+	ck_assert_int_eq(yamlout_finish(y), 0);
+	yamlout_free(y);
+	ck_assert_uint_eq(start.len, 0); /* the stream's start writes nothing (UTF-8: no BOM) */
+	buf_release(&start);
+	for (size_t i = 0; i < n; i++) {
+		buf_reset(&alone);
+		ck_assert_int_eq(yamlout_dump(&alone, json_array_get(docs, i)), 0);
+		ck_assert_uint_gt(alone.len, 0);
+		ck_assert_msg(one[i].len == alone.len && memcmp(one[i].data, alone.data, alone.len) == 0,
+			      "document %zu differs:\n%s\nalone:\n%s", i, buf_cstr(&one[i]), buf_cstr(&alone));
+		buf_release(&one[i]);
+	}
+	buf_release(&alone);
+	json_decref(docs);
+}
+END_TEST
+
+/* Retargeting is refused without a buffer, after the end, and after a failure (which
+ * leaves the emitter mid-document): the stream then takes nothing more. */
+START_TEST(retarget_refused_when_invalid)
+{
+	struct buf small, big;
+	struct yamlout *y = NULL;
+	buf_init(&small, 20);
+	buf_init(&big, BUF_NO_MAX);
+	json_t *v = json_pack("{s:s}", "key", "a value longer than twenty bytes");
+	ck_assert_int_eq(yamlout_new(&big, &y), 0);
+	ck_assert_int_eq(yamlout_set_output(y, NULL), -EINVAL);
+	ck_assert_int_eq(yamlout_document(y, v), 0);
+	ck_assert_int_eq(yamlout_set_output(y, &small), 0);
+	ck_assert_int_eq(yamlout_document(y, v), -E2BIG);
+	size_t had = big.len;
+	ck_assert_int_eq(yamlout_set_output(y, &big), -EINVAL);
+	ck_assert_int_eq(yamlout_document(y, v), -EINVAL);
+	ck_assert_int_eq(yamlout_finish(y), -EINVAL);
+	ck_assert_uint_eq(big.len, had);
+	yamlout_free(y);
+
+	y = NULL;
+	ck_assert_int_eq(yamlout_new(&big, &y), 0);
+	ck_assert_int_eq(yamlout_finish(y), 0);
+	ck_assert_int_eq(yamlout_set_output(y, &big), -EINVAL);
+	yamlout_free(y);
+	json_decref(v);
+	buf_release(&small);
+	buf_release(&big);
+}
+END_TEST
+
+/* n arrays nested in each other, the innermost holding the integer 1 at depth n. */
+static json_t *nested(int n)
+{
+	json_t *root = json_pack("[i]", 1);
+	for (int i = 1; i < n; i++)
+		root = json_pack("[o]", root);
+	ck_assert_ptr_nonnull(root);
+	return root;
+}
+
+/* Values (scalars too) at depth YAMLOUT_MAX_DEPTH are written, one level deeper not. */
+START_TEST(depth_limit_is_exact)
+{
+	struct buf b;
+	buf_init(&b, BUF_NO_MAX);
+	json_t *ok = nested(YAMLOUT_MAX_DEPTH), *deep = nested(YAMLOUT_MAX_DEPTH + 1);
+	ck_assert_int_eq(yamlout_dump(&b, ok), 0);
+	assert_round_trip(ok);
+	buf_reset(&b);
+	ck_assert_int_eq(yamlout_dump(&b, deep), -EINVAL);
+	json_decref(ok);
+	json_decref(deep);
+	buf_release(&b);
+}
+END_TEST
+
 START_TEST(full_buffer_and_bad_input)
 {
 	struct buf b;
@@ -406,6 +503,9 @@ Suite *yamlout_suite(void)
 	tcase_add_test(tc, integer_extremes);
 	tcase_add_test(tc, long_lines_are_not_folded);
 	tcase_add_test(tc, stream_of_documents);
+	tcase_add_test(tc, retargeted_output_equals_separate_streams);
+	tcase_add_test(tc, retarget_refused_when_invalid);
+	tcase_add_test(tc, depth_limit_is_exact);
 	tcase_add_test(tc, full_buffer_and_bad_input);
 	suite_add_tcase(s, tc);
 	return s;
