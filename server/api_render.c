@@ -247,12 +247,15 @@ static int reply_built(struct http_request *req, struct job *j, struct buf *out)
 	return status;
 }
 
-/* Sends the bundle of j (taken over). A YAML bundle not worth keeping is streamed, one
- * file rendered at a time; every other bundle is built whole, and one worth keeping goes
- * into the cache before the first byte is sent, so the requests for it that follow are
- * hits at once (a stream would file it only when sent: at 1,000 connections every one
- * of them rendered it, each holding a whole render while its bytes went out). */
-static int reply_bundle(struct http_request *req, struct job *j)
+/* Sends the bundle of j (taken over); stack and env are its names, borrowed from the
+ * request (j may be freed before the reply is sent). A YAML bundle not worth keeping is
+ * streamed, one file rendered at a time (read whole when short: http_reply_stream);
+ * every other bundle is built whole, and one worth keeping goes into the cache before
+ * the first byte is sent, so the requests for it that follow are hits at once (a stream
+ * would file it only when sent: at 1,000 connections every one of them rendered it, each
+ * holding a whole render while its bytes went out). */
+static int reply_bundle(struct http_request *req, struct job *j, const char *stack,
+			const char *env)
 {
 	const char *fmt = bundle_format_name(j->format);
 	struct buf etag;
@@ -270,11 +273,11 @@ static int reply_bundle(struct http_request *req, struct job *j)
 			job_free(j);
 			status = http_reply_problem(req, 500, NULL, NULL, "cannot start the stream");
 		} else {
-			/* add the headers before the response owns j */
-			status = http_reply_stream(req, 200, bundle_format_mime(j->format), stream_read,
-						   j, stream_done);
+			/* the stream owns j from here on, and may have freed it when it returns */
+			status = http_reply_stream(req, 200, bundle_format_mime(BUNDLE_YAML),
+						   stream_read, j, stream_done);
 			if (status == 200)
-				add_download_headers(req, j->stack, j->env, j->format, buf_cstr(&etag));
+				add_download_headers(req, stack, env, BUNDLE_YAML, buf_cstr(&etag));
 		}
 	} else {
 		struct buf out;
@@ -347,7 +350,7 @@ static int resolve_and_reply(struct http_request *req, const char *stack_name,
 			j->cache = cache;
 			memcpy(j->key, key, sizeof j->key);
 		}
-		status = reply_bundle(req, j);
+		status = reply_bundle(req, j, stack_name, env_name);
 	}
 	model_errors_release(&errs);
 	return status;
