@@ -144,8 +144,8 @@ static void add_download_headers(struct http_request *req, const char *stack, co
 		return;
 	struct buf cd;
 	buf_init(&cd, 1024);
-	if (buf_printf(&cd, "attachment; filename=\"%s-%s%s\"", stack, env,
-		       bundle_format_suffix(format)) == 0)
+	if (BUF_PUTS(&cd, "attachment; filename=\"", stack, "-", env, bundle_format_suffix(format),
+		     "\"") == 0)
 		(void)http_add_header(req, "Content-Disposition", buf_cstr(&cd));
 	buf_release(&cd);
 }
@@ -363,15 +363,15 @@ static int key_add_json(struct buf *b, const char *label, const json_t *v)
 {
 	char hex[65] = "null";
 	int r = v ? digest_json(v, hex) : 0;
-	return r < 0 ? -ENOMEM : buf_printf(b, "%s:%s\n", label, hex);
+	return r < 0 ? -ENOMEM : BUF_PUTS(b, label, ":", hex, "\n");
 }
 
 /* What the bytes of a render depend on, besides the documents. */
 static int key_begin(struct buf *b, const char *kind, enum bundle_format format,
 		     const char *stack, const char *env)
 {
-	return buf_printf(b, "%s\nmanifestd %s\nformat:%s\nstack:%s\nenvironment:%s\n", kind,
-			  MANIFESTD_VERSION, bundle_format_name(format), stack, env);
+	return BUF_PUTS(b, kind, "\nmanifestd " MANIFESTD_VERSION "\nformat:", bundle_format_name(format),
+			"\nstack:", stack, "\nenvironment:", env, "\n");
 }
 
 /* key = SHA-256 hex of b; 0, or the buf error that b recorded. */
@@ -394,7 +394,7 @@ static int manifests_key(struct store_conn *c, const char *stack, const char *en
 	if (r == 0)
 		r = key_begin(&b, "manifests", format, stack, env);
 	if (r == 0)
-		r = buf_printf(&b, "stored:%s\n", fp);
+		r = BUF_PUTS(&b, "stored:", fp, "\n");
 	return key_finish(&b, r, key);
 }
 
@@ -521,7 +521,7 @@ static int render_key(struct store_conn *c, const struct render_input *in,
 	if (r == 0)
 		r = key_begin(&b, "render", format, in->stack_name, in->env_name);
 	if (r == 0)
-		r = buf_printf(&b, "stored:%s\nenv-stored:%d\n", fp, in->env_stored);
+		r = BUF_PUTS(&b, "stored:", fp, "\nenv-stored:", in->env_stored ? "1" : "0", "\n");
 	if (r == 0)
 		r = key_add_json(&b, "stack", in->stack);
 	if (r == 0)
