@@ -148,9 +148,12 @@ int http_reply_empty(struct http_request *req, unsigned status);
 int http_reply_fd(struct http_request *req, unsigned status, const char *content_type, int fd,
 		  uint64_t size);
 
-/* A chunked response produced by read(): it returns the bytes written to dst (> 0), 0 at
- * the end, negative on error (the connection is then closed). free_state(state) runs once
- * when the response is done with, also when it is never sent. */
+/* A response produced by read(): it returns the bytes written to dst (> 0), 0 at the end,
+ * negative on error. Before this returns, read() is called until the end or 256 KiB: a
+ * body that ends within that is sent whole with a Content-Length (and free_state has run
+ * when this returns); a longer one is sent chunked, the rest read as it goes out (an error
+ * then closes the connection). An error before the first byte is a 500 problem reply.
+ * free_state(state) runs exactly once, also when nothing is sent. */
 typedef ssize_t (*http_stream_read)(void *state, char *dst, size_t max);
 int http_reply_stream(struct http_request *req, unsigned status, const char *content_type,
 		      http_stream_read read, void *state, void (*free_state)(void *state));

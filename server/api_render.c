@@ -6,6 +6,7 @@
  * If-None-Match, is answered without resolving; a one-off is neither copied nor kept.
  * The files format (the web form's preview) is rendered with every secret value masked. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,8 +145,8 @@ static void add_download_headers(struct http_request *req, const char *stack, co
 		return;
 	struct buf cd;
 	buf_init(&cd, 1024);
-	if (buf_printf(&cd, "attachment; filename=\"%s-%s%s\"", stack, env,
-		       bundle_format_suffix(format)) == 0)
+	if (BUF_PUTS(&cd, "attachment; filename=\"", stack, "-", env, bundle_format_suffix(format),
+		     "\"") == 0)
 		(void)http_add_header(req, "Content-Disposition", buf_cstr(&cd));
 	buf_release(&cd);
 }
@@ -247,12 +248,15 @@ static int reply_built(struct http_request *req, struct job *j, struct buf *out)
 	return status;
 }
 
-/* Sends the bundle of j (taken over). A YAML bundle not worth keeping is streamed, one
- * file rendered at a time; every other bundle is built whole, and one worth keeping goes
- * into the cache before the first byte is sent, so the requests for it that follow are
- * hits at once (a stream would file it only when sent: at 1,000 connections every one
- * of them rendered it, each holding a whole render while its bytes went out). */
-static int reply_bundle(struct http_request *req, struct job *j)
+/* Sends the bundle of j (taken over); stack and env are its names, borrowed from the
+ * request (j may be freed before the reply is sent). A YAML bundle not worth keeping is
+ * streamed, one file rendered at a time (read whole when short: http_reply_stream);
+ * every other bundle is built whole, and one worth keeping goes into the cache before
+ * the first byte is sent, so the requests for it that follow are hits at once (a stream
+ * would file it only when sent: at 1,000 connections every one of them rendered it, each
+ * holding a whole render while its bytes went out). */
+static int reply_bundle(struct http_request *req, struct job *j, const char *stack,
+			const char *env)
 {
 	const char *fmt = bundle_format_name(j->format);
 	struct buf etag;
@@ -270,11 +274,11 @@ static int reply_bundle(struct http_request *req, struct job *j)
 			job_free(j);
 			status = http_reply_problem(req, 500, NULL, NULL, "cannot start the stream");
 		} else {
-			/* add the headers before the response owns j */
-			status = http_reply_stream(req, 200, bundle_format_mime(j->format), stream_read,
-						   j, stream_done);
+			/* the stream owns j from here on, and may have freed it when it returns */
+			status = http_reply_stream(req, 200, bundle_format_mime(BUNDLE_YAML),
+						   stream_read, j, stream_done);
 			if (status == 200)
-				add_download_headers(req, j->stack, j->env, j->format, buf_cstr(&etag));
+				add_download_headers(req, stack, env, BUNDLE_YAML, buf_cstr(&etag));
 		}
 	} else {
 		struct buf out;
@@ -347,7 +351,7 @@ static int resolve_and_reply(struct http_request *req, const char *stack_name,
 			j->cache = cache;
 			memcpy(j->key, key, sizeof j->key);
 		}
-		status = reply_bundle(req, j);
+		status = reply_bundle(req, j, stack_name, env_name);
 	}
 	model_errors_release(&errs);
 	return status;
@@ -360,22 +364,26 @@ static int key_add_json(struct buf *b, const char *label, const json_t *v)
 {
 	char hex[65] = "null";
 	int r = v ? digest_json(v, hex) : 0;
-	return r < 0 ? -ENOMEM : buf_printf(b, "%s:%s\n", label, hex);
+	return r < 0 ? -ENOMEM : BUF_PUTS(b, label, ":", hex, "\n");
 }
 
 /* What the bytes of a render depend on, besides the documents. */
 static int key_begin(struct buf *b, const char *kind, enum bundle_format format,
 		     const char *stack, const char *env)
 {
-	return buf_printf(b, "%s\nmanifestd %s\nformat:%s\nstack:%s\nenvironment:%s\n", kind,
-			  MANIFESTD_VERSION, bundle_format_name(format), stack, env);
+	return BUF_PUTS(b, kind, "\nmanifestd " MANIFESTD_VERSION "\nformat:", bundle_format_name(format),
+			"\nstack:", stack, "\nenvironment:", env, "\n");
 }
 
-/* key = SHA-256 hex of b; 0, or the buf error that b recorded. */
+/* key = BLAKE2b-256 hex of b (as store fingerprints: a third of SHA-256's cost here);
+ * 0, or the buf error that b recorded. */
 static int key_finish(struct buf *b, int r, char key[65])
 {
-	if (r == 0)
-		util_sha256_hex(b->data, b->len, key);
+	if (r == 0) {
+		unsigned char h[32];
+		crypto_generichash(h, sizeof h, (const unsigned char *)b->data, b->len, NULL, 0);
+		sodium_bin2hex(key, 65, h, sizeof h);
+	}
 	buf_release(b);
 	return r;
 }
@@ -391,7 +399,7 @@ static int manifests_key(struct store_conn *c, const char *stack, const char *en
 	if (r == 0)
 		r = key_begin(&b, "manifests", format, stack, env);
 	if (r == 0)
-		r = buf_printf(&b, "stored:%s\n", fp);
+		r = BUF_PUTS(&b, "stored:", fp, "\n");
 	return key_finish(&b, r, key);
 }
 
@@ -518,7 +526,7 @@ static int render_key(struct store_conn *c, const struct render_input *in,
 	if (r == 0)
 		r = key_begin(&b, "render", format, in->stack_name, in->env_name);
 	if (r == 0)
-		r = buf_printf(&b, "stored:%s\nenv-stored:%d\n", fp, in->env_stored);
+		r = BUF_PUTS(&b, "stored:", fp, "\nenv-stored:", in->env_stored ? "1" : "0", "\n");
 	if (r == 0)
 		r = key_add_json(&b, "stack", in->stack);
 	if (r == 0)

@@ -25,6 +25,15 @@
 #define PROBLEM_DETAIL_MAX 1024
 #define MAX_ARGS 32
 #define STREAM_BLOCK 16384
+/* A streamed body is read ahead, as far as STREAM_AHEAD_MAX, into one buffer before the
+ * reply is queued: one that ends within it goes out whole, with a Content-Length.
+ * libmicrohttpd copies a chunked body through the connection's memory
+ * (HTTP_CONNECTION_MEMORY): a send() and an event-loop turn for every 16 KiB, with the
+ * reader's state (a whole render) held until the last chunk is out. Whole, the buffer
+ * (shrunk to its length, which moves nothing) goes out with the header in one sendmsg(),
+ * and the reader's state is freed before the first byte is sent. A longer body is
+ * streamed chunked after the bytes read ahead. */
+#define STREAM_AHEAD_MAX (256u * 1024)
 /* Per-connection memory of libmicrohttpd (request line, headers, the reply's header
  * and chunk framing; bodies live in our buffers): its default is 32 KiB, and at 1,000
  * idle keep-alive connections that alone is 32 MiB of RSS. Headers past it get 431. */
@@ -120,6 +129,9 @@ struct stream {
 	void (*free_state)(void *state);
 	struct http_request *req; /* NULL once the request is freed */
 	ssize_t last;             /* 0 at the end, negative after an error, else 1 */
+	char *ahead;              /* read ahead, sent before the rest of the stream */
+	size_t ahead_len;
+	size_t ahead_sent;        /* bytes of ahead handed over */
 };
 
 const struct http_route *http_routes(size_t *ret_count)
@@ -450,11 +462,11 @@ int http_reply_problem(struct http_request *req, unsigned status, json_t *errors
 	return r;
 }
 
-/* Fills dst as far as max: a reader that yields one small piece at a time (a YAML
- * stream gives one file per read) would otherwise cost a send() and a TCP segment per
- * piece. The count (> 0); an end or error after some bytes is returned by the next call
- * (0 at the end, negative on error). */
-static ssize_t stream_fill(struct stream *s, char *dst, size_t max)
+/* Fills dst as far as max from the reader: a reader that yields one small piece at a time
+ * (a YAML stream gives one file per read) would otherwise cost a send() and a TCP segment
+ * per piece. The count (> 0); an end or error after some bytes is returned by the next
+ * call (0 at the end, negative on error). */
+static ssize_t stream_pull(struct stream *s, char *dst, size_t max)
 {
 	size_t got = 0;
 	while (got < max && s->last > 0) {
@@ -465,6 +477,42 @@ static ssize_t stream_fill(struct stream *s, char *dst, size_t max)
 			s->last = n;
 	}
 	return got > 0 ? (ssize_t)got : s->last;
+}
+
+/* As stream_pull, the bytes read ahead first. */
+static ssize_t stream_fill(struct stream *s, char *dst, size_t max)
+{
+	size_t got = s->ahead_len - s->ahead_sent;
+	if (got > max)
+		got = max;
+	if (got > 0) {
+		memcpy(dst, s->ahead + s->ahead_sent, got);
+		s->ahead_sent += got;
+	}
+	ssize_t n = got < max ? stream_pull(s, dst + got, max - got) : 0;
+	if (got == 0)
+		return n;
+	return (ssize_t)got + (n > 0 ? n : 0);
+}
+
+/* Reads s into ahead until the end, an error (both in s->last) or STREAM_AHEAD_MAX bytes.
+ * 0 or -ENOMEM. */
+static int stream_read_ahead(struct stream *s)
+{
+	s->ahead = malloc(STREAM_AHEAD_MAX);
+	if (!s->ahead)
+		return -ENOMEM;
+	ssize_t n = stream_pull(s, s->ahead, STREAM_AHEAD_MAX);
+	s->ahead_len = n > 0 ? (size_t)n : 0;
+	return 0;
+}
+
+/* Frees the reader's state (once). */
+static void stream_end(struct stream *s)
+{
+	if (s->free_state)
+		s->free_state(s->state);
+	s->free_state = NULL;
 }
 
 static ssize_t stream_callback(void *cls, uint64_t pos, char *dst, size_t max)
@@ -485,8 +533,42 @@ static void stream_free(void *cls)
 	struct stream *s = cls;
 	if (s->req)
 		s->req->stream = NULL;
-	s->free_state(s->state);
+	stream_end(s);
+	free(s->ahead);
 	free(s);
+}
+
+/* Queues s (taken over) as a chunked response: the bytes read ahead, then the rest. */
+static int reply_chunked(struct http_request *req, unsigned status, const char *content_type,
+			 struct stream *s)
+{
+	struct MHD_Response *resp = MHD_create_response_from_callback(
+		MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_callback, s, stream_free);
+	if (!resp) {
+		stream_free(s);
+		return set_response(req, 500, NULL, NULL, NULL, 0);
+	}
+	req->stream = s;
+	return set_response(req, status, resp, content_type, NULL, 0);
+}
+
+/* Sends the bytes read ahead by s (taken over and freed), the whole body, with a
+ * Content-Length; frees the reader's state first. */
+static int reply_whole(struct http_request *req, unsigned status, const char *content_type,
+		       struct stream *s)
+{
+	stream_end(s);
+	size_t len = s->ahead_len;
+	char *data = s->ahead;
+	char *shrunk = realloc(data, len ? len : 1); /* in place */
+	if (shrunk)
+		data = shrunk;
+	free(s);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	if (!resp)
+		free(data);
+	return set_response(req, status, resp, content_type, data, len);
 }
 
 int http_reply_stream(struct http_request *req, unsigned status, const char *content_type,
@@ -497,15 +579,16 @@ int http_reply_stream(struct http_request *req, unsigned status, const char *con
 		free_state(state);
 		return set_response(req, 500, NULL, NULL, NULL, 0);
 	}
-	*s = (struct stream){read, state, free_state, req, 1};
-	struct MHD_Response *resp = MHD_create_response_from_callback(
-		MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_callback, s, stream_free);
-	if (!resp) {
+	*s = (struct stream){.read = read, .state = state, .free_state = free_state, .req = req,
+			     .last = 1};
+	int r = stream_read_ahead(s);
+	if (r < 0 || s->last < 0) {
 		stream_free(s);
-		return set_response(req, 500, NULL, NULL, NULL, 0);
+		return http_reply_problem(req, 500, NULL, NULL, "cannot produce the response (%s)",
+					  r < 0 ? "out of memory" : "the reader failed");
 	}
-	req->stream = s;
-	return set_response(req, status, resp, content_type, NULL, 0);
+	return s->last > 0 ? reply_chunked(req, status, content_type, s)
+			   : reply_whole(req, status, content_type, s);
 }
 
 int http_parse_revision_tag(const char *value, long long *ret)

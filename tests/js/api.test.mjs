@@ -446,22 +446,69 @@ describe('manifests and render', () => {
     assert.match(listing, /msa-shop-staging\/kustomization\.yaml$/m);
   });
 
-  test('yaml is streamed chunked, and reads back as valid objects', async () => {
-    const { headers, body, chunks } = await new Promise((resolve, reject) => {
-      http.get(`${server.url}${M}?format=yaml`, { headers: server.headers }, (res) => {
+  // POST /render?format=yaml through node:http, which shows how the body was framed.
+  function renderYaml(body) {
+    return new Promise((resolve, reject) => {
+      const req = http.request(`${server.url}/render?format=yaml`, {
+        method: 'POST', headers: { ...server.headers, 'content-type': 'application/json' },
+      }, (res) => {
         const parts = [];
         res.on('data', (d) => parts.push(d));
-        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(parts).toString(), chunks: parts.length }));
-      }).on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts) }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
     });
-    assert.equal(headers['transfer-encoding'], 'chunked');
-    assert.equal(headers['content-length'], undefined);
-    assert.equal(headers['content-type'], 'application/yaml');
-    assert.ok(chunks >= 1);
-    const docs = parseAllDocuments(body).map((d) => d.toJS());
+  }
+
+  // The msa-shop stack with n services (copies of its own, renamed, each with its own
+  // database: bench/gen-stack.py), rendering alone.
+  function bigStack(n) {
+    const stack = seed('stack.json');
+    const templates = Object.entries(stack.services);
+    stack.services = {};
+    for (let i = 0; i < n; i++) {
+      const [name, svc] = templates[i % templates.length];
+      const copy = structuredClone(svc);
+      const id = String(i).padStart(5, '0');
+      if (i >= templates.length && copy.database) copy.database = { name: `db${id}`, user: `user${id}` };
+      stack.services[i < templates.length ? name : `svc-${id}`] = copy;
+    }
+    stack.secrets = seed('prod.json').secrets;
+    return stack;
+  }
+
+  test('yaml: a short bundle is sent whole with a Content-Length, the same bytes as built for the cache', async () => {
+    const body = { stack: 'msa-shop', environment: 'staging', overrides: { image: { tag: 'whole-1' } } };
+    const first = await renderYaml(body); // asked for once: streamed, read whole
+    assert.equal(first.status, 200, first.body.toString());
+    assert.equal(first.headers['transfer-encoding'], undefined);
+    assert.equal(Number(first.headers['content-length']), first.body.length);
+    assert.equal(first.headers['content-type'], 'application/yaml');
+    assert.equal(first.headers['content-disposition'], 'attachment; filename="msa-shop-staging.yaml"');
+    const second = await renderYaml(body); // asked for again: built whole and kept
+    assert.equal(second.status, 200);
+    assert.ok(second.body.equals(first.body));
+    const docs = parseAllDocuments(first.body.toString()).map((d) => d.toJS());
     assert.equal(docs[0].kind, 'Namespace');
     assert.ok(docs.length > 10);
     await validateObjects(docs);
+  });
+
+  test('yaml: a bundle past 256 KiB is streamed chunked, the same bytes as built for the cache', async () => {
+    const body = { stack: bigStack(60), stackName: 'big' };
+    const first = await renderYaml(body);
+    assert.equal(first.status, 200, first.body.toString());
+    assert.equal(first.headers['transfer-encoding'], 'chunked');
+    assert.equal(first.headers['content-length'], undefined);
+    assert.equal(first.headers['content-disposition'], 'attachment; filename="big-inline.yaml"');
+    assert.ok(first.body.length > 256 * 1024, `${first.body.length} bytes`);
+    const second = await renderYaml(body);
+    assert.equal(second.status, 200);
+    assert.equal(Number(second.headers['content-length']), second.body.length);
+    assert.ok(second.body.equals(first.body));
+    const docs = parseAllDocuments(first.body.toString()).map((d) => d.toJS());
+    assert.ok(docs.filter((d) => d.kind === 'Deployment').length >= 60);
   });
 
   test('Accept picks the format; unknown format 400, unknown Accept 406', async () => {
