@@ -293,20 +293,15 @@ struct emit_ctx {
 static int op_yamlout(void *ctx, unsigned long i, struct buf *out)
 {
 	struct emit_ctx *c = ctx;
+	struct yamlout *y = NULL;
 	(void)i;
-	int rc = 0;
-	for (size_t k = 0; k < c->nfiles; k++) {
-		struct yamlout *y = NULL;
-		rc = yamlout_new(out, &y);
-		for (const struct node_item *it = c->files[k]->v.list.first; it; it = it->next)
-			if (rc == 0)
-				rc = yamlout_node(y, it->val);
-		if (rc == 0)
-			rc = yamlout_finish(y);
-		yamlout_free(y);
-		if (rc < 0)
-			return rc;
-	}
+	int rc = yamlout_new(out, &y); /* one emitter for every file, as bundle.c does */
+	for (size_t k = 0; rc == 0 && k < c->nfiles; k++)
+		for (const struct node_item *it = c->files[k]->v.list.first; rc == 0 && it; it = it->next)
+			rc = yamlout_node(y, it->val);
+	if (rc == 0)
+		rc = yamlout_finish(y);
+	yamlout_free(y);
 	return rc;
 }
 
