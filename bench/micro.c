@@ -2,7 +2,7 @@
  * bundle) per format, with bytes allocated per render, beside the floor: libyaml's
  * emitter alone emitting the same event stream (the same scalars, pre-built) into memory.
  *
- *   manifestd-micro [--stack FILE --env FILE --name STACK] [--seconds S] [--only yaml|zip|tar.gz|request|floor]
+ *   manifestd-micro [--stack FILE --env FILE --name STACK] [--seconds S] [--only yaml|zip|tar.gz|request|request-zip|floor]
  *
  * Without files it uses the built-in msa-shop stack and its prod environment. Every
  * iteration uses another image tag override, as a client that defeats any cache would.
@@ -136,7 +136,7 @@ struct result {
 typedef int (*op_fn)(void *ctx, unsigned long i, struct buf *out);
 
 static double seconds = 2.0;
-static const char *only; /* --only yaml|zip|tar.gz|request|floor: just that (for profilers) */
+static const char *only; /* --only yaml|zip|tar.gz|request|request-zip|floor: just that (for profilers) */
 
 /* Runs op until `seconds` have passed (at least 20 times); per-op averages. */
 static int measure(op_fn op, void *ctx, struct result *res)
@@ -527,8 +527,9 @@ int main(int argc, char **argv)
 	       in.stack_name, in.env_name, render_file_count(sc.r));
 	struct pipe_ctx yc = {&in, BUNDLE_YAML, true}, zc = {&in, BUNDLE_ZIP, true}, tc = {&in, BUNDLE_TARGZ, true};
 	struct request_ctx rq = {&in, sc.stack, sc.env, BUNDLE_YAML};
-	if (rc == 0 && only && strcmp(only, "request") == 0) {
-		rc = measure(op_request, &rq, &r);
+	struct request_ctx rqz = {&in, sc.stack, sc.env, BUNDLE_ZIP};
+	if (rc == 0 && only && strncmp(only, "request", 7) == 0) {
+		rc = measure(op_request, strcmp(only, "request-zip") == 0 ? &rqz : &rq, &r);
 		if (rc == 0)
 			row(only, &r, NULL);
 		goto out;
@@ -555,6 +556,8 @@ int main(int argc, char **argv)
 		row("**render yaml as POST /render does: request body parse+resolve+render+bundle**", &r, &floor);
 	if (rc == 0 && (rc = measure(op_pipeline, &zc, &zip)) == 0)
 		row("**render zip: parse+resolve+render+bundle**", &zip, &floor);
+	if (rc == 0 && (rc = measure(op_request, &rqz, &r)) == 0)
+		row("render zip as POST /render does: request body parse+resolve+render+bundle", &r, &floor);
 	if (rc == 0 && (rc = measure(op_pipeline, &tc, &tgz)) == 0)
 		row("render tar.gz: parse+resolve+render+bundle", &tgz, &floor);
 	if (rc == 0 && (rc = measure(op_parse, &sc, &r)) == 0)
