@@ -91,29 +91,36 @@ static char *dup_catalog(const char *name, size_t *ret_len)
 	return t ? strndup(t, *ret_len) : NULL;
 }
 
-/* One full render: parse both texts, resolve with overrides, render, bundle. */
-static int pipeline(const struct input *in, const json_t *overrides, enum bundle_format f,
-		    struct buf *out)
+/* Resolves the documents (borrowed) with overrides, renders and bundles into out. */
+static int render_bundle(const char *stack_name, const json_t *stack, const char *env_name,
+			 const json_t *env, const json_t *overrides, enum bundle_format f, struct buf *out)
 {
-	json_t *stack = json_loadb(in->stack_text, in->stack_len, 0, NULL);
-	json_t *env = json_loadb(in->env_text, in->env_len, 0, NULL);
 	json_t *doc = NULL;
 	struct render *r = NULL;
 	struct model_errors errs;
 	model_errors_init(&errs);
-	int rc = stack && env ? 0 : -EINVAL;
-	if (rc == 0)
-		rc = model_resolve(in->stack_name, stack, in->env_name, env, overrides, &errs, &doc);
-	struct render_meta meta = {in->stack_name, in->env_name, 1};
+	int rc = model_resolve(stack_name, stack, env_name, env, overrides, &errs, &doc);
+	struct render_meta meta = {stack_name, env_name, 1};
 	if (rc == 0)
 		rc = render_new(doc, &meta, &r);
 	if (rc == 0)
 		rc = bundle_build(r, f, out);
 	render_free(r);
 	json_decref(doc);
+	model_errors_release(&errs);
+	return rc;
+}
+
+/* One full render: parse both texts, resolve with overrides, render, bundle. */
+static int pipeline(const struct input *in, const json_t *overrides, enum bundle_format f,
+		    struct buf *out)
+{
+	json_t *stack = json_loadb(in->stack_text, in->stack_len, 0, NULL);
+	json_t *env = json_loadb(in->env_text, in->env_len, 0, NULL);
+	int rc = stack && env ? render_bundle(in->stack_name, stack, in->env_name, env, overrides, f, out)
+			      : -EINVAL;
 	json_decref(stack);
 	json_decref(env);
-	model_errors_release(&errs);
 	return rc;
 }
 
@@ -187,24 +194,11 @@ struct request_ctx {
 
 static int request_render(const struct request_ctx *c, const json_t *body, struct buf *out)
 {
-	json_t *doc = NULL;
-	struct render *r = NULL;
-	struct model_errors errs;
-	model_errors_init(&errs);
 	const char *stack = json_string_value(json_object_get(body, "stack"));
 	const char *env = json_string_value(json_object_get(body, "environment"));
-	int rc = stack && env ? 0 : -EINVAL;
-	if (rc == 0)
-		rc = model_resolve(stack, c->stack, env, c->env, json_object_get(body, "overrides"), &errs, &doc);
-	struct render_meta meta = {stack, env, 1};
-	if (rc == 0)
-		rc = render_new(doc, &meta, &r);
-	if (rc == 0)
-		rc = bundle_build(r, c->format, out);
-	render_free(r);
-	json_decref(doc);
-	model_errors_release(&errs);
-	return rc;
+	if (!stack || !env)
+		return -EINVAL;
+	return render_bundle(stack, c->stack, env, c->env, json_object_get(body, "overrides"), c->format, out);
 }
 
 static int op_request(void *ctx, unsigned long i, struct buf *out)
