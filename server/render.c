@@ -1,8 +1,8 @@
 /* render: a resolved document -> Kubernetes objects (node trees in the caller's arena),
  * one builder per resource kind, grouped into the bundle's files. Pure: no I/O, no
  * defaults (the resolved document of docs/schema.md has every field), nothing specific to
- * one stack. render_new reads the document once into typed views (checking it as it
- * reads); the builders take those views, never paths.
+ * one stack. render_new reads the document once into the typed views of docview.h
+ * (docview_read checks it as it reads); the builders take those views, never paths.
  *
  * Internal builders return a node of the arena, or NULL when out of memory; node_set,
  * node_push, NODE_MAP and NODE_SEQ pass a NULL on, so a failure anywhere becomes one
@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "digest.h"
+#include "docview.h"
 #include "node.h"
 #include "util.h"
 
@@ -49,119 +50,6 @@ enum file_kind {
 	FILE_INGRESS,
 };
 
-/* ---- the resolved document, read once --------------------------------------------- */
-
-/* What render reads of the document, type-checked and read once by read_doc(): the
- * builders take these views instead of looking paths up again. Strings and objects are
- * borrowed from the document. */
-struct cpu_memory {
-	const char *cpu, *memory;
-};
-
-struct resources_view {
-	struct cpu_memory requests, limits;
-};
-
-struct storage_view {
-	const char *size, *class_name;
-};
-
-struct image_view {
-	const char *registry, *repository, *tag, *digest;
-};
-
-struct probe_view {
-	const char *path; /* NULL: the probe is null (not rendered) */
-	json_int_t initial_delay, period, timeout, failures;
-};
-
-struct autoscaling_view {
-	bool enabled;
-	json_int_t min_replicas, max_replicas, target_cpu;
-};
-
-struct security_view {
-	json_int_t run_as_user;
-	bool read_only;
-};
-
-struct budget_view {
-	bool enabled;
-};
-
-struct database_view {
-	const char *name, *user; /* NULL: the service has no database */
-};
-
-#define NPROBES 3
-
-struct service_view {
-	const char *name;
-	bool enabled, broker;
-	struct image_view image;
-	const char *version; /* image.tag when it is a label value (label_version), else NULL */
-	json_int_t port, replicas;
-	const json_t *env;    /* {NAME: {value|config|secret: text}}, checked by env_ok */
-	const json_t *probes; /* read into probe[] */
-	struct probe_view probe[NPROBES]; /* readiness, liveness, startup */
-	struct resources_view resources;
-	struct autoscaling_view autoscaling;
-	struct budget_view disruption_budget;
-	struct security_view security;
-	struct database_view database;
-};
-
-struct mysql_view {
-	bool enabled;
-	const char *image, *root_password_secret, *app_password_secret;
-	struct storage_view storage;
-	struct resources_view resources;
-};
-
-struct rabbitmq_view {
-	bool enabled;
-	const char *image, *user, *password_secret;
-	struct storage_view storage;
-	struct resources_view resources;
-};
-
-struct zipkin_view {
-	bool enabled;
-	const char *image;
-	struct resources_view resources;
-};
-
-struct tls_view {
-	bool enabled;
-	const char *secret_name;
-};
-
-struct ingress_view {
-	bool enabled;
-	const char *class_name, *host, *path, *service;
-	struct tls_view tls;
-	const json_t *annotations;
-};
-
-struct secret_source_view {
-	const char *type, *name, *store, *store_kind, *remote_key, *refresh_interval;
-};
-
-struct pull_view {
-	const char *policy, *secret;
-};
-
-struct doc_view {
-	const char *namespace;
-	struct pull_view image;
-	const json_t *config, *secrets, *services;
-	struct secret_source_view secret_source;
-	struct mysql_view mysql;
-	struct rabbitmq_view rabbitmq;
-	struct zipkin_view zipkin;
-	struct ingress_view ingress;
-};
-
 struct render_file {
 	enum file_kind kind;
 	const struct service_view *service; /* FILE_SERVICE: in render's services */
@@ -170,7 +58,7 @@ struct render_file {
 
 struct render {
 	json_t *doc;
-	struct doc_view view;             /* doc as render reads it */
+	struct doc_view view;             /* doc as render reads it (docview_read) */
 	struct service_view *services;    /* the enabled services, sorted by name */
 	size_t nservices;
 	struct render_meta meta;
@@ -190,309 +78,6 @@ struct render {
 	struct render_file *files;
 	size_t nfiles;
 };
-
-/* ---- reading and checking the document ------------------------------------------- */
-
-enum kind { K_STR, K_INT, K_BOOL, K_OBJ };
-
-/* A member render reads: its key and type, and where its value goes (an offset into the
- * struct being read). An object with sub fields is read into the struct at off; without,
- * the object itself (const json_t *) is stored at off. Tables list the members in the
- * order resolved documents have them (the defaults' order): see member(). */
-struct field {
-	const char *key;
-	size_t key_len;
-	enum kind kind;
-	size_t off;
-	const struct field *sub;
-	size_t nsub;
-};
-
-#define FIELD(type, key, kind, member) {key, sizeof(key) - 1, kind, offsetof(type, member), NULL, 0}
-#define NESTED(type, key, member, table)                                                    \
-	{key, sizeof(key) - 1, K_OBJ, offsetof(type, member), table, sizeof(table) / sizeof((table)[0])}
-#define READ_ALL(obj, table, base) read_fields((obj), (table), sizeof(table) / sizeof((table)[0]), (base))
-
-static bool read_fields(const json_t *obj, const struct field *fields, size_t n, void *base);
-
-/* Stores v into slot as f says. false when v is missing or of another type. */
-static bool read_field(const json_t *v, const struct field *f, void *slot)
-{
-	switch (f->kind) {
-	case K_STR:
-		*(const char **)slot = json_string_value(v);
-		return json_is_string(v);
-	case K_INT:
-		*(json_int_t *)slot = json_integer_value(v);
-		return json_is_integer(v);
-	case K_BOOL:
-		*(bool *)slot = json_is_true(v);
-		return json_is_boolean(v);
-	case K_OBJ:
-		if (f->sub)
-			return read_fields(v, f->sub, f->nsub, slot);
-		*(const json_t **)slot = v;
-		return json_is_object(v);
-	}
-	return false;
-}
-
-/* obj[f->key], or NULL. Found without hashing when it is the member at *it (members
- * mostly come in the tables' order), else looked up; *it then moves past the member
- * found, so the next field is tried there first. */
-static const json_t *member(const json_t *obj, void **it, const struct field *f)
-{
-	if (!*it || json_object_iter_key_len(*it) != f->key_len ||
-	    memcmp(json_object_iter_key(*it), f->key, f->key_len) != 0)
-		*it = json_object_iter_at((json_t *)obj, f->key);
-	const json_t *v = json_object_iter_value(*it);
-	*it = json_object_iter_next((json_t *)obj, *it);
-	return v;
-}
-
-/* Reads the n fields of obj into the struct at base. false when obj is not an object or
- * a field is missing or of another type (base is then partly written). */
-static bool read_fields(const json_t *obj, const struct field *fields, size_t n, void *base)
-{
-	if (!json_is_object(obj))
-		return false;
-	void *it = json_object_iter((json_t *)obj);
-	for (size_t i = 0; i < n; i++)
-		if (!read_field(member(obj, &it, &fields[i]), &fields[i], (char *)base + fields[i].off))
-			return false;
-	return true;
-}
-
-static const struct field cpu_memory_fields[] = {
-	FIELD(struct cpu_memory, "cpu", K_STR, cpu),
-	FIELD(struct cpu_memory, "memory", K_STR, memory),
-};
-
-static const struct field resources_fields[] = {
-	NESTED(struct resources_view, "requests", requests, cpu_memory_fields),
-	NESTED(struct resources_view, "limits", limits, cpu_memory_fields),
-};
-
-static const struct field storage_fields[] = {
-	FIELD(struct storage_view, "size", K_STR, size),
-	FIELD(struct storage_view, "className", K_STR, class_name),
-};
-
-static const struct field mysql_fields[] = {
-	FIELD(struct mysql_view, "enabled", K_BOOL, enabled),
-	FIELD(struct mysql_view, "image", K_STR, image),
-	FIELD(struct mysql_view, "rootPasswordSecret", K_STR, root_password_secret),
-	FIELD(struct mysql_view, "appPasswordSecret", K_STR, app_password_secret),
-	NESTED(struct mysql_view, "storage", storage, storage_fields),
-	NESTED(struct mysql_view, "resources", resources, resources_fields),
-};
-
-static const struct field rabbitmq_fields[] = {
-	FIELD(struct rabbitmq_view, "enabled", K_BOOL, enabled),
-	FIELD(struct rabbitmq_view, "image", K_STR, image),
-	FIELD(struct rabbitmq_view, "user", K_STR, user),
-	FIELD(struct rabbitmq_view, "passwordSecret", K_STR, password_secret),
-	NESTED(struct rabbitmq_view, "storage", storage, storage_fields),
-	NESTED(struct rabbitmq_view, "resources", resources, resources_fields),
-};
-
-static const struct field zipkin_fields[] = {
-	FIELD(struct zipkin_view, "enabled", K_BOOL, enabled),
-	FIELD(struct zipkin_view, "image", K_STR, image),
-	NESTED(struct zipkin_view, "resources", resources, resources_fields),
-};
-
-static const struct field tls_fields[] = {
-	FIELD(struct tls_view, "enabled", K_BOOL, enabled),
-	FIELD(struct tls_view, "secretName", K_STR, secret_name),
-};
-
-static const struct field ingress_fields[] = {
-	FIELD(struct ingress_view, "enabled", K_BOOL, enabled),
-	FIELD(struct ingress_view, "className", K_STR, class_name),
-	FIELD(struct ingress_view, "host", K_STR, host),
-	FIELD(struct ingress_view, "path", K_STR, path),
-	FIELD(struct ingress_view, "service", K_STR, service),
-	NESTED(struct ingress_view, "tls", tls, tls_fields),
-	FIELD(struct ingress_view, "annotations", K_OBJ, annotations),
-};
-
-static const struct field secret_source_fields[] = {
-	FIELD(struct secret_source_view, "type", K_STR, type),
-	FIELD(struct secret_source_view, "secretStore", K_STR, store),
-	FIELD(struct secret_source_view, "secretStoreKind", K_STR, store_kind),
-	FIELD(struct secret_source_view, "refreshInterval", K_STR, refresh_interval),
-	FIELD(struct secret_source_view, "name", K_STR, name),
-	FIELD(struct secret_source_view, "remoteKey", K_STR, remote_key),
-};
-
-static const struct field pull_fields[] = {
-	FIELD(struct pull_view, "pullPolicy", K_STR, policy),
-	FIELD(struct pull_view, "pullSecret", K_STR, secret),
-};
-
-static const struct field doc_fields[] = {
-	NESTED(struct doc_view, "image", image, pull_fields),
-	FIELD(struct doc_view, "config", K_OBJ, config),
-	FIELD(struct doc_view, "secrets", K_OBJ, secrets),
-	FIELD(struct doc_view, "services", K_OBJ, services),
-	NESTED(struct doc_view, "secretSource", secret_source, secret_source_fields),
-	NESTED(struct doc_view, "mysql", mysql, mysql_fields),
-	NESTED(struct doc_view, "rabbitmq", rabbitmq, rabbitmq_fields),
-	NESTED(struct doc_view, "zipkin", zipkin, zipkin_fields),
-	NESTED(struct doc_view, "ingress", ingress, ingress_fields),
-	FIELD(struct doc_view, "namespace", K_STR, namespace),
-};
-
-static const struct field image_fields[] = {
-	FIELD(struct image_view, "digest", K_STR, digest),
-	FIELD(struct image_view, "repository", K_STR, repository),
-	FIELD(struct image_view, "registry", K_STR, registry),
-	FIELD(struct image_view, "tag", K_STR, tag),
-};
-
-static const struct field autoscaling_fields[] = {
-	FIELD(struct autoscaling_view, "enabled", K_BOOL, enabled),
-	FIELD(struct autoscaling_view, "minReplicas", K_INT, min_replicas),
-	FIELD(struct autoscaling_view, "maxReplicas", K_INT, max_replicas),
-	FIELD(struct autoscaling_view, "targetCPUUtilization", K_INT, target_cpu),
-};
-
-static const struct field budget_fields[] = {
-	FIELD(struct budget_view, "enabled", K_BOOL, enabled),
-};
-
-static const struct field security_fields[] = {
-	FIELD(struct security_view, "runAsUser", K_INT, run_as_user),
-	FIELD(struct security_view, "readOnlyRootFilesystem", K_BOOL, read_only),
-};
-
-static const struct field service_fields[] = {
-	FIELD(struct service_view, "enabled", K_BOOL, enabled),
-	NESTED(struct service_view, "image", image, image_fields),
-	FIELD(struct service_view, "replicas", K_INT, replicas),
-	FIELD(struct service_view, "env", K_OBJ, env),
-	FIELD(struct service_view, "broker", K_BOOL, broker),
-	FIELD(struct service_view, "probes", K_OBJ, probes),
-	NESTED(struct service_view, "resources", resources, resources_fields),
-	NESTED(struct service_view, "autoscaling", autoscaling, autoscaling_fields),
-	NESTED(struct service_view, "disruptionBudget", disruption_budget, budget_fields),
-	NESTED(struct service_view, "securityContext", security, security_fields),
-	FIELD(struct service_view, "port", K_INT, port),
-};
-
-static const struct field probe_fields[] = {
-	FIELD(struct probe_view, "path", K_STR, path),
-	FIELD(struct probe_view, "initialDelaySeconds", K_INT, initial_delay),
-	FIELD(struct probe_view, "periodSeconds", K_INT, period),
-	FIELD(struct probe_view, "timeoutSeconds", K_INT, timeout),
-	FIELD(struct probe_view, "failureThreshold", K_INT, failures),
-};
-
-static const struct field database_fields[] = {
-	FIELD(struct database_view, "name", K_STR, name),
-	FIELD(struct database_view, "user", K_STR, user),
-};
-
-static const char *const probe_names[NPROBES] = {"readiness", "liveness", "startup"};
-
-static bool strings_only(const json_t *obj)
-{
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)obj, key, v)
-		if (!json_is_string(v))
-			return false;
-	return true;
-}
-
-/* Each env entry is an object whose one member is value, config or secret, a string. */
-static bool env_ok(const json_t *env)
-{
-	const char *name;
-	json_t *src;
-	json_object_foreach((json_t *)env, name, src) {
-		void *only = json_object_size(src) == 1 ? json_object_iter(src) : NULL;
-		const char *from = only ? json_object_iter_key(only) : "";
-		if (!json_is_string(json_object_iter_value(only)) ||
-		    (strcmp(from, "value") != 0 && strcmp(from, "config") != 0 && strcmp(from, "secret") != 0))
-			return false;
-	}
-	return true;
-}
-
-/* Each probe is null or a complete probe; database is null or {name, user}. */
-static bool read_probes_database(const json_t *svc, struct service_view *s)
-{
-	for (size_t i = 0; i < NPROBES; i++) {
-		const json_t *p = json_object_get(s->probes, probe_names[i]);
-		s->probe[i].path = NULL;
-		if (!json_is_null(p) && !READ_ALL(p, probe_fields, &s->probe[i]))
-			return false;
-	}
-	const json_t *db = json_object_get(svc, "database");
-	s->database = (struct database_view){NULL, NULL};
-	return json_is_null(db) || READ_ALL(db, database_fields, &s->database);
-}
-
-static const char *label_version(const char *version);
-
-static bool read_service(const char *name, const json_t *svc, struct service_view *s)
-{
-	s->name = name;
-	if (!util_is_dns_label(name) || !READ_ALL(svc, service_fields, s) || !env_ok(s->env) ||
-	    !read_probes_database(svc, s))
-		return false;
-	s->version = label_version(s->image.tag);
-	return true;
-}
-
-static int cmp_service(const void *a, const void *b)
-{
-	return strcmp(((const struct service_view *)a)->name, ((const struct service_view *)b)->name);
-}
-
-/* Reads every service of the document (each must be valid) and keeps the enabled ones,
- * sorted by name, in r->services. 0, -EINVAL or -ENOMEM. */
-static int read_services(struct render *r)
-{
-	size_t n = json_object_size(r->view.services), kept = 0;
-	r->services = calloc(n ? n : 1, sizeof *r->services);
-	if (!r->services)
-		return -ENOMEM;
-	const char *name;
-	json_t *svc;
-	json_object_foreach((json_t *)r->view.services, name, svc) {
-		if (!read_service(name, svc, &r->services[kept]))
-			return -EINVAL;
-		kept += r->services[kept].enabled;
-	}
-	qsort(r->services, kept, sizeof *r->services, cmp_service);
-	r->nservices = kept;
-	return 0;
-}
-
-/* The enabled service called name, or NULL. */
-static const struct service_view *find_service(const struct render *r, const char *name)
-{
-	struct service_view key = {.name = name};
-	return bsearch(&key, r->services, r->nservices, sizeof *r->services, cmp_service);
-}
-
-/* Reads r->doc into r->view and r->services. 0; -EINVAL when it is not a resolved
- * document (a field render reads is missing or of the wrong type, a service name is not
- * a DNS label, the ingress backend is not an enabled service); -ENOMEM. */
-static int read_doc(struct render *r)
-{
-	const struct doc_view *v = &r->view;
-	if (!READ_ALL(r->doc, doc_fields, &r->view) || !strings_only(v->config) || !strings_only(v->secrets) ||
-	    !strings_only(v->ingress.annotations))
-		return -EINVAL;
-	int rc = read_services(r);
-	if (rc == 0 && v->ingress.enabled && !find_service(r, v->ingress.service))
-		rc = -EINVAL;
-	return rc;
-}
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
@@ -1214,7 +799,7 @@ static struct node *service_env(struct arena *a, const struct render *r, const j
 	const char *name;
 	json_t *src;
 	json_object_foreach((json_t *)env, name, src) {
-		/* read_doc checked it: one member, value, config or secret, a string */
+		/* docview_read checked it: one member, value, config or secret, a string */
 		void *only = json_object_iter((json_t *)src);
 		const char *from = json_object_iter_key(only);
 		const char *text = json_string_value(json_object_iter_value(only));
@@ -1333,7 +918,7 @@ static struct node *app_pdb(struct arena *a, const struct render *r, const struc
 
 static int build_service(struct arena *a, struct render *r, const struct service_view *s, struct node *out)
 {
-	struct workload w = workload(a, r, s->name, "service", s->version);
+	struct workload w = workload(a, r, s->name, "service", label_version(s->image.tag));
 	int rc = push(out, service_account(a, r, &w));
 	if (rc == 0)
 		rc = push(out, app_deployment(a, r, s, &w));
@@ -1352,7 +937,8 @@ static int build_ingress(struct arena *a, struct render *r, struct node *out)
 {
 	const struct ingress_view *in = &r->view.ingress;
 	const char *host = in->host;
-	const struct service_view *backend = find_service(r, in->service); /* read_doc: enabled */
+	const struct service_view *backend = /* docview_read: enabled */
+		docview_find_service(r->services, r->nservices, in->service);
 	struct node *port = NODE_MAP(a, {"number", node_int(a, backend ? backend->port : 0)});
 	struct node *path = NODE_MAP(
 		a, {"path", node_str(a, in->path)}, {"pathType", node_str(a, "Prefix")},
@@ -1476,7 +1062,7 @@ int render_new(const json_t *doc, const struct render_meta *meta, struct render 
 	r->instance = concat(meta->stack, "-", meta->environment);
 	r->config_name = concat(meta->stack, "-config", "");
 	r->revision = decimal(meta->revision);
-	int rc = read_doc(r);
+	int rc = docview_read(r->doc, &r->view, &r->services, &r->nservices);
 	if (rc == 0)
 		r->secrets_name = concat(r->view.secret_source.name, "", "");
 	if (rc == 0 && !(r->instance && r->config_name && r->secrets_name && r->revision))

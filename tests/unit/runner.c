@@ -9,6 +9,7 @@ int main(void)
 	SRunner *sr = srunner_create(buf_suite());
 	srunner_add_suite(sr, node_suite());
 	srunner_add_suite(sr, yamlout_suite());
+	srunner_add_suite(sr, docview_suite());
 	srunner_add_suite(sr, render_suite());
 	srunner_add_suite(sr, bundle_suite());
 	srunner_add_suite(sr, applysh_suite());

@@ -20,5 +20,6 @@ Suite *compose_suite(void);
 Suite *cache_suite(void);
 Suite *syntax_suite(void);
 Suite *digest_suite(void);
+Suite *docview_suite(void);
 
 #endif
