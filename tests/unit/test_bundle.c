@@ -13,8 +13,8 @@
 
 #include "applysh.h"
 #include "bundle.h"
-#include "catalog.h"
 #include "fsutil.h"
+#include "jsonutil.h"
 #include "model.h"
 #include "render.h"
 #include "suites.h"
@@ -22,21 +22,11 @@
 
 static const char *const envs[] = { "dev", "staging", "prod" };
 
-static json_t *seed(const char *name)
-{
-	size_t len = 0;
-	const char *text = catalog_file(name, &len);
-	ck_assert_msg(text != NULL, "no built-in '%s'", name);
-	json_t *doc = json_loadb(text, len, 0, NULL);
-	ck_assert_ptr_nonnull(doc);
-	return doc;
-}
-
 /* The render of msa-shop/env named as meta says, with one more service of that name
  * when extra_service is not NULL; caller render_free()s. */
 static struct render *make_render_as(const char *env, const struct render_meta *meta, const char *extra_service)
 {
-	json_t *stack = seed("msa-shop/stack.json");
+	json_t *stack = jsonutil_seed("msa-shop/stack.json");
 	if (extra_service)
 		ck_assert_int_eq(json_object_set_new(json_object_get(stack, "services"), extra_service,
 						     json_pack("{s:{s:s},s:i}", "image", "repository", "extra", "port", 8090)),
@@ -44,7 +34,7 @@ static struct render *make_render_as(const char *env, const struct render_meta *
 	struct buf path;
 	buf_init(&path, BUF_NO_MAX);
 	ck_assert_int_eq(buf_printf(&path, "msa-shop/%s.json", env), 0);
-	json_t *envdoc = seed(buf_cstr(&path));
+	json_t *envdoc = jsonutil_seed(buf_cstr(&path));
 	struct model_errors errs;
 	json_t *doc = NULL;
 	struct render *r = NULL;

@@ -5,25 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
 #include "docview.h"
+#include "jsonutil.h"
 #include "model.h"
 #include "suites.h"
-
-static json_t *seed(const char *name)
-{
-	size_t len = 0;
-	const char *text = catalog_file(name, &len);
-	ck_assert_msg(text != NULL, "no built-in '%s'", name);
-	json_t *doc = json_loadb(text, len, 0, NULL);
-	ck_assert_ptr_nonnull(doc);
-	return doc;
-}
 
 /* msa-shop layered with its prod environment; caller json_decref()s. */
 static json_t *resolve_prod(void)
 {
-	json_t *stack = seed("msa-shop/stack.json"), *env = seed("msa-shop/prod.json"), *doc = NULL;
+	json_t *stack = jsonutil_seed("msa-shop/stack.json"), *env = jsonutil_seed("msa-shop/prod.json"), *doc = NULL;
 	struct model_errors errs;
 	model_errors_init(&errs);
 	ck_assert_int_eq(model_resolve("msa-shop", stack, "prod", env, NULL, &errs, &doc), 0);
@@ -332,25 +322,6 @@ START_TEST(disabled_ingress_backend_not_checked)
 }
 END_TEST
 
-/* A copy of v with the members of every object in reverse order. */
-static json_t *reversed(const json_t *v)
-{
-	if (!json_is_object(v))
-		return json_deep_copy(v);
-	size_t n = json_object_size(v), i = 0;
-	const char **keys = calloc(n ? n : 1, sizeof *keys);
-	ck_assert_ptr_nonnull(keys);
-	const char *key;
-	json_t *val;
-	json_object_foreach((json_t *)v, key, val)
-		keys[i++] = key;
-	json_t *out = json_object();
-	while (i-- > 0)
-		ck_assert_int_eq(json_object_set_new(out, keys[i], reversed(json_object_get(v, keys[i]))), 0);
-	free(keys);
-	return out;
-}
-
 static json_t *resources_json(const struct resources_view *r)
 {
 	return json_pack("{s:{s:s, s:s}, s:{s:s, s:s}}", "requests", "cpu", r->requests.cpu, "memory",
@@ -409,7 +380,7 @@ static json_t *read_json(const struct read *r)
 START_TEST(member_order_does_not_matter)
 {
 	json_t *doc = resolve_prod();
-	json_t *rev = reversed(doc);
+	json_t *rev = jsonutil_reversed(doc, NULL);
 	ck_assert(json_equal(doc, rev));
 	ck_assert_str_ne(json_object_iter_key(json_object_iter(rev)), json_object_iter_key(json_object_iter(doc)));
 	struct read a = read_doc(doc), b = read_doc(rev);

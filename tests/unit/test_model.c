@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "catalog.h"
+#include "jsonutil.h"
 #include "model.h"
 #include "suites.h"
 #include "util.h"
@@ -20,17 +20,6 @@ static json_t *parse(const char *text)
 	json_error_t je;
 	json_t *v = json_loads(text, JSON_DECODE_ANY, &je);
 	ck_assert_msg(v != NULL, "bad test JSON at %d:%d: %s (%s)", je.line, je.column, je.text, text);
-	return v;
-}
-
-static json_t *seed(const char *file)
-{
-	size_t len = 0;
-	const char *text = catalog_file(file, &len);
-	ck_assert_msg(text != NULL, "no seed file %s", file);
-	json_error_t je;
-	json_t *v = json_loadb(text, len, 0, &je);
-	ck_assert_msg(v != NULL, "%s: %s", file, je.text);
 	return v;
 }
 
@@ -320,9 +309,9 @@ END_TEST
 static void resolve_seed(const char *env_name, struct result *res)
 {
 	char path[64];
-	json_t *stack = seed("msa-shop/stack.json");
+	json_t *stack = jsonutil_seed("msa-shop/stack.json");
 	ck_assert_int_lt(snprintf(path, sizeof path, "msa-shop/%s.json", env_name), (int)sizeof path);
-	json_t *env = seed(path);
+	json_t *env = jsonutil_seed(path);
 	json_t *stack_copy = json_deep_copy(stack), *env_copy = json_deep_copy(env);
 	model_errors_init(&res->errs);
 	res->doc = NULL;
@@ -1026,7 +1015,7 @@ START_TEST(check_shape_knows_fields_not_values)
 {
 	struct model_errors errs;
 	model_errors_init(&errs);
-	json_t *env = seed("msa-shop/prod.json");
+	json_t *env = jsonutil_seed("msa-shop/prod.json");
 	ck_assert_int_eq(model_check_shape(env, &errs), 0);
 	json_decref(env);
 	/* partial documents, nulls (deletions), config scalars and out-of-range values pass */
@@ -1112,7 +1101,7 @@ static json_t *fixture_layer(const json_t *v, const char *stack_name, const char
 	char path[128];
 	ck_assert_int_lt(snprintf(path, sizeof path, "%s/%s.json", stack_name, suffix ? suffix : json_string_value(v)),
 			 (int)sizeof path);
-	return seed(path);
+	return jsonutil_seed(path);
 }
 
 static json_t *fixture_result(const json_t *input)

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "digest.h"
+#include "jsonutil.h"
 #include "render.h"
 #include "suites.h"
 #include "util.h"
@@ -399,27 +400,10 @@ static const char *template_annotation(const json_t *files, const char *deployme
 	return json_string_value(json_object_get(json_object_get(json_object_get(tmpl, "metadata"), "annotations"), key));
 }
 
-/* A copy of v with the members of every object in reverse order, but for env and
- * annotations, whose order is the order of the output. */
-static json_t *reversed(const json_t *v)
+/* env and annotations: their order is the order of the output. */
+static bool keeps_order(const char *key)
 {
-	if (!json_is_object(v))
-		return json_deep_copy(v);
-	size_t n = json_object_size(v), i = 0;
-	const char **keys = calloc(n ? n : 1, sizeof *keys);
-	ck_assert_ptr_nonnull(keys);
-	const char *key;
-	json_t *val;
-	json_object_foreach((json_t *)v, key, val)
-		keys[i++] = key;
-	json_t *out = json_object();
-	while (i-- > 0) {
-		val = json_object_get(v, keys[i]);
-		bool keep = strcmp(keys[i], "env") == 0 || strcmp(keys[i], "annotations") == 0;
-		ck_assert_int_eq(json_object_set_new(out, keys[i], keep ? json_deep_copy(val) : reversed(val)), 0);
-	}
-	free(keys);
-	return out;
+	return strcmp(key, "env") == 0 || strcmp(key, "annotations") == 0;
 }
 
 /* render reads members in the order resolved documents have them first; any other
@@ -427,7 +411,7 @@ static json_t *reversed(const json_t *v)
 START_TEST(member_order_does_not_matter)
 {
 	json_t *doc = load_fixture();
-	json_t *rev = reversed(doc);
+	json_t *rev = jsonutil_reversed(doc, keeps_order);
 	ck_assert(json_equal(doc, rev));
 	const char *first = json_object_iter_key(json_object_iter(rev));
 	ck_assert_str_ne(first, json_object_iter_key(json_object_iter(doc)));
