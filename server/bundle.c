@@ -374,33 +374,8 @@ static int archive_put(struct archive *a, struct archive_entry *e, const char *p
 	return 0;
 }
 
-#define USTAR_NAME_MAX 100
-
-static bool ascii(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s >= 0x80)
-			return false;
-	return true;
-}
-
-/* Whether every path of the archive ("folder/" and "folder/name") is ASCII and fits the
- * ustar name field. Then restricted pax writes no pax header for any entry (root-owned,
- * 1980, small files: only the path could need one), so libarchive's ustar writer gives
- * the same bytes with less work per header. */
-static bool paths_fit_ustar(const struct bfiles *fs, const char *folder)
-{
-	size_t len = strlen(folder) + 1;
-	if (len > USTAR_NAME_MAX || !ascii(folder))
-		return false;
-	for (size_t i = 0; i < fs->count; i++)
-		if (len + strlen(fs->items[i].name) > USTAR_NAME_MAX || !ascii(fs->items[i].name))
-			return false;
-	return true;
-}
-
-/* Zip, or tar (ustar when the paths fit it, restricted pax otherwise) gzipped. */
-static int archive_configure(struct archive *a, enum bundle_format f, bool ustar)
+/* Zip, or tar (restricted pax: plain ustar headers unless an entry needs a pax one) gzipped. */
+static int archive_configure(struct archive *a, enum bundle_format f)
 {
 	bool ok;
 	if (archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK)
@@ -409,8 +384,7 @@ static int archive_configure(struct archive *a, enum bundle_format f, bool ustar
 		ok = archive_write_set_format_zip(a) == ARCHIVE_OK &&
 		     archive_write_set_options(a, "zip:compression-level=" DEFLATE_LEVEL) == ARCHIVE_OK;
 	else
-		ok = (ustar ? archive_write_set_format_ustar(a)
-			    : archive_write_set_format_pax_restricted(a)) == ARCHIVE_OK &&
+		ok = archive_write_set_format_pax_restricted(a) == ARCHIVE_OK &&
 		     archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
 		     archive_write_set_options(a, "gzip:!timestamp,gzip:compression-level=" DEFLATE_LEVEL) == ARCHIVE_OK;
 	return ok ? 0 : -EIO;
@@ -451,7 +425,7 @@ static int write_archive(const struct bfiles *fs, const char *folder, enum bundl
 	struct sink sink = { out, 0 };
 	size_t saved = out->len;
 	struct archive *a = archive_write_new();
-	int ret = a ? archive_configure(a, f, f == BUNDLE_TARGZ && paths_fit_ustar(fs, folder)) : -ENOMEM;
+	int ret = a ? archive_configure(a, f) : -ENOMEM;
 	if (ret == 0 && archive_write_open(a, &sink, NULL, sink_write, NULL) != ARCHIVE_OK)
 		ret = -EIO;
 	if (ret == 0)

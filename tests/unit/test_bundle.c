@@ -470,7 +470,7 @@ static void rewrite_as_pax(const struct buf *tar, struct buf *out)
 	ck_assert_int_eq(archive_read_free(in), ARCHIVE_OK);
 }
 
-/* Whichever tar writer the bundle picks, the tar holds restricted pax's bytes: for short
+/* The tar holds exactly the bytes libarchive's restricted pax writer gives: for short
  * paths, and for a 63-byte folder with a service whose file path passes ustar's 100-byte
  * name field (split into its prefix field). Every path reads back whole. */
 START_TEST(tar_is_restricted_pax)
