@@ -19,6 +19,7 @@
 #define MANIFESTD_DIGEST_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 /* Deepest nesting of arrays/objects digest_json() walks (jansson's parser allows 2048). */
 #define DIGEST_MAX_DEPTH 2048
@@ -31,5 +32,9 @@
  * than DIGEST_MAX_DEPTH; -ENOMEM (only for objects with many members); -EIO when libsodium
  * cannot initialise. ret_hex is written only on success. */
 int digest_json(const json_t *v, char ret_hex[65]);
+/* BLAKE2b-256 (as digest_json) of the n bytes at data, as 64 lowercase hex digits + NUL
+ * in ret_hex: for identities of text that is not a JSON value (cache keys). 0, or -EIO
+ * when libsodium cannot initialise (ret_hex then unwritten). */
+int digest_bytes(const void *data, size_t n, char ret_hex[65]);
 
 #endif

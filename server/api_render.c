@@ -6,7 +6,6 @@
  * If-None-Match, is answered without resolving; a one-off is neither copied nor kept.
  * The files format (the web form's preview) is rendered with every secret value masked. */
 #include <errno.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -375,15 +374,12 @@ static int key_begin(struct buf *b, const char *kind, enum bundle_format format,
 			"\nstack:", stack, "\nenvironment:", env, "\n");
 }
 
-/* key = BLAKE2b-256 hex of b (as store fingerprints: a third of SHA-256's cost here);
- * 0, or the buf error that b recorded. */
+/* key = BLAKE2b-256 hex of b (digest_bytes, as store fingerprints: a third of SHA-256's
+ * cost here); 0, the buf error that b recorded, or -EIO. */
 static int key_finish(struct buf *b, int r, char key[65])
 {
-	if (r == 0) {
-		unsigned char h[32];
-		crypto_generichash(h, sizeof h, (const unsigned char *)b->data, b->len, NULL, 0);
-		sodium_bin2hex(key, 65, h, sizeof h);
-	}
+	if (r == 0)
+		r = digest_bytes(b->data, b->len, key);
 	buf_release(b);
 	return r;
 }

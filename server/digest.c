@@ -213,11 +213,26 @@ static void init_sodium(void)
 	sodium_rc = sodium_init() < 0 ? -EIO : 0;
 }
 
+/* sodium_init picks libsodium's fastest BLAKE2b for this CPU: once per process, for every
+ * caller (main initialises it too, but tests and benchmarks call us without). 0 or -EIO. */
+static int sodium_ready(void)
+{
+	return pthread_once(&sodium_once, init_sodium) != 0 || sodium_rc < 0 ? -EIO : 0;
+}
+
+int digest_bytes(const void *data, size_t n, char ret_hex[65])
+{
+	unsigned char sum[DIGEST_BYTES];
+	if (sodium_ready() < 0)
+		return -EIO;
+	crypto_generichash(sum, sizeof sum, data, n, NULL, 0);
+	sodium_bin2hex(ret_hex, 65, sum, sizeof sum);
+	return 0;
+}
+
 int digest_json(const json_t *v, char ret_hex[65])
 {
-	/* sodium_init picks libsodium's fastest BLAKE2b for this CPU: once per process, for
-	 * every caller (main initialises it too, but tests and benchmarks call us without) */
-	if (pthread_once(&sodium_once, init_sodium) != 0 || sodium_rc < 0)
+	if (sodium_ready() < 0)
 		return -EIO;
 	struct digest d; /* ~10 KB of stack: no allocation unless an object tree is very wide */
 	unsigned char sum[DIGEST_BYTES];
