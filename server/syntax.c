@@ -32,6 +32,32 @@ static bool all_chars(const char *s, size_t n, bool (*ok)(char))
 	return true;
 }
 
+/* n > 0 bytes, each accepted by end or '-', the first and the last by end. */
+static bool is_dashed(const char *s, size_t n, bool (*end)(char))
+{
+	if (n == 0 || !end(s[0]) || !end(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!end(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* true when every part of the n bytes of s between the separators sep (the empty text is
+ * one empty part) is accepted by ok. */
+static bool all_parts(const char *s, size_t n, char sep, bool (*ok)(const char *, size_t))
+{
+	size_t start = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && s[i] != sep)
+			continue;
+		if (!ok(s + start, i - start))
+			return false;
+		start = i + 1;
+	}
+	return true;
+}
+
 #define DNS_LABEL_RULE                                                                     \
 	"must be a DNS label: lowercase letters, digits and '-', starting and ending with a " \
 	"letter or digit, at most 63 characters"
@@ -56,28 +82,13 @@ const char *syntax_service_name(const char *s)
 /* A DNS label of n bytes: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
 static bool is_label_n(const char *s, size_t n)
 {
-	if (n == 0 || n > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_lower_alnum(s[i]) && s[i] != '-')
-			return false;
-	return true;
+	return n <= 63 && is_dashed(s, n, is_lower_alnum);
 }
 
 /* RFC 1123 subdomain of n bytes: DNS labels joined by '.', at most 253 characters. */
 static bool is_subdomain_n(const char *s, size_t n)
 {
-	if (n == 0 || n > 253)
-		return false;
-	size_t start = 0;
-	for (size_t i = 0; i <= n; i++) {
-		if (i < n && s[i] != '.')
-			continue;
-		if (!is_label_n(s + start, i - start))
-			return false;
-		start = i + 1;
-	}
-	return true;
+	return n > 0 && n <= 253 && all_parts(s, n, '.', is_label_n);
 }
 
 static bool is_dns_subdomain(const char *s)
@@ -209,25 +220,12 @@ static bool is_path_component(const char *s, size_t n)
 
 static bool is_path(const char *s, size_t n)
 {
-	size_t start = 0;
-	for (size_t i = 0; i <= n; i++) {
-		if (i == n || s[i] == '/') {
-			if (!is_path_component(s + start, i - start))
-				return false;
-			start = i + 1;
-		}
-	}
-	return n > 0 && n <= 255;
+	return n > 0 && n <= 255 && all_parts(s, n, '/', is_path_component);
 }
 
 static bool is_domain_component(const char *s, size_t n)
 {
-	if (n == 0 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_alnum(s[i]) && s[i] != '-')
-			return false;
-	return true;
+	return is_dashed(s, n, is_alnum);
 }
 
 /* host[:port] where host is domain components joined by '.'. */
@@ -237,15 +235,7 @@ static bool is_domain(const char *s, size_t n)
 	size_t host = colon ? (size_t)(colon - s) : n;
 	if (colon && (n - host < 2 || n - host > 6 || !all_chars(colon + 1, n - host - 1, is_digit)))
 		return false;
-	size_t start = 0;
-	for (size_t i = 0; i <= host; i++) {
-		if (i == host || s[i] == '.') {
-			if (!is_domain_component(s + start, i - start))
-				return false;
-			start = i + 1;
-		}
-	}
-	return host > 0;
+	return host > 0 && all_parts(s, host, '.', is_domain_component);
 }
 
 /* domain[:port] optionally followed by /path. */

@@ -282,7 +282,6 @@ static int emit_real(struct yamlout *y, double v)
 	return emit_scalar(y, text, (size_t)n, false);
 }
 
-
 /* An integer as decimal text, written backwards into a local buffer: a printf call per
  * integer cost more than the rest of its event. */
 static int emit_int(struct yamlout *y, long long v)
