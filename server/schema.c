@@ -1167,13 +1167,16 @@ const json_t *schema_json_schema(void)
 		return NULL;
 	pthread_mutex_lock(&export_lock);
 	if (!L.json_schema) {
-		json_t *s = export_node(doc);
-		if (s && (set(s, "$schema", json_string("https://json-schema.org/draft/2020-12/schema")) < 0 ||
-			  set(s, "title", json_string("manifestd stack or environment document")) < 0 ||
-			  set(s, "type", json_string("object")) < 0)) {
+		json_t *body = export_node(doc);
+		json_t *s = json_pack("{s:s, s:s, s:s}", "$schema", "https://json-schema.org/draft/2020-12/schema",
+				      "title", "manifestd stack or environment document", "description",
+				      "A stack, or an environment of a stack (every member optional; null deletes "
+				      "what a lower layer set). docs/schema.md explains every field.");
+		if (!body || !s || json_object_update(s, body) < 0 || set(s, "type", json_string("object")) < 0) {
 			json_decref(s);
 			s = NULL;
 		}
+		json_decref(body);
 		L.json_schema = s;
 	}
 	pthread_mutex_unlock(&export_lock);
