@@ -44,6 +44,13 @@ function baseBundle() {
   return base;
 }
 
+const parsed = new Map();
+/** The objects of a bundle folder (parsed once per folder). */
+function objectsOf(dir) {
+  if (!parsed.has(dir)) parsed.set(dir, manifests(dir).map((i) => i.obj));
+  return parsed.get(dir);
+}
+
 const resourceOf = (o) => `${o.kind.toLowerCase()}${o.apiVersion.includes("/") ? `.${o.apiVersion.split("/")[0]}` : ""}`;
 
 /** A line of the inventory apply.sh reads (its LINE_FORMAT). */
@@ -63,7 +70,7 @@ class Cluster {
     this.bundle = bundle;
     this.ns = ns;
     this.rules = [];
-    this.objects = manifests(bundle).map((i) => i.obj);
+    this.objects = objectsOf(bundle);
     this.inventory = this.objects.filter((o) => o.kind !== "Namespace").map((o) => line(ns, o));
   }
 
@@ -170,7 +177,7 @@ test("the script's data is derived from the objects: apply order, references, re
   for (const [name, dir] of Object.entries(variants)) {
     const script = readFileSync(join(dir, "apply.sh"), "utf8");
     const array = (n) => [...new RegExp(`readonly ${n}=\\(\\n([^)]*)\\)`).exec(script)?.[1].matchAll(/'([^']*)'/g) ?? []].map((m) => m[1]);
-    const objects = manifests(dir).map((i) => i.obj);
+    const objects = objectsOf(dir);
     const ids = objects.map((o) => `${resourceOf(o)}/${o.metadata.name}`);
     assert.deepEqual([...array("BUNDLE_OBJECTS")].sort(), [...ids].sort(), `${name}: BUNDLE_OBJECTS`);
     // every reference a pod spec or an Ingress makes, computed here independently
@@ -296,7 +303,7 @@ test("first install: --diff shows everything as new (exit 1) and never prints Se
   assert.deepEqual(diffs, ["diff --server-side --field-manager=manifestd --force-conflicts -f 00-namespace.yaml"]);
   assert.match(r.stdout, /^\+kind: ConfigMap$/m);
   assert.match(r.stdout, /\+\+\+ 11-secrets\.yaml\n\+\(new; it holds Secret values, not shown\)/);
-  const secret = manifests(baseBundle()).find((i) => i.obj.kind === "Secret").obj;
+  const secret = objectsOf(baseBundle()).find((o) => o.kind === "Secret");
   for (const v of Object.values(secret.data)) assert.ok(!r.stdout.includes(v), "a Secret value printed");
   assert.deepEqual(applies(r.calls), []);
   // an existing namespace: one kubectl diff of every file, its exit code passed on
@@ -310,7 +317,7 @@ test("first install: --diff shows everything as new (exit 1) and never prints Se
 });
 
 test("autoscaling on: the live replica count is handed to a second field manager before the workload is applied", (t) => {
-  const dep = manifests(baseBundle()).map((i) => i.obj).find((o) => o.kind === "Deployment" && o.metadata.name === "order-service");
+  const dep = objectsOf(baseBundle()).find((o) => o.kind === "Deployment" && o.metadata.name === "order-service");
   assert.equal(dep.spec.replicas, undefined, "the manifest leaves replicas to its autoscaler");
   const c = new Cluster(t, baseBundle()).on(`-n ${NS} get deployment.apps order-service --ignore-not-found *`, "7");
   let r = c.run();
@@ -408,7 +415,7 @@ test("secretSource externalSecret -> inline: the ExternalSecret left behind is r
 test("a changed namespace: the old environment is reported on every apply, and removed only with --prune --prune-old-namespace", (t) => {
   const NEW = "shop-new";
   const dir = renderBundle(t, (e) => { e.namespace = NEW; });
-  const oldObjects = manifests(baseBundle()).map((i) => i.obj).filter((o) => o.kind !== "Namespace");
+  const oldObjects = objectsOf(baseBundle()).filter((o) => o.kind !== "Namespace");
   const c = new Cluster(t, dir, NEW).firstInstall();
   c.inventory = oldObjects.map((o) => line(NS, o));
   c.on(`get namespaces -l ${SEL} -o name`, `namespace/${NS}\n`);
@@ -493,7 +500,7 @@ test("--delete lists first, needs --yes or a typed confirmation (8), has a dry r
   r = c.run(["--delete", "--yes"]);
   assert.equal(r.status, 0, out(r));
   const gone = deletes(r.calls).map((x) => x.split(" ")[3] + "/" + /metadata\.name=(\S+)/.exec(x)[1]);
-  const want = manifests(baseBundle()).map((i) => i.obj).filter((o) => !["Namespace", "Ingress"].includes(o.kind)).map((o) => `${resourceOf(o)}/${o.metadata.name}`);
+  const want = objectsOf(baseBundle()).filter((o) => !["Namespace", "Ingress"].includes(o.kind)).map((o) => `${resourceOf(o)}/${o.metadata.name}`);
   assert.deepEqual([...gone].sort(), [...want].sort());
   assert.ok(gone.indexOf("deployment.apps/user-service") < gone.indexOf("statefulset.apps/mysql"), "workloads before what they use");
   assert.ok(gone.indexOf("statefulset.apps/mysql") < gone.indexOf("secret/msa-shop-secrets"));

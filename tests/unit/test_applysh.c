@@ -144,15 +144,28 @@ static char *between(const char *s, const char *start, const char *end)
 	return strndup(from, (size_t)(to - from));
 }
 
-/* The lines of the shell array `readonly NAME=(` in script s, as one string. */
-static char *array_lines(const char *s, const char *name)
+/* The text between the line `head` made of fmt and name and the next `end` in s, as a new
+ * string. */
+static char *section(const char *s, const char *fmt, const char *name, const char *end)
 {
 	struct buf head;
 	buf_init(&head, BUF_NO_MAX);
-	ck_assert_int_eq(buf_printf(&head, "readonly %s=(\n", name), 0);
-	char *lines = between(s, buf_cstr(&head), ")\n");
+	ck_assert_int_eq(buf_printf(&head, fmt, name), 0);
+	char *text = between(s, buf_cstr(&head), end);
 	buf_release(&head);
-	return lines;
+	return text;
+}
+
+/* The lines of the shell array `readonly NAME=(` in script s, as one string. */
+static char *array_lines(const char *s, const char *name)
+{
+	return section(s, "readonly %s=(\n", name, ")\n");
+}
+
+/* The body of the shell function name() in script s, as a new string. */
+static char *function_body(const char *s, const char *name)
+{
+	return section(s, "\n%s() {\n", name, "}\n");
 }
 
 START_TEST(apply_all_in_phase_order)
@@ -160,7 +173,7 @@ START_TEST(apply_all_in_phase_order)
 	struct buf b;
 	buf_init(&b, BUF_NO_MAX);
 	write_sample(&b);
-	char *plan = between(buf_cstr(&b), "\napply_all() {\n", "}\n");
+	char *plan = function_body(buf_cstr(&b), "apply_all");
 	ck_assert_str_eq(plan,
 			 "\tphase 'namespace'\n"
 			 "\tapply_namespace '00-namespace.yaml'\n"
@@ -210,7 +223,8 @@ START_TEST(references_from_every_pod_spec_and_ingress)
 	struct buf b;
 	buf_init(&b, BUF_NO_MAX);
 	write_sample(&b);
-	char *refs = between(buf_cstr(&b), "\ncheck_references() {\n", "}\n");
+	const char *s = buf_cstr(&b);
+	char *refs = function_body(s, "check_references");
 	ck_assert_str_eq(refs,
 			 "\tref_required configmap 'extra' volume 'Deployment/api'\n"
 			 "\tref_required persistentvolumeclaim 'uploads' claim 'Deployment/api'\n"
