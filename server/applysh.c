@@ -797,13 +797,23 @@ static int put_check_references(struct buf *out, const struct plan *p)
 	return r ? r : buf_puts(out, "}\n\n");
 }
 
-/* Lines `check_ingress_class 'class'` for the Ingresses of the files of phase ph. */
+/* Whether an object before o names the same IngressClass as o. */
+static bool class_seen(const struct plan *p, size_t o)
+{
+	for (size_t k = 0; k < o; k++)
+		if (p->objects[k].ingress_class && strcmp(p->objects[k].ingress_class, p->objects[o].ingress_class) == 0)
+			return true;
+	return false;
+}
+
+/* Lines `check_ingress_class 'class'` for the Ingresses of the files of phase ph, each
+ * class once. */
 static int put_ingress_checks(struct buf *out, const struct plan *p, enum phase ph)
 {
 	int r = 0;
 	for (size_t i = 0; i < p->n && r == 0; i++)
 		for (size_t o = p->first[i]; o < p->first[i + 1] && r == 0 && p->phases[i] == ph; o++)
-			if (p->objects[o].ingress_class)
+			if (p->objects[o].ingress_class && !class_seen(p, o))
 				r = BUF_PUTS(out, "\tcheck_ingress_class '", p->objects[o].ingress_class, "'\n");
 	return r;
 }
