@@ -425,7 +425,7 @@ test("a changed namespace: the old environment is reported on every apply, and r
   c.on(`get * -n ${NS} -o jsonpath=*`, [...c.inventory, claim].map((l) => `${l}\n`).join(""));
   let r = c.run();
   assert.equal(r.status, 0, out(r));
-  assert.match(r.stderr, /namespace msa-shop-prod still runs this environment from an earlier bundle \(this one uses shop-new\), Ingress included/);
+  assert.match(r.stderr, /namespace msa-shop-prod still holds this environment from an earlier bundle \(this one uses shop-new\), Ingress included/);
   assert.match(r.stderr, /^ {4}ingress\.networking\.k8s\.io\/msa-shop$/m);
   assert.deepEqual(deletes(r.calls), []);
   assert.equal(c.run(["--prune-old-namespace"]).status, 2);

@@ -375,12 +375,12 @@ list_objects() {
 	return "$rc"
 }
 
-# The resource (kind.group, as `kubectl get -o name` prints it) of a lowercased apiVersion
-# and kind.
+# resource_of APIVERSION KIND (lowercased): sets res to the resource (kind.group, as
+# `kubectl get -o name` prints it).
 resource_of() {
 	case $1 in
-	*/*) echo "$2.${1%/*}" ;;
-	*) echo "$2" ;;
+	*/*) res=$2.${1%/*} ;;
+	*) res=$2 ;;
 	esac
 }
 
@@ -422,7 +422,7 @@ take_inventory() {
 		if [ -z "$name" ] || [ -n "$owners" ]; then
 			continue
 		fi
-		res=$(resource_of "$api" "$kind")
+		resource_of "$api" "$kind"
 		if [ "$ns" != "$NAMESPACE" ]; then
 			ELSEWHERE+=("$ns $res/$name")
 			contains "$ns" ${OLD_NAMESPACES[@]+"${OLD_NAMESPACES[@]}"} || OLD_NAMESPACES+=("$ns")
@@ -484,7 +484,7 @@ objects_in() {
 # Says what earlier bundles left behind: here, and in namespaces this environment used
 # before. Without the --prune that deletes them, as warnings.
 report_leftovers() {
-	local obj ns objects say=warn out=2
+	local obj ns objects ingress say=warn out=2
 	if [ "$prune" -eq 1 ]; then
 		say=note
 		out=1
@@ -501,8 +501,12 @@ report_leftovers() {
 		out=2
 	fi
 	for ns in ${OLD_NAMESPACES[@]+"${OLD_NAMESPACES[@]}"}; do
-		$say "namespace $ns still runs this environment from an earlier bundle (this one uses $NAMESPACE), Ingress included; --prune --prune-old-namespace deletes it after applying, volume claims excepted:"
 		objects=$(objects_in "$ns")
+		case $objects in
+		*ingress.networking.k8s.io/*) ingress=', Ingress included' ;;
+		*) ingress='' ;;
+		esac
+		$say "namespace $ns still holds this environment from an earlier bundle (this one uses $NAMESPACE)$ingress; --prune --prune-old-namespace deletes it after applying, volume claims excepted:"
 		if [ -n "$objects" ]; then
 			# shellcheck disable=SC2086 # one object per word
 			list $objects >&"$out"
@@ -798,7 +802,7 @@ namespace_blockers() {
 		if [ -z "$name" ] || [ -n "$owners" ]; then
 			continue
 		fi
-		res=$(resource_of "$api" "$kind")
+		resource_of "$api" "$kind"
 		case $res/$name in
 		configmap/kube-root-ca.crt | serviceaccount/default) continue ;;
 		esac
