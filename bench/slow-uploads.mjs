@@ -129,7 +129,7 @@ rmSync(dir, { recursive: true, force: true });
 const worst = (xs, k) => Math.max(...xs.map((x) => x[k]));
 console.log(`| slow uploads (${label}) | value | reference (idle server, same run) | ratio | target |`);
 console.log('|---|---|---|---|---|');
-console.log(`| ${N} unauthenticated uploads at once (900 KB announced, 64 KiB sent, then 1 KiB / 200 ms), ${SECONDS} s | ${counts.connections} connections made, ${counts.answered401} answered 401, ${counts.otherAnswers} other answers, ${counts.closedWithoutAnswer} closed without an answer; ${(counts.bodyBytesSent / 1048576).toFixed(0)} MiB of body sent | | | every upload answered 401 |`);
+console.log(`| ${N} unauthenticated uploads at once (900 KB announced, 64 KiB sent, then 1 KiB / 200 ms), ${SECONDS} s | ${counts.connections} connections made, ${counts.answered401} answered 401, ${counts.otherAnswers} other answers, ${counts.closedWithoutAnswer} closed without an answer (mostly refused by the connection limits while the clients reconnect); ${(counts.bodyBytesSent / 1048576).toFixed(0)} MiB of body sent | | | every upload answered 401 |`);
 console.log(`| server RSS, most sampled | ${(rssMax / 1024).toFixed(1)} MiB | ${(rssIdle / 1024).toFixed(1)} MiB | ${(rssMax / rssIdle).toFixed(2)}x | < 64 MiB |`);
 console.log(`| server peak RSS (VmHWM, whole run) | ${(hwm / 1024).toFixed(1)} MiB | | | < 64 MiB |`);
 console.log(`| GET /healthz beside them: p50 / worst ms (${loaded.length} requests) | ${ms(pct(loaded.map((x) => x.health), 0.5))} / ${ms(worst(loaded, 'health'))} | ${ms(pct(idle.map((x) => x.health), 0.5))} / ${ms(worst(idle, 'health'))} | ${(pct(loaded.map((x) => x.health), 0.5) / pct(idle.map((x) => x.health), 0.5)).toFixed(2)}x (p50) | < 1000 ms |`);

@@ -355,7 +355,8 @@ describe('connections', () => {
   test('bad connection options are refused at start', async () => {
     const dir = tempDir();
     try {
-      for (const args of [['--max-connections-per-ip', '-1'], ['--max-connections', '0'], ['--timeout', 'x']]) {
+      for (const args of [['--max-connections-per-ip', '-1'], ['--max-connections', '0'], ['--timeout', 'x'],
+        ['--request-timeout', '0'], ['--max-body-total', '1000', '--max-body', '2000']]) {
         await assert.rejects(start({ db: path.join(dir, 'm.db'), args }), /exited with 2/);
       }
     } finally {
