@@ -37,9 +37,10 @@
  *   client address (others are closed at once); a connection idle for timeout seconds
  *   is closed, one whose client stops in the middle of a request (from the request line
  *   to the end of the body), or sends no complete request line after connecting, after
- *   request_timeout seconds. Idle connections hold no worker thread (epoll). libmicrohttpd gives each
- *   connection HTTP_CONNECTION_MEMORY bytes for the head and the reply's header, enough
- *   for the largest head httpmsg lets through (bodies live in our buffers).
+ *   request_timeout seconds. Idle connections hold no worker thread (epoll).
+ *   libmicrohttpd gives each connection HTTP_CONNECTION_MEMORY bytes for the head and the
+ *   reply's header, enough for the largest head httpmsg lets through (bodies live in our
+ *   buffers).
  * - Unless the server runs without authentication, a route that is not AUTH_PUBLIC needs
  *   "Authorization: Bearer <token>" of a role at least the route's: 401 with
  *   WWW-Authenticate: Bearer without a valid token, 403 for a role below; neither says

@@ -1149,11 +1149,11 @@ static enum MHD_Result queue(struct http_request *req)
  * target, and gives the connection the request timeout until the answer is queued (a
  * client that stops in the middle of a request, e.g. sends less body than its
  * Content-Length, is not waited for as long as an idle keep-alive connection). It also
- * keeps libmicrohttpd from parsing the query: 0.9 does that right after
- * this callback (connection.c of 0.9.75, parse_initial_message_line(), lines 3020-3045),
- * one 64-byte record per argument in the connection's memory, ignores the result, and when
- * that memory runs out (a few hundred "a=b&" do) it has queued a 431 whose state the caller
- * then overwrites (line 4463): the client gets no answer, or waits for the timeout. uri
+ * keeps libmicrohttpd from parsing the query: 0.9 does that right after this callback
+ * (connection.c of 0.9.75, parse_initial_message_line(), lines 3024-3040), one 64-byte
+ * record per argument in the connection's memory, ignores the result, and when that
+ * memory runs out (a few hundred "a=b&" do) it has queued a 431 whose state the caller
+ * then overwrites (line 4465): the client gets no answer, or waits for the timeout. uri
  * is the target inside libmicrohttpd's (writable) read buffer, which it parses from the
  * byte after '?' (so does 1.0, process_request_target()): a NUL there leaves no argument
  * to parse, and request_set_target decodes them instead, with a limit (400 beyond). */

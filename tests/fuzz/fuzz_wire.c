@@ -9,12 +9,12 @@
  * side in the middle of a body: its loop then sleeps in epoll_wait() without a timeout
  * until another connection wakes it (the same with the server before issue 16). So a
  * connection silent for 10 s gets a second request on another connection as a wake-up;
- * it fails only when it stays silent after that too. That drives
- * libmicrohttpd's parser, the URI callback, the head checks (the walk over libmicrohttpd's
- * buffer, include/httpmsg.h), routing, bodies and the handlers, under ASan and UBSan in
- * the server's threads. An input fails when the server neither answers nor closes within
- * 10 s (and 10 s after the wake-up), or answers with a status of 500 or more other than 505 (libmicrohttpd's own answer to an
- * HTTP major version other than 1). */
+ * it fails only when it stays silent after that too. That drives libmicrohttpd's parser,
+ * the URI callback, the head checks (the walk over libmicrohttpd's buffer,
+ * include/httpmsg.h), routing, bodies and the handlers, under ASan and UBSan in the
+ * server's threads. An input fails when the server neither answers nor closes within 10 s
+ * (and 10 s after the wake-up), or answers with a status of 500 or more other than 505
+ * (libmicrohttpd's own answer to an HTTP major version other than 1). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
