@@ -42,7 +42,7 @@ static const char usage[] =
 	"                          no limit [MANIFESTD_MAX_CONNECTIONS_PER_IP] (128)\n"
 	"  --timeout SECONDS       idle connection timeout [MANIFESTD_TIMEOUT] (30)\n"
 	"  --request-timeout SECONDS  how long a client may pause in the middle of sending a\n"
-	"                          request [MANIFESTD_REQUEST_TIMEOUT] (4; used when below\n"
+	"                          request [MANIFESTD_REQUEST_TIMEOUT] (3; used when below\n"
 	"                          --timeout)\n"
 	"  --threads N             worker threads [MANIFESTD_THREADS] (number of CPUs)\n"
 	"  --log-format text|json  access log format on stderr [MANIFESTD_LOG_FORMAT] (text)\n"
@@ -194,7 +194,7 @@ static int configure(int argc, char **argv, struct serve_config *cfg)
 				     .db = "./data/manifestd.db", .max_body = 1024 * 1024,
 				     .max_body_total = 16 * 1024 * 1024,
 				     .max_connections = 1024, .max_connections_per_ip = 128,
-				     .timeout = 30, .request_timeout = 4,
+				     .timeout = 30, .request_timeout = 3,
 				     .threads = cpus > 0 ? cpus : 1, .grace = 10,
 				     .cache_size = 16 * 1024 * 1024};
 	for (size_t i = 0; i < NOPTIONS; i++) {
