@@ -369,7 +369,7 @@ static int pg_tables(struct store_conn *c, struct store_table **ret, size_t *ret
 	json_t *names = NULL;
 	int r = names_of(c, "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = "
 			    "c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
-			    "ORDER BY 1 COLLATE \"C\"", NULL, &names);
+			    "ORDER BY c.relname::text COLLATE \"C\"", NULL, &names);
 	size_t n = json_array_size(names);
 	struct store_table *t = r == 0 ? calloc(n + 1, sizeof *t) : NULL;
 	if (r == 0 && !t)
