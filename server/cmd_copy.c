@@ -57,15 +57,18 @@ static int parse(int argc, char **argv, struct copy_args *a)
 	return 0;
 }
 
-/* Prints "N stacks, M environments, ..." of counts (table -> rows). */
+/* Prints the rows copied per table (counts: table -> rows). The databases are named by
+ * their engine only: a PostgreSQL URL may carry a password. */
 static void report(const json_t *counts, const struct copy_args *a)
 {
+	static const char *const engine[] = {[STORE_SQLITE] = "SQLite", [STORE_POSTGRES] = "PostgreSQL"};
 	const char *table;
 	json_t *n;
 	long long total = 0;
 	json_object_foreach((json_t *)counts, table, n)
 		total += json_integer_value(n);
-	fprintf(stderr, "manifestd: copied %lld rows from %s to %s:", total, a->from, a->to);
+	fprintf(stderr, "manifestd: copied %lld rows from %s to %s:", total,
+		engine[store_kind_of(a->from)], engine[store_kind_of(a->to)]);
 	bool first = true;
 	json_object_foreach((json_t *)counts, table, n) {
 		fprintf(stderr, "%s %s %lld", first ? "" : ",", table, (long long)json_integer_value(n));

@@ -29,7 +29,15 @@ export const pgAdmin = process.env.MANIFESTD_TEST_PG || '';
 export const dialect = pgAdmin ? 'postgres' : 'sqlite';
 
 const pgDatabases = new Map(); // db path -> database name
+const sqlitePaths = new Set(); // paths that stay SQLite files in every mode
 let pgCount = 0;
+
+// Keeps db a SQLite file also when the tests run against PostgreSQL (tests that move data
+// between the two); returns db.
+export function keepSqlite(db) {
+  sqlitePaths.add(db);
+  return db;
+}
 
 function psql(conninfo, query) {
   return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', conninfo, '-c', query], {
@@ -46,7 +54,7 @@ function conninfo(user, dbname) {
 // The --db value for a test's database path: the path itself (SQLite), or the keyword
 // string of the PostgreSQL database that stands for it (created on first use).
 export function dbTarget(db) {
-  if (!pgAdmin || db.includes('=') || db.startsWith('postgres')) return db;
+  if (!pgAdmin || db.includes('=') || db.startsWith('postgres') || sqlitePaths.has(db)) return db;
   let name = pgDatabases.get(db);
   if (!name) {
     name = `t_${process.pid}_${++pgCount}`;
@@ -142,7 +150,7 @@ export async function start({ db, args = [], env = {}, token, noAuth = false, au
   if (noAuth) args = ['--no-auth', ...args];
   else token ??= createToken(db, { env });
   const merged = { ...SANITIZERS, ...process.env, ...env };
-  if (pgAdmin && !merged.MANIFESTD_SECRET_KEY && !merged.MANIFESTD_KEY_FILE && !args.includes('--key-file')) {
+  if (pgAdmin && !sqlitePaths.has(db) && !merged.MANIFESTD_SECRET_KEY && !merged.MANIFESTD_KEY_FILE && !args.includes('--key-file')) {
     merged.MANIFESTD_KEY_FILE = keyFile(db);
   }
   const proc = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--db', dbTarget(db), ...args], {
