@@ -149,9 +149,10 @@ struct store_backend {
 	/* Suspends (on false) or restores the user triggers of every table, within the open
 	 * write transaction (copy, document rewrites). */
 	int (*triggers)(struct store_conn *c, bool enabled);
-	/* The tables of the database (schema_migrations included), sorted by name: a new
-	 * array in *ret of *ret_count entries, freed with store_tables_free. */
-	int (*tables)(struct store_conn *c, struct store_table **ret, size_t *ret_count);
+	/* The catalogue, for store_tables: the names of the tables (schema_migrations
+	 * included) sorted byte by byte; the columns of table ?1 in order; the tables its
+	 * foreign keys reference. Each statement returns one text column. */
+	const char *tables_sql, *columns_sql, *references_sql;
 	/* After rows with explicit keys were copied into table: the engine's counters of
 	 * generated keys move past them. */
 	int (*copied)(struct store_conn *c, const char *table);
@@ -228,7 +229,9 @@ int store_failed(struct store_conn *c, int r);
 int store_query(struct store_conn *c, int id, const struct store_param *p, size_t n);
 /* store_query for a one-off text. */
 int store_query_text(struct store_conn *c, const char *sql, const struct store_param *p, size_t n);
-/* Frees what store_backend.tables returned. */
+/* The tables of the database (store_backend.tables_sql ...): a new array in *ret of
+ * *ret_count entries, freed with store_tables_free (store_copy.c). */
+int store_tables(struct store_conn *c, struct store_table **ret, size_t *ret_count);
 void store_tables_free(struct store_table *t, size_t count);
 /* The SQL functions' and migrations' time: "2026-11-24T01:02:03Z" of now into out. */
 void store_now_utc(char out[32]);

@@ -16,11 +16,55 @@ void store_tables_free(struct store_table *t, size_t count)
 	free(t);
 }
 
+/* The single-column rows of the one-off statement sql (with the parameter param when it
+ * is not NULL), as a new array of strings. */
+static int names_of(struct store_conn *c, const char *sql, const char *param, json_t **ret)
+{
+	const struct store_backend *be = c->store->be;
+	json_t *names = json_array();
+	int r = names ? store_query_text(c, sql, &STORE_TEXT(param), param ? 1 : 0) : -ENOMEM;
+	while (r == 0 && (r = store_failed(c, be->next(c))) == 1)
+		r = json_array_append_new(names, json_string(be->text(c, 0, NULL))) < 0 ? -ENOMEM : 0;
+	be->done(c);
+	if (r < 0) {
+		json_decref(names);
+		return r;
+	}
+	*ret = names;
+	return 0;
+}
+
+int store_tables(struct store_conn *c, struct store_table **ret, size_t *ret_count)
+{
+	const struct store_backend *be = c->store->be;
+	json_t *names = NULL;
+	int r = names_of(c, be->tables_sql, NULL, &names);
+	size_t n = json_array_size(names);
+	struct store_table *t = r == 0 ? calloc(n + 1, sizeof *t) : NULL;
+	if (r == 0 && !t)
+		r = -ENOMEM;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const char *name = json_string_value(json_array_get(names, i));
+		t[i].name = strdup(name);
+		r = t[i].name ? names_of(c, be->columns_sql, name, &t[i].columns) : -ENOMEM;
+		if (r == 0)
+			r = names_of(c, be->references_sql, name, &t[i].references);
+	}
+	json_decref(names);
+	if (r < 0) {
+		store_tables_free(t, n);
+		return r;
+	}
+	*ret = t;
+	*ret_count = n;
+	return 0;
+}
+
 int store_schema(struct store_conn *c, json_t **ret)
 {
 	struct store_table *t = NULL;
 	size_t n = 0;
-	int r = store_failed(c, c->store->be->tables(c, &t, &n));
+	int r = store_tables(c, &t, &n);
 	json_t *o = r == 0 ? json_object() : NULL;
 	if (r == 0 && !o)
 		r = -ENOMEM;
@@ -230,11 +274,11 @@ static int copy_checked(struct store_conn *cf, struct store_conn *ct, bool force
 	bool pristine = false;
 	int r = store_begin_read(cf);
 	if (r == 0)
-		r = store_failed(cf, cf->store->be->tables(cf, &a, &na));
+		r = store_tables(cf, &a, &na);
 	if (r == 0)
 		r = store_begin(ct);
 	if (r == 0)
-		r = store_failed(ct, ct->store->be->tables(ct, &b, &nb));
+		r = store_tables(ct, &b, &nb);
 	if (r == 0)
 		r = same_tables(a, na, b, nb, err);
 	if (r == 0 && !force && (r = store_is_pristine(ct, &pristine)) == 0 && !pristine) {

@@ -55,35 +55,12 @@ static long long migration_version(const char *name)
 	return v;
 }
 
-static long long newest_file(const struct embed_file *files)
+/* best becomes the version of name when it is above after and below best (0: none yet). */
+static void consider(const char *name, long long after, long long *best)
 {
-	long long best = 0;
-	for (const struct embed_file *f = files; f && f->name; f++) {
-		long long v = migration_version(f->name);
-		if (v > best)
-			best = v;
-	}
-	return best;
-}
-
-static long long newest_step(const struct store_step *steps)
-{
-	long long best = 0;
-	for (const struct store_step *s = steps; s && s->name; s++) {
-		long long v = migration_version(s->name);
-		if (v > best)
-			best = v;
-	}
-	return best;
-}
-
-long long store_binary_version(const struct embed_file *migrations)
-{
-	if (migrations)
-		return newest_file(migrations);
-	long long a = newest_file(migration_files), b = newest_file(pg_migration_files);
-	long long v = newest_step(builtin_steps);
-	return a > b ? (a > v ? a : v) : (b > v ? b : v);
+	long long v = migration_version(name);
+	if (v > after && (*best == 0 || v < *best))
+		*best = v;
 }
 
 /* The smallest version above after among files and steps; 0 when none. */
@@ -91,17 +68,28 @@ static long long next_version(const struct embed_file *files, const struct store
 			      long long after)
 {
 	long long best = 0;
-	for (const struct embed_file *f = files; f && f->name; f++) {
-		long long v = migration_version(f->name);
-		if (v > after && (best == 0 || v < best))
-			best = v;
-	}
-	for (const struct store_step *s = steps; s && s->name; s++) {
-		long long v = migration_version(s->name);
-		if (v > after && (best == 0 || v < best))
-			best = v;
-	}
+	for (const struct embed_file *f = files; f && f->name; f++)
+		consider(f->name, after, &best);
+	for (const struct store_step *s = steps; s && s->name; s++)
+		consider(s->name, after, &best);
 	return best;
+}
+
+/* The newest version of files and steps; 0 when there is none. */
+static long long newest(const struct embed_file *files, const struct store_step *steps)
+{
+	long long v = 0;
+	for (long long n; (n = next_version(files, steps, v)) > 0;)
+		v = n;
+	return v;
+}
+
+long long store_binary_version(const struct embed_file *migrations)
+{
+	if (migrations)
+		return newest(migrations, NULL);
+	long long a = newest(migration_files, builtin_steps), b = newest(pg_migration_files, builtin_steps);
+	return a > b ? a : b;
 }
 
 static int db_version(struct store_conn *c, long long *ret)
@@ -169,9 +157,7 @@ static int apply_version(struct store_conn *c, long long v, const struct embed_f
 static int migrate_locked(struct store_conn *c, const struct embed_file *files,
 			  const struct store_step *steps, struct buf *err, long long *ret_version)
 {
-	long long current = 0, newest = newest_file(files);
-	if (newest_step(steps) > newest)
-		newest = newest_step(steps);
+	long long current = 0, newest_version = newest(files, steps);
 	int r = store_exec(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
 			      "PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)", NULL, 0, NULL);
 	if (r < 0) {
@@ -184,11 +170,11 @@ static int migrate_locked(struct store_conn *c, const struct embed_file *files,
 			(void)buf_printf(err, "cannot read the schema version: %s", buf_cstr(&c->error));
 		return -EIO;
 	}
-	if (current > newest) {
+	if (current > newest_version) {
 		if (err)
 			(void)buf_printf(err, "the database has schema version %lld but this manifestd "
 					 "knows only up to %lld: upgrade manifestd (or use a backup)",
-					 current, newest);
+					 current, newest_version);
 		return -EPROTONOSUPPORT;
 	}
 	for (long long v = next_version(files, steps, current); v > 0;

@@ -330,7 +330,7 @@ static int pg_triggers(struct store_conn *c, bool enabled)
 {
 	struct store_table *t = NULL;
 	size_t n = 0;
-	int r = c->store->be->tables(c, &t, &n);
+	int r = store_tables(c, &t, &n);
 	struct buf sql;
 	buf_init(&sql, BUF_NO_MAX);
 	for (size_t i = 0; i < n && r == 0; i++) {
@@ -347,68 +347,22 @@ static int pg_triggers(struct store_conn *c, bool enabled)
 	return r;
 }
 
-/* The single-column rows of a one-off statement with one text parameter, as a new array. */
-static int names_of(struct store_conn *c, const char *sql, const char *param, json_t **ret)
-{
-	json_t *names = json_array();
-	struct store_param p = STORE_TEXT(param);
-	int r = names ? pg_query(c, STORE_ADHOC, sql, &p, param ? 1 : 0) : -ENOMEM;
-	while (r == 0 && (r = pg_next(c)) == 1)
-		r = json_array_append_new(names, json_string(pg_text(c, 0, NULL))) < 0 ? -ENOMEM : 0;
-	pg_done(c);
-	if (r < 0) {
-		json_decref(names);
-		return r;
-	}
-	*ret = names;
-	return 0;
-}
-
-static int pg_tables(struct store_conn *c, struct store_table **ret, size_t *ret_count)
-{
-	json_t *names = NULL;
-	int r = names_of(c, "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = "
-			    "c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
-			    "ORDER BY c.relname::text COLLATE \"C\"", NULL, &names);
-	size_t n = json_array_size(names);
-	struct store_table *t = r == 0 ? calloc(n + 1, sizeof *t) : NULL;
-	if (r == 0 && !t)
-		r = -ENOMEM;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		const char *name = json_string_value(json_array_get(names, i));
-		t[i].name = strdup(name);
-		r = t[i].name ? 0 : -ENOMEM;
-		if (r == 0)
-			r = names_of(c, "SELECT column_name::text FROM information_schema.columns WHERE "
-					"table_schema = current_schema() AND table_name = ?1 "
-					"ORDER BY ordinal_position", name, &t[i].columns);
-		if (r == 0)
-			r = names_of(c, "SELECT DISTINCT f.relname::text FROM pg_constraint k JOIN pg_class "
-					"c ON c.oid = k.conrelid JOIN pg_class f ON f.oid = k.confrelid "
-					"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE k.contype = 'f' "
-					"AND n.nspname = current_schema() AND c.relname = ?1 ORDER BY 1",
-				     name, &t[i].references);
-	}
-	json_decref(names);
-	if (r < 0) {
-		store_tables_free(t, n);
-		return r;
-	}
-	*ret = t;
-	*ret_count = n;
-	return 0;
-}
-
 /* Moves the sequence of every identity or serial column of table past its largest value. */
 static int pg_copied(struct store_conn *c, const char *table)
 {
-	json_t *cols = NULL;
-	int r = names_of(c, "SELECT column_name::text FROM information_schema.columns WHERE "
-			    "table_schema = current_schema() AND table_name = ?1 AND (is_identity = 'YES' "
-			    "OR column_default LIKE 'nextval(%') ORDER BY ordinal_position", table, &cols);
+	json_t *cols = json_array();
+	int r = cols ? pg_query(c, STORE_ADHOC, "SELECT column_name::text FROM information_schema.columns "
+				"WHERE table_schema = current_schema() AND table_name = ?1 AND (is_identity "
+				"= 'YES' OR column_default LIKE 'nextval(%') ORDER BY ordinal_position",
+				&STORE_TEXT(table), 1) : -ENOMEM;
+	while (r == 0 && (r = pg_next(c)) == 1)
+		r = json_array_append_new(cols, json_string(pg_text(c, 0, NULL))) < 0 ? -ENOMEM : 0;
+	pg_done(c);
 	size_t i;
 	json_t *col;
 	json_array_foreach(cols, i, col) {
+		if (r < 0)
+			break;
 		struct buf sql, qtable;
 		buf_init(&sql, BUF_NO_MAX);
 		buf_init(&qtable, BUF_NO_MAX);
@@ -451,7 +405,15 @@ const struct store_backend store_pg_backend = {
 	.change_stamp = pg_change_stamp,
 	.migration_lock = pg_migration_lock,
 	.triggers = pg_triggers,
-	.tables = pg_tables,
+	.tables_sql = "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = "
+		      "c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+		      "ORDER BY c.relname::text COLLATE \"C\"",
+	.columns_sql = "SELECT column_name::text FROM information_schema.columns WHERE "
+		       "table_schema = current_schema() AND table_name = ?1 ORDER BY ordinal_position",
+	.references_sql = "SELECT DISTINCT f.relname::text FROM pg_constraint k JOIN pg_class c ON "
+			  "c.oid = k.conrelid JOIN pg_class f ON f.oid = k.confrelid JOIN pg_namespace n "
+			  "ON n.oid = c.relnamespace WHERE k.contype = 'f' AND n.nspname = "
+			  "current_schema() AND c.relname = ?1 ORDER BY 1",
 	.copied = pg_copied,
 	.compact = NULL,
 };

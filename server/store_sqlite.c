@@ -290,53 +290,6 @@ static int sqlite_triggers(struct store_conn *c, bool enabled)
 	return r;
 }
 
-/* The single-column rows of a one-off statement with one text parameter, as a new array. */
-static int names_of(struct store_conn *c, const char *sql, const char *param, json_t **ret)
-{
-	json_t *names = json_array();
-	struct store_param p = STORE_TEXT(param);
-	int r = names ? sqlite_query(c, STORE_ADHOC, sql, &p, param ? 1 : 0) : -ENOMEM;
-	while (r == 0 && (r = sqlite_next(c)) == 1)
-		r = json_array_append_new(names, json_string(sqlite_text(c, 0, NULL))) < 0 ? -ENOMEM : 0;
-	sqlite_done(c);
-	if (r < 0) {
-		json_decref(names);
-		return r;
-	}
-	*ret = names;
-	return 0;
-}
-
-static int sqlite_tables(struct store_conn *c, struct store_table **ret, size_t *ret_count)
-{
-	json_t *names = NULL;
-	int r = names_of(c, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "
-			    "'sqlite\\_%' ESCAPE '\\' ORDER BY name", NULL, &names);
-	size_t n = json_array_size(names);
-	struct store_table *t = r == 0 ? calloc(n + 1, sizeof *t) : NULL;
-	if (r == 0 && !t)
-		r = -ENOMEM;
-	for (size_t i = 0; i < n && r == 0; i++) {
-		const char *name = json_string_value(json_array_get(names, i));
-		t[i].name = strdup(name);
-		r = t[i].name ? 0 : -ENOMEM;
-		if (r == 0)
-			r = names_of(c, "SELECT name FROM pragma_table_info(?1) ORDER BY cid", name,
-				     &t[i].columns);
-		if (r == 0)
-			r = names_of(c, "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?1) "
-					"ORDER BY 1", name, &t[i].references);
-	}
-	json_decref(names);
-	if (r < 0) {
-		store_tables_free(t, n);
-		return r;
-	}
-	*ret = t;
-	*ret_count = n;
-	return 0;
-}
-
 /* INTEGER PRIMARY KEY takes the largest key + 1 by itself. */
 static int sqlite_copied(struct store_conn *c, const char *table)
 {
@@ -370,7 +323,10 @@ const struct store_backend store_sqlite_backend = {
 	.change_stamp = sqlite_change_stamp,
 	.migration_lock = sqlite_migration_lock,
 	.triggers = sqlite_triggers,
-	.tables = sqlite_tables,
+	.tables_sql = "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "
+		      "'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+	.columns_sql = "SELECT name FROM pragma_table_info(?1) ORDER BY cid",
+	.references_sql = "SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?1) ORDER BY 1",
 	.copied = sqlite_copied,
 	.compact = sqlite_compact,
 };
