@@ -196,6 +196,7 @@ struct store_conn {
 	void *db; /* the backend's connection; NULL while not connected */
 	bool busy;
 	enum store_txn txn;
+	unsigned statements; /* run since the transaction began */
 	/* The stack whose row this write transaction has locked ("" none). */
 	char locked[STORE_NAME_MAX];
 	long long memo_stamp[2];

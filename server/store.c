@@ -72,7 +72,9 @@ const char *const store_sql[Q_COUNT] = {
 	[Q_TOKEN_DELETE] = "DELETE FROM tokens WHERE name = ?1",
 	[Q_TOKEN_COUNT] = "SELECT count(*) FROM tokens",
 	[Q_FINGERPRINT_STACK] = "SELECT document, revision FROM stacks WHERE name = ?1",
-	[Q_FINGERPRINT_ENV] = "SELECT document, revision FROM environments WHERE stack = ?1 AND name = ?2",
+	/* one row for both: the stack's document and revision, then the environment's */
+	[Q_FINGERPRINT_ENV] = "SELECT s.document, s.revision, e.document, e.revision FROM stacks s "
+			      "JOIN environments e ON e.stack = s.name WHERE s.name = ?1 AND e.name = ?2",
 };
 
 /* Statements that change nothing: retried once on a fresh connection when the one they
@@ -124,15 +126,24 @@ static int conn_connect(struct store_conn *c)
 	return 0;
 }
 
+static int txn_start(struct store_conn *c, int id, enum store_txn kind);
+
+/* A statement that found its connection lost is run again on a fresh one when nothing
+ * of it can have reached the database: it only reads, and runs outside a transaction
+ * or first in a read transaction (which is begun again). */
 static int run(struct store_conn *c, int id, const char *sql, const struct store_param *p, size_t n)
 {
 	const struct store_backend *be = c->store->be;
 	if (!c->db)
 		return store_failed(c, -ENOTCONN);
 	int r = be->query(c, id, sql, p, n);
-	if (r == -ENOTCONN && c->txn == STORE_TXN_NONE && id >= 0 && read_only[id] &&
-	    conn_connect(c) == 0)
+	enum store_txn was = c->txn;
+	if (r == -ENOTCONN && id >= 0 && read_only[id] &&
+	    (was == STORE_TXN_NONE || (was == STORE_TXN_READ && c->statements == 0)) &&
+	    conn_connect(c) == 0 &&
+	    (was == STORE_TXN_NONE || txn_start(c, Q_BEGIN_READ, STORE_TXN_READ) == 0))
 		r = be->query(c, id, sql, p, n);
+	c->statements++;
 	return store_failed(c, r);
 }
 
@@ -1020,6 +1031,7 @@ static int txn_start(struct store_conn *c, int id, enum store_txn kind)
 	int r = exec_query(c, id, NULL, 0, NULL);
 	if (r == 0) {
 		c->txn = kind;
+		c->statements = 0;
 		c->locked[0] = '\0';
 	}
 	return r;
@@ -1441,28 +1453,17 @@ int store_env_revision(struct store_conn *c, const char *stack, const char *env,
 
 /* ---- fingerprints ---- */
 
-/* Hashes "<revision>:<length>:" and the text of the single row of statement id into h.
- * 0, -ENOENT, or the statement's error. */
-static int fingerprint_row(struct store_conn *c, int id, const struct store_param *p, size_t n,
-			   crypto_generichash_state *h)
+/* Hashes "<revision>:<length>:" and the text of columns col (text) and col + 1
+ * (revision) of the current row into h. */
+static void fingerprint_part(struct store_conn *c, int col, crypto_generichash_state *h)
 {
-	int r = store_query(c, id, p, n);
-	if (r == 0)
-		r = next_row(c);
-	if (r == 1) {
-		size_t len = 0;
-		const char *text = c->store->be->text(c, 0, &len);
-		char head[64];
-		int hl = snprintf(head, sizeof head, "%lld:%zu:", col_int(c, 1), len);
-		crypto_generichash_update(h, (const unsigned char *)head, (unsigned long long)hl);
-		if (text)
-			crypto_generichash_update(h, (const unsigned char *)text, len);
-		r = 0;
-	} else if (r == 0) {
-		r = -ENOENT;
-	}
-	done(c);
-	return r;
+	size_t len = 0;
+	const char *text = c->store->be->text(c, col, &len);
+	char head[64];
+	int hl = snprintf(head, sizeof head, "%lld:%zu:", col_int(c, col + 1), len);
+	crypto_generichash_update(h, (const unsigned char *)head, (unsigned long long)hl);
+	if (text)
+		crypto_generichash_update(h, (const unsigned char *)text, len);
 }
 
 static void hash_str(crypto_generichash_state *h, const char *s)
@@ -1517,20 +1518,30 @@ static void fp_memo_add(struct store_conn *c, const char *stack, const char *env
 		c->memo_count++;
 }
 
-/* The fingerprint computed from the rows. */
+/* The fingerprint computed from the rows: the stack's name, its row, and with env the
+ * environment's name and its row, read in one statement. */
 static int fingerprint_compute(struct store_conn *c, const char *stack, const char *env,
 			       char out[65])
 {
 	crypto_generichash_state h;
 	unsigned char digest[32];
 	crypto_generichash_init(&h, NULL, 0, sizeof digest);
-	hash_str(&h, stack);
 	struct store_param p[] = {STORE_TEXT(stack), STORE_TEXT(env)};
-	int r = fingerprint_row(c, Q_FINGERPRINT_STACK, p, 1, &h);
-	if (r == 0 && env) {
-		hash_str(&h, env);
-		r = fingerprint_row(c, Q_FINGERPRINT_ENV, p, 2, &h);
+	int r = store_query(c, env ? Q_FINGERPRINT_ENV : Q_FINGERPRINT_STACK, p, env ? 2 : 1);
+	if (r == 0)
+		r = next_row(c);
+	if (r == 1) {
+		hash_str(&h, stack);
+		fingerprint_part(c, 0, &h);
+		if (env) {
+			hash_str(&h, env);
+			fingerprint_part(c, 2, &h);
+		}
+		r = 0;
+	} else if (r == 0) {
+		r = -ENOENT;
 	}
+	done(c);
 	crypto_generichash_final(&h, digest, sizeof digest);
 	if (r == 0)
 		sodium_bin2hex(out, 65, digest, sizeof digest);

@@ -20,6 +20,9 @@
 /* pg_advisory_lock key of migrations: "manifest" in ASCII. */
 #define MIGRATION_LOCK "7885647575441208180"
 
+/* The SHA-256 (hex) of a document column, computed by the server. */
+#define DOC_SHA256(col) "encode(sha256(convert_to(" col ", 'UTF8')), 'hex')"
+
 /* Where PostgreSQL's SQL differs from the shared text (store_sql in store.c). */
 static const char *const pg_sql[Q_COUNT] = {
 	/* the first read of a stack or its environment inside a write transaction */
@@ -30,10 +33,10 @@ static const char *const pg_sql[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN ISOLATION LEVEL READ COMMITTED",
 	[Q_BEGIN_READ] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	/* the server hashes the documents: only 64 hex digits travel */
-	[Q_FINGERPRINT_STACK] = "SELECT encode(sha256(convert_to(document, 'UTF8')), 'hex'), revision "
-				"FROM stacks WHERE name = ?1",
-	[Q_FINGERPRINT_ENV] = "SELECT encode(sha256(convert_to(document, 'UTF8')), 'hex'), revision "
-			      "FROM environments WHERE stack = ?1 AND name = ?2",
+	[Q_FINGERPRINT_STACK] = "SELECT " DOC_SHA256("document") ", revision FROM stacks WHERE name = ?1",
+	[Q_FINGERPRINT_ENV] = "SELECT " DOC_SHA256("s.document") ", s.revision, " DOC_SHA256("e.document")
+			      ", e.revision FROM stacks s JOIN environments e ON e.stack = s.name "
+			      "WHERE s.name = ?1 AND e.name = ?2",
 };
 
 struct pg_conn {
@@ -42,6 +45,10 @@ struct pg_conn {
 	PGresult *res; /* of the running statement */
 	int row;       /* its current row; -1 before the first */
 	long long changes;
+	/* A read transaction's BEGIN, not sent yet: it goes out with the transaction's first
+	 * statement, in one round trip (and a transaction that ran none sends nothing). */
+	const char *begin;
+	bool broken; /* the pipeline went wrong: reconnect */
 };
 
 static struct pg_conn *conn_of(struct store_conn *c)
@@ -116,7 +123,7 @@ static int pg_connect(struct store_conn *c, const char *target, struct buf *err)
 static bool pg_usable(struct store_conn *c)
 {
 	struct pg_conn *p = conn_of(c);
-	return p && PQstatus(p->pg) == CONNECTION_OK;
+	return p && !p->broken && PQstatus(p->pg) == CONNECTION_OK;
 }
 
 /* The store's error for a failed result (NULL: no result at all), message kept. */
@@ -212,33 +219,81 @@ static void param_texts(const struct store_param *p, size_t n, const char **valu
 	}
 }
 
+/* The next result of a pipeline, with the NULL that ends it consumed. */
+static PGresult *pipeline_result(PGconn *pg)
+{
+	PGresult *res = PQgetResult(pg), *extra;
+	if (res && PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+		for (int i = 0; i < 8 && (extra = PQgetResult(pg)) != NULL; i++)
+			PQclear(extra);
+	return res;
+}
+
+/* Runs the statement (prepared name, or one-off text) after p->begin, both sent at once
+ * in pipeline mode: the statement's result, or the failed BEGIN's (NULL when the
+ * connection failed; then it is reconnected on the next acquire). */
+static PGresult *exec_after_begin(struct pg_conn *p, const char *name, const char *text, int n,
+				  const char *const *values)
+{
+	PGconn *pg = p->pg;
+	const char *begin = p->begin;
+	p->begin = NULL;
+	bool sent = PQenterPipelineMode(pg) == 1 &&
+		    PQsendQueryParams(pg, begin, 0, NULL, NULL, NULL, NULL, 0) == 1 &&
+		    (name ? PQsendQueryPrepared(pg, name, n, values, NULL, NULL, 0)
+			  : PQsendQueryParams(pg, text, n, NULL, values, NULL, NULL, 0)) == 1 &&
+		    PQpipelineSync(pg) == 1;
+	PGresult *b = sent ? pipeline_result(pg) : NULL;
+	PGresult *q = sent ? pipeline_result(pg) : NULL;
+	PGresult *sync = sent ? pipeline_result(pg) : NULL;
+	bool done = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+	PQclear(sync);
+	if (!done || PQexitPipelineMode(pg) != 1)
+		p->broken = true;
+	if (b && PQresultStatus(b) != PGRES_COMMAND_OK) {
+		PQclear(q);
+		return b;
+	}
+	PQclear(b);
+	return q;
+}
+
 static int pg_query(struct store_conn *c, int id, const char *sql, const struct store_param *params,
 		    size_t n)
 {
 	struct pg_conn *p = conn_of(c);
 	pg_done(c);
+	if (id == Q_BEGIN_READ) {
+		p->begin = sql;
+		return 0;
+	}
+	if ((id == Q_COMMIT || id == Q_ROLLBACK) && p->begin) {
+		p->begin = NULL; /* nothing was sent */
+		return 0;
+	}
 	const char *values[STORE_MAX_PARAMS];
 	char digits[STORE_MAX_PARAMS * 24];
 	if (n > STORE_MAX_PARAMS)
 		return -E2BIG;
 	param_texts(params, n, values, digits);
-	int r = 0;
-	if (id >= 0) {
-		char name[16];
-		snprintf(name, sizeof name, "q%d", id);
-		r = prepare(c, id, sql);
-		if (r < 0)
-			return r;
+	char name[16];
+	snprintf(name, sizeof name, "q%d", id);
+	struct buf text;
+	buf_init(&text, BUF_NO_MAX);
+	int r = id >= 0 ? prepare(c, id, sql) : dollar_params(sql, &text);
+	if (r == 0 && p->begin)
+		p->res = exec_after_begin(p, id >= 0 ? name : NULL, buf_cstr(&text), (int)n, values);
+	else if (r == 0 && id >= 0)
 		p->res = PQexecPrepared(p->pg, name, (int)n, values, NULL, NULL, 0);
-	} else {
-		struct buf text;
-		buf_init(&text, BUF_NO_MAX);
-		r = dollar_params(sql, &text);
-		if (r == 0)
-			p->res = PQexecParams(p->pg, buf_cstr(&text), (int)n, NULL, values, NULL, NULL, 0);
-		buf_release(&text);
-		if (r < 0)
-			return r;
+	else if (r == 0)
+		p->res = PQexecParams(p->pg, buf_cstr(&text), (int)n, NULL, values, NULL, NULL, 0);
+	buf_release(&text);
+	if (r < 0)
+		return r;
+	if (p->broken && !p->res) {
+		buf_reset(&c->error);
+		(void)buf_puts(&c->error, "the connection failed");
+		return -ENOTCONN;
 	}
 	ExecStatusType st = PQresultStatus(p->res);
 	if (!p->res || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)) {
@@ -288,7 +343,7 @@ static long long pg_changes(struct store_conn *c)
 
 static bool pg_in_transaction(struct store_conn *c)
 {
-	return PQtransactionStatus(conn_of(c)->pg) != PQTRANS_IDLE;
+	return conn_of(c)->begin || PQtransactionStatus(conn_of(c)->pg) != PQTRANS_IDLE;
 }
 
 static int pg_script(struct store_conn *c, const char *sql)

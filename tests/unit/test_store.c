@@ -792,8 +792,9 @@ static void kill_sessions(void)
 	pg_exec(getenv("MANIFESTD_TEST_PG"), sql);
 }
 
-/* A lost connection: a read outside a transaction is retried on a fresh connection; in a
- * transaction the statement fails with -ENOTCONN, and the next acquire reconnects. */
+/* A lost connection: a read outside a transaction, or first in a read transaction, is
+ * retried on a fresh connection; in a write transaction the statement fails with
+ * -ENOTCONN, and the next acquire reconnects. */
 START_TEST(lost_connection_is_reconnected)
 {
 	struct store *s = open_store(NULL);
@@ -805,6 +806,14 @@ START_TEST(lost_connection_is_reconnected)
 	kill_sessions();
 	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), 0);
 	store_record_release(&rec);
+	/* the first statement of a read transaction: begun again on a fresh connection */
+	ck_assert_int_eq(store_begin_read(c), 0);
+	kill_sessions();
+	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), 0);
+	store_record_release(&rec);
+	ck_assert_int_eq(store_env_get(c, "msa-shop", "dev", &rec), 0);
+	store_record_release(&rec);
+	store_rollback(c);
 	ck_assert_int_eq(store_begin(c), 0);
 	kill_sessions();
 	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), -ENOTCONN);
