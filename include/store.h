@@ -73,12 +73,15 @@ struct store_conn;
 
 enum store_kind { STORE_SQLITE, STORE_POSTGRES };
 
-/* A migration written in C (see store_migrate.c for the built-in ones). It runs inside
- * the migration's write transaction, after the SQL file of the same version if the
- * dialect has one, on SQLite and PostgreSQL alike, and works only through this header:
- * store_exec() for statements, store_rewrite_documents() to transform every stored
- * document, the typed calls below. It returns 0, or a negative errno with a reason
- * appended to err; then the whole version is rolled back and store_open fails. */
+/* A migration written in C (see store_migrate.c for the built-in ones, and how to add
+ * one: an entry in its table builtin_steps). It runs inside the migration's write
+ * transaction, after the SQL file of the same version if the dialect has one, on SQLite
+ * and PostgreSQL alike, and works only through this header: store_exec() for statements,
+ * store_rewrite_documents() to transform every stored document (the way to change the
+ * shape of every stack, environment and revision: one transaction, both engines), the
+ * typed calls below. It is written against the schema of its own version (later
+ * versions may add columns). It returns 0, or a negative errno with a reason appended
+ * to err; then the whole version is rolled back and store_open fails. */
 struct store_step {
 	const char *name; /* "0007_document_shape": the version is the number before '_' */
 	int (*run)(struct store_conn *c, struct buf *err);
@@ -89,8 +92,10 @@ struct store_options {
 	 * PostgreSQL URL or keyword string (see the invariants) */
 	const char *path;
 	size_t connections;      /* pool size, at least 1 */
-	/* The migrations to apply, terminated by a NULL name; NULL means the built-in ones.
-	 * (Tests pass a subset to make an "older" database.) */
+	/* The SQL migrations to apply, in the dialect of path, terminated by a NULL name;
+	 * NULL means the built-in ones of that dialect and the built-in C steps. (Tests
+	 * pass a subset to make an "older" database; then no C step runs, unless given to
+	 * store_open_with_steps.) */
 	const struct embed_file *migrations;
 	/* SECRETBOX_KEY_BYTES bytes (copied) that seal secrets at rest; NULL: documents are
 	 * stored as given (tests, and commands that do not touch documents). A database
