@@ -1,6 +1,8 @@
 /* api: the HTTP handlers, one file per resource family (api_stacks.c, api_render.c,
- * api_health.c, api_history.c, api_import.c). The routing table in http.c maps routes to them. Each handler returns
- * the status it replied with (see http.h). http_app() of every request is a struct api. */
+ * api_health.c, api_history.c, api_import.c), and the route table that maps routes to
+ * them (api_routes.c), which the API hands the transport (http_options.routes). Each
+ * handler returns the status it replied with (see http.h). http_app() of every request is
+ * a struct api. */
 #ifndef MANIFESTD_API_H
 #define MANIFESTD_API_H
 
@@ -13,6 +15,9 @@ struct api {
 	const char *static_dir; /* NULL: the files embedded from static/ */
 	struct cache *cache;    /* borrowed; NULL: every bundle is rendered (api_render.c) */
 };
+
+/* api_routes.c: the route table (static) and its length. */
+const struct http_route *api_routes(size_t *ret_count);
 
 /* api_health.c */
 int api_healthz(struct http_request *req);
@@ -52,8 +57,11 @@ int api_env_rollback(struct http_request *req);
 int api_import_compose(struct http_request *req);
 
 /* Shared by the handlers (api_stacks.c): replies with the problem that matches a store
- * error (404, 409, 412, 500); what names the resource in the detail. */
+ * error (404, 409, 412, 503, 500); what names the resource in the detail. */
 int api_store_error(struct http_request *req, int err, const char *what);
+/* 503 with Retry-After: 1 for a database that is unreachable (-ENOTCONN) or busy
+ * (-EAGAIN). */
+int api_unavailable(struct http_request *req, int err);
 
 /* Also from api_stacks.c, for api_history.c. api_precondition checks If-Match against
  * the current record (NULL: none exists) and returns 0, or the status sent (400, 412).

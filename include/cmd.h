@@ -10,6 +10,9 @@ int cmd_render(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 /* manifestd token create|list|revoke: API tokens in the database. 0 ok, 2 usage, 1 error. */
 int cmd_token(int argc, char **argv);
+/* manifestd copy: every table of one database into another (SQLite, PostgreSQL). 0 ok,
+ * 2 usage, 1 error (also a target that holds data, without --force). */
+int cmd_copy(int argc, char **argv);
 /* manifestd rekey: re-encrypts every stored secret under a new key. 0 ok, 2 usage, 1 error. */
 int cmd_rekey(int argc, char **argv);
 /* manifestd schema [--markdown]: the document's JSON Schema, or its field reference. 0 ok, 2 usage, 1 error. */
