@@ -1,0 +1,77 @@
+/* render_pod: the pods render builds. For a service: its pod template (labels, checksum
+ * annotations, podAnnotations, spec), its containers (wait-for-* and the document's init
+ * containers, the service's own container, its sidecars), probes of every kind, env and
+ * envFrom, volumes and mounts (the automatic /tmp emptyDir), security contexts and
+ * scheduling; and what render_new derives per service for it (pod_prepare). The small
+ * parts (security contexts, mounts, env entries, the wait-for container) also make the
+ * fixed pods of render_infra.
+ *
+ * Conventions as in render_common.h: builders return a node of a, or NULL when out of
+ * memory; strings are borrowed from r, its views and literals. Pure: no I/O. */
+#ifndef MANIFESTD_RENDER_POD_H
+#define MANIFESTD_RENDER_POD_H
+
+#include <stdbool.h>
+
+#include "render_common.h"
+
+/* The uid of helper containers (the wait-for-* ones): nobody. */
+#define POD_NOBODY_UID 65534
+
+/* true for a Job or a CronJob. */
+bool pod_one_shot(const struct service_view *s);
+
+/* true when more than one pod of s may run at once where they could share a node: a
+ * Deployment or StatefulSet with replicas > 1 (autoscaling: maxReplicas > 1), a Job or
+ * CronJob with parallelism > 1; never a DaemonSet (one pod per node). */
+bool pod_many(const struct service_view *s);
+
+/* What render_new derives for the pod of rs->v, into rs: the data of its ConfigMap
+ * <name>-files (a key per inline file: "<volume>/<path>" with '/' -> "__" and bytes
+ * other than letters, digits, '-', '.', '_' -> '_') and the checksums of exactly what
+ * the pod reads: the config and secret keys of its containers' env (without `from`) and
+ * files, the whole ConfigMap or Secret when envFrom names the stack's, and the files
+ * data. r's config_data and secrets_data must be set. Problems the names of the pod give
+ * (two files with one ConfigMap key, a volume named like the automatic /tmp volume, two
+ * containers with one name) are appended to errs. 0 or -ENOMEM. */
+int pod_prepare(const struct render *r, struct render_service *rs, struct model_errors *errs);
+
+/* The pod template of rs->v: {metadata: {labels: w->pod_labels, annotations}, spec}. */
+struct node *pod_template(struct arena *a, const struct render *r, const struct render_service *rs,
+			  const struct render_workload *w);
+
+/* {metadata: {labels[, annotations]}, spec}; annotations may be NULL. */
+struct node *pod_template_of(struct arena *a, struct node *labels, struct node *annotations, struct node *spec);
+
+/* The start of every pod spec: serviceAccountName, automountServiceAccountToken,
+ * enableServiceLinks false, securityContext. */
+struct node *pod_spec_head(struct arena *a, const char *account, bool automount, struct node *security);
+
+/* A pod securityContext: runAsNonRoot, runAsUser, runAsGroup, fsGroup, seccomp RuntimeDefault. */
+struct node *pod_security(struct arena *a, bool non_root, json_int_t uid, json_int_t gid, json_int_t fs_group);
+
+/* A container securityContext: runAsNonRoot, runAsUser, no privilege escalation,
+ * readOnlyRootFilesystem, capabilities (drop ALL; add those of caps, a JSON array of
+ * strings, when any; caps may be NULL), seccomp RuntimeDefault. */
+struct node *pod_container_security(struct arena *a, bool non_root, json_int_t uid, bool read_only,
+				    const json_t *caps);
+
+/* {name, value} and {name, valueFrom: {ref_kind: {name: object, key}}} env entries. */
+struct node *pod_env_value(struct arena *a, const char *name, const char *value);
+struct node *pod_env_ref(struct arena *a, const char *name, const char *ref_kind, const char *object,
+			 const char *key);
+
+/* {name, mountPath[, readOnly: true]}. */
+struct node *pod_mount(struct arena *a, const char *name, const char *path, bool read_only);
+
+/* {name, emptyDir: {}}. */
+struct node *pod_empty_dir(struct arena *a, const char *name);
+
+/* {name, containerPort, protocol}. */
+struct node *pod_container_port(struct arena *a, const char *name, json_int_t number, const char *protocol);
+
+/* An init container "wait-for-<host>" that waits until host:port accepts TCP
+ * connections. Its script is constant; host and port reach it through the environment. */
+struct node *pod_wait_container(struct arena *a, const char *host, int port);
+
+#endif
