@@ -39,4 +39,9 @@ int docview_read(const json_t *doc, struct arena *a, struct doc_view *ret_view);
 /* The service called name in view, or NULL. Borrowed from view. */
 const struct service_view *docview_find_service(const struct doc_view *view, const char *name);
 
+/* What view holds, as the JSON it was read from: a new object equal (json_equal) to the
+ * document docview_read() read, but for members the views leave out (inputOnly ones).
+ * For tests and debugging. NULL on allocation failure. */
+json_t *docview_to_json(const struct doc_view *view);
+
 #endif

@@ -73,6 +73,12 @@ size_t model_suggest_limit(const char *word);
 /* The member name of obj closest to word, for "did you mean"; NULL when none is close. */
 const char *model_closest_key(const json_t *obj, const char *word);
 
+/* A copy of v for a document being built: objects are copied member by member (every
+ * failure reported, unlike json_copy), arrays deeply, and scalars are shared (nothing in
+ * manifestd changes a jansson scalar in place; values are replaced). A new reference;
+ * NULL on allocation failure. */
+json_t *model_copy(const json_t *v);
+
 /* RFC 7386: applies patch (borrowed) to *target in place; null members delete, objects
  * merge, anything else replaces with a copy. When patch is not an object, *target is
  * replaced by a copy of it. *target may be NULL (treated as absent). 0 or -ENOMEM; on

@@ -18,7 +18,8 @@ enum view_kind {
 	VF_IOS,     /* struct int_or_string */
 	VF_OBJ,     /* an embedded struct read with sub */
 	VF_OBJ_PTR, /* a pointer to a struct of size bytes in the arena; NULL for null */
-	VF_LIST,    /* struct VIEW_list: items of size bytes read with sub */
+	VF_LIST,    /* struct VIEW_list: a map's values, of size bytes, read with sub */
+	VF_ARRAY,   /* struct VIEW_list: an array's items, likewise */
 	VF_STRMAP,  /* const json_t *: an object of strings */
 	VF_JSON,    /* const json_t *: any value */
 };
@@ -28,6 +29,7 @@ struct view_field {
 	size_t key_len;
 	enum view_kind kind;
 	bool optional; /* may be absent (it then reads as zero, NULL or an empty list) */
+	bool nullable; /* may be null (it then reads as NULL or an unset opt_int) */
 	size_t off;    /* where the value goes in the struct being read */
 	const struct view_field *sub;
 	size_t nsub;
@@ -132,7 +134,9 @@ static int read_field(struct arena *a, const json_t *v, const struct view_field 
 	case VF_OBJ_PTR:
 		return read_pointer(a, v, f, slot);
 	case VF_LIST:
-		return read_list(a, v, f, slot);
+		return json_is_object(v) ? read_list(a, v, f, slot) : -EINVAL;
+	case VF_ARRAY:
+		return json_is_array(v) ? read_list(a, v, f, slot) : -EINVAL;
 	case VF_STRMAP:
 		*(const json_t **)slot = v;
 		return strings_only(v) ? 0 : -EINVAL;
@@ -163,6 +167,8 @@ static int read_fields(struct arena *a, const json_t *obj, const struct view_fie
 	void *it = json_object_iter((json_t *)obj);
 	for (size_t i = 0; i < n; i++) {
 		const json_t *v = member(obj, &it, &f[i]);
+		if (json_is_null(v) && !f[i].nullable && f[i].kind != VF_JSON)
+			return -EINVAL;
 		int r = v ? read_field(a, v, &f[i], (char *)base + f[i].off) : f[i].optional ? 0 : -EINVAL;
 		if (r < 0)
 			return r;
@@ -189,4 +195,75 @@ const struct service_view *docview_find_service(const struct doc_view *view, con
 		if (strcmp(view->services.items[i].name, name) == 0)
 			return &view->services.items[i];
 	return NULL;
+}
+
+/* ---- back to JSON ---------------------------------------------------------------------- */
+
+static json_t *fields_json(const struct view_field *f, size_t n, const void *base);
+
+static json_t *list_json(const struct view_field *f, const void *slot)
+{
+	struct any_list list;
+	memcpy(&list, slot, sizeof list);
+	json_t *out = f->kind == VF_LIST ? json_object() : json_array();
+	for (size_t i = 0; out && i < list.count; i++) {
+		const char *item = (const char *)list.items + i * f->size;
+		json_t *v = fields_json(f->sub, f->nsub, item);
+		int r = json_is_object(out) ? json_object_set_new(out, *(const char *const *)item, v)
+					    : json_array_append_new(out, v);
+		if (r < 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/* The value of the member at slot as JSON; NULL for one that was absent (or out of memory). */
+static json_t *field_json(const struct view_field *f, const void *slot)
+{
+	switch (f->kind) {
+	case VF_STR:
+		return *(const char *const *)slot ? json_string(*(const char *const *)slot) : NULL;
+	case VF_INT:
+		return json_integer(*(const json_int_t *)slot);
+	case VF_OPT_INT:
+		return ((const struct opt_int *)slot)->set ? json_integer(((const struct opt_int *)slot)->value)
+							   : json_null();
+	case VF_BOOL:
+		return json_boolean(*(const bool *)slot);
+	case VF_IOS:
+		return ((const struct int_or_string *)slot)->str ? json_string(((const struct int_or_string *)slot)->str)
+								 : json_integer(((const struct int_or_string *)slot)->num);
+	case VF_OBJ:
+		return fields_json(f->sub, f->nsub, slot);
+	case VF_OBJ_PTR:
+		return *(const void *const *)slot ? fields_json(f->sub, f->nsub, *(const void *const *)slot)
+						  : f->nullable ? json_null() : NULL;
+	case VF_LIST:
+	case VF_ARRAY:
+		return ((const struct any_list *)slot)->present ? list_json(f, slot) : NULL;
+	case VF_STRMAP:
+	case VF_JSON:
+		return *(json_t *const *)slot ? json_deep_copy(*(json_t *const *)slot) : f->nullable ? json_null() : NULL;
+	}
+	return NULL;
+}
+
+static json_t *fields_json(const struct view_field *f, size_t n, const void *base)
+{
+	json_t *obj = json_object();
+	for (size_t i = 0; obj && i < n; i++) {
+		json_t *v = field_json(&f[i], (const char *)base + f[i].off);
+		if (v && json_object_set_new(obj, f[i].key, v) < 0) {
+			json_decref(obj);
+			obj = NULL;
+		}
+	}
+	return obj;
+}
+
+json_t *docview_to_json(const struct doc_view *view)
+{
+	return fields_json(doc_view_fields, sizeof doc_view_fields / sizeof *doc_view_fields, view);
 }

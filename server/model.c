@@ -15,6 +15,7 @@
 #include "jsoniter.h"
 #include "rules.h"
 #include "schema.h"
+#include "syntax.h"
 #include "util.h"
 
 /* ---- error list ---------------------------------------------------------------------- */
@@ -157,12 +158,9 @@ const char *model_closest_key(const json_t *obj, const char *word)
 
 /* ---- merge patch --------------------------------------------------------------------- */
 
-/* A copy of v for a document being built: objects are copied member by member, arrays
- * deeply, and scalars are shared (no one here changes a jansson scalar in place; values
- * are replaced). NULL on allocation failure.
- * Keys set while building documents always come from jansson objects or literals, so they
+/* Keys set while building documents always come from jansson objects or literals, so they
  * are valid UTF-8 already: the _nocheck setters skip jansson's second check. */
-static json_t *copy_value(const json_t *v)
+json_t *model_copy(const json_t *v)
 {
 	if (!json_is_object(v))
 		return json_is_array(v) ? json_deep_copy(v) : json_incref((json_t *)v);
@@ -170,7 +168,7 @@ static json_t *copy_value(const json_t *v)
 	const char *key;
 	json_t *child;
 	EACH_MEMBER((json_t *)v, key, child) {
-		json_t *c = obj ? copy_value(child) : NULL;
+		json_t *c = obj ? model_copy(child) : NULL;
 		if (!c || json_object_setn_new_nocheck(obj, key, MEMBER_KEY_LEN(), c) < 0) {
 			json_decref(obj);
 			return NULL;
@@ -181,7 +179,7 @@ static json_t *copy_value(const json_t *v)
 
 /* How a merge copies, and what it saw. */
 struct merge {
-	bool share; /* values that replace are taken with copy_value() (scalars shared), else
+	bool share; /* values that replace are taken with model_copy() (scalars shared), else
 		     * copied deeply */
 	bool lost;  /* set when a member of the target was deleted or an object of the target
 		     * was replaced: only then can a merge into a copy of the defaults lack one */
@@ -190,13 +188,13 @@ struct merge {
 static int merge_member(json_t *target, const char *key, const json_t *value, struct merge *m);
 
 /* What patch merges into an absent or non-object target to (RFC 7386): an object loses
- * its null members, at every depth; anything else is taken with copy_value() when share
+ * its null members, at every depth; anything else is taken with model_copy() when share
  * (scalars shared), else copied deeply. Built in one pass, without the lookups of a merge
  * into an empty object, and with the same member order. NULL on allocation failure. */
 static json_t *patch_copy(const json_t *patch, bool share)
 {
 	if (!json_is_object(patch))
-		return share ? copy_value(patch) : json_deep_copy(patch);
+		return share ? model_copy(patch) : json_deep_copy(patch);
 	json_t *obj = json_object();
 	const char *key;
 	json_t *value;
@@ -414,8 +412,8 @@ static json_t *builtin_document(void)
 {
 	const struct schema_node *docn = schema_document();
 	const struct schema_node *sdn = schema_prop(docn, "serviceDefaults");
-	json_t *doc = docn && sdn ? copy_value(docn->defaults) : NULL;
-	if (doc && json_object_set_new_nocheck(doc, "serviceDefaults", copy_value(sdn->defaults)) < 0) {
+	json_t *doc = docn && sdn ? model_copy(docn->defaults) : NULL;
+	if (doc && json_object_set_new_nocheck(doc, "serviceDefaults", model_copy(sdn->defaults)) < 0) {
 		json_decref(doc);
 		return NULL;
 	}
@@ -499,7 +497,7 @@ static int merge_service(json_t *svc, const json_t *sd, const json_t *patch, str
 		size_t len = MEMBER_KEY_LEN();
 		json_t *cur = json_object_getn(svc, key, len);
 		if (json_is_object(value) && json_is_object(cur) && cur == json_object_getn(sd, key, len) &&
-		    json_object_setn_new_nocheck(svc, key, len, copy_value(cur)) < 0)
+		    json_object_setn_new_nocheck(svc, key, len, model_copy(cur)) < 0)
 			return -ENOMEM;
 		int r = merge_member(svc, key, value, m);
 		if (r < 0)
@@ -512,31 +510,46 @@ static int merge_service(json_t *svc, const json_t *sd, const json_t *patch, str
  * so that it can be changed; NULL on allocation failure. */
 static json_t *own_member(json_t *parent, const char *key)
 {
-	json_t *copy = copy_value(json_object_get(parent, key));
+	json_t *copy = model_copy(json_object_get(parent, key));
 	if (!copy || json_object_set_new_nocheck(parent, key, copy) < 0)
 		return NULL;
 	return copy;
 }
 
-/* The shorthand `port: N` becomes ports.http.port = N, unless some layer gave
- * ports.http.port itself; port is removed (a port that is not an integer stays, for
- * validation to report). */
-static int fold_port(json_t *svc)
+/* A service entry of one layer with its shorthand `port: N` written as ports.http.port =
+ * N (unless the entry gives ports.http.port itself), so that layers merge the one field:
+ * a later layer's port or ports.http wins, and `port: null` deletes ports.http. A port that is not an
+ * integer in the schema's range stays, for validation to report where it was written.
+ * A new reference to entry itself when there is nothing to rewrite; NULL when out of memory. */
+static json_t *port_shorthand(const json_t *entry)
 {
-	json_t *port = json_object_get(svc, "port");
-	if (!json_is_integer(port))
-		return 0;
-	json_t *ports = json_object_get(svc, "ports"), *http = json_object_get(ports, "http");
-	if (json_is_object(ports) && (!http || (json_is_object(http) && !json_object_get(http, "port")))) {
-		ports = own_member(svc, "ports");
-		http = ports ? json_object_get(ports, "http") : NULL;
-		if (ports && !http && json_object_set_new_nocheck(ports, "http", http = json_object()) < 0)
-			http = NULL;
-		if (!http || json_object_set_nocheck(http, "port", port) < 0)
-			return -ENOMEM;
+	const struct schema_node *pn = schema_prop(schema_prop(schema_document(), "serviceDefaults"), "port");
+	const json_t *port = json_object_get(entry, "port");
+	json_int_t n = json_integer_value(port);
+	const json_t *ports = json_object_get(entry, "ports");
+	bool in_range = json_is_integer(port) && pn && n >= pn->min && n <= pn->max;
+	if (!(in_range || json_is_null(port)) || (ports && !json_is_object(ports)))
+		return json_incref((json_t *)entry);
+	json_t *out = model_copy(entry);
+	json_t *own = json_is_object(ports) ? model_copy(ports) : json_object();
+	json_t *http = json_object_get(own, "http");
+	int r = out && own && json_object_del(out, "port") == 0 ? 0 : -ENOMEM;
+	if (r == 0 && json_is_null(port) && !http) {
+		r = json_object_set_new_nocheck(own, "http", json_null());
+	} else if (r == 0 && !json_is_null(port) && !json_object_get(http, "port")) {
+		json_t *h = json_is_object(http) ? model_copy(http) : json_object();
+		r = h && json_object_set_nocheck(h, "port", (json_t *)port) == 0 ? 0 : -ENOMEM;
+		if (json_object_set_new_nocheck(own, "http", h) < 0)
+			r = -ENOMEM;
 	}
-	(void)json_object_del(svc, "port");
-	return 0;
+	if (r == 0)
+		r = json_object_set_nocheck(out, "ports", own);
+	json_decref(own);
+	if (r < 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
 }
 
 /* serviceDefaults <- each layer's entry for one service, in layer order. A layer whose
@@ -553,15 +566,15 @@ static int layered_service(const json_t *sd, const json_t *const *services, size
 		if (!v)
 			continue;
 		if (json_is_object(v)) {
-			r = merge_service(svc, sd, v, &m);
+			json_t *entry = port_shorthand(v);
+			r = entry ? merge_service(svc, sd, entry, &m) : -ENOMEM;
+			json_decref(entry);
 		} else {
 			json_decref(svc);
 			svc = share_members(sd);
 			r = svc ? 0 : -ENOMEM;
 		}
 	}
-	if (r == 0)
-		r = fold_port(svc);
 	if (r == 0)
 		*ret_svc = svc;
 	else
@@ -577,7 +590,7 @@ static int resolve_services(json_t *doc, const json_t *const *layers, struct mod
 	if (!json_is_object(sd)) {
 		/* report it, then carry on from the built-in defaults to check the services */
 		const struct schema_node *sdn = schema_prop(schema_document(), "serviceDefaults");
-		sd = copy_value(sdn->defaults);
+		sd = model_copy(sdn->defaults);
 		if (model_errors_at(errs, NULL, MODEL_PTR("serviceDefaults"), "must be an object") < 0 ||
 		    json_object_set_new_nocheck(doc, "serviceDefaults", sd) < 0)
 			return -ENOMEM;
@@ -619,7 +632,7 @@ static const char *first_port(const json_t *ports, bool tcp, json_int_t *ret_num
 	const char *name;
 	json_t *p;
 	EACH_MEMBER((json_t *)ports, name, p) {
-		if (!json_is_object(p) || (tcp && !has_string(p, "protocol", "TCP")))
+		if (!json_is_object(p) || (tcp && !has_string(p, "protocol", "TCP")) || syntax_port_name(name))
 			continue;
 		if (ret_number)
 			*ret_number = json_integer_value(json_object_get(p, "targetPort"));
@@ -762,7 +775,7 @@ static bool has_persistent_volume(const json_t *svc)
 static int complete_names(json_t *svc, const char *name)
 {
 	int r = 0;
-	if (needs_default(json_object_get(svc, "serviceAccount"), "name")) {
+	if (util_is_dns_label(name) && needs_default(json_object_get(svc, "serviceAccount"), "name")) {
 		json_t *account = own_member(svc, "serviceAccount");
 		r = account ? default_text(account, "name", "%s", name) : -ENOMEM;
 	}
@@ -902,9 +915,16 @@ static int merge_layer(json_t *doc, const json_t *layer, struct merge *m)
 	const char *key;
 	json_t *value;
 	EACH_MEMBER((json_t *)layer, key, value) {
-		int r = strcmp(key, "services") == 0 && json_is_object(value)
-				? merge_service_names(doc, value)
-				: merge_member(doc, key, value, m);
+		int r;
+		if (strcmp(key, "services") == 0 && json_is_object(value)) {
+			r = merge_service_names(doc, value);
+		} else if (strcmp(key, "serviceDefaults") == 0 && json_is_object(value)) {
+			json_t *entry = port_shorthand(value);
+			r = entry ? merge_member(doc, key, entry, m) : -ENOMEM;
+			json_decref(entry);
+		} else {
+			r = merge_member(doc, key, value, m);
+		}
 		if (r < 0)
 			return r;
 	}
@@ -984,7 +1004,7 @@ int model_check_shape(const json_t *doc, struct model_errors *errs)
 
 json_t *model_mask_secrets(const json_t *doc)
 {
-	json_t *copy = doc ? copy_value(doc) : NULL;
+	json_t *copy = doc ? model_copy(doc) : NULL;
 	json_t *secrets = json_object_get(copy, "secrets");
 	const char *key;
 	json_t *v;
@@ -1000,7 +1020,7 @@ json_t *model_mask_secrets(const json_t *doc)
 
 json_t *model_mask_secret_values(const json_t *doc)
 {
-	json_t *copy = doc ? copy_value(doc) : NULL;
+	json_t *copy = doc ? model_copy(doc) : NULL;
 	json_t *secrets = json_object_get(copy, "secrets");
 	const char *key;
 	json_t *v;

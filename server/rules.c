@@ -404,11 +404,11 @@ static int check_kind(const struct rules *R, const struct svc *s)
 static int check_image(const struct rules *R, const struct svc *s)
 {
 	const json_t *image = json_object_get(s->v, "image");
-	const char *tag = get_str(image, "tag");
+	const json_t *tag = json_object_get(image, "tag");
 	if (!tag)
-		tag = get_str(json_object_get(R->doc, "image"), "tag");
-	if (!json_is_object(image) || (tag && *tag) || !str_is(image, "digest", ""))
-		return 0;
+		tag = json_object_get(json_object_get(R->doc, "image"), "tag");
+	if (!json_is_string(tag) || json_string_length(tag) || !str_is(image, "digest", ""))
+		return 0; /* set, or of a wrong type reported by the schema */
 	return errp(R, s->at, PTR("image", "tag"), "is required: set /image/tag for every service, or this "
 		    "service's image.tag or image.digest");
 }
@@ -500,7 +500,7 @@ static int check_services(const struct rules *R)
 	const char *name;
 	json_t *svc;
 	EACH_MEMBER(R->services, name, svc)
-		any |= is_enabled(svc);
+		any |= !json_is_false(json_object_get(svc, "enabled")); /* a bad value is reported itself */
 	if (!any)
 		return errp(R, NULL, PTR("services"), "must define at least one enabled service (or an extra "
 			    "object): the bundle would hold nothing");

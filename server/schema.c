@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "embed.h"
@@ -114,7 +115,7 @@ static json_t *merge_desc(const json_t *base, const json_t *local)
 {
 	if (!json_is_object(base) || !json_is_object(local))
 		return json_incref((json_t *)local);
-	json_t *out = json_copy((json_t *)base);
+	json_t *out = model_copy(base);
 	const char *key;
 	json_t *v;
 	EACH_MEMBER(local, key, v) {
@@ -142,7 +143,7 @@ static json_t *resolve_ref(const json_t *desc, int depth, struct load_error *e)
 		return NULL;
 	}
 	json_t *base = resolve_ref(def, depth + 1, e);
-	json_t *local = base ? json_copy((json_t *)desc) : NULL;
+	json_t *local = base ? model_copy(desc) : NULL;
 	json_t *out = local && json_object_del(local, "$ref") == 0 ? merge_desc(base, local) : NULL;
 	json_decref(base);
 	json_decref(local);
@@ -568,20 +569,21 @@ static int report_type(struct walk *w, const json_t *v, const char *expected)
 	return r;
 }
 
-/* One more than the edit distance at which a known name is offered as "did you mean". */
-static size_t suggest_limit(const char *word)
+/* Whether one of a and b is the other but for case, or the start of the other. */
+static bool alike(const char *a, const char *b)
 {
-	return strlen(word) > 6 ? 4 : 3;
+	size_t la = strlen(a), lb = strlen(b);
+	return la && lb && strncasecmp(a, b, la < lb ? la : lb) == 0;
 }
 
 /* The name among names (n of them, each at stride bytes from the last) closest to word. */
 static const char *closest(const char *const *names, size_t n, size_t stride, const char *word)
 {
 	const char *best = NULL;
-	size_t best_d = suggest_limit(word);
+	size_t best_d = model_suggest_limit(word);
 	for (size_t i = 0; i < n; i++) {
 		const char *name = *(const char *const *)((const char *)names + i * stride);
-		size_t d = util_edit_distance(word, name, best_d);
+		size_t d = alike(word, name) ? 0 : util_edit_distance(word, name, best_d);
 		if (d < best_d) {
 			best = name;
 			best_d = d;
@@ -669,8 +671,11 @@ static int walk_object(struct walk *w, const json_t *v, const struct schema_node
 	size_t hint = 0;
 	EACH_MEMBER((json_t *)v, key, child) {
 		const struct schema_prop *p = find_prop(n, &hint, key, MEMBER_KEY_LEN());
+		const char *from = p ? p->node->default_from : NULL;
 		int r;
-		if (p && !(w->resolved && p->node->input_only)) {
+		if (p && from && from[0] != '/' && json_object_get(v, from) == child) {
+			r = 0; /* the very value of the sibling it defaults to: checked there */
+		} else if (p) {
 			r = walk_child(w, key, child, p->node);
 		} else {
 			key_push(w, key);
@@ -878,25 +883,6 @@ int schema_validate(const struct schema_node *n, const json_t *v, bool resolved,
 
 /* ---- defaults ---------------------------------------------------------------------------- */
 
-/* A copy of v for a document being built: objects are copied member by member, arrays
- * deeply, and scalars are shared (nothing in manifestd changes a jansson scalar in place). */
-static json_t *copy_value(const json_t *v)
-{
-	if (!json_is_object(v))
-		return json_is_array(v) ? json_deep_copy(v) : json_incref((json_t *)v);
-	json_t *obj = json_object();
-	const char *key;
-	json_t *child;
-	EACH_MEMBER((json_t *)v, key, child) {
-		json_t *c = obj ? copy_value(child) : NULL;
-		if (!c || json_object_setn_new_nocheck(obj, key, MEMBER_KEY_LEN(), c) < 0) {
-			json_decref(obj);
-			return NULL;
-		}
-	}
-	return obj;
-}
-
 static int complete_object(const struct schema_node *n, json_t *v);
 
 int schema_complete(const struct schema_node *n, json_t *v)
@@ -927,7 +913,8 @@ int schema_complete(const struct schema_node *n, json_t *v)
 /* The value an absent property p of n starts from, or NULL for none (it stays absent). */
 static const json_t *absent_value(const struct schema_node *n, const struct schema_prop *p)
 {
-	if (p->node->input_only || p->node->default_from || listed(n->one_of, n->none_of, p->name))
+	if (p->node->input_only || p->node->default_from || (p->node->required && !p->node->def) ||
+	    listed(n->one_of, n->none_of, p->name))
 		return NULL;
 	return p->node->nullable ? json_null() : p->node->defaults;
 }
@@ -950,7 +937,7 @@ static int complete_object(const struct schema_node *n, json_t *v)
 			if (!start)
 				continue;
 			it = NULL; /* v gains a key: no iterator across that */
-			cur = copy_value(start);
+			cur = model_copy(start);
 			if (!cur || json_object_setn_new_nocheck(v, p->name, p->name_len, cur) < 0)
 				return -ENOMEM;
 		}
@@ -1180,13 +1167,16 @@ const json_t *schema_json_schema(void)
 		return NULL;
 	pthread_mutex_lock(&export_lock);
 	if (!L.json_schema) {
-		json_t *s = export_node(doc);
-		if (s && (set(s, "$schema", json_string("https://json-schema.org/draft/2020-12/schema")) < 0 ||
-			  set(s, "title", json_string("manifestd stack or environment document")) < 0 ||
-			  set(s, "type", json_string("object")) < 0)) {
+		json_t *body = export_node(doc);
+		json_t *s = json_pack("{s:s, s:s, s:s}", "$schema", "https://json-schema.org/draft/2020-12/schema",
+				      "title", "manifestd stack or environment document", "description",
+				      "A stack, or an environment of a stack (every member optional; null deletes "
+				      "what a lower layer set). docs/schema.md explains every field.");
+		if (!body || !s || json_object_update(s, body) < 0 || set(s, "type", json_string("object")) < 0) {
 			json_decref(s);
 			s = NULL;
 		}
+		json_decref(body);
 		L.json_schema = s;
 	}
 	pthread_mutex_unlock(&export_lock);

@@ -101,10 +101,10 @@ static bool listed(const json_t *list, const char *name)
 }
 
 /* What docview_read does with one member. */
-enum kind { STR, INT, OPT_INT, BOOL, IOS, OBJ, OBJ_PTR, LIST, STRMAP, JSON };
+enum kind { STR, INT, OPT_INT, BOOL, IOS, OBJ, OBJ_PTR, LIST, ARRAY, STRMAP, JSON };
 
 static const char *const kind_names[] = {"VF_STR", "VF_INT", "VF_OPT_INT", "VF_BOOL", "VF_IOS",
-					 "VF_OBJ", "VF_OBJ_PTR", "VF_LIST", "VF_STRMAP", "VF_JSON"};
+					 "VF_OBJ", "VF_OBJ_PTR", "VF_LIST", "VF_ARRAY", "VF_STRMAP", "VF_JSON"};
 
 /* The kind of property prop of an object whose oneOf/atMostOneOf lists are alts. */
 static enum kind kind_of(const struct gen *g, const json_t *prop, bool alternative)
@@ -122,7 +122,7 @@ static enum kind kind_of(const struct gen *g, const json_t *prop, bool alternati
 	if (!strcmp(t, "object"))
 		return nullable || alternative ? OBJ_PTR : OBJ;
 	if ((!strcmp(t, "map") || !strcmp(t, "array")) && is_object_type(g, inner(g, prop)))
-		return LIST;
+		return !strcmp(t, "map") ? LIST : ARRAY;
 	const char *it = !strcmp(t, "map") ? type_of(g, inner(g, prop)) : "";
 	return !strcmp(it, "string") || !strcmp(it, "scalar") || !strcmp(it, "secret") ? STRMAP : JSON;
 }
@@ -130,12 +130,12 @@ static enum kind kind_of(const struct gen *g, const json_t *prop, bool alternati
 /* A property may be missing from the resolved document. */
 static bool optional(const struct gen *g, const json_t *prop, bool alternative, enum kind k)
 {
-	if (alternative || json_is_true(attr(g, prop, "nullable")))
+	if (alternative)
 		return true;
-	if (k == OBJ || json_is_true(attr(g, prop, "required")) || attr(g, prop, "default") ||
+	if (k == OBJ || json_is_true(attr(g, prop, "nullable")) || json_is_true(attr(g, prop, "required")) || attr(g, prop, "default") ||
 	    attr(g, prop, "defaultFrom"))
 		return false;
-	return k != LIST || strcmp(type_of(g, prop), "map") != 0; /* maps default to {} */
+	return k != LIST; /* maps default to {} */
 }
 
 static void gen_view(struct gen *g, const json_t *desc, const char *view);
@@ -167,6 +167,7 @@ static void gen_member(struct gen *g, const json_t *prop, const char *cname, enu
 		fprintf(g->types, "\tconst struct %s *%s;\n", view_of(g, prop, cname), cname);
 		break;
 	case LIST:
+	case ARRAY:
 		fprintf(g->types, "\tstruct %s_list %s;\n", view_of(g, in, cname), cname);
 		break;
 	case STRMAP:
@@ -208,11 +209,12 @@ static void gen_fields(struct gen *g, const json_t *desc, const char *view)
 		bool alt = listed(one, name) || listed(most, name);
 		enum kind k = kind_of(g, prop, alt);
 		const char *sub = k == OBJ || k == OBJ_PTR ? view_of(g, prop, name)
-				  : k == LIST		   ? view_of(g, inner(g, prop), name)
+				  : k == LIST || k == ARRAY ? view_of(g, inner(g, prop), name)
 							   : NULL;
 		c_name(name, cname, sizeof cname);
-		fprintf(g->fields, "\t{\"%s\", %zu, %s, %s, offsetof(struct %s, %s), ", name, strlen(name),
-			kind_names[k], optional(g, prop, alt, k) ? "true" : "false", view, cname);
+		fprintf(g->fields, "\t{\"%s\", %zu, %s, %s, %s, offsetof(struct %s, %s), ", name, strlen(name),
+			kind_names[k], optional(g, prop, alt, k) ? "true" : "false",
+			json_is_true(attr(g, prop, "nullable")) ? "true" : "false", view, cname);
 		if (sub)
 			fprintf(g->fields, "%s_fields, sizeof %s_fields / sizeof *%s_fields, sizeof(struct %s)},\n",
 				sub, sub, sub, sub);

@@ -330,9 +330,9 @@ function everyStringField(rnd, round, t) {
   env.image = { ...env.image, tag: want.tag };
   env.config = { ...env.config, ...want.config };
   env.secrets = { ...env.secrets, ...want.secrets };
-  env.ingress = { ...env.ingress, host: want.host, annotations: want.annotations, tls: { enabled: true } };
+  env.ingress = { ...env.ingress, annotations: want.annotations, rules: { main: { host: want.host, tls: { enabled: true } } } };
   env.rabbitmq = { user: want.user };
-  env.services = { [service]: { env: Object.fromEntries(Object.entries(want.env).map(([k, v]) => [k, { value: v }])), probes: { readiness: { path: want.path } } } };
+  env.services = { [service]: { env: Object.fromEntries(Object.entries(want.env).map(([k, v]) => [k, { value: v }])), probes: { readiness: { httpGet: { path: want.path } } } } };
   const dir = tempDir(t);
   const envFile = join(dir, `r${round}.json`);
   writeFileSync(envFile, JSON.stringify(env));
