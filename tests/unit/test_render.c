@@ -42,7 +42,7 @@ static void set_at(json_t *doc, const char *path, json_t *value)
 static json_t *render_all(const json_t *doc, const struct render_meta *meta)
 {
 	struct render *r = NULL;
-	ck_assert_int_eq(render_new(doc, meta, &r), 0);
+	ck_assert_int_eq(render_new(doc, meta, NULL, &r), 0);
 	json_t *files = json_object();
 	for (size_t i = 0; i < render_file_count(r); i++) {
 		json_t *objs = NULL;
@@ -170,7 +170,7 @@ START_TEST(every_object_has_metadata)
 {
 	json_t *doc = load_fixture();
 	struct render *r = NULL;
-	ck_assert_int_eq(render_new(doc, &prod_meta, &r), 0);
+	ck_assert_int_eq(render_new(doc, &prod_meta, NULL, &r), 0);
 	ck_assert_str_eq(render_namespace(r), "msa-shop-prod");
 	ck_assert_uint_eq(strlen(render_bundle_hash(r)), 64);
 	ck_assert_ptr_eq(render_doc(r), doc);
@@ -382,8 +382,8 @@ START_TEST(same_input_same_bytes)
 	struct render_meta next = prod_meta;
 	next.revision = 8;
 	struct render *r1 = NULL, *r2 = NULL;
-	ck_assert_int_eq(render_new(doc, &prod_meta, &r1), 0);
-	ck_assert_int_eq(render_new(doc, &next, &r2), 0);
+	ck_assert_int_eq(render_new(doc, &prod_meta, NULL, &r1), 0);
+	ck_assert_int_eq(render_new(doc, &next, NULL, &r2), 0);
 	ck_assert_str_ne(render_bundle_hash(r1), render_bundle_hash(r2));
 	render_free(r1);
 	render_free(r2);
@@ -535,10 +535,10 @@ START_TEST(rejects_what_is_not_a_resolved_document)
 	json_t *doc = load_fixture();
 	struct render *r = NULL;
 	struct render_meta bad = {.stack = "Msa", .environment = "prod", .revision = 0};
-	ck_assert_int_eq(render_new(doc, &bad, &r), -EINVAL);
-	ck_assert_int_eq(render_new(NULL, &prod_meta, &r), -EINVAL);
+	ck_assert_int_eq(render_new(doc, &bad, NULL, &r), -EINVAL);
+	ck_assert_int_eq(render_new(NULL, &prod_meta, NULL, &r), -EINVAL);
 	json_t *arr = json_array();
-	ck_assert_int_eq(render_new(arr, &prod_meta, &r), -EINVAL);
+	ck_assert_int_eq(render_new(arr, &prod_meta, NULL, &r), -EINVAL);
 	json_decref(arr);
 	static const char *const breakers[] = {
 		"namespace", "services/order-service/ports/http/port", "services/order-service/probes/readiness/httpGet/path",
@@ -547,7 +547,7 @@ START_TEST(rejects_what_is_not_a_resolved_document)
 	for (size_t i = 0; i < sizeof breakers / sizeof breakers[0]; i++) {
 		json_t *copy = json_deep_copy(doc);
 		set_at(copy, breakers[i], json_true());
-		ck_assert_msg(render_new(copy, &prod_meta, &r) == -EINVAL, "accepted %s = true", breakers[i]);
+		ck_assert_msg(render_new(copy, &prod_meta, NULL, &r) == -EINVAL, "accepted %s = true", breakers[i]);
 		json_decref(copy);
 	}
 	ck_assert_ptr_null(r);
@@ -608,7 +608,7 @@ static void *budget_malloc(size_t n)
 static int render_everything(const json_t *doc)
 {
 	struct render *r = NULL;
-	int rc = render_new(doc, &prod_meta, &r);
+	int rc = render_new(doc, &prod_meta, NULL, &r);
 	for (size_t i = 0; rc == 0 && i < render_file_count(r); i++) {
 		json_t *objs = NULL;
 		rc = render_file_objects(r, i, &objs);
@@ -684,7 +684,7 @@ START_TEST(file_nodes_hold_the_objects)
 	 * as json_object_set did */
 	set_at(doc, "ingress/annotations", json_pack("{s:s, s:s}", "manifestd.io/revision", "forged", "x.io/a", "b"));
 	struct render *r = NULL;
-	ck_assert_int_eq(render_new(doc, &prod_meta, &r), 0);
+	ck_assert_int_eq(render_new(doc, &prod_meta, NULL, &r), 0);
 	struct arena *a = arena_new();
 	ck_assert_ptr_nonnull(a);
 	struct node *objs = NULL;
@@ -735,7 +735,7 @@ START_TEST(arena_limit_gives_enomem)
 {
 	json_t *doc = load_fixture();
 	struct render *r = NULL;
-	ck_assert_int_eq(render_new(doc, &prod_meta, &r), 0);
+	ck_assert_int_eq(render_new(doc, &prod_meta, NULL, &r), 0);
 	struct arena *a = arena_new();
 	ck_assert_ptr_nonnull(a);
 	size_t failures = 0;
