@@ -136,8 +136,9 @@ struct render_workload render_workload(struct arena *a, const struct render *r, 
 				       const char *component, const char *version, const json_t *extra,
 				       const json_t *pod_extra);
 
-/* {apiVersion, kind, metadata: {name, namespace (unless cluster-scoped), labels,
- * annotations (when annotations is a non-empty JSON object of strings, borrowed)}}. */
+/* {apiVersion, kind, metadata: {name, namespace (but for a Namespace: the only
+ * cluster-scoped kind render makes itself), labels, annotations (when annotations is a
+ * non-empty JSON object of strings, borrowed)}}. */
 struct node *render_object(struct arena *a, const struct render *r, const char *api, const char *kind,
 			   const char *name, struct node *labels, const json_t *annotations);
 

@@ -8,7 +8,6 @@
 
 #include "buf.h"
 #include "jsoniter.h"
-#include "schema.h"
 
 int render_push(struct node *seq, struct node *val)
 {
@@ -97,7 +96,7 @@ struct node *render_object(struct arena *a, const struct render *r, const char *
 			   const char *name, struct node *labels, const json_t *annotations)
 {
 	struct node *meta = NODE_MAP(a, {"name", node_str(a, name)});
-	if (!schema_kind_cluster_scoped(kind))
+	if (strcmp(kind, "Namespace") != 0)
 		meta = node_set(meta, "namespace", node_str(a, r->view.namespace));
 	meta = node_set(meta, "labels", labels);
 	if (json_object_size(annotations) > 0)
