@@ -319,6 +319,10 @@ test("render reports problems with the documented exit codes", (t) => {
   let r = run(["render", "--stack", STACK, "--env", "dev", "--set", "/services/nope-service/replicas=-1", "--set", "/image/tag=\"\""]);
   assert.equal(r.status, 2, r.stderr);
   for (const line of r.stderr.trim().split("\n")) assert.match(line, /^(\/[^:]*|\(document\)): \S/);
+  // problems only the rendered objects show are exit 2 as well
+  r = run(["render", "--stack", STACK, "--env", "dev", "--set", '/patches/p={"target":{"kind":"Job","name":"nope"},"merge":{}}']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^\/patches\/p\/target: names the Job "nope", which the bundle does not render/m);
   r = run(["render", "--stack", "no-such-stack", "--env", "dev"]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^manifestd render: unknown built-in stack 'no-such-stack' \(known: .*msa-shop/);
