@@ -142,6 +142,12 @@ struct render_workload render_workload(struct arena *a, const struct render *r, 
 struct node *render_object(struct arena *a, const struct render *r, const char *api, const char *kind,
 			   const char *name, struct node *labels, const json_t *annotations);
 
+/* {type: RuntimeDefault}: the seccomp profile of every pod and container. */
+struct node *render_seccomp(struct arena *a);
+
+/* map[key] = seq when seq has items; map itself otherwise (a NULL map or seq gives NULL). */
+struct node *render_set_items(struct node *map, const char *key, struct node *seq);
+
 /* {cpu, memory} and {requests, limits} of a resources view. */
 struct node *render_cpu_memory(struct arena *a, const char *cpu, const char *memory);
 struct node *render_resources(struct arena *a, const struct resources_view *res);

@@ -1,22 +1,18 @@
-/* render_pod: the pods render builds. For a service: its pod template (labels, checksum
- * annotations, podAnnotations, spec), its containers (wait-for-* and the document's init
- * containers, the service's own container, its sidecars), probes of every kind, env and
- * envFrom, volumes and mounts (the automatic /tmp emptyDir), security contexts and
- * scheduling; and what render_new derives per service for it (pod_prepare). The small
- * parts (security contexts, mounts, env entries, the wait-for container) also make the
- * fixed pods of render_infra.
+/* render_pod: the pod of a service: its template (labels, checksum annotations,
+ * podAnnotations, spec), its spec (service account, security context, pull secret,
+ * scheduling: priority class, grace period, nodeSelector, tolerations, affinity, a spread
+ * over nodes when it runs more than one pod; restartPolicy for Jobs; its containers from
+ * render_container; its volumes: emptyDir, a projected volume for files, an existing
+ * claim, the automatic /tmp emptyDir), and what render_new derives per service for it
+ * (pod_prepare). The small parts also make render_infra's fixed pods.
  *
- * Conventions as in render_common.h: builders return a node of a, or NULL when out of
- * memory; strings are borrowed from r, its views and literals. Pure: no I/O. */
+ * Conventions as in render_common.h. Pure: no I/O. */
 #ifndef MANIFESTD_RENDER_POD_H
 #define MANIFESTD_RENDER_POD_H
 
 #include <stdbool.h>
 
 #include "render_common.h"
-
-/* The uid of helper containers (the wait-for-* ones): nobody. */
-#define POD_NOBODY_UID 65534
 
 /* true for a Job or a CronJob. */
 bool pod_one_shot(const struct service_view *s);
@@ -50,28 +46,7 @@ struct node *pod_spec_head(struct arena *a, const char *account, bool automount,
 /* A pod securityContext: runAsNonRoot, runAsUser, runAsGroup, fsGroup, seccomp RuntimeDefault. */
 struct node *pod_security(struct arena *a, bool non_root, json_int_t uid, json_int_t gid, json_int_t fs_group);
 
-/* A container securityContext: runAsNonRoot, runAsUser, no privilege escalation,
- * readOnlyRootFilesystem, capabilities (drop ALL; add those of caps, a JSON array of
- * strings, when any; caps may be NULL), seccomp RuntimeDefault. */
-struct node *pod_container_security(struct arena *a, bool non_root, json_int_t uid, bool read_only,
-				    const json_t *caps);
-
-/* {name, value} and {name, valueFrom: {ref_kind: {name: object, key}}} env entries. */
-struct node *pod_env_value(struct arena *a, const char *name, const char *value);
-struct node *pod_env_ref(struct arena *a, const char *name, const char *ref_kind, const char *object,
-			 const char *key);
-
-/* {name, mountPath[, readOnly: true]}. */
-struct node *pod_mount(struct arena *a, const char *name, const char *path, bool read_only);
-
 /* {name, emptyDir: {}}. */
 struct node *pod_empty_dir(struct arena *a, const char *name);
-
-/* {name, containerPort, protocol}. */
-struct node *pod_container_port(struct arena *a, const char *name, json_int_t number, const char *protocol);
-
-/* An init container "wait-for-<host>" that waits until host:port accepts TCP
- * connections. Its script is constant; host and port reach it through the environment. */
-struct node *pod_wait_container(struct arena *a, const char *host, int port);
 
 #endif

@@ -104,6 +104,18 @@ struct node *render_object(struct arena *a, const struct render *r, const char *
 	return NODE_MAP(a, {"apiVersion", node_str(a, api)}, {"kind", node_str(a, kind)}, {"metadata", meta});
 }
 
+struct node *render_seccomp(struct arena *a)
+{
+	return NODE_MAP(a, {"type", node_str(a, "RuntimeDefault")});
+}
+
+struct node *render_set_items(struct node *map, const char *key, struct node *seq)
+{
+	if (!seq)
+		return NULL;
+	return seq->v.list.count ? node_set(map, key, seq) : map;
+}
+
 struct node *render_cpu_memory(struct arena *a, const char *cpu, const char *memory)
 {
 	return NODE_MAP(a, {"cpu", node_str(a, cpu)}, {"memory", node_str(a, memory)});

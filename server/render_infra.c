@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "render_container.h"
 #include "render_pod.h"
 #include "render_workload.h"
 
@@ -38,7 +39,7 @@ static struct render_workload infra_workload(struct arena *a, const struct rende
 
 static struct node *env_secret(struct arena *a, const struct render *r, const char *name, const char *key)
 {
-	return pod_env_ref(a, name, "secretKeyRef", r->secrets_name, key);
+	return container_env_ref(a, name, "secretKeyRef", r->secrets_name, key);
 }
 
 /* A pod spec of one fixed uid (service account name, no token). */
@@ -49,7 +50,7 @@ static struct node *fixed_pod_spec(struct arena *a, const char *account, json_in
 
 static struct node *fixed_security(struct arena *a, json_int_t uid)
 {
-	return pod_container_security(a, true, uid, true, NULL);
+	return container_security(a, true, uid, true, NULL);
 }
 
 static struct node *tcp_probe(struct arena *a, const char *port, int period, int failures)
@@ -240,12 +241,12 @@ static struct node *mysql_container(struct arena *a, const struct render *r, con
 	struct node *env = NODE_SEQ(a, env_secret(a, r, "MYSQL_ROOT_PASSWORD", my->root_password_secret),
 				    env_secret(a, r, "MYSQL_APP_PASSWORD", my->app_password_secret),
 				    env_secret(a, r, "MYSQL_PASSWORD", my->app_password_secret));
-	struct node *mounts = NODE_SEQ(a, pod_mount(a, "data", "/var/lib/mysql", false),
-				       pod_mount(a, "initdb", INITDB_DIR, true), pod_mount(a, "run", "/var/run/mysqld", false),
-				       pod_mount(a, "tmp", "/tmp", false), pod_mount(a, "files", "/var/lib/mysql-files", false));
+	struct node *mounts = NODE_SEQ(a, container_mount(a, "data", "/var/lib/mysql", false),
+				       container_mount(a, "initdb", INITDB_DIR, true), container_mount(a, "run", "/var/run/mysqld", false),
+				       container_mount(a, "tmp", "/tmp", false), container_mount(a, "files", "/var/lib/mysql-files", false));
 	return NODE_MAP(a, {"name", node_str(a, "mysql")}, {"image", node_str(a, my->image)},
 			{"imagePullPolicy", node_str(a, "IfNotPresent")},
-			{"ports", NODE_SEQ(a, pod_container_port(a, "mysql", MYSQL_PORT, "TCP"))}, {"env", env},
+			{"ports", NODE_SEQ(a, container_port(a, "mysql", MYSQL_PORT, "TCP"))}, {"env", env},
 			{"startupProbe", tcp_probe(a, "mysql", 10, 60)}, {"readinessProbe", tcp_probe(a, "mysql", 10, 3)},
 			{"livenessProbe", tcp_probe(a, "mysql", 20, 6)}, {"resources", render_resources(a, &my->resources)},
 			{"securityContext", fixed_security(a, MYSQL_UID)}, {"volumeMounts", mounts});
@@ -281,7 +282,7 @@ static const char init_job_script[] =
 
 static struct node *init_job_container(struct arena *a, const struct render *r, const struct mysql_view *my)
 {
-	struct node *env = NODE_SEQ(a, pod_env_value(a, "MYSQL_HOST", "mysql"), pod_env_value(a, "MYSQL_PORT", "3306"),
+	struct node *env = NODE_SEQ(a, container_env_value(a, "MYSQL_HOST", "mysql"), container_env_value(a, "MYSQL_PORT", "3306"),
 				    env_secret(a, r, "MYSQL_PWD", my->root_password_secret),
 				    env_secret(a, r, "MYSQL_ROOT_PASSWORD", my->root_password_secret),
 				    env_secret(a, r, "MYSQL_APP_PASSWORD", my->app_password_secret));
@@ -292,7 +293,7 @@ static struct node *init_job_container(struct arena *a, const struct render *r, 
 			{"resources", NODE_MAP(a, {"requests", render_cpu_memory(a, "50m", "64Mi")},
 					       {"limits", render_cpu_memory(a, "500m", "256Mi")})},
 			{"securityContext", fixed_security(a, MYSQL_UID)},
-			{"volumeMounts", NODE_SEQ(a, pod_mount(a, "initdb", INITDB_DIR, true), pod_mount(a, "tmp", "/tmp", false))});
+			{"volumeMounts", NODE_SEQ(a, container_mount(a, "initdb", INITDB_DIR, true), container_mount(a, "tmp", "/tmp", false))});
 }
 
 int infra_mysql_init(struct arena *a, const struct render *r, struct node *out)
@@ -302,7 +303,7 @@ int infra_mysql_init(struct arena *a, const struct render *r, struct node *out)
 	struct render_workload w = infra_workload(a, r, "mysql-init", "database", my->image);
 	struct node *spec = fixed_pod_spec(a, "mysql", MYSQL_UID);
 	spec = node_set(spec, "restartPolicy", node_str(a, "OnFailure"));
-	spec = node_set(spec, "initContainers", NODE_SEQ(a, pod_wait_container(a, "mysql", MYSQL_PORT)));
+	spec = node_set(spec, "initContainers", NODE_SEQ(a, container_wait_for(a, "mysql", MYSQL_PORT)));
 	spec = node_set(spec, "containers", NODE_SEQ(a, init_job_container(a, r, my)));
 	spec = node_set(spec, "volumes", NODE_SEQ(a, initdb_volume(a), pod_empty_dir(a, "tmp")));
 	struct node *job = render_object(a, r, "batch/v1", "Job", name, w.labels, NULL);
@@ -316,15 +317,15 @@ int infra_mysql_init(struct arena *a, const struct render *r, struct node *out)
 
 static struct node *rabbitmq_container(struct arena *a, const struct render *r, const struct rabbitmq_view *mq)
 {
-	struct node *env = NODE_SEQ(a, pod_env_value(a, "RABBITMQ_DEFAULT_USER", mq->user),
+	struct node *env = NODE_SEQ(a, container_env_value(a, "RABBITMQ_DEFAULT_USER", mq->user),
 				    env_secret(a, r, "RABBITMQ_DEFAULT_PASS", mq->password_secret));
-	struct node *mounts = NODE_SEQ(a, pod_mount(a, "data", "/var/lib/rabbitmq", false), pod_mount(a, "tmp", "/tmp", false),
-				       pod_mount(a, "log", "/var/log/rabbitmq", false));
+	struct node *mounts = NODE_SEQ(a, container_mount(a, "data", "/var/lib/rabbitmq", false), container_mount(a, "tmp", "/tmp", false),
+				       container_mount(a, "log", "/var/log/rabbitmq", false));
 	struct node *ping = NODE_SEQ(a, node_str(a, "rabbitmq-diagnostics"), node_str(a, "-q"), node_str(a, "ping"));
 	return NODE_MAP(a, {"name", node_str(a, "rabbitmq")}, {"image", node_str(a, mq->image)},
 			{"imagePullPolicy", node_str(a, "IfNotPresent")},
-			{"ports", NODE_SEQ(a, pod_container_port(a, "amqp", AMQP_PORT, "TCP"),
-					   pod_container_port(a, "management", RABBITMQ_MGMT_PORT, "TCP"))},
+			{"ports", NODE_SEQ(a, container_port(a, "amqp", AMQP_PORT, "TCP"),
+					   container_port(a, "management", RABBITMQ_MGMT_PORT, "TCP"))},
 			{"env", env}, {"startupProbe", tcp_probe(a, "amqp", 10, 30)},
 			{"readinessProbe", exec_probe(a, ping, 10, 10)}, {"livenessProbe", tcp_probe(a, "amqp", 30, 3)},
 			{"resources", render_resources(a, &mq->resources)},
@@ -351,13 +352,13 @@ static struct node *zipkin_deployment(struct arena *a, const struct render *r, c
 {
 	struct node *c = NODE_MAP(a, {"name", node_str(a, "zipkin")}, {"image", node_str(a, zk->image)},
 				  {"imagePullPolicy", node_str(a, "IfNotPresent")},
-				  {"ports", NODE_SEQ(a, pod_container_port(a, "http", ZIPKIN_PORT, "TCP"))},
+				  {"ports", NODE_SEQ(a, container_port(a, "http", ZIPKIN_PORT, "TCP"))},
 				  {"startupProbe", http_probe(a, "/health", 5, 36)},
 				  {"readinessProbe", http_probe(a, "/health", 10, 3)},
 				  {"livenessProbe", http_probe(a, "/health", 10, 3)},
 				  {"resources", render_resources(a, &zk->resources)},
 				  {"securityContext", fixed_security(a, ZIPKIN_UID)},
-				  {"volumeMounts", NODE_SEQ(a, pod_mount(a, "tmp", "/tmp", false))});
+				  {"volumeMounts", NODE_SEQ(a, container_mount(a, "tmp", "/tmp", false))});
 	struct node *spec = node_set(node_set(fixed_pod_spec(a, "zipkin", ZIPKIN_UID), "containers", NODE_SEQ(a, c)),
 				     "volumes", NODE_SEQ(a, pod_empty_dir(a, "tmp")));
 	return node_set(render_object(a, r, "apps/v1", "Deployment", w->name, w->labels, NULL), "spec",

@@ -52,11 +52,16 @@ json_t *renderutil_resolve(const char *stack, const char *env)
 	return doc;
 }
 
-/* render_new of stack <- env: its return, *ret (0) and the problems in errs. */
-static int render_of(const char *stack, const char *env, struct model_errors *errs, struct render **ret)
+/* render_new of stack <- env: its return, *ret (on 0) and the problems as lines in
+ * *ret_lines (the caller frees). */
+static int render_of(const char *stack, const char *env, struct render **ret, char **ret_lines)
 {
 	json_t *doc = renderutil_resolve(stack, env);
-	int rc = render_new(doc, &renderutil_meta, errs, ret);
+	struct model_errors errs;
+	model_errors_init(&errs);
+	int rc = render_new(doc, &renderutil_meta, &errs, ret);
+	*ret_lines = lines(&errs);
+	model_errors_release(&errs);
 	json_decref(doc);
 	return rc;
 }
@@ -64,13 +69,10 @@ static int render_of(const char *stack, const char *env, struct model_errors *er
 json_t *renderutil_bundle(const char *stack, const char *env)
 {
 	struct render *r = NULL;
-	struct model_errors errs;
-	model_errors_init(&errs);
-	int rc = render_of(stack, env, &errs, &r);
-	char *why = lines(&errs);
+	char *why = NULL;
+	int rc = render_of(stack, env, &r, &why);
 	ck_assert_msg(rc == 0, "render_new: %d\n%s", rc, why);
 	free(why);
-	model_errors_release(&errs);
 	json_t *files = json_object();
 	for (size_t i = 0; i < render_file_count(r); i++) {
 		json_t *objs = NULL;
@@ -84,14 +86,19 @@ json_t *renderutil_bundle(const char *stack, const char *env)
 char *renderutil_errors(const char *stack, const char *env)
 {
 	struct render *r = NULL;
-	struct model_errors errs;
-	model_errors_init(&errs);
-	int rc = render_of(stack, env, &errs, &r);
-	ck_assert_int_eq(rc, MODEL_EINVALID);
+	char *text = NULL;
+	ck_assert_int_eq(render_of(stack, env, &r, &text), MODEL_EINVALID);
 	ck_assert_ptr_null(r);
-	char *text = lines(&errs);
-	model_errors_release(&errs);
 	return text;
+}
+
+void renderutil_assert_json(const json_t *got, const char *want_text)
+{
+	json_t *want = renderutil_json(want_text);
+	char *g = json_dumps(got, JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	ck_assert_msg(json_equal(got, want), "got %s", g ? g : "(null)");
+	free(g);
+	json_decref(want);
 }
 
 json_t *renderutil_find(const json_t *files, const char *kind, const char *name)

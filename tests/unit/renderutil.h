@@ -27,6 +27,9 @@ json_t *renderutil_bundle(const char *stack, const char *env);
  * string, malloc'd, the caller frees); render_new must return MODEL_EINVALID. */
 char *renderutil_errors(const char *stack, const char *env);
 
+/* Fails the test unless got equals the JSON value of want_text (as renderutil_json). */
+void renderutil_assert_json(const json_t *got, const char *want_text);
+
 /* The object of kind and name in a bundle (borrowed), or NULL. */
 json_t *renderutil_find(const json_t *files, const char *kind, const char *name);
 

@@ -16,15 +16,6 @@
 	" 'services': {'app': {'image': {'repository': 'app'}, 'port': 8080, 'replicas': 2},"     \
 	"   'seed': {'kind': 'Job', 'image': {'repository': 'seed'}, 'args': ['seed']}}" rest "}"
 
-static void assert_json(const json_t *got, const char *want_text)
-{
-	json_t *want = renderutil_json(want_text);
-	char *g = json_dumps(got, JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	ck_assert_msg(json_equal(got, want), "got %s", g ? g : "(null)");
-	free(g);
-	json_decref(want);
-}
-
 START_TEST(extra_objects)
 {
 	json_t *files = renderutil_bundle(STACK(
@@ -42,7 +33,7 @@ START_TEST(extra_objects)
 	ck_assert_str_eq(STR(cert, "/metadata/name"), "cert");
 	ck_assert_str_eq(STR(cert, "/metadata/namespace"), "shop-prod");
 	ck_assert_str_eq(STR(cert, "/metadata/labels/manifestd.io~1stack"), "shop");
-	assert_json(AT(cert, "/spec"), "{'secretName': 'cert-tls', 'dnsNames': ['a.example.com']}");
+	renderutil_assert_json(AT(cert, "/spec"), "{'secretName': 'cert-tls', 'dnsNames': ['a.example.com']}");
 	json_t *role = json_array_get(extra, 1);
 	ck_assert_str_eq(STR(role, "/metadata/name"), "shop-reader");
 	ck_assert_ptr_null(AT(role, "/metadata/namespace"));
@@ -77,8 +68,8 @@ START_TEST(patches_apply_in_key_order)
 		"      {'op': 'replace', 'path': '/spec/backoffLimit', 'value': 0}]}}"), NULL);
 	/* a-args (a merge patch replaces the list) before b-args (which adds to it) */
 	json_t *c = AT(FIND(files, "Deployment", "app"), "/spec/template/spec/containers/0");
-	assert_json(c, "{'name': 'app', 'image': 'x:1', 'args': ['--b']}");
-	assert_json(AT(FIND(files, "ConfigMap", "flags"), "/data"), "{'k': 'w', 'n': 'm'}");
+	renderutil_assert_json(c, "{'name': 'app', 'image': 'x:1', 'args': ['--b']}");
+	renderutil_assert_json(AT(FIND(files, "ConfigMap", "flags"), "/data"), "{'k': 'w', 'n': 'm'}");
 	/* the patched Job is named after its patched spec */
 	json_t *job = json_array_get(json_object_get(files, "50-seed.yaml"), 1);
 	ck_assert_int_eq(json_integer_value(AT(job, "/spec/backoffLimit")), 0);

@@ -12,15 +12,6 @@
 	"   'api': {'image': {'repository': 'api'}, 'ports': {'http': {'port': 8000}, 'admin': {'port': 8001}}}},"      \
 	" 'ingress': {'className': 'nginx', 'annotations': {'example.com/a': 'b'}, 'rules': {" rules "}}}"
 
-static void assert_json(const json_t *got, const char *want_text)
-{
-	json_t *want = renderutil_json(want_text);
-	char *g = json_dumps(got, JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	ck_assert_msg(json_equal(got, want), "got %s", g ? g : "(null)");
-	free(g);
-	json_decref(want);
-}
-
 START_TEST(rules_grouped_by_host)
 {
 	json_t *files = renderutil_bundle(STACK(
@@ -36,10 +27,10 @@ START_TEST(rules_grouped_by_host)
 	ck_assert_str_eq(renderutil_str(ing, "/metadata/annotations/example.com~1a"), "b");
 	ck_assert_str_eq(renderutil_str(ing, "/metadata/labels/app.kubernetes.io~1component"), "ingress");
 	ck_assert_str_eq(renderutil_str(ing, "/spec/ingressClassName"), "nginx");
-	assert_json(renderutil_at(ing, "/spec/tls"),
+	renderutil_assert_json(renderutil_at(ing, "/spec/tls"),
 		    "[{'hosts': ['example.com', 'www.example.com'], 'secretName': 'www-tls'},"
 		    " {'hosts': ['api.example.com'], 'secretName': 'shop-tls'}]");
-	assert_json(renderutil_at(ing, "/spec/rules"),
+	renderutil_assert_json(renderutil_at(ing, "/spec/rules"),
 		    "[{'host': 'www.example.com', 'http': {'paths': ["
 		    "   {'path': '/', 'pathType': 'Prefix', 'backend': {'service': {'name': 'web', 'port': {'number': 8080}}}}]}},"
 		    " {'host': 'api.example.com', 'http': {'paths': ["

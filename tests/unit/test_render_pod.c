@@ -1,4 +1,5 @@
-/* test_render_pod: the pods of services (render_pod.c), read back from rendered bundles:
+/* test_render_pod: the pods of services (render_pod.c, render_container.c), read back
+ * from rendered bundles:
  * containers, probes of every kind, env, volumes and mounts, security, scheduling, and
  * checksums of exactly what each pod reads. */
 #include <stdlib.h>
@@ -28,15 +29,6 @@ static json_t *pod_of(json_t *files, const char *kind, const char *name)
 	return spec;
 }
 
-static void assert_json(const json_t *got, const char *want_text)
-{
-	json_t *want = J(want_text);
-	char *g = json_dumps(got, JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	ck_assert_msg(json_equal(got, want), "got %s", g ? g : "(null)");
-	free(g);
-	json_decref(want);
-}
-
 START_TEST(probes_of_every_kind)
 {
 	json_t *files = renderutil_bundle(STACK(
@@ -52,24 +44,24 @@ START_TEST(probes_of_every_kind)
 		"  'probes': {'readiness': {'grpc': {}}, 'liveness': {'tcpSocket': {'port': 9000}}}},"
 		"'worker': {'image': {'repository': 'worker'}}"), NULL);
 	json_t *c = AT(pod_of(files, "Deployment", "api"), "/containers/0");
-	assert_json(AT(c, "/readinessProbe"),
+	renderutil_assert_json(AT(c, "/readinessProbe"),
 		    "{'httpGet': {'path': '/ready', 'port': 'web', 'scheme': 'HTTPS', 'httpHeaders': [{'name': 'X-A', 'value': 'b'}]},"
 		    " 'initialDelaySeconds': 4, 'periodSeconds': 10, 'timeoutSeconds': 2, 'failureThreshold': 3,"
 		    " 'successThreshold': 2}");
-	assert_json(AT(c, "/livenessProbe"), "{'grpc': {'port': 8443, 'service': 'api.Health'}, 'initialDelaySeconds': 0,"
+	renderutil_assert_json(AT(c, "/livenessProbe"), "{'grpc': {'port': 8443, 'service': 'api.Health'}, 'initialDelaySeconds': 0,"
 					     " 'periodSeconds': 20, 'timeoutSeconds': 2, 'failureThreshold': 3}");
-	assert_json(AT(c, "/startupProbe/exec"), "{'command': ['check', '--start']}");
+	renderutil_assert_json(AT(c, "/startupProbe/exec"), "{'command': ['check', '--start']}");
 	ck_assert_int_eq(json_integer_value(AT(c, "/startupProbe/failureThreshold")), 30);
 	/* without a kind: a TCP check of the first TCP port, by name */
 	c = AT(pod_of(files, "Deployment", "tcp"), "/containers/0");
-	assert_json(AT(c, "/readinessProbe/tcpSocket"), "{'port': 'db'}");
-	assert_json(AT(c, "/livenessProbe/tcpSocket"), "{'port': 'db'}");
+	renderutil_assert_json(AT(c, "/readinessProbe/tcpSocket"), "{'port': 'db'}");
+	renderutil_assert_json(AT(c, "/livenessProbe/tcpSocket"), "{'port': 'db'}");
 	ck_assert_ptr_null(AT(c, "/startupProbe"));
 	ck_assert_ptr_null(AT(c, "/readinessProbe/successThreshold"));
 	/* gRPC takes the first port's number; a TCP port may be a number */
 	c = AT(pod_of(files, "Deployment", "rpc"), "/containers/0");
-	assert_json(AT(c, "/readinessProbe/grpc"), "{'port': 9000}");
-	assert_json(AT(c, "/livenessProbe/tcpSocket"), "{'port': 9000}");
+	renderutil_assert_json(AT(c, "/readinessProbe/grpc"), "{'port': 9000}");
+	renderutil_assert_json(AT(c, "/livenessProbe/tcpSocket"), "{'port': 9000}");
 	/* a worker has no port to check: no probes, no ports */
 	c = AT(pod_of(files, "Deployment", "worker"), "/containers/0");
 	ck_assert_ptr_null(AT(c, "/readinessProbe"));
@@ -95,18 +87,18 @@ START_TEST(container_command_image_env)
 	ck_assert_str_eq(STR(c, "/image"),
 			 "api:2.0@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 	ck_assert_str_eq(STR(c, "/imagePullPolicy"), "Always");
-	assert_json(AT(c, "/command"), "['/bin/api']");
-	assert_json(AT(c, "/args"), "['--x', '$(A)']");
+	renderutil_assert_json(AT(c, "/command"), "['/bin/api']");
+	renderutil_assert_json(AT(c, "/args"), "['--x', '$(A)']");
 	ck_assert_str_eq(STR(c, "/workingDir"), "/srv");
-	assert_json(AT(c, "/ports"), "[{'name': 'http', 'containerPort': 8080, 'protocol': 'TCP'}]");
-	assert_json(AT(c, "/env"),
+	renderutil_assert_json(AT(c, "/ports"), "[{'name': 'http', 'containerPort': 8080, 'protocol': 'TCP'}]");
+	renderutil_assert_json(AT(c, "/env"),
 		    "[{'name': 'A', 'valueFrom': {'configMapKeyRef': {'name': 'shop-config', 'key': 'a'}}},"
 		    " {'name': 'B', 'valueFrom': {'secretKeyRef': {'name': 'shop-secrets', 'key': 's1'}}},"
 		    " {'name': 'C', 'value': 'c'},"
 		    " {'name': 'D', 'valueFrom': {'fieldRef': {'fieldPath': 'status.podIP'}}},"
 		    " {'name': 'E', 'valueFrom': {'configMapKeyRef': {'name': 'other-cm', 'key': 'k'}}},"
 		    " {'name': 'F', 'valueFrom': {'secretKeyRef': {'name': 'other-secret', 'key': 'k'}}}]");
-	assert_json(AT(c, "/envFrom"), "[{'configMapRef': {'name': 'shop-config'}, 'prefix': 'CFG_'},"
+	renderutil_assert_json(AT(c, "/envFrom"), "[{'configMapRef': {'name': 'shop-config'}, 'prefix': 'CFG_'},"
 				       " {'secretRef': {'name': 'shop-secrets', 'optional': true}}]");
 	c = AT(pod_of(files, "Deployment", "pinned"), "/containers/0");
 	ck_assert_str_eq(STR(c, "/image"),
@@ -129,7 +121,7 @@ START_TEST(volumes_files_and_mounts)
 		"    'plain': {'mountPath': '/plain', 'emptyDir': {}},"
 		"    'shared': {'mountPath': '/shared', 'readOnly': true, 'claim': {'name': 'shared-pvc'}}}}"), NULL);
 	json_t *spec = pod_of(files, "Deployment", "api");
-	assert_json(AT(spec, "/volumes"),
+	renderutil_assert_json(AT(spec, "/volumes"),
 		    "[{'name': 'conf', 'projected': {'sources': ["
 		    "   {'configMap': {'name': 'shop-config', 'items': [{'key': 'app.yaml', 'path': 'app.yaml', 'mode': 420}]}},"
 		    "   {'secret': {'name': 'shop-secrets', 'items': [{'key': 's1', 'path': 'keys/s1', 'mode': 256}]}},"
@@ -138,14 +130,14 @@ START_TEST(volumes_files_and_mounts)
 		    " {'name': 'plain', 'emptyDir': {}},"
 		    " {'name': 'shared', 'persistentVolumeClaim': {'claimName': 'shared-pvc', 'readOnly': true}},"
 		    " {'name': 'tmp', 'emptyDir': {}}]");
-	assert_json(AT(spec, "/containers/0/volumeMounts"),
+	renderutil_assert_json(AT(spec, "/containers/0/volumeMounts"),
 		    "[{'name': 'conf', 'mountPath': '/etc/api', 'readOnly': true},"
 		    " {'name': 'cache', 'mountPath': '/cache', 'subPath': 'c'},"
 		    " {'name': 'plain', 'mountPath': '/plain'},"
 		    " {'name': 'shared', 'mountPath': '/shared', 'readOnly': true},"
 		    " {'name': 'tmp', 'mountPath': '/tmp'}]");
 	/* the inline files are the data of <service>-files */
-	assert_json(AT(renderutil_find(files, "ConfigMap", "api-files"), "/data"), "{'conf__conf.d__x_y.txt': 'hi'}");
+	renderutil_assert_json(AT(renderutil_find(files, "ConfigMap", "api-files"), "/data"), "{'conf__conf.d__x_y.txt': 'hi'}");
 	json_decref(files);
 }
 END_TEST
@@ -158,7 +150,7 @@ START_TEST(tmp_volume_only_when_needed)
 		"'rw': {'image': {'repository': 'rw'}, 'port': 8080, 'securityContext': {'readOnlyRootFilesystem': false}}"),
 		NULL);
 	json_t *spec = pod_of(files, "Deployment", "own");
-	assert_json(AT(spec, "/volumes"), "[{'name': 'scratch', 'emptyDir': {}}]");
+	renderutil_assert_json(AT(spec, "/volumes"), "[{'name': 'scratch', 'emptyDir': {}}]");
 	spec = pod_of(files, "Deployment", "rw");
 	ck_assert_ptr_null(AT(spec, "/volumes"));
 	ck_assert_ptr_null(AT(spec, "/containers/0/volumeMounts"));
@@ -188,24 +180,24 @@ START_TEST(init_containers_and_sidecars)
 	json_t *init = AT(spec, "/initContainers/1");
 	ck_assert_str_eq(STR(init, "/name"), "migrate");
 	ck_assert_str_eq(STR(init, "/image"), "r.example.com/migrate:1.0");
-	assert_json(AT(init, "/volumeMounts"), "[{'name': 'data', 'mountPath': '/work'}, {'name': 'tmp', 'mountPath': '/tmp'}]");
+	renderutil_assert_json(AT(init, "/volumeMounts"), "[{'name': 'data', 'mountPath': '/work'}, {'name': 'tmp', 'mountPath': '/tmp'}]");
 	ck_assert_ptr_null(AT(init, "/readinessProbe"));
 	ck_assert_ptr_null(AT(init, "/ports"));
-	assert_json(AT(init, "/securityContext/capabilities"), "{'drop': ['ALL']}");
+	renderutil_assert_json(AT(init, "/securityContext/capabilities"), "{'drop': ['ALL']}");
 	ck_assert_int_eq(json_integer_value(AT(init, "/securityContext/runAsUser")), 2000);
 	/* the service's container first, its capability added; then the sidecar */
 	ck_assert_str_eq(STR(spec, "/containers/0/name"), "api");
-	assert_json(AT(spec, "/containers/0/securityContext/capabilities"), "{'drop': ['ALL'], 'add': ['NET_BIND_SERVICE']}");
+	renderutil_assert_json(AT(spec, "/containers/0/securityContext/capabilities"), "{'drop': ['ALL'], 'add': ['NET_BIND_SERVICE']}");
 	json_t *side = AT(spec, "/containers/1");
 	ck_assert_str_eq(STR(side, "/name"), "proxy");
 	ck_assert_int_eq(json_integer_value(AT(side, "/securityContext/runAsUser")), 101);
-	assert_json(AT(side, "/ports"), "[{'name': 'proxy', 'containerPort': 8081, 'protocol': 'TCP'}]");
-	assert_json(AT(side, "/readinessProbe/tcpSocket"), "{'port': 'proxy'}");
-	assert_json(AT(side, "/livenessProbe/httpGet"), "{'path': '/', 'port': 'proxy'}");
+	renderutil_assert_json(AT(side, "/ports"), "[{'name': 'proxy', 'containerPort': 8081, 'protocol': 'TCP'}]");
+	renderutil_assert_json(AT(side, "/readinessProbe/tcpSocket"), "{'port': 'proxy'}");
+	renderutil_assert_json(AT(side, "/livenessProbe/httpGet"), "{'path': '/', 'port': 'proxy'}");
 	/* it mounts a volume at /tmp itself: no automatic one */
-	assert_json(AT(side, "/volumeMounts"), "[{'name': 'data', 'mountPath': '/tmp', 'readOnly': true}]");
+	renderutil_assert_json(AT(side, "/volumeMounts"), "[{'name': 'data', 'mountPath': '/tmp', 'readOnly': true}]");
 	/* its port joins the Service */
-	assert_json(AT(renderutil_find(files, "Service", "api"), "/spec/ports"),
+	renderutil_assert_json(AT(renderutil_find(files, "Service", "api"), "/spec/ports"),
 		    "[{'name': 'http', 'port': 8080, 'targetPort': 'http', 'protocol': 'TCP'},"
 		    " {'name': 'proxy', 'port': 8081, 'targetPort': 'proxy', 'protocol': 'TCP'}]");
 	free(text);
@@ -223,13 +215,13 @@ START_TEST(security_contexts)
 		"  'securityContext': {'runAsUser': 10, 'runAsGroup': 20, 'fsGroup': 30}},"
 		"'same': {'image': {'repository': 'same'}, 'port': 80, 'securityContext': {'runAsUser': 7}}"), NULL);
 	json_t *spec = pod_of(files, "Deployment", "root");
-	assert_json(AT(spec, "/securityContext"), "{'runAsNonRoot': false, 'runAsUser': 0, 'runAsGroup': 0, 'fsGroup': 0,"
+	renderutil_assert_json(AT(spec, "/securityContext"), "{'runAsNonRoot': false, 'runAsUser': 0, 'runAsGroup': 0, 'fsGroup': 0,"
 						  " 'seccompProfile': {'type': 'RuntimeDefault'}}");
 	ck_assert(json_is_false(AT(spec, "/containers/0/securityContext/runAsNonRoot")));
 	spec = pod_of(files, "Deployment", "ids");
-	assert_json(AT(spec, "/securityContext"), "{'runAsNonRoot': true, 'runAsUser': 10, 'runAsGroup': 20, 'fsGroup': 30,"
+	renderutil_assert_json(AT(spec, "/securityContext"), "{'runAsNonRoot': true, 'runAsUser': 10, 'runAsGroup': 20, 'fsGroup': 30,"
 						  " 'seccompProfile': {'type': 'RuntimeDefault'}}");
-	assert_json(AT(spec, "/containers/0/securityContext"),
+	renderutil_assert_json(AT(spec, "/containers/0/securityContext"),
 		    "{'runAsNonRoot': true, 'runAsUser': 10, 'allowPrivilegeEscalation': false, 'readOnlyRootFilesystem': true,"
 		    " 'capabilities': {'drop': ['ALL']}, 'seccompProfile': {'type': 'RuntimeDefault'}}");
 	/* runAsGroup and fsGroup default to runAsUser */
@@ -255,14 +247,14 @@ START_TEST(scheduling)
 	json_t *spec = pod_of(files, "Deployment", "api");
 	ck_assert_str_eq(STR(spec, "/priorityClassName"), "high");
 	ck_assert_int_eq(json_integer_value(AT(spec, "/terminationGracePeriodSeconds")), 60);
-	assert_json(AT(spec, "/nodeSelector"), "{'disk': 'ssd'}");
-	assert_json(AT(spec, "/tolerations"), "[{'key': 'k', 'operator': 'Equal', 'value': 'v', 'effect': 'NoSchedule'},"
+	renderutil_assert_json(AT(spec, "/nodeSelector"), "{'disk': 'ssd'}");
+	renderutil_assert_json(AT(spec, "/tolerations"), "[{'key': 'k', 'operator': 'Equal', 'value': 'v', 'effect': 'NoSchedule'},"
 					      " {'operator': 'Exists', 'tolerationSeconds': 30}]");
-	assert_json(AT(spec, "/affinity"), "{'nodeAffinity': {'preferredDuringSchedulingIgnoredDuringExecution': []}}");
-	assert_json(AT(spec, "/topologySpreadConstraints"),
+	renderutil_assert_json(AT(spec, "/affinity"), "{'nodeAffinity': {'preferredDuringSchedulingIgnoredDuringExecution': []}}");
+	renderutil_assert_json(AT(spec, "/topologySpreadConstraints"),
 		    "[{'maxSkew': 1, 'topologyKey': 'kubernetes.io/hostname', 'whenUnsatisfiable': 'DoNotSchedule',"
 		    "  'labelSelector': {'matchLabels': {'app.kubernetes.io/name': 'api', 'app.kubernetes.io/instance': 'shop-prod'}}}]");
-	assert_json(AT(spec, "/containers/0/lifecycle"), "{'preStop': {'exec': {'command': ['sleep', '5']}}}");
+	renderutil_assert_json(AT(spec, "/containers/0/lifecycle"), "{'preStop': {'exec': {'command': ['sleep', '5']}}}");
 	/* one pod: nothing to spread, the default grace period is not written */
 	spec = pod_of(files, "Deployment", "one");
 	ck_assert_ptr_null(AT(spec, "/topologySpreadConstraints"));

@@ -15,15 +15,6 @@
 	"{'image': {'registry': 'r.example.com', 'tag': '1.0'}, 'config': {'a': 'one'},"          \
 	" 'services': {" services "}}"
 
-static void assert_json(const json_t *got, const char *want_text)
-{
-	json_t *want = J(want_text);
-	char *g = json_dumps(got, JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	ck_assert_msg(json_equal(got, want), "got %s", g ? g : "(null)");
-	free(g);
-	json_decref(want);
-}
-
 /* "Kind/name" of every object of file, joined by ", ". */
 static char *kinds_of(const json_t *files, const char *file)
 {
@@ -49,12 +40,12 @@ START_TEST(deployment_strategies)
 	json_t *one = FIND(files, "Deployment", "one");
 	ck_assert_int_eq(json_integer_value(AT(one, "/spec/replicas")), 1);
 	ck_assert_ptr_null(AT(one, "/spec/strategy"));
-	assert_json(AT(FIND(files, "Deployment", "many"), "/spec/strategy"),
+	renderutil_assert_json(AT(FIND(files, "Deployment", "many"), "/spec/strategy"),
 		    "{'type': 'RollingUpdate', 'rollingUpdate': {'maxUnavailable': 0, 'maxSurge': 1}}");
-	assert_json(AT(FIND(files, "Deployment", "recreate"), "/spec/strategy"), "{'type': 'Recreate'}");
+	renderutil_assert_json(AT(FIND(files, "Deployment", "recreate"), "/spec/strategy"), "{'type': 'Recreate'}");
 	json_t *scaled = FIND(files, "Deployment", "scaled");
 	ck_assert_ptr_null(AT(scaled, "/spec/replicas"));
-	assert_json(AT(FIND(files, "HorizontalPodAutoscaler", "scaled"), "/spec/scaleTargetRef"),
+	renderutil_assert_json(AT(FIND(files, "HorizontalPodAutoscaler", "scaled"), "/spec/scaleTargetRef"),
 		    "{'apiVersion': 'apps/v1', 'kind': 'Deployment', 'name': 'scaled'}");
 	/* a PDB for more than one pod */
 	ck_assert_ptr_null(FIND(files, "PodDisruptionBudget", "one"));
@@ -81,7 +72,7 @@ START_TEST(stateful_set_with_storage)
 	ck_assert_str_eq(STR(set, "/spec/serviceName"), "db-headless");
 	ck_assert_int_eq(json_integer_value(AT(set, "/spec/replicas")), 3);
 	ck_assert_str_eq(STR(set, "/metadata/annotations/example.com~1a"), "b");
-	assert_json(AT(set, "/spec/volumeClaimTemplates"),
+	renderutil_assert_json(AT(set, "/spec/volumeClaimTemplates"),
 		    "[{'metadata': {'name': 'data'}, 'spec': {'accessModes': ['ReadWriteOnce'], 'storageClassName': 'fast',"
 		    "   'resources': {'requests': {'storage': '10Gi'}}}},"
 		    " {'metadata': {'name': 'wal'}, 'spec': {'accessModes': ['ReadWriteOncePod'],"
@@ -116,7 +107,7 @@ START_TEST(daemon_set)
 	ck_assert_str_eq(list, "ServiceAccount/agent, DaemonSet/agent, Service/agent");
 	free(list);
 	json_t *ds = FIND(files, "DaemonSet", "agent");
-	assert_json(AT(ds, "/spec/updateStrategy"), "{'type': 'RollingUpdate', 'rollingUpdate': {'maxUnavailable': 1}}");
+	renderutil_assert_json(AT(ds, "/spec/updateStrategy"), "{'type': 'RollingUpdate', 'rollingUpdate': {'maxUnavailable': 1}}");
 	ck_assert_ptr_null(AT(ds, "/spec/replicas"));
 	ck_assert_ptr_null(AT(ds, "/spec/template/spec/topologySpreadConstraints"));
 	json_decref(files);
@@ -194,14 +185,14 @@ START_TEST(services_by_expose_type)
 		"'worker': {'image': {'repository': 'worker'}}"), NULL);
 	json_t *np = FIND(files, "Service", "np");
 	ck_assert_str_eq(STR(np, "/spec/type"), "NodePort");
-	assert_json(AT(np, "/spec/ports"),
+	renderutil_assert_json(AT(np, "/spec/ports"),
 		    "[{'name': 'web', 'port': 80, 'targetPort': 'web', 'protocol': 'TCP', 'appProtocol': 'http', 'nodePort': 30080},"
 		    " {'name': 'dns', 'port': 53, 'targetPort': 'dns', 'protocol': 'UDP'}]");
-	assert_json(AT(FIND(files, "Deployment", "np"), "/spec/template/spec/containers/0/ports"),
+	renderutil_assert_json(AT(FIND(files, "Deployment", "np"), "/spec/template/spec/containers/0/ports"),
 		    "[{'name': 'web', 'containerPort': 8080, 'protocol': 'TCP'}, {'name': 'dns', 'containerPort': 53, 'protocol': 'UDP'}]");
 	json_t *lb = FIND(files, "Service", "lb");
 	ck_assert_str_eq(STR(lb, "/spec/type"), "LoadBalancer");
-	assert_json(AT(lb, "/metadata/annotations"), "{'example.com/lb': 'internal'}");
+	renderutil_assert_json(AT(lb, "/metadata/annotations"), "{'example.com/lb': 'internal'}");
 	json_t *hl = FIND(files, "Service", "hl");
 	ck_assert_str_eq(STR(hl, "/spec/type"), "ClusterIP");
 	ck_assert_str_eq(STR(hl, "/spec/clusterIP"), "None");
@@ -235,12 +226,12 @@ START_TEST(account_labels_and_annotations)
 	/* the recommended labels win; the selector never changes */
 	ck_assert_str_eq(STR(dep, "/metadata/labels/app.kubernetes.io~1name"), "own");
 	ck_assert_str_eq(STR(dep, "/metadata/labels/team"), "a");
-	assert_json(AT(dep, "/metadata/annotations"), "{'example.com/w': 'x'}");
-	assert_json(AT(dep, "/spec/selector/matchLabels"), "{'app.kubernetes.io/name': 'own', 'app.kubernetes.io/instance': 'shop-prod'}");
+	renderutil_assert_json(AT(dep, "/metadata/annotations"), "{'example.com/w': 'x'}");
+	renderutil_assert_json(AT(dep, "/spec/selector/matchLabels"), "{'app.kubernetes.io/name': 'own', 'app.kubernetes.io/instance': 'shop-prod'}");
 	json_t *pod = AT(dep, "/spec/template/metadata");
 	ck_assert_str_eq(STR(pod, "/labels/pod"), "yes");
 	ck_assert_str_eq(STR(pod, "/labels/team"), "a");
-	assert_json(AT(pod, "/annotations"), "{'example.com/p': 'q'}");
+	renderutil_assert_json(AT(pod, "/annotations"), "{'example.com/p': 'q'}");
 	ck_assert_ptr_null(AT(FIND(files, "Service", "own"), "/metadata/annotations"));
 	ck_assert_str_eq(STR(FIND(files, "Service", "own"), "/metadata/labels/team"), "a");
 	/* an existing account: none rendered */
