@@ -1,7 +1,6 @@
 /* test_render_pod: the pods of services (render_pod.c, render_container.c), read back
- * from rendered bundles:
- * containers, probes of every kind, env, volumes and mounts, security, scheduling, and
- * checksums of exactly what each pod reads. */
+ * from rendered bundles: containers, probes of every kind, env, volumes and mounts,
+ * security, scheduling, and checksums of exactly what each pod reads. */
 #include <stdlib.h>
 #include <string.h>
 
