@@ -370,6 +370,10 @@ static int resolve(const struct input *in, json_t **ret_doc)
 	int r = model_resolve(buf_cstr(&in->stack_name), in->stack, buf_cstr(&in->env_name), in->env,
 			      in->overrides, &errs, ret_doc);
 	r = exit_code(r, &errs, "resolve the document");
+	if (r == 0 && model_warnings(*ret_doc, &errs) == 0) {
+		for (size_t i = 0; i < errs.count; i++)
+			fprintf(stderr, "manifestd render: warning: %s: %s\n", errs.items[i].pointer, errs.items[i].detail);
+	}
 	model_errors_release(&errs);
 	return r;
 }
