@@ -12,6 +12,7 @@ int main(void)
 	srunner_add_suite(sr, docview_suite());
 	srunner_add_suite(sr, docmigrate_suite());
 	srunner_add_suite(sr, schema_suite());
+	srunner_add_suite(sr, template_suite());
 	srunner_add_suite(sr, render_suite());
 	srunner_add_suite(sr, render_pod_suite());
 	srunner_add_suite(sr, render_workload_suite());

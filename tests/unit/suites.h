@@ -28,5 +28,6 @@ Suite *digest_suite(void);
 Suite *docview_suite(void);
 Suite *docmigrate_suite(void);
 Suite *schema_suite(void);
+Suite *template_suite(void);
 
 #endif
