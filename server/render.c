@@ -287,7 +287,7 @@ static int prepare(struct render *r, struct model_errors *errs)
 		rc = shared_data(r, errs);
 	if (rc == 0)
 		rc = plan_files(r);
-	if (rc == 0 && errs->count == before)
+	if (rc == 0)
 		rc = check_bundle(r, errs);
 	if (rc == 0)
 		rc = model_warnings(r->doc, &r->warnings);

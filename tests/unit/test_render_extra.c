@@ -129,6 +129,22 @@ START_TEST(one_name_per_kind)
 }
 END_TEST
 
+/* What render_new finds is reported at once: the pod's names, patches and clashes. */
+START_TEST(every_problem_at_once)
+{
+	char *e = renderutil_errors(
+		"{'image': {'registry': 'r.example.com', 'tag': '1.0'},"
+		" 'services': {'app': {'image': {'repository': 'app'}, 'port': 80,"
+		"   'volumes': {'tmp': {'mountPath': '/scratch', 'emptyDir': {}}}}},"
+		" 'extraObjects': {'dup': {'apiVersion': 'v1', 'kind': 'ServiceAccount', 'metadata': {'name': 'app'}}},"
+		" 'patches': {'p': {'target': {'kind': 'Secret', 'name': 'nope'}, 'merge': {}}}}", NULL);
+	ck_assert_msg(strstr(e, "/services/app/volumes/tmp: "), "%s", e);
+	ck_assert_msg(strstr(e, "/patches/p/target: names the Secret \"nope\""), "%s", e);
+	ck_assert_msg(strstr(e, "/extraObjects/dup/metadata/name: renders the ServiceAccount \"app\""), "%s", e);
+	free(e);
+}
+END_TEST
+
 Suite *render_extra_suite(void)
 {
 	Suite *s = suite_create("render_extra");
@@ -137,6 +153,7 @@ Suite *render_extra_suite(void)
 	tcase_add_test(tc, patches_apply_in_key_order);
 	tcase_add_test(tc, patch_problems);
 	tcase_add_test(tc, one_name_per_kind);
+	tcase_add_test(tc, every_problem_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
