@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "model.h"
+#include "render.h"
 #include "util.h"
 
 #define LIST_DEFAULT 50
@@ -234,12 +235,20 @@ static int check_name(const char *name, const char *pointer, struct model_errors
 	return r < 0 ? r : MODEL_EINVALID;
 }
 
-/* Resolves; what deserves a warning goes to warns (may be NULL). */
+/* What a render of stack <- env would refuse: model_resolve's problems, then render_new's
+ * (patches, objects of one kind with one name); what deserves a warning goes to warns (may
+ * be NULL). A pair of names render cannot take (-EINVAL: "<stack>-<env>" too long for a
+ * label) is not a problem of the documents. */
 static int resolve_check(const char *stack_name, const json_t *stack, const char *env_name,
 			 const json_t *env, struct model_errors *errs, struct model_errors *warns)
 {
 	json_t *resolved = NULL;
+	struct render *rd = NULL;
 	int r = model_resolve(stack_name, stack, env_name, env, NULL, errs, &resolved);
+	struct render_meta meta = {stack_name, env_name, 0};
+	if (r == 0 && (r = render_new(resolved, &meta, errs, &rd)) == -EINVAL)
+		r = 0;
+	render_free(rd);
 	if (r == 0 && warns)
 		r = model_warnings(resolved, warns);
 	json_decref(resolved);

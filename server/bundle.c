@@ -184,7 +184,21 @@ static int readme_head(const struct render *r, struct buf *out)
 	if (ret == 0)
 		ret = BUF_PUTS(out, "| bundle hash | `", render_bundle_hash(r),
 			       "` |\n| manifestd | " MANIFESTD_VERSION " |\n\n");
+	if (ret == 0)
+		ret = BUF_PUTS(out, "The revision and the bundle hash are kept in the ConfigMap `",
+			       render_provenance_name(r), "` (`10-config.yaml`) and on no other object, so a "
+			       "change to one value changes only the objects it affects.\n\n");
 	return ret;
+}
+
+/* What the document does that deserves a second look (render_warnings), when anything. */
+static int readme_warnings(const struct render *r, struct buf *out)
+{
+	const struct model_errors *w = render_warnings(r);
+	int ret = w->count ? buf_puts(out, "## Warnings\n\n") : 0;
+	for (size_t i = 0; ret == 0 && i < w->count; i++)
+		ret = BUF_PUTS(out, "- `", w->items[i].pointer, "` ", w->items[i].detail, "\n");
+	return ret == 0 && w->count ? buf_puts(out, "\n") : ret;
 }
 
 static const char readme_apply[] =
@@ -262,6 +276,8 @@ static int readme_md(const struct render *r, const struct buf *summaries, struct
 {
 	const char *line = buf_cstr(summaries);
 	int ret = readme_head(r, out);
+	if (ret == 0)
+		ret = readme_warnings(r, out);
 	if (ret == 0)
 		ret = buf_puts(out, readme_apply);
 	for (size_t i = 0; ret == 0 && i < render_file_count(r); i++) {

@@ -345,23 +345,32 @@ static int load_input(const struct options *o, struct input *in)
 	return 0;
 }
 
+/* The exit code of a resolve or render that returned r: 0; 2 when invalid (every problem
+ * printed as "POINTER: message"); 1 otherwise (what failed printed). */
+static int exit_code(int r, const struct model_errors *errs, const char *what)
+{
+	if (r == MODEL_EINVALID) {
+		for (size_t i = 0; i < errs->count; i++)
+			fprintf(stderr, "%s: %s\n", errs->items[i].pointer[0] ? errs->items[i].pointer : "(document)",
+				errs->items[i].detail);
+		return 2;
+	}
+	if (r < 0) {
+		fail("cannot %s: %s", what, strerror(-r));
+		return 1;
+	}
+	return 0;
+}
+
 /* Resolves; returns 0, or the exit code (2 invalid, 1 otherwise). */
 static int resolve(const struct input *in, json_t **ret_doc)
 {
 	struct model_errors errs;
-	int r;
 	model_errors_init(&errs);
-	r = model_resolve(buf_cstr(&in->stack_name), in->stack, buf_cstr(&in->env_name), in->env,
-			  in->overrides, &errs, ret_doc);
-	if (r == MODEL_EINVALID) {
-		for (size_t i = 0; i < errs.count; i++)
-			fprintf(stderr, "%s: %s\n", errs.items[i].pointer[0] ? errs.items[i].pointer : "(document)",
-				errs.items[i].detail);
-		r = 2;
-	} else if (r < 0) {
-		fail("cannot resolve the document: %s", strerror(-r));
-		r = 1;
-	} else if (model_warnings(*ret_doc, &errs) == 0) {
+	int r = model_resolve(buf_cstr(&in->stack_name), in->stack, buf_cstr(&in->env_name), in->env,
+			      in->overrides, &errs, ret_doc);
+	r = exit_code(r, &errs, "resolve the document");
+	if (r == 0 && model_warnings(*ret_doc, &errs) == 0) {
 		for (size_t i = 0; i < errs.count; i++)
 			fprintf(stderr, "manifestd render: warning: %s: %s\n", errs.items[i].pointer, errs.items[i].detail);
 	}
@@ -421,11 +430,12 @@ static int emit(const json_t *doc, const struct input *in, enum bundle_format f,
 {
 	struct render_meta meta = { buf_cstr(&in->stack_name), buf_cstr(&in->env_name), 0 };
 	struct render *r = NULL;
-	int ret = render_new(doc, &meta, &r);
-	if (ret < 0) {
-		fail("cannot render: %s", strerror(-ret));
-		return 1;
-	}
+	struct model_errors errs;
+	model_errors_init(&errs);
+	int ret = exit_code(render_new(doc, &meta, &errs, &r), &errs, "render");
+	model_errors_release(&errs);
+	if (ret != 0)
+		return ret;
 	if (f == BUNDLE_DIR) {
 		ret = bundle_write_dir(r, output);
 		if (ret < 0)

@@ -299,15 +299,20 @@ static int collect_stacks(void *arg, const struct store_document_place *at, json
 	return json_object_set_new(arg, at->stack, json_deep_copy(doc)) < 0 ? -ENOMEM : 0;
 }
 
+/* The shape-1 stacks (collect_stacks) and an empty one for an environment whose stack is gone. */
+struct v2_context {
+	json_t *stacks, *none;
+};
+
 /* Pass 2: each document converted; an environment's (and its history's) in the light of
- * its stack's shape-1 document (or of none, when the stack is gone). */
+ * its stack's shape-1 document. */
 static int convert(void *arg, const struct store_document_place *at, json_t *doc, bool *ret_changed,
 		   struct buf *err)
 {
-	const json_t *stacks = arg;
-	const json_t *stack = at->env ? json_object_get(stacks, at->stack) : NULL;
+	const struct v2_context *x = arg;
+	const json_t *stack = json_object_get(x->stacks, at->stack);
 	json_t *before = json_deep_copy(doc);
-	int r = before ? docmigrate_v2(doc, at->env ? (stack ? stack : json_object_get(stacks, "")) : NULL) : -ENOMEM;
+	int r = before ? docmigrate_v2(doc, at->env ? (stack ? stack : x->none) : NULL) : -ENOMEM;
 	if (r == 0)
 		*ret_changed = !json_equal(before, doc);
 	else if (err)
@@ -318,12 +323,11 @@ static int convert(void *arg, const struct store_document_place *at, json_t *doc
 
 static int document_v2(struct store_conn *c, struct buf *err)
 {
-	json_t *stacks = json_object();
-	int r = stacks ? store_rewrite_documents(c, collect_stacks, stacks, err) : -ENOMEM;
-	if (r == 0 && json_object_set_new(stacks, "", json_object()) < 0)
-		r = -ENOMEM;
+	struct v2_context x = {json_object(), json_object()};
+	int r = x.stacks && x.none ? store_rewrite_documents(c, collect_stacks, x.stacks, err) : -ENOMEM;
 	if (r == 0)
-		r = store_rewrite_documents(c, convert, stacks, err);
-	json_decref(stacks);
+		r = store_rewrite_documents(c, convert, &x, err);
+	json_decref(x.stacks);
+	json_decref(x.none);
 	return r;
 }

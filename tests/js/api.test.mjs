@@ -589,6 +589,27 @@ describe('manifests and render', () => {
     assert.ok(r.json.errors.length >= 2);
     assertProblem(await call('POST', '/render', { body: [] }), 422);
   });
+
+  test('render problems (patches, two objects with one name) are 422s too, before and on save', async () => {
+    const overrides = {
+      patches: {
+        missing: { target: { kind: 'Deployment', name: 'order-servce' }, merge: { spec: {} } },
+        failing: { target: { kind: 'Service', name: 'order-service' }, jsonPatch: [{ op: 'remove', path: '/spec/nope' }] },
+      },
+      extraObjects: { clash: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'user-service' }, spec: { ports: [{ port: 1 }] } } },
+    };
+    const r = await call('POST', '/render', { body: { stack: 'msa-shop', environment: 'prod', overrides } });
+    assertProblem(r, 422);
+    const byPointer = Object.fromEntries(r.json.errors.map((e) => [e.pointer, e.detail]));
+    assert.match(byPointer['/patches/missing/target'] ?? '', /does not render; did you mean "order-service"\?/, r.text);
+    assert.match(byPointer['/patches/failing/jsonPatch/0/path'] ?? '', /names nothing in the rendered object/, r.text);
+    assert.match(byPointer['/extraObjects/clash/metadata/name'] ?? '', /which \/services\/user-service renders too/, r.text);
+    const before = (await call('GET', `${ENV}/dev`)).json;
+    const save = await call('PATCH', `${ENV}/dev`, { type: 'application/merge-patch+json', body: overrides });
+    assertProblem(save, 422);
+    assert.ok(save.json.errors.some((e) => e.pointer === '/patches/missing/target'), save.text);
+    assert.equal((await call('GET', `${ENV}/dev`)).json.revision, before.revision);
+  });
 });
 
 describe('concurrency', () => {

@@ -210,7 +210,7 @@ static void assert_renders(const struct compose_result *res)
 	free(errors);
 	struct render *rd = NULL;
 	struct render_meta meta = {"imported", "dev", 1};
-	ck_assert_int_eq(render_new(doc, &meta, &rd), 0);
+	ck_assert_int_eq(render_new(doc, &meta, NULL, &rd), 0);
 	for (size_t i = 0; i < render_file_count(rd); i++) {
 		json_t *objs = NULL;
 		ck_assert_int_eq(render_file_objects(rd, i, &objs), 0);
