@@ -361,6 +361,9 @@ static int resolve(const struct input *in, json_t **ret_doc)
 	} else if (r < 0) {
 		fail("cannot resolve the document: %s", strerror(-r));
 		r = 1;
+	} else if (model_warnings(*ret_doc, &errs) == 0) {
+		for (size_t i = 0; i < errs.count; i++)
+			fprintf(stderr, "manifestd render: warning: %s: %s\n", errs.items[i].pointer, errs.items[i].detail);
 	}
 	model_errors_release(&errs);
 	return r;

@@ -791,14 +791,24 @@ static int complete_names(json_t *svc, const char *name)
 	return r;
 }
 
+/* A service's image tag "" means the top-level one, as an absent tag does. */
+static int empty_tag_inherits(json_t *svc)
+{
+	const json_t *tag = json_object_get(json_object_get(svc, "image"), "tag");
+	if (!json_is_string(tag) || json_string_length(tag))
+		return 0;
+	json_t *image = own_member(svc, "image");
+	return image && json_object_del(image, "tag") == 0 ? 0 : -ENOMEM;
+}
+
 /* What schema defaults cannot say: the kind, probes from the ports, file modes, names. */
 static int complete_service(json_t *svc, const char *name)
 {
 	if (!json_is_object(svc))
 		return 0;
 	json_t *kind = json_object_get(svc, "kind");
-	int r = 0;
-	if (json_is_string(kind) && json_string_length(kind) == 0)
+	int r = empty_tag_inherits(svc);
+	if (r == 0 && json_is_string(kind) && json_string_length(kind) == 0)
 		r = json_object_set_new_nocheck(svc, "kind", json_string(has_persistent_volume(svc) ? "StatefulSet"
 												  : "Deployment"));
 	bool one_shot = has_string(svc, "kind", "Job") || has_string(svc, "kind", "CronJob");

@@ -822,10 +822,31 @@ static struct node *image_ref(struct arena *a, const struct image_view *image)
 			*digest ? digest : image->tag);
 }
 
+/* A port by name or number. */
+static struct node *probe_port(struct arena *a, const struct int_or_string *port)
+{
+	return port->str ? node_str(a, port->str) : node_int(a, port->num);
+}
+
+/* The handler of a probe: its one kind. */
+static struct node *probe_handler(struct arena *a, const struct probe_view *p)
+{
+	if (p->http_get)
+		return NODE_MAP(a, {"path", node_str(a, p->http_get->path)}, {"port", probe_port(a, &p->http_get->port)});
+	if (p->tcp_socket)
+		return NODE_MAP(a, {"port", probe_port(a, &p->tcp_socket->port)});
+	if (p->exec)
+		return NODE_MAP(a, {"command", node_from_json(a, p->exec->command)});
+	return NODE_MAP(a, {"port", node_int(a, p->grpc->port)});
+}
+
 static struct node *app_probe(struct arena *a, const struct probe_view *p)
 {
-	return http_probe(a, p->http_get->path, (int)p->initial_delay_seconds, (int)p->period_seconds,
-			  (int)p->timeout_seconds, (int)p->failure_threshold);
+	const char *kind = p->http_get ? "httpGet" : p->tcp_socket ? "tcpSocket" : p->exec ? "exec" : "grpc";
+	return NODE_MAP(a, {kind, probe_handler(a, p)}, {"initialDelaySeconds", node_int(a, p->initial_delay_seconds)},
+			{"periodSeconds", node_int(a, p->period_seconds)},
+			{"timeoutSeconds", node_int(a, p->timeout_seconds)},
+			{"failureThreshold", node_int(a, p->failure_threshold)});
 }
 
 static struct node *app_container(struct arena *a, const struct render *r, const struct service_view *s)
@@ -833,7 +854,9 @@ static struct node *app_container(struct arena *a, const struct render *r, const
 	bool ro = s->security_context.read_only_root_filesystem;
 	struct node *c = NODE_MAP(a, {"name", node_str(a, s->name)}, {"image", image_ref(a, &s->image)},
 				  {"imagePullPolicy", node_str(a, s->image.pull_policy)},
-				  {"ports", NODE_SEQ(a, container_port(a, "http", (int)s->ports.items[0].target_port))},
+				  {"ports", s->ports.count ? NODE_SEQ(a, container_port(a, s->ports.items[0].name,
+										  (int)s->ports.items[0].target_port))
+							  : node_seq(a)},
 				  {"env", service_env(a, r, &s->env)});
 	static const char *const keys[3] = {"readinessProbe", "livenessProbe", "startupProbe"};
 	const struct probe_view *probes[3] = {s->probes.readiness, s->probes.liveness, s->probes.startup};
@@ -925,7 +948,10 @@ static int build_service(struct arena *a, struct render *r, const struct service
 	if (rc == 0)
 		rc = push(out, app_deployment(a, r, s, &w));
 	if (rc == 0)
-		rc = push(out, cluster_service(a, r, &w, NODE_SEQ(a, service_port(a, "http", (int)s->ports.items[0].port, "http"))));
+		rc = s->ports.count ? push(out, cluster_service(a, r, &w, NODE_SEQ(a, service_port(a, s->ports.items[0].name,
+										 (int)s->ports.items[0].port,
+										 s->ports.items[0].name))))
+				    : 0;
 	if (rc == 0 && s->autoscaling.enabled)
 		rc = push(out, app_hpa(a, r, s, &w));
 	if (rc == 0 && s->disruption_budget.enabled && many_pods(s))

@@ -555,6 +555,9 @@ static int check_backend(const struct rules *R, const char *id, const json_t *ru
 	const json_t *svc = target ? json_object_get(R->services, target) : NULL;
 	const json_t *port = json_object_get(rule, "port"), *ports = json_object_get(svc, "ports");
 	const char *const *at = PTR("ingress", "rules", id);
+	if (!json_object_get(rule, "service"))
+		return errp(R, at, PTR("service"), "is required: the service that receives the traffic of "
+			    "this rule");
 	if (!target)
 		return 0;
 	if (!svc)

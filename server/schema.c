@@ -772,7 +772,7 @@ static int walk_int(struct walk *w, const json_t *v, const struct schema_node *n
 		return report_range(w, v, n, also);
 	long long x = json_integer_value(v);
 	if (w->resolved && (x < n->min || x > n->max))
-		return report(w, "must be an integer from %lld to %lld%s, got %lld", n->min, n->max, also, x);
+		return report(w, "must be an integer from %lld to %lld, got %lld", n->min, n->max, x);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "catalog.h"
+#include "docmigrate.h"
 #include "model.h"
 #include "secretbox.h"
 #include "util.h"
@@ -661,24 +662,52 @@ static void fn_seed_document(sqlite3_context *ctx, int argc, sqlite3_value **arg
 	sqlite3_result_text(ctx, compact, -1, free);
 }
 
+/* The JSON document of argument i, parsed (the caller json_decref()s); NULL for SQL NULL. */
+static json_t *arg_document(sqlite3_value **argv, int i)
+{
+	const char *text = (const char *)sqlite3_value_text(argv[i]);
+	return text ? json_loads(text, 0, NULL) : NULL;
+}
+
+/* doc (stolen; NULL: an error, why) as the function's compact JSON text. */
+static void result_document(sqlite3_context *ctx, json_t *doc, const char *why)
+{
+	char *out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (out)
+		sqlite3_result_text(ctx, out, -1, free);
+	else
+		sqlite3_result_error(ctx, why, -1);
+}
+
 static void fn_mask_secrets(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
-	const char *text = (const char *)sqlite3_value_text(argv[0]);
-	if (!text) {
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
 		sqlite3_result_null(ctx);
 		return;
 	}
-	json_t *doc = json_loads(text, 0, NULL);
-	json_t *masked = doc ? model_mask_secrets(doc) : NULL;
-	char *out = masked ? json_dumps(masked, JSON_COMPACT) : NULL;
+	json_t *doc = arg_document(argv, 0);
+	result_document(ctx, doc ? model_mask_secrets(doc) : NULL, "cannot mask secrets");
 	json_decref(doc);
-	json_decref(masked);
-	if (!out) {
-		sqlite3_result_error(ctx, "cannot mask secrets", -1);
+}
+
+/* document_v2(doc, stack): doc in the document's shape 2 (docmigrate.h); stack is the
+ * shape-1 stack of an environment, NULL for a stack. */
+static void fn_document_v2(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
 		return;
 	}
-	sqlite3_result_text(ctx, out, -1, free);
+	json_t *doc = arg_document(argv, 0), *stack = arg_document(argv, 1);
+	if (doc && docmigrate_v2(doc, stack) < 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	json_decref(stack);
+	result_document(ctx, doc, "cannot convert a document to shape 2");
 }
 
 /* ---- opening and migrating ---- */
@@ -699,6 +728,8 @@ static int conn_open(const char *path, struct store_conn *c)
 	if (sqlite3_create_function(c->db, "seed_document", 1, flags, NULL, fn_seed_document,
 				    NULL, NULL) != SQLITE_OK ||
 	    sqlite3_create_function(c->db, "mask_secrets", 1, flags, NULL, fn_mask_secrets, NULL,
+				    NULL) != SQLITE_OK ||
+	    sqlite3_create_function(c->db, "document_v2", 2, flags, NULL, fn_document_v2, NULL,
 				    NULL) != SQLITE_OK)
 		return -EIO;
 	return 0;

@@ -295,6 +295,18 @@ describe('environments', () => {
     assertProblem(await call('POST', ENV, { body: { name: 'qa3' } }), 422);
   });
 
+  test('a service that may run as root is saved with a warning', async () => {
+    const body = seed('dev.json');
+    body.services = { 'order-service': { securityContext: { runAsNonRoot: false, runAsUser: 0 } } };
+    let r = await call('PUT', `${ENV}/rooted`, { body });
+    assert.equal(r.status, 201, r.text);
+    assert.match(r.headers.get('warning') ?? '', /^299 - "\/services\/order-service\/securityContext\/runAsNonRoot: is false: the service may run as root/);
+    r = await call('PUT', `${ENV}/rooted`, { body: seed('dev.json'), headers: { 'if-match': r.headers.get('etag') } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers.get('warning'), null);
+    assert.equal((await call('DELETE', `${ENV}/rooted`)).status, 204);
+  });
+
   test('PUT replaces (201 when new), PATCH merges, DELETE removes', async () => {
     let r = await call('PUT', `${ENV}/preview`, { body: seed('dev.json') });
     assert.equal(r.status, 201, r.text);

@@ -10,6 +10,8 @@ int main(void)
 	srunner_add_suite(sr, node_suite());
 	srunner_add_suite(sr, yamlout_suite());
 	srunner_add_suite(sr, docview_suite());
+	srunner_add_suite(sr, docmigrate_suite());
+	srunner_add_suite(sr, schema_suite());
 	srunner_add_suite(sr, render_suite());
 	srunner_add_suite(sr, bundle_suite());
 	srunner_add_suite(sr, applysh_suite());

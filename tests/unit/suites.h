@@ -21,5 +21,7 @@ Suite *cache_suite(void);
 Suite *syntax_suite(void);
 Suite *digest_suite(void);
 Suite *docview_suite(void);
+Suite *docmigrate_suite(void);
+Suite *schema_suite(void);
 
 #endif
