@@ -280,7 +280,8 @@ async function commit() {
 		});
 		if (res.ok) {
 			applySaved(res.body, res.etag);
-			status(`Saved: ${S.stack}/${S.env} is now at revision ${S.revision}.`, 'ok');
+			const warned = warningsOf(res.headers);
+			status(`Saved: ${S.stack}/${S.env} is now at revision ${S.revision}.${warned.length ? ` The server warns: ${warned.join('; ')}` : ''}`, 'ok');
 		} else notSaved(res);
 	});
 }

@@ -33,8 +33,6 @@ function reveal(node) {
 	for (let d = node?.closest('details'); d; d = d.parentElement?.closest('details')) d.open = true;
 }
 
-const hintId = (node) => node.description ? uid('h') : null;
-
 // The document, as the form edits it: the environment's own values over what it inherits.
 class DocScope {
 	constructor(form) { this.form = form; this.layers = form.layers; }
@@ -118,20 +116,6 @@ class FormBuilder {
 		if (!this.batching) this.changed();
 	}
 
-	// The shorthand members (as parts) that stand for the entry at parts or a field in it.
-	shorthandsOf(parts) {
-		const out = [];
-		for (let i = parts.length - 1; i >= 0; i--) {
-			const node = nodeAt(this.root, parts.slice(0, i));
-			if (node?.kind !== 'object') continue;
-			for (const p of node.props) {
-				const t = p.form.shorthandFor?.split('/');
-				if (t && parts.slice(i).every((x, j) => x === t[j])) out.push([...parts.slice(0, i), p.name]);
-			}
-		}
-		return out;
-	}
-
 	changed() {
 		this.layers.changed();
 		if (this.batching) return;
@@ -140,6 +124,7 @@ class FormBuilder {
 	}
 
 	refresh() {
+		this.warned = this.warnings();
 		this.live = this.live.filter((r) => r.node.isConnected);
 		for (const r of this.live) r.run();
 		this.showWarnings();
@@ -346,7 +331,6 @@ class FormBuilder {
 			try { v = JSON.parse(raw); } catch (e) { problem = `not valid JSON: ${e.message}`; }
 		} else if (item.control === 'lines') v = raw.replace(/\n$/, '').split('\n');
 		else if (item.control === 'int' || item.control === 'intOrString') v = INT_RE.test(raw) ? Number(raw) : raw;
-		else if (item.node.kind === 'scalar') v = raw;
 		else v = raw;
 		if (!problem && v !== undefined) problem = item.control === 'lines' ? v.map((x) => checkValue(item.node.items, x)).find(Boolean) || null : checkValue(item.node, v);
 		if (f) this.setLocal(f, problem);
@@ -364,7 +348,7 @@ class FormBuilder {
 	setLocal(f, problem) {
 		f.local = problem;
 		f.check.hidden = !problem;
-		f.check.textContent = problem ? `This ${problem}.`.replace('This must', 'Must').replace('This not', 'Not') : '';
+		f.check.textContent = problem ? `${problem[0].toUpperCase()}${problem.slice(1)}.` : '';
 		if (problem) f.input.setAttribute('aria-invalid', 'true');
 		else if (f.error.hidden) f.input.removeAttribute('aria-invalid');
 	}
@@ -417,8 +401,9 @@ class FormBuilder {
 	groupFrame(item, parts, sc, owner, box, head) {
 		const node = item.node;
 		const error = el('p', { class: 'field-error', id: uid('e'), hidden: true });
-		const target = el('span', { class: 'anchor', tabindex: '-1', text: '' });
+		const target = el('span', { class: 'anchor', tabindex: '-1' });
 		head.append(target);
+		if (!box.contains(head)) box.prepend(head);
 		if (node.description) box.append(el('p', { class: 'hint', text: node.description }));
 		const body = el('div', { class: 'group-body' });
 		const toggle = node.nullable ? el('button', { type: 'button', class: 'small' }) : null;
@@ -435,9 +420,8 @@ class FormBuilder {
 			body.hidden = off;
 			if (node.form.showIf && sc === this.doc) box.hidden = !hintHolds(this.layers, parts.slice(0, -1), node.form.showIf);
 			if (toggle) {
-				toggle.textContent = off ? `+ Add ${item.label.toLowerCase()}` : own === null ? 'Inherit again' : 'Remove';
+				toggle.textContent = off ? `+ Add ${item.label.toLowerCase()}` : 'Remove';
 				toggle.setAttribute('aria-label', `${off ? 'Add' : 'Remove'} ${this.what(item, owner)}`);
-				if (own === null && !off) toggle.textContent = 'Remove';
 			}
 			if (!off && !built) build();
 		});
@@ -603,7 +587,7 @@ class FormBuilder {
 				restore.addEventListener('click', () => {
 					this.batch(() => {
 						sc.write(p, undefined);
-						for (const sh of sc === this.doc ? this.shorthandsOf(p) : []) if (sc.own(sh) === null) sc.write(sh, undefined);
+						for (const sh of sc === this.doc ? this.layers.shorthandsFor(p) : []) if (sc.own(sh) === null) sc.write(sh, undefined);
 					});
 					e.removed = false; row.classList.remove('removed'); drawBody(); setActions(); });
 				actions.append(restore);
@@ -634,7 +618,10 @@ class FormBuilder {
 			(next?.querySelector('input, select, summary') || this.ctx.focusFallback?.())?.focus();
 		});
 		if (state.added) keyBox.append(this.keyInput(item, parts, sc, state, owner, () => { drawBody(); setActions(); }));
-		else keyBox.append(el('span', { class: 'mono key', text: state.key }));
+		else {
+			keyBox.append(el('span', { class: 'mono key', text: state.key, title: state.key }));
+			keyBox.tabIndex = -1;
+		}
 		if (compact) {
 			row = el('div', { class: 'entry row', dataset: { entry: state.key ?? '' } }, keyBox, body, actions);
 			drawBody();
@@ -671,7 +658,7 @@ class FormBuilder {
 				if (v !== undefined && v !== null) bits.push(`${i.label.toLowerCase()}: ${i.node.enum ? this.enumText(i.node, v) : display(v)}`);
 			}
 		}
-		const warned = this.warnings().filter((w) => toPointer(w.parts).startsWith(`${toPointer(parts)}/`));
+		const warned = (this.warned || []).filter((w) => toPointer(w.parts).startsWith(`${toPointer(parts)}/`));
 		if (warned.length) bits.push(`⚠ ${warned.length} warning${warned.length === 1 ? '' : 's'}`);
 		return bits.length ? ` · ${bits.join(' · ')}` : '';
 	}
@@ -794,7 +781,7 @@ class FormBuilder {
 	}
 
 	showWarnings() {
-		const list = this.warnings();
+		const list = this.warned;
 		this.warningBox.hidden = !list.length;
 		this.warningBox.replaceChildren(...(list.length ? [el('h2', { text: `${list.length} warning${list.length === 1 ? '' : 's'}` }),
 			el('ul', {}, list.map((w) => el('li', {},

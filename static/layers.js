@@ -103,21 +103,24 @@ export class Layers {
 		return out;
 	}
 
-	// The input-only shorthand member that stands for the field (or entry) at parts while
-	// it has a value ("port" for ports/http), as parts, or null.
-	shorthandOf(parts) {
+	// The input-only shorthand members (as parts) that stand for the field or entry at parts
+	// or a field inside it ("port" for ports/http), whatever their value.
+	shorthandsFor(parts) {
+		const out = [];
 		for (let i = parts.length - 1; i >= 0; i--) {
 			const node = nodeAt(this.root, parts.slice(0, i));
 			if (node?.kind !== 'object') continue;
 			for (const p of node.props) {
-				if (!p.form.shorthandFor) continue;
-				const target = [...parts.slice(0, i), ...p.form.shorthandFor.split('/')];
-				const at = [...parts.slice(0, i), p.name];
-				const v = this.effective(at);
-				if (parts.length <= target.length && parts.every((x, j) => x === target[j]) && v !== undefined && v !== null) return at;
+				const t = p.form.shorthandFor?.split('/');
+				if (t && parts.length - i <= t.length && parts.slice(i).every((x, j) => x === t[j])) out.push([...parts.slice(0, i), p.name]);
 			}
 		}
-		return null;
+		return out;
+	}
+
+	// The shorthand that gives the field or entry at parts its value now, or null.
+	shorthandOf(parts) {
+		return this.shorthandsFor(parts).find((sh) => { const v = this.effective(sh); return v !== undefined && v !== null; }) || null;
 	}
 
 	// A computed default in words ("<stack>-<environment>"), a sibling's name or a JSON

