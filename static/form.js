@@ -33,6 +33,16 @@ function reveal(node) {
 	for (let d = node?.closest('details'); d; d = d.parentElement?.closest('details')) d.open = true;
 }
 
+// Whether item or anything below it has a "warnIf" hint (remembered per item).
+const warnsBelow = new WeakMap();
+function mayWarn(item) {
+	if (!warnsBelow.has(item)) {
+		const kids = item.type === 'group' ? [...item.items, ...item.advanced] : item.type === 'map' ? [item.entry] : [];
+		warnsBelow.set(item, Boolean(item.node.form.warnIf) || kids.some(mayWarn));
+	}
+	return warnsBelow.get(item);
+}
+
 // The document, as the form edits it: the environment's own values over what it inherits.
 class DocScope {
 	constructor(form) { this.form = form; this.layers = form.layers; }
@@ -730,7 +740,7 @@ class FormBuilder {
 	list(item, parts, sc, owner) {
 		const legend = el('legend', { text: item.label });
 		const box = el('fieldset', { class: 'group list', dataset: { name: item.name } }, legend);
-		const body = el('div', { class: 'entries cards' });
+		const body = el('div', { class: 'entries rows' });
 		const error = el('p', { class: 'field-error', id: uid('e'), hidden: true });
 		const anchor = el('span', { class: 'anchor', tabindex: '-1' });
 		const inherit = el('button', { type: 'button', class: 'small link', text: 'Inherit again', 'aria-label': `Inherit ${item.label.toLowerCase()} again${owner ? ` for ${owner}` : ''}` });
@@ -765,15 +775,14 @@ class FormBuilder {
 	warnings() {
 		const out = [];
 		const visit = (item, parts, owner) => {
-			if (item.node.inputOnly) return;
+			if (item.node.inputOnly || !mayWarn(item)) return;
 			if (item.type === 'field' && item.node.form.warnIf) {
 				const v = this.layers.effective(parts);
 				if (item.node.form.warnIf.some((x) => x === v)) out.push({ parts, owner, text: item.node.form.warning || `${item.label} is ${display(v)}` });
 			} else if (item.type === 'group') {
 				for (const i of [...item.items, ...item.advanced]) visit(i, [...parts, i.name], owner);
 			} else if (item.type === 'map') {
-				for (const e of this.layers.entries(parts)) if (!e.removed && !(isObject(this.layers.effective([...parts, e.key])) && this.layers.effective([...parts, e.key, 'enabled']) === false))
-					visit(item.entry, [...parts, e.key], e.key);
+				for (const e of this.layers.entries(parts)) if (!e.removed) visit(item.entry, [...parts, e.key], e.key);
 			}
 		};
 		for (const s of this.ctx.schema.sections) for (const i of s.items) visit(i, [i.name], '');
@@ -782,6 +791,9 @@ class FormBuilder {
 
 	showWarnings() {
 		const list = this.warned;
+		const key = JSON.stringify(list);
+		if (key === this.shownWarnings) return;
+		this.shownWarnings = key;
 		this.warningBox.hidden = !list.length;
 		this.warningBox.replaceChildren(...(list.length ? [el('h2', { text: `${list.length} warning${list.length === 1 ? '' : 's'}` }),
 			el('ul', {}, list.map((w) => el('li', {},

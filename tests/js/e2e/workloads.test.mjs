@@ -243,3 +243,33 @@ test('a service that may run as root shows a warning in the form, also after a r
 	assert.equal(await page.evaluate(() => document.activeElement.dataset.pointer), ptr);
 	await page.context().close();
 });
+
+test('a field added to the published schema appears in the form, labelled and checked, with no change to the page', async () => {
+	const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+	await ctx.route('**/api/v1/schema', async (route) => {
+		const res = await route.fetch();
+		const schema = await res.json();
+		schema.properties.services.additionalProperties.properties.shutdownSignal = {
+			type: ['string', 'null'], enum: ['SIGTERM', 'SIGINT', 'SIGQUIT', null], default: 'SIGTERM',
+			description: 'the signal that stops the container',
+		};
+		schema.properties.services.additionalProperties.properties.ports.additionalProperties.properties.hostPort = {
+			type: ['integer', 'null'], minimum: 1, maximum: 65535, description: 'a port on the node',
+		};
+		await route.fulfill({ response: res, json: schema });
+	});
+	const page = await ctx.newPage();
+	page.on('pageerror', (e) => pageErrors.push(e));
+	await page.goto(`${base}/#/${STACK}/dev`);
+	await page.waitForSelector('body[data-ready="true"]');
+	await openEntry(page, 'order-service');
+	const signal = page.locator(field('/services/order-service/shutdownSignal'));
+	assert.equal(await signal.evaluate((e) => e.tagName), 'SELECT');
+	assert.deepEqual(await signal.locator('option').allTextContents(), ['inherit (SIGTERM)', 'SIGTERM', 'SIGINT', 'SIGQUIT']);
+	assert.equal(await page.textContent(`label[for="${await signal.getAttribute('id')}"]`), 'Shutdown signal');
+	const hostPort = field('/services/order-service/ports/http/hostPort');
+	await page.fill(hostPort, '70000');
+	await page.locator(`${hostPort}[aria-invalid="true"]`).waitFor();
+	assert.match(await page.textContent(`.field:has(> ${hostPort}) .field-check`), /at most 65535/);
+	await ctx.close();
+});
