@@ -552,104 +552,13 @@ class FormBuilder {
 		return [anchor, error, rows, add];
 	}
 
-	// One entry: its name (fixed when inherited, editable when this environment adds it),
-	// its value, and Remove (an inherited entry becomes null here) / Restore.
+	// One entry of a map: its name, its value, and its actions. An entry this environment
+	// adds has its name in an input (renamed in place); one it inherits can be removed (null
+	// here; Restore takes the null back) or renamed (null under the old name, its value
+	// copied under the new one).
 	entry(item, parts, sc, owner, e) {
-		const entry = item.entry;
-		const compact = entry.type === 'field' || item.node.form.compact;
-		const state = { key: e?.key ?? null, added: !e || !e.inherited };
-		const keyBox = el('span', { class: 'entry-key' });
-		const body = el('div', { class: 'entry-body' });
-		const actions = el('span', { class: 'entry-actions' });
-		const noun = item.item;
-		const of = owner ? ` of ${owner}` : '';
-		let row;
-		const drawBody = () => {
-			body.replaceChildren();
-			if (state.key === null) {
-				if (entry.type === 'field') body.append(this.pendingValue(item, parts, sc, state, owner));
-				return;
-			}
-			const p = [...parts, state.key];
-			if (e?.removed && sc.own(p) === null) {
-				body.append(el('span', { class: 'muted', text: 'removed in this environment' }));
-				return;
-			}
-			if (entry.type === 'group') {
-				if (compact) body.append(...this.groupBody(entry, p, sc, state.key));
-				else {
-					const box = el('div', { class: 'group bare' });
-					body.append(box);
-					this.groupFrame(entry, p, sc, state.key, box, el('span'));
-				}
-			} else if (entry.type === 'list') body.append(this.list(entry, p, sc, state.key));
-			else if (entry.type === 'map') body.append(this.map(entry, p, sc, state.key));
-			else body.append(this.field({ ...entry, label: `${noun} ${state.key}` }, p, sc, owner, { srLabel: true }));
-			this.refreshIn(body);
-		};
-		const remove = el('button', { type: 'button', class: 'icon', text: '×' });
-		const setActions = () => {
-			const p = state.key === null ? null : [...parts, state.key];
-			const removed = p && e?.inherited && sc.own(p) === null;
-			actions.replaceChildren();
-			if (removed) {
-				const restore = el('button', { type: 'button', class: 'small', text: 'Restore', 'aria-label': `Restore ${noun} ${state.key}${of}` });
-				restore.addEventListener('click', () => {
-					this.batch(() => {
-						sc.write(p, undefined);
-						for (const sh of sc === this.doc ? this.layers.shorthandsFor(p) : []) if (sc.own(sh) === null) sc.write(sh, undefined);
-					});
-					e.removed = false; row.classList.remove('removed'); drawBody(); setActions(); });
-				actions.append(restore);
-			} else {
-				remove.setAttribute('aria-label', `Remove ${noun}${state.key ? ` ${state.key}` : ''}${of}`);
-				actions.append(remove);
-			}
-		};
-		remove.addEventListener('click', () => {
-			if (state.key !== null) {
-				const p = [...parts, state.key];
-				if (e?.inherited) {
-					this.batch(() => {
-						sc.write(p, null);
-						const sh = sc === this.doc ? this.layers.shorthandOf(p) : null;
-						if (sh) sc.write(sh, sc.inherited(sh) !== undefined && sc.inherited(sh) !== null ? null : undefined);
-					});
-					e.removed = true;
-					row.classList.add('removed');
-					drawBody();
-					setActions();
-					return;
-				}
-				sc.write(p, undefined);
-			}
-			const next = row.nextElementSibling || row.previousElementSibling;
-			row.remove();
-			(next?.querySelector('input, select, summary') || this.ctx.focusFallback?.())?.focus();
-		});
-		if (state.added) keyBox.append(this.keyInput(item, parts, sc, state, owner, () => { drawBody(); setActions(); }));
-		else {
-			keyBox.append(el('span', { class: 'mono key', text: state.key, title: state.key }));
-			keyBox.tabIndex = -1;
-		}
-		if (compact) {
-			row = el('div', { class: 'entry row', dataset: { entry: state.key ?? '' } }, keyBox, body, actions);
-			drawBody();
-		} else {
-			const chips = el('span', { class: 'chips muted' });
-			const summary = el('summary', {}, keyBox, chips);
-			row = el('details', { class: 'entry card', dataset: { entry: state.key ?? '' } }, summary, actions, body);
-			if (state.key !== null) {
-				this.watch(chips, () => { chips.textContent = this.chips(entry, [...parts, state.key], sc); });
-				this.lazyDetails(row, toPointer([...parts, state.key]), drawBody);
-			} else { row.open = true; }
-			state.redraw = drawBody;
-		}
-		row.classList.toggle('removed', Boolean(e?.removed));
-		row.classList.toggle('own', state.added);
-		if (state.key !== null) this.register([...parts, state.key], { input: compact ? (keyBox.querySelector('input') || keyBox) : row.querySelector('summary'), wrap: row, error: el('p', { class: 'field-error', hidden: true }), check: el('p'), local: null });
-		setActions();
-		return row;
+		const v = new EntryView(this, item, parts, sc, owner, e);
+		return v.row;
 	}
 
 	// One-line summary of an entry: the fields its schema marks "summary", and a warning.
@@ -671,57 +580,6 @@ class FormBuilder {
 		const warned = (this.warned || []).filter((w) => toPointer(w.parts).startsWith(`${toPointer(parts)}/`));
 		if (warned.length) bits.push(`⚠ ${warned.length} warning${warned.length === 1 ? '' : 's'}`);
 		return bits.length ? ` · ${bits.join(' · ')}` : '';
-	}
-
-	// The name of an entry this environment adds: written once it is a valid, unused key;
-	// renaming keeps the entry's place and value.
-	keyInput(item, parts, sc, state, owner, redraw) {
-		const input = el('input', { type: 'text', id: uid(), class: 'mono', spellcheck: 'false', autocomplete: 'off', value: state.key ?? '',
-			'aria-label': `${state.key === null ? 'New ' : ''}${item.item} name${owner ? ` for ${owner}` : ''}` });
-		const problem = el('span', { class: 'field-check', hidden: true });
-		input.addEventListener('input', () => {
-			const k = input.value.trim();
-			const taken = k !== state.key && sc.entries(parts).some((x) => x.key === k);
-			const bad = k === '' ? 'needs a name' : taken ? 'is taken' : item.node.keyPattern && !matches(item.node.keyPattern, k) ? `must be ${item.node.keyText || 'a valid name'}` : null;
-			input.setAttribute('aria-invalid', String(bad !== null && k !== ''));
-			problem.hidden = bad === null || k === '';
-			problem.textContent = bad ? `The name ${bad}.` : '';
-			if (bad) return;
-			this.renameOwn(parts, sc, state, k, item);
-			state.key = k;
-			input.setAttribute('aria-label', `${item.item} name${owner ? ` for ${owner}` : ''}`);
-			const row = input.closest('.entry');
-			if (row) {
-				row.dataset.entry = k;
-				this.register([...parts, k], { input, wrap: row, error: el('p', { class: 'field-error', hidden: true }), check: el('p'), local: null });
-			}
-			redraw();
-		});
-		return el('span', {}, input, problem);
-	}
-
-	// Moves this environment's entry from old to k in place (or adds it: a pending value or
-	// an empty object).
-	renameOwn(parts, sc, state, k, item) {
-		const old = state.key;
-		const own = isObject(sc.own(parts)) ? sc.own(parts) : {};
-		const out = {};
-		let done = false;
-		for (const [key, v] of Object.entries(own)) {
-			if (key === old) { out[k] = v; done = true; } else out[key] = v;
-		}
-		if (!done) out[k] = item.entry.type === 'field' ? (state.pending ?? '') : item.entry.type === 'list' ? [] : {};
-		sc.write(parts, out);
-	}
-
-	// The value input of a new scalar entry before it has a name.
-	pendingValue(item, parts, sc, state, owner) {
-		const input = el('input', { type: 'text', id: uid(), spellcheck: 'false', autocomplete: 'off', 'aria-label': `New ${item.item} value${owner ? ` for ${owner}` : ''}` });
-		input.addEventListener('input', () => {
-			if (state.key === null) { state.pending = input.value; return; }
-			sc.write([...parts, state.key], input.value);
-		});
-		return el('div', { class: 'field' }, input);
 	}
 
 	// Secrets: one row per key (write-only values).
@@ -806,3 +664,217 @@ class FormBuilder {
 	}
 }
 
+
+// Values without the nulls in them: what an entry copied under a new name keeps (a null
+// there would remove nothing).
+function withoutNulls(v) {
+	if (!isObject(v)) return clone(v);
+	return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)]));
+}
+
+// One entry of a map in the form (FormBuilder.entry).
+class EntryView {
+	constructor(form, item, parts, sc, owner, e) {
+		Object.assign(this, { form, item, parts, sc, owner });
+		this.key = e?.key ?? null;
+		this.inherited = Boolean(e?.inherited);
+		this.compact = item.entry.type === 'field' || item.node.form.compact;
+		this.of = owner ? ` of ${owner}` : '';
+		this.keyBox = el('span', { class: 'entry-key' });
+		this.body = el('div', { class: 'entry-body' });
+		this.actions = el('span', { class: 'entry-actions' });
+		this.drawKey();
+		if (this.compact) this.row = el('div', { class: 'entry row' }, this.keyBox, this.body, this.actions);
+		else this.card();
+		this.row.dataset.entry = this.key ?? '';
+		this.row.classList.toggle('own', !this.inherited);
+		this.row.classList.toggle('removed', this.key !== null && this.removed);
+		if (this.compact || this.key === null) this.drawBody();
+		this.drawActions();
+		if (this.key !== null) this.registerKey();
+	}
+
+	get at() { return [...this.parts, this.key]; }
+	get removed() { return this.inherited && this.sc.own(this.at) === null; }
+
+	card() {
+		const chips = el('span', { class: 'chips muted' });
+		this.row = el('details', { class: 'entry card' }, el('summary', {}, this.keyBox, chips), this.actions, this.body);
+		if (this.key === null) { this.row.open = true; return; }
+		this.form.watch(chips, () => { chips.textContent = this.form.chips(this.item.entry, this.at, this.sc); });
+		this.form.lazyDetails(this.row, toPointer(this.at), () => this.drawBody());
+	}
+
+	registerKey() {
+		const input = this.compact ? (this.keyBox.querySelector('input') || this.keyBox) : this.row.querySelector('summary');
+		this.form.register(this.at, { input, wrap: this.row, error: el('p', { class: 'field-error', hidden: true }), check: el('p'), local: null });
+	}
+
+	drawKey() {
+		this.keyBox.replaceChildren();
+		if (!this.inherited) { this.keyBox.append(this.keyInput()); return; }
+		this.keyBox.append(el('span', { class: 'mono key', text: this.key, title: this.key }));
+		this.keyBox.tabIndex = -1;
+	}
+
+	drawBody() {
+		const { form, item, sc, body } = this;
+		const entry = item.entry;
+		body.replaceChildren();
+		this.row.classList.toggle('removed', Boolean(this.key !== null && this.removed));
+		if (this.key === null) {
+			if (entry.type === 'field') body.append(this.pendingValue());
+			return;
+		}
+		const p = this.at;
+		if (this.removed) body.append(el('span', { class: 'muted', text: 'removed in this environment' }));
+		else if (entry.type === 'group' && this.compact) body.append(...form.groupBody(entry, p, sc, this.key));
+		else if (entry.type === 'group') {
+			const box = el('div', { class: 'group bare' });
+			body.append(box);
+			form.groupFrame(entry, p, sc, this.key, box, el('span'));
+		} else if (entry.type === 'list') body.append(form.list(entry, p, sc, this.key));
+		else if (entry.type === 'map') body.append(form.map(entry, p, sc, this.key));
+		else body.append(form.field({ ...entry, label: `${item.item} ${this.key}` }, p, sc, this.owner, { srLabel: true }));
+		form.refreshIn(body);
+	}
+
+	drawActions() {
+		const noun = this.item.item;
+		const button = (text, label, onclick, cls = 'small') => el('button', { type: 'button', class: cls, text, 'aria-label': label, onclick });
+		this.actions.replaceChildren();
+		if (this.key !== null && this.removed) {
+			this.actions.append(button('Restore', `Restore ${noun} ${this.key}${this.of}`, () => this.restore()));
+			return;
+		}
+		if (this.inherited) this.actions.append(button('Rename', `Rename ${noun} ${this.key}${this.of}`, () => this.startRename()));
+		this.actions.append(button('×', `Remove ${noun}${this.key !== null ? ` ${this.key}` : ''}${this.of}`, () => this.remove(), 'icon'));
+	}
+
+	// The shorthands that stand for this entry (when the document has one), all at once.
+	writeWithShorthands(value, restore) {
+		const { form, sc } = this;
+		form.batch(() => {
+			sc.write(this.at, value);
+			if (sc !== form.doc) return;
+			if (restore) for (const sh of form.layers.shorthandsFor(this.at)) { if (sc.own(sh) === null) sc.write(sh, undefined); }
+			else {
+				const sh = form.layers.shorthandOf(this.at);
+				if (sh) sc.write(sh, sc.inherited(sh) !== undefined && sc.inherited(sh) !== null ? null : undefined);
+			}
+		});
+	}
+
+	restore() {
+		this.writeWithShorthands(undefined, true);
+		this.drawBody();
+		this.drawActions();
+	}
+
+	remove() {
+		if (this.key !== null && this.inherited) {
+			this.writeWithShorthands(null, false);
+			this.drawBody();
+			this.drawActions();
+			this.actions.querySelector('button')?.focus();
+			return;
+		}
+		if (this.key !== null) this.sc.write(this.at, undefined);
+		const next = this.row.nextElementSibling || this.row.previousElementSibling;
+		this.row.remove();
+		(next?.querySelector('input, select, summary') || this.form.ctx.focusFallback?.())?.focus();
+	}
+
+	// Why k cannot name this entry, or null.
+	badName(k) {
+		const node = this.item.node;
+		if (k === '') return 'needs a name';
+		if (k !== this.key && this.sc.entries(this.parts).some((x) => x.key === k)) return 'is taken';
+		if (node.keyPattern && !matches(node.keyPattern, k)) return `must be ${node.keyText || 'a valid name'}`;
+		return null;
+	}
+
+	// The name of an entry this environment adds: written once it is a valid, unused key;
+	// renaming keeps the entry's place and value.
+	keyInput() {
+		const noun = this.item.item, for_ = this.owner ? ` for ${this.owner}` : '';
+		const input = el('input', { type: 'text', id: uid(), class: 'mono', spellcheck: 'false', autocomplete: 'off', value: this.key ?? '',
+			'aria-label': `${this.key === null ? 'New ' : ''}${noun} name${for_}` });
+		const problem = el('span', { class: 'field-check', hidden: true });
+		input.addEventListener('input', () => {
+			const k = input.value.trim();
+			const bad = this.badName(k);
+			input.setAttribute('aria-invalid', String(bad !== null && k !== ''));
+			problem.hidden = bad === null || k === '';
+			problem.textContent = bad ? `The name ${bad}.` : '';
+			if (bad) return;
+			this.moveOwn(k);
+			input.setAttribute('aria-label', `${noun} name${for_}`);
+			this.row.dataset.entry = k;
+			this.registerKey();
+			this.drawBody();
+			this.drawActions();
+		});
+		return el('span', {}, input, problem);
+	}
+
+	// This environment's entry moved from its name to k in place (or added: the value typed
+	// before it had a name, or an empty object).
+	moveOwn(k) {
+		const own = isObject(this.sc.own(this.parts)) ? this.sc.own(this.parts) : {};
+		const out = {};
+		let moved = false;
+		for (const [key, v] of Object.entries(own)) {
+			if (key === this.key) { out[k] = v; moved = true; } else out[key] = v;
+		}
+		const type = this.item.entry.type;
+		if (!moved) out[k] = type === 'field' ? (this.pending ?? '') : type === 'list' ? [] : {};
+		this.key = k;
+		this.sc.write(this.parts, out);
+	}
+
+	// An inherited entry renamed: null under its name, its value under the new one.
+	startRename() {
+		const input = el('input', { type: 'text', id: uid(), class: 'mono', spellcheck: 'false', autocomplete: 'off', value: this.key,
+			'aria-label': `New name of ${this.item.item} ${this.key}${this.of}` });
+		const problem = el('span', { class: 'field-check', hidden: true });
+		const done = (commit) => {
+			const k = input.value.trim();
+			const bad = commit && k !== this.key ? this.badName(k) : null;
+			if (bad) { problem.hidden = false; problem.textContent = `The name ${bad}.`; input.setAttribute('aria-invalid', 'true'); return; }
+			if (commit && k !== this.key) this.renameInherited(k);
+			else { this.drawKey(); this.keyBox.focus(); }
+		};
+		input.addEventListener('keydown', (ev) => {
+			if (ev.key === 'Enter') { ev.preventDefault(); done(true); }
+			if (ev.key === 'Escape') { ev.preventDefault(); done(false); }
+		});
+		input.addEventListener('change', () => done(true));
+		this.keyBox.replaceChildren(input, problem);
+		input.focus();
+		input.select();
+	}
+
+	renameInherited(k) {
+		const value = withoutNulls(this.sc.effective(this.at));
+		this.writeWithShorthands(null, false);
+		this.sc.write([...this.parts, k], value);
+		const fresh = this.form.entry(this.item, this.parts, this.sc, this.owner, { key: k, inherited: false });
+		this.drawKey();
+		this.drawBody();
+		this.drawActions();
+		this.row.after(fresh);
+		fresh.querySelector('input')?.focus();
+	}
+
+	// The value input of a new scalar entry before it has a name.
+	pendingValue() {
+		const input = el('input', { type: 'text', id: uid(), spellcheck: 'false', autocomplete: 'off',
+			'aria-label': `New ${this.item.item} value${this.owner ? ` for ${this.owner}` : ''}` });
+		input.addEventListener('input', () => {
+			if (this.key === null) this.pending = input.value;
+			else this.sc.write(this.at, input.value);
+		});
+		return el('div', { class: 'field' }, input);
+	}
+}

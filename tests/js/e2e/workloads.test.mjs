@@ -41,7 +41,7 @@ async function save(page, rev) {
 	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
 }
 
-test('ports: add a port, rename it, edit and empty its fields; the Service and the container follow', async () => {
+test('ports: add a port, rename it and an inherited one, edit and empty fields; the Service and the container follow', async () => {
 	const page = await openEnv(browser, base, STACK, 'dev', pageErrors);
 	await openEntry(page, 'order-service');
 	const svc = '/services/order-service';
@@ -60,15 +60,24 @@ test('ports: add a port, rename it, edit and empty its fields; the Service and t
 	assert.equal(await page.inputValue(field(`${svc}/ports/metrics/port`)), '9090');
 	// an emptied field goes: it inherits (the default) again
 	await page.selectOption(field(`${svc}/ports/metrics/protocol`), { label: 'inherit (TCP)' });
-	await previewShows(page, '50-order-service.yaml', ['name: metrics', 'containerPort: 9091', 'port: 9090']);
+	// rename the inherited port: null under its name (and its shorthand), a copy under the new
+	await page.click('[aria-label="Rename port http of order-service"]');
+	await page.fill('[aria-label="New name of port http of order-service"]', 'web');
+	await page.keyboard.press('Enter');
+	assert.equal(await page.inputValue(field(`${svc}/ports/web/port`)), '8083');
+	await page.locator('[aria-label="Restore port http of order-service"]').waitFor();
+	await previewShows(page, '50-order-service.yaml', ['name: metrics', 'containerPort: 9091', 'port: 9090', 'name: web']);
 
 	const rev = (await stored('dev')).revision;
 	await save(page, rev);
 	const doc = (await stored('dev')).document;
-	assert.deepEqual(doc.services['order-service'].ports, { metrics: { port: 9090, targetPort: 9091 } });
+	assert.deepEqual(doc.services['order-service'].ports, { metrics: { port: 9090, targetPort: 9091 }, http: null, web: { port: 8083 } });
+	assert.equal(doc.services['order-service'].port, null);
 	const yaml = await renderedFile('dev', '50-order-service.yaml');
+	assert.match(yaml, /- name: web\n\s+containerPort: 8083/);
 	assert.match(yaml, /- name: metrics\n\s+containerPort: 9091/);
 	assert.match(yaml, /port: 9090\n\s+targetPort: metrics/);
+	assert.ok(!/name: http$/m.test(yaml), 'no port http any more');
 	await page.context().close();
 });
 
@@ -260,14 +269,14 @@ test('a field added to the published schema appears in the form, labelled and ch
 	});
 	const page = await ctx.newPage();
 	page.on('pageerror', (e) => pageErrors.push(e));
-	await page.goto(`${base}/#/${STACK}/dev`);
+	await page.goto(`${base}/#/${STACK}/staging`);
 	await page.waitForSelector('body[data-ready="true"]');
-	await openEntry(page, 'order-service');
-	const signal = page.locator(field('/services/order-service/shutdownSignal'));
+	await openEntry(page, 'user-service');
+	const signal = page.locator(field('/services/user-service/shutdownSignal'));
 	assert.equal(await signal.evaluate((e) => e.tagName), 'SELECT');
 	assert.deepEqual(await signal.locator('option').allTextContents(), ['inherit (SIGTERM)', 'SIGTERM', 'SIGINT', 'SIGQUIT']);
 	assert.equal(await page.textContent(`label[for="${await signal.getAttribute('id')}"]`), 'Shutdown signal');
-	const hostPort = field('/services/order-service/ports/http/hostPort');
+	const hostPort = field('/services/user-service/ports/http/hostPort');
 	await page.fill(hostPort, '70000');
 	await page.locator(`${hostPort}[aria-invalid="true"]`).waitFor();
 	assert.match(await page.textContent(`.field:has(> ${hostPort}) .field-check`), /at most 65535/);
