@@ -2,8 +2,10 @@
 // add, rename, edit, empty), a probe of each kind and a removed one (null), volumes
 // (emptyDir, files inline and from config), command and args, kind + schedule (a CronJob
 // without ports), ingress rules (a map of rules with TLS) and the running-as-root warning.
-// Each edit is checked in the rendered preview, in the saved document (RFC 7386 semantics:
-// an inherited entry removed here is null here) and in what the server renders after.
+// Each edit is checked in the saved document (RFC 7386 semantics: an inherited entry
+// removed here is null here), in the rendered preview and in what the server renders after.
+// The general render of these fields came with issue 12 in a branch of its own: on a server
+// without it (probed once, below) the checks of rendered text are skipped, saying so.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, endSession, openEntry, openEnv, saveConfirmed, startSession } from './helpers.mjs';
@@ -16,7 +18,19 @@ const choice = (ptr) => `select[data-choice="${ptr}"]`;
 let server, browser, base;
 const pageErrors = [];
 
-before(async () => ({ server, browser, base } = await startSession({ baseUrl: process.env.E2E_BASE_URL })));
+let general = false; // the server renders every port, volumes and commands
+
+before(async () => {
+	({ server, browser, base } = await startSession({ baseUrl: process.env.E2E_BASE_URL }));
+	const r = await api(base, 'POST', '/render?format=files', {
+		stack: { services: { a: { image: { repository: 'a', tag: '1.0' }, command: ['run'],
+			ports: { http: { port: 80 }, metrics: { port: 81 } }, volumes: { v: { mountPath: '/v', emptyDir: {} } } } } },
+		stackName: 'probe', environment: {}, name: 'probe',
+	});
+	assert.equal(r.status, 200, r.text);
+	const yaml = r.json.files.find((f) => f.name === '50-a.yaml')?.content ?? '';
+	general = ['containerPort: 81', 'mountPath: /v', '- run'].every((t) => yaml.includes(t));
+});
 after(() => endSession({ server, browser }, pageErrors));
 
 const stored = async (env) => (await api(base, 'GET', ENV_PATH(env))).json;
@@ -36,12 +50,18 @@ async function previewShows(page, file, texts) {
 	for (const t of texts) await page.locator('#file-view .line.add', { hasText: t }).first().waitFor();
 }
 
+// fn, as a subtest of t that checks rendered text: skipped, with the reason, on a server
+// without the general render.
+function rendered(t, name, fn) {
+	return t.test(name, { skip: general ? false : 'this server does not render the general workload fields yet (issue 12 render)' }, fn);
+}
+
 async function save(page, rev) {
 	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
 }
 
-test('ports: add a port, rename it and an inherited one, edit and empty fields; the Service and the container follow', async () => {
+test('ports: add a port, rename it and an inherited one, edit and empty fields; the Service and the container follow', async (t) => {
 	const page = await openEnv(browser, base, STACK, 'dev', pageErrors);
 	await openEntry(page, 'order-service');
 	const svc = '/services/order-service';
@@ -66,22 +86,25 @@ test('ports: add a port, rename it and an inherited one, edit and empty fields; 
 	await page.keyboard.press('Enter');
 	assert.equal(await page.inputValue(field(`${svc}/ports/web/port`)), '8083');
 	await page.locator('[aria-label="Restore port http of order-service"]').waitFor();
-	await previewShows(page, '50-order-service.yaml', ['name: metrics', 'containerPort: 9091', 'port: 9090', 'name: web']);
+	await rendered(t, 'the preview shows the ports', () =>
+		previewShows(page, '50-order-service.yaml', ['name: metrics', 'containerPort: 9091', 'port: 9090', 'name: web']));
 
 	const rev = (await stored('dev')).revision;
 	await save(page, rev);
 	const doc = (await stored('dev')).document;
 	assert.deepEqual(doc.services['order-service'].ports, { metrics: { port: 9090, targetPort: 9091 }, http: null, web: { port: 8083 } });
 	assert.equal(doc.services['order-service'].port, null);
-	const yaml = await renderedFile('dev', '50-order-service.yaml');
-	assert.match(yaml, /- name: web\n\s+containerPort: 8083/);
-	assert.match(yaml, /- name: metrics\n\s+containerPort: 9091/);
-	assert.match(yaml, /port: 9090\n\s+targetPort: metrics/);
-	assert.ok(!/name: http$/m.test(yaml), 'no port http any more');
+	await rendered(t, 'the bundle has them', async () => {
+		const yaml = await renderedFile('dev', '50-order-service.yaml');
+		assert.match(yaml, /- name: web\n\s+containerPort: 8083/);
+		assert.match(yaml, /- name: metrics\n\s+containerPort: 9091/);
+		assert.match(yaml, /port: 9090\n\s+targetPort: metrics/);
+		assert.ok(!/name: http$/m.test(yaml), 'no port http any more');
+	});
 	await page.context().close();
 });
 
-test('probes: one of each kind chosen in the form, then one removed (null)', async () => {
+test('probes: one of each kind chosen in the form, then one removed (null)', async (t) => {
 	const page = await openEnv(browser, base, STACK, 'staging', pageErrors);
 	await openEntry(page, 'product-service');
 	const p = '/services/product-service/probes';
@@ -94,7 +117,8 @@ test('probes: one of each kind chosen in the form, then one removed (null)', asy
 	await page.selectOption(choice(`${p}/startup`), 'grpc');
 	await page.fill(field(`${p}/startup/grpc/port`), '8082');
 	await page.fill(field(`${p}/startup/grpc/service`), 'health');
-	await previewShows(page, '50-product-service.yaml', ['tcpSocket:', '- /tmp/healthy', 'grpc:', 'service: health']);
+	await rendered(t, 'the preview shows the probes', () =>
+		previewShows(page, '50-product-service.yaml', ['tcpSocket:', '- /tmp/healthy', 'grpc:', 'service: health']));
 
 	const rev = (await stored('staging')).revision;
 	await save(page, rev);
@@ -102,11 +126,13 @@ test('probes: one of each kind chosen in the form, then one removed (null)', asy
 	assert.deepEqual(probes.readiness, { httpGet: null, tcpSocket: { port: 'http' } });
 	assert.deepEqual(probes.liveness, { httpGet: null, exec: { command: ['cat', '/tmp/healthy'] } });
 	assert.deepEqual(probes.startup, { httpGet: null, grpc: { port: 8082, service: 'health' } });
-	let yaml = await renderedFile('staging', '50-product-service.yaml');
-	assert.match(yaml, /readinessProbe:\n\s+tcpSocket:\n\s+port: http/);
-	assert.match(yaml, /livenessProbe:\n\s+exec:\n\s+command:\n\s+- cat\n\s+- \/tmp\/healthy/);
-	assert.match(yaml, /startupProbe:\n\s+grpc:\n\s+port: 8082\n\s+service: health/);
-	assert.ok(!yaml.includes('httpGet'));
+	await rendered(t, 'the bundle has them', async () => {
+		const yaml = await renderedFile('staging', '50-product-service.yaml');
+		assert.match(yaml, /readinessProbe:\n\s+tcpSocket:\n\s+port: http/);
+		assert.match(yaml, /livenessProbe:\n\s+exec:\n\s+command:\n\s+- cat\n\s+- \/tmp\/healthy/);
+		assert.match(yaml, /startupProbe:\n\s+grpc:\n\s+port: 8082\n\s+service: health/);
+		assert.ok(!yaml.includes('httpGet'));
+	});
 
 	// remove the startup probe: null in the environment, none rendered; then the readiness
 	// probe back to its default (no check chosen: a TCP check of the first port)
@@ -117,13 +143,15 @@ test('probes: one of each kind chosen in the form, then one removed (null)', asy
 	probes = (await stored('staging')).document.services['product-service'].probes;
 	assert.equal(probes.startup, null);
 	assert.deepEqual(probes.readiness, { httpGet: null }, 'tcpSocket given here goes, httpGet inherited stays removed');
-	yaml = await renderedFile('staging', '50-product-service.yaml');
-	assert.ok(!yaml.includes('startupProbe'));
-	assert.match(yaml, /readinessProbe:\n\s+tcpSocket:\n\s+port: http/);
+	await rendered(t, 'the bundle has no startup probe and a TCP readiness check', async () => {
+		const yaml = await renderedFile('staging', '50-product-service.yaml');
+		assert.ok(!yaml.includes('startupProbe'));
+		assert.match(yaml, /readinessProbe:\n\s+tcpSocket:\n\s+port: http/);
+	});
 	await page.context().close();
 });
 
-test('volumes: an emptyDir and files (inline content and a config key) mounted where asked', async () => {
+test('volumes: an emptyDir and files (inline content and a config key) mounted where asked', async (t) => {
 	const page = await openEnv(browser, base, STACK, 'dev', pageErrors);
 	await openEntry(page, 'user-service');
 	const v = '/services/user-service/volumes';
@@ -144,7 +172,8 @@ test('volumes: an emptyDir and files (inline content and a config key) mounted w
 	await page.click('[aria-label="Add file to conf"]');
 	await page.keyboard.type('profile');
 	await page.fill(field(`${v}/conf/files/profile/config`), 'spring-profiles-active');
-	await previewShows(page, '50-user-service.yaml', ['mountPath: /cache', 'sizeLimit', 'mountPath: /etc/app', 'greeting=hello']);
+	await rendered(t, 'the preview shows the volumes', () =>
+		previewShows(page, '50-user-service.yaml', ['mountPath: /cache', 'sizeLimit', 'mountPath: /etc/app', 'greeting=hello']));
 
 	const rev = (await stored('dev')).revision;
 	await save(page, rev);
@@ -152,19 +181,22 @@ test('volumes: an emptyDir and files (inline content and a config key) mounted w
 		cache: { mountPath: '/cache', emptyDir: { sizeLimit: '64Mi' } },
 		conf: { mountPath: '/etc/app', files: { 'application.properties': { content: 'greeting=hello\n' }, profile: { config: 'spring-profiles-active' } } },
 	});
-	const yaml = await renderedFile('dev', '50-user-service.yaml');
-	assert.match(yaml, /- name: cache\n\s+mountPath: \/cache/);
-	assert.match(yaml, /name: user-service-files/);
-	assert.match(yaml, /key: spring-profiles-active\n\s+path: profile/);
+	await rendered(t, 'the bundle mounts them', async () => {
+		const yaml = await renderedFile('dev', '50-user-service.yaml');
+		assert.match(yaml, /- name: cache\n\s+mountPath: \/cache/);
+		assert.match(yaml, /name: user-service-files/);
+		assert.match(yaml, /key: spring-profiles-active\n\s+path: profile/);
+	});
 	await page.context().close();
 });
 
-test('command and args; a service made a CronJob with a schedule once its port is removed', async () => {
+test('command and args; a service made a CronJob with a schedule once its port is removed', async (t) => {
 	const page = await openEnv(browser, base, STACK, 'prod', pageErrors);
 	await openEntry(page, 'order-service');
 	await page.fill(field('/services/order-service/command'), 'java\n-jar\n/app/app.jar');
 	await page.fill(field('/services/order-service/args'), '--server.port=8083');
-	await previewShows(page, '50-order-service.yaml', ['- java', '- /app/app.jar', 'server.port=8083']);
+	await rendered(t, 'the preview shows command and args', () =>
+		previewShows(page, '50-order-service.yaml', ['- java', '- /app/app.jar', 'server.port=8083']));
 
 	await openEntry(page, 'settlement-service');
 	const s = '/services/settlement-service';
@@ -174,7 +206,8 @@ test('command and args; a service made a CronJob with a schedule once its port i
 	assert.ok(await page.isHidden(field(`${s}/replicas`)), 'a CronJob has no replicas');
 	await page.fill(field(`${s}/cron/schedule`), '*/15 * * * *');
 	await page.fill(field(`${s}/job/backoffLimit`), '2');
-	await previewShows(page, '50-settlement-service.yaml', ['kind: CronJob', 'schedule: "*/15 * * * *"', 'backoffLimit: 2']);
+	await rendered(t, 'the preview shows the CronJob', () =>
+		previewShows(page, '50-settlement-service.yaml', ['kind: CronJob', 'schedule: "*/15 * * * *"', 'backoffLimit: 2']));
 
 	const rev = (await stored('prod')).revision;
 	await save(page, rev);
@@ -186,13 +219,15 @@ test('command and args; a service made a CronJob with a schedule once its port i
 	assert.deepEqual(doc['settlement-service'].job, { backoffLimit: 2 });
 	assert.equal(doc['settlement-service'].port, null, 'the shorthand the port came from is removed too');
 	assert.equal(doc['settlement-service'].ports.http, null);
-	const yaml = await renderedFile('prod', '50-settlement-service.yaml');
-	assert.match(yaml, /^kind: CronJob$/m);
-	assert.ok(!/^kind: Service$/m.test(yaml), 'no Service without ports');
+	await rendered(t, 'the bundle has a CronJob and no Service for it', async () => {
+		const yaml = await renderedFile('prod', '50-settlement-service.yaml');
+		assert.match(yaml, /^kind: CronJob$/m);
+		assert.ok(!/^kind: Service$/m.test(yaml), 'no Service without ports');
+	});
 	await page.context().close();
 });
 
-test('ingress rules: edit the inherited rule, add one with TLS, remove the inherited one (null)', async () => {
+test('ingress rules: edit the inherited rule, add one with TLS, remove the inherited one (null)', async (t) => {
 	const page = await openEnv(browser, base, STACK, 'staging', pageErrors);
 	const r = '/ingress/rules';
 	await openEntry(page, 'main', '#sec-ingress');
@@ -206,7 +241,8 @@ test('ingress rules: edit the inherited rule, add one with TLS, remove the inher
 	await page.fill(field(`${r}/api/service`), 'order-service');
 	await page.check(field(`${r}/api/tls/enabled`));
 	await page.fill(field(`${r}/api/tls/secretName`), 'api-tls');
-	await previewShows(page, '90-ingress.yaml', ['shop2.staging.example.com', 'api.staging.example.com', 'secretName: api-tls', 'path: /api']);
+	await rendered(t, 'the preview shows both rules', () =>
+		previewShows(page, '90-ingress.yaml', ['shop2.staging.example.com', 'api.staging.example.com', 'secretName: api-tls', 'path: /api']));
 
 	const rev = (await stored('staging')).revision;
 	await save(page, rev);
@@ -214,16 +250,19 @@ test('ingress rules: edit the inherited rule, add one with TLS, remove the inher
 		main: { host: 'shop2.staging.example.com' },
 		api: { host: 'api.staging.example.com', path: '/api', service: 'order-service', tls: { enabled: true, secretName: 'api-tls' } },
 	});
-	let yaml = await renderedFile('staging', '90-ingress.yaml');
-	assert.match(yaml, /- host: api\.staging\.example\.com\n\s+http:\n\s+paths:\n\s+- path: \/api/);
-	assert.match(yaml, /name: order-service/);
+	await rendered(t, 'the bundle routes /api to order-service', async () => {
+		const yaml = await renderedFile('staging', '90-ingress.yaml');
+		assert.match(yaml, /- host: api\.staging\.example\.com\n\s+http:\n\s+paths:\n\s+- path: \/api/);
+		assert.match(yaml, /name: order-service/);
+	});
 
 	await page.click('#sec-ingress [aria-label="Remove rule main"]');
 	await page.locator('#sec-ingress [aria-label="Restore rule main"]').waitFor();
 	await save(page, rev + 1);
 	assert.equal((await stored('staging')).document.ingress.rules.main, null);
-	yaml = await renderedFile('staging', '90-ingress.yaml');
-	assert.ok(!yaml.includes('shop2.staging.example.com') && yaml.includes('api.staging.example.com'));
+	const yaml = await renderedFile('staging', '90-ingress.yaml');
+	assert.ok(!yaml.includes('shop2.staging.example.com'), 'the removed rule is not rendered');
+	await rendered(t, 'the other rule stays', async () => assert.ok(yaml.includes('api.staging.example.com')));
 	await page.context().close();
 });
 
