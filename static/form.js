@@ -672,6 +672,15 @@ function withoutNulls(v) {
 	return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)]));
 }
 
+// A text input that may sit in a <summary>: clicks and the space bar stay with it (they
+// would open or close the <details> around it).
+function summaryInput(attrs) {
+	const input = el('input', { type: 'text', id: uid(), class: 'mono', spellcheck: 'false', autocomplete: 'off', ...attrs });
+	input.addEventListener('click', (ev) => ev.preventDefault());
+	input.addEventListener('keyup', (ev) => { if (ev.key === ' ') ev.preventDefault(); });
+	return input;
+}
+
 // One entry of a map in the form (FormBuilder.entry).
 class EntryView {
 	constructor(form, item, parts, sc, owner, e) {
@@ -798,8 +807,7 @@ class EntryView {
 	// renaming keeps the entry's place and value.
 	keyInput() {
 		const noun = this.item.item, for_ = this.owner ? ` for ${this.owner}` : '';
-		const input = el('input', { type: 'text', id: uid(), class: 'mono', spellcheck: 'false', autocomplete: 'off', value: this.key ?? '',
-			'aria-label': `${this.key === null ? 'New ' : ''}${noun} name${for_}` });
+		const input = summaryInput({ value: this.key ?? '', 'aria-label': `${this.key === null ? 'New ' : ''}${noun} name${for_}` });
 		const problem = el('span', { class: 'field-check', hidden: true });
 		input.addEventListener('input', () => {
 			const k = input.value.trim();
@@ -835,8 +843,7 @@ class EntryView {
 
 	// An inherited entry renamed: null under its name, its value under the new one.
 	startRename() {
-		const input = el('input', { type: 'text', id: uid(), class: 'mono', spellcheck: 'false', autocomplete: 'off', value: this.key,
-			'aria-label': `New name of ${this.item.item} ${this.key}${this.of}` });
+		const input = summaryInput({ value: this.key, 'aria-label': `New name of ${this.item.item} ${this.key}${this.of}` });
 		const problem = el('span', { class: 'field-check', hidden: true });
 		const done = (commit) => {
 			const k = input.value.trim();
