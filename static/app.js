@@ -302,7 +302,8 @@ function clearFieldErrors() {
 		f.error.hidden = true;
 		f.error.textContent = '';
 		if (!f.local) f.input.removeAttribute('aria-invalid');
-		if (f.hint) f.input.setAttribute('aria-describedby', f.hint);
+		const own = f.local ? f.check.id : f.hint;
+		if (own) f.input.setAttribute('aria-describedby', own);
 		else f.input.removeAttribute('aria-describedby');
 		f.wrap.classList.remove('invalid');
 	}
@@ -416,7 +417,8 @@ async function refreshPreview() {
 	if (!cur.ok) {
 		ui.preview.classList.add('stale');
 		const errors = cur.problem.errors || [];
-		const placed = showFieldErrors(errors);
+		clearFieldErrors(); // a "Not saved" summary shown meanwhile stays
+		const placed = placeFieldErrors(errors);
 		clear(ui.previewErrors).append(el('h3', { text: errors.length ? `${errors.length} problem${errors.length === 1 ? '' : 's'} in the form` : cur.problem.title }),
 			cur.problem.detail ? el('p', { text: cur.problem.detail }) : null, placed.length ? errorList(placed) : null);
 		ui.previewErrors.hidden = false;

@@ -359,8 +359,12 @@ class FormBuilder {
 		f.local = problem;
 		f.check.hidden = !problem;
 		f.check.textContent = problem ? `${problem[0].toUpperCase()}${problem.slice(1)}.` : '';
+		if (!f.error.hidden) return; // the server's message stays the description
 		if (problem) f.input.setAttribute('aria-invalid', 'true');
-		else if (f.error.hidden) f.input.removeAttribute('aria-invalid');
+		else f.input.removeAttribute('aria-invalid');
+		const own = problem ? f.check.id : f.hint;
+		if (own) f.input.setAttribute('aria-describedby', own);
+		else f.input.removeAttribute('aria-describedby');
 	}
 
 	// Nullable arrays and JSON values: "none" (null) is a value of its own.
