@@ -154,7 +154,7 @@ export function display(v) {
 }
 
 // The value of a hint's path ("autoscaling/enabled") relative to the object at parent.
-export const hintPath = (parent, rel) => [...parent, ...rel.split('/')];
+const hintPath = (parent, rel) => [...parent, ...rel.split('/')];
 
 // true when the hint {path: [values]} holds for the object at parent (every path).
 export function hintHolds(layers, parent, cond) {
