@@ -137,8 +137,9 @@ int schema_complete(const struct schema_node *n, json_t *v);
 int schema_inherit(const struct schema_node *n, json_t *v, const json_t *root);
 
 /* The JSON Schema (draft 2020-12) of a stored stack or environment document: every
- * member optional, null allowed (it deletes), the formats as patterns, defaults and
- * descriptions for editors, `x-manifestd-form` hints. Built once, borrowed. NULL on
+ * member optional, null allowed (it deletes), the formats as patterns (with the rule in
+ * words as `x-manifestd-format`), defaults and descriptions for editors, `x-manifestd-form`
+ * hints. Built once, borrowed. NULL on
  * allocation failure. */
 const json_t *schema_json_schema(void);
 

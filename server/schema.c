@@ -1036,6 +1036,8 @@ static int export_string(json_t *s, const struct schema_node *n)
 		r = BUF_PUTS(&p, n->empty_ok ? "^$|" : "", n->format->pattern);
 		if (r == 0)
 			r = set(s, "pattern", json_string(buf_cstr(&p)));
+		if (r == 0)
+			r = set(s, "x-manifestd-format", json_string(n->format->text));
 		buf_release(&p);
 	}
 	if (r == 0 && n->max_length)
@@ -1114,6 +1116,8 @@ static int export_members(json_t *s, const struct schema_node *n)
 		r = names ? set(s, "propertyNames", names) : -ENOMEM;
 		if (r == 0)
 			r = set(names, "pattern", json_string(n->key_format->pattern));
+		if (r == 0)
+			r = set(names, "x-manifestd-format", json_string(n->key_format->text));
 		if (r == 0)
 			r = set(s, "additionalProperties", export_node(n->values));
 		if (r == 0 && n->max_entries)
