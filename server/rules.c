@@ -45,20 +45,24 @@ static bool str_is(const json_t *obj, const char *key, const char *value)
 	return s && strcmp(s, value) == 0;
 }
 
-/* The segments of at (NULL-terminated, at most 7) followed by up to 3 more, in buf. */
+/* The segments of at (NULL-terminated, at most PATH_AT of them are kept) followed by up
+ * to 3 more (a NULL ends them early), in p. */
+#define PATH_AT 8
 struct path {
-	const char *seg[12];
+	const char *seg[PATH_AT + 4];
 };
 
 static const char *const *sub(struct path *p, const char *const *at, const char *a, const char *b, const char *c)
 {
+	const char *more[3] = {a, b, c};
 	size_t n = 0;
-	for (; at && at[n] && n < 8; n++)
+	while (n < PATH_AT && at && at[n]) {
 		p->seg[n] = at[n];
-	p->seg[n++] = a;
-	p->seg[n++] = b;
-	p->seg[n++] = c;
-	p->seg[n] = NULL;
+		n++;
+	}
+	for (size_t i = 0; i < 3; i++)
+		p->seg[n + i] = more[i];
+	p->seg[n + 3] = NULL;
 	return p->seg;
 }
 
@@ -548,26 +552,31 @@ static int check_infrastructure(const struct rules *R)
 	return r;
 }
 
-/* A rule's backend: an enabled service with ports; its port one of them. */
-static int check_backend(const struct rules *R, const char *id, const json_t *rule)
+/* The ports of a service's pods that its Service offers: its own and its sidecars' (a
+ * new object of borrowed values; NULL when out of memory). */
+static json_t *service_ports(const json_t *svc)
 {
-	const char *target = get_str(rule, "service");
-	const json_t *svc = target ? json_object_get(R->services, target) : NULL;
-	const json_t *port = json_object_get(rule, "port"), *ports = json_object_get(svc, "ports");
-	const char *const *at = PTR("ingress", "rules", id);
-	if (!json_object_get(rule, "service"))
-		return errp(R, at, PTR("service"), "is required: the service that receives the traffic of "
-			    "this rule");
-	if (!target)
-		return 0;
-	if (!svc)
-		return errp(R, at, PTR("service"), "names the service \"%.*s%s\", which is not defined in "
-			    "/services" SUGGEST_FMT, CLIP(target), SUGGEST(model_closest_key(R->services, target)));
-	if (!is_enabled(svc))
-		return errp(R, at, PTR("service"), "names the service \"%.*s%s\", which is disabled", CLIP(target));
-	if (!json_object_size(ports))
-		return errp(R, at, PTR("service"), "names the service \"%.*s%s\", which has no ports to send "
-			    "traffic to", CLIP(target));
+	json_t *all = json_object();
+	const char *name, *cname;
+	json_t *p, *c;
+	if (all && json_object_update(all, json_object_get(svc, "ports")) < 0)
+		goto fail;
+	EACH_MEMBER(json_object_get(svc, "sidecars"), cname, c) {
+		EACH_MEMBER(json_object_get(c, "ports"), name, p) {
+			if (all && !json_object_get(all, name) && json_object_set_nocheck(all, name, p) < 0)
+				goto fail;
+		}
+	}
+	return all;
+fail:
+	json_decref(all);
+	return NULL;
+}
+
+/* A rule's port: a port name of ports, or a number one of them offers. */
+static int check_rule_port(const struct rules *R, const char *const *at, const char *target,
+			   const json_t *port, const json_t *ports)
+{
 	if (json_is_string(port) && !json_object_get(ports, json_string_value(port)))
 		return errp(R, at, PTR("port"), "names the port \"%.*s%s\", which is not a port of service "
 			    "\"%s\"" SUGGEST_FMT, CLIP(json_string_value(port)), target,
@@ -579,6 +588,32 @@ static int check_backend(const struct rules *R, const char *id, const json_t *ru
 			return 0;
 	}
 	return errp(R, at, PTR("port"), "is not a port of service \"%s\"", target);
+}
+
+/* A rule's backend: an enabled service with ports (its own or its sidecars'); its port
+ * one of them. */
+static int check_backend(const struct rules *R, const char *id, const json_t *rule)
+{
+	const char *target = get_str(rule, "service");
+	const json_t *svc = target ? json_object_get(R->services, target) : NULL;
+	const char *const *at = PTR("ingress", "rules", id);
+	if (!json_object_get(rule, "service"))
+		return errp(R, at, PTR("service"), "is required: the service that receives the traffic of "
+			    "this rule");
+	if (!target)
+		return 0;
+	if (!svc)
+		return errp(R, at, PTR("service"), "names the service \"%.*s%s\", which is not defined in "
+			    "/services" SUGGEST_FMT, CLIP(target), SUGGEST(model_closest_key(R->services, target)));
+	if (!is_enabled(svc))
+		return errp(R, at, PTR("service"), "names the service \"%.*s%s\", which is disabled", CLIP(target));
+	json_t *ports = service_ports(svc);
+	int r = !ports ? -ENOMEM
+		: !json_object_size(ports) ? errp(R, at, PTR("service"), "names the service \"%.*s%s\", which has "
+						  "no ports to send traffic to", CLIP(target))
+					   : check_rule_port(R, at, target, json_object_get(rule, "port"), ports);
+	json_decref(ports);
+	return r;
 }
 
 /* TLS needs a host; rules of one host agree on the TLS secret; no two rules route the
