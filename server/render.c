@@ -17,6 +17,7 @@
 #include "render_extra.h"
 #include "render_infra.h"
 #include "render_ingress.h"
+#include "render_netpol.h"
 #include "render_pod.h"
 #include "render_workload.h"
 #include "util.h"
@@ -96,6 +97,8 @@ int render_build_file(struct arena *a, const struct render *r, size_t i, struct 
 		return build_config(a, r, out);
 	case RENDER_FILE_SECRETS:
 		return build_secrets(a, r, out);
+	case RENDER_FILE_NETWORK:
+		return netpol_build(a, r, out);
 	case RENDER_FILE_EXTRA:
 		return extra_build(a, r, out);
 	case RENDER_FILE_MYSQL:
@@ -116,8 +119,8 @@ int render_build_file(struct arena *a, const struct render *r, size_t i, struct 
 
 /* ---- planning ---------------------------------------------------------------------------- */
 
-/* The most files a bundle has: 9 fixed ones and one per enabled service. */
-#define FIXED_FILES 9
+/* The most files a bundle has: 10 fixed ones and one per enabled service. */
+#define FIXED_FILES 10
 
 /* Appends a file named name (malloc'd, taken; NULL: out of memory) to r->files, which
  * plan_files made with room for FIXED_FILES + nservices. 0 or -ENOMEM. */
@@ -144,6 +147,8 @@ static int plan_files(struct render *r)
 	/* secretSource existing: the Secret is in the cluster already; nothing to render */
 	if (rc == 0)
 		rc = add_file(r, RENDER_FILE_SECRETS, strcmp(v->secret_source.type, "existing") != 0, "11-secrets.yaml");
+	if (rc == 0)
+		rc = add_file(r, RENDER_FILE_NETWORK, v->network_policies.enabled, "12-network.yaml");
 	if (rc == 0)
 		rc = add_file(r, RENDER_FILE_EXTRA, r->nextras > 0, "20-extra.yaml");
 	if (rc == 0)
