@@ -19,7 +19,7 @@
 
 #include "buf.h"
 #include "bundle.h"
-#include "catalog.h"
+#include "seed.h"
 #include "model.h"
 #include "render.h"
 #include "util.h"
@@ -85,9 +85,9 @@ static char *read_file(const char *path, size_t *ret_len)
 	return buf_detach(&b, ret_len);
 }
 
-static char *dup_catalog(const char *name, size_t *ret_len)
+static char *dup_seed(const char *name, size_t *ret_len)
 {
-	const char *t = catalog_file(name, ret_len);
+	const char *t = seed_file(name, ret_len);
 	return t ? strndup(t, *ret_len) : NULL;
 }
 
@@ -454,8 +454,8 @@ static int load(int argc, char **argv, struct input *in)
 		if (!env_file && in->env_text)
 			in->env_len = 2;
 	} else {
-		in->stack_text = dup_catalog("msa-shop/stack.json", &in->stack_len);
-		in->env_text = dup_catalog("msa-shop/prod.json", &in->env_len);
+		in->stack_text = dup_seed("msa-shop/stack.json", &in->stack_len);
+		in->env_text = dup_seed("msa-shop/prod.json", &in->env_len);
 	}
 	return in->stack_text && in->env_text ? 0 : -ENOENT;
 }

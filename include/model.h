@@ -110,6 +110,16 @@ int model_resolve(const char *stack_name, const json_t *stack, const char *env_n
 		  const json_t *env, const json_t *overrides, struct model_errors *errs,
 		  json_t **ret_doc);
 
+struct catalog;
+/* model_resolve with the component types of cat (include/catalog.h: the built-in types
+ * and those stored in the database); model_resolve uses the built-in ones. Instances of
+ * /components are expanded into services (include/components.h) after layering, before
+ * defaults and validation, so their workloads are completed and checked like any
+ * service. cat is borrowed. */
+int model_resolve_in(const struct catalog *cat, const char *stack_name, const json_t *stack,
+		     const char *env_name, const json_t *env, const json_t *overrides,
+		     struct model_errors *errs, json_t **ret_doc);
+
 /* Appends to warnings what a valid resolved document does that deserves a second look
  * (a service that runs as root, ...): each a pointer and a sentence, as errors are. The
  * API sends them in Warning headers, the bundle README lists them. 0 or -ENOMEM. */

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
 #include "model.h"
 
 enum schema_type {
@@ -31,7 +32,8 @@ enum schema_type {
 	SCHEMA_OBJECT,        /* named properties */
 	SCHEMA_MAP,           /* user-named keys of key_format -> values */
 	SCHEMA_ARRAY,         /* items; replaced as a whole by a merge patch */
-	SCHEMA_RAW,           /* any JSON object, passed through (allowed_keys limits its members) */
+	SCHEMA_RAW,           /* any JSON object, passed through (allowed_keys limits its members; the
+			       * properties it declares are checked and completed as an object's) */
 	SCHEMA_ANY,           /* any JSON value */
 };
 
@@ -93,6 +95,21 @@ const struct schema_node *schema_document(void);
 
 /* The node of the def called name (e.g. "service"), or NULL. */
 const struct schema_node *schema_def(const char *name);
+
+/* A tree of nodes built at run time from a description in schema.json's node syntax
+ * ("$ref" to its defs allowed), e.g. the params of a component type: owned by the caller
+ * (schema_tree_free), independent of desc (what it needs is kept). */
+struct schema_tree;
+
+/* Builds desc (borrowed) into *ret. 0; -EINVAL when desc is not a valid node: the JSON
+ * Pointer into desc of the node at fault is appended to ret_where (may be NULL; e.g.
+ * "/properties/size") and *ret_why is the reason (static text: "names an unknown
+ * format"); -ENOMEM. */
+int schema_compile(const json_t *desc, struct buf *ret_where, const char **ret_why, struct schema_tree **ret);
+/* The root node of t, borrowed (valid until schema_tree_free). */
+const struct schema_node *schema_tree_root(const struct schema_tree *t);
+/* Frees t and its nodes; accepts NULL. */
+void schema_tree_free(struct schema_tree *t);
 
 /* The property called name of an object node, or NULL. */
 const struct schema_node *schema_prop(const struct schema_node *n, const char *name);

@@ -51,6 +51,13 @@ const char *syntax_db_name(const char *s);
 const char *syntax_db_user(const char *s);
 /* A RabbitMQ user: 1 to 64 letters, digits, '_', '.' and '-'. */
 const char *syntax_rabbitmq_user(const char *s);
+/* A RabbitMQ virtual host: 1 to 64 letters, digits, '_', '.', '-' and '/'. */
+const char *syntax_rabbitmq_vhost(const char *s);
+/* A Kafka topic: 1 to 249 letters, digits, '_', '.' and '-', not "." or "..". */
+const char *syntax_kafka_topic(const char *s);
+/* A name in a component type (a param, secret or output): 1 to 63 letters, digits and
+ * '_', starting with a letter. */
+const char *syntax_param_name(const char *s);
 /* A Go duration of whole h/m/s units ("1h", "30m", "1h30m"), at most 32 characters. */
 const char *syntax_duration(const char *s);
 /* An annotation key: an optional DNS-subdomain prefix and '/', then a name of 1 to 63

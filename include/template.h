@@ -2,16 +2,20 @@
  * JSON values. One mechanism for a type's workload, provisioning files and outputs.
  *
  * A placeholder is `${path}` or `${filter:path}`. path is a root and member names joined
- * by '.': `name` (the instance's name), `params.storage.size`, `consumer.database`,
- * `secret.password` (what that is is the caller's: see template_ctx.secret). A string that
- * is exactly one placeholder without a filter takes the JSON value at path (a number, an
- * object...); otherwise each placeholder is replaced by the text of its value (a string,
- * or an integer or boolean written out) through its filter:
- *   sh          one shell word in single quotes ('\'' for a quote)
+ * by '.': `name` (the instance's name), `service` (the consuming service's name),
+ * `params.storage.size`, `consumer.database`, `secret.password` (what that is is the
+ * caller's: see template_ctx.secret). A string that is exactly one placeholder without a
+ * filter takes the JSON value at path (a number, an object...); otherwise each placeholder
+ * is replaced by the text of its value (a string, or an integer or boolean written out)
+ * through its filter:
+ *   sh          one shell word in single quotes ('\'' for a quote); an array of strings
+ *               or numbers: one word each, separated by spaces
  *   sql_ident   a MySQL identifier in backquotes (`` for a backquote)
  *   pg_ident    a PostgreSQL identifier in double quotes ("" for a double quote)
  *   sql_string  an SQL string literal in single quotes ('' and \\ doubled)
- *   json        a JSON string literal, quotes included
+ *   json        a JSON string literal, quotes included; any other value as compact JSON
+ *   snake       lowercased, each character other than a letter, digit or '_' as '_'
+ *               ("order-service" -> "order_service")
  * `$${` writes a literal `${`. Object keys are not expanded.
  *
  * Pure: no I/O. Inputs are borrowed; results are new references the caller owns. */
@@ -34,6 +38,7 @@ struct template_ctx {
 	 * secret placeholders are unknown. */
 	int (*secret)(void *cls, const char *key, struct buf *out);
 	void *cls;
+	const char *service;     /* ${service} */
 };
 
 /* Returned (with the problem in errs) when a placeholder is malformed, names an unknown

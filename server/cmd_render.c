@@ -13,7 +13,7 @@
 
 #include "buf.h"
 #include "bundle.h"
-#include "catalog.h"
+#include "seed.h"
 #include "model.h"
 #include "render.h"
 #include "util.h"
@@ -229,7 +229,7 @@ static int load_builtin(const char *stack, const char *file, json_t **ret)
 	int r = -1;
 	buf_init(&path, 4096);
 	if (buf_printf(&path, "%s/%s.json", stack, file) == 0) {
-		const char *text = catalog_file(buf_cstr(&path), &len);
+		const char *text = seed_file(buf_cstr(&path), &len);
 		if (text)
 			r = parse_document(text, len, buf_cstr(&path), ret);
 		else
@@ -251,10 +251,10 @@ static int load_stack(const char *arg, struct input *in)
 {
 	if (is_file_arg(arg))
 		return name_from_path(arg, "stack", &in->stack_name) < 0 ? -1 : load_file(arg, &in->stack);
-	if (!in_list(catalog_stacks(), arg)) {
+	if (!in_list(seed_stacks(), arg)) {
 		struct buf known;
 		buf_init(&known, 4096);
-		list_names(&known, catalog_stacks());
+		list_names(&known, seed_stacks());
 		fail("unknown built-in stack '%s' (known: %s; or give a JSON file)", arg, buf_cstr(&known));
 		buf_release(&known);
 		return -1;
@@ -267,7 +267,7 @@ static int load_stack(const char *arg, struct input *in)
 static int load_env(const char *arg, bool builtin_stack, struct input *in)
 {
 	const char *stack = buf_cstr(&in->stack_name);
-	const char *const *envs = builtin_stack ? catalog_environments(stack) : NULL;
+	const char *const *envs = builtin_stack ? seed_environments(stack) : NULL;
 	if (is_file_arg(arg))
 		return name_from_path(arg, "environment", &in->env_name) < 0 ? -1 : load_file(arg, &in->env);
 	if (!builtin_stack) {

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "catalog.h"
+#include "components.h"
 #include "jsoniter.h"
 #include "rules.h"
 #include "schema.h"
@@ -941,8 +943,10 @@ static int merge_layer(json_t *doc, const json_t *layer, struct merge *m)
 	return 0;
 }
 
-/* builtins <- each layer, then services layered one by one (see layered_service). */
-static int layer_document(const json_t *const *layers, struct model_errors *errs, json_t **ret_doc)
+/* builtins <- each layer, then services layered one by one (see layered_service), then
+ * the components expanded into services. */
+static int layer_document(const struct catalog *cat, const json_t *const *layers, struct model_errors *errs,
+			  json_t **ret_doc)
 {
 	struct merge m = {.share = true};
 	json_t *doc = builtin_document();
@@ -954,6 +958,8 @@ static int layer_document(const json_t *const *layers, struct model_errors *errs
 	if (r == 0)
 		(void)json_object_del(doc, "serviceDefaults");
 	if (r == 0)
+		r = components_expand(doc, cat, errs);
+	if (r == 0)
 		*ret_doc = doc;
 	else
 		json_decref(doc);
@@ -963,6 +969,13 @@ static int layer_document(const json_t *const *layers, struct model_errors *errs
 int model_resolve(const char *stack_name, const json_t *stack, const char *env_name,
 		  const json_t *env, const json_t *overrides, struct model_errors *errs,
 		  json_t **ret_doc)
+{
+	return model_resolve_in(catalog_builtin(), stack_name, stack, env_name, env, overrides, errs, ret_doc);
+}
+
+int model_resolve_in(const struct catalog *cat, const char *stack_name, const json_t *stack,
+		     const char *env_name, const json_t *env, const json_t *overrides,
+		     struct model_errors *errs, json_t **ret_doc)
 {
 	assert(stack_name);
 	const json_t *layers[4] = {stack, NULL, NULL, NULL};
@@ -979,7 +992,7 @@ int model_resolve(const char *stack_name, const json_t *stack, const char *env_n
 		layers[n++] = env;
 	if (json_is_object(overrides))
 		layers[n++] = overrides;
-	r = layer_document(layers, errs, &doc);
+	r = layer_document(cat, layers, errs, &doc);
 	if (r == 0)
 		r = complete_document(doc, stack_name, env_name);
 	if (r == 0)

@@ -42,7 +42,8 @@ static const struct {
 	{"object_name", syntax_object_name}, {"id", syntax_dns_label},
 	{"http_header", syntax_http_header}, {"app_protocol", syntax_app_protocol},
 	{"percent", syntax_percent},         {"time_zone", syntax_time_zone},
-	{"json_pointer", syntax_json_pointer},
+	{"json_pointer", syntax_json_pointer}, {"rabbitmq_vhost", syntax_rabbitmq_vhost},
+	{"kafka_topic", syntax_kafka_topic},   {"param_name", syntax_param_name},
 };
 
 #define NCHECKERS (sizeof checkers / sizeof *checkers)
@@ -67,7 +68,8 @@ static struct loaded L;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t export_lock = PTHREAD_MUTEX_INITIALIZER; /* guards L.json_schema */
 
-/* Where loading failed, for the one message on stderr. */
+/* Where loading failed, for the one message on stderr (or the caller of schema_compile):
+ * where is a JSON Pointer into the description, built on the way back up. */
 struct load_error {
 	struct buf where;
 	const char *why;
@@ -79,6 +81,27 @@ static int load_fail(struct load_error *e, const char *why)
 		e->why = why;
 	return -EINVAL;
 }
+
+/* Puts "/seg" in front of e->where (a failure below seg is on its way up). */
+static void where_prepend(struct load_error *e, const char *seg)
+{
+	struct buf w;
+	buf_init(&w, BUF_NO_MAX);
+	if (util_pointer_append(&w, seg) == 0 && buf_puts(&w, buf_cstr(&e->where)) == 0) {
+		buf_release(&e->where);
+		e->where = w;
+		return;
+	}
+	buf_release(&w);
+}
+
+/* What building nodes needs: the defs a "$ref" names, where resolved descriptions are
+ * kept alive (nodes borrow their strings), and where a failure is reported. */
+struct builder {
+	const json_t *defs;
+	json_t *keep;
+	struct load_error *e;
+};
 
 const struct schema_format *schema_format(const char *name)
 {
@@ -131,18 +154,18 @@ static json_t *merge_desc(const json_t *base, const json_t *local)
 #define MAX_REF_DEPTH 16
 
 /* desc with its "$ref" (and the ref's own, recursively) resolved: a new reference. The
- * result is kept alive in L.text's "resolved" array, so borrowed strings outlive it. */
-static json_t *resolve_ref(const json_t *desc, int depth, struct load_error *e)
+ * caller keeps the result alive (build_node: in b->keep), so borrowed strings outlive it. */
+static json_t *resolve_ref(const struct builder *b, const json_t *desc, int depth)
 {
 	const char *ref = json_string_value(json_object_get(desc, "$ref"));
 	if (!ref)
 		return json_incref((json_t *)desc);
-	const json_t *def = json_object_get(json_object_get(L.text, "defs"), ref);
+	const json_t *def = json_object_get(b->defs, ref);
 	if (!def || depth > MAX_REF_DEPTH) {
-		load_fail(e, def ? "$ref nests too deep" : "$ref names no def");
+		load_fail(b->e, def ? "$ref nests too deep" : "$ref names no def");
 		return NULL;
 	}
-	json_t *base = resolve_ref(def, depth + 1, e);
+	json_t *base = resolve_ref(b, def, depth + 1);
 	json_t *local = base ? model_copy(desc) : NULL;
 	json_t *out = local && json_object_del(local, "$ref") == 0 ? merge_desc(base, local) : NULL;
 	json_decref(base);
@@ -195,17 +218,36 @@ static int string_list(const json_t *desc, const char *key, const char *const **
 	return 0;
 }
 
-static struct schema_node *build_node(const json_t *desc, int depth, struct load_error *e);
+static struct schema_node *build_node(const struct builder *b, const json_t *desc, int depth);
 
-static int build_child(struct schema_node *n, const json_t *desc, const char *key,
-		       const struct schema_node **ret, int depth, struct load_error *e)
+/* Frees n and everything below it (nodes own their children, lists and defaults; their
+ * strings are the kept descriptions'); accepts NULL and a node half built. */
+static void node_free(struct schema_node *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; n->props && i < n->nprops; i++)
+		node_free((struct schema_node *)n->props[i].node);
+	free((void *)n->props);
+	free((void *)n->enums);
+	free((void *)n->allowed_keys);
+	free((void *)n->one_of);
+	node_free((struct schema_node *)n->values);
+	node_free((struct schema_node *)n->items);
+	json_decref(n->defaults);
+	free(n);
+}
+
+static int build_child(const struct builder *b, const json_t *desc, const char *key,
+		       const struct schema_node **ret, int depth)
 {
 	const json_t *d = json_object_get(desc, key);
 	*ret = NULL;
 	if (!d)
-		return load_fail(e, "a map or array lacks its values or items");
-	(void)n;
-	struct schema_node *c = build_node(d, depth + 1, e);
+		return load_fail(b->e, "a map or array lacks its values or items");
+	struct schema_node *c = build_node(b, d, depth + 1);
+	if (!c)
+		where_prepend(b->e, key);
 	*ret = c;
 	return c ? 0 : -EINVAL;
 }
@@ -218,11 +260,13 @@ static bool listed(const char *const *list, size_t n, const char *name)
 	return false;
 }
 
-static int build_props(struct schema_node *n, const json_t *desc, int depth, struct load_error *e)
+static int build_props(const struct builder *b, struct schema_node *n, const json_t *desc, int depth)
 {
 	const json_t *props = json_object_get(desc, "properties");
+	if (!props)
+		return 0;
 	if (!json_is_object(props))
-		return props ? load_fail(e, "properties is not an object") : 0;
+		return load_fail(b->e, "properties is not an object");
 	struct schema_prop *p = calloc(json_object_size(props) + 1, sizeof *p);
 	if (!p)
 		return -ENOMEM;
@@ -232,14 +276,17 @@ static int build_props(struct schema_node *n, const json_t *desc, int depth, str
 	EACH_MEMBER(props, key, v) {
 		p->name = key;
 		p->name_len = MEMBER_KEY_LEN();
-		if (!(p->node = build_node(v, depth + 1, e)))
+		if (!(p->node = build_node(b, v, depth + 1))) {
+			where_prepend(b->e, key);
+			where_prepend(b->e, "properties");
 			return -EINVAL;
+		}
 		p++;
 		n->nprops++;
 	}
 	for (size_t i = 0; i < n->none_of; i++)
 		if (!schema_prop(n, n->one_of[i]))
-			return load_fail(e, "oneOf names no property");
+			return load_fail(b->e, "oneOf names no property");
 	return 0;
 }
 
@@ -327,34 +374,37 @@ static int build_defaults(struct schema_node *n)
 	return obj ? 0 : -ENOMEM;
 }
 
-static struct schema_node *build_node(const json_t *desc_in, int depth, struct load_error *e)
+static struct schema_node *build_node(const struct builder *b, const json_t *desc_in, int depth)
 {
 	if (depth > 64 || !json_is_object(desc_in)) {
-		load_fail(e, depth > 64 ? "nests too deep" : "a node is not an object");
+		load_fail(b->e, depth > 64 ? "nests too deep" : "a node is not an object");
 		return NULL;
 	}
-	json_t *desc = resolve_ref(desc_in, 0, e);
+	json_t *desc = resolve_ref(b, desc_in, 0);
 	struct schema_node *n = desc ? calloc(1, sizeof *n) : NULL;
 	/* keep desc alive: its strings are borrowed by the node */
-	int r = n && json_array_append_new(json_object_get(L.text, "resolved"), desc) == 0 ? 0 : -ENOMEM;
+	int r = n && json_array_append_new(b->keep, desc) == 0 ? 0 : -ENOMEM;
 	if (r < 0) {
 		free(n);
 		return NULL;
 	}
-	r = read_attributes(n, desc, e);
+	r = read_attributes(n, desc, b->e);
 	if (r == 0)
-		r = read_lists(n, desc, e);
-	if (r == 0 && n->type == SCHEMA_OBJECT)
-		r = build_props(n, desc, depth, e);
+		r = read_lists(n, desc, b->e);
+	if (r == 0 && (n->type == SCHEMA_OBJECT || n->type == SCHEMA_RAW))
+		r = build_props(b, n, desc, depth);
 	if (r == 0 && n->type == SCHEMA_MAP)
-		r = build_child(n, desc, "values", &n->values, depth, e);
+		r = build_child(b, desc, "values", &n->values, depth);
 	if (r == 0 && n->type == SCHEMA_ARRAY)
-		r = build_child(n, desc, "items", &n->items, depth, e);
+		r = build_child(b, desc, "items", &n->items, depth);
 	if (r == 0 && n->type == SCHEMA_MAP && !n->key_format)
-		r = load_fail(e, "a map has no keyFormat");
+		r = load_fail(b->e, "a map has no keyFormat");
 	if (r == 0)
 		r = build_defaults(n);
-	return r == 0 ? n : NULL; /* a failed node is leaked: loading fails for good */
+	if (r == 0)
+		return n;
+	node_free(n);
+	return NULL;
 }
 
 /* schema.json's "kinds" into L.kinds. */
@@ -405,10 +455,11 @@ static int load_defs(struct load_error *e)
 	L.defs = calloc(json_object_size(defs) + 1, sizeof *L.defs);
 	if (!L.defs)
 		return -ENOMEM;
+	const struct builder b = {defs, json_object_get(L.text, "resolved"), e};
 	EACH_MEMBER(defs, name, v) {
 		(void)v;
 		json_t *ref = json_pack("{s:s}", "$ref", name);
-		const struct schema_node *n = ref ? build_node(ref, 0, e) : NULL;
+		const struct schema_node *n = ref ? build_node(&b, ref, 0) : NULL;
 		json_decref(ref);
 		if (!n)
 			return -EINVAL;
@@ -434,11 +485,13 @@ static void load(void)
 		r = load_kinds(&e);
 	if (r == 0)
 		r = load_defs(&e);
-	if (r == 0)
-		L.document = build_node(json_object_get(L.text, "document"), 0, &e);
+	if (r == 0) {
+		const struct builder b = {json_object_get(L.text, "defs"), json_object_get(L.text, "resolved"), &e};
+		L.document = build_node(&b, json_object_get(L.text, "document"), 0);
+	}
 	if (!L.document)
-		fprintf(stderr, "manifestd: the embedded schema.json cannot be loaded: %s\n",
-			e.why ? e.why : "out of memory");
+		fprintf(stderr, "manifestd: the embedded schema.json cannot be loaded: %s%s%s\n",
+			buf_cstr(&e.where), e.where.len ? ": " : "", e.why ? e.why : "out of memory");
 	buf_release(&e.where);
 }
 
@@ -464,6 +517,54 @@ const struct schema_node *schema_def(const char *name)
 		if (strcmp(L.defs[i].name, name) == 0)
 			return L.defs[i].node;
 	return NULL;
+}
+
+/* ---- trees built at run time ------------------------------------------------------------ */
+
+struct schema_tree {
+	json_t *keep; /* the resolved descriptions the nodes borrow from */
+	struct schema_node *root;
+};
+
+int schema_compile(const json_t *desc, struct buf *ret_where, const char **ret_why, struct schema_tree **ret)
+{
+	if (!schema_document())
+		return -ENOMEM;
+	struct load_error e = {.why = NULL};
+	struct schema_tree *t = calloc(1, sizeof *t);
+	buf_init(&e.where, BUF_NO_MAX);
+	int r = t && (t->keep = json_array()) ? 0 : -ENOMEM;
+	if (r == 0) {
+		const struct builder b = {json_object_get(L.text, "defs"), t->keep, &e};
+		t->root = build_node(&b, desc, 0);
+		r = t->root ? 0 : e.why ? -EINVAL : -ENOMEM;
+	}
+	if (r == -EINVAL) {
+		*ret_why = e.why;
+		if (ret_where && buf_puts(ret_where, buf_cstr(&e.where)) < 0)
+			r = -ENOMEM;
+	}
+	buf_release(&e.where);
+	if (r < 0) {
+		schema_tree_free(t);
+		return r;
+	}
+	*ret = t;
+	return 0;
+}
+
+const struct schema_node *schema_tree_root(const struct schema_tree *t)
+{
+	return t->root;
+}
+
+void schema_tree_free(struct schema_tree *t)
+{
+	if (!t)
+		return;
+	node_free(t->root);
+	json_decref(t->keep);
+	free(t);
 }
 
 /* ---- validation ---------------------------------------------------------------------- */
@@ -796,10 +897,22 @@ static int walk_scalar(struct walk *w, const json_t *v, const struct schema_node
 	return report_type(w, v, "a string");
 }
 
+/* A raw object: its known properties (when it declares some) walked as an object's, any
+ * other member passes; allowedKeys limits the members. */
 static int walk_raw(struct walk *w, const json_t *v, const struct schema_node *n)
 {
 	const char *key;
 	json_t *child;
+	size_t hint = 0;
+	if (n->props) {
+		EACH_MEMBER((json_t *)v, key, child) {
+			const struct schema_prop *p = find_prop(n, &hint, key, MEMBER_KEY_LEN());
+			if (p && walk_child(w, key, child, p->node) < 0)
+				return -ENOMEM;
+		}
+		if (w->resolved && walk_object_rules(w, v, n) < 0)
+			return -ENOMEM;
+	}
 	if (!n->allowed_keys)
 		return 0;
 	EACH_MEMBER((json_t *)v, key, child) {
@@ -891,9 +1004,11 @@ int schema_complete(const struct schema_node *n, json_t *v)
 	json_t *child;
 	switch (n->type) {
 	case SCHEMA_OBJECT:
-		return json_is_object(v) ? complete_object(n, v) : 0;
+	case SCHEMA_RAW:
+		return json_is_object(v) && n->nprops ? complete_object(n, v) : 0;
 	case SCHEMA_MAP:
-		if (!json_is_object(v) || (n->values->type != SCHEMA_OBJECT && n->values->type != SCHEMA_MAP))
+		if (!json_is_object(v) || (n->values->type != SCHEMA_OBJECT && n->values->type != SCHEMA_MAP &&
+					    n->values->type != SCHEMA_RAW))
 			return 0;
 		EACH_MEMBER(v, key, child) {
 			if (schema_complete(n->values, child) < 0)
@@ -1057,6 +1172,7 @@ static int export_range(json_t *s, const struct schema_node *n)
 	return r;
 }
 
+/* An object's properties (no others allowed); a raw object's known ones (others allowed). */
 static int export_props(json_t *s, const struct schema_node *n)
 {
 	json_t *props = json_object();
@@ -1064,7 +1180,7 @@ static int export_props(json_t *s, const struct schema_node *n)
 	for (size_t i = 0; r == 0 && i < n->nprops; i++)
 		r = set(props, n->props[i].name, export_node(n->props[i].node));
 	if (r == 0)
-		r = set(s, "additionalProperties", json_false());
+		r = set(s, "additionalProperties", json_boolean(n->type != SCHEMA_OBJECT));
 	return r;
 }
 
@@ -1109,7 +1225,7 @@ static int export_members(json_t *s, const struct schema_node *n)
 		r = export_string(s, n);
 	if (r == 0 && (n->type == SCHEMA_INTEGER || n->type == SCHEMA_INT_OR_STRING))
 		r = export_range(s, n);
-	if (r == 0 && n->type == SCHEMA_OBJECT)
+	if (r == 0 && (n->type == SCHEMA_OBJECT || (n->type == SCHEMA_RAW && n->nprops)))
 		r = export_props(s, n);
 	if (r == 0 && n->type == SCHEMA_MAP) {
 		json_t *names = json_object();

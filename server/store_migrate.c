@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
+#include "seed.h"
 #include "docmigrate.h"
 #include "model.h"
 #include "store_backend.h"
@@ -224,7 +224,7 @@ int store_rewrite_documents(struct store_conn *c,
 static int seed_text(const char *name, char **ret)
 {
 	size_t len = 0;
-	const char *text = catalog_file(name, &len);
+	const char *text = seed_file(name, &len);
 	json_t *doc = text ? json_loadb(text, len, 0, NULL) : NULL;
 	*ret = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);

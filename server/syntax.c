@@ -18,6 +18,11 @@ static bool is_alnum(char c)
 	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
 }
 
+static bool is_alpha(char c)
+{
+	return is_alnum(c) && !(c >= '0' && c <= '9');
+}
+
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -392,7 +397,7 @@ const char *syntax_db_user(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > 32 || !all_chars(s, n, is_db_char))
-		return "must be a MySQL user name: 1 to 32 lowercase letters, digits and '_'";
+		return "must be a database user name: 1 to 32 lowercase letters, digits and '_'";
 	return NULL;
 }
 
@@ -401,6 +406,40 @@ const char *syntax_rabbitmq_user(const char *s)
 	size_t n = strlen(s);
 	if (n == 0 || n > 64 || !all_chars(s, n, is_key_char))
 		return "must be 1 to 64 letters, digits, '_', '.' and '-'";
+	return NULL;
+}
+
+static bool is_vhost_char(char c)
+{
+	return is_key_char(c) || c == '/';
+}
+
+const char *syntax_rabbitmq_vhost(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || !all_chars(s, n, is_vhost_char))
+		return "must be a RabbitMQ virtual host: 1 to 64 letters, digits, '_', '.', '-' and '/'";
+	return NULL;
+}
+
+const char *syntax_kafka_topic(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 249 || !all_chars(s, n, is_key_char) || !strcmp(s, ".") || !strcmp(s, ".."))
+		return "must be a Kafka topic: 1 to 249 letters, digits, '_', '.' and '-', not \".\" or \"..\"";
+	return NULL;
+}
+
+static bool is_param_char(char c)
+{
+	return is_alnum(c) || c == '_';
+}
+
+const char *syntax_param_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 63 || !is_alpha(s[0]) || !all_chars(s, n, is_param_char))
+		return "must be a name of 1 to 63 letters, digits and '_', starting with a letter";
 	return NULL;
 }
 

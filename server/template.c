@@ -68,7 +68,18 @@ static int filter_json(struct buf *out, const char *s)
 	return r;
 }
 
-static const char *const filters[] = {"sh", "sql_ident", "pg_ident", "sql_string", "json"};
+/* s lowercased, each byte other than a letter, a digit or '_' written as '_'. */
+static int filter_snake(struct buf *out, const char *s)
+{
+	int r = 0;
+	for (const char *c = s; r == 0 && *c; c++) {
+		char x = isalnum((unsigned char)*c) || *c == '_' ? (char)tolower((unsigned char)*c) : '_';
+		r = buf_append(out, &x, 1);
+	}
+	return r;
+}
+
+static const char *const filters[] = {"sh", "sql_ident", "pg_ident", "sql_string", "json", "snake"};
 #define NFILTERS (sizeof filters / sizeof *filters)
 
 /* The index of filter name (n bytes) in filters, or -1. */
@@ -93,6 +104,8 @@ static int apply_filter(int filter, const char *s, struct buf *out)
 		return quoted(out, s, '\'', "''", "\\\\");
 	case 4:
 		return filter_json(out, s);
+	case 5:
+		return filter_snake(out, s);
 	default:
 		return buf_puts(out, s);
 	}
@@ -121,7 +134,7 @@ static int parse_ph(struct run *R, const char *s, struct ph *ret, const char **r
 	const char *body = s + 2, *colon = memchr(body, ':', (size_t)(close - body));
 	struct ph p = {-1, colon ? colon + 1 : body, (size_t)(close - (colon ? colon + 1 : body))};
 	if (colon && (p.filter = filter_index(body, (size_t)(colon - body))) < 0)
-		return fail(R, "names the filter \"%.*s\"; the filters are sh, sql_ident, pg_ident, sql_string and json",
+		return fail(R, "names the filter \"%.*s\"; the filters are sh, sql_ident, pg_ident, sql_string, json and snake",
 			    (int)(colon - body), body);
 	for (size_t i = 0; i < p.path_len; i++)
 		if (!path_char(p.path[i]))
@@ -166,8 +179,50 @@ static const json_t *lookup(struct run *R, const struct ph *p, int *ret_err)
 	const json_t *v = base ? member_path(base, p) : NULL;
 	if (!v)
 		*ret_err = fail(R, "names \"%.*s\", which %s", (int)p->path_len, p->path,
-				base ? "is not there" : "is not known here (name, params, consumer, secret)");
+				base ? "is not there" : "is not known here (name, service, params, consumer, secret)");
 	return v;
+}
+
+/* The text of a scalar v (a string, an integer or a boolean), appended to raw; 1 when v
+ * is not a scalar. */
+static int scalar_text(const json_t *v, struct buf *raw)
+{
+	if (json_is_string(v))
+		return buf_puts(raw, json_string_value(v));
+	if (json_is_integer(v))
+		return buf_printf(raw, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	if (json_is_boolean(v))
+		return buf_puts(raw, json_is_true(v) ? "true" : "false");
+	return 1;
+}
+
+/* A value that is not a scalar through p's filter: any value as JSON text (json), an
+ * array of scalars as shell words joined by spaces (sh). */
+static int compound_text(struct run *R, const struct ph *p, const json_t *v, struct buf *out)
+{
+	if (p->filter == 4) {
+		char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		int r = text ? buf_puts(out, text) : -ENOMEM;
+		free(text);
+		return r;
+	}
+	for (size_t i = 0; p->filter == 0 && json_is_array(v) && i < json_array_size(v); i++) {
+		struct buf item;
+		buf_init(&item, BUF_NO_MAX);
+		int r = scalar_text(json_array_get(v, i), &item);
+		if (r == 0 && i > 0)
+			r = buf_puts(out, " ");
+		if (r == 0)
+			r = apply_filter(p->filter, buf_cstr(&item), out);
+		buf_release(&item);
+		if (r != 0)
+			return r > 0 ? fail(R, "puts \"%.*s\" into text, but an item is not a string or a number",
+					    (int)p->path_len, p->path) : r;
+	}
+	if (p->filter == 0 && json_is_array(v))
+		return 0;
+	return fail(R, "puts \"%.*s\" into text, but it is not a string or a number%s", (int)p->path_len, p->path,
+		    json_is_array(v) ? " (an array goes through sh or json)" : " (an object goes through json)");
 }
 
 /* The text p stands for, appended to out. */
@@ -178,6 +233,8 @@ static int ph_text(struct run *R, const struct ph *p, struct buf *out)
 	buf_init(&raw, BUF_NO_MAX);
 	if (is_root(p, "name") && p->path_len == 4 && R->ctx->name) {
 		r = buf_puts(&raw, R->ctx->name);
+	} else if (is_root(p, "service") && p->path_len == 7 && R->ctx->service) {
+		r = buf_puts(&raw, R->ctx->service);
 	} else if (is_root(p, "secret") && R->ctx->secret && p->path_len > 7) {
 		struct buf key;
 		buf_init(&key, BUF_NO_MAX);
@@ -189,14 +246,11 @@ static int ph_text(struct run *R, const struct ph *p, struct buf *out)
 		buf_release(&key);
 	} else {
 		const json_t *v = lookup(R, p, &r);
-		if (json_is_string(v))
-			r = buf_puts(&raw, json_string_value(v));
-		else if (json_is_integer(v))
-			r = buf_printf(&raw, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		else if (json_is_boolean(v))
-			r = buf_puts(&raw, json_is_true(v) ? "true" : "false");
-		else if (v)
-			r = fail(R, "puts \"%.*s\" into text, but it is not a string or a number", (int)p->path_len, p->path);
+		if (v && scalar_text(v, &raw) > 0) {
+			r = compound_text(R, p, v, out);
+			buf_release(&raw);
+			return r;
+		}
 	}
 	if (r == 0)
 		r = apply_filter(p->filter, buf_cstr(&raw), out);

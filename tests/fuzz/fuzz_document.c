@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "bundle.h"
-#include "catalog.h"
+#include "seed.h"
 #include "digest.h"
 #include "model.h"
 #include "render.h"
@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *stack = NULL, *env = NULL, *overrides = NULL;
 	if (n == 1) {
 		size_t sl = 0;
-		const char *text = catalog_file("msa-shop/stack.json", &sl);
+		const char *text = seed_file("msa-shop/stack.json", &sl);
 		stack = text ? json_loadb(text, sl, 0, NULL) : NULL;
 		env = docs[0];
 		docs[1] = stack; /* freed below */

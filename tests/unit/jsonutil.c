@@ -4,12 +4,12 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "catalog.h"
+#include "seed.h"
 
 json_t *jsonutil_seed(const char *name)
 {
 	size_t len = 0;
-	const char *text = catalog_file(name, &len);
+	const char *text = seed_file(name, &len);
 	ck_assert_msg(text != NULL, "no built-in '%s'", name);
 	json_error_t je;
 	json_t *doc = json_loadb(text, len, 0, &je);

@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-/* The built-in document `name` (e.g. "msa-shop/stack.json", see catalog.h), parsed; the
+/* The built-in document `name` (e.g. "msa-shop/stack.json", see seed.h), parsed; the
  * caller json_decref()s. */
 json_t *jsonutil_seed(const char *name);
 /* A deep copy of v with the members of every object in reverse order, but for the values

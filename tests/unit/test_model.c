@@ -879,7 +879,7 @@ static const struct rule_case rule_cases[] = {
 	{"database name bad", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"Web-DB\"}}}}", "/services/web/database/name", "MySQL database name"},
 	{"database name 65", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"a1234567890123456789012345678901234567890123456789012345678901234\"}}}}", "/services/web/database/name", "1 to 64"},
 	{"database name missing", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"user\": \"u\"}}}}", "/services/web/database/name", "is required"},
-	{"database user bad", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"w\", \"user\": \"web-user\"}}}}", "/services/web/database/user", "MySQL user name"},
+	{"database user bad", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"w\", \"user\": \"web-user\"}}}}", "/services/web/database/user", "database user name"},
 	{"database user 33", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"w\", \"user\": \"a12345678901234567890123456789012\"}}}}", "/services/web/database/user", "1 to 32"},
 	{"database shared", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"d\"}}, " API_SVC "}}", NULL, NULL},
 	{"database duplicate", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"d\"}}, \"api\": {\"image\": {\"repository\": \"api\"}, \"port\": 1, \"database\": {\"name\": \"d\"}}}}",

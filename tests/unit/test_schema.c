@@ -99,7 +99,7 @@ START_TEST(validation)
 	expect_problem("service", "{\"ports\": {\"web\": {}}}", true, "/x/ports/web/port: is required");
 	expect_problem("probe", "{\"httpGet\": {}, \"exec\": {\"command\": []}}", true, "/x: must have at most one of");
 	expect_problem("probe", "{}", true, NULL);
-	expect_problem("envSource", "{}", true, "/x: must have exactly one of \"value\", \"config\", \"secret\" or \"field\", got 0");
+	expect_problem("envSource", "{}", true, "/x: must have exactly one of \"value\", \"config\", \"secret\", \"field\" or \"component\", got 0");
 	expect_problem("envSource", "{\"valu\": \"a\"}", true, "did you mean \"value\"?");
 	expect_problem("probePort", "\"http\"", true, NULL);
 	expect_problem("probePort", "8080", true, NULL);

@@ -30,7 +30,7 @@ static const struct template_ctx *ctx(void)
 		params = parse("{\"version\": \"8.0\", \"port\": 3306, \"tls\": true, \"storage\": {\"size\": \"5Gi\"},"
 			       " \"quote\": \"it's `odd` \\\"x\\\" \\\\ y\", \"list\": [1, 2]}");
 		consumer = parse("{\"database\": \"orders\", \"user\": \"order_service\"}");
-		c = (struct template_ctx){"db", params, consumer, secret_ref, NULL};
+		c = (struct template_ctx){"db", params, consumer, secret_ref, NULL, "order-service"};
 	}
 	return &c;
 }
@@ -87,6 +87,11 @@ START_TEST(filters_quote)
 	expect("\"${sql_string:params.quote}\"", "\"'it''s `odd` \\\"x\\\" \\\\\\\\ y'\"");
 	expect("\"${json:params.quote}\"", "\"\\\"it's `odd` \\\\\\\"x\\\\\\\" \\\\\\\\ y\\\"\"");
 	expect("\"${sh:params.port}\"", "\"'3306'\""); /* filtered: always text */
+	expect("\"${snake:service}\"", "\"order_service\"");
+	expect("\"${snake:params.quote}\"", "\"it_s__odd___x____y\"");
+	expect("\"create ${sh:params.list}\"", "\"create '1' '2'\"");
+	expect("\"${json:params.storage} ${json:params.list}\"", "\"{\\\"size\\\":\\\"5Gi\\\"} [1,2]\"");
+	expect("\"${service}\"", "\"order-service\"");
 }
 END_TEST
 
@@ -94,7 +99,8 @@ START_TEST(problems)
 {
 	expect_error("{\"a\": [\"${nope.x}\"]}", "/types/t/a/0", "is not known here");
 	expect_error("\"${params.missing}\"", "/types/t", "is not there");
-	expect_error("\"x ${params.list}\"", "/types/t", "not a string or a number");
+	expect_error("\"x ${params.list}\"", "/types/t", "not a string or a number (an array goes through sh or json)");
+	expect_error("\"x ${sql_ident:params.storage}\"", "/types/t", "an object goes through json");
 	expect_error("\"${bash:name}\"", "/types/t", "the filter \"bash\"");
 	expect_error("\"${name\"", "/types/t", "without its \"}\"");
 	expect_error("\"${a b}\"", "/types/t", "not a path");
