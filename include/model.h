@@ -120,6 +120,15 @@ int model_resolve_in(const struct catalog *cat, const char *stack_name, const js
 		     const char *env_name, const json_t *env, const json_t *overrides,
 		     struct model_errors *errs, json_t **ret_doc);
 
+/* Appends to errs what changing a running environment from what stack_name/old_stack <-
+ * env_name/old_env resolve to (borrowed; either NULL: nothing ran before, 0) into the
+ * resolved document new (borrowed) asks that Kubernetes refuses (include/rules.h
+ * rules_check_change: a claim's class, access mode, or a smaller size). A former pair that
+ * no longer resolves (a rule added since) is not compared. Every write that replaces an
+ * environment's document or its stack's calls it. 0, MODEL_EINVALID or -ENOMEM. */
+int model_check_change(const char *stack_name, const json_t *old_stack, const char *env_name,
+		       const json_t *old_env, const json_t *new, struct model_errors *errs);
+
 /* Appends to warnings what a valid resolved document does that deserves a second look
  * (a service that runs as root, ...): each a pointer and a sentence, as errors are. The
  * API sends them in Warning headers, the bundle README lists them. 0 or -ENOMEM. */

@@ -19,6 +19,13 @@
 /* Every broken rule appended to errs. 0 or -ENOMEM. */
 int rules_check(const json_t *doc, struct model_errors *errs);
 
+/* What a change from the resolved document old to new (both borrowed) asks of objects
+ * that already run, and Kubernetes refuses: a persistent volume's StorageClass or access
+ * mode changed, or its size shrunk (claims only grow), for a service, MySQL or RabbitMQ
+ * enabled in both. Each is a problem at the new document's pointer with what to do
+ * instead. 0 or -ENOMEM. */
+int rules_check_change(const json_t *old, const json_t *new, struct model_errors *errs);
+
 /* What is allowed but deserves a warning (running as root), appended to warnings.
  * 0 or -ENOMEM. */
 int rules_warnings(const json_t *doc, struct model_errors *warnings);

@@ -675,6 +675,8 @@ static int rollback_document(struct http_request *req, const char *stack, const 
 	if (r == 0) {
 		json_t *resolved = NULL;
 		r = model_resolve(stack, stack_doc, env, doc, NULL, &errs, &resolved);
+		if (r == 0)
+			r = model_check_change(stack, stack_doc, env, current, resolved, &errs);
 		json_decref(resolved);
 	}
 	if (r == MODEL_EINVALID)

@@ -235,12 +235,21 @@ static int check_name(const char *name, const char *pointer, struct model_errors
 	return r < 0 ? r : MODEL_EINVALID;
 }
 
-/* What a render of stack <- env would refuse: model_resolve's problems, then render_new's
- * (patches, objects of one kind with one name); what deserves a warning goes to warns (may
- * be NULL). A pair of names render cannot take (-EINVAL: "<stack>-<env>" too long for a
- * label) is not a problem of the documents. */
+/* The stack and environment documents an environment resolved from before a write; both
+ * NULL when it is new. */
+struct before {
+	const json_t *stack;
+	const json_t *env;
+};
+
+/* What a render of stack <- env would refuse: model_resolve's problems, render_new's
+ * (patches, objects of one kind with one name), then a change to what runs Kubernetes
+ * refuses (was, may be NULL); what deserves a warning goes to warns (may be NULL). A pair
+ * of names render cannot take (-EINVAL: "<stack>-<env>" too long for a label) is not a
+ * problem of the documents. */
 static int resolve_check(const char *stack_name, const json_t *stack, const char *env_name,
-			 const json_t *env, struct model_errors *errs, struct model_errors *warns)
+			 const json_t *env, const struct before *was, struct model_errors *errs,
+			 struct model_errors *warns)
 {
 	json_t *resolved = NULL;
 	struct render *rd = NULL;
@@ -249,6 +258,9 @@ static int resolve_check(const char *stack_name, const json_t *stack, const char
 	if (r == 0 && (r = render_new(resolved, &meta, errs, &rd)) == -EINVAL)
 		r = 0;
 	render_free(rd);
+	if (r == 0)
+		r = model_check_change(stack_name, was ? was->stack : NULL, env_name, was ? was->env : NULL,
+				       resolved, errs);
 	if (r == 0 && warns)
 		r = model_warnings(resolved, warns);
 	json_decref(resolved);
@@ -256,11 +268,12 @@ static int resolve_check(const char *stack_name, const json_t *stack, const char
 }
 
 static int validate_env(const char *stack_name, const json_t *stack, const char *env_name,
-			const json_t *env, struct model_errors *errs, struct model_errors *warns)
+			const json_t *env, const struct before *was, struct model_errors *errs,
+			struct model_errors *warns)
 {
 	int r = model_check_shape(env, errs);
 	if (r == 0)
-		r = resolve_check(stack_name, stack, env_name, env, errs, warns);
+		r = resolve_check(stack_name, stack, env_name, env, was, errs, warns);
 	return r;
 }
 
@@ -301,7 +314,7 @@ static int prefix_errors(struct model_errors *errs, size_t from, const char *env
  * resolved as if every secret it declares were set (secret values are what environments
  * supply, so a stack may leave them empty). */
 static int validate_stack(struct store_conn *c, const char *name, const json_t *doc,
-			  struct model_errors *errs)
+			  const json_t *old_doc, struct model_errors *errs)
 {
 	json_t *envs = NULL, *placeholder = NULL;
 	int r = model_check_shape(doc, errs);
@@ -317,14 +330,15 @@ static int validate_stack(struct store_conn *c, const char *name, const json_t *
 			if (model_secrets_inline(doc))
 				(void)json_object_set_new(json_object_get(placeholder, "secrets"), key,
 							  json_string("placeholder"));
-		r = resolve_check(name, doc, "placeholder", placeholder, errs, NULL);
+		r = resolve_check(name, doc, "placeholder", placeholder, NULL, errs, NULL);
 		goto out;
 	}
 	const char *env;
 	json_t *env_doc;
 	json_object_foreach(envs, env, env_doc) {
 		size_t before = errs->count;
-		int e = resolve_check(name, doc, env, env_doc, errs, NULL);
+		struct before was = {old_doc, env_doc};
+		int e = resolve_check(name, doc, env, env_doc, &was, errs, NULL);
 		if (e != 0 && e != MODEL_EINVALID) {
 			r = e;
 			goto out;
@@ -432,7 +446,7 @@ static int stack_write(struct http_request *req, struct store_conn *c, const cha
 	doc = json_deep_copy(body);
 	r = doc ? keep_secrets(doc, exists ? old.document : NULL, &errs) : -ENOMEM;
 	if (r == 0)
-		r = validate_stack(c, name, doc, &errs);
+		r = validate_stack(c, name, doc, exists ? old.document : NULL, &errs);
 	if (r < 0) {
 		status = reply_model_error(req, r, &errs);
 		goto out;
@@ -677,7 +691,8 @@ static int env_write_cb(struct http_request *req, struct store_conn *c, void *ar
 		goto out;
 	if ((status = env_document(req, c, a, exists ? &old : NULL, &errs, &doc)) != 0)
 		goto out;
-	r = validate_env(a->stack, stack.document, a->name, doc, &errs, &warns);
+	struct before was = {stack.document, exists ? old.document : NULL};
+	r = validate_env(a->stack, stack.document, a->name, doc, &was, &errs, &warns);
 	if (r < 0) {
 		status = reply_model_error(req, r, &errs);
 		goto out;

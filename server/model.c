@@ -1009,6 +1009,23 @@ int model_resolve_in(const struct catalog *cat, const char *stack_name, const js
 	return r < 0 && r != MODEL_EINVALID ? -ENOMEM : r;
 }
 
+int model_check_change(const char *stack_name, const json_t *old_stack, const char *env_name,
+		       const json_t *old_env, const json_t *new, struct model_errors *errs)
+{
+	if (!old_stack || !old_env)
+		return 0;
+	struct model_errors ignored;
+	model_errors_init(&ignored);
+	json_t *old = NULL;
+	size_t before = errs->count;
+	int r = model_resolve(stack_name, old_stack, env_name, old_env, NULL, &ignored, &old);
+	model_errors_release(&ignored);
+	if (r == 0)
+		r = rules_check_change(old, new, errs);
+	json_decref(old);
+	return r == MODEL_EINVALID ? 0 : r < 0 ? -ENOMEM : errs->count > before ? MODEL_EINVALID : 0;
+}
+
 int model_warnings(const json_t *doc, struct model_errors *warnings)
 {
 	return rules_warnings(doc, warnings);

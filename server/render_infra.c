@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "render_container.h"
 #include "render_pod.h"
 #include "render_workload.h"
@@ -260,20 +261,23 @@ int infra_mysql(struct arena *a, const struct render *r, struct node *out)
 		node_set(fixed_pod_spec(a, "mysql", MYSQL_UID), "containers", NODE_SEQ(a, mysql_container(a, r, my))),
 		"volumes", NODE_SEQ(a, initdb_volume(a), pod_empty_dir(a, "run"), pod_empty_dir(a, "tmp"),
 				    pod_empty_dir(a, "files")));
-	struct node *sums = NODE_MAP(a, {"checksum/initdb", node_str(a, r->init_sql_sum)});
+	/* no checksum of the init files: MySQL reads them at its first start only, and the
+	 * mysql-init Job applies a changed list (a new database must not restart MySQL) */
 	struct node *ports = NODE_SEQ(a, workload_service_port(a, "mysql", MYSQL_PORT, "TCP"));
 	int rc = render_push(out, workload_service_account(a, r, &w));
 	if (rc == 0)
 		rc = render_push(out, node_set(render_object(a, r, "v1", "ConfigMap", "mysql-initdb", w.labels, NULL),
 					       "data", node_from_json(a, r->initdb_data)));
 	if (rc == 0)
-		rc = stateful_part(a, r, &w, ports, pod_template_of(a, w.pod_labels, sums, spec), &my->storage, out);
+		rc = stateful_part(a, r, &w, ports, pod_template_of(a, w.pod_labels, NULL, spec), &my->storage, out);
 	return rc;
 }
 
-/* The init Job re-runs both init files against the mysql Service. Its name carries a
- * hash of them: a changed database list gives a new Job instead of an immutable-field
- * error on apply. Both files are idempotent. */
+/* The init Job re-runs both init files against the mysql Service. Its pod template
+ * carries the digests of the files and of the passwords it applies, and its name a hash
+ * of its whole spec: a changed database list, image or app password gives a new Job
+ * (which runs, ALTER USER included) instead of an immutable-field error on apply. Both
+ * files are idempotent. */
 static const char init_job_script[] =
 	"set -euo pipefail\n"
 	"mysql --protocol=TCP --host=\"$MYSQL_HOST\" --port=\"$MYSQL_PORT\" --user=root < " INITDB_DIR
@@ -296,21 +300,42 @@ static struct node *init_job_container(struct arena *a, const struct render *r, 
 			{"volumeMounts", NODE_SEQ(a, container_mount(a, "initdb", INITDB_DIR, true), container_mount(a, "tmp", "/tmp", false))});
 }
 
+/* The digest of the values of the secrets key1 and key2 (base64, as in the Secret), copied
+ * into a; NULL when out of memory. */
+static const char *secrets_sum(struct arena *a, const struct render *r, const char *key1, const char *key2)
+{
+	char hex[65];
+	json_t *part = json_pack("{s:O?, s:O?}", key1, json_object_get(r->secrets_data, key1), key2,
+				 json_object_get(r->secrets_data, key2));
+	int rc = part ? digest_json(part, hex) : -ENOMEM;
+	json_decref(part);
+	return rc == 0 ? arena_strdup(a, hex) : NULL;
+}
+
 int infra_mysql_init(struct arena *a, const struct render *r, struct node *out)
 {
 	const struct mysql_view *my = &r->view.mysql;
-	const char *name = RENDER_PRINTF(a, "mysql-init-%.8s", r->init_sql_sum);
 	struct render_workload w = infra_workload(a, r, "mysql-init", "database", my->image);
 	struct node *spec = fixed_pod_spec(a, "mysql", MYSQL_UID);
 	spec = node_set(spec, "restartPolicy", node_str(a, "OnFailure"));
 	spec = node_set(spec, "initContainers", NODE_SEQ(a, container_wait_for(a, "mysql", MYSQL_PORT)));
 	spec = node_set(spec, "containers", NODE_SEQ(a, init_job_container(a, r, my)));
 	spec = node_set(spec, "volumes", NODE_SEQ(a, initdb_volume(a), pod_empty_dir(a, "tmp")));
-	struct node *job = render_object(a, r, "batch/v1", "Job", name, w.labels, NULL);
-	return render_push(out, node_set(job, "spec",
-					 NODE_MAP(a, {"backoffLimit", node_int(a, JOB_BACKOFF_LIMIT)},
-						  {"ttlSecondsAfterFinished", node_int(a, JOB_TTL_SECONDS)},
-						  {"template", pod_template_of(a, w.pod_labels, NULL, spec)})));
+	struct node *sums = NODE_MAP(a, {"checksum/initdb", node_str(a, r->init_sql_sum)},
+				     {"checksum/secrets", node_str(a, secrets_sum(a, r, my->root_password_secret,
+									     my->app_password_secret))});
+	struct node *job_spec = NODE_MAP(a, {"backoffLimit", node_int(a, JOB_BACKOFF_LIMIT)},
+					 {"ttlSecondsAfterFinished", node_int(a, JOB_TTL_SECONDS)},
+					 {"template", pod_template_of(a, w.pod_labels, sums, spec)});
+	json_t *j = node_to_json(job_spec);
+	struct buf name;
+	buf_init(&name, BUF_NO_MAX);
+	const char *text = j && workload_job_name("mysql-init", j, &name) == 0 ? arena_strdup(a, buf_cstr(&name)) : NULL;
+	json_decref(j);
+	buf_release(&name);
+	if (!text)
+		return -ENOMEM;
+	return render_push(out, node_set(render_object(a, r, "batch/v1", "Job", text, w.labels, NULL), "spec", job_spec));
 }
 
 /* ---- RabbitMQ, Zipkin ---------------------------------------------------------------- */

@@ -787,6 +787,67 @@ int rules_check(const json_t *doc, struct model_errors *errs)
 	return r < 0 ? -ENOMEM : 0;
 }
 
+/* ---- changes to what runs ---------------------------------------------------------------- */
+
+/* One persistent volume (or storage section) that exists before and after. */
+static int check_claim_change(struct model_errors *e, const char *const *at, const json_t *old, const json_t *new,
+			      const char *class_key, const char *mode_key)
+{
+	const char *oc = get_str(old, class_key), *nc = get_str(new, class_key);
+	const char *om = mode_key ? get_str(old, mode_key) : NULL, *nm = mode_key ? get_str(new, mode_key) : NULL;
+	const char *os = get_str(old, "size"), *ns = get_str(new, "size");
+	long double ov, nv;
+	int r = 0;
+	if ((oc || nc) && strcmp(oc ? oc : "", nc ? nc : "") != 0)
+		r = model_errors_at(e, at, PTR(class_key), "cannot change while the environment's claims exist: Kubernetes "
+				    "keeps a claim's StorageClass (%s%.*s%s%s) for life; give the volume another name for "
+				    "new claims, or move the data first", oc ? "\"" : "", MODEL_CLIP(oc ? oc : "the default"),
+				    oc ? "\"" : "");
+	if (r == 0 && om && nm && strcmp(om, nm) != 0)
+		r = model_errors_at(e, at, PTR(mode_key), "cannot change while the environment's claims exist: Kubernetes "
+				    "keeps a claim's access mode (%s) for life; give the volume another name for new claims", om);
+	if (r == 0 && os && ns && syntax_quantity_value(os, &ov) == 0 && syntax_quantity_value(ns, &nv) == 0 &&
+	    nv < ov * (1 - 1e-12L))
+		r = model_errors_at(e, at, PTR("size"), "must not be smaller than before (\"%.*s%s\"): a claim only grows",
+				    MODEL_CLIP(os));
+	return r;
+}
+
+static int check_volumes_change(struct model_errors *e, const char *name, const json_t *old, const json_t *new)
+{
+	const char *vol;
+	json_t *nv;
+	if (!is_enabled(old) || !is_enabled(new))
+		return 0;
+	EACH_MEMBER(json_object_get(new, "volumes"), vol, nv) {
+		const json_t *op = json_object_get(json_object_get(json_object_get(old, "volumes"), vol), "persistent");
+		const json_t *np = json_object_get(nv, "persistent");
+		if (op && np && check_claim_change(e, PTR("services", name, "volumes", vol, "persistent"), op, np,
+						   "className", "accessMode") < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int rules_check_change(const json_t *old, const json_t *new, struct model_errors *errs)
+{
+	static const char *const parts[] = {"mysql", "rabbitmq"};
+	const char *name;
+	json_t *svc;
+	EACH_MEMBER(json_object_get(new, "services"), name, svc) {
+		if (check_volumes_change(errs, name, json_object_get(json_object_get(old, "services"), name), svc) < 0)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		const json_t *o = json_object_get(old, parts[i]), *n = json_object_get(new, parts[i]);
+		if (is_enabled(o) && is_enabled(n) &&
+		    check_claim_change(errs, PTR(parts[i], "storage"), json_object_get(o, "storage"),
+				       json_object_get(n, "storage"), "className", NULL) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int rules_warnings(const json_t *doc, struct model_errors *warnings)
 {
 	const char *name;

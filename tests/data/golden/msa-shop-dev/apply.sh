@@ -52,7 +52,7 @@ readonly BUNDLE_OBJECTS=(
 	'service/rabbitmq'
 	'service/rabbitmq-headless'
 	'statefulset.apps/rabbitmq'
-	'job.batch/mysql-init-c57442ae'
+	'job.batch/mysql-init-981374d3'
 	'serviceaccount/api-gateway'
 	'deployment.apps/api-gateway'
 	'service/api-gateway'
@@ -1024,7 +1024,7 @@ apply_all() {
 	wait_rollout statefulset 'rabbitmq'
 	phase 'jobs'
 	apply_file '31-mysql-init.yaml'
-	wait_job 'mysql-init-c57442ae'
+	wait_job 'mysql-init-981374d3'
 	phase 'applications'
 	own_replicas deployment 'api-gateway' 1
 	apply_file '50-api-gateway.yaml'

@@ -53,7 +53,7 @@ readonly BUNDLE_OBJECTS=(
 	'service/rabbitmq'
 	'service/rabbitmq-headless'
 	'statefulset.apps/rabbitmq'
-	'job.batch/mysql-init-c57442ae'
+	'job.batch/mysql-init-ed60aba0'
 	'serviceaccount/zipkin'
 	'deployment.apps/zipkin'
 	'service/zipkin'
@@ -1036,7 +1036,7 @@ apply_all() {
 	wait_rollout statefulset 'rabbitmq'
 	phase 'jobs'
 	apply_file '31-mysql-init.yaml'
-	wait_job 'mysql-init-c57442ae'
+	wait_job 'mysql-init-ed60aba0'
 	phase 'applications'
 	own_replicas deployment 'zipkin' 1
 	apply_file '36-zipkin.yaml'
