@@ -16,6 +16,8 @@
  *   json        a JSON string literal, quotes included; any other value as compact JSON
  *   snake       lowercased, each character other than a letter, digit or '_' as '_'
  *               ("order-service" -> "order_service")
+ *   url         percent-encoded for a URL (RFC 3986: all but letters, digits, -._~)
+ *   text        as it is: for a number or boolean alone that must stay text ("${text:params.port}")
  * `$${` writes a literal `${`. Object keys are not expanded.
  *
  * Pure: no I/O. Inputs are borrowed; results are new references the caller owns. */

@@ -236,12 +236,19 @@ static int shared_data(struct render *r, struct model_errors *errs)
 	return rc;
 }
 
+/* Services in the order of their files' names ("50-<name>.yaml"): a name that starts
+ * another ("db", "db-provision") comes after it, as "db.yaml" after "db-provision.yaml"
+ * (names are DNS labels: no '.' in them). */
 static int cmp_service(const void *a, const void *b)
 {
-	return strcmp(((const struct render_service *)a)->v->name, ((const struct render_service *)b)->v->name);
+	const char *x = ((const struct render_service *)a)->v->name, *y = ((const struct render_service *)b)->v->name;
+	for (; *x && *x == *y; x++, y++)
+		;
+	unsigned char cx = *x ? (unsigned char)*x : '.', cy = *y ? (unsigned char)*y : '.';
+	return cx - cy;
 }
 
-/* r->services: the enabled services, sorted by name; r->extra_ids. */
+/* r->services: the enabled services, sorted by their file names; r->extra_ids. */
 static int list_parts(struct render *r)
 {
 	const struct service_view_list *all = &r->view.services;

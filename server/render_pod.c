@@ -154,6 +154,9 @@ static struct node *volume(struct arena *a, const struct render *r, const struct
 			e = node_set(e, "sizeLimit", node_str(a, v->empty_dir->size_limit));
 		return node_set(n, "emptyDir", e);
 	}
+	if (v->config_map)
+		return node_set(n, "configMap", NODE_MAP(a, {"name", node_str(a, v->config_map->name)},
+						       {"defaultMode", node_int(a, file_mode(v->config_map->default_mode))}));
 	return node_set(n, "projected", projected(a, r, rs, v));
 }
 
@@ -281,8 +284,8 @@ static int read_env(struct reads *rd, const struct env_view_list *env, const str
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < env->count; i++) {
 		const struct env_view *e = &env->items[i];
-		if (e->from)
-			continue;
+		if (e->from || e->init_only)
+			continue; /* another object's, or read only at the first start */
 		if (e->config)
 			rc = read_key(rd->config, rd->r->config_data, e->config);
 		else if (e->secret)

@@ -24,9 +24,12 @@ static bool has_ports(const struct service_view *s)
 	return s->ports.count > 0;
 }
 
+/* The app.kubernetes.io/component label: the one the service's labels give (a component's
+ * workload gives its type's category), else what the workload is. */
 static const char *component(const struct service_view *s)
 {
-	return pod_one_shot(s) ? "job" : has_ports(s) ? "service" : "worker";
+	const char *own = json_string_value(json_object_get(s->labels, "app.kubernetes.io/component"));
+	return own ? own : pod_one_shot(s) ? "job" : has_ports(s) ? "service" : "worker";
 }
 
 /* ---- shared with render_infra ------------------------------------------------------------ */

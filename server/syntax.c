@@ -389,7 +389,7 @@ const char *syntax_db_name(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > 64 || !all_chars(s, n, is_db_char))
-		return "must be a MySQL database name: 1 to 64 lowercase letters, digits and '_'";
+		return "must be a database name: 1 to 64 lowercase letters, digits and '_'";
 	return NULL;
 }
 

@@ -79,7 +79,16 @@ static int filter_snake(struct buf *out, const char *s)
 	return r;
 }
 
-static const char *const filters[] = {"sh", "sql_ident", "pg_ident", "sql_string", "json", "snake"};
+/* s percent-encoded (RFC 3986): every byte but the unreserved ones as %XX. */
+static int filter_url(struct buf *out, const char *s)
+{
+	int r = 0;
+	for (const unsigned char *c = (const unsigned char *)s; r == 0 && *c; c++)
+		r = isalnum(*c) || strchr("-._~", *c) ? buf_append(out, c, 1) : buf_printf(out, "%%%02X", *c);
+	return r;
+}
+
+static const char *const filters[] = {"sh", "sql_ident", "pg_ident", "sql_string", "json", "snake", "url", "text"};
 #define NFILTERS (sizeof filters / sizeof *filters)
 
 /* The index of filter name (n bytes) in filters, or -1. */
@@ -106,6 +115,8 @@ static int apply_filter(int filter, const char *s, struct buf *out)
 		return filter_json(out, s);
 	case 5:
 		return filter_snake(out, s);
+	case 6:
+		return filter_url(out, s);
 	default:
 		return buf_puts(out, s);
 	}
@@ -134,7 +145,7 @@ static int parse_ph(struct run *R, const char *s, struct ph *ret, const char **r
 	const char *body = s + 2, *colon = memchr(body, ':', (size_t)(close - body));
 	struct ph p = {-1, colon ? colon + 1 : body, (size_t)(close - (colon ? colon + 1 : body))};
 	if (colon && (p.filter = filter_index(body, (size_t)(colon - body))) < 0)
-		return fail(R, "names the filter \"%.*s\"; the filters are sh, sql_ident, pg_ident, sql_string, json and snake",
+		return fail(R, "names the filter \"%.*s\"; the filters are sh, sql_ident, pg_ident, sql_string, json, snake, url and text",
 			    (int)(colon - body), body);
 	for (size_t i = 0; i < p.path_len; i++)
 		if (!path_char(p.path[i]))

@@ -13,6 +13,8 @@ int main(void)
 	srunner_add_suite(sr, docmigrate_suite());
 	srunner_add_suite(sr, schema_suite());
 	srunner_add_suite(sr, template_suite());
+	srunner_add_suite(sr, catalog_suite());
+	srunner_add_suite(sr, components_suite());
 	srunner_add_suite(sr, render_suite());
 	srunner_add_suite(sr, render_pod_suite());
 	srunner_add_suite(sr, render_workload_suite());

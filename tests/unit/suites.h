@@ -30,5 +30,7 @@ Suite *docview_suite(void);
 Suite *docmigrate_suite(void);
 Suite *schema_suite(void);
 Suite *template_suite(void);
+Suite *catalog_suite(void);
+Suite *components_suite(void);
 
 #endif

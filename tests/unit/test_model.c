@@ -876,7 +876,7 @@ static const struct rule_case rule_cases[] = {
 	{"secret key slash", "{\"secrets\": {\"a/b\": \"x\"}}", "/secrets/a~1b", "letters, digits"},
 	{"secret key dotdot", "{\"secrets\": {\"..\": \"x\"}}", "/secrets/..", "letters, digits"},
 	{"database ok", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"web_db\", \"user\": \"web_user\"}}}}", NULL, NULL},
-	{"database name bad", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"Web-DB\"}}}}", "/services/web/database/name", "MySQL database name"},
+	{"database name bad", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"Web-DB\"}}}}", "/services/web/database/name", "a database name"},
 	{"database name 65", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"a1234567890123456789012345678901234567890123456789012345678901234\"}}}}", "/services/web/database/name", "1 to 64"},
 	{"database name missing", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"user\": \"u\"}}}}", "/services/web/database/name", "is required"},
 	{"database user bad", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"w\", \"user\": \"web-user\"}}}}", "/services/web/database/user", "database user name"},

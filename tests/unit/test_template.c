@@ -92,6 +92,8 @@ START_TEST(filters_quote)
 	expect("\"create ${sh:params.list}\"", "\"create '1' '2'\"");
 	expect("\"${json:params.storage} ${json:params.list}\"", "\"{\\\"size\\\":\\\"5Gi\\\"} [1,2]\"");
 	expect("\"${service}\"", "\"order-service\"");
+	expect("[\"${text:params.port}\", \"${text:params.tls}\", \"${params.port}\"]", "[\"3306\", \"true\", 3306]");
+	expect("\"amqp://h/${url:params.quote}\"", "\"amqp://h/it%27s%20%60odd%60%20%22x%22%20%5C%20y\"");
 }
 END_TEST
 
