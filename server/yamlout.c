@@ -220,7 +220,7 @@ static bool has_break(const char *s, size_t len)
 	return false;
 }
 
-/* Whether s (valid UTF-8 or not) is valid UTF-8. */
+/* Whether the len bytes of s are valid UTF-8 (RFC 3629, as utf8_decode checks). */
 static bool utf8_valid(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len;) {
@@ -421,53 +421,41 @@ static size_t escape(uint32_t cp, char esc[10])
 }
 
 /* s double-quoted: every character YAML prints as it is, the others escaped. -EINVAL
- * when s is not valid UTF-8. Takes room for the text as it is first (each character
- * gives at least its own bytes), then for each escape. */
+ * when s is not valid UTF-8. Takes room run by run: an escape may be shorter than its
+ * character (LS is 3 bytes, "\L" 2). */
 static int put_quoted(struct writer *w, const char *s, size_t len)
 {
-	int r = room(w, len + 2);
-	if (r < 0)
-		return r;
-	*w->p++ = '"';
-	for (size_t i = 0; i < len;) {
+	int r = put_bytes(w, "\"", 1);
+	for (size_t i = 0; r == 0 && i < len;) {
 		size_t run = i;
 		while (i < len && quotes_as_is((unsigned char)s[i]))
 			i++;
-		put(w, s + run, i - run);
-		if (i == len)
+		if ((r = put_bytes(w, s + run, i - run)) < 0 || i == len)
 			break;
 		uint32_t cp = (unsigned char)s[i];
 		size_t used = 1;
 		if (cp >= 0x80 && (used = utf8_decode((const unsigned char *)s + i, len - i, &cp)) == 0)
 			return -EINVAL;
-		if (cp >= 0x80 && prints_as_is(cp)) {
-			put(w, s + i, used);
-			i += used;
-			continue;
-		}
 		char esc[10];
-		size_t n = escape(cp, esc);
+		r = cp >= 0x80 && prints_as_is(cp) ? put_bytes(w, s + i, used) : put_bytes(w, esc, escape(cp, esc));
 		i += used;
-		if ((r = room(w, n + (len - i) + 1)) < 0)
-			return r;
-		put(w, esc, n);
 	}
-	*w->p++ = '"';
-	return 0;
+	return r == 0 ? put_bytes(w, "\"", 1) : r;
 }
 
 /* " " and s, plain or double-quoted: a scalar after an indicator. */
 static int put_string(struct writer *w, const char *s, size_t len)
 {
-	bool plain = yamlout_is_plain(s, len);
+	if (!yamlout_is_plain(s, len)) {
+		int r = put_bytes(w, " ", 1);
+		return r == 0 ? put_quoted(w, s, len) : r;
+	}
 	int r = room(w, 1 + len);
-	if (r < 0)
-		return r;
-	*w->p++ = ' ';
-	if (!plain)
-		return put_quoted(w, s, len);
-	put(w, s, len);
-	return 0;
+	if (r == 0) {
+		*w->p++ = ' ';
+		put(w, s, len);
+	}
+	return r;
 }
 
 /* A key at the start of its line: "key:", or for a key libyaml writes as a "? " key

@@ -472,11 +472,12 @@ START_TEST(depth_limit_is_exact)
 END_TEST
 
 /* A buffer whose maximum is any length short of the stream takes exactly the documents
- * that fit whole (-E2BIG for the next); from the stream's length on, all of it. */
+ * that fit whole (-E2BIG for the next); from the stream's length on, all of it. Escapes
+ * shorter than their character (LS, PS) too. */
 START_TEST(full_buffer_at_every_length)
 {
 	json_t *docs = json_pack("[{s:s, s:[s, {s:i}]}, s, {s:s}]", "key", "a value", "list", "x\ny", "n", 12,
-				 "yes", "\xc3\xa9t\xc3\xa9", "t\xc3\xa9");
+				 "\xe2\x80\xa8\xe2\x80\xa9x\xe2\x80\xa8", "\xc3\xa9t\xc3\xa9", "t\xc3\xa9");
 	struct buf whole, b;
 	buf_init(&whole, BUF_NO_MAX);
 	struct yamlout *y = NULL;
