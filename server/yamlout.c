@@ -377,7 +377,7 @@ static const char line_start[] = "\n" SPACES16 SPACES16 SPACES16 SPACES16 SPACES
 _Static_assert(sizeof line_start >= 2 + 2 * YAMLOUT_MAX_DEPTH, "line_start holds every indentation");
 
 /* Appends the n bytes of s, taking room for them. */
-static int put_bytes(struct writer *w, const char *s, size_t n)
+static inline int put_bytes(struct writer *w, const char *s, size_t n)
 {
 	int r = room(w, n);
 	if (r == 0)
@@ -400,6 +400,26 @@ static const char short_escape[128] = {
 static bool quotes_as_is(unsigned char c)
 {
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* The high bit of each byte of w that is not written as it is inside double quotes:
+ * >= 0x80, below ' ', DEL, '"' or '\\' (exact as a test for any, as word_look). */
+static uint64_t word_escapes(uint64_t w)
+{
+	return ((w | (w + ONES) | ~(w + ONES * 0x60)) & HIGHS) | HAS_ZERO(w ^ (ONES * '"')) |
+	       HAS_ZERO(w ^ (ONES * '\\'));
+}
+
+/* The length of the run of s[i..len) written as it is inside double quotes, 8 bytes at a
+ * time while there are 8. */
+static size_t quoted_run(const char *s, size_t i, size_t len)
+{
+	size_t start = i;
+	while (len - i >= 8 && !word_escapes(load_word(s + i)))
+		i += 8;
+	while (i < len && quotes_as_is((unsigned char)s[i]))
+		i++;
+	return i - start;
 }
 
 /* The escape of code point cp (not printed as is) into esc, as libyaml writes it: \ and
@@ -427,10 +447,8 @@ static int put_quoted(struct writer *w, const char *s, size_t len)
 {
 	int r = put_bytes(w, "\"", 1);
 	for (size_t i = 0; r == 0 && i < len;) {
-		size_t run = i;
-		while (i < len && quotes_as_is((unsigned char)s[i]))
-			i++;
-		if ((r = put_bytes(w, s + run, i - run)) < 0 || i == len)
+		size_t run = quoted_run(s, i, len);
+		if ((r = put_bytes(w, s + i, run)) < 0 || (i += run) == len)
 			break;
 		uint32_t cp = (unsigned char)s[i];
 		size_t used = 1;
