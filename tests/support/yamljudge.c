@@ -13,6 +13,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "bundle.h"
+#include "render.h"
 #include "yamlout.h"
 
 /* ---- plain-scalar resolution, written from the specs (not from yamlout) ---- */
@@ -471,4 +473,136 @@ int yamljudge_emit(const struct node *const *docs, size_t n, struct buf *out)
 		r = -ENOMEM;
 	yaml_emitter_delete(&em);
 	return r;
+}
+
+/* ---- both checks, and every YAML file of a bundle ---- */
+
+int yamljudge_stream(const char *text, size_t len, const struct node *const *docs, size_t n, struct buf *why)
+{
+	int r = yamljudge_read_back(text, len, docs, n, why);
+	if (r != 0)
+		return r;
+	struct buf ref;
+	buf_init(&ref, BUF_NO_MAX);
+	r = yamljudge_emit(docs, n, &ref);
+	size_t at = 0;
+	while (r == 0 && at < len && at < ref.len && text[at] == ref.data[at])
+		at++;
+	if (r == 0 && (at != len || at != ref.len)) {
+		(void)buf_printf(why, "not the bytes of libyaml's emitter from byte %zu; libyaml wrote:\n%s", at,
+				 buf_cstr(&ref));
+		r = -1;
+	} else if (r < 0 && r != -ENOMEM) {
+		(void)buf_printf(why, "libyaml's emitter refuses the trees (%d)", r);
+		r = -1;
+	}
+	buf_release(&ref);
+	return r;
+}
+
+/* The objects of every file of a render: one array of all of them, and where each
+ * file's begin (starts[i]; starts[files] is the total). */
+struct objects {
+	struct arena *arena;
+	const struct node **all;
+	size_t *starts;
+};
+
+static void objects_release(struct objects *o)
+{
+	free(o->all);
+	free(o->starts);
+	arena_free(o->arena);
+}
+
+static int collect_objects(struct render *r, struct objects *o)
+{
+	size_t files = render_file_count(r), cap = 16, n = 0;
+	o->arena = arena_new();
+	o->all = malloc(cap * sizeof *o->all);
+	o->starts = calloc(files + 1, sizeof *o->starts);
+	int ret = o->arena && o->all && o->starts ? 0 : -ENOMEM;
+	for (size_t i = 0; ret == 0 && i < files; i++) {
+		struct node *objs = NULL;
+		ret = render_file_nodes(r, i, o->arena, &objs);
+		o->starts[i] = n;
+		for (const struct node_item *it = ret == 0 ? objs->v.list.first : NULL; ret == 0 && it; it = it->next) {
+			const struct node **more = n < cap ? o->all : realloc(o->all, (cap *= 2) * sizeof *o->all);
+			if (!more)
+				ret = -ENOMEM;
+			else
+				(o->all = more)[n++] = it->val;
+		}
+	}
+	if (ret == 0)
+		o->starts[files] = n;
+	return ret;
+}
+
+/* kustomization.yaml's document: the manifest files of r, in order; NULL when out of
+ * memory. */
+static const struct node *kustomization(struct render *r, struct arena *a)
+{
+	struct node *files = node_seq(a);
+	for (size_t i = 0; i < render_file_count(r); i++)
+		files = node_push(files, node_str(a, render_file_name(r, i)));
+	return NODE_MAP(a, {"apiVersion", node_str(a, "kustomize.config.k8s.io/v1beta1")},
+			{"kind", node_str(a, "Kustomization")}, {"resources", files});
+}
+
+/* The content of the file named name in the files format's list (borrowed), or NULL. */
+static const char *file_content(const json_t *files, const char *name, size_t *ret_len)
+{
+	size_t i;
+	const json_t *f;
+	json_array_foreach(files, i, f)
+		if (strcmp(json_string_value(json_object_get(f, "name")), name) == 0) {
+			*ret_len = json_string_length(json_object_get(f, "content"));
+			return json_string_value(json_object_get(f, "content"));
+		}
+	return NULL;
+}
+
+/* yamljudge_stream on the file name of the files format, expected to hold docs. */
+static int judge_file(const json_t *files, const char *name, const struct node *const *docs, size_t n,
+		      struct buf *why)
+{
+	size_t len = 0;
+	const char *text = file_content(files, name, &len);
+	if (!text) {
+		(void)buf_printf(why, "the bundle has no file %s", name);
+		return -1;
+	}
+	int r = yamljudge_stream(text, len, docs, n, why);
+	if (r == -1)
+		(void)buf_printf(why, " (in %s)", name);
+	return r;
+}
+
+int yamljudge_bundle(struct render *r, struct buf *why)
+{
+	struct objects o = {NULL, NULL, NULL};
+	struct buf b;
+	json_t *doc = NULL;
+	buf_init(&b, BUF_NO_MAX);
+	int ret = collect_objects(r, &o);
+	if (ret == 0)
+		ret = bundle_build(r, BUNDLE_FILES, &b);
+	if (ret == 0 && !(doc = json_loadb(b.data, b.len, 0, NULL)))
+		ret = -ENOMEM;
+	const json_t *files = json_object_get(doc, "files");
+	for (size_t i = 0; ret == 0 && i < render_file_count(r); i++)
+		ret = judge_file(files, render_file_name(r, i), o.all + o.starts[i], o.starts[i + 1] - o.starts[i], why);
+	const struct node *k = ret == 0 ? kustomization(r, o.arena) : NULL;
+	if (ret == 0)
+		ret = k ? judge_file(files, "kustomization.yaml", &k, 1, why) : -ENOMEM;
+	buf_reset(&b);
+	if (ret == 0)
+		ret = bundle_build(r, BUNDLE_YAML, &b);
+	if (ret == 0 && (ret = yamljudge_stream(b.data, b.len, o.all, o.starts[render_file_count(r)], why)) == -1)
+		(void)buf_puts(why, " (in the yaml format)");
+	json_decref(doc);
+	buf_release(&b);
+	objects_release(&o);
+	return ret;
 }

@@ -30,6 +30,18 @@ int yamljudge_read_back(const char *text, size_t len, const struct node *const *
  * refuses an event (it checks UTF-8 less strictly than yamlout: a surrogate passes). */
 int yamljudge_emit(const struct node *const *docs, size_t n, struct buf *out);
 
+/* Both checks: text reads back as the trees, and is libyaml's emitter's bytes for them.
+ * 0, -1 with a sentence appended to why, or -ENOMEM. */
+int yamljudge_stream(const char *text, size_t len, const struct node *const *docs, size_t n, struct buf *why);
+
+struct render;
+/* yamljudge_stream on every YAML file of the bundle of r: each manifest file (the objects
+ * render_file_nodes builds for it) and kustomization.yaml (its list of those files) as
+ * the files format holds them, and the yaml format (every object, in file order). Holds
+ * for any object render makes. 0, -1 with why, or another negative error (the bundle
+ * could not be built). */
+int yamljudge_bundle(struct render *r, struct buf *why);
+
 /* What a plain scalar is to a YAML 1.1 reader (the types of yaml.org/type, as go-yaml
  * resolves them for Kubernetes). */
 enum yamljudge_type {
