@@ -189,7 +189,8 @@ static bool rest_is_plain(const char *s, size_t i, size_t len)
 	return true;
 }
 
-bool yamlout_is_plain(const char *s, size_t len)
+/* yamlout_is_plain, inline for the writer. */
+static inline bool is_plain(const char *s, size_t len)
 {
 	if (len == 0)
 		return false;
@@ -201,6 +202,11 @@ bool yamlout_is_plain(const char *s, size_t len)
 		return false;
 	size_t i = first_look(s, len);
 	return i == len || rest_is_plain(s, i, len);
+}
+
+bool yamlout_is_plain(const char *s, size_t len)
+{
+	return is_plain(s, len);
 }
 
 /* Whether s holds a line break (LF, CR, NEL, LS, PS): such a key is written as a "? "
@@ -309,7 +315,7 @@ int yamlout_scalar(const struct node *n, char tmp[YAMLOUT_SCALAR_MAX], const cha
 			return -EINVAL;
 		*ret_text = n->v.str.s;
 		*ret_len = n->v.str.len;
-		*ret_plain = yamlout_is_plain(n->v.str.s, n->v.str.len);
+		*ret_plain = is_plain(n->v.str.s, n->v.str.len);
 		return 0;
 	}
 	size_t len;
@@ -464,7 +470,7 @@ static int put_quoted(struct writer *w, const char *s, size_t len)
 /* " " and s, plain or double-quoted: a scalar after an indicator. */
 static int put_string(struct writer *w, const char *s, size_t len)
 {
-	if (!yamlout_is_plain(s, len)) {
+	if (!is_plain(s, len)) {
 		int r = put_bytes(w, " ", 1);
 		return r == 0 ? put_quoted(w, s, len) : r;
 	}
@@ -478,10 +484,9 @@ static int put_string(struct writer *w, const char *s, size_t len)
 
 /* A key at the start of its line: "key:", or for a key libyaml writes as a "? " key
  * (longer than 128 bytes, or holding a line break) "? key", a line break to indent and
- * ":". *ret_explicit tells which. */
-static int put_key(struct writer *w, const char *k, size_t len, int indent, bool *ret_explicit)
+ * ":". plain: whether the key is written plain. *ret_explicit tells which. */
+static int put_key(struct writer *w, const char *k, size_t len, bool plain, int indent, bool *ret_explicit)
 {
-	bool plain = yamlout_is_plain(k, len);
 	int r;
 	*ret_explicit = len > 128 || (!plain && has_break(k, len));
 	if (*ret_explicit) {
@@ -497,6 +502,24 @@ static int put_key(struct writer *w, const char *k, size_t len, int indent, bool
 	return r == 0 ? put_bytes(w, ":", 1) : r;
 }
 
+/* The most common entry, a plain key (not a "? " one) with a plain string value, on a
+ * line of its own, taking room once: "\n", indent, "key: value". 1 when written, 0 when
+ * the entry is not of that kind, or a negative error. */
+static int put_plain_entry(struct writer *w, const struct node_item *it, int indent, bool key_plain)
+{
+	const struct node *v = it->val;
+	if (!key_plain || it->key_len > 128 || v->kind != NODE_STR || !is_plain(v->v.str.s, v->v.str.len))
+		return 0;
+	int r = room(w, 1 + (size_t)indent + it->key_len + 2 + v->v.str.len);
+	if (r < 0)
+		return r;
+	put(w, line_start, 1 + (size_t)indent);
+	put(w, it->key, it->key_len);
+	put(w, ": ", 2);
+	put(w, v->v.str.s, v->v.str.len);
+	return 1;
+}
+
 /* Where a value is written: after "---" (the root), after "key:", after "-" (an item),
  * or after the ":" of a "? " key. */
 enum place { AT_ROOT, IN_MAP, IN_SEQ, AFTER_EXPLICIT_KEY };
@@ -509,13 +532,15 @@ static int put_map(struct writer *w, const struct node *map, int indent, bool in
 {
 	int r = 0;
 	for (const struct node_item *it = map->v.list.first; r == 0 && it; it = it->next) {
-		bool explicit_key;
-		if (it == map->v.list.first && inline_first)
-			r = put_bytes(w, " ", 1);
-		else
-			r = put_break(w, indent);
+		bool explicit_key, key_plain = is_plain(it->key, it->key_len);
+		bool first_inline = it == map->v.list.first && inline_first;
+		if (!first_inline && (r = put_plain_entry(w, it, indent, key_plain)) != 0) {
+			r = r < 0 ? r : 0;
+			continue;
+		}
+		r = first_inline ? put_bytes(w, " ", 1) : put_break(w, indent);
 		if (r == 0)
-			r = put_key(w, it->key, it->key_len, indent, &explicit_key);
+			r = put_key(w, it->key, it->key_len, key_plain, indent, &explicit_key);
 		if (r == 0)
 			r = put_value(w, it->val, indent, explicit_key ? AFTER_EXPLICIT_KEY : IN_MAP, depth + 1);
 	}
