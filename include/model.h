@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "util.h"
+
 /* Returned when the document is well-formed JSON but breaks a rule; the errors list says why. */
 #define MODEL_EINVALID (-1000)
 
@@ -64,10 +66,8 @@ int model_errors_at(struct model_errors *e, const char *const *at, const char *c
 /* Segments inline: MODEL_PTR("services", name, "replicas"). */
 #define MODEL_PTR(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-/* Quoting user text in a message: MODEL_CLIP(s) expands to the three arguments of
- * "%.*s%s": at most 60 bytes of s (cut on a UTF-8 boundary) and "..." when cut. */
-int model_clip(const char *s);
-#define MODEL_CLIP(s) model_clip(s), (s), (strlen(s) > 60 ? "..." : "")
+/* Quoting user text in a message (include/util.h UTIL_CLIP). */
+#define MODEL_CLIP(s) UTIL_CLIP(s)
 /* One more than the edit distance at which a known name is offered as "did you mean". */
 size_t model_suggest_limit(const char *word);
 /* The member name of obj closest to word, for "did you mean"; NULL when none is close. */

@@ -126,17 +126,6 @@ int model_errors_at(struct model_errors *e, const char *const *at, const char *c
 	return r;
 }
 
-int model_clip(const char *s)
-{
-	size_t n = strlen(s);
-	if (n <= 60)
-		return (int)n;
-	n = 60;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	return (int)n;
-}
-
 size_t model_suggest_limit(const char *word)
 {
 	return strlen(word) > 6 ? 4 : 3;

@@ -623,19 +623,6 @@ static int report(struct walk *w, const char *fmt, ...)
 	return r < 0 ? -ENOMEM : 0;
 }
 
-/* Length of s clipped to at most 60 bytes on a UTF-8 boundary, for quoting user text. */
-static int clip(const char *s)
-{
-	size_t n = strlen(s);
-	if (n <= 60)
-		return (int)n;
-	n = 60;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	return (int)n;
-}
-
-#define CLIP(s) clip(s), (s), (strlen(s) > 60 ? "..." : "")
 
 /* A short description of a JSON value for "got ..." (static text or formatted into b). */
 static const char *describe(const json_t *v, struct buf *b)
@@ -646,7 +633,7 @@ static const char *describe(const json_t *v, struct buf *b)
 	case JSON_ARRAY:
 		return "an array";
 	case JSON_STRING:
-		return buf_printf(b, "the string \"%.*s%s\"", CLIP(json_string_value(v))) ? "a string"
+		return buf_printf(b, "the string \"%.*s%s\"", UTIL_CLIP(json_string_value(v))) ? "a string"
 											  : buf_cstr(b);
 	case JSON_INTEGER:
 		return buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v)) ? "a number" : buf_cstr(b);
@@ -832,7 +819,7 @@ static int report_enum(struct walk *w, const char *s, const struct schema_node *
 		r = BUF_PUTS(&list, i ? ", \"" : "\"", n->enums[i], "\"");
 	const char *guess = closest(n->enums, n->nenums, sizeof *n->enums, s);
 	if (r == 0)
-		r = report(w, "must be one of %s, got \"%.*s%s\"%s%s%s", buf_cstr(&list), CLIP(s),
+		r = report(w, "must be one of %s, got \"%.*s%s\"%s%s%s", buf_cstr(&list), UTIL_CLIP(s),
 			   guess ? "; did you mean \"" : "", guess ? guess : "", guess ? "\"?" : "");
 	buf_release(&list);
 	return r < 0 ? -ENOMEM : 0;
@@ -854,7 +841,7 @@ static int walk_string(struct walk *w, const json_t *v, const struct schema_node
 	if (n->max_length && len > n->max_length)
 		return report(w, "must be at most %zu characters, got %zu", n->max_length, len);
 	const char *why = n->format && !(n->empty_ok && len == 0) ? n->format->check(s) : NULL;
-	return why ? report(w, "%s, got \"%.*s%s\"", why, CLIP(s)) : 0;
+	return why ? report(w, "%s, got \"%.*s%s\"", why, UTIL_CLIP(s)) : 0;
 }
 
 static int report_range(struct walk *w, const json_t *v, const struct schema_node *n, const char *also)

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { start, tempDir, removeDir } from './lib/server.mjs';
+import { keepSqlite, start, tempDir, removeDir } from './lib/server.mjs';
 import { call as rawCall } from './lib/client.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -28,19 +28,23 @@ function withoutProvenance(obj) {
   return o;
 }
 
-const byId = (items) => new Map(items.map((o) => [`${o.kind}/${o.metadata.name}`, withoutProvenance(o)]));
+// MySQL's init Job is named by a hash of its whole spec now, no longer of its files only.
+const id = (o) => `${o.kind}/${o.kind === 'Job' ? o.metadata.name.replace(/^mysql-init-[0-9a-f]{8}$/, 'mysql-init') : o.metadata.name}`;
+const byId = (items) => new Map(items.map((o) => [id(o), withoutProvenance(o)]));
 
 // What this release renders differently by design (issue 14), on top of the same objects:
 // the provenance ConfigMap <stack>-bundle and a headless Service governing each StatefulSet
 // are new objects; a StatefulSet names that Service; a pod's checksums cover only what it
-// reads; pods that can run more than one at a time are spread over nodes. This turns an
+// reads (MySQL's init files moved from its pod to its init Job, which names itself by a
+// hash of its spec); pods that can run more than one at a time are spread over nodes. This turns an
 // object of either release into what both have in common.
 function common(obj) {
   const o = structuredClone(obj);
   if (o.kind === 'StatefulSet') delete o.spec.serviceName;
   const pod = o.spec?.template;
   const a = pod?.metadata?.annotations ?? {};
-  for (const k of Object.keys(a)) if (k.startsWith('checksum/') && k !== 'checksum/initdb') delete a[k];
+  for (const k of Object.keys(a)) if (k.startsWith('checksum/')) delete a[k];
+  if (o.kind === 'Job') delete o.metadata.name;
   if (pod && Object.keys(a).length === 0) delete pod.metadata.annotations;
   delete pod?.spec?.topologySpreadConstraints;
   return o;
@@ -53,7 +57,8 @@ describe('a database of the previous release', () => {
 
   before(async () => {
     dir = tempDir();
-    const db = path.join(dir, 'manifestd.db');
+    // the previous release stored in SQLite only: the file is the database in both stages
+    const db = keepSqlite(path.join(dir, 'manifestd.db'));
     copyFileSync(path.join(release, 'manifestd.db'), db);
     copyFileSync(path.join(release, 'manifestd.key'), path.join(dir, 'manifestd.key'));
     chmodSync(path.join(dir, 'manifestd.key'), 0o600);

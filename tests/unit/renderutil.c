@@ -1,5 +1,6 @@
 /* renderutil: inline documents rendered for the render suites (see renderutil.h). */
 #include "renderutil.h"
+#include "yamlcheck.h"
 
 #include <check.h>
 #include <stdbool.h>
@@ -73,6 +74,7 @@ json_t *renderutil_bundle(const char *stack, const char *env)
 	int rc = render_of(stack, env, &r, &why);
 	ck_assert_msg(rc == 0, "render_new: %d\n%s", rc, why);
 	free(why);
+	yamlcheck_bundle(r);
 	json_t *files = json_object();
 	for (size_t i = 0; i < render_file_count(r); i++) {
 		json_t *objs = NULL;

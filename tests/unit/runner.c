@@ -21,6 +21,7 @@ int main(void)
 	srunner_add_suite(sr, render_ingress_suite());
 	srunner_add_suite(sr, render_extra_suite());
 	srunner_add_suite(sr, jsonpatch_suite());
+	srunner_add_suite(sr, zipout_suite());
 	srunner_add_suite(sr, bundle_suite());
 	srunner_add_suite(sr, applysh_suite());
 	srunner_add_suite(sr, model_suite());
