@@ -123,7 +123,7 @@ START_TEST(one_name_per_kind)
 		      "%s", e);
 	ck_assert_msg(strstr(e, "/services/b/serviceAccount/name: renders the ServiceAccount \"shared\", which "
 				"/services/a/serviceAccount/name renders too"), "%s", e);
-	ck_assert_msg(strstr(e, "/services/db-headless: renders the Service \"db-headless\", which /services/db renders too"),
+	ck_assert_msg(strstr(e, "/services/db: renders the Service \"db-headless\", which /services/db-headless renders too"),
 		      "%s", e);
 	free(e);
 }
