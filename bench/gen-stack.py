@@ -21,8 +21,8 @@ for i in range(n):
     name, svc = templates[i % len(templates)]
     svc = copy.deepcopy(svc)
     new = stack["ingress"]["service"] if i == 0 else "svc-%05d" % i
-    if i != 0 and "database" in svc:
-        svc["database"] = {"name": "db%05d" % i, "user": "user%05d" % i}
+    if i != 0 and "mysql" in svc.get("uses", {}):
+        svc["uses"]["mysql"] = {"database": "db%05d" % i, "user": "user%05d" % i}
     services[new] = svc
 stack["services"] = services
 stack["secrets"] = prod["secrets"]

@@ -1,5 +1,5 @@
 /* api: the HTTP handlers, one file per resource family (api_stacks.c, api_render.c,
- * api_health.c, api_history.c, api_import.c), and the route table that maps routes to
+ * api_health.c, api_history.c, api_import.c, api_catalog.c), and the route table that maps routes to
  * them (api_routes.c), which the API hands the transport (http_options.routes). Each
  * handler returns the status it replied with (see http.h). http_app() of every request is
  * a struct api. */
@@ -55,6 +55,28 @@ int api_env_rollback(struct http_request *req);
 
 /* api_import.c */
 int api_import_compose(struct http_request *req);
+
+/* api_catalog.c: the component types (docs/components.md) */
+int api_catalog_list(struct http_request *req);
+int api_catalog_get(struct http_request *req);
+int api_catalog_put(struct http_request *req);
+int api_catalog_delete(struct http_request *req);
+int api_catalog_revisions(struct http_request *req);
+int api_catalog_revision(struct http_request *req);
+
+struct catalog;
+struct model_errors;
+/* The component types a render reads with c's transaction: the built-in ones and those
+ * stored (a new catalog, or catalog_builtin(), that the caller frees with catalog_free).
+ * 0 or a store error (-ENOMEM). */
+int api_catalog_load(struct store_conn *c, struct catalog **ret);
+/* api_stacks.c: the names of the stored stacks whose documents (the stack's or one of its
+ * environments') have an instance of the component type, appended to users; with new_cat,
+ * each also resolved with each of its environments under new_cat (a change from what
+ * old_cat resolved checked as for any write), the problems named by stack and
+ * environment appended to errs. 0, MODEL_EINVALID or a store error. */
+int api_type_users(struct store_conn *c, const char *type, const struct catalog *old_cat,
+		   const struct catalog *new_cat, json_t *users, struct model_errors *errs);
 
 /* Shared by the handlers (api_stacks.c): replies with the problem that matches a store
  * error (404, 409, 412, 503, 500); what names the resource in the detail. */

@@ -42,4 +42,12 @@
  * have grown: the document is then invalid) or -ENOMEM. */
 int components_expand(json_t *doc, const struct catalog *cat, struct model_errors *errs);
 
+/* The problems of errs from index from on that are about the workload (or provisioning
+ * Job) of an instance of doc's /components, said of the instance: a pointer into the
+ * service /services/<name>[-provision] below a whole "${params.P}" of the type's
+ * template becomes /components/<name>/P... (a smaller volume of MySQL is reported at
+ * /components/mysql/storage/size); another gets "(the workload of component "<name>")"
+ * after its sentence. doc (borrowed) is a resolved document. 0 or -ENOMEM. */
+int components_point(const struct catalog *cat, const json_t *doc, struct model_errors *errs, size_t from);
+
 #endif

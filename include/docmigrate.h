@@ -6,7 +6,9 @@
  * Shapes: 1 is the document of the releases up to schema migration 0005 (one-port
  * services with HTTP probes {"path"} completed from a built-in "/actuator/health", one
  * ingress {host, path, service, tls}); 2 is the general workload model of server/schema.json
- * (probes {"httpGet": {"path"}} among other kinds, a TCP check by default; ingress rules).
+ * (probes {"httpGet": {"path"}} among other kinds, a TCP check by default; ingress rules);
+ * 3 replaces 2's top-level mysql, rabbitmq and zipkin sections and the service fields
+ * database and broker by components of the catalog (/components) and services' uses.
  *
  * Ownership: documents are borrowed and changed in place; nothing is kept. */
 #ifndef MANIFESTD_DOCMIGRATE_H
@@ -28,5 +30,21 @@
  * (what the store holds was valid when written). stack is the shape-1 stack document
  * (borrowed) when doc is an environment, NULL when doc is a stack. 0 or -ENOMEM. */
 int docmigrate_v2(json_t *doc, const json_t *stack);
+
+/* Rewrites doc (a shape-2 stack document, or with stack given, an environment of that
+ * stack; masked copies too) into shape 3, in place:
+ * - the sections mysql, rabbitmq and zipkin become /components/mysql, /rabbitmq and
+ *   /zipkin, instances of the catalog types of those names: image "[registry/]repo:tag"
+ *   -> {registry, repository, tag}, appPasswordSecret -> passwordSecret, the rest as it
+ *   is; where the component is defined (a stack, or an environment whose stack has no
+ *   such section) also its type, enabled false unless given (shape 2's default) and the
+ *   defaults of shape 2 that the type does not share (RabbitMQ's image and user); a null
+ *   section (an environment deleting the stack's) becomes a null component;
+ * - a service's (and serviceDefaults') database {name, user} becomes uses.mysql
+ *   {database, user} (a user "" is left to the type's default, the same name), database
+ *   null uses.mysql null; broker true uses.rabbitmq {}, broker false uses.rabbitmq null
+ *   where a lower layer (the stack, serviceDefaults) turned it on.
+ * Documents already in shape 3 are left as they are. 0 or -ENOMEM. */
+int docmigrate_v3(json_t *doc, const json_t *stack);
 
 #endif

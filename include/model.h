@@ -125,9 +125,11 @@ int model_resolve_in(const struct catalog *cat, const char *stack_name, const js
  * resolved document new (borrowed) asks that Kubernetes refuses (include/rules.h
  * rules_check_change: a claim's class, access mode, or a smaller size). A former pair that
  * no longer resolves (a rule added since) is not compared. Every write that replaces an
- * environment's document or its stack's calls it. 0, MODEL_EINVALID or -ENOMEM. */
-int model_check_change(const char *stack_name, const json_t *old_stack, const char *env_name,
-		       const json_t *old_env, const json_t *new, struct model_errors *errs);
+ * environment's document or its stack's calls it (and a change of the catalog, with the
+ * types before it as cat). The former pair resolves with the component types of cat
+ * (NULL: the built-in ones). 0, MODEL_EINVALID or -ENOMEM. */
+int model_check_change(const struct catalog *cat, const char *stack_name, const json_t *old_stack,
+		       const char *env_name, const json_t *old_env, const json_t *new, struct model_errors *errs);
 
 /* Appends to warnings what a valid resolved document does that deserves a second look
  * (a service that runs as root, ...): each a pointer and a sentence, as errors are. The

@@ -1,7 +1,8 @@
 /* render: a resolved document (model_resolve) -> the Kubernetes objects of the bundle,
  * as node trees (node.h; jansson for the few callers that want it), grouped into files
  * in apply order ("00-namespace.yaml", "10-config.yaml", "11-secrets.yaml",
- * "20-extra.yaml", "30-mysql.yaml", ..., "50-<service>.yaml", ..., "90-ingress.yaml").
+ * "12-network.yaml", "20-extra.yaml", "50-<service>.yaml" (the workloads of components
+ * too: include/components.h), ..., "90-ingress.yaml").
  * docs/schema.md says what each field of the document becomes.
  *
  * render_new plans the files, derives what they share (hashes, checksums), and builds
@@ -17,7 +18,7 @@
  *
  * Pure: no I/O, no HTTP, no SQLite. The same document and meta give the same objects.
  * The builders live in render_pod, render_workload, render_ingress, render_extra and
- * render_infra (render_common.h is what they share). */
+ * render_netpol (render_common.h is what they share). */
 #ifndef MANIFESTD_RENDER_H
 #define MANIFESTD_RENDER_H
 

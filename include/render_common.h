@@ -1,5 +1,5 @@
 /* render_common: what render's builder modules (render_pod, render_workload,
- * render_ingress, render_extra, render_infra) share: the state of one render, which
+ * render_ingress, render_extra, render_netpol) share: the state of one render, which
  * render_new (render.c) fills and the builders only read, and the pieces of every object
  * (recommended labels, the object header, small node helpers).
  *
@@ -33,10 +33,6 @@ enum render_file_kind {
 	RENDER_FILE_SECRETS,
 	RENDER_FILE_NETWORK,
 	RENDER_FILE_EXTRA,
-	RENDER_FILE_MYSQL,
-	RENDER_FILE_MYSQL_INIT,
-	RENDER_FILE_RABBITMQ,
-	RENDER_FILE_ZIPKIN,
 	RENDER_FILE_SERVICE,
 	RENDER_FILE_INGRESS,
 };
@@ -80,8 +76,6 @@ struct render {
 	 * once for the checksums, then borrowed by the objects (node_from_json) */
 	json_t *config_data;
 	json_t *secrets_data;
-	json_t *initdb_data;   /* render_infra's */
-	char init_sql_sum[65]; /* digest of initdb_data */
 	const char **extra_ids; /* the keys of /extraObjects, sorted (borrowed from doc) */
 	size_t nextras;
 	struct render_file *files;

@@ -1,13 +1,13 @@
 /* render_container: the containers of a service's pod, in the order Kubernetes gets them:
- * init containers (wait-for-mysql and wait-for-rabbitmq when the service uses them, then
- * the document's in order), then the service's own container (named after the service)
+ * init containers (the document's in order: the components a service uses add theirs,
+ * see include/components.h), then the service's own container (named after the service)
  * and its sidecars. Each container: image, pull policy, command, args, workingDir, ports,
  * env (value, configMapKeyRef, secretKeyRef, fieldRef, in order), envFrom, probes of
  * every kind (httpGet, tcpSocket, exec, grpc; sidecars only besides the service's own),
  * resources, a securityContext (the service's; capabilities are added to the service's
  * own container only; a helper's runAsUser when set), the preStop sleep, volumeMounts
  * (the automatic /tmp volume last, when the pod has one and the container mounts nothing
- * at /tmp). The small parts also make render_infra's fixed containers.
+ * at /tmp).
  *
  * Conventions as in render_common.h. Pure: no I/O. */
 #ifndef MANIFESTD_RENDER_CONTAINER_H
@@ -16,9 +16,6 @@
 #include <stdbool.h>
 
 #include "render_common.h"
-
-/* The uid of helper containers (the wait-for-* ones): nobody. */
-#define CONTAINER_NOBODY_UID 65534
 
 /* true when the pod of s gets the automatic /tmp emptyDir "tmp": a read-only root file
  * system and no volume of the service mounted at /tmp. */
@@ -45,9 +42,5 @@ struct node *container_mount(struct arena *a, const char *name, const char *path
 
 /* {name, containerPort, protocol}. */
 struct node *container_port(struct arena *a, const char *name, json_int_t number, const char *protocol);
-
-/* An init container "wait-for-<host>" that waits until host:port accepts TCP
- * connections. Its script is constant; host and port reach it through the environment. */
-struct node *container_wait_for(struct arena *a, const char *host, int port);
 
 #endif

@@ -8,8 +8,8 @@
  *   workload uses another when a value it reads names the other as a host: a word of an
  *   env value, of a config value one of its env vars, files or envFrom reads, or of its
  *   command and args, is the other's name, or that name followed by '.' (its DNS name
- *   in the namespace, or the cluster's); and a service with a database uses MySQL, one
- *   with broker RabbitMQ, MySQL's init Job uses MySQL.
+ *   in the namespace, or the cluster's); and a service uses the components of its /uses
+ *   (their workloads, include/components.h).
  * Each reachable workload gets <name>-ingress (from whom, on which ports) and each user
  * <name>-egress (to whom): both ends must allow a connection. Pods are selected by their
  * stable selector labels (name and instance).

@@ -4,7 +4,7 @@
  * over nodes when it runs more than one pod; restartPolicy for Jobs; its containers from
  * render_container; its volumes: emptyDir, a projected volume for files, an existing
  * claim, the automatic /tmp emptyDir), and what render_new derives per service for it
- * (pod_prepare). The small parts also make render_infra's fixed pods.
+ * (pod_prepare).
  *
  * Conventions as in render_common.h. Pure: no I/O. */
 #ifndef MANIFESTD_RENDER_POD_H

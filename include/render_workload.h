@@ -4,8 +4,7 @@
  * <name> (when it or a sidecar has ports; not for Jobs and CronJobs), the headless
  * Service <name>-headless that governs a StatefulSet, its HorizontalPodAutoscaler
  * (autoscaling.enabled) and its PodDisruptionBudget (disruptionBudget.enabled and more
- * than one pod, Deployments and StatefulSets). Also the pieces render_infra's fixed
- * workloads share with services.
+ * than one pod, Deployments and StatefulSets).
  *
  * A Job is named "<service>-<8 hex digits of the digest of its whole spec>", so a changed
  * Job is a new Job (a Job's template cannot be updated); a CronJob keeps the service's

@@ -156,8 +156,8 @@ int schema_inherit(const struct schema_node *n, json_t *v, const json_t *root);
 /* The JSON Schema (draft 2020-12) of a stored stack or environment document: every
  * member optional, null allowed (it deletes), the formats as patterns (with the rule in
  * words as `x-manifestd-format`), defaults and descriptions for editors, `x-manifestd-form`
- * hints. Built once, borrowed. NULL on
- * allocation failure. */
+ * hints; and in $defs.componentType, the document of a component type (docs/components.md).
+ * Built once, borrowed. NULL on allocation failure. */
 const json_t *schema_json_schema(void);
 
 /* Every field of the document as a path of member names joined by '/', a map's or an

@@ -19,7 +19,8 @@
  * - Every stored document has a revision, 1 on creation and +1 on every change, and
  *   created/updated UTC timestamps ("2026-11-24T01:02:03Z"). Every change appends one row
  *   to the append-only table history (old and new document with secrets masked, and the
- *   names, never the values, of the secrets whose value the change altered).
+ *   names, never the values, of the secrets whose value the change altered); the stored
+ *   component types (the catalog) likewise, in catalog and catalog_history.
  * - A struct store is a fixed pool of connections shared by threads: a thread takes one
  *   with store_acquire() and gives it back with store_release(). A connection is used by
  *   one thread at a time; a write is made between store_begin() and store_commit() so a
@@ -219,8 +220,8 @@ int store_token_list(struct store_conn *c, json_t **ret_items);
 int store_token_revoke(struct store_conn *c, const char *name);
 int store_token_count(struct store_conn *c, long long *ret);
 /* The identity of what a render of stack (and env, or NULL for the stack alone) reads:
- * BLAKE2b-256 hex of the names, revisions and documents exactly as stored, without
- * parsing them (PostgreSQL: of the SHA-256 of each document, computed by the server, so
+ * BLAKE2b-256 hex of the names, revisions and documents exactly as stored, and of the last
+ * change of the catalog (a stored type changes what renders), without parsing them (PostgreSQL: of the SHA-256 of each document, computed by the server, so
  * the text need not travel). Any write changes it; equal fingerprints mean equal inputs. Used as part of the
  * render cache key. 0, -ENOENT (no such stack or environment), -EIO, -ENOMEM. */
 int store_fingerprint(struct store_conn *c, const char *stack, const char *env, char out[65]);
@@ -242,6 +243,28 @@ int store_env_revisions(struct store_conn *c, const char *stack, const char *env
  * the shape above in *ret_row; -ENOENT when there is none. */
 int store_env_revision(struct store_conn *c, const char *stack, const char *env,
 		       long long revision, json_t **ret_row);
+
+/* ---- the catalog: component types stored by platform teams (include/catalog.h) ----
+ * A stored type overrides the built-in one of its name. Documents are stored as given
+ * (a type holds no secret value); every change appends a row to catalog_history, and a
+ * type deleted and stored again starts over at revision 1. Strings and doc are borrowed. */
+
+int store_catalog_get(struct store_conn *c, const char *name, struct store_record *ret);
+/* Creates or replaces the type name when its revision is expected_revision (0: it must
+ * not exist; STORE_ANY_REVISION: whatever it is, or none). -ESTALE when not. */
+int store_catalog_put(struct store_conn *c, const char *name, const json_t *doc, long long expected_revision,
+		      const char *actor, struct store_record *ret);
+/* Deletes the stored type name. -ENOENT, -ESTALE. */
+int store_catalog_delete(struct store_conn *c, const char *name, long long expected_revision, const char *actor);
+/* A new array of {"name", "revision", "updated"} of the stored types, sorted by name. */
+int store_catalog_list(struct store_conn *c, json_t **ret_items);
+/* Every stored type as a new object name -> document (for catalog_new). */
+int store_catalog_documents(struct store_conn *c, json_t **ret_docs);
+/* Revisions of a stored type's current life, newest first (as store_env_revisions):
+ * {"kind", "revision", "old", "new", "time", "actor"}. */
+int store_catalog_revisions(struct store_conn *c, const char *name, long long before, size_t limit,
+			    json_t **ret_rows, bool *ret_more);
+int store_catalog_revision(struct store_conn *c, const char *name, long long revision, json_t **ret_row);
 
 /* ---- migrations written in C (struct store_step) ---- */
 

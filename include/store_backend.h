@@ -11,8 +11,8 @@
  *   time as "2026-11-24T01:02:03Z": a C function registered on every SQLite connection,
  *   a SQL function created by migrations/pg/0001_init.sql). Where the dialects differ, a
  *   backend gives its own text for that statement (its `sql` table; NULL entries use
- *   store_sql[]). Q_STACK_LOCK has no shared text: an engine that needs it (PostgreSQL)
- *   gives its own; the store skips it elsewhere.
+ *   store_sql[]). Q_STACK_LOCK and Q_CATALOG_LOCK have no shared text: an engine that
+ *   needs them (PostgreSQL) gives its own; the store skips them elsewhere.
  * - A connection has at most one statement running: query() runs it (and fetches its
  *   first row, so every error of the statement is seen there), next() moves through
  *   its rows, done() ends it. query() ends the one before.
@@ -72,6 +72,16 @@ enum store_query {
 	Q_TOKEN_COUNT,
 	Q_FINGERPRINT_STACK,
 	Q_FINGERPRINT_ENV,
+	Q_CATALOG_GET,
+	Q_CATALOG_LOCK,
+	Q_CATALOG_INSERT,
+	Q_CATALOG_UPDATE,
+	Q_CATALOG_DELETE,
+	Q_CATALOG_LIST,
+	Q_CATALOG_ALL,
+	Q_CATALOG_HISTORY_INSERT,
+	Q_CATALOG_REVISIONS,
+	Q_CATALOG_REVISION,
 	Q_COUNT
 };
 

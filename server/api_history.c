@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "catalog.h"
 #include "diff.h"
 #include "model.h"
 #include "render.h"
@@ -663,22 +664,27 @@ static int rollback_target(struct http_request *req, long long *ret)
 }
 
 /* The document of row, secrets taken from the current document; 0 or the status sent. */
-static int rollback_document(struct http_request *req, const char *stack, const json_t *stack_doc,
-			     const char *env, const json_t *row, const json_t *current, json_t **ret)
+static int rollback_document(struct http_request *req, struct store_conn *c, const char *stack,
+			     const json_t *stack_doc, const char *env, const json_t *row,
+			     const json_t *current, json_t **ret)
 {
 	struct model_errors errs;
+	struct catalog *cat = NULL;
 	model_errors_init(&errs);
 	json_t *doc = json_deep_copy(json_object_get(row, "new"));
 	int status = 0, r = doc ? api_keep_secrets(doc, current, &errs) : -ENOMEM;
 	if (r == 0)
 		r = model_check_shape(doc, &errs);
+	if (r == 0)
+		r = api_catalog_load(c, &cat);
 	if (r == 0) {
 		json_t *resolved = NULL;
-		r = model_resolve(stack, stack_doc, env, doc, NULL, &errs, &resolved);
+		r = model_resolve_in(cat, stack, stack_doc, env, doc, NULL, &errs, &resolved);
 		if (r == 0)
-			r = model_check_change(stack, stack_doc, env, current, resolved, &errs);
+			r = model_check_change(cat, stack, stack_doc, env, current, resolved, &errs);
 		json_decref(resolved);
 	}
+	catalog_free(cat);
 	if (r == MODEL_EINVALID)
 		status = http_reply_problem(req, 422, model_errors_json(&errs), NULL,
 					    "revision %lld cannot be restored: %zu problem%s",
@@ -715,7 +721,7 @@ int api_env_rollback(struct http_request *req)
 	if ((status = read_target(req, c, stack, env, &srec, &cur)) != 0 ||
 	    (status = api_precondition(req, &cur)) != 0 ||
 	    (status = read_revision(req, c, stack, env, n, &row)) != 0 ||
-	    (status = rollback_document(req, stack, srec.document, env, row, cur.document, &doc)) != 0)
+	    (status = rollback_document(req, c, stack, srec.document, env, row, cur.document, &doc)) != 0)
 		goto out;
 	r = store_env_update(c, stack, env, doc, cur.revision, http_actor(req), &rec);
 	if (r == 0)

@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "bundle.h"
+#include "catalog.h"
 #include "digest.h"
 #include "metrics.h"
 #include "model.h"
@@ -301,17 +302,17 @@ static int reply_bundle(struct http_request *req, struct job *j, const char *sta
 
 /* model_resolve of the layers, each with its secret values masked first for a masked
  * format. */
-static int resolve_layers(const char *stack_name, const json_t *stack, const char *env_name,
-			  const json_t *env, const json_t *overrides, bool masked,
+static int resolve_layers(const struct catalog *cat, const char *stack_name, const json_t *stack,
+			  const char *env_name, const json_t *env, const json_t *overrides, bool masked,
 			  struct model_errors *errs, json_t **ret_doc)
 {
 	if (!masked)
-		return model_resolve(stack_name, stack, env_name, env, overrides, errs, ret_doc);
+		return model_resolve_in(cat, stack_name, stack, env_name, env, overrides, errs, ret_doc);
 	json_t *s = model_mask_secret_values(stack);
 	json_t *e = env ? model_mask_secret_values(env) : NULL;
 	json_t *o = overrides ? model_mask_secret_values(overrides) : NULL;
 	int r = s && (e || !env) && (o || !overrides)
-			? model_resolve(stack_name, s, env_name, e, o, errs, ret_doc) : -ENOMEM;
+			? model_resolve_in(cat, stack_name, s, env_name, e, o, errs, ret_doc) : -ENOMEM;
 	json_decref(s);
 	json_decref(e);
 	json_decref(o);
@@ -330,7 +331,7 @@ static int forbid_secrets(struct http_request *req)
 
 /* Resolves, renders and replies: 422 with every problem (model_resolve's, then
  * render_new's), or the bundle. */
-static int resolve_and_reply(struct http_request *req, const char *stack_name,
+static int resolve_and_reply(struct http_request *req, const struct catalog *cat, const char *stack_name,
 			     const json_t *stack, const char *env_name, const json_t *env,
 			     long long revision, const json_t *overrides, enum bundle_format format,
 			     const char *key, uint64_t start_ns)
@@ -340,7 +341,7 @@ static int resolve_and_reply(struct http_request *req, const char *stack_name,
 	json_t *doc = NULL;
 	struct job *j = NULL;
 	bool masked = masked_format(format);
-	int status, r = resolve_layers(stack_name, stack, env_name, env, overrides, masked, &errs,
+	int status, r = resolve_layers(cat, stack_name, stack, env_name, env, overrides, masked, &errs,
 				       &doc);
 	bool forbidden = r == 0 && !masked && http_role(req) < AUTH_EDITOR && model_renders_secret_values(doc);
 	if (forbidden)
@@ -422,6 +423,7 @@ int api_manifests(struct http_request *req)
 		return status;
 	struct store_conn *c = NULL;
 	struct store_record srec = {0}, erec = {0};
+	struct catalog *cat = NULL;
 	const char *missing = "the database";
 	struct api *api = http_app(req);
 	char key[65];
@@ -442,6 +444,8 @@ int api_manifests(struct http_request *req)
 		missing = "stack";
 	if (r == 0 && (r = store_env_get_shared(c, stack, env, &erec)) < 0)
 		missing = "environment";
+	if (r == 0 && (r = api_catalog_load(c, &cat)) < 0)
+		missing = "the catalog";
 	store_release(c);
 	if (r == -ENOENT)
 		status = http_reply_problem(req, 404, NULL, NULL, "%s '%s' does not exist", missing,
@@ -449,8 +453,9 @@ int api_manifests(struct http_request *req)
 	else if (r < 0)
 		status = api_store_error(req, r, missing);
 	else
-		status = resolve_and_reply(req, stack, srec.document, env, erec.document,
+		status = resolve_and_reply(req, cat, stack, srec.document, env, erec.document,
 					   erec.revision, NULL, format, keyed ? key : NULL, start);
+	catalog_free(cat);
 	store_record_release(&srec);
 	store_record_release(&erec);
 	return status;
@@ -520,8 +525,9 @@ static int parse_render_body(const json_t *body, struct render_input *in, struct
 }
 
 /* The key of a POST /render: the store fingerprint of what it reads from the database
- * (c NULL when nothing), the canonical JSON of the inline documents and the overrides. */
-static int render_key(struct store_conn *c, const struct render_input *in,
+ * (c NULL when nothing; it covers the catalog), or else the stored component types
+ * (stored), the canonical JSON of the inline documents and the overrides. */
+static int render_key(struct store_conn *c, const json_t *stored, const struct render_input *in,
 		      enum bundle_format format, char key[65])
 {
 	char fp[65] = "";
@@ -540,6 +546,8 @@ static int render_key(struct store_conn *c, const struct render_input *in,
 		r = key_add_json(&b, "environment", in->env);
 	if (r == 0)
 		r = key_add_json(&b, "overrides", in->overrides);
+	if (r == 0 && !c)
+		r = key_add_json(&b, "catalog", stored);
 	return key_finish(&b, r, key);
 }
 
@@ -555,6 +563,8 @@ int api_render(struct http_request *req)
 	model_errors_init(&errs);
 	struct store_record srec = {0}, erec = {0};
 	struct store_conn *c = NULL;
+	struct catalog *cat = NULL;
+	json_t *stored = NULL;
 	int r = parse_render_body(http_json_body(req), &in, &errs);
 	if (r < 0 || errs.count) {
 		status = errs.count ? http_reply_problem(req, 422, model_errors_json(&errs), NULL,
@@ -569,7 +579,7 @@ int api_render(struct http_request *req)
 		r = store_acquire(api->store, &c);
 		if (r == 0)
 			r = store_begin_read(c);
-		if (r == 0 && api->cache && render_key(c, &in, format, key) == 0) {
+		if (r == 0 && api->cache && render_key(c, NULL, &in, format, key) == 0) {
 			keyed = true;
 			if ((status = try_cache(req, key, in.stack_name, in.env_name, format)) != 0)
 				goto out;
@@ -587,23 +597,43 @@ int api_render(struct http_request *req)
 								   in.env_name, in.stack_name);
 			goto out;
 		}
+		if (r == 0)
+			r = api_catalog_load(c, &cat);
 		if (r < 0) {
 			status = api_store_error(req, r, "the database");
 			goto out;
 		}
 		store_release(c);
 		c = NULL;
-	} else if (api->cache && render_key(NULL, &in, format, key) == 0) {
-		keyed = true;
-		if ((status = try_cache(req, key, in.stack_name, in.env_name, format)) != 0)
+	} else {
+		/* inline documents: the stored component types still apply */
+		r = store_acquire(api->store, &c);
+		if (r == 0)
+			r = store_catalog_documents(c, &stored);
+		store_release(c);
+		c = NULL;
+		if (r < 0) {
+			status = api_store_error(req, r, "the database");
 			goto out;
+		}
+		if (api->cache && render_key(NULL, stored, &in, format, key) == 0) {
+			keyed = true;
+			if ((status = try_cache(req, key, in.stack_name, in.env_name, format)) != 0)
+				goto out;
+		}
+		if ((r = catalog_new(stored, &cat)) < 0) {
+			status = http_reply_problem(req, 500, NULL, NULL, "out of memory");
+			goto out;
+		}
 	}
-	status = resolve_and_reply(req, in.stack_name, in.stack ? in.stack : srec.document,
+	status = resolve_and_reply(req, cat, in.stack_name, in.stack ? in.stack : srec.document,
 				   in.env_name, in.env_stored ? erec.document : in.env,
 				   in.env_stored ? erec.revision : 0, in.overrides, format,
 				   keyed ? key : NULL, start);
 out:
 	store_release(c);
+	catalog_free(cat);
+	json_decref(stored);
 	store_record_release(&srec);
 	store_record_release(&erec);
 	model_errors_release(&errs);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "catalog.h"
 #include "model.h"
 #include "render.h"
 #include "util.h"
@@ -236,10 +237,11 @@ static int check_name(const char *name, const char *pointer, struct model_errors
 }
 
 /* The stack and environment documents an environment resolved from before a write; both
- * NULL when it is new. */
+ * NULL when it is new; and the catalog they resolved with (NULL: the one of the write). */
 struct before {
 	const json_t *stack;
 	const json_t *env;
+	const struct catalog *cat;
 };
 
 /* What a render of stack <- env would refuse: model_resolve's problems, render_new's
@@ -247,33 +249,33 @@ struct before {
  * refuses (was, may be NULL); what deserves a warning goes to warns (may be NULL). A pair
  * of names render cannot take (-EINVAL: "<stack>-<env>" too long for a label) is not a
  * problem of the documents. */
-static int resolve_check(const char *stack_name, const json_t *stack, const char *env_name,
-			 const json_t *env, const struct before *was, struct model_errors *errs,
-			 struct model_errors *warns)
+static int resolve_check(const struct catalog *cat, const char *stack_name, const json_t *stack,
+			 const char *env_name, const json_t *env, const struct before *was,
+			 struct model_errors *errs, struct model_errors *warns)
 {
 	json_t *resolved = NULL;
 	struct render *rd = NULL;
-	int r = model_resolve(stack_name, stack, env_name, env, NULL, errs, &resolved);
+	int r = model_resolve_in(cat, stack_name, stack, env_name, env, NULL, errs, &resolved);
 	struct render_meta meta = {stack_name, env_name, 0};
 	if (r == 0 && (r = render_new(resolved, &meta, errs, &rd)) == -EINVAL)
 		r = 0;
 	render_free(rd);
 	if (r == 0)
-		r = model_check_change(stack_name, was ? was->stack : NULL, env_name, was ? was->env : NULL,
-				       resolved, errs);
+		r = model_check_change(was && was->cat ? was->cat : cat, stack_name, was ? was->stack : NULL,
+				       env_name, was ? was->env : NULL, resolved, errs);
 	if (r == 0 && warns)
 		r = model_warnings(resolved, warns);
 	json_decref(resolved);
 	return r;
 }
 
-static int validate_env(const char *stack_name, const json_t *stack, const char *env_name,
-			const json_t *env, const struct before *was, struct model_errors *errs,
-			struct model_errors *warns)
+static int validate_env(const struct catalog *cat, const char *stack_name, const json_t *stack,
+			const char *env_name, const json_t *env, const struct before *was,
+			struct model_errors *errs, struct model_errors *warns)
 {
 	int r = model_check_shape(env, errs);
 	if (r == 0)
-		r = resolve_check(stack_name, stack, env_name, env, was, errs, warns);
+		r = resolve_check(cat, stack_name, stack, env_name, env, was, errs, warns);
 	return r;
 }
 
@@ -313,8 +315,8 @@ static int prefix_errors(struct model_errors *errs, size_t from, const char *env
 /* A stack is valid when it resolves with each of its environments; with none, it is
  * resolved as if every secret it declares were set (secret values are what environments
  * supply, so a stack may leave them empty). */
-static int validate_stack(struct store_conn *c, const char *name, const json_t *doc,
-			  const json_t *old_doc, struct model_errors *errs)
+static int validate_stack(struct store_conn *c, const struct catalog *cat, const struct catalog *old_cat,
+			  const char *name, const json_t *doc, const json_t *old_doc, struct model_errors *errs)
 {
 	json_t *envs = NULL, *placeholder = NULL;
 	int r = model_check_shape(doc, errs);
@@ -330,15 +332,15 @@ static int validate_stack(struct store_conn *c, const char *name, const json_t *
 			if (model_secrets_inline(doc))
 				(void)json_object_set_new(json_object_get(placeholder, "secrets"), key,
 							  json_string("placeholder"));
-		r = resolve_check(name, doc, "placeholder", placeholder, NULL, errs, NULL);
+		r = resolve_check(cat, name, doc, "placeholder", placeholder, NULL, errs, NULL);
 		goto out;
 	}
 	const char *env;
 	json_t *env_doc;
 	json_object_foreach(envs, env, env_doc) {
 		size_t before = errs->count;
-		struct before was = {old_doc, env_doc};
-		int e = resolve_check(name, doc, env, env_doc, &was, errs, NULL);
+		struct before was = {old_doc, env_doc, old_cat};
+		int e = resolve_check(cat, name, doc, env, env_doc, &was, errs, NULL);
 		if (e != 0 && e != MODEL_EINVALID) {
 			r = e;
 			goto out;
@@ -429,6 +431,7 @@ static int stack_write(struct http_request *req, struct store_conn *c, const cha
 {
 	struct store_record old = {0}, rec = {0};
 	struct model_errors errs;
+	struct catalog *cat = NULL;
 	model_errors_init(&errs);
 	json_t *doc = NULL;
 	int status, r = store_stack_get(c, name, &old);
@@ -446,7 +449,9 @@ static int stack_write(struct http_request *req, struct store_conn *c, const cha
 	doc = json_deep_copy(body);
 	r = doc ? keep_secrets(doc, exists ? old.document : NULL, &errs) : -ENOMEM;
 	if (r == 0)
-		r = validate_stack(c, name, doc, exists ? old.document : NULL, &errs);
+		r = api_catalog_load(c, &cat);
+	if (r == 0)
+		r = validate_stack(c, cat, NULL, name, doc, exists ? old.document : NULL, &errs);
 	if (r < 0) {
 		status = reply_model_error(req, r, &errs);
 		goto out;
@@ -459,6 +464,7 @@ static int stack_write(struct http_request *req, struct store_conn *c, const cha
 		       : reply_record(req, exists ? 200 : 201, name, NULL, &rec);
 out:
 	json_decref(doc);
+	catalog_free(cat);
 	model_errors_release(&errs);
 	store_record_release(&old);
 	store_record_release(&rec);
@@ -672,6 +678,7 @@ static int env_write_cb(struct http_request *req, struct store_conn *c, void *ar
 	const struct env_args *a = arg;
 	struct store_record stack = {0}, old = {0}, rec = {0};
 	struct model_errors errs, warns;
+	struct catalog *cat = NULL;
 	model_errors_init(&errs);
 	model_errors_init(&warns);
 	json_t *doc = NULL;
@@ -691,8 +698,10 @@ static int env_write_cb(struct http_request *req, struct store_conn *c, void *ar
 		goto out;
 	if ((status = env_document(req, c, a, exists ? &old : NULL, &errs, &doc)) != 0)
 		goto out;
-	struct before was = {stack.document, exists ? old.document : NULL};
-	r = validate_env(a->stack, stack.document, a->name, doc, &was, &errs, &warns);
+	struct before was = {stack.document, exists ? old.document : NULL, NULL};
+	r = api_catalog_load(c, &cat);
+	if (r == 0)
+		r = validate_env(cat, a->stack, stack.document, a->name, doc, &was, &errs, &warns);
 	if (r < 0) {
 		status = reply_model_error(req, r, &errs);
 		goto out;
@@ -707,6 +716,7 @@ static int env_write_cb(struct http_request *req, struct store_conn *c, void *ar
 		add_warnings(req, &warns);
 out:
 	json_decref(doc);
+	catalog_free(cat);
 	model_errors_release(&errs);
 	model_errors_release(&warns);
 	store_record_release(&stack);
@@ -798,4 +808,70 @@ int api_reply_record(struct http_request *req, unsigned status, const char *stac
 		     const char *env, const struct store_record *rec)
 {
 	return reply_record(req, status, stack, env, rec);
+}
+
+/* ---- the stacks of a component type (api_catalog.c) ---- */
+
+/* Whether doc's /components has an instance of type. */
+static bool uses_type(const json_t *doc, const char *type)
+{
+	const char *name;
+	json_t *inst;
+	json_object_foreach(json_object_get(doc, "components"), name, inst) {
+		const char *t = json_string_value(json_object_get(inst, "type"));
+		if (t && strcmp(t, type) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Problems from index from on get "stack 'name': " in front. */
+static int prefix_stack(struct model_errors *errs, size_t from, const char *name)
+{
+	for (size_t i = from; i < errs->count; i++) {
+		struct buf d;
+		buf_init(&d, BUF_NO_MAX);
+		char *detail = BUF_PUTS(&d, "stack '", name, "': ", errs->items[i].detail) == 0 ? buf_detach(&d, NULL) : NULL;
+		buf_release(&d);
+		if (!detail)
+			return -ENOMEM;
+		free(errs->items[i].detail);
+		errs->items[i].detail = detail;
+	}
+	return 0;
+}
+
+int api_type_users(struct store_conn *c, const char *type, const struct catalog *old_cat,
+		   const struct catalog *new_cat, json_t *users, struct model_errors *errs)
+{
+	json_t *items = NULL;
+	int r = store_stack_list(c, &items);
+	size_t i;
+	json_t *item;
+	json_array_foreach(r == 0 ? items : NULL, i, item) {
+		const char *name = json_string_value(json_object_get(item, "name"));
+		struct store_record rec = {0};
+		json_t *envs = NULL;
+		r = store_stack_get(c, name, &rec);
+		if (r == 0)
+			r = store_env_documents(c, name, &envs);
+		bool used = r == 0 && uses_type(rec.document, type);
+		const char *env;
+		json_t *doc;
+		json_object_foreach(r == 0 && !used ? envs : NULL, env, doc)
+			used |= uses_type(doc, type);
+		if (r == 0 && used)
+			r = json_array_append(users, json_object_get(item, "name")) ? -ENOMEM : 0;
+		size_t before = errs->count;
+		if (r == 0 && used && new_cat) {
+			r = validate_stack(c, new_cat, old_cat, name, rec.document, rec.document, errs);
+			r = r == MODEL_EINVALID ? prefix_stack(errs, before, name) : r;
+		}
+		json_decref(envs);
+		store_record_release(&rec);
+		if (r < 0)
+			break;
+	}
+	json_decref(items);
+	return r < 0 ? r : errs->count ? MODEL_EINVALID : 0;
 }

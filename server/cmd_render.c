@@ -404,7 +404,7 @@ static int check_change(const struct options *o, const struct input *in, const j
 	int r = load_input(o->prev_stack ? o->prev_stack : o->stack, o->prev_env ? o->prev_env : o->env,
 			   &(struct options){ 0 }, &prev);
 	if (r == 0)
-		r = exit_code(model_check_change(buf_cstr(&in->stack_name), prev.stack, buf_cstr(&in->env_name),
+		r = exit_code(model_check_change(NULL, buf_cstr(&in->stack_name), prev.stack, buf_cstr(&in->env_name),
 						 prev.env, doc, &errs), &errs, "compare with the previous documents");
 	else
 		r = 1;

@@ -31,11 +31,12 @@ static bool described(struct md *m, const char *view)
 	return false;
 }
 
-/* The object node a property leads to (itself, or its map's values / array's items). */
+/* The node with a section of its own a property leads to (itself, or its map's values /
+ * array's items): an object, or a raw object that names the members it knows. */
 static const struct schema_node *section_of(const struct schema_node *n)
 {
 	const struct schema_node *in = n->type == SCHEMA_MAP ? n->values : n->type == SCHEMA_ARRAY ? n->items : n;
-	return in && in->type == SCHEMA_OBJECT && in->view ? in : NULL;
+	return in && in->view && (in->type == SCHEMA_OBJECT || (in->type == SCHEMA_RAW && in->nprops)) ? in : NULL;
 }
 
 static int put_format(struct buf *b, const struct schema_node *n)
@@ -94,8 +95,13 @@ static int put_type(struct buf *b, const struct schema_node *n)
 		if (sec)
 			return put_link(b, "array of ", sec->view);
 		return BUF_PUTS(b, "array of ", n->items->format ? n->items->format->text : "strings");
-	case SCHEMA_RAW:
-		return buf_puts(b, "object (as in Kubernetes)");
+	case SCHEMA_RAW: {
+		/* a raw object: the members it knows, then any others its description names */
+		int r = buf_puts(b, n->nprops ? "object: " : n->allowed_keys ? "object (as in Kubernetes)" : "object");
+		for (size_t i = 0; r == 0 && i < n->nprops; i++)
+			r = BUF_PUTS(b, i ? ", `" : "`", n->props[i].name, "`");
+		return r ? r : n->nprops ? buf_puts(b, " and other members") : 0;
+	}
 	case SCHEMA_ANY:
 		return buf_puts(b, "any JSON value");
 	}

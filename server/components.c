@@ -222,8 +222,9 @@ static int check_secrets(struct expand *E, const struct instance *in, const json
 		int r = 0;
 		if (!json_object_get(E->secrets, key))
 			r = errp(E, at, PTR(param), "names the secret \"%.*s%s\", which is not defined in /secrets: add "
-				 "it there (the %s of %s \"%s\")", CLIP(key), name, consumer ? "this service's use of" : "component",
-				 in->name);
+				 "it there (the %s of %s \"%s\")" SUGGEST_FMT, CLIP(key), name,
+				 consumer ? "this service's use of" : "component", in->name,
+				 SUGGEST(model_closest_key(E->secrets, key)));
 		else if (secret_unset(E, key))
 			r = errp(E, at, PTR(param), "names the secret \"%.*s%s\", which has no value: set it in /secrets "
 				 "of this environment", CLIP(key));
@@ -416,8 +417,8 @@ static json_t *wait_container(const struct instance *in)
 {
 	char port[24];
 	(void)snprintf(port, sizeof port, "%" JSON_INTEGER_FORMAT, in->wait_port);
-	return json_pack("{s:s,s:[s,s,s],s:{s:{s:s},s:{s:s}},s:{s:{s:s,s:s},s:{s:s,s:s}},s:i}", "image",
-			 COMPONENTS_WAIT_IMAGE, "command", "sh", "-c",
+	return json_pack("{s:s,s:s,s:[s,s,s],s:{s:{s:s},s:{s:s}},s:{s:{s:s,s:s},s:{s:s,s:s}},s:i}", "image",
+			 COMPONENTS_WAIT_IMAGE, "pullPolicy", "IfNotPresent", "command", "sh", "-c",
 			 "until nc -z -w 2 \"$WAIT_HOST\" \"$WAIT_PORT\"; do echo \"waiting for $WAIT_HOST:$WAIT_PORT\"; "
 			 "sleep 2; done",
 			 "env", "WAIT_HOST", "value", in->name, "WAIT_PORT", "value", port, "resources", "requests", "cpu",
@@ -968,4 +969,92 @@ int components_expand(json_t *doc, const struct catalog *cat, struct model_error
 	}
 	free(E.in);
 	return r < 0 ? -ENOMEM : 0;
+}
+
+/* ---- problems of a workload, said of the component ---------------------------------------- */
+
+/* The whole-value placeholder "${params.P}" that v is, P after "params." (borrowed), or NULL. */
+static const char *param_of(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	size_t n = s ? strlen(s) : 0;
+	if (n < 11 || strncmp(s, "${params.", 9) != 0 || s[n - 1] != '}' || strchr(s + 9, '}') != s + n - 1)
+		return NULL;
+	return s + 9;
+}
+
+/* The pointer of a problem at rest (a pointer into the service the template t became)
+ * said of the params of instance iname: the longest prefix of rest at which t holds a
+ * whole "${params.P}" becomes /components/<iname>/P (its '.' as '/'), the rest after it
+ * kept. 1 and the pointer in out when it maps, else 0. */
+static int map_pointer(const json_t *t, const char *iname, const char *rest, struct buf *out)
+{
+	const json_t *v = t;
+	const char *s = rest;
+	while (v && !param_of(v) && *s == '/') {
+		const char *next = strchr(s + 1, '/');
+		size_t n = next ? (size_t)(next - s - 1) : strlen(s + 1);
+		v = json_is_object(v) ? json_object_getn(v, s + 1, n) : NULL;
+		s += n + 1;
+	}
+	const char *p = param_of(v);
+	if (!p)
+		return 0;
+	int r = buf_puts(out, "/components");
+	if (r == 0)
+		r = util_pointer_append(out, iname) ? -ENOMEM : 0;
+	if (r == 0)
+		r = buf_puts(out, "/");
+	for (const char *c = p; r == 0 && *c != '}'; c++)
+		r = buf_append(out, *c == '.' ? "/" : c, 1);
+	if (r == 0)
+		r = buf_puts(out, s);
+	return r < 0 ? r : 1;
+}
+
+int components_point(const struct catalog *cat, const json_t *doc, struct model_errors *errs, size_t from)
+{
+	const json_t *components = json_object_get(doc, "components");
+	for (size_t i = from; cat && i < errs->count; i++) {
+		const char *p = errs->items[i].pointer;
+		if (strncmp(p, "/services/", 10) != 0)
+			continue;
+		const char *slash = strchr(p + 10, '/');
+		size_t n = slash ? (size_t)(slash - p - 10) : strlen(p + 10);
+		bool job = n > 10 && strncmp(p + 10 + n - 10, "-provision", 10) == 0;
+		char *iname = strndup(p + 10, job ? n - 10 : n);
+		if (!iname)
+			return -ENOMEM;
+		const json_t *inst = json_object_get(components, iname);
+		const struct catalog_type *t = json_is_object(inst) ? catalog_find(cat, get_str(inst, "type")) : NULL;
+		const json_t *tmpl = !t || !t->def ? NULL
+				     : job ? json_object_get(json_object_get(t->def, "provision"), "job")
+					   : json_object_get(t->def, "workload");
+		struct buf to;
+		buf_init(&to, BUF_NO_MAX);
+		int r = tmpl ? map_pointer(tmpl, iname, slash ? slash : "", &to) : 0;
+		char *ptr = r == 1 ? buf_detach(&to, NULL) : NULL;
+		if (r == 1 && ptr) {
+			free(errs->items[i].pointer);
+			errs->items[i].pointer = ptr;
+		} else if (r == 0 && tmpl) {
+			/* no param holds it: said of the workload, the component named */
+			struct buf d;
+			buf_init(&d, BUF_NO_MAX);
+			r = BUF_PUTS(&d, errs->items[i].detail, " (the ", job ? "provisioning Job" : "workload",
+				     " of component \"", iname, "\")");
+			char *detail = r == 0 ? buf_detach(&d, NULL) : NULL;
+			if (detail) {
+				free(errs->items[i].detail);
+				errs->items[i].detail = detail;
+			}
+			r = detail ? 0 : -ENOMEM;
+			buf_release(&d);
+		}
+		buf_release(&to);
+		free(iname);
+		if (r < 0 || (r == 1 && !ptr))
+			return -ENOMEM;
+	}
+	return 0;
 }

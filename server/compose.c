@@ -3,6 +3,7 @@
  * a stack and an environment, reporting what has no counterpart. */
 #include "compose.h"
 
+#include "docmigrate.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "docmigrate.h"
 #include "util.h"
 
 void compose_result_release(struct compose_result *r)
@@ -1653,6 +1655,9 @@ int compose_convert(const json_t *compose, struct buf *err, struct compose_resul
 		finish(&cv);
 	if (r == 0)
 		r = cv.rc;
+	/* the built-in sections and services' database and broker as components and uses */
+	if (r == 0)
+		r = docmigrate_v3(cv.stack, NULL);
 	json_decref(databases);
 	if (r < 0) {
 		conv_release(&cv);

@@ -760,26 +760,14 @@ static bool has_persistent_volume(const json_t *svc)
 	return false;
 }
 
-/* database absent -> null; database.user "" -> the service name with '-' -> '_'; a
- * serviceAccount name "" -> the service name. Both objects may be serviceDefaults' own,
+/* A serviceAccount name "" -> the service name. The object may be serviceDefaults' own,
  * shared with other services: what names this service goes into a copy. */
 static int complete_names(json_t *svc, const char *name)
 {
-	int r = 0;
-	if (util_is_dns_label(name) && needs_default(json_object_get(svc, "serviceAccount"), "name")) {
-		json_t *account = own_member(svc, "serviceAccount");
-		r = account ? default_text(account, "name", "%s", name) : -ENOMEM;
-	}
-	if (r < 0 || !needs_default(json_object_get(svc, "database"), "user"))
-		return r;
-	char *user = strdup(name);
-	for (char *c = user; c && *c; c++)
-		if (*c == '-')
-			*c = '_';
-	json_t *db = user ? own_member(svc, "database") : NULL;
-	r = db ? default_text(db, "user", "%s", user) : -ENOMEM;
-	free(user);
-	return r;
+	if (!util_is_dns_label(name) || !needs_default(json_object_get(svc, "serviceAccount"), "name"))
+		return 0;
+	json_t *account = own_member(svc, "serviceAccount");
+	return account ? default_text(account, "name", "%s", name) : -ENOMEM;
 }
 
 /* A service's image tag "" means the top-level one, as an absent tag does. */
@@ -932,6 +920,94 @@ static int merge_layer(json_t *doc, const json_t *layer, struct merge *m)
 	return 0;
 }
 
+/* ---- fields of earlier shapes ---------------------------------------------------------- */
+
+/* Members an earlier shape of the document had, and what to write instead: a document
+ * still using one is told so, rather than "not a known field". */
+static const struct retired {
+	bool service; /* a member of a service (or serviceDefaults), else of the document */
+	const char *name;
+	const char *instead;
+} retired[] = {
+	{false, "mysql", "is no field any more: MySQL is a component now; write /components/mysql "
+			 "{\"type\": \"mysql\", \"rootPasswordSecret\": ..., \"passwordSecret\": ..., \"storage\": ...} and "
+			 "uses: {\"mysql\": {\"database\": ...}} in the services that use it (docs/components.md)"},
+	{false, "rabbitmq", "is no field any more: RabbitMQ is a component now; write /components/rabbitmq "
+			    "{\"type\": \"rabbitmq\", \"user\": ..., \"passwordSecret\": ...} and uses: {\"rabbitmq\": {}} "
+			    "in the services that use it (docs/components.md)"},
+	{false, "zipkin", "is no field any more: Zipkin is a component now; write /components/zipkin "
+			  "{\"type\": \"zipkin\"} (docs/components.md)"},
+	{true, "database", "is no field any more: a service says what it uses; write uses: {\"mysql\": "
+			   "{\"database\": ..., \"user\": ...}} with the component /components/mysql (docs/components.md)"},
+	{true, "broker", "is no field any more: a service says what it uses; write uses: {\"rabbitmq\": {}} with "
+			 "the component /components/rabbitmq (docs/components.md)"},
+};
+
+#define NRETIRED (sizeof retired / sizeof *retired)
+
+/* true when errs, from index from on, holds a problem at pointer p already. */
+static bool reported(const struct model_errors *errs, size_t from, const char *p)
+{
+	for (size_t i = from; i < errs->count; i++)
+		if (strcmp(errs->items[i].pointer, p) == 0)
+			return true;
+	return false;
+}
+
+/* The retired members of obj (at/<member>), reported once each since from. */
+static int retired_in(const json_t *obj, bool service, const char *const *at, struct model_errors *errs,
+		      size_t from)
+{
+	for (size_t i = 0; i < NRETIRED; i++) {
+		if (retired[i].service != service || !json_object_get(obj, retired[i].name))
+			continue;
+		struct buf p;
+		buf_init(&p, BUF_NO_MAX);
+		int r = buf_puts(&p, "");
+		for (size_t k = 0; r == 0 && at && at[k]; k++)
+			r = util_pointer_append(&p, at[k]);
+		if (r == 0)
+			r = util_pointer_append(&p, retired[i].name);
+		if (r == 0 && !reported(errs, from, buf_cstr(&p)))
+			r = model_errors_add(errs, buf_cstr(&p), "%s", retired[i].instead);
+		buf_release(&p);
+		if (r < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Every retired member of a layer, reported (once, whatever layers repeat it). */
+static int retired_check(const json_t *layer, struct model_errors *errs, size_t from)
+{
+	int r = retired_in(layer, false, NULL, errs, from);
+	if (r == 0)
+		r = retired_in(json_object_get(layer, "serviceDefaults"), true, MODEL_PTR("serviceDefaults"), errs, from);
+	const char *name;
+	json_t *svc;
+	EACH_MEMBER(json_object_get(layer, "services"), name, svc) {
+		if (r == 0)
+			r = retired_in(svc, true, MODEL_PTR("services", name), errs, from);
+	}
+	return r;
+}
+
+/* The retired members of doc (and of its serviceDefaults and services) removed, in place. */
+static void retired_strip(json_t *doc)
+{
+	const char *name;
+	json_t *svc;
+	for (size_t i = 0; i < NRETIRED; i++) {
+		if (!retired[i].service) {
+			(void)json_object_del(doc, retired[i].name);
+			continue;
+		}
+		(void)json_object_del(json_object_get(doc, "serviceDefaults"), retired[i].name);
+		EACH_MEMBER(json_object_get(doc, "services"), name, svc)
+			(void)json_object_del(svc, retired[i].name);
+	}
+}
+
 /* builtins <- each layer, then services layered one by one (see layered_service), then
  * the components expanded into services. */
 static int layer_document(const struct catalog *cat, const json_t *const *layers, struct model_errors *errs,
@@ -944,10 +1020,11 @@ static int layer_document(const struct catalog *cat, const json_t *const *layers
 		r = merge_layer(doc, layers[i], &m);
 	if (r == 0)
 		r = resolve_services(doc, layers, errs);
-	if (r == 0)
+	if (r == 0) {
 		(void)json_object_del(doc, "serviceDefaults");
-	if (r == 0)
+		retired_strip(doc);
 		r = components_expand(doc, cat, errs);
+	}
 	if (r == 0)
 		*ret_doc = doc;
 	else
@@ -981,13 +1058,18 @@ int model_resolve_in(const struct catalog *cat, const char *stack_name, const js
 		layers[n++] = env;
 	if (json_is_object(overrides))
 		layers[n++] = overrides;
-	r = layer_document(cat, layers, errs, &doc);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = retired_check(layers[i], errs, before);
+	if (r == 0)
+		r = layer_document(cat, layers, errs, &doc);
 	if (r == 0)
 		r = complete_document(doc, stack_name, env_name);
 	if (r == 0)
 		r = schema_validate(schema_document(), doc, true, NULL, errs);
 	if (r == 0)
 		r = rules_check(doc, errs);
+	if (r == 0)
+		r = components_point(cat, doc, errs, before);
 	if (r == 0 && errs->count > before)
 		r = MODEL_EINVALID;
 	if (r == 0)
@@ -998,19 +1080,23 @@ int model_resolve_in(const struct catalog *cat, const char *stack_name, const js
 	return r < 0 && r != MODEL_EINVALID ? -ENOMEM : r;
 }
 
-int model_check_change(const char *stack_name, const json_t *old_stack, const char *env_name,
-		       const json_t *old_env, const json_t *new, struct model_errors *errs)
+int model_check_change(const struct catalog *cat, const char *stack_name, const json_t *old_stack,
+		       const char *env_name, const json_t *old_env, const json_t *new, struct model_errors *errs)
 {
+	if (!cat)
+		cat = catalog_builtin();
 	if (!old_stack || !old_env)
 		return 0;
 	struct model_errors ignored;
 	model_errors_init(&ignored);
 	json_t *old = NULL;
 	size_t before = errs->count;
-	int r = model_resolve(stack_name, old_stack, env_name, old_env, NULL, &ignored, &old);
+	int r = model_resolve_in(cat, stack_name, old_stack, env_name, old_env, NULL, &ignored, &old);
 	model_errors_release(&ignored);
 	if (r == 0)
 		r = rules_check_change(old, new, errs);
+	if (r == 0)
+		r = components_point(cat, new, errs, before);
 	json_decref(old);
 	return r == MODEL_EINVALID ? 0 : r < 0 ? -ENOMEM : errs->count > before ? MODEL_EINVALID : 0;
 }
@@ -1025,7 +1111,15 @@ int model_check_shape(const json_t *doc, struct model_errors *errs)
 	size_t before = errs->count;
 	int r = check_layer(doc, "document", true, errs);
 	if (r == 0 && errs->count == before)
-		r = schema_validate(schema_document(), doc, false, NULL, errs);
+		r = retired_check(doc, errs, before);
+	json_t *stripped = NULL;
+	if (r == 0 && errs->count > before && (stripped = model_copy(doc)))
+		retired_strip(stripped);
+	if (r == 0 && errs->count > before && !stripped)
+		r = -ENOMEM;
+	if (r == 0 && (errs->count == before || stripped))
+		r = schema_validate(schema_document(), stripped ? stripped : doc, false, NULL, errs);
+	json_decref(stripped);
 	if (r < 0)
 		return -ENOMEM;
 	return errs->count > before ? MODEL_EINVALID : 0;

@@ -15,7 +15,6 @@
 #include "render_check.h"
 #include "render_common.h"
 #include "render_extra.h"
-#include "render_infra.h"
 #include "render_ingress.h"
 #include "render_netpol.h"
 #include "render_pod.h"
@@ -101,14 +100,6 @@ int render_build_file(struct arena *a, const struct render *r, size_t i, struct 
 		return netpol_build(a, r, out);
 	case RENDER_FILE_EXTRA:
 		return extra_build(a, r, out);
-	case RENDER_FILE_MYSQL:
-		return infra_mysql(a, r, out);
-	case RENDER_FILE_MYSQL_INIT:
-		return infra_mysql_init(a, r, out);
-	case RENDER_FILE_RABBITMQ:
-		return infra_rabbitmq(a, r, out);
-	case RENDER_FILE_ZIPKIN:
-		return infra_zipkin(a, r, out);
 	case RENDER_FILE_SERVICE:
 		return workload_build(a, r, f->service, out);
 	case RENDER_FILE_INGRESS:
@@ -119,8 +110,8 @@ int render_build_file(struct arena *a, const struct render *r, size_t i, struct 
 
 /* ---- planning ---------------------------------------------------------------------------- */
 
-/* The most files a bundle has: 10 fixed ones and one per enabled service. */
-#define FIXED_FILES 10
+/* The most files a bundle has: 6 fixed ones and one per enabled service. */
+#define FIXED_FILES 6
 
 /* Appends a file named name (malloc'd, taken; NULL: out of memory) to r->files, which
  * plan_files made with room for FIXED_FILES + nservices. 0 or -ENOMEM. */
@@ -151,14 +142,6 @@ static int plan_files(struct render *r)
 		rc = add_file(r, RENDER_FILE_NETWORK, v->network_policies.enabled, "12-network.yaml");
 	if (rc == 0)
 		rc = add_file(r, RENDER_FILE_EXTRA, r->nextras > 0, "20-extra.yaml");
-	if (rc == 0)
-		rc = add_file(r, RENDER_FILE_MYSQL, v->mysql.enabled, "30-mysql.yaml");
-	if (rc == 0)
-		rc = add_file(r, RENDER_FILE_MYSQL_INIT, v->mysql.enabled, "31-mysql-init.yaml");
-	if (rc == 0)
-		rc = add_file(r, RENDER_FILE_RABBITMQ, v->rabbitmq.enabled, "35-rabbitmq.yaml");
-	if (rc == 0)
-		rc = add_file(r, RENDER_FILE_ZIPKIN, v->zipkin.enabled, "36-zipkin.yaml");
 	for (size_t i = 0; rc == 0 && i < r->nservices; i++)
 		rc = add_named(r, RENDER_FILE_SERVICE, &r->services[i],
 			       render_concat("50-", r->services[i].v->name, ".yaml"));
@@ -221,16 +204,13 @@ static json_t *sorted_data(const json_t *src, bool base64)
 	return data;
 }
 
-/* What the files share: the ConfigMap, Secret and init data and their checksums, then
- * each service's (render_pod's pod_prepare). */
+/* What the files share: the ConfigMap and Secret data, then each service's (render_pod's
+ * pod_prepare). */
 static int shared_data(struct render *r, struct model_errors *errs)
 {
 	r->config_data = sorted_data(r->view.config, false);
 	r->secrets_data = sorted_data(r->view.secrets, true);
-	r->initdb_data = infra_initdb_data(r);
-	int rc = r->config_data && r->secrets_data && r->initdb_data ? 0 : -ENOMEM;
-	if (rc == 0)
-		rc = digest_json(r->initdb_data, r->init_sql_sum);
+	int rc = r->config_data && r->secrets_data ? 0 : -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < r->nservices; i++)
 		rc = pod_prepare(r, &r->services[i], errs);
 	return rc;
@@ -353,7 +333,6 @@ void render_free(struct render *r)
 	free(r->revision);
 	json_decref(r->config_data);
 	json_decref(r->secrets_data);
-	json_decref(r->initdb_data);
 	model_errors_release(&r->warnings);
 	json_decref(r->doc);
 	free(r);

@@ -186,9 +186,7 @@ static int origin(const struct render *r, const struct ref *ref, struct buf *b)
 {
 	static const char *const parts[] = {
 		[RENDER_FILE_NAMESPACE] = "namespace", [RENDER_FILE_CONFIG] = "config",
-		[RENDER_FILE_SECRETS] = "secretSource", [RENDER_FILE_MYSQL] = "mysql",
-		[RENDER_FILE_MYSQL_INIT] = "mysql", [RENDER_FILE_RABBITMQ] = "rabbitmq",
-		[RENDER_FILE_ZIPKIN] = "zipkin", [RENDER_FILE_INGRESS] = "ingress",
+		[RENDER_FILE_SECRETS] = "secretSource", [RENDER_FILE_INGRESS] = "ingress",
 		[RENDER_FILE_EXTRA] = "extraObjects", [RENDER_FILE_SERVICE] = "services",
 	};
 	const struct render_file *f = &r->files[ref->file];

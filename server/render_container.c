@@ -1,5 +1,5 @@
 /* render_container: the containers of a service's pod (the service's own, its init
- * containers and sidecars, the wait-for-* ones) and their parts: env, probes, ports,
+ * containers and sidecars) and their parts: env, probes, ports,
  * mounts, security contexts (include/render_container.h). */
 #include "render_container.h"
 
@@ -9,9 +9,6 @@
 
 #include "jsoniter.h"
 
-#define WAIT_IMAGE "busybox:1.36.1"
-#define MYSQL_PORT 3306
-#define AMQP_PORT 5672
 #define TMP_VOLUME "tmp"
 #define TMP_PATH "/tmp"
 
@@ -64,20 +61,6 @@ struct node *container_port(struct arena *a, const char *name, json_int_t number
 {
 	return NODE_MAP(a, {"name", node_str(a, name)}, {"containerPort", node_int(a, number)},
 			{"protocol", node_str(a, protocol)});
-}
-
-struct node *container_wait_for(struct arena *a, const char *host, int port)
-{
-	const char *script = "until nc -z -w 2 \"$WAIT_HOST\" \"$WAIT_PORT\"; do "
-			     "echo \"waiting for $WAIT_HOST:$WAIT_PORT\"; sleep 2; done";
-	return NODE_MAP(a, {"name", NODE_CAT(a, "wait-for-", host)}, {"image", node_str(a, WAIT_IMAGE)},
-			{"imagePullPolicy", node_str(a, "IfNotPresent")},
-			{"command", NODE_SEQ(a, node_str(a, "sh"), node_str(a, "-c"), node_str(a, script))},
-			{"env", NODE_SEQ(a, container_env_value(a, "WAIT_HOST", host),
-					 container_env_value(a, "WAIT_PORT", node_string(node_int_text(a, port))))},
-			{"resources", NODE_MAP(a, {"requests", render_cpu_memory(a, "10m", "16Mi")},
-					       {"limits", render_cpu_memory(a, "100m", "32Mi")})},
-			{"securityContext", container_security(a, true, CONTAINER_NOBODY_UID, true, NULL)});
 }
 
 /* ---- env ----------------------------------------------------------------------------------- */
@@ -308,7 +291,7 @@ static struct node *helper_container(struct arena *a, const struct render *r, co
 	const struct container_in in = {
 		.name = cv->name,
 		.image = node_str(a, cv->image),
-		.pull_policy = r->view.image.pull_policy,
+		.pull_policy = cv->pull_policy,
 		.command = cv->command,
 		.args = cv->args,
 		.working_dir = cv->working_dir,
@@ -325,14 +308,10 @@ static struct node *helper_container(struct arena *a, const struct render *r, co
 	return container(a, r, &in);
 }
 
-/* wait-for-* first (MySQL, RabbitMQ), then the document's, in order. */
+/* The document's, in order. */
 struct node *container_init_list(struct arena *a, const struct render *r, const struct service_view *s)
 {
 	struct node *seq = node_seq(a);
-	if (s->database)
-		seq = node_push(seq, container_wait_for(a, "mysql", MYSQL_PORT));
-	if (s->broker)
-		seq = node_push(seq, container_wait_for(a, "rabbitmq", AMQP_PORT));
 	for (size_t i = 0; i < s->init_containers.count; i++)
 		seq = node_push(seq, helper_container(a, r, s, &s->init_containers.items[i], false));
 	return seq;

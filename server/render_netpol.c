@@ -17,7 +17,7 @@ struct np_end {
 	const char *name;
 	struct np_port *ports;
 	size_t nports;
-	const struct render_service *svc; /* NULL for the infrastructure (render_infra) */
+	const struct render_service *svc;
 };
 
 struct np {
@@ -121,7 +121,7 @@ static bool service_names(const struct render *r, const struct service_view *s, 
 	for (size_t i = 0; i < s->sidecars.count; i++)
 		if (container_names(r, &s->sidecars.items[i], host))
 			return true;
-	return (s->database && strcmp(host, "mysql") == 0) || (s->broker && strcmp(host, "rabbitmq") == 0);
+	return json_object_get(s->uses, host) != NULL; /* a component it uses (include/components.h) */
 }
 
 /* Whether end i reaches end j. */
@@ -130,9 +130,7 @@ static bool uses(const struct np *np, size_t i, size_t j)
 	const struct np_end *from = &np->ends[i], *to = &np->ends[j];
 	if (i == j || to->nports == 0)
 		return false;
-	if (from->svc)
-		return service_names(np->r, from->svc->v, to->name);
-	return strcmp(from->name, "mysql-init") == 0 && strcmp(to->name, "mysql") == 0;
+	return service_names(np->r, from->svc->v, to->name);
 }
 
 /* ---- the workloads ---------------------------------------------------------------------- */
@@ -159,33 +157,15 @@ static int add_service(struct np *np, const struct render_service *rs)
 	return 0;
 }
 
-/* The infrastructure of render_infra, with the ports of its pods. */
-static void add_infra(struct np *np)
-{
-	static struct np_port mysql[] = {{"mysql", "TCP"}};
-	static struct np_port rabbitmq[] = {{"amqp", "TCP"}, {"management", "TCP"}};
-	static struct np_port zipkin[] = {{"http", "TCP"}};
-	const struct doc_view *v = &np->r->view;
-	if (v->mysql.enabled) {
-		np->ends[np->n++] = (struct np_end){"mysql", mysql, 1, NULL};
-		np->ends[np->n++] = (struct np_end){"mysql-init", NULL, 0, NULL};
-	}
-	if (v->rabbitmq.enabled)
-		np->ends[np->n++] = (struct np_end){"rabbitmq", rabbitmq, 2, NULL};
-	if (v->zipkin.enabled)
-		np->ends[np->n++] = (struct np_end){"zipkin", zipkin, 1, NULL};
-}
-
 static int np_init(struct np *np, struct arena *a, const struct render *r)
 {
-	size_t max = r->nservices + 4;
+	size_t max = r->nservices + 1;
 	*np = (struct np){a, r, arena_alloc(a, max * sizeof *np->ends), 0, NULL};
 	if (!np->ends)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->nservices; i++)
 		if (add_service(np, &r->services[i]) < 0)
 			return -ENOMEM;
-	add_infra(np);
 	np->uses = arena_alloc(a, np->n * np->n * sizeof *np->uses + 1);
 	if (!np->uses)
 		return -ENOMEM;

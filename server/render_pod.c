@@ -399,16 +399,12 @@ struct named {
 	const char *group; /* "initContainers", "sidecars"; NULL: made by render */
 };
 
-#define MAX_CONTAINERS (3 + 2 * 20) /* the service's, two wait-for-*, 20 init, 20 sidecars */
+#define MAX_CONTAINERS (1 + 2 * 20) /* the service's, 20 init, 20 sidecars */
 
 static size_t pod_containers(const struct service_view *s, struct named *all)
 {
 	size_t n = 0;
 	all[n++] = (struct named){s->name, NULL};
-	if (s->database)
-		all[n++] = (struct named){"wait-for-mysql", NULL};
-	if (s->broker)
-		all[n++] = (struct named){"wait-for-rabbitmq", NULL};
 	const struct container_view_list *lists[2] = {&s->init_containers, &s->sidecars};
 	static const char *const groups[2] = {"initContainers", "sidecars"};
 	for (size_t l = 0; l < 2; l++)

@@ -32,7 +32,7 @@ static const char *component(const struct service_view *s)
 	return own ? own : pod_one_shot(s) ? "job" : has_ports(s) ? "service" : "worker";
 }
 
-/* ---- shared with render_infra ------------------------------------------------------------ */
+/* ---- the objects of a workload ------------------------------------------------------------ */
 
 static struct node *account(struct arena *a, const struct render *r, const struct render_workload *w,
 			    const char *name, bool automount, const json_t *annotations)

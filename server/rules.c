@@ -21,7 +21,6 @@ struct rules {
 	const json_t *config, *secrets; /* /config and /secrets (borrowed; NULL when absent) */
 	const json_t *services;
 	bool secrets_inline;            /* model_secrets_inline(doc) */
-	bool mysql_enabled, rabbitmq_enabled;
 	struct model_errors *e;
 };
 
@@ -428,40 +427,8 @@ static int check_security(const struct rules *R, const struct svc *s)
 		    "set securityContext.runAsNonRoot to false if the image must run as root");
 }
 
-/* The first enabled service whose database is named db_name (there is one). */
-static const char *database_owner(const struct rules *R, const char *db_name)
-{
-	const char *name;
-	json_t *svc;
-	EACH_MEMBER(R->services, name, svc) {
-		const char *other = get_str(json_object_get(svc, "database"), "name");
-		if (is_enabled(svc) && other && strcmp(other, db_name) == 0)
-			return name;
-	}
-	return "?";
-}
-
-/* The database needs MySQL and a name no other service uses (databases: the names of the
- * services before; their owner is only looked for when there is a clash). */
-static int check_database(const struct rules *R, const struct svc *s, json_t *databases)
-{
-	const json_t *db = json_object_get(s->v, "database");
-	if (!json_is_object(db))
-		return 0;
-	if (!R->mysql_enabled)
-		return errp(R, s->at, PTR("database"), "needs MySQL: set /mysql/enabled to true, or set "
-			    "database to null");
-	const char *db_name = get_str(db, "name");
-	if (!db_name)
-		return 0;
-	if (json_object_get(databases, db_name))
-		return errp(R, s->at, PTR("database", "name"), "is also the database of service \"%s\"; each "
-			    "service needs its own database", database_owner(R, db_name));
-	return json_object_set_new_nocheck(databases, db_name, json_true()) ? -ENOMEM : 0;
-}
-
 /* Rules within one service; references to other parts only when the service is enabled. */
-static int check_service(const struct rules *R, const char *name, const json_t *v, json_t *databases)
+static int check_service(const struct rules *R, const char *name, const json_t *v)
 {
 	const struct svc s = {name, v, PTR("services", name), is_enabled(v), get_str(v, "kind"),
 			      json_object_get(v, "ports"), json_object_get(v, "volumes")};
@@ -488,10 +455,6 @@ static int check_service(const struct rules *R, const char *name, const json_t *
 		r = check_image(R, &s);
 	if (r == 0)
 		r = check_security(R, &s);
-	if (r == 0 && s.enabled)
-		r = check_database(R, &s, databases);
-	if (r == 0 && s.enabled && !R->rabbitmq_enabled && json_is_true(json_object_get(v, "broker")))
-		r = errp(R, s.at, PTR("broker"), "needs RabbitMQ: set /rabbitmq/enabled to true");
 	return r < 0 ? -ENOMEM : 0;
 }
 
@@ -508,49 +471,15 @@ static int check_services(const struct rules *R)
 	if (!any)
 		return errp(R, NULL, PTR("services"), "must define at least one enabled service (or an extra "
 			    "object): the bundle would hold nothing");
-	json_t *databases = json_object();
-	int r = databases ? 0 : -ENOMEM;
+	int r = 0;
 	EACH_MEMBER(R->services, name, svc) {
 		if (r == 0 && json_is_object(svc))
-			r = check_service(R, name, svc, databases);
+			r = check_service(R, name, svc);
 	}
-	json_decref(databases);
 	return r;
 }
 
 /* ---- the rest of the document ---------------------------------------------------------------- */
-
-/* An app Service may not take the name of an enabled infrastructure Service. */
-static int check_name_clashes(const struct rules *R)
-{
-	static const char *const parts[][2] = {{"mysql", "MySQL"}, {"rabbitmq", "RabbitMQ"}, {"zipkin", "Zipkin"}};
-	for (size_t i = 0; i < 3; i++) {
-		if (!is_enabled(json_object_get(R->doc, parts[i][0])) || !json_object_get(R->services, parts[i][0]))
-			continue;
-		if (errp(R, NULL, PTR("services", parts[i][0]), "is also the name of the %s Service; rename the "
-			 "service or disable /%s", parts[i][1], parts[i][0]) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static int check_infrastructure(const struct rules *R)
-{
-	static const char *const parts[] = {"mysql", "rabbitmq", "zipkin"};
-	static const char *const secrets[][2] = {{"mysql", "rootPasswordSecret"},
-						 {"mysql", "appPasswordSecret"},
-						 {"rabbitmq", "passwordSecret"}};
-	int r = 0;
-	for (size_t i = 0; r == 0 && i < 3; i++)
-		r = check_resources(R, PTR(parts[i]), json_object_get(json_object_get(R->doc, parts[i]), "resources"));
-	for (size_t i = 0; r == 0 && i < 3; i++) {
-		const json_t *part = json_object_get(R->doc, secrets[i][0]);
-		const char *key = get_str(part, secrets[i][1]);
-		if (is_enabled(part) && key)
-			r = check_secret_ref(R, NULL, PTR(secrets[i][0], secrets[i][1]), key);
-	}
-	return r;
-}
 
 /* The ports of a service's pods that its Service offers: its own and its sidecars' (a
  * new object of borrowed values; NULL when out of memory). */
@@ -770,16 +699,10 @@ int rules_check(const json_t *doc, struct model_errors *errs)
 				json_object_get(doc, "secrets"),
 				json_object_get(doc, "services"),
 				model_secrets_inline(doc),
-				is_enabled(json_object_get(doc, "mysql")),
-				is_enabled(json_object_get(doc, "rabbitmq")),
 				errs};
 	int r = check_services(&R);
 	if (r == 0)
 		r = check_secret_source(&R);
-	if (r == 0)
-		r = check_name_clashes(&R);
-	if (r == 0)
-		r = check_infrastructure(&R);
 	if (r == 0)
 		r = check_ingress(&R);
 	if (r == 0)
@@ -831,18 +754,10 @@ static int check_volumes_change(struct model_errors *e, const char *name, const 
 
 int rules_check_change(const json_t *old, const json_t *new, struct model_errors *errs)
 {
-	static const char *const parts[] = {"mysql", "rabbitmq"};
 	const char *name;
 	json_t *svc;
 	EACH_MEMBER(json_object_get(new, "services"), name, svc) {
 		if (check_volumes_change(errs, name, json_object_get(json_object_get(old, "services"), name), svc) < 0)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < 2; i++) {
-		const json_t *o = json_object_get(old, parts[i]), *n = json_object_get(new, parts[i]);
-		if (is_enabled(o) && is_enabled(n) &&
-		    check_claim_change(errs, PTR(parts[i], "storage"), json_object_get(o, "storage"),
-				       json_object_get(n, "storage"), "className", NULL) < 0)
 			return -ENOMEM;
 	}
 	return 0;

@@ -1279,11 +1279,15 @@ const json_t *schema_json_schema(void)
 				      "title", "manifestd stack or environment document", "description",
 				      "A stack, or an environment of a stack (every member optional; null deletes "
 				      "what a lower layer set). docs/schema.md explains every field.");
-		if (!body || !s || json_object_update(s, body) < 0 || set(s, "type", json_string("object")) < 0) {
+		/* published with it: the document of a component type (docs/components.md) */
+		json_t *type = export_node(schema_def("componentType"));
+		if (!body || !s || !type || json_object_update(s, body) < 0 || set(s, "type", json_string("object")) < 0 ||
+		    set(s, "$defs", json_pack("{s:O}", "componentType", type)) < 0) {
 			json_decref(s);
 			s = NULL;
 		}
 		json_decref(body);
+		json_decref(type);
 		L.json_schema = s;
 	}
 	pthread_mutex_unlock(&export_lock);

@@ -17,6 +17,9 @@
 
 #define LAST_DELETE "coalesce((SELECT max(id) FROM history WHERE stack = ?1 AND environment = ?2 " \
 		    "AND kind = 'delete'), 0)"
+#define LAST_TYPE_DELETE "coalesce((SELECT max(id) FROM catalog_history WHERE name = ?1 AND kind = 'delete'), 0)"
+/* The last change of the catalog: part of every fingerprint (a stored type changes renders). */
+#define CATALOG_STAMP "(SELECT coalesce(max(id), 0) FROM catalog_history)"
 /* After a failed connect, how long every connection fails at once before trying again. */
 #define RECONNECT_PAUSE_NS (250ULL * 1000 * 1000)
 
@@ -71,10 +74,30 @@ const char *const store_sql[Q_COUNT] = {
 	[Q_TOKEN_LIST] = "SELECT name, role, created, last_used FROM tokens ORDER BY name",
 	[Q_TOKEN_DELETE] = "DELETE FROM tokens WHERE name = ?1",
 	[Q_TOKEN_COUNT] = "SELECT count(*) FROM tokens",
-	[Q_FINGERPRINT_STACK] = "SELECT document, revision FROM stacks WHERE name = ?1",
-	/* one row for both: the stack's document and revision, then the environment's */
-	[Q_FINGERPRINT_ENV] = "SELECT s.document, s.revision, e.document, e.revision FROM stacks s "
-			      "JOIN environments e ON e.stack = s.name WHERE s.name = ?1 AND e.name = ?2",
+	[Q_FINGERPRINT_STACK] = "SELECT document, revision, " CATALOG_STAMP " FROM stacks WHERE name = ?1",
+	/* one row for both: the stack's document and revision, then the environment's, then
+	 * the catalog's last change */
+	[Q_FINGERPRINT_ENV] = "SELECT s.document, s.revision, e.document, e.revision, " CATALOG_STAMP
+			      " FROM stacks s JOIN environments e ON e.stack = s.name WHERE s.name = ?1 AND e.name = ?2",
+	[Q_CATALOG_GET] = "SELECT document, revision, created, updated FROM catalog WHERE name = ?1",
+	[Q_CATALOG_INSERT] = "INSERT INTO catalog (name, document, revision, created, updated) "
+			     "VALUES (?1, ?2, 1, now_utc(), now_utc()) "
+			     "RETURNING document, revision, created, updated",
+	[Q_CATALOG_UPDATE] = "UPDATE catalog SET document = ?2, revision = revision + 1, updated = now_utc()"
+			     " WHERE name = ?1 AND revision = ?3 "
+			     "RETURNING document, revision, created, updated",
+	[Q_CATALOG_DELETE] = "DELETE FROM catalog WHERE name = ?1 AND revision = ?2",
+	[Q_CATALOG_LIST] = "SELECT name, revision, updated FROM catalog ORDER BY name",
+	[Q_CATALOG_ALL] = "SELECT name, document FROM catalog ORDER BY name",
+	[Q_CATALOG_HISTORY_INSERT] = "INSERT INTO catalog_history (time, actor, kind, name, revision, "
+				     "old_document, new_document) VALUES (now_utc(), ?1, ?2, ?3, ?4, ?5, ?6)",
+	/* the rows of a type's current life: after its last deletion, if any */
+	[Q_CATALOG_REVISIONS] = "SELECT kind, revision, old_document, new_document, time, actor "
+				"FROM catalog_history WHERE name = ?1 AND kind != 'delete' AND revision < ?2 "
+				"AND id > " LAST_TYPE_DELETE " ORDER BY id DESC LIMIT ?3",
+	[Q_CATALOG_REVISION] = "SELECT kind, revision, old_document, new_document, time, actor "
+			       "FROM catalog_history WHERE name = ?1 AND kind != 'delete' AND revision = ?2 "
+			       "AND id > " LAST_TYPE_DELETE " ORDER BY id DESC LIMIT 1",
 };
 
 /* Statements that change nothing: retried once on a fresh connection when the one they
@@ -85,7 +108,9 @@ static const bool read_only[Q_COUNT] = {
 	[Q_HISTORY_STACK] = true, [Q_HISTORY_ENV] = true, [Q_REVISIONS] = true,
 	[Q_REVISION] = true, [Q_BEGIN] = true, [Q_BEGIN_READ] = true, [Q_PING] = true,
 	[Q_TOKEN_FIND] = true, [Q_TOKEN_LIST] = true, [Q_TOKEN_COUNT] = true,
-	[Q_FINGERPRINT_STACK] = true, [Q_FINGERPRINT_ENV] = true,
+	[Q_FINGERPRINT_STACK] = true, [Q_FINGERPRINT_ENV] = true, [Q_CATALOG_GET] = true,
+	[Q_CATALOG_LIST] = true, [Q_CATALOG_ALL] = true, [Q_CATALOG_REVISIONS] = true,
+	[Q_CATALOG_REVISION] = true,
 };
 
 /* ---- running statements ---- */
@@ -1451,6 +1476,175 @@ int store_env_revision(struct store_conn *c, const char *stack, const char *env,
 	return r;
 }
 
+/* ---- the catalog: stored component types ---- */
+
+/* A type's document as stored: plain JSON (a type holds no secret value). */
+static int catalog_record(struct store_conn *c, int id, const struct store_param *p, size_t n,
+			  struct store_record *ret)
+{
+	int r = store_query(c, id, p, n);
+	if (r == 0)
+		r = next_row(c);
+	if (r == 1) {
+		json_t *doc = column_json(c, 0);
+		r = doc ? 0 : store_failed(c, -EIO);
+		if (r == 0 && ret) {
+			*ret = (struct store_record){.document = doc, .revision = col_int(c, 1)};
+			copy_text(ret->created, sizeof ret->created, col(c, 2));
+			copy_text(ret->updated, sizeof ret->updated, col(c, 3));
+		} else {
+			json_decref(doc);
+		}
+	} else if (r == 0) {
+		r = -ENOENT;
+	}
+	done(c);
+	return r;
+}
+
+/* The history row of a change of the type name (documents as they are). */
+static int catalog_history_add(struct store_conn *c, const char *kind, const char *name, long long revision,
+			       const json_t *old_doc, const json_t *new_doc, const char *actor)
+{
+	char *old_text = NULL, *new_text = NULL;
+	int r = json_text(old_doc, false, &old_text);
+	if (r == 0)
+		r = json_text(new_doc, false, &new_text);
+	if (r == 0) {
+		struct store_param p[] = {STORE_TEXT(actor ? actor : "unknown"), STORE_TEXT(kind), STORE_TEXT(name),
+					  STORE_INT(revision), STORE_TEXT(old_text), STORE_TEXT(new_text)};
+		r = exec_query(c, Q_CATALOG_HISTORY_INSERT, p, 6, NULL);
+	}
+	free(old_text);
+	free(new_text);
+	return r;
+}
+
+/* In a write transaction, the type's row locked (PostgreSQL), then read. */
+static int catalog_current(struct store_conn *c, const char *name, long long expected, struct store_record *ret)
+{
+	int r = 0;
+	if (c->txn == STORE_TXN_WRITE && sql_of(c, Q_CATALOG_LOCK))
+		r = exec_query(c, Q_CATALOG_LOCK, &STORE_TEXT(name), 1, NULL);
+	if (r == 0)
+		r = catalog_record(c, Q_CATALOG_GET, &STORE_TEXT(name), 1, ret);
+	if (r == 0 && expected != STORE_ANY_REVISION && expected != ret->revision)
+		r = -ESTALE;
+	return r;
+}
+
+int store_catalog_get(struct store_conn *c, const char *name, struct store_record *ret)
+{
+	return catalog_record(c, Q_CATALOG_GET, &STORE_TEXT(name), 1, ret);
+}
+
+int store_catalog_put(struct store_conn *c, const char *name, const json_t *doc, long long expected_revision,
+		      const char *actor, struct store_record *ret)
+{
+	struct store_record old = {0}, rec = {0};
+	char *text = NULL;
+	int r = catalog_current(c, name, expected_revision, &old);
+	bool exists = r == 0 || r == -ESTALE;
+	if (r == -ENOENT)
+		r = expected_revision == STORE_ANY_REVISION || expected_revision == 0 ? 0 : -ESTALE;
+	if (r == 0)
+		r = json_text(doc, false, &text);
+	if (r == 0 && exists) {
+		struct store_param p[] = {STORE_TEXT(name), STORE_TEXT(text), STORE_INT(old.revision)};
+		r = catalog_record(c, Q_CATALOG_UPDATE, p, 3, &rec);
+		if (r == -ENOENT)
+			r = -ESTALE;
+	} else if (r == 0) {
+		struct store_param p[] = {STORE_TEXT(name), STORE_TEXT(text)};
+		r = catalog_record(c, Q_CATALOG_INSERT, p, 2, &rec);
+	}
+	if (r == 0)
+		r = catalog_history_add(c, exists ? "update" : "create", name, rec.revision, old.document, doc, actor);
+	if (r == 0 && ret) {
+		*ret = rec;
+		rec.document = NULL;
+	}
+	free(text);
+	store_record_release(&old);
+	store_record_release(&rec);
+	return r;
+}
+
+int store_catalog_delete(struct store_conn *c, const char *name, long long expected_revision, const char *actor)
+{
+	struct store_record old = {0};
+	long long changes = 0;
+	int r = catalog_current(c, name, expected_revision, &old);
+	if (r == 0) {
+		struct store_param p[] = {STORE_TEXT(name), STORE_INT(old.revision)};
+		r = exec_query(c, Q_CATALOG_DELETE, p, 2, &changes);
+	}
+	if (r == 0 && changes != 1)
+		r = -ESTALE;
+	if (r == 0)
+		r = catalog_history_add(c, "delete", name, old.revision + 1, old.document, NULL, actor);
+	store_record_release(&old);
+	return r;
+}
+
+static json_t *catalog_item(struct store_conn *c)
+{
+	return json_pack("{s:s, s:I, s:s}", "name", col(c, 0), "revision", (json_int_t)col_int(c, 1), "updated",
+			 col(c, 2));
+}
+
+int store_catalog_list(struct store_conn *c, json_t **ret_items)
+{
+	return collect_rows(c, Q_CATALOG_LIST, NULL, 0, catalog_item, SIZE_MAX, ret_items, NULL);
+}
+
+int store_catalog_documents(struct store_conn *c, json_t **ret_docs)
+{
+	json_t *docs = json_object();
+	int r = docs ? store_query(c, Q_CATALOG_ALL, NULL, 0) : -ENOMEM;
+	while (r == 0 && (r = next_row(c)) == 1) {
+		json_t *doc = column_json(c, 1);
+		r = !doc ? store_failed(c, -EIO) : json_object_set_new(docs, col(c, 0), doc) ? -ENOMEM : 0;
+	}
+	done(c);
+	if (r < 0) {
+		json_decref(docs);
+		return r;
+	}
+	*ret_docs = docs;
+	return 0;
+}
+
+/* {"kind", "revision", "old", "new", "time", "actor"} of a Q_CATALOG_REVISION(S) row. */
+static json_t *catalog_revision_row(struct store_conn *c)
+{
+	json_t *old_doc = column_json(c, 2), *new_doc = column_json(c, 3);
+	return json_pack("{s:s, s:I, s:o, s:o, s:s, s:s}", "kind", col(c, 0), "revision", (json_int_t)col_int(c, 1),
+			 "old", old_doc ? old_doc : json_null(), "new", new_doc ? new_doc : json_null(), "time",
+			 col(c, 4), "actor", col(c, 5));
+}
+
+int store_catalog_revisions(struct store_conn *c, const char *name, long long before, size_t limit,
+			    json_t **ret_rows, bool *ret_more)
+{
+	struct store_param p[] = {STORE_TEXT(name), STORE_INT(before > 0 ? before : INT64_MAX),
+				  STORE_INT((long long)limit + 1)};
+	return collect_rows(c, Q_CATALOG_REVISIONS, p, 3, catalog_revision_row, limit, ret_rows, ret_more);
+}
+
+int store_catalog_revision(struct store_conn *c, const char *name, long long revision, json_t **ret_row)
+{
+	struct store_param p[] = {STORE_TEXT(name), STORE_INT(revision)};
+	json_t *rows = NULL;
+	int r = collect_rows(c, Q_CATALOG_REVISION, p, 2, catalog_revision_row, 1, &rows, NULL);
+	if (r == 0 && json_array_size(rows) == 0)
+		r = -ENOENT;
+	if (r == 0)
+		*ret_row = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	return r;
+}
+
 /* ---- fingerprints ---- */
 
 /* Hashes "<revision>:<length>:" and the text of columns col (text) and col + 1
@@ -1531,12 +1725,15 @@ static int fingerprint_compute(struct store_conn *c, const char *stack, const ch
 	if (r == 0)
 		r = next_row(c);
 	if (r == 1) {
+		char stamp[32];
 		hash_str(&h, stack);
 		fingerprint_part(c, 0, &h);
 		if (env) {
 			hash_str(&h, env);
 			fingerprint_part(c, 2, &h);
 		}
+		(void)snprintf(stamp, sizeof stamp, "catalog:%lld", col_int(c, env ? 4 : 2));
+		hash_str(&h, stamp);
 		r = 0;
 	} else if (r == 0) {
 		r = -ENOENT;

@@ -25,10 +25,12 @@
 
 static int seed_msa_shop(struct store_conn *c, struct buf *err);
 static int document_v2(struct store_conn *c, struct buf *err);
+static int components(struct store_conn *c, struct buf *err);
 
 static const struct store_step builtin_steps[] = {
 	{"0002_seed_msa_shop", seed_msa_shop},
 	{"0006_document_v2", document_v2},
+	{"0007_components", components},
 	{NULL, NULL},
 };
 
@@ -288,7 +290,8 @@ static int seed_msa_shop(struct store_conn *c, struct buf *err)
 
 /* ---- 0006: every stored document in the general workload model (include/docmigrate.h) ---- */
 
-/* Pass 1: the shape-1 documents of the stacks, {name: document}, for their environments. */
+/* Pass 1: the documents of the stacks before the step, {name: document}, for their
+ * environments. */
 static int collect_stacks(void *arg, const struct store_document_place *at, json_t *doc, bool *ret_changed,
 			  struct buf *err)
 {
@@ -299,20 +302,22 @@ static int collect_stacks(void *arg, const struct store_document_place *at, json
 	return json_object_set_new(arg, at->stack, json_deep_copy(doc)) < 0 ? -ENOMEM : 0;
 }
 
-/* The shape-1 stacks (collect_stacks) and an empty one for an environment whose stack is gone. */
-struct v2_context {
+/* Pass 2's state: the stacks before the step (collect_stacks), an empty one for an
+ * environment whose stack is gone, and the conversion (include/docmigrate.h). */
+struct convert {
 	json_t *stacks, *none;
+	int (*fn)(json_t *doc, const json_t *stack);
 };
 
 /* Pass 2: each document converted; an environment's (and its history's) in the light of
- * its stack's shape-1 document. */
+ * its stack's document before the step. */
 static int convert(void *arg, const struct store_document_place *at, json_t *doc, bool *ret_changed,
 		   struct buf *err)
 {
-	const struct v2_context *x = arg;
+	const struct convert *x = arg;
 	const json_t *stack = json_object_get(x->stacks, at->stack);
 	json_t *before = json_deep_copy(doc);
-	int r = before ? docmigrate_v2(doc, at->env ? (stack ? stack : x->none) : NULL) : -ENOMEM;
+	int r = before ? x->fn(doc, at->env ? (stack ? stack : x->none) : NULL) : -ENOMEM;
 	if (r == 0)
 		*ret_changed = !json_equal(before, doc);
 	else if (err)
@@ -321,13 +326,26 @@ static int convert(void *arg, const struct store_document_place *at, json_t *doc
 	return r;
 }
 
-static int document_v2(struct store_conn *c, struct buf *err)
+/* Every stored document through fn, in two passes (the stacks first). */
+static int convert_all(struct store_conn *c, int (*fn)(json_t *doc, const json_t *stack), struct buf *err)
 {
-	struct v2_context x = {json_object(), json_object()};
+	struct convert x = {json_object(), json_object(), fn};
 	int r = x.stacks && x.none ? store_rewrite_documents(c, collect_stacks, x.stacks, err) : -ENOMEM;
 	if (r == 0)
 		r = store_rewrite_documents(c, convert, &x, err);
 	json_decref(x.stacks);
 	json_decref(x.none);
 	return r;
+}
+
+static int document_v2(struct store_conn *c, struct buf *err)
+{
+	return convert_all(c, docmigrate_v2, err);
+}
+
+/* ---- 0007: MySQL, RabbitMQ and Zipkin as components of the catalog (docmigrate_v3) ---- */
+
+static int components(struct store_conn *c, struct buf *err)
+{
+	return convert_all(c, docmigrate_v3, err);
 }

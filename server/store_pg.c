@@ -33,10 +33,13 @@ static const char *const pg_sql[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN ISOLATION LEVEL READ COMMITTED",
 	[Q_BEGIN_READ] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	/* the server hashes the documents: only 64 hex digits travel */
-	[Q_FINGERPRINT_STACK] = "SELECT " DOC_SHA256("document") ", revision FROM stacks WHERE name = ?1",
+	[Q_FINGERPRINT_STACK] = "SELECT " DOC_SHA256("document") ", revision, "
+				"(SELECT coalesce(max(id), 0) FROM catalog_history) FROM stacks WHERE name = ?1",
 	[Q_FINGERPRINT_ENV] = "SELECT " DOC_SHA256("s.document") ", s.revision, " DOC_SHA256("e.document")
-			      ", e.revision FROM stacks s JOIN environments e ON e.stack = s.name "
+			      ", e.revision, (SELECT coalesce(max(id), 0) FROM catalog_history) "
+			      "FROM stacks s JOIN environments e ON e.stack = s.name "
 			      "WHERE s.name = ?1 AND e.name = ?2",
+	[Q_CATALOG_LOCK] = "SELECT 1 FROM catalog WHERE name = ?1 FOR UPDATE",
 };
 
 struct pg_conn {

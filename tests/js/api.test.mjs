@@ -312,25 +312,25 @@ describe('environments', () => {
 
   test('a change Kubernetes refuses on a running environment is 422 naming the field; a stack change too', async () => {
     const before = (await call('GET', `${ENV}/prod`)).json;
-    let r = await call('PATCH', `${ENV}/prod`, { type: 'application/merge-patch+json', body: { mysql: { storage: { size: '10Gi' } } } });
+    let r = await call('PATCH', `${ENV}/prod`, { type: 'application/merge-patch+json', body: { components: { mysql: { storage: { size: '10Gi' } } } } });
     assertProblem(r, 422);
-    assert.deepEqual(r.json.errors.map((e) => e.pointer), ['/mysql/storage/size']);
+    assert.deepEqual(r.json.errors.map((e) => e.pointer), ['/components/mysql/storage/size']);
     assert.match(r.json.errors[0].detail, /smaller than before \("50Gi"\)/);
-    r = await call('PATCH', `${ENV}/prod`, { type: 'application/merge-patch+json', body: { mysql: { storage: { className: 'premium' } } } });
+    r = await call('PATCH', `${ENV}/prod`, { type: 'application/merge-patch+json', body: { components: { mysql: { storage: { className: 'premium' } } } } });
     assertProblem(r, 422);
-    assert.equal(r.json.errors[0].pointer, '/mysql/storage/className');
+    assert.equal(r.json.errors[0].pointer, '/components/mysql/storage/className');
     assert.equal((await call('GET', `${ENV}/prod`)).json.revision, before.revision);
     // dev keeps the stack's 1Gi for RabbitMQ: a stack that shrinks it is refused for dev
     const stack = (await call('GET', '/api/v1/stacks/msa-shop')).json;
     const doc = structuredClone(stack.document);
-    doc.rabbitmq.storage.size = '512Mi';
+    doc.components.rabbitmq.storage.size = '512Mi';
     r = await call('PUT', '/api/v1/stacks/msa-shop', { body: doc });
     assertProblem(r, 422);
-    assert.ok(r.json.errors.some((e) => e.pointer === '/rabbitmq/storage/size' && /environment 'dev'/.test(e.detail)), r.text);
+    assert.ok(r.json.errors.some((e) => e.pointer === '/components/rabbitmq/storage/size' && /environment 'dev'/.test(e.detail)), r.text);
     // growing is fine
-    r = await call('PATCH', `${ENV}/prod`, { type: 'application/merge-patch+json', body: { mysql: { storage: { size: '60Gi' } } } });
+    r = await call('PATCH', `${ENV}/prod`, { type: 'application/merge-patch+json', body: { components: { mysql: { storage: { size: '60Gi' } } } } });
     assert.equal(r.status, 200, r.text);
-    r = await call('PATCH', `${ENV}/prod`, { type: 'application/merge-patch+json', body: { mysql: { storage: { size: '50Gi' } } } });
+    r = await call('PATCH', `${ENV}/prod`, { type: 'application/merge-patch+json', body: { components: { mysql: { storage: { size: '50Gi' } } } } });
     assertProblem(r, 422);
   });
 
@@ -510,7 +510,7 @@ describe('manifests and render', () => {
       const [name, svc] = templates[i % templates.length];
       const copy = structuredClone(svc);
       const id = String(i).padStart(5, '0');
-      if (i >= templates.length && copy.database) copy.database = { name: `db${id}`, user: `user${id}` };
+      if (i >= templates.length && copy.uses?.mysql) copy.uses = { ...copy.uses, mysql: { database: `db${id}`, user: `user${id}` } };
       stack.services[i < templates.length ? name : `svc-${id}`] = copy;
     }
     stack.secrets = seed('prod.json').secrets;

@@ -150,9 +150,9 @@ test("a re-apply: namespaced reachability check, references checked first, serve
   assert.ok(files.length > 10);
   for (const c of files) assert.ok(c.startsWith(`${SSA} -f `), c);
   const order = [
-    `${SSA} -f 00-namespace.yaml`, `${SSA} -f 10-config.yaml`, `${SSA} -f 30-mysql.yaml`,
-    `-n ${NS} rollout status statefulset/mysql --timeout=90s`, `${SSA} -f 31-mysql-init.yaml`,
-    `-n ${NS} get job/mysql-init-`, `${SSA} -f 50-api-gateway.yaml`, `-n ${NS} rollout status deployment/api-gateway`,
+    `${SSA} -f 00-namespace.yaml`, `${SSA} -f 10-config.yaml`, `${SSA} -f 50-mysql.yaml`,
+    `-n ${NS} rollout status statefulset/mysql --timeout=90s`, `${SSA} -f 50-mysql-provision.yaml`,
+    `-n ${NS} get job/mysql-provision-`, `${SSA} -f 50-api-gateway.yaml`, `-n ${NS} rollout status deployment/api-gateway`,
     "get ingressclass nginx", `${SSA} -f 90-ingress.yaml`,
   ];
   for (let i = 1; i < order.length; i++) before(r.calls, order[i - 1], order[i]);
@@ -350,7 +350,7 @@ test("a StatefulSet whose fixed parts change is made anew (--cascade=orphan), it
   let r = c.run();
   assert.equal(r.status, 0, out(r));
   before(r.calls, `-n ${NS} patch persistentvolumeclaim/data-mysql-0 --type=merge`, `-n ${NS} delete statefulset mysql --cascade=orphan`);
-  before(r.calls, `-n ${NS} delete statefulset mysql --cascade=orphan`, `${SSA} -f 30-mysql.yaml`);
+  before(r.calls, `-n ${NS} delete statefulset mysql --cascade=orphan`, `${SSA} -f 50-mysql.yaml`);
   assert.ok(!r.calls.some((x) => x.includes("data-other-0")), "only the set's own claims");
   assert.ok(r.calls.some((x) => x.includes('{"spec":{"resources":{"requests":{"storage":"50Gi"}}}}')));
   assert.match(r.stdout, /statefulset\/mysql: serviceName or volume claim templates change/);
@@ -483,9 +483,9 @@ test("a failed Job stops the wait at once with its logs (6); a Job still running
       .run();
     assert.equal(r.status, 6, out(r));
     assert.ok(r.ms < 5000, `waited ${r.ms} ms`);
-    assert.match(r.stderr, /job\/mysql-init-[0-9a-f]+ failed; its logs:\nAccess denied for user 'root'/);
-    assert.ok(r.calls.some((x) => /^-n msa-shop-prod logs job\/mysql-init-[0-9a-f]+ --all-containers=true --tail=200$/.test(x)));
-    assert.equal(at(r.calls, `${SSA} -f 50-`), -1, "nothing after the failed job is applied");
+    assert.match(r.stderr, /job\/mysql-provision-[0-9a-f]+ failed; its logs:\nAccess denied for user 'root'/);
+    assert.ok(r.calls.some((x) => /^-n msa-shop-prod logs job\/mysql-provision-[0-9a-f]+ --all-containers=true --tail=200$/.test(x)));
+    assert.equal(at(r.calls, `${SSA} -f 50-api-gateway.yaml`), -1, "nothing after the failed job is applied");
   }
   const r = new Cluster(t, baseBundle()).on(`-n ${NS} get job/* -o jsonpath=*`, "").run(["--timeout=1s"]);
   assert.equal(r.status, 6, out(r));
@@ -494,13 +494,13 @@ test("a failed Job stops the wait at once with its logs (6); a Job still running
 });
 
 test("apply and rollout failures stop with 5 and 6", (t) => {
-  let r = new Cluster(t, baseBundle()).on(`${SSA} -f 30-mysql.yaml`, "", 1).run();
+  let r = new Cluster(t, baseBundle()).on(`${SSA} -f 50-mysql.yaml`, "", 1).run();
   assert.equal(r.status, 5, out(r));
-  assert.equal(at(r.calls, `${SSA} -f 31-`), -1);
+  assert.equal(at(r.calls, `${SSA} -f 50-mysql-provision.yaml`), -1);
   r = new Cluster(t, baseBundle()).on(`-n ${NS} rollout status statefulset/rabbitmq *`, "", 1).run();
   assert.equal(r.status, 6, out(r));
   assert.match(r.stderr, /statefulset\/rabbitmq did not finish its rollout within 300s/);
-  assert.equal(at(r.calls, `${SSA} -f 31-`), -1);
+  assert.equal(at(r.calls, `${SSA} -f 50-mysql-provision.yaml`), -1);
   r = new Cluster(t, baseBundle()).on("get ingressclass nginx *", "").run();
   assert.equal(r.status, 0, out(r));
   assert.match(r.stderr, /no IngressClass 'nginx'/);

@@ -40,7 +40,7 @@ test('every leaf field of the schema is reachable in the form layout, with a lab
 	const leaves = schemaLeaves(root);
 	assert.ok(leaves.length > 150, `the schema has many leaves: ${leaves.length}`);
 	for (const l of ['services/*/ports/*/targetPort', 'services/*/probes/readiness/grpc/service', 'services/*/volumes/*/files/*/content',
-		'services/*/scheduling/tolerations/[]/effect', 'ingress/rules/*/tls/secretName', 'services/*/command', 'secrets/*', 'mysql/storage/size'])
+		'services/*/scheduling/tolerations/[]/effect', 'ingress/rules/*/tls/secretName', 'services/*/command', 'secrets/*', 'components/*/type'])
 		assert.ok(leaves.includes(l), l);
 	assert.deepEqual([...layoutLeaves(sections)].sort(), [...leaves].sort());
 	assert.equal(new Set(layoutLeaves(sections)).size, leaves.length, 'each leaf once');
@@ -59,7 +59,7 @@ test('every leaf field of the schema is reachable in the form layout, with a lab
 	assert.deepEqual(probe.choice.members.map((m) => m.name), ['httpGet', 'tcpSocket', 'exec', 'grpc']);
 	const volume = items(sections).find((i) => i.path.join('/') === 'services/*/volumes/*');
 	assert.equal(volume.choice.exactly, true);
-	assert.deepEqual(volume.choice.members.map((m) => m.name), ['emptyDir', 'files', 'persistent', 'claim']);
+	assert.deepEqual(volume.choice.members.map((m) => m.name), ['emptyDir', 'files', 'persistent', 'claim', 'configMap']);
 	// maps name what one entry is
 	const maps = Object.fromEntries(items(sections).filter((i) => i.type === 'map').map((m) => [m.path.join('/'), m.item]));
 	assert.equal(maps['services/*/ports'], 'port');

@@ -70,11 +70,12 @@ describe('conversion', () => {
     const s = r.json.stack;
     assert.deepEqual(Object.keys(s.services).sort(), ['api-gateway', 'order-service', 'payment-service',
       'product-service', 'settlement-service', 'user-service']);
-    assert.equal(s.mysql.enabled, true);
-    assert.equal(s.rabbitmq.enabled, true);
+    assert.equal(s.components.mysql.type, 'mysql');
+    assert.equal(s.components.rabbitmq.type, 'rabbitmq');
     assert.equal(s.ingress.rules.main.service, 'api-gateway');
-    assert.equal(s.services['order-service'].database.name, 'orderdb');
-    assert.equal(s.services['settlement-service'].broker, true);
+    assert.deepEqual(s.services['order-service'].uses, { mysql: { database: 'orderdb', user: 'order_service' } });
+    assert.deepEqual(s.services['settlement-service'].uses.rabbitmq, {});
+    assert.equal(s.services['api-gateway'].uses, undefined);
     assert.deepEqual(s.services['user-service'].env.SPRING_DATASOURCE_PASSWORD, { secret: 'mysql-password' });
     assert.equal(r.json.environment.image.tag, '1.0.0');
   });

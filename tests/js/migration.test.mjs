@@ -28,26 +28,44 @@ function withoutProvenance(obj) {
   return o;
 }
 
-// MySQL's init Job is named by a hash of its whole spec now, no longer of its files only.
-const id = (o) => `${o.kind}/${o.kind === 'Job' ? o.metadata.name.replace(/^mysql-init-[0-9a-f]{8}$/, 'mysql-init') : o.metadata.name}`;
+const id = (o) => `${o.kind}/${o.metadata.name}`;
 const byId = (items) => new Map(items.map((o) => [id(o), withoutProvenance(o)]));
 
 // What this release renders differently by design (issue 14), on top of the same objects:
 // the provenance ConfigMap <stack>-bundle and a headless Service governing each StatefulSet
 // are new objects; a StatefulSet names that Service; a pod's checksums cover only what it
-// reads (MySQL's init files moved from its pod to its init Job, which names itself by a
-// hash of its spec); pods that can run more than one at a time are spread over nodes. This turns an
-// object of either release into what both have in common.
+// reads; pods that can run more than one at a time are spread over nodes; the containers
+// that wait for a database or broker mount a writable /tmp. This turns an object of either
+// release into what both have in common.
 function common(obj) {
   const o = structuredClone(obj);
   if (o.kind === 'StatefulSet') delete o.spec.serviceName;
   const pod = o.spec?.template;
   const a = pod?.metadata?.annotations ?? {};
   for (const k of Object.keys(a)) if (k.startsWith('checksum/')) delete a[k];
-  if (o.kind === 'Job') delete o.metadata.name;
   if (pod && Object.keys(a).length === 0) delete pod.metadata.annotations;
   delete pod?.spec?.topologySpreadConstraints;
+  for (const c of pod?.spec?.initContainers ?? []) delete c.volumeMounts;
   return o;
+}
+
+// MySQL, RabbitMQ and Zipkin became components (issue 13): their workloads are the catalog
+// types' (the software's own probes, a provisioning Job <name>-provision with its ConfigMap
+// and ServiceAccount instead of MySQL's init Job and ConfigMap mysql-initdb). What must not
+// change, so that the upgrade keeps the data and the consumers' connections, is what
+// identifies them: names, labels, selectors, claims, images, ports, the secret keys read,
+// and their Services.
+const COMPONENTS = ['mysql', 'rabbitmq', 'zipkin'];
+const ofComponent = (key) => COMPONENTS.some((c) => key.endsWith(`/${c}`) || key.includes(`/${c}-provision`)) ||
+  key === 'ConfigMap/mysql-initdb' || /^Job\/mysql-init-[0-9a-f]{8}$/.test(key);
+function identity(obj) {
+  const pod = obj.spec.template.spec;
+  const secretKeys = new Set(pod.containers.flatMap((c) => (c.env ?? []).map((e) => e.valueFrom?.secretKeyRef?.key).filter(Boolean)));
+  return {
+    labels: obj.metadata.labels, selector: obj.spec.selector, claims: obj.spec.volumeClaimTemplates,
+    containers: pod.containers.map((c) => [c.name, c.image, c.ports]), serviceAccount: pod.serviceAccountName,
+    secretKeys: [...secretKeys].sort(),
+  };
 }
 
 describe('a database of the previous release', () => {
@@ -86,13 +104,30 @@ describe('a database of the previous release', () => {
       assert.equal(r.status, 200, r.text);
       const want = byId(readJson(`render-${stack}-${env}.json`).items);
       const got = byId(r.json.items);
-      const added = [`ConfigMap/${stack}-bundle`, ...[...want.keys()].filter((id) => id.startsWith('StatefulSet/'))
+      for (const key of [...want.keys()]) {
+        if (!ofComponent(key)) continue;
+        const w = want.get(key), g = got.get(key);
+        want.delete(key);
+        if (!g) continue;
+        got.delete(key);
+        if (w.kind === 'StatefulSet' || w.kind === 'Deployment') assert.deepEqual(identity(g), identity(w), `${stack}/${env}: ${key}`);
+        else assert.deepEqual(common(g), common(w), `${stack}/${env}: ${key}`);
+      }
+      // the components' provisioning objects replace MySQL's init Job and ConfigMap
+      const provisioned = COMPONENTS.filter((c) => got.has(`ConfigMap/${c}-provision`));
+      assert.equal(provisioned.includes('mysql'), [...byId(readJson(`render-${stack}-${env}.json`).items).keys()].includes('ConfigMap/mysql-initdb'));
+      for (const c of provisioned) {
+        const job = [...got.keys()].find((k) => new RegExp(`^Job/${c}-provision-[0-9a-f]{8}$`).test(k));
+        assert.ok(job, `${stack}/${env}: ${c}'s provisioning Job`);
+        for (const k of [`ConfigMap/${c}-provision`, `ServiceAccount/${c}-provision`, job]) got.delete(k);
+      }
+      const added = [`ConfigMap/${stack}-bundle`, ...r.json.items.map(id).filter((id) => id.startsWith('StatefulSet/'))
         .map((id) => `Service/${id.slice('StatefulSet/'.length)}-headless`)];
       for (const id of added) assert.ok(got.delete(id), `${stack}/${env}: ${id} is new`);
-      assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), `${stack}/${env}: the same objects`);
+      assert.deepEqual([...got.keys()].filter((k) => !ofComponent(k)).sort(), [...want.keys()].sort(), `${stack}/${env}: the same objects`);
       for (const [id, obj] of want) assert.deepEqual(common(got.get(id)), common(obj), `${stack}/${env}: ${id}`);
-      for (const [id, obj] of got) {
-        if (obj.kind === 'StatefulSet') assert.equal(obj.spec.serviceName, `${obj.metadata.name}-headless`, id);
+      for (const obj of r.json.items) {
+        if (obj.kind === 'StatefulSet') assert.equal(obj.spec.serviceName, `${obj.metadata.name}-headless`, id(obj));
       }
     }
   });

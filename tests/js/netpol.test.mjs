@@ -130,7 +130,7 @@ test("msa-shop prod: every path the pods need is allowed at both ends, nothing e
   const { need } = needed(objects, "msa-shop");
   assert.ok(need.length > 15, "many paths");
   for (const p of ["api-gateway -> order-service:http", "order-service -> mysql:mysql", "payment-service -> rabbitmq:amqp",
-    "mysql-init -> mysql:mysql", "ingress-controller -> api-gateway:http"]) assert.ok(need.includes(p), p);
+    "mysql-provision -> mysql:mysql", "rabbitmq-provision -> rabbitmq:management", "ingress-controller -> api-gateway:http"]) assert.ok(need.includes(p), p);
   assert.ok(!need.includes("user-service -> rabbitmq:amqp"), "user-service does not use RabbitMQ");
   // off by default: no policy at all
   assert.ok(!renderYaml("msa-shop", "prod").some((o) => o.kind === "NetworkPolicy"));

@@ -383,7 +383,7 @@ function everyStringField(rnd, round, t) {
   env.config = { ...env.config, ...want.config };
   env.secrets = { ...env.secrets, ...want.secrets };
   env.ingress = { ...env.ingress, annotations: want.annotations, rules: { main: { host: want.host, tls: { enabled: true } } } };
-  env.rabbitmq = { user: want.user };
+  env.components = { ...env.components, rabbitmq: { ...env.components?.rabbitmq, user: want.user } };
   env.services = { [service]: { env: Object.fromEntries(Object.entries(want.env).map(([k, v]) => [k, { value: v }])), probes: { readiness: { httpGet: { path: want.path } } } } };
   const dir = tempDir(t);
   const envFile = join(dir, `r${round}.json`);

@@ -25,7 +25,10 @@ const BASE = {
     web: {
       image: { repository: 'web' },
       ports: { http: { port: 8080 } },
-      volumes: { cache: { mountPath: '/cache', emptyDir: {} } },
+      volumes: {
+        cache: { mountPath: '/cache', emptyDir: {} },
+        data: { mountPath: '/data', persistent: { size: '1Gi' } },
+      },
       envFrom: { all: { configMap: 'shop-config' } },
     },
   },
@@ -50,7 +53,7 @@ const FORMATS = [
   ['/services/web/image/repository', ['team/web__x.y-z', 'web'], ['Web', 'web_', '']],
   ['/services/web/image/tag', ['1.4.2_rc-1', ''], ['latest', '-1', 'a/b']],
   ['/services/web/image/digest', ['', `sha256:${'a'.repeat(64)}`], ['sha256:abc', `sha256:${'A'.repeat(64)}`]],
-  ['/mysql/image', ['mysql:8.0.36', 'registry.example.com:5000/team/mysql:8.0.36'], ['mysql', 'mysql:latest', 'My/SQL:1']],
+  ['/services/web/sidecars/proxy/image', ['mysql:8.0.36', 'registry.example.com:5000/team/mysql:8.0.36'], ['mysql', 'mysql:latest', 'My/SQL:1']],
   ['/services/web/volumes/cache/mountPath', ['/var/cache', '/'], ['cache', '/a:b', '']],
   ['/services/web/workingDir', ['/app', ''], ['app']],
   ['/services/web/volumes/cache/subPath', ['a/b.conf', ''], ['../a', '/a']],
@@ -63,8 +66,7 @@ const FORMATS = [
   ['/services/web/envFrom/all/prefix', ['APP_', ''], ['1_', 'A-B']],
   ['/services/web/disruptionBudget/maxUnavailable', [1, '25%'], ['25', 0]],
   ['/ingress/className', ['nginx'], ['NGINX', '']],
-  ['/rabbitmq/user', ['shop.app-1'], ['', 'a b']],
-  ['/mysql/storage/className', ['fast-ssd.v2', ''], ['Fast']],
+  ['/services/web/volumes/data/persistent/className', ['fast-ssd.v2', ''], ['Fast']],
 ];
 
 // Whole documents the server refuses, each for a reason the schema can see.

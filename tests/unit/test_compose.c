@@ -253,18 +253,18 @@ START_TEST(msa_shop_compose)
 	import_ok(text, &res);
 	const json_t *s = res.stack, *e = res.environment;
 	ck_assert_uint_eq(json_object_size(json_object_get(s, "services")), 6);
-	ck_assert(json_is_true(at(s, "mysql/enabled")));
-	ck_assert_str_eq(json_string_value(at(s, "mysql/image")), "mysql:8.0.36");
-	ck_assert(json_is_true(at(s, "rabbitmq/enabled")));
-	ck_assert_str_eq(json_string_value(at(s, "rabbitmq/user")), "shop");
+	ck_assert(json_is_true(at(s, "components/mysql/enabled")));
+	assert_json(at(s, "components/mysql/image"), "{\"registry\":\"\",\"repository\":\"mysql\",\"tag\":\"8.0.36\"}");
+	ck_assert(json_is_true(at(s, "components/rabbitmq/enabled")));
+	ck_assert_str_eq(json_string_value(at(s, "components/rabbitmq/user")), "shop");
 	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/main/service")), "api-gateway");
 	ck_assert_str_eq(json_string_value(at(s, "image/registry")), "ghcr.io");
 	ck_assert_str_eq(json_string_value(at(e, "image/tag")), "1.0.0");
 	ck_assert_str_eq(json_string_value(at(s, "services/order-service/image/repository")), "msa-shop/order-service");
 	ck_assert_int_eq(json_integer_value(at(s, "services/order-service/port")), 8083);
-	assert_json(at(s, "services/order-service/database"), "{\"name\":\"orderdb\",\"user\":\"order_service\"}");
-	ck_assert(json_is_true(at(s, "services/payment-service/broker")));
-	ck_assert_ptr_null(at(s, "services/order-service/broker"));
+	assert_json(at(s, "services/order-service/uses/mysql"), "{\"database\":\"orderdb\",\"user\":\"order_service\"}");
+	assert_json(at(s, "services/payment-service/uses/rabbitmq"), "{}");
+	ck_assert_ptr_null(at(s, "services/order-service/uses/rabbitmq"));
 	/* the same password everywhere is one secret: the one MySQL's users get */
 	ck_assert_str_eq(json_string_value(at(s, "services/user-service/env/SPRING_DATASOURCE_PASSWORD/secret")),
 			 "mysql-password");
@@ -295,11 +295,11 @@ START_TEST(wordpress_compose)
 	struct compose_result res = {0};
 	import_ok(text, &res);
 	const json_t *s = res.stack;
-	ck_assert_str_eq(json_string_value(at(s, "mysql/image")), "mariadb:10.11");
+	assert_json(at(s, "components/mysql/image"), "{\"registry\":\"\",\"repository\":\"mariadb\",\"tag\":\"10.11\"}");
 	/* the compose service "db" is the built-in MySQL, whose Service is "mysql" */
 	ck_assert_str_eq(json_string_value(at(s, "services/wordpress/env/WORDPRESS_DB_HOST/value")), "mysql:3306");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/wordpress/environment/0"));
-	assert_json(at(s, "services/wordpress/database"), "{\"name\":\"wordpress\",\"user\":\"wordpress\"}");
+	assert_json(at(s, "services/wordpress/uses/mysql"), "{\"database\":\"wordpress\",\"user\":\"wordpress\"}");
 	ck_assert_str_eq(json_string_value(at(s, "services/wordpress/env/WORDPRESS_DB_PASSWORD/secret")), "mysql-password");
 	ck_assert_int_eq(json_integer_value(at(s, "services/wordpress/port")), 80);
 	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/main/service")), "wordpress");
@@ -426,12 +426,12 @@ START_TEST(ports_images_and_builtin_defaults)
 	ck_assert_int_eq(json_integer_value(at(s, "services/api/replicas")), 3);
 	assert_json(at(s, "services/api/resources"), "{\"requests\":{\"memory\":\"1Gi\"},\"limits\":{\"memory\":\"1Gi\"}}");
 	assert_json(at(s, "services/api/probes/readiness"), "{\"httpGet\":{\"path\":\"/ready?x=1\"},\"periodSeconds\":1}");
-	ck_assert(json_is_true(at(s, "services/api/broker")));
+	assert_json(at(s, "services/api/uses/rabbitmq"), "{}");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/api/depends_on/1"));
 	/* rabbitmq without a tag keeps the built-in image; without a user the image's guest */
-	ck_assert_ptr_null(at(s, "rabbitmq/image"));
+	assert_json(at(s, "components/rabbitmq/image"), "{\"registry\":\"\",\"repository\":\"rabbitmq\",\"tag\":\"3.13-management\"}");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/mq/image"));
-	ck_assert_str_eq(json_string_value(at(s, "rabbitmq/user")), "guest");
+	ck_assert_str_eq(json_string_value(at(s, "components/rabbitmq/user")), "guest");
 	ck_assert_str_eq(json_string_value(at(res.environment, "secrets/rabbitmq-password")), "guest");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/mq/environment/RABBITMQ_ERLANG_COOKIE"));
 	assert_report_paths_exist(text, &res);
@@ -450,7 +450,7 @@ START_TEST(builtins_without_environment)
 	ck_assert_str_eq(json_string_value(at(res.environment, "secrets/mysql-root-password")), "change-me");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/db"));
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/mq"));
-	ck_assert_str_eq(json_string_value(at(res.stack, "services/app/database/name")), "app");
+	ck_assert_str_eq(json_string_value(at(res.stack, "services/app/uses/mysql/database")), "app");
 	assert_report_paths_exist(text, &res);
 	assert_renders(&res);
 	compose_result_release(&res);

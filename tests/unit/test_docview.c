@@ -102,8 +102,12 @@ START_TEST(reads_msa_shop_prod)
 	ck_assert_str_eq(v.ingress.rules.items[0].host, "shop.example.com");
 	ck_assert(v.ingress.rules.items[0].tls.enabled);
 	ck_assert_str_eq(v.ingress.rules.items[0].port.str, "http");
-	ck_assert(v.zipkin.enabled);
-	ck_assert_str_eq(v.mysql.storage.size, "50Gi");
+	/* the components' workloads are services of the resolved document */
+	const struct service_view *mysql = docview_find_service(&v, "mysql");
+	ck_assert_ptr_nonnull(mysql);
+	ck_assert_str_eq(mysql->kind, "StatefulSet");
+	ck_assert_str_eq(mysql->volumes.items[0].persistent->size, "50Gi");
+	ck_assert_ptr_nonnull(docview_find_service(&v, "zipkin"));
 	/* borrowed from the document, not copied */
 	ck_assert_ptr_eq(v.namespace, json_string_value(json_object_get(doc, "namespace")));
 	ck_assert_ptr_eq(v.config, json_object_get(doc, "config"));
@@ -123,11 +127,11 @@ START_TEST(reads_msa_shop_prod)
 	ck_assert_str_eq(order->probes.readiness->http_get->port.str, "http");
 	ck_assert_ptr_null(order->probes.readiness->tcp_socket);
 	ck_assert_int_eq(order->probes.startup->failure_threshold, 36);
-	ck_assert_str_eq(order->database->name, "orderdb");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(order->uses, "mysql"), "database")), "orderdb");
 	ck_assert_str_eq(order->env.items[0].name, "SPRING_PROFILES_ACTIVE");
 	ck_assert_str_eq(order->kind, "Deployment");
 	ck_assert_int_eq(order->autoscaling.target_cpu_utilization, 75);
-	ck_assert_ptr_null(docview_find_service(&v, "api-gateway")->database);
+	ck_assert_uint_eq(json_object_size(docview_find_service(&v, "api-gateway")->uses), 0);
 	arena_free(a);
 	assert_round_trip(doc);
 	json_decref(doc);
@@ -199,7 +203,7 @@ static const struct breaker breakers[] = {
 	{"/services/order-service/ports/http/targetPort", NULL},
 	{"/services/order-service/probes/readiness", NULL},
 	{"/services/order-service/kind", NULL},
-	{"/mysql/storage/size", NULL},
+	{"/services/mysql/volumes/data/persistent/size", NULL},
 	{"/ingress/rules/main/tls", NULL},
 	{"/secretSource/remoteKey", NULL},
 	/* a member of the wrong type */
@@ -211,13 +215,13 @@ static const struct breaker breakers[] = {
 	{"/services/order-service/probes/readiness/httpGet/path", "true"},
 	{"/services/order-service/probes/readiness/httpGet/port", "true"},
 	{"/services/order-service/probes/startup/periodSeconds", "null"},
-	{"/services/order-service/database", "{\"name\": \"orderdb\"}"},
+	{"/services/order-service/labels", "[]"},
 	{"/services/order-service/env", "[]"},
 	{"/services/order-service/env/DB_HOST", "{\"config\": 1}"},
 	{"/services/order-service/ports", "[]"},
 	{"/services/order-service/scheduling/tolerations", "{}"},
 	{"/services/order-service/securityContext/readOnlyRootFilesystem", "0"},
-	{"/mysql/resources/limits", "\"1Gi\""},
+	{"/services/mysql/resources/limits", "\"1Gi\""},
 	{"/ingress/annotations", "[]"},
 	{"/ingress/annotations/x", "1"},
 	{"/config/db-host", "3306"},

@@ -141,8 +141,10 @@ static const char base_stack[] =
 	" \"secrets\": {\"s\": \"x\", \"empty\": \"\"},"
 	" \"services\": {\"web\": {\"image\": {\"repository\": \"web\"}, \"port\": 8080}}}";
 
-#define MYSQL_ON "\"mysql\": {\"enabled\": true, \"rootPasswordSecret\": \"s\", \"appPasswordSecret\": \"s\"}"
-#define RABBIT_ON "\"rabbitmq\": {\"enabled\": true, \"passwordSecret\": \"s\"}"
+#define MYSQL_ON "\"components\": {\"db\": {\"type\": \"mysql\", \"rootPasswordSecret\": \"s\", \"passwordSecret\": \"s\"}}"
+#define RABBIT_ON "\"components\": {\"mq\": {\"type\": \"rabbitmq\", \"passwordSecret\": \"s\"}}"
+#define BOTH_ON "\"components\": {\"db\": {\"type\": \"mysql\", \"rootPasswordSecret\": \"s\", \"passwordSecret\": \"s\"}," \
+	" \"mq\": {\"type\": \"rabbitmq\", \"passwordSecret\": \"s\"}}"
 #define API_SVC "\"api\": {\"image\": {\"repository\": \"api\"}, \"port\": 9090}"
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -347,11 +349,12 @@ START_TEST(seed_prod_resolves)
 	expect_str(d, "/services/order-service/image/repository", "order-service");
 	expect_str(d, "/services/order-service/image/tag", "1.4.2");
 	expect_str(d, "/services/order-service/image/digest", "");
-	expect_str(d, "/services/order-service/database/name", "orderdb");
-	expect_str(d, "/services/order-service/database/user", "order_service");
-	expect_null(d, "/services/api-gateway/database");
-	expect_bool(d, "/services/payment-service/broker", true);
-	expect_bool(d, "/services/order-service/broker", false);
+	expect_str(d, "/services/order-service/uses/mysql/database", "orderdb");
+	expect_str(d, "/services/order-service/uses/mysql/user", "order_service");
+	expect_str(d, "/services/order-service/uses/mysql/passwordSecret", "mysql-password");
+	ck_assert_uint_eq(json_object_size(at(d, "/services/api-gateway/uses")), 0);
+	ck_assert_ptr_nonnull(at(d, "/services/payment-service/uses/rabbitmq"));
+	ck_assert_ptr_null(at(d, "/services/order-service/uses/rabbitmq"));
 	expect_str(d, "/services/order-service/probes/startup/httpGet/path", "/actuator/health/liveness");
 	expect_str(d, "/services/order-service/probes/startup/httpGet/port", "http");
 	expect_int(d, "/services/order-service/probes/startup/periodSeconds", 5);
@@ -364,14 +367,17 @@ START_TEST(seed_prod_resolves)
 	ck_assert_str_eq(json_object_iter_key(json_object_iter((json_t *)env)), "SPRING_PROFILES_ACTIVE");
 	ck_assert_uint_eq(json_object_size(env), 8);
 	expect_str(d, "/config/spring-profiles-active", "k8s,prod");
-	expect_str(d, "/mysql/storage/size", "50Gi");
-	expect_str(d, "/mysql/storage/className", "standard-rwo");
-	expect_str(d, "/mysql/resources/limits/memory", "4Gi");
-	expect_str(d, "/rabbitmq/storage/size", "10Gi");
-	expect_str(d, "/rabbitmq/storage/className", "");
-	expect_bool(d, "/zipkin/enabled", true);
-	expect_str(d, "/zipkin/image", "openzipkin/zipkin:3.4");
-	expect_str(d, "/zipkin/resources/limits/cpu", "500m");
+	expect_str(d, "/components/mysql/storage/size", "50Gi");
+	expect_str(d, "/components/mysql/storage/className", "standard-rwo");
+	expect_str(d, "/components/mysql/resources/limits/memory", "4Gi");
+	expect_str(d, "/services/mysql/volumes/data/persistent/size", "50Gi");
+	expect_str(d, "/services/mysql/resources/limits/memory", "4Gi");
+	expect_str(d, "/components/rabbitmq/storage/size", "10Gi");
+	expect_str(d, "/components/rabbitmq/storage/className", "");
+	expect_bool(d, "/components/zipkin/enabled", true);
+	expect_str(d, "/components/zipkin/image/repository", "openzipkin/zipkin");
+	expect_str(d, "/services/zipkin/image/tag", "3.4");
+	expect_str(d, "/services/zipkin/resources/limits/cpu", "500m");
 	expect_str(d, "/ingress/rules/main/host", "shop.example.com");
 	expect_bool(d, "/ingress/rules/main/tls/enabled", true);
 	expect_str(d, "/ingress/rules/main/tls/secretName", "msa-shop-tls");
@@ -393,8 +399,9 @@ START_TEST(seed_dev_resolves)
 	expect_int(d, "/services/order-service/replicas", 1);
 	expect_str(d, "/services/order-service/resources/requests/cpu", "50m");
 	expect_str(d, "/services/order-service/resources/limits/memory", "512Mi");
-	expect_str(d, "/mysql/storage/size", "1Gi");
-	expect_bool(d, "/zipkin/enabled", false);
+	expect_str(d, "/components/mysql/storage/size", "1Gi");
+	expect_bool(d, "/components/zipkin/enabled", false);
+	ck_assert_ptr_null(at(d, "/services/zipkin"));
 	expect_str(d, "/ingress/rules/main/host", "shop.dev.localhost");
 	expect_bool(d, "/ingress/rules/main/tls/enabled", false);
 	/* the stack leaves tls.secretName "", which means the default */
@@ -413,8 +420,8 @@ START_TEST(seed_staging_resolves)
 	expect_int(d, "/services/api-gateway/replicas", 2);
 	expect_int(d, "/services/order-service/replicas", 2);
 	expect_str(d, "/services/order-service/resources/requests/memory", "384Mi");
-	expect_str(d, "/mysql/storage/size", "10Gi");
-	expect_bool(d, "/zipkin/enabled", true);
+	expect_str(d, "/components/mysql/storage/size", "10Gi");
+	expect_bool(d, "/components/zipkin/enabled", true);
 	expect_str(d, "/ingress/rules/main/host", "shop.staging.example.com");
 	result_release(&res);
 }
@@ -439,8 +446,7 @@ START_TEST(resolve_fills_every_default)
 	expect_str(d, "/services/web/image/digest", "");
 	expect_int(d, "/services/web/replicas", 1);
 	ck_assert_uint_eq(json_object_size(at(d, "/services/web/env")), 0);
-	expect_null(d, "/services/web/database");
-	expect_bool(d, "/services/web/broker", false);
+	ck_assert_uint_eq(json_object_size(at(d, "/services/web/uses")), 0);
 	static const char *const probes[] = {"readiness", "liveness"};
 	for (int i = 0; i < 2; i++) {
 		char p[96];
@@ -465,23 +471,7 @@ START_TEST(resolve_fills_every_default)
 	expect_bool(d, "/services/web/disruptionBudget/enabled", true);
 	expect_int(d, "/services/web/securityContext/runAsUser", 1000);
 	expect_bool(d, "/services/web/securityContext/readOnlyRootFilesystem", true);
-	expect_bool(d, "/mysql/enabled", false);
-	expect_str(d, "/mysql/image", "mysql:8.0.36");
-	expect_str(d, "/mysql/rootPasswordSecret", "mysql-root-password");
-	expect_str(d, "/mysql/appPasswordSecret", "mysql-password");
-	expect_str(d, "/mysql/storage/size", "5Gi");
-	expect_str(d, "/mysql/storage/className", "");
-	expect_str(d, "/mysql/resources/requests/cpu", "250m");
-	expect_str(d, "/mysql/resources/limits/memory", "1Gi");
-	expect_bool(d, "/rabbitmq/enabled", false);
-	expect_str(d, "/rabbitmq/image", "rabbitmq:3.13-management");
-	expect_str(d, "/rabbitmq/user", "app");
-	expect_str(d, "/rabbitmq/passwordSecret", "rabbitmq-password");
-	expect_str(d, "/rabbitmq/storage/size", "1Gi");
-	expect_str(d, "/rabbitmq/resources/limits/cpu", "500m");
-	expect_bool(d, "/zipkin/enabled", false);
-	expect_str(d, "/zipkin/image", "openzipkin/zipkin:3.4");
-	expect_str(d, "/zipkin/resources/requests/memory", "256Mi");
+	ck_assert_uint_eq(json_object_size(at(d, "/components")), 0);
 	expect_bool(d, "/ingress/enabled", true);
 	expect_str(d, "/ingress/className", "nginx");
 	ck_assert_uint_eq(json_object_size(at(d, "/ingress/rules")), 0);
@@ -527,14 +517,14 @@ START_TEST(resolve_layers_in_order)
 		" \"services\": {"
 		"   \"web\": {\"image\": {\"repository\": \"web\"}, \"port\": 80, \"env\": {\"B\": {\"value\": \"2\"}}},"
 		"   \"api\": {\"image\": {\"repository\": \"api\", \"tag\": \"9.9\", \"registry\": \"\"},"
-		"            \"port\": 81, \"replicas\": 5, \"database\": {\"name\": \"apidb\"}},"
+		"            \"port\": 81, \"replicas\": 5, \"uses\": {\"db\": {\"database\": \"apidb\", \"user\": \"x\"}}},"
 		"   \"old\": {\"image\": {\"repository\": \"old\"}, \"port\": 82}},"
 		" " MYSQL_ON ", \"secrets\": {\"s\": \"x\"}}";
 	static const char env[] =
 		"{\"serviceDefaults\": {\"replicas\": 3, \"probes\": {\"readiness\": null}},"
 		" \"services\": {\"web\": {\"probes\": {\"startup\": null}, \"env\": {\"A\": null}},"
 		"              \"old\": null}}";
-	static const char overrides[] = "{\"services\": {\"api\": {\"replicas\": 7, \"database\": {\"user\": \"\"}}}}";
+	static const char overrides[] = "{\"services\": {\"api\": {\"replicas\": 7, \"uses\": {\"db\": {\"user\": null}}}}}";
 	struct result res;
 	resolve_text(stack, env, overrides, &res);
 	expect_ok(&res, "layers");
@@ -555,7 +545,8 @@ START_TEST(resolve_layers_in_order)
 	expect_str(d, "/services/web/image/registry", "ghcr.io/a");
 	expect_str(d, "/services/api/image/registry", "");
 	expect_str(d, "/services/api/image/tag", "9.9");
-	expect_str(d, "/services/api/database/user", "api");
+	expect_str(d, "/services/api/uses/db/database", "apidb");
+	expect_str(d, "/services/api/uses/db/user", "api"); /* null: the type's default again */
 	result_release(&res);
 }
 END_TEST
@@ -571,21 +562,22 @@ START_TEST(resolve_null_restores_builtin_default)
 		" \"services\": {\"web\": {\"image\": {\"repository\": \"web\"}, \"port\": 80,"
 		"                        \"autoscaling\": {\"maxReplicas\": 9}},"
 		"              \"api\": {\"image\": {\"repository\": \"api\"}, \"port\": 81}},"
-		" \"mysql\": {\"image\": \"mysql:9.0.0\", \"storage\": \"big\"}}";
+		" \"secrets\": {\"db-root-password\": \"r\", \"db-password\": \"p\"},"
+		" \"components\": {\"db\": {\"type\": \"mysql\", \"image\": {\"tag\": \"9.0.0\"}, \"storage\": \"big\"}}}";
 	static const char env[] =
 		"{\"image\": {\"pullPolicy\": null},"
 		" \"serviceDefaults\": {\"securityContext\": {\"runAsUser\": null}},"
 		" \"services\": {\"web\": {\"autoscaling\": null, \"replicas\": null}},"
-		" \"mysql\": {\"image\": null, \"storage\": {\"size\": \"9Gi\"}}}";
+		" \"components\": {\"db\": {\"image\": null, \"storage\": {\"size\": \"9Gi\"}}}}";
 	struct result res;
 	resolve_text(stack, env, NULL, &res);
 	expect_ok(&res, "nulls");
 	const json_t *d = res.doc;
 	expect_str(d, "/image/pullPolicy", "IfNotPresent");
 	expect_str(d, "/image/tag", "1.0.0");
-	expect_str(d, "/mysql/image", "mysql:8.0.36");
-	expect_str(d, "/mysql/storage/size", "9Gi");
-	expect_str(d, "/mysql/storage/className", "");
+	expect_str(d, "/components/db/image/tag", "8.0.36");
+	expect_str(d, "/components/db/storage/size", "9Gi");
+	expect_str(d, "/components/db/storage/className", "");
 	expect_int(d, "/services/web/replicas", 1);
 	expect_int(d, "/services/api/replicas", 4);
 	expect_int(d, "/services/web/securityContext/runAsUser", 1000);
@@ -602,21 +594,22 @@ START_TEST(resolve_services_do_not_share_changes)
 {
 	static const char stack[] =
 		"{\"image\": {\"tag\": \"1.0.0\"}, " MYSQL_ON ", \"secrets\": {\"s\": \"x\"},"
-		" \"serviceDefaults\": {\"database\": {\"name\": \"appdb\"},"
+		" \"serviceDefaults\": {\"uses\": {\"db\": {\"database\": \"appdb\"}},"
 		"                     \"resources\": {\"limits\": {\"cpu\": \"1\"}},"
 		"                     \"probes\": {\"startup\": {\"httpGet\": {\"path\": \"/s\"}}}},"
 		" \"services\": {\"web-app\": {\"image\": {\"repository\": \"web\"}, \"port\": 80,"
 		"                            \"resources\": {\"limits\": {\"cpu\": \"2\"}},"
 		"                            \"probes\": {\"startup\": {\"periodSeconds\": 7}}},"
-		"              \"api\": {\"enabled\": false, \"image\": {\"repository\": \"api\"}, \"port\": 81}}}";
+		"              \"api\": {\"image\": {\"repository\": \"api\"}, \"port\": 81}}}";
 	json_t *input = parse(stack);
 	char *before = json_dumps(input, JSON_SORT_KEYS);
 	struct result res;
 	resolve_json(input, NULL, NULL, &res);
 	expect_ok(&res, "shared defaults");
 	const json_t *d = res.doc;
-	expect_str(d, "/services/web-app/database/user", "web_app");
-	expect_str(d, "/services/api/database/user", "api");
+	expect_str(d, "/services/web-app/uses/db/user", "web_app");
+	expect_str(d, "/services/api/uses/db/user", "api");
+	expect_str(d, "/services/api/uses/db/database", "appdb");
 	expect_str(d, "/services/web-app/resources/limits/cpu", "2");
 	expect_str(d, "/services/api/resources/limits/cpu", "1");
 	expect_int(d, "/services/web-app/probes/startup/periodSeconds", 7);
@@ -665,10 +658,11 @@ START_TEST(resolve_database_user_default)
 	struct result res;
 	resolve_text(base_stack, NULL,
 		     "{" MYSQL_ON ", \"services\": {\"order-service\": {\"image\": {\"repository\": \"o\"},"
-		     " \"port\": 1, \"database\": {\"name\": \"orderdb\"}}}}",
+		     " \"port\": 1, \"uses\": {\"db\": {}}}}}",
 		     &res);
 	expect_ok(&res, "database user");
-	expect_str(res.doc, "/services/order-service/database/user", "order_service");
+	expect_str(res.doc, "/services/order-service/uses/db/user", "order_service");
+	expect_str(res.doc, "/services/order-service/uses/db/database", "order_service");
 	result_release(&res);
 }
 END_TEST
@@ -707,12 +701,13 @@ START_TEST(resolve_reports_typo_with_suggestion)
 	resolve_text(base_stack, NULL, "{\"namspace\": \"x\"}", &res);
 	expect_error(&res, "namspace", "/namspace", "did you mean \"namespace\"?");
 	result_release(&res);
-	resolve_text(base_stack, NULL, "{\"mysql\": {\"storage\": {\"sise\": \"1Gi\"}}}", &res);
-	expect_error(&res, "sise", "/mysql/storage/sise", "did you mean \"size\"?");
+	resolve_text(base_stack, NULL, "{\"components\": {\"db\": {\"type\": \"mysql\", \"rootPasswordSecret\": \"s\","
+		     " \"passwordSecret\": \"s\", \"storage\": {\"sise\": \"1Gi\"}}}}", &res);
+	expect_error(&res, "sise", "/components/db/storage/sise", "did you mean \"size\"?");
 	result_release(&res);
 	/* nothing close: the known fields are listed */
-	resolve_text(base_stack, NULL, "{\"zipkin\": {\"frobnicate\": 1}}", &res);
-	expect_error(&res, "unknown", "/zipkin/frobnicate", "enabled, image, resources");
+	resolve_text(base_stack, NULL, "{\"components\": {\"z\": {\"type\": \"zipkin\", \"frobnicate\": 1}}}", &res);
+	expect_error(&res, "unknown", "/components/z/frobnicate", "image, resources, maxSpans");
 	result_release(&res);
 	/* unknown fields in serviceDefaults show up on the services they were merged into */
 	resolve_text(base_stack, NULL, "{\"serviceDefaults\": {\"replcas\": 3}}", &res);
@@ -820,10 +815,10 @@ static const struct rule_case rule_cases[] = {
 	{"quantity negative", "{\"services\": {\"web\": {\"resources\": {\"requests\": {\"memory\": \"-1Mi\"}}}}}", "/services/web/resources/requests/memory", "greater than zero"},
 	{"request over limit", "{\"services\": {\"web\": {\"resources\": {\"requests\": {\"cpu\": \"1001m\"}}}}}", "/services/web/resources/requests/cpu", "must not be more than the limit \"1\""},
 	{"memory over limit", "{\"services\": {\"web\": {\"resources\": {\"requests\": {\"memory\": \"0.6Gi\"}, \"limits\": {\"memory\": \"600Mi\"}}}}}", "/services/web/resources/requests/memory", "limit \"600Mi\""},
-	{"infra over limit", "{\"mysql\": {\"resources\": {\"requests\": {\"memory\": \"2Gi\"}}}}", "/mysql/resources/requests/memory", "limit \"1Gi\""},
-	{"storage ok", "{\"mysql\": {\"storage\": {\"size\": \"20Gi\", \"className\": \"fast.ssd-1\"}}}", NULL, NULL},
-	{"storage bad", "{\"mysql\": {\"storage\": {\"size\": \"5GB\"}}}", "/mysql/storage/size", "Kubernetes quantity"},
-	{"storage class bad", "{\"rabbitmq\": {\"storage\": {\"className\": \"Fast_SSD\"}}}", "/rabbitmq/storage/className", "StorageClass"},
+	{"infra over limit", "{\"components\": {\"db\": {\"type\": \"mysql\", \"rootPasswordSecret\": \"s\", \"passwordSecret\": \"s\", \"resources\": {\"requests\": {\"memory\": \"2Gi\"}}}}}", "/components/db/resources/requests/memory", "limit \"1Gi\""},
+	{"storage ok", "{\"components\": {\"db\": {\"type\": \"mysql\", \"rootPasswordSecret\": \"s\", \"passwordSecret\": \"s\", \"storage\": {\"size\": \"20Gi\", \"className\": \"fast.ssd-1\"}}}}", NULL, NULL},
+	{"storage bad", "{\"components\": {\"db\": {\"type\": \"mysql\", \"rootPasswordSecret\": \"s\", \"passwordSecret\": \"s\", \"storage\": {\"size\": \"5GB\"}}}}", "/components/db/storage/size", "Kubernetes quantity"},
+	{"storage class bad", "{\"components\": {\"mq\": {\"type\": \"rabbitmq\", \"passwordSecret\": \"s\", \"storage\": {\"className\": \"Fast_SSD\"}}}}", "/components/mq/storage/className", "StorageClass"},
 	{"tag ok", "{\"image\": {\"tag\": \"1.4.2_rc-1\"}}", NULL, NULL},
 	{"tag latest", "{\"image\": {\"tag\": \"latest\"}}", "/image/tag", "must not be \"latest\""},
 	{"tag dash", "{\"image\": {\"tag\": \"-1\"}}", "/image/tag", "image tag"},
@@ -837,11 +832,11 @@ static const struct rule_case rule_cases[] = {
 	{"registry ok", "{\"image\": {\"registry\": \"localhost:5000/team\"}}", NULL, NULL},
 	{"registry url", "{\"image\": {\"registry\": \"https://ghcr.io\"}}", "/image/registry", "registry such as"},
 	{"registry port", "{\"services\": {\"web\": {\"image\": {\"registry\": \"ghcr.io:x\"}}}}", "/services/web/image/registry", "registry such as"},
-	{"image ref ok", "{\"mysql\": {\"image\": \"registry.example.com:5000/team/mysql:8.0.36\"}}", NULL, NULL},
-	{"image ref digest", "{\"zipkin\": {\"image\": \"openzipkin/zipkin:3.4@sha256:" HEX64 "\"}}", NULL, NULL},
-	{"image ref no tag", "{\"mysql\": {\"image\": \"mysql\"}}", "/mysql/image", "must include a tag"},
-	{"image ref latest", "{\"rabbitmq\": {\"image\": \"rabbitmq:latest\"}}", "/rabbitmq/image", "\"latest\""},
-	{"image ref bad", "{\"zipkin\": {\"image\": \"Zipkin:3\"}}", "/zipkin/image", "image reference"},
+	{"image ref ok", "{\"components\": {\"db\": {\"type\": \"mysql\", \"rootPasswordSecret\": \"s\", \"passwordSecret\": \"s\", \"image\": {\"registry\": \"registry.example.com:5000/team\", \"tag\": \"8.0.36\"}}}}", NULL, NULL},
+	{"image ref digest", "{\"components\": {\"z\": {\"type\": \"zipkin\", \"image\": {\"digest\": \"sha256:" HEX64 "\"}}}}", NULL, NULL},
+	{"image ref no tag", "{\"components\": {\"db\": {\"type\": \"mysql\", \"rootPasswordSecret\": \"s\", \"passwordSecret\": \"s\", \"image\": {\"tag\": \"\"}}}}", "/components/db/image/tag", "image tag"},
+	{"image ref latest", "{\"components\": {\"mq\": {\"type\": \"rabbitmq\", \"passwordSecret\": \"s\", \"image\": {\"tag\": \"latest\"}}}}", "/components/mq/image/tag", "\"latest\""},
+	{"image ref bad", "{\"components\": {\"z\": {\"type\": \"zipkin\", \"image\": {\"repository\": \"Zipkin\"}}}}", "/components/z/image/repository", "image repository"},
 	{"pull policy", "{\"image\": {\"pullPolicy\": \"Sometimes\"}}", "/image/pullPolicy", "\"IfNotPresent\", \"Always\", \"Never\""},
 	{"pull secret ok", "{\"image\": {\"pullSecret\": \"regcred\"}}", NULL, NULL},
 	{"pull secret bad", "{\"image\": {\"pullSecret\": \"reg_cred\"}}", "/image/pullSecret", "DNS label"},
@@ -865,29 +860,29 @@ static const struct rule_case rule_cases[] = {
 	{"disabled service rules", "{\"services\": {\"web\": {\"enabled\": false, \"env\": {\"X\": {\"value\": \"a\", \"secret\": \"s\"}}}, " API_SVC "}}", "/services/web/env/X", "exactly one of"},
 	{"disabled service hpa", "{\"services\": {\"web\": {\"enabled\": false, \"autoscaling\": {\"minReplicas\": 9}}, " API_SVC "}}", "/services/web/autoscaling/minReplicas", "maxReplicas (5)"},
 	{"mysql ok", "{" MYSQL_ON "}", NULL, NULL},
-	{"mysql root missing", "{\"mysql\": {\"enabled\": true, \"appPasswordSecret\": \"s\"}}", "/mysql/rootPasswordSecret", "\"mysql-root-password\", which is not defined"},
-	{"mysql app empty", "{\"mysql\": {\"enabled\": true, \"rootPasswordSecret\": \"s\", \"appPasswordSecret\": \"empty\"}}", "/mysql/appPasswordSecret", "has no value"},
-	{"mysql off unset ok", "{\"mysql\": {\"enabled\": false, \"rootPasswordSecret\": \"empty\"}}", NULL, NULL},
+	{"mysql root missing", "{\"components\": {\"db\": {\"type\": \"mysql\", \"passwordSecret\": \"s\"}}}", "/components/db/rootPasswordSecret", "\"db-root-password\", which is not defined"},
+	{"mysql app empty", "{\"components\": {\"db\": {\"type\": \"mysql\", \"rootPasswordSecret\": \"s\", \"passwordSecret\": \"empty\"}}}", "/components/db/passwordSecret", "has no value"},
+	{"mysql off unset ok", "{\"components\": {\"db\": {\"type\": \"mysql\", \"enabled\": false, \"rootPasswordSecret\": \"empty\"}}}", NULL, NULL},
 	{"rabbitmq ok", "{" RABBIT_ON "}", NULL, NULL},
-	{"rabbitmq password missing", "{\"rabbitmq\": {\"enabled\": true}}", "/rabbitmq/passwordSecret", "\"rabbitmq-password\", which is not defined"},
-	{"rabbitmq user bad", "{\"rabbitmq\": {\"user\": \"a b\"}}", "/rabbitmq/user", "1 to 64"},
+	{"rabbitmq password missing", "{\"components\": {\"mq\": {\"type\": \"rabbitmq\"}}}", "/components/mq/passwordSecret", "\"mq-password\", which is not defined"},
+	{"rabbitmq user bad", "{\"components\": {\"mq\": {\"type\": \"rabbitmq\", \"passwordSecret\": \"s\", \"user\": \"a b\"}}}", "/components/mq/user", "1 to 64"},
 	{"config key ok", "{\"config\": {\"a.b_c-D\": \"x\"}}", NULL, NULL},
 	{"config key space", "{\"config\": {\"bad key\": \"x\"}}", "/config/bad key", "letters, digits, '-', '.' and '_'"},
 	{"secret key slash", "{\"secrets\": {\"a/b\": \"x\"}}", "/secrets/a~1b", "letters, digits"},
 	{"secret key dotdot", "{\"secrets\": {\"..\": \"x\"}}", "/secrets/..", "letters, digits"},
-	{"database ok", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"web_db\", \"user\": \"web_user\"}}}}", NULL, NULL},
-	{"database name bad", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"Web-DB\"}}}}", "/services/web/database/name", "a database name"},
-	{"database name 65", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"a1234567890123456789012345678901234567890123456789012345678901234\"}}}}", "/services/web/database/name", "1 to 64"},
-	{"database name missing", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"user\": \"u\"}}}}", "/services/web/database/name", "is required"},
-	{"database user bad", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"w\", \"user\": \"web-user\"}}}}", "/services/web/database/user", "database user name"},
-	{"database user 33", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"w\", \"user\": \"a12345678901234567890123456789012\"}}}}", "/services/web/database/user", "1 to 32"},
-	{"database shared", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"d\"}}, " API_SVC "}}", NULL, NULL},
-	{"database duplicate", "{" MYSQL_ON ", \"services\": {\"web\": {\"database\": {\"name\": \"d\"}}, \"api\": {\"image\": {\"repository\": \"api\"}, \"port\": 1, \"database\": {\"name\": \"d\"}}}}",
-	 "/services/api/database/name", "also the database of service \"web\""},
-	{"database needs mysql", "{\"services\": {\"web\": {\"database\": {\"name\": \"d\"}}}}", "/services/web/database", "needs MySQL"},
-	{"database not object", "{\"services\": {\"web\": {\"database\": \"d\"}}}", "/services/web/database", "an object or null"},
-	{"broker ok", "{" RABBIT_ON ", \"services\": {\"web\": {\"broker\": true}}}", NULL, NULL},
-	{"broker needs rabbitmq", "{\"services\": {\"web\": {\"broker\": true}}}", "/services/web/broker", "needs RabbitMQ"},
+	{"database ok", "{" MYSQL_ON ", \"services\": {\"web\": {\"uses\": {\"db\": {\"database\": \"web_db\", \"user\": \"web_user\"}}}}}", NULL, NULL},
+	{"database name bad", "{" MYSQL_ON ", \"services\": {\"web\": {\"uses\": {\"db\": {\"database\": \"Web-DB\"}}}}}", "/services/web/uses/db/database", "a database name"},
+	{"database name 65", "{" MYSQL_ON ", \"services\": {\"web\": {\"uses\": {\"db\": {\"database\": \"a1234567890123456789012345678901234567890123456789012345678901234\"}}}}}", "/services/web/uses/db/database", "1 to 64"},
+	{"database unknown param", "{" MYSQL_ON ", \"services\": {\"web\": {\"uses\": {\"db\": {\"name\": \"w\"}}}}}", "/services/web/uses/db/name", "the fields here are: database, user, passwordSecret"},
+	{"database user bad", "{" MYSQL_ON ", \"services\": {\"web\": {\"uses\": {\"db\": {\"user\": \"web-user\"}}}}}", "/services/web/uses/db/user", "database user name"},
+	{"database user 33", "{" MYSQL_ON ", \"services\": {\"web\": {\"uses\": {\"db\": {\"user\": \"a12345678901234567890123456789012\"}}}}}", "/services/web/uses/db/user", "1 to 32"},
+	{"database shared", "{" MYSQL_ON ", \"services\": {\"web\": {\"uses\": {\"db\": {\"database\": \"d\"}}}, \"api\": {\"image\": {\"repository\": \"api\"}, \"port\": 1, \"uses\": {\"db\": {\"database\": \"d\"}}}}}", NULL, NULL},
+	{"uses unknown component", "{\"services\": {\"web\": {\"uses\": {\"db\": {}}}}}", "/services/web/uses/db", "not defined in /components"},
+	{"uses not object", "{\"services\": {\"web\": {\"uses\": \"db\"}}}", "/services/web/uses", "must be an object"},
+	{"broker ok", "{" RABBIT_ON ", \"services\": {\"web\": {\"uses\": {\"mq\": {}}}}}", NULL, NULL},
+	{"database retired", "{\"services\": {\"web\": {\"database\": {\"name\": \"d\"}}}}", "/services/web/database", "uses: {\"mysql\": {\"database\""},
+	{"broker retired", "{\"services\": {\"web\": {\"broker\": true}}}", "/services/web/broker", "uses: {\"rabbitmq\": {}}"},
+	{"mysql retired", "{\"mysql\": {\"enabled\": true}}", "/mysql", "write /components/mysql"},
 	{"ingress ok", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\"}}}}", NULL, NULL},
 	{"ingress no service", "{\"ingress\": {\"rules\": {\"r\": {\"host\": \"a.example.com\"}}}}", "/ingress/rules/r/service", "is required"},
 	{"ingress unknown service", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"wbe\"}}}}", "/ingress/rules/r/service", "did you mean \"web\"?"},
@@ -924,8 +919,8 @@ static const struct rule_case rule_cases[] = {
 	{"capability ok", "{\"services\": {\"web\": {\"securityContext\": {\"capabilities\": [\"NET_BIND_SERVICE\"]}}}}", NULL, NULL},
 	{"capability bad", "{\"services\": {\"web\": {\"securityContext\": {\"capabilities\": [\"CAP_net\"]}}}}", "/services/web/securityContext/capabilities/0", "capability name"},
 	{"pdb type", "{\"services\": {\"web\": {\"disruptionBudget\": {\"enabled\": 1}}}}", "/services/web/disruptionBudget/enabled", "true or false"},
-	{"service named like infra off", "{\"services\": {\"mysql\": {\"image\": {\"repository\": \"m\"}, \"port\": 1}}}", NULL, NULL},
-	{"service named like infra on", "{" MYSQL_ON ", \"services\": {\"mysql\": {\"image\": {\"repository\": \"m\"}, \"port\": 1}}}", "/services/mysql", "also the name of the MySQL Service"},
+	{"service named like a component off", "{\"components\": {\"db\": {\"type\": \"mysql\", \"enabled\": false}}, \"services\": {\"db\": {\"image\": {\"repository\": \"m\"}, \"port\": 1}}}", NULL, NULL},
+	{"service named like a component on", "{" MYSQL_ON ", \"services\": {\"db\": {\"image\": {\"repository\": \"m\"}, \"port\": 1}}}", "/components/db", "is also the name of a service in /services"},
 	{"no services", "{\"services\": {\"web\": null}}", "/services", "at least one enabled service"},
 	{"ports named", "{\"services\": {\"web\": {\"port\": null, \"ports\": {\"http\": null, \"web\": {\"port\": 80, \"targetPort\": 8080}, \"dns\": {\"port\": 53, \"protocol\": \"UDP\"}}}}}", NULL, NULL},
 	{"port name bad", "{\"services\": {\"web\": {\"ports\": {\"http-\": {\"port\": 81}}}}}", "/services/web/ports/http-", "port name"},
@@ -1117,7 +1112,7 @@ START_TEST(check_shape_knows_fields_not_values)
 	ck_assert_int_eq(model_check_shape(env, &errs), 0);
 	json_decref(env);
 	/* partial documents, nulls (deletions), config scalars and out-of-range values pass */
-	json_t *doc = parse("{\"services\": {\"web\": {\"replicas\": -2, \"database\": null, \"probes\": {\"startup\": null}}},"
+	json_t *doc = parse("{\"services\": {\"web\": {\"replicas\": -2, \"uses\": null, \"probes\": {\"startup\": null}}},"
 			    " \"config\": {\"port\": 3306}, \"image\": null}");
 	ck_assert_int_eq(model_check_shape(doc, &errs), 0);
 	ck_assert_uint_eq(errs.count, 0);
@@ -1318,9 +1313,10 @@ START_TEST(resolve_survives_every_allocation_failure)
 	json_t *stack = parse("{\"image\": {\"tag\": \"1.0.0\"}, \"config\": {\"k\": 1},"
 			      " \"secrets\": {\"s\": \"x\"}, \"serviceDefaults\": {\"replicas\": 2},"
 			      " \"services\": {\"web\": {\"image\": {\"repository\": \"web\"}, \"port\": 80,"
-			      "   \"env\": {\"K\": {\"config\": \"k\"}, \"S\": {\"secret\": \"s\"}},"
-			      "   \"database\": {\"name\": \"web\"}}},"
-			      " \"mysql\": {\"enabled\": true, \"rootPasswordSecret\": \"s\", \"appPasswordSecret\": \"s\"},"
+			      "   \"env\": {\"K\": {\"config\": \"k\"}, \"S\": {\"secret\": \"s\"},"
+			      "     \"U\": {\"component\": \"db\", \"output\": \"url\"}},"
+			      "   \"uses\": {\"db\": {\"database\": \"web\"}}}},"
+			      " \"components\": {\"db\": {\"type\": \"mysql\", \"rootPasswordSecret\": \"s\", \"passwordSecret\": \"s\"}},"
 			      " \"ingress\": {\"rules\": {\"main\": {\"service\": \"web\"}}}}");
 	json_t *env = parse("{\"services\": {\"web\": {\"replicas\": 3}}}");
 	json_t *bad = parse("{\"services\": {\"web\": {\"replcas\": 3, \"port\": 0}}}");

@@ -162,7 +162,7 @@ END_TEST
 START_TEST(init_containers_and_sidecars)
 {
 	json_t *stack = renderutil_json(STACK(
-		"'api': {'image': {'repository': 'api'}, 'port': 8080, 'database': {'name': 'apidb'},"
+		"'api': {'image': {'repository': 'api'}, 'port': 8080, 'uses': {'mysql': {'database': 'apidb'}},"
 		"  'securityContext': {'runAsUser': 2000, 'capabilities': ['NET_BIND_SERVICE']},"
 		"  'volumes': {'data': {'mountPath': '/data', 'emptyDir': {}}},"
 		"  'initContainers': {'migrate': {'image': 'r.example.com/migrate:1.0', 'args': ['up'],"
@@ -170,13 +170,15 @@ START_TEST(init_containers_and_sidecars)
 		"  'sidecars': {'proxy': {'image': 'r.example.com/proxy:2.0', 'runAsUser': 101,"
 		"      'ports': {'proxy': {'port': 8081}}, 'probes': {'readiness': {}, 'liveness': {'httpGet': {}}},"
 		"      'volumeMounts': {'data': {'mountPath': '/tmp', 'readOnly': true}}}}}"));
-	json_object_set_new(stack, "mysql", renderutil_json("{'enabled': true}"));
+	json_object_set_new(stack, "components", renderutil_json("{'mysql': {'type': 'mysql'}}"));
 	json_object_set_new(json_object_get(stack, "secrets"), "mysql-root-password", json_string("r"));
 	json_object_set_new(json_object_get(stack, "secrets"), "mysql-password", json_string("p"));
 	char *text = json_dumps(stack, 0);
 	json_t *files = renderutil_bundle(text, NULL);
 	json_t *spec = pod_of(files, "Deployment", "api");
+	/* it waits for the component it uses first, as nobody */
 	ck_assert_str_eq(STR(spec, "/initContainers/0/name"), "wait-for-mysql");
+	ck_assert_int_eq(json_integer_value(AT(spec, "/initContainers/0/securityContext/runAsUser")), 65534);
 	json_t *init = AT(spec, "/initContainers/1");
 	ck_assert_str_eq(STR(init, "/name"), "migrate");
 	ck_assert_str_eq(STR(init, "/image"), "r.example.com/migrate:1.0");

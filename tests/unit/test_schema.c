@@ -61,8 +61,9 @@ START_TEST(loads_with_every_format_checked)
 	ck_assert_str_eq(svc->view, "service_view");
 	ck_assert_ptr_null(schema_def("no-such-def"));
 	/* a $ref'd def with local overrides: the use site's defaults */
-	const struct schema_node *mysql_req = schema_prop(schema_prop(schema_prop(doc, "mysql"), "resources"), "requests");
-	ck_assert_str_eq(json_string_value(schema_prop(mysql_req, "cpu")->def), "250m");
+	const struct schema_node *init_req =
+		schema_prop(schema_prop(schema_def("container"), "resources"), "requests");
+	ck_assert_str_eq(json_string_value(schema_prop(init_req, "cpu")->def), "10m");
 	const struct schema_node *svc_req = schema_prop(schema_prop(svc, "resources"), "requests");
 	ck_assert_str_eq(json_string_value(schema_prop(svc_req, "cpu")->def), "100m");
 }
