@@ -19,6 +19,11 @@ void util_sha256_hex(const void *data, size_t n, char out[65]);
 /* Appends the standard base64 (RFC 4648, with padding) of n bytes to b. 0 or buf errors. */
 int util_base64_append(struct buf *b, const void *data, size_t n);
 
+/* Quoting user text in a message: UTIL_CLIP(s) expands to the three arguments of "%.*s%s":
+ * at most 60 bytes of s (cut on a UTF-8 boundary) and "..." when cut. */
+int util_clip(const char *s);
+#define UTIL_CLIP(s) util_clip(s), (s), (strlen(s) > 60 ? "..." : "")
+
 /* true when s is a DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, 1-63 characters. */
 bool util_is_dns_label(const char *s);
 

@@ -1,6 +1,7 @@
 /* buf: the growable byte buffer every module writes variable-size data into. */
 #include "buf.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,4 +124,12 @@ char *buf_detach(struct buf *b, size_t *ret_len)
 		*ret_len = b->len;
 	buf_init(b, b->max);
 	return p;
+}
+
+void buf_truncate(struct buf *b, size_t len)
+{
+	assert(len <= b->len);
+	b->len = len;
+	if (b->data)
+		b->data[len] = '\0';
 }
