@@ -638,13 +638,13 @@ static bool host_char(char c)
 }
 
 /* value with every whole-word occurrence of from replaced by to, appended to out;
- * *ret_changed tells whether any was. */
+ * *ret_changed tells whether any was. An empty from (a service keyed by "") is no word. */
 static int replace_host(const char *value, const char *from, const char *to, struct buf *out,
 			bool *ret_changed)
 {
 	size_t n = strlen(from);
-	int r = 0;
-	for (const char *p = value; r == 0 && *p;) {
+	int r = n == 0 ? buf_puts(out, value) : 0;
+	for (const char *p = value; r == 0 && n > 0 && *p;) {
 		const char *hit = strstr(p, from);
 		bool word = hit && (hit == value || !host_char(hit[-1])) && !host_char(hit[n]);
 		if (!hit) {

@@ -401,6 +401,22 @@ START_TEST(secret_names_and_env_forms)
 }
 END_TEST
 
+/* A service keyed by "" (what an anchor before a key's colon makes, "&x :") that becomes
+ * a built-in (renamed rabbitmq): renaming the others' hosts does not loop on the empty
+ * name. */
+START_TEST(empty_service_name)
+{
+	const char *text = "services:\n  &x :\n    image: rabbitmq:3.13-management\n"
+			   "  web:\n    image: x/web:1\n    ports: ['8080:80']\n"
+			   "    environment:\n      API_URL: http://api_v1:9000\n"
+			   "  api_v1:\n    image: x/api:1\n    ports: ['9000']\n";
+	struct compose_result res = {0};
+	import_ok(text, &res);
+	ck_assert_str_eq(json_string_value(at(res.stack, "services/web/env/API_URL/value")), "http://api-v1:9000");
+	compose_result_release(&res);
+}
+END_TEST
+
 START_TEST(ports_images_and_builtin_defaults)
 {
 	const char *text =
@@ -520,6 +536,7 @@ Suite *compose_suite(void)
 	tcase_add_test(tc, wordpress_compose);
 	tcase_add_test(tc, node_app_compose);
 	tcase_add_test(tc, secret_names_and_env_forms);
+	tcase_add_test(tc, empty_service_name);
 	tcase_add_test(tc, ports_images_and_builtin_defaults);
 	tcase_add_test(tc, builtins_without_environment);
 	tcase_add_test(tc, not_compose_files);
