@@ -17,6 +17,7 @@ Suite *auth_suite(void);
 Suite *secretbox_suite(void);
 Suite *diff_suite(void);
 Suite *compose_suite(void);
+Suite *yamlin_suite(void);
 Suite *cache_suite(void);
 Suite *syntax_suite(void);
 Suite *digest_suite(void);
