@@ -19,6 +19,15 @@ void util_sha256_hex(const void *data, size_t n, char out[65]);
 /* Appends the standard base64 (RFC 4648, with padding) of n bytes to b. 0 or buf errors. */
 int util_base64_append(struct buf *b, const void *data, size_t n);
 
+/* Appends the bytes of the standard base64 text s (n bytes, with padding, no spaces) to b
+ * (NUL-terminated after them, as every buf). 0, -EINVAL when s is not base64 (b keeps
+ * its length), or buf errors. */
+int util_base64_decode_append(struct buf *b, const char *s, size_t n);
+
+/* true when the n bytes at s are valid UTF-8 (shortest forms, no surrogates, nothing
+ * above U+10FFFF) without a NUL: text jansson takes as a string. */
+bool util_is_utf8(const char *s, size_t n);
+
 /* true when s is a DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, 1-63 characters. */
 bool util_is_dns_label(const char *s);
 

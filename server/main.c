@@ -1,4 +1,4 @@
-/* main: the manifestd binary: picks the subcommand (render, serve, token, rekey) and prints help and
+/* main: the manifestd binary: picks the subcommand (render, serve, token, rekey, import) and prints help and
  * version. Each subcommand parses its own flags (server/cmd_*.c). */
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +15,7 @@ static const char usage[] =
 	"  render    render a bundle offline, from built-in names or JSON files\n"
 	"  token     create, list and revoke API tokens\n"
 	"  rekey     re-encrypt the stored secrets under a new key\n"
+	"  import    convert Kubernetes YAML or a docker-compose file into documents\n"
 	"\n"
 	"options:\n"
 	"  -h, --help     show this help\n"
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
 		return cmd_token(argc - 1, argv + 1);
 	if (strcmp(cmd, "rekey") == 0)
 		return cmd_rekey(argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc - 1, argv + 1);
 	fprintf(stderr, "manifestd: unknown command '%s'\n\n%s", cmd, usage);
 	return 1;
 }
