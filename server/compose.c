@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "importkit.h"
 #include "util.h"
 #include "yamlin.h"
 
@@ -156,26 +157,7 @@ static const char *scalar_text(const json_t *v, char *out, size_t n)
 	return out;
 }
 
-static void count_value(struct conv *cv, json_t *counts, const char *value)
-{
-	json_int_t n = json_integer_value(json_object_get(counts, value));
-	set_new(cv, counts, value, json_integer(n + 1));
-}
 
-/* The value with the highest count (the first one on ties); "" when none. */
-static const char *most_common(const json_t *counts)
-{
-	const char *best = "", *key;
-	json_int_t n = 0;
-	json_t *v;
-	json_object_foreach((json_t *)counts, key, v) {
-		if (json_integer_value(v) > n) {
-			n = json_integer_value(v);
-			best = key;
-		}
-	}
-	return best;
-}
 
 /* ---- images ---- */
 
@@ -271,22 +253,6 @@ static void service_name(const char *in, char out[64])
 		out[0] = '\0';
 }
 
-/* An environment variable name that holds a secret. */
-static bool secret_name(const char *var)
-{
-	static const char *const words[] = {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", NULL};
-	char up[256];
-	size_t n = strlen(var);
-	if (n >= sizeof up)
-		n = sizeof up - 1;
-	for (size_t i = 0; i < n; i++)
-		up[i] = (char)toupper((unsigned char)var[i]);
-	up[n] = '\0';
-	for (size_t i = 0; words[i]; i++)
-		if (strstr(up, words[i]))
-			return true;
-	return false;
-}
 
 /* ---- values ---- */
 
@@ -411,33 +377,12 @@ static int rename_hosts(struct conv *cv, const char *value, struct buf *out, boo
 
 /* ---- secrets ---- */
 
-/* The secret key holding value: an existing key with the same value, else a new key
- * derived from the variable name (prefixed with the service when taken), into key. */
+/* The secret key holding value (importkit_secret_key), with "" in the stack's secrets. */
 static void secret_key(struct conv *cv, const char *service, const char *var, const char *value,
 		       struct buf *key)
 {
-	json_t *values = child(cv, cv->env, "secrets");
-	const char *k;
-	json_t *v;
-	json_object_foreach(values, k, v) {
-		if (strcmp(json_string_value(v), value) == 0) {
-			(void)oom(cv, buf_puts(key, k));
-			return;
-		}
-	}
-	for (int attempt = 0; attempt < 2; attempt++) {
-		buf_reset(key);
-		if (attempt)
-			(void)oom(cv, buf_printf(key, "%s-", service));
-		for (const char *p = var; *p; p++) {
-			char c = *p == '_' ? '-' : (char)tolower((unsigned char)*p);
-			(void)oom(cv, buf_append(key, &c, 1));
-		}
-		if (!json_object_get(values, buf_cstr(key)))
-			break;
-	}
+	(void)oom(cv, importkit_secret_key(child(cv, cv->env, "secrets"), service, var, value, key));
 	set_new(cv, child(cv, cv->stack, "secrets"), buf_cstr(key), json_string(""));
-	set_new(cv, values, buf_cstr(key), json_string(value));
 }
 
 /* Stores value as secret under a fixed key (for the built-ins); "" or an interpolation
@@ -535,9 +480,9 @@ static void app_env_entry(struct conv *cv, void *arg, const char *var, const cha
 	if (renamed)
 		report(cv, "services", a->cname, "environment", token,
 		       "names a service that is called differently here: the value became '%s'",
-		       secret_name(var) ? "(secret)" : buf_cstr(&v));
+		       importkit_secret_name(var) ? "(secret)" : buf_cstr(&v));
 	bool interpolated = strstr(value, "${") != NULL || (value[0] == '$' && value[1] != '(');
-	if (secret_name(var)) {
+	if (importkit_secret_name(var)) {
 		const char *secret = buf_cstr(&v);
 		if (interpolated || !*secret) {
 			report(cv, "services", a->cname, "environment", token,
@@ -945,8 +890,8 @@ static void map_image(struct conv *cv, const char *cname, const char *name, cons
 			       PLACEHOLDER_TAG);
 		(void)copy_str(img.tag, sizeof img.tag, PLACEHOLDER_TAG, strlen(PLACEHOLDER_TAG));
 	}
-	count_value(cv, cv->registries, img.registry);
-	count_value(cv, cv->tags, img.tag);
+	(void)oom(cv, importkit_count(cv->registries, img.registry));
+	(void)oom(cv, importkit_count(cv->tags, img.tag));
 	json_t *image = json_pack("{s:s, s:s, s:s}", "registry", img.registry, "repository",
 				  img.repository, "tag", img.tag);
 	if (image && img.digest[0])
@@ -1273,7 +1218,9 @@ static bool plan_services(struct conv *cv, struct buf *err)
  * only when different ("" -> docker.io, since "" would inherit). */
 static void settle_images(struct conv *cv)
 {
-	const char *registry = most_common(cv->registries), *tag = most_common(cv->tags);
+	const char *registry = importkit_most(cv->registries, 1), *tag = importkit_most(cv->tags, 1);
+	registry = registry ? registry : "";
+	tag = tag ? tag : "";
 	set_new(cv, child(cv, cv->stack, "image"), "registry", json_string(registry));
 	set_new(cv, child(cv, cv->env, "image"), "tag", json_string(tag));
 	const char *name;

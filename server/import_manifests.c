@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "importkit.h"
 #include "syntax.h"
 #include "util.h"
 #include "yamlin.h"
@@ -92,19 +93,24 @@ static int oom(struct imp *im, int r)
 	return im->rc;
 }
 
-/* obj[key] = value (reference stolen); a failure is remembered. */
+/* obj[key] = value (reference stolen, also on failure, as jansson's _new calls do); a
+ * failure is remembered. */
 static void set(struct imp *im, json_t *obj, const char *key, json_t *value)
 {
-	if (!value || !obj || json_object_set_new(obj, key, value) < 0) {
+	if (!value || !obj) {
 		json_decref(value);
+		(void)oom(im, -ENOMEM);
+	} else if (json_object_set_new(obj, key, value) < 0) {
 		(void)oom(im, -ENOMEM);
 	}
 }
 
 static void append(struct imp *im, json_t *arr, json_t *value)
 {
-	if (!value || !arr || json_array_append_new(arr, value) < 0) {
+	if (!value || !arr) {
 		json_decref(value);
+		(void)oom(im, -ENOMEM);
+	} else if (json_array_append_new(arr, value) < 0) {
 		(void)oom(im, -ENOMEM);
 	}
 }
@@ -188,6 +194,25 @@ static void stepi(struct imp *im, struct buf *p, size_t i)
 	(void)oom(im, buf_printf(p, "/%zu", i));
 }
 
+/* The next reference token of the JSON Pointer at *p (at its '/'), unescaped, into tok
+ * (reset first); *p moves past it. 0 or buf errors. */
+static int pointer_token(const char **p, struct buf *tok)
+{
+	const char *q = *p;
+	int r = 0;
+	buf_reset(tok);
+	for (q++; r == 0 && *q && *q != '/'; q++) {
+		char c = *q;
+		if (c == '~') {
+			c = q[1] == '0' ? '~' : '/';
+			q++;
+		}
+		r = buf_append(tok, &c, 1);
+	}
+	*p = q;
+	return r;
+}
+
 /* Sets root's member at the pointer ptr (object steps only, created as needed). */
 static void set_at(struct imp *im, json_t *root, const char *ptr, json_t *value)
 {
@@ -195,15 +220,7 @@ static void set_at(struct imp *im, json_t *root, const char *ptr, json_t *value)
 	struct buf tok;
 	buf_init(&tok, BUF_NO_MAX);
 	while (at && *ptr == '/') {
-		buf_reset(&tok);
-		for (ptr++; *ptr && *ptr != '/'; ptr++) {
-			char c = *ptr;
-			if (c == '~') {
-				c = ptr[1] == '0' ? '~' : '/';
-				ptr++;
-			}
-			(void)oom(im, buf_append(&tok, &c, 1));
-		}
+		(void)oom(im, pointer_token(&ptr, &tok));
 		if (*ptr)
 			at = child(im, at, buf_cstr(&tok));
 	}
@@ -213,6 +230,27 @@ static void set_at(struct imp *im, json_t *root, const char *ptr, json_t *value)
 
 /* ---- the report ---- */
 
+/* The length of the longest prefix of the JSON Pointer ptr that names something in v, so
+ * that a report about what the input leaves out points at where it would be. */
+static size_t present(const json_t *v, const char *ptr)
+{
+	size_t good = 0;
+	const char *p = ptr;
+	struct buf tok;
+	buf_init(&tok, BUF_NO_MAX);
+	while (v && *p == '/') {
+		if (pointer_token(&p, &tok) < 0)
+			break;
+		char *end;
+		unsigned long i = strtoul(buf_cstr(&tok), &end, 10);
+		v = json_is_array(v) ? (*end || !tok.len ? NULL : json_array_get(v, i)) : json_object_get(v, buf_cstr(&tok));
+		if (v)
+			good = (size_t)(p - ptr);
+	}
+	buf_release(&tok);
+	return good;
+}
+
 static void vreport(struct imp *im, const struct object *o, const char *ptr, const char *fmt, va_list ap)
 	__attribute__((format(printf, 4, 0)));
 
@@ -221,7 +259,9 @@ static void vreport(struct imp *im, const struct object *o, const char *ptr, con
 	struct buf path, detail;
 	buf_init(&path, BUF_NO_MAX);
 	buf_init(&detail, BUF_NO_MAX);
-	int r = BUF_PUTS(&path, o->where, ptr ? ptr : "");
+	int r = BUF_PUTS(&path, o->where);
+	if (r == 0 && ptr)
+		r = buf_append(&path, ptr, present(o->obj, ptr));
 	if (r == 0)
 		r = buf_vprintf(&detail, fmt, ap);
 	json_t *item = r == 0 ? json_pack("{s:s, s:s++, s:s}", "path", buf_cstr(&path), "object", o->kind,
@@ -289,16 +329,6 @@ static bool reserved_label(const char *key)
 	return is_one_of(key, keys) || strncmp(key, "manifestd.io/", 13) == 0;
 }
 
-/* An environment variable whose name says it holds a secret (the words linters look for:
- * KEY also matches KEYCLOAK_URL, which then goes through the Secret too, harmlessly). */
-static bool secret_var(const char *var)
-{
-	static const char *const words[] = {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", NULL};
-	for (size_t i = 0; words[i]; i++)
-		if (strcasestr(var, words[i]))
-			return true;
-	return false;
-}
 
 /* ==== the stream: objects, their roles, the namespace ==== */
 
@@ -601,7 +631,9 @@ static void name_workloads(struct imp *im)
 		unique_key(im->services, label, w->name);
 		set(im, im->services, w->name, json_object());
 		w->doc = json_object_get(im->services, w->name);
-		if (strcmp(w->name, base) != 0)
+		if (!*base)
+			report(im, w->o, "/metadata", "has no name (a bundle is applied again and again): it is '%s'", w->name);
+		else if (strcmp(w->name, base) != 0)
 			report(im, w->o, "/metadata/name",
 			       "'%s' cannot be a service name here (a DNS label starting with a letter, unique): it is '%s'",
 			       base, w->name);
@@ -899,29 +931,17 @@ static const char *extend(struct imp *im, struct buf *b, size_t len, const char 
 	return buf_cstr(b);
 }
 
-static const char *at(struct cctx *x, const char *t1, const char *t2)
+static const char *extendi(struct imp *im, struct buf *b, size_t len, const char *t1, size_t i)
 {
-	return extend(x->im, &x->in, x->in_len, t1, t2);
+	extend(im, b, len, t1, NULL);
+	stepi(im, b, i);
+	return buf_cstr(b);
 }
 
-static const char *ati(struct cctx *x, const char *t1, size_t i)
-{
-	at(x, t1, NULL);
-	stepi(x->im, &x->in, i);
-	return buf_cstr(&x->in);
-}
-
-static const char *rat(struct cctx *x, const char *t1, const char *t2)
-{
-	return extend(x->im, &x->out, x->out_len, t1, t2);
-}
-
-static const char *rati(struct cctx *x, const char *t1, size_t i)
-{
-	rat(x, t1, NULL);
-	stepi(x->im, &x->out, i);
-	return buf_cstr(&x->out);
-}
+#define at(x, t1, t2) extend((x)->im, &(x)->in, (x)->in_len, (t1), (t2))
+#define ati(x, t1, i) extendi((x)->im, &(x)->in, (x)->in_len, (t1), (i))
+#define rat(x, t1, t2) extend((x)->im, &(x)->out, (x)->out_len, (t1), (t2))
+#define rati(x, t1, i) extendi((x)->im, &(x)->out, (x)->out_len, (t1), (i))
 
 /* Carries value (copied) with a JSON Patch "add" at the container's member key (and the
  * key under it, when not NULL), reported there. */
@@ -940,32 +960,11 @@ static void carry_member(struct cctx *x, const char *key, const json_t *value, c
 
 /* ---- env ---- */
 
-/* The key of a secret holding value: an existing one with the same value, else VAR in
- * lowercase with '-' (SERVICE-var when taken). Stored in the environment. */
+/* The key of a secret holding value (importkit_secret_key), with "" in the stack. */
 static void literal_secret(struct imp *im, const struct workload *w, const char *var, const char *value,
 			   struct buf *key)
 {
-	const char *k;
-	json_t *v;
-	json_object_foreach(im->secrets_env, k, v) {
-		if (strcmp(json_string_value(v), value) == 0) {
-			buf_reset(key);
-			(void)oom(im, buf_puts(key, k));
-			return;
-		}
-	}
-	for (int attempt = 0; attempt < 2; attempt++) {
-		buf_reset(key);
-		if (attempt)
-			(void)oom(im, BUF_PUTS(key, w->name, "-"));
-		for (const char *p = var; *p; p++) {
-			char c = *p == '_' ? '-' : (char)tolower((unsigned char)*p);
-			(void)oom(im, buf_append(key, &c, 1));
-		}
-		if (!json_object_get(im->secrets_env, buf_cstr(key)))
-			break;
-	}
-	set(im, im->secrets_env, buf_cstr(key), json_string(value));
+	(void)oom(im, importkit_secret_key(im->secrets_env, w->name, var, value, key));
 	set(im, child(im, im->stack, "secrets"), buf_cstr(key), json_string(""));
 }
 
@@ -1024,7 +1023,7 @@ static json_t *env_source(struct cctx *x, const json_t *e, size_t i)
 	if (!from && !member(e, "value"))
 		value = "";
 	if (value && !from) {
-		if (!*value || !secret_var(var) || strstr(value, "$("))
+		if (!*value || !importkit_secret_name(var) || strstr(value, "$("))
 			return json_pack("{s:s}", "value", value);
 		struct buf key;
 		buf_init(&key, BUF_NO_MAX);
@@ -1567,7 +1566,7 @@ static long double qvalue(const char *q)
  * for cpu and memory. */
 static void map_resources(struct cctx *x, json_t *doc, const char *const dflt[2])
 {
-	static const char *const names[] = {"cpu", "memory"};
+	static const char *const names[] = {"cpu", "memory", NULL};
 	struct imp *im = x->im;
 	const json_t *res = member(x->c, "resources");
 	const json_t *req = member(res, "requests"), *lim = member(res, "limits");
@@ -2071,10 +2070,8 @@ static void map_image(struct cctx *x, json_t *doc)
 	if (img) {
 		const char *keys[] = {"registry", "pullPolicy", "tag"};
 		json_t *counts[] = {im->registries, im->policies, im->tags};
-		for (size_t i = 0; i < (untagged ? 2u : 3u); i++) {
-			const char *v = str(img, keys[i]);
-			set(im, counts[i], v, json_integer(json_integer_value(member(counts[i], v)) + 1));
-		}
+		for (size_t i = 0; i < (untagged ? 2u : 3u); i++)
+			(void)oom(im, importkit_count(counts[i], str(img, keys[i])));
 	}
 }
 
@@ -2475,14 +2472,14 @@ static void map_pod_rest(struct imp *im, struct workload *w)
 	leftovers(im, w, pod, pod_keys, carry_pod_member, NULL);
 	leftovers(im, w, member(pod, "securityContext"), pod_sc_keys, carry_pod_sc, NULL);
 	const char *restart = str(pod, "restartPolicy");
-	if (w->job && restart && (strcmp(restart, "OnFailure") == 0 || strcmp(restart, "Never") == 0))
+	if (w->job && restart && strcmp(restart, "Never") == 0)
 		set(im, child(im, w->doc, "job"), "restartPolicy", json_string(restart));
-	else if (restart && strcmp(restart, "Always") != 0)
+	else if (restart && strcmp(restart, w->job ? "OnFailure" : "Always") != 0)
 		carry_pod_member(im, w, "restartPolicy", member(pod, "restartPolicy"), NULL);
 	json_t *secrets = member(pod, "imagePullSecrets");
 	const char *first = str(json_array_get(secrets, 0), "name");
 	if (first)
-		set(im, im->pull_secrets, first, json_integer(json_integer_value(member(im->pull_secrets, first)) + 1));
+		(void)oom(im, importkit_count(im->pull_secrets, first));
 	if (json_array_size(secrets) > 1)
 		carry_pod_member(im, w, "imagePullSecrets", secrets, NULL);
 }
@@ -2908,13 +2905,6 @@ static void map_ingress(struct imp *im, struct object *o, bool *mapped_one)
 	size_t before = json_object_size(ip.rules);
 	if (member(spec, "defaultBackend") || member(spec, "backend"))
 		ip.why = "the document has no default backend";
-	if (*mapped_one) {
-		const char *have = str(ingress, "className");
-		bool same_ann = ann ? json_equal(ann, member(ingress, "annotations")) : !member(ingress, "annotations");
-		bool same_cls = cls && have ? strcmp(cls, have) == 0 : !cls && !have;
-		if (!same_ann || !same_cls)
-			ip.why = "its class or annotations differ from the Ingress mapped before it";
-	}
 	size_t i, k;
 	json_t *rule, *p;
 	json_array_foreach(member(spec, "rules"), i, rule) {
@@ -2923,6 +2913,13 @@ static void map_ingress(struct imp *im, struct object *o, bool *mapped_one)
 		json_array_foreach(member(member(rule, "http"), "paths"), k, p)
 			if (!ip.why)
 				(void)ingress_path(im, &ip, str(rule, "host"), p, legacy);
+	}
+	if (*mapped_one && !ip.why) {
+		const char *have = str(ingress, "className");
+		bool same_ann = ann ? json_equal(ann, member(ingress, "annotations")) : !member(ingress, "annotations");
+		bool same_cls = cls && have ? strcmp(cls, have) == 0 : !cls && !have;
+		if (!same_ann || !same_cls)
+			ip.why = "its class or annotations differ from the Ingress mapped before it";
 	}
 	json_t *fresh = json_object();
 	json_object_foreach(ip.rules, key, r)
@@ -3111,8 +3108,9 @@ static void carry_extra(struct imp *im, struct object *o)
 {
 	json_t *copy = clean_copy(im, o);
 	fix_selectors(im, o, copy);
+	const char *name = str(member(copy, "metadata"), "name");
 	char base[128], key[64];
-	(void)snprintf(base, sizeof base, "%s-%s", o->kind, *o->name ? o->name : "object");
+	(void)snprintf(base, sizeof base, "%s-%s", o->kind, name && *name ? name : "object");
 	label_of(base, false, key);
 	char unique[64];
 	unique_key(im->extra, key, unique);
@@ -3148,28 +3146,14 @@ static void map_namespace(struct imp *im, struct object *o)
 
 /* ==== the whole stream ==== */
 
-/* The value counted most (the first on ties) when at least two count it, else NULL. */
-static const char *shared(const json_t *counts)
-{
-	const char *best = NULL, *key;
-	json_int_t n = 1;
-	json_t *v;
-	json_object_foreach((json_t *)counts, key, v) {
-		if (json_integer_value(v) > n) {
-			n = json_integer_value(v);
-			best = key;
-		}
-	}
-	return best;
-}
 
 /* The registry, tag and pull policy most services share become the top-level image's
  * (the tag in the environment, like the compose import); a service keeps its own only
  * where it differs. */
 static void settle_images(struct imp *im)
 {
-	const char *registry = shared(im->registries), *tag = shared(im->tags), *policy = shared(im->policies);
-	const char *secret = shared(im->pull_secrets);
+	const char *registry = importkit_most(im->registries, 2), *tag = importkit_most(im->tags, 2);
+	const char *policy = importkit_most(im->policies, 2), *secret = importkit_most(im->pull_secrets, 2);
 	json_t *image = child(im, im->stack, "image");
 	if (registry && *registry)
 		set(im, image, "registry", json_string(registry));

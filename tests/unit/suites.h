@@ -18,6 +18,8 @@ Suite *secretbox_suite(void);
 Suite *diff_suite(void);
 Suite *compose_suite(void);
 Suite *yamlin_suite(void);
+Suite *import_manifests_suite(void);
+Suite *importkit_suite(void);
 Suite *cache_suite(void);
 Suite *syntax_suite(void);
 Suite *digest_suite(void);
