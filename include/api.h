@@ -46,8 +46,9 @@ int api_env_diff_proposed(struct http_request *req);
 int api_stack_diff(struct http_request *req);
 int api_env_rollback(struct http_request *req);
 
-/* api_import.c */
+/* api_import.c: one handler over the importers */
 int api_import_compose(struct http_request *req);
+int api_import_manifests(struct http_request *req);
 
 /* Shared by the handlers (api_stacks.c): replies with the problem that matches a store
  * error (404, 409, 412, 500); what names the resource in the detail. */
