@@ -617,6 +617,27 @@ static void match_services(struct imp *im)
 			im->wls[i].service->carried = true;
 }
 
+/* A Service named SERVICE-headless that selects a StatefulSet's pods is the one manifestd
+ * renders for it (its pods' DNS names): the input's is not kept as well. */
+static void match_headless(struct imp *im)
+{
+	for (size_t i = 0; i < im->nobjs; i++) {
+		struct object *o = &im->objs[i];
+		if (o->role != R_SERVICE || o->carried)
+			continue;
+		size_t n, wl = selected(im, member(member(o->obj, "spec"), "selector"), &n);
+		if (n != 1 || strcmp(im->wls[wl].o->kind, "StatefulSet") != 0)
+			continue;
+		char want[80];
+		(void)snprintf(want, sizeof want, "%s-headless", im->wls[wl].name);
+		if (strcmp(o->name, want) != 0)
+			continue;
+		o->carried = true;
+		report(im, o, NULL, "is the headless Service manifestd renders for the StatefulSet '%s' (with the service's ports, publishing not-ready pods)",
+		       im->wls[wl].name);
+	}
+}
+
 /* The document's name of each workload: its Service's (the name other pods reach it by),
  * else its own, made a DNS label starting with a letter and unique. */
 static void name_workloads(struct imp *im)
@@ -3099,14 +3120,74 @@ static json_t *clean_copy(struct imp *im, const struct object *o)
 		(void)json_object_del(meta, "generateName");
 		report(im, o, "/metadata/generateName", "a bundle is applied again and again: the object is named '%s'", name);
 	}
+	size_t i;
+	json_t *p;
+	json_array_foreach(strcmp(o->kind, "Service") == 0 ? member(member(copy, "spec"), "ports") : NULL, i, p) {
+		json_t *t = member(p, "targetPort");
+		if (json_is_integer(t) && json_integer_value(t) == 0 && member(p, "port")) {
+			set(im, p, "targetPort", json_deep_copy(member(p, "port")));
+			char ptr[64];
+			(void)snprintf(ptr, sizeof ptr, "/spec/ports/%zu/targetPort", i);
+			report(im, o, ptr, "targetPort 0 is the port's own number in Kubernetes: written out as such");
+		}
+	}
 	if (!copy)
 		(void)oom(im, -ENOMEM);
 	return copy;
 }
 
+/* Whether a container of w's pods declares port number n (protocol proto). */
+static bool declared(const struct workload *w, long long n, const char *proto)
+{
+	size_t i, k;
+	json_t *c, *p;
+	json_array_foreach(member(w->pod, "containers"), i, c)
+		json_array_foreach(member(c, "ports"), k, p)
+			if (int_of(p, "containerPort", 1, 65535, 0) == n &&
+			    strcmp(str(p, "protocol") ? str(p, "protocol") : "TCP", proto) == 0)
+				return true;
+	return false;
+}
+
+/* The ports a carried Service (copy) of one workload targets by number that its pods do
+ * not declare: the service's container declares them (by the JSON Patch), as it does for
+ * the Service mapped onto it, so that every Service's target is a port of its pods. */
+static void declare_targets(struct imp *im, const struct object *o, json_t *copy)
+{
+	size_t n, wl = selected(im, member(member(o->obj, "spec"), "selector"), &n);
+	if (n != 1 || im->wls[wl].job)
+		return;
+	struct workload *w = &im->wls[wl];
+	json_t *add = json_array();
+	size_t i;
+	json_t *p;
+	json_array_foreach(member(member(copy, "spec"), "ports"), i, p) {
+		long long t = int_of(p, "targetPort", 1, 65535, 0);
+		const char *proto = str(p, "protocol") ? str(p, "protocol") : "TCP";
+		if (!t || declared(w, t, proto))
+			continue;
+		append(im, add, json_pack("{s:I, s:s}", "containerPort", (json_int_t)t, "protocol", proto));
+		char ptr[64];
+		(void)snprintf(ptr, sizeof ptr, "/spec/ports/%zu", i);
+		report(im, o, ptr, "targets port %lld, which the pods do not declare: the service's container declares it (patch '%s-json')",
+		       t, w->name);
+	}
+	char item[128], path[160];
+	(void)snprintf(item, sizeof item, "%s/containers/0", w->pod_ptr);
+	bool has_ports = json_object_size(member(w->doc, "ports")) > 0;
+	(void)snprintf(path, sizeof path, "%s/ports%s", item, has_ports ? "/-" : "");
+	if (json_array_size(add) && !has_ports)
+		op_named(im, w, item, w->name, "add", path, json_incref(add));
+	for (i = 0; has_ports && i < json_array_size(add); i++)
+		op_named(im, w, item, w->name, "add", path, json_incref(json_array_get(add, i)));
+	json_decref(add);
+}
+
 static void carry_extra(struct imp *im, struct object *o)
 {
 	json_t *copy = clean_copy(im, o);
+	if (strcmp(o->kind, "Service") == 0)
+		declare_targets(im, o, copy);
 	fix_selectors(im, o, copy);
 	const char *name = str(member(copy, "metadata"), "name");
 	char base[128], key[64];
@@ -3249,6 +3330,7 @@ static int convert(struct imp *im, struct buf *err)
 	}
 	match_services(im);
 	name_workloads(im);
+	match_headless(im);
 	map_config_and_secrets(im);
 	for (size_t i = 0; i < im->nwls && !im->rc; i++)
 		map_workload(im, &im->wls[i]);
