@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "importkit.h"
+#include "model.h"
 #include "syntax.h"
 #include "util.h"
 #include "yamlin.h"
@@ -226,6 +227,28 @@ static void set_at(struct imp *im, json_t *root, const char *ptr, json_t *value)
 	}
 	set(im, at, buf_cstr(&tok), value);
 	buf_release(&tok);
+}
+
+/* Whether v, at nesting depth (the document is 1), fits a document's limits: strings and
+ * keys of at most MODEL_MAX_STRING bytes, at most MODEL_MAX_DEPTH levels. */
+static bool fits(const json_t *v, size_t depth)
+{
+	if (json_is_string(v))
+		return json_string_length(v) <= MODEL_MAX_STRING;
+	if (!json_is_object(v) && !json_is_array(v))
+		return true;
+	if (depth > MODEL_MAX_DEPTH)
+		return false;
+	const char *key;
+	json_t *m;
+	size_t i;
+	json_object_foreach((json_t *)v, key, m)
+		if (strlen(key) > MODEL_MAX_STRING || !fits(m, depth + 1))
+			return false;
+	json_array_foreach(v, i, m)
+		if (!fits(m, depth + 1))
+			return false;
+	return true;
 }
 
 /* ---- the report ---- */
@@ -806,7 +829,12 @@ static void map_config_and_secrets(struct imp *im)
 	json_t *stack_secrets = child(im, im->stack, "secrets");
 	for (size_t i = 0; i < im->nobjs && !im->rc; i++) {
 		struct object *o = &im->objs[i];
-		if (o->role == R_CONFIGMAP && json_object_get(cms, o->name) && !member(o->obj, "binaryData")) {
+		bool big = !fits(member(o->obj, "data"), 3) || !fits(member(o->obj, "stringData"), 3);
+		if ((o->role == R_CONFIGMAP || o->role == R_SECRET) && big) {
+			report(im, o, NULL, "holds a value longer than %d bytes, more than a document holds: not kept (create it in the cluster; references to it stay)",
+			       MODEL_MAX_STRING);
+			o->carried = true;
+		} else if (o->role == R_CONFIGMAP && json_object_get(cms, o->name) && !member(o->obj, "binaryData")) {
 			map_values(im, o, false, im->config, im->cm_keys);
 			o->carried = true;
 		} else if (o->role == R_CONFIGMAP && json_object_get(cms, o->name)) {
@@ -3186,6 +3214,13 @@ static void declare_targets(struct imp *im, const struct object *o, json_t *copy
 static void carry_extra(struct imp *im, struct object *o)
 {
 	json_t *copy = clean_copy(im, o);
+	if (copy && !fits(copy, 3)) {
+		report(im, o, NULL, "is larger than a document holds (a value longer than %d bytes, or more than %d levels): not kept; apply it yourself",
+		       MODEL_MAX_STRING, MODEL_MAX_DEPTH - 3);
+		json_decref(copy);
+		o->carried = true;
+		return;
+	}
 	if (strcmp(o->kind, "Service") == 0)
 		declare_targets(im, o, copy);
 	fix_selectors(im, o, copy);

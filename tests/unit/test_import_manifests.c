@@ -884,6 +884,36 @@ START_TEST(scheduling_and_pod_fields)
 }
 END_TEST
 
+/* What a document cannot hold (a value over MODEL_MAX_STRING bytes, objects nested too
+ * deep) is not kept, and said so; references to it stay, to an object in the cluster. */
+START_TEST(beyond_document_limits)
+{
+	struct buf b;
+	buf_init(&b, BUF_NO_MAX);
+	ck_assert_int_eq(buf_puts(&b, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: huge}\ndata:\n  big: '"), 0);
+	for (int i = 0; i < 70000; i++)
+		ck_assert_int_eq(buf_puts(&b, "x"), 0);
+	ck_assert_int_eq(buf_puts(&b, "'\n---\n" DEPLOY("a", "{app: a}", "      - name: a\n        image: ghcr.io/acme/a:1.0\n"
+									"        env: [{name: BIG, valueFrom: {configMapKeyRef: {name: huge, key: big}}}]\n")), 0);
+	ck_assert_int_eq(buf_puts(&b, "---\napiVersion: example.com/v1\nkind: Deep\nmetadata: {name: deep}\nspec: "), 0);
+	for (int i = 0; i < 40; i++)
+		ck_assert_int_eq(buf_puts(&b, "{a: "), 0);
+	ck_assert_int_eq(buf_puts(&b, "1"), 0);
+	for (int i = 0; i < 40; i++)
+		ck_assert_int_eq(buf_puts(&b, "}"), 0);
+	ck_assert_int_eq(buf_puts(&b, "\n"), 0);
+	struct import_manifests_result res = {0};
+	import_ok(buf_cstr(&b), &res);
+	ASSERT_REPORTED(&res, "/0", "longer than 65536 bytes");
+	ASSERT_AT(res.stack, "services/a/env/BIG", "{\"config\": \"big\", \"from\": \"huge\"}");
+	ck_assert_ptr_null(at(res.stack, "config"));
+	ck_assert_ptr_null(at(res.stack, "extraObjects"));
+	ASSERT_REPORTED(&res, "/2", "larger than a document holds");
+	import_manifests_result_release(&res);
+	buf_release(&b);
+}
+END_TEST
+
 /* ---- real applications ---- */
 
 static char *read_app(const char *app, size_t *ret_len)
@@ -1008,6 +1038,7 @@ Suite *import_manifests_suite(void)
 	tcase_add_test(tc, budget_of_one_pod_stays_extra);
 	tcase_add_test(tc, accounts_namespace_and_extras);
 	tcase_add_test(tc, scheduling_and_pod_fields);
+	tcase_add_test(tc, beyond_document_limits);
 	tcase_add_test(tc, real_applications);
 	tcase_add_test(tc, allocation_failures);
 	suite_add_tcase(s, tc);
