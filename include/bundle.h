@@ -10,7 +10,8 @@
  * apply.sh, kustomization.yaml and README.md (the web form's preview).
  *
  * Archive entries are sorted by name (bytewise) under the folder entry "S-E/"; files
- * are mode 0644, apply.sh and folders 0755, owner root (uid/gid 0); tar headers are
+ * are mode 0644, those holding Secret values 0600 (applysh_holds_secret_values), apply.sh
+ * and folders 0755, owner root (uid/gid 0), and the folder format writes the same modes; tar headers are
  * restricted pax's (plain ustar headers unless a path needs a pax one); gzip headers carry
  * no time and no name. Zip file entries of at least BUNDLE_ZIP_STORE_BELOW bytes and the
  * tar.gz stream are deflated at zlib level BUNDLE_DEFLATE_LEVEL; smaller zip file entries

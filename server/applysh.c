@@ -1,5 +1,6 @@
-/* applysh: writes apply.sh from the rendered objects. Only names that pass a strict
- * character check reach the script, always single-quoted; the rest is fixed text. */
+/* applysh: writes apply.sh from the rendered objects: the bundle's data and its apply plan
+ * in front of and inside the fixed script server/applysh.sh (embedded at build time). Only
+ * names that pass a strict character check reach the script, always single-quoted. */
 #include "applysh.h"
 
 #include <errno.h>
@@ -7,8 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "embed.h"
+
+#include "applysh.inc"
+
 #define DEFAULT_TIMEOUT "300s"
 #define MAX_NAME 253
+#define TEMPLATE "applysh.sh"
+#define PLAN_MARK "#@PLAN@\n"
 
 enum phase {
 	PHASE_NAMESPACE,
@@ -24,7 +31,8 @@ static const char *const phase_titles[PHASE_COUNT] = {
 	"namespace", "configuration", "stateful services", "jobs", "applications", "ingress",
 };
 
-/* Waits, in the order they run inside a phase: kind, the script function, its resource. */
+/* Waits, in the order they run inside a phase: kind and the script function with its
+ * resource argument. */
 static const struct {
 	const char *kind;
 	const char *call;
@@ -35,14 +43,17 @@ static const struct {
 	{ "DaemonSet", "wait_rollout daemonset" },
 };
 
-/* Kinds --prune always looks at, besides those in the bundle ("kind.group", as
- * `kubectl get -o name` prints them). Namespaces and volume claims are never pruned. */
-static const char *const prune_always[] = {
+/* Kinds apply.sh looks through when it cannot read the API's own list, besides those in
+ * the bundle: what manifestd renders ("kind.group", as `kubectl get -o name` prints them). */
+static const char *const known_resources[] = {
 	"configmap", "cronjob.batch", "daemonset.apps", "deployment.apps",
-	"horizontalpodautoscaler.autoscaling", "ingress.networking.k8s.io", "job.batch",
-	"networkpolicy.networking.k8s.io", "poddisruptionbudget.policy", "secret", "service",
+	"externalsecret.external-secrets.io", "horizontalpodautoscaler.autoscaling",
+	"ingress.networking.k8s.io", "job.batch", "networkpolicy.networking.k8s.io",
+	"persistentvolumeclaim", "poddisruptionbudget.policy", "secret", "service",
 	"serviceaccount", "statefulset.apps",
 };
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static bool is_lower_alnum(char c)
 {
@@ -112,14 +123,48 @@ static bool is_safe_api_version(const char *s)
 	return true;
 }
 
-/* Every object of the NODE_SEQ seq, as const struct node *obj (seq not NULL). */
-#define FOREACH_OBJECT(seq, obj)                                                          \
-	for (const struct node_item *it_ = (seq)->v.list.first; it_; it_ = it_->next)     \
-		for (const struct node *obj = it_->val; obj; obj = NULL)
+/* Whether apiVersion api is in group (api "group/version"; the core group is ""). */
+static bool in_group(const char *api, const char *group)
+{
+	const char *slash = strchr(api, '/');
+	size_t n = slash ? (size_t)(slash - api) : 0;
+	return strlen(group) == n && strncmp(api, group, n) == 0;
+}
+
+/* Every item of the NODE_SEQ seq (none when seq is NULL or not a sequence), as const
+ * struct node *var. */
+#define FOREACH_ITEM(seq, var)                                                            \
+	for (const struct node_item *it_##var = seq_first(seq); it_##var; it_##var = it_##var->next) \
+		for (const struct node *var = it_##var->val; var; var = NULL)
+
+static const struct node_item *seq_first(const struct node *seq)
+{
+	return seq && seq->kind == NODE_SEQ ? seq->v.list.first : NULL;
+}
 
 static const char *obj_string(const struct node *obj, const char *parent, const char *key)
 {
 	return node_string(node_get(parent ? node_get(obj, parent) : obj, key));
+}
+
+static bool is_true(const struct node *n)
+{
+	return n && n->kind == NODE_BOOL && n->v.b;
+}
+
+bool applysh_holds_secret_values(const struct node *objects)
+{
+	FOREACH_ITEM(objects, obj) {
+		const char *kind = obj_string(obj, NULL, "kind");
+		const char *api = obj_string(obj, NULL, "apiVersion");
+		if (!kind || strcmp(kind, "Secret") != 0 || !api || strcmp(api, "v1") != 0)
+			continue;
+		const struct node *data = node_get(obj, "data"), *string_data = node_get(obj, "stringData");
+		if ((data && data->kind == NODE_MAP && data->v.list.count > 0) ||
+		    (string_data && string_data->kind == NODE_MAP && string_data->v.list.count > 0))
+			return true;
+	}
+	return false;
 }
 
 static enum phase kind_phase(const char *kind)
@@ -130,7 +175,8 @@ static enum phase kind_phase(const char *kind)
 		return PHASE_STATEFUL;
 	if (strcmp(kind, "Job") == 0)
 		return PHASE_JOBS;
-	if (strcmp(kind, "Deployment") == 0 || strcmp(kind, "DaemonSet") == 0)
+	if (strcmp(kind, "Deployment") == 0 || strcmp(kind, "DaemonSet") == 0 ||
+	    strcmp(kind, "CronJob") == 0 || strcmp(kind, "Pod") == 0)
 		return PHASE_APPS;
 	if (strcmp(kind, "Ingress") == 0)
 		return PHASE_INGRESS;
@@ -140,19 +186,54 @@ static enum phase kind_phase(const char *kind)
 /* The index in waits of kind's wait, or -1 when objects of kind are not waited for. */
 static int kind_wait(const char *kind)
 {
-	for (size_t w = 0; w < sizeof(waits) / sizeof(waits[0]); w++)
+	for (size_t w = 0; w < COUNT(waits); w++)
 		if (strcmp(kind, waits[w].kind) == 0)
 			return (int)w;
 	return -1;
 }
 
+/* What apply.sh does about the replicas of a Deployment or StatefulSet. */
+enum replicas {
+	REPLICAS_NONE, /* not a scalable workload, or replicas not a number */
+	REPLICAS_SET,  /* the manifest sets them: own_replicas */
+	REPLICAS_LEFT, /* the manifest leaves them to an autoscaler: keep_replicas */
+};
+
 /* What the script needs of one object, read from its tree once (strings borrowed). */
 struct object_info {
+	const struct node *obj;
+	const char *kind;
+	const char *api;
 	const char *name;
 	const char *ingress_class; /* spec.ingressClassName of an Ingress, else NULL */
 	size_t resource;           /* offset of its "kind.group" text in plan.resources */
 	int wait;                  /* index in waits, or -1 */
-	bool prunable;             /* neither a Namespace nor a PersistentVolumeClaim */
+	bool on_delete;            /* updateStrategy OnDelete: not waited for */
+	enum replicas replicas;
+	long long replica_count;   /* REPLICAS_SET */
+};
+
+/* Why an object references another: the word apply.sh turns into a phrase (ref_what). */
+enum ref_why { WHY_ENV, WHY_VOLUME, WHY_TLS, WHY_PULL, WHY_ACCOUNT, WHY_CLAIM };
+static const char *const why_words[] = { "env", "volume", "tls", "pull", "account", "claim" };
+
+/* How apply.sh checks a reference, in the order a merge prefers them. */
+enum ref_mode { REF_OPTIONAL, REF_REQUIRED, REF_MADE };
+
+/* A reference from object by to resource/name (static and borrowed strings); or, with
+ * mode REF_MADE and maker set, an object a controller makes from object by. */
+struct ref {
+	const char *resource;
+	const char *name;
+	enum ref_why why;
+	enum ref_mode mode;
+	const char *maker;
+	size_t by;
+};
+
+struct refs {
+	struct ref *items;
+	size_t count, cap;
 };
 
 /* The checked input, indexed once: every later step is a walk over these arrays. */
@@ -165,8 +246,11 @@ struct plan {
 	size_t object_count;
 	size_t *first;       /* n + 1: the objects of file i are [first[i], first[i + 1]) */
 	enum phase *phases;  /* n: the phase of each file (that of its latest kind) */
+	bool *secret_files;  /* n: file i holds Secret values */
 	bool used[PHASE_COUNT];
 	struct buf resources; /* every object's resource, NUL-terminated, one after another */
+	struct refs refs;     /* references to objects outside the bundle */
+	struct refs made;     /* what controllers make from the bundle's objects */
 };
 
 static void plan_release(struct plan *p)
@@ -174,14 +258,23 @@ static void plan_release(struct plan *p)
 	free(p->objects);
 	free(p->first);
 	free(p->phases);
+	free(p->secret_files);
+	free(p->refs.items);
+	free(p->made.items);
 	buf_release(&p->resources);
+}
+
+/* The resource text of object o of p (valid until p->resources changes). */
+static const char *plan_resource(const struct plan *p, size_t o)
+{
+	return p->resources.data + p->objects[o].resource;
 }
 
 /* Appends the resource of an object as `kubectl get -o name` prints it, and a NUL:
  * lowercase kind, then ".group" unless it is the core group (both already checked). */
 static int put_resource(struct buf *out, const char *kind, const char *api)
 {
-	char text[64 + 1 + MAX_NAME + 1];
+	char text[64 + 1 + MAX_NAME + 1]; /* a checked kind, '.', a checked group, NUL */
 	size_t len = 0;
 	const char *slash = strchr(api, '/');
 	for (const char *p = kind; *p; p++)
@@ -195,6 +288,183 @@ static int put_resource(struct buf *out, const char *kind, const char *api)
 	return buf_append(out, text, len);
 }
 
+/* Appends a copy of r to rs; a name that is not a safe token is left out (the API server
+ * would refuse the object anyway, and the name must not reach the shell). */
+static int refs_add(struct refs *rs, struct ref r)
+{
+	if (!is_safe_name(r.name))
+		return 0;
+	if (rs->count == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 16;
+		struct ref *items = realloc(rs->items, cap * sizeof(*items));
+		if (!items)
+			return -ENOMEM;
+		rs->items = items;
+		rs->cap = cap;
+	}
+	rs->items[rs->count++] = r;
+	return 0;
+}
+
+/* The reference {"name": ..., "optional": ...} of a key selector or env source. */
+static int add_name_ref(struct refs *rs, const struct node *sel, const char *key, const char *resource,
+			enum ref_why why, size_t by)
+{
+	if (!sel)
+		return 0;
+	return refs_add(rs, (struct ref){ resource, obj_string(sel, NULL, key), why,
+					  is_true(node_get(sel, "optional")) ? REF_OPTIONAL : REF_REQUIRED,
+					  NULL, by });
+}
+
+static int add_container_refs(struct refs *rs, const struct node *c, size_t by)
+{
+	int r = 0;
+	FOREACH_ITEM(node_get(c, "env"), e) {
+		const struct node *from = node_get(e, "valueFrom");
+		if (r == 0)
+			r = add_name_ref(rs, node_get(from, "secretKeyRef"), "name", "secret", WHY_ENV, by);
+		if (r == 0)
+			r = add_name_ref(rs, node_get(from, "configMapKeyRef"), "name", "configmap", WHY_ENV, by);
+	}
+	FOREACH_ITEM(node_get(c, "envFrom"), e) {
+		if (r == 0)
+			r = add_name_ref(rs, node_get(e, "secretRef"), "name", "secret", WHY_ENV, by);
+		if (r == 0)
+			r = add_name_ref(rs, node_get(e, "configMapRef"), "name", "configmap", WHY_ENV, by);
+	}
+	return r;
+}
+
+static int add_volume_refs(struct refs *rs, const struct node *v, size_t by)
+{
+	int r = add_name_ref(rs, node_get(v, "secret"), "secretName", "secret", WHY_VOLUME, by);
+	if (r == 0)
+		r = add_name_ref(rs, node_get(v, "configMap"), "name", "configmap", WHY_VOLUME, by);
+	if (r == 0)
+		r = add_name_ref(rs, node_get(v, "persistentVolumeClaim"), "claimName", "persistentvolumeclaim",
+				 WHY_CLAIM, by);
+	FOREACH_ITEM(node_get(node_get(v, "projected"), "sources"), s) {
+		if (r == 0)
+			r = add_name_ref(rs, node_get(s, "secret"), "name", "secret", WHY_VOLUME, by);
+		if (r == 0)
+			r = add_name_ref(rs, node_get(s, "configMap"), "name", "configmap", WHY_VOLUME, by);
+	}
+	return r;
+}
+
+/* The pod spec of a workload of any kind: a Pod's spec, spec.template.spec (Deployment,
+ * StatefulSet, DaemonSet, ReplicaSet, Job, and custom kinds shaped alike) or
+ * spec.jobTemplate.spec.template.spec (CronJob); NULL when obj has none. */
+static const struct node *pod_spec(const struct object_info *o)
+{
+	const struct node *spec = node_get(o->obj, "spec");
+	const struct node *pod = strcmp(o->kind, "Pod") == 0 ? spec : node_get(node_get(spec, "template"), "spec");
+	if (!pod)
+		pod = node_get(node_get(node_get(node_get(spec, "jobTemplate"), "spec"), "template"), "spec");
+	return node_get(pod, "containers") ? pod : NULL;
+}
+
+static int add_pod_refs(struct refs *rs, const struct node *pod, size_t by)
+{
+	static const char *const lists[] = { "initContainers", "containers", "ephemeralContainers" };
+	const char *account = obj_string(pod, NULL, "serviceAccountName");
+	int r = 0;
+	for (size_t l = 0; l < COUNT(lists); l++)
+		FOREACH_ITEM(node_get(pod, lists[l]), c)
+			if (r == 0)
+				r = add_container_refs(rs, c, by);
+	FOREACH_ITEM(node_get(pod, "volumes"), v)
+		if (r == 0)
+			r = add_volume_refs(rs, v, by);
+	FOREACH_ITEM(node_get(pod, "imagePullSecrets"), s)
+		if (r == 0)
+			r = add_name_ref(rs, s, "name", "secret", WHY_PULL, by);
+	if (r == 0 && account && strcmp(account, "default") != 0)
+		r = refs_add(rs, (struct ref){ "serviceaccount", account, WHY_ACCOUNT, REF_REQUIRED, NULL, by });
+	return r;
+}
+
+/* An Ingress whose annotations ask cert-manager for its certificates. */
+static bool wants_cert_manager(const struct node *obj)
+{
+	const struct node *a = node_get(node_get(obj, "metadata"), "annotations");
+	const char *acme = obj_string(a, NULL, "kubernetes.io/tls-acme");
+	return node_get(a, "cert-manager.io/cluster-issuer") || node_get(a, "cert-manager.io/issuer") ||
+	       (acme && strcmp(acme, "true") == 0);
+}
+
+/* The Secrets an Ingress names for TLS: referenced, or made by cert-manager. */
+static int add_ingress_refs(struct plan *p, const struct object_info *o, size_t by)
+{
+	bool made = wants_cert_manager(o->obj);
+	int r = 0;
+	FOREACH_ITEM(node_get(node_get(o->obj, "spec"), "tls"), t) {
+		struct ref ref = { "secret", obj_string(t, NULL, "secretName"), WHY_TLS, REF_REQUIRED, NULL, by };
+		if (made) {
+			ref.mode = REF_MADE;
+			ref.maker = "cert-manager";
+		}
+		if (r == 0)
+			r = refs_add(made ? &p->made : &p->refs, ref);
+	}
+	return r;
+}
+
+/* The Secret a controller makes from o, when o is one of the kinds known to: an
+ * ExternalSecret (External Secrets Operator), a Certificate (cert-manager), a
+ * SealedSecret (Sealed Secrets). */
+static int add_made(struct plan *p, const struct object_info *o, size_t by)
+{
+	const struct node *spec = node_get(o->obj, "spec");
+	struct ref ref = { "secret", NULL, WHY_ENV, REF_MADE, NULL, by };
+	if (strcmp(o->kind, "ExternalSecret") == 0 && in_group(o->api, "external-secrets.io")) {
+		ref.name = obj_string(spec, "target", "name");
+		if (!ref.name)
+			ref.name = o->name;
+		ref.maker = "the External Secrets Operator";
+	} else if (strcmp(o->kind, "Certificate") == 0 && in_group(o->api, "cert-manager.io")) {
+		ref.name = obj_string(spec, NULL, "secretName");
+		ref.maker = "cert-manager";
+	} else if (strcmp(o->kind, "SealedSecret") == 0 && in_group(o->api, "bitnami.com")) {
+		ref.name = o->name;
+		ref.maker = "the Sealed Secrets controller";
+	} else {
+		return 0;
+	}
+	return refs_add(&p->made, ref);
+}
+
+/* Every reference of object o (index by), and what controllers make from it. */
+static int add_refs(struct plan *p, const struct object_info *o, size_t by)
+{
+	const struct node *pod = pod_spec(o);
+	int r = pod ? add_pod_refs(&p->refs, pod, by) : 0;
+	if (r == 0 && strcmp(o->kind, "Ingress") == 0)
+		r = add_ingress_refs(p, o, by);
+	if (r == 0 && strcmp(o->kind, "ServiceAccount") == 0 && strcmp(o->api, "v1") == 0)
+		FOREACH_ITEM(node_get(o->obj, "imagePullSecrets"), s)
+			if (r == 0)
+				r = add_name_ref(&p->refs, s, "name", "secret", WHY_PULL, by);
+	return r == 0 ? add_made(p, o, by) : r;
+}
+
+/* What apply.sh does about o's replicas (o a checked object). */
+static void read_replicas(struct object_info *o)
+{
+	const struct node *spec = node_get(o->obj, "spec");
+	const struct node *replicas = node_get(spec, "replicas");
+	o->replicas = REPLICAS_NONE;
+	if (!in_group(o->api, "apps") || (strcmp(o->kind, "Deployment") != 0 && strcmp(o->kind, "StatefulSet") != 0))
+		return;
+	if (!replicas) {
+		o->replicas = REPLICAS_LEFT;
+	} else if (replicas->kind == NODE_INT && replicas->v.i >= 0) {
+		o->replicas = REPLICAS_SET;
+		o->replica_count = replicas->v.i;
+	}
+}
+
 /* Checks obj and fills info (its resource appended to p->resources); 0 or -EINVAL. */
 static int add_object(struct plan *p, const struct node *obj, struct object_info *info,
 		      enum phase *file_phase)
@@ -203,17 +473,20 @@ static int add_object(struct plan *p, const struct node *obj, struct object_info
 	const char *api = obj_string(obj, NULL, "apiVersion");
 	const char *name = obj_string(obj, "metadata", "name");
 	const char *cls = obj_string(obj, "spec", "ingressClassName");
+	const char *strategy = obj_string(node_get(obj, "spec"), "updateStrategy", "type");
 	if (obj->kind != NODE_MAP || !is_safe_kind(kind) || !is_safe_api_version(api) ||
 	    !is_safe_name(name) || (cls && !is_safe_name(cls)))
 		return -EINVAL;
 	enum phase k = kind_phase(kind);
 	if (k > *file_phase)
 		*file_phase = k;
-	info->name = name;
-	info->ingress_class = strcmp(kind, "Ingress") == 0 ? cls : NULL;
-	info->resource = p->resources.len;
-	info->wait = kind_wait(kind);
-	info->prunable = k != PHASE_NAMESPACE && strcmp(kind, "PersistentVolumeClaim") != 0;
+	*info = (struct object_info){
+		.obj = obj, .kind = kind, .api = api, .name = name,
+		.ingress_class = strcmp(kind, "Ingress") == 0 ? cls : NULL,
+		.resource = p->resources.len, .wait = kind_wait(kind),
+		.on_delete = strategy && strcmp(strategy, "OnDelete") == 0,
+	};
+	read_replicas(info);
 	return put_resource(&p->resources, kind, api);
 }
 
@@ -232,12 +505,75 @@ static int count_objects(const struct applysh_file *files, size_t n, size_t *ret
 	return 0;
 }
 
+/* The index of the bundle object resource/name, or object_count when there is none. */
+static size_t find_object(const struct plan *p, const char *resource, const char *name)
+{
+	for (size_t o = 0; o < p->object_count; o++)
+		if (strcmp(p->objects[o].name, name) == 0 && strcmp(plan_resource(p, o), resource) == 0)
+			return o;
+	return p->object_count;
+}
+
+/* By resource and name, the strongest mode first, then the first referrer. */
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct ref *x = a, *y = b;
+	int c = strcmp(x->resource, y->resource);
+	if (c == 0)
+		c = strcmp(x->name, y->name);
+	if (c == 0)
+		c = (int)y->mode - (int)x->mode;
+	if (c == 0)
+		c = x->by < y->by ? -1 : x->by > y->by;
+	return c;
+}
+
+static bool same_target(const struct ref *a, const struct ref *b)
+{
+	return strcmp(a->resource, b->resource) == 0 && strcmp(a->name, b->name) == 0;
+}
+
+/* Turns p->refs into what apply.sh checks: what controllers make merged in (a reference
+ * to it becomes "made"), what the bundle holds dropped, each resource/name once with its
+ * strongest mode and first referrer (sorted by resource and name). */
+static void settle_refs(struct plan *p)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < p->made.count; i++)
+		p->refs.items[p->refs.count++] = p->made.items[i];
+	if (p->refs.count)
+		qsort(p->refs.items, p->refs.count, sizeof(*p->refs.items), cmp_ref);
+	for (size_t i = 0; i < p->refs.count; i++) {
+		const struct ref *r = &p->refs.items[i];
+		if ((kept > 0 && same_target(r, &p->refs.items[kept - 1])) ||
+		    find_object(p, r->resource, r->name) < p->object_count)
+			continue;
+		p->refs.items[kept++] = *r;
+	}
+	p->refs.count = kept;
+}
+
+/* Makes room in p->refs for every item of p->made (settle_refs appends them). */
+static int reserve_made(struct plan *p)
+{
+	size_t need = p->refs.count + p->made.count;
+	if (need <= p->refs.cap)
+		return 0;
+	struct ref *items = realloc(p->refs.items, need * sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	p->refs.items = items;
+	p->refs.cap = need;
+	return 0;
+}
+
 /* Checks every value that will reach the script and indexes it into p (released by the
  * caller in any case). 0, -EINVAL or -ENOMEM. */
 static int plan_build(struct plan *p, const struct render_meta *meta, const char *namespace,
 		      const struct applysh_file *files, size_t n)
 {
 	size_t count = 0, o = 0;
+	int r = 0;
 	*p = (struct plan){ .meta = meta, .namespace = namespace, .files = files, .n = n };
 	buf_init(&p->resources, BUF_NO_MAX);
 	if (!meta || !is_safe_name(meta->stack) || !is_safe_name(meta->environment) ||
@@ -246,13 +582,15 @@ static int plan_build(struct plan *p, const struct render_meta *meta, const char
 	p->objects = calloc(count, sizeof(*p->objects));
 	p->first = calloc(n + 1, sizeof(*p->first));
 	p->phases = calloc(n, sizeof(*p->phases));
-	if (!p->objects || !p->first || !p->phases)
+	p->secret_files = calloc(n, sizeof(*p->secret_files));
+	if (!p->objects || !p->first || !p->phases || !p->secret_files)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		p->first[i] = o;
 		p->phases[i] = PHASE_NAMESPACE;
-		FOREACH_OBJECT(files[i].objects, obj) {
-			int r = o < count ? add_object(p, obj, &p->objects[o++], &p->phases[i]) : -EINVAL;
+		p->secret_files[i] = applysh_holds_secret_values(files[i].objects);
+		FOREACH_ITEM(files[i].objects, obj) {
+			r = o < count ? add_object(p, obj, &p->objects[o++], &p->phases[i]) : -EINVAL;
 			if (r < 0)
 				return r;
 		}
@@ -260,275 +598,130 @@ static int plan_build(struct plan *p, const struct render_meta *meta, const char
 	}
 	p->first[n] = o;
 	p->object_count = o;
-	return 0;
+	for (size_t i = 0; i < o && r == 0; i++)
+		r = add_refs(p, &p->objects[i], i);
+	if (r == 0)
+		r = reserve_made(p);
+	if (r == 0)
+		settle_refs(p);
+	return r;
 }
 
-/* The resource text of object o of p (valid until p->resources changes). */
-static const char *plan_resource(const struct plan *p, size_t o)
-{
-	return p->resources.data + p->objects[o].resource;
-}
+/* ---- the script ---- */
 
 static const char script_head[] =
 	"#!/usr/bin/env bash\n"
-	"# apply.sh: applies this bundle's Kubernetes manifests in order and waits for each\n"
-	"# phase: namespace, configuration, stateful services (rollout), jobs (completion),\n"
-	"# applications (rollout), ingress. Run ./apply.sh --help for the options.\n"
+	"# apply.sh: applies this bundle's Kubernetes manifests in order with server-side apply,\n"
+	"# waits for each phase, and keeps the day-2 rules its README.md lists (replicas left to\n"
+	"# autoscalers, what --prune may delete, checks before applying). ./apply.sh --help for\n"
+	"# the options and exit codes.\n"
 	"# Generated by manifestd " MANIFESTD_VERSION "; regenerate the bundle instead of editing.\n"
-	"#\n"
-	"# Exit codes: 0 done, 1 differences found (--diff), 2 usage error, 3 kubectl not\n"
-	"# found, 4 cluster unreachable, 5 a kubectl apply, delete or diff failed,\n"
-	"# 6 a rollout or job did not finish within the timeout.\n"
 	"set -euo pipefail\n"
 	"\n";
 
-static const char script_body[] =
-	"\n"
-	"usage() {\n"
-	"\tcat <<EOF\n"
-	"Usage: ./apply.sh [OPTION]...\n"
-	"Applies the bundle $BUNDLE (namespace $NAMESPACE) in order: namespace,\n"
-	"configuration, stateful services (waits for their rollout), jobs (waits for\n"
-	"completion), applications (waits for every rollout), ingress.\n"
-	"\n"
-	"Options:\n"
-	"  --context NAME       use this kubectl context (default: the current one)\n"
-	"  --dry-run[=MODE]     MODE is client (default) or server: show what would be\n"
-	"                       applied; nothing changes and nothing is waited for\n"
-	"  --timeout DURATION   how long each wait may take, e.g. 90s, 10m, 1h\n"
-	"                       (default $DEFAULT_TIMEOUT)\n"
-	"  --diff               show what would change (kubectl diff); exit 0 when\n"
-	"                       nothing would, 1 when something would\n"
-	"  --delete             delete the bundle's objects in reverse order and wait;\n"
-	"                       this deletes the namespace with its volume claims (data)\n"
-	"  --prune              after applying, delete the objects labelled with this\n"
-	"                       bundle's stack and environment that are no longer in it\n"
-	"                       (volume claims and namespaces are kept)\n"
-	"  -h, --help           show this help\n"
-	"\n"
-	"Without ordering and waits, 'kubectl apply -k .' applies the same objects.\n"
-	"\n"
-	"Exit codes: 0 done, 1 differences found (--diff), 2 usage error, 3 kubectl not\n"
-	"found, 4 cluster unreachable, 5 a kubectl apply, delete or diff failed, 6 a\n"
-	"rollout or job did not finish within the timeout.\n"
-	"EOF\n"
-	"}\n"
-	"\n"
-	"die() {\n"
-	"\tlocal code=$1\n"
-	"\tshift\n"
-	"\tprintf 'apply.sh: %s\\n' \"$*\" >&2\n"
-	"\texit \"$code\"\n"
-	"}\n"
-	"\n"
-	"note() {\n"
-	"\tprintf '==> %s\\n' \"$*\"\n"
-	"}\n"
-	"\n"
-	"warn() {\n"
-	"\tprintf 'apply.sh: warning: %s\\n' \"$*\" >&2\n"
-	"}\n"
-	"\n"
-	"context=''\n"
-	"dry_run=''\n"
-	"timeout=$DEFAULT_TIMEOUT\n"
-	"action=apply\n"
-	"prune=0\n"
-	"\n"
-	"set_action() {\n"
-	"\t[ \"$action\" = apply ] || die 2 \"--$action and --$1 exclude each other\"\n"
-	"\taction=$1\n"
-	"}\n"
-	"\n"
-	"parse_args() {\n"
-	"\twhile [ $# -gt 0 ]; do\n"
-	"\t\tcase $1 in\n"
-	"\t\t--context)\n"
-	"\t\t\t[ $# -ge 2 ] || die 2 '--context needs a NAME'\n"
-	"\t\t\tcontext=$2\n"
-	"\t\t\tshift\n"
-	"\t\t\t;;\n"
-	"\t\t--context=*) context=${1#*=} ;;\n"
-	"\t\t--dry-run | --dry-run=client) dry_run=client ;;\n"
-	"\t\t--dry-run=server) dry_run=server ;;\n"
-	"\t\t--dry-run=*) die 2 \"--dry-run takes client or server, not '${1#*=}'\" ;;\n"
-	"\t\t--timeout)\n"
-	"\t\t\t[ $# -ge 2 ] || die 2 '--timeout needs a DURATION'\n"
-	"\t\t\ttimeout=$2\n"
-	"\t\t\tshift\n"
-	"\t\t\t;;\n"
-	"\t\t--timeout=*) timeout=${1#*=} ;;\n"
-	"\t\t--diff) set_action diff ;;\n"
-	"\t\t--delete) set_action delete ;;\n"
-	"\t\t--prune) prune=1 ;;\n"
-	"\t\t-h | --help)\n"
-	"\t\t\tusage\n"
-	"\t\t\texit 0\n"
-	"\t\t\t;;\n"
-	"\t\t*)\n"
-	"\t\t\tusage >&2\n"
-	"\t\t\tdie 2 \"unknown option '$1'\"\n"
-	"\t\t\t;;\n"
-	"\t\tesac\n"
-	"\t\tshift\n"
-	"\tdone\n"
-	"\t[[ $timeout =~ ^[1-9][0-9]*[smh]$ ]] || die 2 \"--timeout takes a duration such as 300s or 10m, not '$timeout'\"\n"
-	"\tif [ \"$action\" != apply ] && { [ -n \"$dry_run\" ] || [ \"$prune\" -eq 1 ]; }; then\n"
-	"\t\tdie 2 \"--$action cannot be combined with --dry-run or --prune\"\n"
-	"\tfi\n"
-	"}\n"
-	"\n"
-	"kc() {\n"
-	"\tif [ -n \"$context\" ]; then\n"
-	"\t\tkubectl --context \"$context\" \"$@\"\n"
-	"\telse\n"
-	"\t\tkubectl \"$@\"\n"
-	"\tfi\n"
-	"}\n"
-	"\n"
-	"check_cluster() {\n"
-	"\tcommand -v kubectl >/dev/null 2>&1 || die 3 'kubectl not found in PATH (see https://kubernetes.io/docs/tasks/tools/)'\n"
-	"\tif ! kc cluster-info --request-timeout=15s >/dev/null 2>&1; then\n"
-	"\t\tdie 4 \"cannot reach the cluster of context '${context:-(current)}'; see 'kubectl cluster-info'\"\n"
-	"\tfi\n"
-	"}\n"
-	"\n"
-	"phase() {\n"
-	"\tnote \"$1\"\n"
-	"}\n"
-	"\n"
-	"apply_file() {\n"
-	"\tif [ -n \"$dry_run\" ]; then\n"
-	"\t\tkc apply --dry-run=\"$dry_run\" -f \"$1\" || die 5 \"kubectl apply --dry-run=$dry_run -f $1 failed\"\n"
-	"\telse\n"
-	"\t\tkc apply -f \"$1\" || die 5 \"kubectl apply -f $1 failed\"\n"
-	"\tfi\n"
-	"}\n"
-	"\n"
-	"wait_rollout() {\n"
-	"\tif [ -n \"$dry_run\" ]; then\n"
-	"\t\tnote \"would wait for the rollout of $1/$2\"\n"
-	"\t\treturn 0\n"
-	"\tfi\n"
-	"\tkc -n \"$NAMESPACE\" rollout status \"$1/$2\" --timeout=\"$timeout\" ||\n"
-	"\t\tdie 6 \"$1/$2 did not finish its rollout within $timeout\"\n"
-	"}\n"
-	"\n"
-	"wait_job() {\n"
-	"\tif [ -n \"$dry_run\" ]; then\n"
-	"\t\tnote \"would wait for job/$1 to complete\"\n"
-	"\t\treturn 0\n"
-	"\tfi\n"
-	"\tkc -n \"$NAMESPACE\" wait --for=condition=complete \"job/$1\" --timeout=\"$timeout\" ||\n"
-	"\t\tdie 6 \"job/$1 did not complete within $timeout (see: kubectl -n $NAMESPACE logs job/$1)\"\n"
-	"}\n"
-	"\n"
-	"check_ingress_class() {\n"
-	"\tif ! kc get ingressclass \"$1\" >/dev/null 2>&1; then\n"
-	"\t\twarn \"the cluster has no IngressClass '$1': the Ingress is not served until an ingress controller for it is installed (ingress-nginx; on minikube: minikube addons enable ingress)\"\n"
-	"\tfi\n"
-	"}\n"
-	"\n"
-	"delete_file() {\n"
-	"\tkc delete -f \"$1\" --ignore-not-found --wait=true --timeout=\"$timeout\" || die 5 \"kubectl delete -f $1 failed\"\n"
-	"}\n"
-	"\n"
-	"diff_all() {\n"
-	"\tlocal args=() file rc=0\n"
-	"\tfor file in \"${FILES[@]}\"; do\n"
-	"\t\targs+=(-f \"$file\")\n"
-	"\tdone\n"
-	"\tkc diff \"${args[@]}\" || rc=$?\n"
-	"\tcase $rc in\n"
-	"\t0) note 'no differences' ;;\n"
-	"\t1) exit 1 ;;\n"
-	"\t*) die 5 \"kubectl diff failed (exit $rc)\" ;;\n"
-	"\tesac\n"
-	"}\n"
-	"\n"
-	"in_bundle() {\n"
-	"\tlocal object\n"
-	"\tfor object in \"${BUNDLE_OBJECTS[@]}\"; do\n"
-	"\t\t[ \"$object\" != \"$1\" ] || return 0\n"
-	"\tdone\n"
-	"\treturn 1\n"
-	"}\n"
-	"\n"
-	"prune_all() {\n"
-	"\tlocal resource objects object\n"
-	"\tphase 'prune'\n"
-	"\tfor resource in \"${PRUNE_RESOURCES[@]}\"; do\n"
-	"\t\tif ! objects=$(kc -n \"$NAMESPACE\" get \"$resource\" -l \"$SELECTOR\" -o name 2>/dev/null); then\n"
-	"\t\t\twarn \"cannot list $resource; not pruned\"\n"
-	"\t\t\tcontinue\n"
-	"\t\tfi\n"
-	"\t\twhile IFS= read -r object; do\n"
-	"\t\t\tif [ -z \"$object\" ] || in_bundle \"$object\"; then\n"
-	"\t\t\t\tcontinue\n"
-	"\t\t\tfi\n"
-	"\t\t\tif [ -n \"$dry_run\" ]; then\n"
-	"\t\t\t\tnote \"would delete $object (no longer in the bundle)\"\n"
-	"\t\t\t\tcontinue\n"
-	"\t\t\tfi\n"
-	"\t\t\tnote \"deleting $object (no longer in the bundle)\"\n"
-	"\t\t\tkc -n \"$NAMESPACE\" delete \"$object\" --ignore-not-found --wait=true --timeout=\"$timeout\" ||\n"
-	"\t\t\t\tdie 5 \"kubectl delete $object failed\"\n"
-	"\t\tdone <<<\"$objects\"\n"
-	"\tdone\n"
-	"}\n";
+/* Appends s with its letters lowercased (s is a checked kind). */
+static int put_lower(struct buf *out, const char *s)
+{
+	char text[64];
+	size_t len = strlen(s);
+	if (len >= sizeof(text))
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		text[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+	return buf_append(out, text, len);
+}
 
-static const char script_main[] =
-	"\n"
-	"main() {\n"
-	"\tparse_args \"$@\"\n"
-	"\tcd -- \"$(dirname -- \"${BASH_SOURCE[0]}\")\" || die 2 'cannot enter the bundle folder'\n"
-	"\tcheck_cluster\n"
-	"\tcase $action in\n"
-	"\tdiff) diff_all ;;\n"
-	"\tdelete)\n"
-	"\t\tdelete_all\n"
-	"\t\tnote \"deleted $BUNDLE\"\n"
-	"\t\t;;\n"
-	"\t*)\n"
-	"\t\tapply_all\n"
-	"\t\tif [ \"$prune\" -eq 1 ]; then\n"
-	"\t\t\tprune_all\n"
-	"\t\tfi\n"
-	"\t\tif [ -n \"$dry_run\" ]; then\n"
-	"\t\t\tnote \"dry run ($dry_run) of $BUNDLE done; nothing was changed\"\n"
-	"\t\telse\n"
-	"\t\t\tnote \"$BUNDLE applied to namespace $NAMESPACE\"\n"
-	"\t\tfi\n"
-	"\t\t;;\n"
-	"\tesac\n"
-	"}\n"
-	"\n"
-	"main \"$@\"\n";
-
-/* readonly NAME=(... 'item' ...) from a NULL-terminated list. */
 static int put_constants(struct buf *out, const struct plan *p)
 {
 	const char *stack = p->meta->stack, *env = p->meta->environment;
 	return BUF_PUTS(out, "readonly BUNDLE='", stack, "-", env, "'\n",
-		   "readonly NAMESPACE='", p->namespace, "'\n",
-		   "readonly SELECTOR='" APPLYSH_LABEL_STACK "=", stack,
-		   "," APPLYSH_LABEL_ENVIRONMENT "=", env, "'\n",
-		   "readonly DEFAULT_TIMEOUT='" DEFAULT_TIMEOUT "'\n");
+			"readonly STACK='", stack, "'\n",
+			"readonly ENVIRONMENT='", env, "'\n",
+			"readonly NAMESPACE='", p->namespace, "'\n",
+			"readonly SELECTOR='" APPLYSH_LABEL_STACK "=", stack,
+			"," APPLYSH_LABEL_ENVIRONMENT "=", env,
+			"," APPLYSH_LABEL_MANAGED_BY "=" APPLYSH_MANAGER "'\n",
+			"readonly MANAGER='" APPLYSH_MANAGER "'\n",
+			"readonly DEFAULT_TIMEOUT='" DEFAULT_TIMEOUT "'\n");
 }
 
-static int put_files(struct buf *out, const struct plan *p)
+/* `# comment` and `readonly NAME=(` ... `)` of the files for which keep(p, i) holds. */
+static int put_file_array(struct buf *out, const struct plan *p, const char *head,
+			  bool (*keep)(const struct plan *p, size_t i))
 {
-	int r = buf_puts(out, "readonly FILES=(\n");
+	int r = buf_puts(out, head);
 	for (size_t i = 0; i < p->n && r == 0; i++)
-		r = BUF_PUTS(out, "\t'", p->files[i].name, "'\n");
+		if (keep(p, i))
+			r = BUF_PUTS(out, "\t'", p->files[i].name, "'\n");
 	return r ? r : buf_puts(out, ")\n");
 }
 
+static bool any_file(const struct plan *p, size_t i)
+{
+	(void)p;
+	(void)i;
+	return true;
+}
+
+static bool namespace_file(const struct plan *p, size_t i)
+{
+	return p->phases[i] == PHASE_NAMESPACE;
+}
+
+static bool secret_file(const struct plan *p, size_t i)
+{
+	return p->secret_files[i];
+}
+
+/* BUNDLE_OBJECTS, in apply order: phase by phase, files in order within a phase. */
 static int put_objects(struct buf *out, const struct plan *p)
 {
-	int r = buf_puts(out, "readonly BUNDLE_OBJECTS=(\n");
-	for (size_t o = 0; o < p->object_count && r == 0; o++)
-		r = BUF_PUTS(out, "\t'", plan_resource(p, o), "/", p->objects[o].name, "'\n");
+	int r = buf_puts(out, "# Every object of the bundle, in apply order.\nreadonly BUNDLE_OBJECTS=(\n");
+	for (int ph = 0; ph < PHASE_COUNT && r == 0; ph++)
+		for (size_t i = 0; i < p->n && r == 0; i++)
+			for (size_t o = p->first[i]; o < p->first[i + 1] && r == 0 && p->phases[i] == (enum phase)ph; o++)
+				r = BUF_PUTS(out, "\t'", plan_resource(p, o), "/", p->objects[o].name, "'\n");
+	return r ? r : buf_puts(out, ")\n");
+}
+
+/* SCALED: "kind/name" of the workloads whose manifest sets their replicas. */
+static int put_scaled(struct buf *out, const struct plan *p)
+{
+	int r = buf_puts(out, "# The workloads whose manifest sets their replicas.\nreadonly SCALED=(\n");
+	for (size_t o = 0; o < p->object_count && r == 0; o++) {
+		if (p->objects[o].replicas != REPLICAS_SET)
+			continue;
+		r = buf_puts(out, "\t'");
+		if (r == 0)
+			r = put_lower(out, p->objects[o].kind);
+		if (r == 0)
+			r = BUF_PUTS(out, "/", p->objects[o].name, "'\n");
+	}
+	return r ? r : buf_puts(out, ")\n");
+}
+
+static int put_referenced(struct buf *out, const struct plan *p)
+{
+	int r = buf_puts(out, "# What the bundle references but does not hold: never pruned.\nreadonly REFERENCED=(\n");
+	for (size_t i = 0; i < p->refs.count && r == 0; i++)
+		r = BUF_PUTS(out, "\t'", p->refs.items[i].resource, "/", p->refs.items[i].name, "'\n");
+	return r ? r : buf_puts(out, ")\n");
+}
+
+/* CLAIM_PREFIXES: "template-statefulset-" of every volume claim template. */
+static int put_claim_prefixes(struct buf *out, const struct plan *p)
+{
+	int r = buf_puts(out, "# The volume claims of the StatefulSets are named PREFIX<ordinal>.\nreadonly CLAIM_PREFIXES=(\n");
+	for (size_t o = 0; o < p->object_count && r == 0; o++) {
+		const struct object_info *info = &p->objects[o];
+		if (strcmp(info->kind, "StatefulSet") != 0)
+			continue;
+		FOREACH_ITEM(node_get(node_get(info->obj, "spec"), "volumeClaimTemplates"), t) {
+			const char *name = obj_string(t, "metadata", "name");
+			if (r == 0 && is_safe_name(name))
+				r = BUF_PUTS(out, "\t'", name, "-", info->name, "-'\n");
+		}
+	}
 	return r ? r : buf_puts(out, ")\n");
 }
 
@@ -537,18 +730,20 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* PRUNE_RESOURCES: the fixed list and the bundle's own kinds, sorted, each once. */
-static int put_prune_resources(struct buf *out, const struct plan *p)
+/* KNOWN_RESOURCES: the fixed list and the bundle's own kinds, sorted, each once. */
+static int put_known_resources(struct buf *out, const struct plan *p)
 {
-	size_t fixed = sizeof(prune_always) / sizeof(prune_always[0]), count = 0;
+	size_t fixed = COUNT(known_resources), count = 0;
 	const char **set = calloc(fixed + p->object_count, sizeof(*set));
-	int r = set ? buf_puts(out, "readonly PRUNE_RESOURCES=(\n") : -ENOMEM;
+	int r = set ? buf_puts(out, "# The kinds to look through when the API cannot list its own.\n"
+				    "readonly KNOWN_RESOURCES=(\n")
+		    : -ENOMEM;
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < fixed; i++)
-		set[count++] = prune_always[i];
+		set[count++] = known_resources[i];
 	for (size_t o = 0; o < p->object_count; o++)
-		if (p->objects[o].prunable)
+		if (strcmp(p->objects[o].kind, "Namespace") != 0)
 			set[count++] = plan_resource(p, o);
 	qsort(set, count, sizeof(*set), cmp_str);
 	for (size_t i = 0; i < count && r == 0; i++)
@@ -561,25 +756,108 @@ out:
 	return r;
 }
 
-/* Lines `check_ingress_class 'class'` for the Ingresses of the files of phase ph. */
+static int put_data(struct buf *out, const struct plan *p)
+{
+	int r = put_constants(out, p);
+	if (r == 0)
+		r = put_file_array(out, p, "# The manifest files, in the folder's order.\nreadonly FILES=(\n", any_file);
+	if (r == 0)
+		r = put_file_array(out, p, "# The files that hold the Namespace.\nreadonly NAMESPACE_FILES=(\n",
+				   namespace_file);
+	if (r == 0)
+		r = put_file_array(out, p, "# The files that hold Secret values: never printed.\nreadonly SECRET_FILES=(\n",
+				   secret_file);
+	if (r == 0)
+		r = put_objects(out, p);
+	if (r == 0)
+		r = put_scaled(out, p);
+	if (r == 0)
+		r = put_referenced(out, p);
+	if (r == 0)
+		r = put_claim_prefixes(out, p);
+	return r ? r : put_known_resources(out, p);
+}
+
+/* check_references: one line per object the bundle references but does not hold. */
+static int put_check_references(struct buf *out, const struct plan *p)
+{
+	int r = buf_puts(out, "check_references() {\n");
+	if (r == 0 && p->refs.count == 0)
+		r = buf_puts(out, "\t:\n");
+	for (size_t i = 0; i < p->refs.count && r == 0; i++) {
+		const struct ref *ref = &p->refs.items[i];
+		const struct object_info *by = &p->objects[ref->by];
+		static const char *const calls[] = { "ref_optional ", "ref_required ", "ref_made " };
+		r = BUF_PUTS(out, "\t", calls[ref->mode], ref->resource, " '", ref->name, "' ");
+		if (r == 0)
+			r = ref->mode == REF_MADE ? BUF_PUTS(out, "'", ref->maker, "'") : buf_puts(out, why_words[ref->why]);
+		if (r == 0)
+			r = BUF_PUTS(out, " '", by->kind, "/", by->name, "'\n");
+	}
+	return r ? r : buf_puts(out, "}\n\n");
+}
+
+/* Whether an object before o names the same IngressClass as o. */
+static bool class_seen(const struct plan *p, size_t o)
+{
+	for (size_t k = 0; k < o; k++)
+		if (p->objects[k].ingress_class && strcmp(p->objects[k].ingress_class, p->objects[o].ingress_class) == 0)
+			return true;
+	return false;
+}
+
+/* Lines `check_ingress_class 'class'` for the Ingresses of the files of phase ph, each
+ * class once. */
 static int put_ingress_checks(struct buf *out, const struct plan *p, enum phase ph)
 {
 	int r = 0;
 	for (size_t i = 0; i < p->n && r == 0; i++)
 		for (size_t o = p->first[i]; o < p->first[i + 1] && r == 0 && p->phases[i] == ph; o++)
-			if (p->objects[o].ingress_class)
+			if (p->objects[o].ingress_class && !class_seen(p, o))
 				r = BUF_PUTS(out, "\tcheck_ingress_class '", p->objects[o].ingress_class, "'\n");
 	return r;
 }
 
-/* Lines `CALL 'name'` for every object with wait w in the files of phase ph. */
+/* own_replicas / keep_replicas for the scalable workloads of file i, before it is applied. */
+static int put_replicas(struct buf *out, const struct plan *p, size_t i)
+{
+	int r = 0;
+	for (size_t o = p->first[i]; o < p->first[i + 1] && r == 0; o++) {
+		const struct object_info *info = &p->objects[o];
+		if (info->replicas == REPLICAS_SET) {
+			r = buf_puts(out, "\town_replicas ");
+			if (r == 0)
+				r = put_lower(out, info->kind);
+			if (r == 0)
+				r = buf_printf(out, " '%s' %lld\n", info->name, info->replica_count);
+		} else if (info->replicas == REPLICAS_LEFT) {
+			r = BUF_PUTS(out, "\tkeep_replicas '", info->api, "' '", info->kind, "' '", plan_resource(p, o),
+				     "' '", info->name, "'\n");
+		}
+	}
+	return r;
+}
+
+/* Lines waiting for every object with wait w in the files of phase ph. */
 static int put_waits(struct buf *out, const struct plan *p, enum phase ph, int w)
 {
 	int r = 0;
-	for (size_t i = 0; i < p->n && r == 0; i++)
-		for (size_t o = p->first[i]; o < p->first[i + 1] && r == 0 && p->phases[i] == ph; o++)
-			if (p->objects[o].wait == w)
-				r = BUF_PUTS(out, "\t", waits[w].call, " '", p->objects[o].name, "'\n");
+	for (size_t i = 0; i < p->n && r == 0; i++) {
+		for (size_t o = p->first[i]; o < p->first[i + 1] && r == 0 && p->phases[i] == ph; o++) {
+			const struct object_info *info = &p->objects[o];
+			if (info->wait != w)
+				continue;
+			if (info->on_delete) {
+				r = buf_puts(out, "\tnot_waited ");
+				if (r == 0)
+					r = put_lower(out, info->kind);
+				if (r == 0)
+					r = BUF_PUTS(out, " '", info->name, "'\n");
+			} else {
+				r = BUF_PUTS(out, "\t", waits[w].call, " '", info->name, "'\n");
+			}
+		}
+	}
 	return r;
 }
 
@@ -589,56 +867,68 @@ static int put_phase(struct buf *out, const struct plan *p, enum phase ph)
 		return 0;
 	int r = BUF_PUTS(out, "\tphase '", phase_titles[ph], "'\n");
 	if (r == 0 && ph == PHASE_INGRESS)
+		r = buf_puts(out, "\tbefore_ingress\n");
+	if (r == 0 && ph == PHASE_INGRESS)
 		r = put_ingress_checks(out, p, ph);
-	for (size_t i = 0; i < p->n && r == 0; i++)
-		if (p->phases[i] == ph)
-			r = BUF_PUTS(out, "\tapply_file '", p->files[i].name, "'\n");
-	for (size_t w = 0; w < sizeof(waits) / sizeof(waits[0]) && r == 0; w++)
+	for (size_t i = 0; i < p->n && r == 0; i++) {
+		if (p->phases[i] != ph)
+			continue;
+		r = put_replicas(out, p, i);
+		if (r == 0)
+			r = BUF_PUTS(out, ph == PHASE_NAMESPACE ? "\tapply_namespace '" : "\tapply_file '",
+				     p->files[i].name, "'\n");
+	}
+	for (size_t w = 0; w < COUNT(waits) && r == 0; w++)
 		r = put_waits(out, p, ph, (int)w);
 	return r;
 }
 
 static int put_apply_all(struct buf *out, const struct plan *p)
 {
-	int r = buf_puts(out, "\napply_all() {\n");
+	int r = buf_puts(out, "apply_all() {\n");
 	for (int ph = 0; ph < PHASE_COUNT && r == 0; ph++)
 		r = put_phase(out, p, (enum phase)ph);
 	return r ? r : buf_puts(out, "}\n");
 }
 
-/* delete_all: every file in the reverse of the apply order. */
-static int put_delete_all(struct buf *out, const struct plan *p)
+/* The fixed script: the template past its own header (its first blank line), cut at
+ * PLAN_MARK. -EINVAL when the embedded template is not shaped so (a build error). */
+static int template_parts(const char **ret_body, size_t *ret_body_len, const char **ret_tail)
 {
-	int r = buf_puts(out, "\ndelete_all() {\n\tphase 'delete'\n");
-	for (int ph = PHASE_COUNT - 1; ph >= 0 && r == 0; ph--)
-		for (size_t i = p->n; i-- > 0 && r == 0;)
-			if (p->phases[i] == (enum phase)ph)
-				r = BUF_PUTS(out, "\tdelete_file '", p->files[i].name, "'\n");
-	return r ? r : buf_puts(out, "}\n");
+	const struct embed_file *f = embed_find(applysh_files, TEMPLATE);
+	const char *text = f ? (const char *)f->data : NULL;
+	const char *body = text ? strstr(text, "\n\n") : NULL;
+	const char *mark = body ? strstr(body, "\n" PLAN_MARK) : NULL;
+	if (!mark)
+		return -EINVAL;
+	*ret_body = body + 2;
+	*ret_body_len = (size_t)(mark + 1 - *ret_body);
+	*ret_tail = mark + 1 + strlen(PLAN_MARK);
+	return 0;
 }
 
 static int put_script(struct buf *out, const struct plan *p)
 {
-	/* The fixed text alone: one allocation instead of a few doublings (and -E2BIG
-	 * up front when even that does not fit). */
-	int r = buf_reserve(out, sizeof(script_head) + sizeof(script_body) + sizeof(script_main));
+	const char *body, *tail;
+	size_t body_len;
+	int r = template_parts(&body, &body_len, &tail);
+	/* The fixed text alone: one allocation instead of a few doublings (and -E2BIG up
+	 * front when even that does not fit). */
+	if (r == 0)
+		r = buf_reserve(out, sizeof(script_head) + body_len + strlen(tail));
 	if (r == 0)
 		r = buf_append(out, script_head, sizeof(script_head) - 1);
 	if (r == 0)
-		r = put_constants(out, p);
+		r = put_data(out, p);
 	if (r == 0)
-		r = put_files(out, p);
+		r = buf_append(out, "\n", 1);
 	if (r == 0)
-		r = put_objects(out, p);
+		r = buf_append(out, body, body_len);
 	if (r == 0)
-		r = put_prune_resources(out, p);
-	if (r == 0)
-		r = buf_append(out, script_body, sizeof(script_body) - 1);
+		r = put_check_references(out, p);
 	if (r == 0)
 		r = put_apply_all(out, p);
-	if (r == 0)
-		r = put_delete_all(out, p);
-	return r ? r : buf_append(out, script_main, sizeof(script_main) - 1);
+	return r ? r : buf_puts(out, tail);
 }
 
 int applysh_write_files(const struct render_meta *meta, const char *namespace,

@@ -21,6 +21,7 @@
  * zip time has no zone; readers take it as local time) and no extended timestamp. */
 #define BUNDLE_MTIME ((time_t)315532800)
 #define MODE_FILE 0644
+#define MODE_SECRET 0600 /* a manifest file with Secret values */
 #define MODE_EXEC 0755
 #define MODE_DIR 0755
 #define KUSTOMIZATION_API "kustomize.config.k8s.io/v1beta1"
@@ -188,16 +189,72 @@ static int readme_head(const struct render *r, struct buf *out)
 
 static const char readme_apply[] =
 	"## Apply\n\n"
-	"    ./apply.sh                      # in order, waiting for every phase to be ready\n"
-	"    ./apply.sh --dry-run=server     # what would be applied; changes nothing\n"
-	"    ./apply.sh --diff               # what would change (exit 1 when something would)\n"
-	"    ./apply.sh --context NAME       # another kubectl context\n"
-	"    ./apply.sh --prune              # also delete this bundle's objects that were removed\n"
-	"    ./apply.sh --delete             # tear everything down, the namespace included\n"
-	"    ./apply.sh --help               # every option and exit code\n\n"
-	"apply.sh works from any directory. Without its ordering and waits, kustomize applies\n"
-	"the same objects:\n\n"
-	"    kubectl apply -k .\n\n"
+	"    ./apply.sh                        # in order, waiting for every phase to be ready\n"
+	"    ./apply.sh --dry-run=server       # what would be applied; changes nothing\n"
+	"    ./apply.sh --diff                 # what would change (exit 1 when something would)\n"
+	"    ./apply.sh --prune                # also delete what earlier bundles made and this one dropped\n"
+	"    ./apply.sh --prune --prune-old-namespace   # and this environment in a namespace it left\n"
+	"    ./apply.sh --delete --dry-run     # what --delete would delete\n"
+	"    ./apply.sh --delete               # delete it: asks first (--yes in a pipeline)\n"
+	"    ./apply.sh --context NAME         # another kubectl context\n"
+	"    ./apply.sh --help                 # every option\n\n"
+	"apply.sh needs bash and kubectl 1.26 or newer, and works from any directory. Without its\n"
+	"ordering, waits and checks, kustomize applies the same objects: `kubectl apply -k .`\n\n"
+	"### How it applies\n\n"
+	"- **Server-side apply**, field manager `manifestd`, forcing conflicts: the bundle decides\n"
+	"  every field it sets, whoever changed it since. On the first run over objects that earlier\n"
+	"  bundles applied client-side, kubectl moves their fields over to `manifestd`, so a field\n"
+	"  the bundle drops later is removed. Unlike client-side apply it keeps no copy of each\n"
+	"  object in an annotation (at most 256 KiB), and `--diff` shows what the server would do.\n"
+	"- **Autoscaling on or off never changes the running replica count by itself.** On: the\n"
+	"  manifest stops setting `spec.replicas`, and the live count is first applied by a second\n"
+	"  field manager, `manifestd-handover`, so dropping the field does not reset it to 1; the\n"
+	"  autoscaler takes it over from there (Kubernetes' documented way to migrate a workload to\n"
+	"  horizontal autoscaling). Off: the workload runs the document's `replicas` from that apply\n"
+	"  on (the next apply would set them anyway), and the HorizontalPodAutoscaler an earlier\n"
+	"  bundle made for it is deleted just before, or it would keep resizing the workload; the\n"
+	"  live and new counts are printed. That is the one deletion made without `--prune`.\n"
+	"- **Before anything is applied** the Secrets, ConfigMaps, service accounts and volume claims\n"
+	"  the bundle references but does not hold (`secretSource` `existing`, an image pull secret,\n"
+	"  an Ingress TLS Secret) must exist: a missing one stops the run with exit 7 and the list\n"
+	"  (`--allow-missing-references` warns instead). A Secret that the bundle's ExternalSecret,\n"
+	"  Certificate or SealedSecret makes, or that cert-manager makes for an annotated Ingress,\n"
+	"  is only reported.\n"
+	"- **Every run reports what earlier bundles left behind:** objects no longer in the bundle\n"
+	"  (an ExternalSecret left by a change of secret source keeps overwriting its Secret), and\n"
+	"  this environment still running in a namespace it used before, Ingress included.\n"
+	"- **Waits:** `kubectl rollout status` for StatefulSets, Deployments and DaemonSets; Jobs\n"
+	"  until they complete, and a failed Job stops the run at once with its logs; CronJobs are\n"
+	"  not waited for.\n"
+	"- **A deployer limited to the namespace** can apply: the reachability check is `kubectl auth\n"
+	"  can-i` in the namespace, a namespace it may not change is left as it is, and what it may\n"
+	"  not list (other namespaces, IngressClasses) is skipped with a note.\n"
+	"- **On a first install** the API server refuses even a dry run in the namespace that does\n"
+	"  not exist yet: `--dry-run=server` checks the Namespace on the server and the rest with\n"
+	"  kubectl alone, and `--diff` shows every file as new, Secret values left out.\n\n"
+	"### What --prune and --delete delete\n\n"
+	"Only objects labelled `manifestd.io/stack`, `manifestd.io/environment` (this bundle's) and\n"
+	"`app.kubernetes.io/managed-by=manifestd` that no other object owns, each deleted only while\n"
+	"it still carries those labels.\n\n"
+	"- `--prune`: those in the namespace that the bundle no longer holds; never one it references\n"
+	"  (after `secretSource` changed to `existing`, the Secret an earlier bundle made stays),\n"
+	"  never a PersistentVolumeClaim nor a Namespace. Objects other than workloads and Services\n"
+	"  go with `--cascade=orphan`, so what they made stays (an ExternalSecret's Secret).\n"
+	"- `--prune --prune-old-namespace`: also this environment's objects in namespaces it used\n"
+	"  before: their Ingresses just before the new ones are applied (a controller refuses two for\n"
+	"  one host), the rest after. Volume claims stay; the old namespace goes only when nothing\n"
+	"  else is in it.\n"
+	"- `--delete`: everything of this environment in the namespace, listed first, then only with\n"
+	"  `--yes` or the namespace name typed on a terminal (`--dry-run` only lists). Volume claims\n"
+	"  (data) stay unless `--delete-volumes`; a StatefulSet set to delete its claims with it is\n"
+	"  switched to keep them first. The namespace goes only when manifestd created it (it is\n"
+	"  labelled, and apply.sh did not find it there before: it marks such a namespace with\n"
+	"  `manifestd.io/existed-before`) and nothing else is in it; else apply.sh says what keeps it.\n\n"
+	"### Exit codes\n\n"
+	"0 done; 1 `--diff` found differences; 2 usage error; 3 kubectl not found; 4 cluster\n"
+	"unreachable or credentials refused; 5 a kubectl apply, delete or diff failed; 6 a rollout\n"
+	"or Job did not finish within `--timeout` (default 300s), or a Job failed; 7 a referenced\n"
+	"object is missing (nothing was applied); 8 `--delete` was not confirmed (nothing deleted).\n\n"
 	"## Files\n\n";
 
 /* README.md; summaries holds one "Kind/name, ..." line per manifest file. */
@@ -245,6 +302,8 @@ static int collect_manifests(struct render *r, struct arena *a, struct yamlout *
 		int ret = render_file_nodes(r, i, a, &objects);
 		if (ret < 0)
 			return ret;
+		if (applysh_holds_secret_values(objects))
+			f->mode = MODE_SECRET;
 		af[i].name = f->name;
 		af[i].objects = objects;
 		ret = yaml_target(y, &f->content);

@@ -63,10 +63,15 @@ for (const env of ENVS) {
     const objects = items.map((i) => i.obj);
     const envDoc = seed(env);
 
-    await t.test("dir, tar.gz and zip hold the same files and modes", () => {
+    await t.test("dir, tar.gz and zip hold the same files and modes: Secret values 0600, apply.sh 0755, the rest 0644", () => {
       assert.ok(Object.keys(files).length > 5);
       for (const way of ["tar.gz", "zip"]) assert.deepEqual(readFolder(ways[way]), files, way);
-      for (const [name, f] of Object.entries(files)) assert.equal(f.mode, name === "apply.sh" ? 0o755 : 0o644, name);
+      const secretFiles = new Set(items.filter(({ obj }) => obj.kind === "Secret" &&
+        Object.keys({ ...obj.data, ...obj.stringData }).length > 0).map((i) => i.file));
+      assert.ok(secretFiles.size > 0, "the environment's secrets are in a file");
+      for (const [name, f] of Object.entries(files)) {
+        assert.equal(f.mode, name === "apply.sh" ? 0o755 : secretFiles.has(name) ? 0o600 : 0o644, name);
+      }
       assert.ok(files["README.md"] && files["apply.sh"] && files["kustomization.yaml"]);
     });
 

@@ -76,6 +76,25 @@ static json_t *all_objects(struct render *r)
 	return all;
 }
 
+/* The mode of bundle file name: apply.sh 0755, a manifest file with Secret values 0600,
+ * anything else 0644. */
+static unsigned expected_mode(struct render *r, const char *name)
+{
+	if (strcmp(name, "apply.sh") == 0)
+		return 0755;
+	for (size_t i = 0; i < render_file_count(r); i++) {
+		if (strcmp(render_file_name(r, i), name) != 0)
+			continue;
+		struct arena *a = arena_new();
+		struct node *objects = NULL;
+		ck_assert_int_eq(render_file_nodes(r, i, a, &objects), 0);
+		bool secret = applysh_holds_secret_values(objects);
+		arena_free(a);
+		return secret ? 0600 : 0644;
+	}
+	return 0644;
+}
+
 static void build(struct render *r, enum bundle_format f, struct buf *out)
 {
 	buf_init(out, BUF_NO_MAX);
@@ -210,7 +229,7 @@ static void check_archive(enum bundle_format f, const char *env)
 		ck_assert_msg(strcmp(prev, name) < 0, "'%s' after '%s': not sorted", name, prev);
 		snprintf(prev, sizeof(prev), "%s", name);
 		ck_assert_int_eq(archive_entry_filetype(e), AE_IFREG);
-		ck_assert_int_eq(archive_entry_perm(e), strcmp(name, "apply.sh") == 0 ? 0755 : 0644);
+		ck_assert_int_eq(archive_entry_perm(e), expected_mode(r, name));
 		const char *want_data = json_string_value(json_object_get(files, name));
 		ck_assert_msg(want_data != NULL, "unexpected entry '%s'", name);
 		size_t n = strlen(want_data);
@@ -763,8 +782,9 @@ START_TEST(folder_is_written_with_modes)
 			char path[4096];
 			snprintf(path, sizeof(path), "%s/%s", buf_cstr(&dir), name);
 			ck_assert_int_eq(stat(path, &st), 0);
-			ck_assert_int_eq(st.st_mode & 07777, strcmp(name, "apply.sh") == 0 ? 0755 : 0644);
+			ck_assert_int_eq(st.st_mode & 07777, expected_mode(r, name));
 		}
+		ck_assert_int_eq(expected_mode(r, "11-secrets.yaml"), 0600);
 		/* nothing else: no temporary files left behind */
 		ck_assert_int_eq(fsutil_sh("test $(ls -A '%s' | wc -l) -eq %zu", buf_cstr(&dir), json_array_size(list)), 0);
 	}
