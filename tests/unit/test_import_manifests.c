@@ -615,7 +615,7 @@ START_TEST(volumes_of_every_source)
 	ASSERT_AT(res.stack, "services/web/sidecars/shipper/volumeMounts",
 		  "{\"only-side\": {\"mountPath\": \"/spool\"}, \"shared\": {\"mountPath\": \"/in\", \"readOnly\": true}}");
 	ASSERT_REPORTED(&res, "/2/spec/template/spec/volumes/7", "no container mounts it");
-	ASSERT_REPORTED(&res, "/2/spec/template/spec/containers/0/volumeMounts/1", "second time");
+	ASSERT_REPORTED(&res, "/2/spec/template/spec/containers/0/volumeMounts/1", "second mount");
 	ASSERT_REPORTED(&res, "/2/spec/template/spec/containers/0/volumeMounts/3", "mount setting");
 	const json_t *ops = at(res.stack, "patches/web-json/jsonPatch");
 	ck_assert_ptr_nonnull(ops);
