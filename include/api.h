@@ -1,6 +1,8 @@
 /* api: the HTTP handlers, one file per resource family (api_stacks.c, api_render.c,
- * api_health.c, api_history.c, api_import.c). The routing table in http.c maps routes to them. Each handler returns
- * the status it replied with (see http.h). http_app() of every request is a struct api. */
+ * api_health.c, api_history.c, api_import.c), and the route table that maps routes to
+ * them (api_routes.c), which the API hands the transport (http_options.routes). Each
+ * handler returns the status it replied with (see http.h). http_app() of every request is
+ * a struct api. */
 #ifndef MANIFESTD_API_H
 #define MANIFESTD_API_H
 
@@ -13,6 +15,9 @@ struct api {
 	const char *static_dir; /* NULL: the files embedded from static/ */
 	struct cache *cache;    /* borrowed; NULL: every bundle is rendered (api_render.c) */
 };
+
+/* api_routes.c: the route table (static) and its length. */
+const struct http_route *api_routes(size_t *ret_count);
 
 /* api_health.c */
 int api_healthz(struct http_request *req);

@@ -1,32 +1,50 @@
-/* http: the libmicrohttpd glue. Owns the daemon, the routing table, request bodies (with
- * a size limit), JSON and problem+json responses, streamed responses and the access log.
+/* http: the libmicrohttpd glue. Owns the daemon, routing (over the table the API hands it
+ * in http_options), request bodies (with limits), JSON and problem+json responses,
+ * streamed responses and the access log.
  *
  * Invariants:
- * - Routes are one static const table {method, pattern, handler, body}; a pattern is a
- *   path whose segments are literals or "{name}" captures (one segment each); a last
- *   segment "{name*}" captures the remaining path. A path that matches a pattern with another
- *   method gets 405 with Allow; HEAD is served wherever GET is.
- * - Per-request state (struct http_request) is created on the first libmicrohttpd call
- *   and freed in the MHD_OPTION_NOTIFY_COMPLETED callback, which also writes the access
- *   log line and counts the request in the metrics.
- * - Bodies are accumulated up to the server's max_body; beyond it the rest is read and
- *   thrown away and 413 answered when the upload ends, so a client still sending gets to
- *   read the answer. A body over HTTP_DRAIN_MAX (announced, or found while reading), or
- *   one announced too large with "Expect: 100-continue", is answered 413 at once. Routes that take JSON get it parsed before the
- *   handler runs: 415 for another content type, 400 with line and column for bad JSON,
- *   422 with the JSON Pointer of the first value beyond HTTP_JSON_MAX_DEPTH or
- *   HTTP_JSON_MAX_STRING (so no handler walks an unbounded tree).
- *   Routes that take YAML get their content type checked (415) and an empty body refused
- *   (400); the handler parses http_body_data().
+ * - Routes are one static const table {method, pattern, handler, body, role}; a pattern is
+ *   a path whose segments are literals or "{name}" captures (one segment each); a last
+ *   segment "{name*}" captures the remaining path. A path that matches a pattern with
+ *   another method gets 405 with Allow; HEAD is served wherever GET is.
+ * - Per-request state (struct http_request) is created when the request line has arrived
+ *   (MHD_OPTION_URI_LOG_CALLBACK) and freed in the MHD_OPTION_NOTIFY_COMPLETED callback,
+ *   which also writes the access log line and counts the request in the metrics (also for
+ *   a request libmicrohttpd answered itself, with the status it sent).
+ * - Every request gets a status line, or the connection is closed when the request cannot
+ *   end (see "Bodies"). As soon as the head (request line and header fields) is in, and
+ *   before one byte of the body is read, in this order: the message rules of
+ *   include/httpmsg.h (400, 414, 431: target, method, fields, Host, Transfer-Encoding,
+ *   Content-Length, limits), routing (404, 405), the bearer token against the route's
+ *   role (401, 403), then for a request with a body: its Content-Length against max_body
+ *   (413), its content type on routes that take a body (415, also for a Content-Encoding
+ *   other than identity: none is decoded), and the body budget (503
+ *   with Retry-After). An answer given there while a body is announced closes the
+ *   connection (libmicrohttpd reads no further), as does every answer to a message that
+ *   breaks httpmsg's rules. Nothing a client sends is kept before it passed all of these.
+ * - Bodies: routes that take one keep it in memory up to max_body; others read and drop
+ *   it. A body is charged to the server's budget of max_body_total bytes for as long as
+ *   its request lives: its Content-Length, or max_body for a chunked one. A chunked body
+ *   found larger than max_body while reading is dropped (and its charge returned), read
+ *   to its end and answered 413; past HTTP_DRAIN_MAX bytes the connection is closed, as
+ *   libmicrohttpd cannot answer a request before its body has ended.
+ * - Routes that take JSON get it parsed before the handler runs: 400 for an empty body,
+ *   400 with line and column for bad JSON, 422 with the JSON Pointer of the first value
+ *   beyond HTTP_JSON_MAX_DEPTH or HTTP_JSON_MAX_STRING (so no handler walks an unbounded
+ *   tree). Routes that take YAML get an empty body refused (400); the handler parses
+ *   http_body_data().
  * - Connections: at most max_connections in all and max_connections_per_ip from one
  *   client address (others are closed at once); a connection idle for timeout seconds
- *   is closed. Idle connections hold no worker thread (epoll).
- * - Every route names the least role (include/auth.h) a caller needs. Unless the server
- *   runs without authentication, a route that is not AUTH_PUBLIC checks the bearer token
- *   (Authorization: Bearer <token>) right after routing, before the body is parsed and
- *   before the handler looks anything up: 401 with WWW-Authenticate: Bearer without a
- *   valid token, 403 for a role below the route's; neither says whether what the path
- *   names exists.
+ *   is closed, one whose client stops in the middle of a request (from the request line
+ *   to the end of the body), or sends no complete request line after connecting, after
+ *   request_timeout seconds. Idle connections hold no worker thread (epoll).
+ *   libmicrohttpd gives each connection HTTP_CONNECTION_MEMORY bytes for the head and the
+ *   reply's header, enough for the largest head httpmsg lets through (bodies live in our
+ *   buffers).
+ * - Unless the server runs without authentication, a route that is not AUTH_PUBLIC needs
+ *   "Authorization: Bearer <token>" of a role at least the route's: 401 with
+ *   WWW-Authenticate: Bearer without a valid token, 403 for a role below; neither says
+ *   whether what the path names exists.
  * - A handler returns the HTTP status; it builds its response with one of http_reply_*,
  *   which all return the status too, so `return http_reply_json(req, 200, obj);`. */
 #ifndef MANIFESTD_HTTP_H
@@ -54,12 +72,13 @@ enum http_body {
 	HTTP_BODY_YAML,        /* application/yaml, text/yaml, application/x-yaml; not parsed */
 };
 
+/* The most bytes of an oversize chunked body read and dropped before the connection is
+ * closed instead of answering 413. */
+#define HTTP_DRAIN_MAX (16u * 1024 * 1024)
+
 /* Limits on every parsed JSON body (jansson itself stops parsing at 2048 levels): nesting,
  * top level = 1 (a body wraps a document in one object, so one more than the model's
  * limit), and bytes of any string or object key. */
-/* The most bytes of an oversize body read and discarded before answering 413. */
-#define HTTP_DRAIN_MAX (16u * 1024 * 1024)
-
 #define HTTP_JSON_MAX_DEPTH 33
 #define HTTP_JSON_MAX_STRING 65536
 
@@ -71,7 +90,11 @@ struct http_route {
 	enum auth_role role; /* least role that may call it; AUTH_PUBLIC: no token needed */
 };
 
-enum http_log_format { HTTP_LOG_TEXT, HTTP_LOG_JSON };
+enum http_log_format {
+	HTTP_LOG_TEXT,
+	HTTP_LOG_JSON,
+	HTTP_LOG_NONE, /* no access log (the wire fuzz harness) */
+};
 
 struct http_options {
 	const char *address;        /* numeric IPv4/IPv6 address or host name */
@@ -80,15 +103,19 @@ struct http_options {
 	size_t max_body;            /* bytes */
 	unsigned max_connections;
 	unsigned timeout;           /* seconds of inactivity before a connection is closed */
+	unsigned request_timeout;   /* the same while a request is being received (from the
+				     * connection's start or a request line to the answer),
+				     * when shorter */
 	enum http_log_format log_format;
 	void *app;                  /* handed to handlers through http_app() */
 	unsigned max_connections_per_ip; /* 0 = no limit */
 	struct store *tokens;       /* bearer tokens are checked against it (borrowed);
 				     * NULL: no authentication at all (--no-auth) */
+	const struct http_route *routes; /* the route table (borrowed, static) */
+	size_t nroutes;
+	size_t max_body_total;      /* bytes all request bodies in flight may hold together;
+				     * 0 = no limit */
 };
-
-/* The route table (static) and its length. */
-const struct http_route *http_routes(size_t *ret_count);
 
 /* Starts serving. On failure a one-line reason goes to err. 0 and *ret or -errno. */
 int http_start(const struct http_options *opt, struct buf *err, struct http_server **ret);
@@ -176,10 +203,13 @@ struct http_call {
 	size_t body_len;
 };
 
-/* Runs one request through what a connection runs (body limit, routing, JSON parsing and
- * limits, the handler, a streamed body read to its end, the metrics; no access log), with
- * opt's max_body, app and tokens (the other fields are ignored). The response body is appended
- * to body (not for file responses). 0 and *ret_status, or -ENOMEM. */
+/* Runs one request through what a connection runs once libmicrohttpd parsed it (the
+ * message rules but those of the HTTP version, routing, authentication, body limits and
+ * budget, JSON parsing and limits, the handler, a streamed body read to its end, the
+ * metrics; no access log), with opt's routes, max_body, max_body_total, app and tokens
+ * (the other fields are ignored). The body is chunked when a header says
+ * Transfer-Encoding, else of body_len bytes. The response body is appended to body (not
+ * for file responses). 0 and *ret_status, or -ENOMEM. */
 int http_call(const struct http_options *opt, const struct http_call *call, struct buf *body,
 	      unsigned *ret_status);
 

@@ -34,10 +34,16 @@ static const char usage[] =
 	"  --static-dir DIR        serve the web form from DIR instead of the built-in copy\n"
 	"                          [MANIFESTD_STATIC_DIR]\n"
 	"  --max-body BYTES        largest request body [MANIFESTD_MAX_BODY] (1048576)\n"
+	"  --max-body-total BYTES  memory all request bodies in flight may hold together;\n"
+	"                          beyond it 503 with Retry-After [MANIFESTD_MAX_BODY_TOTAL]\n"
+	"                          (16777216; at least --max-body)\n"
 	"  --max-connections N     concurrent connections [MANIFESTD_MAX_CONNECTIONS] (1024)\n"
 	"  --max-connections-per-ip N  concurrent connections from one client address, 0 for\n"
 	"                          no limit [MANIFESTD_MAX_CONNECTIONS_PER_IP] (128)\n"
 	"  --timeout SECONDS       idle connection timeout [MANIFESTD_TIMEOUT] (30)\n"
+	"  --request-timeout SECONDS  how long a client may pause in the middle of sending a\n"
+	"                          request [MANIFESTD_REQUEST_TIMEOUT] (4; used when below\n"
+	"                          --timeout)\n"
 	"  --threads N             worker threads [MANIFESTD_THREADS] (number of CPUs)\n"
 	"  --log-format text|json  access log format on stderr [MANIFESTD_LOG_FORMAT] (text)\n"
 	"  --shutdown-grace SECONDS  how long SIGTERM waits for requests in flight\n"
@@ -61,9 +67,11 @@ struct serve_config {
 	const char *db;
 	const char *static_dir;
 	long long max_body;
+	long long max_body_total;
 	long long max_connections;
 	long long max_connections_per_ip;
 	long long timeout;
+	long long request_timeout;
 	long long threads;
 	long long grace;
 	long long cache_size;
@@ -74,7 +82,7 @@ struct serve_config {
 
 enum { OPT_LISTEN = 256, OPT_DB, OPT_STATIC, OPT_MAX_BODY, OPT_MAX_CONN, OPT_TIMEOUT,
        OPT_THREADS, OPT_LOG_FORMAT, OPT_GRACE, OPT_MAX_CONN_IP, OPT_CACHE_SIZE, OPT_KEY_FILE,
-       OPT_NO_AUTH };
+       OPT_NO_AUTH, OPT_MAX_BODY_TOTAL, OPT_REQUEST_TIMEOUT };
 
 /* Option table: flag, its environment variable. */
 static const struct {
@@ -85,10 +93,12 @@ static const struct {
 	{{"db", required_argument, NULL, OPT_DB}, "MANIFESTD_DB"},
 	{{"static-dir", required_argument, NULL, OPT_STATIC}, "MANIFESTD_STATIC_DIR"},
 	{{"max-body", required_argument, NULL, OPT_MAX_BODY}, "MANIFESTD_MAX_BODY"},
+	{{"max-body-total", required_argument, NULL, OPT_MAX_BODY_TOTAL}, "MANIFESTD_MAX_BODY_TOTAL"},
 	{{"max-connections", required_argument, NULL, OPT_MAX_CONN}, "MANIFESTD_MAX_CONNECTIONS"},
 	{{"max-connections-per-ip", required_argument, NULL, OPT_MAX_CONN_IP},
 	 "MANIFESTD_MAX_CONNECTIONS_PER_IP"},
 	{{"timeout", required_argument, NULL, OPT_TIMEOUT}, "MANIFESTD_TIMEOUT"},
+	{{"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT}, "MANIFESTD_REQUEST_TIMEOUT"},
 	{{"threads", required_argument, NULL, OPT_THREADS}, "MANIFESTD_THREADS"},
 	{{"log-format", required_argument, NULL, OPT_LOG_FORMAT}, "MANIFESTD_LOG_FORMAT"},
 	{{"shutdown-grace", required_argument, NULL, OPT_GRACE}, "MANIFESTD_SHUTDOWN_GRACE"},
@@ -133,12 +143,16 @@ static int set_option(struct serve_config *cfg, int id, const char *value)
 		return 0;
 	case OPT_MAX_BODY:
 		return util_parse_int(value, 1, 1LL << 32, &cfg->max_body);
+	case OPT_MAX_BODY_TOTAL:
+		return util_parse_int(value, 1, 1LL << 40, &cfg->max_body_total);
 	case OPT_MAX_CONN:
 		return util_parse_int(value, 1, 1000000, &cfg->max_connections);
 	case OPT_MAX_CONN_IP:
 		return util_parse_int(value, 0, 1000000, &cfg->max_connections_per_ip);
 	case OPT_TIMEOUT:
 		return util_parse_int(value, 1, 86400, &cfg->timeout);
+	case OPT_REQUEST_TIMEOUT:
+		return util_parse_int(value, 1, 86400, &cfg->request_timeout);
 	case OPT_THREADS:
 		return util_parse_int(value, 1, 1024, &cfg->threads);
 	case OPT_KEY_FILE:
@@ -178,8 +192,9 @@ static int configure(int argc, char **argv, struct serve_config *cfg)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	*cfg = (struct serve_config){.address = "127.0.0.1", .port = 8080,
 				     .db = "./data/manifestd.db", .max_body = 1024 * 1024,
+				     .max_body_total = 16 * 1024 * 1024,
 				     .max_connections = 1024, .max_connections_per_ip = 128,
-				     .timeout = 30,
+				     .timeout = 30, .request_timeout = 4,
 				     .threads = cpus > 0 ? cpus : 1, .grace = 10,
 				     .cache_size = 16 * 1024 * 1024};
 	for (size_t i = 0; i < NOPTIONS; i++) {
@@ -210,6 +225,12 @@ static int configure(int argc, char **argv, struct serve_config *cfg)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "manifestd serve: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (cfg->max_body_total < cfg->max_body) {
+		fprintf(stderr, "manifestd serve: --max-body-total (%lld) is below --max-body (%lld): "
+			"no body of the largest size could ever be read\n", cfg->max_body_total,
+			cfg->max_body);
 		return -EINVAL;
 	}
 	return 0;
@@ -332,10 +353,14 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	struct api app = {.store = store, .static_dir = cfg.static_dir, .cache = cache};
-	struct http_options ho = {cfg.address, (unsigned)cfg.port, (size_t)cfg.threads,
-				  (size_t)cfg.max_body, (unsigned)cfg.max_connections,
-				  (unsigned)cfg.timeout, cfg.log_format, &app,
-				  (unsigned)cfg.max_connections_per_ip, cfg.no_auth ? NULL : store};
+	struct http_options ho = {
+		.address = cfg.address, .port = (unsigned)cfg.port, .threads = (size_t)cfg.threads,
+		.max_body = (size_t)cfg.max_body, .max_connections = (unsigned)cfg.max_connections,
+		.timeout = (unsigned)cfg.timeout, .request_timeout = (unsigned)cfg.request_timeout,
+		.log_format = cfg.log_format, .app = &app,
+		.max_connections_per_ip = (unsigned)cfg.max_connections_per_ip,
+		.tokens = cfg.no_auth ? NULL : store, .max_body_total = (size_t)cfg.max_body_total};
+	ho.routes = api_routes(&ho.nroutes);
 	if (http_start(&ho, &err, &srv) < 0) {
 		fprintf(stderr, "manifestd: %s\n", buf_cstr(&err));
 		goto out;

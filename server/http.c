@@ -1,5 +1,6 @@
-/* http: libmicrohttpd glue: daemon start/stop, the routing table, body accumulation
- * with limits, JSON / problem+json / streamed responses, and the access log. */
+/* http: libmicrohttpd glue: daemon start/stop, routing, the checks made as soon as a
+ * request's head is in, bodies with limits and a budget, JSON / problem+json / streamed
+ * responses, and the access log. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -15,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "httpmsg.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -23,7 +24,8 @@
 #define MAX_PARAMS 4
 /* The longest problem detail; a longer one (a long path quoted) is cut. */
 #define PROBLEM_DETAIL_MAX 1024
-#define MAX_ARGS 32
+/* What the access log keeps of a request-target that is not served (too long, malformed). */
+#define LOGGED_TARGET_MAX 256
 #define STREAM_BLOCK 16384
 /* A streamed body is read ahead, as far as STREAM_AHEAD_MAX, into one buffer before the
  * reply is queued: one that ends within it goes out whole, with a Content-Length.
@@ -34,60 +36,30 @@
  * and the reader's state is freed before the first byte is sent. A longer body is
  * streamed chunked after the bytes read ahead. */
 #define STREAM_AHEAD_MAX (256u * 1024)
-/* Per-connection memory of libmicrohttpd (request line, headers, the reply's header
- * and chunk framing; bodies live in our buffers): its default is 32 KiB, and at 1,000
- * idle keep-alive connections that alone is 32 MiB of RSS. Headers past it get 431. */
-#define HTTP_CONNECTION_MEMORY (16u * 1024)
+/* Per-connection memory of libmicrohttpd: the head as it is read (it grows its read
+ * buffer from half of this), one 64-byte record per header field and per cookie, a copy
+ * of the Cookie field, then the reply's header and chunk framing; bodies live in our
+ * buffers. It must hold the largest head httpmsg accepts (HTTPMSG_MAX_HEAD with
+ * HTTPMSG_MAX_FIELDS fields; a browser's 8 KiB of cookies) so that httpmsg, not
+ * libmicrohttpd, answers: libmicrohttpd's own 431 (a head larger than this) comes without
+ * problem+json, and when it runs out while parsing the Cookie field its 0.9 releases send
+ * the status line and headers twice. It zeroes all of it after every request on a
+ * keep-alive connection, so 1,000 idle connections hold 1,000 times this (32 MiB). */
+#define HTTP_CONNECTION_MEMORY (32u * 1024)
+/* Seconds a client told 503 for the body budget waits before it retries. */
+#define BUDGET_RETRY_AFTER "1"
 #define STR_(x) #x
 #define STR(x) STR_(x)
-
-/* Health, metrics (route patterns and counts only), the API description and the web
- * form are public; everything that reads or writes documents needs a token. */
-static const struct http_route routes[] = {
-	{"GET", "/healthz", api_healthz, HTTP_BODY_NONE, AUTH_PUBLIC},
-	{"GET", "/readyz", api_readyz, HTTP_BODY_NONE, AUTH_PUBLIC},
-	{"GET", "/metrics", api_metrics, HTTP_BODY_NONE, AUTH_PUBLIC},
-	{"GET", "/openapi.json", api_openapi, HTTP_BODY_NONE, AUTH_PUBLIC},
-	{"GET", "/api/v1/stacks", api_stacks_list, HTTP_BODY_NONE, AUTH_VIEWER},
-	{"POST", "/api/v1/stacks", api_stacks_create, HTTP_BODY_JSON, AUTH_ADMIN},
-	{"GET", "/api/v1/stacks/{stack}", api_stack_get, HTTP_BODY_NONE, AUTH_VIEWER},
-	{"PUT", "/api/v1/stacks/{stack}", api_stack_put, HTTP_BODY_JSON, AUTH_ADMIN},
-	{"DELETE", "/api/v1/stacks/{stack}", api_stack_delete, HTTP_BODY_NONE, AUTH_ADMIN},
-	{"GET", "/api/v1/stacks/{stack}/environments", api_envs_list, HTTP_BODY_NONE, AUTH_VIEWER},
-	{"POST", "/api/v1/stacks/{stack}/environments", api_envs_create, HTTP_BODY_JSON, AUTH_EDITOR},
-	{"GET", "/api/v1/stacks/{stack}/environments/{env}", api_env_get, HTTP_BODY_NONE, AUTH_VIEWER},
-	{"PUT", "/api/v1/stacks/{stack}/environments/{env}", api_env_put, HTTP_BODY_JSON, AUTH_EDITOR},
-	{"PATCH", "/api/v1/stacks/{stack}/environments/{env}", api_env_patch, HTTP_BODY_MERGE_PATCH,
-	 AUTH_EDITOR},
-	{"DELETE", "/api/v1/stacks/{stack}/environments/{env}", api_env_delete, HTTP_BODY_NONE,
-	 AUTH_EDITOR},
-	{"GET", "/api/v1/stacks/{stack}/environments/{env}/manifests", api_manifests, HTTP_BODY_NONE,
-	 AUTH_VIEWER},
-	{"GET", "/api/v1/stacks/{stack}/environments/{env}/revisions", api_revisions_list,
-	 HTTP_BODY_NONE, AUTH_VIEWER},
-	{"GET", "/api/v1/stacks/{stack}/environments/{env}/revisions/{n}", api_revision_get,
-	 HTTP_BODY_NONE, AUTH_VIEWER},
-	{"GET", "/api/v1/stacks/{stack}/environments/{env}/diff", api_env_diff, HTTP_BODY_NONE,
-	 AUTH_VIEWER},
-	{"POST", "/api/v1/stacks/{stack}/environments/{env}/diff", api_env_diff_proposed,
-	 HTTP_BODY_JSON, AUTH_VIEWER},
-	{"POST", "/api/v1/stacks/{stack}/environments/{env}/rollback", api_env_rollback,
-	 HTTP_BODY_JSON, AUTH_EDITOR},
-	{"GET", "/api/v1/stacks/{stack}/diff", api_stack_diff, HTTP_BODY_NONE, AUTH_VIEWER},
-	/* creates a stack with ?save=1 */
-	{"POST", "/api/v1/import/compose", api_import_compose, HTTP_BODY_YAML, AUTH_ADMIN},
-	{"POST", "/api/v1/import/manifests", api_import_manifests, HTTP_BODY_YAML, AUTH_ADMIN},
-	{"POST", "/render", api_render, HTTP_BODY_JSON, AUTH_VIEWER},
-	{"GET", "/", api_static, HTTP_BODY_NONE, AUTH_PUBLIC},
-	{"GET", "/{file*}", api_static, HTTP_BODY_NONE, AUTH_PUBLIC},
-};
 
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_options opt;
 	unsigned port;
-	atomic_int in_flight;   /* requests begun and not completed */
-	atomic_int connections; /* open connections */
+	atomic_int in_flight;     /* requests whose head is in and that are not completed */
+	atomic_int connections;   /* open connections */
+	atomic_size_t body_bytes; /* charged to the body budget (max_body_total) */
+	bool head_in_place;       /* libmicrohttpd 0.9: the head is parsed in place (see
+				   * wire_head_intact) */
 };
 
 struct stream;
@@ -95,8 +67,18 @@ struct stream;
 struct http_request {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
-	char *method;
-	char *path;
+	bool begun;        /* the head was checked (first access-handler call) */
+	bool counted;      /* counted in srv->in_flight */
+	char *method;      /* NULL before the head is in */
+	/* the request-target: its problem (target_status, target_detail) or its parts */
+	unsigned target_status;
+	char *target_detail;
+	const char *wire_target; /* as libmicrohttpd read it, and its length (see on_uri) */
+	size_t wire_target_len;
+	char *path;        /* decoded; for a target not served, the start of it as received */
+	char *query;       /* the query text, decoded in place into args */
+	struct httpmsg_arg args[HTTPMSG_MAX_ARGS];
+	size_t nargs;
 	char *segments_mem;
 	const char *segments[MAX_SEGMENTS];
 	size_t segment_offsets[MAX_SEGMENTS];
@@ -104,8 +86,11 @@ struct http_request {
 	bool too_many_segments;
 	const struct http_route *route;
 	const char *params[MAX_PARAMS];
+	/* the body: kept (keep_body) or dropped as it arrives */
 	struct buf body;
-	bool too_large;
+	bool keep_body;
+	bool too_large;    /* a chunked body passed max_body while reading */
+	size_t charged;    /* bytes charged to the body budget */
 	uint64_t received; /* body bytes read, kept or not */
 	json_t *json;
 	struct MHD_Response *response;
@@ -115,11 +100,7 @@ struct http_request {
 	struct stream *stream;
 	char actor[160];
 	const void *reply_data; /* the bytes of a buffer response (borrowed from it) */
-	/* http_call() only (conn is NULL): the call and its decoded query arguments */
-	const struct http_call *call;
-	char *args_mem;
-	const char *args[2 * MAX_ARGS];
-	size_t nargs;
+	const struct http_call *call; /* http_call() only (conn is NULL) */
 	bool authenticated;
 	struct auth_identity who; /* when authenticated */
 };
@@ -135,10 +116,30 @@ struct stream {
 	size_t ahead_sent;        /* bytes of ahead handed over */
 };
 
-const struct http_route *http_routes(size_t *ret_count)
+/* ---- the body budget ---- */
+
+/* Charges n bytes to the budget: false when they do not fit. */
+static bool budget_take(struct http_server *srv, size_t n)
 {
-	*ret_count = sizeof routes / sizeof routes[0];
-	return routes;
+	size_t max = srv->opt.max_body_total;
+	if (max == 0)
+		return true;
+	size_t cur = atomic_load(&srv->body_bytes);
+	do {
+		if (n > max || cur > max - n)
+			return false;
+	} while (!atomic_compare_exchange_weak(&srv->body_bytes, &cur, cur + n));
+	return true;
+}
+
+/* Returns what req was charged, and drops its body. */
+static void body_drop(struct http_request *req)
+{
+	if (req->srv->opt.max_body_total && req->charged)
+		atomic_fetch_sub(&req->srv->body_bytes, req->charged);
+	req->charged = 0;
+	req->keep_body = false;
+	buf_release(&req->body);
 }
 
 /* ---- requests ---- */
@@ -166,8 +167,7 @@ static int split_path(struct http_request *req)
 	}
 }
 
-static struct http_request *request_new(struct http_server *srv, struct MHD_Connection *conn,
-					const char *method, const char *url)
+static struct http_request *request_new(struct http_server *srv, struct MHD_Connection *conn)
 {
 	struct http_request *req = calloc(1, sizeof *req);
 	if (!req)
@@ -176,16 +176,6 @@ static struct http_request *request_new(struct http_server *srv, struct MHD_Conn
 	req->conn = conn;
 	req->start_ns = util_now_ns();
 	buf_init(&req->body, srv->opt.max_body);
-	req->method = strdup(method);
-	req->path = strdup(url[0] == '/' ? url : "/");
-	if (!req->method || !req->path || split_path(req) < 0) {
-		free(req->method);
-		free(req->path);
-		free(req->segments_mem);
-		free(req);
-		return NULL;
-	}
-	atomic_fetch_add(&srv->in_flight, 1);
 	return req;
 }
 
@@ -197,14 +187,51 @@ static void request_free(struct http_request *req)
 		req->stream->req = NULL;
 	if (req->response)
 		MHD_destroy_response(req->response);
-	atomic_fetch_sub(&req->srv->in_flight, 1);
+	if (req->counted)
+		atomic_fetch_sub(&req->srv->in_flight, 1);
 	json_decref(req->json);
-	buf_release(&req->body);
-	free(req->args_mem);
+	body_drop(req);
+	free(req->target_detail);
+	free(req->query);
 	free(req->method);
 	free(req->path);
 	free(req->segments_mem);
 	free(req);
+}
+
+/* Takes the request-target of len bytes as received: checks it (a problem is answered
+ * once the head is in), decodes the path and the query arguments. 0 or -ENOMEM. */
+static int request_set_target(struct http_request *req, const char *target, size_t len)
+{
+	struct buf detail;
+	buf_init(&detail, BUF_NO_MAX);
+	int r = 0;
+	req->target_status = httpmsg_check_target(target, len, &detail);
+	if (req->target_status) {
+		req->target_detail = buf_detach(&detail, NULL);
+		req->path = strndup(target, len < LOGGED_TARGET_MAX ? len : LOGGED_TARGET_MAX);
+		r = req->target_detail && req->path ? 0 : -ENOMEM;
+		goto out;
+	}
+	if ((r = httpmsg_path(target, len, &req->path)) < 0 || (r = split_path(req)) < 0)
+		goto out;
+	const char *q = memchr(target, '?', len);
+	if (!q)
+		goto out;
+	req->query = strndup(q + 1, len - (size_t)(q + 1 - target));
+	if (!req->query) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (httpmsg_parse_query(req->query, req->args, HTTPMSG_MAX_ARGS, &req->nargs) == -E2BIG) {
+		req->target_status = 400;
+		req->target_detail = strdup("the query has more than the limit of "
+					    STR(HTTPMSG_MAX_ARGS) " arguments");
+		r = req->target_detail ? 0 : -ENOMEM;
+	}
+out:
+	buf_release(&detail);
+	return r < 0 ? -ENOMEM : 0;
 }
 
 void *http_app(const struct http_request *req)
@@ -222,15 +249,14 @@ const char *http_param(const struct http_request *req, size_t i)
 	return i < MAX_PARAMS ? req->params[i] : NULL;
 }
 
+/* The query arguments are decoded here from the target (request_set_target), on both
+ * paths: libmicrohttpd is kept from parsing them (see on_uri). */
 const char *http_query(const struct http_request *req, const char *name)
 {
-	if (!req->conn) {
-		for (size_t i = 0; i < req->nargs; i++)
-			if (strcasecmp(req->args[2 * i], name) == 0)
-				return req->args[2 * i + 1];
-		return NULL;
-	}
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+	for (size_t i = 0; i < req->nargs; i++)
+		if (strcasecmp(req->args[i].name, name) == 0)
+			return req->args[i].value;
+	return NULL;
 }
 
 const char *http_header(const struct http_request *req, const char *name)
@@ -680,8 +706,8 @@ static int route_find(struct http_request *req, struct buf *allow)
 {
 	/* A catch-all route answers only when no specific pattern matched the path. */
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-			const struct http_route *r = &routes[i];
+		for (size_t i = 0; i < req->srv->opt.nroutes; i++) {
+			const struct http_route *r = &req->srv->opt.routes[i];
 			bool catch_all = strstr(r->pattern, "*}") != NULL;
 			if (catch_all != (pass == 1))
 				continue;
@@ -721,16 +747,37 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* Checks the content type of a YAML route and that it has a body: 0 or the status sent. */
-static int check_yaml_body(struct http_request *req, const char *mt)
+/* 0 when the request's content type suits the body its route takes and the body has no
+ * content coding (none is decoded here), else the 415 sent. */
+static int check_content_type(struct http_request *req)
 {
-	if (strcmp(mt, "application/yaml") != 0 && strcmp(mt, "text/yaml") != 0 &&
-	    strcmp(mt, "application/x-yaml") != 0 && strcmp(mt, "text/x-yaml") != 0)
-		return http_reply_problem(req, 415, NULL, NULL,
-					  "content type must be application/yaml (or text/yaml, "
-					  "application/x-yaml), got '%s'", mt[0] ? mt : "none");
-	if (req->body.len == 0)
-		return http_reply_problem(req, 400, NULL, NULL, "the request body is empty: a YAML document is required");
+	char mt[128];
+	media_type(req, mt, sizeof mt);
+	bool ok;
+	const char *want;
+	switch (req->route->body) {
+	case HTTP_BODY_YAML:
+		ok = strcmp(mt, "application/yaml") == 0 || strcmp(mt, "text/yaml") == 0 ||
+		     strcmp(mt, "application/x-yaml") == 0 || strcmp(mt, "text/x-yaml") == 0;
+		want = "application/yaml (or text/yaml, application/x-yaml)";
+		break;
+	case HTTP_BODY_MERGE_PATCH:
+		ok = strcmp(mt, "application/merge-patch+json") == 0 ||
+		     strcmp(mt, "application/json") == 0;
+		want = "application/merge-patch+json";
+		break;
+	default:
+		ok = strcmp(mt, "application/json") == 0 || ends_with(mt, "+json");
+		want = "application/json";
+		break;
+	}
+	if (!ok)
+		return http_reply_problem(req, 415, NULL, NULL, "content type must be %s, got '%s'",
+					  want, mt[0] ? mt : "none");
+	const char *coding = http_header(req, MHD_HTTP_HEADER_CONTENT_ENCODING);
+	if (coding && strcasecmp(coding, "identity") != 0)
+		return http_reply_problem(req, 415, NULL, NULL, "the body must not be encoded "
+					  "(Content-Encoding '%s'): send it as it is", coding);
 	return 0;
 }
 
@@ -805,26 +852,19 @@ static int check_json_limits(struct http_request *req)
 	return status;
 }
 
-/* Checks the content type and parses the body of a JSON route: 0 or the status sent. */
-static int read_json_body(struct http_request *req)
+/* Checks the body of a route that takes one, and parses it when it is JSON: 0 or the
+ * status sent. */
+static int read_body(struct http_request *req)
 {
-	char mt[128];
-	media_type(req, mt, sizeof mt);
-	if (req->route->body == HTTP_BODY_YAML)
-		return check_yaml_body(req, mt);
-	bool ok = req->route->body == HTTP_BODY_MERGE_PATCH
-			  ? strcmp(mt, "application/merge-patch+json") == 0 ||
-				    strcmp(mt, "application/json") == 0
-			  : strcmp(mt, "application/json") == 0 || ends_with(mt, "+json");
-	if (!ok)
-		return http_reply_problem(req, 415, NULL, NULL,
-					  "content type must be %s, got '%s'",
-					  req->route->body == HTTP_BODY_MERGE_PATCH
-						  ? "application/merge-patch+json"
-						  : "application/json",
-					  mt[0] ? mt : "none");
+	int status = check_content_type(req);
+	if (status)
+		return status;
+	bool yaml = req->route->body == HTTP_BODY_YAML;
 	if (req->body.len == 0)
-		return http_reply_problem(req, 400, NULL, NULL, "the request body is empty: a JSON document is required");
+		return http_reply_problem(req, 400, NULL, NULL, "the request body is empty: a %s "
+					  "document is required", yaml ? "YAML" : "JSON");
+	if (yaml)
+		return 0;
 	json_error_t e;
 	req->json = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &e);
 	if (!req->json)
@@ -866,9 +906,32 @@ static int authorize(struct http_request *req)
 	return 0;
 }
 
-/* ---- dispatch ---- */
+/* ---- the head ---- */
 
-static int dispatch(struct http_request *req)
+/* Asks libmicrohttpd to close the connection after the answer. */
+static void close_after(struct http_request *req)
+{
+	(void)http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+/* Answers a message that breaks a rule of httpmsg.h (or one libmicrohttpd hid), and
+ * closes: what the client sends next cannot be trusted to start a request. */
+static int reply_refused(struct http_request *req, unsigned status, const char *detail)
+{
+	int r = http_reply_problem(req, status, NULL, NULL, "%s", detail);
+	close_after(req);
+	return r;
+}
+
+static int reply_too_large(struct http_request *req)
+{
+	return http_reply_problem(req, 413, NULL, NULL,
+				  "the request body is larger than the limit of %zu bytes",
+				  req->srv->opt.max_body);
+}
+
+/* Routes the request: 0, or the status answered (404, or 405 with Allow). */
+static int find_route(struct http_request *req)
 {
 	struct buf allow;
 	buf_init(&allow, 256);
@@ -879,146 +942,272 @@ static int dispatch(struct http_request *req)
 		(void)http_add_header(req, MHD_HTTP_HEADER_ALLOW, buf_cstr(&allow));
 	} else if (status == 404) {
 		status = http_reply_problem(req, 404, NULL, NULL, "no resource at '%s'", req->path);
-	} else if ((status = authorize(req)) != 0) {
-		/* replied */
-	} else if (req->too_large) {
-		status = http_reply_problem(req, 413, NULL, NULL,
-					    "the request body is larger than the limit of %zu bytes",
-					    req->srv->opt.max_body);
-	} else if (req->route->body != HTTP_BODY_NONE && (status = read_json_body(req)) != 0) {
-		/* replied */
-	} else {
-		status = req->route->handler(req);
 	}
 	buf_release(&allow);
+	return status;
+}
+
+/* Decides what becomes of the body the head announces, before one byte of it is read:
+ * 0 (kept, or read and dropped), or the status answered (413, 415, 503). */
+static int body_begin(struct http_request *req, bool chunked, uint64_t length)
+{
+	const struct http_options *opt = &req->srv->opt;
+	if (!chunked && length == 0)
+		return 0;
+	if (length > opt->max_body)
+		return reply_too_large(req);
+	if (req->route->body == HTTP_BODY_NONE)
+		return 0;
+	int status = check_content_type(req);
+	if (status)
+		return status;
+	size_t charge = chunked ? opt->max_body : (size_t)length;
+	if (!budget_take(req->srv, charge)) {
+		status = http_reply_problem(req, 503, NULL, NULL, "the server holds as many request "
+					    "bodies as it may (%zu bytes): retry in a moment",
+					    opt->max_body_total);
+		(void)http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, BUDGET_RETRY_AFTER);
+		return status;
+	}
+	req->charged = charge;
+	req->keep_body = true;
+	return 0;
+}
+
+/* The checks made as soon as the head is in (the order is in http.h): 0, or the status
+ * answered. An answer while a body is announced closes the connection. */
+static int request_begin(struct http_request *req, const struct httpmsg_head *head)
+{
+	struct buf detail;
+	buf_init(&detail, BUF_NO_MAX);
+	int status;
+	if (req->target_status) {
+		status = reply_refused(req, req->target_status, req->target_detail);
+	} else if ((status = (int)httpmsg_check_head(head, &detail)) != 0) {
+		status = reply_refused(req, (unsigned)status, buf_cstr(&detail));
+	} else {
+		bool chunked;
+		uint64_t length;
+		httpmsg_body_framing(head, &chunked, &length);
+		if (req->call && !chunked)
+			length = req->call->body_len;
+		if ((status = find_route(req)) == 0 && (status = authorize(req)) == 0)
+			status = body_begin(req, chunked, length);
+		if (status && (chunked || length))
+			close_after(req);
+	}
+	buf_release(&detail);
+	return status;
+}
+
+/* Takes n more bytes of the body: kept, or dropped (a route that takes none; a body past
+ * max_body, which is then answered 413). false when the connection is to be closed
+ * instead: past HTTP_DRAIN_MAX of a body too large, or no memory. */
+static bool body_take(struct http_request *req, const char *data, size_t n)
+{
+	req->received += n;
+	if (!req->too_large && req->received > req->srv->opt.max_body) {
+		req->too_large = true;
+		body_drop(req);
+	}
+	if (req->keep_body && buf_append(&req->body, data, n) < 0)
+		return false;
+	return !req->too_large || req->received <= HTTP_DRAIN_MAX;
+}
+
+/* Once the whole request is in: its body checked and parsed, then the handler. */
+static int dispatch(struct http_request *req)
+{
+	int status;
+	if (req->too_large)
+		status = reply_too_large(req);
+	else if (req->route->body == HTTP_BODY_NONE || (status = read_body(req)) == 0)
+		status = req->route->handler(req);
 	if (!req->response)
 		status = http_reply_empty(req, status >= 100 && status <= 599 ? (unsigned)status : 500);
 	return status;
 }
 
+/* ---- libmicrohttpd ---- */
+
+/* libmicrohttpd 0.9 parses the head in place in its read buffer (connection.c of 0.9.75:
+ * get_next_header_line() writes NULs over each CR LF or bare LF, process_header_line()
+ * one over the colon and over the space that ends the method and the target) and then
+ * takes each string up to its first NUL: a NUL byte inside a field value ends the value
+ * there and the rest of the line is dropped without a word ("If-Match: \"1\"\0x" reads
+ * "\"1\""), one inside the request-target ends the target. A continuation line (obs-fold)
+ * is appended to the field's name in new memory (process_broken_line()). Its 1.0 rewrite
+ * answers all of these with 400 itself. So here the head is walked from the method to its
+ * end (header_size) along the pieces libmicrohttpd returned, in order: each must start
+ * where the previous ended plus exactly the separators libmicrohttpd overwrote. The one
+ * form this cannot see is a NUL right before a bare LF, which reads as CR LF: nothing of
+ * the value is lost then. */
+static const char *skip_line_end(const char *p, const char *end, size_t min, size_t max)
+{
+	size_t n = 0;
+	while (p < end && *p == '\0' && n <= max) {
+		p++;
+		n++;
+	}
+	return n >= min && n <= max ? p : NULL;
+}
+
+static bool wire_head_intact(const struct http_request *req, const struct httpmsg_head *h,
+			     const char *version)
+{
+	const char *end = h->method + h->size;
+	const char *p = h->method + strlen(h->method);
+	if (p >= end || *p++ != '\0')
+		return false;
+	while (p < end && *p == ' ')
+		p++;
+	if (p != req->wire_target || (p += req->wire_target_len) >= end || *p++ != '\0' ||
+	    p != version)
+		return false;
+	p += strlen(version);
+	for (size_t i = 0; i < h->nfields; i++) {
+		const struct httpmsg_field *f = &h->fields[i];
+		if (!(p = skip_line_end(p, end, 1, 2)) || f->name != p)
+			return false;
+		p += strlen(f->name);
+		if (p >= end || *p++ != '\0')
+			return false;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (f->value != p)
+			return false;
+		p += strlen(f->value);
+	}
+	return skip_line_end(p, end, 2, 4) == end;
+}
+
+struct wire_fields {
+	struct httpmsg_field *fields;
+	size_t n, max;
+};
+
+static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *name,
+				     const char *value)
+{
+	(void)kind;
+	struct wire_fields *wf = cls;
+	if (wf->n == wf->max)
+		return MHD_NO;
+	wf->fields[wf->n++] = (struct httpmsg_field){name, value ? value : ""};
+	return MHD_YES;
+}
+
+/* The head of a request from a connection is in: the checks of request_begin, after the
+ * one libmicrohttpd needs. 0, the status answered, or -ENOMEM. */
+static int begin_wire(struct http_request *req, const char *method, const char *version)
+{
+	req->method = strdup(method);
+	int n = MHD_get_connection_values(req->conn, MHD_HEADER_KIND, NULL, NULL);
+	struct wire_fields wf = {calloc(n > 0 ? (size_t)n : 1, sizeof *wf.fields), 0,
+				 n > 0 ? (size_t)n : 0};
+	if (!req->method || !wf.fields) {
+		free(wf.fields);
+		return -ENOMEM;
+	}
+	(void)MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_field, &wf);
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	struct httpmsg_head head = {method, strcmp(version, MHD_HTTP_VERSION_1_0) == 0 ? 10 : 11,
+				    wf.fields, wf.n, ci ? ci->header_size : 0};
+	int status;
+	if (req->srv->head_in_place && (!ci || !wire_head_intact(req, &head, version)))
+		status = reply_refused(req, 400, "the request line or a header field holds a NUL "
+				       "byte, or a header field is folded over lines (obs-fold)");
+	else
+		status = request_begin(req, &head);
+	free(wf.fields);
+	return status;
+}
+
+/* The request timeout (http_options) of conn while a request is being received, from the
+ * connection's start or a request line to the answer; else the idle timeout.
+ * libmicrohttpd only knows inactivity timeouts, set per connection. */
+static void request_timeout(struct http_server *srv, struct MHD_Connection *conn, bool on)
+{
+	unsigned t = srv->opt.request_timeout;
+	if (t > 0 && t < srv->opt.timeout)
+		(void)MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+						on ? t : srv->opt.timeout);
+}
+
+/* Queues the answer; the connection gets its idle timeout back. */
 static enum MHD_Result queue(struct http_request *req)
 {
 	if (!req->response)
 		return MHD_NO;
+	request_timeout(req->srv, req->conn, false);
 	return MHD_queue_response(req->conn, req->status, req->response);
 }
 
-/* The announced Content-Length, or 0 when there is none (or it does not parse). */
-static unsigned long long announced_length(struct http_request *req)
+/* MHD_OPTION_URI_LOG_CALLBACK: the request line is in (the rest of the head may not be).
+ * Creates the request, which libmicrohttpd hands the access handler as *con_cls, with its
+ * target, and gives the connection the request timeout until the answer is queued (a
+ * client that stops in the middle of a request, e.g. sends less body than its
+ * Content-Length, is not waited for as long as an idle keep-alive connection). It also
+ * keeps libmicrohttpd from parsing the query: 0.9 does that right after this callback
+ * (connection.c of 0.9.75, parse_initial_message_line(), lines 3024-3040), one 64-byte
+ * record per argument in the connection's memory, ignores the result, and when that
+ * memory runs out (a few hundred "a=b&" do) it has queued a 431 whose state the caller
+ * then overwrites (line 4465): the client gets no answer, or waits for the timeout. uri
+ * is the target inside libmicrohttpd's (writable) read buffer, which it parses from the
+ * byte after '?' (so does 1.0, process_request_target()): a NUL there leaves no argument
+ * to parse, and request_set_target decodes them instead, with a limit (400 beyond). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	long long n;
-	return cl && util_parse_int(cl, 0, 1LL << 62, &n) == 0 ? (unsigned long long)n : 0;
-}
-
-static void reply_too_large(struct http_request *req)
-{
-	req->too_large = true;
-	(void)http_reply_problem(req, 413, NULL, NULL,
-				 "the request body is larger than the limit of %zu bytes",
-				 req->srv->opt.max_body);
-}
-
-/* On the request's headers: true when it was answered at once (413). A body announced
- * too large is otherwise read and dropped, and answered when it ends (see http.h). */
-static bool answer_early(struct http_request *req)
-{
-	unsigned long long n = announced_length(req);
-	if (n <= req->srv->opt.max_body)
-		return false;
-	const char *expect = http_header(req, MHD_HTTP_HEADER_EXPECT);
-	if (n > HTTP_DRAIN_MAX || (expect && strcasecmp(expect, "100-continue") == 0)) {
-		reply_too_large(req);
-		return true;
+	struct http_server *srv = cls;
+	size_t len = uri ? strlen(uri) : 0;
+	struct http_request *req = request_new(srv, conn);
+	if (req && request_set_target(req, uri ? uri : "", len) < 0) {
+		request_free(req);
+		req = NULL;
 	}
-	req->too_large = true;
-	return false;
-}
-
-/* Keeps the bytes while under the limit; true when the request must be answered now
- * (more than HTTP_DRAIN_MAX read of a body already too large). */
-static bool body_append(struct http_request *req, const char *data, size_t n)
-{
-	req->received += n;
-	if (!req->too_large && buf_append(&req->body, data, n) < 0)
-		req->too_large = true;
-	if (!req->too_large || req->received <= HTTP_DRAIN_MAX)
-		return false;
-	reply_too_large(req);
-	return true;
+	if (req) {
+		req->wire_target = uri;
+		req->wire_target_len = len;
+		request_timeout(srv, conn, true);
+	}
+	char *query = uri ? strchr(uri, '?') : NULL;
+	if (query)
+		query[1] = '\0';
+	return req;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
-	(void)version;
-	struct http_server *srv = cls;
+	(void)cls;
+	(void)conn;
+	(void)url; /* decoded from the target by on_uri, as http_call() does */
 	struct http_request *req = *con_cls;
-	if (!req) {
-		req = request_new(srv, conn, method, url);
-		if (!req)
-			return MHD_NO;
-		*con_cls = req;
-		return answer_early(req) ? queue(req) : MHD_YES;
+	if (!req)
+		return MHD_NO; /* on_uri ran out of memory */
+	if (!req->begun) {
+		req->begun = true;
+		req->counted = true;
+		atomic_fetch_add(&req->srv->in_flight, 1);
+		int status = begin_wire(req, method, version);
+		return status < 0 ? MHD_NO : status > 0 ? queue(req) : MHD_YES;
 	}
-	if (req->status && req->response)
-		return MHD_YES; /* answered early; ignore the rest of the body */
+	if (req->response) {
+		*upload_data_size = 0; /* answered already (not called again in practice) */
+		return MHD_YES;
+	}
 	if (*upload_data_size) {
-		bool now = body_append(req, upload_data, *upload_data_size);
+		bool more = body_take(req, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		return now ? queue(req) : MHD_YES;
+		return more ? MHD_YES : MHD_NO;
 	}
 	(void)dispatch(req);
 	return queue(req);
 }
 
 /* ---- without a socket ---- */
-
-/* Splits and decodes the query string "a=1&b" of a http_call() request. */
-static int call_args(struct http_request *req, const char *query)
-{
-	req->args_mem = strdup(query);
-	if (!req->args_mem)
-		return -ENOMEM;
-	for (char *p = req->args_mem; *p && req->nargs < MAX_ARGS;) {
-		char *amp = strchrnul(p, '&');
-		char *next = *amp ? amp + 1 : amp;
-		*amp = '\0';
-		char *eq = strchr(p, '=');
-		if (eq)
-			*eq = '\0';
-		(void)MHD_http_unescape(p);
-		if (eq)
-			(void)MHD_http_unescape(eq + 1);
-		req->args[2 * req->nargs] = p;
-		req->args[2 * req->nargs + 1] = eq ? eq + 1 : "";
-		req->nargs++;
-		p = next;
-	}
-	return 0;
-}
-
-/* A new request for call: decoded path and query, as libmicrohttpd would give them. */
-static struct http_request *call_request(struct http_server *srv, const struct http_call *call)
-{
-	const char *target = call->target ? call->target : "/";
-	size_t plen = strcspn(target, "?");
-	char *path = strndup(target, plen);
-	if (!path)
-		return NULL;
-	(void)MHD_http_unescape(path);
-	struct http_request *req = request_new(srv, NULL, call->method ? call->method : "GET", path);
-	free(path);
-	if (!req)
-		return NULL;
-	req->call = call;
-	if (target[plen] == '?' && call_args(req, target + plen + 1) < 0) {
-		request_free(req);
-		return NULL;
-	}
-	return req;
-}
 
 /* Appends the response body of req to body: the buffer, or the stream read to its end. */
 static int call_body(struct http_request *req, struct buf *body)
@@ -1038,24 +1227,46 @@ static int call_body(struct http_request *req, struct buf *body)
 	}
 }
 
+/* The request of call, its head begun: 0, the status answered, or -ENOMEM. */
+static int call_begin(struct http_request *req, const struct http_call *call)
+{
+	const char *target = call->target ? call->target : "/";
+	struct httpmsg_field *fields = calloc(call->nheaders + 1, sizeof *fields);
+	req->call = call;
+	req->begun = true;
+	req->method = strdup(call->method ? call->method : "GET");
+	int r = -ENOMEM;
+	if (fields && req->method && request_set_target(req, target, strlen(target)) == 0) {
+		for (size_t i = 0; i < call->nheaders; i++)
+			fields[i] = (struct httpmsg_field){call->headers[i].name, call->headers[i].value};
+		struct httpmsg_head head = {req->method, 0, fields, call->nheaders, 0};
+		r = request_begin(req, &head);
+	}
+	free(fields);
+	return r;
+}
+
 int http_call(const struct http_options *opt, const struct http_call *call, struct buf *body,
 	      unsigned *ret_status)
 {
 	struct http_server srv = {.opt = *opt};
-	struct http_request *req = call_request(&srv, call);
-	if (!req)
-		return -ENOMEM;
-	if (!answer_early(req) && !body_append(req, call->body, call->body_len))
+	struct http_request *req = request_new(&srv, NULL);
+	int r = req ? call_begin(req, call) : -ENOMEM;
+	if (r < 0)
+		goto out;
+	if (r == 0 && body_take(req, call->body, call->body_len))
 		(void)dispatch(req);
 	unsigned status = req->status;
-	int r = call_body(req, body);
+	r = call_body(req, body);
 	metrics_request(req->route ? req->route->pattern : "unmatched", req->method, status,
 			util_now_ns() - req->start_ns);
+	if (r != -ENOMEM) {
+		*ret_status = status;
+		r = 0;
+	}
+out:
 	request_free(req);
-	if (r == -ENOMEM)
-		return r;
-	*ret_status = status;
-	return 0;
+	return r;
 }
 
 /* ---- access log ---- */
@@ -1074,6 +1285,8 @@ static void log_escaped(struct buf *line, const char *s)
 
 static void log_request(struct http_request *req, uint64_t ns)
 {
+	if (req->srv->opt.log_format == HTTP_LOG_NONE)
+		return;
 	char addr[INET6_ADDRSTRLEN], when[32];
 	client_address(req, addr, sizeof addr);
 	time_t now = time(NULL);
@@ -1081,11 +1294,12 @@ static void log_request(struct http_request *req, uint64_t ns)
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	double ms = (double)ns / 1e6;
+	const char *method = req->method ? req->method : "-", *path = req->path ? req->path : "-";
 	struct buf line;
 	buf_init(&line, 16384);
 	if (req->srv->opt.log_format == HTTP_LOG_JSON) {
 		json_t *j = json_pack("{s:s, s:s, s:o*, s:o*, s:i, s:I, s:f}", "time", when, "remote", addr,
-				      "method", json_text(req->method), "path", json_text(req->path), "status",
+				      "method", json_text(method), "path", json_text(path), "status",
 				      (int)req->status, "bytes", (json_int_t)req->bytes,
 				      "duration_ms", ms);
 		char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -1095,9 +1309,9 @@ static void log_request(struct http_request *req, uint64_t ns)
 		json_decref(j);
 	} else {
 		(void)buf_printf(&line, "%s %s \"", when, addr);
-		log_escaped(&line, req->method);
+		log_escaped(&line, method);
 		(void)buf_puts(&line, " ");
-		log_escaped(&line, req->path);
+		log_escaped(&line, path);
 		(void)buf_printf(&line, "\" %u %llu %.3fms\n", req->status,
 				 (unsigned long long)req->bytes, ms);
 	}
@@ -1106,19 +1320,27 @@ static void log_request(struct http_request *req, uint64_t ns)
 	buf_release(&line);
 }
 
+/* Every request on_uri created ends here, also one libmicrohttpd answered itself (a head
+ * it could not parse: it is logged with the status libmicrohttpd sent, 0 when it closed
+ * the connection without one) or whose client went away. */
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)conn;
 	(void)toe;
 	struct http_request *req = *con_cls;
 	if (!req)
 		return;
 	*con_cls = NULL;
+	if (!req->response) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+		req->status = ci ? ci->http_status : 0;
+	}
 	uint64_t ns = util_now_ns() - req->start_ns;
 	log_request(req, ns);
-	metrics_request(req->route ? req->route->pattern : "unmatched", req->method, req->status, ns);
+	metrics_request(req->route ? req->route->pattern : "unmatched",
+			req->method ? req->method : "-", req->status, ns);
 	request_free(req);
 }
 
@@ -1127,11 +1349,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode toe)
 {
-	(void)conn;
 	(void)socket_context;
 	struct http_server *srv = cls;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		atomic_fetch_add(&srv->connections, 1);
+		request_timeout(srv, conn, true); /* until its first request is answered */
+	}
 	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
 		atomic_fetch_sub(&srv->connections, 1);
 }
@@ -1169,6 +1392,8 @@ int http_start(const struct http_options *opt, struct buf *err, struct http_serv
 	if (!srv)
 		return -ENOMEM;
 	srv->opt = *opt;
+	const char *version = MHD_get_version();
+	srv->head_in_place = version && strncmp(version, "0.", 2) == 0;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
 			 MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
@@ -1189,6 +1414,7 @@ int http_start(const struct http_options *opt, struct buf *err, struct http_serv
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->max_connections_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_ARRAY, pool,

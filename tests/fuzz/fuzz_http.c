@@ -1,6 +1,8 @@
-/* fuzz_http: libFuzzer harness for the HTTP request path without a socket: routing, body
- * limits, JSON parsing and limits, every handler, over a fresh copy of a migrated SQLite
- * database per input. Input: up to four requests separated by a line "====", each
+/* fuzz_http: libFuzzer harness for the HTTP request path without a socket: the message
+ * rules (target, method, fields, framing; include/httpmsg.h), the decoding of path and
+ * query, routing, body limits and budget (a Transfer-Encoding header makes the body
+ * chunked), JSON parsing and limits, every handler, over a fresh copy of a migrated
+ * SQLite database per input. Input: up to four requests separated by a line "====", each
  *   METHOD TARGET
  *   Name: value          (headers, one per line)
  *                        (an empty line)
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "fuzzdb.h"
 #include "http.h"
 #include "store.h"
 
@@ -52,20 +55,10 @@ static void write_file(const char *path, const char *data, size_t len)
 		abort();
 }
 
-static void remove_db(const char *path)
-{
-	char p[320];
-	(void)unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	(void)unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	(void)unlink(p);
-}
-
 static void cleanup(void)
 {
-	remove_db(template_db);
-	remove_db(work_db);
+	fuzzdb_remove(template_db);
+	fuzzdb_remove(work_db);
 	(void)rmdir(dir);
 	free(template_bytes);
 }
@@ -76,12 +69,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	snprintf(dir, sizeof dir, "%s/manifestd-fuzz-XXXXXX", base);
-	if (!mkdtemp(dir))
-		abort();
-	snprintf(template_db, sizeof template_db, "%s/template.db", dir);
-	snprintf(work_db, sizeof work_db, "%s/work.db", dir);
+	fuzzdb_dir("fuzz", dir, sizeof dir);
+	fuzzdb_path(dir, "template.db", template_db, sizeof template_db);
+	fuzzdb_path(dir, "work.db", work_db, sizeof work_db);
 	struct store_options so = {template_db, 1, NULL, NULL};
 	struct store *s = NULL;
 	if (store_open(&so, NULL, &s) < 0)
@@ -142,14 +132,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	remove_db(work_db);
+	fuzzdb_remove(work_db);
 	write_file(work_db, template_bytes, template_len);
 	struct store_options so = {work_db, 1, NULL, NULL};
 	struct store *store = NULL;
 	if (store_open(&so, NULL, &store) < 0)
 		abort();
 	struct api app = {.store = store};
-	struct http_options opt = {.max_body = MAX_BODY, .app = &app};
+	struct http_options opt = {.max_body = MAX_BODY, .max_body_total = MAX_BODY, .app = &app};
+	opt.routes = api_routes(&opt.nroutes);
 	char *p = text, *end = text + size;
 	for (int i = 0; i < MAX_REQUESTS && p <= end; i++) {
 		char *sep = memmem(p, (size_t)(end - p), SEPARATOR, strlen(SEPARATOR));

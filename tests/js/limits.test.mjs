@@ -1,11 +1,12 @@
 // Limits and bad input against the real binary: JSON depth and string length, service
 // count, idle-connection timeout, total and per-client-address connection limits (500
-// idle connections opened slowly do not stop a normal client), hostile names, and a burst
-// of malformed requests after which the process is still up. Every error that manifestd
+// idle connections opened slowly do not stop a normal client), unauthenticated slow
+// uploads (answered before their bodies, memory bounded), hostile names, and a burst of
+// malformed requests after which the process is still up. Every error that manifestd
 // answers is application/problem+json.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,7 +70,7 @@ describe('bad input', () => {
   });
 
   test('a problem quoting a very long path keeps a (shortened) detail', async () => {
-    const r = await call(srv, 'GET', '/' + 'p'.repeat(10000));
+    const r = await call(srv, 'GET', '/' + 'p'.repeat(8000));
     assertProblem(r, 404);
     assert.ok(r.json.detail.length > 100 && r.json.detail.length <= 1024, r.json.detail.length);
     assert.match(r.json.detail, /\.\.\.$/);
@@ -202,9 +203,9 @@ function rawExchange(port, text) {
 }
 
 // Opens n connections, `perAddress` from each loopback address 127.0.0.(first+k), pausing
-// `gapMs` between them, each sending the start of a request and then a byte now and then
-// (a slow client). Resolves to the sockets, each with .closedEarly telling whether the
-// server closed it.
+// `gapMs` between them, each sending the start of a request and then a header line every
+// 500 ms from its start (a slow client, never silent for --request-timeout). Resolves to
+// the sockets, each with .closedEarly telling whether the server closed it.
 async function slowClients(port, n, perAddress, first, gapMs) {
   const socks = [];
   for (let i = 0; i < n; i++) {
@@ -212,13 +213,15 @@ async function slowClients(port, n, perAddress, first, gapMs) {
     const sock = net.connect({ port, host: '127.0.0.1', localAddress });
     sock.closedEarly = false;
     sock.on('error', () => {});
-    sock.on('close', () => { sock.closedEarly = true; });
-    sock.on('connect', () => sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\n'));
+    sock.on('close', () => { sock.closedEarly = true; clearInterval(sock.drip); });
+    sock.on('connect', () => {
+      sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+      sock.drip = setInterval(() => sock.write('X-Slow: 1\r\n'), 500);
+    });
     socks.push(sock);
     if (gapMs) await sleep(gapMs);
   }
-  const drip = setInterval(() => { for (const s of socks) if (!s.closedEarly) s.write('X-Slow: 1\r\n'); }, 500);
-  socks.stop = () => { clearInterval(drip); for (const s of socks) s.destroy(); };
+  socks.stop = () => { for (const s of socks) { clearInterval(s.drip); s.destroy(); } };
   return socks;
 }
 
@@ -286,10 +289,74 @@ describe('connections', () => {
     }
   });
 
+  test('300 unauthenticated slow uploads: each answered 401 before its body; RSS stays under 64 MiB and a normal client is served within 1 s beside them', async () => {
+    // RSS is bounded on the plain build when there is one: ASan keeps freed memory (its
+    // quarantine) and shadows every byte, so its RSS says little about the server's.
+    const plain = path.join(root, 'build/manifestd');
+    const dir = tempDir();
+    const srv = await start({ db: path.join(dir, 'm.db'), bin: existsSync(plain) ? plain : undefined });
+    const rss = () => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${srv.proc.pid}/status`, 'utf8'))[1]) * 1024;
+    const head = 'POST /render HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 900000\r\n\r\n';
+    const first = Buffer.alloc(256 * 1024, 'x');
+    const seen = { 401: 0, other: [] };
+    let running = true;
+    const open = new Set();
+    // 100 from each of 127.0.0.40-42 (under the per-address 128): the head, 256 KiB of the
+    // body at once, then 1 KiB every 100 ms; again 300 ms after the server closes
+    const uploader = (i) => {
+      if (!running) return;
+      const sock = net.connect({ port: srv.port, host: '127.0.0.1', localAddress: `127.0.0.${40 + Math.floor(i / 100)}` });
+      open.add(sock);
+      let data = '';
+      let drip;
+      sock.on('connect', () => {
+        sock.write(head);
+        sock.write(first);
+        drip = setInterval(() => sock.write('x'.repeat(1024)), 100);
+      });
+      sock.on('data', (d) => { data += d.toString('latin1'); });
+      sock.on('error', () => {});
+      sock.on('close', () => {
+        clearInterval(drip);
+        open.delete(sock);
+        const status = data.slice(9, 12);
+        if (status === '401') seen[401]++;
+        else if (data) seen.other.push(data.split('\r\n')[0]);
+        setTimeout(() => uploader(i), 300);
+      });
+    };
+    let maxRss = 0;
+    const sampler = setInterval(() => { maxRss = Math.max(maxRss, rss()); }, 50);
+    try {
+      for (let i = 0; i < 300; i++) uploader(i);
+      await sleep(1000);
+      for (let i = 0; i < 5; i++) {
+        assert.ok((await timedHealthz(srv)) < 1000, 'a normal client waits');
+        const t0 = performance.now();
+        const r = await fetch(`${srv.url}${ENV}/prod`, { signal: AbortSignal.timeout(5000) });
+        assert.equal(r.status, 200);
+        await r.text();
+        assert.ok(performance.now() - t0 < 1000, 'an authenticated client waits');
+        await sleep(200);
+      }
+    } finally {
+      running = false;
+      clearInterval(sampler);
+      for (const s of open) s.destroy();
+    }
+    assert.deepEqual(seen.other, [], 'every upload answered was answered 401');
+    assert.ok(seen[401] >= 300, `${seen[401]} uploads answered 401`);
+    if (existsSync(plain)) assert.ok(maxRss < 64 * 1024 * 1024, `RSS reached ${(maxRss / 1048576).toFixed(1)} MiB`);
+    else test.diagnostic?.('no build/manifestd: the RSS bound was not checked');
+    await stopClean(srv);
+    removeDir(dir);
+  });
+
   test('bad connection options are refused at start', async () => {
     const dir = tempDir();
     try {
-      for (const args of [['--max-connections-per-ip', '-1'], ['--max-connections', '0'], ['--timeout', 'x']]) {
+      for (const args of [['--max-connections-per-ip', '-1'], ['--max-connections', '0'], ['--timeout', 'x'],
+        ['--request-timeout', '0'], ['--max-body-total', '1000', '--max-body', '2000']]) {
         await assert.rejects(start({ db: path.join(dir, 'm.db'), args }), /exited with 2/);
       }
     } finally {

@@ -16,6 +16,7 @@ int main(void)
 	srunner_add_suite(sr, model_suite());
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, http_suite());
+	srunner_add_suite(sr, httpmsg_suite());
 	srunner_add_suite(sr, auth_suite());
 	srunner_add_suite(sr, secretbox_suite());
 	srunner_add_suite(sr, diff_suite());

@@ -13,6 +13,7 @@ Suite *render_suite(void);
 Suite *model_suite(void);
 Suite *store_suite(void);
 Suite *http_suite(void);
+Suite *httpmsg_suite(void);
 Suite *auth_suite(void);
 Suite *secretbox_suite(void);
 Suite *diff_suite(void);

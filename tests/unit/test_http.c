@@ -1,12 +1,19 @@
 /* test_http: the routing table and the OpenAPI document describe the same routes (both
  * ways), entity tags parse strictly, and requests run without a socket (http_call) get
- * the body limits and the JSON limits. */
+ * the message rules, the checks made before a body is read (in their order), the body
+ * limits and budget, and the JSON limits. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "fsutil.h"
 #include "http.h"
+#include "httpmsg.h"
+#include "store.h"
 #include "suites.h"
 
 static json_t *openapi(void)
@@ -58,7 +65,7 @@ START_TEST(every_route_is_documented)
 	json_t *doc = openapi();
 	json_t *paths = json_object_get(doc, "paths");
 	size_t n;
-	const struct http_route *routes = http_routes(&n);
+	const struct http_route *routes = api_routes(&n);
 	ck_assert_uint_gt(n, 10);
 	for (size_t i = 0; i < n; i++) {
 		struct buf path;
@@ -80,7 +87,7 @@ START_TEST(every_documented_operation_is_routed)
 	json_t *doc = openapi();
 	ck_assert_str_eq(json_string_value(json_object_get(doc, "openapi")), "3.1.0");
 	size_t n, ops = 0;
-	const struct http_route *routes = http_routes(&n);
+	const struct http_route *routes = api_routes(&n);
 	const char *path;
 	json_t *item;
 	json_object_foreach(json_object_get(doc, "paths"), path, item) {
@@ -132,7 +139,7 @@ START_TEST(route_roles_match_the_openapi_security)
 	ck_assert(json_is_object(json_object_get(json_object_get(json_object_get(doc, "components"),
 								   "securitySchemes"), "bearer")));
 	size_t n, open = 0;
-	const struct http_route *routes = http_routes(&n);
+	const struct http_route *routes = api_routes(&n);
 	for (size_t i = 0; i < n; i++) {
 		struct buf path;
 		buf_init(&path, 1024);
@@ -165,6 +172,7 @@ static unsigned call(const char *method, const char *target, const char *type, c
 {
 	struct api app = {.store = NULL};
 	struct http_options opt = {.max_body = max_body, .app = &app};
+	opt.routes = api_routes(&opt.nroutes);
 	struct http_field headers[] = {{"Content-Type", type}};
 	struct http_call c = {method, target, headers, type ? 1 : 0, data, data ? strlen(data) : 0};
 	unsigned status = 0;
@@ -254,9 +262,164 @@ START_TEST(json_bodies_are_limited_in_depth_and_string_length)
 }
 END_TEST
 
+/* ---- the checks made once the head is in, with a store for the tokens ---- */
+
+static char *dir;
+static struct store *store;
+static char viewer[128]; /* "Bearer mfd_..." of a viewer token */
+
+static void store_setup(void)
+{
+	dir = fsutil_tmpdir();
+	struct buf p, err, token;
+	buf_init(&p, 512);
+	buf_init(&err, 1024);
+	buf_init(&token, 256);
+	ck_assert_int_eq(buf_printf(&p, "%s/t.db", dir), 0);
+	ck_assert_int_eq(store_open(&(struct store_options){buf_cstr(&p), 2, NULL, NULL}, &err, &store), 0);
+	struct store_conn *c = NULL;
+	ck_assert_int_eq(store_acquire(store, &c), 0);
+	ck_assert_int_eq(auth_token_issue(c, "v", AUTH_VIEWER, &token), 0);
+	store_release(c);
+	ck_assert_int_lt(snprintf(viewer, sizeof viewer, "Bearer %s", buf_cstr(&token)), (int)sizeof viewer);
+	buf_release(&p);
+	buf_release(&err);
+	buf_release(&token);
+}
+
+static void store_teardown(void)
+{
+	store_free(store);
+	store = NULL;
+	fsutil_rmtree(dir);
+	free(dir);
+}
+
+/* One request through http_call() against the fixture's store, with authentication;
+ * headers are name, value, ..., NULL. Returns the status; the problem's detail (or the
+ * body) is left in body. */
+static unsigned call_h(const char *method, const char *target, const char *data, size_t max_body,
+		       size_t max_body_total, struct buf *body, ...)
+{
+	struct api app = {.store = store};
+	struct http_options opt = {.max_body = max_body, .max_body_total = max_body_total,
+				   .app = &app, .tokens = store};
+	opt.routes = api_routes(&opt.nroutes);
+	struct http_field headers[8];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, body);
+	for (const char *name; n < 8 && (name = va_arg(ap, const char *)) != NULL; n++)
+		headers[n] = (struct http_field){name, va_arg(ap, const char *)};
+	va_end(ap);
+	struct http_call c = {method, target, headers, n, data, data ? strlen(data) : 0};
+	unsigned status = 0;
+	buf_reset(body);
+	ck_assert_int_eq(http_call(&opt, &c, body, &status), 0);
+	return status;
+}
+
+#define JSON "Content-Type", "application/json"
+
+START_TEST(the_token_is_checked_before_the_body)
+{
+	struct buf body;
+	buf_init(&body, BUF_NO_MAX);
+	/* a body that is not JSON, of the wrong type, too large or beyond the budget: without a
+	 * token it is 401 all the same, so nothing of it was looked at or kept */
+	ck_assert_uint_eq(call_h("POST", "/render", "{not json", 1024, 0, &body, JSON, NULL), 401);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&body), "bearer token is required"));
+	ck_assert_uint_eq(call_h("POST", "/render", "{}", 1024, 0, &body, "Content-Type", "text/plain", NULL), 401);
+	ck_assert_uint_eq(call_h("POST", "/render", "{\"a\": 1}", 4, 0, &body, JSON, NULL), 401);
+	ck_assert_uint_eq(call_h("POST", "/render", "{\"a\": 1}", 1024, 2, &body, JSON, NULL), 401);
+	ck_assert_uint_eq(call_h("PUT", "/api/v1/stacks/x", "{}", 1024, 0, &body, JSON,
+				 "Authorization", "Bearer mfd_nope", NULL), 401);
+	/* with a token: the role, then the body */
+	ck_assert_uint_eq(call_h("PUT", "/api/v1/stacks/x", "{not json", 1024, 0, &body, JSON,
+				 "Authorization", viewer, NULL), 403);
+	ck_assert_uint_eq(call_h("POST", "/render", "{}", 1024, 0, &body, "Content-Type", "text/plain",
+				 "Authorization", viewer, NULL), 415);
+	ck_assert_uint_eq(call_h("POST", "/render", "{\"a\": 1}", 4, 0, &body, JSON,
+				 "Authorization", viewer, NULL), 413);
+	ck_assert_uint_eq(call_h("POST", "/render", "{not json", 1024, 0, &body, JSON,
+				 "Authorization", viewer, NULL), 400);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&body), "not valid JSON"));
+	/* message rules come first of all, then routing */
+	ck_assert_uint_eq(call_h("POST", "/render", "{}", 1024, 0, &body, JSON, "Transfer-Encoding",
+				 "gzip", NULL), 400);
+	ck_assert_uint_eq(call_h("POST", "/nowhere", "{}", 1024, 0, &body, JSON, NULL), 405);
+	buf_release(&body);
+}
+END_TEST
+
+START_TEST(bodies_are_charged_to_the_budget)
+{
+	struct buf body;
+	buf_init(&body, BUF_NO_MAX);
+	const char *doc = "{\"stack\": \"nope\", \"environment\": \"x\"}";
+	size_t len = strlen(doc);
+	/* within max_body but more than all bodies may hold together: 503 */
+	ck_assert_uint_eq(call_h("POST", "/render", doc, 1024, len - 1, &body, JSON, "Authorization",
+				 viewer, NULL), 503);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&body), "retry"));
+	/* it fits: the request goes on to the handler (which finds no such stack) */
+	ck_assert_uint_eq(call_h("POST", "/render", doc, 1024, len, &body, JSON, "Authorization",
+				 viewer, NULL), 404);
+	/* a chunked body is charged max_body, as its length is not known */
+	ck_assert_uint_eq(call_h("POST", "/render", doc, 100, 99, &body, JSON, "Transfer-Encoding",
+				 "chunked", "Authorization", viewer, NULL), 503);
+	ck_assert_uint_eq(call_h("POST", "/render", doc, 100, 100, &body, JSON, "Transfer-Encoding",
+				 "chunked", "Authorization", viewer, NULL), 404);
+	/* a chunked body found too large while reading: 413 once it has ended */
+	ck_assert_uint_eq(call_h("POST", "/render", doc, len - 1, 0, &body, JSON, "Transfer-Encoding",
+				 "chunked", "Authorization", viewer, NULL), 413);
+	/* a route that takes no body drops it without charging it */
+	ck_assert_uint_eq(call_h("GET", "/healthz", doc, 1024, 1, &body, NULL), 200);
+	buf_release(&body);
+}
+END_TEST
+
+START_TEST(message_rules_answer_before_routing)
+{
+	struct buf body;
+	buf_init(&body, BUF_NO_MAX);
+	ck_assert_uint_eq(call_h("GET", "/healthz?a=%00", NULL, 1024, 0, &body, NULL), 400);
+	ck_assert_uint_eq(call_h("GET", "/healthz", NULL, 1024, 0, &body, "X", "a\rb", NULL), 400);
+	ck_assert_uint_eq(call_h("GET", "/healthz", NULL, 1024, 0, &body, "Content-Length", "1",
+				 "Content-Length", "2", NULL), 400);
+	ck_assert_uint_eq(call_h("G(T", "/healthz", NULL, 1024, 0, &body, NULL), 400);
+	ck_assert_uint_eq(call_h("GET", "healthz", NULL, 1024, 0, &body, NULL), 400);
+	ck_assert_uint_eq(call_h("GET", "http://example.com/healthz", NULL, 1024, 0, &body, NULL), 200);
+	/* query arguments: up to the limit they are served, one more is 400 */
+	struct buf t;
+	buf_init(&t, BUF_NO_MAX);
+	ck_assert_int_eq(buf_puts(&t, "/healthz?"), 0);
+	for (int i = 0; i < HTTPMSG_MAX_ARGS; i++)
+		ck_assert_int_eq(buf_printf(&t, "a%d=b&", i), 0);
+	ck_assert_uint_eq(call_h("GET", buf_cstr(&t), NULL, 1024, 0, &body, NULL), 200);
+	ck_assert_int_eq(buf_puts(&t, "one=more"), 0);
+	ck_assert_uint_eq(call_h("GET", buf_cstr(&t), NULL, 1024, 0, &body, NULL), 400);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&body), "more than the limit of 100 arguments"));
+	/* a target one byte over the limit: 414 */
+	buf_reset(&t);
+	ck_assert_int_eq(buf_puts(&t, "/"), 0);
+	for (int i = 0; i < HTTPMSG_MAX_TARGET; i++)
+		ck_assert_int_eq(buf_puts(&t, "p"), 0);
+	ck_assert_uint_eq(call_h("GET", buf_cstr(&t), NULL, 1024, 0, &body, NULL), 414);
+	buf_release(&t);
+	buf_release(&body);
+}
+END_TEST
+
 Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
+	TCase *early = tcase_create("early");
+	tcase_add_checked_fixture(early, store_setup, store_teardown);
+	tcase_add_test(early, the_token_is_checked_before_the_body);
+	tcase_add_test(early, bodies_are_charged_to_the_budget);
+	tcase_add_test(early, message_rules_answer_before_routing);
+	suite_add_tcase(s, early);
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, every_route_is_documented);
 	tcase_add_test(tc, every_documented_operation_is_routed);

@@ -53,11 +53,12 @@ export function createToken(db, { name = `test-${process.pid}-${++tokenCount}`, 
   }).toString().trim();
 }
 
-// start({db, args, env, token, noAuth, autoAuth}) -> {url, port, proc, exited, token, headers, stderr(), stop()}
-export async function start({ db, args = [], env = {}, token, noAuth = false, autoAuth = true } = {}) {
+// start({db, args, env, token, noAuth, autoAuth, bin}) -> {url, port, proc, exited, token, headers, stderr(), stop()}
+// bin: another manifestd binary than $MANIFESTD for the server.
+export async function start({ db, args = [], env = {}, token, noAuth = false, autoAuth = true, bin = binary } = {}) {
   if (noAuth) args = ['--no-auth', ...args];
   else token ??= createToken(db, { env });
-  const proc = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--db', db, ...args], {
+  const proc = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--db', db, ...args], {
     env: { ...SANITIZERS, ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
