@@ -89,7 +89,10 @@
  * Everything else (RBAC, CRDs and custom resources, NetworkPolicies, PVCs, Pods...) is
  *   carried in extraObjects, keyed "kind-name", without what the cluster sets (status,
  *   uid, resourceVersion...) and without a namespace; a selector of manifestd's labels
- *   in them selects the service by app.kubernetes.io/name instead.
+ *   in them selects the service by app.kubernetes.io/name instead; a removed beta
+ *   apiVersion whose objects kept their shape (policy/v1beta1 PDBs, RBAC v1beta1...) is
+ *   written with today's. What a document cannot hold (a value over MODEL_MAX_STRING, too
+ *   deep) is not kept (reported); references to it stay, to the object in the cluster.
  * Patches are named SERVICE-merge (RFC 7386, fields of the workload and pod), SERVICE-json
  *   (RFC 6902, list items of the pod; every index-based operation is preceded by a "test"
  *   of the item's name, so a render laid out otherwise fails loudly), SERVICE-service,

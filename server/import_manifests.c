@@ -265,6 +265,14 @@ static size_t selected(const struct imp *im, const json_t *selector, size_t *ret
 	return first;
 }
 
+/* The apiVersion manifestd renders a workload kind with. */
+static const char *w_api(const char *kind)
+{
+	if (strcmp(kind, "Job") == 0 || strcmp(kind, "CronJob") == 0)
+		return "batch/v1";
+	return strcmp(kind, "ReplicationController") == 0 ? "v1" : "apps/v1";
+}
+
 /* A workload the document can hold: a pod template with at least one container. */
 static bool plan_workload(struct imp *im, struct object *o)
 {
@@ -279,6 +287,9 @@ static bool plan_workload(struct imp *im, struct object *o)
 		o->role = R_EXTRA;
 		return false;
 	}
+	const char *served = w_api(o->kind);
+	if (strcmp(o->api, served) != 0)
+		ik8s_report(im, o, "/apiVersion", "is rendered with today's apiVersion %s", served);
 	struct workload *w = &im->wls[im->nwls++];
 	*w = (struct workload){.o = o, .tmpl = tmpl, .pod = pod, .labels = member(member(tmpl, "metadata"), "labels")};
 	w->pod_ptr = cron ? "/spec/jobTemplate/spec/template/spec" : "/spec/template/spec";
@@ -846,6 +857,30 @@ static void fix_selectors(struct imp *im, const struct object *o, json_t *obj)
 
 /* A copy of the object without what the cluster sets (status, uid, resourceVersion...)
  * and without its namespace (the bundle's is given to it). */
+/* The apiVersion that serves the same shape of kind today, for one that is not served any
+ * more (removed beta APIs whose objects did not change); NULL when there is none. */
+static const char *current_api(const char *api, const char *kind)
+{
+	static const struct {
+		const char *api, *kind, *now;
+	} moved[] = {
+		{"policy/v1beta1", "PodDisruptionBudget", "policy/v1"},
+		{"batch/v1beta1", "CronJob", "batch/v1"},
+		{"autoscaling/v2beta2", "HorizontalPodAutoscaler", "autoscaling/v2"},
+		{"rbac.authorization.k8s.io/v1beta1", NULL, "rbac.authorization.k8s.io/v1"},
+		{"extensions/v1beta1", "NetworkPolicy", "networking.k8s.io/v1"},
+		{"networking.k8s.io/v1beta1", "IngressClass", "networking.k8s.io/v1"},
+		{"scheduling.k8s.io/v1beta1", "PriorityClass", "scheduling.k8s.io/v1"},
+		{"storage.k8s.io/v1beta1", "StorageClass", "storage.k8s.io/v1"},
+		{"storage.k8s.io/v1beta1", "CSIDriver", "storage.k8s.io/v1"},
+		{"coordination.k8s.io/v1beta1", "Lease", "coordination.k8s.io/v1"},
+	};
+	for (size_t i = 0; i < sizeof moved / sizeof moved[0]; i++)
+		if (strcmp(api, moved[i].api) == 0 && (!moved[i].kind || strcmp(kind, moved[i].kind) == 0))
+			return moved[i].now;
+	return NULL;
+}
+
 static json_t *clean_copy(struct imp *im, const struct object *o)
 {
 	static const char *const server_set[] = {"uid", "resourceVersion", "generation", "creationTimestamp",
@@ -857,6 +892,11 @@ static json_t *clean_copy(struct imp *im, const struct object *o)
 		(void)json_object_del(meta, server_set[i]);
 	(void)json_object_del(member(meta, "annotations"), "kubectl.kubernetes.io/last-applied-configuration");
 	(void)json_object_del(copy, "status");
+	const char *now = current_api(o->api, o->kind);
+	if (now) {
+		set(im, copy, "apiVersion", json_string(now));
+		ik8s_report(im, o, "/apiVersion", "%s is not served any more: the object is written as %s (the same fields)", o->api, now);
+	}
 	if (!*o->name && str(meta, "generateName")) {
 		char name[64];
 		ik8s_label_of(str(meta, "generateName"), false, name);

@@ -823,7 +823,8 @@ START_TEST(accounts_namespace_and_extras)
 		"spec: {selector: {matchLabels: {app: a}}}\n"
 		"---\napiVersion: batch/v1\nkind: Job\nmetadata: {generateName: seed-}\nspec:\n  template:\n    spec:\n"
 		"      restartPolicy: Never\n      containers: [{name: s, image: 'ghcr.io/acme/seed:1.0'}]\n"
-		"---\napiVersion: v1\nkind: Pod\nmetadata: {generateName: debug-}\nspec: {containers: [{name: d, image: 'busybox:1.36'}]}\n";
+		"---\napiVersion: v1\nkind: Pod\nmetadata: {generateName: debug-}\nspec: {containers: [{name: d, image: 'busybox:1.36'}]}\n"
+		"---\napiVersion: rbac.authorization.k8s.io/v1beta1\nkind: Role\nmetadata: {name: old}\nrules: []\n";
 	struct import_manifests_result res = {0};
 	import_ok(text, &res);
 	const json_t *s = res.stack;
@@ -848,6 +849,9 @@ START_TEST(accounts_namespace_and_extras)
 	ASSERT_AT(s, "extraObjects/pod-debug/metadata", "{\"name\": \"debug\"}");
 	ASSERT_REPORTED(&res, "/9/metadata/generateName", "named 'debug'");
 	ASSERT_REPORTED(&res, "/8/metadata", "it is 'seed'");
+	/* a removed beta API of the same shape is written with today's */
+	ASSERT_AT(s, "extraObjects/role-old/apiVersion", "\"rbac.authorization.k8s.io/v1\"");
+	ASSERT_REPORTED(&res, "/10/apiVersion", "not served any more");
 	import_manifests_result_release(&res);
 }
 END_TEST
