@@ -196,6 +196,29 @@ static void env_from_item(struct cctx *x, const json_t *item, size_t i, json_t *
 	set(im, env_from, id, src);
 }
 
+/* A copy of the env entry e for the JSON Patch; a literal value of a variable named like a
+ * secret is not copied: it moves to the environment's secrets and the entry reads it from
+ * the stack's Secret, so that no secret value goes into the stack document. */
+static json_t *carried_env(struct cctx *x, const json_t *e, size_t i)
+{
+	struct imp *im = x->im;
+	const char *var = str(e, "name");
+	char tmp[64];
+	const char *value = scalar_text(member(e, "value"), tmp, sizeof tmp);
+	if (!var || !value || !*value || member(e, "valueFrom") || !importkit_secret_name(var) || strstr(value, "$("))
+		return json_deep_copy(e);
+	struct buf key;
+	buf_init(&key, BUF_NO_MAX);
+	literal_secret(im, x->w, var, value, &key);
+	json_t *ref = json_pack("{s:s, s:{s:{s:s+, s:s}}}", "name", var, "valueFrom", "secretKeyRef", "name",
+				im->stack_name, "-secrets", "key", buf_cstr(&key));
+	ik8s_report(im, x->w->o, ati(x, "env", i),
+	            "its name says it is a secret: the value moved to the environment's secrets as '%s', read from the Secret %s-secrets",
+	            buf_cstr(&key), im->stack_name);
+	buf_release(&key);
+	return ref;
+}
+
 /* Maps env and envFrom of the container into the document object doc; what the document
  * cannot say is put back at its place in the rendered list by the JSON Patch. */
 static void map_env(struct cctx *x, json_t *doc)
@@ -217,7 +240,7 @@ static void map_env(struct cctx *x, json_t *doc)
 			continue;
 		}
 		append(im, positions, json_integer((json_int_t)(json_object_size(env) + json_array_size(rest))));
-		append(im, rest, json_deep_copy(e));
+		append(im, rest, carried_env(x, e, i));
 		ik8s_report(im, x->w->o, ati(x, "env", i), "the document cannot say this variable%s: it is carried by the patch",
 		            var && syntax_env_name(var) ? " (its name)" : "");
 	}

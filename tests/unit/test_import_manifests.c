@@ -433,7 +433,8 @@ START_TEST(env_sources)
 			       "        - {name: MEM, valueFrom: {resourceFieldRef: {resource: limits.memory}}}\n"
 			       "        - {name: DB_PASSWORD, value: hunter22}\n        - {name: API_KEY, value: '$(PASS)-x'}\n"
 			       "        - {name: EMPTY_TOKEN, value: ''}\n        - {name: PLAIN}\n        - {name: PLAIN, value: again}\n"
-			       "        - {name: bad.name, value: x}\n        - {name: OPT, valueFrom: {configMapKeyRef: {name: gone, key: k, optional: true}}}\n");
+			       "        - {name: bad.name, value: x}\n        - {name: OPT, valueFrom: {configMapKeyRef: {name: gone, key: k, optional: true}}}\n"
+			       "        - {name: admin.password, value: 0p3n-s3same}\n");
 	struct import_manifests_result res = {0};
 	import_ok(text, &res);
 	const json_t *s = res.stack, *env = at(s, "services/api/env");
@@ -473,7 +474,13 @@ START_TEST(env_sources)
 		  " {\"op\": \"add\", \"path\": \"/spec/template/spec/containers/0/env/13\", \"value\": {\"name\": \"bad.name\", \"value\": \"x\"}},"
 		  " {\"op\": \"test\", \"path\": \"/spec/template/spec/containers/0/name\", \"value\": \"api\"},"
 		  " {\"op\": \"add\", \"path\": \"/spec/template/spec/containers/0/env/14\", \"value\": "
-		  "{\"name\": \"OPT\", \"valueFrom\": {\"configMapKeyRef\": {\"name\": \"gone\", \"key\": \"k\", \"optional\": true}}}}]");
+		  "{\"name\": \"OPT\", \"valueFrom\": {\"configMapKeyRef\": {\"name\": \"gone\", \"key\": \"k\", \"optional\": true}}}},"
+		  " {\"op\": \"test\", \"path\": \"/spec/template/spec/containers/0/name\", \"value\": \"api\"},"
+		  " {\"op\": \"add\", \"path\": \"/spec/template/spec/containers/0/env/15\", \"value\": "
+		  "{\"name\": \"admin.password\", \"valueFrom\": {\"secretKeyRef\": {\"name\": \"shop-secrets\", \"key\": \"admin.password\"}}}}]");
+	/* a secret-looking literal the patch carries is read from the stack's Secret */
+	ASSERT_AT(res.environment, "secrets/admin.password", "\"0p3n-s3same\"");
+	ASSERT_REPORTED(&res, "/3/spec/template/spec/containers/0/env/14", "shop-secrets");
 	ASSERT_REPORTED(&res, "/3/spec/template/spec/containers/0/env/6", "patch");
 	/* the Secret is read: rendered as the stack's (Opaque) Secret; nothing says otherwise */
 	ck_assert_ptr_null(reported(&res, "/2", NULL));
