@@ -56,8 +56,11 @@ int api_import_compose(struct http_request *req);
 int api_import_manifests(struct http_request *req);
 
 /* Shared by the handlers (api_stacks.c): replies with the problem that matches a store
- * error (404, 409, 412, 500); what names the resource in the detail. */
+ * error (404, 409, 412, 503, 500); what names the resource in the detail. */
 int api_store_error(struct http_request *req, int err, const char *what);
+/* 503 with Retry-After: 1 for a database that is unreachable (-ENOTCONN) or busy
+ * (-EAGAIN). */
+int api_unavailable(struct http_request *req, int err);
 
 /* Also from api_stacks.c, for api_history.c. api_precondition checks If-Match against
  * the current record (NULL: none exists) and returns 0, or the status sent (400, 412).

@@ -53,7 +53,8 @@ int auth_token_issue(struct store_conn *c, const char *name, enum auth_role role
 		     struct buf *ret_token);
 
 /* When no token exists, issues the admin token "admin" and appends it to ret_token:
- * returns 1. 0 when tokens exist already (nothing done), negative on failure. */
+ * returns 1. 0 when tokens exist already (nothing done; also when another process
+ * sharing the database issued it meanwhile), negative on failure. */
 int auth_bootstrap(struct store *s, struct buf *ret_token);
 
 /* Checks an Authorization header value ("Bearer <token>"; NULL when absent).

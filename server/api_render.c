@@ -564,14 +564,16 @@ int api_render(struct http_request *req)
 				goto out;
 		}
 		if (r == 0 && !in.stack && (r = store_stack_get_shared(c, in.stack_name, &srec)) < 0) {
-			status = http_reply_problem(req, r == -ENOENT ? 404 : 500, NULL, NULL,
-						    "stack '%s' cannot be read", in.stack_name);
+			status = r != -ENOENT ? api_store_error(req, r, "the database")
+					      : http_reply_problem(req, 404, NULL, NULL,
+								   "stack '%s' cannot be read", in.stack_name);
 			goto out;
 		}
 		if (r == 0 && in.env_stored && (r = store_env_get_shared(c, in.stack_name, in.env_name, &erec)) < 0) {
-			status = http_reply_problem(req, r == -ENOENT ? 404 : 500, NULL, NULL,
-						    "environment '%s' of stack '%s' cannot be read",
-						    in.env_name, in.stack_name);
+			status = r != -ENOENT ? api_store_error(req, r, "the database")
+					      : http_reply_problem(req, 404, NULL, NULL,
+								   "environment '%s' of stack '%s' cannot be read",
+								   in.env_name, in.stack_name);
 			goto out;
 		}
 		if (r < 0) {

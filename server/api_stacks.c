@@ -32,10 +32,22 @@ int api_store_error(struct http_request *req, int err, const char *what)
 					  what);
 	case -ENOMEM:
 		return http_reply_problem(req, 500, NULL, NULL, "out of memory");
+	case -ENOTCONN:
+	case -EAGAIN:
+		return api_unavailable(req, err);
 	default:
 		return http_reply_problem(req, 500, NULL, NULL, "the database failed (%s)",
 					  strerror(-err));
 	}
+}
+
+int api_unavailable(struct http_request *req, int err)
+{
+	int status = http_reply_problem(req, 503, NULL, NULL, err == -ENOTCONN
+					? "the database is unreachable: retry in a moment"
+					: "the database is busy: retry in a moment");
+	(void)http_add_header(req, "Retry-After", "1");
+	return status;
 }
 
 static int reply_invalid(struct http_request *req, const struct model_errors *errs)

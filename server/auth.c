@@ -90,6 +90,8 @@ int auth_bootstrap(struct store *s, struct buf *ret_token)
 	if (r == 0)
 		r = store_commit(c);
 	store_release(c);
+	if (r == -EEXIST)
+		return 0; /* another replica on the same database issued it at the same moment */
 	return r < 0 ? r : n == 0;
 }
 

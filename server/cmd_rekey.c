@@ -14,7 +14,7 @@
 #include "store.h"
 
 static const char usage[] =
-	"usage: manifestd rekey [--db PATH] [--key-file PATH]\n"
+	"usage: manifestd rekey [--db PATH_OR_URL] [--key-file PATH]\n"
 	"\n"
 	"Re-encrypts every secret in the database under a new random key, in one transaction,\n"
 	"and replaces the key file atomically. Stop the server first. The old key comes from\n"
@@ -22,7 +22,9 @@ static const char usage[] =
 	"MANIFESTD_SECRET_KEY to it), else from the key file (default: manifestd.key next to\n"
 	"the database). The new key is first written to KEYFILE.new, which replaces KEYFILE\n"
 	"once the database is committed; if rekey is interrupted in between, KEYFILE.new holds\n"
-	"the key the database is encrypted with.\n";
+	"the key the database is encrypted with. With PostgreSQL (--db postgres://... or\n"
+	"'host=... dbname=...') the key comes from MANIFESTD_SECRET_KEY or --key-file; stop\n"
+	"every replica first and restart them all with the new key.\n";
 
 struct rekey_args {
 	const char *db;
@@ -84,6 +86,10 @@ int cmd_rekey(int argc, char **argv)
 	const char *env_key = getenv("MANIFESTD_SECRET_KEY");
 	bool created = false, staged = false;
 	r = secretbox_init();
+	if (r == 0 && !env_key && !a.key_file && store_kind_of(a.db) == STORE_POSTGRES) {
+		(void)buf_puts(&err, "with PostgreSQL give the key by MANIFESTD_SECRET_KEY or --key-file");
+		r = -EINVAL;
+	}
 	if (r == 0)
 		r = a.key_file ? buf_puts(&path, a.key_file) : secretbox_key_path_for(a.db, &path);
 	if (r == 0)

@@ -24,13 +24,15 @@
 static const char usage[] =
 	"usage: manifestd serve [options]\n"
 	"\n"
-	"Runs the HTTP service: REST API, rendering and the web form, over a SQLite database.\n"
+	"Runs the HTTP service: REST API, rendering and the web form, over a SQLite database or\n"
+	"a PostgreSQL database that several replicas share.\n"
 	"Every option can also be set by the environment variable in brackets; a flag wins.\n"
 	"\n"
 	"  --listen ADDR:PORT      listen address [MANIFESTD_LISTEN] (127.0.0.1:8080; port 0 picks\n"
 	"                          a free port; [::1]:8080 for IPv6)\n"
-	"  --db PATH               database file [MANIFESTD_DB] (./data/manifestd.db; its\n"
-	"                          directory is created)\n"
+	"  --db PATH_OR_URL        the database [MANIFESTD_DB]: a SQLite file (default\n"
+	"                          ./data/manifestd.db; its directory is created), or PostgreSQL\n"
+	"                          as postgres://USER@HOST/DB or 'host=H dbname=DB user=U'\n"
 	"  --static-dir DIR        serve the web form from DIR instead of the built-in copy\n"
 	"                          [MANIFESTD_STATIC_DIR]\n"
 	"  --max-body BYTES        largest request body [MANIFESTD_MAX_BODY] (1048576)\n"
@@ -42,7 +44,7 @@ static const char usage[] =
 	"                          no limit [MANIFESTD_MAX_CONNECTIONS_PER_IP] (128)\n"
 	"  --timeout SECONDS       idle connection timeout [MANIFESTD_TIMEOUT] (30)\n"
 	"  --request-timeout SECONDS  how long a client may pause in the middle of sending a\n"
-	"                          request [MANIFESTD_REQUEST_TIMEOUT] (4; used when below\n"
+	"                          request [MANIFESTD_REQUEST_TIMEOUT] (3; used when below\n"
 	"                          --timeout)\n"
 	"  --threads N             worker threads [MANIFESTD_THREADS] (number of CPUs)\n"
 	"  --log-format text|json  access log format on stderr [MANIFESTD_LOG_FORMAT] (text)\n"
@@ -53,7 +55,8 @@ static const char usage[] =
 	"  --key-file PATH         key that encrypts secrets at rest [MANIFESTD_KEY_FILE]\n"
 	"                          (manifestd.key next to the database; created 0600 when\n"
 	"                          missing). MANIFESTD_SECRET_KEY (32 bytes, base64 or hex)\n"
-	"                          is used instead when set\n"
+	"                          is used instead when set. With PostgreSQL one of the two\n"
+	"                          is required and never created: every replica needs the key\n"
 	"  --no-auth               no bearer tokens: every request may do anything; only\n"
 	"                          when listening on a loopback address\n"
 	"  -h, --help              show this help\n"
@@ -194,7 +197,7 @@ static int configure(int argc, char **argv, struct serve_config *cfg)
 				     .db = "./data/manifestd.db", .max_body = 1024 * 1024,
 				     .max_body_total = 16 * 1024 * 1024,
 				     .max_connections = 1024, .max_connections_per_ip = 128,
-				     .timeout = 30, .request_timeout = 4,
+				     .timeout = 30, .request_timeout = 3,
 				     .threads = cpus > 0 ? cpus : 1, .grace = 10,
 				     .cache_size = 16 * 1024 * 1024};
 	for (size_t i = 0; i < NOPTIONS; i++) {
@@ -277,12 +280,19 @@ static int load_key(const struct serve_config *cfg, unsigned char key[SECRETBOX_
 	struct buf path;
 	buf_init(&path, 4096);
 	bool created = false;
+	bool shared = store_kind_of(cfg->db) == STORE_POSTGRES;
+	const char *env_key = getenv("MANIFESTD_SECRET_KEY");
 	int r = secretbox_init();
+	if (r == 0 && shared && !cfg->key_file && !env_key) {
+		(void)buf_puts(err, "with PostgreSQL every replica needs the same secret key: set "
+			       "MANIFESTD_SECRET_KEY (32 bytes as base64 or hex, e.g. from 'openssl rand "
+			       "-base64 32') or give --key-file");
+		r = -EINVAL;
+	}
 	if (r == 0)
 		r = cfg->key_file ? buf_puts(&path, cfg->key_file) : secretbox_key_path_for(cfg->db, &path);
 	if (r == 0)
-		r = secretbox_key_load(getenv("MANIFESTD_SECRET_KEY"), buf_cstr(&path), true, key,
-				       &created, err);
+		r = secretbox_key_load(env_key, buf_cstr(&path), !shared, key, &created, err);
 	if (r == 0 && created)
 		r = buf_puts(ret_created, buf_cstr(&path));
 	buf_release(&path);
@@ -377,7 +387,9 @@ int cmd_serve(int argc, char **argv)
 	if (cfg.no_auth)
 		fprintf(stderr, "manifestd: WARNING: --no-auth: every request may read and change "
 			"everything\n");
-	fprintf(stderr, "manifestd: database %s (schema version %lld), %lld threads\n", cfg.db,
+	/* a PostgreSQL URL may carry a password: only its kind is said */
+	fprintf(stderr, "manifestd: database %s (schema version %lld), %lld threads\n",
+		store_kind(store) == STORE_POSTGRES ? "PostgreSQL" : cfg.db,
 		store_schema_version(store), cfg.threads);
 	int sig = 0;
 	while (sigwait(&stop, &sig) != 0)

@@ -20,7 +20,7 @@ static const char usage[] =
 	"once: only its SHA-256 is stored. Roles: viewer reads documents and renders bundles\n"
 	"without secret values; editor also writes environments and renders with secrets;\n"
 	"admin also writes stacks. A revoked token is refused by a running server at once.\n"
-	"--db defaults to MANIFESTD_DB, else ./data/manifestd.db.\n";
+	"--db (a SQLite file or a PostgreSQL URL) defaults to MANIFESTD_DB, else\n./data/manifestd.db.\n";
 
 struct token_args {
 	const char *db;

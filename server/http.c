@@ -895,6 +895,13 @@ static int authorize(struct http_request *req)
 					: "Bearer realm=\"manifestd\"");
 		return status;
 	}
+	if (r == -ENOTCONN || r == -EAGAIN) {
+		int status = http_reply_problem(req, 503, NULL, NULL, "cannot check the token: the "
+						"database is %s: retry in a moment",
+						r == -ENOTCONN ? "unreachable" : "busy");
+		(void)http_add_header(req, "Retry-After", "1");
+		return status;
+	}
 	if (r < 0)
 		return http_reply_problem(req, 500, NULL, NULL, "cannot check the token: the database failed");
 	req->authenticated = true;

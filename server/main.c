@@ -1,4 +1,4 @@
-/* main: the manifestd binary: picks the subcommand (render, serve, token, rekey, import) and prints help and
+/* main: the manifestd binary: picks the subcommand (render, serve, token, rekey, copy, import) and prints help and
  * version. Each subcommand parses its own flags (server/cmd_*.c). */
 #include <stdio.h>
 #include <string.h>
@@ -11,10 +11,11 @@ static const char usage[] =
 	"Kubernetes manifests for every environment of an application stack.\n"
 	"\n"
 	"commands:\n"
-	"  serve     run the HTTP service (REST API and web form) over a SQLite database\n"
+	"  serve     run the HTTP service (REST API and web form) over SQLite or PostgreSQL\n"
 	"  render    render a bundle offline, from built-in names or JSON files\n"
 	"  token     create, list and revoke API tokens\n"
 	"  rekey     re-encrypt the stored secrets under a new key\n"
+	"  copy      copy a whole database between SQLite and PostgreSQL\n"
 	"  import    convert Kubernetes YAML or a docker-compose file into documents\n"
 	"\n"
 	"options:\n"
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
 		return cmd_token(argc - 1, argv + 1);
 	if (strcmp(cmd, "rekey") == 0)
 		return cmd_rekey(argc - 1, argv + 1);
+	if (strcmp(cmd, "copy") == 0)
+		return cmd_copy(argc - 1, argv + 1);
 	if (strcmp(cmd, "import") == 0)
 		return cmd_import(argc - 1, argv + 1);
 	fprintf(stderr, "manifestd: unknown command '%s'\n\n%s", cmd, usage);

@@ -1,72 +1,31 @@
-/* store: SQLite persistence of stacks, environments and history: opening, migrating,
- * a small connection pool, and typed queries over cached prepared statements. */
+/* store: the store interface of include/store.h, written once for both engines: the
+ * connection pool, transactions, typed queries over the statements of
+ * include/store_backend.h, sealed secrets, shared documents and fingerprints. */
 #include "store.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
-#include <stdatomic.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
-#include "catalog.h"
 #include "model.h"
-#include "secretbox.h"
+#include "store_backend.h"
 #include "util.h"
 
-#include "migrations.inc"
-
-#define NOW "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
-#define BUSY_TIMEOUT_MS 5000
 #define LAST_DELETE "coalesce((SELECT max(id) FROM history WHERE stack = ?1 AND environment = ?2 " \
 		    "AND kind = 'delete'), 0)"
+/* After a failed connect, how long every connection fails at once before trying again. */
+#define RECONNECT_PAUSE_NS (250ULL * 1000 * 1000)
 
-enum stmt_id {
-	Q_STACK_GET,
-	Q_STACK_INSERT,
-	Q_STACK_UPDATE,
-	Q_STACK_DELETE,
-	Q_STACK_LIST,
-	Q_STACK_ENV_COUNT,
-	Q_STACK_EXISTS,
-	Q_ENV_GET,
-	Q_ENV_INSERT,
-	Q_ENV_UPDATE,
-	Q_ENV_DELETE,
-	Q_ENV_LIST,
-	Q_ENV_ALL,
-	Q_HISTORY_INSERT,
-	Q_HISTORY_STACK,
-	Q_HISTORY_ENV,
-	Q_REVISIONS,
-	Q_REVISION,
-	Q_BEGIN,
-	Q_BEGIN_READ,
-	Q_COMMIT,
-	Q_ROLLBACK,
-	Q_PING,
-	Q_TOKEN_INSERT,
-	Q_TOKEN_FIND,
-	Q_TOKEN_TOUCH,
-	Q_TOKEN_LIST,
-	Q_TOKEN_DELETE,
-	Q_TOKEN_COUNT,
-	Q_FINGERPRINT_STACK,
-	Q_FINGERPRINT_ENV,
-	Q_DATA_VERSION,
-	Q_COUNT
-};
-
-static const char *const stmt_sql[Q_COUNT] = {
+const char *const store_sql[Q_COUNT] = {
 	[Q_STACK_GET] = "SELECT document, revision, created, updated FROM stacks WHERE name = ?1",
 	[Q_STACK_INSERT] = "INSERT INTO stacks (name, document, revision, created, updated) "
-			   "VALUES (?1, ?2, 1, " NOW ", " NOW ") "
+			   "VALUES (?1, ?2, 1, now_utc(), now_utc()) "
 			   "RETURNING document, revision, created, updated",
-	[Q_STACK_UPDATE] = "UPDATE stacks SET document = ?2, revision = revision + 1, updated = " NOW
+	[Q_STACK_UPDATE] = "UPDATE stacks SET document = ?2, revision = revision + 1, updated = now_utc()"
 			   " WHERE name = ?1 AND revision = ?3 "
 			   "RETURNING document, revision, created, updated",
 	[Q_STACK_DELETE] = "DELETE FROM stacks WHERE name = ?1 AND revision = ?2",
@@ -78,9 +37,9 @@ static const char *const stmt_sql[Q_COUNT] = {
 	[Q_ENV_GET] = "SELECT document, revision, created, updated FROM environments "
 		      "WHERE stack = ?1 AND name = ?2",
 	[Q_ENV_INSERT] = "INSERT INTO environments (stack, name, document, revision, created, updated) "
-			 "VALUES (?1, ?2, ?3, 1, " NOW ", " NOW ") "
+			 "VALUES (?1, ?2, ?3, 1, now_utc(), now_utc()) "
 			 "RETURNING document, revision, created, updated",
-	[Q_ENV_UPDATE] = "UPDATE environments SET document = ?3, revision = revision + 1, updated = " NOW
+	[Q_ENV_UPDATE] = "UPDATE environments SET document = ?3, revision = revision + 1, updated = now_utc()"
 			 " WHERE stack = ?1 AND name = ?2 AND revision = ?4 "
 			 "RETURNING document, revision, created, updated",
 	[Q_ENV_DELETE] = "DELETE FROM environments WHERE stack = ?1 AND name = ?2 AND revision = ?3",
@@ -89,7 +48,7 @@ static const char *const stmt_sql[Q_COUNT] = {
 	[Q_ENV_ALL] = "SELECT name, document, revision FROM environments WHERE stack = ?1 ORDER BY name",
 	[Q_HISTORY_INSERT] = "INSERT INTO history (time, actor, kind, stack, environment, revision, "
 			     "old_document, new_document, secret_changes) "
-			     "VALUES (" NOW ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			     "VALUES (now_utc(), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[Q_HISTORY_STACK] = "SELECT kind, stack, environment, revision, old_document, new_document, "
 			    "time, actor FROM history WHERE stack = ?1 ORDER BY id",
 	[Q_HISTORY_ENV] = "SELECT kind, stack, environment, revision, old_document, new_document, "
@@ -106,108 +65,178 @@ static const char *const stmt_sql[Q_COUNT] = {
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
 	[Q_PING] = "SELECT count(*) FROM schema_migrations",
-	[Q_TOKEN_INSERT] = "INSERT INTO tokens (name, role, hash, created) VALUES (?1, ?2, ?3, " NOW ")",
+	[Q_TOKEN_INSERT] = "INSERT INTO tokens (name, role, hash, created) VALUES (?1, ?2, ?3, now_utc())",
 	[Q_TOKEN_FIND] = "SELECT name, role, hash, coalesce(last_used, '') FROM tokens WHERE hash = ?1",
-	[Q_TOKEN_TOUCH] = "UPDATE tokens SET last_used = " NOW " WHERE name = ?1",
+	[Q_TOKEN_TOUCH] = "UPDATE tokens SET last_used = now_utc() WHERE name = ?1",
 	[Q_TOKEN_LIST] = "SELECT name, role, created, last_used FROM tokens ORDER BY name",
 	[Q_TOKEN_DELETE] = "DELETE FROM tokens WHERE name = ?1",
 	[Q_TOKEN_COUNT] = "SELECT count(*) FROM tokens",
 	[Q_FINGERPRINT_STACK] = "SELECT document, revision FROM stacks WHERE name = ?1",
-	[Q_FINGERPRINT_ENV] = "SELECT document, revision FROM environments WHERE stack = ?1 AND name = ?2",
-	[Q_DATA_VERSION] = "PRAGMA data_version",
+	/* one row for both: the stack's document and revision, then the environment's */
+	[Q_FINGERPRINT_ENV] = "SELECT s.document, s.revision, e.document, e.revision FROM stacks s "
+			      "JOIN environments e ON e.stack = s.name WHERE s.name = ?1 AND e.name = ?2",
 };
 
-/* Fingerprints a connection remembers while the database is unchanged (see
- * store_fingerprint). Names longer than FP_NAME_MAX - 1 are not remembered. */
-#define FP_MEMO 8
-#define FP_NAME_MAX 64
-
-struct fp_memo {
-	char stack[FP_NAME_MAX];
-	char env[FP_NAME_MAX]; /* "" for the stack alone */
-	bool has_env;
-	char fp[65];
+/* Statements that change nothing: retried once on a fresh connection when the one they
+ * ran on turns out lost outside a transaction (see store_query). */
+static const bool read_only[Q_COUNT] = {
+	[Q_STACK_GET] = true, [Q_STACK_LIST] = true, [Q_STACK_ENV_COUNT] = true,
+	[Q_STACK_EXISTS] = true, [Q_ENV_GET] = true, [Q_ENV_LIST] = true, [Q_ENV_ALL] = true,
+	[Q_HISTORY_STACK] = true, [Q_HISTORY_ENV] = true, [Q_REVISIONS] = true,
+	[Q_REVISION] = true, [Q_BEGIN] = true, [Q_BEGIN_READ] = true, [Q_PING] = true,
+	[Q_TOKEN_FIND] = true, [Q_TOKEN_LIST] = true, [Q_TOKEN_COUNT] = true,
+	[Q_FINGERPRINT_STACK] = true, [Q_FINGERPRINT_ENV] = true,
 };
 
-/* What the database looked like, to this connection, when the memo was filled:
- * PRAGMA data_version (changes when another connection, of any process, commits) and
- * sqlite3_total_changes64 (this connection's own writes). */
-struct fp_stamp {
-	long long data_version;
-	long long own_changes;
-};
+/* ---- running statements ---- */
 
-/* Documents a connection parsed and opened, kept while their stored text stays the same
- * (see column_doc_shared). */
-#define DOC_MEMO 4
-
-struct doc_memo {
-	char stack[FP_NAME_MAX];
-	char env[FP_NAME_MAX]; /* "" for a stack */
-	bool has_env;
-	char *text;            /* the stored text it was parsed from; NULL: empty slot */
-	size_t len;
-	json_t *doc;           /* opened; shared with callers, who never change it */
-};
-
-struct store_conn {
-	struct store *store;
-	sqlite3 *db;
-	sqlite3_stmt *stmts[Q_COUNT];
-	bool busy;
-	struct fp_stamp memo_stamp;
-	struct fp_memo memo[FP_MEMO];
-	size_t memo_count; /* valid entries, 0 .. FP_MEMO */
-	size_t memo_next;  /* the entry the next miss replaces */
-	struct doc_memo docs[DOC_MEMO];
-	size_t docs_next;  /* the slot the next new place takes */
-};
-
-struct store {
-	struct store_conn *conns;
-	size_t count;
-	pthread_mutex_t lock;
-	pthread_cond_t freed;
-	long long schema_version;
-	atomic_ullong errors;
-	bool sealing; /* secrets are sealed with key */
-	unsigned char key[SECRETBOX_KEY_BYTES];
-};
-
-/* ---- helpers ---- */
-
-static int db_fail(struct store_conn *c)
+int store_failed(struct store_conn *c, int r)
 {
-	if (c->store)
+	if (c && c->store && (r == -EIO || r == -ENOTCONN || r == -EAGAIN))
 		atomic_fetch_add(&c->store->errors, 1);
-	return -EIO;
+	return r;
 }
 
-/* The cached statement id, reset and ready for binding; NULL on failure. */
-static sqlite3_stmt *stmt(struct store_conn *c, enum stmt_id id)
+static const char *sql_of(const struct store_conn *c, int id)
 {
-	if (!c->stmts[id]) {
-		if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-				       &c->stmts[id], NULL) != SQLITE_OK) {
-			(void)db_fail(c);
-			return NULL;
-		}
+	const struct store_backend *be = c->store->be;
+	return be->sql && be->sql[id] ? be->sql[id] : store_sql[id];
+}
+
+static void memo_forget(struct store_conn *c);
+
+/* (Re)connects c. 0, or -ENOTCONN with the reason in c->error. */
+static int conn_connect(struct store_conn *c)
+{
+	struct store *s = c->store;
+	uint64_t now = util_now_ns();
+	if (now < atomic_load(&s->down_until_ns))
+		return -ENOTCONN;
+	s->be->disconnect(c);
+	memo_forget(c);
+	c->txn = STORE_TXN_NONE;
+	c->locked[0] = '\0';
+	buf_reset(&c->error);
+	int r = s->be->connect(c, s->target, &c->error);
+	if (r < 0) {
+		atomic_store(&s->down_until_ns, util_now_ns() + RECONNECT_PAUSE_NS);
+		return store_failed(c, r == -ENOMEM ? r : -ENOTCONN);
 	}
-	sqlite3_reset(c->stmts[id]);
-	sqlite3_clear_bindings(c->stmts[id]);
-	return c->stmts[id];
+	atomic_store(&s->down_until_ns, 0);
+	return 0;
 }
 
-static int bind_text(sqlite3_stmt *st, int i, const char *s)
+static int txn_start(struct store_conn *c, int id, enum store_txn kind);
+
+/* A statement that found its connection lost is run again on a fresh one when nothing
+ * of it can have reached the database: it only reads, and runs outside a transaction
+ * or first in a read transaction (which is begun again). */
+static int run(struct store_conn *c, int id, const char *sql, const struct store_param *p, size_t n)
 {
-	return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : -EIO;
+	const struct store_backend *be = c->store->be;
+	if (!c->db)
+		return store_failed(c, -ENOTCONN);
+	int r = be->query(c, id, sql, p, n);
+	enum store_txn was = c->txn;
+	if (r == -ENOTCONN && id >= 0 && read_only[id] &&
+	    (was == STORE_TXN_NONE || (was == STORE_TXN_READ && c->statements == 0)) &&
+	    conn_connect(c) == 0 &&
+	    (was == STORE_TXN_NONE || txn_start(c, Q_BEGIN_READ, STORE_TXN_READ) == 0))
+		r = be->query(c, id, sql, p, n);
+	c->statements++;
+	return store_failed(c, r);
 }
 
-/* Binds doc as compact JSON text (NULL binds SQL NULL); mask masks secrets first. */
-static int bind_json(sqlite3_stmt *st, int i, const json_t *doc, bool mask)
+int store_query(struct store_conn *c, int id, const struct store_param *p, size_t n)
 {
+	return run(c, id, sql_of(c, id), p, n);
+}
+
+int store_query_text(struct store_conn *c, const char *sql, const struct store_param *p, size_t n)
+{
+	return run(c, STORE_ADHOC, sql, p, n);
+}
+
+/* The next row: 1, 0 (none left) or a counted error. */
+static int next_row(struct store_conn *c)
+{
+	return store_failed(c, c->store->be->next(c));
+}
+
+static void done(struct store_conn *c)
+{
+	c->store->be->done(c);
+}
+
+static const char *col(struct store_conn *c, int i)
+{
+	return c->store->be->text(c, i, NULL);
+}
+
+static long long col_int(struct store_conn *c, int i)
+{
+	return c->store->be->integer(c, i);
+}
+
+/* Runs a statement that returns no rows. *ret_changes (may be NULL) = rows changed. */
+static int exec_query(struct store_conn *c, int id, const struct store_param *p, size_t n,
+		      long long *ret_changes)
+{
+	int r = store_query(c, id, p, n);
+	if (r == 0 && ret_changes)
+		*ret_changes = c->store->be->changes(c);
+	done(c);
+	return r;
+}
+
+/* The single integer a statement returns (count queries). */
+static int query_int(struct store_conn *c, int id, const struct store_param *p, size_t n,
+		     long long *ret)
+{
+	int r = store_query(c, id, p, n);
+	if (r == 0)
+		r = next_row(c);
+	if (r == 1)
+		*ret = col_int(c, 0);
+	done(c);
+	return r == 1 ? 0 : r == 0 ? store_failed(c, -EIO) : r;
+}
+
+int store_exec(struct store_conn *c, const char *sql, const char *const *params, size_t n,
+	       long long *ret_changes)
+{
+	struct store_param p[STORE_MAX_PARAMS];
+	if (n > sizeof p / sizeof p[0])
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++)
+		p[i] = STORE_TEXT(params[i]);
+	int r = store_query_text(c, sql, p, n);
+	if (r == 0 && ret_changes)
+		*ret_changes = c->store->be->changes(c);
+	done(c);
+	return r;
+}
+
+enum store_kind store_conn_kind(const struct store_conn *c)
+{
+	return c->store->be->kind;
+}
+
+void store_now_utc(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Compact JSON text of doc (masked first when mask), for a parameter; NULL doc gives
+ * *ret NULL. Caller frees *ret. */
+static int json_text(const json_t *doc, bool mask, char **ret)
+{
+	*ret = NULL;
 	if (!doc)
-		return sqlite3_bind_null(st, i) == SQLITE_OK ? 0 : -EIO;
+		return 0;
 	json_t *masked = NULL;
 	if (mask) {
 		masked = model_mask_secrets(doc);
@@ -215,20 +244,18 @@ static int bind_json(sqlite3_stmt *st, int i, const json_t *doc, bool mask)
 			return -ENOMEM;
 		doc = masked;
 	}
-	char *text = json_dumps(doc, JSON_COMPACT);
+	*ret = json_dumps(doc, JSON_COMPACT);
 	json_decref(masked);
-	if (!text)
-		return -ENOMEM;
-	int r = sqlite3_bind_text(st, i, text, -1, free) == SQLITE_OK ? 0 : -EIO;
-	return r;
+	return *ret ? 0 : -ENOMEM;
 }
 
-static json_t *column_json(sqlite3_stmt *st, int i)
+static json_t *column_json(struct store_conn *c, int i)
 {
-	const char *text = (const char *)sqlite3_column_text(st, i);
+	size_t len = 0;
+	const char *text = c->store->be->text(c, i, &len);
 	if (!text)
 		return NULL;
-	return json_loadb(text, (size_t)sqlite3_column_bytes(st, i), 0, NULL);
+	return json_loadb(text, len, 0, NULL);
 }
 
 /* ---- sealed secrets ---- */
@@ -340,34 +367,33 @@ static int transform_secrets(json_t *doc, const struct place *at, const unsigned
 	return 0;
 }
 
-/* Binds a copy of doc with its secrets sealed (when the store seals). */
-static int bind_doc(struct store_conn *c, sqlite3_stmt *st, int i, const struct place *at,
-		    const json_t *doc)
+/* The text to store for doc: compact JSON of a copy with its secrets sealed (when the
+ * store seals). Caller frees *ret. */
+static int doc_text(struct store_conn *c, const struct place *at, const json_t *doc, char **ret)
 {
-	if (!c->store || !c->store->sealing)
-		return bind_json(st, i, doc, false);
+	if (!c->store->sealing)
+		return json_text(doc, false, ret);
 	json_t *copy = json_deep_copy(doc);
 	bool changed = false;
 	int r = copy ? transform_secrets(copy, at, NULL, c->store->key, &changed) : -ENOMEM;
 	if (r == 0)
-		r = bind_json(st, i, copy, false);
+		r = json_text(copy, false, ret);
 	json_decref(copy);
 	return r;
 }
 
-/* Column i as a document with its secrets opened; NULL for NULL, -ENOMEM, -EBADMSG. */
-static int column_doc(struct store_conn *c, sqlite3_stmt *st, int i, const struct place *at,
-		      json_t **ret)
+/* Column i as a document with its secrets opened; -ENOMEM, -EIO (a secret that does
+ * not open). */
+static int column_doc(struct store_conn *c, int i, const struct place *at, json_t **ret)
 {
-	json_t *doc = column_json(st, i);
+	json_t *doc = column_json(c, i);
 	if (!doc)
 		return -ENOMEM;
 	bool changed = false;
-	int r = c->store && c->store->sealing
-			? transform_secrets(doc, at, c->store->key, NULL, &changed) : 0;
+	int r = c->store->sealing ? transform_secrets(doc, at, c->store->key, NULL, &changed) : 0;
 	if (r < 0) {
 		json_decref(doc);
-		return r == -EBADMSG ? db_fail(c) : r;
+		return r == -EBADMSG ? store_failed(c, -EIO) : r;
 	}
 	*ret = doc;
 	return 0;
@@ -375,17 +401,17 @@ static int column_doc(struct store_conn *c, sqlite3_stmt *st, int i, const struc
 
 /* ---- parsed documents, shared ---- */
 
-static bool doc_memo_at(const struct doc_memo *m, const struct place *at)
+static bool doc_memo_at(const struct store_doc_memo *m, const struct place *at)
 {
 	return m->text && strcmp(m->stack, at->stack) == 0 && m->has_env == (at->env != NULL) &&
 	       (!at->env || strcmp(m->env, at->env) == 0);
 }
 
-static void doc_memo_clear(struct doc_memo *m)
+static void doc_memo_clear(struct store_doc_memo *m)
 {
 	free(m->text);
 	json_decref(m->doc);
-	*m = (struct doc_memo){0};
+	*m = (struct store_doc_memo){0};
 }
 
 /* Remembers doc (a new reference is taken) parsed from text at `at`, in the slot of the
@@ -395,19 +421,19 @@ static void doc_memo_add(struct store_conn *c, const struct place *at, const cha
 			 size_t len, json_t *doc)
 {
 	size_t ls = strlen(at->stack), le = at->env ? strlen(at->env) : 0;
-	char *copy = ls < FP_NAME_MAX && le < FP_NAME_MAX ? malloc(len + 1) : NULL;
+	char *copy = ls < STORE_NAME_MAX && le < STORE_NAME_MAX ? malloc(len + 1) : NULL;
 	if (!copy)
 		return;
 	memcpy(copy, text, len);
 	copy[len] = '\0';
 	size_t i = 0;
-	while (i < DOC_MEMO && !doc_memo_at(&c->docs[i], at))
+	while (i < STORE_DOC_MEMO && !doc_memo_at(&c->docs[i], at))
 		i++;
-	if (i == DOC_MEMO) {
+	if (i == STORE_DOC_MEMO) {
 		i = c->docs_next;
-		c->docs_next = (c->docs_next + 1) % DOC_MEMO;
+		c->docs_next = (c->docs_next + 1) % STORE_DOC_MEMO;
 	}
-	struct doc_memo *m = &c->docs[i];
+	struct store_doc_memo *m = &c->docs[i];
 	doc_memo_clear(m);
 	memcpy(m->stack, at->stack, ls + 1);
 	memcpy(m->env, at->env ? at->env : "", le + 1);
@@ -417,25 +443,24 @@ static void doc_memo_add(struct store_conn *c, const struct place *at, const cha
 	m->doc = json_incref(doc);
 }
 
-/* Column 0 of st's row at `at` as an opened document that may be shared: the one this
- * connection parsed before when the stored text is byte for byte the same (any write
- * changes the text: the revision aside, a document that differs is another text), else
- * parsed, opened and remembered. Skips json_loadb and opening every secret again for
- * documents read over and over. A new reference in *ret; errors as column_doc. */
-static int column_doc_shared(struct store_conn *c, sqlite3_stmt *st, const struct place *at,
-			     json_t **ret)
+/* Column 0 of the current row at `at` as an opened document that may be shared: the one
+ * this connection parsed before when the stored text is byte for byte the same (any
+ * write changes the text: the revision aside, a document that differs is another text),
+ * else parsed, opened and remembered. Skips json_loadb and opening every secret again
+ * for documents read over and over. A new reference in *ret; errors as column_doc. */
+static int column_doc_shared(struct store_conn *c, const struct place *at, json_t **ret)
 {
-	const char *text = (const char *)sqlite3_column_text(st, 0);
-	size_t len = (size_t)sqlite3_column_bytes(st, 0);
-	for (size_t i = 0; text && i < DOC_MEMO; i++) {
-		const struct doc_memo *m = &c->docs[i];
+	size_t len = 0;
+	const char *text = c->store->be->text(c, 0, &len);
+	for (size_t i = 0; text && i < STORE_DOC_MEMO; i++) {
+		const struct store_doc_memo *m = &c->docs[i];
 		if (doc_memo_at(m, at) && m->len == len && memcmp(m->text, text, len) == 0) {
 			*ret = json_incref(m->doc);
 			return 0;
 		}
 	}
 	json_t *doc = NULL;
-	int r = column_doc(c, st, 0, at, &doc);
+	int r = column_doc(c, 0, at, &doc);
 	if (r < 0)
 		return r;
 	if (text)
@@ -444,108 +469,77 @@ static int column_doc_shared(struct store_conn *c, sqlite3_stmt *st, const struc
 	return 0;
 }
 
-static void copy_time(char dst[32], sqlite3_stmt *st, int i)
+static void copy_text(char *dst, size_t cap, const char *t)
 {
-	const char *t = (const char *)sqlite3_column_text(st, i);
 	size_t n = t ? strlen(t) : 0;
-	if (n > 31)
-		n = 31;
+	if (n >= cap)
+		n = cap - 1;
 	if (n)
 		memcpy(dst, t, n);
 	dst[n] = '\0';
 }
 
 /* Reads columns document, revision, created, updated of the current row into ret. */
-static int read_record(struct store_conn *c, sqlite3_stmt *st, const struct place *at,
-		       bool shared, struct store_record *ret)
+static int read_record(struct store_conn *c, const struct place *at, bool shared,
+		       struct store_record *ret)
 {
 	json_t *doc = NULL;
-	int r = shared ? column_doc_shared(c, st, at, &doc) : column_doc(c, st, 0, at, &doc);
+	int r = shared ? column_doc_shared(c, at, &doc) : column_doc(c, 0, at, &doc);
 	if (r < 0)
 		return r;
 	ret->document = doc;
-	ret->revision = sqlite3_column_int64(st, 1);
-	copy_time(ret->created, st, 2);
-	copy_time(ret->updated, st, 3);
+	ret->revision = col_int(c, 1);
+	copy_text(ret->created, sizeof ret->created, col(c, 2));
+	copy_text(ret->updated, sizeof ret->updated, col(c, 3));
 	return 0;
 }
 
-/* Steps a statement expected to yield at most one row: 0 with *ret filled (when ret is
- * not NULL), -ENOENT for no row, -EEXIST on a uniqueness conflict, -EIO otherwise. */
-static int step_record(struct store_conn *c, sqlite3_stmt *st, const struct place *at,
-		       bool shared, struct store_record *ret)
+/* Runs statement id, expected to yield at most one record: 0 with *ret filled (when ret
+ * is not NULL), -ENOENT for no row, or the statement's error. */
+static int query_record(struct store_conn *c, int id, const struct store_param *p, size_t n,
+			const struct place *at, bool shared, struct store_record *ret)
 {
-	int rc = sqlite3_step(st);
-	int r;
-	if (rc == SQLITE_ROW) {
+	int r = store_query(c, id, p, n);
+	if (r == 0)
+		r = next_row(c);
+	if (r == 1) {
 		struct store_record rec = {0};
-		r = read_record(c, st, at, shared, &rec);
-		if (r == 0) {
-			rc = sqlite3_step(st);
-			if (rc != SQLITE_DONE) {
-				store_record_release(&rec);
-				r = db_fail(c);
-			} else if (ret) {
-				*ret = rec;
-			} else {
-				store_record_release(&rec);
-			}
-		}
-	} else if (rc == SQLITE_DONE) {
+		r = read_record(c, at, shared, &rec);
+		if (r == 0 && (r = next_row(c)) != 0)
+			r = r > 0 ? store_failed(c, -EIO) : r;
+		if (r == 0 && ret)
+			*ret = rec;
+		else
+			store_record_release(&rec);
+	} else if (r == 0) {
 		r = -ENOENT;
-	} else if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
-		r = -EEXIST;
-	} else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-		r = -ENOENT;
-	} else {
-		r = db_fail(c);
 	}
-	sqlite3_reset(st);
+	done(c);
 	return r;
 }
 
-/* Steps a statement that returns no rows; *ret_changes gets the rows changed. */
-static int step_done(struct store_conn *c, sqlite3_stmt *st, int *ret_changes)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return db_fail(c);
-	if (ret_changes)
-		*ret_changes = sqlite3_changes(c->db);
-	return 0;
-}
-
-static int exec_stmt(struct store_conn *c, enum stmt_id id)
-{
-	sqlite3_stmt *st = stmt(c, id);
-	if (!st)
-		return -EIO;
-	return step_done(c, st, NULL);
-}
-
-/* Steps the bound statement st through its rows, making a new array in *ret_items of
- * row(st) for each (row returns a new reference, NULL on allocation failure), then
- * resets st. At most limit rows are taken (SIZE_MAX: all); *ret_more (may be NULL) tells
- * whether another row follows. 0, -ENOMEM or -EIO. */
-static int collect_rows(struct store_conn *c, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *st),
-			size_t limit, json_t **ret_items, bool *ret_more)
+/* Runs the bound statement id through its rows, making a new array in *ret_items of
+ * row(c) for each (row returns a new reference, NULL on allocation failure). At most
+ * limit rows are taken (SIZE_MAX: all); *ret_more (may be NULL) tells whether another
+ * row follows. 0, -ENOMEM or the statement's error. */
+static int collect_rows(struct store_conn *c, int id, const struct store_param *p, size_t n,
+			json_t *(*row)(struct store_conn *c), size_t limit, json_t **ret_items,
+			bool *ret_more)
 {
 	json_t *items = json_array();
 	bool more = false;
-	int r = items ? 0 : -ENOMEM, rc = SQLITE_DONE;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	int r = items ? store_query(c, id, p, n) : -ENOMEM;
+	while (r == 0 && (r = next_row(c)) == 1) {
+		r = 0;
 		if (json_array_size(items) == limit) {
 			more = true;
 			break;
 		}
-		json_t *it = row(st);
+		json_t *it = row(c);
 		if (!it || json_array_append_new(items, it) < 0)
 			r = -ENOMEM;
 	}
-	if (r == 0 && !more && rc != SQLITE_DONE)
-		r = db_fail(c);
-	sqlite3_reset(st);
+	done(c);
 	if (r < 0) {
 		json_decref(items);
 		return r;
@@ -584,9 +578,9 @@ static int secret_keys_differing(const json_t *from, const json_t *to, json_t *k
 	return 0;
 }
 
-/* Binds the JSON array of the secret keys whose value differs between old_doc and new_doc
- * (either may be NULL): names only, never values. */
-static int bind_secret_changes(sqlite3_stmt *st, int i, const json_t *old_doc, const json_t *new_doc)
+/* The JSON text of the array of the secret keys whose value differs between old_doc and
+ * new_doc (either may be NULL): names only, never values. Caller frees *ret. */
+static int secret_changes_text(const json_t *old_doc, const json_t *new_doc, char **ret)
 {
 	const json_t *a = json_object_get(old_doc, "secrets"), *b = json_object_get(new_doc, "secrets");
 	json_t *keys = json_array();
@@ -594,7 +588,7 @@ static int bind_secret_changes(sqlite3_stmt *st, int i, const json_t *old_doc, c
 	if (r == 0)
 		r = secret_keys_differing(b, a, keys);
 	if (r == 0)
-		r = bind_json(st, i, keys, false);
+		r = json_text(keys, false, ret);
 	json_decref(keys);
 	return r;
 }
@@ -605,30 +599,22 @@ static int history_add(struct store_conn *c, const char *kind, const struct plac
 		       long long revision, const json_t *old_doc, const json_t *new_doc,
 		       const char *actor)
 {
-	sqlite3_stmt *st = stmt(c, Q_HISTORY_INSERT);
-	if (!st)
-		return -EIO;
-	int r = bind_text(st, 1, actor ? actor : "unknown");
+	char *old_text = NULL, *new_text = NULL, *changes = NULL;
+	int r = json_text(old_doc, true, &old_text);
 	if (r == 0)
-		r = bind_text(st, 2, kind);
+		r = json_text(new_doc, true, &new_text);
 	if (r == 0)
-		r = bind_text(st, 3, at->stack);
-	if (r == 0)
-		r = at->env ? bind_text(st, 4, at->env)
-			    : (sqlite3_bind_null(st, 4) == SQLITE_OK ? 0 : -EIO);
-	if (r == 0)
-		r = sqlite3_bind_int64(st, 5, revision) == SQLITE_OK ? 0 : -EIO;
-	if (r == 0)
-		r = bind_json(st, 6, old_doc, true);
-	if (r == 0)
-		r = bind_json(st, 7, new_doc, true);
-	if (r == 0)
-		r = bind_secret_changes(st, 8, old_doc, new_doc);
-	if (r < 0) {
-		sqlite3_reset(st);
-		return r == -EIO ? db_fail(c) : r;
+		r = secret_changes_text(old_doc, new_doc, &changes);
+	if (r == 0) {
+		struct store_param p[] = {STORE_TEXT(actor ? actor : "unknown"), STORE_TEXT(kind),
+					  STORE_TEXT(at->stack), STORE_TEXT(at->env), STORE_INT(revision),
+					  STORE_TEXT(old_text), STORE_TEXT(new_text), STORE_TEXT(changes)};
+		r = exec_query(c, Q_HISTORY_INSERT, p, 8, NULL);
 	}
-	return step_done(c, st, NULL);
+	free(old_text);
+	free(new_text);
+	free(changes);
+	return r;
 }
 
 void store_record_release(struct store_record *r)
@@ -639,304 +625,172 @@ void store_record_release(struct store_record *r)
 	r->document = NULL;
 }
 
-/* ---- SQL functions used by migrations ---- */
+/* ---- every stored document ---- */
 
-static void fn_seed_document(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* One document read by walk_documents. */
+struct walked {
+	char *stack, *env; /* env NULL for a stack */
+	long long id;      /* history row id, 0 elsewhere */
+	int column;        /* 0 document; 1 old_document, 2 new_document of history */
+	json_t *doc;
+	bool changed;
+};
+
+static const char *const walk_sql[] = {
+	"SELECT name, NULL, 0, document FROM stacks ORDER BY name",
+	"SELECT stack, name, 0, document FROM environments ORDER BY stack, name",
+	"SELECT stack, environment, id, old_document, new_document FROM history ORDER BY id",
+};
+
+/* Parameters: the document, then the stack and environment, or the history row's id. */
+static const char *const walk_update[] = {
+	"UPDATE stacks SET document = ?1 WHERE name = ?2",
+	"UPDATE environments SET document = ?1 WHERE stack = ?2 AND name = ?3",
+	"UPDATE history SET old_document = ?1 WHERE id = ?2",
+	"UPDATE history SET new_document = ?1 WHERE id = ?2",
+};
+
+static void walked_free(struct walked *w, size_t n)
 {
-	(void)argc;
-	const char *name = (const char *)sqlite3_value_text(argv[0]);
-	size_t len = 0;
-	const char *text = name ? catalog_file(name, &len) : NULL;
-	if (!text) {
-		sqlite3_result_null(ctx);
-		return;
+	for (size_t i = 0; i < n; i++) {
+		free(w[i].stack);
+		free(w[i].env);
+		json_decref(w[i].doc);
 	}
-	json_t *doc = json_loadb(text, len, 0, NULL);
-	char *compact = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	json_decref(doc);
-	if (!compact) {
-		sqlite3_result_error(ctx, "seed document is not valid JSON", -1);
-		return;
-	}
-	sqlite3_result_text(ctx, compact, -1, free);
+	free(w);
 }
 
-static void fn_mask_secrets(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* Appends the documents of one walk_sql statement to *list. */
+static int walk_read(struct store_conn *c, const char *sql, struct walked **list, size_t *n,
+		     size_t *cap)
 {
-	(void)argc;
-	const char *text = (const char *)sqlite3_value_text(argv[0]);
-	if (!text) {
-		sqlite3_result_null(ctx);
-		return;
-	}
-	json_t *doc = json_loads(text, 0, NULL);
-	json_t *masked = doc ? model_mask_secrets(doc) : NULL;
-	char *out = masked ? json_dumps(masked, JSON_COMPACT) : NULL;
-	json_decref(doc);
-	json_decref(masked);
-	if (!out) {
-		sqlite3_result_error(ctx, "cannot mask secrets", -1);
-		return;
-	}
-	sqlite3_result_text(ctx, out, -1, free);
-}
-
-/* ---- opening and migrating ---- */
-
-static int conn_open(const char *path, struct store_conn *c)
-{
-	static const char pragmas[] = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
-				      "PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;";
-	int rc = sqlite3_open_v2(path, &c->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK)
-		return -EIO;
-	sqlite3_extended_result_codes(c->db, 1);
-	if (sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS) != SQLITE_OK ||
-	    sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
-		return -EIO;
-	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
-	if (sqlite3_create_function(c->db, "seed_document", 1, flags, NULL, fn_seed_document,
-				    NULL, NULL) != SQLITE_OK ||
-	    sqlite3_create_function(c->db, "mask_secrets", 1, flags, NULL, fn_mask_secrets, NULL,
-				    NULL) != SQLITE_OK)
-		return -EIO;
-	return 0;
-}
-
-static void conn_close(struct store_conn *c)
-{
-	for (size_t i = 0; i < Q_COUNT; i++)
-		sqlite3_finalize(c->stmts[i]);
-	memset(c->stmts, 0, sizeof c->stmts);
-	for (size_t i = 0; i < DOC_MEMO; i++)
-		doc_memo_clear(&c->docs[i]);
-	if (c->db)
-		sqlite3_close(c->db);
-	c->db = NULL;
-}
-
-/* The version of a migration file name "0007_x.sql"; -1 when the name has no such prefix. */
-static long long migration_version(const char *name)
-{
-	char digits[16];
-	size_t n = 0;
-	while (n < sizeof digits - 1 && name[n] >= '0' && name[n] <= '9') {
-		digits[n] = name[n];
-		n++;
-	}
-	digits[n] = '\0';
-	long long v;
-	if (n == 0 || name[n] != '_' || util_parse_int(digits, 1, 999999, &v) < 0)
-		return -1;
-	return v;
-}
-
-long long store_binary_version(const struct embed_file *migrations)
-{
-	long long best = 0;
-	for (const struct embed_file *f = migrations ? migrations : migration_files; f->name; f++) {
-		long long v = migration_version(f->name);
-		if (v > best)
-			best = v;
-	}
-	return best;
-}
-
-static int db_version(sqlite3 *db, long long *ret)
-{
-	sqlite3_stmt *st = NULL;
-	int r = -EIO;
-	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
-			       &st, NULL) != SQLITE_OK)
-		goto out;
-	if (sqlite3_step(st) != SQLITE_ROW)
-		goto out;
-	*ret = sqlite3_column_int64(st, 0);
-	r = 0;
-out:
-	sqlite3_finalize(st);
-	return r;
-}
-
-static int record_migration(sqlite3 *db, long long version, const char *name)
-{
-	sqlite3_stmt *st = NULL;
-	int r = -EIO;
-	if (sqlite3_prepare_v2(db, "INSERT INTO schema_migrations (version, name, applied) "
-				   "VALUES (?1, ?2, " NOW ")", -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	if (sqlite3_bind_int64(st, 1, version) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC) != SQLITE_OK)
-		goto out;
-	if (sqlite3_step(st) == SQLITE_DONE)
+	int r = store_query_text(c, sql, NULL, 0);
+	while (r == 0 && (r = next_row(c)) == 1) {
 		r = 0;
-out:
-	sqlite3_finalize(st);
+		for (int column = 3; column <= 4 && r == 0; column++) {
+			if (column == 4 && c->store->be->integer(c, 2) == 0)
+				break;
+			json_t *doc = column_json(c, column);
+			if (!doc)
+				continue; /* NULL: a history row's missing side */
+			if (*n == *cap) {
+				size_t grow = *cap ? *cap * 2 : 64;
+				struct walked *more = realloc(*list, grow * sizeof **list);
+				if (!more) {
+					json_decref(doc);
+					r = -ENOMEM;
+					break;
+				}
+				*list = more;
+				*cap = grow;
+			}
+			const char *env = col(c, 1);
+			struct walked *w = &(*list)[(*n)++];
+			*w = (struct walked){strdup(col(c, 0)), env ? strdup(env) : NULL, col_int(c, 2),
+					     column - 3 + (col_int(c, 2) > 0), doc, false};
+			if (!w->stack || (env && !w->env))
+				r = -ENOMEM;
+		}
+	}
+	done(c);
 	return r;
 }
 
-/* Applies one migration file in its own transaction. */
-static int apply_migration(sqlite3 *db, const struct embed_file *f, long long version,
-			   struct buf *err)
+static int walk_write(struct store_conn *c, const struct walked *w)
 {
-	char *msg = NULL;
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
-		goto fail;
-	if (sqlite3_exec(db, (const char *)f->data, NULL, NULL, &msg) != SQLITE_OK)
-		goto fail;
-	if (record_migration(db, version, f->name) < 0 ||
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
-		goto fail;
-	return 0;
-fail:
-	if (err)
-		(void)buf_printf(err, "migration '%s' failed: %s", f->name,
-				 msg ? msg : sqlite3_errmsg(db));
-	sqlite3_free(msg);
-	(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return -EIO;
-}
-
-static int migrate(struct store_conn *c, const char *path, const struct embed_file *migrations,
-		   struct buf *err, long long *ret_version)
-{
-	if (sqlite3_exec(c->db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-				"version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)",
-			 NULL, NULL, NULL) != SQLITE_OK) {
-		if (err)
-			(void)buf_printf(err, "cannot use database '%s': %s", path, sqlite3_errmsg(c->db));
-		return -EIO;
-	}
-	long long current, newest = store_binary_version(migrations);
-	if (db_version(c->db, &current) < 0) {
-		if (err)
-			(void)buf_printf(err, "cannot read the schema version of '%s'", path);
-		return -EIO;
-	}
-	if (current > newest) {
-		if (err)
-			(void)buf_printf(err, "database '%s' has schema version %lld but this manifestd "
-					 "knows only up to %lld: upgrade manifestd (or use a backup)",
-					 path, current, newest);
-		return -EPROTONOSUPPORT;
-	}
-	/* The tables are sorted by name, and names start with the zero-padded version. */
-	for (const struct embed_file *f = migrations; f->name; f++) {
-		long long v = migration_version(f->name);
-		if (v <= current)
-			continue;
-		int r = apply_migration(c->db, f, v, err);
-		if (r < 0)
-			return r;
-		current = v;
-	}
-	*ret_version = current;
-	return 0;
-}
-
-/* ---- sealing every stored secret ---- */
-
-/* Every stored document as [stack, environment or null, document]. */
-static int all_documents(struct store_conn *c, json_t **ret_rows)
-{
-	sqlite3_stmt *sel = NULL;
-	json_t *rows = json_array();
-	int r = rows ? 0 : -ENOMEM, rc = SQLITE_DONE;
-	if (r == 0 && sqlite3_prepare_v2(c->db, "SELECT name, NULL, document FROM stacks UNION ALL "
-				 "SELECT stack, name, document FROM environments", -1, &sel, NULL) != SQLITE_OK)
-		r = db_fail(c);
-	while (r == 0 && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
-		const char *env = (const char *)sqlite3_column_text(sel, 1);
-		json_t *doc = column_json(sel, 2);
-		json_t *row = doc ? json_pack("[s, o, o]", (const char *)sqlite3_column_text(sel, 0),
-					      env ? json_string(env) : json_null(), doc) : NULL;
-		if (!row || json_array_append_new(rows, row) < 0)
-			r = -ENOMEM;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(c);
-	sqlite3_finalize(sel);
-	if (r < 0) {
-		json_decref(rows);
-		return r;
-	}
-	*ret_rows = rows;
-	return 0;
-}
-
-static int update_document(struct store_conn *c, const struct place *at, const json_t *doc)
-{
-	sqlite3_stmt *up = NULL;
-	int r = 0;
-	const char *sql = at->env ? "UPDATE environments SET document = ?3 WHERE stack = ?1 AND name = ?2"
-				  : "UPDATE stacks SET document = ?3 WHERE name = ?1";
-	if (sqlite3_prepare_v2(c->db, sql, -1, &up, NULL) != SQLITE_OK || bind_text(up, 1, at->stack) < 0 ||
-	    (at->env && bind_text(up, 2, at->env) < 0))
-		r = -EIO;
+	char *text = NULL;
+	int r = json_text(w->doc, false, &text);
+	int which = w->id > 0 ? 1 + w->column : w->env ? 1 : 0;
+	struct store_param p[] = {STORE_TEXT(text), STORE_TEXT(w->stack), STORE_TEXT(w->env)};
+	size_t n = which == 1 ? 3 : 2;
+	if (w->id > 0)
+		p[1] = STORE_INT(w->id);
+	long long changes = 0;
 	if (r == 0)
-		r = bind_json(up, 3, doc, false);
-	if (r == 0 && sqlite3_step(up) != SQLITE_DONE)
-		r = -EIO;
-	sqlite3_finalize(up);
-	return r == -EIO ? db_fail(c) : r;
+		r = store_query_text(c, walk_update[which], p, n);
+	if (r == 0)
+		changes = c->store->be->changes(c);
+	done(c);
+	free(text);
+	return r == 0 && changes != 1 ? store_failed(c, -EIO) : r;
 }
 
-/* In the open write transaction of c: opens every sealed secret with open_key and seals
- * every secret with seal_key (see transform_secrets), writing back the documents that
- * changed (no revision, no history: the documents mean the same). *ret_count = how many. */
-static int reseal_all(struct store_conn *c, const unsigned char *open_key,
-		      const unsigned char *seal_key, struct buf *err, size_t *ret_count)
+int store_walk_documents(struct store_conn *c, bool with_history,
+			 int (*fn)(void *arg, const struct store_document_place *at, json_t *doc,
+				   bool *ret_changed, struct buf *err),
+			 void *arg, struct buf *err, size_t *ret_count)
 {
-	json_t *rows = NULL, *row;
-	size_t i, count = 0;
-	int r = all_documents(c, &rows);
-	json_array_foreach(rows, i, row) {
-		struct place at = {json_string_value(json_array_get(row, 0)),
-				   json_string_value(json_array_get(row, 1))};
-		json_t *doc = json_array_get(row, 2);
-		bool changed = false;
-		r = transform_secrets(doc, &at, open_key, seal_key, &changed);
-		if (r == -EBADMSG && err) {
-			if (at.env)
-				(void)buf_printf(err, "the secrets of environment '%s' of stack '%s' do not "
-						 "open with this key: ", at.env, at.stack);
-			else
-				(void)buf_printf(err, "the secrets of stack '%s' do not open with this key: ",
-						 at.stack);
-			(void)buf_puts(err, "use the key the database was written with");
-		}
-		if (r == 0 && changed) {
-			r = update_document(c, &at, doc);
+	static const char *const tables[] = {"stacks", "environments", "history"};
+	static const char *const columns[] = {"document", "old_document", "new_document"};
+	struct walked *list = NULL;
+	size_t n = 0, cap = 0, count = 0;
+	int r = 0;
+	for (size_t t = 0; t < (with_history ? 3u : 2u) && r == 0; t++)
+		r = walk_read(c, walk_sql[t], &list, &n, &cap);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		struct walked *w = &list[i];
+		size_t t = w->id > 0 ? 2 : w->env ? 1 : 0;
+		struct store_document_place at = {tables[t], columns[w->id > 0 ? w->column : 0],
+						  w->stack, w->env, w->id};
+		r = fn(arg, &at, w->doc, &w->changed, err);
+		if (r == 0 && w->changed) {
+			r = walk_write(c, w);
 			count++;
 		}
-		if (r < 0)
-			break;
 	}
-	json_decref(rows);
-	if (r == 0)
+	walked_free(list, n);
+	if (r == 0 && ret_count)
 		*ret_count = count;
 	return r;
 }
 
-/* Runs reseal_all in its own transaction, then empties the WAL of the old pages. */
+/* ---- sealing every stored secret ---- */
+
+struct reseal {
+	const unsigned char *open_key, *seal_key;
+};
+
+static int reseal_one(void *arg, const struct store_document_place *at, json_t *doc,
+		      bool *ret_changed, struct buf *err)
+{
+	const struct reseal *k = arg;
+	int r = transform_secrets(doc, &(struct place){at->stack, at->env}, k->open_key, k->seal_key,
+				  ret_changed);
+	if (r == -EBADMSG && err) {
+		if (at->env)
+			(void)buf_printf(err, "the secrets of environment '%s' of stack '%s' do not "
+					 "open with this key: ", at->env, at->stack);
+		else
+			(void)buf_printf(err, "the secrets of stack '%s' do not open with this key: ",
+					 at->stack);
+		(void)buf_puts(err, "use the key the database was written with");
+	}
+	return r;
+}
+
+/* In its own write transaction: opens every sealed secret with open_key and seals every
+ * secret with seal_key (see transform_secrets), writing back the documents that changed
+ * (no revision, no history: the documents mean the same); then lets the engine drop old
+ * pages. *ret_count (may be NULL) = documents rewritten. */
 static int reseal_committed(struct store_conn *c, const unsigned char *open_key,
 			    const unsigned char *seal_key, struct buf *err, size_t *ret_count)
 {
 	size_t count = 0;
+	struct reseal k = {open_key, seal_key};
 	int r = store_begin(c);
 	if (r == 0)
-		r = reseal_all(c, open_key, seal_key, err, &count);
+		r = store_walk_documents(c, false, reseal_one, &k, err, &count);
 	if (r == 0)
 		r = store_commit(c);
 	if (r < 0) {
 		store_rollback(c);
-		if (r == -EIO && err && !err->len)
-			(void)buf_printf(err, "cannot rewrite the secrets: %s", sqlite3_errmsg(c->db));
+		if (err && !err->len)
+			(void)buf_printf(err, "cannot rewrite the secrets: %s",
+					 c->error.len ? buf_cstr(&c->error) : strerror(-r));
 		return r;
 	}
-	if (count > 0)
-		(void)sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	if (count > 0 && c->store->be->compact)
+		c->store->be->compact(c);
 	if (ret_count)
 		*ret_count = count;
 	return 0;
@@ -955,6 +809,13 @@ int store_rekey(struct store *s, const unsigned char new_key[SECRETBOX_KEY_BYTES
 		memcpy(s->key, new_key, SECRETBOX_KEY_BYTES);
 	store_release(c);
 	return r;
+}
+
+/* ---- opening ---- */
+
+enum store_kind store_kind_of(const char *target)
+{
+	return store_pg_target(target) ? STORE_POSTGRES : STORE_SQLITE;
 }
 
 /* Creates the directory that holds path, with its parents. */
@@ -998,12 +859,58 @@ static int start_sealing(struct store *s, const unsigned char *key, struct buf *
 	}
 	memcpy(s->key, key, SECRETBOX_KEY_BYTES);
 	s->sealing = true;
-	return reseal_committed(&s->conns[0], s->key, s->key, err, NULL);
+	struct store_conn *c = &s->conns[0];
+	int r = s->be->migration_lock(c, true);
+	if (r == 0) {
+		r = reseal_committed(c, s->key, s->key, err, NULL);
+		int u = s->be->migration_lock(c, false);
+		if (r == 0)
+			r = u;
+	} else if (err) {
+		(void)buf_printf(err, "cannot lock the database: %s", buf_cstr(&c->error));
+	}
+	return r;
+}
+
+/* The first connection, the migrations and the sealing of secrets. */
+static int open_first(struct store *s, const struct store_options *opt,
+		      const struct store_step *steps, struct buf *err)
+{
+	const struct embed_file *files = opt->migrations ? opt->migrations
+							 : store_builtin_migrations(s->be->kind);
+	if (!steps && !opt->migrations)
+		steps = store_builtin_steps();
+	if (s->be->kind == STORE_SQLITE) {
+		int r = make_parent_dir(opt->path);
+		if (r < 0) {
+			if (err)
+				(void)buf_printf(err, "cannot create the directory of '%s': %s", opt->path,
+						 strerror(-r));
+			return r;
+		}
+	}
+	struct store_conn *c = &s->conns[0];
+	int r = s->be->connect(c, s->target, &c->error);
+	if (r < 0) {
+		if (err)
+			(void)buf_printf(err, "cannot open the %s database: %s", s->be->name,
+					 buf_cstr(&c->error));
+		return r == -ENOMEM ? r : -EIO;
+	}
+	r = store_migrate(c, files, steps, err, &s->schema_version);
+	if (r == 0 && opt->secret_key)
+		r = start_sealing(s, opt->secret_key, err);
+	return r;
 }
 
 int store_open(const struct store_options *opt, struct buf *err, struct store **ret)
 {
-	const struct embed_file *migrations = opt->migrations ? opt->migrations : migration_files;
+	return store_open_with_steps(opt, NULL, err, ret);
+}
+
+int store_open_with_steps(const struct store_options *opt, const struct store_step *steps,
+			  struct buf *err, struct store **ret)
+{
 	size_t n = opt->connections ? opt->connections : 1;
 	struct store *s = calloc(1, sizeof *s);
 	int r = -ENOMEM;
@@ -1011,33 +918,28 @@ int store_open(const struct store_options *opt, struct buf *err, struct store **
 		goto fail;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->freed, NULL);
+	s->be = store_kind_of(opt->path) == STORE_POSTGRES ? &store_pg_backend : &store_sqlite_backend;
+	s->target = strdup(opt->path);
 	s->conns = calloc(n, sizeof *s->conns);
-	if (!s->conns)
+	if (!s->target || !s->conns)
 		goto fail;
 	s->count = n;
-	r = make_parent_dir(opt->path);
-	if (r < 0) {
-		if (err)
-			(void)buf_printf(err, "cannot create the directory of '%s': %s", opt->path,
-					 strerror(-r));
-		goto fail;
-	}
 	for (size_t i = 0; i < n; i++) {
 		s->conns[i].store = s;
-		r = conn_open(opt->path, &s->conns[i]);
+		buf_init(&s->conns[i].error, 1024);
+	}
+	r = open_first(s, opt, steps, err);
+	if (r < 0)
+		goto fail;
+	/* SQLite opens every connection now (a file that cannot be opened fails here);
+	 * PostgreSQL connects the others on their first use. */
+	for (size_t i = 1; i < n && s->be->kind == STORE_SQLITE; i++) {
+		r = s->be->connect(&s->conns[i], s->target, &s->conns[i].error);
 		if (r < 0) {
 			if (err)
 				(void)buf_printf(err, "cannot open database '%s': %s", opt->path,
-						 s->conns[i].db ? sqlite3_errmsg(s->conns[i].db)
-								: "out of memory");
+						 buf_cstr(&s->conns[i].error));
 			goto fail;
-		}
-		if (i == 0) {
-			r = migrate(&s->conns[0], opt->path, migrations, err, &s->schema_version);
-			if (r == 0 && opt->secret_key)
-				r = start_sealing(s, opt->secret_key, err);
-			if (r < 0)
-				goto fail;
 		}
 	}
 	*ret = s;
@@ -1051,9 +953,16 @@ void store_free(struct store *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; s->conns && i < s->count; i++)
-		conn_close(&s->conns[i]);
+	for (size_t i = 0; s->conns && i < s->count; i++) {
+		struct store_conn *c = &s->conns[i];
+		s->be->disconnect(c);
+		memo_forget(c);
+		for (size_t j = 0; j < STORE_DOC_MEMO; j++)
+			doc_memo_clear(&c->docs[j]);
+		buf_release(&c->error);
+	}
 	free(s->conns);
+	free(s->target);
 	sodium_memzero(s->key, sizeof s->key);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->freed);
@@ -1070,20 +979,33 @@ unsigned long long store_error_count(struct store *s)
 	return atomic_load(&s->errors);
 }
 
+enum store_kind store_kind(const struct store *s)
+{
+	return s->be->kind;
+}
+
 int store_acquire(struct store *s, struct store_conn **ret)
 {
+	struct store_conn *c = NULL;
 	pthread_mutex_lock(&s->lock);
-	for (;;) {
-		for (size_t i = 0; i < s->count; i++) {
-			if (!s->conns[i].busy) {
-				s->conns[i].busy = true;
-				pthread_mutex_unlock(&s->lock);
-				*ret = &s->conns[i];
-				return 0;
-			}
-		}
-		pthread_cond_wait(&s->freed, &s->lock);
+	while (!c) {
+		for (size_t i = 0; i < s->count && !c; i++)
+			if (!s->conns[i].busy)
+				c = &s->conns[i];
+		if (!c)
+			pthread_cond_wait(&s->freed, &s->lock);
 	}
+	c->busy = true;
+	pthread_mutex_unlock(&s->lock);
+	if (!c->db || !s->be->usable(c)) {
+		int r = conn_connect(c);
+		if (r < 0) {
+			store_release(c);
+			return r;
+		}
+	}
+	*ret = c;
+	return 0;
 }
 
 void store_release(struct store_conn *c)
@@ -1100,38 +1022,44 @@ void store_release(struct store_conn *c)
 
 int store_ping(struct store_conn *c)
 {
-	sqlite3_stmt *st = stmt(c, Q_PING);
-	if (!st)
-		return -EIO;
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : db_fail(c);
+	long long n = 0;
+	return query_int(c, Q_PING, NULL, 0, &n);
+}
+
+static int txn_start(struct store_conn *c, int id, enum store_txn kind)
+{
+	int r = exec_query(c, id, NULL, 0, NULL);
+	if (r == 0) {
+		c->txn = kind;
+		c->statements = 0;
+		c->locked[0] = '\0';
+	}
+	return r;
 }
 
 int store_begin(struct store_conn *c)
 {
-	return exec_stmt(c, Q_BEGIN);
+	return txn_start(c, Q_BEGIN, STORE_TXN_WRITE);
 }
 
 int store_begin_read(struct store_conn *c)
 {
-	return exec_stmt(c, Q_BEGIN_READ);
+	return txn_start(c, Q_BEGIN_READ, STORE_TXN_READ);
 }
 
 int store_commit(struct store_conn *c)
 {
-	return exec_stmt(c, Q_COMMIT);
+	int r = exec_query(c, Q_COMMIT, NULL, 0, NULL);
+	if (r == 0 || !c->db || !c->store->be->in_transaction(c))
+		c->txn = STORE_TXN_NONE;
+	return r;
 }
 
 void store_rollback(struct store_conn *c)
 {
-	if (sqlite3_get_autocommit(c->db))
-		return;
-	sqlite3_stmt *st = stmt(c, Q_ROLLBACK);
-	if (st) {
-		(void)sqlite3_step(st);
-		sqlite3_reset(st);
-	}
+	if (c->db && c->store->be->usable(c) && c->store->be->in_transaction(c))
+		(void)exec_query(c, Q_ROLLBACK, NULL, 0, NULL);
+	c->txn = STORE_TXN_NONE;
 }
 
 /* ---- stored rows: a stack or an environment ---- */
@@ -1140,7 +1068,7 @@ void store_rollback(struct store_conn *c)
  * names of the place (stack; or stack, environment), then the document, then the
  * expected revision. */
 struct row_stmts {
-	enum stmt_id get, insert, update, remove;
+	enum store_query get, insert, update, remove;
 };
 
 static const struct row_stmts stack_stmts = {Q_STACK_GET, Q_STACK_INSERT, Q_STACK_UPDATE,
@@ -1152,22 +1080,39 @@ static const struct row_stmts *row_stmts(const struct place *at)
 	return at->env ? &env_stmts : &stack_stmts;
 }
 
-/* Binds the names of at from parameter 1 on; the number of parameters bound, or -EIO. */
-static int bind_place(sqlite3_stmt *st, const struct place *at)
+/* The parameters naming at, then doc_text, then revision: the number used. */
+static size_t place_params(const struct place *at, const char *doc_text, long long revision,
+			   struct store_param p[4])
 {
-	if (bind_text(st, 1, at->stack) < 0 || (at->env && bind_text(st, 2, at->env) < 0))
-		return -EIO;
-	return at->env ? 2 : 1;
+	size_t n = 0;
+	p[n++] = STORE_TEXT(at->stack);
+	if (at->env)
+		p[n++] = STORE_TEXT(at->env);
+	p[n++] = STORE_TEXT(doc_text);
+	p[n++] = STORE_INT(revision);
+	return n;
+}
+
+/* In a write transaction, locks the row of the stack of at (PostgreSQL; see store.h)
+ * unless this transaction holds it already. */
+static int lock_stack(struct store_conn *c, const struct place *at)
+{
+	if (c->txn != STORE_TXN_WRITE || !sql_of(c, Q_STACK_LOCK) || strcmp(c->locked, at->stack) == 0)
+		return 0;
+	int r = exec_query(c, Q_STACK_LOCK, &STORE_TEXT(at->stack), 1, NULL);
+	if (r == 0 && strlen(at->stack) < sizeof c->locked)
+		memcpy(c->locked, at->stack, strlen(at->stack) + 1);
+	return r;
 }
 
 /* The row of at; shared: its document may be shared (column_doc_shared). */
 static int row_get(struct store_conn *c, const struct place *at, bool shared,
 		   struct store_record *ret)
 {
-	sqlite3_stmt *st = stmt(c, row_stmts(at)->get);
-	if (!st || bind_place(st, at) < 0)
-		return db_fail(c);
-	return step_record(c, st, at, shared, ret);
+	struct store_param p[4];
+	size_t n = place_params(at, NULL, 0, p) - 2;
+	int r = lock_stack(c, at);
+	return r < 0 ? r : query_record(c, row_stmts(at)->get, p, n, at, shared, ret);
 }
 
 /* The stored row of at, for compare-and-set: -ESTALE when its revision is not expected
@@ -1184,15 +1129,16 @@ static int row_current(struct store_conn *c, const struct place *at, long long e
 static int row_create(struct store_conn *c, const struct place *at, const json_t *doc,
 		      const char *actor, struct store_record *ret)
 {
-	sqlite3_stmt *st = stmt(c, row_stmts(at)->insert);
-	if (!st)
-		return -EIO;
-	int n = bind_place(st, at);
-	int r = n < 0 ? n : bind_doc(c, st, n + 1, at, doc);
-	if (r < 0)
-		return r == -EIO ? db_fail(c) : r;
+	char *text = NULL;
 	struct store_record rec = {0};
-	r = step_record(c, st, at, false, &rec);
+	struct store_param p[4];
+	int r = lock_stack(c, at);
+	if (r == 0)
+		r = doc_text(c, at, doc, &text);
+	if (r == 0)
+		r = query_record(c, row_stmts(at)->insert, p, place_params(at, text, 0, p) - 1, at,
+				 false, &rec);
+	free(text);
 	if (r == 0)
 		r = history_add(c, "create", at, rec.revision, NULL, doc, actor);
 	if (r < 0) {
@@ -1210,30 +1156,24 @@ static int row_update(struct store_conn *c, const struct place *at, const json_t
 		      long long expected_revision, const char *actor, struct store_record *ret)
 {
 	struct store_record old = {0}, rec = {0};
+	char *text = NULL;
+	struct store_param p[4];
 	int r = row_current(c, at, expected_revision, &old);
-	if (r < 0)
-		goto out;
-	sqlite3_stmt *st = stmt(c, row_stmts(at)->update);
-	if (!st) {
-		r = -EIO;
-		goto out;
-	}
-	int n = bind_place(st, at);
-	r = n < 0 ? n : bind_doc(c, st, n + 1, at, doc);
 	if (r == 0)
-		r = sqlite3_bind_int64(st, n + 2, old.revision) == SQLITE_OK ? 0 : -EIO;
-	if (r < 0)
-		goto out;
-	r = step_record(c, st, at, false, &rec);
-	if (r == -ENOENT)
-		r = -ESTALE;
+		r = doc_text(c, at, doc, &text);
+	if (r == 0) {
+		r = query_record(c, row_stmts(at)->update, p, place_params(at, text, old.revision, p),
+				 at, false, &rec);
+		if (r == -ENOENT)
+			r = -ESTALE; /* the row changed after it was read */
+	}
 	if (r == 0)
 		r = history_add(c, "update", at, rec.revision, old.document, doc, actor);
 	if (r == 0 && ret) {
 		*ret = rec;
 		rec.document = NULL;
 	}
-out:
+	free(text);
 	store_record_release(&old);
 	store_record_release(&rec);
 	return r;
@@ -1243,12 +1183,11 @@ out:
 static int row_remove(struct store_conn *c, const struct place *at,
 		      const struct store_record *old, const char *actor)
 {
-	sqlite3_stmt *st = stmt(c, row_stmts(at)->remove);
-	int n = st ? bind_place(st, at) : -EIO;
-	if (n < 0 || sqlite3_bind_int64(st, n + 1, old->revision) != SQLITE_OK)
-		return db_fail(c);
-	int changes = 0;
-	int r = step_done(c, st, &changes);
+	struct store_param p[4];
+	size_t n = place_params(at, NULL, old->revision, p);
+	p[n - 2] = p[n - 1]; /* no document: the revision follows the names */
+	long long changes = 0;
+	int r = exec_query(c, row_stmts(at)->remove, p, n - 1, &changes);
 	if (r == 0 && changes != 1)
 		r = -ESTALE;
 	if (r == 0)
@@ -1280,19 +1219,6 @@ int store_stack_update(struct store_conn *c, const char *name, const json_t *doc
 	return row_update(c, &(struct place){name, NULL}, doc, expected_revision, actor, ret);
 }
 
-/* The count query q (Q_STACK_ENV_COUNT, Q_STACK_EXISTS) answers for the stack name. */
-static int count_for_stack(struct store_conn *c, int q, const char *name, long long *ret)
-{
-	sqlite3_stmt *st = stmt(c, q);
-	if (!st || bind_text(st, 1, name) < 0)
-		return db_fail(c);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*ret = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : db_fail(c);
-}
-
 int store_stack_delete(struct store_conn *c, const char *name, long long expected_revision,
 		       bool force, const char *actor)
 {
@@ -1302,7 +1228,7 @@ int store_stack_delete(struct store_conn *c, const char *name, long long expecte
 	long long n = 0;
 	int r = row_current(c, &at, expected_revision, &old);
 	if (r == 0)
-		r = count_for_stack(c, Q_STACK_ENV_COUNT, name, &n);
+		r = query_int(c, Q_STACK_ENV_COUNT, &STORE_TEXT(name), 1, &n);
 	if (r == 0 && n > 0 && !force)
 		r = -ENOTEMPTY;
 	if (r == 0 && n > 0)
@@ -1324,22 +1250,16 @@ out:
 }
 
 /* {"name", "description", "revision", "updated", "environments"} of a Q_STACK_LIST row. */
-static json_t *stack_item(sqlite3_stmt *st)
+static json_t *stack_item(struct store_conn *c)
 {
-	return json_pack("{s:s, s:s, s:I, s:s, s:I}",
-			 "name", (const char *)sqlite3_column_text(st, 0),
-			 "description", (const char *)sqlite3_column_text(st, 1),
-			 "revision", (json_int_t)sqlite3_column_int64(st, 2),
-			 "updated", (const char *)sqlite3_column_text(st, 3),
-			 "environments", (json_int_t)sqlite3_column_int64(st, 4));
+	return json_pack("{s:s, s:s, s:I, s:s, s:I}", "name", col(c, 0), "description", col(c, 1),
+			 "revision", (json_int_t)col_int(c, 2), "updated", col(c, 3),
+			 "environments", (json_int_t)col_int(c, 4));
 }
 
 int store_stack_list(struct store_conn *c, json_t **ret_items)
 {
-	sqlite3_stmt *st = stmt(c, Q_STACK_LIST);
-	if (!st)
-		return -EIO;
-	return collect_rows(c, st, stack_item, SIZE_MAX, ret_items, NULL);
+	return collect_rows(c, Q_STACK_LIST, NULL, 0, stack_item, SIZE_MAX, ret_items, NULL);
 }
 
 /* ---- environments ---- */
@@ -1382,47 +1302,38 @@ int store_env_delete(struct store_conn *c, const char *stack, const char *name,
 }
 
 /* {"name", "revision", "updated"} of a Q_ENV_LIST row. */
-static json_t *env_item(sqlite3_stmt *st)
+static json_t *env_item(struct store_conn *c)
 {
-	return json_pack("{s:s, s:I, s:s}",
-			 "name", (const char *)sqlite3_column_text(st, 0),
-			 "revision", (json_int_t)sqlite3_column_int64(st, 1),
-			 "updated", (const char *)sqlite3_column_text(st, 2));
+	return json_pack("{s:s, s:I, s:s}", "name", col(c, 0), "revision",
+			 (json_int_t)col_int(c, 1), "updated", col(c, 2));
 }
 
 int store_env_list(struct store_conn *c, const char *stack, const char *after, size_t limit,
 		   json_t **ret_items, bool *ret_more)
 {
 	long long stacks = 0;
-	int r = count_for_stack(c, Q_STACK_EXISTS, stack, &stacks);
+	int r = query_int(c, Q_STACK_EXISTS, &STORE_TEXT(stack), 1, &stacks);
 	if (r < 0)
 		return r;
 	if (stacks == 0)
 		return -ENOENT;
-	sqlite3_stmt *st = stmt(c, Q_ENV_LIST);
-	if (!st || bind_text(st, 1, stack) < 0 || bind_text(st, 2, after ? after : "") < 0 ||
-	    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1) != SQLITE_OK)
-		return db_fail(c);
-	return collect_rows(c, st, env_item, limit, ret_items, ret_more);
+	struct store_param p[] = {STORE_TEXT(stack), STORE_TEXT(after ? after : ""),
+				  STORE_INT((long long)limit + 1)};
+	return collect_rows(c, Q_ENV_LIST, p, 3, env_item, limit, ret_items, ret_more);
 }
 
 int store_env_documents(struct store_conn *c, const char *stack, json_t **ret_docs)
 {
-	sqlite3_stmt *st = stmt(c, Q_ENV_ALL);
-	if (!st || bind_text(st, 1, stack) < 0)
-		return db_fail(c);
 	json_t *docs = json_object();
-	int r = docs ? 0 : -ENOMEM, rc;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
+	int r = docs ? store_query(c, Q_ENV_ALL, &STORE_TEXT(stack), 1) : -ENOMEM;
+	while (r == 0 && (r = next_row(c)) == 1) {
+		const char *name = col(c, 0);
 		json_t *doc = NULL;
-		r = column_doc(c, st, 1, &(struct place){stack, name}, &doc);
+		r = column_doc(c, 1, &(struct place){stack, name}, &doc);
 		if (r == 0 && json_object_set_new(docs, name, doc) < 0)
 			r = -ENOMEM;
 	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = db_fail(c);
-	sqlite3_reset(st);
+	done(c);
 	if (r < 0) {
 		json_decref(docs);
 		return r;
@@ -1433,195 +1344,126 @@ int store_env_documents(struct store_conn *c, const char *stack, json_t **ret_do
 
 /* ---- API tokens ---- */
 
-static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-	size_t n = t ? strlen(t) : 0;
-	if (n >= cap)
-		n = cap - 1;
-	if (n)
-		memcpy(dst, t, n);
-	dst[n] = '\0';
-}
-
 int store_token_create(struct store_conn *c, const char *name, const char *role, const char *hash)
 {
-	sqlite3_stmt *st = stmt(c, Q_TOKEN_INSERT);
-	if (!st || bind_text(st, 1, name) < 0 || bind_text(st, 2, role) < 0 || bind_text(st, 3, hash) < 0)
-		return db_fail(c);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
-		return -EEXIST;
-	return rc == SQLITE_DONE ? 0 : db_fail(c);
+	struct store_param p[] = {STORE_TEXT(name), STORE_TEXT(role), STORE_TEXT(hash)};
+	return exec_query(c, Q_TOKEN_INSERT, p, 3, NULL);
 }
 
 int store_token_find(struct store_conn *c, const char *hash, struct store_token *ret)
 {
-	sqlite3_stmt *st = stmt(c, Q_TOKEN_FIND);
-	if (!st || bind_text(st, 1, hash) < 0)
-		return db_fail(c);
-	int rc = sqlite3_step(st), r = 0;
-	if (rc == SQLITE_ROW) {
-		copy_text(ret->name, sizeof ret->name, st, 0);
-		copy_text(ret->role, sizeof ret->role, st, 1);
-		copy_text(ret->hash, sizeof ret->hash, st, 2);
-		copy_text(ret->last_used, sizeof ret->last_used, st, 3);
-	} else {
-		r = rc == SQLITE_DONE ? -ENOENT : db_fail(c);
+	int r = store_query(c, Q_TOKEN_FIND, &STORE_TEXT(hash), 1);
+	if (r == 0)
+		r = next_row(c);
+	if (r == 1) {
+		copy_text(ret->name, sizeof ret->name, col(c, 0));
+		copy_text(ret->role, sizeof ret->role, col(c, 1));
+		copy_text(ret->hash, sizeof ret->hash, col(c, 2));
+		copy_text(ret->last_used, sizeof ret->last_used, col(c, 3));
 	}
-	sqlite3_reset(st);
-	return r;
+	done(c);
+	return r == 1 ? 0 : r == 0 ? -ENOENT : r;
 }
 
 int store_token_touch(struct store_conn *c, const char *name)
 {
-	sqlite3_stmt *st = stmt(c, Q_TOKEN_TOUCH);
-	if (!st || bind_text(st, 1, name) < 0)
-		return db_fail(c);
-	return step_done(c, st, NULL);
+	return exec_query(c, Q_TOKEN_TOUCH, &STORE_TEXT(name), 1, NULL);
 }
 
 /* {"name", "role", "created", "lastUsed"} of a Q_TOKEN_LIST row. */
-static json_t *token_item(sqlite3_stmt *st)
+static json_t *token_item(struct store_conn *c)
 {
-	const char *used = (const char *)sqlite3_column_text(st, 3);
-	return json_pack("{s:s, s:s, s:s, s:o}",
-			 "name", (const char *)sqlite3_column_text(st, 0),
-			 "role", (const char *)sqlite3_column_text(st, 1),
-			 "created", (const char *)sqlite3_column_text(st, 2),
-			 "lastUsed", used ? json_string(used) : json_null());
+	const char *used = col(c, 3);
+	return json_pack("{s:s, s:s, s:s, s:o}", "name", col(c, 0), "role", col(c, 1), "created",
+			 col(c, 2), "lastUsed", used ? json_string(used) : json_null());
 }
 
 int store_token_list(struct store_conn *c, json_t **ret_items)
 {
-	sqlite3_stmt *st = stmt(c, Q_TOKEN_LIST);
-	if (!st)
-		return -EIO;
-	return collect_rows(c, st, token_item, SIZE_MAX, ret_items, NULL);
+	return collect_rows(c, Q_TOKEN_LIST, NULL, 0, token_item, SIZE_MAX, ret_items, NULL);
 }
 
 int store_token_revoke(struct store_conn *c, const char *name)
 {
-	sqlite3_stmt *st = stmt(c, Q_TOKEN_DELETE);
-	if (!st || bind_text(st, 1, name) < 0)
-		return db_fail(c);
-	int changes = 0;
-	int r = step_done(c, st, &changes);
+	long long changes = 0;
+	int r = exec_query(c, Q_TOKEN_DELETE, &STORE_TEXT(name), 1, &changes);
 	return r < 0 ? r : changes == 1 ? 0 : -ENOENT;
 }
 
 int store_token_count(struct store_conn *c, long long *ret)
 {
-	sqlite3_stmt *st = stmt(c, Q_TOKEN_COUNT);
-	if (!st)
-		return -EIO;
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*ret = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : db_fail(c);
+	return query_int(c, Q_TOKEN_COUNT, NULL, 0, ret);
 }
 
 /* ---- history ---- */
 
-static json_t *history_row(sqlite3_stmt *st)
+static json_t *history_row(struct store_conn *c)
 {
-	const char *env = (const char *)sqlite3_column_text(st, 2);
-	json_t *old_doc = column_json(st, 4), *new_doc = column_json(st, 5);
-	return json_pack("{s:s, s:s, s:o, s:I, s:o, s:o, s:s, s:s}",
-			 "kind", (const char *)sqlite3_column_text(st, 0),
-			 "stack", (const char *)sqlite3_column_text(st, 1),
-			 "environment", env ? json_string(env) : json_null(),
-			 "revision", (json_int_t)sqlite3_column_int64(st, 3),
-			 "old", old_doc ? old_doc : json_null(),
-			 "new", new_doc ? new_doc : json_null(),
-			 "time", (const char *)sqlite3_column_text(st, 6),
-			 "actor", (const char *)sqlite3_column_text(st, 7));
+	const char *env = col(c, 2);
+	json_t *old_doc = column_json(c, 4), *new_doc = column_json(c, 5);
+	return json_pack("{s:s, s:s, s:o, s:I, s:o, s:o, s:s, s:s}", "kind", col(c, 0), "stack",
+			 col(c, 1), "environment", env ? json_string(env) : json_null(), "revision",
+			 (json_int_t)col_int(c, 3), "old", old_doc ? old_doc : json_null(), "new",
+			 new_doc ? new_doc : json_null(), "time", col(c, 6), "actor", col(c, 7));
 }
 
 int store_history(struct store_conn *c, const char *stack, const char *env, json_t **ret_rows)
 {
-	sqlite3_stmt *st = stmt(c, env ? Q_HISTORY_ENV : Q_HISTORY_STACK);
-	if (!st || bind_text(st, 1, stack) < 0 || (env && bind_text(st, 2, env) < 0))
-		return db_fail(c);
-	return collect_rows(c, st, history_row, SIZE_MAX, ret_rows, NULL);
+	struct store_param p[] = {STORE_TEXT(stack), STORE_TEXT(env)};
+	return collect_rows(c, env ? Q_HISTORY_ENV : Q_HISTORY_STACK, p, env ? 2 : 1, history_row,
+			    SIZE_MAX, ret_rows, NULL);
 }
 
 /* ---- revisions of an environment ---- */
 
 /* {"kind", "revision", "old", "new", "time", "actor", "secretChanges"} of the current row
  * of Q_REVISIONS / Q_REVISION. */
-static json_t *revision_row(sqlite3_stmt *st)
+static json_t *revision_row(struct store_conn *c)
 {
-	json_t *old_doc = column_json(st, 2), *new_doc = column_json(st, 3);
-	json_t *changes = column_json(st, 6);
-	return json_pack("{s:s, s:I, s:o, s:o, s:s, s:s, s:o}",
-			 "kind", (const char *)sqlite3_column_text(st, 0),
-			 "revision", (json_int_t)sqlite3_column_int64(st, 1),
-			 "old", old_doc ? old_doc : json_null(),
-			 "new", new_doc ? new_doc : json_null(),
-			 "time", (const char *)sqlite3_column_text(st, 4),
-			 "actor", (const char *)sqlite3_column_text(st, 5),
+	json_t *old_doc = column_json(c, 2), *new_doc = column_json(c, 3);
+	json_t *changes = column_json(c, 6);
+	return json_pack("{s:s, s:I, s:o, s:o, s:s, s:s, s:o}", "kind", col(c, 0), "revision",
+			 (json_int_t)col_int(c, 1), "old", old_doc ? old_doc : json_null(), "new",
+			 new_doc ? new_doc : json_null(), "time", col(c, 4), "actor", col(c, 5),
 			 "secretChanges", changes ? changes : json_null());
-}
-
-static int bind_target(sqlite3_stmt *st, const char *stack, const char *env, long long revision)
-{
-	return bind_text(st, 1, stack) == 0 && bind_text(st, 2, env) == 0 &&
-			       sqlite3_bind_int64(st, 3, revision) == SQLITE_OK
-		       ? 0
-		       : -EIO;
 }
 
 int store_env_revisions(struct store_conn *c, const char *stack, const char *env,
 			long long before, size_t limit, json_t **ret_rows, bool *ret_more)
 {
-	sqlite3_stmt *st = stmt(c, Q_REVISIONS);
-	if (!st || bind_target(st, stack, env, before > 0 ? before : INT64_MAX) < 0 ||
-	    sqlite3_bind_int64(st, 4, (sqlite3_int64)limit + 1) != SQLITE_OK)
-		return db_fail(c);
-	return collect_rows(c, st, revision_row, limit, ret_rows, ret_more);
+	struct store_param p[] = {STORE_TEXT(stack), STORE_TEXT(env),
+				  STORE_INT(before > 0 ? before : INT64_MAX),
+				  STORE_INT((long long)limit + 1)};
+	return collect_rows(c, Q_REVISIONS, p, 4, revision_row, limit, ret_rows, ret_more);
 }
 
 int store_env_revision(struct store_conn *c, const char *stack, const char *env,
 		       long long revision, json_t **ret_row)
 {
-	sqlite3_stmt *st = stmt(c, Q_REVISION);
-	if (!st || bind_target(st, stack, env, revision) < 0)
-		return db_fail(c);
-	int rc = sqlite3_step(st), r = 0;
-	json_t *row = NULL;
-	if (rc == SQLITE_ROW)
-		r = (row = revision_row(st)) ? 0 : -ENOMEM;
-	else
-		r = rc == SQLITE_DONE ? -ENOENT : db_fail(c);
-	sqlite3_reset(st);
+	struct store_param p[] = {STORE_TEXT(stack), STORE_TEXT(env), STORE_INT(revision)};
+	json_t *rows = NULL;
+	int r = collect_rows(c, Q_REVISION, p, 3, revision_row, 1, &rows, NULL);
+	if (r == 0 && json_array_size(rows) == 0)
+		r = -ENOENT;
 	if (r == 0)
-		*ret_row = row;
+		*ret_row = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
 	return r;
 }
 
 /* ---- fingerprints ---- */
 
-/* Hashes "<revision>:<length>:" and the text of the single row of st into h.
- * 0, -ENOENT, -EIO. */
-static int fingerprint_row(struct store_conn *c, sqlite3_stmt *st, crypto_generichash_state *h)
+/* Hashes "<revision>:<length>:" and the text of columns col (text) and col + 1
+ * (revision) of the current row into h. */
+static void fingerprint_part(struct store_conn *c, int col, crypto_generichash_state *h)
 {
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		return -ENOENT;
-	if (rc != SQLITE_ROW)
-		return db_fail(c);
-	const unsigned char *text = sqlite3_column_text(st, 0);
-	size_t n = (size_t)sqlite3_column_bytes(st, 0);
+	size_t len = 0;
+	const char *text = c->store->be->text(c, col, &len);
 	char head[64];
-	int len = snprintf(head, sizeof head, "%lld:%zu:", (long long)sqlite3_column_int64(st, 1), n);
-	crypto_generichash_update(h, (const unsigned char *)head, (unsigned long long)len);
+	int hl = snprintf(head, sizeof head, "%lld:%zu:", col_int(c, col + 1), len);
+	crypto_generichash_update(h, (const unsigned char *)head, (unsigned long long)hl);
 	if (text)
-		crypto_generichash_update(h, text, n);
-	sqlite3_reset(st);
-	return 0;
+		crypto_generichash_update(h, (const unsigned char *)text, len);
 }
 
 static void hash_str(crypto_generichash_state *h, const char *s)
@@ -1629,23 +1471,14 @@ static void hash_str(crypto_generichash_state *h, const char *s)
 	crypto_generichash_update(h, (const unsigned char *)s, strlen(s) + 1);
 }
 
-/* The database's change stamp as this connection sees it. 0 or -EIO. */
-static int fp_stamp_read(struct store_conn *c, struct fp_stamp *ret)
+static void memo_forget(struct store_conn *c)
 {
-	sqlite3_stmt *st = stmt(c, Q_DATA_VERSION);
-	if (!st)
-		return db_fail(c);
-	int rc = sqlite3_step(st);
-	long long v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return db_fail(c);
-	ret->data_version = v;
-	ret->own_changes = (long long)sqlite3_total_changes64(c->db);
-	return 0;
+	c->memo_count = 0;
+	c->memo_next = 0;
+	c->memo_valid = false;
 }
 
-static bool fp_memo_matches(const struct fp_memo *m, const char *stack, const char *env)
+static bool fp_memo_matches(const struct store_fp_memo *m, const char *stack, const char *env)
 {
 	return strcmp(m->stack, stack) == 0 && m->has_env == (env != NULL) &&
 	       (!env || strcmp(m->env, env) == 0);
@@ -1653,14 +1486,14 @@ static bool fp_memo_matches(const struct fp_memo *m, const char *stack, const ch
 
 /* The remembered fingerprint of (stack, env) when the stamp is still now's, else NULL;
  * a changed stamp forgets everything. */
-static const char *fp_memo_find(struct store_conn *c, const struct fp_stamp *now,
-				const char *stack, const char *env)
+static const char *fp_memo_find(struct store_conn *c, const long long now[2], const char *stack,
+				const char *env)
 {
-	if (c->memo_stamp.data_version != now->data_version ||
-	    c->memo_stamp.own_changes != now->own_changes) {
-		c->memo_count = 0;
-		c->memo_next = 0;
-		c->memo_stamp = *now;
+	if (!c->memo_valid || c->memo_stamp[0] != now[0] || c->memo_stamp[1] != now[1]) {
+		memo_forget(c);
+		c->memo_stamp[0] = now[0];
+		c->memo_stamp[1] = now[1];
+		c->memo_valid = true;
 		return NULL;
 	}
 	for (size_t i = 0; i < c->memo_count; i++)
@@ -1673,60 +1506,66 @@ static void fp_memo_add(struct store_conn *c, const char *stack, const char *env
 			const char fp[65])
 {
 	size_t ls = strlen(stack), le = env ? strlen(env) : 0;
-	if (ls >= FP_NAME_MAX || le >= FP_NAME_MAX)
+	if (ls >= STORE_NAME_MAX || le >= STORE_NAME_MAX)
 		return;
-	struct fp_memo *m = &c->memo[c->memo_next];
+	struct store_fp_memo *m = &c->memo[c->memo_next];
 	memcpy(m->stack, stack, ls + 1);
 	memcpy(m->env, env ? env : "", le + 1);
 	m->has_env = env != NULL;
 	memcpy(m->fp, fp, 65);
-	c->memo_next = (c->memo_next + 1) % FP_MEMO;
-	if (c->memo_count < FP_MEMO)
+	c->memo_next = (c->memo_next + 1) % STORE_FP_MEMO;
+	if (c->memo_count < STORE_FP_MEMO)
 		c->memo_count++;
 }
 
-/* The fingerprint computed from the rows. */
+/* The fingerprint computed from the rows: the stack's name, its row, and with env the
+ * environment's name and its row, read in one statement. */
 static int fingerprint_compute(struct store_conn *c, const char *stack, const char *env,
 			       char out[65])
 {
 	crypto_generichash_state h;
 	unsigned char digest[32];
 	crypto_generichash_init(&h, NULL, 0, sizeof digest);
-	hash_str(&h, stack);
-	sqlite3_stmt *st = stmt(c, Q_FINGERPRINT_STACK);
-	int r = st && bind_text(st, 1, stack) == 0 ? 0 : db_fail(c);
+	struct store_param p[] = {STORE_TEXT(stack), STORE_TEXT(env)};
+	int r = store_query(c, env ? Q_FINGERPRINT_ENV : Q_FINGERPRINT_STACK, p, env ? 2 : 1);
 	if (r == 0)
-		r = fingerprint_row(c, st, &h);
-	if (r == 0 && env) {
-		hash_str(&h, env);
-		st = stmt(c, Q_FINGERPRINT_ENV);
-		r = st && bind_text(st, 1, stack) == 0 && bind_text(st, 2, env) == 0 ? 0 : db_fail(c);
-		if (r == 0)
-			r = fingerprint_row(c, st, &h);
+		r = next_row(c);
+	if (r == 1) {
+		hash_str(&h, stack);
+		fingerprint_part(c, 0, &h);
+		if (env) {
+			hash_str(&h, env);
+			fingerprint_part(c, 2, &h);
+		}
+		r = 0;
+	} else if (r == 0) {
+		r = -ENOENT;
 	}
+	done(c);
 	crypto_generichash_final(&h, digest, sizeof digest);
 	if (r == 0)
 		sodium_bin2hex(out, 65, digest, sizeof digest);
 	return r;
 }
 
-/* Remembered per connection while its change stamp stays the same: the stamp is read
- * before the rows, so a write that lands in between leaves a stamp older than the
- * rows and the next call recomputes. Inside a read transaction stamp and rows are one
- * snapshot. */
+/* Remembered per connection while its change stamp stays the same (SQLite): the stamp
+ * is read before the rows, so a write that lands in between leaves a stamp older than
+ * the rows and the next call recomputes. Inside a read transaction stamp and rows are
+ * one snapshot. An engine without a stamp computes it every time. */
 int store_fingerprint(struct store_conn *c, const char *stack, const char *env, char out[65])
 {
-	struct fp_stamp now;
-	int r = fp_stamp_read(c, &now);
-	if (r < 0)
-		return r;
-	const char *memo = fp_memo_find(c, &now, stack, env);
-	if (memo) {
-		memcpy(out, memo, 65);
+	long long now[2];
+	int r = c->store->be->change_stamp(c, now);
+	bool memo = r == 0;
+	if (r < 0 && r != -EOPNOTSUPP)
+		return store_failed(c, r);
+	const char *hit = memo ? fp_memo_find(c, now, stack, env) : NULL;
+	if (hit) {
+		memcpy(out, hit, 65);
 		return 0;
 	}
 	r = fingerprint_compute(c, stack, env, out);
-	if (r == 0)
+	if (r == 0 && memo)
 		fp_memo_add(c, stack, env, out);
 	return r;
 }

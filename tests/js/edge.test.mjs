@@ -232,7 +232,7 @@ describe('hostile requests at the HTTP level', () => {
   test('every case: an answer (or a close) within 5 s, no server error, the answer expected; nothing stored changes', async () => {
     const before = await stored();
     const failures = [];
-    // a few at a time: the stalled cases take the request timeout (4 s) each
+    // a few at a time: the stalled cases take the request timeout (3 s) each
     for (let i = 0; i < corpus.length; i += 12) {
       await Promise.all(corpus.slice(i, i + 12).map(async (c) => {
         const parts = [].concat(c.send).map((p) => p.replaceAll('AUTH', auth).replaceAll('TOKEN', srv.token));

@@ -1,7 +1,14 @@
-/* test_store: the SQLite store: migrations (fresh, older database, newer database
- * refused), the seed, revisions, compare-and-set, history rows with masked secrets,
- * transactions, pagination. */
+/* test_store: the store on both engines: migrations (fresh, older database, newer
+ * database refused, a failing one rolled back, C steps rewriting documents), the seed,
+ * revisions, compare-and-set, history rows with masked secrets, transactions,
+ * pagination. Every test runs on SQLite; with MANIFESTD_TEST_PG (the superuser keyword
+ * string of a throwaway cluster, tests/pg-cluster) the test case "postgres" runs them all
+ * again, each on a new database owned by the unprivileged role manifestd, and adds the
+ * PostgreSQL-only ones (both dialects reach the same schema; a lost connection). */
 #include <errno.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,20 +17,32 @@
 
 #include "secretbox.h"
 #include "store.h"
+#include "store_backend.h"
 #include "suites.h"
+#include "util.h"
 
+static enum store_kind kind;
 static char dir[64];
-static char path[128];
+static char sqlite_path[128]; /* a SQLite file in dir, whatever the engine under test */
+static char path[1024];       /* the database under test */
+static char pg_name[64];      /* its PostgreSQL database, when kind is STORE_POSTGRES */
+
+static void copy_into(char *dst, size_t cap, const char *fmt, const char *a, const char *b)
+{
+	struct buf t;
+	buf_init(&t, cap - 1);
+	ck_assert_int_eq(buf_printf(&t, fmt, a, b), 0);
+	memcpy(dst, buf_cstr(&t), t.len + 1);
+	buf_release(&t);
+}
 
 static void setup(void)
 {
 	memcpy(dir, "/tmp/manifestd-store-XXXXXX", sizeof "/tmp/manifestd-store-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	struct buf b;
-	buf_init(&b, sizeof path - 1);
-	ck_assert_int_eq(buf_printf(&b, "%s/sub/dir/test.db", dir), 0);
-	memcpy(path, buf_cstr(&b), b.len + 1);
-	buf_release(&b);
+	copy_into(sqlite_path, sizeof sqlite_path, "%s/sub/dir/test.db%s", dir, "");
+	memcpy(path, sqlite_path, strlen(sqlite_path) + 1);
+	kind = STORE_SQLITE;
 }
 
 static void teardown(void)
@@ -33,6 +52,39 @@ static void teardown(void)
 	ck_assert_int_eq(buf_printf(&cmd, "rm -rf '%s'", dir), 0);
 	ck_assert_int_eq(system(buf_cstr(&cmd)), 0);
 	buf_release(&cmd);
+}
+
+/* Runs sql on conninfo (libpq), asserting it succeeds. */
+static void pg_exec(const char *conninfo, const char *sql)
+{
+	PGconn *pg = PQconnectdb(conninfo);
+	ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "%s", PQerrorMessage(pg));
+	PGresult *res = PQexec(pg, sql);
+	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK,
+		      "%s: %s", sql, PQerrorMessage(pg));
+	PQclear(res);
+	PQfinish(pg);
+}
+
+static void setup_pg(void)
+{
+	static int count;
+	setup();
+	kind = STORE_POSTGRES;
+	snprintf(pg_name, sizeof pg_name, "ut_%d_%d", (int)getpid(), ++count);
+	char sql[128];
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s OWNER manifestd", pg_name);
+	pg_exec(getenv("MANIFESTD_TEST_PG"), sql);
+	/* later keywords win: the test role, on its own database */
+	copy_into(path, sizeof path, "%s user=manifestd dbname=%s", getenv("MANIFESTD_TEST_PG"), pg_name);
+}
+
+static void teardown_pg(void)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", pg_name);
+	pg_exec(getenv("MANIFESTD_TEST_PG"), sql);
+	teardown();
 }
 
 static struct store *open_store(const struct embed_file *migrations)
@@ -360,8 +412,13 @@ static long long listed_count(struct store_conn *c, const char *name)
 	return n;
 }
 
+/* Runs sql on the database under test, beside the store (as another tool would). */
 static void exec_sql(const char *sql)
 {
+	if (kind == STORE_POSTGRES) {
+		pg_exec(path, sql);
+		return;
+	}
 	sqlite3 *db;
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL), SQLITE_OK);
@@ -385,8 +442,11 @@ START_TEST(stack_list_reads_the_kept_environment_count)
 	ck_assert_int_eq(store_env_create(c, "k", "a", d, "t", NULL), -EEXIST);
 	ck_assert_int_eq(listed_count(c, "k"), 2);
 	ck_assert_int_eq(listed_count(c, "msa-shop"), 3);
-	exec_sql("INSERT INTO environments (stack, name, document, revision, created, updated) "
-		 "SELECT 'k', 'x' || value, '{}', 1, 't', 't' FROM json_each('[1,2,3]')");
+	exec_sql(kind == STORE_SQLITE
+		 ? "INSERT INTO environments (stack, name, document, revision, created, updated) "
+		   "SELECT 'k', 'x' || value, '{}', 1, 't', 't' FROM json_each('[1,2,3]')"
+		 : "INSERT INTO environments (stack, name, document, revision, created, updated) "
+		   "SELECT 'k', 'x' || value, '{}', 1, 't', 't' FROM json_array_elements_text('[1,2,3]') value");
 	ck_assert_int_eq(listed_count(c, "k"), 5);
 	ck_assert_int_eq(store_env_delete(c, "k", "a", STORE_ANY_REVISION, "t"), 0);
 	ck_assert_int_eq(listed_count(c, "k"), 4);
@@ -404,10 +464,17 @@ START_TEST(stack_list_reads_the_kept_environment_count)
 }
 END_TEST
 
+/* The first migration of the engine under test. */
+static char *first_migration(size_t *ret_len)
+{
+	return read_source(kind == STORE_POSTGRES ? "migrations/pg/0001_init.sql"
+						  : "migrations/0001_init.sql", ret_len);
+}
+
 START_TEST(older_database_is_migrated)
 {
 	size_t len;
-	char *init = read_source("migrations/0001_init.sql", &len);
+	char *init = first_migration(&len);
 	struct embed_file only_first[] = {{"0001_init.sql", (const unsigned char *)init, len},
 					  {NULL, NULL, 0}};
 	struct store *s = open_store(only_first);
@@ -435,11 +502,7 @@ END_TEST
 START_TEST(newer_database_is_refused)
 {
 	store_free(open_store(NULL));
-	sqlite3 *db;
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (9999, '9999_future.sql', 'x')",
-				      NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	exec_sql("INSERT INTO schema_migrations VALUES (9999, '9999_future.sql', 'x')");
 	struct store_options opt = {path, 1, NULL, NULL};
 	struct buf err;
 	buf_init(&err, 1024);
@@ -456,7 +519,7 @@ START_TEST(failing_migration_is_rolled_back)
 {
 	static const char bad[] = "CREATE TABLE half (x INTEGER); INSERT INTO nowhere VALUES (1);";
 	size_t len;
-	char *init = read_source("migrations/0001_init.sql", &len);
+	char *init = first_migration(&len);
 	struct embed_file files[] = {{"0001_init.sql", (const unsigned char *)init, len},
 				     {"0002_bad.sql", (const unsigned char *)bad, sizeof bad - 1},
 				     {NULL, NULL, 0}};
@@ -467,15 +530,19 @@ START_TEST(failing_migration_is_rolled_back)
 	ck_assert_int_eq(store_open(&opt, &err, &s), -EIO);
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), "0002_bad.sql"));
 	buf_release(&err);
-	sqlite3 *db;
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_int_ne(sqlite3_exec(db, "SELECT * FROM half", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_stmt *st;
-	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_migrations", -1, &st, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	/* the store opens again at version 1 (the first file alone) and knows no table half */
+	struct embed_file first[] = {files[0], {NULL, NULL, 0}};
+	s = open_store(first);
+	ck_assert_int_eq(store_schema_version(s), 1);
+	struct store_conn *c;
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	json_t *schema = NULL;
+	ck_assert_int_eq(store_schema(c, &schema), 0);
+	ck_assert_ptr_null(json_object_get(schema, "half"));
+	ck_assert_ptr_nonnull(json_object_get(schema, "stacks"));
+	json_decref(schema);
+	store_release(c);
+	store_free(s);
 	free(init);
 }
 END_TEST
@@ -540,11 +607,289 @@ START_TEST(environment_revisions)
 }
 END_TEST
 
-Suite *store_suite(void)
+/* The versions of a dialect's built-in migrations and the C steps, as "1,2,3,". */
+static void versions_of(enum store_kind k, struct buf *out)
 {
-	Suite *s = suite_create("store");
-	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	for (long long v = 1; v < 10000; v++) {
+		bool has = false;
+		for (const struct embed_file *f = store_builtin_migrations(k); f->name && !has; f++)
+			has = strtoll(f->name, NULL, 10) == v;
+		for (const struct store_step *st = store_builtin_steps(); st->name && !has; st++)
+			has = strtoll(st->name, NULL, 10) == v;
+		if (has)
+			ck_assert_int_eq(buf_printf(out, "%lld,", v), 0);
+	}
+}
+
+/* Every version exists for both dialects (as SQL of each, or as a C step). */
+START_TEST(dialects_have_the_same_versions)
+{
+	struct buf a, b;
+	buf_init(&a, 4096);
+	buf_init(&b, 4096);
+	versions_of(STORE_SQLITE, &a);
+	versions_of(STORE_POSTGRES, &b);
+	ck_assert_str_eq(buf_cstr(&a), buf_cstr(&b));
+	char newest[32];
+	int n = snprintf(newest, sizeof newest, "%lld,", store_binary_version(NULL));
+	ck_assert(b.len >= (size_t)n && strcmp(buf_cstr(&b) + b.len - (size_t)n, newest) == 0);
+	buf_release(&a);
+	buf_release(&b);
+}
+END_TEST
+
+/* A C step marks every document with the table it is stored in. */
+static int reshape(void *arg, const struct store_document_place *at, json_t *doc,
+		   bool *ret_changed, struct buf *err)
+{
+	(void)err;
+	(*(int *)arg)++;
+	*ret_changed = true;
+	return json_object_set_new(doc, "reshaped", json_string(at->table)) < 0 ? -ENOMEM : 0;
+}
+
+static int reshape_step(struct store_conn *c, struct buf *err)
+{
+	int calls = 0;
+	int r = store_rewrite_documents(c, reshape, &calls, err);
+	return r == 0 && calls == 0 ? -EINVAL : r;
+}
+
+static int failing_step(struct store_conn *c, struct buf *err)
+{
+	int calls = 0;
+	int r = store_rewrite_documents(c, reshape, &calls, err);
+	if (r == 0)
+		(void)buf_puts(err, "the step refuses");
+	return r == 0 ? -EINVAL : r;
+}
+
+/* Opens the database under test with the built-in migrations and one more C step. */
+static int open_with_step(const struct store_step *extra, const unsigned char *key, struct buf *err,
+			  struct store **ret)
+{
+	struct store_step steps[8] = {{0}};
+	size_t n = 0;
+	for (const struct store_step *st = store_builtin_steps(); st->name && n < 6; st++)
+		steps[n++] = *st;
+	steps[n] = *extra;
+	struct store_options opt = {path, 1, store_builtin_migrations(kind), key};
+	return store_open_with_steps(&opt, steps, err, ret);
+}
+
+static const char *doc_str(const json_t *doc, const char *member)
+{
+	return json_string_value(json_object_get(doc, member));
+}
+
+/* A migration in C rewrites every stored document (stacks, environments, history) in
+ * one transaction, leaving revisions, sealed secrets and history's append-only rule as
+ * they were; a step that fails changes nothing. */
+START_TEST(c_step_rewrites_every_document)
+{
+	unsigned char key[SECRETBOX_KEY_BYTES];
+	ck_assert_int_eq(secretbox_init(), 0);
+	secretbox_key_generate(key);
+	struct store *s = NULL;
+	struct buf err;
+	buf_init(&err, 1024);
+	ck_assert_msg(store_open(&(struct store_options){path, 1, NULL, key}, &err, &s) == 0, "%s", buf_cstr(&err));
+	struct store_conn *c;
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	json_t *d1 = doc_of("{\"config\": {\"n\": \"1\"}, \"secrets\": {\"db\": \"pw1\"}}");
+	json_t *d2 = doc_of("{\"config\": {\"n\": \"2\"}, \"secrets\": {\"db\": \"pw2\"}}");
+	ck_assert_int_eq(store_stack_create(c, "rs", d1, "t", NULL), 0);
+	ck_assert_int_eq(store_env_create(c, "rs", "e", d1, "t", NULL), 0);
+	ck_assert_int_eq(store_env_update(c, "rs", "e", d2, 1, "t", NULL), 0);
+	store_release(c);
+	store_free(s);
+
+	static const struct store_step failing = {"0100_failing", failing_step};
+	s = NULL;
+	ck_assert_int_eq(open_with_step(&failing, key, &err, &s), -EIO);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), "the step refuses"));
+	buf_reset(&err);
+
+	static const struct store_step step = {"0099_reshape", reshape_step};
+	ck_assert_msg(open_with_step(&step, key, &err, &s) == 0, "%s", buf_cstr(&err));
+	ck_assert_int_eq(store_schema_version(s), 99);
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	struct store_record rec = {0};
+	ck_assert_int_eq(store_stack_get(c, "rs", &rec), 0);
+	ck_assert_str_eq(doc_str(rec.document, "reshaped"), "stacks");
+	ck_assert_int_eq(rec.revision, 1);
+	store_record_release(&rec);
+	ck_assert_int_eq(store_env_get(c, "rs", "e", &rec), 0);
+	ck_assert_str_eq(doc_str(rec.document, "reshaped"), "environments");
+	ck_assert_str_eq(doc_str(json_object_get(rec.document, "secrets"), "db"), "pw2");
+	ck_assert_int_eq(rec.revision, 2);
+	store_record_release(&rec);
+	json_t *rows = NULL;
+	ck_assert_int_eq(store_history(c, "rs", "e", &rows), 0);
+	ck_assert_uint_eq(json_array_size(rows), 2);
+	ck_assert(json_is_null(json_object_get(json_array_get(rows, 0), "old")));
+	ck_assert_str_eq(doc_str(json_object_get(json_array_get(rows, 0), "new"), "reshaped"), "history");
+	ck_assert_str_eq(doc_str(json_object_get(json_array_get(rows, 1), "old"), "reshaped"), "history");
+	json_decref(rows);
+	/* the failed step left nothing: only the successful one's mark is there */
+	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), 0);
+	ck_assert_str_eq(doc_str(rec.document, "reshaped"), "stacks");
+	store_record_release(&rec);
+	/* history is append-only again */
+	ck_assert_int_ne(store_exec(c, "UPDATE history SET actor = 'x'", NULL, 0, NULL), 0);
+	ck_assert_int_ne(store_exec(c, "DELETE FROM history", NULL, 0, NULL), 0);
+	store_release(c);
+	store_free(s);
+	buf_release(&err);
+	json_decref(d1);
+	json_decref(d2);
+}
+END_TEST
+
+/* ---- PostgreSQL only ---- */
+
+/* A fresh SQLite file and a fresh PostgreSQL database end at the same version with the
+ * same tables and the same columns in the same order. */
+START_TEST(dialects_reach_the_same_schema)
+{
+	struct store *lite = NULL, *pg = NULL;
+	struct buf err;
+	buf_init(&err, 1024);
+	ck_assert_msg(store_open(&(struct store_options){sqlite_path, 1, NULL, NULL}, &err, &lite) == 0,
+		      "%s", buf_cstr(&err));
+	pg = open_store(NULL);
+	ck_assert_int_eq(store_kind(lite), STORE_SQLITE);
+	ck_assert_int_eq(store_kind(pg), STORE_POSTGRES);
+	ck_assert_int_eq(store_schema_version(lite), store_schema_version(pg));
+	ck_assert_int_eq(store_schema_version(pg), store_binary_version(NULL));
+	struct store_conn *a, *b;
+	json_t *sa = NULL, *sb = NULL;
+	ck_assert_int_eq(store_acquire(lite, &a), 0);
+	ck_assert_int_eq(store_acquire(pg, &b), 0);
+	ck_assert_int_eq(store_schema(a, &sa), 0);
+	ck_assert_int_eq(store_schema(b, &sb), 0);
+	char *ta = json_dumps(sa, JSON_SORT_KEYS), *tb = json_dumps(sb, JSON_SORT_KEYS);
+	ck_assert_str_eq(ta, tb);
+	ck_assert_ptr_nonnull(strstr(ta, "\"history\": [\"id\", \"time\""));
+	free(ta);
+	free(tb);
+	json_decref(sa);
+	json_decref(sb);
+	store_release(a);
+	store_release(b);
+	store_free(lite);
+	store_free(pg);
+	buf_release(&err);
+}
+END_TEST
+
+/* Ends every session of the test database but the caller's, as a server restart would. */
+static void kill_sessions(void)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+		 "WHERE datname = '%s' AND pid <> pg_backend_pid()", pg_name);
+	pg_exec(getenv("MANIFESTD_TEST_PG"), sql);
+}
+
+/* A lost connection: a read outside a transaction, or first in a read transaction, is
+ * retried on a fresh connection; in a write transaction the statement fails with
+ * -ENOTCONN, and the next acquire reconnects. */
+START_TEST(lost_connection_is_reconnected)
+{
+	struct store *s = open_store(NULL);
+	struct store_conn *c;
+	struct store_record rec = {0};
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), 0);
+	store_record_release(&rec);
+	kill_sessions();
+	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), 0);
+	store_record_release(&rec);
+	/* the first statement of a read transaction: begun again on a fresh connection */
+	ck_assert_int_eq(store_begin_read(c), 0);
+	kill_sessions();
+	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), 0);
+	store_record_release(&rec);
+	ck_assert_int_eq(store_env_get(c, "msa-shop", "dev", &rec), 0);
+	store_record_release(&rec);
+	store_rollback(c);
+	ck_assert_int_eq(store_begin(c), 0);
+	kill_sessions();
+	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), -ENOTCONN);
+	store_release(c);
+	ck_assert_int_ge(store_error_count(s), 1);
+	usleep(300 * 1000); /* past the pause after a failed connect, if one was made */
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	ck_assert_int_eq(store_ping(c), 0);
+	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), 0);
+	store_record_release(&rec);
+	store_release(c);
+	store_free(s);
+}
+END_TEST
+
+struct writer {
+	struct store *s;
+	atomic_bool read_done;
+	long long read_revision;
+	int result;
+};
+
+/* Reads environment dev in a write transaction (waiting for the row lock) and writes it. */
+static void *second_writer(void *arg)
+{
+	struct writer *w = arg;
+	struct store_conn *c;
+	struct store_record rec = {0};
+	ck_assert_int_eq(store_acquire(w->s, &c), 0);
+	ck_assert_int_eq(store_begin(c), 0);
+	ck_assert_int_eq(store_env_get(c, "msa-shop", "dev", &rec), 0);
+	w->read_revision = rec.revision;
+	atomic_store(&w->read_done, true);
+	w->result = store_env_update(c, "msa-shop", "dev", rec.document, rec.revision, "w2", NULL);
+	if (w->result == 0)
+		w->result = store_commit(c);
+	store_record_release(&rec);
+	store_release(c);
+	return NULL;
+}
+
+/* Two write transactions on one stack: the second one's first read waits until the first
+ * commits, then sees its write: no lost update, revisions 1, 2, 3. */
+START_TEST(writers_of_one_stack_take_turns)
+{
+	struct store *s = open_store(NULL);
+	struct store_conn *c;
+	struct store_record rec = {0};
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	ck_assert_int_eq(store_begin(c), 0);
+	ck_assert_int_eq(store_env_get(c, "msa-shop", "dev", &rec), 0);
+	struct writer w = {.s = s};
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, second_writer, &w), 0);
+	usleep(300 * 1000);
+	ck_assert_msg(!atomic_load(&w.read_done), "the second writer read while the first held the stack");
+	ck_assert_int_eq(store_env_update(c, "msa-shop", "dev", rec.document, 1, "w1", NULL), 0);
+	ck_assert_int_eq(store_commit(c), 0);
+	store_record_release(&rec);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(w.read_revision, 2);
+	ck_assert_int_eq(w.result, 0);
+	json_t *rows = NULL;
+	ck_assert_int_eq(store_history(c, "msa-shop", "dev", &rows), 0);
+	ck_assert_uint_eq(json_array_size(rows), 3);
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rows, i), "revision")),
+				 (json_int_t)i + 1);
+	json_decref(rows);
+	store_release(c);
+	store_free(s);
+}
+END_TEST
+
+static void add_common(TCase *tc)
+{
 	tcase_add_test(tc, fresh_database_is_migrated_and_seeded);
 	tcase_add_test(tc, revisions_cas_and_history);
 	tcase_add_test(tc, environments_and_stack_delete);
@@ -555,6 +900,26 @@ Suite *store_suite(void)
 	tcase_add_test(tc, older_database_is_migrated);
 	tcase_add_test(tc, newer_database_is_refused);
 	tcase_add_test(tc, failing_migration_is_rolled_back);
+	tcase_add_test(tc, c_step_rewrites_every_document);
+}
+
+Suite *store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	add_common(tc);
+	tcase_add_test(tc, dialects_have_the_same_versions);
 	suite_add_tcase(s, tc);
+	const char *pg = getenv("MANIFESTD_TEST_PG");
+	if (pg && *pg) {
+		TCase *tp = tcase_create("postgres");
+		tcase_add_checked_fixture(tp, setup_pg, teardown_pg);
+		add_common(tp);
+		tcase_add_test(tp, dialects_reach_the_same_schema);
+		tcase_add_test(tp, lost_connection_is_reconnected);
+		tcase_add_test(tp, writers_of_one_stack_take_turns);
+		suite_add_tcase(s, tp);
+	}
 	return s;
 }

@@ -3,8 +3,17 @@
 // stays on: an admin token is made with `manifestd token create` against the database
 // before the server starts (tests send it as `Authorization: Bearer <token>`), unless
 // the caller gives one (`token`) or turns authentication off (`noAuth`).
+//
+// The same tests run against PostgreSQL when MANIFESTD_TEST_PG is the keyword string of
+// a throwaway cluster's superuser (tests/pg-cluster; tests/run-all stage js-pg): every
+// database path a test names (`db`) then stands for its own PostgreSQL database, created
+// on first use OWNER manifestd (a role without superuser or CREATEDB) and dropped by
+// removeDir, and its secret key is a key file next to that path (created 0600, as serve
+// creates one next to a SQLite file; PostgreSQL needs one given). Tests that look at the
+// database itself use sql(), rawBytes() and dbFlags() below, which follow the mode.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +25,90 @@ export function tempDir(prefix = 'manifestd-test-') {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
+export const pgAdmin = process.env.MANIFESTD_TEST_PG || '';
+export const dialect = pgAdmin ? 'postgres' : 'sqlite';
+
+const pgDatabases = new Map(); // db path -> database name
+const sqlitePaths = new Set(); // paths that stay SQLite files in every mode
+let pgCount = 0;
+
+// Keeps db a SQLite file also when the tests run against PostgreSQL (tests that move data
+// between the two); returns db.
+export function keepSqlite(db) {
+  sqlitePaths.add(db);
+  return db;
+}
+
+function psql(conninfo, query) {
+  return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', conninfo, '-c', query], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+// "host=... port=... user=postgres dbname=postgres" with user and dbname replaced.
+function conninfo(user, dbname) {
+  const kv = Object.fromEntries(pgAdmin.trim().split(/\s+/).map((p) => p.split('=')));
+  return Object.entries({ ...kv, user, dbname }).map(([k, v]) => `${k}=${v}`).join(' ');
+}
+
+// The --db value for a test's database path: the path itself (SQLite), or the keyword
+// string of the PostgreSQL database that stands for it (created on first use).
+export function dbTarget(db) {
+  if (!pgAdmin || db.includes('=') || db.startsWith('postgres') || sqlitePaths.has(db)) return db;
+  let name = pgDatabases.get(db);
+  if (!name) {
+    name = `t_${process.pid}_${++pgCount}`;
+    psql(pgAdmin, `CREATE DATABASE ${name} OWNER manifestd`);
+    pgDatabases.set(db, name);
+  }
+  return conninfo('manifestd', name);
+}
+
+// The key file of a PostgreSQL test database: next to its path, made like serve makes one.
+function keyFile(db) {
+  const file = path.join(path.dirname(db), 'manifestd.key');
+  if (!existsSync(file)) {
+    mkdirSync(path.dirname(db), { recursive: true });
+    writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  return file;
+}
+
+// The flag that names db for the CLI commands.
+export function dbFlags(db) {
+  return ['--db', dbTarget(db)];
+}
+
+// The flag that names the key of db for serve and rekey: none with SQLite (the key file
+// next to the database is the default), the key file with PostgreSQL (which has none).
+export function keyFlags(db) {
+  return pgAdmin ? ['--key-file', keyFile(db)] : [];
+}
+
+// The rows query returns, as the sqlite3 / psql command lines print them (columns
+// separated by |, one row a line).
+export function sql(db, query) {
+  if (!pgAdmin) return execFileSync('sqlite3', ['-batch', '-noheader', db, query], { encoding: 'utf8' });
+  return psql(dbTarget(db), query);
+}
+
+// What the database holds, as bytes to search: every file of a SQLite database (db,
+// -wal, -shm); with PostgreSQL, every row of every table (the cluster's files belong to
+// the cluster: the guarantee is what manifestd sends it).
+export function rawBytes(db) {
+  if (!pgAdmin) return Buffer.concat(['', '-wal', '-shm'].filter((s) => existsSync(db + s)).map((s) => readFileSync(db + s)));
+  const tables = psql(dbTarget(db), "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").trim().split('\n');
+  return Buffer.from(tables.map((t) => psql(dbTarget(db), `SELECT t::text FROM ${t} t`)).join('\n'));
+}
+
 export function removeDir(dir) {
+  for (const [db, name] of pgDatabases) {
+    if (!db.startsWith(dir + path.sep)) continue;
+    pgDatabases.delete(db);
+    try {
+      psql(pgAdmin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } catch { /* the cluster goes away at the end anyway */ }
+  }
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -47,7 +139,7 @@ globalThis.fetch = (input, init = {}) => {
 
 // `manifestd token create` against db: the new token (stdout), or throws.
 export function createToken(db, { name = `test-${process.pid}-${++tokenCount}`, role = 'admin', env = {} } = {}) {
-  return execFileSync(binary, ['token', 'create', '--name', name, '--role', role, '--db', db], {
+  return execFileSync(binary, ['token', 'create', '--name', name, '--role', role, '--db', dbTarget(db)], {
     env: { ...SANITIZERS, ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   }).toString().trim();
@@ -58,8 +150,12 @@ export function createToken(db, { name = `test-${process.pid}-${++tokenCount}`, 
 export async function start({ db, args = [], env = {}, token, noAuth = false, autoAuth = true, bin = binary } = {}) {
   if (noAuth) args = ['--no-auth', ...args];
   else token ??= createToken(db, { env });
-  const proc = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--db', db, ...args], {
-    env: { ...SANITIZERS, ...process.env, ...env },
+  const merged = { ...SANITIZERS, ...process.env, ...env };
+  if (pgAdmin && !sqlitePaths.has(db) && !merged.MANIFESTD_SECRET_KEY && !merged.MANIFESTD_KEY_FILE && !args.includes('--key-file')) {
+    merged.MANIFESTD_KEY_FILE = keyFile(db);
+  }
+  const proc = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--db', dbTarget(db), ...args], {
+    env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
