@@ -14,7 +14,7 @@ RUN apt-get update -qq \
 FROM debian:12-slim
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      libmicrohttpd12 libjansson4 libyaml-0-2 libsqlite3-0 libpq5 libarchive13 libsodium23 ca-certificates \
+      libmicrohttpd12 libjansson4 libyaml-0-2 libsqlite3-0 libpq5 libarchive13 libdeflate0 libsodium23 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 manifestd \
  && useradd --system --uid 10001 --gid manifestd --home-dir /data --shell /usr/sbin/nologin manifestd \

@@ -277,7 +277,7 @@ static int op_objects(void *ctx, unsigned long i, struct buf *out)
 	return rc;
 }
 
-/* yamlout over objects built beforehand: the cost of our YAML layer plus libyaml. */
+/* yamlout over objects built beforehand: the cost of our YAML writer alone. */
 struct emit_ctx {
 	struct arena *arena;  /* holds the objects */
 	struct node **files;  /* NODE_SEQ of each file's objects */
@@ -289,7 +289,7 @@ static int op_yamlout(void *ctx, unsigned long i, struct buf *out)
 	struct emit_ctx *c = ctx;
 	struct yamlout *y = NULL;
 	(void)i;
-	int rc = yamlout_new(out, &y); /* one emitter for every file, as bundle.c does */
+	int rc = yamlout_new(out, &y); /* one writer for every file, as bundle.c does */
 	for (size_t k = 0; rc == 0 && k < c->nfiles; k++)
 		for (const struct node_item *it = c->files[k]->v.list.first; rc == 0 && it; it = it->next)
 			rc = yamlout_node(y, it->val);

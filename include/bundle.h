@@ -13,9 +13,11 @@
  * are mode 0644, those holding Secret values 0600 (applysh_holds_secret_values), apply.sh
  * and folders 0755, owner root (uid/gid 0), and the folder format writes the same modes; tar headers are
  * restricted pax's (plain ustar headers unless a path needs a pax one); gzip headers carry
- * no time and no name. Zip file entries of at least BUNDLE_ZIP_STORE_BELOW bytes and the
- * tar.gz stream are deflated at zlib level BUNDLE_DEFLATE_LEVEL; smaller zip file entries
- * (and the folder entry) are stored. */
+ * no time and no name. The zip is written by zipout (zipout.h: libarchive's layout,
+ * libdeflate's deflate): file entries of at least BUNDLE_ZIP_STORE_BELOW bytes deflated at
+ * libdeflate level BUNDLE_ZIP_LEVEL, smaller ones (and the folder entry) stored. The
+ * tar.gz is written by libarchive, its one deflate stream at zlib level
+ * BUNDLE_DEFLATE_LEVEL. */
 #ifndef MANIFESTD_BUNDLE_H
 #define MANIFESTD_BUNDLE_H
 
@@ -26,20 +28,23 @@
 #include "buf.h"
 #include "render.h"
 
-/* 3, the best of zlib's greedy levels: on the msa-shop prod bundle it takes 50-60% of
- * the deflate instructions of zlib's default 6, for 6% more zip bytes and 18% more tar.gz
- * bytes. Level 1 (shorter match chains) would save only 1.1% of a zip render's
- * instructions (0.3% of a tar.gz render's) for 2.6% more zip and 9.8% more tar.gz bytes:
- * most of a zip's deflate cost is per entry, not per byte. */
+/* 3, the best of zlib's greedy levels, for the tar.gz: on the msa-shop prod bundle it
+ * takes 50-60% of the deflate instructions of zlib's default 6, for 18% more bytes;
+ * level 1 would save 0.3% of a tar.gz render's instructions for 9.8% more bytes. */
 #define BUNDLE_DEFLATE_LEVEL 3
 
-/* 1 KiB. libarchive 3.6 gives every deflated zip entry a zlib state of its own (256 KB
- * allocated, its 64 KB hash table cleared) and each entry's deflate block builds its own
- * Huffman trees: a fixed ~140K instructions per entry, as much as deflating ~4 KB more
- * text. A file below 1 KiB would shrink by a few hundred bytes (about half, for our
- * YAML), so it is stored. On the msa-shop bundles this stores the namespace, config,
- * secrets, ingress and kustomization files: 1.7 KB (7%) more zip bytes, 0.8M (4.4%)
- * fewer instructions per zip render. tar.gz is one deflate stream: not concerned. */
+/* 1, libdeflate's fastest level, for zip entries: on the msa-shop prod bundle it deflates
+ * 2.6x faster than zlib at level 3 (which libarchive gave each entry, with a zlib state of
+ * 256 KB per entry), to 2% fewer zip bytes; libdeflate's level 2 (its greedy
+ * matchfinder) takes 1.45x the time of level 1 for 0.3% fewer bytes. */
+#define BUNDLE_ZIP_LEVEL 1
+
+/* 1 KiB. Deflating an entry costs a fixed ~45K instructions (libdeflate clears its hash
+ * table and builds the block's Huffman codes) besides ~30 per byte; a file below 1 KiB
+ * would shrink by a few hundred bytes (about half, for our YAML), so it is stored. On the
+ * msa-shop prod bundle this stores the namespace, config, secrets, ingress and
+ * kustomization files: 1.7 KB (7%) more zip bytes, 0.31M (6%) fewer instructions per zip
+ * render. tar.gz is one deflate stream: not concerned. */
 #define BUNDLE_ZIP_STORE_BELOW 1024
 
 enum bundle_format {

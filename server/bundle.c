@@ -15,10 +15,11 @@
 
 #include "applysh.h"
 #include "yamlout.h"
+#include "zipout.h"
 
-/* 1980-01-01T00:00:00Z, the mtime of every tar entry. Zip entries get no mtime at all,
- * so libarchive writes the earliest DOS time, 1980-01-01 00:00, in any time zone (a
- * zip time has no zone; readers take it as local time) and no extended timestamp. */
+/* 1980-01-01T00:00:00Z, the mtime of every tar entry. Zip entries carry the earliest DOS
+ * time, 1980-01-01 00:00, in any time zone (a zip time has no zone; readers take it as
+ * local time) and no extended timestamp (zipout.h). */
 #define BUNDLE_MTIME ((time_t)315532800)
 #define MODE_FILE 0644
 #define MODE_SECRET 0600 /* a manifest file with Secret values */
@@ -374,10 +375,61 @@ static int folder_name(const struct render *r, struct buf *out)
 #define STRINGIFY(x) STRINGIFY_(x)
 #define DEFLATE_LEVEL STRINGIFY(BUNDLE_DEFLATE_LEVEL)
 
-/* libarchive writes straight into the caller's buffer (no block buffer: bytes per block
- * 0). The sink never reports a failure, because libarchive leaks its deflate state when
- * a write fails half-way: after the first error (out full, no memory) it keeps the
- * error, drops the rest of the bytes, and the caller truncates out back. */
+static int cmp_bfile(const void *a, const void *b)
+{
+	return strcmp((*(const struct bfile *const *)a)->name, (*(const struct bfile *const *)b)->name);
+}
+
+/* The files of fs sorted by name (bytewise): a new array the caller frees, NULL when out
+ * of memory. */
+static const struct bfile **sorted_files(const struct bfiles *fs)
+{
+	const struct bfile **sorted = calloc(fs->count ? fs->count : 1, sizeof(*sorted));
+	for (size_t i = 0; sorted && i < fs->count; i++)
+		sorted[i] = &fs->items[i];
+	if (sorted)
+		qsort(sorted, fs->count, sizeof(*sorted), cmp_bfile);
+	return sorted;
+}
+
+/* path = "folder/name". */
+static int entry_path(struct buf *path, const char *folder, const char *name)
+{
+	buf_reset(path);
+	return BUF_PUTS(path, folder, "/", name);
+}
+
+/* Appends the zip of fs to out: the folder entry, then every file sorted by name
+ * (zipout.h). */
+static int write_zip(const struct bfiles *fs, const char *folder, struct buf *out)
+{
+	struct zipout *z = NULL;
+	const struct bfile **sorted = sorted_files(fs);
+	struct buf path;
+	buf_init(&path, BUF_NO_MAX);
+	int r = sorted ? zipout_new(out, BUNDLE_ZIP_LEVEL, BUNDLE_ZIP_STORE_BELOW, &z) : -ENOMEM;
+	if (r == 0)
+		r = entry_path(&path, folder, "");
+	if (r == 0)
+		r = zipout_dir(z, buf_cstr(&path), MODE_DIR);
+	for (size_t i = 0; r == 0 && i < fs->count; i++) {
+		const struct bfile *f = sorted[i];
+		r = entry_path(&path, folder, f->name);
+		if (r == 0)
+			r = zipout_file(z, buf_cstr(&path), f->mode, f->content.data, f->content.len);
+	}
+	if (r == 0)
+		r = zipout_finish(z);
+	zipout_free(z);
+	buf_release(&path);
+	free(sorted);
+	return r;
+}
+
+/* libarchive writes the tar.gz straight into the caller's buffer (no block buffer: bytes
+ * per block 0). The sink never reports a failure, because libarchive leaks its deflate
+ * state when a write fails half-way: after the first error (out full, no memory) it keeps
+ * the error, drops the rest of the bytes, and the caller truncates out back. */
 struct sink {
 	struct buf *out;
 	int err;
@@ -392,40 +444,20 @@ static la_ssize_t sink_write(struct archive *a, void *client, const void *data, 
 	return (la_ssize_t)n;
 }
 
-static int cmp_bfile(const void *a, const void *b)
+/* Writes one tar header (and the data for a file) with the fixed time and owner. */
+static int tar_put(struct archive *a, struct archive_entry *e, const char *path, unsigned type,
+		   unsigned mode, const struct buf *data)
 {
-	return strcmp((*(const struct bfile *const *)a)->name, (*(const struct bfile *const *)b)->name);
-}
-
-/* Selects the method of the next zip file entry of len bytes: stored below
- * BUNDLE_ZIP_STORE_BELOW, deflated from it on. */
-static int zip_choose_method(struct archive *a, size_t len)
-{
-	int r = len < BUNDLE_ZIP_STORE_BELOW ? archive_write_zip_set_compression_store(a)
-					     : archive_write_zip_set_compression_deflate(a);
-	return r == ARCHIVE_OK ? 0 : -EIO;
-}
-
-/* Writes one header (and the data for a file) with the fixed time and owner. */
-static int archive_put(struct archive *a, struct archive_entry *e, const char *path,
-		       unsigned type, unsigned mode, const struct buf *data)
-{
-	bool zip = archive_format(a) == ARCHIVE_FORMAT_ZIP;
 	archive_entry_clear(e);
 	archive_entry_set_pathname(e, path);
 	archive_entry_set_filetype(e, type);
 	archive_entry_set_perm(e, mode);
 	archive_entry_set_size(e, data ? (la_int64_t)data->len : 0);
-	if (zip)
-		archive_entry_unset_mtime(e);
-	else
-		archive_entry_set_mtime(e, BUNDLE_MTIME, 0);
+	archive_entry_set_mtime(e, BUNDLE_MTIME, 0);
 	archive_entry_set_uid(e, 0);
 	archive_entry_set_gid(e, 0);
 	archive_entry_set_uname(e, "root");
 	archive_entry_set_gname(e, "root");
-	if (zip && data && zip_choose_method(a, data->len) < 0)
-		return -EIO;
 	if (archive_write_header(a, e) != ARCHIVE_OK)
 		return -EIO;
 	if (data && data->len && archive_write_data(a, data->data, data->len) != (la_ssize_t)data->len)
@@ -433,43 +465,32 @@ static int archive_put(struct archive *a, struct archive_entry *e, const char *p
 	return 0;
 }
 
-/* Zip, or tar (restricted pax: plain ustar headers unless an entry needs a pax one) gzipped. */
-static int archive_configure(struct archive *a, enum bundle_format f)
+/* tar (restricted pax: plain ustar headers unless an entry needs a pax one), gzipped. */
+static int tar_configure(struct archive *a)
 {
-	bool ok;
-	if (archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK)
-		return -EIO;
-	if (f == BUNDLE_ZIP)
-		ok = archive_write_set_format_zip(a) == ARCHIVE_OK &&
-		     archive_write_set_options(a, "zip:compression-level=" DEFLATE_LEVEL) == ARCHIVE_OK;
-	else
-		ok = archive_write_set_format_pax_restricted(a) == ARCHIVE_OK &&
-		     archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
-		     archive_write_set_options(a, "gzip:!timestamp,gzip:compression-level=" DEFLATE_LEVEL) == ARCHIVE_OK;
+	bool ok = archive_write_set_bytes_per_block(a, 0) == ARCHIVE_OK &&
+		  archive_write_set_format_pax_restricted(a) == ARCHIVE_OK &&
+		  archive_write_add_filter_gzip(a) == ARCHIVE_OK &&
+		  archive_write_set_options(a, "gzip:!timestamp,gzip:compression-level=" DEFLATE_LEVEL) == ARCHIVE_OK;
 	return ok ? 0 : -EIO;
 }
 
 /* The folder entry, then every file sorted by name. */
-static int archive_entries(struct archive *a, const struct bfiles *fs, const char *folder)
+static int tar_entries(struct archive *a, const struct bfiles *fs, const char *folder)
 {
 	struct archive_entry *e = archive_entry_new();
-	const struct bfile **sorted = calloc(fs->count ? fs->count : 1, sizeof(*sorted));
+	const struct bfile **sorted = sorted_files(fs);
 	struct buf path;
 	int r = (e && sorted) ? 0 : -ENOMEM;
 	buf_init(&path, BUF_NO_MAX);
 	if (r == 0)
-		r = buf_printf(&path, "%s/", folder);
+		r = entry_path(&path, folder, "");
 	if (r == 0)
-		r = archive_put(a, e, buf_cstr(&path), AE_IFDIR, MODE_DIR, NULL);
-	for (size_t i = 0; r == 0 && i < fs->count; i++)
-		sorted[i] = &fs->items[i];
-	if (r == 0)
-		qsort(sorted, fs->count, sizeof(*sorted), cmp_bfile);
+		r = tar_put(a, e, buf_cstr(&path), AE_IFDIR, MODE_DIR, NULL);
 	for (size_t i = 0; r == 0 && i < fs->count; i++) {
-		buf_reset(&path);
-		r = buf_printf(&path, "%s/%s", folder, sorted[i]->name);
+		r = entry_path(&path, folder, sorted[i]->name);
 		if (r == 0)
-			r = archive_put(a, e, buf_cstr(&path), AE_IFREG, sorted[i]->mode, &sorted[i]->content);
+			r = tar_put(a, e, buf_cstr(&path), AE_IFREG, sorted[i]->mode, &sorted[i]->content);
 	}
 	buf_release(&path);
 	free(sorted);
@@ -477,41 +498,41 @@ static int archive_entries(struct archive *a, const struct bfiles *fs, const cha
 	return r;
 }
 
-/* Appends the archive to out; out is unchanged on failure. */
-static int write_archive(const struct bfiles *fs, const char *folder, enum bundle_format f,
-			 struct buf *out)
+/* Appends the tar.gz of fs to out. */
+static int write_targz(const struct bfiles *fs, const char *folder, struct buf *out)
 {
 	struct sink sink = { out, 0 };
-	size_t saved = out->len;
 	struct archive *a = archive_write_new();
-	int ret = a ? archive_configure(a, f) : -ENOMEM;
+	int ret = a ? tar_configure(a) : -ENOMEM;
 	if (ret == 0 && archive_write_open(a, &sink, NULL, sink_write, NULL) != ARCHIVE_OK)
 		ret = -EIO;
 	if (ret == 0)
-		ret = archive_entries(a, fs, folder);
+		ret = tar_entries(a, fs, folder);
 	if (ret == 0 && archive_write_close(a) != ARCHIVE_OK)
 		ret = -EIO;
 	if (sink.err < 0)
 		ret = sink.err;
 	archive_write_free(a);
-	if (ret < 0 && out->data) {
-		out->len = saved;
-		out->data[saved] = '\0';
-	}
 	return ret;
 }
 
+/* Appends the archive to out; out is unchanged on failure. */
 static int build_archive(struct render *r, enum bundle_format f, struct buf *out)
 {
 	struct bfiles fs = { NULL, 0 };
 	struct buf folder;
+	size_t saved = out->len;
 	int ret;
 	buf_init(&folder, BUF_NO_MAX);
 	ret = collect(r, &fs);
 	if (ret == 0)
 		ret = folder_name(r, &folder);
 	if (ret == 0)
-		ret = write_archive(&fs, buf_cstr(&folder), f, out);
+		ret = f == BUNDLE_ZIP ? write_zip(&fs, buf_cstr(&folder), out) : write_targz(&fs, buf_cstr(&folder), out);
+	if (ret < 0 && out->data) {
+		out->len = saved;
+		out->data[saved] = '\0';
+	}
 	bfiles_release(&fs);
 	buf_release(&folder);
 	return ret;

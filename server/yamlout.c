@@ -1,97 +1,62 @@
-/* yamlout: node trees (and JSON values, through node_from_json) -> YAML documents through libyaml's emitter (never by pasting
- * text). Strings are plain only when every YAML 1.1 and 1.2 reader takes them back as
- * the same string; anything else is double-quoted, which libyaml escapes. */
+/* yamlout: node trees (and JSON values, through node_from_json) -> YAML documents, written
+ * straight into the output buffer in the one block style of the bundles, the bytes
+ * libyaml's emitter writes for the same events. Strings are plain only when every YAML 1.1
+ * and 1.2 reader takes them back as the same string; anything else is double-quoted. */
 #include "yamlout.h"
 
 #include <errno.h>
-#include <stdbool.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 struct yamlout {
-	yaml_emitter_t emitter;
 	struct buf *out;
-	int write_err; /* buf error seen by the output handler, 0 when none */
 	bool finished;
-	bool failed; /* a document or the end failed: y can only be freed */
+	bool failed; /* a document failed: y can only be freed */
 	struct arena *arena; /* yamlout_document's JSON -> node conversions; NULL until used */
 };
 
-static int write_handler(void *data, unsigned char *bytes, size_t size)
+/* ---- UTF-8 ---- */
+
+/* The character at s (n > 0 bytes left, s[0] >= 0x80): its width (2 to 4) and code
+ * point in *cp, or 0 when s does not start a valid UTF-8 sequence (RFC 3629: overlong
+ * forms, surrogates and code points past U+10FFFF are not). */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	struct yamlout *y = data;
-	int r = buf_append(y->out, bytes, size);
-	if (r < 0) {
-		y->write_err = r;
+	static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t w = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+	if (w == 0 || s[0] >= 0xf8 || w > n)
 		return 0;
+	uint32_t c = s[0] & (0x7f >> w);
+	for (size_t k = 1; k < w; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[k] & 0x3f);
 	}
-	return 1;
+	if (c < min[w] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return w;
 }
 
-/* Maps a failed yaml_emitter_emit/flush to our error codes. */
-static int emitter_error(const struct yamlout *y)
+/* Whether YAML (and so libyaml) writes the non-ASCII character cp as it is: printable
+ * (not a C1 control, BOM, U+FFFE or U+FFFF; libyaml counts nothing past U+FFFF as
+ * printable) and not a line break (NEL U+0085 is a C1 control; LS, PS). */
+static bool prints_as_is(uint32_t cp)
 {
-	if (y->write_err)
-		return y->write_err;
-	if (y->emitter.error == YAML_MEMORY_ERROR)
-		return -ENOMEM;
-	return -EIO;
+	return cp >= 0xa0 && cp < 0xfffe && cp != 0x2028 && cp != 0x2029 && cp != 0xfeff;
 }
 
-/* Hands ev to the emitter, which owns it from then on (even on failure). */
-static int emit(struct yamlout *y, yaml_event_t *ev)
-{
-	if (!yaml_emitter_emit(&y->emitter, ev))
-		return emitter_error(y);
-	return 0;
-}
+/* ---- the plain check ---- */
 
-int yamlout_new(struct buf *out, struct yamlout **ret)
-{
-	struct yamlout *y = calloc(1, sizeof *y);
-	if (!y)
-		return -ENOMEM;
-	if (!yaml_emitter_initialize(&y->emitter)) {
-		free(y);
-		return -ENOMEM;
-	}
-	y->out = out;
-	yaml_emitter_set_output(&y->emitter, write_handler, y);
-	yaml_emitter_set_unicode(&y->emitter, 1);
-	yaml_emitter_set_width(&y->emitter, -1); /* never fold long values */
-	yaml_emitter_set_indent(&y->emitter, 2);
-	yaml_emitter_set_break(&y->emitter, YAML_LN_BREAK);
-
-	yaml_event_t ev;
-	int r = -ENOMEM;
-	if (yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING))
-		r = emit(y, &ev);
-	if (r < 0) {
-		yamlout_free(y);
-		return r;
-	}
-	*ret = y;
-	return 0;
-}
-
-void yamlout_free(struct yamlout *y)
-{
-	if (!y)
-		return;
-	yaml_emitter_delete(&y->emitter);
-	arena_free(y->arena);
-	free(y);
-}
-
-/* Byte classes for plain_is_safe. B_LOOK: a byte the scan must look at (controls, space,
- * ':', DEL, non-ASCII); every other byte is plain inside a scalar. B_BAD_FIRST: starts
- * something other than a plain scalar, or (+ - .) may start a number (+1, -.5, .inf); a
- * leading digit may start an int, float, sexagesimal or timestamp (0123, 0x1F, 1_000,
- * 1e3, 12:30, 2001-12-14): all quoted. B_WORD: may start a reserved word that no
- * B_BAD_FIRST byte starts (y n t f o, either case). */
+/* Byte classes. B_LOOK: a byte the scan must look at (controls, space, ':', DEL,
+ * non-ASCII); every other byte is plain inside a scalar. B_BAD_FIRST: starts something
+ * other than a plain scalar, or (+ - .) may start a number (+1, -.5, .inf); a leading
+ * digit may start an int, float, sexagesimal or timestamp (0123, 0x1F, 1_000, 1e3, 12:30,
+ * 2001-12-14): all quoted. B_WORD: may start a reserved word that no B_BAD_FIRST byte
+ * starts (y n t f o, either case). */
 enum { B_LOOK = 1, B_BAD_FIRST = 2, B_WORD = 4 };
 #define L B_LOOK
 #define F B_BAD_FIRST
@@ -147,30 +112,6 @@ static bool is_reserved_word(const char *s, size_t len)
 	return false;
 }
 
-/* NEL (U+0085), LS (U+2028) and PS (U+2029): line breaks to YAML readers, which libyaml
- * would otherwise write raw inside single quotes. */
-static bool is_unicode_break(const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	if (n >= 2 && u[0] == 0xc2 && u[1] == 0x85)
-		return true;
-	return n >= 3 && u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9);
-}
-
-/* Whether the B_LOOK byte s[i] (not the last byte when it is ' ' or ':') may stay in a
- * plain scalar. */
-static bool look_is_plain(const char *s, size_t i, size_t len)
-{
-	unsigned char c = (unsigned char)s[i];
-	if (c >= 0x80)
-		return !is_unicode_break(s + i, len - i);
-	if (c == ':')
-		return s[i + 1] != ' ';
-	if (c == ' ')
-		return s[i + 1] != '#';
-	return false; /* controls and DEL */
-}
-
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 /* Nonzero when a byte of w is zero. */
@@ -180,7 +121,7 @@ static bool look_is_plain(const char *s, size_t i, size_t len)
  * byte below 0x80, + 1 sets the high bit only for DEL and + 0x5f only from '!' up, with
  * no carry into the next byte; a carry or borrow into a byte only comes from a flagged
  * byte. So the mask is exact as a test for any (in either byte order). Eight bytes per
- * test instead of one: this scan is most of what yamlout adds to libyaml. */
+ * test instead of one. */
 static uint64_t word_look(uint64_t w)
 {
 	return ((w | (w + ONES) | ~(w + ONES * 0x5f)) & HIGHS) | HAS_ZERO(w ^ (ONES * ':'));
@@ -208,39 +149,48 @@ static uint64_t short_word(const char *s, size_t len)
 	return (ONES * 'a' & ~0xffffffULL) | u[0] | (uint64_t)u[len / 2] << 8 | (uint64_t)u[len - 1] << 16;
 }
 
-/* Whether s[from..to) may stay in a plain scalar of length len, byte by byte. */
-static bool bytes_are_plain(const char *s, size_t from, size_t to, size_t len)
+/* Where the byte-by-byte check of s must start: len when no byte of s is B_LOOK, else a
+ * character boundary at or before the first B_LOOK byte (everything before it is plain
+ * ASCII). */
+static size_t first_look(const char *s, size_t len)
 {
-	for (size_t i = from; i < to; i++)
-		if ((byte_class[(unsigned char)s[i]] & B_LOOK) && !look_is_plain(s, i, len))
-			return false;
+	if (len < 8)
+		return word_look(short_word(s, len)) ? 0 : len;
+	size_t i = 0;
+	for (; len - i > 8; i += 8)
+		if (word_look(load_word(s + i)))
+			return i;
+	/* the rest as the last 8 bytes (overlapping checked ones, all ASCII) */
+	return word_look(load_word(s + len - 8)) ? len - 8 : len;
+}
+
+/* Whether s[i..len) may stay in a plain scalar of length len (its last byte is neither
+ * ' ' nor ':', checked before), byte by byte. */
+static bool rest_is_plain(const char *s, size_t i, size_t len)
+{
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		if (!(byte_class[c] & B_LOOK)) {
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			uint32_t cp;
+			size_t w = utf8_decode((const unsigned char *)s + i, len - i, &cp);
+			if (w == 0 || !prints_as_is(cp))
+				return false;
+			i += w;
+			continue;
+		}
+		if (c == ':' ? s[i + 1] == ' ' : c == ' ' ? s[i + 1] == '#' : true)
+			return false; /* ": ", " #", controls and DEL */
+		i++;
+	}
 	return true;
 }
 
-/* Whether the 8 bytes s[i..i+8) may stay in a plain scalar of length len. */
-static bool word_is_plain(const char *s, size_t i, size_t len)
-{
-	return word_look(load_word(s + i)) == 0 || bytes_are_plain(s, i, i + 8, len);
-}
-
-/* Whether every byte of s may stay in a plain scalar (the first and last byte are
- * checked apart: see plain_is_safe). */
-static bool all_bytes_plain(const char *s, size_t len)
-{
-	if (len < 8)
-		return word_look(short_word(s, len)) == 0 || bytes_are_plain(s, 0, len, len);
-	size_t i = 0;
-	for (; len - i > 8; i += 8)
-		if (!word_is_plain(s, i, len))
-			return false;
-	/* the rest as the last 8 bytes (overlapping checked ones) */
-	return word_is_plain(s, len - 8, len);
-}
-
-/* true when s may be written as a plain scalar and read back as exactly this string.
- * Conservative: anything doubtful is quoted. Non-ASCII text is left to libyaml, which
- * quotes what it cannot write plain (line separators, BOM). */
-static bool plain_is_safe(const char *s, size_t len)
+/* yamlout_is_plain, inline for the writer. */
+static inline bool is_plain(const char *s, size_t len)
 {
 	if (len == 0)
 		return false;
@@ -250,44 +200,52 @@ static bool plain_is_safe(const char *s, size_t len)
 	unsigned char last = (unsigned char)s[len - 1];
 	if (last == ' ' || last == ':')
 		return false;
-	return all_bytes_plain(s, len);
+	size_t i = first_look(s, len);
+	return i == len || rest_is_plain(s, i, len);
 }
 
-static int emit_scalar(struct yamlout *y, const char *s, size_t len, bool is_string)
+bool yamlout_is_plain(const char *s, size_t len)
 {
-	yaml_scalar_style_t style = YAML_PLAIN_SCALAR_STYLE;
-	if (is_string && !plain_is_safe(s, len))
-		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-	yaml_event_t ev;
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)len, 1, 1, style))
-		return -ENOMEM;
-	return emit(y, &ev);
+	return is_plain(s, len);
 }
 
-/* A real as text that every reader takes for a float: always with a '.' before any
- * exponent (YAML 1.1 floats need one). */
-static int emit_real(struct yamlout *y, double v)
+/* Whether s holds a line break (LF, CR, NEL, LS, PS): such a key is written as a "? "
+ * key, as libyaml does. */
+static bool has_break(const char *s, size_t len)
 {
-	char num[64], text[80];
-	int n = snprintf(num, sizeof num, "%.17g", v);
-	if (n < 0 || (size_t)n >= sizeof num)
-		return -EIO;
-	if (strpbrk(num, ".ni")) /* has a point already, or nan/inf (not JSON, not expected) */
-		return emit_scalar(y, num, (size_t)n, false);
-	char *e = strchr(num, 'e');
-	size_t mant = e ? (size_t)(e - num) : (size_t)n;
-	n = snprintf(text, sizeof text, "%.*s.0%s", (int)mant, num, e ? e : "");
-	if (n < 0 || (size_t)n >= sizeof text)
-		return -EIO;
-	return emit_scalar(y, text, (size_t)n, false);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\n' || c == '\r')
+			return true;
+		if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0x85)
+			return true;
+		if (c == 0xe2 && i + 2 < len && (unsigned char)s[i + 1] == 0x80 &&
+		    ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9))
+			return true;
+	}
+	return false;
 }
 
-/* An integer as decimal text, written backwards into a local buffer: a printf call per
- * integer cost more than the rest of its event. */
-static int emit_int(struct yamlout *y, long long v)
+/* Whether the len bytes of s are valid UTF-8 (RFC 3629, as utf8_decode checks). */
+static bool utf8_valid(const char *s, size_t len)
 {
-	char num[32];
-	char *p = num + sizeof num;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t w = (unsigned char)s[i] < 0x80 ? 1 : utf8_decode((const unsigned char *)s + i, len - i, &cp);
+		if (w == 0)
+			return false;
+		i += w;
+	}
+	return true;
+}
+
+/* ---- the text of scalars that are not strings ---- */
+
+/* An integer as decimal text, written backwards from the end of tmp: a printf call per
+ * integer costs more than writing it. Returns where the text starts. */
+static const char *int_text(long long v, char tmp[YAMLOUT_SCALAR_MAX], size_t *ret_len)
+{
+	char *end = tmp + YAMLOUT_SCALAR_MAX, *p = end;
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 	do {
 		*--p = (char)('0' + u % 10);
@@ -295,94 +253,402 @@ static int emit_int(struct yamlout *y, long long v)
 	} while (u);
 	if (v < 0)
 		*--p = '-';
-	return emit_scalar(y, p, (size_t)(num + sizeof num - p), false);
+	*ret_len = (size_t)(end - p);
+	return p;
 }
 
-/* A scalar node other than a string (emit_item writes those). */
-static int emit_scalar_node(struct yamlout *y, const struct node *v)
+/* A finite real as text that every reader takes for a float: always with a '.' before
+ * any exponent (YAML 1.1 floats need one): "%.17g", with ".0" put in where it has no
+ * point. NULL when v is not finite (no JSON number, no float Kubernetes reads). */
+static const char *real_text(double v, char tmp[YAMLOUT_SCALAR_MAX], size_t *ret_len)
+{
+	char num[32];
+	if (!isfinite(v))
+		return NULL;
+	int n = snprintf(num, sizeof num, "%.17g", v); /* at most 24 bytes */
+	if (n < 0 || (size_t)n >= sizeof num)
+		return NULL;
+	size_t len = (size_t)n;
+	if (memchr(num, '.', len)) {
+		memcpy(tmp, num, len);
+	} else {
+		const char *e = memchr(num, 'e', len);
+		size_t mant = e ? (size_t)(e - num) : len;
+		memcpy(tmp, num, mant);
+		memcpy(tmp + mant, ".0", 2);
+		memcpy(tmp + mant + 2, num + mant, len - mant);
+		len += 2;
+	}
+	*ret_len = len;
+	return tmp;
+}
+
+/* The text of a scalar node other than a string; NULL for a real that is not finite. */
+static const char *scalar_text(const struct node *v, char tmp[YAMLOUT_SCALAR_MAX], size_t *ret_len)
 {
 	switch (v->kind) {
 	case NODE_INT:
-		return emit_int(y, v->v.i);
+		return int_text(v->v.i, tmp, ret_len);
 	case NODE_REAL:
-		return emit_real(y, v->v.real);
+		return real_text(v->v.real, tmp, ret_len);
 	case NODE_BOOL:
-		return v->v.b ? emit_scalar(y, "true", 4, false) : emit_scalar(y, "false", 5, false);
+		*ret_len = v->v.b ? 4 : 5;
+		return v->v.b ? "true" : "false";
 	case NODE_NULL:
-		return emit_scalar(y, "null", 4, false);
+		*ret_len = 4;
+		return "null";
 	case NODE_STR:
 	case NODE_MAP:
 	case NODE_SEQ:
 		break;
 	}
-	return -EINVAL;
+	return NULL;
 }
 
-static bool is_list(const struct node *v)
+int yamlout_scalar(const struct node *n, char tmp[YAMLOUT_SCALAR_MAX], const char **ret_text,
+		   size_t *ret_len, bool *ret_plain)
 {
-	return v->kind == NODE_MAP || v->kind == NODE_SEQ;
+	if (!n || n->kind == NODE_MAP || n->kind == NODE_SEQ)
+		return -EINVAL;
+	if (n->kind == NODE_STR) {
+		if (!utf8_valid(n->v.str.s, n->v.str.len))
+			return -EINVAL;
+		*ret_text = n->v.str.s;
+		*ret_len = n->v.str.len;
+		*ret_plain = is_plain(n->v.str.s, n->v.str.len);
+		return 0;
+	}
+	size_t len;
+	const char *text = scalar_text(n, tmp, &len);
+	if (!text)
+		return -EINVAL;
+	*ret_text = text;
+	*ret_len = len;
+	*ret_plain = true;
+	return 0;
 }
 
-static int emit_list(struct yamlout *y, const struct node *list, int depth);
+/* ---- the writer ---- */
 
-/* v at nesting depth (the root is 0). Strings, the most common, go straight to
- * emit_scalar, and the recursion (with its stack frame) is per mapping or sequence, not
- * per scalar. */
-static inline int emit_item(struct yamlout *y, const struct node *v, int depth)
+/* Where one document goes: p is the next byte in out->data, end the end of the room
+ * taken there (within out's capacity, keeping the NUL, and its maximum). out->len is
+ * set when the document ends, or cut back when it fails. */
+struct writer {
+	struct buf *out;
+	char *p, *end;
+};
+
+/* Points p and end at the room out has after its length. */
+static void take_room(struct writer *w)
 {
-	if (v->kind == NODE_STR)
-		return emit_scalar(y, v->v.str.s, v->v.str.len, true);
-	return is_list(v) ? emit_list(y, v, depth) : emit_scalar_node(y, v);
+	struct buf *b = w->out;
+	size_t left = b->cap - 1 - b->len;
+	if (left > b->max - b->len)
+		left = b->max - b->len;
+	w->p = b->data + b->len;
+	w->end = w->p + left;
 }
 
-/* A mapping or sequence at nesting depth: its start event, its items, its end event. */
-static int emit_list(struct yamlout *y, const struct node *list, int depth)
+/* Makes room for n more bytes: the slow path of room(). */
+static int grow(struct writer *w, size_t n)
 {
-	yaml_event_t ev;
+	struct buf *b = w->out;
+	b->len = (size_t)(w->p - b->data);
+	int r = buf_reserve(b, n);
+	if (r == 0)
+		take_room(w);
+	return r;
+}
+
+/* Makes room for n more bytes. Callers ask for no more than they then write, so -E2BIG
+ * means the document does not fit. */
+static inline int room(struct writer *w, size_t n)
+{
+	return (size_t)(w->end - w->p) >= n ? 0 : grow(w, n);
+}
+
+/* Appends n bytes to the room taken. */
+static inline void put(struct writer *w, const char *s, size_t n)
+{
+	memcpy(w->p, s, n);
+	w->p += n;
+}
+
+/* A line break and up to 2 * YAMLOUT_MAX_DEPTH spaces of indentation: a list at depth d
+ * (which has items, so d < YAMLOUT_MAX_DEPTH) indents them by at most 2 * d. A fixed
+ * array: the longest indentation there can be, copied from instead of written byte by
+ * byte. */
+#define SPACES16 "                "
+static const char line_start[] = "\n" SPACES16 SPACES16 SPACES16 SPACES16 SPACES16 SPACES16 SPACES16 SPACES16;
+_Static_assert(sizeof line_start >= 2 + 2 * YAMLOUT_MAX_DEPTH, "line_start holds every indentation");
+
+/* Appends the n bytes of s, taking room for them. */
+static inline int put_bytes(struct writer *w, const char *s, size_t n)
+{
+	int r = room(w, n);
+	if (r == 0)
+		put(w, s, n);
+	return r;
+}
+
+static int put_break(struct writer *w, int indent)
+{
+	return put_bytes(w, line_start, 1 + (size_t)indent);
+}
+
+/* What \ and one letter stand for in a double-quoted scalar, by ASCII code (0: \xXX). */
+static const char short_escape[128] = {
+	[0x00] = '0', [0x07] = 'a', [0x08] = 'b', [0x09] = 't', [0x0a] = 'n', [0x0b] = 'v',
+	[0x0c] = 'f', [0x0d] = 'r', [0x1b] = 'e', ['"'] = '"', ['\\'] = '\\',
+};
+
+/* Whether the ASCII byte c is written as it is inside double quotes. */
+static bool quotes_as_is(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* The high bit of each byte of w that is not written as it is inside double quotes:
+ * >= 0x80, below ' ', DEL, '"' or '\\' (exact as a test for any, as word_look). */
+static uint64_t word_escapes(uint64_t w)
+{
+	return ((w | (w + ONES) | ~(w + ONES * 0x60)) & HIGHS) | HAS_ZERO(w ^ (ONES * '"')) |
+	       HAS_ZERO(w ^ (ONES * '\\'));
+}
+
+/* The length of the run of s[i..len) written as it is inside double quotes, 8 bytes at a
+ * time while there are 8. */
+static size_t quoted_run(const char *s, size_t i, size_t len)
+{
+	size_t start = i;
+	while (len - i >= 8 && !word_escapes(load_word(s + i)))
+		i += 8;
+	while (i < len && quotes_as_is((unsigned char)s[i]))
+		i++;
+	return i - start;
+}
+
+/* The escape of code point cp (not printed as is) into esc, as libyaml writes it: \ and
+ * a letter, or \x, \u or \U and 2, 4 or 8 uppercase hex digits. Returns its length. */
+static size_t escape(uint32_t cp, char esc[10])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char letter = cp < 0x80 ? short_escape[cp] : cp == 0x85 ? 'N' : cp == 0x2028 ? 'L' : cp == 0x2029 ? 'P' : 0;
+	esc[0] = '\\';
+	if (letter) {
+		esc[1] = letter;
+		return 2;
+	}
+	size_t digits = cp <= 0xff ? 2 : cp <= 0xffff ? 4 : 8;
+	esc[1] = digits == 2 ? 'x' : digits == 4 ? 'u' : 'U';
+	for (size_t k = 0; k < digits; k++)
+		esc[2 + k] = hex[(cp >> (4 * (digits - 1 - k))) & 0xf];
+	return 2 + digits;
+}
+
+/* s double-quoted: every character YAML prints as it is, the others escaped. -EINVAL
+ * when s is not valid UTF-8. Takes room run by run: an escape may be shorter than its
+ * character (LS is 3 bytes, "\L" 2). */
+static int put_quoted(struct writer *w, const char *s, size_t len)
+{
+	int r = put_bytes(w, "\"", 1);
+	for (size_t i = 0; r == 0 && i < len;) {
+		size_t run = quoted_run(s, i, len);
+		if ((r = put_bytes(w, s + i, run)) < 0 || (i += run) == len)
+			break;
+		uint32_t cp = (unsigned char)s[i];
+		size_t used = 1;
+		if (cp >= 0x80 && (used = utf8_decode((const unsigned char *)s + i, len - i, &cp)) == 0)
+			return -EINVAL;
+		char esc[10];
+		r = cp >= 0x80 && prints_as_is(cp) ? put_bytes(w, s + i, used) : put_bytes(w, esc, escape(cp, esc));
+		i += used;
+	}
+	return r == 0 ? put_bytes(w, "\"", 1) : r;
+}
+
+/* " " and s, plain or double-quoted: a scalar after an indicator. */
+static int put_string(struct writer *w, const char *s, size_t len)
+{
+	if (!is_plain(s, len)) {
+		int r = put_bytes(w, " ", 1);
+		return r == 0 ? put_quoted(w, s, len) : r;
+	}
+	int r = room(w, 1 + len);
+	if (r == 0) {
+		*w->p++ = ' ';
+		put(w, s, len);
+	}
+	return r;
+}
+
+/* A key at the start of its line: "key:", or for a key libyaml writes as a "? " key
+ * (longer than 128 bytes, or holding a line break) "? key", a line break to indent and
+ * ":". plain: whether the key is written plain. *ret_explicit tells which. */
+static int put_key(struct writer *w, const char *k, size_t len, bool plain, int indent, bool *ret_explicit)
+{
+	int r;
+	*ret_explicit = len > 128 || (!plain && has_break(k, len));
+	if (*ret_explicit) {
+		if ((r = put_bytes(w, "?", 1)) == 0)
+			r = put_string(w, k, len);
+		if (r == 0)
+			r = put_break(w, indent);
+	} else if (plain) {
+		r = put_bytes(w, k, len);
+	} else {
+		r = put_quoted(w, k, len);
+	}
+	return r == 0 ? put_bytes(w, ":", 1) : r;
+}
+
+/* The most common entry, a plain key (not a "? " one) with a plain string value, on a
+ * line of its own, taking room once: "\n", indent, "key: value". 1 when written, 0 when
+ * the entry is not of that kind, or a negative error. */
+static int put_plain_entry(struct writer *w, const struct node_item *it, int indent, bool key_plain)
+{
+	const struct node *v = it->val;
+	if (!key_plain || it->key_len > 128 || v->kind != NODE_STR || !is_plain(v->v.str.s, v->v.str.len))
+		return 0;
+	int r = room(w, 1 + (size_t)indent + it->key_len + 2 + v->v.str.len);
+	if (r < 0)
+		return r;
+	put(w, line_start, 1 + (size_t)indent);
+	put(w, it->key, it->key_len);
+	put(w, ": ", 2);
+	put(w, v->v.str.s, v->v.str.len);
+	return 1;
+}
+
+/* Where a value is written: after "---" (the root), after "key:", after "-" (an item),
+ * or after the ":" of a "? " key. */
+enum place { AT_ROOT, IN_MAP, IN_SEQ, AFTER_EXPLICIT_KEY };
+
+static int put_value(struct writer *w, const struct node *v, int indent, enum place at, int depth);
+
+/* The entries of a mapping at column indent: each on a line of its own, but for the
+ * first when inline (after "- " or ": ", where it follows on the same line). */
+static int put_map(struct writer *w, const struct node *map, int indent, bool inline_first, int depth)
+{
+	int r = 0;
+	for (const struct node_item *it = map->v.list.first; r == 0 && it; it = it->next) {
+		bool explicit_key, key_plain = is_plain(it->key, it->key_len);
+		bool first_inline = it == map->v.list.first && inline_first;
+		if (!first_inline && (r = put_plain_entry(w, it, indent, key_plain)) != 0) {
+			r = r < 0 ? r : 0;
+			continue;
+		}
+		r = first_inline ? put_bytes(w, " ", 1) : put_break(w, indent);
+		if (r == 0)
+			r = put_key(w, it->key, it->key_len, key_plain, indent, &explicit_key);
+		if (r == 0)
+			r = put_value(w, it->val, indent, explicit_key ? AFTER_EXPLICIT_KEY : IN_MAP, depth + 1);
+	}
+	return r;
+}
+
+/* The items of a sequence with its dashes at column indent, the first inline or not as
+ * for put_map. */
+static int put_seq(struct writer *w, const struct node *seq, int indent, bool inline_first, int depth)
+{
+	int r = 0;
+	for (const struct node_item *it = seq->v.list.first; r == 0 && it; it = it->next) {
+		if (it == seq->v.list.first && inline_first)
+			r = put_bytes(w, " -", 2);
+		else if ((r = put_break(w, indent)) == 0)
+			r = put_bytes(w, "-", 1);
+		if (r == 0)
+			r = put_value(w, it->val, indent, IN_SEQ, depth + 1);
+	}
+	return r;
+}
+
+/* A mapping or sequence at nesting depth, placed as libyaml places block collections:
+ * at the root from column 0 on the next line; after "key:" on the next line, a mapping
+ * indented by 2 and a sequence not indented; after "-" or the ":" of a "? " key indented
+ * by 2 from that indicator, the first entry on its line. Empty ones in flow style. */
+static int put_list(struct writer *w, const struct node *list, int indent, enum place at, int depth)
+{
 	bool map = list->kind == NODE_MAP;
 	if (depth > YAMLOUT_MAX_DEPTH || (list->v.list.first && depth + 1 > YAMLOUT_MAX_DEPTH))
 		return -EINVAL; /* the list or its items (at depth + 1) too deep */
-	if (!(map ? yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE)
-		  : yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE)))
-		return -ENOMEM;
-	int r = emit(y, &ev);
-	for (const struct node_item *it = list->v.list.first; r == 0 && it; it = it->next) {
-		if (map)
-			r = emit_scalar(y, it->key, it->key_len, true);
-		if (r == 0)
-			r = emit_item(y, it->val, depth + 1);
-	}
-	if (r < 0)
-		return r;
-	if (!(map ? yaml_mapping_end_event_initialize(&ev) : yaml_sequence_end_event_initialize(&ev)))
-		return -ENOMEM;
-	return emit(y, &ev);
+	if (!list->v.list.first)
+		return put_bytes(w, map ? " {}" : " []", 3);
+	bool inline_first = at == IN_SEQ || at == AFTER_EXPLICIT_KEY;
+	int child = at == AT_ROOT ? 0 : at == IN_MAP && !map ? indent : indent + 2;
+	return map ? put_map(w, list, child, inline_first, depth) : put_seq(w, list, child, inline_first, depth);
 }
 
-/* The events of one document, flushed to out. */
-static int emit_document(struct yamlout *y, const struct node *value)
+/* v at nesting depth (the root is 0), after the indicator that places it (at), in a
+ * collection at column indent. Strings, the most common, come first. */
+static int put_value(struct writer *w, const struct node *v, int indent, enum place at, int depth)
 {
-	yaml_event_t ev;
-	if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0))
-		return -ENOMEM;
-	int r = emit(y, &ev);
-	if (r == 0)
-		r = emit_item(y, value, 0);
-	if (r < 0)
-		return r;
-	if (!yaml_document_end_event_initialize(&ev, 1))
-		return -ENOMEM;
-	r = emit(y, &ev);
-	if (r == 0 && !yaml_emitter_flush(&y->emitter))
-		r = emitter_error(y);
+	if (v->kind == NODE_STR)
+		return put_string(w, v->v.str.s, v->v.str.len);
+	if (v->kind == NODE_MAP || v->kind == NODE_SEQ)
+		return put_list(w, v, indent, at, depth);
+	char tmp[YAMLOUT_SCALAR_MAX];
+	size_t len;
+	const char *text = scalar_text(v, tmp, &len);
+	if (!text)
+		return -EINVAL;
+	int r = room(w, 1 + len);
+	if (r == 0) {
+		*w->p++ = ' ';
+		put(w, text, len);
+	}
 	return r;
+}
+
+/* "---", the root value, a line break: one document into out. On failure out is cut
+ * back to its length before. */
+static int write_document(struct buf *out, const struct node *value)
+{
+	struct writer w = {out, NULL, NULL};
+	size_t start = out->len;
+	int r = buf_reserve(out, 4); /* "---\n" at least: the room every document takes */
+	if (r == 0) {
+		take_room(&w);
+		put(&w, "---", 3);
+		r = put_value(&w, value, 0, AT_ROOT, 0);
+	}
+	if (r == 0)
+		r = put_bytes(&w, "\n", 1);
+	if (r == 0) {
+		out->len = (size_t)(w.p - out->data);
+		out->data[out->len] = '\0';
+	} else if (out->data) {
+		out->len = start;
+		out->data[start] = '\0';
+	}
+	return r;
+}
+
+/* ---- the stream ---- */
+
+int yamlout_new(struct buf *out, struct yamlout **ret)
+{
+	struct yamlout *y = calloc(1, sizeof *y);
+	if (!y)
+		return -ENOMEM;
+	y->out = out;
+	*ret = y;
+	return 0;
+}
+
+void yamlout_free(struct yamlout *y)
+{
+	if (!y)
+		return;
+	arena_free(y->arena);
+	free(y);
 }
 
 int yamlout_node(struct yamlout *y, const struct node *value)
 {
 	if (y->finished || y->failed || !value)
 		return -EINVAL;
-	int r = emit_document(y, value);
+	int r = write_document(y->out, value);
 	if (r < 0)
 		y->failed = true;
 	return r;
@@ -417,17 +683,8 @@ int yamlout_finish(struct yamlout *y)
 		return 0;
 	if (y->failed)
 		return -EINVAL;
-	yaml_event_t ev;
-	if (!yaml_stream_end_event_initialize(&ev))
-		return -ENOMEM;
-	int r = emit(y, &ev);
-	if (r == 0 && !yaml_emitter_flush(&y->emitter))
-		r = emitter_error(y);
-	if (r == 0)
-		y->finished = true;
-	else
-		y->failed = true;
-	return r;
+	y->finished = true;
+	return 0;
 }
 
 int yamlout_dump(struct buf *out, const json_t *value)

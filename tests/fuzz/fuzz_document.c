@@ -1,11 +1,14 @@
 /* fuzz_document: libFuzzer harness for the document path: JSON parse, the store's shape
  * check and secret masking, layering and validation (model_resolve), render, and every
- * bundle format. Input: one to three JSON texts separated by a line "----":
+ * bundle format, its YAML judged by libyaml (yamljudge_bundle: read back as exactly the
+ * objects rendered, in libyaml's emitter's bytes; aborts when not). Input: one to three
+ * JSON texts separated by a line "----":
  *   ENV                       an environment over the built-in msa-shop stack
  *   STACK ---- ENV            a stack and an environment
  *   STACK ---- ENV ---- OVERRIDES */
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +17,7 @@
 #include "digest.h"
 #include "model.h"
 #include "render.h"
+#include "yamljudge.h"
 
 #define SEPARATOR "\n----\n"
 #define MAX_PARTS 3
@@ -69,6 +73,13 @@ static void render_all(const json_t *doc)
 		(void)bundle_build(r, formats[i], &out);
 		buf_release(&out);
 	}
+	struct buf why;
+	buf_init(&why, BUF_NO_MAX);
+	if (yamljudge_bundle(r, &why) == -1) {
+		fprintf(stderr, "fuzz-document: the bundle's YAML is wrong: %s\n", buf_cstr(&why));
+		abort();
+	}
+	buf_release(&why);
 	struct bundle_stream *s = NULL;
 	if (bundle_stream_new(r, &s) == 0) {
 		char block[4096];

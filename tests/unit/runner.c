@@ -11,6 +11,7 @@ int main(void)
 	srunner_add_suite(sr, yamlout_suite());
 	srunner_add_suite(sr, docview_suite());
 	srunner_add_suite(sr, render_suite());
+	srunner_add_suite(sr, zipout_suite());
 	srunner_add_suite(sr, bundle_suite());
 	srunner_add_suite(sr, applysh_suite());
 	srunner_add_suite(sr, model_suite());

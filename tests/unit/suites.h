@@ -9,6 +9,7 @@ Suite *node_suite(void);
 Suite *applysh_suite(void);
 Suite *bundle_suite(void);
 Suite *yamlout_suite(void);
+Suite *zipout_suite(void);
 Suite *render_suite(void);
 Suite *model_suite(void);
 Suite *store_suite(void);

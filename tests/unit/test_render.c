@@ -11,6 +11,7 @@
 #include "render.h"
 #include "suites.h"
 #include "util.h"
+#include "yamlcheck.h"
 #include "yamlout.h"
 
 #define FIXTURE TEST_SOURCE_DIR "/tests/data/render/msa-shop-prod.resolved.json"
@@ -38,11 +39,13 @@ static void set_at(json_t *doc, const char *path, json_t *value)
 	ck_assert_int_eq(json_object_set_new(obj, path, value), 0);
 }
 
-/* Every file of the bundle: {"00-namespace.yaml": [objects...], ...} in file order. */
+/* Every file of the bundle: {"00-namespace.yaml": [objects...], ...} in file order. Its
+ * YAML files are judged by libyaml on the way (yamlcheck_bundle). */
 static json_t *render_all(const json_t *doc, const struct render_meta *meta)
 {
 	struct render *r = NULL;
 	ck_assert_int_eq(render_new(doc, meta, &r), 0);
+	yamlcheck_bundle(r);
 	json_t *files = json_object();
 	for (size_t i = 0; i < render_file_count(r); i++) {
 		json_t *objs = NULL;
@@ -54,20 +57,25 @@ static json_t *render_all(const json_t *doc, const struct render_meta *meta)
 	return files;
 }
 
-/* The whole bundle as one YAML stream. */
+/* The whole bundle as one YAML stream (of the JSON objects), judged by libyaml. */
 static void render_yaml(const json_t *doc, const struct render_meta *meta, struct buf *out)
 {
-	json_t *files = render_all(doc, meta);
+	json_t *files = render_all(doc, meta), *all = json_array();
 	struct yamlout *y = NULL;
+	size_t start = out->len;
 	ck_assert_int_eq(yamlout_new(out, &y), 0);
 	const char *name;
 	json_t *objs, *obj;
 	size_t i;
 	json_object_foreach(files, name, objs)
-		json_array_foreach(objs, i, obj)
+		json_array_foreach(objs, i, obj) {
 			ck_assert_int_eq(yamlout_document(y, obj), 0);
+			ck_assert_int_eq(json_array_append(all, obj), 0);
+		}
 	ck_assert_int_eq(yamlout_finish(y), 0);
 	yamlout_free(y);
+	yamlcheck_json_stream(out->data + start, out->len - start, all);
+	json_decref(all);
 	json_decref(files);
 }
 
