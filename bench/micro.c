@@ -102,7 +102,7 @@ static int render_bundle(const char *stack_name, const json_t *stack, const char
 	int rc = model_resolve(stack_name, stack, env_name, env, overrides, &errs, &doc);
 	struct render_meta meta = {stack_name, env_name, 1};
 	if (rc == 0)
-		rc = render_new(doc, &meta, &r);
+		rc = render_new(doc, &meta, NULL, &r);
 	if (rc == 0)
 		rc = bundle_build(r, f, out);
 	render_free(r);
@@ -257,7 +257,7 @@ static int op_render_new(void *ctx, unsigned long i, struct buf *out)
 	(void)out;
 	struct render *r = NULL;
 	struct render_meta meta = {c->in->stack_name, c->in->env_name, 1};
-	int rc = render_new(c->doc, &meta, &r);
+	int rc = render_new(c->doc, &meta, NULL, &r);
 	render_free(r);
 	return rc;
 }
@@ -475,7 +475,7 @@ static int stage_setup(const struct input *in, struct stage_ctx *sc, struct emit
 		fprintf(stderr, "%s: %s\n", errs.items[i].pointer, errs.items[i].detail);
 	struct render_meta meta = {in->stack_name, in->env_name, 1};
 	if (rc == 0)
-		rc = render_new(sc->doc, &meta, &sc->r);
+		rc = render_new(sc->doc, &meta, NULL, &sc->r);
 	if (rc == 0) {
 		ec->arena = arena_new();
 		ec->files = calloc(render_file_count(sc->r) + 1, sizeof(*ec->files));

@@ -24,6 +24,8 @@ int api_healthz(struct http_request *req);
 int api_readyz(struct http_request *req);
 int api_metrics(struct http_request *req);
 int api_openapi(struct http_request *req);
+/* GET /api/v1/schema: the JSON Schema of stack and environment documents (schema.h). */
+int api_schema(struct http_request *req);
 int api_static(struct http_request *req);
 
 /* api_stacks.c */

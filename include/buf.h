@@ -24,8 +24,8 @@ void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
 /* Sets the length to 0 and keeps the memory for reuse. */
 void buf_reset(struct buf *b);
-/* Cuts the contents back to their first len bytes (len <= the current length), keeping
- * the memory: to undo appends, e.g. a JSON Pointer's last steps. */
+/* Shortens b to len bytes (len <= b->len), keeping the NUL after them: the one way to
+ * change a buffer's length by hand. */
 void buf_truncate(struct buf *b, size_t len);
 /* Makes room for n more bytes. 0, -ENOMEM, or -E2BIG when len + n would pass max. */
 int buf_reserve(struct buf *b, size_t n);

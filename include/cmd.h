@@ -18,5 +18,7 @@ int cmd_import(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
 /* manifestd rekey: re-encrypts every stored secret under a new key. 0 ok, 2 usage, 1 error. */
 int cmd_rekey(int argc, char **argv);
+/* manifestd schema [--markdown]: the document's JSON Schema, or its field reference. 0 ok, 2 usage, 1 error. */
+int cmd_schema(int argc, char **argv);
 
 #endif

@@ -1,15 +1,23 @@
 /* docview: a resolved document (model_resolve, docs/schema.md) read once into typed,
  * type-checked views, so that render's builders take struct fields instead of looking
- * paths up again.
+ * paths up again. The structs are generated from server/schema.json by server/viewgen.c
+ * (docview_types.h, in the build directory): one struct per "view" name there, members
+ * named after the document's fields in snake_case (targetPort -> target_port).
+ *
+ * How members map (see viewgen.c): strings -> const char *; integers -> json_int_t (a
+ * nullable one -> struct opt_int); booleans -> bool; intOrString -> struct int_or_string
+ * (str NULL for a number); objects -> an embedded struct, or a const pointer that is NULL
+ * when the member is null or absent (nullable objects, and the alternatives of a oneOf:
+ * probe kinds, volume sources); maps and arrays of objects -> struct VIEW_list {count,
+ * items, present}, items in document order, each item's `name` its key (NULL for array
+ * items); maps of strings, other arrays, raw objects -> const json_t * (NULL when null
+ * or absent). Members marked inputOnly in the schema are not in the views.
  *
  * Invariants, after a successful docview_read():
- * - every field below is set: the resolved document has every member docview reads, of
- *   the type the struct says (a missing member or one of another type is -EINVAL);
- * - strings (const char *) and objects (const json_t *) are borrowed from the document:
- *   they live as long as the caller keeps its reference to it, and the document must not
- *   be changed meanwhile;
- * - the objects kept as json_t * (config, secrets, annotations, env, ...) are checked as
- *   their comments say, so a reader may rely on their shape.
+ * - every member the resolved document must have is there with the type the struct says
+ *   (a missing member or one of another type is -EINVAL); maps of strings hold strings;
+ * - strings and json_t pointers are borrowed from the document (it must outlive the views
+ *   and not change meanwhile); lists and pointed-to structs live in the caller's arena.
  * Pure: no I/O, no logging. Member order in the document does not matter. */
 #ifndef MANIFESTD_DOCVIEW_H
 #define MANIFESTD_DOCVIEW_H
@@ -18,133 +26,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct cpu_memory {
-	const char *cpu, *memory;
-};
+#include "docview_types.h"
+#include "node.h"
 
-struct resources_view {
-	struct cpu_memory requests, limits;
-};
+/* Reads doc (borrowed) into *ret_view; the lists and structs behind pointers are
+ * allocated in a. 0; -EINVAL when doc is not a resolved document (not an object, a member
+ * missing or of another type, a map of strings holding a non-string, a service name that
+ * is not a DNS label); -ENOMEM (a may hold part of the views). *ret_view is written only
+ * on success. */
+int docview_read(const json_t *doc, struct arena *a, struct doc_view *ret_view);
 
-struct storage_view {
-	const char *size, *class_name;
-};
+/* The service called name in view, or NULL. Borrowed from view. */
+const struct service_view *docview_find_service(const struct doc_view *view, const char *name);
 
-struct image_view {
-	const char *registry, *repository, *tag, *digest;
-};
-
-struct probe_view {
-	const char *path; /* NULL: the probe is null (not rendered); the rest is then unset */
-	json_int_t initial_delay, period, timeout, failures;
-};
-
-struct autoscaling_view {
-	bool enabled;
-	json_int_t min_replicas, max_replicas, target_cpu;
-};
-
-struct security_view {
-	json_int_t run_as_user;
-	bool read_only;
-};
-
-struct budget_view {
-	bool enabled;
-};
-
-struct database_view {
-	const char *name, *user; /* NULL: the service has no database (null in the document) */
-};
-
-/* Probes of a service, in this order: readiness, liveness, startup. */
-#define NPROBES 3
-
-/* One member of /services. */
-struct service_view {
-	const char *name; /* the member's key, a DNS label */
-	bool enabled, broker;
-	struct image_view image;
-	json_int_t port, replicas;
-	const json_t *env;    /* {NAME: {value|config|secret: text}}: each entry one member, a string */
-	const json_t *probes; /* {readiness, liveness, startup}, read into probe[] */
-	struct probe_view probe[NPROBES]; /* readiness, liveness, startup */
-	struct resources_view resources;
-	struct autoscaling_view autoscaling;
-	struct budget_view disruption_budget;
-	struct security_view security;
-	struct database_view database;
-};
-
-struct mysql_view {
-	bool enabled;
-	const char *image, *root_password_secret, *app_password_secret;
-	struct storage_view storage;
-	struct resources_view resources;
-};
-
-struct rabbitmq_view {
-	bool enabled;
-	const char *image, *user, *password_secret;
-	struct storage_view storage;
-	struct resources_view resources;
-};
-
-struct zipkin_view {
-	bool enabled;
-	const char *image;
-	struct resources_view resources;
-};
-
-struct tls_view {
-	bool enabled;
-	const char *secret_name;
-};
-
-struct ingress_view {
-	bool enabled;
-	const char *class_name, *host, *path;
-	const char *service; /* when enabled: an enabled service (docview_find_service finds it) */
-	struct tls_view tls;
-	const json_t *annotations; /* {key: string} */
-};
-
-struct secret_source_view {
-	const char *type, *name, *store, *store_kind, *remote_key, *refresh_interval;
-};
-
-struct pull_view {
-	const char *policy, *secret;
-};
-
-/* The document's top level. services are read into struct service_view by docview_read. */
-struct doc_view {
-	const char *namespace;
-	struct pull_view image;
-	const json_t *config;   /* {key: string} */
-	const json_t *secrets;  /* {key: string} */
-	const json_t *services; /* {name: service}, every one valid, enabled or not */
-	struct secret_source_view secret_source;
-	struct mysql_view mysql;
-	struct rabbitmq_view rabbitmq;
-	struct zipkin_view zipkin;
-	struct ingress_view ingress;
-};
-
-/* Reads doc (borrowed) into *ret_view and the enabled services, sorted by name (strcmp),
- * into *ret_services (*ret_count of them; the caller frees the array with free(), also
- * when the count is 0). Strings and objects are borrowed from doc.
- * 0; -EINVAL when doc is not a resolved document: it is not an object, a field docview
- * reads is missing or of the wrong type, config, secrets or ingress annotations hold a
- * non-string, an env entry is not one value/config/secret string, a service name is not
- * a DNS label, or the ingress is enabled and its backend is not an enabled service;
- * -ENOMEM. The ret_ parameters are written only on success. */
-int docview_read(const json_t *doc, struct doc_view *ret_view, struct service_view **ret_services,
-		 size_t *ret_count);
-
-/* The service called name among services (count of them, sorted by name as docview_read
- * returns them), or NULL. Borrowed from services. */
-const struct service_view *docview_find_service(const struct service_view *services, size_t count,
-						const char *name);
+/* What view holds, as the JSON it was read from: a new object equal (json_equal) to the
+ * document docview_read() read, but for members the views leave out (inputOnly ones).
+ * For tests and debugging. NULL on allocation failure. */
+json_t *docview_to_json(const struct doc_view *view);
 
 #endif

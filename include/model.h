@@ -23,14 +23,15 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
+
+#include "util.h"
 
 /* Returned when the document is well-formed JSON but breaks a rule; the errors list says why. */
 #define MODEL_EINVALID (-1000)
 
-/* Limits on what a user controls (each breach is one validation error). */
-#define MODEL_MAX_SERVICES 1000 /* entries of /services */
-#define MODEL_MAX_ENV_VARS 500	/* entries of one service's env */
-#define MODEL_MAX_KEYS 1000	/* entries of /config, /secrets, /ingress/annotations */
+/* Limits on what a user controls (each breach is one validation error); the number of
+ * entries of each map is the schema's (maxEntries in server/schema.json). */
 #define MODEL_MAX_STRING 65536	/* bytes of any string value or map key */
 #define MODEL_MAX_DEPTH 32	/* nesting of objects/arrays in each input (top level = 1) */
 
@@ -57,6 +58,26 @@ int model_errors_add(struct model_errors *e, const char *pointer, const char *fm
 	__attribute__((format(printf, 3, 4)));
 /* A new JSON array [{"pointer": ..., "detail": ...}, ...]; NULL on allocation failure. */
 json_t *model_errors_json(const struct model_errors *e);
+/* Appends one problem whose pointer is made of the NULL-terminated segments at, then the
+ * NULL-terminated segments segs (either may be NULL), each escaped per RFC 6901: the
+ * pointer is only built when there is something to report. 0 or -ENOMEM. */
+int model_errors_at(struct model_errors *e, const char *const *at, const char *const *segs,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Segments inline: MODEL_PTR("services", name, "replicas"). */
+#define MODEL_PTR(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* Quoting user text in a message (include/util.h UTIL_CLIP). */
+#define MODEL_CLIP(s) UTIL_CLIP(s)
+/* One more than the edit distance at which a known name is offered as "did you mean". */
+size_t model_suggest_limit(const char *word);
+/* The member name of obj closest to word, for "did you mean"; NULL when none is close. */
+const char *model_closest_key(const json_t *obj, const char *word);
+
+/* A copy of v for a document being built: objects are copied member by member (every
+ * failure reported, unlike json_copy), arrays deeply, and scalars are shared (nothing in
+ * manifestd changes a jansson scalar in place; values are replaced). A new reference;
+ * NULL on allocation failure. */
+json_t *model_copy(const json_t *v);
 
 /* RFC 7386: applies patch (borrowed) to *target in place; null members delete, objects
  * merge, anything else replaces with a copy. When patch is not an object, *target is
@@ -88,6 +109,20 @@ int model_patch_set(json_t **patch, const char *pointer, const json_t *value);
 int model_resolve(const char *stack_name, const json_t *stack, const char *env_name,
 		  const json_t *env, const json_t *overrides, struct model_errors *errs,
 		  json_t **ret_doc);
+
+/* Appends to errs what changing a running environment from what stack_name/old_stack <-
+ * env_name/old_env resolve to (borrowed; either NULL: nothing ran before, 0) into the
+ * resolved document new (borrowed) asks that Kubernetes refuses (include/rules.h
+ * rules_check_change: a claim's class, access mode, or a smaller size). A former pair that
+ * no longer resolves (a rule added since) is not compared. Every write that replaces an
+ * environment's document or its stack's calls it. 0, MODEL_EINVALID or -ENOMEM. */
+int model_check_change(const char *stack_name, const json_t *old_stack, const char *env_name,
+		       const json_t *old_env, const json_t *new, struct model_errors *errs);
+
+/* Appends to warnings what a valid resolved document does that deserves a second look
+ * (a service that runs as root, ...): each a pointer and a sentence, as errors are. The
+ * API sends them in Warning headers, the bundle README lists them. 0 or -ENOMEM. */
+int model_warnings(const json_t *doc, struct model_errors *warnings);
 
 /* Checks a document that is about to be stored, without layering: that it is an object,
  * within the limits, uses only known fields (with "did you mean") and has the right JSON

@@ -1,18 +1,30 @@
 /* render: a resolved document (model_resolve) -> the Kubernetes objects of the bundle,
  * as node trees (node.h; jansson for the few callers that want it), grouped into files
- * in apply order ("00-namespace.yaml", "10-config.yaml", ..., "50-order-service.yaml",
- * ..., "90-ingress.yaml").
+ * in apply order ("00-namespace.yaml", "10-config.yaml", "11-secrets.yaml",
+ * "20-extra.yaml", "30-mysql.yaml", ..., "50-<service>.yaml", ..., "90-ingress.yaml").
+ * docs/schema.md says what each field of the document becomes.
+ *
+ * render_new plans the files, derives what they share (hashes, checksums), and builds
+ * every object once to check what only the rendered objects show: no two objects of one
+ * kind share a name, and every patch (/patches, in key order) names an object the bundle
+ * renders and applies to it; the patched objects are kept. render_file_nodes builds one
+ * file on demand (the same objects each time), so a streamed response can send the first
+ * file before the last one is built.
+ *
+ * Provenance: the revision and the bundle hash are on no object but the ConfigMap
+ * "<stack>-bundle" (10-config.yaml), so a change to one value changes only the objects it
+ * affects (and that ConfigMap).
  *
  * Pure: no I/O, no HTTP, no SQLite. The same document and meta give the same objects.
- * One function per resource kind inside render.c. Files are planned in render_new() and
- * each is built only when asked for, so a streamed response can send the first file
- * before the last one is rendered. */
+ * The builders live in render_pod, render_workload, render_ingress, render_extra and
+ * render_infra (render_common.h is what they share). */
 #ifndef MANIFESTD_RENDER_H
 #define MANIFESTD_RENDER_H
 
 #include <jansson.h>
 #include <stddef.h>
 
+#include "model.h"
 #include "node.h"
 
 /* Where the bundle comes from; strings are borrowed and must outlive the render. */
@@ -24,12 +36,17 @@ struct render_meta {
 
 struct render;
 
-/* Plans the bundle of doc (borrowed; a json_incref is kept until render_free).
- * 0 and *ret, or -ENOMEM / -EINVAL: doc is not a resolved document (a field render reads
- * is missing or of the wrong type, a service name is not a DNS label, the ingress backend
- * is not an enabled service), or stack/environment are not DNS labels, or
- * "<stack>-<environment>" (the app.kubernetes.io/instance label) is longer than 63. */
-int render_new(const json_t *doc, const struct render_meta *meta, struct render **ret);
+/* Plans and checks the bundle of doc (borrowed; a json_incref is kept until
+ * render_free). 0 and *ret; MODEL_EINVALID when the objects it would render break a rule
+ * (two objects of one kind with one name, a patch whose target is not rendered or that
+ * fails or changes what an object is, a ConfigMap key two inline files share, a
+ * container or volume name the pod already uses): every such problem is appended to
+ * errs (may be NULL) with its JSON Pointer, as model_resolve reports its own; -ENOMEM;
+ * -EINVAL: doc is not a resolved document (a field render reads is missing or of the
+ * wrong type), or stack/environment are not DNS labels, or "<stack>-<environment>" (the
+ * app.kubernetes.io/instance label) is longer than 63. */
+int render_new(const json_t *doc, const struct render_meta *meta, struct model_errors *errs,
+	       struct render **ret);
 /* Frees r; accepts NULL. */
 void render_free(struct render *r);
 
@@ -37,9 +54,9 @@ void render_free(struct render *r);
 size_t render_file_count(const struct render *r);
 /* Name of file i ("50-order-service.yaml"), borrowed from r; NULL when i is out of range. */
 const char *render_file_name(const struct render *r, size_t i);
-/* Builds file i into a: a NODE_SEQ of its Kubernetes objects. Everything is allocated in
- * a; strings are borrowed from r (and its document) or copied into a, so the tree is
- * valid until a is freed or reset, or r is freed, whichever comes first.
+/* Builds file i into a: a NODE_SEQ of its Kubernetes objects, patched. Everything is
+ * allocated in a; strings are borrowed from r (and its document) or copied into a, so the
+ * tree is valid until a is freed or reset, or r is freed, whichever comes first.
  * 0 and *ret_objects, or -ENOMEM (a may then hold a partial tree: reset or free it), or
  * -EINVAL when i is out of range. */
 int render_file_nodes(struct render *r, size_t i, struct arena *a, struct node **ret_objects);
@@ -51,9 +68,14 @@ int render_file_objects(struct render *r, size_t i, json_t **ret_objects);
 const struct render_meta *render_meta(const struct render *r);
 /* The resolved document (borrowed). */
 const json_t *render_doc(const struct render *r);
-/* The bundle hash written into every object's annotation (64 hex chars, borrowed):
- * same hash <=> same document, meta and manifestd version <=> same bytes. */
+/* The bundle hash (64 hex chars, borrowed): same hash <=> same document, meta and
+ * manifestd version <=> same bytes. Kept in the provenance ConfigMap. */
 const char *render_bundle_hash(const struct render *r);
+/* The name of the ConfigMap that holds the provenance ("<stack>-bundle"), borrowed. Its
+ * data: stack, environment, namespace, revision, bundleHash, manifestdVersion. */
+const char *render_provenance_name(const struct render *r);
+/* What the document does that deserves a second look (model_warnings), borrowed. */
+const struct model_errors *render_warnings(const struct render *r);
 /* The namespace every object lives in (borrowed). */
 const char *render_namespace(const struct render *r);
 

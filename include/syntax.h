@@ -57,4 +57,41 @@ const char *syntax_duration(const char *s);
  * letters, digits, '-', '_' and '.', alphanumeric at both ends. */
 const char *syntax_annotation_key(const char *s);
 
+/* ---- forms of the general workload model (schema.json names each as a format) ---- */
+/* A label or annotation key (syntax_annotation_key with a rule that says so). */
+const char *syntax_label_key(const char *s);
+/* A label value: "" or 1 to 63 of letters, digits, '-', '_', '.', alphanumeric at both ends. */
+const char *syntax_label_value(const char *s);
+/* An object name: a DNS subdomain (lowercase labels joined by '.'), at most 253. */
+const char *syntax_object_name(const char *s);
+/* An absolute path in a container: starts with '/', no ':' or control characters, <= 4096. */
+const char *syntax_abs_path(const char *s);
+/* A relative path: not empty, no leading '/', no ".." component, no control characters. */
+const char *syntax_rel_path(const char *s);
+/* An environment variable name prefix (an env name of at most 128 characters). */
+const char *syntax_env_prefix(const char *s);
+/* A port name (IANA service name): 1-15 of [a-z0-9-], a letter, no leading, trailing or double '-'. */
+const char *syntax_port_name(const char *s);
+/* A capability name without CAP_: 2 to 32 of [A-Z_], starting with a letter. */
+const char *syntax_capability(const char *s);
+/* A cron schedule: five space-separated fields, or @hourly, @daily, @weekly, @monthly,
+ * @yearly, @annually, @midnight (the fields themselves are checked by Kubernetes). */
+const char *syntax_cron(const char *s);
+/* An octal file mode: "644" or "0644" (3 octal digits, optionally after a '0'). */
+const char *syntax_file_mode(const char *s);
+/* An apiVersion: v1, v1beta1, or a DNS-subdomain group, '/', and such a version. */
+const char *syntax_api_version(const char *s);
+/* A kind: a capital letter, then letters and digits, at most 63. */
+const char *syntax_kind(const char *s);
+/* An HTTP header field name (RFC 9110 token), at most 256. */
+const char *syntax_http_header(const char *s);
+/* An appProtocol: an IANA service name or a prefixed name ("kubernetes.io/ws"). */
+const char *syntax_app_protocol(const char *s);
+/* A percentage: 1 to 3 digits and '%'. */
+const char *syntax_percent(const char *s);
+/* An IANA time zone name: letters, digits, '_', '+', '-' in up to '/'-separated parts. */
+const char *syntax_time_zone(const char *s);
+/* A JSON Pointer (RFC 6901): "" or "/..." with '~' only in "~0" and "~1", at most 4096. */
+const char *syntax_json_pointer(const char *s);
+
 #endif

@@ -28,6 +28,11 @@ int util_base64_decode_append(struct buf *b, const char *s, size_t n);
  * above U+10FFFF) without a NUL: text jansson takes as a string. */
 bool util_is_utf8(const char *s, size_t n);
 
+/* Quoting user text in a message: UTIL_CLIP(s) expands to the three arguments of "%.*s%s":
+ * at most 60 bytes of s (cut on a UTF-8 boundary) and "..." when cut. */
+int util_clip(const char *s);
+#define UTIL_CLIP(s) util_clip(s), (s), (strlen(s) > 60 ? "..." : "")
+
 /* true when s is a DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, 1-63 characters. */
 bool util_is_dns_label(const char *s);
 

@@ -1,5 +1,6 @@
-/* api_health: liveness, readiness, Prometheus metrics, the OpenAPI document, and the
- * web form's static files (embedded from static/, or read from --static-dir). */
+/* api_health: liveness, readiness, Prometheus metrics, the OpenAPI document, the JSON
+ * Schema of documents, and the web form's static files (embedded from static/, or read
+ * from --static-dir). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,6 +12,7 @@
 #include "api.h"
 #include "embed.h"
 #include "metrics.h"
+#include "schema.h"
 
 #include "static.inc"
 
@@ -76,6 +78,20 @@ int api_openapi(struct http_request *req)
 	if (!f)
 		return http_reply_problem(req, 404, NULL, NULL, "no OpenAPI document was built in");
 	return http_reply_static(req, 200, "application/json", f->data, f->len);
+}
+
+int api_schema(struct http_request *req)
+{
+	const json_t *schema = schema_json_schema();
+	struct buf out;
+	buf_init(&out, BUF_NO_MAX);
+	char *text = schema ? json_dumps(schema, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	int r = text ? buf_puts(&out, text) : -ENOMEM;
+	free(text);
+	int status = r < 0 ? http_reply_problem(req, 500, NULL, NULL, "cannot write the schema")
+			   : http_reply_buf(req, 200, "application/schema+json", &out);
+	buf_release(&out);
+	return status;
 }
 
 /* true for a relative path made only of plain segments: no "", ".", "..", no backslash. */

@@ -371,17 +371,19 @@ int api_revision_get(struct http_request *req)
 
 /* ---- rendering for diffs ---- */
 
-/* Removes the annotations that differ between any two renders (revision, bundle hash). */
-static void strip_render_annotations(json_t *objects)
+/* Removes what differs between any two renders (the revision and the bundle hash, in
+ * the provenance ConfigMap called provenance) from the objects of a file. */
+static void strip_provenance(json_t *objects, const char *provenance)
 {
 	size_t i;
 	json_t *obj;
 	json_array_foreach(objects, i, obj) {
-		json_t *a = json_object_get(json_object_get(obj, "metadata"), "annotations");
-		(void)json_object_del(a, "manifestd.io/revision");
-		(void)json_object_del(a, "manifestd.io/bundle-hash");
-		if (json_is_object(a) && json_object_size(a) == 0)
-			(void)json_object_del(json_object_get(obj, "metadata"), "annotations");
+		const char *kind = json_string_value(json_object_get(obj, "kind"));
+		const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+		if (!kind || !name || strcmp(kind, "ConfigMap") != 0 || strcmp(name, provenance) != 0)
+			continue;
+		(void)json_object_del(json_object_get(obj, "data"), "revision");
+		(void)json_object_del(json_object_get(obj, "data"), "bundleHash");
 	}
 }
 
@@ -397,12 +399,12 @@ static int render_masked(const char *stack_name, const json_t *stack, const char
 	int r = s && e && files ? model_resolve(stack_name, s, env_name, e, NULL, errs, &doc) : -ENOMEM;
 	struct render_meta meta = {stack_name, env_name, revision};
 	if (r == 0)
-		r = render_new(doc, &meta, &rd);
+		r = render_new(doc, &meta, errs, &rd);
 	for (size_t i = 0; r == 0 && i < render_file_count(rd); i++) {
 		json_t *objects = NULL;
 		r = render_file_objects(rd, i, &objects);
 		if (r == 0) {
-			strip_render_annotations(objects);
+			strip_provenance(objects, render_provenance_name(rd));
 			r = json_object_set_new(files, render_file_name(rd, i), objects) == 0 ? 0 : -ENOMEM;
 		}
 	}
@@ -673,6 +675,8 @@ static int rollback_document(struct http_request *req, const char *stack, const 
 	if (r == 0) {
 		json_t *resolved = NULL;
 		r = model_resolve(stack, stack_doc, env, doc, NULL, &errs, &resolved);
+		if (r == 0)
+			r = model_check_change(stack, stack_doc, env, current, resolved, &errs);
 		json_decref(resolved);
 	}
 	if (r == MODEL_EINVALID)

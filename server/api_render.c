@@ -47,9 +47,10 @@ static void job_free(struct job *j)
 	free(j);
 }
 
-/* Takes the reference to doc. */
+/* Takes the reference to doc. 0, MODEL_EINVALID (what render found is in errs), or
+ * another negative error. */
 static int job_new(const char *stack, const char *env, long long revision, json_t *doc,
-		   enum bundle_format format, uint64_t start_ns, struct job **ret)
+		   enum bundle_format format, uint64_t start_ns, struct model_errors *errs, struct job **ret)
 {
 	struct job *j = calloc(1, sizeof *j);
 	if (!j) {
@@ -64,7 +65,7 @@ static int job_new(const char *stack, const char *env, long long revision, json_
 	int r = j->stack && j->env ? 0 : -ENOMEM;
 	if (r == 0) {
 		struct render_meta meta = {j->stack, j->env, revision};
-		r = render_new(j->doc, &meta, &j->render);
+		r = render_new(j->doc, &meta, errs, &j->render);
 	}
 	if (r < 0) {
 		job_free(j);
@@ -317,7 +318,18 @@ static int resolve_layers(const char *stack_name, const json_t *stack, const cha
 	return r;
 }
 
-/* Resolves and replies: 422 with every problem, or the bundle. */
+/* 403: a bundle with secret values for a token that may not see them. */
+static int forbid_secrets(struct http_request *req)
+{
+	return http_reply_problem(req, 403, NULL, NULL,
+				  "this bundle would hold secret values, which a %s token may not see: use an "
+				  "editor token, or keep the secrets outside (/secretSource/type \"existing\" or "
+				  "\"externalSecret\")",
+				  auth_role_name(http_role(req)));
+}
+
+/* Resolves, renders and replies: 422 with every problem (model_resolve's, then
+ * render_new's), or the bundle. */
 static int resolve_and_reply(struct http_request *req, const char *stack_name,
 			     const json_t *stack, const char *env_name, const json_t *env,
 			     long long revision, const json_t *overrides, enum bundle_format format,
@@ -330,19 +342,18 @@ static int resolve_and_reply(struct http_request *req, const char *stack_name,
 	bool masked = masked_format(format);
 	int status, r = resolve_layers(stack_name, stack, env_name, env, overrides, masked, &errs,
 				       &doc);
-	if (r == MODEL_EINVALID)
+	bool forbidden = r == 0 && !masked && http_role(req) < AUTH_EDITOR && model_renders_secret_values(doc);
+	if (forbidden)
+		json_decref(doc);
+	else if (r == 0)
+		r = job_new(stack_name, env_name, revision, doc, format, start_ns, &errs, &j);
+	if (forbidden)
+		status = forbid_secrets(req);
+	else if (r == MODEL_EINVALID)
 		status = http_reply_problem(req, 422, model_errors_json(&errs), NULL,
 					    "the resolved document is not valid: %zu problem%s",
 					    errs.count, errs.count == 1 ? "" : "s");
-	else if (r == 0 && !masked && http_role(req) < AUTH_EDITOR &&
-		 model_renders_secret_values(doc)) {
-		status = http_reply_problem(req, 403, NULL, NULL,
-					    "this bundle would hold secret values, which a %s token may "
-					    "not see: use an editor token, or keep the secrets outside "
-					    "(/secretSource/type \"existing\" or \"externalSecret\")",
-					    auth_role_name(http_role(req)));
-		json_decref(doc);
-	} else if (r < 0 || (r = job_new(stack_name, env_name, revision, doc, format, start_ns, &j)) < 0)
+	else if (r < 0)
 		status = http_reply_problem(req, 500, NULL, NULL, "cannot render (%s)", strerror(-r));
 	else {
 		struct cache *cache = ((struct api *)http_app(req))->cache;

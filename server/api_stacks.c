@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "model.h"
+#include "render.h"
 #include "util.h"
 
 #define LIST_DEFAULT 50
@@ -234,22 +235,63 @@ static int check_name(const char *name, const char *pointer, struct model_errors
 	return r < 0 ? r : MODEL_EINVALID;
 }
 
+/* The stack and environment documents an environment resolved from before a write; both
+ * NULL when it is new. */
+struct before {
+	const json_t *stack;
+	const json_t *env;
+};
+
+/* What a render of stack <- env would refuse: model_resolve's problems, render_new's
+ * (patches, objects of one kind with one name), then a change to what runs Kubernetes
+ * refuses (was, may be NULL); what deserves a warning goes to warns (may be NULL). A pair
+ * of names render cannot take (-EINVAL: "<stack>-<env>" too long for a label) is not a
+ * problem of the documents. */
 static int resolve_check(const char *stack_name, const json_t *stack, const char *env_name,
-			 const json_t *env, struct model_errors *errs)
+			 const json_t *env, const struct before *was, struct model_errors *errs,
+			 struct model_errors *warns)
 {
 	json_t *resolved = NULL;
+	struct render *rd = NULL;
 	int r = model_resolve(stack_name, stack, env_name, env, NULL, errs, &resolved);
+	struct render_meta meta = {stack_name, env_name, 0};
+	if (r == 0 && (r = render_new(resolved, &meta, errs, &rd)) == -EINVAL)
+		r = 0;
+	render_free(rd);
+	if (r == 0)
+		r = model_check_change(stack_name, was ? was->stack : NULL, env_name, was ? was->env : NULL,
+				       resolved, errs);
+	if (r == 0 && warns)
+		r = model_warnings(resolved, warns);
 	json_decref(resolved);
 	return r;
 }
 
 static int validate_env(const char *stack_name, const json_t *stack, const char *env_name,
-			const json_t *env, struct model_errors *errs)
+			const json_t *env, const struct before *was, struct model_errors *errs,
+			struct model_errors *warns)
 {
 	int r = model_check_shape(env, errs);
 	if (r == 0)
-		r = resolve_check(stack_name, stack, env_name, env, errs);
+		r = resolve_check(stack_name, stack, env_name, env, was, errs, warns);
 	return r;
+}
+
+/* One "Warning: 299 - "POINTER: detail"" header per warning (RFC 9110 quoted-string,
+ * as the Kubernetes API server sends them); a warning that cannot be added is dropped. */
+static void add_warnings(struct http_request *req, const struct model_errors *warns)
+{
+	for (size_t i = 0; i < warns->count; i++) {
+		struct buf v;
+		buf_init(&v, 4096);
+		int r = BUF_PUTS(&v, "299 - \"", warns->items[i].pointer, ": ");
+		for (const char *c = warns->items[i].detail; r == 0 && *c; c++)
+			r = *c == '"' || *c == '\\' ? BUF_PUTS(&v, "\\", (char[]){*c, '\0'})
+			    : (unsigned char)*c < ' ' ? 0 : buf_append(&v, c, 1);
+		if (r == 0 && buf_puts(&v, "\"") == 0)
+			(void)http_add_header(req, "Warning", buf_cstr(&v));
+		buf_release(&v);
+	}
 }
 
 /* Errors found while resolving with environment env get its name in front. */
@@ -272,7 +314,7 @@ static int prefix_errors(struct model_errors *errs, size_t from, const char *env
  * resolved as if every secret it declares were set (secret values are what environments
  * supply, so a stack may leave them empty). */
 static int validate_stack(struct store_conn *c, const char *name, const json_t *doc,
-			  struct model_errors *errs)
+			  const json_t *old_doc, struct model_errors *errs)
 {
 	json_t *envs = NULL, *placeholder = NULL;
 	int r = model_check_shape(doc, errs);
@@ -288,14 +330,15 @@ static int validate_stack(struct store_conn *c, const char *name, const json_t *
 			if (model_secrets_inline(doc))
 				(void)json_object_set_new(json_object_get(placeholder, "secrets"), key,
 							  json_string("placeholder"));
-		r = resolve_check(name, doc, "placeholder", placeholder, errs);
+		r = resolve_check(name, doc, "placeholder", placeholder, NULL, errs, NULL);
 		goto out;
 	}
 	const char *env;
 	json_t *env_doc;
 	json_object_foreach(envs, env, env_doc) {
 		size_t before = errs->count;
-		int e = resolve_check(name, doc, env, env_doc, errs);
+		struct before was = {old_doc, env_doc};
+		int e = resolve_check(name, doc, env, env_doc, &was, errs, NULL);
 		if (e != 0 && e != MODEL_EINVALID) {
 			r = e;
 			goto out;
@@ -403,7 +446,7 @@ static int stack_write(struct http_request *req, struct store_conn *c, const cha
 	doc = json_deep_copy(body);
 	r = doc ? keep_secrets(doc, exists ? old.document : NULL, &errs) : -ENOMEM;
 	if (r == 0)
-		r = validate_stack(c, name, doc, &errs);
+		r = validate_stack(c, name, doc, exists ? old.document : NULL, &errs);
 	if (r < 0) {
 		status = reply_model_error(req, r, &errs);
 		goto out;
@@ -628,8 +671,9 @@ static int env_write_cb(struct http_request *req, struct store_conn *c, void *ar
 {
 	const struct env_args *a = arg;
 	struct store_record stack = {0}, old = {0}, rec = {0};
-	struct model_errors errs;
+	struct model_errors errs, warns;
 	model_errors_init(&errs);
+	model_errors_init(&warns);
 	json_t *doc = NULL;
 	int status, r = store_stack_get(c, a->stack, &stack);
 	if (r < 0) {
@@ -647,7 +691,8 @@ static int env_write_cb(struct http_request *req, struct store_conn *c, void *ar
 		goto out;
 	if ((status = env_document(req, c, a, exists ? &old : NULL, &errs, &doc)) != 0)
 		goto out;
-	r = validate_env(a->stack, stack.document, a->name, doc, &errs);
+	struct before was = {stack.document, exists ? old.document : NULL};
+	r = validate_env(a->stack, stack.document, a->name, doc, &was, &errs, &warns);
 	if (r < 0) {
 		status = reply_model_error(req, r, &errs);
 		goto out;
@@ -658,9 +703,12 @@ static int env_write_cb(struct http_request *req, struct store_conn *c, void *ar
 		r = store_commit(c);
 	status = r < 0 ? store_error(req, r, a->stack, a->name)
 		       : reply_record(req, exists ? 200 : 201, a->stack, a->name, &rec);
+	if (r == 0)
+		add_warnings(req, &warns);
 out:
 	json_decref(doc);
 	model_errors_release(&errs);
+	model_errors_release(&warns);
 	store_record_release(&stack);
 	store_record_release(&old);
 	store_record_release(&rec);

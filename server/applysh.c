@@ -818,12 +818,65 @@ static int put_ingress_checks(struct buf *out, const struct plan *p, enum phase 
 	return r;
 }
 
-/* own_replicas / keep_replicas for the scalable workloads of file i, before it is applied. */
+/* Whether s (may be NULL) is made of letters, digits and the bytes of extra only. */
+static bool only(const char *s, const char *extra)
+{
+	for (const char *c = s; c && *c; c++)
+		if (!is_alnum(*c) && !strchr(extra, *c))
+			return false;
+	return s != NULL;
+}
+
+/* One volume claim template as fit_statefulset compares it: name:class:["MODE",...]:size;
+ * (the jsonpath of its live counterpart). -EINVAL when a part is not a plain token. */
+static int put_claim_fit(struct buf *out, const struct node *vct)
+{
+	const struct node *spec = node_get(vct, "spec");
+	const char *name = obj_string(vct, "metadata", "name"), *cls = node_string(node_get(spec, "storageClassName"));
+	const char *size = obj_string(node_get(spec, "resources"), "requests", "storage");
+	if (!is_safe_name(name) || (cls && !is_safe_name(cls)) || !only(size, ".+-"))
+		return -EINVAL;
+	int r = BUF_PUTS(out, name, ":", cls ? cls : "", ":[");
+	size_t i = 0;
+	FOREACH_ITEM(node_get(spec, "accessModes"), mode) {
+		if (r == 0 && !only(node_string(mode), ""))
+			r = -EINVAL;
+		if (r == 0)
+			r = BUF_PUTS(out, i++ ? ",\"" : "\"", node_string(mode), "\"");
+	}
+	return r ? r : BUF_PUTS(out, "]:", size, ";");
+}
+
+/* `fit_statefulset 'NAME' 'WANT'` for a StatefulSet: what Kubernetes never changes in one
+ * (serviceName, volumeClaimTemplates), for the script to compare with the live set. A
+ * set whose parts are not plain tokens gets none (nothing to compare it by). */
+static int put_fit(struct buf *out, const struct object_info *info)
+{
+	const struct node *spec = node_get(info->obj, "spec");
+	const char *svc = node_string(node_get(spec, "serviceName"));
+	struct buf want;
+	buf_init(&want, BUF_NO_MAX);
+	int r = svc && !is_safe_name(svc) ? -EINVAL : BUF_PUTS(&want, svc ? svc : "", "|");
+	FOREACH_ITEM(node_get(spec, "volumeClaimTemplates"), vct)
+		if (r == 0)
+			r = put_claim_fit(&want, vct);
+	if (r == 0)
+		r = BUF_PUTS(out, "\tfit_statefulset '", info->name, "' '", buf_cstr(&want), "'\n");
+	buf_release(&want);
+	return r == -EINVAL ? 0 : r;
+}
+
+/* fit_statefulset, own_replicas, keep_replicas for the workloads of file i, before it is
+ * applied. */
 static int put_replicas(struct buf *out, const struct plan *p, size_t i)
 {
 	int r = 0;
 	for (size_t o = p->first[i]; o < p->first[i + 1] && r == 0; o++) {
 		const struct object_info *info = &p->objects[o];
+		if (strcmp(info->kind, "StatefulSet") == 0 && in_group(info->api, "apps"))
+			r = put_fit(out, info);
+		if (r != 0)
+			break;
 		if (info->replicas == REPLICAS_SET) {
 			r = buf_puts(out, "\town_replicas ");
 			if (r == 0)

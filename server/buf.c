@@ -28,14 +28,6 @@ void buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
-void buf_truncate(struct buf *b, size_t len)
-{
-	assert(len <= b->len);
-	b->len = len;
-	if (b->data)
-		b->data[len] = '\0';
-}
-
 int buf_reserve(struct buf *b, size_t n)
 {
 	if (n > b->max || b->len > b->max - n)
@@ -132,4 +124,12 @@ char *buf_detach(struct buf *b, size_t *ret_len)
 		*ret_len = b->len;
 	buf_init(b, b->max);
 	return p;
+}
+
+void buf_truncate(struct buf *b, size_t len)
+{
+	assert(len <= b->len);
+	b->len = len;
+	if (b->data)
+		b->data[len] = '\0';
 }

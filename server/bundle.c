@@ -185,7 +185,21 @@ static int readme_head(const struct render *r, struct buf *out)
 	if (ret == 0)
 		ret = BUF_PUTS(out, "| bundle hash | `", render_bundle_hash(r),
 			       "` |\n| manifestd | " MANIFESTD_VERSION " |\n\n");
+	if (ret == 0)
+		ret = BUF_PUTS(out, "The revision and the bundle hash are kept in the ConfigMap `",
+			       render_provenance_name(r), "` (`10-config.yaml`) and on no other object, so a "
+			       "change to one value changes only the objects it affects.\n\n");
 	return ret;
+}
+
+/* What the document does that deserves a second look (render_warnings), when anything. */
+static int readme_warnings(const struct render *r, struct buf *out)
+{
+	const struct model_errors *w = render_warnings(r);
+	int ret = w->count ? buf_puts(out, "## Warnings\n\n") : 0;
+	for (size_t i = 0; ret == 0 && i < w->count; i++)
+		ret = BUF_PUTS(out, "- `", w->items[i].pointer, "` ", w->items[i].detail, "\n");
+	return ret == 0 && w->count ? buf_puts(out, "\n") : ret;
 }
 
 static const char readme_apply[] =
@@ -214,7 +228,14 @@ static const char readme_apply[] =
 	"  horizontal autoscaling). Off: the workload runs the document's `replicas` from that apply\n"
 	"  on (the next apply would set them anyway), and the HorizontalPodAutoscaler an earlier\n"
 	"  bundle made for it is deleted just before, or it would keep resizing the workload; the\n"
-	"  live and new counts are printed. That is the one deletion made without `--prune`.\n"
+	"  live and new counts are printed. That deletion and the next are the only ones made\n"
+	"  without `--prune`.\n"
+	"- **A StatefulSet keeps its `serviceName` and volume claim templates for life** (the API\n"
+	"  server refuses to change them). When the bundle's differ from the live set's, the set\n"
+	"  is deleted with `--cascade=orphan` just before it is applied: its pods and volume claims\n"
+	"  stay, and the new set takes them over. A claim template that grew has the set's claims\n"
+	"  resized first (their StorageClass must allow expansion; a failure stops the run, exit 5,\n"
+	"  before the set is touched). `--dry-run` only says so.\n"
 	"- **Before anything is applied** the Secrets, ConfigMaps, service accounts and volume claims\n"
 	"  the bundle references but does not hold (`secretSource` `existing`, an image pull secret,\n"
 	"  an Ingress TLS Secret) must exist: a missing one stops the run with exit 7 and the list\n"
@@ -263,6 +284,8 @@ static int readme_md(const struct render *r, const struct buf *summaries, struct
 {
 	const char *line = buf_cstr(summaries);
 	int ret = readme_head(r, out);
+	if (ret == 0)
+		ret = readme_warnings(r, out);
 	if (ret == 0)
 		ret = buf_puts(out, readme_apply);
 	for (size_t i = 0; ret == 0 && i < render_file_count(r); i++) {

@@ -22,6 +22,7 @@
 
 static const char usage[] =
 	"usage: manifestd render --stack NAME|FILE --env NAME|FILE [--set POINTER=VALUE]...\n"
+	"                        [--previous-stack NAME|FILE] [--previous-env NAME|FILE]\n"
 	"                        [--format dir|zip|tar.gz|yaml|json|files] [-o PATH]\n"
 	"\n"
 	"Renders the Kubernetes bundle of one environment of a stack, without a server.\n"
@@ -35,6 +36,11 @@ static const char usage[] =
 	"  --set POINTER=VALUE override one field of the resolved document, e.g.\n"
 	"                      --set /services/order-service/replicas=3; VALUE is read as JSON\n"
 	"                      when it is JSON, else taken as a string. Repeatable\n"
+	"  --previous-stack NAME|FILE, --previous-env NAME|FILE\n"
+	"                      what the environment runs now (either defaults to --stack or\n"
+	"                      --env): the render is refused (exit 2) when applying it over\n"
+	"                      that one asks what Kubernetes refuses on a running cluster (a\n"
+	"                      claim's storage class or access mode changed, a smaller size)\n"
 	"  --format FORMAT     dir (the bundle folder), zip, tar.gz, yaml (one stream of every\n"
 	"                      object), json (a v1 List) or files (JSON of every file).\n"
 	"                      Default: from the suffix of -o (.zip, .tar.gz, .tgz, .yaml,\n"
@@ -53,6 +59,8 @@ struct options {
 	const char *env;
 	const char *output;
 	const char *format;
+	const char *prev_stack;
+	const char *prev_env;
 	const char *sets[MAX_SETS];
 	size_t set_count;
 };
@@ -76,6 +84,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "stack", required_argument, NULL, 's' }, { "env", required_argument, NULL, 'e' },
 		{ "set", required_argument, NULL, 'S' },   { "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
+		{ "previous-stack", required_argument, NULL, 'P' },
+		{ "previous-env", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -87,6 +97,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'e': o->env = optarg; break;
 		case 'f': o->format = optarg; break;
 		case 'o': o->output = optarg; break;
+		case 'P': o->prev_stack = optarg; break;
+		case 'E': o->prev_env = optarg; break;
 		case 'h': return 1;
 		case 'S':
 			if (o->set_count == MAX_SETS) {
@@ -334,10 +346,10 @@ static void input_release(struct input *in)
 	json_decref(in->overrides);
 }
 
-static int load_input(const struct options *o, struct input *in)
+static int load_input(const char *stack, const char *env, const struct options *o, struct input *in)
 {
-	bool builtin = !is_file_arg(o->stack);
-	if (load_stack(o->stack, in) < 0 || load_env(o->env, builtin, in) < 0)
+	bool builtin = !is_file_arg(stack);
+	if (load_stack(stack, in) < 0 || load_env(env, builtin, in) < 0)
 		return -1;
 	for (size_t i = 0; i < o->set_count; i++)
 		if (add_set(o->sets[i], &in->overrides) < 0)
@@ -345,24 +357,59 @@ static int load_input(const struct options *o, struct input *in)
 	return 0;
 }
 
+/* The exit code of a resolve or render that returned r: 0; 2 when invalid (every problem
+ * printed as "POINTER: message"); 1 otherwise (what failed printed). */
+static int exit_code(int r, const struct model_errors *errs, const char *what)
+{
+	if (r == MODEL_EINVALID) {
+		for (size_t i = 0; i < errs->count; i++)
+			fprintf(stderr, "%s: %s\n", errs->items[i].pointer[0] ? errs->items[i].pointer : "(document)",
+				errs->items[i].detail);
+		return 2;
+	}
+	if (r < 0) {
+		fail("cannot %s: %s", what, strerror(-r));
+		return 1;
+	}
+	return 0;
+}
+
 /* Resolves; returns 0, or the exit code (2 invalid, 1 otherwise). */
 static int resolve(const struct input *in, json_t **ret_doc)
 {
 	struct model_errors errs;
-	int r;
 	model_errors_init(&errs);
-	r = model_resolve(buf_cstr(&in->stack_name), in->stack, buf_cstr(&in->env_name), in->env,
-			  in->overrides, &errs, ret_doc);
-	if (r == MODEL_EINVALID) {
+	int r = model_resolve(buf_cstr(&in->stack_name), in->stack, buf_cstr(&in->env_name), in->env,
+			      in->overrides, &errs, ret_doc);
+	r = exit_code(r, &errs, "resolve the document");
+	if (r == 0 && model_warnings(*ret_doc, &errs) == 0) {
 		for (size_t i = 0; i < errs.count; i++)
-			fprintf(stderr, "%s: %s\n", errs.items[i].pointer[0] ? errs.items[i].pointer : "(document)",
-				errs.items[i].detail);
-		r = 2;
-	} else if (r < 0) {
-		fail("cannot resolve the document: %s", strerror(-r));
-		r = 1;
+			fprintf(stderr, "manifestd render: warning: %s: %s\n", errs.items[i].pointer, errs.items[i].detail);
 	}
 	model_errors_release(&errs);
+	return r;
+}
+
+/* With --previous-stack or --previous-env, what applying doc over what they resolve to asks
+ * that Kubernetes refuses (model_check_change); 0 or the exit code. */
+static int check_change(const struct options *o, const struct input *in, const json_t *doc)
+{
+	if (!o->prev_stack && !o->prev_env)
+		return 0;
+	struct input prev = { 0 };
+	struct model_errors errs;
+	model_errors_init(&errs);
+	buf_init(&prev.stack_name, 256);
+	buf_init(&prev.env_name, 256);
+	int r = load_input(o->prev_stack ? o->prev_stack : o->stack, o->prev_env ? o->prev_env : o->env,
+			   &(struct options){ 0 }, &prev);
+	if (r == 0)
+		r = exit_code(model_check_change(buf_cstr(&in->stack_name), prev.stack, buf_cstr(&in->env_name),
+						 prev.env, doc, &errs), &errs, "compare with the previous documents");
+	else
+		r = 1;
+	model_errors_release(&errs);
+	input_release(&prev);
 	return r;
 }
 
@@ -418,11 +465,12 @@ static int emit(const json_t *doc, const struct input *in, enum bundle_format f,
 {
 	struct render_meta meta = { buf_cstr(&in->stack_name), buf_cstr(&in->env_name), 0 };
 	struct render *r = NULL;
-	int ret = render_new(doc, &meta, &r);
-	if (ret < 0) {
-		fail("cannot render: %s", strerror(-ret));
-		return 1;
-	}
+	struct model_errors errs;
+	model_errors_init(&errs);
+	int ret = exit_code(render_new(doc, &meta, &errs, &r), &errs, "render");
+	model_errors_release(&errs);
+	if (ret != 0)
+		return ret;
 	if (f == BUNDLE_DIR) {
 		ret = bundle_write_dir(r, output);
 		if (ret < 0)
@@ -454,7 +502,9 @@ int cmd_render(int argc, char **argv)
 	}
 	buf_init(&in.stack_name, 256);
 	buf_init(&in.env_name, 256);
-	rc = load_input(&o, &in) < 0 ? 1 : resolve(&in, &doc);
+	rc = load_input(o.stack, o.env, &o, &in) < 0 ? 1 : resolve(&in, &doc);
+	if (rc == 0)
+		rc = check_change(&o, &in, doc);
 	if (rc == 0)
 		rc = emit(doc, &in, f, o.output);
 	json_decref(doc);

@@ -647,7 +647,7 @@ static json_t *http_probe(struct conv *cv, const char *cname, const json_t *hc, 
 		if (url_port && url_port != port)
 			report(cv, "services", cname, "healthcheck", "test",
 			       "checks port %lld, but probes go to the service port %lld", url_port, port);
-		probe = json_pack("{s:s}", "path", buf_cstr(&path));
+		probe = json_pack("{s:{s:s}}", "httpGet", "path", buf_cstr(&path));
 		if (!probe)
 			(void)oom(cv, -ENOMEM);
 		probe_seconds(cv, cname, hc, "interval", probe, "periodSeconds", 1);
@@ -1259,10 +1259,11 @@ static void finish(struct conv *cv)
 {
 	if (cv->ingress)
 		set_new(cv, cv->stack, "ingress",
-			json_pack("{s:b, s:O}", "enabled", 1, "service", json_object_get(cv->names, cv->ingress)));
+			json_pack("{s:b, s:{s:{s:O}}}", "enabled", 1, "rules", "main", "service",
+				  json_object_get(cv->names, cv->ingress)));
 	else
 		report(cv, "services", NULL, NULL, NULL,
-		       "no service publishes a port: no Ingress is rendered (set ingress.service to add one)");
+		       "no service publishes a port: no Ingress is rendered (add a rule to ingress.rules for one)");
 	settle_images(cv);
 	report_top_level(cv);
 }

@@ -15,6 +15,7 @@ static const char usage[] =
 	"  render    render a bundle offline, from built-in names or JSON files\n"
 	"  token     create, list and revoke API tokens\n"
 	"  rekey     re-encrypt the stored secrets under a new key\n"
+	"  schema    print the JSON Schema of stack and environment documents\n"
 	"  copy      copy a whole database between SQLite and PostgreSQL\n"
 	"  import    convert Kubernetes YAML or a docker-compose file into documents\n"
 	"\n"
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
 		return cmd_token(argc - 1, argv + 1);
 	if (strcmp(cmd, "rekey") == 0)
 		return cmd_rekey(argc - 1, argv + 1);
+	if (strcmp(cmd, "schema") == 0)
+		return cmd_schema(argc - 1, argv + 1);
 	if (strcmp(cmd, "copy") == 0)
 		return cmd_copy(argc - 1, argv + 1);
 	if (strcmp(cmd, "import") == 0)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "docmigrate.h"
 #include "model.h"
 #include "store_backend.h"
 #include "util.h"
@@ -23,9 +24,11 @@
 #include "pg_migrations.inc"
 
 static int seed_msa_shop(struct store_conn *c, struct buf *err);
+static int document_v2(struct store_conn *c, struct buf *err);
 
 static const struct store_step builtin_steps[] = {
 	{"0002_seed_msa_shop", seed_msa_shop},
+	{"0006_document_v2", document_v2},
 	{NULL, NULL},
 };
 
@@ -280,5 +283,51 @@ static int seed_msa_shop(struct store_conn *c, struct buf *err)
 		r = seed_one(c, recorded[i], now, true);
 	if (r == -EINVAL && err)
 		(void)buf_puts(err, "the built-in msa-shop documents are not valid JSON");
+	return r;
+}
+
+/* ---- 0006: every stored document in the general workload model (include/docmigrate.h) ---- */
+
+/* Pass 1: the shape-1 documents of the stacks, {name: document}, for their environments. */
+static int collect_stacks(void *arg, const struct store_document_place *at, json_t *doc, bool *ret_changed,
+			  struct buf *err)
+{
+	(void)err;
+	*ret_changed = false;
+	if (strcmp(at->table, "stacks") != 0)
+		return 0;
+	return json_object_set_new(arg, at->stack, json_deep_copy(doc)) < 0 ? -ENOMEM : 0;
+}
+
+/* The shape-1 stacks (collect_stacks) and an empty one for an environment whose stack is gone. */
+struct v2_context {
+	json_t *stacks, *none;
+};
+
+/* Pass 2: each document converted; an environment's (and its history's) in the light of
+ * its stack's shape-1 document. */
+static int convert(void *arg, const struct store_document_place *at, json_t *doc, bool *ret_changed,
+		   struct buf *err)
+{
+	const struct v2_context *x = arg;
+	const json_t *stack = json_object_get(x->stacks, at->stack);
+	json_t *before = json_deep_copy(doc);
+	int r = before ? docmigrate_v2(doc, at->env ? (stack ? stack : x->none) : NULL) : -ENOMEM;
+	if (r == 0)
+		*ret_changed = !json_equal(before, doc);
+	else if (err)
+		(void)buf_printf(err, "cannot convert the %s document of '%s'", at->table, at->stack);
+	json_decref(before);
+	return r;
+}
+
+static int document_v2(struct store_conn *c, struct buf *err)
+{
+	struct v2_context x = {json_object(), json_object()};
+	int r = x.stacks && x.none ? store_rewrite_documents(c, collect_stacks, x.stacks, err) : -ENOMEM;
+	if (r == 0)
+		r = store_rewrite_documents(c, convert, &x, err);
+	json_decref(x.stacks);
+	json_decref(x.none);
 	return r;
 }

@@ -441,3 +441,232 @@ const char *syntax_annotation_key(const char *s)
 	bool ok = is_subdomain_n(s, (size_t)(slash - s)) && is_annotation_name(slash + 1, strlen(slash + 1));
 	return ok ? NULL : bad;
 }
+
+const char *syntax_label_key(const char *s)
+{
+	return syntax_annotation_key(s) ? "must be a label or annotation key: an optional DNS prefix "
+					  "and '/', then up to 63 letters, digits, '-', '_' and '.', "
+					  "starting and ending with a letter or digit"
+					: NULL;
+}
+
+const char *syntax_label_value(const char *s)
+{
+	return *s && !is_annotation_name(s, strlen(s))
+		       ? "must be a label value: at most 63 letters, digits, '-', '_' and '.', starting "
+			 "and ending with a letter or digit"
+		       : NULL;
+}
+
+const char *syntax_object_name(const char *s)
+{
+	return is_dns_subdomain(s) ? NULL
+				   : "must be an object name: lowercase letters, digits, '-' and '.', "
+				     "starting and ending with a letter or digit, at most 253 characters";
+}
+
+/* A path with no control characters (nor ':' when colon is false). */
+static bool is_clean_path(const char *s, bool colon)
+{
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f || (!colon && *c == ':'))
+			return false;
+	return true;
+}
+
+const char *syntax_abs_path(const char *s)
+{
+	if (s[0] != '/' || strlen(s) > 4096 || !is_clean_path(s, false))
+		return "must be an absolute path: starting with '/', without ':' or control characters";
+	return NULL;
+}
+
+static bool is_dot_dot(const char *s, size_t n)
+{
+	return n == 2 && s[0] == '.' && s[1] == '.';
+}
+
+static bool not_dot_dot(const char *s, size_t n)
+{
+	return !is_dot_dot(s, n);
+}
+
+const char *syntax_rel_path(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 4096 || s[0] == '/' || !is_clean_path(s, true) || !all_parts(s, n, '/', not_dot_dot))
+		return "must be a relative path: no leading '/', no '..' component, no control characters";
+	return NULL;
+}
+
+const char *syntax_env_prefix(const char *s)
+{
+	return strlen(s) > 128 || syntax_env_name(s)
+		       ? "must be letters, digits and '_', not starting with a digit, at most 128 characters"
+		       : NULL;
+}
+
+/* IANA service name: 1-15 of [a-z0-9-], at least one letter, no '-' at an end or twice in a row. */
+static bool is_iana_name(const char *s, size_t n)
+{
+	bool letter = false;
+	if (n == 0 || n > 15 || !is_dashed(s, n, is_lower_alnum) || strstr(s, "--"))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		letter |= s[i] >= 'a' && s[i] <= 'z';
+	return letter;
+}
+
+const char *syntax_port_name(const char *s)
+{
+	return is_iana_name(s, strlen(s)) ? NULL
+					  : "must be a port name: at most 15 lowercase letters, digits "
+					    "and single '-' inside, with at least one letter";
+}
+
+static bool is_upper_or_underscore(char c)
+{
+	return (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+const char *syntax_capability(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || n > 32 || !(s[0] >= 'A' && s[0] <= 'Z') || !all_chars(s, n, is_upper_or_underscore))
+		return "must be a capability name without the CAP_ prefix, e.g. \"NET_BIND_SERVICE\"";
+	return NULL;
+}
+
+static bool is_cron_char(char c)
+{
+	return (unsigned char)c > ' ' && (unsigned char)c < 0x7f;
+}
+
+const char *syntax_cron(const char *s)
+{
+	static const char *const macros[] = {"@yearly", "@annually", "@monthly", "@weekly", "@daily",
+					     "@midnight", "@hourly"};
+	static const char bad[] = "must be a cron schedule: five fields separated by single spaces "
+				  "(minute hour day-of-month month day-of-week) or @hourly, @daily, "
+				  "@weekly, @monthly, @yearly";
+	for (size_t i = 0; i < sizeof macros / sizeof *macros; i++)
+		if (strcmp(s, macros[i]) == 0)
+			return NULL;
+	size_t n = strlen(s), fields = 1;
+	if (n == 0 || n > 256 || s[0] == ' ' || s[n - 1] == ' ')
+		return bad;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == ' ' && s[i + 1] == ' ')
+			return bad;
+		if (s[i] == ' ')
+			fields++;
+		else if (!is_cron_char(s[i]))
+			return bad;
+	}
+	return fields == 5 ? NULL : bad;
+}
+
+static bool is_octal(char c)
+{
+	return c >= '0' && c <= '7';
+}
+
+const char *syntax_file_mode(const char *s)
+{
+	size_t n = strlen(s);
+	if ((n == 3 || (n == 4 && s[0] == '0')) && all_chars(s, n, is_octal))
+		return NULL;
+	return "must be an octal file mode in quotes, e.g. \"0644\" or \"0400\"";
+}
+
+/* v1, v1beta1, v2alpha3 */
+static bool is_version(const char *s)
+{
+	size_t i = 1, d = 0;
+	if (s[0] != 'v')
+		return false;
+	while (is_digit(s[i]))
+		i++, d++;
+	if (d == 0 || s[1] == '0')
+		return false;
+	if (s[i] == '\0')
+		return true;
+	size_t q = strncmp(s + i, "alpha", 5) == 0 ? 5 : strncmp(s + i, "beta", 4) == 0 ? 4 : 0;
+	if (q == 0 || !is_digit(s[i + q]))
+		return false;
+	for (i += q; is_digit(s[i]); i++)
+		;
+	return s[i] == '\0';
+}
+
+const char *syntax_api_version(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	bool ok = slash ? is_subdomain_n(s, (size_t)(slash - s)) && is_version(slash + 1) : is_version(s);
+	return ok ? NULL : "must be an apiVersion such as \"v1\", \"apps/v1\" or \"cert-manager.io/v1\"";
+}
+
+const char *syntax_kind(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 63 || !(s[0] >= 'A' && s[0] <= 'Z') || !all_chars(s, n, is_alnum))
+		return "must be a Kubernetes kind: a capitalised name of letters and digits, e.g. \"ConfigMap\"";
+	return NULL;
+}
+
+static bool is_token_char(char c)
+{
+	return is_alnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+const char *syntax_http_header(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 256 || !all_chars(s, n, is_token_char))
+		return "must be an HTTP header name: letters, digits and !#$%&'*+-.^_`|~";
+	return NULL;
+}
+
+const char *syntax_app_protocol(const char *s)
+{
+	return syntax_annotation_key(s) ? "must be an application protocol: an IANA service name "
+					  "such as \"http\" or \"grpc\", or a prefixed name such as "
+					  "\"kubernetes.io/ws\""
+					: NULL;
+}
+
+const char *syntax_percent(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || n > 4 || s[n - 1] != '%' || !all_chars(s, n - 1, is_digit))
+		return "must be a percentage such as \"25%\"";
+	return NULL;
+}
+
+static bool is_zone_char(char c)
+{
+	return is_alnum(c) || c == '_' || c == '+' || c == '-';
+}
+
+static bool is_zone_part(const char *s, size_t n)
+{
+	return n > 0 && all_chars(s, n, is_zone_char);
+}
+
+const char *syntax_time_zone(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64 || !(is_alnum(s[0]) && !is_digit(s[0])) || !all_parts(s, n, '/', is_zone_part))
+		return "must be an IANA time zone name such as \"Europe/Paris\" or \"UTC\"";
+	return NULL;
+}
+
+const char *syntax_json_pointer(const char *s)
+{
+	if (*s && *s != '/')
+		return "must be a JSON Pointer such as \"/spec/template/spec/containers/0/args\"";
+	for (const char *c = s; *c; c++)
+		if (*c == '~' && c[1] != '0' && c[1] != '1')
+			return "must be a JSON Pointer: '~' only as \"~0\" (a '~') or \"~1\" (a '/')";
+	return strlen(s) > 4096 ? "must be a JSON Pointer of at most 4096 characters" : NULL;
+}

@@ -139,3 +139,14 @@ int util_pointer_append(struct buf *b, const char *token)
 		r = *p == '~' ? buf_puts(b, "~0") : *p == '/' ? buf_puts(b, "~1") : buf_append(b, p, 1);
 	return r;
 }
+
+int util_clip(const char *s)
+{
+	size_t n = strlen(s);
+	if (n <= 60)
+		return (int)n;
+	n = 60;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return (int)n;
+}

@@ -8,8 +8,10 @@ import { dispositionName, enc, envPath, etagRevision, getToken, request, setToke
 import { createHistory } from './history.js';
 import { createImporter } from './importer.js';
 import { renderUnified } from './udiff.js';
-import { clone, isObject, mergeDiff, mergePatch } from './mergepatch.js';
+import { applyChanges, changes, clone, isObject, mergeDiff } from './mergepatch.js';
 import { buildForm } from './form.js';
+import { readSchema } from './schema.js';
+import { formLayout } from './layout.js';
 import { diffFiles, maskSecrets, renderFile, renderTabs, scrollToChange } from './preview.js';
 
 const S = {
@@ -18,6 +20,7 @@ const S = {
 	mode: 'form', jsonValid: true, form: null,
 	savedFiles: null, savedKey: null, files: null, selectedFile: null, previewSeq: 0,
 	shownErrors: [], lastErrors: [], side: 'preview',
+	schema: null, formState: { open: new Set() },
 };
 let hist = null, importer = null;
 
@@ -25,6 +28,7 @@ const ui = {};
 const formCtx = {
 	get stack() { return S.stack; }, get env() { return S.env; }, get stackDoc() { return S.stackDoc; },
 	get saved() { return S.saved; }, get edited() { return S.edited; },
+	get schema() { return S.schema; }, get state() { return S.formState; },
 	onChange: () => onEdit(),
 	focusFallback: () => ui.save,
 };
@@ -37,6 +41,14 @@ function status(text, kind = '') {
 }
 
 // ---- loading ----
+
+// The document's JSON Schema (GET /api/v1/schema): the form is built from it.
+async function loadSchema() {
+	const res = await request('GET', '/api/v1/schema');
+	if (!res.ok) throw res.problem;
+	const root = readSchema(res.body);
+	S.schema = { root, sections: formLayout(root) };
+}
 
 async function loadStacks() {
 	const res = await request('GET', '/api/v1/stacks');
@@ -81,12 +93,12 @@ async function selectStack(name, envName) {
 async function openEnv(name, { keepEdits = false } = {}) {
 	const res = await request('GET', envPath(S.stack, name));
 	if (!res.ok) { showProblem(res.problem); return false; }
-	const mine = keepEdits ? patch() : undefined;
+	const mine = keepEdits ? changes(S.saved, S.edited) : undefined;
 	S.env = name;
 	S.saved = res.body.document || {};
 	S.revision = res.body.revision ?? etagRevision(res.etag);
 	S.updated = res.body.updated || null;
-	S.edited = mine ? mergePatch(S.saved, mine) : clone(S.saved);
+	S.edited = mine ? applyChanges(clone(S.saved), mine) : clone(S.saved);
 	S.jsonValid = true;
 	S.filePicked = false;
 	ui.envSelect.value = name;
@@ -258,16 +270,18 @@ function redraw() {
 	if (S.side === 'history') hist.load();
 }
 
+// The whole edited document goes out with PUT (not a merge patch, in which a null could
+// only delete: an environment may hold nulls that remove what its stack gives).
 async function commit() {
-	const p = patch();
-	if (!p) return;
+	if (!patch()) return;
 	await saving('Saving…', async () => {
-		const res = await request('PATCH', envPath(S.stack, S.env), {
-			json: p, contentType: 'application/merge-patch+json', headers: { 'If-Match': `"${S.revision}"` },
+		const res = await request('PUT', envPath(S.stack, S.env), {
+			json: S.edited, headers: { 'If-Match': `"${S.revision}"` },
 		});
 		if (res.ok) {
 			applySaved(res.body, res.etag);
-			status(`Saved: ${S.stack}/${S.env} is now at revision ${S.revision}.`, 'ok');
+			const warned = warningsOf(res.headers);
+			status(`Saved: ${S.stack}/${S.env} is now at revision ${S.revision}.${warned.length ? ` The server warns: ${warned.join('; ')}` : ''}`, 'ok');
 		} else notSaved(res);
 	});
 }
@@ -287,8 +301,10 @@ function clearFieldErrors() {
 	for (const f of S.shownErrors) {
 		f.error.hidden = true;
 		f.error.textContent = '';
-		f.input.removeAttribute('aria-invalid');
-		f.input.removeAttribute('aria-describedby');
+		if (!f.local) f.input.removeAttribute('aria-invalid');
+		const own = f.local ? f.check.id : f.hint;
+		if (own) f.input.setAttribute('aria-describedby', own);
+		else f.input.removeAttribute('aria-describedby');
 		f.wrap.classList.remove('invalid');
 	}
 	S.shownErrors = [];
@@ -347,34 +363,50 @@ function showProblem(problem) {
 
 function focusField(f) {
 	if (S.mode !== 'form') setMode('form');
+	S.form?.reveal(f);
 	f.input.scrollIntoView({ block: 'center' });
 	f.input.focus();
 }
 
 // ---- preview ----
 
-async function renderFiles(overrides) {
+// The files of the stored environment (doc undefined), or of an environment document as
+// the form holds it, sent inline: the server layers it exactly as it will once saved
+// (nulls included, which a merge patch of overrides could not say).
+async function renderFiles(doc) {
 	const res = await request('POST', '/render?format=files', {
-		json: { stack: S.stack, environment: S.env, overrides },
+		json: doc === undefined ? { stack: S.stack, environment: S.env } : { stack: S.stack, environment: doc, name: S.env },
 	});
 	if (!res.ok) return res;
-	return { ok: true, files: (res.body.files || []).map((f) => ({ name: f.name, content: maskSecrets(f.content) })) };
+	return {
+		ok: true, warnings: warningsOf(res.headers),
+		files: (res.body.files || []).map((f) => ({ name: f.name, content: maskSecrets(f.content) })),
+	};
+}
+
+// The texts of RFC 7234 Warning headers ('299 - "runs as root"'), if the server sends any.
+function warningsOf(headers) {
+	const all = headers?.get?.('Warning');
+	if (!all) return [];
+	return [...all.matchAll(/\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1].replace(/\\(.)/g, '$1'));
 }
 
 const schedulePreview = debounce(() => refreshPreview(), 300);
 
+// Unchanged: the stored environment's files as they are. Changed: the edited document's
+// files, highlighted against the saved document's, both rendered inline (so they differ
+// only by the edit).
 async function refreshPreview() {
 	if (!S.env || (S.mode === 'json' && !S.jsonValid)) return;
 	const seq = ++S.previewSeq;
 	const key = `${S.stack}/${S.env}@${S.revision}`;
 	ui.preview.setAttribute('aria-busy', 'true');
 	ui.previewStatus.textContent = 'Rendering…';
-	let cur, sav;
+	let cur, sav = null;
+	const dirty = Boolean(patch());
 	try {
-		const p = patch();
-		const needSaved = S.savedKey !== key;
-		if (!p && needSaved) sav = cur = await renderFiles({}); // unchanged: one render serves both
-		else [cur, sav] = await Promise.all([renderFiles(p || {}), needSaved ? renderFiles({}) : null]);
+		if (!dirty) cur = await renderFiles();
+		else [cur, sav] = await Promise.all([renderFiles(S.edited), S.savedKey === key ? null : renderFiles(S.saved)]);
 	} catch (e) {
 		if (seq === S.previewSeq) ui.previewStatus.textContent = `Preview failed: ${e.message}`;
 		return;
@@ -385,7 +417,8 @@ async function refreshPreview() {
 	if (!cur.ok) {
 		ui.preview.classList.add('stale');
 		const errors = cur.problem.errors || [];
-		const placed = showFieldErrors(errors);
+		clearFieldErrors(); // a "Not saved" summary shown meanwhile stays
+		const placed = placeFieldErrors(errors);
 		clear(ui.previewErrors).append(el('h3', { text: errors.length ? `${errors.length} problem${errors.length === 1 ? '' : 's'} in the form` : cur.problem.title }),
 			cur.problem.detail ? el('p', { text: cur.problem.detail }) : null, placed.length ? errorList(placed) : null);
 		ui.previewErrors.hidden = false;
@@ -395,11 +428,18 @@ async function refreshPreview() {
 	ui.preview.classList.remove('stale');
 	if (S.shownErrors.length || !ui.previewErrors.hidden) clearErrors();
 	S.files = cur.files;
+	S.baseFiles = dirty ? (S.savedKey === key ? S.savedFiles : null) : cur.files;
+	showServerWarnings(cur.warnings);
 	showPreview();
 }
 
+function showServerWarnings(list) {
+	ui.previewWarnings.hidden = !list.length;
+	clear(ui.previewWarnings).append(...(list.length ? [el('h3', { text: 'The server warns' }), el('ul', {}, list.map((w) => el('li', { text: w })))] : []));
+}
+
 function showPreview() {
-	const diffs = diffFiles(S.savedKey ? S.savedFiles : null, S.files);
+	const diffs = diffFiles(S.baseFiles || null, S.files);
 	// Until the person picks a tab, the view follows the first file the edit changed.
 	const firstChanged = diffs.find((d) => d.changed);
 	if (!diffs.some((d) => d.name === S.selectedFile) || (!S.filePicked && firstChanged))
@@ -535,7 +575,7 @@ function bindUi() {
 		modeForm: 'mode-form', modeJson: 'mode-json', form: 'env-form', jsonPanel: 'json-panel', json: 'json-editor',
 		jsonError: 'json-error', conflict: 'conflict', conflictText: 'conflict-text', conflictReload: 'conflict-reload',
 		conflictDiscard: 'conflict-discard', summary: 'error-summary', preview: 'preview', previewStatus: 'preview-status',
-		previewErrors: 'preview-errors', tabs: 'file-tabs', fileView: 'file-view', curl: 'curl-cmd',
+		previewErrors: 'preview-errors', previewWarnings: 'preview-warnings', tabs: 'file-tabs', fileView: 'file-view', curl: 'curl-cmd',
 		newDialog: 'new-env-dialog', newName: 'new-env-name', newFrom: 'new-env-from', newError: 'new-env-error',
 		deleteDialog: 'delete-dialog', deleteName: 'delete-name', deleteWord: 'delete-word', deleteInput: 'delete-confirm',
 		deleteGo: 'delete-go', deleteError: 'delete-error', saveDialog: 'save-dialog', saveDiff: 'save-diff',
@@ -670,6 +710,7 @@ async function main() {
 	ui.signOut.hidden = !getToken();
 	showPage();
 	try {
+		await loadSchema();
 		const stacks = await loadStacks();
 		const [s, e] = parseHash();
 		if (!stacks.length) { status('No stacks yet: register one with POST /api/v1/stacks.'); return; }

@@ -82,3 +82,28 @@ export function deleteAt(doc, parts, keep = () => false) {
 		delete chain[i - 1][parts[i - 1]];
 	}
 }
+
+// The changes that turn `from` into `to`, keeping nulls: [{parts, value}] where a missing
+// value (undefined) deletes. Unlike mergeDiff, "set to null" and "removed" stay apart, so
+// a document that holds nulls (an environment removing what its stack gives) can be
+// replayed onto another revision with applyChanges.
+export function changes(from, to, parts = []) {
+	if (!isObject(from) || !isObject(to)) return deepEqual(from, to) ? [] : [{ parts, value: clone(to) }];
+	const out = [];
+	for (const k of Object.keys(from)) if (!Object.hasOwn(to, k)) out.push({ parts: [...parts, k], value: undefined });
+	for (const [k, v] of Object.entries(to)) {
+		if (!Object.hasOwn(from, k)) out.push({ parts: [...parts, k], value: clone(v) });
+		else out.push(...changes(from[k], v, [...parts, k]));
+	}
+	return out;
+}
+
+// doc with the changes of changes() applied in place; returns doc.
+export function applyChanges(doc, list) {
+	for (const { parts, value } of list) {
+		if (!parts.length) return clone(value);
+		if (value === undefined) deleteAt(doc, parts, () => true);
+		else setAt(doc, parts, value);
+	}
+	return doc;
+}

@@ -14,8 +14,11 @@ static void render_all(const json_t *doc)
 {
 	struct render *r = NULL;
 	struct render_meta meta = {"imported", "dev", 1};
-	if (render_new(doc, &meta, &r) != 0)
-		abort(); /* a resolved document always renders */
+	int rc = render_new(doc, &meta, NULL, &r);
+	if (rc == MODEL_EINVALID)
+		return; /* a save refuses it, as it refuses what model_resolve does */
+	if (rc != 0)
+		abort(); /* a resolved document renders or is refused */
 	for (size_t i = 0; i < render_file_count(r); i++) {
 		json_t *objects = NULL;
 		if (render_file_objects(r, i, &objects) == 0)

@@ -63,7 +63,7 @@ static void render_all(const json_t *doc)
 {
 	struct render_meta meta = {"fuzz", "env", 7};
 	struct render *r = NULL;
-	if (render_new(doc, &meta, &r) < 0)
+	if (render_new(doc, &meta, NULL, &r) < 0)
 		return;
 	static const enum bundle_format formats[] = {BUNDLE_YAML, BUNDLE_JSON, BUNDLE_FILES,
 						     BUNDLE_ZIP, BUNDLE_TARGZ};

@@ -298,6 +298,42 @@ describe('environments', () => {
     assertProblem(await call('POST', ENV, { body: { name: 'qa3' } }), 422);
   });
 
+  test('a service that may run as root is saved with a warning', async () => {
+    const body = seed('dev.json');
+    body.services = { 'order-service': { securityContext: { runAsNonRoot: false, runAsUser: 0 } } };
+    let r = await call('PUT', `${ENV}/rooted`, { body });
+    assert.equal(r.status, 201, r.text);
+    assert.match(r.headers.get('warning') ?? '', /^299 - "\/services\/order-service\/securityContext\/runAsNonRoot: is false: the service may run as root/);
+    r = await call('PUT', `${ENV}/rooted`, { body: seed('dev.json'), headers: { 'if-match': r.headers.get('etag') } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers.get('warning'), null);
+    assert.equal((await call('DELETE', `${ENV}/rooted`)).status, 204);
+  });
+
+  test('a change Kubernetes refuses on a running environment is 422 naming the field; a stack change too', async () => {
+    const before = (await call('GET', `${ENV}/prod`)).json;
+    let r = await call('PATCH', `${ENV}/prod`, { type: 'application/merge-patch+json', body: { mysql: { storage: { size: '10Gi' } } } });
+    assertProblem(r, 422);
+    assert.deepEqual(r.json.errors.map((e) => e.pointer), ['/mysql/storage/size']);
+    assert.match(r.json.errors[0].detail, /smaller than before \("50Gi"\)/);
+    r = await call('PATCH', `${ENV}/prod`, { type: 'application/merge-patch+json', body: { mysql: { storage: { className: 'premium' } } } });
+    assertProblem(r, 422);
+    assert.equal(r.json.errors[0].pointer, '/mysql/storage/className');
+    assert.equal((await call('GET', `${ENV}/prod`)).json.revision, before.revision);
+    // dev keeps the stack's 1Gi for RabbitMQ: a stack that shrinks it is refused for dev
+    const stack = (await call('GET', '/api/v1/stacks/msa-shop')).json;
+    const doc = structuredClone(stack.document);
+    doc.rabbitmq.storage.size = '512Mi';
+    r = await call('PUT', '/api/v1/stacks/msa-shop', { body: doc });
+    assertProblem(r, 422);
+    assert.ok(r.json.errors.some((e) => e.pointer === '/rabbitmq/storage/size' && /environment 'dev'/.test(e.detail)), r.text);
+    // growing is fine
+    r = await call('PATCH', `${ENV}/prod`, { type: 'application/merge-patch+json', body: { mysql: { storage: { size: '60Gi' } } } });
+    assert.equal(r.status, 200, r.text);
+    r = await call('PATCH', `${ENV}/prod`, { type: 'application/merge-patch+json', body: { mysql: { storage: { size: '50Gi' } } } });
+    assertProblem(r, 422);
+  });
+
   test('PUT replaces (201 when new), PATCH merges, DELETE removes', async () => {
     let r = await call('PUT', `${ENV}/preview`, { body: seed('dev.json') });
     assert.equal(r.status, 201, r.text);
@@ -576,6 +612,27 @@ describe('manifests and render', () => {
     assertProblem(r, 422);
     assert.ok(r.json.errors.length >= 2);
     assertProblem(await call('POST', '/render', { body: [] }), 422);
+  });
+
+  test('render problems (patches, two objects with one name) are 422s too, before and on save', async () => {
+    const overrides = {
+      patches: {
+        missing: { target: { kind: 'Deployment', name: 'order-servce' }, merge: { spec: {} } },
+        failing: { target: { kind: 'Service', name: 'order-service' }, jsonPatch: [{ op: 'remove', path: '/spec/nope' }] },
+      },
+      extraObjects: { clash: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'user-service' }, spec: { ports: [{ port: 1 }] } } },
+    };
+    const r = await call('POST', '/render', { body: { stack: 'msa-shop', environment: 'prod', overrides } });
+    assertProblem(r, 422);
+    const byPointer = Object.fromEntries(r.json.errors.map((e) => [e.pointer, e.detail]));
+    assert.match(byPointer['/patches/missing/target'] ?? '', /does not render; did you mean "order-service"\?/, r.text);
+    assert.match(byPointer['/patches/failing/jsonPatch/0/path'] ?? '', /names nothing in the rendered object/, r.text);
+    assert.match(byPointer['/extraObjects/clash/metadata/name'] ?? '', /which \/services\/user-service renders too/, r.text);
+    const before = (await call('GET', `${ENV}/dev`)).json;
+    const save = await call('PATCH', `${ENV}/dev`, { type: 'application/merge-patch+json', body: overrides });
+    assertProblem(save, 422);
+    assert.ok(save.json.errors.some((e) => e.pointer === '/patches/missing/target'), save.text);
+    assert.equal((await call('GET', `${ENV}/dev`)).json.revision, before.revision);
   });
 });
 

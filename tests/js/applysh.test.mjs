@@ -341,6 +341,32 @@ test("autoscaling on: the live replica count is handed to a second field manager
   assert.ok(!r.calls.some((x) => x.includes("manifestd-handover")));
 });
 
+test("a StatefulSet whose fixed parts change is made anew (--cascade=orphan), its claims grown first; unchanged ones are left alone", (t) => {
+  const STS = `-n ${NS} get statefulset`;
+  const fixed = (svc, size) => `${svc}|data:standard-rwo:["ReadWriteOnce"]:${size};`;
+  // an earlier release's set: serviceName mysql (not the headless one), a smaller volume
+  let c = new Cluster(t, baseBundle()).on(`${STS} mysql --ignore-not-found *`, fixed("mysql", "20Gi"))
+    .on(`-n ${NS} get pvc -o name`, "persistentvolumeclaim/data-mysql-0\npersistentvolumeclaim/data-other-0\n");
+  let r = c.run();
+  assert.equal(r.status, 0, out(r));
+  before(r.calls, `-n ${NS} patch persistentvolumeclaim/data-mysql-0 --type=merge`, `-n ${NS} delete statefulset mysql --cascade=orphan`);
+  before(r.calls, `-n ${NS} delete statefulset mysql --cascade=orphan`, `${SSA} -f 30-mysql.yaml`);
+  assert.ok(!r.calls.some((x) => x.includes("data-other-0")), "only the set's own claims");
+  assert.ok(r.calls.some((x) => x.includes('{"spec":{"resources":{"requests":{"storage":"50Gi"}}}}')));
+  assert.match(r.stdout, /statefulset\/mysql: serviceName or volume claim templates change/);
+  // the same fixed parts: nothing deleted
+  r = new Cluster(t, baseBundle()).on(`${STS} mysql --ignore-not-found *`, fixed("mysql-headless", "50Gi")).run();
+  assert.equal(r.status, 0, out(r));
+  assert.deepEqual(deletes(r.calls), []);
+  // a dry run only says so; a claim that cannot grow stops before the set is touched
+  r = c.run(["--dry-run=server"]);
+  assert.deepEqual(deletes(r.calls), []);
+  assert.match(r.stdout, /would recreate statefulset\/mysql/);
+  r = c.on(`-n ${NS} patch persistentvolumeclaim/data-mysql-0 *`, "", 1, "forbidden: only dynamically provisioned pvc can be resized").run();
+  assert.equal(r.status, 5, out(r));
+  assert.deepEqual(deletes(r.calls), []);
+});
+
 test("autoscaling off: the autoscaler an earlier bundle made goes before the workload is applied with the document's replicas", (t) => {
   const dir = renderBundle(t, (e) => { e.services["order-service"].autoscaling.enabled = false; });
   const c = new Cluster(t, dir);

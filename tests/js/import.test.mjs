@@ -72,7 +72,7 @@ describe('conversion', () => {
       'product-service', 'settlement-service', 'user-service']);
     assert.equal(s.mysql.enabled, true);
     assert.equal(s.rabbitmq.enabled, true);
-    assert.equal(s.ingress.service, 'api-gateway');
+    assert.equal(s.ingress.rules.main.service, 'api-gateway');
     assert.equal(s.services['order-service'].database.name, 'orderdb');
     assert.equal(s.services['settlement-service'].broker, true);
     assert.deepEqual(s.services['user-service'].env.SPRING_DATASOURCE_PASSWORD, { secret: 'mysql-password' });

@@ -143,12 +143,12 @@ describe('bad input', () => {
       namespace: '$(reboot)',
       image: { pullSecret: 'a;b' },
       services: { 'evil`x`': { image: { repository: 'x' }, port: 1 } },
-      ingress: { enabled: true, className: "x' || true", tls: { secretName: 'a b' } },
+      ingress: { enabled: true, className: "x' || true", rules: { main: { tls: { secretName: 'a b' } } } },
     };
     const r = await call(srv, 'PATCH', `${ENV}/dev`, patch, 'application/merge-patch+json');
     assertProblem(r, 422);
     const pointers = r.json.errors.map((e) => e.pointer);
-    for (const p of ['/namespace', '/image/pullSecret', '/services/evil`x`', '/ingress/className', '/ingress/tls/secretName']) {
+    for (const p of ['/namespace', '/image/pullSecret', '/services/evil`x`', '/ingress/className', '/ingress/rules/main/tls/secretName']) {
       assert.ok(pointers.some((x) => x.startsWith(p)), `${p} in ${pointers.join(' ')}`);
     }
     const list = await call(srv, 'GET', ENV);

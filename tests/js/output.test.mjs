@@ -1,25 +1,26 @@
-// The rendered bundles, checked with tools nobody here wrote: kubernetes-models (made
+// The rendered bundles (every golden one: msa-shop's and the fixture stacks'), checked with tools nobody here wrote: kubernetes-models (made
 // strict about unknown fields), the `yaml` package reading YAML 1.1, shellcheck, bash,
 // tar, unzip and, when installed, kubectl kustomize. Plus cross-references between
 // objects, provenance, secrets kept out of workloads, the golden bundles, and a
 // property test of hostile strings.
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "node:test";
 
 import {
-  has, manifests, parseYaml11, prng, readFolder, render, renderAllWays, root, run, strings, tempDir, tool,
+  goldenCases, has, manifests, parseYaml11, prng, readFolder, render, renderAllWays, root, run, strings, tempDir, tool,
 } from "./lib/bundle.mjs";
 import { customResourceCheck, modelFor, schemaErrors, unknownFields } from "./lib/k8s-strict.mjs";
 
 const STACK = "msa-shop";
-const ENVS = ["dev", "staging", "prod"];
-const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"]);
+const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"]);
 const seed = (name) => JSON.parse(readFileSync(join(root, "migrations/seed", STACK, `${name}.json`), "utf8"));
 const id = (o) => `${o.kind}/${o.metadata?.name}`;
 
 function podTemplate(o) {
+  if (o.kind === "CronJob") return o.spec?.jobTemplate?.spec?.template;
   return WORKLOADS.has(o.kind) ? o.spec?.template : undefined;
 }
 
@@ -28,7 +29,8 @@ function containers(o) {
   return [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
 }
 
-/** Every { configMapKeyRef | secretKeyRef } and configMap/secret volume of an object. */
+/** Every { configMapKeyRef | secretKeyRef }, envFrom, and configMap, secret, projected
+ * and persistentVolumeClaim volume of an object. */
 function* references(o) {
   for (const c of containers(o)) {
     for (const e of c.env ?? []) {
@@ -43,6 +45,14 @@ function* references(o) {
   for (const v of podTemplate(o)?.spec?.volumes ?? []) {
     if (v.configMap) yield { kind: "ConfigMap", name: v.configMap.name, optional: v.configMap.optional, where: `volume ${v.name}` };
     if (v.secret) yield { kind: "Secret", name: v.secret.secretName, optional: v.secret.optional, where: `volume ${v.name}` };
+    if (v.persistentVolumeClaim) yield { kind: "PersistentVolumeClaim", name: v.persistentVolumeClaim.claimName, where: `volume ${v.name}` };
+    for (const src of v.projected?.sources ?? []) {
+      for (const kind of ["configMap", "secret"]) {
+        for (const item of src[kind]?.items ?? []) {
+          yield { kind: kind === "secret" ? "Secret" : "ConfigMap", name: src[kind].name, key: item.key, where: `volume ${v.name} ${item.path}` };
+        }
+      }
+    }
   }
 }
 
@@ -54,21 +64,30 @@ function matches(selector, labels) {
   return Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
 }
 
-for (const env of ENVS) {
-  test(`${STACK} ${env}: the bundle, checked by outside tools`, async (t) => {
+const CASE_DIR = mkdtempSync(join(tmpdir(), "manifestd-cases-"));
+process.on("exit", () => rmSync(CASE_DIR, { recursive: true, force: true }));
+const CASES = goldenCases(CASE_DIR);
+
+test("every golden folder is a bundle rendered by the output tests, and the other way round", () => {
+  const folders = readdirSync(join(root, "tests/data/golden")).sort();
+  assert.deepEqual(CASES.map((c) => c.folder).sort(), folders);
+});
+
+for (const c of CASES) {
+  test(`${c.folder}: the bundle, checked by outside tools`, async (t) => {
     const base = tempDir(t);
-    const ways = renderAllWays(base, STACK, env);
+    const ways = renderAllWays(base, c.stackArg, c.envArg, c.folder);
     const files = readFolder(ways.dir);
     const items = manifests(ways.dir);
     const objects = items.map((i) => i.obj);
-    const envDoc = seed(env);
+    const isShop = c.stack === STACK;
 
     await t.test("dir, tar.gz and zip hold the same files and modes: Secret values 0600, apply.sh 0755, the rest 0644", () => {
       assert.ok(Object.keys(files).length > 5);
       for (const way of ["tar.gz", "zip"]) assert.deepEqual(readFolder(ways[way]), files, way);
       const secretFiles = new Set(items.filter(({ obj }) => obj.kind === "Secret" &&
         Object.keys({ ...obj.data, ...obj.stringData }).length > 0).map((i) => i.file));
-      assert.ok(secretFiles.size > 0, "the environment's secrets are in a file");
+      if (isShop) assert.ok(secretFiles.size > 0, "the environment's secrets are in a file");
       for (const [name, f] of Object.entries(files)) {
         assert.equal(f.mode, name === "apply.sh" ? 0o755 : secretFiles.has(name) ? 0o600 : 0o644, name);
       }
@@ -85,11 +104,19 @@ for (const env of ENVS) {
       }
     });
 
+    await t.test("no two objects share a kind and a name", () => {
+      const seen = new Set();
+      for (const o of objects) {
+        assert.ok(!seen.has(id(o)), `${id(o)} twice`);
+        seen.add(id(o));
+      }
+    });
+
     await t.test("YAML read as 1.1 equals the JSON format, value for value", () => {
-      const list = JSON.parse(render(["--stack", STACK, "--env", env, "--format", "json"]).stdout.toString());
+      const list = JSON.parse(render(["--stack", c.stackArg, "--env", c.envArg, "--format", "json"]).stdout.toString());
       assert.equal(list.kind, "List");
       assert.deepEqual(objects, list.items);
-      const stream = parseYaml11(render(["--stack", STACK, "--env", env, "--format", "yaml"]).stdout.toString(), "yaml stream");
+      const stream = parseYaml11(render(["--stack", c.stackArg, "--env", c.envArg, "--format", "yaml"]).stdout.toString(), "yaml stream");
       assert.deepEqual(stream, list.items);
       // the same, spelled out for strings: a YAML 1.1 reader keeps every string a string
       const want = new Map([...strings(list.items)]);
@@ -116,18 +143,27 @@ for (const env of ENVS) {
         assert.ok(sel && Object.keys(sel).length, `${id(svc)} has no selector`);
         const pods = workloads.filter((w) => matches(sel, podTemplate(w).metadata?.labels));
         assert.ok(pods.length > 0, `${id(svc)} selects no workload`);
-        for (const p of svc.spec.ports) {
+        for (const p of svc.spec.ports ?? []) {
           const target = p.targetPort ?? p.port;
-          const ok = pods.some((w) => w.spec.template.spec.containers.some((c) => (c.ports ?? []).some((cp) =>
+          const ok = pods.some((w) => podTemplate(w).spec.containers.some((ct) => (ct.ports ?? []).some((cp) =>
             typeof target === "number" ? cp.containerPort === target : cp.name === target)));
           assert.ok(ok, `${id(svc)} port ${p.name ?? p.port}: no selected container exposes ${target}`);
         }
       }
     });
 
+    await t.test("every StatefulSet is governed by a headless Service of the bundle", () => {
+      for (const set of objects.filter((o) => o.kind === "StatefulSet")) {
+        const svc = objects.find((o) => o.kind === "Service" && o.metadata.name === set.spec.serviceName);
+        assert.ok(svc, `${id(set)}: no Service ${set.spec.serviceName}`);
+        assert.equal(svc.spec.clusterIP, "None", `${id(svc)} is not headless`);
+        assert.ok(matches(svc.spec.selector, set.spec.template.metadata.labels), `${id(svc)} does not select ${id(set)}`);
+      }
+    });
+
     await t.test("every Ingress backend is a Service with that port", () => {
       const ingresses = objects.filter((o) => o.kind === "Ingress");
-      assert.ok(ingresses.length > 0);
+      assert.equal(ingresses.length, "90-ingress.yaml" in files ? 1 : 0);
       for (const ing of ingresses) {
         const backends = [ing.spec.defaultBackend, ...(ing.spec.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend))]
           .filter(Boolean);
@@ -142,7 +178,7 @@ for (const env of ENVS) {
       }
     });
 
-    await t.test("every configMapKeyRef and secretKeyRef resolves to a key in the bundle", () => {
+    await t.test("every reference to a ConfigMap, Secret or claim resolves to an object (and key) of the bundle", () => {
       let count = 0;
       for (const o of objects) {
         for (const ref of references(o)) {
@@ -153,12 +189,12 @@ for (const env of ENVS) {
           count++;
         }
       }
-      assert.ok(count > 10, `only ${count} references`);
+      if (isShop) assert.ok(count > 10, `only ${count} references`);
     });
 
     await t.test("no secret value of the environment appears in a workload", () => {
-      const secrets = Object.values(envDoc.secrets ?? {}).filter((v) => typeof v === "string" && v.length > 0);
-      assert.ok(secrets.length > 0);
+      const secrets = Object.values(c.envDoc.secrets ?? {}).filter((v) => typeof v === "string" && v.length > 0);
+      if (isShop) assert.ok(secrets.length > 0);
       for (const o of objects.filter((x) => WORKLOADS.has(x.kind))) {
         const text = JSON.stringify(o);
         for (const s of secrets) {
@@ -168,17 +204,24 @@ for (const env of ENVS) {
       }
     });
 
-    await t.test("every object carries the provenance labels and annotations", () => {
+    await t.test("provenance: labels on every object, revision and hash in the bundle ConfigMap only", () => {
       const hash = /\| bundle hash \| `([0-9a-f]{64})` \|/.exec(files["README.md"].text)?.[1];
       assert.ok(hash, "README.md states the bundle hash");
       for (const o of objects) {
         const l = o.metadata.labels ?? {};
-        const a = o.metadata.annotations ?? {};
-        assert.equal(l["manifestd.io/stack"], STACK, id(o));
-        assert.equal(l["manifestd.io/environment"], env, id(o));
+        assert.equal(l["manifestd.io/stack"], c.stack, id(o));
+        assert.equal(l["manifestd.io/environment"], c.env, id(o));
         assert.equal(l["app.kubernetes.io/managed-by"], "manifestd", id(o));
-        assert.equal(a["manifestd.io/bundle-hash"], hash, id(o));
+        assert.ok(!JSON.stringify(o.metadata.annotations ?? {}).includes(hash), `${id(o)} carries the bundle hash`);
+        assert.equal(o.metadata.annotations?.["manifestd.io/revision"], undefined, id(o));
       }
+      const prov = objects.filter((o) => JSON.stringify(o).includes(hash));
+      assert.deepEqual(prov.map(id), [`ConfigMap/${c.stack}-bundle`]);
+      assert.deepEqual(prov[0].data, {
+        stack: c.stack, environment: c.env, namespace: prov[0].metadata.namespace, revision: "0", bundleHash: hash,
+        manifestdVersion: prov[0].data.manifestdVersion,
+      });
+      assert.ok(files["README.md"].text.includes(`ConfigMap \`${c.stack}-bundle\``));
     });
 
     await t.test("kustomization.yaml lists exactly the manifest files", () => {
@@ -200,7 +243,7 @@ for (const env of ENVS) {
     });
 
     await t.test("the folder equals the golden bundle byte for byte", () => {
-      const golden = join(root, "tests/data/golden", `${STACK}-${env}`);
+      const golden = join(root, "tests/data/golden", c.folder);
       const want = readFolder(golden);
       assert.deepEqual(Object.keys(files), Object.keys(want), "file list (regenerate with tests/regen-golden)");
       for (const name of Object.keys(want)) {
@@ -281,6 +324,10 @@ test("render reports problems with the documented exit codes", (t) => {
   let r = run(["render", "--stack", STACK, "--env", "dev", "--set", "/services/nope-service/replicas=-1", "--set", "/image/tag=\"\""]);
   assert.equal(r.status, 2, r.stderr);
   for (const line of r.stderr.trim().split("\n")) assert.match(line, /^(\/[^:]*|\(document\)): \S/);
+  // problems only the rendered objects show are exit 2 as well
+  r = run(["render", "--stack", STACK, "--env", "dev", "--set", '/patches/p={"target":{"kind":"Job","name":"nope"},"merge":{}}']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^\/patches\/p\/target: names the Job "nope", which the bundle does not render/m);
   r = run(["render", "--stack", "no-such-stack", "--env", "dev"]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^manifestd render: unknown built-in stack 'no-such-stack' \(known: .*msa-shop/);
@@ -335,9 +382,9 @@ function everyStringField(rnd, round, t) {
   env.image = { ...env.image, tag: want.tag };
   env.config = { ...env.config, ...want.config };
   env.secrets = { ...env.secrets, ...want.secrets };
-  env.ingress = { ...env.ingress, host: want.host, annotations: want.annotations, tls: { enabled: true } };
+  env.ingress = { ...env.ingress, annotations: want.annotations, rules: { main: { host: want.host, tls: { enabled: true } } } };
   env.rabbitmq = { user: want.user };
-  env.services = { [service]: { env: Object.fromEntries(Object.entries(want.env).map(([k, v]) => [k, { value: v }])), probes: { readiness: { path: want.path } } } };
+  env.services = { [service]: { env: Object.fromEntries(Object.entries(want.env).map(([k, v]) => [k, { value: v }])), probes: { readiness: { httpGet: { path: want.path } } } } };
   const dir = tempDir(t);
   const envFile = join(dir, `r${round}.json`);
   writeFileSync(envFile, JSON.stringify(env));

@@ -10,7 +10,15 @@ int main(void)
 	srunner_add_suite(sr, node_suite());
 	srunner_add_suite(sr, yamlout_suite());
 	srunner_add_suite(sr, docview_suite());
+	srunner_add_suite(sr, docmigrate_suite());
+	srunner_add_suite(sr, schema_suite());
+	srunner_add_suite(sr, template_suite());
 	srunner_add_suite(sr, render_suite());
+	srunner_add_suite(sr, render_pod_suite());
+	srunner_add_suite(sr, render_workload_suite());
+	srunner_add_suite(sr, render_ingress_suite());
+	srunner_add_suite(sr, render_extra_suite());
+	srunner_add_suite(sr, jsonpatch_suite());
 	srunner_add_suite(sr, zipout_suite());
 	srunner_add_suite(sr, bundle_suite());
 	srunner_add_suite(sr, applysh_suite());

@@ -11,6 +11,11 @@ Suite *bundle_suite(void);
 Suite *yamlout_suite(void);
 Suite *zipout_suite(void);
 Suite *render_suite(void);
+Suite *render_pod_suite(void);
+Suite *render_workload_suite(void);
+Suite *render_ingress_suite(void);
+Suite *render_extra_suite(void);
+Suite *jsonpatch_suite(void);
 Suite *model_suite(void);
 Suite *store_suite(void);
 Suite *http_suite(void);
@@ -26,5 +31,8 @@ Suite *cache_suite(void);
 Suite *syntax_suite(void);
 Suite *digest_suite(void);
 Suite *docview_suite(void);
+Suite *docmigrate_suite(void);
+Suite *schema_suite(void);
+Suite *template_suite(void);
 
 #endif

@@ -44,7 +44,7 @@ static struct render *make_render_as(const char *env, const struct render_meta *
 	struct render *r = NULL;
 	model_errors_init(&errs);
 	ck_assert_int_eq(model_resolve("msa-shop", stack, env, envdoc, NULL, &errs, &doc), 0);
-	ck_assert_int_eq(render_new(doc, meta, &r), 0);
+	ck_assert_int_eq(render_new(doc, meta, NULL, &r), 0);
 	yamlcheck_bundle(r);
 	model_errors_release(&errs);
 	json_decref(doc);

@@ -162,7 +162,7 @@ static void assert_renders(const struct compose_result *res)
 	free(errors);
 	struct render *rd = NULL;
 	struct render_meta meta = {"imported", "dev", 1};
-	ck_assert_int_eq(render_new(doc, &meta, &rd), 0);
+	ck_assert_int_eq(render_new(doc, &meta, NULL, &rd), 0);
 	for (size_t i = 0; i < render_file_count(rd); i++) {
 		json_t *objs = NULL;
 		ck_assert_int_eq(render_file_objects(rd, i, &objs), 0);
@@ -209,7 +209,7 @@ START_TEST(msa_shop_compose)
 	ck_assert_str_eq(json_string_value(at(s, "mysql/image")), "mysql:8.0.36");
 	ck_assert(json_is_true(at(s, "rabbitmq/enabled")));
 	ck_assert_str_eq(json_string_value(at(s, "rabbitmq/user")), "shop");
-	ck_assert_str_eq(json_string_value(at(s, "ingress/service")), "api-gateway");
+	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/main/service")), "api-gateway");
 	ck_assert_str_eq(json_string_value(at(s, "image/registry")), "ghcr.io");
 	ck_assert_str_eq(json_string_value(at(e, "image/tag")), "1.0.0");
 	ck_assert_str_eq(json_string_value(at(s, "services/order-service/image/repository")), "msa-shop/order-service");
@@ -225,9 +225,9 @@ START_TEST(msa_shop_compose)
 	ck_assert_str_eq(json_string_value(at(s, "services/api-gateway/env/APP_JWT_SECRET/secret")), "app-jwt-secret");
 	/* merged from the x-spring anchor; the service's own healthcheck wins */
 	assert_json(at(s, "services/user-service/probes/readiness"),
-		    "{\"path\":\"/actuator/health\"}");
+		    "{\"httpGet\":{\"path\":\"/actuator/health\"}}");
 	assert_json(at(s, "services/api-gateway/probes/liveness"),
-		    "{\"path\":\"/actuator/health\",\"periodSeconds\":10,\"timeoutSeconds\":3,\"failureThreshold\":5}");
+		    "{\"httpGet\":{\"path\":\"/actuator/health\"},\"periodSeconds\":10,\"timeoutSeconds\":3,\"failureThreshold\":5}");
 	assert_json(at(s, "services/order-service/resources"),
 		    "{\"limits\":{\"cpu\":\"1\",\"memory\":\"768Mi\"},\"requests\":{\"cpu\":\"0.1\",\"memory\":\"384Mi\"}}");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/mysql/volumes/1"));
@@ -254,7 +254,7 @@ START_TEST(wordpress_compose)
 	assert_json(at(s, "services/wordpress/database"), "{\"name\":\"wordpress\",\"user\":\"wordpress\"}");
 	ck_assert_str_eq(json_string_value(at(s, "services/wordpress/env/WORDPRESS_DB_PASSWORD/secret")), "mysql-password");
 	ck_assert_int_eq(json_integer_value(at(s, "services/wordpress/port")), 80);
-	ck_assert_str_eq(json_string_value(at(s, "ingress/service")), "wordpress");
+	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/main/service")), "wordpress");
 	ck_assert(json_is_null(at(s, "services/wordpress/probes/readiness")));
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/wordpress"));
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/db/command"));
@@ -290,7 +290,7 @@ START_TEST(node_app_compose)
 	assert_json(at(s, "services/web/resources"),
 		    "{\"limits\":{\"cpu\":\"0.50\",\"memory\":\"256Mi\"},\"requests\":{\"cpu\":\"0.50\",\"memory\":\"256Mi\"}}");
 	assert_json(at(s, "services/web/probes/readiness"),
-		    "{\"path\":\"/healthz\",\"periodSeconds\":90,\"timeoutSeconds\":10,\"initialDelaySeconds\":15,\"failureThreshold\":3}");
+		    "{\"httpGet\":{\"path\":\"/healthz\"},\"periodSeconds\":90,\"timeoutSeconds\":10,\"initialDelaySeconds\":15,\"failureThreshold\":3}");
 	ck_assert(json_is_null(at(s, "services/worker/probes/liveness")));
 	ck_assert_int_eq(json_integer_value(at(s, "services/web/securityContext/runAsUser")), 1001);
 	ck_assert_str_eq(json_string_value(at(s, "services/web/env/REDIS_URL/value")), "redis://cache:6379");
@@ -298,7 +298,7 @@ START_TEST(node_app_compose)
 	ck_assert_str_eq(json_string_value(at(e, "secrets/api-key")), "k-123456");
 	ck_assert_str_eq(json_string_value(at(e, "secrets/session-secret")), "change-me");
 	ck_assert_ptr_null(at(s, "services/web/env/LOG_LEVEL"));
-	ck_assert_str_eq(json_string_value(at(s, "ingress/service")), "web");
+	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/main/service")), "web");
 	static const char *const reported[] = {
 		"/services/web/build", "/services/web/command", "/services/web/env_file",
 		"/services/web/environment/SESSION_SECRET", "/services/web/environment/LOG_LEVEL",
@@ -344,7 +344,7 @@ START_TEST(secret_names_and_env_forms)
 	ck_assert_str_eq(json_string_value(at(e, "secrets/b-db-password")), "other");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/b/environment/9BAD"));
 	/* two published ports, one entry point */
-	ck_assert_str_eq(json_string_value(at(s, "ingress/service")), "a");
+	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/main/service")), "a");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/b/ports/0"));
 	assert_secrets_only_in_environment(&res);
 	assert_report_paths_exist(text, &res);
@@ -377,7 +377,7 @@ START_TEST(ports_images_and_builtin_defaults)
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/api/deploy/mode"));
 	ck_assert_int_eq(json_integer_value(at(s, "services/api/replicas")), 3);
 	assert_json(at(s, "services/api/resources"), "{\"requests\":{\"memory\":\"1Gi\"},\"limits\":{\"memory\":\"1Gi\"}}");
-	assert_json(at(s, "services/api/probes/readiness"), "{\"path\":\"/ready?x=1\",\"periodSeconds\":1}");
+	assert_json(at(s, "services/api/probes/readiness"), "{\"httpGet\":{\"path\":\"/ready?x=1\"},\"periodSeconds\":1}");
 	ck_assert(json_is_true(at(s, "services/api/broker")));
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/api/depends_on/1"));
 	/* rabbitmq without a tag keeps the built-in image; without a user the image's guest */

@@ -352,12 +352,13 @@ START_TEST(seed_prod_resolves)
 	expect_null(d, "/services/api-gateway/database");
 	expect_bool(d, "/services/payment-service/broker", true);
 	expect_bool(d, "/services/order-service/broker", false);
-	expect_str(d, "/services/order-service/probes/startup/path", "/actuator/health/liveness");
+	expect_str(d, "/services/order-service/probes/startup/httpGet/path", "/actuator/health/liveness");
+	expect_str(d, "/services/order-service/probes/startup/httpGet/port", "http");
 	expect_int(d, "/services/order-service/probes/startup/periodSeconds", 5);
 	expect_int(d, "/services/order-service/probes/startup/failureThreshold", 36);
 	expect_int(d, "/services/order-service/probes/startup/timeoutSeconds", 2);
 	expect_int(d, "/services/order-service/probes/readiness/initialDelaySeconds", 0);
-	expect_str(d, "/services/order-service/probes/readiness/path", "/actuator/health/readiness");
+	expect_str(d, "/services/order-service/probes/readiness/httpGet/path", "/actuator/health/readiness");
 	/* serviceDefaults env comes first, then the service's own, in order */
 	const json_t *env = at(d, "/services/order-service/env");
 	ck_assert_str_eq(json_object_iter_key(json_object_iter((json_t *)env)), "SPRING_PROFILES_ACTIVE");
@@ -371,10 +372,11 @@ START_TEST(seed_prod_resolves)
 	expect_bool(d, "/zipkin/enabled", true);
 	expect_str(d, "/zipkin/image", "openzipkin/zipkin:3.4");
 	expect_str(d, "/zipkin/resources/limits/cpu", "500m");
-	expect_str(d, "/ingress/host", "shop.example.com");
-	expect_bool(d, "/ingress/tls/enabled", true);
-	expect_str(d, "/ingress/tls/secretName", "msa-shop-tls");
-	expect_str(d, "/ingress/service", "api-gateway");
+	expect_str(d, "/ingress/rules/main/host", "shop.example.com");
+	expect_bool(d, "/ingress/rules/main/tls/enabled", true);
+	expect_str(d, "/ingress/rules/main/tls/secretName", "msa-shop-tls");
+	expect_str(d, "/ingress/rules/main/service", "api-gateway");
+	expect_str(d, "/ingress/rules/main/port", "http");
 	result_release(&res);
 }
 END_TEST
@@ -393,10 +395,10 @@ START_TEST(seed_dev_resolves)
 	expect_str(d, "/services/order-service/resources/limits/memory", "512Mi");
 	expect_str(d, "/mysql/storage/size", "1Gi");
 	expect_bool(d, "/zipkin/enabled", false);
-	expect_str(d, "/ingress/host", "shop.dev.localhost");
-	expect_bool(d, "/ingress/tls/enabled", false);
+	expect_str(d, "/ingress/rules/main/host", "shop.dev.localhost");
+	expect_bool(d, "/ingress/rules/main/tls/enabled", false);
 	/* the stack leaves tls.secretName "", which means the default */
-	expect_str(d, "/ingress/tls/secretName", "msa-shop-tls");
+	expect_str(d, "/ingress/rules/main/tls/secretName", "msa-shop-tls");
 	expect_str(d, "/secrets/jwt-secret", "dev-jwt-secret-not-for-production");
 	result_release(&res);
 }
@@ -413,7 +415,7 @@ START_TEST(seed_staging_resolves)
 	expect_str(d, "/services/order-service/resources/requests/memory", "384Mi");
 	expect_str(d, "/mysql/storage/size", "10Gi");
 	expect_bool(d, "/zipkin/enabled", true);
-	expect_str(d, "/ingress/host", "shop.staging.example.com");
+	expect_str(d, "/ingress/rules/main/host", "shop.staging.example.com");
 	result_release(&res);
 }
 END_TEST
@@ -443,9 +445,9 @@ START_TEST(resolve_fills_every_default)
 	for (int i = 0; i < 2; i++) {
 		char p[96];
 		ck_assert_int_gt(snprintf(p, sizeof p, "/services/web/probes/%s", probes[i]), 0);
-		ck_assert_uint_eq(json_object_size(at(d, p)), 5);
-		ck_assert_int_gt(snprintf(p, sizeof p, "/services/web/probes/%s/path", probes[i]), 0);
-		expect_str(d, p, "/actuator/health");
+		ck_assert_uint_eq(json_object_size(at(d, p)), 6);
+		ck_assert_int_gt(snprintf(p, sizeof p, "/services/web/probes/%s/tcpSocket/port", probes[i]), 0);
+		expect_str(d, p, "http"); /* a TCP check of the first port suits any image */
 	}
 	expect_int(d, "/services/web/probes/liveness/initialDelaySeconds", 0);
 	expect_int(d, "/services/web/probes/liveness/periodSeconds", 10);
@@ -480,14 +482,23 @@ START_TEST(resolve_fills_every_default)
 	expect_bool(d, "/zipkin/enabled", false);
 	expect_str(d, "/zipkin/image", "openzipkin/zipkin:3.4");
 	expect_str(d, "/zipkin/resources/requests/memory", "256Mi");
-	expect_bool(d, "/ingress/enabled", false);
+	expect_bool(d, "/ingress/enabled", true);
 	expect_str(d, "/ingress/className", "nginx");
-	expect_str(d, "/ingress/host", "");
-	expect_str(d, "/ingress/path", "/");
-	expect_str(d, "/ingress/service", "");
-	expect_bool(d, "/ingress/tls/enabled", false);
-	expect_str(d, "/ingress/tls/secretName", "shop-tls");
+	ck_assert_uint_eq(json_object_size(at(d, "/ingress/rules")), 0);
 	ck_assert(json_is_object(at(d, "/ingress/annotations")));
+	expect_str(d, "/services/web/kind", "Deployment");
+	expect_int(d, "/services/web/ports/http/port", 8080);
+	expect_int(d, "/services/web/ports/http/targetPort", 8080);
+	expect_str(d, "/services/web/ports/http/protocol", "TCP");
+	ck_assert_ptr_null(at(d, "/services/web/port"));
+	expect_null(d, "/services/web/command");
+	expect_str(d, "/services/web/expose/type", "ClusterIP");
+	expect_int(d, "/services/web/securityContext/runAsGroup", 1000);
+	expect_int(d, "/services/web/securityContext/fsGroup", 1000);
+	expect_bool(d, "/services/web/securityContext/runAsNonRoot", true);
+	expect_str(d, "/services/web/serviceAccount/name", "web");
+	expect_str(d, "/services/web/scheduling/spread", "soft");
+	expect_bool(d, "/networkPolicies/enabled", false);
 	result_release(&res);
 }
 END_TEST
@@ -511,7 +522,7 @@ START_TEST(resolve_layers_in_order)
 	static const char stack[] =
 		"{\"image\": {\"tag\": \"1.0.0\", \"registry\": \"ghcr.io/a\"},"
 		" \"serviceDefaults\": {\"replicas\": 2,"
-		"   \"probes\": {\"startup\": {\"path\": \"/s\"}},"
+		"   \"probes\": {\"startup\": {\"httpGet\": {\"path\": \"/s\"}}},"
 		"   \"env\": {\"A\": {\"value\": \"1\"}}},"
 		" \"services\": {"
 		"   \"web\": {\"image\": {\"repository\": \"web\"}, \"port\": 80, \"env\": {\"B\": {\"value\": \"2\"}}},"
@@ -532,11 +543,11 @@ START_TEST(resolve_layers_in_order)
 	expect_int(d, "/services/api/replicas", 7);
 	/* null in a service removes what serviceDefaults gave it */
 	expect_null(d, "/services/web/probes/startup");
-	expect_str(d, "/services/api/probes/startup/path", "/s");
+	expect_str(d, "/services/api/probes/startup/httpGet/path", "/s");
 	expect_int(d, "/services/api/probes/startup/periodSeconds", 10);
 	/* null in serviceDefaults removes a built-in probe */
 	expect_null(d, "/services/web/probes/readiness");
-	expect_str(d, "/services/web/probes/liveness/path", "/actuator/health");
+	expect_str(d, "/services/web/probes/liveness/tcpSocket/port", "http");
 	ck_assert_ptr_null(at(d, "/services/web/env/A"));
 	expect_str(d, "/services/web/env/B/value", "2");
 	expect_str(d, "/services/api/env/A/value", "1");
@@ -593,7 +604,7 @@ START_TEST(resolve_services_do_not_share_changes)
 		"{\"image\": {\"tag\": \"1.0.0\"}, " MYSQL_ON ", \"secrets\": {\"s\": \"x\"},"
 		" \"serviceDefaults\": {\"database\": {\"name\": \"appdb\"},"
 		"                     \"resources\": {\"limits\": {\"cpu\": \"1\"}},"
-		"                     \"probes\": {\"startup\": {\"path\": \"/s\"}}},"
+		"                     \"probes\": {\"startup\": {\"httpGet\": {\"path\": \"/s\"}}}},"
 		" \"services\": {\"web-app\": {\"image\": {\"repository\": \"web\"}, \"port\": 80,"
 		"                            \"resources\": {\"limits\": {\"cpu\": \"2\"}},"
 		"                            \"probes\": {\"startup\": {\"periodSeconds\": 7}}},"
@@ -610,7 +621,10 @@ START_TEST(resolve_services_do_not_share_changes)
 	expect_str(d, "/services/api/resources/limits/cpu", "1");
 	expect_int(d, "/services/web-app/probes/startup/periodSeconds", 7);
 	expect_int(d, "/services/api/probes/startup/periodSeconds", 10);
-	expect_str(d, "/services/api/probes/startup/path", "/s");
+	expect_str(d, "/services/api/probes/startup/httpGet/path", "/s");
+	/* each service's probe port is its own first port, though serviceDefaults shared the probe */
+	expect_str(d, "/services/web-app/probes/startup/httpGet/port", "http");
+	expect_str(d, "/services/web-app/probes/readiness/tcpSocket/port", "http");
 	result_release(&res);
 	char *after = json_dumps(input, JSON_SORT_KEYS);
 	ck_assert_str_eq(before, after);
@@ -631,8 +645,8 @@ START_TEST(resolve_reports_shared_default_on_each_service)
 		" \"services\": {\"web\": {\"image\": {\"repository\": \"web\"}, \"port\": 80},"
 		"              \"api\": {\"image\": {\"repository\": \"api\"}, \"port\": 81}}}";
 	static const char *const want[] = {
-		"/services/web/resources/requests/cpu", "/services/web/securityContext/runAsUser",
-		"/services/api/resources/requests/cpu", "/services/api/securityContext/runAsUser"};
+		"/services/web/resources/requests/cpu", "/services/api/resources/requests/cpu",
+		"/services/web/securityContext/runAsUser", "/services/api/securityContext/runAsUser"};
 	struct result res;
 	resolve_text(stack, NULL, NULL, &res);
 	struct buf b;
@@ -751,10 +765,14 @@ START_TEST(resolve_rejects_bad_layers)
 	expect_error(&res, "serviceDefaults", "/serviceDefaults", "must be an object");
 	result_release(&res);
 	resolve_text(base_stack, NULL, "{\"image\": {\"tag\": null}}", &res);
-	expect_error(&res, "no tag", "/image/tag", "is required");
+	expect_error(&res, "no tag", "/services/web/image/tag", "is required");
 	result_release(&res);
+	/* no port: a worker, with no probes unless it says how */
 	resolve_text(base_stack, NULL, "{\"services\": {\"web\": {\"port\": null}}}", &res);
-	expect_error(&res, "no port", "/services/web/port", "is required");
+	expect_ok(&res, "no port");
+	ck_assert_uint_eq(json_object_size(at(res.doc, "/services/web/ports")), 0);
+	expect_null(res.doc, "/services/web/probes/readiness");
+	expect_null(res.doc, "/services/web/probes/liveness");
 	result_release(&res);
 }
 END_TEST
@@ -827,10 +845,10 @@ static const struct rule_case rule_cases[] = {
 	{"pull policy", "{\"image\": {\"pullPolicy\": \"Sometimes\"}}", "/image/pullPolicy", "\"IfNotPresent\", \"Always\", \"Never\""},
 	{"pull secret ok", "{\"image\": {\"pullSecret\": \"regcred\"}}", NULL, NULL},
 	{"pull secret bad", "{\"image\": {\"pullSecret\": \"reg_cred\"}}", "/image/pullSecret", "DNS label"},
-	{"host wildcard", "{\"ingress\": {\"host\": \"*.example.com\"}}", NULL, NULL},
-	{"host upper", "{\"ingress\": {\"host\": \"Shop.example.com\"}}", "/ingress/host", "DNS name"},
-	{"host empty label", "{\"ingress\": {\"host\": \"a..b\"}}", "/ingress/host", "DNS name"},
-	{"host long label", "{\"ingress\": {\"host\": \"a123456789012345678901234567890123456789012345678901234567890bcd.com\"}}", "/ingress/host", "DNS name"},
+	{"host wildcard", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\", \"host\": \"*.example.com\"}}}}", NULL, NULL},
+	{"host upper", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\", \"host\": \"Shop.example.com\"}}}}", "/ingress/rules/r/host", "DNS name"},
+	{"host empty label", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\", \"host\": \"a..b\"}}}}", "/ingress/rules/r/host", "DNS name"},
+	{"host long label", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\", \"host\": \"a123456789012345678901234567890123456789012345678901234567890bcd.com\"}}}}", "/ingress/rules/r/host", "DNS name"},
 	{"env name ok", "{\"services\": {\"web\": {\"env\": {\"_X1\": {\"value\": \"a\"}}}}}", NULL, NULL},
 	{"env name digit", "{\"services\": {\"web\": {\"env\": {\"1X\": {\"value\": \"a\"}}}}}", "/services/web/env/1X", "environment variable name"},
 	{"env name dash", "{\"services\": {\"web\": {\"env\": {\"A-B\": {\"value\": \"a\"}}}}}", "/services/web/env/A-B", "environment variable name"},
@@ -870,27 +888,107 @@ static const struct rule_case rule_cases[] = {
 	{"database not object", "{\"services\": {\"web\": {\"database\": \"d\"}}}", "/services/web/database", "an object or null"},
 	{"broker ok", "{" RABBIT_ON ", \"services\": {\"web\": {\"broker\": true}}}", NULL, NULL},
 	{"broker needs rabbitmq", "{\"services\": {\"web\": {\"broker\": true}}}", "/services/web/broker", "needs RabbitMQ"},
-	{"ingress ok", "{\"ingress\": {\"enabled\": true, \"service\": \"web\"}}", NULL, NULL},
-	{"ingress no service", "{\"ingress\": {\"enabled\": true}}", "/ingress/service", "is required when the ingress is enabled"},
-	{"ingress unknown service", "{\"ingress\": {\"enabled\": true, \"service\": \"wbe\"}}", "/ingress/service", "did you mean \"web\"?"},
-	{"ingress disabled service", "{\"ingress\": {\"enabled\": true, \"service\": \"web\"}, \"services\": {\"web\": {\"enabled\": false}, " API_SVC "}}", "/ingress/service", "which is disabled"},
-	{"ingress off unchecked", "{\"ingress\": {\"enabled\": false, \"service\": \"nope\"}}", NULL, NULL},
-	{"tls ok", "{\"ingress\": {\"enabled\": true, \"service\": \"web\", \"host\": \"a.example.com\", \"tls\": {\"enabled\": true}}}", NULL, NULL},
-	{"tls needs host", "{\"ingress\": {\"enabled\": true, \"service\": \"web\", \"tls\": {\"enabled\": true}}}", "/ingress/host", "must be set when /ingress/tls/enabled is true"},
-	{"tls secret bad", "{\"ingress\": {\"tls\": {\"secretName\": \"Bad.Name\"}}}", "/ingress/tls/secretName", "DNS label"},
+	{"ingress ok", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\"}}}}", NULL, NULL},
+	{"ingress no service", "{\"ingress\": {\"rules\": {\"r\": {\"host\": \"a.example.com\"}}}}", "/ingress/rules/r/service", "is required"},
+	{"ingress unknown service", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"wbe\"}}}}", "/ingress/rules/r/service", "did you mean \"web\"?"},
+	{"ingress disabled service", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\"}}}, \"services\": {\"web\": {\"enabled\": false}, " API_SVC "}}", "/ingress/rules/r/service", "which is disabled"},
+	{"ingress off unchecked", "{\"ingress\": {\"enabled\": false, \"rules\": {\"r\": {\"service\": \"nope\"}}}}", NULL, NULL},
+	{"ingress port name", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\", \"port\": \"htp\"}}}}", "/ingress/rules/r/port", "did you mean \"http\"?"},
+	{"ingress port number", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\", \"port\": 8081}}}}", "/ingress/rules/r/port", "not a port of service \"web\""},
+	{"ingress worker", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\"}}}, \"services\": {\"web\": {\"ports\": {\"http\": null}}, " API_SVC "}}", "/ingress/rules/r/service", "has no ports"},
+	{"ingress same path", "{\"ingress\": {\"rules\": {\"a\": {\"service\": \"web\"}, \"b\": {\"service\": \"api\"}}}, \"services\": {" API_SVC "}}", "/ingress/rules/b/path", "also the path of rule \"a\""},
+	{"ingress two paths", "{\"ingress\": {\"rules\": {\"a\": {\"service\": \"web\"}, \"b\": {\"service\": \"api\", \"path\": \"/api\"}}}, \"services\": {" API_SVC "}}", NULL, NULL},
+	{"tls ok", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\", \"host\": \"a.example.com\", \"tls\": {\"enabled\": true}}}}}", NULL, NULL},
+	{"tls needs host", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\", \"tls\": {\"enabled\": true}}}}}", "/ingress/rules/r/host", "must be set when tls.enabled is true"},
+	{"tls one secret per host", "{\"ingress\": {\"rules\": {\"a\": {\"service\": \"web\", \"host\": \"a.example.com\", \"tls\": {\"enabled\": true}}, \"b\": {\"service\": \"web\", \"host\": \"a.example.com\", \"path\": \"/b\", \"tls\": {\"enabled\": true, \"secretName\": \"other\"}}}}}", "/ingress/rules/b/tls/secretName", "a host has one certificate"},
+	{"tls secret bad", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\", \"tls\": {\"secretName\": \"Bad.Name\"}}}}}", "/ingress/rules/r/tls/secretName", "DNS label"},
 	{"ingress class bad", "{\"ingress\": {\"className\": \"NGINX\"}}", "/ingress/className", "DNS label"},
-	{"ingress path bad", "{\"ingress\": {\"path\": \"api\"}}", "/ingress/path", "starting with '/'"},
+	{"ingress path bad", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\", \"path\": \"api\"}}}}", "/ingress/rules/r/path", "starting with '/'"},
+	{"ingress path type", "{\"ingress\": {\"rules\": {\"r\": {\"service\": \"web\", \"pathType\": \"prefix\"}}}}", "/ingress/rules/r/pathType", "did you mean \"Prefix\"?"},
 	{"annotations ok", "{\"ingress\": {\"annotations\": {\"nginx.ingress.kubernetes.io/proxy-body-size\": \"8m\"}}}", NULL, NULL},
 	{"annotation key bad", "{\"ingress\": {\"annotations\": {\"bad key!\": \"x\"}}}", "/ingress/annotations/bad key!", "annotation key"},
 	{"annotation value type", "{\"ingress\": {\"annotations\": {\"a\": 5}}}", "/ingress/annotations/a", "must be a string, got 5"},
-	{"probe path bad", "{\"services\": {\"web\": {\"probes\": {\"readiness\": {\"path\": \"health\"}}}}}", "/services/web/probes/readiness/path", "starting with '/'"},
+	{"probe path bad", "{\"services\": {\"web\": {\"probes\": {\"readiness\": {\"httpGet\": {\"path\": \"health\"}}}}}}", "/services/web/probes/readiness/httpGet/path", "starting with '/'"},
+	{"probe v1 path", "{\"services\": {\"web\": {\"probes\": {\"readiness\": {\"path\": \"/health\"}}}}}", "/services/web/probes/readiness/path", "not a known field"},
+	{"probe two kinds", "{\"services\": {\"web\": {\"probes\": {\"readiness\": {\"httpGet\": {}, \"exec\": {\"command\": [\"true\"]}}}}}}", "/services/web/probes/readiness", "at most one of"},
+	{"probe exec needs command", "{\"services\": {\"web\": {\"probes\": {\"liveness\": {\"exec\": {}}}}}}", "/services/web/probes/liveness/exec/command", "is required"},
+	{"probe port unknown", "{\"services\": {\"web\": {\"probes\": {\"liveness\": {\"tcpSocket\": {\"port\": \"htttp\"}}}}}}", "/services/web/probes/liveness/tcpSocket/port", "did you mean \"http\"?"},
+	{"probe port number", "{\"services\": {\"web\": {\"probes\": {\"liveness\": {\"tcpSocket\": {\"port\": 9000}}}}}}", NULL, NULL},
+	{"probe grpc", "{\"services\": {\"web\": {\"probes\": {\"liveness\": {\"grpc\": {\"service\": \"health\"}}}}}}", NULL, NULL},
+	{"probe success threshold", "{\"services\": {\"web\": {\"probes\": {\"liveness\": {\"successThreshold\": 2}}}}}", "/services/web/probes/liveness/successThreshold", "must be 1"},
+	{"probe worker", "{\"services\": {\"web\": {\"ports\": {\"http\": null}, \"probes\": {\"readiness\": {\"httpGet\": {\"path\": \"/x\"}}}}}}", "/services/web/probes/readiness/httpGet/port", "no port"},
 	{"probe period 0", "{\"services\": {\"web\": {\"probes\": {\"liveness\": {\"periodSeconds\": 0}}}}}", "/services/web/probes/liveness/periodSeconds", "from 1 to 3600"},
 	{"probe not object", "{\"services\": {\"web\": {\"probes\": {\"startup\": true}}}}", "/services/web/probes/startup", "an object or null"},
-	{"run as root", "{\"services\": {\"web\": {\"securityContext\": {\"runAsUser\": 0}}}}", "/services/web/securityContext/runAsUser", "from 1 to 2147483647"},
+	{"run as root", "{\"services\": {\"web\": {\"securityContext\": {\"runAsUser\": 0}}}}", "/services/web/securityContext/runAsUser", "runAsNonRoot forbids"},
+	{"run as root allowed", "{\"services\": {\"web\": {\"securityContext\": {\"runAsUser\": 0, \"runAsNonRoot\": false}}}}", NULL, NULL},
+	{"capability ok", "{\"services\": {\"web\": {\"securityContext\": {\"capabilities\": [\"NET_BIND_SERVICE\"]}}}}", NULL, NULL},
+	{"capability bad", "{\"services\": {\"web\": {\"securityContext\": {\"capabilities\": [\"CAP_net\"]}}}}", "/services/web/securityContext/capabilities/0", "capability name"},
 	{"pdb type", "{\"services\": {\"web\": {\"disruptionBudget\": {\"enabled\": 1}}}}", "/services/web/disruptionBudget/enabled", "true or false"},
 	{"service named like infra off", "{\"services\": {\"mysql\": {\"image\": {\"repository\": \"m\"}, \"port\": 1}}}", NULL, NULL},
 	{"service named like infra on", "{" MYSQL_ON ", \"services\": {\"mysql\": {\"image\": {\"repository\": \"m\"}, \"port\": 1}}}", "/services/mysql", "also the name of the MySQL Service"},
-	{"no services", "{\"services\": {\"web\": null}}", "/services", "at least one service"},
+	{"no services", "{\"services\": {\"web\": null}}", "/services", "at least one enabled service"},
+	{"ports named", "{\"services\": {\"web\": {\"port\": null, \"ports\": {\"http\": null, \"web\": {\"port\": 80, \"targetPort\": 8080}, \"dns\": {\"port\": 53, \"protocol\": \"UDP\"}}}}}", NULL, NULL},
+	{"port name bad", "{\"services\": {\"web\": {\"ports\": {\"http-\": {\"port\": 81}}}}}", "/services/web/ports/http-", "port name"},
+	{"port name too long", "{\"services\": {\"web\": {\"ports\": {\"a234567890123456\": {\"port\": 81}}}}}", "/services/web/ports/a234567890123456", "port name"},
+	{"port clash", "{\"services\": {\"web\": {\"ports\": {\"alt\": {\"port\": 81, \"targetPort\": 8080}}}}}", "/services/web/ports/alt/targetPort", "also the container port of \"http\""},
+	{"port protocol", "{\"services\": {\"web\": {\"ports\": {\"http\": {\"protocol\": \"tcp\"}}}}}", "/services/web/ports/http/protocol", "did you mean \"TCP\"?"},
+	{"node port needs type", "{\"services\": {\"web\": {\"ports\": {\"http\": {\"nodePort\": 30080}}}}}", "/services/web/ports/http/nodePort", "needs expose.type"},
+	{"node port range", "{\"services\": {\"web\": {\"expose\": {\"type\": \"NodePort\"}, \"ports\": {\"http\": {\"nodePort\": 80}}}}}", "/services/web/ports/http/nodePort", "30000-32767"},
+	{"node port ok", "{\"services\": {\"web\": {\"expose\": {\"type\": \"NodePort\"}, \"ports\": {\"http\": {\"nodePort\": 30080}}}}}", NULL, NULL},
+	{"headless worker", "{\"services\": {\"web\": {\"expose\": {\"type\": \"Headless\"}, \"ports\": {\"http\": null}}}}", "/services/web/expose/type", "no ports"},
+	{"kind bad", "{\"services\": {\"web\": {\"kind\": \"Deploy\"}}}", "/services/web/kind", "did you mean \"Deployment\"?"},
+	{"cronjob needs schedule", "{\"services\": {\"web\": {\"kind\": \"CronJob\", \"ports\": {\"http\": null}}}}", "/services/web/cron/schedule", "is required for a CronJob"},
+	{"cronjob schedule bad", "{\"services\": {\"web\": {\"kind\": \"CronJob\", \"ports\": {\"http\": null}, \"cron\": {\"schedule\": \"* * *\"}}}}", "/services/web/cron/schedule", "five fields"},
+	{"cronjob ok", "{\"services\": {\"web\": {\"kind\": \"CronJob\", \"ports\": {\"http\": null}, \"cron\": {\"schedule\": \"*/5 * * * *\", \"timeZone\": \"Europe/Paris\"}}}}", NULL, NULL},
+	{"job with ports", "{\"services\": {\"web\": {\"kind\": \"Job\"}}}", "/services/web/ports", "must be empty for a Job"},
+	{"autoscaling daemonset", "{\"services\": {\"web\": {\"kind\": \"DaemonSet\", \"autoscaling\": {\"enabled\": true}}}}", "/services/web/autoscaling/enabled", "only works for a Deployment or a StatefulSet"},
+	{"command ok", "{\"services\": {\"web\": {\"command\": [\"/bin/sh\", \"-c\", \"exec web\"], \"args\": [], \"workingDir\": \"/app\"}}}", NULL, NULL},
+	{"command string", "{\"services\": {\"web\": {\"command\": \"web --serve\"}}}", "/services/web/command", "must be an array"},
+	{"working dir relative", "{\"services\": {\"web\": {\"workingDir\": \"app\"}}}", "/services/web/workingDir", "absolute path"},
+	{"env field ok", "{\"services\": {\"web\": {\"env\": {\"IP\": {\"field\": \"status.podIP\"}}}}}", NULL, NULL},
+	{"env field bad", "{\"services\": {\"web\": {\"env\": {\"IP\": {\"field\": \"status.podIp\"}}}}}", "/services/web/env/IP/field", "did you mean \"status.podIP\"?"},
+	{"env from other", "{\"services\": {\"web\": {\"env\": {\"X\": {\"secret\": \"password\", \"from\": \"db-credentials\"}}}}}", NULL, NULL},
+	{"env from value", "{\"services\": {\"web\": {\"env\": {\"X\": {\"value\": \"a\", \"from\": \"db\"}}}}}", "/services/web/env/X/from", "only goes with"},
+	{"env from whole", "{\"services\": {\"web\": {\"envFrom\": {\"cfg\": {\"configMap\": \"shop-config\", \"prefix\": \"APP_\"}}}}}", NULL, NULL},
+	{"env from both", "{\"services\": {\"web\": {\"envFrom\": {\"cfg\": {\"configMap\": \"a\", \"secret\": \"b\"}}}}}", "/services/web/envFrom/cfg", "exactly one of"},
+	{"volume ok", "{\"services\": {\"web\": {\"volumes\": {\"cache\": {\"mountPath\": \"/cache\", \"emptyDir\": {\"sizeLimit\": \"1Gi\"}}, \"conf\": {\"mountPath\": \"/etc/web\", \"readOnly\": true, \"files\": {\"a.conf\": {\"config\": \"k\"}, \"b\": {\"secret\": \"s\", \"mode\": \"0440\"}, \"sub/c.txt\": {\"content\": \"hello\"}}}}}}}", NULL, NULL},
+	{"volume two sources", "{\"services\": {\"web\": {\"volumes\": {\"v\": {\"mountPath\": \"/v\", \"emptyDir\": {}, \"claim\": {\"name\": \"c\"}}}}}}", "/services/web/volumes/v", "exactly one of"},
+	{"volume no path", "{\"services\": {\"web\": {\"volumes\": {\"v\": {\"emptyDir\": {}}}}}}", "/services/web/volumes/v/mountPath", "is required"},
+	{"volume same path", "{\"services\": {\"web\": {\"volumes\": {\"a\": {\"mountPath\": \"/v\", \"emptyDir\": {}}, \"b\": {\"mountPath\": \"/v\", \"emptyDir\": {}}}}}}", "/services/web/volumes/b/mountPath", "also the mount path of volume \"a\""},
+	{"file key missing", "{\"services\": {\"web\": {\"volumes\": {\"c\": {\"mountPath\": \"/c\", \"files\": {\"f\": {\"config\": \"kk\"}}}}}}}", "/services/web/volumes/c/files/f/config", "did you mean \"k\"?"},
+	{"file path escapes", "{\"services\": {\"web\": {\"volumes\": {\"c\": {\"mountPath\": \"/c\", \"files\": {\"../etc/passwd\": {\"content\": \"x\"}}}}}}}", "/services/web/volumes/c/files/..~1etc~1passwd", "relative path"},
+	{"file mode bad", "{\"services\": {\"web\": {\"volumes\": {\"c\": {\"mountPath\": \"/c\", \"files\": {\"f\": {\"content\": \"x\", \"mode\": \"644\"}}}}}}}", NULL, NULL},
+	{"file mode decimal", "{\"services\": {\"web\": {\"volumes\": {\"c\": {\"mountPath\": \"/c\", \"files\": {\"f\": {\"content\": \"x\", \"mode\": \"0999\"}}}}}}}", "/services/web/volumes/c/files/f/mode", "octal"},
+	{"persistent makes statefulset", "{\"services\": {\"web\": {\"volumes\": {\"data\": {\"mountPath\": \"/data\", \"persistent\": {\"size\": \"1Gi\"}}}}}}", NULL, NULL},
+	{"persistent in deployment", "{\"services\": {\"web\": {\"kind\": \"Deployment\", \"volumes\": {\"data\": {\"mountPath\": \"/data\", \"persistent\": {\"size\": \"1Gi\"}}}}}}", "/services/web/volumes/data/persistent", "needs kind \"StatefulSet\""},
+	{"persistent no size", "{\"services\": {\"web\": {\"volumes\": {\"data\": {\"mountPath\": \"/data\", \"persistent\": {}}}}}}", "/services/web/volumes/data/persistent/size", "is required"},
+	{"sidecar ok", "{\"services\": {\"web\": {\"volumes\": {\"c\": {\"mountPath\": \"/c\", \"emptyDir\": {}}}, \"sidecars\": {\"proxy\": {\"image\": \"envoyproxy/envoy:v1.30.1\", \"ports\": {\"admin\": {\"port\": 9901}}, \"volumeMounts\": {\"c\": {\"mountPath\": \"/c\"}}, \"probes\": {\"readiness\": {\"httpGet\": {\"path\": \"/ready\"}}}}}}}}", NULL, NULL},
+	{"sidecar image tag", "{\"services\": {\"web\": {\"sidecars\": {\"proxy\": {\"image\": \"envoyproxy/envoy\"}}}}}", "/services/web/sidecars/proxy/image", "must include a tag"},
+	{"sidecar mount unknown", "{\"services\": {\"web\": {\"sidecars\": {\"proxy\": {\"image\": \"e:1\", \"volumeMounts\": {\"cache\": {\"mountPath\": \"/c\"}}}}}}}", "/services/web/sidecars/proxy/volumeMounts/cache", "not one of the service's volumes"},
+	{"sidecar port clash", "{\"services\": {\"web\": {\"sidecars\": {\"proxy\": {\"image\": \"e:1\", \"ports\": {\"http\": {\"port\": 9000}}}}}}}", "/services/web/sidecars/proxy/ports/http", "also the name of a port"},
+	{"init ports", "{\"services\": {\"web\": {\"initContainers\": {\"m\": {\"image\": \"m:1\", \"ports\": {\"x\": {\"port\": 1}}}}}}}", "/services/web/initContainers/m/ports", "for sidecars"},
+	{"init probes", "{\"services\": {\"web\": {\"initContainers\": {\"m\": {\"image\": \"m:1\", \"probes\": {\"readiness\": {\"exec\": {\"command\": [\"true\"]}}}}}}}}", "/services/web/initContainers/m/probes", "no probes on init containers"},
+	{"init resources", "{\"services\": {\"web\": {\"initContainers\": {\"m\": {\"image\": \"m:1\", \"resources\": {\"requests\": {\"cpu\": \"1\"}}}}}}}", "/services/web/initContainers/m/resources/requests/cpu", "must not be more than the limit"},
+	{"scheduling ok", "{\"services\": {\"web\": {\"scheduling\": {\"nodeSelector\": {\"kubernetes.io/arch\": \"arm64\"}, \"tolerations\": [{\"key\": \"dedicated\", \"value\": \"web\", \"effect\": \"NoSchedule\"}], \"affinity\": {\"podAntiAffinity\": {}}, \"spread\": \"hard\", \"priorityClassName\": \"high\", \"terminationGracePeriodSeconds\": 60, \"preStopSleepSeconds\": 5}}}}", NULL, NULL},
+	{"toleration bad", "{\"services\": {\"web\": {\"scheduling\": {\"tolerations\": [{\"operator\": \"Maybe\"}]}}}}", "/services/web/scheduling/tolerations/0/operator", "must be one of"},
+	{"affinity unknown", "{\"services\": {\"web\": {\"scheduling\": {\"affinity\": {\"nodeAfinity\": {}}}}}}", "/services/web/scheduling/affinity/nodeAfinity", "did you mean \"nodeAffinity\"?"},
+	{"labels bad", "{\"services\": {\"web\": {\"podLabels\": {\"tier\": \"front end\"}}}}", "/services/web/podLabels/tier", "label value"},
+	{"no tag anywhere", "{\"image\": {\"tag\": \"\"}}", "/services/web/image/tag", "is required"},
+	{"digest without tag", "{\"image\": {\"tag\": \"\"}, \"services\": {\"web\": {\"image\": {\"digest\": \"sha256:" HEX64 "\"}}}}", NULL, NULL},
+	{"extra ok", "{\"extraObjects\": {\"reader\": {\"apiVersion\": \"rbac.authorization.k8s.io/v1\", \"kind\": \"Role\", \"rules\": []}, \"cert\": {\"apiVersion\": \"cert-manager.io/v1\", \"kind\": \"Certificate\", \"metadata\": {\"name\": \"web-cert\"}}}}", NULL, NULL},
+	{"extra namespace", "{\"extraObjects\": {\"ns\": {\"apiVersion\": \"v1\", \"kind\": \"Namespace\"}}}", "/extraObjects/ns/kind", "makes its own namespace"},
+	{"extra api version", "{\"extraObjects\": {\"r\": {\"apiVersion\": \"v1\", \"kind\": \"Role\"}}}", "/extraObjects/r/apiVersion", "must be \"rbac.authorization.k8s.io/v1\" for a Role"},
+	{"extra unknown core kind", "{\"extraObjects\": {\"r\": {\"apiVersion\": \"v1\", \"kind\": \"Widget\"}}}", "/extraObjects/r/kind", "custom resource"},
+	{"extra other namespace", "{\"extraObjects\": {\"c\": {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"namespace\": \"kube-system\"}}}}", "/extraObjects/c/metadata/namespace", "only writes into its own namespace"},
+	{"extra cluster scoped", "{\"extraObjects\": {\"c\": {\"apiVersion\": \"rbac.authorization.k8s.io/v1\", \"kind\": \"ClusterRole\", \"metadata\": {\"namespace\": \"shop-dev\"}}}}", "/extraObjects/c/metadata/namespace", "cluster-scoped"},
+	{"extra name bad", "{\"extraObjects\": {\"c\": {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"Bad_Name\"}}}}", "/extraObjects/c/metadata/name", "object name"},
+	{"extra same name", "{\"extraObjects\": {\"a\": {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"b\"}}, \"b\": {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\"}}}", "/extraObjects/b/metadata/name", "also the name of the ConfigMap \"a\""},
+	{"extra not object", "{\"extraObjects\": {\"a\": [1]}}", "/extraObjects/a", "must be an object"},
+	{"patch ok", "{\"patches\": {\"p\": {\"target\": {\"kind\": \"Deployment\", \"name\": \"web\"}, \"merge\": {\"spec\": {\"paused\": true}}}}}", NULL, NULL},
+	{"patch both", "{\"patches\": {\"p\": {\"target\": {\"kind\": \"Deployment\", \"name\": \"web\"}, \"merge\": {}, \"jsonPatch\": []}}}", "/patches/p", "exactly one of"},
+	{"patch op bad", "{\"patches\": {\"p\": {\"target\": {\"kind\": \"Deployment\", \"name\": \"web\"}, \"jsonPatch\": [{\"op\": \"append\", \"path\": \"/a\"}]}}}", "/patches/p/jsonPatch/0/op", "must be one of"},
+	{"patch pointer bad", "{\"patches\": {\"p\": {\"target\": {\"kind\": \"Deployment\", \"name\": \"web\"}, \"jsonPatch\": [{\"op\": \"remove\", \"path\": \"spec\"}]}}}", "/patches/p/jsonPatch/0/path", "JSON Pointer"},
+	{"patch no target", "{\"patches\": {\"p\": {\"merge\": {}}}}", "/patches/p/target", "is required"},
 	{"services array", "{\"services\": []}", "/services", "must be an object, got an array"},
 	{"unknown top", "{\"foo\": 1}", "/foo", "not a known field"},
 	{"description type", "{\"description\": 5}", "/description", "must be a string"},
@@ -941,7 +1039,7 @@ START_TEST(limits_are_enforced)
 {
 	static const char svc[] = "{\"image\": {\"repository\": \"a\"}, \"port\": 1}";
 	/* at the limit is fine */
-	json_t *stack = parse(base_stack), *ok = many("/services", "s", MODEL_MAX_SERVICES - 1, svc);
+	json_t *stack = parse(base_stack), *ok = many("/services", "s", 1000 - 1, svc);
 	struct result res;
 	resolve_json(stack, NULL, ok, &res);
 	expect_ok(&res, "1000 services");
@@ -949,10 +1047,10 @@ START_TEST(limits_are_enforced)
 	json_decref(ok);
 	json_decref(stack);
 
-	expect_limit(many("/services", "s", MODEL_MAX_SERVICES, svc), "/services", "1001 services, more than the limit of 1000");
-	expect_limit(many("/services/web/env", "V", MODEL_MAX_ENV_VARS + 1, "{\"value\": \"x\"}"),
+	expect_limit(many("/services", "s", 1000, svc), "/services", "1001 services, more than the limit of 1000");
+	expect_limit(many("/services/web/env", "V", 501, "{\"value\": \"x\"}"),
 		     "/services/web/env", "more than the limit of 500");
-	expect_limit(many("/config", "k", MODEL_MAX_KEYS + 1, "\"x\""), "/config", "more than the limit of 1000");
+	expect_limit(many("/config", "k", 1001, "\"x\""), "/config", "more than the limit of 1000");
 
 	char *big = malloc(MODEL_MAX_STRING + 2);
 	memset(big, 'x', MODEL_MAX_STRING + 1);
@@ -1223,7 +1321,7 @@ START_TEST(resolve_survives_every_allocation_failure)
 			      "   \"env\": {\"K\": {\"config\": \"k\"}, \"S\": {\"secret\": \"s\"}},"
 			      "   \"database\": {\"name\": \"web\"}}},"
 			      " \"mysql\": {\"enabled\": true, \"rootPasswordSecret\": \"s\", \"appPasswordSecret\": \"s\"},"
-			      " \"ingress\": {\"enabled\": true, \"service\": \"web\"}}");
+			      " \"ingress\": {\"rules\": {\"main\": {\"service\": \"web\"}}}}");
 	json_t *env = parse("{\"services\": {\"web\": {\"replicas\": 3}}}");
 	json_t *bad = parse("{\"services\": {\"web\": {\"replcas\": 3, \"port\": 0}}}");
 	json_t *expected = NULL;
@@ -1236,7 +1334,8 @@ START_TEST(resolve_survives_every_allocation_failure)
 		fail_after(i);
 		int r = model_resolve("shop", stack, "dev", env, NULL, &errs, &doc);
 		fail_after(-1);
-		ck_assert_msg(r == 0 || r == -ENOMEM, "r=%d at allocation %ld", r, i);
+		ck_assert_msg(r == 0 || r == -ENOMEM, "r=%d at allocation %ld: %s %s", r, i,
+			      errs.count ? errs.items[0].pointer : "", errs.count ? errs.items[0].detail : "");
 		if (r == 0) {
 			ck_assert_uint_eq(errs.count, 0);
 			ck_assert(json_equal(doc, expected));

@@ -4,7 +4,7 @@
 // "not allowed" while the preview (masked) still works. With --no-auth the page never asks.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, saveConfirmed, startServer } from './helpers.mjs';
+import { launchBrowser, openEntry, saveConfirmed, startServer } from './helpers.mjs';
 
 const STACK = 'msa-shop';
 const field = (ptr) => `[data-pointer="${ptr}"]`;
@@ -66,6 +66,7 @@ test('the page asks for a token; a wrong one gets a message, the right one works
 
 	// an editor saves
 	const rev = await revision('dev');
+	await openEntry(page, 'order-service');
 	await page.fill(field('/services/order-service/replicas'), '2');
 	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
@@ -89,6 +90,7 @@ test('a viewer sees the environment and its (masked) preview; saving says the ro
 	await page.waitForSelector('body[data-ready="true"]');
 	await page.locator('#file-tabs [role="tab"]').first().waitFor();
 	const rev = await revision('staging');
+	await openEntry(page, 'order-service');
 	await page.fill(field('/services/order-service/replicas'), '5');
 	await page.locator('#file-tabs [role="tab"].changed').first().waitFor();
 	await saveConfirmed(page);

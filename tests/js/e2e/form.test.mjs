@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ARTIFACTS, ROOT, api, endSession, openEnv, saveConfirmed, seedSecrets, startSession } from './helpers.mjs';
+import { ARTIFACTS, ROOT, api, endSession, openEntry, openEnv, saveConfirmed, seedSecrets, startSession } from './helpers.mjs';
 
 const STACK = 'msa-shop';
 const ENV_PATH = (env) => `/api/v1/stacks/${STACK}/environments/${env}`;
@@ -38,6 +38,7 @@ test('edit order-service replicas: the preview highlights it, save, reload and f
 	const page = await open('staging');
 	const rev = await revisionOf('staging');
 	assert.equal(await page.textContent('#meta-revision'), String(rev));
+	await openEntry(page, 'order-service');
 	const replicas = page.locator(field('/services/order-service/replicas'));
 	assert.notEqual(await replicas.inputValue(), '4');
 
@@ -68,6 +69,7 @@ test('edit order-service replicas: the preview highlights it, save, reload and f
 
 	await page.reload();
 	await page.waitForSelector('body[data-ready="true"]');
+	await openEntry(page, 'order-service');
 	assert.equal(await page.inputValue(field('/services/order-service/replicas')), '4');
 	assert.equal(await page.textContent('#meta-revision'), String(rev + 1));
 	assert.match(await page.textContent('#dirty-status'), /No unsaved changes/);
@@ -78,6 +80,7 @@ test('an invalid memory limit is shown at its field, and nothing is saved', asyn
 	const page = await open('dev');
 	const rev = await revisionOf('dev');
 	const ptr = '/services/user-service/resources/limits/memory';
+	await openEntry(page, 'user-service');
 	await page.fill(field(ptr), 'lots of memory');
 	// live validation by the preview render
 	await page.locator(`${field(ptr)}[aria-invalid="true"]`).waitFor();
@@ -106,11 +109,12 @@ test('an invalid memory limit is shown at its field, and nothing is saved', asyn
 test('a save after someone else saved gets 412: the conflict is shown and the typed value kept', async () => {
 	const page = await open('prod');
 	const rev = await revisionOf('prod');
+	await openEntry(page, 'api-gateway');
 	const tag = field('/services/api-gateway/image/tag');
 	await page.fill(tag, '9.9.9-mine');
 
 	// a second client saves first
-	const other = await api(base, 'PATCH', ENV_PATH('prod'), { ingress: { host: 'other.example.com' } },
+	const other = await api(base, 'PATCH', ENV_PATH('prod'), { ingress: { rules: { main: { host: 'other.example.com' } } } },
 		{ 'Content-Type': 'application/merge-patch+json', 'If-Match': `"${rev}"` });
 	assert.equal(other.status, 200, other.text);
 
@@ -125,12 +129,13 @@ test('a save after someone else saved gets 412: the conflict is shown and the ty
 	await page.click('#conflict-reload');
 	await page.locator('#meta-revision', { hasText: String(rev + 1) }).waitFor();
 	assert.equal(await page.inputValue(tag), '9.9.9-mine');
-	assert.equal(await page.inputValue(field('/ingress/host')), 'other.example.com');
+	await openEntry(page, 'main');
+	assert.equal(await page.inputValue(field('/ingress/rules/main/host')), 'other.example.com');
 	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 2}` }).waitFor();
 	const stored = (await api(base, 'GET', ENV_PATH('prod'))).json.document;
 	assert.equal(stored.services['api-gateway'].image.tag, '9.9.9-mine');
-	assert.equal(stored.ingress.host, 'other.example.com', 'the other save is not lost');
+	assert.equal(stored.ingress.rules.main.host, 'other.example.com', 'the other save is not lost');
 	await page.context().close();
 });
 
@@ -188,6 +193,8 @@ test('keyboard only: Tab reaches Save with a visible focus ring, edit and Ctrl+S
 	assert.notEqual(outline, 'none', 'focus is visible');
 
 	// the next Tab enters the form; edit with the keyboard and save with Ctrl+S
+	await page.keyboard.press('Tab');
+	assert.equal(await page.evaluate(() => document.activeElement.dataset.pointer), '/description');
 	await page.keyboard.press('Tab');
 	assert.equal(await page.evaluate(() => document.activeElement.dataset.pointer), '/namespace');
 	await page.keyboard.press('Control+A');
@@ -282,7 +289,7 @@ test('create an environment by copying another, then delete it with typed confir
 	await page.waitForFunction(() => document.querySelector('#env-select').value === 'qa');
 	const qa = await api(base, 'GET', ENV_PATH('qa'));
 	assert.equal(qa.status, 200);
-	assert.equal(qa.json.document.ingress.host, (await api(base, 'GET', ENV_PATH('staging'))).json.document.ingress.host);
+	assert.equal(qa.json.document.ingress.rules.main.host, (await api(base, 'GET', ENV_PATH('staging'))).json.document.ingress.rules.main.host);
 
 	await page.click('#delete-env-btn');
 	await page.fill('#delete-confirm', 'q');
@@ -317,7 +324,7 @@ test('config rows: a value with markup and quotes is added, previewed as text, s
 	await page.locator('#status', { hasText: `revision ${rev + 1}` }).waitFor();
 	assert.equal((await api(base, 'GET', ENV_PATH('staging'))).json.document.config['feature-banner'], value);
 
-	await page.click('#sec-config button[aria-label^="Remove config value"]');
+	await page.click('#sec-config button[aria-label="Remove config value feature-banner"]');
 	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 2}` }).waitFor();
 	const config = (await api(base, 'GET', ENV_PATH('staging'))).json.document.config || {};
@@ -328,6 +335,7 @@ test('config rows: a value with markup and quotes is added, previewed as text, s
 
 test('autoscaling greys the replicas; env vars and probes are edited, previewed and saved', async () => {
 	const page = await open('dev');
+	await openEntry(page, 'user-service');
 	const replicas = field('/services/user-service/replicas');
 	const auto = field('/services/user-service/autoscaling/enabled');
 	assert.equal(await page.isDisabled(replicas), false);
@@ -337,16 +345,18 @@ test('autoscaling greys the replicas; env vars and probes are edited, previewed 
 	await page.uncheck(auto);
 	assert.equal(await page.isDisabled(replicas), false);
 
-	// order-service: an inherited value var, a config key, a probe path; a new var
-	await page.click('details[data-service="order-service"] > summary');
+	// order-service: an inherited value var, a probe path and threshold; a new var
+	await openEntry(page, 'order-service');
 	const url = field('/services/order-service/env/SPRING_DATASOURCE_URL/value');
 	assert.equal(await page.getAttribute(url, 'placeholder'), 'jdbc:mysql://$(DB_HOST):$(DB_PORT)/orderdb');
 	await page.fill(url, 'jdbc:mysql://$(DB_HOST):$(DB_PORT)/orders2');
-	await page.fill(field('/services/order-service/probes/readiness/path'), '/ready-now');
+	const path = field('/services/order-service/probes/readiness/httpGet/path');
+	assert.equal(await page.getAttribute(path, 'placeholder'), '/actuator/health/readiness', 'the stack\'s serviceDefaults');
+	await page.fill(path, '/ready-now');
 	await page.fill(field('/services/order-service/probes/startup/failureThreshold'), '48');
-	await page.click('details[data-service="order-service"] button:has-text("Add env var")');
+	await page.click('details[data-entry="order-service"] button:has-text("Add env var")');
 	await page.keyboard.type('FEATURE_X');
-	await page.fill('[aria-label="New env var value for order-service"]', 'on');
+	await page.fill(field('/services/order-service/env/FEATURE_X/value'), 'on');
 	const tab = page.locator('#file-tabs [role="tab"][data-file*="order-service"].changed');
 	await tab.waitFor();
 	await tab.click();
@@ -360,14 +370,21 @@ test('autoscaling greys the replicas; env vars and probes are edited, previewed 
 	const svc = (await api(base, 'GET', ENV_PATH('dev'))).json.document.services['order-service'];
 	assert.equal(svc.env.SPRING_DATASOURCE_URL.value, 'jdbc:mysql://$(DB_HOST):$(DB_PORT)/orders2');
 	assert.deepEqual(svc.env.FEATURE_X, { value: 'on' });
-	assert.equal(svc.probes.readiness.path, '/ready-now');
-	assert.equal(svc.probes.startup.failureThreshold, 48);
+	assert.deepEqual(svc.probes.readiness, { httpGet: { path: '/ready-now' } });
+	assert.deepEqual(svc.probes.startup, { failureThreshold: 48 });
 
-	// the added var is removable and the removal saved
-	await page.click('details[data-service="order-service"] > summary');
+	// the added var is removable; an inherited one (from serviceDefaults) is removed as null
 	await page.click('[aria-label="Remove env var FEATURE_X of order-service"]');
+	await page.click('[aria-label="Remove env var SPRING_PROFILES_ACTIVE of order-service"]');
+	await page.locator('details[data-entry="order-service"] [aria-label="Restore env var SPRING_PROFILES_ACTIVE of order-service"]').waitFor();
 	await saveConfirmed(page);
 	await page.locator('#status', { hasText: `revision ${rev + 2}` }).waitFor();
-	assert.equal((await api(base, 'GET', ENV_PATH('dev'))).json.document.services['order-service'].env.FEATURE_X, undefined);
+	const env = (await api(base, 'GET', ENV_PATH('dev'))).json.document.services['order-service'].env;
+	assert.equal(env.FEATURE_X, undefined);
+	assert.equal(env.SPRING_PROFILES_ACTIVE, null, 'an inherited entry removed here is null here');
+	const files = await api(base, 'GET', `${ENV_PATH('dev')}/manifests?format=files`);
+	const deploy = files.json.files.find((f) => f.name === '50-order-service.yaml').content;
+	assert.ok(!deploy.includes('SPRING_PROFILES_ACTIVE') && !deploy.includes('FEATURE_X'));
+	assert.ok(deploy.includes('/orders2'));
 	await page.context().close();
 });

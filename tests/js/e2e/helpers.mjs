@@ -114,3 +114,12 @@ export async function saveConfirmed(page) {
 	await page.click('#save-btn');
 	await page.locator('#save-dialog[open] #save-confirm').click();
 }
+
+// Opens the entry (a service, an ingress rule, ...) named name in the form: a closed card
+// builds its fields when opened.
+export async function openEntry(page, name, within = '#env-form') {
+	const card = page.locator(`${within} details[data-entry="${name}"]`).first();
+	await card.waitFor();
+	if (!(await card.evaluate((d) => d.open))) await card.locator('> summary').click();
+	await page.waitForFunction((d) => d.open, await card.elementHandle());
+}

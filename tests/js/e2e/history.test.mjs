@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, api, endSession, openEnv, openPage, saveConfirmed, startSession } from './helpers.mjs';
+import { ROOT, api, endSession, openEntry, openEnv, openPage, saveConfirmed, startSession } from './helpers.mjs';
 
 const STACK = 'msa-shop';
 const ENV_PATH = (env) => `/api/v1/stacks/${STACK}/environments/${env}`;
@@ -29,6 +29,7 @@ test('two saves become two revisions with summaries; a revision diff; rollback r
 	const rev = before.revision;
 
 	// save 1: replicas, with the diff shown before saving
+	await openEntry(page, 'order-service');
 	await page.fill(field('/services/order-service/replicas'), '3');
 	await page.click('#save-btn');
 	const dialog = page.locator('#save-dialog[open]');

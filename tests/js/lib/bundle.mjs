@@ -2,7 +2,7 @@
 // system's tar and unzip, and read a bundle folder back with the `yaml` package as
 // YAML 1.1 (the way Kubernetes reads it).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,11 +42,12 @@ export function tempDir(t) {
   return dir;
 }
 
-/** The bundle of stack/env in each of dir, tar.gz and zip, unpacked under base. */
-export function renderAllWays(base, stack, env) {
+/** The bundle of stack/env (names or files) in each of dir, tar.gz and zip, unpacked
+ * under base; folder is the bundle's folder name (<stack>-<env>). */
+export function renderAllWays(base, stack, env, folder = `${stack}-${env}`) {
   const ways = {};
   render(["--stack", stack, "--env", env, "--format", "dir", "-o", join(base, "dir")]);
-  ways.dir = join(base, "dir", `${stack}-${env}`);
+  ways.dir = join(base, "dir", folder);
   for (const [fmt, unpack] of [["tar.gz", (a, d) => ["tar", ["-xzf", a, "-C", d]]], ["zip", (a, d) => ["unzip", ["-q", a, "-d", d]]]]) {
     const archive = join(base, `bundle.${fmt}`);
     const out = join(base, fmt);
@@ -55,9 +56,33 @@ export function renderAllWays(base, stack, env) {
     const [cmd, args] = unpack(archive, out);
     const r = tool(cmd, args);
     if (r.status !== 0) throw new Error(`${cmd} failed: ${r.out}`);
-    ways[fmt] = join(out, `${stack}-${env}`);
+    ways[fmt] = join(out, folder);
   }
   return ways;
+}
+
+/** Every bundle that has a golden folder: msa-shop's built-in environments and each
+ * environment of the fixture stacks tests/data/stacks/<stack>/ ({stack.json, <env>.json}).
+ * [{ folder, stack, env, stackArg, envArg, envDoc }]: stackArg/envArg are what
+ * `manifestd render` takes (a fixture stack is copied to <dir>/<stack>.json, so that it
+ * is named after its folder). */
+export function goldenCases(dir) {
+  const seedDoc = (name) => JSON.parse(readFileSync(join(root, "migrations/seed/msa-shop", `${name}.json`), "utf8"));
+  const cases = ["dev", "staging", "prod"].map((env) => ({
+    folder: `msa-shop-${env}`, stack: "msa-shop", env, stackArg: "msa-shop", envArg: env, envDoc: seedDoc(env),
+  }));
+  const stacks = join(root, "tests/data/stacks");
+  for (const stack of readdirSync(stacks).sort()) {
+    const stackArg = join(dir, `${stack}.json`);
+    writeFileSync(stackArg, readFileSync(join(stacks, stack, "stack.json")));
+    for (const file of readdirSync(join(stacks, stack)).sort()) {
+      if (!file.endsWith(".json") || file === "stack.json") continue;
+      const env = file.slice(0, -5);
+      const envArg = join(stacks, stack, file);
+      cases.push({ folder: `${stack}-${env}`, stack, env, stackArg, envArg, envDoc: JSON.parse(readFileSync(envArg, "utf8")) });
+    }
+  }
+  return cases;
 }
 
 /** Every file of a folder: name -> { text, mode }. */

@@ -42,15 +42,18 @@ readonly SECRET_FILES=(
 readonly BUNDLE_OBJECTS=(
 	'namespace/msa-shop-staging'
 	'configmap/msa-shop-config'
+	'configmap/msa-shop-bundle'
 	'secret/msa-shop-secrets'
 	'serviceaccount/mysql'
 	'configmap/mysql-initdb'
 	'service/mysql'
+	'service/mysql-headless'
 	'statefulset.apps/mysql'
 	'serviceaccount/rabbitmq'
 	'service/rabbitmq'
+	'service/rabbitmq-headless'
 	'statefulset.apps/rabbitmq'
-	'job.batch/mysql-init-c57442ae'
+	'job.batch/mysql-init-95843279'
 	'serviceaccount/zipkin'
 	'deployment.apps/zipkin'
 	'service/zipkin'
@@ -645,6 +648,52 @@ keep_replicas() {
 	fi
 }
 
+# fit_statefulset NAME WANT: a StatefulSet keeps its serviceName and volumeClaimTemplates
+# for life (the API server refuses to change them). WANT is how the bundle's read
+# ("serviceName|claim:class:["MODE"]:size;..."); when the live set's differ, it is deleted
+# with --cascade=orphan first (its pods and volume claims stay; the apply makes the set
+# anew and it takes them over). A claim template whose size changed has the claims of the
+# set resized first (their StorageClass must allow expansion; a claim never shrinks).
+fit_statefulset() {
+	local live
+	live=$(kc -n "$NAMESPACE" get statefulset "$1" --ignore-not-found \
+		-o 'jsonpath={.spec.serviceName}|{range .spec.volumeClaimTemplates[*]}{.metadata.name}:{.spec.storageClassName}:{.spec.accessModes}:{.spec.resources.requests.storage};{end}' 2>/dev/null) ||
+		die 5 "cannot read statefulset/$1"
+	if [ -z "$live" ] || [ "$live" = "$2" ]; then
+		return 0
+	fi
+	if [ -n "$dry_run" ]; then
+		note "would recreate statefulset/$1 (--cascade=orphan: its pods and claims stay): its serviceName or volume claim templates change"
+		return 0
+	fi
+	resize_claims "$1" "${live#*|}" "${2#*|}"
+	note "statefulset/$1: serviceName or volume claim templates change, which Kubernetes keeps fixed: recreating it (--cascade=orphan: its pods and claims stay)"
+	kc -n "$NAMESPACE" delete statefulset "$1" --cascade=orphan --wait=true >/dev/null ||
+		die 5 "cannot delete statefulset/$1 to make it anew"
+}
+
+# resize_claims SET LIVE WANT: for each claim template of WANT ("claim:class:modes:size;...")
+# that LIVE has with another size, the claims CLAIM-SET-N get the new size.
+resize_claims() {
+	local entry name size old pvc
+	local -a want
+	IFS=';' read -r -a want <<<"$3"
+	for entry in ${want[@]+"${want[@]}"}; do
+		name=${entry%%:*}
+		size=${entry##*:}
+		old=$(printf '%s' "$2" | tr ';' '\n' | grep -m1 "^$name:" || true)
+		if [ -z "$old" ] || [ "${old##*:}" = "$size" ]; then
+			continue
+		fi
+		for pvc in $(kc -n "$NAMESPACE" get pvc -o name 2>/dev/null | grep "^persistentvolumeclaim/$name-$1-[0-9]*$" || true); do
+			note "resizing $pvc: ${old##*:} -> $size"
+			kc -n "$NAMESPACE" patch "$pvc" --type=merge \
+				-p "{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"$size\"}}}}" >/dev/null ||
+				die 5 "cannot resize $pvc to $size (a claim only grows, and only where its StorageClass allows expansion)"
+		done
+	done
+}
+
 # own_replicas KIND NAME REPLICAS: the manifest sets the replicas of this workload again.
 # An autoscaler an earlier bundle made for it would keep resizing it against them: it is
 # deleted before the workload is applied, which then runs REPLICAS (the document's).
@@ -976,15 +1025,17 @@ apply_all() {
 	apply_file '10-config.yaml'
 	apply_file '11-secrets.yaml'
 	phase 'stateful services'
+	fit_statefulset 'mysql' 'mysql-headless|data::["ReadWriteOnce"]:10Gi;'
 	own_replicas statefulset 'mysql' 1
 	apply_file '30-mysql.yaml'
+	fit_statefulset 'rabbitmq' 'rabbitmq-headless|data::["ReadWriteOnce"]:1Gi;'
 	own_replicas statefulset 'rabbitmq' 1
 	apply_file '35-rabbitmq.yaml'
 	wait_rollout statefulset 'mysql'
 	wait_rollout statefulset 'rabbitmq'
 	phase 'jobs'
 	apply_file '31-mysql-init.yaml'
-	wait_job 'mysql-init-c57442ae'
+	wait_job 'mysql-init-95843279'
 	phase 'applications'
 	own_replicas deployment 'zipkin' 1
 	apply_file '36-zipkin.yaml'
