@@ -16,6 +16,7 @@
 #include "import_k8s.h"
 #include "importkit.h"
 #include "model.h"
+#include "schema.h"
 #include "syntax.h"
 #include "util.h"
 #include "yamlin.h"
@@ -184,16 +185,6 @@ static void drop_repeated(struct imp *im)
 	}
 }
 
-static bool cluster_scoped(const char *kind)
-{
-	static const char *const kinds[] = {"Namespace", "ClusterRole", "ClusterRoleBinding",
-					    "CustomResourceDefinition", "PriorityClass", "StorageClass",
-					    "IngressClass", "PersistentVolume", "ValidatingWebhookConfiguration",
-					    "MutatingWebhookConfiguration", "APIService", "RuntimeClass",
-					    "CSIDriver", "VolumeSnapshotClass", "Node", NULL};
-	return is_one_of(kind, kinds);
-}
-
 /* The namespace the input's objects live in: the most common metadata.namespace, else
  * the one Namespace object's name; it goes into the environment. Objects elsewhere are
  * reported: a bundle has one namespace. */
@@ -207,7 +198,7 @@ static void pick_namespace(struct imp *im)
 		const char *ns = str(member(o->obj, "metadata"), "namespace");
 		if (o->role == R_NAMESPACE && !ns_object)
 			ns_object = o->name;
-		if (!ns || cluster_scoped(o->kind))
+		if (!ns || schema_kind_cluster_scoped(o->kind))
 			continue;
 		json_int_t n = json_integer_value(json_object_get(counts, ns)) + 1;
 		set(im, counts, ns, json_integer(n));
@@ -227,7 +218,7 @@ static void pick_namespace(struct imp *im)
 	for (size_t i = 0; i < im->nobjs; i++) {
 		const struct object *o = &im->objs[i];
 		const char *ns = str(member(o->obj, "metadata"), "namespace");
-		if (ns && strcmp(ns, im->ns) != 0 && !cluster_scoped(o->kind))
+		if (ns && strcmp(ns, im->ns) != 0 && !schema_kind_cluster_scoped(o->kind))
 			ik8s_report(im, o, "/metadata/namespace",
 			            "a bundle has one namespace: this object moves from '%s' to the environment's ('%s')", ns, im->ns);
 	}

@@ -2,7 +2,8 @@
  * (YAML 1.1 scalars, limits, aliases), the mapping of workloads, Services, Ingresses,
  * ConfigMaps, Secrets, HPAs, PDBs and the rest into a stack, an environment, patches and
  * extra objects, then what a save does with the result: the shape check, model_resolve
- * and, when it validates, render of every file. Input: Kubernetes YAML. */
+ * and, when it validates, render of every file (or its refusal: a patch that does not
+ * apply). Input: Kubernetes YAML. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,8 +16,11 @@ static void render_all(const json_t *doc)
 {
 	struct render *r = NULL;
 	struct render_meta meta = {"imported", "dev", 1};
-	if (render_new(doc, &meta, &r) != 0)
-		abort(); /* a resolved document always renders */
+	int rc = render_new(doc, &meta, NULL, &r);
+	if (rc == MODEL_EINVALID)
+		return; /* a save refuses it (a patch that does not apply, a name clash) */
+	if (rc != 0)
+		abort(); /* a resolved document renders or is refused */
 	for (size_t i = 0; i < render_file_count(r); i++) {
 		json_t *objects = NULL;
 		if (render_file_objects(r, i, &objects) == 0)

@@ -1,6 +1,7 @@
 /* test_import_manifests: Kubernetes YAML -> stack, environment, report, rule by rule on
  * small inputs (include/import_manifests.h lists the rules), every report case, hostile
- * and wrong input, allocation failures, and the real applications of tests/data/apps.
+ * and wrong input, allocation failures, and the real applications of tests/data/apps,
+ * which must validate and render (their patches applied).
  * Every import checks that each report path names something in the input and that no
  * secret value reaches the stack document. */
 #include <errno.h>
@@ -11,6 +12,8 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "import_manifests.h"
+#include "model.h"
+#include "render.h"
 #include "suites.h"
 #include "yamlin.h"
 
@@ -927,6 +930,36 @@ END_TEST
 
 /* ---- real applications ---- */
 
+/* The result validates (stack <- environment) and renders, patches applied. */
+static void assert_renders(const char *app, const struct import_manifests_result *res)
+{
+	struct model_errors errs;
+	model_errors_init(&errs);
+	json_t *doc = NULL;
+	int r = model_check_shape(res->stack, &errs);
+	if (r == 0)
+		r = model_check_shape(res->environment, &errs);
+	if (r == 0)
+		r = model_resolve(app, res->stack, "dev", res->environment, NULL, &errs, &doc);
+	struct render *rd = NULL;
+	struct render_meta meta = {app, "dev", 1};
+	if (r == 0)
+		r = render_new(doc, &meta, &errs, &rd);
+	json_t *errs_json = model_errors_json(&errs);
+	char *errors = json_dumps(errs_json, 0);
+	json_decref(errs_json);
+	ck_assert_msg(r == 0, "%s does not render: %s", app, errors);
+	free(errors);
+	for (size_t i = 0; i < render_file_count(rd); i++) {
+		json_t *objs = NULL;
+		ck_assert_int_eq(render_file_objects(rd, i, &objs), 0);
+		json_decref(objs);
+	}
+	render_free(rd);
+	json_decref(doc);
+	model_errors_release(&errs);
+}
+
 static char *read_app(const char *app, size_t *ret_len)
 {
 	struct buf dir, text;
@@ -972,6 +1005,7 @@ START_TEST(real_applications)
 		int r = import_manifests(text, len, apps[i].app, &err, &res);
 		ck_assert_msg(r == 0, "%s: %s", apps[i].app, buf_cstr(&err));
 		assert_sound(text, len, &res);
+		assert_renders(apps[i].app, &res);
 		ck_assert_msg(json_object_size(json_object_get(res.stack, "services")) == apps[i].services, "%s: %zu services",
 			      apps[i].app, json_object_size(json_object_get(res.stack, "services")));
 		import_manifests_result_release(&res);
