@@ -80,19 +80,12 @@ static int parse_query(struct http_request *req, struct import_query *q)
 	return 0;
 }
 
-/* Checks the result as a store would: each document's shape, then stack <- environment
- * resolved. 0, MODEL_EINVALID (errs filled) or -ENOMEM. */
+/* Checks the result as a store would (api_check_new): each document's shape, then stack <-
+ * environment resolved and rendered. 0, MODEL_EINVALID (errs filled) or -ENOMEM. */
 static int validate(const struct import_query *q, const struct imported *res,
 		    struct model_errors *errs)
 {
-	json_t *resolved = NULL;
-	int r = model_check_shape(res->stack, errs);
-	if (r == 0)
-		r = model_check_shape(res->environment, errs);
-	if (r == 0)
-		r = model_resolve(q->stack, res->stack, q->env, res->environment, NULL, errs, &resolved);
-	json_decref(resolved);
-	return r;
+	return api_check_new(q->stack, res->stack, q->env, res->environment, errs);
 }
 
 /* {"stack", "environment", "report"} of res (references copied). */

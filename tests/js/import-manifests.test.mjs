@@ -174,6 +174,19 @@ describe('the API', () => {
     assert.ok(r.status === 422 || r.status === 400, r.text);
   });
 
+  test('a result that does not render is not stored: a Service with the name of one manifestd renders', async () => {
+    const text = 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  serviceName: db\n'
+      + '  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n'
+      + '      containers: [{name: db, image: "postgres:16", ports: [{containerPort: 5432}]}]\n---\n'
+      + 'apiVersion: v1\nkind: Service\nmetadata: {name: db-headless}\nspec:\n  selector: {app: other}\n  ports: [{port: 1}]\n';
+    const dry = await post(text);
+    assert.equal(dry.status, 200, dry.text);
+    assert.ok(dry.json.errors?.some((e) => e.pointer.startsWith('/extraObjects/service-db-headless')), JSON.stringify(dry.json.errors));
+    const r = await post(text, '?save=1&stack=clash');
+    problem(assert, r, 422);
+    assert.equal((await call('GET', '/api/v1/stacks/clash')).status, 404);
+  });
+
   test('a result that does not validate is not stored', async () => {
     // a Deployment named like nothing the document takes, with a memory limit below its request
     const text = small.replace('containers: [{name: web, image: "nginx:1.27"}]',
