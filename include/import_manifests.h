@@ -24,7 +24,9 @@
  *   app.kubernetes.io labels and helm.sh/chart are not kept), serviceAccount (a
  *   declared ServiceAccount is rendered by the first service naming it, with its
  *   annotations; its token is mounted when the pod names an account and nothing turns
- *   automount off), scheduling (nodeSelector, tolerations, affinity, priorityClassName,
+ *   automount off; one no pod names, named like a service whose pods name none, is that
+ *   service's own, which keeps the namespace's default account instead when other pods
+ *   use an account of its name), scheduling (nodeSelector, tolerations, affinity, priorityClassName,
  *   terminationGracePeriodSeconds, preStop sleep; the input's topologySpreadConstraints
  *   carried with spread none), job settings (backoffLimit, activeDeadlineSeconds,
  *   ttlSecondsAfterFinished, completions, parallelism, restartPolicy) and CronJob settings

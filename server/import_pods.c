@@ -1488,22 +1488,46 @@ static void map_scheduling(struct imp *im, struct workload *w)
 
 /* The pod's service account: one the input declares is rendered by the first service
  * that uses it (others use it by name); one it does not declare is used by name. */
+/* Whether the pods of some workload name the ServiceAccount name. */
+static bool account_named(const struct imp *im, const char *name)
+{
+	for (size_t i = 0; i < im->nwls; i++) {
+		const char *n = str(im->wls[i].pod, "serviceAccountName");
+		if ((n && strcmp(n, name) == 0) || str_is(im->wls[i].pod, "serviceAccount", name))
+			return true;
+	}
+	return false;
+}
+
 static void map_account(struct imp *im, struct workload *w)
 {
 	const char *name = str(w->pod, "serviceAccountName");
 	if (!name)
 		name = str(w->pod, "serviceAccount");
 	json_t *auto_mount = member(w->pod, "automountServiceAccountToken");
+	struct object *decl = NULL;
+	for (size_t i = 0; i < im->nobjs && !decl; i++)
+		if (im->objs[i].role == R_ACCOUNT && strcmp(im->objs[i].name, name ? name : w->name) == 0)
+			decl = &im->objs[i];
+	if (!name && decl && account_named(im, w->name)) {
+		/* the service's own account would be named like that one, which others use */
+		set(im, w->doc, "serviceAccount", json_pack("{s:b, s:s, s:b}", "create", 0, "name", "default",
+							     "automountToken", !json_is_false(auto_mount)));
+		ik8s_report(im, w->o, w->pod_ptr, "names no ServiceAccount: it keeps the namespace's default one (its own would be named like '%s', which other workloads use)",
+		            w->name);
+		return;
+	}
+	bool adopted = !name && decl;
+	if (adopted) {
+		ik8s_report(im, decl, NULL, "no pod names it, and it is named like the service '%s': it is that service's own account", w->name);
+		name = w->name;
+	}
 	if (!name) {
 		if (json_is_true(auto_mount))
 			set(im, child(im, w->doc, "serviceAccount"), "automountToken", json_true());
 		return;
 	}
 	json_t *sa = json_object();
-	struct object *decl = NULL;
-	for (size_t i = 0; i < im->nobjs && !decl; i++)
-		if (im->objs[i].role == R_ACCOUNT && strcmp(im->objs[i].name, name) == 0)
-			decl = &im->objs[i];
 	const char *owner = str(im->accounts, name);
 	if (!decl || owner || strcmp(name, "default") == 0 || syntax_dns_label(name)) {
 		set(im, sa, "create", json_false());
@@ -1529,8 +1553,9 @@ static void map_account(struct imp *im, struct workload *w)
 	}
 	if (strcmp(name, w->name) != 0)
 		set(im, sa, "name", json_string(name));
-	/* a pod that names an account means to use it: Kubernetes mounts its token unless told not to */
-	set(im, sa, "automountToken", json_boolean(!json_is_false(auto_mount)));
+	/* a pod that names an account means to use it: Kubernetes mounts its token unless told
+	 * not to; an account only adopted keeps manifestd's default (no token) unless it says */
+	set(im, sa, "automountToken", json_boolean(adopted ? json_is_true(auto_mount) : !json_is_false(auto_mount)));
 	set(im, w->doc, "serviceAccount", sa);
 }
 

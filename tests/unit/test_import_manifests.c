@@ -834,7 +834,13 @@ START_TEST(accounts_namespace_and_extras)
 		"---\napiVersion: batch/v1\nkind: Job\nmetadata: {generateName: seed-}\nspec:\n  template:\n    spec:\n"
 		"      restartPolicy: Never\n      containers: [{name: s, image: 'ghcr.io/acme/seed:1.0'}]\n"
 		"---\napiVersion: v1\nkind: Pod\nmetadata: {generateName: debug-}\nspec: {containers: [{name: d, image: 'busybox:1.36'}]}\n"
-		"---\napiVersion: rbac.authorization.k8s.io/v1beta1\nkind: Role\nmetadata: {name: old}\nrules: []\n";
+		"---\napiVersion: rbac.authorization.k8s.io/v1beta1\nkind: Role\nmetadata: {name: old}\nrules: []\n"
+		"---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: d, annotations: {x: z}}\n"
+		"---\n" DEPLOY("d", "{app: d}", "      - name: d\n        image: ghcr.io/acme/d:1.0\n")
+		"---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: e}\n"
+		"---\n" DEPLOY("e", "{app: e}", "      - name: e\n        image: ghcr.io/acme/e:1.0\n")
+		"---\n" DEPLOY("f", "{app: f}", "      - name: f\n        image: ghcr.io/acme/f:1.0\n")
+		"      serviceAccountName: e\n";
 	struct import_manifests_result res = {0};
 	import_ok(text, &res);
 	const json_t *s = res.stack;
@@ -862,6 +868,15 @@ START_TEST(accounts_namespace_and_extras)
 	/* a removed beta API of the same shape is written with today's */
 	ASSERT_AT(s, "extraObjects/role-old/apiVersion", "\"rbac.authorization.k8s.io/v1\"");
 	ASSERT_REPORTED(&res, "/10/apiVersion", "not served any more");
+	/* an account named like a service whose pods name none: that service's own; unless
+	 * other pods use it, when the service keeps the namespace's default account */
+	ASSERT_AT(s, "services/d/serviceAccount", "{\"annotations\": {\"x\": \"z\"}, \"automountToken\": false}");
+	ASSERT_REPORTED(&res, "/11", "own account");
+	ASSERT_AT(s, "services/e/serviceAccount", "{\"create\": false, \"name\": \"default\", \"automountToken\": true}");
+	ASSERT_REPORTED(&res, "/14/spec/template/spec", "default one");
+	ASSERT_AT(s, "services/f/serviceAccount", "{\"name\": \"e\", \"automountToken\": true}");
+	ck_assert_ptr_null(at(s, "extraObjects/serviceaccount-d"));
+	ck_assert_ptr_null(at(s, "extraObjects/serviceaccount-e"));
 	import_manifests_result_release(&res);
 }
 END_TEST
