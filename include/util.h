@@ -24,6 +24,9 @@ int util_base64_append(struct buf *b, const void *data, size_t n);
  * its length), or buf errors. */
 int util_base64_decode_append(struct buf *b, const char *s, size_t n);
 
+/* The value of a hexadecimal digit (0-9, a-f, A-F), or -1 for any other character. */
+int util_hex_digit(char c);
+
 /* true when the n bytes at s are valid UTF-8 (shortest forms, no surrogates, nothing
  * above U+10FFFF) without a NUL: text jansson takes as a string. */
 bool util_is_utf8(const char *s, size_t n);

@@ -66,17 +66,6 @@ static bool word_in(const char *s, const char *const *words)
 	return false;
 }
 
-static int digit_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A YAML 1.1 integer (decimal, 0 octal, 0o, 0x, 0b, '_' between digits) within +-2^53. */
 static bool yaml11_int(const char *s, long long *ret)
 {
@@ -97,7 +86,7 @@ static bool yaml11_int(const char *s, long long *ret)
 	for (; *s; s++) {
 		if (*s == '_' && digits)
 			continue;
-		int d = digit_value(*s);
+		int d = util_hex_digit(*s);
 		if (d < 0 || d >= base)
 			return false;
 		v = v * (unsigned)base + (unsigned)d;

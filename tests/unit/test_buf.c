@@ -102,6 +102,12 @@ START_TEST(hash_base64_and_names)
 	ck_assert_str_eq(buf_cstr(&b), "hello?");
 	ck_assert_uint_eq(b.len, 6);
 	buf_release(&b);
+	ck_assert_int_eq(util_hex_digit('0'), 0);
+	ck_assert_int_eq(util_hex_digit('9'), 9);
+	ck_assert_int_eq(util_hex_digit('a'), 10);
+	ck_assert_int_eq(util_hex_digit('F'), 15);
+	ck_assert_int_eq(util_hex_digit('g'), -1);
+	ck_assert_int_eq(util_hex_digit('/'), -1);
 	ck_assert(util_is_utf8("plain \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 15));
 	ck_assert(util_is_utf8("", 0));
 	static const char *const bad[] = {"\xff", "\xc3", "\xc3(", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
