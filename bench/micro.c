@@ -22,6 +22,7 @@
 #include "seed.h"
 #include "model.h"
 #include "render.h"
+#include "render_common.h"
 #include "util.h"
 #include "yamlout.h"
 
@@ -270,8 +271,8 @@ static int op_objects(void *ctx, unsigned long i, struct buf *out)
 	struct arena *a = arena_new();
 	int rc = a ? 0 : -ENOMEM;
 	for (size_t k = 0; rc == 0 && k < render_file_count(c->r); k++) {
-		struct node *objs = NULL;
-		rc = render_file_nodes(c->r, k, a, &objs);
+		struct node *objs = node_seq(a);
+		rc = objs ? render_build_file(a, c->r, k, objs) : -ENOMEM;
 	}
 	arena_free(a);
 	return rc;
@@ -279,8 +280,7 @@ static int op_objects(void *ctx, unsigned long i, struct buf *out)
 
 /* yamlout over objects built beforehand: the cost of our YAML writer alone. */
 struct emit_ctx {
-	struct arena *arena;  /* holds the objects */
-	struct node **files;  /* NODE_SEQ of each file's objects */
+	const struct node **files; /* NODE_SEQ of each file's objects (borrowed from the render) */
 	size_t nfiles;
 };
 
@@ -477,12 +477,11 @@ static int stage_setup(const struct input *in, struct stage_ctx *sc, struct emit
 	if (rc == 0)
 		rc = render_new(sc->doc, &meta, NULL, &sc->r);
 	if (rc == 0) {
-		ec->arena = arena_new();
 		ec->files = calloc(render_file_count(sc->r) + 1, sizeof(*ec->files));
-		rc = ec->arena && ec->files ? 0 : -ENOMEM;
+		rc = ec->files ? 0 : -ENOMEM;
 	}
 	for (size_t k = 0; rc == 0 && k < render_file_count(sc->r); k++) {
-		rc = render_file_nodes(sc->r, k, ec->arena, &ec->files[k]);
+		rc = render_file_nodes(sc->r, k, &ec->files[k]);
 		if (rc == 0)
 			ec->nfiles++;
 	}
@@ -571,7 +570,6 @@ out:
 		free(fc.ev[k].value);
 	free(fc.ev);
 	free(ec.files);
-	arena_free(ec.arena);
 	render_free(sc.r);
 	json_decref(sc.doc);
 	json_decref(sc.stack);

@@ -53,8 +53,9 @@ int api_env_diff_proposed(struct http_request *req);
 int api_stack_diff(struct http_request *req);
 int api_env_rollback(struct http_request *req);
 
-/* api_import.c */
+/* api_import.c: one handler over the importers */
 int api_import_compose(struct http_request *req);
+int api_import_manifests(struct http_request *req);
 
 /* api_catalog.c: the component types (docs/components.md) */
 int api_catalog_list(struct http_request *req);
@@ -94,6 +95,12 @@ int api_unavailable(struct http_request *req, int err);
 struct store_record;
 struct model_errors;
 int api_precondition(struct http_request *req, const struct store_record *cur);
+/* Checks a new stack and environment as a write of them would: each document's shape,
+ * then stack <- env resolved with the component types of cat (api_catalog_load) and
+ * rendered (patches applied, one name per kind). 0, MODEL_EINVALID (errs filled) or
+ * -ENOMEM. For api_import.c. */
+int api_check_new(const struct catalog *cat, const char *stack_name, const json_t *stack,
+		  const char *env_name, const json_t *env, struct model_errors *errs);
 int api_keep_secrets(json_t *doc, const json_t *old, struct model_errors *errs);
 int api_reply_record(struct http_request *req, unsigned status, const char *stack,
 		     const char *env, const struct store_record *rec);

@@ -10,6 +10,9 @@ int cmd_render(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 /* manifestd token create|list|revoke: API tokens in the database. 0 ok, 2 usage, 1 error. */
 int cmd_token(int argc, char **argv);
+/* manifestd import manifests|compose: the importers without a server. 0 imported, 2 usage
+ * or a result that does not validate, 1 otherwise. */
+int cmd_import(int argc, char **argv);
 /* manifestd copy: every table of one database into another (SQLite, PostgreSQL). 0 ok,
  * 2 usage, 1 error (also a target that holds data, without --force). */
 int cmd_copy(int argc, char **argv);

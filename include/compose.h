@@ -2,12 +2,9 @@
  * report of everything that could not be mapped (docs/api.md, "Import from
  * docker-compose", lists the mapping rule by rule).
  *
- * The YAML is read with libyaml's parser (events), never by hand, within limits: at most
- * COMPOSE_MAX_BYTES of input, COMPOSE_MAX_DEPTH levels of nesting and COMPOSE_MAX_NODES
- * nodes counted after alias expansion (so "billion laughs" documents are refused before
- * they cost anything: an alias shares the anchored value, it is not copied). Merge keys
- * ("<<: *defaults") are honoured, explicit keys winning. Plain scalars become null
- * ("", ~, null), booleans (true/false), integers, or strings; quoted scalars stay strings.
+ * The YAML is read by yamlin (include/yamlin.h: libyaml's parser, merge keys, YAML 1.2
+ * scalars) within limits: at most COMPOSE_MAX_BYTES of input, COMPOSE_MAX_DEPTH levels of
+ * nesting and COMPOSE_MAX_NODES nodes counted after alias expansion.
  *
  * Nothing here knows any particular stack: images are matched by their repository name
  * (mysql, mariadb, rabbitmq, openzipkin/zipkin) to the built-in components.
@@ -33,10 +30,8 @@ struct compose_result {
 
 void compose_result_release(struct compose_result *r);
 
-/* Parses one YAML document into JSON (a new reference in *ret_doc). On failure a
- * one-line reason goes to err (with line and column for syntax errors) and it returns
- * -EINVAL (not YAML, several documents, a key that is not a scalar, a duplicate key, an
- * unknown alias), -E2BIG (a limit above) or -ENOMEM. */
+/* Parses one YAML document into JSON (a new reference in *ret_doc): yamlin_parse with the
+ * limits above; the same errors. */
 int compose_parse_yaml(const char *text, size_t len, struct buf *err, json_t **ret_doc);
 
 /* Converts a parsed compose document (borrowed). 0 and *ret filled; -EINVAL with a reason in err when the document is not a compose

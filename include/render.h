@@ -8,9 +8,9 @@
  * render_new plans the files, derives what they share (hashes, checksums), and builds
  * every object once to check what only the rendered objects show: no two objects of one
  * kind share a name, and every patch (/patches, in key order) names an object the bundle
- * renders and applies to it; the patched objects are kept. render_file_nodes builds one
- * file on demand (the same objects each time), so a streamed response can send the first
- * file before the last one is built.
+ * renders and applies to it; the objects it built, patched, are kept, and
+ * render_file_nodes hands them out (the bundle, apply.sh and a streamed response read
+ * them; nothing builds them twice).
  *
  * Provenance: the revision and the bundle hash are on no object but the ConfigMap
  * "<stack>-bundle" (10-config.yaml), so a change to one value changes only the objects it
@@ -55,15 +55,13 @@ void render_free(struct render *r);
 size_t render_file_count(const struct render *r);
 /* Name of file i ("50-order-service.yaml"), borrowed from r; NULL when i is out of range. */
 const char *render_file_name(const struct render *r, size_t i);
-/* Builds file i into a: a NODE_SEQ of its Kubernetes objects, patched. Everything is
- * allocated in a; strings are borrowed from r (and its document) or copied into a, so the
- * tree is valid until a is freed or reset, or r is freed, whichever comes first.
- * 0 and *ret_objects, or -ENOMEM (a may then hold a partial tree: reset or free it), or
- * -EINVAL when i is out of range. */
-int render_file_nodes(struct render *r, size_t i, struct arena *a, struct node **ret_objects);
-/* Builds file i as render_file_nodes does, as a new JSON array the caller json_decref()s
- * (slower: for the callers that edit or dump JSON). 0 and *ret_objects, -ENOMEM, -EINVAL. */
-int render_file_objects(struct render *r, size_t i, json_t **ret_objects);
+/* The objects of file i: a NODE_SEQ of its Kubernetes objects, patched, built once by
+ * render_new and owned by r (valid until render_free; read them, never change them).
+ * 0 and *ret_objects, or -EINVAL when i is out of range. */
+int render_file_nodes(const struct render *r, size_t i, const struct node **ret_objects);
+/* File i's objects as a new JSON array the caller json_decref()s (slower: for the
+ * callers that edit or dump JSON). 0 and *ret_objects, -ENOMEM, -EINVAL. */
+int render_file_objects(const struct render *r, size_t i, json_t **ret_objects);
 
 /* The stack/environment/revision the render was made for (borrowed). */
 const struct render_meta *render_meta(const struct render *r);

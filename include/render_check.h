@@ -1,6 +1,7 @@
 /* render_check: what only the rendered objects show, checked once by render_new (it runs
  * when struct render is complete but for r->patched, which it fills):
- * - every file is built once (render_build_file) to list its objects' kinds and names;
+ * - every file is built once (render_build_file, into r->arena; kept in r->objects, which
+ *   render_file_nodes hands out) to list its objects' kinds and names;
  * - each patch, in key order, is applied to the object its target names (render_extra's
  *   extra_patch); the JSON of each object patches changed is kept in r->patched, and a
  *   patched service Job is renamed after its new spec (render_workload.h). A service's

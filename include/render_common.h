@@ -61,7 +61,7 @@ struct render_patched {
 
 struct render {
 	json_t *doc;
-	struct arena *views;            /* what docview_read allocates */
+	struct arena *arena;            /* what docview_read and the built objects allocate */
 	struct doc_view view;           /* doc as render reads it */
 	struct render_service *services; /* the enabled services, sorted by name */
 	size_t nservices;
@@ -82,6 +82,8 @@ struct render {
 	size_t nfiles;
 	struct render_patched *patched; /* what the patches made of their targets */
 	size_t npatched;
+	struct node **objects;          /* each file's objects, patched: built once by
+					 * check_bundle, in arena */
 	struct model_errors warnings;   /* model_warnings of doc */
 };
 

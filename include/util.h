@@ -19,6 +19,18 @@ void util_sha256_hex(const void *data, size_t n, char out[65]);
 /* Appends the standard base64 (RFC 4648, with padding) of n bytes to b. 0 or buf errors. */
 int util_base64_append(struct buf *b, const void *data, size_t n);
 
+/* Appends the bytes of the standard base64 text s (n bytes, with padding, no spaces) to b
+ * (NUL-terminated after them, as every buf). 0, -EINVAL when s is not base64 (b keeps
+ * its length), or buf errors. */
+int util_base64_decode_append(struct buf *b, const char *s, size_t n);
+
+/* The value of a hexadecimal digit (0-9, a-f, A-F), or -1 for any other character. */
+int util_hex_digit(char c);
+
+/* true when the n bytes at s are valid UTF-8 (shortest forms, no surrogates, nothing
+ * above U+10FFFF) without a NUL: text jansson takes as a string. */
+bool util_is_utf8(const char *s, size_t n);
+
 /* Quoting user text in a message: UTIL_CLIP(s) expands to the three arguments of "%.*s%s":
  * at most 60 bytes of s (cut on a UTF-8 boundary) and "..." when cut. */
 int util_clip(const char *s);

@@ -1,11 +1,14 @@
-/* api_import: POST /api/v1/import/compose: a docker-compose file (YAML body) turned into
- * a stack and an environment with a report; with ?save=1 both are stored, validated
- * together first, in one transaction. */
+/* api_import: POST /api/v1/import/{compose,manifests}: a docker-compose file or Kubernetes
+ * YAML (the body) turned into a stack and an environment with a report; with ?save=1 both
+ * are stored, validated together first, in one transaction. One handler serves every
+ * importer. */
 #include <errno.h>
 #include <string.h>
 
 #include "api.h"
+#include "catalog.h"
 #include "compose.h"
+#include "import_manifests.h"
 #include "model.h"
 #include "util.h"
 
@@ -17,6 +20,45 @@ struct import_query {
 	const char *stack;
 	const char *env;
 };
+
+/* What an importer gives: each member a new reference (or NULL before it ran). */
+struct imported {
+	json_t *stack;
+	json_t *environment;
+	json_t *report;
+};
+
+/* An importer: text (len bytes) -> *ret; 0, or -EINVAL / -E2BIG with a reason in err, or
+ * -ENOMEM. stack is the name the stack will have. */
+typedef int (*import_fn)(const char *text, size_t len, const char *stack, struct buf *err,
+			 struct imported *ret);
+
+static int import_compose(const char *text, size_t len, const char *stack, struct buf *err,
+			  struct imported *ret)
+{
+	(void)stack;
+	struct compose_result r = {0};
+	int rc = compose_import(text, len, err, &r);
+	*ret = (struct imported){r.stack, r.environment, r.report};
+	return rc;
+}
+
+static int import_k8s(const char *text, size_t len, const char *stack, struct buf *err,
+		      struct imported *ret)
+{
+	struct import_manifests_result r = {0};
+	int rc = import_manifests(text, len, stack, err, &r);
+	*ret = (struct imported){r.stack, r.environment, r.report};
+	return rc;
+}
+
+static void imported_release(struct imported *r)
+{
+	json_decref(r->stack);
+	json_decref(r->environment);
+	json_decref(r->report);
+	*r = (struct imported){0};
+}
 
 /* Reads ?save, ?stack, ?environment; 0 or the status sent (400). */
 static int parse_query(struct http_request *req, struct import_query *q)
@@ -39,30 +81,33 @@ static int parse_query(struct http_request *req, struct import_query *q)
 	return 0;
 }
 
-/* Checks the result as a store would: each document's shape, then stack <- environment
- * resolved. 0, MODEL_EINVALID (errs filled) or -ENOMEM. */
-static int validate(const struct import_query *q, const struct compose_result *res,
+/* Checks the result as a store would (api_check_new): each document's shape, then stack <-
+ * environment resolved with the stored catalog and rendered. 0, MODEL_EINVALID (errs
+ * filled) or a store error. */
+static int validate(struct http_request *req, const struct import_query *q, const struct imported *res,
 		    struct model_errors *errs)
 {
-	json_t *resolved = NULL;
-	int r = model_check_shape(res->stack, errs);
+	struct store_conn *c = NULL;
+	struct catalog *cat = NULL;
+	int r = store_acquire(((struct api *)http_app(req))->store, &c);
 	if (r == 0)
-		r = model_check_shape(res->environment, errs);
+		r = api_catalog_load(c, &cat);
+	store_release(c);
 	if (r == 0)
-		r = model_resolve(q->stack, res->stack, q->env, res->environment, NULL, errs, &resolved);
-	json_decref(resolved);
+		r = api_check_new(cat, q->stack, res->stack, q->env, res->environment, errs);
+	catalog_free(cat);
 	return r;
 }
 
 /* {"stack", "environment", "report"} of res (references copied). */
-static json_t *result_json(const struct compose_result *res)
+static json_t *result_json(const struct imported *res)
 {
 	return json_pack("{s:O, s:O, s:O}", "stack", res->stack, "environment", res->environment,
 			 "report", res->report);
 }
 
 static int save(struct http_request *req, const struct import_query *q,
-		const struct compose_result *res)
+		const struct imported *res)
 {
 	struct store_conn *c = NULL;
 	const char *actor = http_actor(req);
@@ -97,7 +142,7 @@ static int save(struct http_request *req, const struct import_query *q,
 	return status;
 }
 
-int api_import_compose(struct http_request *req)
+static int import_with(struct http_request *req, import_fn run)
 {
 	struct import_query q = {0};
 	int status = parse_query(req, &q);
@@ -107,16 +152,16 @@ int api_import_compose(struct http_request *req)
 	const char *text = http_body_data(req, &len);
 	struct buf err;
 	buf_init(&err, 4096);
-	struct compose_result res = {0};
+	struct imported res = {0};
 	struct model_errors errs;
 	model_errors_init(&errs);
-	int r = compose_import(text, len, &err, &res);
+	int r = run(text, len, q.stack, &err, &res);
 	if (r == -EINVAL || r == -E2BIG) {
 		status = http_reply_problem(req, 422, NULL, NULL, "%s", buf_cstr(&err));
 		goto out;
 	}
 	if (r == 0)
-		r = validate(&q, &res, &errs);
+		r = validate(req, &q, &res, &errs);
 	if (r < 0 && r != MODEL_EINVALID) {
 		status = http_reply_problem(req, 500, NULL, NULL, "cannot import (%s)", strerror(-r));
 	} else if (r == MODEL_EINVALID && q.save) {
@@ -132,8 +177,18 @@ int api_import_compose(struct http_request *req)
 		status = http_reply_json(req, 200, body);
 	}
 out:
-	compose_result_release(&res);
+	imported_release(&res);
 	model_errors_release(&errs);
 	buf_release(&err);
 	return status;
+}
+
+int api_import_compose(struct http_request *req)
+{
+	return import_with(req, import_compose);
+}
+
+int api_import_manifests(struct http_request *req)
+{
+	return import_with(req, import_k8s);
 }

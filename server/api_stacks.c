@@ -269,6 +269,17 @@ static int resolve_check(const struct catalog *cat, const char *stack_name, cons
 	return r;
 }
 
+int api_check_new(const struct catalog *cat, const char *stack_name, const json_t *stack, const char *env_name,
+		  const json_t *env, struct model_errors *errs)
+{
+	int r = model_check_shape(stack, errs);
+	if (r == 0)
+		r = model_check_shape(env, errs);
+	if (r == 0)
+		r = resolve_check(cat, stack_name, stack, env_name, env, NULL, errs, NULL);
+	return r;
+}
+
 static int validate_env(const struct catalog *cat, const char *stack_name, const json_t *stack,
 			const char *env_name, const json_t *env, const struct before *was,
 			struct model_errors *errs, struct model_errors *warns)

@@ -1004,11 +1004,10 @@ int applysh_write(struct render *r, struct buf *out)
 {
 	size_t n = render_file_count(r);
 	struct applysh_file *files = calloc(n ? n : 1, sizeof(*files));
-	struct arena *a = arena_new();
-	int ret = files && a ? 0 : -ENOMEM;
+	int ret = files ? 0 : -ENOMEM;
 	for (size_t i = 0; i < n && ret == 0; i++) {
-		struct node *objects = NULL;
-		ret = render_file_nodes(r, i, a, &objects);
+		const struct node *objects = NULL;
+		ret = render_file_nodes(r, i, &objects);
 		if (ret == 0) {
 			files[i].name = render_file_name(r, i);
 			files[i].objects = objects;
@@ -1016,7 +1015,6 @@ int applysh_write(struct render *r, struct buf *out)
 	}
 	if (ret == 0)
 		ret = applysh_write_files(render_meta(r), render_namespace(r), files, n, out);
-	arena_free(a);
 	free(files);
 	return ret;
 }

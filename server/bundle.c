@@ -316,14 +316,14 @@ static struct bfile *bfile_add(struct bfiles *fs, const char *name, unsigned mod
 }
 
 /* Renders every manifest file into fs through *y (see yaml_target); af[i] keeps file i's
- * objects (in a) for apply.sh. */
-static int collect_manifests(struct render *r, struct arena *a, struct yamlout **y, struct bfiles *fs,
+ * objects (borrowed from r) for apply.sh. */
+static int collect_manifests(struct render *r, struct yamlout **y, struct bfiles *fs,
 			     struct applysh_file *af, struct buf *summaries)
 {
 	for (size_t i = 0; i < render_file_count(r); i++) {
-		struct node *objects = NULL;
+		const struct node *objects = NULL;
 		struct bfile *f = bfile_add(fs, render_file_name(r, i), MODE_FILE);
-		int ret = render_file_nodes(r, i, a, &objects);
+		int ret = render_file_nodes(r, i, &objects);
 		if (ret < 0)
 			return ret;
 		if (applysh_holds_secret_values(objects))
@@ -360,13 +360,12 @@ static int collect(struct render *r, struct bfiles *ret)
 	size_t n = render_file_count(r);
 	struct bfiles fs = { calloc(n + 3, sizeof(struct bfile)), 0 };
 	struct applysh_file *af = calloc(n ? n : 1, sizeof(*af));
-	struct arena *a = arena_new();
 	struct yamlout *y = NULL;
 	struct buf summaries;
-	int err = (fs.items && af && a) ? 0 : -ENOMEM;
+	int err = (fs.items && af) ? 0 : -ENOMEM;
 	buf_init(&summaries, BUF_NO_MAX);
 	if (err == 0)
-		err = collect_manifests(r, a, &y, &fs, af, &summaries);
+		err = collect_manifests(r, &y, &fs, af, &summaries);
 	if (err == 0)
 		err = applysh_write_files(render_meta(r), render_namespace(r), af, n,
 					  &bfile_add(&fs, "apply.sh", MODE_EXEC)->content);
@@ -375,7 +374,6 @@ static int collect(struct render *r, struct bfiles *ret)
 	if (err == 0)
 		err = readme_md(r, &summaries, &bfile_add(&fs, "README.md", MODE_FILE)->content);
 	yamlout_free(y);
-	arena_free(a);
 	free(af);
 	buf_release(&summaries);
 	if (err < 0) {
@@ -636,7 +634,6 @@ static int build_files(struct render *r, struct buf *out)
 
 struct bundle_stream {
 	struct render *r;
-	struct arena *arena; /* the objects of the current file, reset for the next */
 	struct yamlout *y; /* one YAML stream writing every file into cur */
 	size_t next; /* next file to render */
 	bool ended; /* the YAML stream's end is in cur */
@@ -650,8 +647,7 @@ int bundle_stream_new(struct render *r, struct bundle_stream **ret)
 	if (!s)
 		return -ENOMEM;
 	buf_init(&s->cur, BUF_NO_MAX);
-	s->arena = arena_new();
-	int err = s->arena ? yamlout_new(&s->cur, &s->y) : -ENOMEM;
+	int err = yamlout_new(&s->cur, &s->y);
 	if (err < 0) {
 		bundle_stream_free(s);
 		return err;
@@ -665,7 +661,7 @@ int bundle_stream_new(struct render *r, struct bundle_stream **ret)
  * 0, 1 at the end, or a negative error. */
 static int stream_next_file(struct bundle_stream *s)
 {
-	struct node *objects = NULL;
+	const struct node *objects = NULL;
 	int r;
 	if (s->ended)
 		return 1;
@@ -676,8 +672,7 @@ static int stream_next_file(struct bundle_stream *s)
 		s->ended = r == 0;
 		return r;
 	}
-	arena_reset(s->arena);
-	r = render_file_nodes(s->r, s->next, s->arena, &objects);
+	r = render_file_nodes(s->r, s->next, &objects);
 	if (r == 0)
 		r = objects_yaml(s->y, objects);
 	if (r == 0)
@@ -708,7 +703,6 @@ void bundle_stream_free(struct bundle_stream *s)
 		return;
 	yamlout_free(s->y);
 	buf_release(&s->cur);
-	arena_free(s->arena);
 	free(s);
 }
 

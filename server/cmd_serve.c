@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "cmd.h"
 #include "http.h"
+#include "schema.h"
 #include "secretbox.h"
 #include "store.h"
 #include "util.h"
@@ -350,6 +351,8 @@ int cmd_serve(int argc, char **argv)
 		code = 2;
 		goto out;
 	}
+	if (!schema_document()) /* read once here, not by the first request (reason on stderr) */
+		goto out;
 	if (open_store(&cfg, &err, &key_created, &store) < 0) {
 		fprintf(stderr, "manifestd: %s\n", buf_cstr(&err));
 		goto out;

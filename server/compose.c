@@ -1,19 +1,18 @@
-/* compose: docker-compose import. Part one reads YAML into JSON with libyaml's event
- * parser (limits, aliases counted, merge keys); part two maps the compose document onto
- * a stack and an environment, reporting what has no counterpart. */
+/* compose: docker-compose import: the compose document (read by yamlin) mapped onto a
+ * stack and an environment, with a report of what has no counterpart. */
 #include "compose.h"
 
-#include "docmigrate.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "docmigrate.h"
+#include "importkit.h"
 #include "util.h"
+#include "yamlin.h"
 
 void compose_result_release(struct compose_result *r)
 {
@@ -25,284 +24,11 @@ void compose_result_release(struct compose_result *r)
 	*r = (struct compose_result){0};
 }
 
-/* ==== part one: YAML -> JSON ==== */
-
-struct frame {
-	json_t *node;     /* object or array being filled */
-	char *key;        /* pending mapping key (NULL: expecting a key) */
-	json_t *merges;   /* values given to "<<", applied at the end of the mapping */
-	char *anchor;     /* anchor of this node, registered when it ends */
-	size_t nodes;     /* nodes in this subtree (expanded) */
-};
-
-struct reader {
-	yaml_parser_t parser;
-	struct frame frames[COMPOSE_MAX_DEPTH];
-	size_t depth;
-	json_t *anchors; /* anchor -> [value, node count] */
-	json_t *root;
-	size_t nodes;
-	size_t documents;
-	struct buf *err;
-};
-
-static int fail(struct reader *rd, int code, const yaml_mark_t *mark, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(struct reader *rd, int code, const yaml_mark_t *mark, const char *fmt, ...)
-{
-	if (rd->err && rd->err->len == 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		(void)buf_vprintf(rd->err, fmt, ap);
-		va_end(ap);
-		if (mark)
-			(void)buf_printf(rd->err, " at line %zu, column %zu", mark->line + 1,
-					 mark->column + 1);
-	}
-	return code;
-}
-
-static bool plain_is(const char *s, const char *const *words)
-{
-	for (; *words; words++)
-		if (strcmp(s, *words) == 0)
-			return true;
-	return false;
-}
-
-/* The JSON value of a scalar (YAML 1.2 core schema for plain scalars). */
-static json_t *scalar_value(const yaml_event_t *ev)
-{
-	static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-	static const char *const trues[] = {"true", "True", "TRUE", NULL};
-	static const char *const falses[] = {"false", "False", "FALSE", NULL};
-	const char *s = (const char *)ev->data.scalar.value;
-	size_t n = ev->data.scalar.length;
-	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag)
-		return json_stringn(s, n);
-	if (plain_is(s, nulls))
-		return json_null();
-	if (plain_is(s, trues))
-		return json_true();
-	if (plain_is(s, falses))
-		return json_false();
-	long long v;
-	const char *digits = (*s == '+' || *s == '-') ? s + 1 : s;
-	if (*digits >= '0' && *digits <= '9' && util_parse_int(*s == '+' ? s + 1 : s, -(1LL << 53), 1LL << 53, &v) == 0)
-		return json_integer(v);
-	return json_stringn(s, n);
-}
-
-static int register_anchor(struct reader *rd, const char *anchor, json_t *value, size_t nodes)
-{
-	json_t *entry = json_pack("[O, I]", value, (json_int_t)nodes);
-	return entry && json_object_set_new(rd->anchors, anchor, entry) == 0 ? 0 : -ENOMEM;
-}
-
-/* Adds a finished value (reference taken) to the open container or makes it the root. */
-static int add_value(struct reader *rd, json_t *value, size_t nodes, const char *anchor,
-		     const yaml_mark_t *mark)
-{
-	int r = 0;
-	if (!value)
-		return -ENOMEM;
-	if (anchor)
-		r = register_anchor(rd, anchor, value, nodes);
-	if (r < 0 || rd->depth == 0) {
-		if (r == 0)
-			rd->root = value;
-		else
-			json_decref(value);
-		return r;
-	}
-	struct frame *f = &rd->frames[rd->depth - 1];
-	f->nodes += nodes;
-	if (json_is_array(f->node))
-		return json_array_append_new(f->node, value) == 0 ? 0 : -ENOMEM;
-	if (!f->key) {
-		const char *key = json_string_value(value);
-		if (!key) {
-			json_decref(value);
-			return fail(rd, -EINVAL, mark, "a mapping key must be a string");
-		}
-		f->key = strdup(key);
-		json_decref(value);
-		return f->key ? 0 : -ENOMEM;
-	}
-	char *key = f->key;
-	f->key = NULL;
-	if (strcmp(key, "<<") == 0) {
-		r = json_array_append_new(f->merges, value) == 0 ? 0 : -ENOMEM;
-	} else if (json_object_get(f->node, key)) {
-		json_decref(value);
-		r = fail(rd, -EINVAL, mark, "duplicate key '%s'", key);
-	} else {
-		r = json_object_set_new(f->node, key, value) == 0 ? 0 : -ENOMEM;
-	}
-	free(key);
-	return r;
-}
-
-static int count_node(struct reader *rd, size_t n, const yaml_mark_t *mark)
-{
-	rd->nodes += n;
-	if (rd->nodes > COMPOSE_MAX_NODES)
-		return fail(rd, -E2BIG, mark, "the document has more than %d nodes (aliases counted as often as they are used)",
-			    COMPOSE_MAX_NODES);
-	return 0;
-}
-
-static int open_container(struct reader *rd, json_t *node, const char *anchor,
-			  const yaml_mark_t *mark)
-{
-	if (!node)
-		return -ENOMEM;
-	if (rd->depth == COMPOSE_MAX_DEPTH) {
-		json_decref(node);
-		return fail(rd, -E2BIG, mark, "nesting deeper than %d levels", COMPOSE_MAX_DEPTH);
-	}
-	struct frame *f = &rd->frames[rd->depth++];
-	*f = (struct frame){.node = node, .merges = json_array(), .nodes = 1};
-	f->anchor = anchor ? strdup(anchor) : NULL;
-	if (!f->merges || (anchor && !f->anchor))
-		return -ENOMEM;
-	return count_node(rd, 1, mark);
-}
-
-/* Applies "<<" values to the mapping: keys it does not have yet, in order. */
-static int apply_merges(struct reader *rd, struct frame *f, const yaml_mark_t *mark)
-{
-	size_t i;
-	json_t *m;
-	json_array_foreach(f->merges, i, m) {
-		json_t *sources = json_is_array(m) ? m : NULL;
-		size_t n = sources ? json_array_size(sources) : 1;
-		for (size_t k = 0; k < n; k++) {
-			json_t *src = sources ? json_array_get(sources, k) : m;
-			if (!json_is_object(src))
-				return fail(rd, -EINVAL, mark, "'<<' must be given a mapping or a list of mappings");
-			const char *key;
-			json_t *v;
-			json_object_foreach(src, key, v)
-				if (!json_object_get(f->node, key) && json_object_set(f->node, key, v) < 0)
-					return -ENOMEM;
-		}
-	}
-	return 0;
-}
-
-static void frame_release(struct frame *f)
-{
-	json_decref(f->node);
-	json_decref(f->merges);
-	free(f->key);
-	free(f->anchor);
-	*f = (struct frame){0};
-}
-
-static int close_container(struct reader *rd, const yaml_mark_t *mark)
-{
-	struct frame f = rd->frames[--rd->depth];
-	rd->frames[rd->depth] = (struct frame){0};
-	int r = json_is_object(f.node) ? apply_merges(rd, &f, mark) : 0;
-	if (r == 0) {
-		r = add_value(rd, json_incref(f.node), f.nodes, f.anchor, mark);
-	}
-	frame_release(&f);
-	return r;
-}
-
-static int on_alias(struct reader *rd, const yaml_event_t *ev)
-{
-	const char *name = (const char *)ev->data.alias.anchor;
-	json_t *entry = json_object_get(rd->anchors, name);
-	if (!entry)
-		return fail(rd, -EINVAL, &ev->start_mark, "unknown alias '*%s'", name);
-	size_t n = (size_t)json_integer_value(json_array_get(entry, 1));
-	int r = count_node(rd, n, &ev->start_mark);
-	if (r == 0)
-		r = add_value(rd, json_incref(json_array_get(entry, 0)), n, NULL, &ev->start_mark);
-	return r;
-}
-
-static int on_event(struct reader *rd, const yaml_event_t *ev)
-{
-	const yaml_mark_t *mark = &ev->start_mark;
-	int r;
-	switch (ev->type) {
-	case YAML_DOCUMENT_START_EVENT:
-		if (++rd->documents > 1)
-			return fail(rd, -EINVAL, mark, "one YAML document is expected, found a second one");
-		return 0;
-	case YAML_SCALAR_EVENT: {
-		const struct frame *f = rd->depth ? &rd->frames[rd->depth - 1] : NULL;
-		bool key = f && json_is_object(f->node) && !f->key;
-		if (strlen((const char *)ev->data.scalar.value) != ev->data.scalar.length)
-			return fail(rd, -EINVAL, mark, "a scalar holds a NUL character");
-		json_t *v = key ? json_stringn((const char *)ev->data.scalar.value, ev->data.scalar.length)
-				: scalar_value(ev);
-		if (!v)
-			return -ENOMEM;
-		r = count_node(rd, 1, mark);
-		if (r < 0) {
-			json_decref(v);
-			return r;
-		}
-		return add_value(rd, v, 1, (const char *)ev->data.scalar.anchor, mark);
-	}
-	case YAML_ALIAS_EVENT:
-		return on_alias(rd, ev);
-	case YAML_SEQUENCE_START_EVENT:
-		return open_container(rd, json_array(), (const char *)ev->data.sequence_start.anchor, mark);
-	case YAML_MAPPING_START_EVENT:
-		return open_container(rd, json_object(), (const char *)ev->data.mapping_start.anchor, mark);
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		return close_container(rd, mark);
-	default:
-		return 0;
-	}
-}
-
 int compose_parse_yaml(const char *text, size_t len, struct buf *err, json_t **ret_doc)
 {
-	struct reader rd = {.err = err};
-	if (len > COMPOSE_MAX_BYTES)
-		return fail(&rd, -E2BIG, NULL, "the file is larger than %d bytes", COMPOSE_MAX_BYTES);
-	if (!yaml_parser_initialize(&rd.parser))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&rd.parser, (const unsigned char *)text, len);
-	rd.anchors = json_object();
-	int r = rd.anchors ? 0 : -ENOMEM;
-	bool done = false;
-	while (r == 0 && !done) {
-		yaml_event_t ev;
-		if (!yaml_parser_parse(&rd.parser, &ev)) {
-			r = fail(&rd, rd.parser.error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL,
-				 &rd.parser.problem_mark, "not valid YAML: %s",
-				 rd.parser.problem ? rd.parser.problem : "parse error");
-			break;
-		}
-		done = ev.type == YAML_STREAM_END_EVENT;
-		r = on_event(&rd, &ev);
-		yaml_event_delete(&ev);
-	}
-	if (r == 0 && !rd.root)
-		r = fail(&rd, -EINVAL, NULL, "the document is empty");
-	while (rd.depth > 0)
-		frame_release(&rd.frames[--rd.depth]);
-	yaml_parser_delete(&rd.parser);
-	json_decref(rd.anchors);
-	if (r < 0) {
-		json_decref(rd.root);
-		return r;
-	}
-	*ret_doc = rd.root;
-	return 0;
+	static const struct yamlin_opts opts = {COMPOSE_MAX_BYTES, COMPOSE_MAX_DEPTH, COMPOSE_MAX_NODES, 0};
+	return yamlin_parse(text, len, &opts, err, ret_doc);
 }
-
-/* ==== part two: compose document -> stack, environment, report ==== */
 
 #define PLACEHOLDER_TAG "change-me"
 #define PLACEHOLDER_SECRET "change-me"
@@ -432,26 +158,7 @@ static const char *scalar_text(const json_t *v, char *out, size_t n)
 	return out;
 }
 
-static void count_value(struct conv *cv, json_t *counts, const char *value)
-{
-	json_int_t n = json_integer_value(json_object_get(counts, value));
-	set_new(cv, counts, value, json_integer(n + 1));
-}
 
-/* The value with the highest count (the first one on ties); "" when none. */
-static const char *most_common(const json_t *counts)
-{
-	const char *best = "", *key;
-	json_int_t n = 0;
-	json_t *v;
-	json_object_foreach((json_t *)counts, key, v) {
-		if (json_integer_value(v) > n) {
-			n = json_integer_value(v);
-			best = key;
-		}
-	}
-	return best;
-}
 
 /* ---- images ---- */
 
@@ -547,22 +254,6 @@ static void service_name(const char *in, char out[64])
 		out[0] = '\0';
 }
 
-/* An environment variable name that holds a secret. */
-static bool secret_name(const char *var)
-{
-	static const char *const words[] = {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", NULL};
-	char up[256];
-	size_t n = strlen(var);
-	if (n >= sizeof up)
-		n = sizeof up - 1;
-	for (size_t i = 0; i < n; i++)
-		up[i] = (char)toupper((unsigned char)var[i]);
-	up[n] = '\0';
-	for (size_t i = 0; words[i]; i++)
-		if (strstr(up, words[i]))
-			return true;
-	return false;
-}
 
 /* ---- values ---- */
 
@@ -640,13 +331,13 @@ static bool host_char(char c)
 }
 
 /* value with every whole-word occurrence of from replaced by to, appended to out;
- * *ret_changed tells whether any was. */
+ * *ret_changed tells whether any was. An empty from (a service keyed by "") is no word. */
 static int replace_host(const char *value, const char *from, const char *to, struct buf *out,
 			bool *ret_changed)
 {
 	size_t n = strlen(from);
-	int r = 0;
-	for (const char *p = value; r == 0 && *p;) {
+	int r = n == 0 ? buf_puts(out, value) : 0;
+	for (const char *p = value; r == 0 && n > 0 && *p;) {
 		const char *hit = strstr(p, from);
 		bool word = hit && (hit == value || !host_char(hit[-1])) && !host_char(hit[n]);
 		if (!hit) {
@@ -687,33 +378,12 @@ static int rename_hosts(struct conv *cv, const char *value, struct buf *out, boo
 
 /* ---- secrets ---- */
 
-/* The secret key holding value: an existing key with the same value, else a new key
- * derived from the variable name (prefixed with the service when taken), into key. */
+/* The secret key holding value (importkit_secret_key), with "" in the stack's secrets. */
 static void secret_key(struct conv *cv, const char *service, const char *var, const char *value,
 		       struct buf *key)
 {
-	json_t *values = child(cv, cv->env, "secrets");
-	const char *k;
-	json_t *v;
-	json_object_foreach(values, k, v) {
-		if (strcmp(json_string_value(v), value) == 0) {
-			(void)oom(cv, buf_puts(key, k));
-			return;
-		}
-	}
-	for (int attempt = 0; attempt < 2; attempt++) {
-		buf_reset(key);
-		if (attempt)
-			(void)oom(cv, buf_printf(key, "%s-", service));
-		for (const char *p = var; *p; p++) {
-			char c = *p == '_' ? '-' : (char)tolower((unsigned char)*p);
-			(void)oom(cv, buf_append(key, &c, 1));
-		}
-		if (!json_object_get(values, buf_cstr(key)))
-			break;
-	}
+	(void)oom(cv, importkit_secret_key(child(cv, cv->env, "secrets"), service, var, value, key));
 	set_new(cv, child(cv, cv->stack, "secrets"), buf_cstr(key), json_string(""));
-	set_new(cv, values, buf_cstr(key), json_string(value));
 }
 
 /* Stores value as secret under a fixed key (for the built-ins); "" or an interpolation
@@ -811,9 +481,9 @@ static void app_env_entry(struct conv *cv, void *arg, const char *var, const cha
 	if (renamed)
 		report(cv, "services", a->cname, "environment", token,
 		       "names a service that is called differently here: the value became '%s'",
-		       secret_name(var) ? "(secret)" : buf_cstr(&v));
+		       importkit_secret_name(var) ? "(secret)" : buf_cstr(&v));
 	bool interpolated = strstr(value, "${") != NULL || (value[0] == '$' && value[1] != '(');
-	if (secret_name(var)) {
+	if (importkit_secret_name(var)) {
 		const char *secret = buf_cstr(&v);
 		if (interpolated || !*secret) {
 			report(cv, "services", a->cname, "environment", token,
@@ -1221,8 +891,8 @@ static void map_image(struct conv *cv, const char *cname, const char *name, cons
 			       PLACEHOLDER_TAG);
 		(void)copy_str(img.tag, sizeof img.tag, PLACEHOLDER_TAG, strlen(PLACEHOLDER_TAG));
 	}
-	count_value(cv, cv->registries, img.registry);
-	count_value(cv, cv->tags, img.tag);
+	(void)oom(cv, importkit_count(cv->registries, img.registry));
+	(void)oom(cv, importkit_count(cv->tags, img.tag));
 	json_t *image = json_pack("{s:s, s:s, s:s}", "registry", img.registry, "repository",
 				  img.repository, "tag", img.tag);
 	if (image && img.digest[0])
@@ -1549,7 +1219,9 @@ static bool plan_services(struct conv *cv, struct buf *err)
  * only when different ("" -> docker.io, since "" would inherit). */
 static void settle_images(struct conv *cv)
 {
-	const char *registry = most_common(cv->registries), *tag = most_common(cv->tags);
+	const char *registry = importkit_most(cv->registries, 1), *tag = importkit_most(cv->tags, 1);
+	registry = registry ? registry : "";
+	tag = tag ? tag : "";
 	set_new(cv, child(cv, cv->stack, "image"), "registry", json_string(registry));
 	set_new(cv, child(cv, cv->env, "image"), "tag", json_string(tag));
 	const char *name;

@@ -51,23 +51,12 @@ static const char *value_ctl(const char *v)
 	return NULL;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 size_t httpmsg_unescape(char *s)
 {
 	char *w = s;
 	for (const char *r = s; *r; r++) {
 		int hi, lo;
-		if (*r == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0) {
+		if (*r == '%' && (hi = util_hex_digit(r[1])) >= 0 && (lo = util_hex_digit(r[2])) >= 0) {
 			*w++ = (char)(hi * 16 + lo);
 			r += 2;
 		} else {

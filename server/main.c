@@ -1,4 +1,4 @@
-/* main: the manifestd binary: picks the subcommand (render, serve, token, rekey, copy) and prints help and
+/* main: the manifestd binary: picks the subcommand (render, serve, token, rekey, copy, import) and prints help and
  * version. Each subcommand parses its own flags (server/cmd_*.c). */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +17,7 @@ static const char usage[] =
 	"  rekey     re-encrypt the stored secrets under a new key\n"
 	"  schema    print the JSON Schema of stack and environment documents\n"
 	"  copy      copy a whole database between SQLite and PostgreSQL\n"
+	"  import    convert Kubernetes YAML or a docker-compose file into documents\n"
 	"\n"
 	"options:\n"
 	"  -h, --help     show this help\n"
@@ -51,6 +52,8 @@ int main(int argc, char **argv)
 		return cmd_schema(argc - 1, argv + 1);
 	if (strcmp(cmd, "copy") == 0)
 		return cmd_copy(argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc - 1, argv + 1);
 	fprintf(stderr, "manifestd: unknown command '%s'\n\n%s", cmd, usage);
 	return 1;
 }

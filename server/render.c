@@ -263,12 +263,26 @@ static int names(struct render *r)
 	return r->instance && r->config_name && r->provenance_name && r->secrets_name && r->revision ? 0 : -ENOMEM;
 }
 
+/* The objects of file i that patches changed, replaced by what the patches made. */
+static int put_patched(struct arena *a, const struct render *r, size_t i, struct node *out)
+{
+	for (size_t k = 0; k < r->npatched; k++) {
+		const struct render_patched *p = &r->patched[k];
+		struct node_item *it = out->v.list.first;
+		for (size_t j = 0; p->file == i && it && j < p->index; j++)
+			it = it->next;
+		if (p->file == i && it && !(it->val = node_from_json(a, p->object)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Everything render_new does once r has its document and meta. */
 static int prepare(struct render *r, struct model_errors *errs)
 {
 	size_t before = errs->count;
-	r->views = arena_new();
-	int rc = r->views ? docview_read(r->doc, r->views, &r->view) : -ENOMEM;
+	r->arena = arena_new();
+	int rc = r->arena ? docview_read(r->doc, r->arena, &r->view) : -ENOMEM;
 	if (rc == 0)
 		rc = list_parts(r);
 	if (rc == 0)
@@ -281,6 +295,8 @@ static int prepare(struct render *r, struct model_errors *errs)
 		rc = plan_files(r);
 	if (rc == 0)
 		rc = check_bundle(r, errs);
+	for (size_t i = 0; rc == 0 && i < r->nfiles; i++)
+		rc = put_patched(r->arena, r, i, r->objects[i]);
 	if (rc == 0)
 		rc = model_warnings(r->doc, &r->warnings);
 	return rc == 0 && errs->count > before ? MODEL_EINVALID : rc;
@@ -325,7 +341,8 @@ void render_free(struct render *r)
 	free(r->files);
 	free(r->services);
 	free(r->extra_ids);
-	arena_free(r->views);
+	free(r->objects);
+	arena_free(r->arena);
 	free(r->instance);
 	free(r->config_name);
 	free(r->provenance_name);
@@ -348,47 +365,23 @@ const char *render_file_name(const struct render *r, size_t i)
 	return i < r->nfiles ? r->files[i].name : NULL;
 }
 
-/* The objects of file i that patches changed, replaced by what the patches made. */
-static int put_patched(struct arena *a, const struct render *r, size_t i, struct node *out)
-{
-	for (size_t k = 0; k < r->npatched; k++) {
-		const struct render_patched *p = &r->patched[k];
-		struct node_item *it = out->v.list.first;
-		for (size_t j = 0; p->file == i && it && j < p->index; j++)
-			it = it->next;
-		if (p->file == i && it && !(it->val = node_from_json(a, p->object)))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-int render_file_nodes(struct render *r, size_t i, struct arena *a, struct node **ret_objects)
+int render_file_nodes(const struct render *r, size_t i, const struct node **ret_objects)
 {
 	if (i >= r->nfiles)
 		return -EINVAL;
-	struct node *out = node_seq(a);
-	if (!out)
-		return -ENOMEM;
-	int rc = render_build_file(a, r, i, out);
-	if (rc == 0)
-		rc = put_patched(a, r, i, out);
-	if (rc < 0)
-		return rc;
-	*ret_objects = out;
+	*ret_objects = r->objects[i];
 	return 0;
 }
 
-int render_file_objects(struct render *r, size_t i, json_t **ret_objects)
+int render_file_objects(const struct render *r, size_t i, json_t **ret_objects)
 {
-	struct arena *a = arena_new();
-	struct node *objects = NULL;
-	json_t *out = NULL;
-	int rc = a ? render_file_nodes(r, i, a, &objects) : -ENOMEM;
-	if (rc == 0 && !(out = node_to_json(objects)))
-		rc = -ENOMEM;
-	arena_free(a);
+	const struct node *objects = NULL;
+	int rc = render_file_nodes(r, i, &objects);
+	json_t *out = rc == 0 ? node_to_json(objects) : NULL;
 	if (rc < 0)
 		return rc;
+	if (!out)
+		return -ENOMEM;
 	*ret_objects = out;
 	return 0;
 }

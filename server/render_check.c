@@ -234,9 +234,9 @@ static int check_names(struct check *c)
 
 int check_bundle(struct render *r, struct model_errors *errs)
 {
-	struct check c = {.r = r, .a = arena_new(), .errs = errs};
-	c.files = calloc(r->nfiles ? r->nfiles : 1, sizeof *c.files);
-	int rc = c.a && c.files ? 0 : -ENOMEM;
+	struct check c = {.r = r, .a = r->arena, .errs = errs};
+	c.files = r->objects = calloc(r->nfiles ? r->nfiles : 1, sizeof *c.files);
+	int rc = c.files ? 0 : -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < r->nfiles; i++)
 		rc = index_file(&c, i);
 	if (rc == 0)
@@ -244,7 +244,5 @@ int check_bundle(struct render *r, struct model_errors *errs)
 	if (rc == 0)
 		rc = check_names(&c);
 	free(c.refs);
-	free(c.files);
-	arena_free(c.a);
 	return rc;
 }

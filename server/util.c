@@ -46,6 +46,56 @@ int util_base64_append(struct buf *b, const void *data, size_t n)
 	return 0;
 }
 
+int util_base64_decode_append(struct buf *b, const char *s, size_t n)
+{
+	size_t max = n / 4 * 3 + 3;
+	int r = buf_reserve(b, max);
+	if (r < 0)
+		return r;
+	size_t len = 0;
+	const char *end = NULL;
+	if (sodium_base642bin((unsigned char *)b->data + b->len, max, s, n, NULL, &len, &end,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 || end != s + n) {
+		b->data[b->len] = '\0';
+		return -EINVAL;
+	}
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int util_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool util_is_utf8(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+		unsigned c = *p++;
+		size_t more = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 4;
+		if (more == 4 || (size_t)(end - p) < more || c == 0)
+			return false;
+		unsigned v = more ? c & (0x3fu >> more) : c;
+		for (size_t i = 0; i < more; i++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return false;
+			v = v << 6 | (*p & 0x3fu);
+		}
+		static const unsigned least[] = {0, 0x80, 0x800, 0x10000};
+		if (v < least[more] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+			return false;
+	}
+	return true;
+}
+
 bool util_is_dns_label(const char *s)
 {
 	size_t n = strlen(s);

@@ -1,5 +1,6 @@
-// importer: the Import page. A docker-compose.yml (pasted or uploaded) goes to
-// POST /api/v1/import/compose; the page shows the report (compose path + detail), the
+// importer: the Import page. A docker-compose.yml or Kubernetes YAML (pasted or uploaded,
+// several files joined as one stream) goes to POST /api/v1/import/compose or /manifests
+// (chosen, or told from the text); the page shows the report (path, object + detail), the
 // validation errors if any, and the preview of the result (POST /render?format=files with
 // the stack and environment inline), then saves it as a new stack.
 
@@ -9,25 +10,40 @@ import { diffFiles, maskSecrets, renderFile, renderTabs } from './preview.js';
 
 const YAML_TYPE = 'application/yaml';
 const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const KINDS = { compose: 'docker-compose', manifests: 'Kubernetes YAML' };
+
+// What the text is: Kubernetes objects have apiVersion and kind at the top of a document,
+// a compose file a services mapping; null when neither shows.
+export function detectKind(text) {
+	if (/^(apiVersion|kind)\s*:/m.test(text)) return 'manifests';
+	if (/^services\s*:/m.test(text)) return 'compose';
+	return null;
+}
 
 // ctx: {onSaved(stack, environment)}
 export function createImporter(ctx) {
 	const ui = {
 		text: $('#compose-text'), file: $('#compose-file'), convert: $('#import-convert'),
-		status: $('#import-status'), report: $('#import-report'), reportCount: $('#import-report-count'),
+		kind: $('#import-kind'), status: $('#import-status'), report: $('#import-report'), reportCount: $('#import-report-count'),
 		errors: $('#import-errors'), name: $('#import-name'), env: $('#import-env'), save: $('#import-save'),
 		saveError: $('#import-save-error'), tabs: $('#import-tabs'), view: $('#import-view'), previewStatus: $('#import-preview-status'),
 	};
-	let result = null, files = [], selected = null, sent = null;
+	let result = null, files = [], selected = null, sent = null, sentKind = null;
 
 	function setStatus(text, kind = '') { ui.status.textContent = text; ui.status.className = `status ${kind}`; }
 
+	// One file as it is; several as one YAML stream, each file its own documents.
 	async function readFile() {
-		const f = ui.file.files?.[0];
-		if (!f) return;
-		ui.text.value = await f.text();
-		if (!ui.name.value) ui.name.value = suggestName(f.name);
+		const list = [...(ui.file.files ?? [])];
+		if (!list.length) return;
+		const texts = await Promise.all(list.map((f) => f.text()));
+		ui.text.value = list.length === 1 ? texts[0] : texts.map((t) => `---\n${t}${t.endsWith('\n') ? '' : '\n'}`).join('');
+		if (!ui.name.value) ui.name.value = suggestName(list[0].name);
 		await convert();
+	}
+
+	function kindOf(yaml) {
+		return ui.kind.value === 'auto' ? detectKind(yaml) : ui.kind.value;
 	}
 
 	// "shop-compose.yml" -> "shop-compose"; anything else -> "".
@@ -38,12 +54,14 @@ export function createImporter(ctx) {
 
 	async function convert() {
 		const yaml = ui.text.value;
-		if (!yaml.trim()) { setStatus('Paste a docker-compose.yml or choose a file first.', 'bad'); ui.text.focus(); return; }
+		if (!yaml.trim()) { setStatus('Paste a docker-compose.yml or Kubernetes YAML, or choose files first.', 'bad'); ui.text.focus(); return; }
+		const kind = kindOf(yaml);
+		if (!kind) { setStatus('Cannot tell what this is: choose docker-compose or Kubernetes YAML above.', 'bad'); ui.kind.focus(); return; }
 		ui.convert.setAttribute('aria-busy', 'true');
-		setStatus('Converting…');
+		setStatus(`Converting ${KINDS[kind]}…`);
 		clear(ui.saveError);
 		try {
-			const res = await request('POST', '/api/v1/import/compose', { body: yaml, contentType: YAML_TYPE });
+			const res = await request('POST', `/api/v1/import/${kind}`, { body: yaml, contentType: YAML_TYPE });
 			const body = res.body && typeof res.body === 'object' ? res.body : {};
 			if (!res.ok && !body.stack) {
 				result = null;
@@ -55,9 +73,10 @@ export function createImporter(ctx) {
 			}
 			result = body;
 			sent = yaml;
+			sentKind = kind;
 			showReport(body.report || [], body.errors || []);
 			ui.save.disabled = false;
-			setStatus(`Converted: ${Object.keys(body.stack?.services || {}).length} services, ${(body.report || []).length} report entr${(body.report || []).length === 1 ? 'y' : 'ies'}${body.errors?.length ? `, ${body.errors.length} problem${body.errors.length === 1 ? '' : 's'} to fix` : ''}.`, body.errors?.length ? 'bad' : 'ok');
+			setStatus(`Converted ${KINDS[kind]}: ${Object.keys(body.stack?.services || {}).length} services, ${(body.report || []).length} report entr${(body.report || []).length === 1 ? 'y' : 'ies'}${body.errors?.length ? `, ${body.errors.length} problem${body.errors.length === 1 ? '' : 's'} to fix` : ''}.`, body.errors?.length ? 'bad' : 'ok');
 			await preview();
 		} finally {
 			ui.convert.removeAttribute('aria-busy');
@@ -66,7 +85,8 @@ export function createImporter(ctx) {
 
 	function showReport(report, errors) {
 		ui.reportCount.textContent = report.length ? `(${report.length})` : '';
-		clear(ui.report).append(...(report.length ? report.map((r) => el('li', {}, el('code', { class: 'ptr', text: r.path || '/' }), ' ', r.detail || ''))
+		clear(ui.report).append(...(report.length ? report.map((r) => el('li', {}, el('code', { class: 'ptr', text: r.path || '/' }), ' ',
+			...(r.object ? [el('span', { class: 'muted', text: r.source ? `${r.object} (${r.source})` : r.object }), ' '] : []), r.detail || ''))
 			: [el('li', { class: 'muted', text: result ? 'Everything was mapped.' : 'Nothing converted yet.' })]));
 		clear(ui.errors);
 		ui.errors.hidden = !errors.length;
@@ -116,10 +136,10 @@ export function createImporter(ctx) {
 		clear(ui.saveError);
 		if (!NAME_RE.test(name)) { ui.saveError.textContent = 'The stack name must be a DNS label: lowercase letters, digits and “-”.'; ui.name.focus(); return; }
 		if (!NAME_RE.test(envName)) { ui.saveError.textContent = 'The environment name must be a DNS label.'; ui.env.focus(); return; }
-		if (sent === null || sent !== ui.text.value) { await convert(); if (!result) return; }
+		if (sent === null || sent !== ui.text.value || sentKind !== kindOf(ui.text.value)) { await convert(); if (!result) return; }
 		ui.save.setAttribute('aria-busy', 'true');
 		try {
-			const res = await request('POST', `/api/v1/import/compose?save=1&stack=${enc(name)}&environment=${enc(envName)}`, { body: sent, contentType: YAML_TYPE });
+			const res = await request('POST', `/api/v1/import/${sentKind}?save=1&stack=${enc(name)}&environment=${enc(envName)}`, { body: sent, contentType: YAML_TYPE });
 			if (res.ok) {
 				setStatus(`Saved: stack ${name} with environment ${envName}.`, 'ok');
 				await ctx.onSaved(name, envName);
@@ -135,6 +155,7 @@ export function createImporter(ctx) {
 	}
 
 	ui.file.addEventListener('change', readFile);
+	ui.kind.addEventListener('change', () => { if (ui.text.value.trim()) convert(); });
 	ui.convert.addEventListener('click', convert);
 	ui.save.addEventListener('click', save);
 	$('#import-form').addEventListener('submit', (ev) => { ev.preventDefault(); save(); });

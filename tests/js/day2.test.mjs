@@ -101,6 +101,10 @@ function checkPair(before, after, { stack, secrets, service, what }) {
     }
   }
   const changed = changedKeys(before, after, stack, secrets);
+  for (const [id, o] of before.byId) {
+    if (o.kind === "Job" && readsAny(reads(o, stack, secrets), changed) && after.byId.has(id))
+      bad(`${id} reads ${[...changed].join(", ")} but keeps its name: it does not run again`);
+  }
   for (const [id, o] of after.byId) {
     if (!WORKLOADS.has(o.kind) || o.kind === "Job") continue;
     const p = before.byId.get(id);

@@ -500,8 +500,9 @@ int yamljudge_stream(const char *text, size_t len, const struct node *const *doc
 	return r;
 }
 
-/* The objects of every file of a render: one array of all of them, and where each
- * file's begin (starts[i]; starts[files] is the total). */
+/* The objects of every file of a render (borrowed from it): one array of all of them,
+ * and where each file's begin (starts[i]; starts[files] is the total); an arena for what
+ * the judge builds beside them. */
 struct objects {
 	struct arena *arena;
 	const struct node **all;
@@ -523,8 +524,8 @@ static int collect_objects(struct render *r, struct objects *o)
 	o->starts = calloc(files + 1, sizeof *o->starts);
 	int ret = o->arena && o->all && o->starts ? 0 : -ENOMEM;
 	for (size_t i = 0; ret == 0 && i < files; i++) {
-		struct node *objs = NULL;
-		ret = render_file_nodes(r, i, o->arena, &objs);
+		const struct node *objs = NULL;
+		ret = render_file_nodes(r, i, &objs);
 		o->starts[i] = n;
 		for (const struct node_item *it = ret == 0 ? objs->v.list.first : NULL; ret == 0 && it; it = it->next) {
 			const struct node **more = n < cap ? o->all : realloc(o->all, (cap *= 2) * sizeof *o->all);

@@ -31,7 +31,10 @@ int main(void)
 	srunner_add_suite(sr, auth_suite());
 	srunner_add_suite(sr, secretbox_suite());
 	srunner_add_suite(sr, diff_suite());
+	srunner_add_suite(sr, yamlin_suite());
 	srunner_add_suite(sr, compose_suite());
+	srunner_add_suite(sr, import_manifests_suite());
+	srunner_add_suite(sr, importkit_suite());
 	srunner_add_suite(sr, cache_suite());
 	srunner_add_suite(sr, syntax_suite());
 	srunner_add_suite(sr, digest_suite());

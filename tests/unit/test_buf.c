@@ -18,8 +18,14 @@ START_TEST(append_grows_and_terminates)
 	ck_assert_int_eq(b.data[b.len], '\0');
 	ck_assert_int_eq(buf_printf(&b, "%d-%s", 42, "x"), 0);
 	ck_assert_str_eq(buf_cstr(&b) + 2000, "42-x");
+	buf_truncate(&b, 2);
+	ck_assert_str_eq(buf_cstr(&b), "ab");
+	ck_assert_int_eq(buf_puts(&b, "c"), 0);
+	ck_assert_str_eq(buf_cstr(&b), "abc");
 	buf_release(&b);
 	ck_assert_ptr_null(b.data);
+	buf_truncate(&b, 0); /* an empty buffer has nothing to cut */
+	ck_assert_str_eq(buf_cstr(&b), "");
 }
 END_TEST
 
@@ -87,7 +93,27 @@ START_TEST(hash_base64_and_names)
 	buf_init(&b, BUF_NO_MAX);
 	ck_assert_int_eq(util_base64_append(&b, "hello?", 6), 0);
 	ck_assert_str_eq(buf_cstr(&b), "aGVsbG8/");
+	buf_reset(&b);
+	ck_assert_int_eq(util_base64_decode_append(&b, "aGVsbG8/", 8), 0);
+	ck_assert_str_eq(buf_cstr(&b), "hello?");
+	ck_assert_int_eq(util_base64_decode_append(&b, "", 0), 0);
+	ck_assert_int_eq(util_base64_decode_append(&b, "aGk=x", 5), -EINVAL);
+	ck_assert_int_eq(util_base64_decode_append(&b, "a b", 3), -EINVAL);
+	ck_assert_str_eq(buf_cstr(&b), "hello?");
+	ck_assert_uint_eq(b.len, 6);
 	buf_release(&b);
+	ck_assert_int_eq(util_hex_digit('0'), 0);
+	ck_assert_int_eq(util_hex_digit('9'), 9);
+	ck_assert_int_eq(util_hex_digit('a'), 10);
+	ck_assert_int_eq(util_hex_digit('F'), 15);
+	ck_assert_int_eq(util_hex_digit('g'), -1);
+	ck_assert_int_eq(util_hex_digit('/'), -1);
+	ck_assert(util_is_utf8("plain \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 15));
+	ck_assert(util_is_utf8("", 0));
+	static const char *const bad[] = {"\xff", "\xc3", "\xc3(", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+					  "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80", "a\0b"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(!util_is_utf8(bad[i], i == 8 ? 3 : strlen(bad[i])), "case %zu", i);
 	ck_assert(util_is_dns_label("order-service"));
 	ck_assert(!util_is_dns_label("Order"));
 	ck_assert(!util_is_dns_label("-a"));

@@ -10,6 +10,7 @@
 #include "digest.h"
 #include "jsonutil.h"
 #include "render.h"
+#include "render_common.h"
 #include "suites.h"
 #include "util.h"
 #include "yamlcheck.h"
@@ -693,18 +694,19 @@ START_TEST(file_nodes_hold_the_objects)
 	set_at(doc, "ingress/annotations", json_pack("{s:s, s:s}", "manifestd.io/revision", "forged", "x.io/a", "b"));
 	struct render *r = NULL;
 	ck_assert_int_eq(render_new(doc, &prod_meta, NULL, &r), 0);
-	struct arena *a = arena_new();
-	ck_assert_ptr_nonnull(a);
-	struct node *objs = NULL;
+	const struct node *objs = NULL;
 	for (size_t i = 0; i < render_file_count(r); i++) {
-		ck_assert_int_eq(render_file_nodes(r, i, a, &objs), 0);
+		ck_assert_int_eq(render_file_nodes(r, i, &objs), 0);
 		ck_assert_uint_gt(objs->v.list.count, 0);
 		for (size_t j = 0; j < objs->v.list.count; j++)
 			check_object(r, nth(objs, j));
-		arena_reset(a);
+		/* built once: the same tree each time */
+		const struct node *again = NULL;
+		ck_assert_int_eq(render_file_nodes(r, i, &again), 0);
+		ck_assert_ptr_eq(again, objs);
 	}
 
-	ck_assert_int_eq(render_file_nodes(r, file_index(r, "50-order-service.yaml"), a, &objs), 0);
+	ck_assert_int_eq(render_file_nodes(r, file_index(r, "50-order-service.yaml"), &objs), 0);
 	ck_assert_str_eq(node_string(node_get(nth(objs, 0), "kind")), "ServiceAccount");
 	const struct node *dep = nth(objs, 1);
 	ck_assert_str_eq(node_string(node_get(dep, "kind")), "Deployment");
@@ -721,23 +723,29 @@ START_TEST(file_nodes_hold_the_objects)
 							"checksum/config"))), 64);
 
 	size_t ing = file_index(r, "90-ingress.yaml");
-	ck_assert_int_eq(render_file_nodes(r, ing, a, &objs), 0);
+	ck_assert_int_eq(render_file_nodes(r, ing, &objs), 0);
 	const struct node *ann = node_get(node_get(nth(objs, 0), "metadata"), "annotations");
 	ck_assert_uint_eq(ann->v.list.count, 2);
 	ck_assert_str_eq(ann->v.list.first->key, "manifestd.io/revision");
 	ck_assert_str_eq(node_string(ann->v.list.first->val), "forged");
 	ck_assert_str_eq(node_string(node_get(ann, "x.io/a")), "b");
 
-	ck_assert_int_eq(render_file_nodes(r, render_file_count(r), a, &objs), -EINVAL);
-	arena_free(a);
+	ck_assert_int_eq(render_file_nodes(r, render_file_count(r), &objs), -EINVAL);
 	render_free(r);
 	json_decref(doc);
 }
 END_TEST
 
-/* An arena that may not grow past a limit: each file fails with -ENOMEM below the bytes
- * it needs (at every allocation in turn; ASan shows nothing leaks) and renders the same
- * objects at exactly that limit. */
+/* File i built into a, in *ret (a new NODE_SEQ). */
+static int build(struct arena *a, const struct render *r, size_t i, struct node **ret)
+{
+	*ret = node_seq(a);
+	return *ret ? render_build_file(a, r, i, *ret) : -ENOMEM;
+}
+
+/* An arena that may not grow past a limit: building each file (render_build_file, as
+ * render_new does) fails with -ENOMEM below the bytes it needs (at every allocation in
+ * turn; ASan shows nothing leaks) and builds the same objects at exactly that limit. */
 START_TEST(arena_limit_gives_enomem)
 {
 	json_t *doc = load_fixture();
@@ -750,19 +758,19 @@ START_TEST(arena_limit_gives_enomem)
 		struct node *objs = NULL;
 		arena_set_max(a, ARENA_NO_MAX);
 		arena_reset(a);
-		ck_assert_int_eq(render_file_nodes(r, i, a, &objs), 0);
+		ck_assert_int_eq(build(a, r, i, &objs), 0);
 		size_t need = arena_used(a);
 		json_t *want = node_to_json(objs);
 		ck_assert_ptr_nonnull(want);
 		for (size_t max = 0; max < need; max += 16) {
 			arena_reset(a);
 			arena_set_max(a, max);
-			ck_assert_int_eq(render_file_nodes(r, i, a, &objs), -ENOMEM);
+			ck_assert_int_eq(build(a, r, i, &objs), -ENOMEM);
 			failures++;
 		}
 		arena_reset(a);
 		arena_set_max(a, need);
-		ck_assert_int_eq(render_file_nodes(r, i, a, &objs), 0);
+		ck_assert_int_eq(build(a, r, i, &objs), 0);
 		json_t *got = node_to_json(objs);
 		ck_assert(json_equal(got, want));
 		json_decref(got);

@@ -1,0 +1,202 @@
+// Kubernetes YAML import against the real binary, on the real applications of
+// tests/data/apps: each imports (the report's paths name places in the input, read with the
+// `yaml` package as YAML 1.1; no secret value in the stack), saves, and renders objects the
+// strict Kubernetes schema accepts; the round trip (input -> import -> render) keeps at
+// least 95% of the workloads' facts (lib/fidelity.mjs) and the report lists every
+// difference. Then the API's edges: content types, query errors, what is not Kubernetes,
+// hostile YAML, 409 on an existing stack, a result that does not validate.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { start, tempDir, removeDir } from './lib/server.mjs';
+import { call as rawCall, problem, pointer } from './lib/client.mjs';
+import { modelFor, schemaErrors, unknownFields } from './lib/k8s-strict.mjs';
+import { fidelity, listedIn, objectsOf } from './lib/fidelity.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const APPS_DIR = path.join(root, 'tests/data/apps');
+const APPS = readdirSync(APPS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const IMPORT = '/api/v1/import/manifests';
+
+/* An application's files as one stream, as a user would send them: each file a document
+ * of its own (cat with a "---" between). */
+function appText(app) {
+  const dir = path.join(APPS_DIR, app);
+  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()
+    .map((f) => `---\n${readFileSync(path.join(dir, f), 'utf8')}\n`).join('');
+}
+
+/* The stream as Kubernetes reads it: one value per document (null for an empty one). */
+const documents = (text) => parseAllDocuments(text, { version: '1.1' }).map((d) => d.toJS({ maxAliasCount: -1 }));
+
+let dir;
+let server;
+const call = (...a) => rawCall(server, ...a);
+const post = (text, query = '', type = 'application/yaml') => call('POST', IMPORT + query, { body: text, type });
+
+before(async () => {
+  dir = tempDir();
+  server = await start({ db: path.join(dir, 'data/manifestd.db'), args: ['--max-body', String(16 * 1024 * 1024)] });
+});
+
+after(async () => {
+  if (server) {
+    const { code } = await server.stop();
+    assert.equal(code, 0, server.stderr());
+  }
+  removeDir(dir);
+});
+
+/* No value of the environment's secrets is in the stack, unless the input writes it in the
+ * open too (an argument, a ConfigMap); the stack has each key with "". */
+function assertSecretsSeparate(result, docs) {
+  const open = new Set();
+  const walk = (v, hidden) => {
+    if (typeof v === 'string') { if (!hidden) open.add(v); return; }
+    if (v === null || typeof v !== 'object') return;
+    const secretObject = v.kind === 'Secret';
+    const secretVar = typeof v.name === 'string' && /PASS|SECRET|TOKEN|KEY|CREDENTIAL/i.test(v.name);
+    for (const [k, x] of Object.entries(v))
+      walk(x, hidden || (secretObject && (k === 'data' || k === 'stringData')) || (secretVar && k === 'value'));
+  };
+  walk(docs, false);
+  const inStack = new Set();
+  const collect = (v) => {
+    if (typeof v === 'string') inStack.add(v);
+    else if (v && typeof v === 'object') Object.values(v).forEach(collect);
+  };
+  collect(result.stack);
+  for (const [k, v] of Object.entries(result.environment.secrets ?? {})) {
+    assert.equal(result.stack.secrets[k], '', `stack secret ${k} is empty`);
+    assert.ok(!inStack.has(v) || open.has(v), `secret ${k} leaked into the stack`);
+  }
+}
+
+async function assertStrict(objects, what) {
+  for (const obj of objects) {
+    const Model = await modelFor(obj.apiVersion, obj.kind);
+    assert.ok(Model, `${what}: no model for ${obj.apiVersion} ${obj.kind}`);
+    assert.deepEqual(schemaErrors(Model, obj), [], `${what}: ${obj.kind}/${obj.metadata.name}`);
+    assert.deepEqual(unknownFields(Model, obj), [], `${what}: ${obj.kind}/${obj.metadata.name}`);
+  }
+}
+
+describe('real applications', () => {
+  for (const app of APPS) {
+    test(`${app}: imported, rendered, the same workloads (>= 95%), every difference reported`, async () => {
+      const text = appText(app);
+      const docs = documents(text);
+      const r = await post(text, `?stack=${app}`);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.errors, undefined, JSON.stringify(r.json.errors));
+      for (const item of r.json.report) {
+        assert.notEqual(pointer(docs, item.path), undefined, `${item.path} is not in ${app}`);
+        assert.ok(item.detail.length > 10);
+        assert.match(item.object, /^[A-Za-z]+\/.+$/);
+      }
+      assertSecretsSeparate(r.json, docs);
+      const rendered = await call('POST', '/render?format=json', {
+        body: { stack: r.json.stack, stackName: app, environment: r.json.environment, name: 'dev' },
+      });
+      assert.equal(rendered.status, 200, rendered.text);
+      const objects = rendered.json.items;
+      await assertStrict(objects, app);
+      const f = fidelity(objectsOf(docs), objects);
+      const unlisted = f.differences.filter((d) => !listedIn(d, r.json.report));
+      assert.deepEqual(unlisted, [], `${app}: differences the report does not list`);
+      assert.ok(f.score >= 0.95, `${app}: ${f.matched}/${f.total} facts kept: ${JSON.stringify(f.differences.slice(0, 20))}`);
+    });
+  }
+
+  test('saved with the stack and the environment, secrets write-only, 409 the second time', async () => {
+    const text = appText('aks-store');
+    const r = await post(text, '?save=1&stack=store&environment=test');
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.headers.get('location'), '/api/v1/stacks/store');
+    assert.deepEqual(r.json.saved, { stack: 'store', environment: 'test' });
+    const env = await call('GET', '/api/v1/stacks/store/environments/test');
+    assert.equal(env.status, 200);
+    assert.ok(Object.keys(env.json.document.secrets).length >= 3);
+    for (const v of Object.values(env.json.document.secrets)) assert.deepEqual(v, { set: true });
+    const m = await call('GET', '/api/v1/stacks/store/environments/test/manifests?format=json');
+    assert.equal(m.status, 200, m.text);
+    const secret = m.json.items.find((o) => o.kind === 'Secret');
+    assert.equal(Buffer.from(secret.data['ORDER_QUEUE_PASSWORD'], 'base64').toString(), 'password');
+    problem(assert, await post(text, '?save=1&stack=store'), 409);
+    assert.equal((await call('GET', '/api/v1/stacks/store')).json.revision, 1);
+  });
+});
+
+describe('the API', () => {
+  const small = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n'
+    + '  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: "nginx:1.27"}]\n';
+
+  test('content types and methods', async () => {
+    for (const type of ['application/yaml', 'text/yaml', 'application/x-yaml', 'application/yaml; charset=utf-8'])
+      assert.equal((await post(small, '', type)).status, 200, type);
+    problem(assert, await post(small, '', 'application/json'), 415);
+    problem(assert, await post('', ''), 400);
+    problem(assert, await call('GET', IMPORT), 405);
+  });
+
+  test('query errors', async () => {
+    problem(assert, await post(small, '?save=1'), 400);
+    problem(assert, await post(small, '?save=maybe&stack=x'), 400);
+    problem(assert, await post(small, '?stack=Bad_Name'), 400);
+    problem(assert, await post(small, '?environment=-x'), 400);
+  });
+
+  test('what is not Kubernetes YAML', async () => {
+    const compose = await post('services:\n  web:\n    image: nginx:1.27\n');
+    problem(assert, compose, 422);
+    assert.match(compose.json.detail, /docker-compose/);
+    problem(assert, await post('- a\n- b\n'), 422);
+    problem(assert, await post('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n'), 422);
+    const syntax = await post('apiVersion: v1\nkind: [\n');
+    problem(assert, syntax, 422);
+    assert.match(syntax.json.detail, /line \d+, column \d+/);
+  });
+
+  test('hostile YAML: an alias bomb, deep nesting, binary', async () => {
+    let text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
+    for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h'], ['h', 'i']])
+      text += `${name}: &${name} [${Array(10).fill(`*${prev}`).join(',')}]\n`;
+    const t0 = Date.now();
+    const bomb = await post(text);
+    problem(assert, bomb, 422);
+    assert.match(bomb.json.detail, /nodes/);
+    assert.ok(Date.now() - t0 < 5000);
+    problem(assert, await post(`kind: ${'['.repeat(300)}`), 422);
+    const r = await post(Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x0a]));
+    assert.ok(r.status === 422 || r.status === 400, r.text);
+  });
+
+  test('a result that does not render is not stored: a Service with the name of one manifestd renders', async () => {
+    const text = 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  serviceName: db\n'
+      + '  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n'
+      + '      containers: [{name: db, image: "postgres:16", ports: [{containerPort: 5432}]}]\n---\n'
+      + 'apiVersion: v1\nkind: Service\nmetadata: {name: db-headless}\nspec:\n  selector: {app: other}\n  ports: [{port: 1}]\n';
+    const dry = await post(text);
+    assert.equal(dry.status, 200, dry.text);
+    assert.ok(dry.json.errors?.some((e) => e.pointer.startsWith('/extraObjects/service-db-headless')), JSON.stringify(dry.json.errors));
+    const r = await post(text, '?save=1&stack=clash');
+    problem(assert, r, 422);
+    assert.equal((await call('GET', '/api/v1/stacks/clash')).status, 404);
+  });
+
+  test('a result that does not validate is not stored', async () => {
+    // a Deployment named like nothing the document takes, with a memory limit below its request
+    const text = small.replace('containers: [{name: web, image: "nginx:1.27"}]',
+      'containers: [{name: web, image: "nginx:1.27", resources: {requests: {memory: 2Gi}, limits: {memory: 1Gi}}}]');
+    const dry = await post(text);
+    assert.equal(dry.status, 200, dry.text);
+    assert.ok(dry.json.errors?.some((e) => e.pointer.startsWith('/services/web/resources')), JSON.stringify(dry.json));
+    const r = await post(text, '?save=1&stack=broken');
+    problem(assert, r, 422);
+    assert.ok(Array.isArray(r.json.errors) && Array.isArray(r.json.report));
+    assert.equal((await call('GET', '/api/v1/stacks/broken')).status, 404);
+  });
+});

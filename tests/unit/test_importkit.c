@@ -1,0 +1,61 @@
+/* test_importkit: the importers' shared decisions. */
+#include <string.h>
+
+#include "importkit.h"
+#include "suites.h"
+
+START_TEST(secret_names)
+{
+	static const char *const yes[] = {"DB_PASSWORD", "passwd", "ClientSecret", "GITHUB_TOKEN", "API_KEY", "AWS_CREDENTIALS", "keycloak_url"};
+	static const char *const no[] = {"PORT", "USER", "PASSPORT_NO", "HOST"};
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		ck_assert_msg(importkit_secret_name(yes[i]), "%s", yes[i]);
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+		ck_assert_msg(!importkit_secret_name(no[i]), "%s", no[i]);
+}
+END_TEST
+
+START_TEST(secret_keys)
+{
+	json_t *values = json_object();
+	struct buf key;
+	buf_init(&key, BUF_NO_MAX);
+	ck_assert_int_eq(importkit_secret_key(values, "api", "DB_PASSWORD", "one", &key), 0);
+	ck_assert_str_eq(buf_cstr(&key), "db-password");
+	/* the same value: the same key */
+	ck_assert_int_eq(importkit_secret_key(values, "web", "OTHER_PASSWORD", "one", &key), 0);
+	ck_assert_str_eq(buf_cstr(&key), "db-password");
+	/* the same name, another value: the service's name first */
+	ck_assert_int_eq(importkit_secret_key(values, "web", "DB_PASSWORD", "two", &key), 0);
+	ck_assert_str_eq(buf_cstr(&key), "web-db-password");
+	ck_assert_str_eq(json_string_value(json_object_get(values, "web-db-password")), "two");
+	ck_assert_uint_eq(json_object_size(values), 2);
+	buf_release(&key);
+	json_decref(values);
+}
+END_TEST
+
+START_TEST(most_counted)
+{
+	json_t *counts = json_object();
+	ck_assert_ptr_null(importkit_most(counts, 1));
+	ck_assert_int_eq(importkit_count(counts, "a"), 0);
+	ck_assert_int_eq(importkit_count(counts, "b"), 0);
+	ck_assert_str_eq(importkit_most(counts, 1), "a"); /* the first on ties */
+	ck_assert_ptr_null(importkit_most(counts, 2));
+	ck_assert_int_eq(importkit_count(counts, "b"), 0);
+	ck_assert_str_eq(importkit_most(counts, 2), "b");
+	json_decref(counts);
+}
+END_TEST
+
+Suite *importkit_suite(void)
+{
+	Suite *s = suite_create("importkit");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, secret_names);
+	tcase_add_test(tc, secret_keys);
+	tcase_add_test(tc, most_counted);
+	suite_add_tcase(s, tc);
+	return s;
+}
