@@ -26,11 +26,13 @@
 static int seed_msa_shop(struct store_conn *c, struct buf *err);
 static int document_v2(struct store_conn *c, struct buf *err);
 static int components(struct store_conn *c, struct buf *err);
+static int seed_manifestd(struct store_conn *c, struct buf *err);
 
 static const struct store_step builtin_steps[] = {
 	{"0002_seed_msa_shop", seed_msa_shop},
 	{"0006_document_v2", document_v2},
 	{"0007_components", components},
+	{"0008_seed_manifestd", seed_manifestd},
 	{NULL, NULL},
 };
 
@@ -220,7 +222,7 @@ int store_rewrite_documents(struct store_conn *c,
 	return r;
 }
 
-/* ---- 0002: the msa-shop stack and its dev, staging and prod environments ---- */
+/* ---- 0002 and 0008: the built-in stacks (include/seed.h) ---- */
 
 /* The seed file name (e.g. "msa-shop/dev.json") as compact JSON; caller frees. */
 static int seed_text(const char *name, char **ret)
@@ -233,23 +235,32 @@ static int seed_text(const char *name, char **ret)
 	return *ret ? 0 : -EINVAL;
 }
 
-/* Inserts the seed document of env (NULL: the stack) at revision 1 with its history row
- * (secrets masked), at the time now, as migrations/0002_seed_msa_shop.sql once did. */
-static int seed_one(struct store_conn *c, const char *env, const char *now, bool history)
+/* A built-in stack being seeded by the step named step, at the time now. */
+struct seeding {
+	const char *stack, *step, *now;
+};
+
+/* Inserts the seed document of env (NULL: the stack) of s at revision 1, or with history
+ * its history row (secrets masked). The stack's row is not inserted when a stack of that
+ * name exists: *ret_inserted says whether it was. */
+static int seed_one(struct store_conn *c, const struct seeding *s, const char *env, bool history,
+		    bool *ret_inserted)
 {
 	static const char stack_sql[] = "INSERT INTO stacks (name, document, revision, created, updated) "
-					"VALUES ('msa-shop', ?1, 1, ?2, ?2)";
+					"VALUES (?1, ?2, 1, ?3, ?3) ON CONFLICT (name) DO NOTHING";
 	static const char env_sql[] = "INSERT INTO environments (stack, name, document, revision, "
-				      "created, updated) VALUES ('msa-shop', ?1, ?2, 1, ?3, ?3)";
+				      "created, updated) VALUES (?1, ?2, ?3, 1, ?4, ?4)";
 	static const char history_sql[] =
 		"INSERT INTO history (time, actor, kind, stack, environment, revision, old_document, "
-		"new_document) VALUES (?3, 'migration:0002_seed_msa_shop', 'create', 'msa-shop', ?1, "
-		"1, NULL, ?2)";
-	struct buf name;
+		"new_document) VALUES (?4, ?5, 'create', ?1, ?2, 1, NULL, ?3)";
+	struct buf name, actor;
 	buf_init(&name, 256);
+	buf_init(&actor, 256);
 	char *text = NULL, *masked_text = NULL;
 	json_t *doc = NULL, *masked = NULL;
-	int r = buf_printf(&name, "msa-shop/%s.json", env ? env : "stack");
+	int r = buf_printf(&name, "%s/%s.json", s->stack, env ? env : "stack");
+	if (r == 0)
+		r = BUF_PUTS(&actor, "migration:", s->step);
 	if (r == 0)
 		r = seed_text(buf_cstr(&name), &text);
 	if (r == 0 && history) {
@@ -259,33 +270,64 @@ static int seed_one(struct store_conn *c, const char *env, const char *now, bool
 		r = masked_text ? 0 : -ENOMEM;
 	}
 	/* every parameter a statement is given, it uses (PostgreSQL infers their types) */
-	const char *params[] = {env, history ? masked_text : text, now};
-	bool stack_row = !history && !env;
-	if (r == 0)
-		r = store_exec(c, history ? history_sql : env ? env_sql : stack_sql,
-			       params + stack_row, 3 - stack_row, NULL);
+	const char *row[] = {s->stack, env, history ? masked_text : text, s->now, buf_cstr(&actor)};
+	const char *stack_row[] = {s->stack, text, s->now};
+	long long changes = 1;
+	if (r == 0 && history)
+		r = store_exec(c, history_sql, row, 5, NULL);
+	else if (r == 0 && env)
+		r = store_exec(c, env_sql, row, 4, NULL);
+	else if (r == 0)
+		r = store_exec(c, stack_sql, stack_row, 3, &changes);
+	if (r == 0 && ret_inserted)
+		*ret_inserted = changes > 0;
 	free(text);
 	free(masked_text);
 	json_decref(doc);
 	json_decref(masked);
 	buf_release(&name);
+	buf_release(&actor);
+	return r;
+}
+
+/* Seeds stack s with its environments, inserted in the order of inserted and recorded
+ * in history in the order of recorded (both NULL-terminated); nothing when a stack of
+ * that name exists. */
+static int seed_stack(struct store_conn *c, const struct seeding *s, const char *const *inserted,
+		      const char *const *recorded, struct buf *err)
+{
+	bool fresh = false;
+	int r = seed_one(c, s, NULL, false, &fresh);
+	for (size_t i = 0; r == 0 && fresh && inserted[i]; i++)
+		r = seed_one(c, s, inserted[i], false, NULL);
+	if (r == 0 && fresh)
+		r = seed_one(c, s, NULL, true, NULL);
+	for (size_t i = 0; r == 0 && fresh && recorded[i]; i++)
+		r = seed_one(c, s, recorded[i], true, NULL);
+	if (r == -EINVAL && err)
+		(void)buf_printf(err, "the built-in %s documents are not valid JSON", s->stack);
 	return r;
 }
 
 static int seed_msa_shop(struct store_conn *c, struct buf *err)
 {
-	static const char *const inserted[] = {NULL, "dev", "staging", "prod"};
-	static const char *const recorded[] = {NULL, "dev", "prod", "staging"};
+	static const char *const inserted[] = {"dev", "staging", "prod", NULL};
+	static const char *const recorded[] = {"dev", "prod", "staging", NULL};
 	char now[32];
 	store_now_utc(now);
-	int r = 0;
-	for (size_t i = 0; i < 4 && r == 0; i++)
-		r = seed_one(c, inserted[i], now, false);
-	for (size_t i = 0; i < 4 && r == 0; i++)
-		r = seed_one(c, recorded[i], now, true);
-	if (r == -EINVAL && err)
-		(void)buf_puts(err, "the built-in msa-shop documents are not valid JSON");
-	return r;
+	const struct seeding s = {"msa-shop", "0002_seed_msa_shop", now};
+	return seed_stack(c, &s, inserted, recorded, err);
+}
+
+/* The stack that deploys manifestd itself (migrations/seed/manifestd/), added to
+ * databases of earlier releases too, unless they have a stack of that name. */
+static int seed_manifestd(struct store_conn *c, struct buf *err)
+{
+	const char *const *envs = seed_environments("manifestd");
+	char now[32];
+	store_now_utc(now);
+	const struct seeding s = {"manifestd", "0008_seed_manifestd", now};
+	return envs ? seed_stack(c, &s, envs, envs, err) : -EINVAL;
 }
 
 /* ---- 0006: every stored document in the general workload model (include/docmigrate.h) ---- */

@@ -499,6 +499,61 @@ START_TEST(older_database_is_migrated)
 }
 END_TEST
 
+/* The built-in stack manifestd (0008) is seeded into a new database and into one of an
+ * earlier release, but never over a stack of that name someone already has. */
+START_TEST(manifestd_is_seeded)
+{
+	struct store *s = open_store(NULL);
+	struct store_conn *c;
+	struct store_record rec = {0};
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	ck_assert_int_eq(store_stack_get(c, "manifestd", &rec), 0);
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(rec.document, "components"), "db"));
+	ck_assert_int_eq(listed_count(c, "manifestd"), 2);
+	store_record_release(&rec);
+	store_release(c);
+	store_free(s);
+}
+END_TEST
+
+START_TEST(seeded_manifestd_keeps_a_users_stack)
+{
+	struct store *s = NULL;
+	struct store_conn *c;
+	struct store_step before[8] = {{0}};
+	size_t n = 0;
+	for (const struct store_step *st = store_builtin_steps(); st->name && n < 7; st++)
+		if (strcmp(st->name, "0008_seed_manifestd") != 0)
+			before[n++] = *st;
+	struct store_options opt = {path, 1, store_builtin_migrations(kind), NULL};
+	struct buf err;
+	buf_init(&err, 1024);
+	ck_assert_msg(store_open_with_steps(&opt, before, &err, &s) == 0, "%s", buf_cstr(&err));
+	buf_release(&err);
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	struct store_record rec = {0};
+	ck_assert_int_eq(store_stack_get(c, "manifestd", &rec), -ENOENT);
+	ck_assert_int_eq(store_stack_get(c, "msa-shop", &rec), 0);
+	store_record_release(&rec);
+	json_t *ours = doc_of("{\"description\": \"ours\"}");
+	ck_assert_int_eq(store_stack_create(c, "manifestd", ours, "t", NULL), 0);
+	json_decref(ours);
+	store_release(c);
+	store_free(s);
+
+	s = open_store(NULL);
+	ck_assert_int_eq(store_schema_version(s), store_binary_version(NULL));
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	ck_assert_int_eq(store_stack_get(c, "manifestd", &rec), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(rec.document, "description")), "ours");
+	ck_assert_int_eq(rec.revision, 1);
+	ck_assert_int_eq(listed_count(c, "manifestd"), 0);
+	store_record_release(&rec);
+	store_release(c);
+	store_free(s);
+}
+END_TEST
+
 START_TEST(newer_database_is_refused)
 {
 	store_free(open_store(NULL));
@@ -898,6 +953,8 @@ static void add_common(TCase *tc)
 	tcase_add_test(tc, shared_documents_follow_every_write);
 	tcase_add_test(tc, stack_list_reads_the_kept_environment_count);
 	tcase_add_test(tc, older_database_is_migrated);
+	tcase_add_test(tc, manifestd_is_seeded);
+	tcase_add_test(tc, seeded_manifestd_keeps_a_users_stack);
 	tcase_add_test(tc, newer_database_is_refused);
 	tcase_add_test(tc, failing_migration_is_rolled_back);
 	tcase_add_test(tc, c_step_rewrites_every_document);

@@ -67,10 +67,16 @@ export function renderAllWays(base, stack, env, folder = `${stack}-${env}`) {
  * `manifestd render` takes (a fixture stack is copied to <dir>/<stack>.json, so that it
  * is named after its folder). */
 export function goldenCases(dir) {
-  const seedDoc = (name) => JSON.parse(readFileSync(join(root, "migrations/seed/msa-shop", `${name}.json`), "utf8"));
-  const cases = ["dev", "staging", "prod"].map((env) => ({
-    folder: `msa-shop-${env}`, stack: "msa-shop", env, stackArg: "msa-shop", envArg: env, envDoc: seedDoc(env),
-  }));
+  const seeds = join(root, "migrations/seed");
+  const cases = [];
+  for (const stack of readdirSync(seeds).sort()) {
+    for (const file of readdirSync(join(seeds, stack)).sort()) {
+      if (!file.endsWith(".json") || file === "stack.json") continue;
+      const env = file.slice(0, -5);
+      const envDoc = JSON.parse(readFileSync(join(seeds, stack, file), "utf8"));
+      cases.push({ folder: `${stack}-${env}`, stack, env, stackArg: stack, envArg: env, envDoc });
+    }
+  }
   const stacks = join(root, "tests/data/stacks");
   for (const stack of readdirSync(stacks).sort()) {
     const stackArg = join(dir, `${stack}.json`);
