@@ -56,6 +56,7 @@ int api_env_rollback(struct http_request *req);
 /* api_import.c: one handler over the importers */
 int api_import_compose(struct http_request *req);
 int api_import_manifests(struct http_request *req);
+int api_import_score(struct http_request *req);
 
 /* api_catalog.c: the component types (docs/components.md) */
 int api_catalog_list(struct http_request *req);

@@ -9,6 +9,7 @@
 #include "catalog.h"
 #include "compose.h"
 #include "import_manifests.h"
+#include "import_score.h"
 #include "model.h"
 #include "util.h"
 
@@ -48,6 +49,16 @@ static int import_k8s(const char *text, size_t len, const char *stack, struct bu
 {
 	struct import_manifests_result r = {0};
 	int rc = import_manifests(text, len, stack, err, &r);
+	*ret = (struct imported){r.stack, r.environment, r.report};
+	return rc;
+}
+
+static int import_score_fn(const char *text, size_t len, const char *stack, struct buf *err,
+			   struct imported *ret)
+{
+	(void)stack;
+	struct import_score_result r = {0};
+	int rc = import_score(text, len, err, &r);
 	*ret = (struct imported){r.stack, r.environment, r.report};
 	return rc;
 }
@@ -191,4 +202,9 @@ int api_import_compose(struct http_request *req)
 int api_import_manifests(struct http_request *req)
 {
 	return import_with(req, import_k8s);
+}
+
+int api_import_score(struct http_request *req)
+{
+	return import_with(req, import_score_fn);
 }

@@ -39,6 +39,7 @@ static const struct http_route routes[] = {
 	/* creates a stack with ?save=1 */
 	{"POST", "/api/v1/import/compose", api_import_compose, HTTP_BODY_YAML, AUTH_ADMIN},
 	{"POST", "/api/v1/import/manifests", api_import_manifests, HTTP_BODY_YAML, AUTH_ADMIN},
+	{"POST", "/api/v1/import/score", api_import_score, HTTP_BODY_YAML, AUTH_ADMIN},
 	{"POST", "/render", api_render, HTTP_BODY_JSON, AUTH_VIEWER},
 	{"GET", "/", api_static, HTTP_BODY_NONE, AUTH_PUBLIC},
 	{"GET", "/{file*}", api_static, HTTP_BODY_NONE, AUTH_PUBLIC},

@@ -16,17 +16,19 @@
 #include "buf.h"
 #include "compose.h"
 #include "import_manifests.h"
+#include "import_score.h"
 #include "model.h"
 #include "util.h"
 
 static const char usage[] =
 	"usage: manifestd import manifests [--stack NAME] [--env ENV] [--out-dir DIR] FILE...\n"
 	"       manifestd import compose [--stack NAME] [--env ENV] [--out-dir DIR] FILE\n"
+	"       manifestd import score [--stack NAME] [--env ENV] [--out-dir DIR] FILE...\n"
 	"\n"
 	"Converts existing Kubernetes YAML (any number of files or '-' for standard input:\n"
-	"plain manifests, kubectl kustomize or helm template output) or a docker-compose file\n"
-	"into a stack document and an environment document, with a report of what could not be\n"
-	"mapped, without a server.\n"
+	"plain manifests, kubectl kustomize or helm template output), a docker-compose file or\n"
+	"Score workload files (score.dev/v1b1, one workload each) into a stack document and an\n"
+	"environment document, with a report of what could not be mapped, without a server.\n"
 	"\n"
 	"  --stack NAME     the stack's name (default: imported)\n"
 	"  --env ENV        the environment's name (default: dev)\n"
@@ -77,8 +79,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	*o = (struct options){.stack = "imported", .env = "dev"};
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))
 		return 1;
-	if (argc < 2 || (strcmp(argv[1], "manifests") != 0 && strcmp(argv[1], "compose") != 0)) {
-		fail("say what to import: manifests or compose (see manifestd import --help)");
+	if (argc < 2 || (strcmp(argv[1], "manifests") != 0 && strcmp(argv[1], "compose") != 0 &&
+			 strcmp(argv[1], "score") != 0)) {
+		fail("say what to import: manifests, compose or score (see manifestd import --help)");
 		return -1;
 	}
 	o->what = argv[1];
@@ -135,7 +138,7 @@ static int read_file(const char *path, struct buf *text)
 static int read_stream(const struct options *o, struct buf *text)
 {
 	for (int i = 0; i < o->nfiles; i++) {
-		if (strcmp(o->what, "manifests") == 0 && buf_printf(text, "---\n# Source: %s\n", o->files[i]) < 0)
+		if (strcmp(o->what, "compose") != 0 && buf_printf(text, "---\n# Source: %s\n", o->files[i]) < 0)
 			return -1;
 		if (read_file(o->files[i], text) < 0)
 			return -1;
@@ -154,6 +157,10 @@ static int run_import(const struct options *o, const struct buf *text, json_t **
 	if (strcmp(o->what, "manifests") == 0) {
 		struct import_manifests_result res = {0};
 		r = import_manifests(buf_cstr(text), text->len, o->stack, &err, &res);
+		*stack = res.stack, *env = res.environment, *report = res.report;
+	} else if (strcmp(o->what, "score") == 0) {
+		struct import_score_result res = {0};
+		r = import_score(buf_cstr(text), text->len, &err, &res);
 		*stack = res.stack, *env = res.environment, *report = res.report;
 	} else {
 		struct compose_result res = {0};

@@ -38,13 +38,6 @@ enum builtin { APP, MYSQL, RABBITMQ, ZIPKIN, BUILTIN_COUNT };
 
 static const char *const builtin_service[BUILTIN_COUNT] = {NULL, "mysql", "rabbitmq", "zipkin"};
 
-struct image {
-	char registry[256];
-	char repository[256];
-	char tag[129];
-	char digest[72];
-};
-
 struct conv {
 	const json_t *compose;
 	const json_t *services_in; /* compose services (borrowed) */
@@ -171,64 +164,13 @@ static bool copy_str(char *dst, size_t n, const char *src, size_t len)
 	return true;
 }
 
-/* Splits [registry/]repository[:tag][@digest]. The first component is a registry when it
- * has a '.' or ':' or is "localhost". false when a part is too long. */
-static bool image_split(const char *ref, struct image *img)
-{
-	*img = (struct image){0};
-	const char *at = strchr(ref, '@');
-	size_t len = at ? (size_t)(at - ref) : strlen(ref);
-	if (at && !copy_str(img->digest, sizeof img->digest, at + 1, strlen(at + 1)))
-		return false;
-	const char *slash = memchr(ref, '/', len);
-	const char *rest = ref;
-	if (slash) {
-		size_t first = (size_t)(slash - ref);
-		bool host = memchr(ref, '.', first) || memchr(ref, ':', first) ||
-			    (first == 9 && memcmp(ref, "localhost", 9) == 0);
-		if (host) {
-			if (!copy_str(img->registry, sizeof img->registry, ref, first))
-				return false;
-			rest = slash + 1;
-		}
-	}
-	size_t rlen = len - (size_t)(rest - ref);
-	const char *colon = NULL;
-	for (size_t i = rlen; i > 0; i--) {
-		if (rest[i - 1] == '/')
-			break;
-		if (rest[i - 1] == ':') {
-			colon = rest + i - 1;
-			break;
-		}
-	}
-	size_t repo_len = colon ? (size_t)(colon - rest) : rlen;
-	if (colon && !copy_str(img->tag, sizeof img->tag, colon + 1, rlen - repo_len - 1))
-		return false;
-	if (!copy_str(img->repository, sizeof img->repository, rest, repo_len))
-		return false;
-	/* Docker Hub's official images may be written library/NAME */
-	if (!img->registry[0] && strncmp(img->repository, "library/", 8) == 0)
-		memmove(img->repository, img->repository + 8, strlen(img->repository + 8) + 1);
-	if (strcmp(img->registry, "docker.io") == 0 || strcmp(img->registry, "index.docker.io") == 0)
-		img->registry[0] = '\0';
-	return true;
-}
-
-/* The last path component of the repository ("bitnami/mysql" -> "mysql"). */
-static const char *image_base(const struct image *img)
-{
-	const char *slash = strrchr(img->repository, '/');
-	return slash ? slash + 1 : img->repository;
-}
-
 static enum builtin classify(const json_t *svc)
 {
-	struct image img;
+	struct importkit_image img;
 	const char *ref = json_string_value(json_object_get(svc, "image"));
-	if (!ref || !image_split(ref, &img))
+	if (!ref || !importkit_image_split(ref, &img))
 		return APP;
-	const char *base = image_base(&img);
+	const char *base = importkit_image_base(&img);
 	if (strcmp(base, "mysql") == 0 || strcmp(base, "mariadb") == 0)
 		return MYSQL;
 	if (strcmp(base, "rabbitmq") == 0)
@@ -237,23 +179,6 @@ static enum builtin classify(const json_t *svc)
 		return ZIPKIN;
 	return APP;
 }
-
-/* ---- names ---- */
-
-/* The manifestd name of a compose service: lowercase, '_' and '.' -> '-'. "" when it
- * cannot be a DNS label starting with a letter. */
-static void service_name(const char *in, char out[64])
-{
-	size_t n = strlen(in);
-	out[0] = '\0';
-	if (n == 0 || n > 63)
-		return;
-	for (size_t i = 0; i <= n; i++)
-		out[i] = in[i] == '_' || in[i] == '.' ? '-' : (char)tolower((unsigned char)in[i]);
-	if (!util_is_dns_label(out) || !isalpha((unsigned char)out[0]))
-		out[0] = '\0';
-}
-
 
 /* ---- values ---- */
 
@@ -874,8 +799,8 @@ static void map_image(struct conv *cv, const char *cname, const char *name, cons
 		      json_t *svc)
 {
 	const char *ref = json_string_value(json_object_get(c, "image"));
-	struct image img = {0};
-	if (!ref || !image_split(ref, &img)) {
+	struct importkit_image img = {0};
+	if (!ref || !importkit_image_split(ref, &img)) {
 		(void)copy_str(img.repository, sizeof img.repository, name, strlen(name));
 		report(cv, "services", cname, json_object_get(c, "build") ? "build" : "image", NULL,
 		       "images are not built here: build and push one, then set its repository and tag (assumed '%s:%s')",
@@ -958,9 +883,9 @@ static long long map_port(struct conv *cv, const char *cname, const json_t *c, c
 		from_env = env_get(env, "PORT", tmp, sizeof tmp);
 	if (!port && from_env && util_parse_int(from_env, 1, 65535, &port) < 0)
 		port = 0;
-	struct image img;
+	struct importkit_image img;
 	const char *repo = json_string_value(json_object_get(json_object_get(svc, "image"), "repository"));
-	if (!port && repo && image_split(repo, &img) && (port = usual_port(image_base(&img))))
+	if (!port && repo && importkit_image_split(repo, &img) && (port = usual_port(importkit_image_base(&img))))
 		report(cv, "services", cname, NULL, NULL,
 		       "has no ports or expose: %lld, the usual port of '%s', was assumed", port, repo);
 	if (!port) {
@@ -1114,8 +1039,8 @@ static void builtin_defaults(struct conv *cv, struct builtin_env *b)
 static void builtin_image(struct conv *cv, const char *cname, const json_t *c, json_t *section)
 {
 	const char *ref = json_string_value(json_object_get(c, "image"));
-	struct image img;
-	if (ref && image_split(ref, &img) && img.tag[0] && strcmp(img.tag, "latest") != 0)
+	struct importkit_image img;
+	if (ref && importkit_image_split(ref, &img) && img.tag[0] && strcmp(img.tag, "latest") != 0)
 		set_new(cv, section, "image", json_string(ref));
 	else
 		report(cv, "services", cname, "image", NULL,
@@ -1199,7 +1124,7 @@ static bool plan_services(struct conv *cv, struct buf *err)
 			continue;
 		}
 		char name[64];
-		service_name(cname, name);
+		importkit_service_name(cname, name);
 		for (int k = 1; k < BUILTIN_COUNT && name[0]; k++)
 			if (cv->builtin[k] && strcmp(name, builtin_service[k]) == 0)
 				name[0] = '\0';
@@ -1213,30 +1138,6 @@ static bool plan_services(struct conv *cv, struct buf *err)
 		set_new(cv, cv->services, name, json_object()); /* reserves the name */
 	}
 	return true;
-}
-
-/* The top-level image registry and tag are the most common ones; services keep theirs
- * only when different ("" -> docker.io, since "" would inherit). */
-static void settle_images(struct conv *cv)
-{
-	const char *registry = importkit_most(cv->registries, 1), *tag = importkit_most(cv->tags, 1);
-	registry = registry ? registry : "";
-	tag = tag ? tag : "";
-	set_new(cv, child(cv, cv->stack, "image"), "registry", json_string(registry));
-	set_new(cv, child(cv, cv->env, "image"), "tag", json_string(tag));
-	const char *name;
-	json_t *svc;
-	json_object_foreach(cv->services, name, svc) {
-		json_t *image = json_object_get(svc, "image");
-		const char *r = json_string_value(json_object_get(image, "registry"));
-		if (r && strcmp(r, registry) == 0)
-			(void)json_object_del(image, "registry");
-		else if (r && !*r)
-			set_new(cv, image, "registry", json_string("docker.io"));
-		const char *t = json_string_value(json_object_get(image, "tag"));
-		if (t && strcmp(t, tag) == 0)
-			(void)json_object_del(image, "tag");
-	}
 }
 
 static void report_top_level(struct conv *cv)
@@ -1265,7 +1166,7 @@ static void finish(struct conv *cv)
 	else
 		report(cv, "services", NULL, NULL, NULL,
 		       "no service publishes a port: no Ingress is rendered (add a rule to ingress.rules for one)");
-	settle_images(cv);
+	(void)oom(cv, importkit_settle_images(cv->stack, cv->env, cv->services, cv->registries, cv->tags));
 	report_top_level(cv);
 }
 

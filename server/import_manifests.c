@@ -33,26 +33,6 @@ void import_manifests_result_release(struct import_manifests_result *r)
 
 /* ==== the stream: objects, their roles, the namespace ==== */
 
-/* The path after "# Source: " on a line of text[start, end), into out ("" when none). */
-static void source_of(const char *text, size_t start, size_t end, struct buf *out)
-{
-	static const char tag[] = "# Source: ";
-	const char *p = text + start, *stop = text + end;
-	while (p < stop) {
-		const char *eol = memchr(p, '\n', (size_t)(stop - p));
-		const char *line_end = eol ? eol : stop;
-		if ((size_t)(line_end - p) > sizeof tag - 1 && memcmp(p, tag, sizeof tag - 1) == 0) {
-			const char *v = p + sizeof tag - 1;
-			size_t n = (size_t)(line_end - v);
-			while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == ' '))
-				n--;
-			(void)buf_append(out, v, n);
-			return;
-		}
-		p = line_end + 1;
-	}
-}
-
 static enum role role_of(const char *api, const char *kind)
 {
 	static const char *const apps[] = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", NULL};
@@ -128,8 +108,8 @@ static int collect(struct imp *im, const json_t *spans, json_t *sources)
 	json_array_foreach(im->docs, i, d) {
 		json_t *span = json_array_get(spans, i);
 		buf_reset(&src);
-		source_of(im->text, (size_t)json_integer_value(json_array_get(span, 0)),
-			  (size_t)json_integer_value(json_array_get(span, 1)), &src);
+		(void)oom(im, importkit_source_of(im->text, (size_t)json_integer_value(json_array_get(span, 0)),
+						  (size_t)json_integer_value(json_array_get(span, 1)), &src));
 		append(im, sources, json_string(buf_cstr(&src)));
 		const char *source = src.len ? json_string_value(json_array_get(sources, i)) : NULL;
 		if (json_is_null(d))

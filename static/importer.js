@@ -1,5 +1,6 @@
-// importer: the Import page. A docker-compose.yml or Kubernetes YAML (pasted or uploaded,
-// several files joined as one stream) goes to POST /api/v1/import/compose or /manifests
+// importer: the Import page. A docker-compose.yml, Kubernetes YAML or Score workload files
+// (pasted or uploaded, several files joined as one stream) go to POST
+// /api/v1/import/compose, /manifests or /score
 // (chosen, or told from the text); the page shows the report (path, object + detail), the
 // validation errors if any, and the preview of the result (POST /render?format=files with
 // the stack and environment inline), then saves it as a new stack.
@@ -10,11 +11,13 @@ import { diffFiles, maskSecrets, renderFile, renderTabs } from './preview.js';
 
 const YAML_TYPE = 'application/yaml';
 const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const KINDS = { compose: 'docker-compose', manifests: 'Kubernetes YAML' };
+const KINDS = { compose: 'docker-compose', manifests: 'Kubernetes YAML', score: 'Score' };
 
-// What the text is: Kubernetes objects have apiVersion and kind at the top of a document,
-// a compose file a services mapping; null when neither shows.
+// What the text is: Score workloads have apiVersion score.dev/..., Kubernetes objects
+// apiVersion and kind at the top of a document, a compose file a services mapping; null
+// when none shows.
 export function detectKind(text) {
+	if (/^apiVersion\s*:\s*["']?score\.dev\//m.test(text)) return 'score';
 	if (/^(apiVersion|kind)\s*:/m.test(text)) return 'manifests';
 	if (/^services\s*:/m.test(text)) return 'compose';
 	return null;
@@ -54,9 +57,9 @@ export function createImporter(ctx) {
 
 	async function convert() {
 		const yaml = ui.text.value;
-		if (!yaml.trim()) { setStatus('Paste a docker-compose.yml or Kubernetes YAML, or choose files first.', 'bad'); ui.text.focus(); return; }
+		if (!yaml.trim()) { setStatus('Paste a docker-compose.yml, Kubernetes YAML or Score files, or choose files first.', 'bad'); ui.text.focus(); return; }
 		const kind = kindOf(yaml);
-		if (!kind) { setStatus('Cannot tell what this is: choose docker-compose or Kubernetes YAML above.', 'bad'); ui.kind.focus(); return; }
+		if (!kind) { setStatus('Cannot tell what this is: choose docker-compose, Kubernetes YAML or Score above.', 'bad'); ui.kind.focus(); return; }
 		ui.convert.setAttribute('aria-busy', 'true');
 		setStatus(`Converting ${KINDS[kind]}…`);
 		clear(ui.saveError);

@@ -34,6 +34,7 @@ int main(void)
 	srunner_add_suite(sr, yamlin_suite());
 	srunner_add_suite(sr, compose_suite());
 	srunner_add_suite(sr, import_manifests_suite());
+	srunner_add_suite(sr, import_score_suite());
 	srunner_add_suite(sr, importkit_suite());
 	srunner_add_suite(sr, cache_suite());
 	srunner_add_suite(sr, syntax_suite());

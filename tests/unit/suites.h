@@ -26,6 +26,7 @@ Suite *diff_suite(void);
 Suite *compose_suite(void);
 Suite *yamlin_suite(void);
 Suite *import_manifests_suite(void);
+Suite *import_score_suite(void);
 Suite *importkit_suite(void);
 Suite *cache_suite(void);
 Suite *syntax_suite(void);
