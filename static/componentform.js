@@ -8,7 +8,7 @@
 // schema's hints: no type or field is named here.
 
 import { el, uid } from './dom.js';
-import { fromPointer, isObject, toPointer } from './mergepatch.js';
+import { clone, fromPointer, isObject, toPointer } from './mergepatch.js';
 import { matches } from './schema.js';
 import { layoutOf } from './layout.js';
 import { instanceType } from './components.js';
@@ -41,8 +41,12 @@ function instanceCard(form, item, m, parts, e) {
 	const actions = el('span', { class: 'entry-actions' });
 	const body = el('div', { class: 'entry-body' });
 	const d = el('details', { class: `entry card${e.inherited ? '' : ' own'}`, dataset: { entry: key } },
-		el('summary', {}, el('span', { class: 'mono key', text: key, title: key }), chips), actions, body);
+		el('summary', {}, el('span', { class: 'mono key', text: key, title: key }), chips), body);
+	// the actions stay outside the <details>: shown while it is closed, and no buttons in
+	// its summary
+	const wrap = el('div', { class: 'instance', dataset: { instance: key } }, d, actions);
 	const enabledPath = [...at, 'enabled'];
+	let kept;
 	form.watch(chips, () => {
 		const { name, type } = typeAt(form, m, at);
 		const bits = [name || 'no type'];
@@ -61,7 +65,7 @@ function instanceCard(form, item, m, parts, e) {
 	const drawActions = () => {
 		actions.replaceChildren();
 		if (removed()) {
-			actions.append(button('Restore', `Restore ${noun} ${key}`, () => { sc.write(at, undefined); redraw(); }));
+			actions.append(button('Restore', `Restore ${noun} ${key}`, () => { sc.write(at, kept); kept = undefined; redraw(); }));
 			return;
 		}
 		const on = sc.effective(enabledPath) !== false;
@@ -73,10 +77,16 @@ function instanceCard(form, item, m, parts, e) {
 			actions.querySelector('button')?.focus();
 		}));
 		actions.append(button('×', `Remove ${noun} ${key}`, () => {
-			if (e.inherited) { sc.write(at, null); redraw(); actions.querySelector('button')?.focus(); return; }
+			if (e.inherited) {
+				kept = clone(sc.own(at)); // what this environment set, back on Restore
+				sc.write(at, null);
+				redraw();
+				actions.querySelector('button')?.focus();
+				return;
+			}
 			sc.write(at, undefined);
-			const next = d.nextElementSibling || d.previousElementSibling;
-			d.remove();
+			const next = wrap.nextElementSibling || wrap.previousElementSibling;
+			wrap.remove();
 			(next?.querySelector('summary') || form.ctx.focusFallback?.())?.focus();
 		}, 'icon'));
 	};
@@ -113,7 +123,7 @@ function instanceCard(form, item, m, parts, e) {
 	drawActions();
 	form.lazyDetails(d, toPointer(at), drawBody);
 	form.register(at, { input: d.querySelector('summary'), wrap: d, error: el('p', { class: 'field-error', hidden: true }), check: el('p'), local: null });
-	return d;
+	return wrap;
 }
 
 // Why name cannot name a new instance, or null.
