@@ -160,6 +160,11 @@ int schema_inherit(const struct schema_node *n, json_t *v, const json_t *root);
  * Built once, borrowed. NULL on allocation failure. */
 const json_t *schema_json_schema(void);
 
+/* The JSON Schema of the node n (borrowed), written as schema_json_schema writes the
+ * document's members: e.g. a component type's params for the web form. A new reference
+ * the caller json_decref()s; NULL on allocation failure. */
+json_t *schema_node_json_schema(const struct schema_node *n);
+
 /* Every field of the document as a path of member names joined by '/', a map's or an
  * array's entries written as '*' ("/services", then "/services/" "*" "/ports", ...), for
  * the docs check. A new array the caller json_decref()s; NULL on allocation failure. */

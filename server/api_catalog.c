@@ -97,16 +97,27 @@ static void add_etag(struct http_request *req, long long revision)
 	(void)http_add_header(req, "ETag", tag);
 }
 
-/* The representation of a type: its name, source, revision (0: not stored), times and
- * document; with its ETag (the revision). */
-static int reply_type(struct http_request *req, unsigned status, const char *name, const struct store_record *rec,
-		      const json_t *builtin_doc)
+/* The JSON Schema of t's params and consumer (what the web form edits), or NULL for a
+ * type that does not compile. */
+static json_t *type_schema(const struct catalog_type *t)
 {
-	json_t *o = json_pack("{s:s, s:s, s:I, s:o, s:o, s:O}", "name", name, "source", source_of(name, rec != NULL),
-			      "revision", (json_int_t)(rec ? rec->revision : 0), "created",
+	if (!t || !t->params || !t->consumer)
+		return NULL;
+	return json_pack("{s:o, s:o}", "params", schema_node_json_schema(t->params), "consumer",
+			 schema_node_json_schema(t->consumer));
+}
+
+/* The representation of a type: its name, source, revision (0: not stored), times and
+ * document, and with compiled (may be NULL) the JSON Schema of its params and consumer;
+ * with its ETag (the revision). */
+static int reply_type(struct http_request *req, unsigned status, const char *name, const struct store_record *rec,
+		      const json_t *builtin_doc, const struct catalog_type *compiled)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I, s:o, s:o, s:O, s:o*}", "name", name, "source",
+			      source_of(name, rec != NULL), "revision", (json_int_t)(rec ? rec->revision : 0), "created",
 			      rec ? json_string(rec->created) : json_null(), "updated",
 			      rec ? json_string(rec->updated) : json_null(), "document",
-			      rec ? rec->document : builtin_doc);
+			      rec ? rec->document : builtin_doc, "schema", type_schema(compiled));
 	status = (unsigned)http_reply_json(req, status, o);
 	add_etag(req, rec ? rec->revision : 0);
 	if (status == 201) {
@@ -134,19 +145,27 @@ int api_catalog_get(struct http_request *req)
 	const char *name = http_param(req, 0);
 	struct store_conn *c = NULL;
 	struct store_record rec = {0};
+	struct catalog *cat = NULL;
 	int r = store_acquire(app_store(req), &c);
 	if (r == 0)
+		r = store_begin_read(c);
+	if (r == 0)
 		r = store_catalog_get(c, name, &rec);
+	if (r == 0 || r == -ENOENT) {
+		int l = api_catalog_load(c, &cat);
+		r = l < 0 ? l : r;
+	}
 	store_release(c);
 	const struct catalog_type *builtin = catalog_find(catalog_builtin(), name);
 	int status;
 	if (r == -ENOENT && builtin)
-		status = reply_type(req, 200, name, NULL, builtin->doc);
+		status = reply_type(req, 200, name, NULL, builtin->doc, catalog_find(cat, name));
 	else if (r < 0)
 		status = type_error(req, r, name);
 	else
-		status = reply_type(req, 200, name, &rec, NULL);
+		status = reply_type(req, 200, name, &rec, NULL, catalog_find(cat, name));
 	store_record_release(&rec);
+	catalog_free(cat);
 	return status;
 }
 
@@ -248,7 +267,7 @@ int api_catalog_put(struct http_request *req)
 		r = store_catalog_put(c, name, doc, exists ? old.revision : 0, http_actor(req), &rec);
 		if (r == 0)
 			r = store_commit(c);
-		status = r < 0 ? type_error(req, r, name) : reply_type(req, exists ? 200 : 201, name, &rec, NULL);
+		status = r < 0 ? type_error(req, r, name) : reply_type(req, exists ? 200 : 201, name, &rec, NULL, NULL);
 	}
 	store_release(c);
 	store_record_release(&old);

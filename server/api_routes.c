@@ -10,6 +10,8 @@ static const struct http_route routes[] = {
 	{"GET", "/metrics", api_metrics, HTTP_BODY_NONE, AUTH_PUBLIC},
 	{"GET", "/openapi.json", api_openapi, HTTP_BODY_NONE, AUTH_PUBLIC},
 	{"GET", "/api/v1/schema", api_schema, HTTP_BODY_NONE, AUTH_PUBLIC},
+	{"GET", "/api/v1/catalog", api_catalog_list, HTTP_BODY_NONE, AUTH_PUBLIC},
+	{"GET", "/api/v1/catalog/{type}", api_catalog_get, HTTP_BODY_NONE, AUTH_PUBLIC},
 	{"GET", "/api/v1/stacks", api_stacks_list, HTTP_BODY_NONE, AUTH_VIEWER},
 	{"POST", "/api/v1/stacks", api_stacks_create, HTTP_BODY_JSON, AUTH_ADMIN},
 	{"GET", "/api/v1/stacks/{stack}", api_stack_get, HTTP_BODY_NONE, AUTH_VIEWER},

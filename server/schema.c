@@ -1267,6 +1267,11 @@ static json_t *export_node(const struct schema_node *n)
 	return s;
 }
 
+json_t *schema_node_json_schema(const struct schema_node *n)
+{
+	return export_node(n);
+}
+
 const json_t *schema_json_schema(void)
 {
 	const struct schema_node *doc = schema_document();

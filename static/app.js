@@ -12,6 +12,8 @@ import { applyChanges, changes, clone, isObject, mergeDiff } from './mergepatch.
 import { buildForm } from './form.js';
 import { readSchema } from './schema.js';
 import { formLayout } from './layout.js';
+import { Layers } from './layers.js';
+import { Catalog, CatalogView } from './components.js';
 import { diffFiles, maskSecrets, renderFile, renderTabs, scrollToChange } from './preview.js';
 
 const S = {
@@ -20,7 +22,7 @@ const S = {
 	mode: 'form', jsonValid: true, form: null,
 	savedFiles: null, savedKey: null, files: null, selectedFile: null, previewSeq: 0,
 	shownErrors: [], lastErrors: [], side: 'preview',
-	schema: null, formState: { open: new Set() },
+	schema: null, catalog: null, formState: { open: new Set() },
 };
 let hist = null, importer = null;
 
@@ -29,8 +31,11 @@ const formCtx = {
 	get stack() { return S.stack; }, get env() { return S.env; }, get stackDoc() { return S.stackDoc; },
 	get saved() { return S.saved; }, get edited() { return S.edited; },
 	get schema() { return S.schema; }, get state() { return S.formState; },
+	get catalog() { return S.catalog; },
 	onChange: () => onEdit(),
 	focusFallback: () => ui.save,
+	rebuild: () => { rebuild(); return S.form; },
+	status: (text, kind) => status(text, kind),
 };
 
 const patch = () => mergeDiff(S.saved || {}, S.edited || {});
@@ -48,6 +53,26 @@ async function loadSchema() {
 	if (!res.ok) throw res.problem;
 	const root = readSchema(res.body);
 	S.schema = { root, sections: formLayout(root) };
+}
+
+// The component types (GET /api/v1/catalog); each type's document and the schema of its
+// params are loaded when an instance of it is shown or added. A server without the
+// catalog gives an empty one.
+async function loadCatalog() {
+	const res = await request('GET', '/api/v1/catalog');
+	const fetchType = async (name) => {
+		const r = await request('GET', `/api/v1/catalog/${enc(name)}`);
+		return r.ok && r.body && typeof r.body === 'object' ? r.body : null;
+	};
+	S.catalog = new Catalog(res.ok ? res.body?.items || [] : [], fetchType);
+}
+
+// Loads the types the stack and the environment's instances name, so the form draws their
+// params at once.
+async function loadTypes() {
+	if (!S.catalog || !S.schema) return;
+	const view = new CatalogView(S.schema.root, S.catalog);
+	await S.catalog.loadAll(view.typesIn(new Layers(S.schema.root, S.stackDoc, S.edited || {}, {})));
 }
 
 async function loadStacks() {
@@ -101,6 +126,7 @@ async function openEnv(name, { keepEdits = false } = {}) {
 	S.edited = mine ? applyChanges(clone(S.saved), mine) : clone(S.saved);
 	S.jsonValid = true;
 	S.filePicked = false;
+	await loadTypes();
 	ui.envSelect.value = name;
 	if (location.hash !== '#import') {
 		history.replaceState(null, '', `#/${enc(S.stack)}/${enc(name)}`);
@@ -711,6 +737,7 @@ async function main() {
 	showPage();
 	try {
 		await loadSchema();
+		await loadCatalog();
 		const stacks = await loadStacks();
 		const [s, e] = parseHash();
 		if (!stacks.length) { status('No stacks yet: register one with POST /api/v1/stacks.'); return; }

@@ -9,15 +9,18 @@
 
 import { el, uid } from './dom.js';
 import { clone, deleteAt, fromPointer, getAt, isObject, setAt, toPointer } from './mergepatch.js';
-import { checkValue, choiceMembers, matches, nodeAt } from './schema.js';
+import { checkValue, choiceMembers, matches } from './schema.js';
 import { Layers, display, hintHolds, overlay } from './layers.js';
+import { Catalog, CatalogView } from './components.js';
+import { instancesBody, usesBody } from './componentform.js';
 
 const INT_RE = /^-?\d+$/;
 const WIDE = new Set(['textarea', 'lines', 'json']);
 
 // buildForm(container, ctx) fills container and returns {find(pointer) -> field | null,
 // reveal(field)}. ctx: {schema: {root, sections}, stack, env, stackDoc, saved, edited,
-// onChange(), focusFallback(), state: {open: Set of pointers}}; edited is changed in place.
+// catalog (components.js), onChange(), focusFallback(), rebuild(), state: {open: Set of
+// pointers}}; edited is changed in place.
 export function buildForm(container, ctx) {
 	const form = new FormBuilder(ctx);
 	container.replaceChildren(el('p', { class: 'legend' },
@@ -63,7 +66,7 @@ class DocScope {
 	keep(parts) {
 		const saved = getAt(this.form.ctx.saved, parts);
 		if (isObject(saved) && !Object.keys(saved).length) return true;
-		const node = nodeAt(this.form.root, parts), parent = nodeAt(this.form.root, parts.slice(0, -1));
+		const node = this.layers.nodeAt(parts), parent = this.layers.nodeAt(parts.slice(0, -1));
 		const makesExist = node?.nullable || parent?.kind === 'map' || choiceMembers(parent).has(parts[parts.length - 1]);
 		return Boolean(makesExist) && (this.layers.lower(parts) ?? null) === null;
 	}
@@ -72,23 +75,23 @@ class DocScope {
 // An array of objects, edited as one value (a merge patch replaces arrays whole): a copy
 // is edited here and written back whole on every change.
 class ListScope {
-	constructor(outer, parts, root) {
+	constructor(outer, parts, nodeOf) {
 		this.outer = outer;
 		this.base = parts;
-		this.root = root;
+		this.nodeOf = nodeOf; // parts -> the schema node there
 		const own = outer.own(parts);
 		this.list = clone(Array.isArray(own) ? own : Array.isArray(outer.effective(parts)) ? outer.effective(parts) : []);
 	}
 	rel(parts) { return parts.slice(this.base.length); }
 	own(parts) { return getAt(this.list, this.rel(parts)); }
 	inherited(parts) {
-		const node = nodeAt(this.root, parts);
+		const node = this.nodeOf(parts);
 		return node && Object.hasOwn(node, 'default') ? clone(node.default) : undefined;
 	}
 	effective(parts) { return overlay(this.inherited(parts), this.own(parts)); }
 	placeholder(parts) {
 		const v = this.inherited(parts);
-		const node = nodeAt(this.root, parts);
+		const node = this.nodeOf(parts);
 		return v !== undefined && v !== null ? display(v) : node?.defaultText && !node.defaultText.startsWith('/') ? node.defaultText : '';
 	}
 	entries(parts) {
@@ -110,7 +113,11 @@ class FormBuilder {
 	constructor(ctx) {
 		this.ctx = ctx;
 		this.root = ctx.schema.root;
-		this.layers = new Layers(this.root, ctx.stackDoc, ctx.edited, { stack: ctx.stack, env: ctx.env });
+		this.catalog = new CatalogView(this.root, ctx.catalog || new Catalog());
+		this.layers = new Layers(this.root, ctx.stackDoc, ctx.edited, { stack: ctx.stack, env: ctx.env }, {
+			nodeAt: (layers, parts) => this.catalog.nodeAt(layers, parts),
+			expand: (layers, parts, text) => this.catalog.expand(layers, parts, text),
+		});
 		this.doc = new DocScope(this);
 		this.fields = new Map(); // pointer -> {input, wrap, error, pointer, local}
 		this.lazy = new Map();   // pointer -> build(): content not built until shown or looked for
@@ -351,7 +358,7 @@ class FormBuilder {
 	// An emptied value of an entry only this environment has stays "" (removing it would
 	// remove the entry).
 	keepsEmpty(parts, sc) {
-		const parent = nodeAt(this.root, parts.slice(0, -1));
+		const parent = this.layers.nodeAt(parts.slice(0, -1));
 		return parent?.kind === 'map' && sc === this.doc && this.layers.inherited(parts) === undefined && sc.own(parts) !== undefined;
 	}
 
@@ -544,6 +551,8 @@ class FormBuilder {
 		const error = el('p', { class: 'field-error', id: uid('e'), hidden: true });
 		const anchor = el('span', { class: 'anchor', tabindex: '-1' });
 		if (entry.type === 'field' && entry.control === 'secret') return this.secretTable(item, parts, sc, owner, error, anchor);
+		if (item.node.form.catalogType && sc === this.doc) return instancesBody(this, item, parts, owner, error, anchor);
+		if (item.node.form.catalogConsumer && sc === this.doc) return usesBody(this, item, parts, owner, error, anchor);
 		const rows = el('div', { class: `entries ${entry.type === 'field' || item.node.form.compact ? 'rows' : 'cards'}` });
 		for (const e of sc.entries(parts)) rows.append(this.entry(item, parts, sc, owner, e));
 		const add = el('button', { type: 'button', class: 'small add', text: `+ Add ${item.item}`, 'aria-label': `Add ${item.item}${owner ? ` to ${owner}` : ''}` });
@@ -611,7 +620,7 @@ class FormBuilder {
 		this.register(parts, { input: anchor, wrap: box, error, check: el('p'), local: null });
 		let ls;
 		const draw = () => {
-			ls = new ListScope(sc, parts, this.root);
+			ls = new ListScope(sc, parts, (p) => this.layers.nodeAt(p));
 			body.replaceChildren(...ls.list.map((_, i) => {
 				const p = [...parts, String(i)];
 				const remove = el('button', { type: 'button', class: 'icon', text: '×', 'aria-label': `Remove ${item.item} ${i + 1}${owner ? ` of ${owner}` : ''}` });

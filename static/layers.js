@@ -4,7 +4,8 @@
 // "defaultsFor" (a top-level member merged under every entry of the map it names, e.g.
 // serviceDefaults under services) and "shorthandFor" (an input-only member standing for
 // another field unless some layer sets that one). Pure; form.js asks it for placeholders,
-// map entries and the values hints depend on.
+// map entries and the values hints depend on. Fields inside a component instance or a use
+// take their node from hooks.nodeAt (components.js: the params of the instance's type).
 
 import { clone, fromPointer, getAt, isObject, setAt } from './mergepatch.js';
 import { nodeAt } from './schema.js';
@@ -45,15 +46,24 @@ function fold(node, v) {
 
 export class Layers {
 	// root: the document's schema node; stackDoc: the stack's document; edited: the
-	// environment's (read live: it changes as the person types); names: {stack, env}.
-	constructor(root, stackDoc, edited, names) {
+	// environment's (read live: it changes as the person types); names: {stack, env};
+	// hooks (optional): nodeAt(layers, parts) -> node | undefined for fields the document's
+	// schema does not describe, expand(layers, parts, text) -> a placeholder's text.
+	constructor(root, stackDoc, edited, names, hooks = {}) {
 		this.root = root;
+		this.hooks = hooks;
 		this.stack = fold(root, clone(stackDoc || {}));
 		this.edited = edited;
 		this.names = names;
 		this.defaultsOf = new Map(); // map member -> the top-level member merged under its entries
 		for (const p of root.props) if (p.form.defaultsFor) this.defaultsOf.set(p.form.defaultsFor, p.name);
 		this.memo = new Map();
+	}
+
+	// The node of the value at parts: the hooks' (inside an instance or a use) or the
+	// document schema's.
+	nodeAt(parts) {
+		return this.hooks.nodeAt?.(this, parts) ?? nodeAt(this.root, parts);
 	}
 
 	// Call after every change of the edited document.
@@ -78,7 +88,7 @@ export class Layers {
 	// What the field is when the environment does not set it: the lower layers over the
 	// schema's literal default.
 	inherited(parts) {
-		const node = nodeAt(this.root, parts);
+		const node = this.nodeAt(parts);
 		const low = this.lower(parts);
 		return node && Object.hasOwn(node, 'default') ? overlay(clone(node.default), low) : low;
 	}
@@ -108,7 +118,7 @@ export class Layers {
 	shorthandsFor(parts) {
 		const out = [];
 		for (let i = parts.length - 1; i >= 0; i--) {
-			const node = nodeAt(this.root, parts.slice(0, i));
+			const node = this.nodeAt(parts.slice(0, i));
 			if (node?.kind !== 'object') continue;
 			for (const p of node.props) {
 				const t = p.form.shorthandFor?.split('/');
@@ -128,18 +138,19 @@ export class Layers {
 	computedDefault(parts, text) {
 		if (typeof text !== 'string' || !text) return undefined;
 		if (text.startsWith('/')) return this.effective(fromPointer(text));
-		const parent = nodeAt(this.root, parts.slice(0, -1));
+		const parent = this.nodeAt(parts.slice(0, -1));
 		if (parent?.kind === 'object' && parent.props.some((p) => p.name === text))
-			return this.effective([...parts.slice(0, -1), text]) ?? this.computedDefault([...parts.slice(0, -1), text], nodeAt(this.root, [...parts.slice(0, -1), text])?.defaultText);
+			return this.effective([...parts.slice(0, -1), text]) ?? this.computedDefault([...parts.slice(0, -1), text], this.nodeAt([...parts.slice(0, -1), text])?.defaultText);
 		return text.replaceAll('<stack>', this.names.stack).replaceAll('<environment>', this.names.env);
 	}
 
 	// The placeholder of the field at parts: what it would be without the environment's
 	// own value, in words.
 	placeholder(parts) {
-		const node = nodeAt(this.root, parts);
+		const node = this.nodeAt(parts);
 		const v = this.inherited(parts);
-		if (v !== undefined && v !== null && !(v === '' && node?.defaultText)) return display(v);
+		if (v !== undefined && v !== null && !(v === '' && node?.defaultText))
+			return this.hooks.expand ? this.hooks.expand(this, parts, display(v)) : display(v);
 		const computed = this.computedDefault(parts, node?.defaultText);
 		if (computed !== undefined && computed !== null && computed !== '') return display(computed);
 		if (v === null || (node?.nullable && v === undefined)) return 'none';

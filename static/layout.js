@@ -17,6 +17,14 @@
 //   disableIf    {"sibling/path": [values]}, with disabledText: greyed out meanwhile
 //   warnIf       [values], with warning: a warning while the field's value is one of these
 //   shorthandFor "sibling/path": an input-only shorthand that stands for that field
+//   catalogType  maps: each entry is an instance of the catalog type its member of this
+//                name gives; its params come from the type (GET /api/v1/catalog/{type})
+//   distinctFrom maps: "/pointer" of another map whose keys an entry's name may not take
+//   secretsIn    with catalogType: "/pointer" of the map where an instance's secrets are
+//                declared (an added instance declares the keys its type needs there)
+//   catalogConsumer maps: "/pointer" of a catalogType map; each key names one of its
+//                entries and the value takes that entry's type's consumer params
+//   (components.js and form.js read the last four)
 //
 // Items: {type, path (names; '*' a map entry, '[]' a list item), name, node, label, ...}
 //   field: control (text, textarea, int, intOrString, bool, select, lines, json, secret)

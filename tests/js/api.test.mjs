@@ -86,7 +86,7 @@ describe('health, metrics, openapi, static files', () => {
     assert.equal(r.status, 200);
     assert.equal(r.json.openapi, '3.1.0');
     const query = { '/api/v1/stacks/{stack}/diff': '?from=dev&to=prod' };
-    const fill = (p) => p.replace('{stack}', 'msa-shop').replace('{env}', 'dev').replace('{file}', 'index.html')
+    const fill = (p) => p.replace('{stack}', 'msa-shop').replace('{env}', 'dev').replace('{file}', 'index.html').replace('{type}', 'mysql')
       .replace('{n}', '1') + (query[p] ?? '');
     let ops = 0;
     for (const [p, item] of Object.entries(r.json.paths)) {

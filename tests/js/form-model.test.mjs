@@ -51,7 +51,7 @@ test('every leaf field of the schema is reachable in the form layout, with a lab
 		else if (want[f.node.kind]) assert.equal(f.control, want[f.node.kind], f.path.join('/'));
 	}
 	// the sections the schema's hints name, in its order, and every top-level member in one
-	assert.deepEqual(sections.slice(0, 3).map((s) => s.title), ['General', 'Services', 'Ingress']);
+	assert.deepEqual(sections.slice(0, 4).map((s) => s.title), ['General', 'Services', 'Components', 'Ingress']);
 	assert.deepEqual(sections.flatMap((s) => s.items.map((i) => i.name)).sort(), root.props.map((p) => p.name).sort());
 	// a probe: one of four checks (or none), then its timings
 	const probe = items(sections).find((i) => i.path.join('/') === 'services/*/probes/readiness');
