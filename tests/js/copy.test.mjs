@@ -89,7 +89,8 @@ test('manifestd copy: SQLite to PostgreSQL and back, everything identical', { sk
   const pg = dbTarget(pgPath);
   let c = copy(lite, pg);
   assert.equal(c.status, 0, c.stderr);
-  for (const part of [/copied \d+ rows from SQLite to PostgreSQL:/, /environments 5\b/, /stacks 2\b/, /tokens 2\b/, /history \d+/]) assert.match(c.stderr, part);
+  // the seeded msa-shop (3 environments) and manifestd (2), and the test's own stack
+  for (const part of [/copied \d+ rows from SQLite to PostgreSQL:/, /environments 7\b/, /stacks 3\b/, /tokens 2\b/, /history \d+/]) assert.match(c.stderr, part);
   assert.doesNotMatch(c.stderr, /pw-qa|jwt-qa/, 'copy never shows a secret');
   server = await start({ db: pgPath, token: admin, args: ['--key-file', key] });
   const onPg = await everything(server, admin);
