@@ -214,7 +214,8 @@ int http_call(const struct http_options *opt, const struct http_call *call, stru
 	      unsigned *ret_status);
 
 /* Parses an If-Match / If-None-Match value holding one entity tag: "\"7\"", "7" or
- * "W/\"7\"" give 7; "*" gives -1. 0 and *ret, or -EINVAL. */
-int http_parse_revision_tag(const char *value, long long *ret);
+ * "W/\"7\"" give 7 (a revision from min: 1, or 0 where revision 0 stands for something,
+ * like a built-in component type); "*" gives -1. 0 and *ret, or -EINVAL. */
+int http_parse_revision_tag(const char *value, long long min, long long *ret);
 
 #endif

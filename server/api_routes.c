@@ -36,6 +36,12 @@ static const struct http_route routes[] = {
 	{"POST", "/api/v1/stacks/{stack}/environments/{env}/rollback", api_env_rollback,
 	 HTTP_BODY_JSON, AUTH_EDITOR},
 	{"GET", "/api/v1/stacks/{stack}/diff", api_stack_diff, HTTP_BODY_NONE, AUTH_VIEWER},
+	{"GET", "/api/v1/catalog", api_catalog_list, HTTP_BODY_NONE, AUTH_VIEWER},
+	{"GET", "/api/v1/catalog/{type}", api_catalog_get, HTTP_BODY_NONE, AUTH_VIEWER},
+	{"PUT", "/api/v1/catalog/{type}", api_catalog_put, HTTP_BODY_JSON, AUTH_ADMIN},
+	{"DELETE", "/api/v1/catalog/{type}", api_catalog_delete, HTTP_BODY_NONE, AUTH_ADMIN},
+	{"GET", "/api/v1/catalog/{type}/revisions", api_catalog_revisions, HTTP_BODY_NONE, AUTH_VIEWER},
+	{"GET", "/api/v1/catalog/{type}/revisions/{n}", api_catalog_revision, HTTP_BODY_NONE, AUTH_VIEWER},
 	/* creates a stack with ?save=1 */
 	{"POST", "/api/v1/import/compose", api_import_compose, HTTP_BODY_YAML, AUTH_ADMIN},
 	{"POST", "/api/v1/import/manifests", api_import_manifests, HTTP_BODY_YAML, AUTH_ADMIN},

@@ -618,7 +618,7 @@ int http_reply_stream(struct http_request *req, unsigned status, const char *con
 			   : reply_whole(req, status, content_type, s);
 }
 
-int http_parse_revision_tag(const char *value, long long *ret)
+int http_parse_revision_tag(const char *value, long long min, long long *ret)
 {
 	while (*value == ' ' || *value == '\t')
 		value++;
@@ -641,7 +641,7 @@ int http_parse_revision_tag(const char *value, long long *ret)
 	memcpy(digits, value, n);
 	digits[n] = '\0';
 	long long v;
-	if (util_parse_int(digits, 1, 1LL << 62, &v) < 0)
+	if (min < 0 || util_parse_int(digits, min, 1LL << 62, &v) < 0)
 		return -EINVAL;
 	*ret = v;
 	return 0;
