@@ -81,6 +81,10 @@ enum http_body {
  * limit), and bytes of any string or object key. */
 #define HTTP_JSON_MAX_DEPTH 33
 #define HTTP_JSON_MAX_STRING 65536
+/* The first value of v beyond those limits: 1 with its JSON Pointer appended to ptr and
+ * *ret_why a sentence ("is nested deeper than ..."), or 0 when there is none. For the
+ * commands that take the documents a body would carry (cmd_catalog.c). */
+int http_json_over_limits(const json_t *v, struct buf *ptr, const char **ret_why);
 
 struct http_route {
 	const char *method;
