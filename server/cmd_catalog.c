@@ -3,6 +3,7 @@
  * the change the API makes (api_type_change): the same checks, the same history. */
 #include <errno.h>
 #include <getopt.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,14 +11,15 @@
 
 #include "api.h"
 #include "cmd.h"
+#include "secretbox.h"
 #include "store.h"
 #include "util.h"
 
 static const char usage[] =
 	"usage: manifestd catalog list [--json] [--db PATH]\n"
 	"       manifestd catalog show TYPE [--db PATH]\n"
-	"       manifestd catalog put TYPE [FILE] [--revision N] [--db PATH]\n"
-	"       manifestd catalog delete TYPE [--revision N] [--db PATH]\n"
+	"       manifestd catalog put TYPE [FILE] [--revision N] [--db PATH] [--key-file PATH]\n"
+	"       manifestd catalog delete TYPE [--revision N] [--db PATH] [--key-file PATH]\n"
 	"\n"
 	"The component types of the catalog (docs/components.md): the built-in ones and those\n"
 	"stored in the database, which override a built-in type of the same name.\n"
@@ -33,17 +35,21 @@ static const char usage[] =
 	"  --json        list as JSON\n"
 	"  --db PATH     a SQLite file or a PostgreSQL URL; default MANIFESTD_DB, else\n"
 	"                ./data/manifestd.db\n"
+	"  --key-file PATH  put and delete resolve the stacks with their secrets: the key as\n"
+	"                serve finds it (MANIFESTD_SECRET_KEY, MANIFESTD_KEY_FILE, --key-file, else\n"
+	"                manifestd.key next to a SQLite file)\n"
 	"\n"
 	"Exit status: 0 done; 2 a usage error, or a type or stacks that would not be valid\n"
 	"(each problem printed as 'POINTER: message'); 1 anything else (no such type, in use,\n"
 	"another revision, the database).\n";
 
-#define MAX_INPUT (16 * 1024 * 1024)
+#define TYPE_MAX_INPUT (16 * 1024 * 1024) /* a type file, read whole */
 
 struct catalog_args {
 	const char *db;
 	const char *name;
 	const char *file;
+	const char *key_file; /* NULL: next to the database */
 	long long revision; /* -1: none given */
 	bool json;
 };
@@ -66,14 +72,17 @@ static int parse(int argc, char **argv, struct catalog_args *a)
 {
 	static const struct option longopts[] = {
 		{"db", required_argument, NULL, 'd'}, {"revision", required_argument, NULL, 'r'},
+		{"key-file", required_argument, NULL, 'k'},
 		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
-	const char *env_db = getenv("MANIFESTD_DB");
-	*a = (struct catalog_args){.db = env_db && *env_db ? env_db : "./data/manifestd.db", .revision = -1};
+	const char *env_db = getenv("MANIFESTD_DB"), *env_key = getenv("MANIFESTD_KEY_FILE");
+	*a = (struct catalog_args){.db = env_db && *env_db ? env_db : "./data/manifestd.db",
+				   .key_file = env_key && *env_key ? env_key : NULL, .revision = -1};
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': a->db = optarg; break;
+		case 'k': a->key_file = optarg; break;
 		case 'r':
 			if (util_parse_int(optarg, 0, 1LL << 62, &a->revision) < 0) {
 				fail("--revision must be a revision number (0 for a built-in type)");
@@ -153,7 +162,7 @@ static json_t *read_document(const struct catalog_args *a)
 	const char *path = a->file && strcmp(a->file, "-") != 0 ? a->file : NULL;
 	FILE *fp = path ? fopen(path, "rb") : stdin;
 	struct buf text, ptr;
-	buf_init(&text, MAX_INPUT);
+	buf_init(&text, TYPE_MAX_INPUT);
 	buf_init(&ptr, BUF_NO_MAX);
 	json_t *doc = NULL;
 	const char *why = NULL;
@@ -277,7 +286,7 @@ int cmd_catalog(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
-	int operands = 0;
+	int operands = 0; /* 0: list, 1: show and delete, 2: put; the changes need the key */
 	int (*run)(struct store_conn *, const struct catalog_args *) = action_of(action, &operands);
 	struct catalog_args a;
 	int r = run ? parse(argc - 1, argv + 1, &a) : -EINVAL;
@@ -291,8 +300,13 @@ int cmd_catalog(int argc, char **argv)
 	buf_init(&err, 4096);
 	struct store *s = NULL;
 	struct store_conn *c = NULL;
+	unsigned char key[SECRETBOX_KEY_BYTES];
+	bool changes = run == put || run == delete, created = false;
 	int code = 1;
-	if (store_open(&(struct store_options){a.db, 1, NULL, NULL}, &err, &s) < 0)
+	if (changes && secretbox_key_for(a.db, store_kind_of(a.db) != STORE_POSTGRES, a.key_file, true, key,
+					 &created, NULL, &err) < 0)
+		fail("%s", buf_cstr(&err));
+	else if (store_open(&(struct store_options){a.db, 1, NULL, changes ? key : NULL}, &err, &s) < 0)
 		fail("%s", buf_cstr(&err));
 	else if ((r = store_acquire(s, &c)) < 0)
 		fail("cannot reach the database: %s", strerror(-r));
@@ -300,6 +314,7 @@ int cmd_catalog(int argc, char **argv)
 		code = run(c, &a);
 	store_release(c);
 	store_free(s);
+	sodium_memzero(key, sizeof key);
 	buf_release(&err);
 	return code;
 }
