@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define BUF_NO_MAX ((size_t)-1)
 
@@ -40,6 +41,9 @@ int buf_putsv(struct buf *b, const char *const *strs, size_t n);
 #define BUF_PUTS(b, ...)                                                                  \
 	buf_putsv((b), (const char *const[]){__VA_ARGS__},                                \
 		  sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+/* Appends what is left to read of the stream fp (not closed). 0, -E2BIG (it would pass
+ * max), -ENOMEM, or -EIO (a read error). */
+int buf_append_stream(struct buf *b, FILE *fp);
 /* Appends formatted text (vsnprintf rules). */
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));

@@ -16,6 +16,9 @@ int cmd_import(int argc, char **argv);
 /* manifestd copy: every table of one database into another (SQLite, PostgreSQL). 0 ok,
  * 2 usage, 1 error (also a target that holds data, without --force). */
 int cmd_copy(int argc, char **argv);
+/* manifestd catalog list|show|put|delete: the component types in the database, changed as
+ * the API changes them. 0 ok, 2 usage or a change that would not be valid, 1 error. */
+int cmd_catalog(int argc, char **argv);
 /* manifestd rekey: re-encrypts every stored secret under a new key. 0 ok, 2 usage, 1 error. */
 int cmd_rekey(int argc, char **argv);
 /* manifestd schema [--markdown]: the document's JSON Schema, or its field reference. 0 ok, 2 usage, 1 error. */

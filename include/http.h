@@ -81,6 +81,10 @@ enum http_body {
  * limit), and bytes of any string or object key. */
 #define HTTP_JSON_MAX_DEPTH 33
 #define HTTP_JSON_MAX_STRING 65536
+/* The first value of v beyond those limits: 1 with its JSON Pointer appended to ptr and
+ * *ret_why a sentence ("is nested deeper than ..."), or 0 when there is none. For the
+ * commands that take the documents a body would carry (cmd_catalog.c). */
+int http_json_over_limits(const json_t *v, struct buf *ptr, const char **ret_why);
 
 struct http_route {
 	const char *method;
@@ -214,7 +218,8 @@ int http_call(const struct http_options *opt, const struct http_call *call, stru
 	      unsigned *ret_status);
 
 /* Parses an If-Match / If-None-Match value holding one entity tag: "\"7\"", "7" or
- * "W/\"7\"" give 7; "*" gives -1. 0 and *ret, or -EINVAL. */
-int http_parse_revision_tag(const char *value, long long *ret);
+ * "W/\"7\"" give 7 (a revision from min: 1, or 0 where revision 0 stands for something,
+ * like a built-in component type); "*" gives -1. 0 and *ret, or -EINVAL. */
+int http_parse_revision_tag(const char *value, long long min, long long *ret);
 
 #endif

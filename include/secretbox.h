@@ -46,6 +46,14 @@ int secretbox_key_load(const char *env_value, const char *path, bool create,
 		       unsigned char key[SECRETBOX_KEY_BYTES], bool *ret_created, struct buf *err);
 /* "<directory of db_path>/manifestd.key" into out. */
 int secretbox_key_path_for(const char *db_path, struct buf *out);
+/* The key of a database as every command finds it: MANIFESTD_SECRET_KEY when set, else
+ * key_file, else (local: a SQLite file) manifestd.key next to db_path, created when create
+ * and missing; a shared database (PostgreSQL, local false) needs one of the first two.
+ * Calls secretbox_init. The file's path is appended to ret_path (may be NULL) when a file
+ * is read. 0, or a negative errno with the reason in err. */
+int secretbox_key_for(const char *db_path, bool local, const char *key_file, bool create,
+		      unsigned char key[SECRETBOX_KEY_BYTES], bool *ret_created, struct buf *ret_path,
+		      struct buf *err);
 
 /* Seals n bytes of plain under key with the ad (adlen bytes, may hold NULs), appending
  * the sealed text to out. 0 or -ENOMEM/-E2BIG. */

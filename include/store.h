@@ -307,8 +307,9 @@ int store_rewrite_documents(struct store_conn *c,
  * of the database (schema_migrations included). 0, -EIO, -ENOMEM. */
 int store_schema(struct store_conn *c, json_t **ret);
 
-/* true when the database holds nothing anyone made: no token, and every history row
- * written by a migration (a database just created holds the seed). *ret. 0 or -EIO. */
+/* true when the database holds nothing anyone made: no token, every history row written
+ * by a migration (a database just created holds the seed), no change of the catalog ever.
+ * *ret. 0 or -EIO. */
 int store_is_pristine(struct store_conn *c, bool *ret);
 
 /* Copies every row of every table but schema_migrations from `from` to `to` (both at the

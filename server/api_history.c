@@ -230,8 +230,7 @@ static int summarize(const json_t *row, struct buf *out)
 	return r;
 }
 
-/* {"revision", "time", "actor", "kind", "summary"} of a history row; NULL on failure. */
-static json_t *revision_item(const json_t *row)
+json_t *api_revision_item(const json_t *row)
 {
 	struct buf summary;
 	buf_init(&summary, BUF_NO_MAX);
@@ -312,7 +311,7 @@ int api_revisions_list(struct http_request *req)
 	size_t i;
 	json_t *row;
 	json_array_foreach(rows, i, row) {
-		if (!items || json_array_append_new(items, revision_item(row)) < 0) {
+		if (!items || json_array_append_new(items, api_revision_item(row)) < 0) {
 			status = http_reply_problem(req, 500, NULL, NULL, "out of memory");
 			break;
 		}
@@ -357,7 +356,7 @@ int api_revision_get(struct http_request *req)
 		status = read_revision(req, c, stack, env, n, &row);
 	store_release(c);
 	if (status == 0) {
-		json_t *item = revision_item(row);
+		json_t *item = api_revision_item(row);
 		if (item && json_object_set(item, "document", json_object_get(row, "new")) == 0 &&
 		    json_object_set_new(item, "stack", json_string(stack)) == 0 &&
 		    json_object_set_new(item, "name", json_string(env)) == 0)

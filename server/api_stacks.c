@@ -141,7 +141,7 @@ static int if_match(struct http_request *req, long long *ret, bool *ret_given)
 		return 0;
 	}
 	long long v;
-	if (http_parse_revision_tag(h, &v) < 0)
+	if (http_parse_revision_tag(h, 1, &v) < 0)
 		return -EINVAL;
 	*ret = v < 0 ? STORE_ANY_REVISION : v;
 	return 0;
@@ -853,7 +853,7 @@ static int prefix_stack(struct model_errors *errs, size_t from, const char *name
 }
 
 int api_type_users(struct store_conn *c, const char *type, const struct catalog *old_cat,
-		   const struct catalog *new_cat, json_t *users, struct model_errors *errs)
+		   const struct catalog *new_cat, json_t *users, json_t *broken, struct model_errors *errs)
 {
 	json_t *items = NULL;
 	int r = store_stack_list(c, &items);
@@ -877,6 +877,8 @@ int api_type_users(struct store_conn *c, const char *type, const struct catalog 
 		if (r == 0 && used && new_cat) {
 			r = validate_stack(c, new_cat, old_cat, name, rec.document, rec.document, errs);
 			r = r == MODEL_EINVALID ? prefix_stack(errs, before, name) : r;
+			if (r == 0 && errs->count > before && broken)
+				r = json_array_append(broken, json_object_get(item, "name")) ? -ENOMEM : 0;
 		}
 		json_decref(envs);
 		store_record_release(&rec);

@@ -58,6 +58,16 @@ int buf_append(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
+int buf_append_stream(struct buf *b, FILE *fp)
+{
+	char chunk[65536]; /* a read size, not a limit: b grows to its max */
+	size_t n;
+	int r = 0;
+	while (r == 0 && (n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		r = buf_append(b, chunk, n);
+	return r == 0 && ferror(fp) ? -EIO : r;
+}
+
 int buf_puts(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s));

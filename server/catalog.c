@@ -395,6 +395,83 @@ static int check_templates(const json_t *def, struct model_errors *errs)
 	return r;
 }
 
+/* The string default of the param called name (of length len) of n, or NULL. */
+static const char *param_default(const struct schema_node *n, const char *name, size_t len)
+{
+	for (size_t i = 0; n && i < n->nprops; i++)
+		if (n->props[i].name_len == len && strncmp(n->props[i].name, name, len) == 0)
+			return json_string_value(n->props[i].node->def);
+	return NULL;
+}
+
+/* The first param named by a ${params.X...} placeholder of text whose own default holds a
+ * placeholder too, as its name and length in *ret and *ret_len; false when none. */
+static bool names_templated_param(const struct schema_node *params, const char *text, const char **ret,
+				  size_t *ret_len)
+{
+	for (const char *p = text; (p = strstr(p, "${")) != NULL; p += 2) {
+		if (p > text && p[-1] == '$')
+			continue; /* $${ is a literal ${ */
+		const char *end = strchr(p, '}'), *q = p + 2;
+		if (!end)
+			return false;
+		const char *colon = memchr(q, ':', (size_t)(end - q));
+		q = colon ? colon + 1 : q;
+		if ((size_t)(end - q) <= 7 || strncmp(q, "params.", 7) != 0)
+			continue;
+		q += 7;
+		size_t len = strcspn(q, ".}");
+		const char *def = param_default(params, q, len);
+		if (def && strstr(def, "${")) {
+			*ret = q;
+			*ret_len = len;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Where the default of the param name is written: /params/NAME/default, or for the param
+ * a secret adds, /secrets/SECRET/default. */
+static int default_pointer(const json_t *def, const char *name, struct buf *out)
+{
+	const char *secret;
+	json_t *v;
+	EACH_MEMBER(json_object_get(def, "secrets"), secret, v) {
+		const char *param = json_string_value(json_object_get(v, "param"));
+		if (param && strcmp(param, name) == 0 && !json_object_get(json_object_get(def, "params"), name))
+			return util_pointer_append(out, "secrets") || util_pointer_append(out, secret) ||
+			       util_pointer_append(out, "default") ? -ENOMEM : 0;
+	}
+	return util_pointer_append(out, "params") || util_pointer_append(out, name) ||
+	       util_pointer_append(out, "default") ? -ENOMEM : 0;
+}
+
+/* The defaults of params are expanded once, all in one pass, when an instance is resolved:
+ * a default that names a param whose own default holds a placeholder (a chain, or a cycle
+ * such as a -> b -> a) would leave a placeholder in the text. Each such default is a
+ * problem. */
+static int check_param_chains(const struct entry *e, struct model_errors *errs)
+{
+	const struct schema_node *params = e->t.params;
+	int r = 0;
+	for (size_t i = 0; r == 0 && params && i < params->nprops; i++) {
+		const char *def = json_string_value(params->props[i].node->def), *other = NULL;
+		size_t len = 0;
+		if (!def || !strstr(def, "${") || !names_templated_param(params, def, &other, &len))
+			continue;
+		struct buf ptr;
+		buf_init(&ptr, BUF_NO_MAX);
+		r = default_pointer(e->def, params->props[i].name, &ptr);
+		if (r == 0)
+			r = model_errors_add(errs, buf_cstr(&ptr), "names the param \"%.*s\", whose own default has a "
+					     "placeholder: defaults are expanded once, so a default may name only params "
+					     "whose defaults have none (no chains, no cycles)", (int)len, other);
+		buf_release(&ptr);
+	}
+	return r < 0 ? -ENOMEM : 0;
+}
+
 /* true when node has a required property without a default: no sample can be made. */
 static bool needs_values(const struct schema_node *n)
 {
@@ -502,6 +579,8 @@ int catalog_check(const char *name, const json_t *doc, struct model_errors *errs
 		r = compile(name, doc, false, errs, &e);
 	if (r == 0 && !e->problem)
 		r = check_templates(e->def, errs);
+	if (r == 0 && !e->problem)
+		r = check_param_chains(e, errs);
 	if (r == 0 && errs->count == before)
 		r = check_sample(e, errs);
 	entry_free(e);

@@ -119,13 +119,7 @@ static int read_file(const char *path, struct buf *text)
 		fail("cannot read '%s': %s", path, strerror(errno));
 		return -1;
 	}
-	char chunk[65536]; /* a read size, not a limit: text grows to MAX_INPUT */
-	size_t n;
-	int r = 0;
-	while (r == 0 && (n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		r = buf_append(text, chunk, n);
-	if (r == 0 && ferror(fp))
-		r = -EIO;
+	int r = buf_append_stream(text, fp);
 	if (fp != stdin)
 		fclose(fp);
 	if (r < 0)

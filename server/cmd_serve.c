@@ -281,19 +281,8 @@ static int load_key(const struct serve_config *cfg, unsigned char key[SECRETBOX_
 	struct buf path;
 	buf_init(&path, 4096);
 	bool created = false;
-	bool shared = store_kind_of(cfg->db) == STORE_POSTGRES;
-	const char *env_key = getenv("MANIFESTD_SECRET_KEY");
-	int r = secretbox_init();
-	if (r == 0 && shared && !cfg->key_file && !env_key) {
-		(void)buf_puts(err, "with PostgreSQL every replica needs the same secret key: set "
-			       "MANIFESTD_SECRET_KEY (32 bytes as base64 or hex, e.g. from 'openssl rand "
-			       "-base64 32') or give --key-file");
-		r = -EINVAL;
-	}
-	if (r == 0)
-		r = cfg->key_file ? buf_puts(&path, cfg->key_file) : secretbox_key_path_for(cfg->db, &path);
-	if (r == 0)
-		r = secretbox_key_load(env_key, buf_cstr(&path), !shared, key, &created, err);
+	int r = secretbox_key_for(cfg->db, store_kind_of(cfg->db) != STORE_POSTGRES, cfg->key_file, true, key,
+				  &created, &path, err);
 	if (r == 0 && created)
 		r = buf_puts(ret_created, buf_cstr(&path));
 	buf_release(&path);

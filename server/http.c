@@ -618,7 +618,7 @@ int http_reply_stream(struct http_request *req, unsigned status, const char *con
 			   : reply_whole(req, status, content_type, s);
 }
 
-int http_parse_revision_tag(const char *value, long long *ret)
+int http_parse_revision_tag(const char *value, long long min, long long *ret)
 {
 	while (*value == ' ' || *value == '\t')
 		value++;
@@ -641,7 +641,7 @@ int http_parse_revision_tag(const char *value, long long *ret)
 	memcpy(digits, value, n);
 	digits[n] = '\0';
 	long long v;
-	if (util_parse_int(digits, 1, 1LL << 62, &v) < 0)
+	if (min < 0 || util_parse_int(digits, min, 1LL << 62, &v) < 0)
 		return -EINVAL;
 	*ret = v;
 	return 0;
@@ -836,6 +836,11 @@ static int json_over_limits(const json_t *v, int depth, struct buf *ptr, const c
 	return 0;
 }
 
+int http_json_over_limits(const json_t *v, struct buf *ptr, const char **ret_why)
+{
+	return json_over_limits(v, 1, ptr, ret_why);
+}
+
 /* 0 when the parsed body is within the JSON limits, else the 422 sent. */
 static int check_json_limits(struct http_request *req)
 {
@@ -843,7 +848,7 @@ static int check_json_limits(struct http_request *req)
 	buf_init(&ptr, BUF_NO_MAX);
 	const char *why = NULL;
 	int status = 0;
-	if (json_over_limits(req->json, 1, &ptr, &why)) {
+	if (http_json_over_limits(req->json, &ptr, &why)) {
 		json_t *errors = json_pack("[{s:s, s:s}]", "pointer", buf_cstr(&ptr), "detail", why);
 		status = http_reply_problem(req, 422, errors, NULL, "the body is beyond a limit: %s %s",
 					    ptr.len ? buf_cstr(&ptr) : "(document)", why);

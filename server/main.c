@@ -1,4 +1,4 @@
-/* main: the manifestd binary: picks the subcommand (render, serve, token, rekey, copy, import) and prints help and
+/* main: the manifestd binary: picks the subcommand (render, serve, token, rekey, copy, import, catalog) and prints help and
  * version. Each subcommand parses its own flags (server/cmd_*.c). */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +18,7 @@ static const char usage[] =
 	"  schema    print the JSON Schema of stack and environment documents\n"
 	"  copy      copy a whole database between SQLite and PostgreSQL\n"
 	"  import    convert Kubernetes YAML or a docker-compose file into documents\n"
+	"  catalog   list, show, store and delete component types (databases, caches, brokers)\n"
 	"\n"
 	"options:\n"
 	"  -h, --help     show this help\n"
@@ -54,6 +55,8 @@ int main(int argc, char **argv)
 		return cmd_copy(argc - 1, argv + 1);
 	if (strcmp(cmd, "import") == 0)
 		return cmd_import(argc - 1, argv + 1);
+	if (strcmp(cmd, "catalog") == 0)
+		return cmd_catalog(argc - 1, argv + 1);
 	fprintf(stderr, "manifestd: unknown command '%s'\n\n%s", cmd, usage);
 	return 1;
 }

@@ -300,12 +300,45 @@ static const struct schema_format *node_format(const json_t *desc, const char *k
 	return f;
 }
 
+/* Each scalar keyword desc has is of its kind (a description written by a platform team,
+ * a component type's params, is checked like any input): -EINVAL with where and why. */
+static int check_keywords(const json_t *desc, struct load_error *e)
+{
+	static const struct {
+		const char *key;
+		char kind; /* 'i' a non-negative integer, 'n' any integer, 'b' boolean, 's' string */
+	} keywords[] = {
+		{"minimum", 'n'}, {"maximum", 'n'}, {"maxLength", 'i'}, {"maxEntries", 'i'}, {"maxItems", 'i'},
+		{"emptyOk", 'b'}, {"nullable", 'b'}, {"required", 'b'}, {"inputOnly", 'b'}, {"format", 's'},
+		{"keyFormat", 's'}, {"defaultFrom", 's'}, {"defaultText", 's'}, {"noun", 's'}, {"description", 's'},
+	};
+	for (size_t i = 0; i < sizeof keywords / sizeof *keywords; i++) {
+		const json_t *v = json_object_get(desc, keywords[i].key);
+		char k = keywords[i].kind;
+		bool ok = !v || (k == 'b' ? json_is_boolean(v) : k == 's' ? json_is_string(v)
+				 : json_is_integer(v) && (k == 'n' || json_integer_value(v) >= 0));
+		if (!ok) {
+			where_prepend(e, keywords[i].key);
+			return load_fail(e, k == 'b' ? "must be true or false" : k == 's' ? "must be a string"
+					 : k == 'n' ? "must be an integer" : "must be an integer from 0");
+		}
+	}
+	const json_t *min = json_object_get(desc, "minimum"), *max = json_object_get(desc, "maximum");
+	if (min && max && json_integer_value(min) > json_integer_value(max)) {
+		where_prepend(e, "minimum");
+		return load_fail(e, "is greater than maximum");
+	}
+	return 0;
+}
+
 /* The scalar members of desc into n. */
 static int read_attributes(struct schema_node *n, const json_t *desc, struct load_error *e)
 {
 	int r = type_of(json_string_value(json_object_get(desc, "type")), &n->type);
 	if (r < 0)
 		return load_fail(e, "has no known type");
+	if (check_keywords(desc, e) < 0)
+		return -EINVAL;
 	n->format = node_format(desc, "format", e, &r);
 	n->key_format = node_format(desc, "keyFormat", e, &r);
 	n->empty_ok = json_is_true(json_object_get(desc, "emptyOk"));

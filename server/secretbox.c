@@ -255,3 +255,27 @@ bool secretbox_is_sealed(const char *s)
 	size_t n = strlen(s + p);
 	return n >= sodium_base64_ENCODED_LEN(NONCE_BYTES + TAG_BYTES, B64) - 1 && n % 4 == 0;
 }
+
+int secretbox_key_for(const char *db_path, bool local, const char *key_file, bool create,
+		      unsigned char key[SECRETBOX_KEY_BYTES], bool *ret_created, struct buf *ret_path,
+		      struct buf *err)
+{
+	struct buf path;
+	buf_init(&path, 4096);
+	const char *env_key = getenv("MANIFESTD_SECRET_KEY");
+	int r = secretbox_init();
+	if (r == 0 && !local && !key_file && !env_key) {
+		(void)buf_puts(err, "with PostgreSQL every replica needs the same secret key: set "
+			       "MANIFESTD_SECRET_KEY (32 bytes as base64 or hex, e.g. from 'openssl rand "
+			       "-base64 32') or give --key-file");
+		r = -EINVAL;
+	}
+	if (r == 0)
+		r = key_file ? buf_puts(&path, key_file) : secretbox_key_path_for(db_path, &path);
+	if (r == 0)
+		r = secretbox_key_load(env_key, buf_cstr(&path), create && local, key, ret_created, err);
+	if (r == 0 && ret_path && !env_key)
+		r = buf_puts(ret_path, buf_cstr(&path));
+	buf_release(&path);
+	return r;
+}

@@ -82,7 +82,8 @@ int store_schema(struct store_conn *c, json_t **ret)
 int store_is_pristine(struct store_conn *c, bool *ret)
 {
 	int r = store_query_text(c, "SELECT (SELECT count(*) FROM tokens) + (SELECT count(*) FROM "
-				    "history WHERE actor NOT LIKE 'migration:%')", NULL, 0);
+				    "history WHERE actor NOT LIKE 'migration:%') + (SELECT count(*) FROM "
+				    "catalog_history)", NULL, 0);
 	if (r == 0)
 		r = c->store->be->next(c);
 	if (r == 1)

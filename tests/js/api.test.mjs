@@ -86,8 +86,11 @@ describe('health, metrics, openapi, static files', () => {
     assert.equal(r.status, 200);
     assert.equal(r.json.openapi, '3.1.0');
     const query = { '/api/v1/stacks/{stack}/diff': '?from=dev&to=prod' };
-    const fill = (p) => p.replace('{stack}', 'msa-shop').replace('{env}', 'dev').replace('{file}', 'index.html').replace('{type}', 'mysql')
-      .replace('{n}', '1') + (query[p] ?? '');
+    // a stored component type, so that its revision 1 exists
+    const memcached = (await call('GET', '/api/v1/catalog/memcached')).json.document;
+    assert.equal((await call('PUT', '/api/v1/catalog/kv-openapi', { body: memcached })).status, 201);
+    const fill = (p) => p.replace('{stack}', 'msa-shop').replace('{env}', 'dev').replace('{file}', 'index.html')
+      .replace('{type}', 'kv-openapi').replace('{n}', '1') + (query[p] ?? '');
     let ops = 0;
     for (const [p, item] of Object.entries(r.json.paths)) {
       for (const method of ['get', 'put', 'post', 'patch', 'delete']) {
@@ -103,7 +106,8 @@ describe('health, metrics, openapi, static files', () => {
         assert.equal(res.status, want, `${method} ${p}: ${res.text.slice(0, 200)}`);
       }
     }
-    assert.ok(ops >= 17);
+    assert.ok(ops >= 23);
+    assert.equal((await call('DELETE', '/api/v1/catalog/kv-openapi')).status, 204);
   });
 
   test('static files: the form, content types, 404, no path traversal', async () => {

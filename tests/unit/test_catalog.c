@@ -97,6 +97,20 @@ START_TEST(type_documents_checked)
 	expect("{" GOOD ", 'wait': 'http'," WORKLOAD("") "}", "whose wait names the port \"http\"");
 	expect("{" GOOD ", 'outputs': {'u': {'value': 'x://${consumer.user}'}}," WORKLOAD("") "}",
 	       "/outputs: with the default params, /services/app/env/OUT_u");
+	/* a param node's keywords are input too */
+	expect("{'params': {'n': {'type': 'integer', 'minimum': 'one'}}, 'workload': {}}",
+	       "/params/n/minimum: must be an integer");
+	expect("{'params': {'n': {'type': 'integer', 'minimum': 5, 'maximum': 1}}, 'workload': {}}",
+	       "/params/n/minimum: is greater than maximum");
+	expect("{'params': {'n': {'type': 'string', 'required': 'yes'}}, 'workload': {}}",
+	       "/params/n/required: must be true or false");
+	/* defaults expand once: a default may not name a param whose default has a placeholder */
+	expect("{'params': {'a': {'type': 'string', 'default': '${params.b}'}, 'b': {'type': 'string', 'default': "
+	       "'${sh:params.a}'}}," WORKLOAD("") "}",
+	       "/params/b/default: names the param \"a\", whose own default has a placeholder");
+	expect("{'params': {'a': {'type': 'string', 'default': 'x-${params.passwordSecret}'}}, 'secrets': {'password': "
+	       "{'param': 'passwordSecret', 'default': '${name}-password'}}," WORKLOAD("") "}",
+	       "/params/a/default: names the param \"passwordSecret\"");
 }
 END_TEST
 

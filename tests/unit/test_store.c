@@ -943,12 +943,113 @@ START_TEST(writers_of_one_stack_take_turns)
 }
 END_TEST
 
+/* The catalog's stored types: create, compare-and-set, the list and the documents, the
+ * history of a type's current life (newest first, pages), delete, and a type stored
+ * again after a delete starting over at revision 1. */
+START_TEST(catalog_types_and_their_revisions)
+{
+	struct store *s = open_store(NULL);
+	struct store_conn *c;
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	json_t *v1 = doc_of("{\"description\": \"one\"}");
+	json_t *v2 = doc_of("{\"description\": \"two\"}");
+	struct store_record rec = {0};
+	json_t *rows = NULL, *row = NULL;
+	bool more = true;
+
+	ck_assert_int_eq(store_catalog_get(c, "cache", &rec), -ENOENT);
+	ck_assert_int_eq(store_catalog_list(c, &rows), 0);
+	ck_assert_uint_eq(json_array_size(rows), 0);
+	json_decref(rows);
+	ck_assert_int_eq(store_catalog_put(c, "cache", v1, 3, "t", NULL), -ESTALE); /* not stored */
+	ck_assert_int_eq(store_begin(c), 0);
+	ck_assert_int_eq(store_catalog_put(c, "cache", v1, 0, "alice", &rec), 0);
+	ck_assert_int_eq(store_commit(c), 0);
+	ck_assert_int_eq(rec.revision, 1);
+	ck_assert_str_eq(rec.created, rec.updated);
+	store_record_release(&rec);
+	ck_assert_int_eq(store_catalog_put(c, "cache", v2, 0, "t", NULL), -ESTALE); /* stored now */
+	ck_assert_int_eq(store_catalog_put(c, "cache", v2, 1, "bob", &rec), 0);
+	ck_assert_int_eq(rec.revision, 2);
+	store_record_release(&rec);
+	ck_assert_int_eq(store_catalog_put(c, "cache", v1, 1, "t", NULL), -ESTALE);
+	ck_assert_int_eq(store_catalog_put(c, "cache", v1, STORE_ANY_REVISION, "carol", NULL), 0);
+	ck_assert_int_eq(store_catalog_put(c, "aaa", v2, STORE_ANY_REVISION, "t", NULL), 0);
+	ck_assert_int_eq(store_catalog_get(c, "cache", &rec), 0);
+	ck_assert_int_eq(rec.revision, 3);
+	ck_assert_str_eq(json_string_value(json_object_get(rec.document, "description")), "one");
+	store_record_release(&rec);
+
+	ck_assert_int_eq(store_catalog_list(c, &rows), 0); /* sorted by name */
+	ck_assert_uint_eq(json_array_size(rows), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 0), "name")), "aaa");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rows, 1), "revision")), 3);
+	json_decref(rows);
+	ck_assert_int_eq(store_catalog_documents(c, &rows), 0);
+	ck_assert_uint_eq(json_object_size(rows), 2);
+	ck_assert(json_equal(json_object_get(rows, "cache"), v1));
+	json_decref(rows);
+
+	ck_assert_int_eq(store_catalog_revisions(c, "cache", 0, 2, &rows, &more), 0);
+	ck_assert(more);
+	ck_assert_uint_eq(json_array_size(rows), 2);
+	row = json_array_get(rows, 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(row, "revision")), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(row, "actor")), "carol");
+	ck_assert(json_equal(json_object_get(row, "old"), v2));
+	ck_assert(json_equal(json_object_get(row, "new"), v1));
+	json_decref(rows);
+	ck_assert_int_eq(store_catalog_revisions(c, "cache", 2, 50, &rows, &more), 0);
+	ck_assert(!more);
+	ck_assert_uint_eq(json_array_size(rows), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 0), "kind")), "create");
+	ck_assert(json_is_null(json_object_get(json_array_get(rows, 0), "old")));
+	json_decref(rows);
+	ck_assert_int_eq(store_catalog_revision(c, "cache", 2, &row), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(row, "actor")), "bob");
+	ck_assert(json_equal(json_object_get(row, "new"), v2));
+	json_decref(row);
+	ck_assert_int_eq(store_catalog_revision(c, "cache", 4, &row), -ENOENT);
+
+	/* deleted (at its revision only), then stored again: revision 1, the old life unlisted */
+	ck_assert_int_eq(store_catalog_delete(c, "cache", 2, "t"), -ESTALE);
+	ck_assert_int_eq(store_catalog_delete(c, "cache", 3, "dave"), 0);
+	ck_assert_int_eq(store_catalog_delete(c, "cache", STORE_ANY_REVISION, "t"), -ENOENT);
+	ck_assert_int_eq(store_catalog_get(c, "cache", &rec), -ENOENT);
+	ck_assert_int_eq(store_catalog_revisions(c, "cache", 0, 50, &rows, &more), 0);
+	ck_assert_uint_eq(json_array_size(rows), 0);
+	json_decref(rows);
+	ck_assert_int_eq(store_catalog_put(c, "cache", v2, 0, "t", &rec), 0);
+	ck_assert_int_eq(rec.revision, 1);
+	store_record_release(&rec);
+	ck_assert_int_eq(store_catalog_revisions(c, "cache", 0, 50, &rows, &more), 0);
+	ck_assert_uint_eq(json_array_size(rows), 1);
+	json_decref(rows);
+	ck_assert_int_eq(store_catalog_revision(c, "cache", 2, &row), -ENOENT);
+
+	/* every change is a row of catalog_history, the delete's too, and it is append-only */
+	long long n = -1;
+	ck_assert_int_eq(store_query_text(c, "SELECT count(*) FROM catalog_history WHERE name = 'cache'", NULL, 0), 0);
+	ck_assert_int_eq(c->store->be->next(c), 1);
+	n = c->store->be->integer(c, 0);
+	c->store->be->done(c);
+	ck_assert_int_eq(n, 5);
+	ck_assert_int_lt(store_exec(c, "DELETE FROM catalog_history", NULL, 0, NULL), 0);
+
+	json_decref(v1);
+	json_decref(v2);
+	store_release(c);
+	store_free(s);
+}
+END_TEST
+
 static void add_common(TCase *tc)
 {
 	tcase_add_test(tc, fresh_database_is_migrated_and_seeded);
 	tcase_add_test(tc, revisions_cas_and_history);
 	tcase_add_test(tc, environments_and_stack_delete);
 	tcase_add_test(tc, environment_revisions);
+	tcase_add_test(tc, catalog_types_and_their_revisions);
 	tcase_add_test(tc, rollback_stores_nothing);
 	tcase_add_test(tc, shared_documents_follow_every_write);
 	tcase_add_test(tc, stack_list_reads_the_kept_environment_count);
