@@ -710,6 +710,12 @@ static int plan_workload(struct sconv *cv, size_t doc, const json_t *d, const ch
 	}
 	wl->res = json_object();
 	wl->ports = json_object();
+	if (!wl->res || !wl->ports) { /* kept (and released) only as a pair */
+		json_decref(wl->res);
+		json_decref(wl->ports);
+		wl->res = wl->ports = NULL;
+		return -ENOMEM;
+	}
 	sconv_set(cv, cv->services, wl->name, json_object());
 	wl->svc = json_object_get(cv->services, wl->name);
 	return cv->rc;
