@@ -220,9 +220,12 @@ static int write_out(const struct options *o, const json_t *stack, const json_t 
 		return -1;
 	size_t i;
 	json_t *item;
-	json_array_foreach(report, i, item)
-		fprintf(stderr, "%s: %s\n", json_string_value(json_object_get(item, "path")),
+	json_array_foreach(report, i, item) {
+		const char *kind = json_string_value(json_object_get(item, "kind"));
+		fprintf(stderr, "%s: %s%s\n", json_string_value(json_object_get(item, "path")),
+			kind && strcmp(kind, "guess") == 0 ? "(guessed) " : "",
 			json_string_value(json_object_get(item, "detail")));
+	}
 	return 0;
 }
 

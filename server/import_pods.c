@@ -69,7 +69,7 @@ static void carry_member(struct cctx *x, const char *key, const json_t *value, c
 static void literal_secret(struct imp *im, const struct workload *w, const char *var, const char *value,
 			   struct buf *key)
 {
-	(void)oom(im, importkit_secret_key(im->secrets_env, w->name, var, value, key));
+	(void)oom(im, importkit_secret_key(im->secrets_env, w->name, var, value, true, key));
 	set(im, child(im, im->stack, "secrets"), buf_cstr(key), json_string(""));
 }
 

@@ -20,18 +20,55 @@ START_TEST(secret_keys)
 	json_t *values = json_object();
 	struct buf key;
 	buf_init(&key, BUF_NO_MAX);
-	ck_assert_int_eq(importkit_secret_key(values, "api", "DB_PASSWORD", "one", &key), 0);
+	ck_assert_int_eq(importkit_secret_key(values, "api", "DB_PASSWORD", "one", true, &key), 0);
 	ck_assert_str_eq(buf_cstr(&key), "db-password");
 	/* the same value: the same key */
-	ck_assert_int_eq(importkit_secret_key(values, "web", "OTHER_PASSWORD", "one", &key), 0);
+	ck_assert_int_eq(importkit_secret_key(values, "web", "OTHER_PASSWORD", "one", true, &key), 0);
 	ck_assert_str_eq(buf_cstr(&key), "db-password");
 	/* the same name, another value: the service's name first */
-	ck_assert_int_eq(importkit_secret_key(values, "web", "DB_PASSWORD", "two", &key), 0);
+	ck_assert_int_eq(importkit_secret_key(values, "web", "DB_PASSWORD", "two", true, &key), 0);
 	ck_assert_str_eq(buf_cstr(&key), "web-db-password");
 	ck_assert_str_eq(json_string_value(json_object_get(values, "web-db-password")), "two");
 	ck_assert_uint_eq(json_object_size(values), 2);
 	buf_release(&key);
 	json_decref(values);
+}
+END_TEST
+
+/* The one image table: official images only, tags made to fit the type's workload. */
+START_TEST(datastore_images)
+{
+	static const struct {
+		const char *registry, *repository, *tag, *type, *want;
+		bool changed;
+	} cases[] = {
+		{"", "postgres", "15-alpine", "postgres", "15", true},
+		{"docker.io", "library/postgres", "16.4", "postgres", "16.4", false},
+		{"", "mariadb", "10.6.4-focal", "mariadb", "10.6.4-focal", false},
+		{"", "mariadb", "10.3", "mariadb", "", true},
+		{"", "mongo", "4.2.0", "mongodb", "", true},
+		{"", "mongo", "7.0", "mongodb", "7.0", false},
+		{"", "rabbitmq", "3.12", "rabbitmq", "3.12-management", true},
+		{"", "rabbitmq", "3.13-management-alpine", "rabbitmq", "3.13-management", true},
+		{"", "rabbitmq", "3.6.8", "rabbitmq", "", true},
+		{"", "redis", "alpine", "redis", "", true},
+		{"", "redis", "", "redis", "", true},
+		{"", "memcached", "1.6.21", "memcached", "1.6.21", false},
+		{"", "openzipkin/zipkin", "3", "zipkin", "3", false},
+		{"", "apache/kafka", "3.8.0", "kafka", "3.8.0", false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct importkit_datastore ds;
+		ck_assert_msg(importkit_datastore(cases[i].registry, cases[i].repository, cases[i].tag, &ds), "%zu", i);
+		ck_assert_str_eq(ds.type, cases[i].type);
+		ck_assert_str_eq(ds.tag, cases[i].want);
+		ck_assert_msg((ds.why != NULL) == cases[i].changed, "%zu: why %s", i, ds.why ? ds.why : "(none)");
+	}
+	struct importkit_datastore ds;
+	ck_assert(!importkit_datastore("", "bitnami/postgresql", "16", &ds));
+	ck_assert(!importkit_datastore("ghcr.io", "postgres", "16", &ds));
+	ck_assert(!importkit_datastore("", "weaveworksdemos/catalogue-db", "0.3.0", &ds));
+	ck_assert(!importkit_datastore("", "nginx", "1.27", &ds));
 }
 END_TEST
 
@@ -56,6 +93,7 @@ Suite *importkit_suite(void)
 	tcase_add_test(tc, secret_names);
 	tcase_add_test(tc, secret_keys);
 	tcase_add_test(tc, most_counted);
+	tcase_add_test(tc, datastore_images);
 	suite_add_tcase(s, tc);
 	return s;
 }
