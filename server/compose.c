@@ -51,8 +51,8 @@ struct conv {
 	json_t *stores;            /* compose name of each datastore -> {type, database, user} */
 	json_t *used_volumes;      /* named volumes that were mapped */
 	json_t *tags, *registries; /* value -> count, to pick the top-level ones */
-	const char *ingress;       /* compose name of the service behind the Ingress */
-	long long ingress_port;    /* its published port's target */
+	json_t *entries;           /* compose name -> the target of its first published port */
+	const char *ingress;       /* compose name of the service of the main rule */
 	int ingress_rank;          /* how sure: 2 for host port 80 or 443, else 1 */
 	int rc;                    /* sticky -ENOMEM */
 };
@@ -1104,26 +1104,18 @@ static void port_name(const struct port *p, char out[16])
 	(void)snprintf(out, 16, "%s-%lld", p->udp ? "udp" : "port", p->target);
 }
 
-/* A published port is the entry point when it is the likeliest one yet: host port 80 or
- * 443 first, then the first published, never one bound to localhost. */
-static void consider_entry(struct conv *cv, const char *cname, const struct port *p, const char *key,
-			   const char *tok)
+/* A published port: the first of each service is an entry point (an Ingress rule); the
+ * likeliest one (host port 80 or 443 first, then the first published) is the main rule,
+ * for any host. One bound to localhost is none. */
+static void consider_entry(struct conv *cv, const char *cname, const struct port *p)
 {
 	int rank = p->published == 80 || p->published == 443 ? 2 : 1;
-	if (!p->published || p->local || p->udp)
+	if (!p->published || p->local || p->udp || json_object_get(cv->entries, cname))
 		return;
+	set_new(cv, cv->entries, cname, json_integer(p->target));
 	if (rank > cv->ingress_rank) {
-		if (cv->ingress)
-			report(cv, "services", cv->ingress, NULL, NULL,
-			       "publishes a port, but the one entry point (the Ingress) goes to '%s' (host port %lld): reachable inside the cluster only",
-			       cname, p->published);
 		cv->ingress = cname;
-		cv->ingress_port = p->target;
 		cv->ingress_rank = rank;
-	} else if (strcmp(cv->ingress, cname) != 0) {
-		report(cv, "services", cname, key, tok,
-		       "is published, but the one entry point (the Ingress) goes to '%s': reachable inside the cluster only (add a rule with a host for it)",
-		       cv->ingress);
 	}
 }
 
@@ -1150,7 +1142,7 @@ static void map_ports(struct conv *cv, const char *cname, const json_t *c, json_
 					p.udp ? json_pack("{s:I, s:s}", "port", (json_int_t)p.target, "protocol", "UDP")
 					      : json_pack("{s:I}", "port", (json_int_t)p.target));
 			if (k == 0)
-				consider_entry(cv, cname, &p, keys[k], tok);
+				consider_entry(cv, cname, &p);
 		}
 	}
 }
@@ -1591,18 +1583,37 @@ static void report_top_level(struct conv *cv)
 			report(cv, "volumes", key, NULL, NULL, "is not mapped: no service mounts it");
 }
 
+/* One Ingress rule per entry point: the main one for any host, the others for a host of
+ * their own (a guess: there is no host in a compose file). */
+static void map_entries(struct conv *cv)
+{
+	json_t *rules = json_object();
+	const char *cname;
+	json_t *target;
+	json_object_foreach(cv->entries, cname, target) {
+		char port[16], host[96];
+		struct port p = {.target = json_integer_value(target)};
+		const char *name = json_string_value(json_object_get(cv->names, cname));
+		bool main = strcmp(cname, cv->ingress) == 0;
+		port_name(&p, port);
+		(void)snprintf(host, sizeof host, "%s.example.com", name);
+		set_new(cv, rules, main ? "main" : name,
+			json_pack("{s:s, s:s, s:s}", "host", main ? "" : host, "service", name, "port", port));
+		if (!main)
+			guess(cv, "services", cname, "ports", NULL,
+			      "is published beside '%s' (the Ingress rule for any host): its rule '%s' is for the host '%s'; set the real one",
+			      cv->ingress, name, host);
+	}
+	set_new(cv, cv->stack, "ingress", json_pack("{s:b, s:o}", "enabled", 1, "rules", rules));
+}
+
 static void finish(struct conv *cv)
 {
-	char port[16];
-	struct port p = {.target = cv->ingress_port};
-	port_name(&p, port);
 	if (cv->ingress)
-		set_new(cv, cv->stack, "ingress",
-			json_pack("{s:b, s:{s:{s:O, s:s}}}", "enabled", 1, "rules", "main", "service",
-				  json_object_get(cv->names, cv->ingress), "port", port));
+		map_entries(cv);
 	else
 		report(cv, "services", NULL, NULL, NULL,
-		       "no service publishes a port: no Ingress is rendered (add a rule to ingress.rules for one)");
+		       "no service publishes a port (on an address other than localhost): no Ingress is rendered (add a rule to ingress.rules for one)");
 	settle_images(cv);
 	report_top_level(cv);
 }
@@ -1614,6 +1625,7 @@ static void conv_release(struct conv *cv)
 	json_decref(cv->report);
 	json_decref(cv->names);
 	json_decref(cv->stores);
+	json_decref(cv->entries);
 	json_decref(cv->used_volumes);
 	json_decref(cv->tags);
 	json_decref(cv->registries);
@@ -1656,10 +1668,11 @@ int compose_convert(const json_t *compose, struct buf *err, struct compose_resul
 	cv.report = json_array();
 	cv.names = json_object();
 	cv.stores = json_object();
+	cv.entries = json_object();
 	cv.used_volumes = json_object();
 	cv.tags = json_object();
 	cv.registries = json_object();
-	int r = cv.stack && cv.env && cv.report && cv.names && cv.stores && cv.used_volumes && cv.tags &&
+	int r = cv.stack && cv.env && cv.report && cv.names && cv.stores && cv.entries && cv.used_volumes && cv.tags &&
 				cv.registries
 			? 0
 			: -ENOMEM;
