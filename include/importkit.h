@@ -52,4 +52,78 @@ struct importkit_datastore {
 bool importkit_datastore(const char *registry, const char *repository, const char *tag,
 			 struct importkit_datastore *ret);
 
+/* An image reference's parts. */
+struct importkit_image {
+	char registry[256];   /* "" for Docker Hub (docker.io and index.docker.io too) */
+	char repository[256]; /* without Docker Hub's "library/" */
+	char tag[129];        /* "" when none */
+	char digest[72];      /* "" when none */
+};
+
+/* Splits [registry/]repository[:tag][@digest] into *img. The first component is a
+ * registry when it has a '.' or ':' or is "localhost". false when a part is too long. */
+bool importkit_image_split(const char *ref, struct importkit_image *img);
+
+/* ---- datastores as components (both importers) ---- */
+
+/* What a variable of a datastore's official image says (MYSQL_ROOT_PASSWORD, POSTGRES_DB,
+ * RABBITMQ_DEFAULT_USER...). IMPORTKIT_OTHER for a variable the table does not know. */
+enum importkit_store_role {
+	IMPORTKIT_OTHER,
+	IMPORTKIT_ROOT_PASSWORD,  /* the administrator's password */
+	IMPORTKIT_PASSWORD,       /* the password clients give */
+	IMPORTKIT_BOTH_PASSWORDS, /* both (POSTGRES_PASSWORD: the superuser is the clients' user) */
+	IMPORTKIT_DATABASE,       /* the database clients use: a consumer param */
+	IMPORTKIT_USER,           /* the user clients log in as: a consumer param */
+	IMPORTKIT_ADMIN_USER,     /* the administrator's name: the instance's param user */
+};
+
+/* The role of the variable var of a datastore's image. */
+enum importkit_store_role importkit_store_role(const char *var);
+
+/* Whether a password variable of role sets the type's secret ("rootPassword" or
+ * "password"). */
+bool importkit_role_sets(enum importkit_store_role role, const char *secret);
+
+/* Whether the built-in catalog's type declares member in section ("secrets",
+ * "consumer", "params"). */
+bool importkit_type_has(const char *type, const char *section, const char *member);
+
+/* The key of the stack's secrets the importers give the component name's secret
+ * ("rootPassword" -> NAME-root-password, "password" -> NAME-password), into key (reset
+ * first). 0 or -ENOMEM. */
+int importkit_store_secret_key(const char *name, const char *secret, struct buf *key);
+
+/* The component instance {"type", "image"?} of a recognised datastore image whose
+ * repository is repository (a new reference; NULL when out of memory). The image is
+ * set only when ds->tag is not the type's default (""). */
+json_t *importkit_store_instance(const struct importkit_datastore *ds, const char *repository);
+
+/* A database or user name the types take: lowercase letters, digits and '_', 1 to max
+ * characters. */
+bool importkit_db_identifier(const char *s, size_t max);
+
+/* The database and user a consumer's own env names (each "" when none). */
+struct importkit_db_guess {
+	char name[65];
+	char user[33];
+};
+
+/* Looks at one variable of a consumer's env: a database URL ("jdbc:mysql://h/orders",
+ * "postgres://u:p@db/app", "mongodb://db/shop") or *DB_NAME, *DATABASE_NAME, *_DATABASE
+ * give the database; *DB_USER, *DB_USERNAME, *DATASOURCE_USERNAME, MYSQL_USER,
+ * POSTGRES_USER (not root) the user. The first found of each is kept in g. */
+void importkit_db_guess(struct importkit_db_guess *g, const char *var, const char *value);
+
+/* The consumer params of a service's use of a component of type (a new object; NULL
+ * when out of memory): its database and user from the service's own env (own), else
+ * those the datastore's env gave (plan: {"database"?, "user"?}, may be NULL), each only
+ * when the type takes it. */
+json_t *importkit_use(const char *type, const struct importkit_db_guess *own, const json_t *plan);
+
+/* Whether value names host as a whole word (a host name character -- letter, digit,
+ * '_', '-', '.' -- on neither side): "db:5432", "postgres://u@db/app" name db, "mydb"
+ * does not. An empty host names nothing. */
+bool importkit_names_host(const char *value, const char *host);
+
 #endif

@@ -34,12 +34,6 @@ int compose_parse_yaml(const char *text, size_t len, struct buf *err, json_t **r
 #define PLACEHOLDER_SECRET "change-me"
 #define STORAGE_SIZE "1Gi"
 
-struct image {
-	char registry[256];
-	char repository[256];
-	char tag[129];
-	char digest[72];
-};
 
 struct conv {
 	const json_t *compose;
@@ -180,50 +174,6 @@ static bool copy_str(char *dst, size_t n, const char *src, size_t len)
 		return false;
 	memcpy(dst, src, len);
 	dst[len] = '\0';
-	return true;
-}
-
-/* Splits [registry/]repository[:tag][@digest]. The first component is a registry when it
- * has a '.' or ':' or is "localhost". false when a part is too long. */
-static bool image_split(const char *ref, struct image *img)
-{
-	*img = (struct image){0};
-	const char *at = strchr(ref, '@');
-	size_t len = at ? (size_t)(at - ref) : strlen(ref);
-	if (at && !copy_str(img->digest, sizeof img->digest, at + 1, strlen(at + 1)))
-		return false;
-	const char *slash = memchr(ref, '/', len);
-	const char *rest = ref;
-	if (slash) {
-		size_t first = (size_t)(slash - ref);
-		bool host = memchr(ref, '.', first) || memchr(ref, ':', first) ||
-			    (first == 9 && memcmp(ref, "localhost", 9) == 0);
-		if (host) {
-			if (!copy_str(img->registry, sizeof img->registry, ref, first))
-				return false;
-			rest = slash + 1;
-		}
-	}
-	size_t rlen = len - (size_t)(rest - ref);
-	const char *colon = NULL;
-	for (size_t i = rlen; i > 0; i--) {
-		if (rest[i - 1] == '/')
-			break;
-		if (rest[i - 1] == ':') {
-			colon = rest + i - 1;
-			break;
-		}
-	}
-	size_t repo_len = colon ? (size_t)(colon - rest) : rlen;
-	if (colon && !copy_str(img->tag, sizeof img->tag, colon + 1, rlen - repo_len - 1))
-		return false;
-	if (!copy_str(img->repository, sizeof img->repository, rest, repo_len))
-		return false;
-	/* Docker Hub's official images may be written library/NAME */
-	if (!img->registry[0] && strncmp(img->repository, "library/", 8) == 0)
-		memmove(img->repository, img->repository + 8, strlen(img->repository + 8) + 1);
-	if (strcmp(img->registry, "docker.io") == 0 || strcmp(img->registry, "index.docker.io") == 0)
-		img->registry[0] = '\0';
 	return true;
 }
 
@@ -684,33 +634,10 @@ static void map_deploy(struct conv *cv, const char *cname, const json_t *deploy,
 /* The catalog type of a compose service's image when it is a datastore (ds filled). */
 static bool store_of(const json_t *c, struct importkit_datastore *ds)
 {
-	struct image img;
+	struct importkit_image img;
 	const char *ref = json_string_value(json_object_get(c, "image"));
-	return ref && image_split(ref, &img) && importkit_datastore(img.registry, img.repository, img.tag, ds);
+	return ref && importkit_image_split(ref, &img) && importkit_datastore(img.registry, img.repository, img.tag, ds);
 }
-
-/* Whether the type (of the built-in catalog) declares the member in section ("secrets",
- * "consumer", "params"). */
-static bool type_has(const char *type, const char *section, const char *member)
-{
-	const struct catalog_type *t = catalog_find(catalog_builtin(), type);
-	return t && json_object_get(json_object_get(t->def, section), member);
-}
-
-/* What a variable of a datastore's image says. */
-enum store_role { ROOT_PASSWORD, PASSWORD, BOTH_PASSWORDS, DATABASE, USER, ADMIN_USER };
-
-static const struct {
-	const char *var;
-	enum store_role role;
-} store_vars[] = {
-	{"MYSQL_ROOT_PASSWORD", ROOT_PASSWORD}, {"MARIADB_ROOT_PASSWORD", ROOT_PASSWORD},
-	{"MONGO_INITDB_ROOT_PASSWORD", ROOT_PASSWORD}, {"MYSQL_PASSWORD", PASSWORD},
-	{"MARIADB_PASSWORD", PASSWORD}, {"RABBITMQ_DEFAULT_PASS", PASSWORD}, {"REDIS_PASSWORD", PASSWORD},
-	{"POSTGRES_PASSWORD", BOTH_PASSWORDS}, {"MYSQL_DATABASE", DATABASE}, {"MARIADB_DATABASE", DATABASE},
-	{"POSTGRES_DB", DATABASE}, {"MONGO_INITDB_DATABASE", DATABASE}, {"MYSQL_USER", USER},
-	{"MARIADB_USER", USER}, {"POSTGRES_USER", USER}, {"RABBITMQ_DEFAULT_USER", ADMIN_USER},
-};
 
 struct store_env {
 	int pass;       /* 0: the consumers' password (its key first, for values shared); 1: the rest */
@@ -720,16 +647,14 @@ struct store_env {
 	bool root_set, pass_set;
 };
 
-static bool db_identifier(const char *s, size_t max);
-
 /* Stores a password of the datastore under the key of its secret (when the type has it). */
 static void store_password(struct conv *cv, struct store_env *e, const char *secret, const char *env_key,
 			   const char *token, const char *value)
 {
 	struct buf key;
 	buf_init(&key, BUF_NO_MAX);
-	if (type_has(e->type, "secrets", secret) &&
-	    oom(cv, buf_printf(&key, "%s-%s", e->name, strcmp(secret, "password") ? "root-password" : "password")) == 0)
+	if (importkit_type_has(e->type, "secrets", secret) &&
+	    oom(cv, importkit_store_secret_key(e->name, secret, &key)) == 0)
 		store_secret(cv, e->cname, env_key, token, buf_cstr(&key), value);
 	buf_release(&key);
 }
@@ -738,39 +663,63 @@ static void store_env_entry(struct conv *cv, void *arg, const char *var, const c
 			    const char *token)
 {
 	struct store_env *e = arg;
-	size_t i = 0, n = sizeof store_vars / sizeof *store_vars;
-	while (i < n && strcmp(store_vars[i].var, var) != 0)
-		i++;
-	enum store_role role = i < n ? store_vars[i].role : DATABASE;
-	if ((e->pass == 0) != (i < n && (role == PASSWORD || role == BOTH_PASSWORDS)))
+	enum importkit_store_role role = importkit_store_role(var);
+	bool root = importkit_role_sets(role, "rootPassword"), pass = importkit_role_sets(role, "password");
+	if ((e->pass == 0) != pass)
 		return;
-	if (i < n && role != DATABASE && role != USER && role != ADMIN_USER) {
-		if (role != PASSWORD)
+	if (root || pass) {
+		if (root)
 			store_password(cv, e, "rootPassword", "environment", token, value);
-		if (role != ROOT_PASSWORD)
+		if (pass)
 			store_password(cv, e, "password", "environment", token, value);
-		e->root_set |= role != PASSWORD;
-		e->pass_set |= role != ROOT_PASSWORD;
-	} else if (i < n && role == ADMIN_USER && value && type_has(e->type, "params", "user") &&
-		   db_identifier(value, 64)) {
+		e->root_set |= root;
+		e->pass_set |= pass;
+	} else if (role == IMPORTKIT_ADMIN_USER && value && importkit_type_has(e->type, "params", "user") &&
+		   importkit_db_identifier(value, 64)) {
 		set_new(cv, e->inst, "user", json_string(value));
-	} else if (i < n && role != ADMIN_USER && value && db_identifier(value, 63)) {
-		set_new(cv, e->plan, role == DATABASE ? "database" : "user", json_string(value));
+	} else if ((role == IMPORTKIT_DATABASE || role == IMPORTKIT_USER) && value && importkit_db_identifier(value, 63)) {
+		bool database = role == IMPORTKIT_DATABASE;
+		set_new(cv, e->plan, database ? "database" : "user", json_string(value));
 		guess(cv, "services", e->cname, "environment", token,
 		      "becomes the %s of each service that uses '%s' (unless its own env names another)",
-		      role == DATABASE ? "database" : "user", e->name);
+		      database ? "database" : "user", e->name);
 	} else {
 		report(cv, "services", e->cname, "environment", token,
 		       "is not mapped: the component '%s' (type %s) is configured by its params", e->name, e->type);
 	}
 }
 
-/* The secrets the type needs that the compose file did not give. */
-static void store_defaults(struct conv *cv, struct store_env *e, const char *env_key)
+/* Whether the service's command or entrypoint sets a password (--requirepass). */
+static bool asks_password(const json_t *c)
+{
+	static const char *const keys[] = {"command", "entrypoint"};
+	for (size_t k = 0; k < 2; k++) {
+		const json_t *v = json_object_get(c, keys[k]);
+		size_t i;
+		json_t *item;
+		if (json_is_string(v) && strstr(json_string_value(v), "requirepass"))
+			return true;
+		json_array_foreach(v, i, item)
+			if (json_is_string(item) && strstr(json_string_value(item), "requirepass"))
+				return true;
+	}
+	return false;
+}
+
+/* The secrets the type needs that the compose file did not give; a Redis given no
+ * password (no REDIS_PASSWORD, no --requirepass in its command) runs without one. */
+static void store_defaults(struct conv *cv, struct store_env *e, const json_t *c, const char *env_key)
 {
 	static const char *const secrets[] = {"rootPassword", "password"};
+	if (!e->pass_set && importkit_type_has(e->type, "params", "auth") && !asks_password(c)) {
+		set_new(cv, e->inst, "auth", json_false());
+		guess(cv, "services", e->cname, NULL, NULL,
+		      "sets no password: the component '%s' runs without one (auth: false); only network policies protect it",
+		      e->name);
+		e->pass_set = true;
+	}
 	for (int i = 0; i < 2; i++) {
-		if ((i ? e->pass_set : e->root_set) || !type_has(e->type, "secrets", secrets[i]))
+		if ((i ? e->pass_set : e->root_set) || !importkit_type_has(e->type, "secrets", secrets[i]))
 			continue;
 		store_password(cv, e, secrets[i], env_key, NULL, PLACEHOLDER_SECRET);
 		guess(cv, "services", e->cname, env_key, NULL,
@@ -780,18 +729,16 @@ static void store_defaults(struct conv *cv, struct store_env *e, const char *env
 	}
 }
 
+/* The image's repository (the component's instance has the tag made to fit: ds). */
 static void store_image(struct conv *cv, const char *cname, const json_t *c, const struct importkit_datastore *ds,
-			json_t *inst)
+			struct importkit_image *img)
 {
-	struct image img;
 	const char *ref = json_string_value(json_object_get(c, "image"));
-	if (!image_split(ref, &img))
+	if (!importkit_image_split(ref, img))
 		return;
-	if (ds->tag[0])
-		set_new(cv, inst, "image", json_pack("{s:s, s:s}", "repository", img.repository, "tag", ds->tag));
 	if (ds->why)
 		guess(cv, "services", cname, "image", NULL, "the component runs %s%s%s: %s",
-		      ds->tag[0] ? img.repository : "the type's default image", ds->tag[0] ? ":" : "", ds->tag, ds->why);
+		      ds->tag[0] ? img->repository : "the type's default image", ds->tag[0] ? ":" : "", ds->tag, ds->why);
 }
 
 /* A named volume's name in a volumes entry ("data:/var/lib/mysql" or {source}), else
@@ -818,7 +765,7 @@ static void store_volumes(struct conv *cv, const char *cname, const char *type)
 	char tok[24], name[256];
 	json_array_foreach(json_object_get(json_object_get(cv->services_in, cname), "volumes"), i, v) {
 		(void)snprintf(tok, sizeof tok, "%zu", i);
-		if (named_volume(v, name, sizeof name) && type_has(type, "params", "storage")) {
+		if (named_volume(v, name, sizeof name) && importkit_type_has(type, "params", "storage")) {
 			set_new(cv, cv->used_volumes, name, json_true());
 			guess(cv, "services", cname, "volumes", tok,
 			      "is the component's storage: one claim of the type's default size (set storage.size)");
@@ -826,7 +773,7 @@ static void store_volumes(struct conv *cv, const char *cname, const char *type)
 		}
 		report(cv, "services", cname, "volumes", tok,
 		       "is not mapped: the component has its own data volume and configuration%s",
-		       type_has(type, "consumer", "database") ? " (and creates each consumer's database and user itself)" : "");
+		       importkit_type_has(type, "consumer", "database") ? " (and creates each consumer's database and user itself)" : "");
 	}
 }
 
@@ -880,19 +827,20 @@ static void convert_store(struct conv *cv, const char *cname, const json_t *c, c
 	static const char *const handled[] = {"image", "environment", "volumes", "ports", "healthcheck",
 					      "command", "entrypoint", "user", NULL};
 	const char *name = json_string_value(json_object_get(cv->names, cname));
-	json_t *inst = json_pack("{s:s}", "type", ds->type);
+	struct importkit_image img = {0};
+	store_image(cv, cname, c, ds, &img);
+	json_t *inst = importkit_store_instance(ds, img.repository);
 	json_t *plan = json_pack("{s:s}", "type", ds->type);
 	set_new(cv, cv->components, name, inst);
 	set_new(cv, cv->stores, cname, plan);
 	if (cv->rc)
 		return;
-	store_image(cv, cname, c, ds, inst);
 	const char *env_key = json_object_get(c, "environment") ? "environment" : NULL;
 	struct store_env e = {0, cname, name, ds->type, inst, plan, false, false};
 	env_foreach(cv, cname, json_object_get(c, "environment"), store_env_entry, &e);
 	e.pass = 1;
 	env_foreach(cv, cname, json_object_get(c, "environment"), store_env_entry, &e);
-	store_defaults(cv, &e, env_key);
+	store_defaults(cv, &e, c, env_key);
 	store_volumes(cv, cname, ds->type);
 	store_replaced(cv, cname, c, name);
 	report_other_keys(cv, cname, c, handled, ": the component is configured by its type and params");
@@ -900,78 +848,12 @@ static void convert_store(struct conv *cv, const char *cname, const json_t *c, c
 
 /* ---- uses: the datastores a service uses, and its database and user there ---- */
 
-static bool db_identifier(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > max)
-		return false;
-	for (; *s; s++)
-		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '_')
-			return false;
-	return true;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-/* The database named by a database URL in value ("jdbc:mysql://host:3306/orderdb?x",
- * "postgres://u:p@db/app", "mongodb://db:27017/shop"). */
-static bool url_database(const char *value, char *out, size_t n)
-{
-	static const char *const schemes[] = {"mysql://", "mariadb://", "postgres://", "postgresql://",
-					      "mongodb://", NULL};
-	const char *p = NULL;
-	for (size_t i = 0; !p && schemes[i]; i++)
-		p = strstr(value, schemes[i]);
-	if (!p)
-		return false;
-	p = strchr(strstr(p, "//") + 2, '/');
-	if (!p)
-		return false;
-	size_t len = strcspn(p + 1, "?;/ ");
-	return len > 0 && copy_str(out, n, p + 1, len);
-}
-
-struct db_guess {
-	char name[65];
-	char user[33];
-};
-
 static void db_guess_entry(struct conv *cv, void *arg, const char *var, const char *value,
 			   const char *token)
 {
 	(void)cv;
 	(void)token;
-	struct db_guess *g = arg;
-	char tmp[65];
-	if (!value)
-		return;
-	if (!g->name[0] && url_database(value, tmp, sizeof tmp) && db_identifier(tmp, 63))
-		memcpy(g->name, tmp, sizeof tmp);
-	if (!g->name[0] && (ends_with(var, "DB_NAME") || ends_with(var, "DATABASE_NAME") ||
-			    ends_with(var, "_DATABASE")) && db_identifier(value, 63))
-		(void)copy_str(g->name, sizeof g->name, value, strlen(value));
-	if (!g->user[0] && (ends_with(var, "DB_USER") || ends_with(var, "DB_USERNAME") ||
-			    ends_with(var, "DATASOURCE_USERNAME") || strcmp(var, "MYSQL_USER") == 0 ||
-			    strcmp(var, "POSTGRES_USER") == 0) &&
-	    strcmp(value, "root") != 0 && db_identifier(value, 32))
-		(void)copy_str(g->user, sizeof g->user, value, strlen(value));
-}
-
-/* The consumer param member of the use from the service's own env (g) or else the
- * datastore's (plan), when the type takes it. */
-static void use_param(struct conv *cv, json_t *use, const char *type, const char *member, const char *own,
-		      const json_t *plan)
-{
-	if (!type_has(type, "consumer", member))
-		return;
-	if (*own)
-		set_new(cv, use, member, json_string(own));
-	else if (json_object_get(plan, member))
-		set_new(cv, use, member, json_incref(json_object_get(plan, member)));
+	importkit_db_guess(arg, var, value);
 }
 
 /* uses[store] of the service: its database and user guessed from its env (a database
@@ -984,13 +866,11 @@ static void map_use(struct conv *cv, const char *cname, const char *store, json_
 	json_t *uses = child(cv, svc, "uses");
 	if (!type || !target || json_object_get(uses, target))
 		return;
-	struct db_guess g = {0};
-	if (type_has(type, "consumer", "database")) /* a database's: not a broker's user */
+	struct importkit_db_guess g = {{0}, {0}};
+	if (importkit_type_has(type, "consumer", "database")) /* a database's: not a broker's user */
 		env_foreach(cv, cname, json_object_get(json_object_get(cv->services_in, cname), "environment"),
 			    db_guess_entry, &g);
-	json_t *use = json_object();
-	use_param(cv, use, type, "database", g.name, plan);
-	use_param(cv, use, type, "user", g.user, plan);
+	json_t *use = importkit_use(type, &g, plan);
 	set_new(cv, uses, target, use);
 	if (json_object_size(use))
 		guess(cv, "services", cname, NULL, NULL,
@@ -1000,7 +880,7 @@ static void map_use(struct conv *cv, const char *cname, const char *store, json_
 
 /* Whether the compose service c names the datastore store: depends_on it, or an env
  * value with its name as a host. */
-static bool names_store(struct conv *cv, const json_t *c, const char *store)
+static bool names_store(const json_t *c, const char *store)
 {
 	const json_t *deps = json_object_get(c, "depends_on");
 	size_t i;
@@ -1012,26 +892,13 @@ static bool names_store(struct conv *cv, const json_t *c, const char *store)
 			return true;
 	const json_t *env = json_object_get(c, "environment");
 	const char *key;
-	json_object_foreach((json_t *)env, key, v) {
-		struct buf out;
-		bool hit = false;
-		buf_init(&out, BUF_NO_MAX);
-		if (json_is_string(v))
-			(void)oom(cv, replace_host(json_string_value(v), store, store, &out, &hit));
-		buf_release(&out);
-		if (hit)
+	json_object_foreach((json_t *)env, key, v)
+		if (json_is_string(v) && importkit_names_host(json_string_value(v), store))
 			return true;
-	}
 	json_array_foreach(env, i, v) {
 		const char *s = json_string_value(v);
 		const char *eq = s ? strchr(s, '=') : NULL;
-		struct buf out;
-		bool hit = false;
-		buf_init(&out, BUF_NO_MAX);
-		if (eq)
-			(void)oom(cv, replace_host(eq + 1, store, store, &out, &hit));
-		buf_release(&out);
-		if (hit)
+		if (eq && importkit_names_host(eq + 1, store))
 			return true;
 	}
 	return false;
@@ -1062,7 +929,7 @@ static void map_depends_on(struct conv *cv, const char *cname, const json_t *c, 
 			report_dependency(cv, cname, json_string_value(v), tok);
 	}
 	json_object_foreach(cv->stores, target, v)
-		if (names_store(cv, c, target))
+		if (names_store(c, target))
 			map_use(cv, cname, target, svc);
 }
 
@@ -1072,8 +939,8 @@ static void map_image(struct conv *cv, const char *cname, const char *name, cons
 		      json_t *svc)
 {
 	const char *ref = json_string_value(json_object_get(c, "image"));
-	struct image img = {0};
-	if (!ref || !image_split(ref, &img)) {
+	struct importkit_image img = {0};
+	if (!ref || !importkit_image_split(ref, &img)) {
 		(void)copy_str(img.repository, sizeof img.repository, name, strlen(name));
 		guess(cv, "services", cname, json_object_get(c, "build") ? "build" : "image", NULL,
 		      "images are not built here: build and push one, then set its repository and tag (assumed '%s:%s')",

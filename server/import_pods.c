@@ -1805,9 +1805,8 @@ static bool targeted(const struct workload *w, const json_t *c)
 	return false;
 }
 
-/* The service's container: the first one the Service targets, else the one named like
- * the workload, else the first (helm charts often put sidecars before it). */
-static size_t pick_main(const struct workload *w)
+/* The service's container (helm charts often put sidecars before it). */
+size_t ik8s_main_container(const struct workload *w)
 {
 	const json_t *containers = member(w->pod, "containers");
 	size_t i;
@@ -1823,7 +1822,7 @@ static size_t pick_main(const struct workload *w)
 
 void ik8s_map_workload(struct imp *im, struct workload *w)
 {
-	w->main = pick_main(w);
+	w->main = ik8s_main_container(w);
 	map_spec(im, w);
 	map_metadata(im, w);
 	json_t *plan = plan_ports(im, w);

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "catalog.h"
+
 bool importkit_secret_name(const char *var)
 {
 	static const char *const words[] = {"PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", NULL};
@@ -182,3 +184,209 @@ bool importkit_datastore(const char *registry, const char *repository, const cha
 	}
 	return false;
 }
+
+/* ---- datastores as components ---- */
+
+static const struct {
+	const char *var;
+	enum importkit_store_role role;
+} store_vars[] = {
+	{"MYSQL_ROOT_PASSWORD", IMPORTKIT_ROOT_PASSWORD}, {"MARIADB_ROOT_PASSWORD", IMPORTKIT_ROOT_PASSWORD},
+	{"MONGO_INITDB_ROOT_PASSWORD", IMPORTKIT_ROOT_PASSWORD}, {"MYSQL_PASSWORD", IMPORTKIT_PASSWORD},
+	{"MARIADB_PASSWORD", IMPORTKIT_PASSWORD}, {"RABBITMQ_DEFAULT_PASS", IMPORTKIT_PASSWORD},
+	{"REDIS_PASSWORD", IMPORTKIT_PASSWORD}, {"POSTGRES_PASSWORD", IMPORTKIT_BOTH_PASSWORDS},
+	{"MYSQL_DATABASE", IMPORTKIT_DATABASE}, {"MARIADB_DATABASE", IMPORTKIT_DATABASE},
+	{"POSTGRES_DB", IMPORTKIT_DATABASE}, {"MONGO_INITDB_DATABASE", IMPORTKIT_DATABASE},
+	{"MYSQL_USER", IMPORTKIT_USER}, {"MARIADB_USER", IMPORTKIT_USER}, {"POSTGRES_USER", IMPORTKIT_USER},
+	{"RABBITMQ_DEFAULT_USER", IMPORTKIT_ADMIN_USER},
+};
+
+enum importkit_store_role importkit_store_role(const char *var)
+{
+	for (size_t i = 0; i < sizeof store_vars / sizeof *store_vars; i++)
+		if (strcmp(store_vars[i].var, var) == 0)
+			return store_vars[i].role;
+	return IMPORTKIT_OTHER;
+}
+
+bool importkit_role_sets(enum importkit_store_role role, const char *secret)
+{
+	if (strcmp(secret, "rootPassword") == 0)
+		return role == IMPORTKIT_ROOT_PASSWORD || role == IMPORTKIT_BOTH_PASSWORDS;
+	return strcmp(secret, "password") == 0 && (role == IMPORTKIT_PASSWORD || role == IMPORTKIT_BOTH_PASSWORDS);
+}
+
+bool importkit_type_has(const char *type, const char *section, const char *member)
+{
+	const struct catalog_type *t = catalog_find(catalog_builtin(), type);
+	return t && json_object_get(json_object_get(t->def, section), member);
+}
+
+int importkit_store_secret_key(const char *name, const char *secret, struct buf *key)
+{
+	buf_reset(key);
+	int r = BUF_PUTS(key, name, strcmp(secret, "rootPassword") == 0 ? "-root-password" : "-password");
+	return r < 0 ? -ENOMEM : 0;
+}
+
+json_t *importkit_store_instance(const struct importkit_datastore *ds, const char *repository)
+{
+	json_t *inst = json_pack("{s:s}", "type", ds->type);
+	if (inst && ds->tag[0] &&
+	    json_object_set_new(inst, "image", json_pack("{s:s, s:s}", "repository", repository, "tag", ds->tag)) < 0) {
+		json_decref(inst);
+		return NULL;
+	}
+	return inst;
+}
+
+bool importkit_db_identifier(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* The database named by a database URL in value, into out (n bytes). */
+static bool url_database(const char *value, char *out, size_t n)
+{
+	static const char *const schemes[] = {"mysql://", "mariadb://", "postgres://", "postgresql://",
+					      "mongodb://", NULL};
+	const char *p = NULL;
+	for (size_t i = 0; !p && schemes[i]; i++)
+		p = strstr(value, schemes[i]);
+	if (!p)
+		return false;
+	p = strchr(strstr(p, "//") + 2, '/');
+	if (!p)
+		return false;
+	size_t len = strcspn(p + 1, "?;/ ");
+	if (len == 0 || len >= n)
+		return false;
+	memcpy(out, p + 1, len);
+	out[len] = '\0';
+	return true;
+}
+
+/* Copies s into out (n bytes) when it is an identifier of at most max characters. */
+static void take_identifier(char *out, size_t n, const char *s, size_t max)
+{
+	if (!out[0] && importkit_db_identifier(s, max) && strlen(s) < n)
+		memcpy(out, s, strlen(s) + 1);
+}
+
+void importkit_db_guess(struct importkit_db_guess *g, const char *var, const char *value)
+{
+	char tmp[65];
+	if (!value)
+		return;
+	if (!g->name[0] && url_database(value, tmp, sizeof tmp))
+		take_identifier(g->name, sizeof g->name, tmp, 63);
+	if (ends_with(var, "DB_NAME") || ends_with(var, "DATABASE_NAME") || ends_with(var, "_DATABASE"))
+		take_identifier(g->name, sizeof g->name, value, 63);
+	if ((ends_with(var, "DB_USER") || ends_with(var, "DB_USERNAME") || ends_with(var, "DATASOURCE_USERNAME") ||
+	     strcmp(var, "MYSQL_USER") == 0 || strcmp(var, "POSTGRES_USER") == 0) &&
+	    strcmp(value, "root") != 0)
+		take_identifier(g->user, sizeof g->user, value, 32);
+}
+
+/* use[member] = own, else plan[member], when the type takes member. */
+static int use_param(json_t *use, const char *type, const char *member, const char *own, const json_t *plan)
+{
+	if (!importkit_type_has(type, "consumer", member))
+		return 0;
+	if (*own)
+		return json_object_set_new(use, member, json_string(own));
+	if (json_object_get(plan, member))
+		return json_object_set(use, member, json_object_get(plan, member));
+	return 0;
+}
+
+json_t *importkit_use(const char *type, const struct importkit_db_guess *own, const json_t *plan)
+{
+	json_t *use = json_object();
+	if (use && (use_param(use, type, "database", own->name, plan) < 0 ||
+		    use_param(use, type, "user", own->user, plan) < 0)) {
+		json_decref(use);
+		return NULL;
+	}
+	return use;
+}
+
+static bool host_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.';
+}
+
+bool importkit_names_host(const char *value, const char *host)
+{
+	size_t n = strlen(host);
+	for (const char *p = n ? strstr(value, host) : NULL; p; p = strstr(p + 1, host))
+		if ((p == value || !host_char(p[-1])) && !host_char(p[n]))
+			return true;
+	return false;
+}
+
+/* ---- image references ---- */
+
+static bool copy_str(char *dst, size_t n, const char *src, size_t len)
+{
+	if (len >= n)
+		return false;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return true;
+}
+
+bool importkit_image_split(const char *ref, struct importkit_image *img)
+{
+	memset(img, 0, sizeof *img);
+	const char *at = strchr(ref, '@');
+	size_t len = at ? (size_t)(at - ref) : strlen(ref);
+	if (at && !copy_str(img->digest, sizeof img->digest, at + 1, strlen(at + 1)))
+		return false;
+	const char *slash = memchr(ref, '/', len);
+	const char *rest = ref;
+	if (slash) {
+		size_t first = (size_t)(slash - ref);
+		bool host = memchr(ref, '.', first) || memchr(ref, ':', first) ||
+			    (first == 9 && memcmp(ref, "localhost", 9) == 0);
+		if (host) {
+			if (!copy_str(img->registry, sizeof img->registry, ref, first))
+				return false;
+			rest = slash + 1;
+		}
+	}
+	size_t rlen = len - (size_t)(rest - ref);
+	const char *colon = NULL;
+	for (size_t i = rlen; i > 0; i--) {
+		if (rest[i - 1] == '/')
+			break;
+		if (rest[i - 1] == ':') {
+			colon = rest + i - 1;
+			break;
+		}
+	}
+	size_t repo_len = colon ? (size_t)(colon - rest) : rlen;
+	if (colon && !copy_str(img->tag, sizeof img->tag, colon + 1, rlen - repo_len - 1))
+		return false;
+	if (!copy_str(img->repository, sizeof img->repository, rest, repo_len))
+		return false;
+	/* Docker Hub's official images may be written library/NAME */
+	if (!img->registry[0] && strncmp(img->repository, "library/", 8) == 0)
+		memmove(img->repository, img->repository + 8, strlen(img->repository + 8) + 1);
+	if (strcmp(img->registry, "docker.io") == 0 || strcmp(img->registry, "index.docker.io") == 0)
+		img->registry[0] = '\0';
+	return true;
+}
+

@@ -284,8 +284,8 @@ START_TEST(node_app_compose)
 	ck_assert_str_eq(json_string_value(at(s, "services/web/image/repository")), "acme/todo-web");
 	ck_assert_str_eq(json_string_value(at(s, "services/worker/image/repository")), "worker");
 	ck_assert_str_eq(json_string_value(at(e, "image/tag")), "2.3.1");
-	/* redis:7.2-alpine is the component cache, of the Debian build of 7.2 */
-	assert_json(at(s, "components/cache"), "{\"type\":\"redis\",\"image\":{\"repository\":\"redis\",\"tag\":\"7.2\"}}");
+	/* redis:7.2-alpine is the component cache, of the Debian build of 7.2, without AUTH (no password given) */
+	assert_json(at(s, "components/cache"), "{\"type\":\"redis\",\"image\":{\"repository\":\"redis\",\"tag\":\"7.2\"},\"auth\":false}");
 	assert_json(at(s, "services/web/uses"), "{\"cache\":{}}");
 	assert_json(at(s, "services/web/args"), "[\"node\",\"server.js\"]");
 	assert_json(at(s, "services/worker/command"), "[\"/usr/local/bin/worker\"]");
