@@ -382,11 +382,11 @@ bool importkit_image_split(const char *ref, struct importkit_image *img)
 		return false;
 	if (!copy_str(img->repository, sizeof img->repository, rest, repo_len))
 		return false;
+	if (strcmp(img->registry, "docker.io") == 0 || strcmp(img->registry, "index.docker.io") == 0)
+		img->registry[0] = '\0';
 	/* Docker Hub's official images may be written library/NAME */
 	if (!img->registry[0] && strncmp(img->repository, "library/", 8) == 0)
 		memmove(img->repository, img->repository + 8, strlen(img->repository + 8) + 1);
-	if (strcmp(img->registry, "docker.io") == 0 || strcmp(img->registry, "index.docker.io") == 0)
-		img->registry[0] = '\0';
 	return true;
 }
 
