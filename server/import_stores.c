@@ -78,8 +78,9 @@ static void store_secret(struct store *s, const char *secret, const struct env_v
 	struct buf key;
 	buf_init(&key, BUF_NO_MAX);
 	(void)oom(im, importkit_store_secret_key(s->w->name, secret, &key));
-	const char *text = v && v->text && *v->text ? v->text : PLACEHOLDER_SECRET;
-	if (text == (const char *)PLACEHOLDER_SECRET)
+	bool given = v && v->text && *v->text;
+	const char *text = given ? v->text : PLACEHOLDER_SECRET;
+	if (!given)
 		ik8s_guess(im, s->w->o, ptr, "gives no %s the import can read: the secret '%s' was set to \"%s\"; set the real one in the environment",
 		           strcmp(secret, "password") == 0 ? "password" : "root password", buf_cstr(&key), PLACEHOLDER_SECRET);
 	set(im, im->secrets_env, buf_cstr(&key), json_string(text));
