@@ -5,7 +5,8 @@
  * `helm template` output with its "# Source:" comments, `kind: List` objects), read by
  * yamlin as Kubernetes reads it (YAML 1.1: 0644 is octal) within the limits below.
  *
- * The report is an array of {"path", "object", "source"?, "detail"}: path is a JSON
+ * The report is an array of {"path", "object", "source"?, "kind"?, "detail"} (kind
+ * "guess" for what was decided without the input saying it): path is a JSON
  * Pointer into the stream taken as an array of its documents ("/3/spec/template/spec/
  * containers/0/lifecycle": document 3, counting from 0 every document including empty
  * ones; "/3/items/1/..." for an item of a List), object is "Kind/name", source is helm's
@@ -133,7 +134,7 @@
 struct import_manifests_result {
 	json_t *stack;       /* the stack document (secret keys with "" values) */
 	json_t *environment; /* namespace, image.tag and the secret values */
-	json_t *report;      /* [{"path", "object", "source"?, "detail"}] */
+	json_t *report;      /* [{"path", "object", "source"?, "kind"?, "detail"}] */
 };
 
 void import_manifests_result_release(struct import_manifests_result *r);
