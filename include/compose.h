@@ -6,8 +6,10 @@
  * scalars) within limits: at most COMPOSE_MAX_BYTES of input, COMPOSE_MAX_DEPTH levels of
  * nesting and COMPOSE_MAX_NODES nodes counted after alias expansion.
  *
- * Nothing here knows any particular stack: images are matched by their repository name
- * (mysql, mariadb, rabbitmq, openzipkin/zipkin) to the built-in components.
+ * Nothing here knows any particular stack: datastore images are matched by importkit's
+ * one image table (importkit_datastore) to components of the built-in catalog's types;
+ * every other service is an application service. The report's items are {"path",
+ * "kind": "guess" | "unmapped", "detail"}.
  *
  * Ownership: the result's members are owned by the result (compose_result_release). */
 #ifndef MANIFESTD_COMPOSE_H

@@ -59,6 +59,7 @@ struct workload {
 	json_t *ports;          /* "C/NUMBER/PROTO" and "C/NAME" -> {"name": document port name, "number"} */
 	bool job;               /* Job or CronJob */
 	bool multi;             /* can run more than one pod */
+	bool store;             /* a datastore: the component w->name, not a service (doc NULL) */
 };
 
 struct imp {
@@ -80,6 +81,9 @@ struct imp {
 	json_t *registries, *tags, *policies, *pull_secrets; /* value -> count */
 	json_t *accounts;       /* ServiceAccount name -> the service that renders it */
 	const char *ns;         /* the input's namespace, or NULL */
+	bool keep_datastores;   /* datastores stay workloads (import_manifests_opts) */
+	json_t *components;     /* stack.components (created by the first component) */
+	json_t *stores;         /* component name -> {type, database?, user?}: what consumers get */
 	int rc;                 /* sticky -ENOMEM */
 };
 
@@ -211,6 +215,11 @@ bool ik8s_fits(const json_t *v, size_t depth);
 void ik8s_report(struct imp *im, const struct object *o, const char *ptr, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* ik8s_report of a guess (the item's "kind" is "guess"): what was decided without the
+ * input saying it. */
+void ik8s_guess(struct imp *im, const struct object *o, const char *ptr, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* A name made of s for a document key of format fmt (a DNS label; with letter_first, it
  * starts with a letter): lowercase, other characters -> '-', at most 63. "" when
  * nothing is left. */
@@ -266,6 +275,25 @@ json_t *ik8s_own_labels(struct imp *im, const struct workload *w, const json_t *
 /* Annotations of the input as text, without kubectl's and the Deployment controller's
  * and helm's checksum/ ones (manifestd writes its own). NULL when none is left. */
 json_t *ik8s_own_annotations(struct imp *im, const json_t *annotations);
+
+/* The service's container of w: its index in the pod's containers (the first one the
+ * Service targets, else the one named like the workload, else the first). */
+size_t ik8s_main_container(const struct workload *w);
+
+/* import_stores.c: each Deployment or StatefulSet whose main container runs a datastore
+ * image (importkit_datastore) becomes a component of the catalog's type named w->name
+ * (w->store set, its document service removed, w->doc NULL), unless keep_datastores. Run
+ * after the config and secrets are mapped, before the workloads. */
+void ik8s_plan_stores(struct imp *im);
+
+/* import_stores.c: the services whose pods name a component's Service (env values, the
+ * config and secret values they read, init containers' commands) use it. Run after the
+ * workloads are mapped. */
+void ik8s_wire_stores(struct imp *im);
+
+/* import_manifests.c: the workloads a label selector picks: the first one's index, or
+ * NONE; *ret_count gets how many. */
+size_t ik8s_selected(const struct imp *im, const json_t *selector, size_t *ret_count);
 
 /* import_pods.c: maps the workload w (planned, named, its Service matched, the config
  * and secrets mapped) onto its document service w->doc, its patches and the report. */

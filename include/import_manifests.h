@@ -5,7 +5,8 @@
  * `helm template` output with its "# Source:" comments, `kind: List` objects), read by
  * yamlin as Kubernetes reads it (YAML 1.1: 0644 is octal) within the limits below.
  *
- * The report is an array of {"path", "object", "source"?, "detail"}: path is a JSON
+ * The report is an array of {"path", "object", "source"?, "kind"?, "detail"} (kind
+ * "guess" for what was decided without the input saying it): path is a JSON
  * Pointer into the stream taken as an array of its documents ("/3/spec/template/spec/
  * containers/0/lifecycle": document 3, counting from 0 every document including empty
  * ones; "/3/items/1/..." for an item of a List), object is "Kind/name", source is helm's
@@ -95,6 +96,22 @@
  *   apiVersion whose objects kept their shape (policy/v1beta1 PDBs, RBAC v1beta1...) is
  *   written with today's. What a document cannot hold (a value over MODEL_MAX_STRING, too
  *   deep) is not kept (reported); references to it stay, to the object in the cluster.
+ * Datastores. A Deployment or StatefulSet whose service's container runs an official
+ *   datastore image of a catalog type (importkit_datastore: postgres, mysql, redis, mongo,
+ *   rabbitmq...) becomes a component of that type named like the service (so its Service
+ *   keeps its name; a Service port the type does not have is reported): its claim
+ *   (volumeClaimTemplates or a PersistentVolumeClaim it mounts) is storage (size,
+ *   className), its cpu and memory resources, its tag made to fit the type (reported);
+ *   the passwords of its env (POSTGRES_PASSWORD, MYSQL_ROOT_PASSWORD,
+ *   RABBITMQ_DEFAULT_PASS...) taken from mapped Secret keys name those keys in the
+ *   secret params, literal ones become NAME-root-password / NAME-password, missing ones
+ *   "change-me" (a Redis without one runs with auth false); its database and user
+ *   (POSTGRES_DB, MYSQL_USER...) are the consumer params of the services that use it.
+ *   The services whose env, config or secret values name its Service, or whose init
+ *   containers wait for it, use it (uses), their env unchanged. The workload, its
+ *   Services, autoscaler and budget are not kept; the report says, as "guess" items
+ *   ("kind"), which workloads became components and what of them was not carried over.
+ *   opts.keep_datastores keeps them as workloads.
  * Patches are named SERVICE-merge (RFC 7386, fields of the workload and pod), SERVICE-json
  *   (RFC 6902, list items of the pod; every index-based operation is preceded by a "test"
  *   of the item's name, so a render laid out otherwise fails loudly), SERVICE-service,
@@ -105,6 +122,7 @@
 #define MANIFESTD_IMPORT_MANIFESTS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -116,16 +134,20 @@
 struct import_manifests_result {
 	json_t *stack;       /* the stack document (secret keys with "" values) */
 	json_t *environment; /* namespace, image.tag and the secret values */
-	json_t *report;      /* [{"path", "object", "source"?, "detail"}] */
+	json_t *report;      /* [{"path", "object", "source"?, "kind"?, "detail"}] */
 };
 
 void import_manifests_result_release(struct import_manifests_result *r);
 
+struct import_manifests_opts {
+	bool keep_datastores; /* datastores stay workloads (?datastores=workloads) */
+};
+
 /* Imports the YAML text (len bytes). stack is the stack's name where names depend on it
- * (NULL: "imported"). 0 and *ret filled; on failure a one-line reason in err and -EINVAL
+ * (NULL: "imported"); opts NULL: the defaults (all false). 0 and *ret filled; on failure a one-line reason in err and -EINVAL
  * (not YAML, no Kubernetes object, no workload with a pod template), -E2BIG (a limit
  * above) or -ENOMEM. */
-int import_manifests(const char *text, size_t len, const char *stack, struct buf *err,
-		     struct import_manifests_result *ret);
+int import_manifests(const char *text, size_t len, const char *stack, const struct import_manifests_opts *opts,
+		     struct buf *err, struct import_manifests_result *ret);
 
 #endif

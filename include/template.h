@@ -20,6 +20,12 @@
  *   text        as it is: for a number or boolean alone that must stay text ("${text:params.port}")
  * `$${` writes a literal `${`. Object keys are not expanded.
  *
+ * A condition: an object {"$if": "${params.X}", "then": A, "else": B} (X a boolean param;
+ * consumer works too) anywhere in the value is A or B expanded, the other branch not
+ * looked at; an absent branch removes the member or array item it stands for, and an
+ * array branch inside an array is spliced into it (["a", {"$if": ..., "then": ["b",
+ * "c"]}] is ["a", "b", "c"] or ["a"]). template_check checks both branches.
+ *
  * Pure: no I/O. Inputs are borrowed; results are new references the caller owns. */
 #ifndef MANIFESTD_TEMPLATE_H
 #define MANIFESTD_TEMPLATE_H
@@ -58,6 +64,11 @@ int template_expand(const json_t *in, const struct template_ctx *ctx, struct mod
  * error. */
 int template_text(const char *s, const struct template_ctx *ctx, struct buf *out, struct model_errors *errs,
 		  const char *const *at);
+
+/* The boolean the condition cond ("${params.X}", a boolean) names, into *ret. 0, or
+ * TEMPLATE_EINVALID (a sentence in errs at at) or -ENOMEM. */
+int template_condition(const char *cond, const struct template_ctx *ctx, struct model_errors *errs,
+		       const char *const *at, bool *ret);
 
 /* Checks the placeholders of every string in in without values: well formed, a known
  * root among the NULL-terminated roots (e.g. {"name", "params", NULL}), a known filter.

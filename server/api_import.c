@@ -20,6 +20,7 @@ struct import_query {
 	bool save;
 	const char *stack;
 	const char *env;
+	bool keep_datastores; /* manifests: ?datastores=workloads */
 };
 
 /* What an importer gives: each member a new reference (or NULL before it ran). */
@@ -30,33 +31,34 @@ struct imported {
 };
 
 /* An importer: text (len bytes) -> *ret; 0, or -EINVAL / -E2BIG with a reason in err, or
- * -ENOMEM. stack is the name the stack will have. */
-typedef int (*import_fn)(const char *text, size_t len, const char *stack, struct buf *err,
+ * -ENOMEM. q->stack is the name the stack will have. */
+typedef int (*import_fn)(const char *text, size_t len, const struct import_query *q, struct buf *err,
 			 struct imported *ret);
 
-static int import_compose(const char *text, size_t len, const char *stack, struct buf *err,
+static int import_compose(const char *text, size_t len, const struct import_query *q, struct buf *err,
 			  struct imported *ret)
 {
-	(void)stack;
+	(void)q;
 	struct compose_result r = {0};
 	int rc = compose_import(text, len, err, &r);
 	*ret = (struct imported){r.stack, r.environment, r.report};
 	return rc;
 }
 
-static int import_k8s(const char *text, size_t len, const char *stack, struct buf *err,
+static int import_k8s(const char *text, size_t len, const struct import_query *q, struct buf *err,
 		      struct imported *ret)
 {
 	struct import_manifests_result r = {0};
-	int rc = import_manifests(text, len, stack, err, &r);
+	const struct import_manifests_opts opts = {.keep_datastores = q->keep_datastores};
+	int rc = import_manifests(text, len, q->stack, &opts, err, &r);
 	*ret = (struct imported){r.stack, r.environment, r.report};
 	return rc;
 }
 
-static int import_score_fn(const char *text, size_t len, const char *stack, struct buf *err,
+static int import_score_fn(const char *text, size_t len, const struct import_query *q, struct buf *err,
 			   struct imported *ret)
 {
-	(void)stack;
+	(void)q;
 	struct import_score_result r = {0};
 	int rc = import_score(text, len, err, &r);
 	*ret = (struct imported){r.stack, r.environment, r.report};
@@ -71,9 +73,14 @@ static void imported_release(struct imported *r)
 	*r = (struct imported){0};
 }
 
-/* Reads ?save, ?stack, ?environment; 0 or the status sent (400). */
-static int parse_query(struct http_request *req, struct import_query *q)
+/* Reads ?save, ?stack, ?environment (and, with datastores, ?datastores: components or
+ * workloads); 0 or the status sent (400). */
+static int parse_query(struct http_request *req, bool datastores, struct import_query *q)
 {
+	const char *ds = datastores ? http_query(req, "datastores") : NULL;
+	if (ds && strcmp(ds, "components") != 0 && strcmp(ds, "workloads") != 0)
+		return http_reply_problem(req, 400, NULL, NULL, "datastores must be components or workloads, got '%s'", ds);
+	q->keep_datastores = ds && strcmp(ds, "workloads") == 0;
 	const char *save = http_query(req, "save");
 	q->save = save && (strcmp(save, "1") == 0 || strcmp(save, "true") == 0);
 	if (save && !q->save && strcmp(save, "0") != 0 && strcmp(save, "false") != 0)
@@ -153,10 +160,10 @@ static int save(struct http_request *req, const struct import_query *q,
 	return status;
 }
 
-static int import_with(struct http_request *req, import_fn run)
+static int import_with(struct http_request *req, import_fn run, bool datastores)
 {
 	struct import_query q = {0};
-	int status = parse_query(req, &q);
+	int status = parse_query(req, datastores, &q);
 	if (status)
 		return status;
 	size_t len = 0;
@@ -166,7 +173,7 @@ static int import_with(struct http_request *req, import_fn run)
 	struct imported res = {0};
 	struct model_errors errs;
 	model_errors_init(&errs);
-	int r = run(text, len, q.stack, &err, &res);
+	int r = run(text, len, &q, &err, &res);
 	if (r == -EINVAL || r == -E2BIG) {
 		status = http_reply_problem(req, 422, NULL, NULL, "%s", buf_cstr(&err));
 		goto out;
@@ -196,15 +203,15 @@ out:
 
 int api_import_compose(struct http_request *req)
 {
-	return import_with(req, import_compose);
+	return import_with(req, import_compose, false);
 }
 
 int api_import_manifests(struct http_request *req)
 {
-	return import_with(req, import_k8s);
+	return import_with(req, import_k8s, true);
 }
 
 int api_import_score(struct http_request *req)
 {
-	return import_with(req, import_score_fn);
+	return import_with(req, import_score_fn, false);
 }

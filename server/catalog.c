@@ -361,6 +361,15 @@ static int check_placeholders(const json_t *v, const char *const *roots, const c
 	return r == TEMPLATE_EINVALID ? 0 : r;
 }
 
+/* A declaration's condition "when", if any: one "${params.X}" placeholder. */
+static int check_when(const json_t *decl, const char *const *at, struct model_errors *errs)
+{
+	const char *when = json_string_value(json_object_get(decl, "when"));
+	bool on;
+	int r = when && *when ? template_condition(when, NULL, errs, at, &on) : 0;
+	return r == TEMPLATE_EINVALID ? 0 : r;
+}
+
 static int check_templates(const json_t *def, struct model_errors *errs)
 {
 	static const char *const plain[] = {"name", "params", "secret", NULL};
@@ -384,6 +393,10 @@ static int check_templates(const json_t *def, struct model_errors *errs)
 		const char *secret = json_string_value(json_object_get(v, "secret"));
 		if (r == 0)
 			r = check_placeholders(json_object_get(v, "value"), each, MODEL_PTR("outputs", name, "value"), errs);
+		if (r == 0)
+			r = check_placeholders(json_object_get(v, "else"), each, MODEL_PTR("outputs", name, "else"), errs);
+		if (r == 0)
+			r = check_when(v, MODEL_PTR("outputs", name, "when"), errs);
 		if (r == 0 && secret && !json_object_get(json_object_get(def, "secrets"), secret))
 			r = model_errors_at(errs, NULL, MODEL_PTR("outputs", name, "secret"), "names the secret \"%s\", "
 					    "which is not in /secrets of the type", secret);
@@ -391,6 +404,10 @@ static int check_templates(const json_t *def, struct model_errors *errs)
 	EACH_MEMBER(json_object_get(def, "consumer"), name, v) {
 		if (r == 0)
 			r = check_placeholders(json_object_get(v, "default"), defaults, MODEL_PTR("consumer", name, "default"), errs);
+	}
+	EACH_MEMBER(json_object_get(def, "secrets"), name, v) {
+		if (r == 0)
+			r = check_when(v, MODEL_PTR("secrets", name, "when"), errs);
 	}
 	return r;
 }

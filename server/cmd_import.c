@@ -21,7 +21,7 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: manifestd import manifests [--stack NAME] [--env ENV] [--out-dir DIR] FILE...\n"
+	"usage: manifestd import manifests [--stack NAME] [--env ENV] [--out-dir DIR] [--keep-datastores] FILE...\n"
 	"       manifestd import compose [--stack NAME] [--env ENV] [--out-dir DIR] FILE\n"
 	"       manifestd import score [--stack NAME] [--env ENV] [--out-dir DIR] FILE...\n"
 	"\n"
@@ -36,6 +36,8 @@ static const char usage[] =
 	"                   with the secret values: mode 0600) and DIR/report.json, for\n"
 	"                   `manifestd render --stack DIR/NAME.json --env DIR/ENV.json`;\n"
 	"                   without it, {\"stack\", \"environment\", \"report\"} is printed\n"
+	"  --keep-datastores  (manifests) keep workloads running datastore images (postgres,\n"
+	"                   redis, mongo...) as workloads instead of components of the catalog\n"
 	"  -h, --help       show this help\n"
 	"\n"
 	"The report (what was carried in extraObjects or patches, each guess and each\n"
@@ -54,6 +56,7 @@ struct options {
 	const char *what;
 	char **files;
 	int nfiles;
+	bool keep_datastores;
 };
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -74,6 +77,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{"stack", required_argument, NULL, 's'}, {"env", required_argument, NULL, 'e'},
 		{"out-dir", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+		{"keep-datastores", no_argument, NULL, 'k'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct options){.stack = "imported", .env = "dev"};
@@ -93,6 +97,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 's': o->stack = optarg; break;
 		case 'e': o->env = optarg; break;
 		case 'o': o->out_dir = optarg; break;
+		case 'k': o->keep_datastores = true; break;
 		case 'h': return 1;
 		case ':': fail("option '%s' needs a value", argv[optind - 1]); return -1;
 		default: fail("unknown option '%s' (see manifestd import --help)", argv[optind - 1]); return -1;
@@ -150,7 +155,8 @@ static int run_import(const struct options *o, const struct buf *text, json_t **
 	int r;
 	if (strcmp(o->what, "manifests") == 0) {
 		struct import_manifests_result res = {0};
-		r = import_manifests(buf_cstr(text), text->len, o->stack, &err, &res);
+		const struct import_manifests_opts opts = {.keep_datastores = o->keep_datastores};
+		r = import_manifests(buf_cstr(text), text->len, o->stack, &opts, &err, &res);
 		*stack = res.stack, *env = res.environment, *report = res.report;
 	} else if (strcmp(o->what, "score") == 0) {
 		struct import_score_result res = {0};
@@ -221,9 +227,12 @@ static int write_out(const struct options *o, const json_t *stack, const json_t 
 		return -1;
 	size_t i;
 	json_t *item;
-	json_array_foreach(report, i, item)
-		fprintf(stderr, "%s: %s\n", json_string_value(json_object_get(item, "path")),
+	json_array_foreach(report, i, item) {
+		const char *kind = json_string_value(json_object_get(item, "kind"));
+		fprintf(stderr, "%s: %s%s\n", json_string_value(json_object_get(item, "path")),
+			kind && strcmp(kind, "guess") == 0 ? "(guessed) " : "",
 			json_string_value(json_object_get(item, "detail")));
+	}
 	return 0;
 }
 

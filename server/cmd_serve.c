@@ -15,6 +15,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "catalog.h"
 #include "cmd.h"
 #include "http.h"
 #include "schema.h"
@@ -340,7 +341,9 @@ int cmd_serve(int argc, char **argv)
 		code = 2;
 		goto out;
 	}
-	if (!schema_document()) /* read once here, not by the first request (reason on stderr) */
+	/* the schema and the built-in component types are read once here, not by the first
+	 * request (reason on stderr) */
+	if (!schema_document() || !catalog_builtin())
 		goto out;
 	if (open_store(&cfg, &err, &key_created, &store) < 0) {
 		fprintf(stderr, "manifestd: %s\n", buf_cstr(&err));

@@ -113,6 +113,24 @@ static bool secret_unset(const struct expand *E, const char *key)
 	return !v || (E->secrets_inline && (json_is_null(v) || (json_is_string(v) && !json_string_length(v))));
 }
 
+/* true when the declaration d (a secret or an output of the type) has a condition "when"
+ * (a boolean param) that is false for the instance in. A condition that does not hold
+ * (not a boolean) counts as true: the type's check reports it. */
+static bool switched_off(const struct instance *in, const json_t *d)
+{
+	const char *when = get_str(d, "when");
+	struct model_errors scratch;
+	struct template_ctx ctx = {.name = in->name, .params = in->params};
+	bool on = true;
+	if (!when || !*when)
+		return false;
+	model_errors_init(&scratch);
+	if (template_condition(when, &ctx, &scratch, NULL, &on) != 0)
+		on = true;
+	model_errors_release(&scratch);
+	return !on;
+}
+
 /* The hidden variable of a secret: MANIFESTD_<INSTANCE>_<SECRET> ("db", "rootPassword" ->
  * MANIFESTD_DB_ROOT_PASSWORD). */
 static int hidden_name(const char *instance, const char *secret, struct buf *out)
@@ -217,7 +235,7 @@ static int check_secrets(struct expand *E, const struct instance *in, const json
 	EACH_MEMBER(json_object_get(in->type->def, "secrets"), name, s) {
 		const char *param = get_str(s, "param");
 		const char *key = get_str(params, param);
-		if (!key || json_is_true(json_object_get(s, "optional")))
+		if (!key || json_is_true(json_object_get(s, "optional")) || switched_off(in, s))
 			continue;
 		int r = 0;
 		if (!json_object_get(E->secrets, key))
@@ -243,8 +261,8 @@ static json_t *missing_optional(const struct expand *E, const struct instance *i
 	json_t *s;
 	EACH_MEMBER(json_object_get(in->type->def, "secrets"), name, s) {
 		const char *key = get_str(in->params, get_str(s, "param"));
-		if (gone && key && json_is_true(json_object_get(s, "optional")) && secret_unset(E, key) &&
-		    json_object_set_new(gone, key, json_true()) < 0) {
+		bool off = switched_off(in, s) || (json_is_true(json_object_get(s, "optional")) && secret_unset(E, key ? key : ""));
+		if (gone && key && off && json_object_set_new(gone, key, json_true()) < 0) {
 			json_decref(gone);
 			gone = NULL;
 		}
@@ -505,7 +523,14 @@ static int output_source(struct expand *E, const struct instance *in, const json
 		buf_release(&names);
 		return r;
 	}
-	const char *secret = get_str(out, "secret");
+	const char *secret = get_str(out, "secret"), *value = get_str(out, "value");
+	if (switched_off(in, out)) {
+		secret = NULL;
+		value = get_str(out, "else");
+		if (!value)
+			return errp(E, at, NULL, "names the output \"%s\" of component \"%s\", which it does not have with "
+				    "its params (%s is false)", oname, in->name, get_str(out, "when"));
+	}
 	if (secret && whole) {
 		*ret = json_pack("{s:s}", "secret", secret_key(in, consumer, secret));
 		return *ret ? 0 : -ENOMEM;
@@ -518,7 +543,7 @@ static int output_source(struct expand *E, const struct instance *in, const json
 	sx->consumer = consumer;
 	struct template_ctx ctx = ctx_of(in, sx, consumer, service);
 	int r = secret ? secret_text(sx, secret, &text)
-		       : template_text(get_str(out, "value"), &ctx, &text, &scratch, NULL);
+		       : template_text(value, &ctx, &text, &scratch, NULL);
 	if (r == -EACCES)
 		r = errp(E, at, NULL, "takes the output \"%s\" of component \"%s\", which holds a secret: a ConfigMap "
 			 "cannot keep it; take it into the env of a service that uses \"%s\"", oname, in->name, in->name);
@@ -808,7 +833,7 @@ static json_t *credential_files(const struct expand *E, const struct instance *i
 	EACH_MEMBER((json_t *)secrets, name, s) {
 		const char *key = get_str(in->params, get_str(s, "param"));
 		bool optional = json_is_true(json_object_get(s, "optional"));
-		if (files && key && !(optional && secret_unset(E, key)) &&
+		if (files && key && !(optional && secret_unset(E, key)) && !switched_off(in, s) &&
 		    json_object_set_new(files, key, json_pack("{s:s,s:s}", "secret", key, "mode", "0440")) < 0) {
 			json_decref(files);
 			files = NULL;
@@ -817,7 +842,7 @@ static json_t *credential_files(const struct expand *E, const struct instance *i
 	EACH_MEMBER(in->consumers, service, c) {
 		EACH_MEMBER((json_t *)secrets, name, s) {
 			const char *key = get_str(c, get_str(s, "param"));
-			if (files && key && !json_object_get(files, key) &&
+			if (files && key && !json_object_get(files, key) && !switched_off(in, s) &&
 			    json_object_set_new(files, key, json_pack("{s:s,s:s}", "secret", key, "mode", "0440")) < 0) {
 				json_decref(files);
 				files = NULL;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "docmigrate.h"
+#include "catalog.h"
 #include "importkit.h"
 #include "util.h"
 #include "yamlin.h"
@@ -32,22 +32,22 @@ int compose_parse_yaml(const char *text, size_t len, struct buf *err, json_t **r
 
 #define PLACEHOLDER_TAG "change-me"
 #define PLACEHOLDER_SECRET "change-me"
-#define FALLBACK_PORT 8080
+#define STORAGE_SIZE "1Gi"
 
-enum builtin { APP, MYSQL, RABBITMQ, ZIPKIN, BUILTIN_COUNT };
-
-static const char *const builtin_service[BUILTIN_COUNT] = {NULL, "mysql", "rabbitmq", "zipkin"};
 
 struct conv {
 	const json_t *compose;
 	const json_t *services_in; /* compose services (borrowed) */
 	json_t *stack, *env, *report;
 	json_t *services;          /* stack.services (borrowed from stack) */
+	json_t *components;        /* stack.components (borrowed from stack) */
 	json_t *names;             /* compose service name -> manifestd name (or null: skipped) */
-	const char *builtin[BUILTIN_COUNT]; /* compose service name of each built-in */
-	json_t *used_volumes;      /* named volumes given to MySQL/RabbitMQ */
+	json_t *stores;            /* compose name of each datastore -> {type, database, user} */
+	json_t *used_volumes;      /* named volumes that were mapped */
 	json_t *tags, *registries; /* value -> count, to pick the top-level ones */
-	const char *ingress;       /* compose name of the service behind the Ingress */
+	json_t *entries;           /* compose name -> the target of its first published port */
+	const char *ingress;       /* compose name of the service of the main rule */
+	int ingress_rank;          /* how sure: 2 for host port 80 or 443, else 1 */
 	int rc;                    /* sticky -ENOMEM */
 };
 
@@ -77,15 +77,38 @@ static json_t *child(struct conv *cv, json_t *obj, const char *key)
 	return c;
 }
 
-/* Appends {"path": "/t0/t1/...", "detail"} to the report; tokens end at the first NULL
+/* Appends a new reference to the array arr (NULL values and failures set rc). */
+static void append_new(struct conv *cv, json_t *arr, json_t *value)
+{
+	if (!value || json_array_append_new(arr, value) < 0)
+		(void)oom(cv, -ENOMEM);
+}
+
+/* The array obj[key], created when missing (NULL only after a failure). */
+static json_t *child_array(struct conv *cv, json_t *obj, const char *key)
+{
+	json_t *c = json_object_get(obj, key);
+	if (!c && obj) {
+		set_new(cv, obj, key, json_array());
+		c = json_object_get(obj, key);
+	}
+	return c;
+}
+
+/* Appends {"path": "/t0/t1/...", "kind", "detail"} to the report; tokens end at the first NULL
  * (at most 4) and are escaped per RFC 6901. */
 static void report(struct conv *cv, const char *t0, const char *t1, const char *t2, const char *t3,
 		   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void guess(struct conv *cv, const char *t0, const char *t1, const char *t2, const char *t3,
+		  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-static void vreport(struct conv *cv, const char *const tokens[4], const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+static void vreport(struct conv *cv, const char *kind, const char *const tokens[4], const char *fmt,
+		    va_list ap) __attribute__((format(printf, 4, 0)));
 
-static void vreport(struct conv *cv, const char *const tokens[4], const char *fmt, va_list ap)
+/* kind: "unmapped" (what has no counterpart, or was left out) or "guess" (what was
+ * decided without the file saying it). */
+static void vreport(struct conv *cv, const char *kind, const char *const tokens[4], const char *fmt,
+		    va_list ap)
 {
 	struct buf path, detail;
 	buf_init(&path, BUF_NO_MAX);
@@ -96,7 +119,8 @@ static void vreport(struct conv *cv, const char *const tokens[4], const char *fm
 	if (r == 0)
 		r = buf_vprintf(&detail, fmt, ap);
 	if (r == 0) {
-		json_t *item = json_pack("{s:s, s:s}", "path", buf_cstr(&path), "detail", buf_cstr(&detail));
+		json_t *item = json_pack("{s:s, s:s, s:s}", "path", buf_cstr(&path), "kind", kind, "detail",
+					 buf_cstr(&detail));
 		if (!item || json_array_append_new(cv->report, item) < 0)
 			r = -ENOMEM;
 	}
@@ -111,29 +135,18 @@ static void report(struct conv *cv, const char *t0, const char *t1, const char *
 	const char *const tokens[4] = {t0, t1, t2, t3};
 	va_list ap;
 	va_start(ap, fmt);
-	vreport(cv, tokens, fmt, ap);
+	vreport(cv, "unmapped", tokens, fmt, ap);
 	va_end(ap);
 }
 
-/* Reports every item of the array member of the compose service c, at
- * /services/cname/member/INDEX, with the same detail. */
-static void report_each(struct conv *cv, const char *cname, const json_t *c, const char *member,
-			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void report_each(struct conv *cv, const char *cname, const json_t *c, const char *member,
-			const char *fmt, ...)
+static void guess(struct conv *cv, const char *t0, const char *t1, const char *t2, const char *t3,
+		  const char *fmt, ...)
 {
-	size_t i;
-	json_t *v;
-	char tok[24];
-	json_array_foreach(json_object_get(c, member), i, v) {
-		(void)snprintf(tok, sizeof tok, "%zu", i);
-		const char *const tokens[4] = {"services", cname, member, tok};
-		va_list ap;
-		va_start(ap, fmt);
-		vreport(cv, tokens, fmt, ap);
-		va_end(ap);
-	}
+	const char *const tokens[4] = {t0, t1, t2, t3};
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(cv, "guess", tokens, fmt, ap);
+	va_end(ap);
 }
 
 /* The text of a scalar (strings as they are, integers and booleans written out); NULL
@@ -164,21 +177,9 @@ static bool copy_str(char *dst, size_t n, const char *src, size_t len)
 	return true;
 }
 
-static enum builtin classify(const json_t *svc)
-{
-	struct importkit_image img;
-	const char *ref = json_string_value(json_object_get(svc, "image"));
-	if (!ref || !importkit_image_split(ref, &img))
-		return APP;
-	const char *base = importkit_image_base(&img);
-	if (strcmp(base, "mysql") == 0 || strcmp(base, "mariadb") == 0)
-		return MYSQL;
-	if (strcmp(base, "rabbitmq") == 0)
-		return RABBITMQ;
-	if (strcmp(base, "zipkin") == 0)
-		return ZIPKIN;
-	return APP;
-}
+/* ---- names ---- */
+
+
 
 /* ---- values ---- */
 
@@ -307,20 +308,21 @@ static int rename_hosts(struct conv *cv, const char *value, struct buf *out, boo
 static void secret_key(struct conv *cv, const char *service, const char *var, const char *value,
 		       struct buf *key)
 {
-	(void)oom(cv, importkit_secret_key(child(cv, cv->env, "secrets"), service, var, value, key));
+	(void)oom(cv, importkit_secret_key(child(cv, cv->env, "secrets"), service, var, value,
+					   strcmp(value, PLACEHOLDER_SECRET) != 0, key));
 	set_new(cv, child(cv, cv->stack, "secrets"), buf_cstr(key), json_string(""));
 }
 
-/* Stores value as secret under a fixed key (for the built-ins); "" or an interpolation
- * gets the placeholder and a report entry at /services/CNAME/ENV_KEY/VAR (shorter when
- * env_key or var is NULL). */
-static void builtin_secret(struct conv *cv, const char *cname, const char *env_key,
-			   const char *var, const char *key, const char *value)
+/* Stores value as secret under a fixed key (a component's); "" or an interpolation
+ * gets the placeholder and a guess at /services/CNAME/ENV_KEY/VAR (shorter when env_key
+ * or var is NULL). */
+static void store_secret(struct conv *cv, const char *cname, const char *env_key, const char *var,
+			 const char *key, const char *value)
 {
 	if (!value || !*value || strstr(value, "${")) {
-		report(cv, "services", cname, env_key, var,
-		       "has no literal value: the secret '%s' was set to \"%s\"; set the real one in the environment",
-		       key, PLACEHOLDER_SECRET);
+		guess(cv, "services", cname, env_key, var,
+		      "has no literal value: the secret '%s' was set to \"%s\"; set the real one in the environment",
+		      key, PLACEHOLDER_SECRET);
 		value = PLACEHOLDER_SECRET;
 	}
 	set_new(cv, child(cv, cv->stack, "secrets"), key, json_string(""));
@@ -404,15 +406,15 @@ static void app_env_entry(struct conv *cv, void *arg, const char *var, const cha
 	bool renamed = false;
 	(void)oom(cv, rename_hosts(cv, value, &v, &renamed));
 	if (renamed)
-		report(cv, "services", a->cname, "environment", token,
-		       "names a service that is called differently here: the value became '%s'",
+		guess(cv, "services", a->cname, "environment", token,
+		      "names a service that is called differently here: the value became '%s'",
 		       importkit_secret_name(var) ? "(secret)" : buf_cstr(&v));
 	bool interpolated = strstr(value, "${") != NULL || (value[0] == '$' && value[1] != '(');
 	if (importkit_secret_name(var)) {
 		const char *secret = buf_cstr(&v);
 		if (interpolated || !*secret) {
-			report(cv, "services", a->cname, "environment", token,
-			       "is a secret with no literal value (docker compose interpolates it): its secret was set to \"%s\"; set the real value in the environment",
+			guess(cv, "services", a->cname, "environment", token,
+			      "is a secret with no literal value (docker compose interpolates it): its secret was set to \"%s\"; set the real value in the environment",
 			       PLACEHOLDER_SECRET);
 			secret = PLACEHOLDER_SECRET;
 		}
@@ -428,59 +430,69 @@ static void app_env_entry(struct conv *cv, void *arg, const char *var, const cha
 	buf_release(&key);
 }
 
-/* The value of variable var in a compose environment (borrowed or in tmp); NULL if absent. */
-static const char *env_get(const json_t *env, const char *var, char *tmp, size_t n)
-{
-	if (json_is_object(env))
-		return scalar_text(json_object_get(env, var), tmp, n);
-	size_t i, len = strlen(var);
-	json_t *item;
-	json_array_foreach(env, i, item) {
-		const char *s = json_string_value(item);
-		if (s && strncmp(s, var, len) == 0 && s[len] == '=')
-			return s + len + 1;
-	}
-	return NULL;
-}
-
 /* ---- ports ---- */
 
 struct port {
-	long long target;
-	bool published;
+	long long target;    /* the container's port */
+	long long published; /* the host's port, 0 when not published (or any port) */
+	bool local;          /* published on 127.0.0.1 or localhost only */
+	bool udp;
 };
 
-/* One entry of ports or expose: 8080, "8080", "80:8080", "127.0.0.1:80:8080/tcp", or
- * {target, published, protocol}. NULL, or why it cannot be mapped. */
+/* A port number from text (len bytes); false when it is none. */
+static bool port_number(const char *s, size_t n, long long *ret)
+{
+	char digits[16];
+	if (n == 0 || n >= sizeof digits)
+		return false;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	return util_parse_int(digits, 1, 65535, ret) == 0;
+}
+
+/* The protocol of a port entry: false when it is neither tcp nor udp. */
+static bool port_protocol(const char *proto, struct port *p)
+{
+	p->udp = proto && strcmp(proto, "udp") == 0;
+	return !proto || p->udp || strcmp(proto, "tcp") == 0;
+}
+
+/* One entry of ports or expose: 8080, "8080", "80:8080", "127.0.0.1:80:8080/udp", or
+ * {target, published, host_ip, protocol}. NULL, or why it cannot be mapped. */
 static const char *parse_port(const json_t *v, struct port *p)
 {
-	char tmp[32];
+	char tmp[32], pub[32];
 	*p = (struct port){0};
 	if (json_is_object(v)) {
-		const char *proto = json_string_value(json_object_get(v, "protocol"));
-		if (proto && strcmp(proto, "tcp") != 0)
-			return "only TCP ports are mapped";
-		p->published = json_object_get(v, "published") != NULL;
+		if (!port_protocol(json_string_value(json_object_get(v, "protocol")), p))
+			return "only TCP and UDP ports are mapped";
+		const char *published = scalar_text(json_object_get(v, "published"), pub, sizeof pub);
+		if (published && !port_number(published, strlen(published), &p->published))
+			p->published = 0;
+		const char *ip = json_string_value(json_object_get(v, "host_ip"));
+		p->local = ip && (strcmp(ip, "127.0.0.1") == 0 || strcmp(ip, "localhost") == 0);
 		v = json_object_get(v, "target");
 	}
 	const char *s = scalar_text(v, tmp, sizeof tmp);
 	if (!s)
 		return "is not a port";
 	const char *slash = strchr(s, '/');
-	if (slash && strcmp(slash, "/tcp") != 0)
-		return "only TCP ports are mapped";
-	const char *colon = strrchr(s, ':');
+	if (slash && !port_protocol(slash + 1, p))
+		return "only TCP and UDP ports are mapped";
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	const char *colon = memrchr(s, ':', len);
 	const char *target = colon ? colon + 1 : s;
-	p->published |= colon != NULL;
-	char digits[16];
-	size_t n = slash ? (size_t)(slash - target) : strlen(target);
-	if (n == 0 || n >= sizeof digits)
-		return "is not a port";
-	memcpy(digits, target, n);
-	digits[n] = '\0';
-	if (strchr(digits, '-'))
+	if (colon) {
+		const char *first = memchr(s, ':', (size_t)(colon - s));
+		const char *host = first ? first + 1 : s;
+		p->local = first && (strncmp(s, "127.0.0.1:", 10) == 0 || strncmp(s, "localhost:", 10) == 0);
+		if (!port_number(host, (size_t)(colon - host), &p->published))
+			p->published = 0;
+	}
+	size_t n = len - (size_t)(target - s);
+	if (memchr(target, '-', n))
 		return "port ranges are not mapped";
-	if (util_parse_int(digits, 1, 65535, &p->target) < 0)
+	if (!port_number(target, n, &p->target))
 		return "is not a port from 1 to 65535";
 	return NULL;
 }
@@ -534,78 +546,6 @@ static bool local_http_url(const char *cmd, struct buf *path, long long *ret_por
 		return (n ? buf_append(path, h, n) : buf_puts(path, "/")) == 0;
 	}
 	return false;
-}
-
-/* Sets probe[field] from a duration of the healthcheck, reporting a bad one. */
-static void probe_seconds(struct conv *cv, const char *cname, const json_t *hc, const char *key,
-			  json_t *probe, const char *field, long long min)
-{
-	const json_t *v = json_object_get(hc, key);
-	long long secs;
-	if (!v)
-		return;
-	if (duration_seconds(v, &secs) < 0) {
-		report(cv, "services", cname, "healthcheck", key, "is not a duration: not mapped");
-		return;
-	}
-	if (secs < min)
-		secs = min;
-	if (secs > 3600)
-		secs = 3600;
-	set_new(cv, probe, field, json_integer(secs));
-}
-
-/* The probe of an HTTP healthcheck (new reference), or NULL (reported) when it is not one. */
-static json_t *http_probe(struct conv *cv, const char *cname, const json_t *hc, long long port)
-{
-	struct buf cmd, path;
-	buf_init(&cmd, BUF_NO_MAX);
-	buf_init(&path, BUF_NO_MAX);
-	long long url_port = 0;
-	json_t *probe = NULL;
-	if (!test_command(json_object_get(hc, "test"), &cmd)) {
-		report(cv, "services", cname, "healthcheck", "test",
-		       "is missing or NONE: the service gets no readiness or liveness probe");
-	} else if (!local_http_url(buf_cstr(&cmd), &path, &url_port)) {
-		report(cv, "services", cname, "healthcheck", "test",
-		       "is not an HTTP check on localhost (probes here are HTTP GETs on the service port): the service gets no readiness or liveness probe");
-	} else {
-		if (url_port && url_port != port)
-			report(cv, "services", cname, "healthcheck", "test",
-			       "checks port %lld, but probes go to the service port %lld", url_port, port);
-		probe = json_pack("{s:{s:s}}", "httpGet", "path", buf_cstr(&path));
-		if (!probe)
-			(void)oom(cv, -ENOMEM);
-		probe_seconds(cv, cname, hc, "interval", probe, "periodSeconds", 1);
-		probe_seconds(cv, cname, hc, "timeout", probe, "timeoutSeconds", 1);
-		probe_seconds(cv, cname, hc, "start_period", probe, "initialDelaySeconds", 0);
-		const json_t *retries = json_object_get(hc, "retries");
-		if (json_is_integer(retries) && json_integer_value(retries) >= 1 &&
-		    json_integer_value(retries) <= 1000)
-			set_new(cv, probe, "failureThreshold", json_incref((json_t *)retries));
-		else if (retries)
-			report(cv, "services", cname, "healthcheck", "retries",
-			       "must be an integer from 1 to 1000: not mapped");
-	}
-	buf_release(&cmd);
-	buf_release(&path);
-	return probe;
-}
-
-/* probes of a service: readiness and liveness from an HTTP healthcheck, else none. */
-static void map_probes(struct conv *cv, const char *cname, const json_t *hc, long long port,
-		       json_t *svc)
-{
-	json_t *probe = NULL;
-	if (!hc)
-		report(cv, "services", cname, NULL, NULL,
-		       "has no healthcheck: the service gets no readiness or liveness probe");
-	else if (!json_is_true(json_object_get(hc, "disable")))
-		probe = http_probe(cv, cname, hc, port);
-	json_t *probes = json_pack("{s:O, s:O, s:n}", "readiness", probe ? probe : json_null(),
-				   "liveness", probe ? probe : json_null(), "startup");
-	json_decref(probe);
-	set_new(cv, svc, "probes", probes);
 }
 
 /* ---- deploy ---- */
@@ -676,121 +616,308 @@ static void map_deploy(struct conv *cv, const char *cname, const json_t *deploy,
 	}
 }
 
-/* ---- databases and dependencies ---- */
+/* ---- datastores: components of the catalog's types ---- */
 
-static bool db_identifier(const char *s, size_t max)
+/* The catalog type of a compose service's image when it is a datastore (ds filled). */
+static bool store_of(const json_t *c, struct importkit_datastore *ds)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > max)
-		return false;
-	for (; *s; s++)
-		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '_')
-			return false;
-	return true;
+	struct importkit_image img;
+	const char *ref = json_string_value(json_object_get(c, "image"));
+	return ref && importkit_image_split(ref, &img) && importkit_datastore(img.registry, img.repository, img.tag, ds);
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-/* The database named by a MySQL URL in value ("jdbc:mysql://host:3306/orderdb?x"). */
-static bool url_database(const char *value, char *out, size_t n)
-{
-	const char *p = strstr(value, "mysql://");
-	if (!p)
-		p = strstr(value, "mariadb://");
-	if (!p)
-		return false;
-	p = strchr(strstr(p, "//") + 2, '/');
-	if (!p)
-		return false;
-	size_t len = strcspn(p + 1, "?;/ ");
-	return len > 0 && copy_str(out, n, p + 1, len);
-}
-
-struct db_guess {
-	char name[65];
-	char user[33];
+struct store_env {
+	int pass;       /* 0: the consumers' password (its key first, for values shared); 1: the rest */
+	const char *cname, *name, *type;
+	json_t *inst;   /* the component */
+	json_t *plan;   /* cv->stores[cname]: {type, database, user} */
+	bool root_set, pass_set;
 };
+
+/* Stores a password of the datastore under the key of its secret (when the type has it). */
+static void store_password(struct conv *cv, struct store_env *e, const char *secret, const char *env_key,
+			   const char *token, const char *value)
+{
+	struct buf key;
+	buf_init(&key, BUF_NO_MAX);
+	if (importkit_type_has(e->type, "secrets", secret) &&
+	    oom(cv, importkit_store_secret_key(e->name, secret, &key)) == 0)
+		store_secret(cv, e->cname, env_key, token, buf_cstr(&key), value);
+	buf_release(&key);
+}
+
+static void store_env_entry(struct conv *cv, void *arg, const char *var, const char *value,
+			    const char *token)
+{
+	struct store_env *e = arg;
+	enum importkit_store_role role = importkit_store_role(var);
+	bool root = importkit_role_sets(role, "rootPassword"), pass = importkit_role_sets(role, "password");
+	if ((e->pass == 0) != pass)
+		return;
+	if (root || pass) {
+		if (root)
+			store_password(cv, e, "rootPassword", "environment", token, value);
+		if (pass)
+			store_password(cv, e, "password", "environment", token, value);
+		e->root_set |= root;
+		e->pass_set |= pass;
+	} else if (role == IMPORTKIT_ADMIN_USER && value && importkit_type_has(e->type, "params", "user") &&
+		   importkit_db_identifier(value, 64)) {
+		set_new(cv, e->inst, "user", json_string(value));
+	} else if ((role == IMPORTKIT_DATABASE || role == IMPORTKIT_USER) && value && importkit_db_identifier(value, 63)) {
+		bool database = role == IMPORTKIT_DATABASE;
+		set_new(cv, e->plan, database ? "database" : "user", json_string(value));
+		guess(cv, "services", e->cname, "environment", token,
+		      "becomes the %s of each service that uses '%s' (unless its own env names another)",
+		      database ? "database" : "user", e->name);
+	} else {
+		report(cv, "services", e->cname, "environment", token,
+		       "is not mapped: the component '%s' (type %s) is configured by its params", e->name, e->type);
+	}
+}
+
+/* Whether the service's command or entrypoint sets a password (--requirepass). */
+static bool asks_password(const json_t *c)
+{
+	static const char *const keys[] = {"command", "entrypoint"};
+	for (size_t k = 0; k < 2; k++) {
+		const json_t *v = json_object_get(c, keys[k]);
+		size_t i;
+		json_t *item;
+		if (json_is_string(v) && strstr(json_string_value(v), "requirepass"))
+			return true;
+		json_array_foreach(v, i, item)
+			if (json_is_string(item) && strstr(json_string_value(item), "requirepass"))
+				return true;
+	}
+	return false;
+}
+
+/* The secrets the type needs that the compose file did not give; a Redis given no
+ * password (no REDIS_PASSWORD, no --requirepass in its command) runs without one. */
+static void store_defaults(struct conv *cv, struct store_env *e, const json_t *c, const char *env_key)
+{
+	static const char *const secrets[] = {"rootPassword", "password"};
+	if (!e->pass_set && importkit_type_has(e->type, "params", "auth") && !asks_password(c)) {
+		set_new(cv, e->inst, "auth", json_false());
+		guess(cv, "services", e->cname, NULL, NULL,
+		      "sets no password: the component '%s' runs without one (auth: false); only network policies protect it",
+		      e->name);
+		e->pass_set = true;
+	}
+	for (int i = 0; i < 2; i++) {
+		if ((i ? e->pass_set : e->root_set) || !importkit_type_has(e->type, "secrets", secrets[i]))
+			continue;
+		store_password(cv, e, secrets[i], env_key, NULL, PLACEHOLDER_SECRET);
+		guess(cv, "services", e->cname, env_key, NULL,
+		      "gives no %s: the secret '%s-%s' was set to \"%s\"; set the real one in the environment%s",
+		      i ? "password" : "root password", e->name, i ? "password" : "root-password", PLACEHOLDER_SECRET,
+		      strcmp(e->type, "redis") == 0 ? " (Redis asks for it: give it to its clients, as REDIS_PASSWORD or the component's url output)" : "");
+	}
+}
+
+/* The image's repository (the component's instance has the tag made to fit: ds). */
+static void store_image(struct conv *cv, const char *cname, const json_t *c, const struct importkit_datastore *ds,
+			struct importkit_image *img)
+{
+	const char *ref = json_string_value(json_object_get(c, "image"));
+	if (!importkit_image_split(ref, img))
+		return;
+	if (ds->why)
+		guess(cv, "services", cname, "image", NULL, "the component runs %s%s%s: %s",
+		      ds->tag[0] ? img->repository : "the type's default image", ds->tag[0] ? ":" : "", ds->tag, ds->why);
+}
+
+/* A named volume's name in a volumes entry ("data:/var/lib/mysql" or {source}), else
+ * NULL; the rest of a string entry is after it. Written to out. */
+static const char *named_volume(const json_t *v, char *out, size_t n)
+{
+	const char *s = json_string_value(v);
+	const char *type = json_string_value(json_object_get(v, "type"));
+	if (!s && type && strcmp(type, "volume") != 0)
+		return NULL;
+	if (!s)
+		s = json_string_value(json_object_get(v, "source"));
+	size_t len = s ? strcspn(s, ":") : 0;
+	if (!s || len == 0 || s[0] == '.' || s[0] == '/' || s[0] == '~' || (json_is_string(v) && !s[len]))
+		return NULL;
+	return copy_str(out, n, s, len) ? out : NULL;
+}
+
+/* A named volume becomes the component's storage; bind mounts are reported. */
+static void store_volumes(struct conv *cv, const char *cname, const char *type)
+{
+	size_t i;
+	json_t *v;
+	char tok[24], name[256];
+	json_array_foreach(json_object_get(json_object_get(cv->services_in, cname), "volumes"), i, v) {
+		(void)snprintf(tok, sizeof tok, "%zu", i);
+		if (named_volume(v, name, sizeof name) && importkit_type_has(type, "params", "storage")) {
+			set_new(cv, cv->used_volumes, name, json_true());
+			guess(cv, "services", cname, "volumes", tok,
+			      "is the component's storage: one claim of the type's default size (set storage.size)");
+			continue;
+		}
+		report(cv, "services", cname, "volumes", tok,
+		       "is not mapped: the component has its own data volume and configuration%s",
+		       importkit_type_has(type, "consumer", "database") ? " (and creates each consumer's database and user itself)" : "");
+	}
+}
+
+/* What the component replaces: ports, healthcheck, command, user. */
+static void store_replaced(struct conv *cv, const char *cname, const json_t *c, const char *name)
+{
+	static const char *const what[] = {"ports", "healthcheck", "command", "entrypoint", "user", NULL};
+	static const char *const how[] = {
+		"is not published: the component is reachable in the cluster as its Service '%s'",
+		"is replaced by the probes of the component '%s' (those of its type)",
+		"is not mapped: the component '%s' runs its type's command, set by its params",
+		"is not mapped: the component '%s' runs its type's command, set by its params",
+		"is replaced by the uid of the component '%s' (its image's user, from its type)",
+	};
+	for (size_t i = 0; what[i]; i++) {
+		if (!json_object_get(c, what[i]))
+			continue;
+		if (i == 1 || i == 4)
+			guess(cv, "services", cname, what[i], NULL, how[i], name);
+		else
+			report(cv, "services", cname, what[i], NULL, how[i], name);
+	}
+}
+
+static bool key_in(const char *key, const char *const *keys)
+{
+	for (; *keys; keys++)
+		if (strcmp(key, *keys) == 0)
+			return true;
+	return false;
+}
+
+/* Keys of a compose service that are Docker's own business, mapped nowhere and reported
+ * nowhere: the namespace and the pod stand for them. */
+static const char *const quiet_keys[] = {"container_name", "hostname", "networks", "restart", "stdin_open",
+					 "tty", "expose", "depends_on", "cap_drop", NULL};
+
+/* Reports every key of the compose service c that is neither in handled nor quiet. */
+static void report_other_keys(struct conv *cv, const char *cname, const json_t *c,
+			      const char *const *handled, const char *what)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)c, key, v)
+		if (!key_in(key, handled) && !key_in(key, quiet_keys))
+			report(cv, "services", cname, key, NULL, "is not mapped%s", what);
+}
+
+static void convert_store(struct conv *cv, const char *cname, const json_t *c, const struct importkit_datastore *ds)
+{
+	static const char *const handled[] = {"image", "environment", "volumes", "ports", "healthcheck",
+					      "command", "entrypoint", "user", NULL};
+	const char *name = json_string_value(json_object_get(cv->names, cname));
+	struct importkit_image img = {0};
+	store_image(cv, cname, c, ds, &img);
+	json_t *inst = importkit_store_instance(ds, img.repository);
+	json_t *plan = json_pack("{s:s}", "type", ds->type);
+	set_new(cv, cv->components, name, inst);
+	set_new(cv, cv->stores, cname, plan);
+	if (cv->rc)
+		return;
+	const char *env_key = json_object_get(c, "environment") ? "environment" : NULL;
+	struct store_env e = {0, cname, name, ds->type, inst, plan, false, false};
+	env_foreach(cv, cname, json_object_get(c, "environment"), store_env_entry, &e);
+	e.pass = 1;
+	env_foreach(cv, cname, json_object_get(c, "environment"), store_env_entry, &e);
+	store_defaults(cv, &e, c, env_key);
+	store_volumes(cv, cname, ds->type);
+	store_replaced(cv, cname, c, name);
+	report_other_keys(cv, cname, c, handled, ": the component is configured by its type and params");
+}
+
+/* ---- uses: the datastores a service uses, and its database and user there ---- */
 
 static void db_guess_entry(struct conv *cv, void *arg, const char *var, const char *value,
 			   const char *token)
 {
 	(void)cv;
 	(void)token;
-	struct db_guess *g = arg;
-	char tmp[65];
-	if (!value)
+	importkit_db_guess(arg, var, value);
+}
+
+/* uses[store] of the service: its database and user guessed from its env (a database
+ * URL, *DB_NAME, *_DATABASE; *DB_USER, *DATASOURCE_USERNAME), else the datastore's. */
+static void map_use(struct conv *cv, const char *cname, const char *store, json_t *svc)
+{
+	const json_t *plan = json_object_get(cv->stores, store);
+	const char *type = json_string_value(json_object_get(plan, "type"));
+	const char *target = json_string_value(json_object_get(cv->names, store));
+	json_t *uses = child(cv, svc, "uses");
+	if (!type || !target || json_object_get(uses, target))
 		return;
-	if (!g->name[0] && url_database(value, tmp, sizeof tmp) && db_identifier(tmp, 64))
-		memcpy(g->name, tmp, sizeof tmp);
-	if (!g->name[0] && (ends_with(var, "DB_NAME") || ends_with(var, "DATABASE_NAME") ||
-			    ends_with(var, "_DATABASE")) && db_identifier(value, 64))
-		(void)copy_str(g->name, sizeof g->name, value, strlen(value));
-	if (!g->user[0] && (ends_with(var, "DB_USER") || ends_with(var, "DB_USERNAME") ||
-			    ends_with(var, "DATASOURCE_USERNAME") || strcmp(var, "MYSQL_USER") == 0) &&
-	    strcmp(value, "root") != 0 && db_identifier(value, 32))
-		(void)copy_str(g->user, sizeof g->user, value, strlen(value));
+	struct importkit_db_guess g = {{0}, {0}};
+	if (importkit_type_has(type, "consumer", "database")) /* a database's: not a broker's user */
+		env_foreach(cv, cname, json_object_get(json_object_get(cv->services_in, cname), "environment"),
+			    db_guess_entry, &g);
+	json_t *use = importkit_use(type, &g, plan);
+	set_new(cv, uses, target, use);
+	if (json_object_size(use))
+		guess(cv, "services", cname, NULL, NULL,
+		      "uses the component '%s': its pods wait for it, and its database and user there are made for it (%s)",
+		      target, type);
 }
 
-/* database {name, user} for a service that depends on MySQL, guessed from its
- * environment (a MySQL URL, *DB_NAME, *_DATABASE; *DB_USER, *DATASOURCE_USERNAME). */
-static void map_database(struct conv *cv, const char *cname, const char *name, const json_t *c,
-			 const char *token, json_t *databases, json_t *svc)
+/* Whether the compose service c names the datastore store: depends_on it, or an env
+ * value with its name as a host. */
+static bool names_store(const json_t *c, const char *store)
 {
-	struct db_guess g = {0};
-	env_foreach(cv, cname, json_object_get(c, "environment"), db_guess_entry, &g);
-	if (!g.name[0] || json_object_get(databases, g.name)) {
-		size_t n = strlen(name);
-		for (size_t i = 0; i <= n && i < sizeof g.name; i++)
-			g.name[i] = name[i] == '-' ? '_' : name[i];
-		g.name[sizeof g.name - 1] = '\0';
+	const json_t *deps = json_object_get(c, "depends_on");
+	size_t i;
+	json_t *v;
+	if (json_object_get(deps, store))
+		return true;
+	json_array_foreach(deps, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), store) == 0)
+			return true;
+	const json_t *env = json_object_get(c, "environment");
+	const char *key;
+	json_object_foreach((json_t *)env, key, v)
+		if (json_is_string(v) && importkit_names_host(json_string_value(v), store))
+			return true;
+	json_array_foreach(env, i, v) {
+		const char *s = json_string_value(v);
+		const char *eq = s ? strchr(s, '=') : NULL;
+		if (eq && importkit_names_host(eq + 1, store))
+			return true;
 	}
-	set_new(cv, databases, g.name, json_string(name));
-	json_t *db = json_pack("{s:s}", "name", g.name);
-	if (db && g.user[0])
-		set_new(cv, db, "user", json_string(g.user));
-	set_new(cv, svc, "database", db);
-	report(cv, "services", cname, "depends_on", token,
-	       "waits for MySQL; the database '%s' is created for it with the user '%s', whose password is the secret 'mysql-password'",
-	       g.name, g.user[0] ? g.user : "(the service name with '_')");
+	return false;
 }
 
-static void map_dependency(struct conv *cv, const char *cname, const char *name, const json_t *c,
-			   const char *target, const char *token, json_t *databases, json_t *svc)
+/* depends_on entries that are not datastores: reported (Kubernetes starts pods in any
+ * order). */
+static void report_dependency(struct conv *cv, const char *cname, const char *target, const char *token)
 {
-	if (cv->builtin[MYSQL] && strcmp(target, cv->builtin[MYSQL]) == 0)
-		map_database(cv, cname, name, c, token, databases, svc);
-	else if (cv->builtin[RABBITMQ] && strcmp(target, cv->builtin[RABBITMQ]) == 0)
-		set_new(cv, svc, "broker", json_true());
-	else if (cv->builtin[ZIPKIN] && strcmp(target, cv->builtin[ZIPKIN]) == 0)
-		return; /* tracing is optional: nothing waits for it */
-	else
+	if (!json_object_get(cv->stores, target))
 		report(cv, "services", cname, "depends_on", token,
 		       "'%s' is not waited for: Kubernetes starts pods in any order, so the service must retry until it answers",
 		       target);
 }
 
-static void map_depends_on(struct conv *cv, const char *cname, const char *name, const json_t *c,
-			   json_t *databases, json_t *svc)
+static void map_depends_on(struct conv *cv, const char *cname, const json_t *c, json_t *svc)
 {
 	const json_t *deps = json_object_get(c, "depends_on");
 	char tok[24];
 	size_t i;
 	json_t *v;
-	if (json_is_object(deps)) {
-		const char *target;
-		json_object_foreach((json_t *)deps, target, v)
-			map_dependency(cv, cname, name, c, target, target, databases, svc);
-	} else {
-		json_array_foreach(deps, i, v) {
-			(void)snprintf(tok, sizeof tok, "%zu", i);
-			if (json_is_string(v))
-				map_dependency(cv, cname, name, c, json_string_value(v), tok, databases, svc);
-		}
+	const char *target;
+	json_object_foreach((json_t *)deps, target, v)
+		report_dependency(cv, cname, target, target);
+	json_array_foreach(deps, i, v) {
+		(void)snprintf(tok, sizeof tok, "%zu", i);
+		if (json_is_string(v))
+			report_dependency(cv, cname, json_string_value(v), tok);
 	}
+	json_object_foreach(cv->stores, target, v)
+		if (names_store(c, target))
+			map_use(cv, cname, target, svc);
 }
 
 /* ---- application services ---- */
@@ -802,18 +929,18 @@ static void map_image(struct conv *cv, const char *cname, const char *name, cons
 	struct importkit_image img = {0};
 	if (!ref || !importkit_image_split(ref, &img)) {
 		(void)copy_str(img.repository, sizeof img.repository, name, strlen(name));
-		report(cv, "services", cname, json_object_get(c, "build") ? "build" : "image", NULL,
-		       "images are not built here: build and push one, then set its repository and tag (assumed '%s:%s')",
-		       name, PLACEHOLDER_TAG);
+		guess(cv, "services", cname, json_object_get(c, "build") ? "build" : "image", NULL,
+		      "images are not built here: build and push one, then set its repository and tag (assumed '%s:%s')",
+		      name, PLACEHOLDER_TAG);
 		img.tag[0] = '\0';
 	} else if (json_object_get(c, "build")) {
 		report(cv, "services", cname, "build", NULL, "is not used: the image '%s' is deployed", ref);
 	}
 	if (!img.tag[0] || strcmp(img.tag, "latest") == 0) {
 		if (ref)
-			report(cv, "services", cname, "image", NULL,
-			       "has no tag or 'latest', which moves: the tag was set to '%s'; pin a version",
-			       PLACEHOLDER_TAG);
+			guess(cv, "services", cname, "image", NULL,
+			      "has no tag or 'latest', which moves: the tag was set to '%s'; pin a version",
+			      PLACEHOLDER_TAG);
 		(void)copy_str(img.tag, sizeof img.tag, PLACEHOLDER_TAG, strlen(PLACEHOLDER_TAG));
 	}
 	(void)oom(cv, importkit_count(cv->registries, img.registry));
@@ -825,134 +952,403 @@ static void map_image(struct conv *cv, const char *cname, const char *name, cons
 	set_new(cv, svc, "image", image);
 }
 
-/* The usual port of a few well-known images, for services that publish none. */
-static long long usual_port(const char *base)
+/* The document's name of a container port: port-N (udp-N). */
+static void port_name(const struct port *p, char out[16])
 {
-	static const struct {
-		const char *image;
-		long long port;
-	} ports[] = {{"redis", 6379}, {"postgres", 5432}, {"memcached", 11211}, {"mongo", 27017},
-		     {"nginx", 80},   {"httpd", 80},      {"wordpress", 80},    {"elasticsearch", 9200}};
-	for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
-		if (strcmp(ports[i].image, base) == 0)
-			return ports[i].port;
-	return 0;
+	(void)snprintf(out, 16, "%s-%lld", p->udp ? "udp" : "port", p->target);
 }
 
-/* The first port of ports (published ones become the Ingress entry point) or expose. */
-static long long listed_port(struct conv *cv, const char *cname, const json_t *c, const char *key)
+/* A published port: the first of each service is an entry point (an Ingress rule); the
+ * likeliest one (host port 80 or 443 first, then the first published) is the main rule,
+ * for any host. One bound to localhost is none. */
+static void consider_entry(struct conv *cv, const char *cname, const struct port *p)
 {
-	long long port = 0;
+	int rank = p->published == 80 || p->published == 443 ? 2 : 1;
+	if (!p->published || p->local || p->udp || json_object_get(cv->entries, cname))
+		return;
+	set_new(cv, cv->entries, cname, json_integer(p->target));
+	if (rank > cv->ingress_rank) {
+		cv->ingress = cname;
+		cv->ingress_rank = rank;
+	}
+}
+
+/* Every port of ports and expose, as given, named port-N (udp-N). */
+static void map_ports(struct conv *cv, const char *cname, const json_t *c, json_t *svc, bool job)
+{
+	static const char *const keys[] = {"ports", "expose"};
+	for (int k = 0; k < 2; k++) {
+		size_t i;
+		json_t *v;
+		char tok[24], name[16];
+		json_array_foreach(json_object_get(c, keys[k]), i, v) {
+			struct port p;
+			const char *why = parse_port(v, &p);
+			(void)snprintf(tok, sizeof tok, "%zu", i);
+			if (why || job) {
+				report(cv, "services", cname, keys[k], tok, "%s: not mapped",
+				       why ? why : "a service that runs once (a Job) has no ports");
+				continue;
+			}
+			port_name(&p, name);
+			if (!json_object_get(json_object_get(svc, "ports"), name))
+				set_new(cv, child(cv, svc, "ports"), name,
+					p.udp ? json_pack("{s:I, s:s}", "port", (json_int_t)p.target, "protocol", "UDP")
+					      : json_pack("{s:I}", "port", (json_int_t)p.target));
+			if (k == 0)
+				consider_entry(cv, cname, &p);
+		}
+	}
+}
+
+/* ---- probes ---- */
+
+/* The port of the service that port number n is: its name, or the number. */
+static json_t *probe_port(const json_t *svc, long long n)
+{
+	char name[16];
+	struct port p = {.target = n};
+	port_name(&p, name);
+	return json_object_get(json_object_get(svc, "ports"), name) ? json_string(name) : json_integer(n);
+}
+
+/* The check of a healthcheck test: httpGet for an HTTP request to localhost, else exec.
+ * A new reference, or NULL (reported) for NONE or no test. */
+static json_t *probe_check(struct conv *cv, const char *cname, const json_t *test, const json_t *svc)
+{
+	struct buf cmd, path;
+	buf_init(&cmd, BUF_NO_MAX);
+	buf_init(&path, BUF_NO_MAX);
+	long long url_port = 0;
+	json_t *check = NULL;
+	const char *kind = json_string_value(json_array_get(test, 0));
+	bool none = !test_command(test, &cmd);
+	if (none) {
+		report(cv, "services", cname, "healthcheck", "test",
+		       "is missing or NONE: the service gets no readiness or liveness probe");
+	} else if (local_http_url(buf_cstr(&cmd), &path, &url_port)) {
+		check = json_pack("{s:{s:s, s:o}}", "httpGet", "path", buf_cstr(&path), "port",
+				  probe_port(svc, url_port ? url_port : 80));
+	} else if (kind && strcmp(kind, "CMD") == 0) {
+		json_t *argv = json_array();
+		for (size_t i = 1; argv && i < json_array_size(test); i++)
+			append_new(cv, argv, json_incref(json_array_get(test, i)));
+		check = json_pack("{s:{s:o}}", "exec", "command", argv);
+	} else {
+		check = json_pack("{s:{s:[s, s, s]}}", "exec", "command", "/bin/sh", "-c", buf_cstr(&cmd));
+	}
+	if (!check && !none)
+		(void)oom(cv, -ENOMEM);
+	buf_release(&cmd);
+	buf_release(&path);
+	return check;
+}
+
+/* Sets probe[field] from a duration of the healthcheck, reporting a bad one. */
+static void probe_seconds(struct conv *cv, const char *cname, const json_t *hc, const char *key,
+			  json_t *probe, const char *field, long long min)
+{
+	const json_t *v = json_object_get(hc, key);
+	long long secs;
+	if (!v)
+		return;
+	if (duration_seconds(v, &secs) < 0) {
+		report(cv, "services", cname, "healthcheck", key, "is not a duration: not mapped");
+		return;
+	}
+	if (secs < min)
+		secs = min;
+	if (secs > 3600)
+		secs = 3600;
+	set_new(cv, probe, field, json_integer(secs));
+}
+
+/* The probe of a healthcheck (new reference), or NULL when it has no test. */
+static json_t *health_probe(struct conv *cv, const char *cname, const json_t *hc, const json_t *svc)
+{
+	json_t *probe = probe_check(cv, cname, json_object_get(hc, "test"), svc);
+	if (!probe)
+		return NULL;
+	probe_seconds(cv, cname, hc, "interval", probe, "periodSeconds", 1);
+	probe_seconds(cv, cname, hc, "timeout", probe, "timeoutSeconds", 1);
+	probe_seconds(cv, cname, hc, "start_period", probe, "initialDelaySeconds", 0);
+	const json_t *retries = json_object_get(hc, "retries");
+	if (json_is_integer(retries) && json_integer_value(retries) >= 1 && json_integer_value(retries) <= 1000)
+		set_new(cv, probe, "failureThreshold", json_incref((json_t *)retries));
+	else if (retries)
+		report(cv, "services", cname, "healthcheck", "retries", "must be an integer from 1 to 1000: not mapped");
+	return probe;
+}
+
+/* probes of a service: readiness and liveness from its healthcheck; none given: the
+ * default TCP probes of its first port (a worker has none). */
+static void map_probes(struct conv *cv, const char *cname, const json_t *hc, json_t *svc)
+{
+	if (!hc) {
+		if (json_object_size(json_object_get(svc, "ports")))
+			guess(cv, "services", cname, NULL, NULL,
+			      "has no healthcheck: its readiness and liveness probes check that its first port accepts connections");
+		return;
+	}
+	json_t *probe = json_is_true(json_object_get(hc, "disable")) ? NULL : health_probe(cv, cname, hc, svc);
+	json_t *probes = json_pack("{s:O, s:O, s:n}", "readiness", probe ? probe : json_null(),
+				   "liveness", probe ? probe : json_null(), "startup");
+	json_decref(probe);
+	set_new(cv, svc, "probes", probes);
+}
+
+/* ---- command and args ---- */
+
+/* Splits a compose command string into words as compose does (shell quoting, no
+ * expansion) into the array out. false on an unclosed quote. */
+static bool shell_words(struct conv *cv, const char *s, json_t *out)
+{
+	struct buf word;
+	buf_init(&word, BUF_NO_MAX);
+	bool in_word = false, ok = true;
+	char quote = 0;
+	for (; ok && *s; s++) {
+		if (!quote && isspace((unsigned char)*s)) {
+			if (in_word)
+				append_new(cv, out, json_string(buf_cstr(&word)));
+			ok = cv->rc == 0;
+			buf_reset(&word);
+			in_word = false;
+			continue;
+		}
+		in_word = true;
+		if (quote ? *s == quote : (*s == '\'' || *s == '"')) {
+			quote = quote ? 0 : *s;
+			continue;
+		}
+		if (*s == '\\' && quote != '\'' && s[1] && (!quote || strchr("\"\\$`", s[1])))
+			s++;
+		ok = oom(cv, buf_append(&word, s, 1)) == 0;
+	}
+	if (ok && in_word && !quote)
+		append_new(cv, out, json_string(buf_cstr(&word)));
+	ok = ok && cv->rc == 0;
+	buf_release(&word);
+	return ok && !quote;
+}
+
+/* command (compose's entrypoint) or args (compose's command), as a list or a string
+ * split into words. */
+static void map_argv(struct conv *cv, const char *cname, const json_t *c, const char *key, const char *member,
+		     json_t *svc)
+{
+	const json_t *v = json_object_get(c, key);
+	json_t *argv = json_array();
+	size_t i;
+	json_t *item;
+	bool ok = json_is_array(v) || json_is_string(v);
+	json_array_foreach(v, i, item)
+		if ((ok = ok && json_is_string(item)))
+			append_new(cv, argv, json_incref(item));
+	if (json_is_string(v))
+		ok = shell_words(cv, json_string_value(v), argv);
+	if (ok)
+		set_new(cv, svc, member, json_incref(argv));
+	else
+		report(cv, "services", cname, key, NULL, "must be a list of strings or a command line: not mapped");
+	json_array_foreach(ok ? argv : NULL, i, item)
+		if (strstr(json_string_value(item), "${"))
+			guess(cv, "services", cname, key, NULL,
+			      "uses docker compose interpolation (${...}), which is not done here: kept as written");
+	json_decref(argv);
+}
+
+/* ---- volumes ---- */
+
+/* A DNS name for a volume from text (db_data -> db-data), else volume-N. */
+static void volume_name(const char *text, size_t i, char out[64])
+{
+	importkit_service_name(text, out);
+	if (!out[0])
+		(void)snprintf(out, 64, "volume-%zu", i);
+}
+
+/* A bind-mounted file (its base name has an extension): a files volume with the
+ * content to move into the config key of its name. */
+static void bind_file(struct conv *cv, const char *cname, const char *tok, const char *source,
+		      const char *target, bool ro, json_t *volumes, size_t i)
+{
+	const char *base = strrchr(source, '/');
+	base = base ? base + 1 : source;
+	char name[64];
+	volume_name(base, i, name);
+	struct buf key;
+	buf_init(&key, BUF_NO_MAX);
+	json_t *config = child(cv, cv->stack, "config");
+	(void)oom(cv, buf_puts(&key, base));
+	if (json_object_get(config, base))
+		(void)oom(cv, buf_printf(&key, "-%s", cname));
+	set_new(cv, config, buf_cstr(&key), json_string(""));
+	set_new(cv, volumes, name,
+		json_pack("{s:s, s:s, s:b, s:{s:{s:s}}}", "mountPath", target, "subPath", base, "readOnly", ro,
+			  "files", base, "config", buf_cstr(&key)));
+	guess(cv, "services", cname, "volumes", tok,
+	      "mounts the host's file '%s': it is the file of the config key '%s', empty here; move the file's content into it",
+	      source, buf_cstr(&key));
+	buf_release(&key);
+}
+
+/* The parts of a volumes entry: source (or NULL), target, read-only. false when it has
+ * no target. */
+static bool volume_parts(const json_t *v, char *source, char *target, size_t n, bool *ro)
+{
+	const char *s = json_string_value(v);
+	*ro = json_is_true(json_object_get(v, "read_only"));
+	source[0] = '\0';
+	if (!s) {
+		const char *src = json_string_value(json_object_get(v, "source"));
+		const char *dst = json_string_value(json_object_get(v, "target"));
+		return dst && copy_str(target, n, dst, strlen(dst)) && (!src || copy_str(source, n, src, strlen(src)));
+	}
+	size_t a = strcspn(s, ":");
+	if (!s[a])
+		return copy_str(target, n, s, a);
+	const char *t = s + a + 1;
+	size_t b = strcspn(t, ":");
+	*ro = t[b] && strncmp(t + b + 1, "ro", 2) == 0;
+	return copy_str(source, n, s, a) && copy_str(target, n, t, b);
+}
+
+/* Every volumes entry: a named volume is persistent storage (the service becomes a
+ * StatefulSet), a bind-mounted file a files volume; others are reported. */
+static void map_volumes(struct conv *cv, const char *cname, const json_t *c, json_t *svc)
+{
 	size_t i;
 	json_t *v;
-	char tok[24];
-	json_array_foreach(json_object_get(c, key), i, v) {
-		struct port p;
-		const char *why = parse_port(v, &p);
+	char tok[24], source[256], target[256], name[64];
+	bool ro;
+	json_t *volumes = json_object();
+	json_array_foreach(json_object_get(c, "volumes"), i, v) {
 		(void)snprintf(tok, sizeof tok, "%zu", i);
-		if (why) {
-			report(cv, "services", cname, key, tok, "%s: not mapped", why);
-			continue;
+		if (!volume_parts(v, source, target, sizeof source, &ro) || target[0] != '/') {
+			report(cv, "services", cname, "volumes", tok, "is not a volume with a path in the container: not mapped");
+		} else if (named_volume(v, name, sizeof name)) {
+			char vname[64];
+			set_new(cv, cv->used_volumes, name, json_true());
+			volume_name(name, i, vname);
+			set_new(cv, volumes, vname, json_pack("{s:s, s:b, s:{s:s}}", "mountPath", target, "readOnly", ro,
+							     "persistent", "size", STORAGE_SIZE));
+			guess(cv, "services", cname, "volumes", tok,
+			      "is persistent storage: a claim of %s per pod (the service is a StatefulSet); set its size", STORAGE_SIZE);
+		} else if (!source[0]) {
+			report(cv, "services", cname, "volumes", tok,
+			       "is an anonymous volume: not mapped (the container sees the image's files there)");
+		} else if (strrchr(source, '.') > strrchr(source, '/') && strcmp(strrchr(source, '.'), ".sock") != 0 &&
+			   strrchr(source, '.')[1]) {
+			bind_file(cv, cname, tok, source, target, ro, volumes, i);
+		} else {
+			report(cv, "services", cname, "volumes", tok,
+			       "mounts the host's '%s', which a pod does not have: not mapped (put its files into config and a files volume, or into the image)",
+			       source);
 		}
-		if (port) {
-			report(cv, "services", cname, key, tok,
-			       "a service has one port here (%lld): port %lld is not mapped", port, p.target);
-			continue;
-		}
-		port = p.target;
-		if (p.published && !cv->ingress)
-			cv->ingress = cname;
-		else if (p.published)
-			report(cv, "services", cname, key, tok,
-			       "is published, but the one entry point (the Ingress) goes to '%s': reachable inside the cluster only",
-			       cv->ingress);
 	}
-	return port;
+	json_t *tmpfs = (json_t *)json_object_get(c, "tmpfs");
+	json_t *one = json_is_string(tmpfs) ? json_pack("[O]", tmpfs) : json_incref(tmpfs);
+	json_array_foreach(one, i, v) {
+		const char *s = json_string_value(v);
+		size_t n = s ? strcspn(s, ":") : 0;
+		(void)snprintf(name, sizeof name, "tmpfs-%zu", i);
+		if (s && s[0] == '/' && copy_str(target, sizeof target, s, n))
+			set_new(cv, volumes, name, json_pack("{s:s, s:{s:s}}", "mountPath", target, "emptyDir", "medium", "Memory"));
+	}
+	json_decref(one);
+	if (json_object_size(volumes))
+		set_new(cv, svc, "volumes", json_incref(volumes));
+	json_decref(volumes);
 }
 
-static long long map_port(struct conv *cv, const char *cname, const json_t *c, const json_t *svc)
-{
-	long long port = listed_port(cv, cname, c, "ports");
-	long long exposed = listed_port(cv, cname, c, "expose");
-	char tmp[32];
-	if (!port)
-		port = exposed;
-	const json_t *env = json_object_get(c, "environment");
-	const char *from_env = env_get(env, "SERVER_PORT", tmp, sizeof tmp);
-	if (!from_env)
-		from_env = env_get(env, "PORT", tmp, sizeof tmp);
-	if (!port && from_env && util_parse_int(from_env, 1, 65535, &port) < 0)
-		port = 0;
-	struct importkit_image img;
-	const char *repo = json_string_value(json_object_get(json_object_get(svc, "image"), "repository"));
-	if (!port && repo && importkit_image_split(repo, &img) && (port = usual_port(importkit_image_base(&img))))
-		report(cv, "services", cname, NULL, NULL,
-		       "has no ports or expose: %lld, the usual port of '%s', was assumed", port, repo);
-	if (!port) {
-		port = FALLBACK_PORT;
-		report(cv, "services", cname, NULL, NULL,
-		       "has no ports or expose, and every service here has one: %d was assumed", FALLBACK_PORT);
-	}
-	return port;
-}
+/* ---- security ---- */
 
-static void map_user(struct conv *cv, const char *cname, const json_t *user, json_t *svc)
+static void map_user(struct conv *cv, const char *cname, const json_t *user, json_t *security)
 {
-	char tmp[32];
+	char tmp[32], uid[16];
 	const char *s = scalar_text(user, tmp, sizeof tmp);
-	char uid[16];
 	size_t n = s ? strcspn(s, ":") : 0;
-	long long v;
-	if (s && n > 0 && n < sizeof uid) {
-		memcpy(uid, s, n);
-		uid[n] = '\0';
-		if (util_parse_int(uid, 1, 2147483647, &v) == 0) {
-			set_new(cv, svc, "securityContext", json_pack("{s:I}", "runAsUser", (json_int_t)v));
-			return;
-		}
+	long long u, g = 0;
+	if (s && n > 0 && copy_str(uid, sizeof uid, s, n) && util_parse_int(uid, 1, 2147483647, &u) == 0 &&
+	    (!s[n] || util_parse_int(s + n + 1, 0, 2147483647, &g) == 0)) {
+		set_new(cv, security, "runAsUser", json_integer(u));
+		if (s[n])
+			set_new(cv, security, "runAsGroup", json_integer(g));
+		return;
 	}
 	report(cv, "services", cname, "user", NULL,
 	       "only a numeric non-root user id is mapped: the container runs as user 1000");
 }
 
-static void report_volumes(struct conv *cv, const char *cname, const json_t *c)
+/* user, read_only, cap_add into securityContext. */
+static void map_security(struct conv *cv, const char *cname, const json_t *c, json_t *svc)
 {
-	report_each(cv, cname, c, "volumes",
-		    "volumes of application services are not mapped (only MySQL and RabbitMQ have storage): the data lives as long as the pod");
+	json_t *security = json_object();
+	if (json_object_get(c, "user"))
+		map_user(cv, cname, json_object_get(c, "user"), security);
+	if (json_is_true(json_object_get(c, "read_only")))
+		set_new(cv, security, "readOnlyRootFilesystem", json_true());
+	size_t i;
+	json_t *v;
+	char tok[24];
+	json_array_foreach(json_object_get(c, "cap_add"), i, v) {
+		const char *cap = json_string_value(v);
+		(void)snprintf(tok, sizeof tok, "%zu", i);
+		if (cap && strncmp(cap, "CAP_", 4) == 0)
+			cap += 4;
+		if (cap && strcmp(cap, "ALL") != 0 && strcmp(cap, "all") != 0)
+			append_new(cv, child_array(cv, security, "capabilities"), json_string(cap));
+		else
+			report(cv, "services", cname, "cap_add", tok, "is not one capability: not mapped");
+	}
+	if (json_object_size(security))
+		set_new(cv, svc, "securityContext", json_incref(security));
+	json_decref(security);
 }
 
-static bool key_in(const char *key, const char *const *keys)
+/* ---- the service ---- */
+
+/* Whether the compose service runs once: restart "no" or "on-failure", or another service
+ * waits for it to complete. */
+static bool runs_once(const struct conv *cv, const char *cname, const json_t *c)
 {
-	for (; *keys; keys++)
-		if (strcmp(key, *keys) == 0)
+	const char *restart = json_string_value(json_object_get(c, "restart"));
+	if (restart && (strcmp(restart, "no") == 0 || strncmp(restart, "on-failure", 10) == 0))
+		return true;
+	const char *other;
+	json_t *o;
+	json_object_foreach((json_t *)cv->services_in, other, o) {
+		const char *cond = json_string_value(json_object_get(json_object_get(json_object_get(o, "depends_on"), cname), "condition"));
+		if (cond && strcmp(cond, "service_completed_successfully") == 0)
 			return true;
+	}
 	return false;
 }
 
-/* Reports every key of the compose service c that is not in handled. */
-static void report_other_keys(struct conv *cv, const char *cname, const json_t *c,
-			      const char *const *handled, const char *what)
+static void convert_app(struct conv *cv, const char *cname, const json_t *c)
 {
-	static const char *const quiet[] = {"container_name", "restart", NULL};
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)c, key, v)
-		if (!key_in(key, handled) && !key_in(key, quiet))
-			report(cv, "services", cname, key, NULL, "is not mapped%s", what);
-}
-
-static void convert_app(struct conv *cv, const char *cname, const json_t *c, json_t *databases)
-{
-	static const char *const handled[] = {"image", "build", "ports", "expose", "environment", "env_file",
-					      "depends_on", "healthcheck", "deploy", "volumes", "user",
-					      "command", "entrypoint", NULL};
+	static const char *const handled[] = {"image", "build", "ports", "environment", "env_file", "healthcheck",
+					      "deploy", "volumes", "tmpfs", "user", "read_only", "cap_add",
+					      "command", "entrypoint", "working_dir", "profiles", NULL};
 	const char *name = json_string_value(json_object_get(cv->names, cname));
 	json_t *svc = json_object();
 	set_new(cv, cv->services, name, svc);
 	if (cv->rc)
 		return;
+	bool job = runs_once(cv, cname, c);
+	if (job) {
+		set_new(cv, svc, "kind", json_string("Job"));
+		guess(cv, "services", cname, NULL, NULL, "runs once (restart \"no\" or on-failure, or others wait for it to complete): a Job");
+	}
 	map_image(cv, cname, name, c, svc);
-	set_new(cv, svc, "port", json_integer(map_port(cv, cname, c, svc)));
+	if (json_object_get(c, "entrypoint"))
+		map_argv(cv, cname, c, "entrypoint", "command", svc);
+	if (json_object_get(c, "command"))
+		map_argv(cv, cname, c, "command", "args", svc);
+	if (json_is_string(json_object_get(c, "working_dir")))
+		set_new(cv, svc, "workingDir", json_incref(json_object_get(c, "working_dir")));
+	map_ports(cv, cname, c, svc, job);
 	json_t *env = json_object();
 	struct app_env a = {cname, name, env};
 	env_foreach(cv, cname, json_object_get(c, "environment"), app_env_entry, &a);
@@ -960,153 +1356,25 @@ static void convert_app(struct conv *cv, const char *cname, const json_t *c, jso
 	if (json_object_get(c, "env_file"))
 		report(cv, "services", cname, "env_file", NULL,
 		       "env files are not read: add their variables to the service's env (secrets to secrets)");
-	map_depends_on(cv, cname, name, c, databases, svc);
-	map_probes(cv, cname, json_object_get(c, "healthcheck"),
-		   json_integer_value(json_object_get(svc, "port")), svc);
+	map_depends_on(cv, cname, c, svc);
+	if (job && json_object_get(c, "healthcheck"))
+		report(cv, "services", cname, "healthcheck", NULL, "is not mapped: a Job has no probes");
+	else if (!job)
+		map_probes(cv, cname, json_object_get(c, "healthcheck"), svc);
 	map_deploy(cv, cname, json_object_get(c, "deploy"), svc);
-	if (json_object_get(c, "user"))
-		map_user(cv, cname, json_object_get(c, "user"), svc);
-	report_volumes(cv, cname, c);
-	if (json_object_get(c, "command"))
-		report(cv, "services", cname, "command", NULL,
-		       "is not mapped: services here have no command or args, so the image's own CMD runs; bake it into the image");
-	if (json_object_get(c, "entrypoint"))
-		report(cv, "services", cname, "entrypoint", NULL,
-		       "is not mapped: services here have no command, so the image's own ENTRYPOINT runs; bake it into the image");
+	map_security(cv, cname, c, svc);
+	map_volumes(cv, cname, c, svc);
+	if (json_object_get(c, "profiles")) {
+		set_new(cv, svc, "enabled", json_false());
+		guess(cv, "services", cname, "profiles", NULL,
+		      "the service starts only with a profile: it is disabled (enabled: false); enable it in the environments that want it");
+	}
 	report_other_keys(cv, cname, c, handled, "");
-}
-
-/* ---- built-in components ---- */
-
-struct builtin_env {
-	enum builtin kind;
-	const char *cname;
-	const char *env_key; /* "environment", or NULL when the service has none */
-	json_t *section;
-	bool root_set, app_set, pass_set;
-};
-
-static void builtin_env_entry(struct conv *cv, void *arg, const char *var, const char *value,
-			      const char *token)
-{
-	struct builtin_env *b = arg;
-	if (b->kind == MYSQL && (strcmp(var, "MYSQL_ROOT_PASSWORD") == 0 || strcmp(var, "MARIADB_ROOT_PASSWORD") == 0)) {
-		builtin_secret(cv, b->cname, "environment", token, "mysql-root-password", value);
-		b->root_set = true;
-	} else if (b->kind == MYSQL && (strcmp(var, "MYSQL_PASSWORD") == 0 || strcmp(var, "MARIADB_PASSWORD") == 0)) {
-		builtin_secret(cv, b->cname, "environment", token, "mysql-password", value);
-		b->app_set = true;
-	} else if (b->kind == MYSQL && (strcmp(var, "MYSQL_DATABASE") == 0 || strcmp(var, "MYSQL_USER") == 0 ||
-					strcmp(var, "MARIADB_DATABASE") == 0 || strcmp(var, "MARIADB_USER") == 0)) {
-		report(cv, "services", b->cname, "environment", token,
-		       "is not needed: a database and a user are created for each service that depends on MySQL");
-	} else if (b->kind == RABBITMQ && strcmp(var, "RABBITMQ_DEFAULT_USER") == 0 && value &&
-		   *value && strlen(value) <= 64 && strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(value)) {
-		set_new(cv, b->section, "user", json_string(value));
-	} else if (b->kind == RABBITMQ && strcmp(var, "RABBITMQ_DEFAULT_PASS") == 0) {
-		builtin_secret(cv, b->cname, "environment", token, "rabbitmq-password", value);
-		b->pass_set = true;
-	} else {
-		report(cv, "services", b->cname, "environment", token,
-		       "is not mapped: the built-in %s is configured by manifestd", builtin_service[b->kind]);
-	}
-}
-
-/* The secrets a built-in needs but the compose file did not give. */
-static void builtin_defaults(struct conv *cv, struct builtin_env *b)
-{
-	json_t *values = child(cv, cv->env, "secrets");
-	if (b->kind == MYSQL && !b->root_set)
-		builtin_secret(cv, b->cname, b->env_key, NULL, "mysql-root-password", NULL);
-	if (b->kind == MYSQL && !b->app_set) {
-		const char *root = json_string_value(json_object_get(values, "mysql-root-password"));
-		builtin_secret(cv, b->cname, b->env_key, NULL, "mysql-password", root);
-		report(cv, "services", b->cname, b->env_key, NULL,
-		       "gives no MYSQL_PASSWORD: the secret 'mysql-password' (the services' database users) got the root password");
-	}
-	if (b->kind == RABBITMQ && !json_object_get(b->section, "user")) {
-		set_new(cv, b->section, "user", json_string("guest"));
-		if (!b->pass_set)
-			builtin_secret(cv, b->cname, b->env_key, NULL, "rabbitmq-password", "guest");
-		report(cv, "services", b->cname, b->env_key, NULL,
-		       "gives no RABBITMQ_DEFAULT_USER: the image's guest user was kept, which RabbitMQ lets in from localhost only; set a user and password");
-	} else if (b->kind == RABBITMQ && !b->pass_set) {
-		builtin_secret(cv, b->cname, b->env_key, NULL, "rabbitmq-password", NULL);
-	}
-}
-
-/* The image of a built-in, kept when it has a tag (else the built-in default). */
-static void builtin_image(struct conv *cv, const char *cname, const json_t *c, json_t *section)
-{
-	const char *ref = json_string_value(json_object_get(c, "image"));
-	struct importkit_image img;
-	if (ref && importkit_image_split(ref, &img) && img.tag[0] && strcmp(img.tag, "latest") != 0)
-		set_new(cv, section, "image", json_string(ref));
-	else
-		report(cv, "services", cname, "image", NULL,
-		       "has no tag or 'latest': the built-in %s's default image is used", builtin_service[classify(c)]);
-}
-
-/* Named volumes become the component's storage; bind mounts are reported. */
-static void builtin_volumes(struct conv *cv, const char *cname, const json_t *c)
-{
-	size_t i;
-	json_t *v;
-	char tok[24];
-	json_array_foreach(json_object_get(c, "volumes"), i, v) {
-		const char *s = json_string_value(v);
-		if (!s)
-			s = json_string_value(json_object_get(v, "source"));
-		(void)snprintf(tok, sizeof tok, "%zu", i);
-		size_t n = s ? strcspn(s, ":") : 0;
-		if (s && s[n] == ':' && n > 0 && s[0] != '.' && s[0] != '/' && s[0] != '~') {
-			char name[256];
-			if (copy_str(name, sizeof name, s, n))
-				set_new(cv, cv->used_volumes, name, json_true());
-			continue;
-		}
-		report(cv, "services", cname, "volumes", tok,
-		       "is not mapped: the built-in component has its own persistent volume%s",
-		       classify(c) == MYSQL ? " and creates the databases itself (no init scripts needed)" : "");
-	}
-}
-
-static void report_builtin_ports(struct conv *cv, const char *cname, const json_t *c, enum builtin kind)
-{
-	report_each(cv, cname, c, "ports",
-		    "is not published: the built-in %s is reachable in the cluster as its Service '%s'",
-		    builtin_service[kind], builtin_service[kind]);
-}
-
-static void convert_builtin(struct conv *cv, enum builtin kind, const char *cname, const json_t *c)
-{
-	static const char *const handled[] = {"image", "environment", "volumes", "ports", "expose",
-					      "healthcheck", NULL};
-	json_t *section = json_pack("{s:b}", "enabled", 1);
-	set_new(cv, cv->stack, builtin_service[kind], section);
-	if (cv->rc)
-		return;
-	builtin_image(cv, cname, c, section);
-	struct builtin_env b = {kind, cname, json_object_get(c, "environment") ? "environment" : NULL,
-				section, false, false, false};
-	env_foreach(cv, cname, json_object_get(c, "environment"), builtin_env_entry, &b);
-	builtin_defaults(cv, &b);
-	builtin_volumes(cv, cname, c);
-	report_builtin_ports(cv, cname, c, kind);
-	report_other_keys(cv, cname, c, handled, ": the built-in component is configured by manifestd");
 }
 
 /* ---- the whole file ---- */
 
-static bool is_builtin(const struct conv *cv, const char *cname)
-{
-	for (int k = 1; k < BUILTIN_COUNT; k++)
-		if (cv->builtin[k] && strcmp(cv->builtin[k], cname) == 0)
-			return true;
-	return false;
-}
-
-/* Picks the built-ins and the manifestd name of every service; false when a service
+/* Picks the datastores and the manifestd name of every service; false when a service
  * entry is not a mapping (reason in err). */
 static bool plan_services(struct conv *cv, struct buf *err)
 {
@@ -1117,55 +1385,65 @@ static bool plan_services(struct conv *cv, struct buf *err)
 			(void)buf_printf(err, "the service '%s' is not a mapping", cname);
 			return false;
 		}
-		enum builtin kind = classify(c);
-		if (kind != APP && !cv->builtin[kind]) {
-			cv->builtin[kind] = cname;
-			set_new(cv, cv->names, cname, json_string(builtin_service[kind]));
-			continue;
-		}
 		char name[64];
 		importkit_service_name(cname, name);
-		for (int k = 1; k < BUILTIN_COUNT && name[0]; k++)
-			if (cv->builtin[k] && strcmp(name, builtin_service[k]) == 0)
-				name[0] = '\0';
-		if (!name[0] || json_object_get(cv->services, name)) {
+		if (!name[0] || json_object_get(cv->services, name) || json_object_get(cv->components, name)) {
 			report(cv, "services", cname, NULL, NULL,
-			       "cannot be named here (a service name is a DNS label starting with a letter, unique, and not that of a built-in component): not mapped");
+			       "cannot be named here (a service name is a DNS label starting with a letter, and unique): not mapped");
 			set_new(cv, cv->names, cname, json_null());
 			continue;
 		}
+		struct importkit_datastore ds;
 		set_new(cv, cv->names, cname, json_string(name));
-		set_new(cv, cv->services, name, json_object()); /* reserves the name */
+		set_new(cv, store_of(c, &ds) ? cv->components : cv->services, name, json_object()); /* reserves the name */
 	}
 	return true;
 }
 
 static void report_top_level(struct conv *cv)
 {
-	static const char *const quiet[] = {"version", "name", "services", "volumes", NULL};
+	static const char *const quiet[] = {"version", "name", "services", "volumes", "networks", NULL};
 	const char *key;
 	json_t *v;
-	json_object_foreach((json_t *)cv->compose, key, v) {
-		if (key_in(key, quiet) || strncmp(key, "x-", 2) == 0)
-			continue;
-		report(cv, key, NULL, NULL, NULL, "is not mapped%s",
-		       strcmp(key, "networks") == 0 ? ": every service reaches the others by name in the namespace" : "");
-	}
+	json_object_foreach((json_t *)cv->compose, key, v)
+		if (!key_in(key, quiet) && strncmp(key, "x-", 2) != 0)
+			report(cv, key, NULL, NULL, NULL, "is not mapped");
 	json_object_foreach(json_object_get(cv->compose, "volumes"), key, v)
 		if (!json_object_get(cv->used_volumes, key))
-			report(cv, "volumes", key, NULL, NULL,
-			       "is not mapped: only MySQL and RabbitMQ have persistent storage here");
+			report(cv, "volumes", key, NULL, NULL, "is not mapped: no service mounts it");
+}
+
+/* One Ingress rule per entry point: the main one for any host, the others for a host of
+ * their own (a guess: there is no host in a compose file). */
+static void map_entries(struct conv *cv)
+{
+	json_t *rules = json_object();
+	const char *cname;
+	json_t *target;
+	json_object_foreach(cv->entries, cname, target) {
+		char port[16], host[96];
+		struct port p = {.target = json_integer_value(target)};
+		const char *name = json_string_value(json_object_get(cv->names, cname));
+		bool main = strcmp(cname, cv->ingress) == 0;
+		port_name(&p, port);
+		(void)snprintf(host, sizeof host, "%s.example.com", name);
+		set_new(cv, rules, main ? "main" : name,
+			json_pack("{s:s, s:s, s:s}", "host", main ? "" : host, "service", name, "port", port));
+		if (!main)
+			guess(cv, "services", cname, "ports", NULL,
+			      "is published beside '%s' (the Ingress rule for any host): its rule '%s' is for the host '%s'; set the real one",
+			      cv->ingress, name, host);
+	}
+	set_new(cv, cv->stack, "ingress", json_pack("{s:b, s:o}", "enabled", 1, "rules", rules));
 }
 
 static void finish(struct conv *cv)
 {
 	if (cv->ingress)
-		set_new(cv, cv->stack, "ingress",
-			json_pack("{s:b, s:{s:{s:O}}}", "enabled", 1, "rules", "main", "service",
-				  json_object_get(cv->names, cv->ingress)));
+		map_entries(cv);
 	else
 		report(cv, "services", NULL, NULL, NULL,
-		       "no service publishes a port: no Ingress is rendered (add a rule to ingress.rules for one)");
+		       "no service publishes a port (on an address other than localhost): no Ingress is rendered (add a rule to ingress.rules for one)");
 	(void)oom(cv, importkit_settle_images(cv->stack, cv->env, cv->services, cv->registries, cv->tags));
 	report_top_level(cv);
 }
@@ -1176,9 +1454,31 @@ static void conv_release(struct conv *cv)
 	json_decref(cv->env);
 	json_decref(cv->report);
 	json_decref(cv->names);
+	json_decref(cv->stores);
+	json_decref(cv->entries);
 	json_decref(cv->used_volumes);
 	json_decref(cv->tags);
 	json_decref(cv->registries);
+}
+
+/* Converts every service: the datastores first (their secrets keep their keys), then
+ * the applications. */
+static void convert_services(struct conv *cv)
+{
+	const char *cname;
+	json_t *c;
+	for (int pass = 0; pass < 2; pass++) {
+		json_object_foreach((json_t *)cv->services_in, cname, c) {
+			struct importkit_datastore ds;
+			bool store = store_of(c, &ds);
+			if (!json_is_string(json_object_get(cv->names, cname)) || store != (pass == 0))
+				continue;
+			if (store)
+				convert_store(cv, cname, c, &ds);
+			else
+				convert_app(cv, cname, c);
+		}
+	}
 }
 
 int compose_convert(const json_t *compose, struct buf *err, struct compose_result *ret)
@@ -1189,49 +1489,43 @@ int compose_convert(const json_t *compose, struct buf *err, struct compose_resul
 		(void)buf_puts(err, "not a docker-compose file: a mapping with a non-empty 'services' mapping is expected");
 		return -EINVAL;
 	}
-	cv.stack = json_pack("{s:s, s:{s:{s:b}}, s:{}, s:{}}", "description",
+	if (!catalog_builtin()) /* the types' secrets and consumer params */
+		return -ENOMEM;
+	cv.stack = json_pack("{s:s, s:{s:{s:b}}, s:{}, s:{}, s:{}}", "description",
 			     "Imported from docker-compose", "serviceDefaults", "securityContext",
-			     "readOnlyRootFilesystem", 0, "secrets", "services");
+			     "readOnlyRootFilesystem", 0, "secrets", "components", "services");
 	cv.env = json_pack("{s:{}, s:{}}", "image", "secrets");
 	cv.report = json_array();
 	cv.names = json_object();
+	cv.stores = json_object();
+	cv.entries = json_object();
 	cv.used_volumes = json_object();
 	cv.tags = json_object();
 	cv.registries = json_object();
-	json_t *databases = json_object();
-	int r = cv.stack && cv.env && cv.report && cv.names && cv.used_volumes && cv.tags &&
-				cv.registries && databases
+	int r = cv.stack && cv.env && cv.report && cv.names && cv.stores && cv.entries && cv.used_volumes && cv.tags &&
+				cv.registries
 			? 0
 			: -ENOMEM;
 	cv.services = json_object_get(cv.stack, "services");
+	cv.components = json_object_get(cv.stack, "components");
 	if (r == 0 && !plan_services(&cv, err))
 		r = -EINVAL;
 	if (r == 0)
 		r = cv.rc;
-	for (int k = 1; r == 0 && k < BUILTIN_COUNT; k++)
-		if (cv.builtin[k])
-			convert_builtin(&cv, (enum builtin)k, cv.builtin[k],
-					json_object_get(cv.services_in, cv.builtin[k]));
-	const char *cname;
-	json_t *c;
-	json_object_foreach((json_t *)(r == 0 ? cv.services_in : NULL), cname, c) {
-		if (json_is_string(json_object_get(cv.names, cname)) && !is_builtin(&cv, cname))
-			convert_app(&cv, cname, c, databases);
-	}
+	if (r == 0)
+		convert_services(&cv);
 	if (r == 0)
 		r = cv.rc;
 	if (r == 0 && json_object_size(cv.services) == 0) {
-		(void)buf_puts(err, "the compose file has no application service (only built-in components)");
+		(void)buf_puts(err, "the compose file has no application service (only datastores)");
 		r = -EINVAL;
 	}
 	if (r == 0)
 		finish(&cv);
 	if (r == 0)
 		r = cv.rc;
-	/* the built-in sections and services' database and broker as components and uses */
-	if (r == 0)
-		r = docmigrate_v3(cv.stack, NULL);
-	json_decref(databases);
+	if (r == 0 && json_object_size(cv.components) == 0)
+		(void)json_object_del(cv.stack, "components");
 	if (r < 0) {
 		conv_release(&cv);
 		return r;

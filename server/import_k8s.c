@@ -89,10 +89,12 @@ static size_t present(const json_t *v, const char *ptr)
 	return good;
 }
 
-static void vreport(struct imp *im, const struct object *o, const char *ptr, const char *fmt, va_list ap)
-	__attribute__((format(printf, 4, 0)));
+static void vreport(struct imp *im, const char *kind, const struct object *o, const char *ptr, const char *fmt,
+		    va_list ap) __attribute__((format(printf, 5, 0)));
 
-static void vreport(struct imp *im, const struct object *o, const char *ptr, const char *fmt, va_list ap)
+/* kind: NULL, or "guess" (what was decided without the input saying it). */
+static void vreport(struct imp *im, const char *kind, const struct object *o, const char *ptr, const char *fmt,
+		    va_list ap)
 {
 	struct buf path, detail;
 	buf_init(&path, BUF_NO_MAX);
@@ -107,6 +109,8 @@ static void vreport(struct imp *im, const struct object *o, const char *ptr, con
 			      : NULL;
 	if (item && o->source)
 		set(im, item, "source", json_string(o->source));
+	if (item && kind)
+		set(im, item, "kind", json_string(kind));
 	append(im, im->report, item);
 	buf_release(&path);
 	buf_release(&detail);
@@ -117,7 +121,15 @@ void ik8s_report(struct imp *im, const struct object *o, const char *ptr, const 
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vreport(im, o, ptr, fmt, ap);
+	vreport(im, NULL, o, ptr, fmt, ap);
+	va_end(ap);
+}
+
+void ik8s_guess(struct imp *im, const struct object *o, const char *ptr, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(im, "guess", o, ptr, fmt, ap);
 	va_end(ap);
 }
 

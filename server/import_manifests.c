@@ -221,8 +221,7 @@ static bool selects(const json_t *selector, const json_t *labels)
 	return true;
 }
 
-/* The workloads a selector picks: the first one's index, or NONE; *ret_count gets how many. */
-static size_t selected(const struct imp *im, const json_t *selector, size_t *ret_count)
+size_t ik8s_selected(const struct imp *im, const json_t *selector, size_t *ret_count)
 {
 	size_t first = NONE, n = 0;
 	for (size_t i = 0; i < im->nwls; i++) {
@@ -283,7 +282,7 @@ static void match_services(struct imp *im)
 		json_t *spec = member(o->obj, "spec");
 		if (o->role != R_SERVICE || json_array_size(member(spec, "ports")) == 0)
 			continue;
-		size_t n, wl = selected(im, member(spec, "selector"), &n);
+		size_t n, wl = ik8s_selected(im, member(spec, "selector"), &n);
 		if (n > 1)
 			ik8s_report(im, o, "/spec/selector",
 			            "selects the pods of %zu workloads: kept as an extra object (its selector's labels stay on their pods)", n);
@@ -307,7 +306,7 @@ static void match_headless(struct imp *im)
 		struct object *o = &im->objs[i];
 		if (o->role != R_SERVICE || o->carried)
 			continue;
-		size_t n, wl = selected(im, member(member(o->obj, "spec"), "selector"), &n);
+		size_t n, wl = ik8s_selected(im, member(member(o->obj, "spec"), "selector"), &n);
 		if (n != 1 || strcmp(im->wls[wl].o->kind, "StatefulSet") != 0)
 			continue;
 		char want[80];
@@ -525,7 +524,7 @@ static void map_config_and_secrets(struct imp *im)
 static struct workload *by_service(struct imp *im, const char *name)
 {
 	for (size_t i = 0; name && i < im->nwls; i++)
-		if (im->wls[i].service && strcmp(im->wls[i].service->name, name) == 0)
+		if (im->wls[i].service && !im->wls[i].store && strcmp(im->wls[i].service->name, name) == 0)
 			return &im->wls[i];
 	return NULL;
 }
@@ -704,7 +703,7 @@ static void map_ingress(struct imp *im, struct object *o, bool *mapped_one)
 static struct workload *by_object(struct imp *im, const char *kind, const char *name)
 {
 	for (size_t i = 0; kind && name && i < im->nwls; i++)
-		if (strcmp(im->wls[i].o->kind, kind) == 0 && strcmp(im->wls[i].o->name, name) == 0)
+		if (!im->wls[i].store && strcmp(im->wls[i].o->kind, kind) == 0 && strcmp(im->wls[i].o->name, name) == 0)
 			return &im->wls[i];
 	return NULL;
 }
@@ -759,8 +758,8 @@ static void map_hpa(struct imp *im, struct object *o)
 static void map_pdb(struct imp *im, struct object *o)
 {
 	json_t *spec = member(o->obj, "spec"), *sel = member(spec, "selector");
-	size_t n, wl = json_object_size(sel) == 1 ? selected(im, member(sel, "matchLabels"), &n) : NONE;
-	if (wl == NONE || n != 1 || !im->wls[wl].multi || json_object_get(im->wls[wl].doc, "disruptionBudget"))
+	size_t n, wl = json_object_size(sel) == 1 ? ik8s_selected(im, member(sel, "matchLabels"), &n) : NONE;
+	if (wl == NONE || n != 1 || im->wls[wl].store || !im->wls[wl].multi || json_object_get(im->wls[wl].doc, "disruptionBudget"))
 		return;
 	struct workload *w = &im->wls[wl];
 	json_t *max = member(spec, "maxUnavailable");
@@ -802,7 +801,7 @@ static bool fix_selector(struct imp *im, json_t *sel)
 		reserved |= ik8s_reserved_label(k);
 	if (!reserved)
 		return true;
-	size_t n, wl = selected(im, sel, &n);
+	size_t n, wl = ik8s_selected(im, sel, &n);
 	void *tmp;
 	json_object_foreach_safe(sel, tmp, k, v)
 		if (ik8s_reserved_label(k))
@@ -909,8 +908,8 @@ static bool declared(const struct workload *w, long long n, const char *proto)
  * the Service mapped onto it, so that every Service's target is a port of its pods. */
 static void declare_targets(struct imp *im, const struct object *o, json_t *copy)
 {
-	size_t n, wl = selected(im, member(member(o->obj, "spec"), "selector"), &n);
-	if (n != 1 || im->wls[wl].job)
+	size_t n, wl = ik8s_selected(im, member(member(o->obj, "spec"), "selector"), &n);
+	if (n != 1 || im->wls[wl].job || im->wls[wl].store)
 		return;
 	struct workload *w = &im->wls[wl];
 	json_t *add = json_array();
@@ -1093,8 +1092,11 @@ static int convert(struct imp *im, struct buf *err)
 	name_workloads(im);
 	match_headless(im);
 	map_config_and_secrets(im);
+	ik8s_plan_stores(im);
 	for (size_t i = 0; i < im->nwls && !im->rc; i++)
-		ik8s_map_workload(im, &im->wls[i]);
+		if (!im->wls[i].store)
+			ik8s_map_workload(im, &im->wls[i]);
+	ik8s_wire_stores(im);
 	map_rest(im);
 	settle_images(im);
 	finish_patches(im);
@@ -1122,6 +1124,7 @@ static void imp_release(struct imp *im)
 	json_decref(im->policies);
 	json_decref(im->pull_secrets);
 	json_decref(im->accounts);
+	json_decref(im->stores);
 }
 
 /* A hint for YAML that is not Kubernetes objects. */
@@ -1133,14 +1136,15 @@ static void not_kubernetes(const json_t *docs, struct buf *err)
 		(void)buf_puts(err, " (this looks like a docker-compose file: import it as compose)");
 }
 
-int import_manifests(const char *text, size_t len, const char *stack, struct buf *err,
-		     struct import_manifests_result *ret)
+int import_manifests(const char *text, size_t len, const char *stack, const struct import_manifests_opts *opts,
+		     struct buf *err, struct import_manifests_result *ret)
 {
-	static const struct yamlin_opts opts = {IMPORT_MANIFESTS_MAX_BYTES, IMPORT_MANIFESTS_MAX_DEPTH,
-						IMPORT_MANIFESTS_MAX_NODES, YAMLIN_YAML11};
-	struct imp im = {.text = text, .stack_name = stack ? stack : "imported"};
+	static const struct yamlin_opts limits = {IMPORT_MANIFESTS_MAX_BYTES, IMPORT_MANIFESTS_MAX_DEPTH,
+						  IMPORT_MANIFESTS_MAX_NODES, YAMLIN_YAML11};
+	struct imp im = {.text = text, .stack_name = stack ? stack : "imported",
+			 .keep_datastores = opts && opts->keep_datastores};
 	json_t *spans = NULL, *sources = json_array();
-	int r = yamlin_parse_stream(text, len, &opts, err, &im.docs, &spans);
+	int r = yamlin_parse_stream(text, len, &limits, err, &im.docs, &spans);
 	if (r < 0) {
 		json_decref(sources);
 		return r;
@@ -1156,8 +1160,9 @@ int import_manifests(const char *text, size_t len, const char *stack, struct buf
 	im.policies = json_object();
 	im.pull_secrets = json_object();
 	im.accounts = json_object();
+	im.stores = json_object();
 	r = im.stack && im.env && im.report && im.cm_keys && im.secret_keys && im.registries && im.tags &&
-			    im.policies && im.pull_secrets && im.accounts && sources
+			    im.policies && im.pull_secrets && im.accounts && im.stores && sources
 		    ? 0
 		    : -ENOMEM;
 	im.services = member(im.stack, "services");

@@ -69,7 +69,7 @@ static void carry_member(struct cctx *x, const char *key, const json_t *value, c
 static void literal_secret(struct imp *im, const struct workload *w, const char *var, const char *value,
 			   struct buf *key)
 {
-	(void)oom(im, importkit_secret_key(im->secrets_env, w->name, var, value, key));
+	(void)oom(im, importkit_secret_key(im->secrets_env, w->name, var, value, true, key));
 	set(im, child(im, im->stack, "secrets"), buf_cstr(key), json_string(""));
 }
 
@@ -1805,9 +1805,8 @@ static bool targeted(const struct workload *w, const json_t *c)
 	return false;
 }
 
-/* The service's container: the first one the Service targets, else the one named like
- * the workload, else the first (helm charts often put sidecars before it). */
-static size_t pick_main(const struct workload *w)
+/* The service's container (helm charts often put sidecars before it). */
+size_t ik8s_main_container(const struct workload *w)
 {
 	const json_t *containers = member(w->pod, "containers");
 	size_t i;
@@ -1823,7 +1822,7 @@ static size_t pick_main(const struct workload *w)
 
 void ik8s_map_workload(struct imp *im, struct workload *w)
 {
-	w->main = pick_main(w);
+	w->main = ik8s_main_container(w);
 	map_spec(im, w);
 	map_metadata(im, w);
 	json_t *plan = plan_ports(im, w);

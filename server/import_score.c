@@ -230,7 +230,7 @@ static void map_variable(struct sconv *cv, struct swl *wl, const char *cname, co
 		sconv_set(cv, env, var, whole);
 	} else if (importkit_secret_name(var) && text.len && !strstr(s, "${")) {
 		(void)sconv_oom(cv, importkit_secret_key(sconv_child(cv, cv->env, "secrets"), wl->name, var,
-							 buf_cstr(&text), &key));
+							 buf_cstr(&text), true, &key));
 		sconv_set(cv, sconv_child(cv, cv->stack, "secrets"), buf_cstr(&key), json_string(""));
 		sconv_set(cv, env, var, json_pack("{s:s}", "secret", buf_cstr(&key)));
 	} else {

@@ -1,11 +1,13 @@
 /* importkit: the importers' shared decisions: secret-looking variables, the keys of secret
- * values, the value most services share, image references, service names, sources. */
+ * values, the value most services share, datastore images and their components, image
+ * references, service names, sources. */
 #include "importkit.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "util.h"
 
 bool importkit_secret_name(const char *var)
@@ -17,12 +19,13 @@ bool importkit_secret_name(const char *var)
 	return false;
 }
 
-int importkit_secret_key(json_t *values, const char *service, const char *var, const char *value, struct buf *key)
+int importkit_secret_key(json_t *values, const char *service, const char *var, const char *value, bool share,
+			 struct buf *key)
 {
 	const char *k;
 	json_t *v;
 	buf_reset(key);
-	json_object_foreach(values, k, v)
+	json_object_foreach(share ? values : NULL, k, v)
 		if (json_is_string(v) && strcmp(json_string_value(v), value) == 0)
 			return buf_puts(key, k) < 0 ? -ENOMEM : 0;
 	int r = 0;
@@ -62,6 +65,282 @@ const char *importkit_most(const json_t *counts, json_int_t at_least)
 	return best;
 }
 
+/* ---- datastore images ---- */
+
+/* One official image of a catalog type, and the oldest version its workload runs. */
+struct store_image {
+	const char *repository;
+	const char *type;
+	int major, minor;   /* the oldest version the type's probe and tools work with */
+	const char *suffix; /* a variant the type needs ("management"), or NULL */
+	const char *old;    /* why an older one is not run */
+};
+
+static const struct store_image store_images[] = {
+	{"mysql", "mysql", 5, 7, NULL, "older than 5.7"},
+	{"mariadb", "mariadb", 10, 4, NULL, "older than 10.4, which has no mariadb-admin for the probe"},
+	{"postgres", "postgres", 9, 6, NULL, "older than 9.6"},
+	{"redis", "redis", 5, 0, NULL, "older than 5.0"},
+	{"mongo", "mongodb", 6, 0, NULL, "older than 6.0, which has no mongosh for the probe and provisioning"},
+	{"rabbitmq", "rabbitmq", 3, 8, "management", "older than 3.8, which has no rabbitmq-diagnostics for the probe"},
+	{"memcached", "memcached", 1, 5, NULL, "older than 1.5"},
+	{"openzipkin/zipkin", "zipkin", 2, 21, NULL, "older than 2.21"},
+	{"apache/kafka", "kafka", 3, 7, NULL, "older than 3.7 (the first apache/kafka image)"},
+};
+
+/* Variants of the Debian (or Oracle Linux) builds, whose uid is the type's. */
+static bool same_build(const char *variant, size_t n)
+{
+	static const char *const builds[] = {"bookworm", "bullseye", "buster", "focal", "jammy",
+					     "noble", "debian", "oracle", NULL};
+	for (size_t i = 0; builds[i]; i++)
+		if (strlen(builds[i]) == n && strncmp(variant, builds[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* Reads "MAJOR[.MINOR[...]]" at the start of tag: its length, or 0 when none. */
+static size_t tag_version(const char *tag, int *ret_major, int *ret_minor)
+{
+	int part[2] = {0, 0};
+	size_t i = 0;
+	for (int k = 0; k < 8; k++) {
+		size_t start = i;
+		int v = 0;
+		while (isdigit((unsigned char)tag[i]) && i - start < 6)
+			v = v * 10 + (tag[i++] - '0');
+		if (i == start)
+			return 0;
+		if (k < 2)
+			part[k] = v;
+		if (tag[i] != '.' || !isdigit((unsigned char)tag[i + 1]))
+			break;
+		i++;
+	}
+	*ret_major = part[0];
+	*ret_minor = part[1];
+	return i;
+}
+
+/* The tag of a recognised image made to fit its type (importkit_datastore). */
+static void store_tag(const struct store_image *s, const char *tag, struct importkit_datastore *ret)
+{
+	int major, minor;
+	size_t n = tag_version(tag, &major, &minor);
+	if (n == 0) {
+		ret->why = *tag ? "the tag names no version" : "the image has no tag";
+		return;
+	}
+	if (major < s->major || (major == s->major && minor < s->minor)) {
+		ret->why = s->old;
+		return;
+	}
+	bool dropped = false, has_suffix = false;
+	size_t len = n;
+	char out[sizeof ret->tag];
+	if (n >= sizeof out)
+		return;
+	memcpy(out, tag, n);
+	for (const char *p = tag + n; *p == '-';) {
+		const char *v = p + 1;
+		size_t vn = strcspn(v, "-");
+		bool suffix = s->suffix && strlen(s->suffix) == vn && strncmp(v, s->suffix, vn) == 0;
+		if ((suffix || same_build(v, vn)) && len + 1 + vn < sizeof out) {
+			out[len++] = '-';
+			memcpy(out + len, v, vn);
+			len += vn;
+			has_suffix |= suffix;
+		} else {
+			dropped = true;
+		}
+		p = v + vn;
+	}
+	if (tag[n] && tag[n] != '-')
+		dropped = true;
+	if (s->suffix && !has_suffix && len + 1 + strlen(s->suffix) < sizeof out) {
+		out[len++] = '-';
+		memcpy(out + len, s->suffix, strlen(s->suffix));
+		len += strlen(s->suffix);
+		ret->why = "the -management build, whose management API provisioning uses";
+	}
+	out[len] = '\0';
+	if (dropped)
+		ret->why = "the Debian build of the same version, whose uid, paths and tools the component's workload has";
+	memcpy(ret->tag, out, len + 1);
+}
+
+bool importkit_datastore(const char *registry, const char *repository, const char *tag,
+			 struct importkit_datastore *ret)
+{
+	if (*registry && strcmp(registry, "docker.io") != 0 && strcmp(registry, "index.docker.io") != 0)
+		return false;
+	if (strncmp(repository, "library/", 8) == 0)
+		repository += 8;
+	for (size_t i = 0; i < sizeof store_images / sizeof *store_images; i++) {
+		const struct store_image *s = &store_images[i];
+		if (strcmp(repository, s->repository) != 0)
+			continue;
+		*ret = (struct importkit_datastore){.type = s->type};
+		store_tag(s, tag, ret);
+		return true;
+	}
+	return false;
+}
+
+/* ---- datastores as components ---- */
+
+static const struct {
+	const char *var;
+	enum importkit_store_role role;
+} store_vars[] = {
+	{"MYSQL_ROOT_PASSWORD", IMPORTKIT_ROOT_PASSWORD}, {"MARIADB_ROOT_PASSWORD", IMPORTKIT_ROOT_PASSWORD},
+	{"MONGO_INITDB_ROOT_PASSWORD", IMPORTKIT_ROOT_PASSWORD}, {"MYSQL_PASSWORD", IMPORTKIT_PASSWORD},
+	{"MARIADB_PASSWORD", IMPORTKIT_PASSWORD}, {"RABBITMQ_DEFAULT_PASS", IMPORTKIT_PASSWORD},
+	{"REDIS_PASSWORD", IMPORTKIT_PASSWORD}, {"POSTGRES_PASSWORD", IMPORTKIT_BOTH_PASSWORDS},
+	{"MYSQL_DATABASE", IMPORTKIT_DATABASE}, {"MARIADB_DATABASE", IMPORTKIT_DATABASE},
+	{"POSTGRES_DB", IMPORTKIT_DATABASE}, {"MONGO_INITDB_DATABASE", IMPORTKIT_DATABASE},
+	{"MYSQL_USER", IMPORTKIT_USER}, {"MARIADB_USER", IMPORTKIT_USER}, {"POSTGRES_USER", IMPORTKIT_USER},
+	{"RABBITMQ_DEFAULT_USER", IMPORTKIT_ADMIN_USER},
+};
+
+enum importkit_store_role importkit_store_role(const char *var)
+{
+	for (size_t i = 0; i < sizeof store_vars / sizeof *store_vars; i++)
+		if (strcmp(store_vars[i].var, var) == 0)
+			return store_vars[i].role;
+	return IMPORTKIT_OTHER;
+}
+
+bool importkit_role_sets(enum importkit_store_role role, const char *secret)
+{
+	if (strcmp(secret, "rootPassword") == 0)
+		return role == IMPORTKIT_ROOT_PASSWORD || role == IMPORTKIT_BOTH_PASSWORDS;
+	return strcmp(secret, "password") == 0 && (role == IMPORTKIT_PASSWORD || role == IMPORTKIT_BOTH_PASSWORDS);
+}
+
+bool importkit_type_has(const char *type, const char *section, const char *member)
+{
+	const struct catalog_type *t = catalog_find(catalog_builtin(), type);
+	return t && json_object_get(json_object_get(t->def, section), member);
+}
+
+int importkit_store_secret_key(const char *name, const char *secret, struct buf *key)
+{
+	buf_reset(key);
+	int r = BUF_PUTS(key, name, strcmp(secret, "rootPassword") == 0 ? "-root-password" : "-password");
+	return r < 0 ? -ENOMEM : 0;
+}
+
+json_t *importkit_store_instance(const struct importkit_datastore *ds, const char *repository)
+{
+	json_t *inst = json_pack("{s:s}", "type", ds->type);
+	if (inst && ds->tag[0] &&
+	    json_object_set_new(inst, "image", json_pack("{s:s, s:s}", "repository", repository, "tag", ds->tag)) < 0) {
+		json_decref(inst);
+		return NULL;
+	}
+	return inst;
+}
+
+bool importkit_db_identifier(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* The database named by a database URL in value, into out (n bytes). */
+static bool url_database(const char *value, char *out, size_t n)
+{
+	static const char *const schemes[] = {"mysql://", "mariadb://", "postgres://", "postgresql://",
+					      "mongodb://", NULL};
+	const char *p = NULL;
+	for (size_t i = 0; !p && schemes[i]; i++)
+		p = strstr(value, schemes[i]);
+	if (!p)
+		return false;
+	p = strchr(strstr(p, "//") + 2, '/');
+	if (!p)
+		return false;
+	size_t len = strcspn(p + 1, "?;/ ");
+	if (len == 0 || len >= n)
+		return false;
+	memcpy(out, p + 1, len);
+	out[len] = '\0';
+	return true;
+}
+
+/* Copies s into out (n bytes) when it is an identifier of at most max characters. */
+static void take_identifier(char *out, size_t n, const char *s, size_t max)
+{
+	if (!out[0] && importkit_db_identifier(s, max) && strlen(s) < n)
+		memcpy(out, s, strlen(s) + 1);
+}
+
+void importkit_db_guess(struct importkit_db_guess *g, const char *var, const char *value)
+{
+	char tmp[65];
+	if (!value)
+		return;
+	if (!g->name[0] && url_database(value, tmp, sizeof tmp))
+		take_identifier(g->name, sizeof g->name, tmp, 63);
+	if (ends_with(var, "DB_NAME") || ends_with(var, "DATABASE_NAME") || ends_with(var, "_DATABASE"))
+		take_identifier(g->name, sizeof g->name, value, 63);
+	if ((ends_with(var, "DB_USER") || ends_with(var, "DB_USERNAME") || ends_with(var, "DATASOURCE_USERNAME") ||
+	     strcmp(var, "MYSQL_USER") == 0 || strcmp(var, "POSTGRES_USER") == 0) &&
+	    strcmp(value, "root") != 0)
+		take_identifier(g->user, sizeof g->user, value, 32);
+}
+
+/* use[member] = own, else plan[member], when the type takes member. */
+static int use_param(json_t *use, const char *type, const char *member, const char *own, const json_t *plan)
+{
+	if (!importkit_type_has(type, "consumer", member))
+		return 0;
+	if (*own)
+		return json_object_set_new(use, member, json_string(own));
+	if (json_object_get(plan, member))
+		return json_object_set(use, member, json_object_get(plan, member));
+	return 0;
+}
+
+json_t *importkit_use(const char *type, const struct importkit_db_guess *own, const json_t *plan)
+{
+	json_t *use = json_object();
+	if (use && (use_param(use, type, "database", own->name, plan) < 0 ||
+		    use_param(use, type, "user", own->user, plan) < 0)) {
+		json_decref(use);
+		return NULL;
+	}
+	return use;
+}
+
+static bool host_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.';
+}
+
+bool importkit_names_host(const char *value, const char *host)
+{
+	size_t n = strlen(host);
+	for (const char *p = n ? strstr(value, host) : NULL; p; p = strstr(p + 1, host))
+		if ((p == value || !host_char(p[-1])) && !host_char(p[n]))
+			return true;
+	return false;
+}
+
+/* ---- image references ---- */
+
 static bool copy_str(char *dst, size_t n, const char *src, size_t len)
 {
 	if (len >= n)
@@ -73,7 +352,7 @@ static bool copy_str(char *dst, size_t n, const char *src, size_t len)
 
 bool importkit_image_split(const char *ref, struct importkit_image *img)
 {
-	*img = (struct importkit_image){0};
+	memset(img, 0, sizeof *img);
 	const char *at = strchr(ref, '@');
 	size_t len = at ? (size_t)(at - ref) : strlen(ref);
 	if (at && !copy_str(img->digest, sizeof img->digest, at + 1, strlen(at + 1)))
@@ -105,11 +384,11 @@ bool importkit_image_split(const char *ref, struct importkit_image *img)
 		return false;
 	if (!copy_str(img->repository, sizeof img->repository, rest, repo_len))
 		return false;
+	if (strcmp(img->registry, "docker.io") == 0 || strcmp(img->registry, "index.docker.io") == 0)
+		img->registry[0] = '\0';
 	/* Docker Hub's official images may be written library/NAME */
 	if (!img->registry[0] && strncmp(img->repository, "library/", 8) == 0)
 		memmove(img->repository, img->repository + 8, strlen(img->repository + 8) + 1);
-	if (strcmp(img->registry, "docker.io") == 0 || strcmp(img->registry, "index.docker.io") == 0)
-		img->registry[0] = '\0';
 	return true;
 }
 

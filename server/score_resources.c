@@ -368,7 +368,7 @@ static bool environment_output(struct sconv *cv, struct swl *wl, const char *key
 		struct buf k;
 		buf_init(&k, BUF_NO_MAX);
 		(void)sconv_oom(cv, importkit_secret_key(sconv_child(cv, cv->env, "secrets"), wl->name, key,
-							 PLACEHOLDER_SECRET, &k));
+							 PLACEHOLDER_SECRET, false, &k));
 		sconv_set(cv, sconv_child(cv, cv->stack, "secrets"), buf_cstr(&k), json_string(""));
 		rf->whole = json_pack("{s:s}", "secret", buf_cstr(&k));
 		buf_release(&k);

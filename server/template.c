@@ -323,6 +323,67 @@ static int whole_value(struct run *R, const char *s, json_t **ret)
 
 static int expand_value(struct run *R, const json_t *in, json_t **ret);
 
+/* The boolean a condition (exactly one unfiltered ${params.X} or ${consumer.X}) names;
+ * without a context (template_check) only its form and root are checked (*ret true). */
+static int condition(struct run *R, const json_t *cond, bool *ret)
+{
+	const char *s = json_string_value(cond);
+	size_t n = s ? strlen(s) : 0;
+	struct ph p;
+	const char *end;
+	*ret = true;
+	if (n < 4 || strncmp(s, "${", 2) != 0 || s[n - 1] != '}' || memchr(s + 2, '}', n - 3))
+		return fail(R, "is a condition: exactly one placeholder \"${params.X}\" (or consumer) is expected");
+	int r = parse_ph(R, s, &p, &end);
+	if (r == 0 && (p.filter >= 0 || !(is_root(&p, "params") || is_root(&p, "consumer"))))
+		r = fail(R, "is a condition: it names params or consumer, without a filter");
+	if (r != 0 || !R->ctx)
+		return r;
+	const json_t *v = lookup(R, &p, &r);
+	if (v && !json_is_boolean(v))
+		r = fail(R, "is a condition, but \"%.*s\" is not a boolean", (int)p.path_len, p.path);
+	*ret = json_is_true(v);
+	return r;
+}
+
+static bool is_if(const json_t *in)
+{
+	return json_is_object(in) && json_object_get(in, "$if");
+}
+
+/* {"$if": COND, "then": A, "else": B}: A or B expanded (NULL, dropped by the container,
+ * for a branch that is absent); template_check checks both. */
+static int expand_if(struct run *R, const json_t *in, json_t **ret)
+{
+	const char *key;
+	json_t *v;
+	bool yes;
+	*ret = NULL;
+	EACH_MEMBER(in, key, v) {
+		(void)v;
+		if (strcmp(key, "$if") != 0 && strcmp(key, "then") != 0 && strcmp(key, "else") != 0)
+			return fail(R, "is a condition: \"%s\" is none of $if, then and else", key);
+	}
+	R->w.keys[R->w.depth++] = "$if";
+	int r = condition(R, json_object_get(in, "$if"), &yes);
+	R->w.depth--;
+	for (int b = 0; r == 0 && b < 2; b++) {
+		const char *branch = b ? "else" : "then";
+		const json_t *x = json_object_get(in, branch);
+		if (!x || (R->ctx && yes == (b == 1)))
+			continue;
+		json_t *out = NULL;
+		R->w.keys[R->w.depth++] = branch;
+		r = expand_value(R, x, &out);
+		R->w.depth--;
+		if (r == 0 && R->ctx)
+			*ret = out;
+		else
+			json_decref(out);
+	}
+	return r;
+}
+
 static void push(struct run *R, const char *key)
 {
 	R->w.keys[R->w.depth++] = key;
@@ -361,7 +422,7 @@ static int expand_container(struct run *R, const json_t *in, json_t **ret)
 			r = expand_value(R, v, &x);
 			R->w.depth--;
 			bad |= r == TEMPLATE_EINVALID;
-			if (r == 0 && json_object_set_new_nocheck(out, key, x) < 0)
+			if (r == 0 && x && json_object_set_new_nocheck(out, key, x) < 0)
 				r = -ENOMEM;
 			r = r == TEMPLATE_EINVALID ? 0 : r;
 		}
@@ -372,8 +433,13 @@ static int expand_container(struct run *R, const json_t *in, json_t **ret)
 		r = expand_value(R, json_array_get(in, i), &x);
 		R->w.depth--;
 		bad |= r == TEMPLATE_EINVALID;
-		if (r == 0 && json_array_append_new(out, x) < 0)
+		if (r == 0 && x && is_if(json_array_get(in, i)) && json_is_array(x)) {
+			if (json_array_extend(out, x) < 0)
+				r = -ENOMEM;
+			json_decref(x);
+		} else if (r == 0 && x && json_array_append_new(out, x) < 0) {
 			r = -ENOMEM;
+		}
 		r = r == TEMPLATE_EINVALID ? 0 : r;
 	}
 	if (r == 0 && bad)
@@ -387,6 +453,8 @@ static int expand_container(struct run *R, const json_t *in, json_t **ret)
 
 static int expand_value(struct run *R, const json_t *in, json_t **ret)
 {
+	if (is_if(in))
+		return expand_if(R, in, ret);
 	if (json_is_string(in))
 		return expand_string(R, in, ret);
 	if (json_is_object(in) || json_is_array(in))
@@ -407,6 +475,16 @@ int template_text(const char *s, const struct template_ctx *ctx, struct buf *out
 {
 	struct run R = {.ctx = ctx, .errs = errs, .w = {.at = at}};
 	return expand_text(&R, s, out);
+}
+
+int template_condition(const char *cond, const struct template_ctx *ctx, struct model_errors *errs,
+		       const char *const *at, bool *ret)
+{
+	struct run R = {.ctx = ctx, .errs = errs, .w = {.at = at}};
+	json_t *s = json_string(cond);
+	int r = s ? condition(&R, s, ret) : -ENOMEM;
+	json_decref(s);
+	return r;
 }
 
 int template_check(const json_t *in, const char *const *roots, struct model_errors *errs, const char *const *at)

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf err;
 	buf_init(&err, 4096);
 	struct import_manifests_result res = {0};
-	if (import_manifests((const char *)data, size, "imported", &err, &res) == 0) {
+	if (import_manifests((const char *)data, size, "imported", NULL, &err, &res) == 0) {
 		if (!json_is_object(res.stack) || !json_is_object(res.environment) || !json_is_array(res.report))
 			abort(); /* a successful import gives all three */
 		fuzzsave_check(res.stack, res.environment);

@@ -19,11 +19,17 @@ test('the result as JSON on standard output, report entries naming their file', 
   const r = run(['import', 'manifests', ...files]);
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.toString());
-  assert.deepEqual(Object.keys(out.stack.services).sort(), ['db', 'redis', 'result', 'vote', 'worker']);
-  assert.equal(out.environment.secrets['postgres-password'], 'postgres');
+  assert.deepEqual(Object.keys(out.stack.services).sort(), ['result', 'vote', 'worker']);
+  assert.deepEqual(Object.keys(out.stack.components).sort(), ['db', 'redis']);
+  assert.equal(out.environment.secrets['db-root-password'], 'postgres');
   const db = out.report.find((e) => e.object === 'Deployment/db');
   assert.equal(db.source, files[0]);
   for (const e of out.report) assert.ok(files.includes(e.source), JSON.stringify(e));
+  // --keep-datastores: today's workloads
+  const kept = JSON.parse(run(['import', 'manifests', '--keep-datastores', ...files]).stdout.toString());
+  assert.deepEqual(Object.keys(kept.stack.services).sort(), ['db', 'redis', 'result', 'vote', 'worker']);
+  assert.equal(kept.stack.components, undefined);
+  assert.equal(kept.environment.secrets['postgres-password'], 'postgres');
 });
 
 test('--out-dir writes NAME.json, ENV.json (0600) and report.json, which render reads', (t) => {
@@ -39,7 +45,8 @@ test('--out-dir writes NAME.json, ENV.json (0600) and report.json, which render 
   const bundle = run(['render', '--stack', path.join(dir, 'boutique.json'), '--env', path.join(dir, 'test.json'), '--format', 'yaml']);
   assert.equal(bundle.status, 0, bundle.stderr);
   const kinds = parseAllDocuments(bundle.stdout.toString()).map((d) => d.toJS()?.kind);
-  assert.ok(kinds.filter((k) => k === 'Deployment').length === 12, kinds.join(' '));
+  assert.ok(kinds.filter((k) => k === 'Deployment').length === 11, kinds.join(' ')); // redis-cart: a component
+  assert.ok(kinds.filter((k) => k === 'StatefulSet').length === 1, kinds.join(' '));
   assert.ok(kinds.includes('Service'));
 });
 

@@ -20,6 +20,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const APPS_DIR = path.join(root, 'tests/data/apps');
 const APPS = readdirSync(APPS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
 const IMPORT = '/api/v1/import/manifests';
+/* The workloads of each application that run an official datastore image: components. */
+const DATASTORES = {
+  'voting-app': ['db', 'redis'],
+  'sock-shop': ['carts-db', 'orders-db', 'rabbitmq', 'session-db'],
+  'aks-store': ['rabbitmq'],
+  'aks-store-ingress': ['rabbitmq'],
+  'online-boutique': ['redis-cart'],
+};
 
 /* An application's files as one stream, as a user would send them: each file a document
  * of its own (cat with a "---" between). */
@@ -104,12 +112,70 @@ describe('real applications', () => {
       assert.equal(rendered.status, 200, rendered.text);
       const objects = rendered.json.items;
       await assertStrict(objects, app);
-      const f = fidelity(objectsOf(docs), objects);
+      const components = new Set(Object.keys(r.json.stack.components ?? {}));
+      const f = fidelity(objectsOf(docs), objects, { components });
       const unlisted = f.differences.filter((d) => !listedIn(d, r.json.report));
       assert.deepEqual(unlisted, [], `${app}: differences the report does not list`);
       assert.ok(f.score >= 0.95, `${app}: ${f.matched}/${f.total} facts kept: ${JSON.stringify(f.differences.slice(0, 20))}`);
+      console.log(`fidelity ${app}: ${f.matched}/${f.total} (${(100 * f.score).toFixed(1)}%), components: ${[...components].join(', ') || 'none'}`);
+      for (const name of components)
+        assert.ok(r.json.report.some((i) => i.kind === 'guess' && i.detail.includes(`the component '${name}'`)), `${app}: ${name} reported`);
+      assert.deepEqual([...components].sort(), DATASTORES[app] ?? [], `${app}: the datastores that are components`);
+    });
+
+    test(`${app}: ?datastores=workloads keeps datastores as workloads (>= 95%)`, async () => {
+      const text = appText(app);
+      const docs = documents(text);
+      const r = await post(text, `?stack=${app}&datastores=workloads`);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.stack.components, undefined);
+      for (const name of DATASTORES[app] ?? []) assert.ok(r.json.stack.services[name], `${app}: ${name} is a service`);
+      const rendered = await call('POST', '/render?format=json', {
+        body: { stack: r.json.stack, stackName: app, environment: r.json.environment, name: 'dev' },
+      });
+      assert.equal(rendered.status, 200, rendered.text);
+      const f = fidelity(objectsOf(docs), rendered.json.items);
+      assert.deepEqual(f.differences.filter((d) => !listedIn(d, r.json.report)), [], `${app}: differences the report does not list`);
+      assert.ok(f.score >= 0.95, `${app}: ${f.matched}/${f.total} facts kept`);
+      console.log(`fidelity ${app} (datastores=workloads): ${f.matched}/${f.total} (${(100 * f.score).toFixed(1)}%)`);
     });
   }
+
+  test('datastore components: type, secrets, storage, consumers', async () => {
+    const voting = (await post(appText('voting-app'), '?stack=voting')).json;
+    assert.deepEqual(voting.stack.components.db, { type: 'postgres', image: { repository: 'postgres', tag: '15' } });
+    assert.deepEqual(voting.stack.components.redis, { type: 'redis', auth: false });
+    assert.equal(voting.environment.secrets['db-root-password'], 'postgres');
+    assert.equal(voting.environment.secrets['db-password'], 'postgres');
+    assert.ok(!voting.stack.services.db && !voting.stack.services.redis);
+    assert.ok(!Object.keys(voting.stack.patches ?? {}).some((k) => k.startsWith('db-') || k.startsWith('redis-')));
+    const store = (await post(appText('aks-store'), '?stack=store')).json;
+    assert.equal(store.stack.components.rabbitmq.type, 'rabbitmq');
+    assert.equal(store.stack.components.rabbitmq.image.tag, '4.3.2-management');
+    assert.equal(store.stack.components.rabbitmq.passwordSecret, 'RABBITMQ_DEFAULT_PASS');
+    assert.deepEqual(store.stack.services['order-service'].uses, { rabbitmq: {} });
+    assert.deepEqual(store.stack.services['makeline-service'].uses, { rabbitmq: {} });
+    const boutique = (await post(appText('online-boutique'), '?stack=boutique')).json;
+    assert.deepEqual(boutique.stack.services.cartservice.uses, { 'redis-cart': {} });
+    const text = 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: pg}\nspec:\n  serviceName: pg\n'
+      + '  selector: {matchLabels: {app: pg}}\n  template:\n    metadata: {labels: {app: pg}}\n    spec:\n'
+      + '      containers: [{name: pg, image: "postgres:16.4", ports: [{containerPort: 5432}], env: [{name: POSTGRES_DB, value: shop}],\n'
+      + '        resources: {requests: {cpu: 100m, memory: 256Mi}, limits: {memory: 1Gi}}, volumeMounts: [{name: data, mountPath: /var/lib/postgresql/data}]}]\n'
+      + '  volumeClaimTemplates: [{metadata: {name: data}, spec: {accessModes: [ReadWriteOnce], storageClassName: fast, resources: {requests: {storage: 20Gi}}}}]\n---\n'
+      + 'apiVersion: v1\nkind: Service\nmetadata: {name: pg}\nspec: {selector: {app: pg}, ports: [{port: 5433, targetPort: 5432}]}\n---\n'
+      + 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  selector: {matchLabels: {app: api}}\n  template:\n'
+      + '    metadata: {labels: {app: api}}\n    spec:\n      containers: [{name: api, image: "api:1.0", env: [{name: DATABASE_URL, value: "postgres://pg:5433/orders"}]}]\n';
+    const r = await post(text);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.errors, undefined, JSON.stringify(r.json.errors));
+    const pg = r.json.stack.components.pg;
+    assert.deepEqual(pg.storage, { size: '20Gi', className: 'fast' });
+    assert.deepEqual(pg.resources, { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '100m', memory: '1Gi' } });
+    assert.deepEqual(r.json.stack.services.api.uses, { pg: { database: 'orders' } });
+    assert.equal(r.json.stack.services.api.env.DATABASE_URL.value, 'postgres://pg:5433/orders');
+    assert.ok(r.json.report.some((i) => i.path === '/1/spec/ports/0' && /port 5433/.test(i.detail)), JSON.stringify(r.json.report));
+    assert.ok(r.json.environment.secrets['pg-root-password'] === 'change-me');
+  });
 
   test('saved with the stack and the environment, secrets write-only, 409 the second time', async () => {
     const text = appText('aks-store');
@@ -147,6 +213,10 @@ describe('the API', () => {
     problem(assert, await post(small, '?save=maybe&stack=x'), 400);
     problem(assert, await post(small, '?stack=Bad_Name'), 400);
     problem(assert, await post(small, '?environment=-x'), 400);
+    const ds = await post(small, '?datastores=maybe');
+    problem(assert, ds, 400);
+    assert.match(ds.json.detail, /datastores/);
+    assert.equal((await post(small, '?datastores=components')).status, 200);
   });
 
   test('what is not Kubernetes YAML', async () => {

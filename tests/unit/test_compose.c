@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "catalog.h"
 #include "compose.h"
 #include "fsutil.h"
 #include "model.h"
@@ -205,15 +206,16 @@ START_TEST(msa_shop_compose)
 	import_ok(text, &res);
 	const json_t *s = res.stack, *e = res.environment;
 	ck_assert_uint_eq(json_object_size(json_object_get(s, "services")), 6);
-	ck_assert(json_is_true(at(s, "components/mysql/enabled")));
-	assert_json(at(s, "components/mysql/image"), "{\"registry\":\"\",\"repository\":\"mysql\",\"tag\":\"8.0.36\"}");
-	ck_assert(json_is_true(at(s, "components/rabbitmq/enabled")));
+	ck_assert_str_eq(json_string_value(at(s, "components/mysql/type")), "mysql");
+	assert_json(at(s, "components/mysql/image"), "{\"repository\":\"mysql\",\"tag\":\"8.0.36\"}");
+	assert_json(at(s, "components/rabbitmq/image"), "{\"repository\":\"rabbitmq\",\"tag\":\"3.13-management\"}");
 	ck_assert_str_eq(json_string_value(at(s, "components/rabbitmq/user")), "shop");
 	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/main/service")), "api-gateway");
 	ck_assert_str_eq(json_string_value(at(s, "image/registry")), "ghcr.io");
 	ck_assert_str_eq(json_string_value(at(e, "image/tag")), "1.0.0");
 	ck_assert_str_eq(json_string_value(at(s, "services/order-service/image/repository")), "msa-shop/order-service");
-	ck_assert_int_eq(json_integer_value(at(s, "services/order-service/port")), 8083);
+	assert_json(at(s, "services/order-service/ports"), "{\"port-8083\":{\"port\":8083}}");
+	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/main/port")), "port-8080");
 	assert_json(at(s, "services/order-service/uses/mysql"), "{\"database\":\"orderdb\",\"user\":\"order_service\"}");
 	assert_json(at(s, "services/payment-service/uses/rabbitmq"), "{}");
 	ck_assert_ptr_null(at(s, "services/order-service/uses/rabbitmq"));
@@ -225,9 +227,9 @@ START_TEST(msa_shop_compose)
 	ck_assert_str_eq(json_string_value(at(s, "services/api-gateway/env/APP_JWT_SECRET/secret")), "app-jwt-secret");
 	/* merged from the x-spring anchor; the service's own healthcheck wins */
 	assert_json(at(s, "services/user-service/probes/readiness"),
-		    "{\"httpGet\":{\"path\":\"/actuator/health\"}}");
+		    "{\"httpGet\":{\"path\":\"/actuator/health\",\"port\":\"port-8081\"}}");
 	assert_json(at(s, "services/api-gateway/probes/liveness"),
-		    "{\"httpGet\":{\"path\":\"/actuator/health\"},\"periodSeconds\":10,\"timeoutSeconds\":3,\"failureThreshold\":5}");
+		    "{\"httpGet\":{\"path\":\"/actuator/health\",\"port\":\"port-8080\"},\"periodSeconds\":10,\"timeoutSeconds\":3,\"failureThreshold\":5}");
 	assert_json(at(s, "services/order-service/resources"),
 		    "{\"limits\":{\"cpu\":\"1\",\"memory\":\"768Mi\"},\"requests\":{\"cpu\":\"0.1\",\"memory\":\"384Mi\"}}");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/mysql/volumes/1"));
@@ -247,18 +249,19 @@ START_TEST(wordpress_compose)
 	struct compose_result res = {0};
 	import_ok(text, &res);
 	const json_t *s = res.stack;
-	assert_json(at(s, "components/mysql/image"), "{\"registry\":\"\",\"repository\":\"mariadb\",\"tag\":\"10.11\"}");
-	/* the compose service "db" is the built-in MySQL, whose Service is "mysql" */
-	ck_assert_str_eq(json_string_value(at(s, "services/wordpress/env/WORDPRESS_DB_HOST/value")), "mysql:3306");
-	ck_assert_ptr_nonnull(report_detail(&res, "/services/wordpress/environment/0"));
-	assert_json(at(s, "services/wordpress/uses/mysql"), "{\"database\":\"wordpress\",\"user\":\"wordpress\"}");
-	ck_assert_str_eq(json_string_value(at(s, "services/wordpress/env/WORDPRESS_DB_PASSWORD/secret")), "mysql-password");
-	ck_assert_int_eq(json_integer_value(at(s, "services/wordpress/port")), 80);
+	/* the compose service "db" is the component db of the catalog's type mariadb */
+	assert_json(at(s, "components/db"), "{\"type\":\"mariadb\",\"image\":{\"repository\":\"mariadb\",\"tag\":\"10.11\"}}");
+	ck_assert_str_eq(json_string_value(at(s, "services/wordpress/env/WORDPRESS_DB_HOST/value")), "db:3306");
+	assert_json(at(s, "services/wordpress/uses/db"), "{\"database\":\"wordpress\",\"user\":\"wordpress\"}");
+	ck_assert_str_eq(json_string_value(at(s, "services/wordpress/env/WORDPRESS_DB_PASSWORD/secret")), "db-password");
+	assert_json(at(s, "services/wordpress/ports"), "{\"port-80\":{\"port\":80}}");
 	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/main/service")), "wordpress");
-	ck_assert(json_is_null(at(s, "services/wordpress/probes/readiness")));
+	ck_assert_ptr_null(at(s, "services/wordpress/probes")); /* the default TCP probes, a guess */
+	assert_json(at(s, "services/wordpress/volumes/wp-data"),
+		    "{\"mountPath\":\"/var/www/html\",\"readOnly\":false,\"persistent\":{\"size\":\"1Gi\"}}");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/wordpress"));
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/db/command"));
-	ck_assert_ptr_nonnull(report_detail(&res, "/volumes/wp_data"));
+	ck_assert_ptr_null(report_detail(&res, "/volumes/wp_data"));
 	ck_assert_ptr_null(report_detail(&res, "/volumes/db_data"));
 	assert_report_paths_exist(text, &res);
 	assert_secrets_only_in_environment(&res);
@@ -274,38 +277,40 @@ START_TEST(node_app_compose)
 	struct compose_result res = {0};
 	import_ok(text, &res);
 	const json_t *s = res.stack, *e = res.environment;
-	/* two of three images are Docker Hub's (worker is assumed to be) */
-	ck_assert_str_eq(json_string_value(at(s, "image/registry")), "");
-	ck_assert_str_eq(json_string_value(at(s, "services/web/image/registry")), "registry.example.com:5000");
+	/* one image of each registry: the first counted is the top-level one (worker is
+	 * assumed to be Docker Hub's) */
+	ck_assert_str_eq(json_string_value(at(s, "image/registry")), "registry.example.com:5000");
+	ck_assert_str_eq(json_string_value(at(s, "services/worker/image/registry")), "docker.io");
 	ck_assert_str_eq(json_string_value(at(s, "services/web/image/repository")), "acme/todo-web");
 	ck_assert_str_eq(json_string_value(at(s, "services/worker/image/repository")), "worker");
 	ck_assert_str_eq(json_string_value(at(e, "image/tag")), "2.3.1");
-	ck_assert_ptr_null(at(s, "services/cache/image/registry"));
-	ck_assert_str_eq(json_string_value(at(s, "services/cache/image/tag")), "7.2-alpine");
+	/* redis:7.2-alpine is the component cache, of the Debian build of 7.2, without AUTH (no password given) */
+	assert_json(at(s, "components/cache"), "{\"type\":\"redis\",\"image\":{\"repository\":\"redis\",\"tag\":\"7.2\"},\"auth\":false}");
+	assert_json(at(s, "services/web/uses"), "{\"cache\":{}}");
+	assert_json(at(s, "services/web/args"), "[\"node\",\"server.js\"]");
+	assert_json(at(s, "services/worker/command"), "[\"/usr/local/bin/worker\"]");
 	ck_assert_str_eq(json_string_value(at(s, "services/worker/image/tag")), "change-me");
 	ck_assert_int_eq(json_integer_value(at(s, "services/web/replicas")), 2);
-	ck_assert_int_eq(json_integer_value(at(s, "services/web/port")), 3000);
-	ck_assert_int_eq(json_integer_value(at(s, "services/cache/port")), 6379);
-	ck_assert_int_eq(json_integer_value(at(s, "services/worker/port")), 8080);
+	assert_json(at(s, "services/web/ports"), "{\"port-3000\":{\"port\":3000}}");
+	ck_assert_ptr_null(at(s, "services/worker/ports")); /* none given: a worker */
 	assert_json(at(s, "services/web/resources"),
 		    "{\"limits\":{\"cpu\":\"0.50\",\"memory\":\"256Mi\"},\"requests\":{\"cpu\":\"0.50\",\"memory\":\"256Mi\"}}");
 	assert_json(at(s, "services/web/probes/readiness"),
-		    "{\"httpGet\":{\"path\":\"/healthz\"},\"periodSeconds\":90,\"timeoutSeconds\":10,\"initialDelaySeconds\":15,\"failureThreshold\":3}");
-	ck_assert(json_is_null(at(s, "services/worker/probes/liveness")));
-	ck_assert_int_eq(json_integer_value(at(s, "services/web/securityContext/runAsUser")), 1001);
+		    "{\"httpGet\":{\"path\":\"/healthz\",\"port\":\"port-3000\"},\"periodSeconds\":90,\"timeoutSeconds\":10,\"initialDelaySeconds\":15,\"failureThreshold\":3}");
+	assert_json(at(s, "services/worker/probes/liveness"), "{\"exec\":{\"command\":[\"node\",\"healthcheck.js\"]}}");
+	assert_json(at(s, "services/worker/volumes/uploads/persistent"), "{\"size\":\"1Gi\"}");
+	assert_json(at(s, "services/web/securityContext"), "{\"runAsUser\":1001,\"runAsGroup\":1001}");
 	ck_assert_str_eq(json_string_value(at(s, "services/web/env/REDIS_URL/value")), "redis://cache:6379");
 	ck_assert_str_eq(json_string_value(at(s, "services/web/env/API_KEY/secret")), "api-key");
 	ck_assert_str_eq(json_string_value(at(e, "secrets/api-key")), "k-123456");
 	ck_assert_str_eq(json_string_value(at(e, "secrets/session-secret")), "change-me");
 	ck_assert_ptr_null(at(s, "services/web/env/LOG_LEVEL"));
-	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/main/service")), "web");
+	ck_assert_ptr_null(at(s, "ingress")); /* published on 127.0.0.1 only: no entry point */
 	static const char *const reported[] = {
-		"/services/web/build", "/services/web/command", "/services/web/env_file",
+		"/services/web/build", "/services/web/env_file",
 		"/services/web/environment/SESSION_SECRET", "/services/web/environment/LOG_LEVEL",
-		"/services/web/networks", "/services/web/depends_on/cache", "/services/worker/build",
-		"/services/worker/entrypoint", "/services/worker/healthcheck/test",
-		"/services/worker/volumes/0", "/services/worker", "/services/cache", "/networks",
-		"/volumes/uploads", "/volumes/redis-data"};
+		"/services/worker/build", "/services/worker/volumes/0", "/services/cache",
+		"/services/cache/image", "/services/cache/healthcheck", "/services"};
 	for (size_t i = 0; i < sizeof reported / sizeof reported[0]; i++)
 		ck_assert_msg(report_detail(&res, reported[i]) != NULL, "%s is not reported", reported[i]);
 	assert_report_paths_exist(text, &res);
@@ -343,9 +348,10 @@ START_TEST(secret_names_and_env_forms)
 	ck_assert_str_eq(json_string_value(at(s, "services/b/env/DB_PASSWORD/secret")), "b-db-password");
 	ck_assert_str_eq(json_string_value(at(e, "secrets/b-db-password")), "other");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/b/environment/9BAD"));
-	/* two published ports, one entry point */
+	/* two published services: the first is the main rule, the other has a host (a guess) */
 	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/main/service")), "a");
-	ck_assert_ptr_nonnull(report_detail(&res, "/services/b/ports/0"));
+	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/b/host")), "b.example.com");
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/b/ports"));
 	assert_secrets_only_in_environment(&res);
 	assert_report_paths_exist(text, &res);
 	assert_renders(&res);
@@ -386,21 +392,22 @@ START_TEST(ports_images_and_builtin_defaults)
 		    "{\"repository\":\"team/api\",\"digest\":\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"}");
 	ck_assert_str_eq(json_string_value(at(s, "image/registry")), "localhost:5000");
 	ck_assert_str_eq(json_string_value(at(res.environment, "image/tag")), "2.0");
-	ck_assert_int_eq(json_integer_value(at(s, "services/api/port")), 7000);
+	/* every port as given, UDP too; the published 7000 is the entry point */
+	assert_json(at(s, "services/api/ports"),
+		    "{\"udp-53\":{\"port\":53,\"protocol\":\"UDP\"},\"port-7000\":{\"port\":7000},\"port-7001\":{\"port\":7001}}");
 	ck_assert_ptr_nonnull(strstr(report_detail(&res, "/services/api/ports/0"), "range"));
-	ck_assert_ptr_nonnull(strstr(report_detail(&res, "/services/api/ports/1"), "TCP"));
-	ck_assert_ptr_nonnull(report_detail(&res, "/services/api/ports/3"));
+	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/main/port")), "port-7000");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/api/deploy/mode"));
 	ck_assert_int_eq(json_integer_value(at(s, "services/api/replicas")), 3);
 	assert_json(at(s, "services/api/resources"), "{\"requests\":{\"memory\":\"1Gi\"},\"limits\":{\"memory\":\"1Gi\"}}");
-	assert_json(at(s, "services/api/probes/readiness"), "{\"httpGet\":{\"path\":\"/ready?x=1\"},\"periodSeconds\":1}");
-	assert_json(at(s, "services/api/uses/rabbitmq"), "{}");
+	assert_json(at(s, "services/api/probes/readiness"),
+		    "{\"httpGet\":{\"path\":\"/ready?x=1\",\"port\":\"port-7000\"},\"periodSeconds\":1}");
+	assert_json(at(s, "services/api/uses/mq"), "{}");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/api/depends_on/1"));
-	/* rabbitmq without a tag keeps the built-in image; without a user the image's guest */
-	assert_json(at(s, "components/rabbitmq/image"), "{\"registry\":\"\",\"repository\":\"rabbitmq\",\"tag\":\"3.13-management\"}");
+	/* rabbitmq without a tag runs the type's default image, with its administrator */
+	assert_json(at(s, "components/mq"), "{\"type\":\"rabbitmq\"}");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/mq/image"));
-	ck_assert_str_eq(json_string_value(at(s, "components/rabbitmq/user")), "guest");
-	ck_assert_str_eq(json_string_value(at(res.environment, "secrets/rabbitmq-password")), "guest");
+	ck_assert_str_eq(json_string_value(at(res.environment, "secrets/mq-password")), "change-me");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/mq/environment/RABBITMQ_ERLANG_COOKIE"));
 	assert_report_paths_exist(text, &res);
 	assert_renders(&res);
@@ -415,10 +422,11 @@ START_TEST(builtins_without_environment)
 			   "  db:\n    image: mysql:8.0\n  mq:\n    image: rabbitmq:3.13\n";
 	struct compose_result res = {0};
 	import_ok(text, &res);
-	ck_assert_str_eq(json_string_value(at(res.environment, "secrets/mysql-root-password")), "change-me");
+	ck_assert_str_eq(json_string_value(at(res.environment, "secrets/db-root-password")), "change-me");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/db"));
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/mq"));
-	ck_assert_str_eq(json_string_value(at(res.stack, "services/app/uses/mysql/database")), "app");
+	assert_json(at(res.stack, "components/mq/image"), "{\"repository\":\"rabbitmq\",\"tag\":\"3.13-management\"}");
+	assert_json(at(res.stack, "services/app/uses"), "{\"db\":{},\"mq\":{}}");
 	assert_report_paths_exist(text, &res);
 	assert_renders(&res);
 	compose_result_release(&res);
@@ -457,6 +465,7 @@ START_TEST(allocation_failures)
 {
 	char *text = read_compose("node-app.yml");
 	bool succeeded = false;
+	ck_assert_ptr_nonnull(catalog_builtin()); /* loaded once per process, before the failures */
 	for (size_t budget = 0; budget < 100000 && !succeeded; budget++) {
 		alloc_budget = budget;
 		json_set_alloc_funcs(counting_malloc, free);

@@ -125,14 +125,22 @@ static void assert_sound(const char *text, size_t len, const struct import_manif
 	buf_release(&err);
 }
 
-static void import_ok(const char *text, struct import_manifests_result *res)
+/* Imports text; datastores stay workloads unless as_components. */
+static void import_with(const char *text, bool as_components, struct import_manifests_result *res)
 {
 	struct buf err;
 	buf_init(&err, 1024);
-	int r = import_manifests(text, strlen(text), "shop", &err, res);
+	const struct import_manifests_opts opts = {.keep_datastores = !as_components};
+	int r = import_manifests(text, strlen(text), "shop", &opts, &err, res);
 	ck_assert_msg(r == 0, "import failed (%d): %s", r, buf_cstr(&err));
 	assert_sound(text, strlen(text), res);
 	buf_release(&err);
+}
+
+/* Most cases here are about workloads: their datastore images stay workloads. */
+static void import_ok(const char *text, struct import_manifests_result *res)
+{
+	import_with(text, false, res);
 }
 
 /* The detail of the report entry at path (containing needle when not NULL), or NULL. */
@@ -211,7 +219,7 @@ START_TEST(wrong_input)
 		struct buf err;
 		buf_init(&err, 1024);
 		struct import_manifests_result res = {0};
-		int r = import_manifests(bad[i].text, strlen(bad[i].text), NULL, &err, &res);
+		int r = import_manifests(bad[i].text, strlen(bad[i].text), NULL, NULL, &err, &res);
 		ck_assert_msg(r == bad[i].code, "case %zu gave %d", i, r);
 		ck_assert_msg(strstr(buf_cstr(&err), bad[i].says), "case %zu: '%s' does not say '%s'", i, buf_cstr(&err), bad[i].says);
 		ck_assert_ptr_null(res.stack);
@@ -234,23 +242,23 @@ START_TEST(hostile_yaml)
 			ck_assert_int_eq(buf_printf(&b, "%s*a%d", k ? ", " : "", i - 1), 0);
 		ck_assert_int_eq(buf_puts(&b, "]\n"), 0);
 	}
-	ck_assert_int_eq(import_manifests(buf_cstr(&b), b.len, NULL, &err, &res), -E2BIG);
+	ck_assert_int_eq(import_manifests(buf_cstr(&b), b.len, NULL, NULL, &err, &res), -E2BIG);
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), "nodes"));
 	/* deep nesting */
 	buf_reset(&b);
 	buf_reset(&err);
 	for (int i = 0; i <= IMPORT_MANIFESTS_MAX_DEPTH; i++)
 		ck_assert_int_eq(buf_puts(&b, "{a: "), 0);
-	ck_assert_int_eq(import_manifests(buf_cstr(&b), b.len, NULL, &err, &res), -E2BIG);
+	ck_assert_int_eq(import_manifests(buf_cstr(&b), b.len, NULL, NULL, &err, &res), -E2BIG);
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), "deeper"));
 	/* too large */
 	buf_reset(&b);
 	while (b.len <= IMPORT_MANIFESTS_MAX_BYTES)
 		ck_assert_int_eq(buf_puts(&b, "# padding padding padding padding padding padding padding\n"), 0);
-	ck_assert_int_eq(import_manifests(buf_cstr(&b), b.len, NULL, &err, &res), -E2BIG);
+	ck_assert_int_eq(import_manifests(buf_cstr(&b), b.len, NULL, NULL, &err, &res), -E2BIG);
 	/* binary junk */
 	const char junk[] = "\x01\x02\xff\xfe\x00kind";
-	ck_assert_int_eq(import_manifests(junk, sizeof junk - 1, NULL, &err, &res), -EINVAL);
+	ck_assert_int_eq(import_manifests(junk, sizeof junk - 1, NULL, NULL, &err, &res), -EINVAL);
 	ck_assert_ptr_null(res.stack);
 	buf_release(&b);
 	buf_release(&err);
@@ -1007,23 +1015,29 @@ START_TEST(real_applications)
 {
 	static const struct {
 		const char *app;
-		size_t services;
-	} apps[] = {{"online-boutique", 12}, {"aks-store", 9}, {"aks-store-ingress", 4}, {"voting-app", 5}, {"sock-shop", 14},
-		    {"cassandra", 1}, {"tensorflow-serving", 1}, {"fluentd", 1}, {"descheduler-cronjob", 1},
-		    {"descheduler-job", 1}, {"otel-demo", 25}};
+		size_t services, components; /* with datastores as components (and not: their sum) */
+	} apps[] = {{"online-boutique", 11, 1}, {"aks-store", 8, 1}, {"aks-store-ingress", 3, 1}, {"voting-app", 3, 2},
+		    {"sock-shop", 10, 4}, {"cassandra", 1, 0}, {"tensorflow-serving", 1, 0}, {"fluentd", 1, 0},
+		    {"descheduler-cronjob", 1, 0}, {"descheduler-job", 1, 0}, {"otel-demo", 25, 0}};
 	for (size_t i = 0; i < sizeof apps / sizeof apps[0]; i++) {
 		size_t len = 0;
 		char *text = read_app(apps[i].app, &len);
 		struct buf err;
 		buf_init(&err, 1024);
-		struct import_manifests_result res = {0};
-		int r = import_manifests(text, len, apps[i].app, &err, &res);
-		ck_assert_msg(r == 0, "%s: %s", apps[i].app, buf_cstr(&err));
-		assert_sound(text, len, &res);
-		assert_renders(apps[i].app, &res);
-		ck_assert_msg(json_object_size(json_object_get(res.stack, "services")) == apps[i].services, "%s: %zu services",
-			      apps[i].app, json_object_size(json_object_get(res.stack, "services")));
-		import_manifests_result_release(&res);
+		for (int keep = 0; keep < 2; keep++) {
+			struct import_manifests_result res = {0};
+			const struct import_manifests_opts opts = {.keep_datastores = keep};
+			int r = import_manifests(text, len, apps[i].app, &opts, &err, &res);
+			ck_assert_msg(r == 0, "%s: %s", apps[i].app, buf_cstr(&err));
+			assert_sound(text, len, &res);
+			assert_renders(apps[i].app, &res);
+			size_t services = json_object_size(json_object_get(res.stack, "services"));
+			size_t components = json_object_size(json_object_get(res.stack, "components"));
+			ck_assert_msg(services == apps[i].services + (keep ? apps[i].components : 0) &&
+					      components == (keep ? 0 : apps[i].components),
+				      "%s: %zu services, %zu components", apps[i].app, services, components);
+			import_manifests_result_release(&res);
+		}
 		buf_release(&err);
 		free(text);
 	}
@@ -1052,7 +1066,7 @@ static void fail_allocations(const char *text, size_t len, size_t step)
 		struct buf err;
 		buf_init(&err, 1024);
 		struct import_manifests_result res = {0};
-		int r = import_manifests(text, len, NULL, &err, &res);
+		int r = import_manifests(text, len, NULL, NULL, &err, &res);
 		json_set_alloc_funcs(malloc, free);
 		ck_assert_msg(r == 0 || r == -ENOMEM, "budget %zu gave %d (%s)", budget, r, buf_cstr(&err));
 		succeeded = r == 0;

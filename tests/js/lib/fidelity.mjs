@@ -17,6 +17,13 @@
 // number, node port) and the workload it selects; each PersistentVolumeClaim's size; each
 // Ingress path (host + path -> Service:port number, pathType).
 //
+// A workload that became a component (a datastore the import made a component of the
+// catalog's type: the `components` option, by input name) is measured by what identifies
+// it, the same on both sides: that it is there, its main container's image repository
+// (without tag), that container's ports, and its storage (the size of the claim it mounts:
+// a claim template, or a PersistentVolumeClaim among the objects); every other container
+// of the input is a fact the render lacks. Its Services are measured as any Service.
+//
 // Keys name workloads and containers as they are in the input. Rendered workloads are
 // matched to the input's by name, else by the name of a Service selecting them, else by
 // their first container's image; containers by image, else by name, else in order (the
@@ -105,13 +112,41 @@ function targetNumber(sp, w) {
   return `?${t}`;
 }
 
+/** An image reference's repository: without tag, digest, docker.io/ and library/. */
+function repositoryOf(ref) {
+  let r = String(ref ?? "").split("@")[0];
+  const slash = r.lastIndexOf("/");
+  const colon = r.lastIndexOf(":");
+  if (colon > slash) r = r.slice(0, colon);
+  return r.replace(/^(docker\.io|index\.docker\.io)\//, "").replace(/^library\//, "");
+}
+
+/** The facts of a workload that is a component (see the header). */
+function componentFacts(w, wn, add, byName) {
+  add(`workload ${wn} component`, "present", `${w.where}/kind`);
+  const spec = w.template.spec ?? {};
+  const [main, ...others] = spec.containers ?? [];
+  const cw = `${w.podWhere}/containers/0`;
+  add(`workload ${wn} component image`, repositoryOf(main?.image), `${cw}/image`);
+  (main?.ports ?? []).forEach((p, pi) => add(`workload ${wn} component port ${p.containerPort}/${p.protocol ?? "TCP"}`, "declared", `${cw}/ports/${pi}`));
+  const templates = new Map((w.obj.spec?.volumeClaimTemplates ?? []).map((t) => [t.metadata?.name, t]));
+  const volumes = new Map((spec.volumes ?? []).map((v) => [v.name, v]));
+  for (const m of main?.volumeMounts ?? []) {
+    const claim = templates.get(m.name) ?? byName.get(`PersistentVolumeClaim/${volumes.get(m.name)?.persistentVolumeClaim?.claimName}`);
+    if (claim) add(`workload ${wn} component storage`, claim.spec?.resources?.requests?.storage, `${cw}/volumeMounts`);
+  }
+  others.forEach((c, ci) => add(`workload ${wn} container ${c.name}`, "present", `${w.podWhere}/containers/${ci + 1}`));
+  (spec.initContainers ?? []).forEach((c, ci) => add(`workload ${wn} init container ${c.name}`, "present", `${w.podWhere}/initContainers/${ci}`));
+}
+
 /**
- * facts(objects, {names}) -> [{key, value, where}]
+ * facts(objects, {names, components}) -> [{key, value, where}]
  * objects: [{obj, where}] (objectsOf()) or plain objects (where "").
  * names: a Map from this side's workload names to the names to use in keys (the
  * matching of rendered workloads to the input's, from matchWorkloads()).
+ * components: a Set of the input's names of the workloads that are components.
  */
-export function facts(objects, { names = new Map() } = {}) {
+export function facts(objects, { names = new Map(), components = new Set() } = {}) {
   objects = objects.map((o) => (o.obj ? o : { obj: o, where: "" }));
   const byName = new Map(objects.map(({ obj }) => [`${obj.kind}/${obj.metadata?.name}`, obj]));
   const out = [];
@@ -122,6 +157,10 @@ export function facts(objects, { names = new Map() } = {}) {
   for (const w of workloads) {
     const wn = names.get(w.name) ?? w.name;
     owner = wn;
+    if (components.has(wn)) {
+      componentFacts(w, wn, add, byName);
+      continue;
+    }
     add(`workload ${wn} kind`, w.kind, `${w.where}/kind`);
     const spec = w.template.spec ?? {};
     const volumes = new Map((spec.volumes ?? []).map((v) => [v.name, v]));
@@ -249,7 +288,7 @@ export function compare(want, got) {
   const w = new Map(want.map((f) => [f.key, f]));
   const objectOf = new Map();
   for (const f of want) {
-    const m = f.key.startsWith("workload ") && f.key.endsWith(" kind") ? /^(.*)\/kind$/.exec(f.where) : null;
+    const m = f.key.startsWith("workload ") && (f.key.endsWith(" kind") || f.key.endsWith(" component")) ? /^(.*)\/kind$/.exec(f.where) : null;
     if (m) objectOf.set(f.workload, m[1]);
   }
   const differences = [];
@@ -264,11 +303,15 @@ export function compare(want, got) {
   return { score: w.size ? matched / w.size : 1, matched, total: w.size, differences };
 }
 
-/** The whole round trip: input and rendered objects -> compare()'s result. */
-export function fidelity(inputObjects, renderedObjects) {
+/** The whole round trip: input and rendered objects -> compare()'s result. components:
+ * the names of the workloads that became components (their provisioning Jobs, which the
+ * input has no counterpart of, are not measured). */
+export function fidelity(inputObjects, renderedObjects, { components = new Set() } = {}) {
+  const provisioning = (o) => (o.obj ?? o).kind === "Job" && [...components].some((c) => (o.obj ?? o).metadata?.name?.startsWith(`${c}-provision-`));
+  renderedObjects = renderedObjects.filter((o) => !provisioning(o));
   const names = matchWorkloads(inputObjects, renderedObjects);
   const aligned = alignContainers(inputObjects, renderedObjects, names);
-  return compare(facts(inputObjects), facts(aligned, { names }));
+  return compare(facts(inputObjects, { components }), facts(aligned, { names, components }));
 }
 
 /** Whether a difference is listed in a report ([{path, detail}]): an entry at its place,
