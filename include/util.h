@@ -36,6 +36,10 @@ bool util_is_utf8(const char *s, size_t n);
 int util_clip(const char *s);
 #define UTIL_CLIP(s) util_clip(s), (s), (strlen(s) > 60 ? "..." : "")
 
+/* Copies the len bytes at src into dst (n bytes) with a NUL: false, and dst untouched,
+ * when they do not fit. */
+bool util_copy_str(char *dst, size_t n, const char *src, size_t len);
+
 /* true when s is a DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, 1-63 characters. */
 bool util_is_dns_label(const char *s);
 

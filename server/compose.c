@@ -166,17 +166,6 @@ static const char *scalar_text(const json_t *v, char *out, size_t n)
 
 
 
-/* ---- images ---- */
-
-static bool copy_str(char *dst, size_t n, const char *src, size_t len)
-{
-	if (len >= n)
-		return false;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-	return true;
-}
-
 /* ---- names ---- */
 
 
@@ -741,7 +730,7 @@ static const char *named_volume(const json_t *v, char *out, size_t n)
 	size_t len = s ? strcspn(s, ":") : 0;
 	if (!s || len == 0 || s[0] == '.' || s[0] == '/' || s[0] == '~' || (json_is_string(v) && !s[len]))
 		return NULL;
-	return copy_str(out, n, s, len) ? out : NULL;
+	return util_copy_str(out, n, s, len) ? out : NULL;
 }
 
 /* A named volume becomes the component's storage; bind mounts are reported. */
@@ -928,7 +917,7 @@ static void map_image(struct conv *cv, const char *cname, const char *name, cons
 	const char *ref = json_string_value(json_object_get(c, "image"));
 	struct importkit_image img = {0};
 	if (!ref || !importkit_image_split(ref, &img)) {
-		(void)copy_str(img.repository, sizeof img.repository, name, strlen(name));
+		(void)util_copy_str(img.repository, sizeof img.repository, name, strlen(name));
 		guess(cv, "services", cname, json_object_get(c, "build") ? "build" : "image", NULL,
 		      "images are not built here: build and push one, then set its repository and tag (assumed '%s:%s')",
 		      name, PLACEHOLDER_TAG);
@@ -941,7 +930,7 @@ static void map_image(struct conv *cv, const char *cname, const char *name, cons
 			guess(cv, "services", cname, "image", NULL,
 			      "has no tag or 'latest', which moves: the tag was set to '%s'; pin a version",
 			      PLACEHOLDER_TAG);
-		(void)copy_str(img.tag, sizeof img.tag, PLACEHOLDER_TAG, strlen(PLACEHOLDER_TAG));
+		(void)util_copy_str(img.tag, sizeof img.tag, PLACEHOLDER_TAG, strlen(PLACEHOLDER_TAG));
 	}
 	(void)oom(cv, importkit_count(cv->registries, img.registry));
 	(void)oom(cv, importkit_count(cv->tags, img.tag));
@@ -1203,15 +1192,15 @@ static bool volume_parts(const json_t *v, char *source, char *target, size_t n, 
 	if (!s) {
 		const char *src = json_string_value(json_object_get(v, "source"));
 		const char *dst = json_string_value(json_object_get(v, "target"));
-		return dst && copy_str(target, n, dst, strlen(dst)) && (!src || copy_str(source, n, src, strlen(src)));
+		return dst && util_copy_str(target, n, dst, strlen(dst)) && (!src || util_copy_str(source, n, src, strlen(src)));
 	}
 	size_t a = strcspn(s, ":");
 	if (!s[a])
-		return copy_str(target, n, s, a);
+		return util_copy_str(target, n, s, a);
 	const char *t = s + a + 1;
 	size_t b = strcspn(t, ":");
 	*ro = t[b] && strncmp(t + b + 1, "ro", 2) == 0;
-	return copy_str(source, n, s, a) && copy_str(target, n, t, b);
+	return util_copy_str(source, n, s, a) && util_copy_str(target, n, t, b);
 }
 
 /* Every volumes entry: a named volume is persistent storage (the service becomes a
@@ -1253,7 +1242,7 @@ static void map_volumes(struct conv *cv, const char *cname, const json_t *c, jso
 		const char *s = json_string_value(v);
 		size_t n = s ? strcspn(s, ":") : 0;
 		(void)snprintf(name, sizeof name, "tmpfs-%zu", i);
-		if (s && s[0] == '/' && copy_str(target, sizeof target, s, n))
+		if (s && s[0] == '/' && util_copy_str(target, sizeof target, s, n))
 			set_new(cv, volumes, name, json_pack("{s:s, s:{s:s}}", "mountPath", target, "emptyDir", "medium", "Memory"));
 	}
 	json_decref(one);
@@ -1270,7 +1259,7 @@ static void map_user(struct conv *cv, const char *cname, const json_t *user, jso
 	const char *s = scalar_text(user, tmp, sizeof tmp);
 	size_t n = s ? strcspn(s, ":") : 0;
 	long long u, g = 0;
-	if (s && n > 0 && copy_str(uid, sizeof uid, s, n) && util_parse_int(uid, 1, 2147483647, &u) == 0 &&
+	if (s && n > 0 && util_copy_str(uid, sizeof uid, s, n) && util_parse_int(uid, 1, 2147483647, &u) == 0 &&
 	    (!s[n] || util_parse_int(s + n + 1, 0, 2147483647, &g) == 0)) {
 		set_new(cv, security, "runAsUser", json_integer(u));
 		if (s[n])

@@ -341,21 +341,12 @@ bool importkit_names_host(const char *value, const char *host)
 
 /* ---- image references ---- */
 
-static bool copy_str(char *dst, size_t n, const char *src, size_t len)
-{
-	if (len >= n)
-		return false;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-	return true;
-}
-
 bool importkit_image_split(const char *ref, struct importkit_image *img)
 {
 	memset(img, 0, sizeof *img);
 	const char *at = strchr(ref, '@');
 	size_t len = at ? (size_t)(at - ref) : strlen(ref);
-	if (at && !copy_str(img->digest, sizeof img->digest, at + 1, strlen(at + 1)))
+	if (at && !util_copy_str(img->digest, sizeof img->digest, at + 1, strlen(at + 1)))
 		return false;
 	const char *slash = memchr(ref, '/', len);
 	const char *rest = ref;
@@ -364,7 +355,7 @@ bool importkit_image_split(const char *ref, struct importkit_image *img)
 		bool host = memchr(ref, '.', first) || memchr(ref, ':', first) ||
 			    (first == 9 && memcmp(ref, "localhost", 9) == 0);
 		if (host) {
-			if (!copy_str(img->registry, sizeof img->registry, ref, first))
+			if (!util_copy_str(img->registry, sizeof img->registry, ref, first))
 				return false;
 			rest = slash + 1;
 		}
@@ -380,9 +371,9 @@ bool importkit_image_split(const char *ref, struct importkit_image *img)
 		}
 	}
 	size_t repo_len = colon ? (size_t)(colon - rest) : rlen;
-	if (colon && !copy_str(img->tag, sizeof img->tag, colon + 1, rlen - repo_len - 1))
+	if (colon && !util_copy_str(img->tag, sizeof img->tag, colon + 1, rlen - repo_len - 1))
 		return false;
-	if (!copy_str(img->repository, sizeof img->repository, rest, repo_len))
+	if (!util_copy_str(img->repository, sizeof img->repository, rest, repo_len))
 		return false;
 	if (strcmp(img->registry, "docker.io") == 0 || strcmp(img->registry, "index.docker.io") == 0)
 		img->registry[0] = '\0';

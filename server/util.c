@@ -151,6 +151,15 @@ int util_pointer_append(struct buf *b, const char *token)
 	return r;
 }
 
+bool util_copy_str(char *dst, size_t n, const char *src, size_t len)
+{
+	if (len >= n)
+		return false;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return true;
+}
+
 int util_clip(const char *s)
 {
 	size_t n = strlen(s);

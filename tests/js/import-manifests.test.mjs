@@ -5,14 +5,14 @@
 // least 95% of the workloads' facts (lib/fidelity.mjs) and the report lists every
 // difference. Then the API's edges: content types, query errors, what is not Kubernetes,
 // hostile YAML, 409 on an existing stack, a result that does not validate.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { start, tempDir, removeDir } from './lib/server.mjs';
-import { call as rawCall, problem, pointer } from './lib/client.mjs';
+import { problem, pointer } from './lib/client.mjs';
+import { importServer, refusesBadRequests, refusesHostileYaml } from './lib/importer.mjs';
 import { modelFor, schemaErrors, unknownFields } from './lib/k8s-strict.mjs';
 import { fidelity, listedIn, objectsOf } from './lib/fidelity.mjs';
 
@@ -40,23 +40,7 @@ function appText(app) {
 /* The stream as Kubernetes reads it: one value per document (null for an empty one). */
 const documents = (text) => parseAllDocuments(text, { version: '1.1' }).map((d) => d.toJS({ maxAliasCount: -1 }));
 
-let dir;
-let server;
-const call = (...a) => rawCall(server, ...a);
-const post = (text, query = '', type = 'application/yaml') => call('POST', IMPORT + query, { body: text, type });
-
-before(async () => {
-  dir = tempDir();
-  server = await start({ db: path.join(dir, 'data/manifestd.db'), args: ['--max-body', String(16 * 1024 * 1024)] });
-});
-
-after(async () => {
-  if (server) {
-    const { code } = await server.stop();
-    assert.equal(code, 0, server.stderr());
-  }
-  removeDir(dir);
-});
+const { call, post } = importServer(IMPORT, 16 * 1024 * 1024);
 
 /* No value of the environment's secrets is in the stack, unless the input writes it in the
  * open too (an argument, a ConfigMap); the stack has each key with "". */
@@ -200,19 +184,8 @@ describe('the API', () => {
   const small = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n'
     + '  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: "nginx:1.27"}]\n';
 
-  test('content types and methods', async () => {
-    for (const type of ['application/yaml', 'text/yaml', 'application/x-yaml', 'application/yaml; charset=utf-8'])
-      assert.equal((await post(small, '', type)).status, 200, type);
-    problem(assert, await post(small, '', 'application/json'), 415);
-    problem(assert, await post('', ''), 400);
-    problem(assert, await call('GET', IMPORT), 405);
-  });
-
-  test('query errors', async () => {
-    problem(assert, await post(small, '?save=1'), 400);
-    problem(assert, await post(small, '?save=maybe&stack=x'), 400);
-    problem(assert, await post(small, '?stack=Bad_Name'), 400);
-    problem(assert, await post(small, '?environment=-x'), 400);
+  test('content types, methods and query errors', async () => {
+    await refusesBadRequests({ call, post }, IMPORT, small);
     const ds = await post(small, '?datastores=maybe');
     problem(assert, ds, 400);
     assert.match(ds.json.detail, /datastores/);
@@ -231,17 +204,7 @@ describe('the API', () => {
   });
 
   test('hostile YAML: an alias bomb, deep nesting, binary', async () => {
-    let text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
-    for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h'], ['h', 'i']])
-      text += `${name}: &${name} [${Array(10).fill(`*${prev}`).join(',')}]\n`;
-    const t0 = Date.now();
-    const bomb = await post(text);
-    problem(assert, bomb, 422);
-    assert.match(bomb.json.detail, /nodes/);
-    assert.ok(Date.now() - t0 < 5000);
-    problem(assert, await post(`kind: ${'['.repeat(300)}`), 422);
-    const r = await post(Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x0a]));
-    assert.ok(r.status === 422 || r.status === 400, r.text);
+    await refusesHostileYaml(post, 'kind');
   });
 
   test('a result that does not render is not stored: a Service with the name of one manifestd renders', async () => {

@@ -6,14 +6,15 @@
 // probes, mounts, Services); each lost fact is in the report. Then the mapping of
 // resources and placeholders, the API's edges (content types, query errors, what is not
 // Score, hostile YAML, nothing stored on failure) and `manifestd import score`.
-import { test, before, after, describe } from 'node:test';
+import { test, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { start, tempDir, removeDir } from './lib/server.mjs';
-import { call as rawCall, problem, pointer } from './lib/client.mjs';
+import { problem, pointer } from './lib/client.mjs';
+import { importServer, refusesBadRequests, refusesHostileYaml } from './lib/importer.mjs';
+import { tempDir, removeDir } from './lib/server.mjs';
 import { modelFor, schemaErrors, unknownFields } from './lib/k8s-strict.mjs';
 import { fidelity } from './lib/fidelity.mjs';
 import { run } from './lib/bundle.mjs';
@@ -28,23 +29,7 @@ const filesOf = (app) => readdirSync(path.join(SCORE_DIR, app)).filter((f) => /\
 const appText = (app) => filesOf(app).map((f) => `---\n# Source: ${path.basename(f)}\n${readFileSync(f, 'utf8')}\n`).join('');
 const documents = (text) => parseAllDocuments(text).map((d) => d.toJS());
 
-let dir;
-let server;
-const call = (...a) => rawCall(server, ...a);
-const post = (text, query = '', type = 'application/yaml') => call('POST', IMPORT + query, { body: text, type });
-
-before(async () => {
-  dir = tempDir();
-  server = await start({ db: path.join(dir, 'data/manifestd.db'), args: ['--max-body', String(8 * 1024 * 1024)] });
-});
-
-after(async () => {
-  if (server) {
-    const { code } = await server.stop();
-    assert.equal(code, 0, server.stderr());
-  }
-  removeDir(dir);
-});
+const { call, post } = importServer(IMPORT, 8 * 1024 * 1024);
 
 /* What a Score implementation (score-k8s) makes of the workloads, as Kubernetes objects
  * with pointers into the stream, for lib/fidelity.mjs: a Deployment per workload (the
@@ -253,19 +238,8 @@ resources:
 describe('the API', () => {
   const small = 'apiVersion: score.dev/v1b1\nmetadata: {name: web}\ncontainers:\n  web: {image: "nginx:1.27"}\n';
 
-  test('content types and methods', async () => {
-    for (const type of ['application/yaml', 'text/yaml', 'application/x-yaml', 'application/yaml; charset=utf-8'])
-      assert.equal((await post(small, '', type)).status, 200, type);
-    problem(assert, await post(small, '', 'application/json'), 415);
-    problem(assert, await post(small, '', 'text/plain'), 415);
-    problem(assert, await post('', ''), 400);
-    problem(assert, await call('GET', IMPORT), 405);
-  });
-
-  test('query errors', async () => {
-    problem(assert, await post(small, '?save=1'), 400);
-    problem(assert, await post(small, '?save=maybe&stack=x'), 400);
-    problem(assert, await post(small, '?stack=Bad_Name'), 400);
+  test('content types, methods and query errors', async () => {
+    await refusesBadRequests({ call, post }, IMPORT, small);
   });
 
   test('what is not Score: a clear message naming the document, its file and the field', async () => {
@@ -291,17 +265,7 @@ describe('the API', () => {
   });
 
   test('hostile YAML: an alias bomb, deep nesting, binary, placeholders', async () => {
-    let text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
-    for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h'], ['h', 'i']])
-      text += `${name}: &${name} [${Array(10).fill(`*${prev}`).join(',')}]\n`;
-    const t0 = Date.now();
-    const bomb = await post(text);
-    problem(assert, bomb, 422);
-    assert.match(bomb.json.detail, /nodes/);
-    assert.ok(Date.now() - t0 < 5000);
-    problem(assert, await post(`apiVersion: ${'['.repeat(300)}`), 422);
-    const bin = await post(Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x0a]));
-    assert.ok(bin.status === 422 || bin.status === 400, bin.text);
+    await refusesHostileYaml(post, 'apiVersion');
     const odd = `apiVersion: score.dev/v1b1\nmetadata: {name: w}\ncontainers:\n  w:\n    image: "x:1"\n    variables: {A: "\${", B: "\${resources.}", C: "\${resources.nope.host}\${metadata.annotations.x}", D: "\${components.evil.url}"}\n    files: {"/../x": {content: a}, "relative": {content: b}, "/ok": {content: "\${resources.db.password}"}}\nresources: {db: {type: redis}, r: {type: route, params: {port: 99999}}}\n`;
     const r = await post(odd);
     assert.equal(r.status, 200, r.text);

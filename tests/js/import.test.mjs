@@ -3,14 +3,14 @@
 // (checked with the `yaml` package), save as a stack + environment that render into
 // objects kubernetes-models accepts (strict), secrets stay out of the stack; content
 // types, query errors, hostile YAML (alias bombs, depth, size), 409 on an existing stack.
-import { test, before, after, describe } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { start, tempDir, removeDir } from './lib/server.mjs';
-import { call as rawCall, problem, pointer } from './lib/client.mjs';
+import { problem, pointer } from './lib/client.mjs';
+import { importServer, refusesBadRequests } from './lib/importer.mjs';
 import { modelFor, schemaErrors, unknownFields } from './lib/k8s-strict.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -18,24 +18,8 @@ const compose = (name) => readFileSync(path.join(root, 'tests/data/compose', nam
 const FILES = ['msa-shop.yml', 'wordpress.yml', 'node-app.yml'];
 const IMPORT = '/api/v1/import/compose';
 
-let dir;
-let server;
-const call = (...a) => rawCall(server, ...a);
-const post = (text, query = '', type = 'application/yaml') => call('POST', IMPORT + query, { body: text, type });
-
-before(async () => {
-  dir = tempDir();
-  // a body limit above the importer's own 1 MiB, so that limit is what answers
-  server = await start({ db: path.join(dir, 'data/manifestd.db'), args: ['--max-body', String(4 * 1024 * 1024)] });
-});
-
-after(async () => {
-  if (server) {
-    const { code } = await server.stop();
-    assert.equal(code, 0, server.stderr());
-  }
-  removeDir(dir);
-});
+// a body limit above the importer's own 1 MiB, so that limit is what answers
+const { call, post } = importServer(IMPORT, 4 * 1024 * 1024);
 
 /* Every value of the environment's secrets is absent from the stack and from every
  * env "value" of the stack's services. */
@@ -80,23 +64,8 @@ describe('conversion', () => {
     assert.equal(r.json.environment.image.tag, '1.0.0');
   });
 
-  test('content types', async () => {
-    const text = compose('wordpress.yml');
-    for (const type of ['application/yaml', 'text/yaml', 'application/x-yaml', 'application/yaml; charset=utf-8']) {
-      assert.equal((await post(text, '', type)).status, 200, type);
-    }
-    problem(assert, await post(text, '', 'application/json'), 415);
-    problem(assert, await post(text, '', 'text/plain'), 415);
-    problem(assert, await post('', ''), 400);
-    problem(assert, await call('GET', IMPORT), 405);
-  });
-
-  test('query errors', async () => {
-    const text = compose('wordpress.yml');
-    problem(assert, await post(text, '?save=1'), 400);
-    problem(assert, await post(text, '?save=maybe&stack=x'), 400);
-    problem(assert, await post(text, '?stack=Bad_Name'), 400);
-    problem(assert, await post(text, '?environment=-x'), 400);
+  test('content types, methods and query errors', async () => {
+    await refusesBadRequests({ call, post }, IMPORT, compose('wordpress.yml'));
   });
 
   test('what is not a compose file', async () => {
