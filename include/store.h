@@ -151,6 +151,10 @@ int store_ping(struct store_conn *c);
  * store_begin_read() gives a consistent snapshot. store_rollback() accepts "no
  * transaction". */
 int store_begin(struct store_conn *c);
+/* store_begin for a change of the catalog: it waits for the write transactions running
+ * and those begun after it wait for it (PostgreSQL), so a stack is never stored valid
+ * under a type that a concurrent change replaces unseen. */
+int store_begin_catalog(struct store_conn *c);
 int store_begin_read(struct store_conn *c);
 int store_commit(struct store_conn *c);
 void store_rollback(struct store_conn *c);

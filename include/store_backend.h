@@ -11,8 +11,9 @@
  *   time as "2026-11-24T01:02:03Z": a C function registered on every SQLite connection,
  *   a SQL function created by migrations/pg/0001_init.sql). Where the dialects differ, a
  *   backend gives its own text for that statement (its `sql` table; NULL entries use
- *   store_sql[]). Q_STACK_LOCK and Q_CATALOG_LOCK have no shared text: an engine that
- *   needs them (PostgreSQL) gives its own; the store skips them elsewhere.
+ *   store_sql[]). Q_STACK_LOCK, Q_CATALOG_LOCK, Q_WRITE_LOCK and Q_CATALOG_WRITE_LOCK have
+ *   no shared text: an engine that needs them (PostgreSQL) gives its own; the store skips
+ *   them elsewhere.
  * - A connection has at most one statement running: query() runs it (and fetches its
  *   first row, so every error of the statement is seen there), next() moves through
  *   its rows, done() ends it. query() ends the one before.
@@ -74,6 +75,8 @@ enum store_query {
 	Q_FINGERPRINT_ENV,
 	Q_CATALOG_GET,
 	Q_CATALOG_LOCK,
+	Q_WRITE_LOCK,         /* after BEGIN of a write: catalog changes wait for it to end */
+	Q_CATALOG_WRITE_LOCK, /* after BEGIN of a catalog change: it waits for every writer */
 	Q_CATALOG_INSERT,
 	Q_CATALOG_UPDATE,
 	Q_CATALOG_DELETE,

@@ -145,7 +145,7 @@ int api_type_change(struct store_conn *c, const struct api_type_change *ch, stru
 	if (r == 0 && !(res->stacks = json_array()))
 		r = -ENOMEM;
 	if (r == 0)
-		r = store_begin(c);
+		r = store_begin_catalog(c);
 	if (r == 0)
 		r = change_in(c, ch, res);
 	return r; /* store_release rolls back what was not committed */

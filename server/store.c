@@ -1062,9 +1062,23 @@ static int txn_start(struct store_conn *c, int id, enum store_txn kind)
 	return r;
 }
 
+/* A write transaction, then the engine's lock id (none in SQLite: one writer at a time). */
+static int begin_locked(struct store_conn *c, int lock)
+{
+	int r = txn_start(c, Q_BEGIN, STORE_TXN_WRITE);
+	if (r == 0 && sql_of(c, lock))
+		r = exec_query(c, lock, NULL, 0, NULL);
+	return r;
+}
+
 int store_begin(struct store_conn *c)
 {
-	return txn_start(c, Q_BEGIN, STORE_TXN_WRITE);
+	return begin_locked(c, Q_WRITE_LOCK);
+}
+
+int store_begin_catalog(struct store_conn *c)
+{
+	return begin_locked(c, Q_CATALOG_WRITE_LOCK);
 }
 
 int store_begin_read(struct store_conn *c)

@@ -20,6 +20,12 @@
 /* pg_advisory_lock key of migrations: "manifest" in ASCII. */
 #define MIGRATION_LOCK "7885647575441208180"
 
+/* pg_advisory_xact_lock key that orders catalog changes after the writes running (every
+ * write holds it shared, a catalog change exclusively): "catalog" in ASCII. A stack or
+ * environment is checked with the catalog it read; a catalog change is checked against
+ * the stacks it reads: neither can commit unseen by the other. */
+#define CATALOG_LOCK "27988745798627175"
+
 /* The SHA-256 (hex) of a document column, computed by the server. */
 #define DOC_SHA256(col) "encode(sha256(convert_to(" col ", 'UTF8')), 'hex')"
 
@@ -40,6 +46,8 @@ static const char *const pg_sql[Q_COUNT] = {
 			      "FROM stacks s JOIN environments e ON e.stack = s.name "
 			      "WHERE s.name = ?1 AND e.name = ?2",
 	[Q_CATALOG_LOCK] = "SELECT 1 FROM catalog WHERE name = ?1 FOR UPDATE",
+	[Q_WRITE_LOCK] = "SELECT pg_advisory_xact_lock_shared(" CATALOG_LOCK ")",
+	[Q_CATALOG_WRITE_LOCK] = "SELECT pg_advisory_xact_lock(" CATALOG_LOCK ")",
 };
 
 struct pg_conn {

@@ -1043,6 +1043,39 @@ START_TEST(catalog_types_and_their_revisions)
 }
 END_TEST
 
+/* Begins a catalog change (waiting for the writes running) and marks when it has begun. */
+static void *catalog_writer(void *arg)
+{
+	struct writer *w = arg;
+	struct store_conn *c;
+	ck_assert_int_eq(store_acquire(w->s, &c), 0);
+	w->result = store_begin_catalog(c);
+	atomic_store(&w->read_done, true);
+	store_release(c);
+	return NULL;
+}
+
+/* A catalog change waits for the stack writes that began before it (they checked their
+ * documents with the catalog they read), and the writes begun while it runs wait for it. */
+START_TEST(catalog_changes_wait_for_writers)
+{
+	struct store *s = open_store(NULL);
+	struct store_conn *c;
+	ck_assert_int_eq(store_acquire(s, &c), 0);
+	ck_assert_int_eq(store_begin(c), 0);
+	struct writer w = {.s = s};
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, catalog_writer, &w), 0);
+	usleep(300 * 1000);
+	ck_assert_msg(!atomic_load(&w.read_done), "the catalog change began while a write ran");
+	ck_assert_int_eq(store_commit(c), 0);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(w.result, 0);
+	store_release(c);
+	store_free(s);
+}
+END_TEST
+
 static void add_common(TCase *tc)
 {
 	tcase_add_test(tc, fresh_database_is_migrated_and_seeded);
@@ -1059,6 +1092,7 @@ static void add_common(TCase *tc)
 	tcase_add_test(tc, newer_database_is_refused);
 	tcase_add_test(tc, failing_migration_is_rolled_back);
 	tcase_add_test(tc, c_step_rewrites_every_document);
+	tcase_add_test(tc, catalog_changes_wait_for_writers);
 }
 
 Suite *store_suite(void)

@@ -206,14 +206,14 @@ test('import: Kubernetes YAML in several files, told from the text, its report n
 		assert.equal(shown[i][0], item.path);
 		assert.ok(shown[i][1].includes(item.object) && shown[i][1].includes(item.detail), shown[i][1]);
 	}
-	assert.ok(shown.some(([, t]) => t.includes('Deployment/db') && t.includes('secrets')), 'the literal password moved to the secrets');
+	assert.ok(shown.some(([, t]) => t.includes('Deployment/db') && t.includes("component 'db'")), 'PostgreSQL became a component');
 
-	// the preview: a file per service; the password comes from the stack's Secret
+	// the preview: a file per service; the component's password comes from the stack's Secret
 	await page.locator('#import-tabs [role="tab"][data-file*="vote"]').first().waitFor();
-	await page.click('#import-tabs [role="tab"][data-file*="50-db"]');
-	await page.locator('#import-view', { hasText: 'kind: Deployment' }).waitFor();
+	await page.click('#import-tabs [role="tab"][data-file="50-db.yaml"]');
+	await page.locator('#import-view', { hasText: 'kind: StatefulSet' }).waitFor();
 	const view = await page.textContent('#import-view');
-	assert.ok(view.includes('name: POSTGRES_PASSWORD') && view.includes('key: postgres-password'), view);
+	assert.ok(view.includes('name: POSTGRES_PASSWORD') && view.includes('key: db-root-password'), view);
 
 	// the kind chosen by hand: compose refuses this text, said in words
 	await page.selectOption('#import-kind', 'compose');
@@ -238,8 +238,9 @@ test('import: Kubernetes YAML in several files, told from the text, its report n
 	await page.waitForFunction(() => document.querySelector('#stack-select').value === 'votes');
 	const s = await api(base, 'GET', '/api/v1/stacks/votes');
 	assert.equal(s.status, 200);
-	assert.deepEqual(Object.keys(s.json.document.services).sort(), ['db', 'redis', 'result', 'vote', 'worker']);
+	assert.deepEqual(Object.keys(s.json.document.services).sort(), ['result', 'vote', 'worker']);
+	assert.deepEqual(Object.keys(s.json.document.components).sort(), ['db', 'redis']);
 	const env = await api(base, 'GET', '/api/v1/stacks/votes/environments/test');
-	assert.deepEqual(env.json.document.secrets, { 'postgres-password': { set: true } });
+	assert.deepEqual(env.json.document.secrets, { 'db-password': { set: true }, 'db-root-password': { set: true } });
 	await page.context().close();
 });
