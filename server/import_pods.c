@@ -468,7 +468,8 @@ static json_t *find_entry(const struct port_plan *pp, const json_t *target, cons
 	json_array_foreach(pp->entries, i, e) {
 		bool hit = json_is_integer(target) ? json_integer_value(member(e, "number")) == json_integer_value(target) &&
 							     strcmp(str(e, "protocol"), proto) == 0
-						   : str(e, "name") && strcmp(str(e, "name"), json_string_value(target)) == 0;
+						   : json_is_string(target) && str(e, "name") &&
+							     strcmp(str(e, "name"), json_string_value(target)) == 0;
 		if (hit)
 			return e;
 	}
