@@ -1,9 +1,10 @@
-// Upgrade: a database written by the previous release (tests/data/release-0005, made at
-// schema migration 0005 with the shape-1 document) is opened by this binary, which
-// migrates it. Every stack, environment and history revision comes out in the new shape
+// Upgrade: databases written by earlier releases (tests/data/release-0005, made at schema
+// migration 0005 with the shape-1 document; tests/data/release-0006, made by the release
+// before components, shape 2) are opened by this binary, which migrates them. Every
+// stack, environment and history revision comes out in the new shape
 // (tests/data/release-0005/migrated/), the tokens still work, every environment renders
-// the objects the previous release rendered (with this release's designed changes, see
-// common()), and old revisions still roll back.
+// the objects the release rendered (with this release's designed changes, see common()
+// and sameObjects()), and old revisions still roll back.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ const ENVIRONMENTS = [['legacy', 'live'], ['legacy', 'qa'], ['msa-shop', 'dev'],
 // the previous release wrote it on every object.
 function withoutProvenance(obj) {
   const o = structuredClone(obj);
+  if (o.kind === 'ConfigMap' && o.metadata.name.endsWith('-bundle')) delete o.data.bundleHash;
   const a = o.metadata.annotations ?? {};
   delete a['manifestd.io/revision'];
   delete a['manifestd.io/bundle-hash'];
@@ -68,6 +70,50 @@ function identity(obj) {
   };
 }
 
+// What the release rendered (wantItems) against what this binary renders (gotItems) for
+// stack: the same objects but for the designed changes above (component workloads by what
+// identifies them; their provisioning objects in place of MySQL's init Job and ConfigMap);
+// issue 14's new objects (the bundle ConfigMap, headless Services) when since0005.
+function sameObjects(label, stack, wantItems, gotItems, since0005) {
+  const want = byId(wantItems);
+  const got = byId(gotItems);
+  for (const key of [...want.keys()]) {
+    if (!ofComponent(key)) continue;
+    const w = want.get(key), g = got.get(key);
+    want.delete(key);
+    if (!g) continue;
+    got.delete(key);
+    if (w.kind === 'StatefulSet' || w.kind === 'Deployment') assert.deepEqual(identity(g), identity(w), `${label}: ${key}`);
+    else assert.deepEqual(common(g), common(w), `${label}: ${key}`);
+  }
+  const provisioned = COMPONENTS.filter((c) => got.has(`ConfigMap/${c}-provision`));
+  assert.equal(provisioned.includes('mysql'), wantItems.some((o) => id(o) === 'ConfigMap/mysql-initdb'), `${label}: MySQL's provisioning`);
+  for (const c of provisioned) {
+    const job = [...got.keys()].find((k) => new RegExp(`^Job/${c}-provision-[0-9a-f]{8}$`).test(k));
+    assert.ok(job, `${label}: ${c}'s provisioning Job`);
+    for (const k of [`ConfigMap/${c}-provision`, `ServiceAccount/${c}-provision`, job]) got.delete(k);
+  }
+  const added = since0005 ? [`ConfigMap/${stack}-bundle`, ...gotItems.map(id).filter((k) => k.startsWith('StatefulSet/'))
+    .map((k) => `Service/${k.slice('StatefulSet/'.length)}-headless`)] : [];
+  for (const k of added) assert.ok(got.delete(k), `${label}: ${k} is new`);
+  assert.deepEqual([...got.keys()].filter((k) => !ofComponent(k)).sort(), [...want.keys()].sort(), `${label}: the same objects`);
+  for (const [k, obj] of want) assert.deepEqual(common(got.get(k)), common(obj), `${label}: ${k}`);
+  for (const obj of gotItems) {
+    if (obj.kind === 'StatefulSet') assert.equal(obj.spec.serviceName, `${obj.metadata.name}-headless`, `${label}: ${id(obj)}`);
+  }
+}
+
+// A copy of the database of the release in folder (with its key) in dir, served by this
+// binary with the token that release made. Those releases stored in SQLite only: the file
+// is the database in both stages.
+async function openRelease(folder, dir) {
+  const db = keepSqlite(path.join(dir, 'manifestd.db'));
+  copyFileSync(path.join(folder, 'manifestd.db'), db);
+  copyFileSync(path.join(folder, 'manifestd.key'), path.join(dir, 'manifestd.key'));
+  chmodSync(path.join(dir, 'manifestd.key'), 0o600);
+  return start({ db, token: readFileSync(path.join(folder, 'token.txt'), 'utf8').trim() });
+}
+
 describe('a database of the previous release', () => {
   let dir;
   let server;
@@ -75,13 +121,7 @@ describe('a database of the previous release', () => {
 
   before(async () => {
     dir = tempDir();
-    // the previous release stored in SQLite only: the file is the database in both stages
-    const db = keepSqlite(path.join(dir, 'manifestd.db'));
-    copyFileSync(path.join(release, 'manifestd.db'), db);
-    copyFileSync(path.join(release, 'manifestd.key'), path.join(dir, 'manifestd.key'));
-    chmodSync(path.join(dir, 'manifestd.key'), 0o600);
-    // the editor token the previous release made keeps working
-    server = await start({ db, token: readFileSync(path.join(release, 'token.txt'), 'utf8').trim() });
+    server = await openRelease(release, dir);
   });
 
   after(async () => {
@@ -102,33 +142,7 @@ describe('a database of the previous release', () => {
     for (const [stack, env] of ENVIRONMENTS) {
       const r = await call('GET', `/api/v1/stacks/${stack}/environments/${env}/manifests?format=json`);
       assert.equal(r.status, 200, r.text);
-      const want = byId(readJson(`render-${stack}-${env}.json`).items);
-      const got = byId(r.json.items);
-      for (const key of [...want.keys()]) {
-        if (!ofComponent(key)) continue;
-        const w = want.get(key), g = got.get(key);
-        want.delete(key);
-        if (!g) continue;
-        got.delete(key);
-        if (w.kind === 'StatefulSet' || w.kind === 'Deployment') assert.deepEqual(identity(g), identity(w), `${stack}/${env}: ${key}`);
-        else assert.deepEqual(common(g), common(w), `${stack}/${env}: ${key}`);
-      }
-      // the components' provisioning objects replace MySQL's init Job and ConfigMap
-      const provisioned = COMPONENTS.filter((c) => got.has(`ConfigMap/${c}-provision`));
-      assert.equal(provisioned.includes('mysql'), [...byId(readJson(`render-${stack}-${env}.json`).items).keys()].includes('ConfigMap/mysql-initdb'));
-      for (const c of provisioned) {
-        const job = [...got.keys()].find((k) => new RegExp(`^Job/${c}-provision-[0-9a-f]{8}$`).test(k));
-        assert.ok(job, `${stack}/${env}: ${c}'s provisioning Job`);
-        for (const k of [`ConfigMap/${c}-provision`, `ServiceAccount/${c}-provision`, job]) got.delete(k);
-      }
-      const added = [`ConfigMap/${stack}-bundle`, ...r.json.items.map(id).filter((id) => id.startsWith('StatefulSet/'))
-        .map((id) => `Service/${id.slice('StatefulSet/'.length)}-headless`)];
-      for (const id of added) assert.ok(got.delete(id), `${stack}/${env}: ${id} is new`);
-      assert.deepEqual([...got.keys()].filter((k) => !ofComponent(k)).sort(), [...want.keys()].sort(), `${stack}/${env}: the same objects`);
-      for (const [id, obj] of want) assert.deepEqual(common(got.get(id)), common(obj), `${stack}/${env}: ${id}`);
-      for (const obj of r.json.items) {
-        if (obj.kind === 'StatefulSet') assert.equal(obj.spec.serviceName, `${obj.metadata.name}-headless`, id(obj));
-      }
+      sameObjects(`${stack}/${env}`, stack, readJson(`render-${stack}-${env}.json`).items, r.json.items, true);
     }
   });
 
@@ -155,5 +169,59 @@ describe('a database of the previous release', () => {
     const web = m.json.items.find((o) => o.kind === 'Deployment' && o.metadata.name === 'web');
     assert.equal(web.spec.replicas, 2);
     assert.equal(web.spec.template.spec.containers[0].readinessProbe.httpGet.path, '/ready');
+  });
+});
+
+describe('a database of the release before components (schema 0006)', () => {
+  const folder = path.join(root, 'tests/data/release-0006');
+  const read = (name) => JSON.parse(readFileSync(path.join(folder, name), 'utf8'));
+  let dir;
+  let server;
+  const call = (...a) => rawCall(server, ...a);
+
+  before(async () => {
+    dir = tempDir();
+    server = await openRelease(folder, dir);
+  });
+
+  after(async () => {
+    await server?.stop();
+    removeDir(dir);
+  });
+
+  test("MySQL and RabbitMQ become components, each service's database and broker its uses; the built-in manifestd stack is added", async () => {
+    const r = await call('GET', '/api/v1/stacks/shop2');
+    assert.equal(r.status, 200, r.text);
+    const doc = r.json.document;
+    assert.equal(doc.mysql, undefined);
+    assert.equal(doc.rabbitmq, undefined);
+    assert.equal(doc.components.mysql.type, 'mysql');
+    assert.equal(doc.components.mysql.storage.size, '7Gi');
+    assert.equal(doc.components.rabbitmq.type, 'rabbitmq');
+    assert.deepEqual(doc.services.worker.uses, { mysql: { database: 'workerdb', user: 'worker' }, rabbitmq: {} });
+    assert.deepEqual(doc.services.worker.command, read('shop2-stack.json').services.worker.command);
+    assert.equal(doc.services.worker.database, undefined);
+    const stacks = await call('GET', '/api/v1/stacks');
+    assert.deepEqual(stacks.json.items.map((i) => i.name), ['manifestd', 'msa-shop', 'shop2']);
+  });
+
+  test('every environment renders what that release rendered, but for the components', async () => {
+    for (const [stack, env] of [['msa-shop', 'dev'], ['msa-shop', 'staging'], ['msa-shop', 'prod'], ['shop2', 'prod']]) {
+      const r = await call('GET', `/api/v1/stacks/${stack}/environments/${env}/manifests?format=json`);
+      assert.equal(r.status, 200, r.text);
+      sameObjects(`${stack}/${env}`, stack, read(`render-${stack}-${env}.json`).items, r.json.items, false);
+    }
+  });
+
+  test('history is intact; the revision before the patch rolls back', async () => {
+    const p = '/api/v1/stacks/msa-shop/environments/staging';
+    const list = await call('GET', `${p}/revisions`);
+    assert.deepEqual(list.json.items.map((i) => [i.revision, i.kind]), [[2, 'update'], [1, 'create']]);
+    const cur = await call('GET', p);
+    assert.equal(cur.json.document.services['order-service'].replicas, 3);
+    const r = await call('POST', `${p}/rollback`, { body: { revision: 1 }, headers: { 'if-match': cur.headers.get('etag') } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.document.services?.['order-service']?.replicas, undefined);
+    assert.equal((await call('GET', `${p}/manifests?format=json`)).status, 200);
   });
 });
