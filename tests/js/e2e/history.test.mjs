@@ -162,7 +162,8 @@ test('import: paste a compose file, see the report and the preview, save as a ne
 	await page.waitForFunction(() => location.hash === '#/shop-imported/dev');
 	await page.locator('#editor-page:not([hidden])').waitFor();
 	await page.waitForFunction(() => document.querySelector('#stack-select').value === 'shop-imported');
-	assert.equal(await page.inputValue('#env-select'), 'dev');
+	// the environments of the new stack replace those of the stack shown before
+	await page.waitForFunction(() => document.querySelector('#env-select').value === 'dev');
 	await page.locator('#file-tabs [role="tab"]').first().waitFor();
 	const s = await api(base, 'GET', '/api/v1/stacks/shop-imported');
 	assert.equal(s.status, 200);
