@@ -442,21 +442,6 @@ static void map_file(struct sconv *cv, struct swl *wl, const char *cname, const 
 	buf_release(&content);
 }
 
-/* files: a mapping of target paths, or (deprecated) a list with target. */
-static void map_files(struct sconv *cv, struct swl *wl, const char *cname, const json_t *files, json_t *volumes)
-{
-	const char *target;
-	json_t *f;
-	size_t i;
-	char tok[24];
-	json_object_foreach((json_t *)files, target, f)
-		map_file(cv, wl, cname, target, target, f, volumes);
-	json_array_foreach(files, i, f) {
-		(void)snprintf(tok, sizeof tok, "%zu", i);
-		map_file(cv, wl, cname, tok, str(f, "target"), f, volumes);
-	}
-}
-
 static void map_volume(struct sconv *cv, struct swl *wl, const char *cname, const char *token, const char *target,
 		       const json_t *v, json_t *volumes)
 {
@@ -485,17 +470,24 @@ static void map_volume(struct sconv *cv, struct swl *wl, const char *cname, cons
 	sconv_set(cv, volumes, name, vol);
 }
 
-static void map_volumes(struct sconv *cv, struct swl *wl, const char *cname, const json_t *in, json_t *volumes)
+/* One file or volume of a container: token names it in the report, target is its path. */
+typedef void (*mount_fn)(struct sconv *cv, struct swl *wl, const char *cname, const char *token,
+			 const char *target, const json_t *item, json_t *volumes);
+
+/* A container's files or volumes: a mapping of target paths, or (deprecated) a list of
+ * items with a target; each through fn. */
+static void map_targets(struct sconv *cv, struct swl *wl, const char *cname, const json_t *in, json_t *volumes,
+			mount_fn fn)
 {
 	const char *target;
 	json_t *v;
 	size_t i;
 	char tok[24];
 	json_object_foreach((json_t *)in, target, v)
-		map_volume(cv, wl, cname, target, target, v, volumes);
+		fn(cv, wl, cname, target, target, v, volumes);
 	json_array_foreach(in, i, v) {
 		(void)snprintf(tok, sizeof tok, "%zu", i);
-		map_volume(cv, wl, cname, tok, str(v, "target"), v, volumes);
+		fn(cv, wl, cname, tok, str(v, "target"), v, volumes);
 	}
 }
 
@@ -541,8 +533,8 @@ static void map_main(struct sconv *cv, struct swl *wl, const char *cname, const 
 		sconv_set(cv, wl->svc, "resources", map_resources(cv, wl, cname, json_object_get(c, "resources")));
 	sconv_set(cv, wl->svc, "probes", map_probes(cv, wl, cname, c));
 	json_t *volumes = json_object();
-	map_files(cv, wl, cname, json_object_get(c, "files"), volumes);
-	map_volumes(cv, wl, cname, json_object_get(c, "volumes"), volumes);
+	map_targets(cv, wl, cname, json_object_get(c, "files"), volumes, map_file);
+	map_targets(cv, wl, cname, json_object_get(c, "volumes"), volumes, map_volume);
 	if (json_object_size(volumes))
 		sconv_set(cv, wl->svc, "volumes", volumes);
 	else
