@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -55,6 +56,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
+	/* The server's connections and the harness's share this process's descriptors. */
+	struct rlimit files;
+	if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+		files.rlim_cur = files.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &files);
+	}
 	fuzzdb_dir("wire", dir, sizeof dir);
 	fuzzdb_path(dir, "wire.db", db, sizeof db);
 	if (store_open(&(struct store_options){db, 2, NULL, NULL}, NULL, &store) < 0)
@@ -91,6 +98,20 @@ static void send_all(int fd, const void *data, size_t n)
 
 static void exchange(const uint8_t *data, size_t size, struct buf *out, bool wake);
 
+/* Binds fd to the next of 65,534 loopback addresses (127.1.0.1 up), any port. Each exchange
+ * leaves its client port in TIME_WAIT for a minute; thousands of inputs a second from one
+ * address would run out of the ~28,000 ephemeral ports towards the server's one port. */
+static int bind_next_source(int fd)
+{
+	static uint32_t next;
+	next = next % 65534 + 1;
+	struct sockaddr_in src = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f010000u + next)};
+	int one = 1; /* the port is chosen by connect(), knowing the destination */
+	if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) < 0)
+		return -1;
+	return bind(fd, (struct sockaddr *)&src, sizeof src);
+}
+
 /* Waits for fd to become readable: true when it did within CLOSE_WITHIN_MS, after a
  * wake-up request when needed. */
 static bool wait_answer(int fd, bool wake)
@@ -113,8 +134,10 @@ static void exchange(const uint8_t *data, size_t size, struct buf *out, bool wak
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)http_port(srv)),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+	if (fd < 0 || bind_next_source(fd) < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		fprintf(stderr, "cannot connect to the server: %s\n", strerror(errno));
 		abort();
+	}
 	send_all(fd, data, size);
 	send_all(fd, LAST_REQUEST, strlen(LAST_REQUEST));
 	(void)shutdown(fd, SHUT_WR);
