@@ -26,6 +26,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -85,11 +86,50 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* libFuzzer's SIGALRM (its -timeout watch) interrupts the blocking calls below: each one
+ * goes on after EINTR, poll() for what is left of its time. */
+
+/* poll() for events on fd for up to ms: true when they came. */
+static bool wait_for(int fd, short events, int ms)
+{
+	struct timespec now, end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (long)(ms % 1000) * 1000000;
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = events};
+		int r = poll(&p, 1, ms);
+		if (r >= 0 || errno != EINTR)
+			return r == 1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long long left = (end.tv_sec - now.tv_sec) * 1000LL + (end.tv_nsec - now.tv_nsec) / 1000000;
+		ms = left > 0 ? (int)left : 0;
+	}
+}
+
+/* connect() that completes a connection interrupted by a signal (POSIX: it goes on
+ * asynchronously); 0 or -1 with errno. */
+static int connect_to(int fd, const struct sockaddr_in *sa)
+{
+	if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) == 0)
+		return 0;
+	if (errno != EINTR)
+		return -1;
+	int err = ETIMEDOUT;
+	socklen_t len = sizeof err;
+	if (wait_for(fd, POLLOUT, CLOSE_WITHIN_MS) && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return -1;
+	errno = err;
+	return err ? -1 : 0;
+}
+
 /* Sends n bytes (the server may answer and close before it read them all). */
 static void send_all(int fd, const void *data, size_t n)
 {
 	for (size_t sent = 0; sent < n;) {
 		ssize_t r = send(fd, (const char *)data + sent, n - sent, MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r <= 0)
 			return;
 		sent += (size_t)r;
@@ -116,8 +156,7 @@ static int bind_next_source(int fd)
  * wake-up request when needed. */
 static bool wait_answer(int fd, bool wake)
 {
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	if (poll(&p, 1, CLOSE_WITHIN_MS) == 1)
+	if (wait_for(fd, POLLIN, CLOSE_WITHIN_MS))
 		return true;
 	if (!wake)
 		return false;
@@ -125,7 +164,7 @@ static bool wait_answer(int fd, bool wake)
 	buf_init(&other, BUF_NO_MAX);
 	exchange((const uint8_t *)"", 0, &other, false);
 	buf_release(&other);
-	return poll(&p, 1, CLOSE_WITHIN_MS) == 1;
+	return wait_for(fd, POLLIN, CLOSE_WITHIN_MS);
 }
 
 /* Sends data and LAST_REQUEST, shuts the write side, reads the answer to the close. */
@@ -134,7 +173,7 @@ static void exchange(const uint8_t *data, size_t size, struct buf *out, bool wak
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)http_port(srv)),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	if (fd < 0 || bind_next_source(fd) < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+	if (fd < 0 || bind_next_source(fd) < 0 || connect_to(fd, &sa) < 0) {
 		fprintf(stderr, "cannot connect to the server: %s\n", strerror(errno));
 		abort();
 	}
@@ -143,14 +182,15 @@ static void exchange(const uint8_t *data, size_t size, struct buf *out, bool wak
 	(void)shutdown(fd, SHUT_WR);
 	char block[16384];
 	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (out->len && poll(&p, 1, SILENCE_AFTER_ANSWER_MS) != 1)
+		if (out->len && !wait_for(fd, POLLIN, SILENCE_AFTER_ANSWER_MS))
 			break;
 		if (!out->len && !wait_answer(fd, wake)) {
 			fprintf(stderr, "the server neither answered nor closed within %d ms\n", CLOSE_WITHIN_MS);
 			abort();
 		}
 		ssize_t n = recv(fd, block, sizeof block, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			break;
 		if (buf_append(out, block, (size_t)n) < 0)
