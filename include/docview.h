@@ -5,7 +5,8 @@
  * named after the document's fields in snake_case (targetPort -> target_port).
  *
  * How members map (see viewgen.c): strings -> const char *; integers -> json_int_t (a
- * nullable one -> struct opt_int); booleans -> bool; intOrString -> struct int_or_string
+ * nullable one -> struct opt_int); booleans -> bool (a
+ * nullable one -> struct opt_bool); intOrString -> struct int_or_string
  * (str NULL for a number); objects -> an embedded struct, or a const pointer that is NULL
  * when the member is null or absent (nullable objects, and the alternatives of a oneOf:
  * probe kinds, volume sources); maps and arrays of objects -> struct VIEW_list {count,

@@ -220,7 +220,7 @@ static void load_builtin(void)
 		     compile(buf_cstr(&name), doc, true, &errs, &e) == 0 && !e->problem;
 		if (!ok)
 			fprintf(stderr, "manifestd: the built-in component type '%s' is broken: %s\n", f->name,
-				!doc && jerr.text[0] ? jerr.text : e && e->problem ? e->problem : "out of memory");
+				!doc && jerr.text[0] ? jerr.text : e && e->problem && *e->problem ? e->problem : "out of memory");
 		if (ok)
 			builtin.types[builtin.n++] = e;
 		else

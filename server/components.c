@@ -430,17 +430,18 @@ struct wiring {
 	json_t *uses; /* its completed /uses (owned by the service) */
 };
 
-/* The init container that waits for in's port. */
+/* The init container that waits for in's port (it writes nothing: a read-only root). */
 static json_t *wait_container(const struct instance *in)
 {
 	char port[24];
 	(void)snprintf(port, sizeof port, "%" JSON_INTEGER_FORMAT, in->wait_port);
-	return json_pack("{s:s,s:s,s:[s,s,s],s:{s:{s:s},s:{s:s}},s:{s:{s:s,s:s},s:{s:s,s:s}},s:i}", "image",
+	return json_pack("{s:s,s:s,s:[s,s,s],s:{s:{s:s},s:{s:s}},s:{s:{s:s,s:s},s:{s:s,s:s}},s:i,s:b}", "image",
 			 COMPONENTS_WAIT_IMAGE, "pullPolicy", "IfNotPresent", "command", "sh", "-c",
 			 "until nc -z -w 2 \"$WAIT_HOST\" \"$WAIT_PORT\"; do echo \"waiting for $WAIT_HOST:$WAIT_PORT\"; "
 			 "sleep 2; done",
 			 "env", "WAIT_HOST", "value", in->name, "WAIT_PORT", "value", port, "resources", "requests", "cpu",
-			 "10m", "memory", "16Mi", "limits", "cpu", "100m", "memory", "32Mi", "runAsUser", NOBODY_UID);
+			 "10m", "memory", "16Mi", "limits", "cpu", "100m", "memory", "32Mi", "runAsUser", NOBODY_UID,
+			 "readOnlyRootFilesystem", 1);
 }
 
 /* svc's init containers: wait-for-<name> for each of the instances (n of them) first,

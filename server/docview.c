@@ -15,6 +15,7 @@ enum view_kind {
 	VF_INT,     /* json_int_t */
 	VF_OPT_INT, /* struct opt_int: an integer or null */
 	VF_BOOL,    /* bool */
+	VF_OPT_BOOL, /* struct opt_bool: a boolean or null */
 	VF_IOS,     /* struct int_or_string */
 	VF_OBJ,     /* an embedded struct read with sub */
 	VF_OBJ_PTR, /* a pointer to a struct of size bytes in the arena; NULL for null */
@@ -29,7 +30,7 @@ struct view_field {
 	size_t key_len;
 	enum view_kind kind;
 	bool optional; /* may be absent (it then reads as zero, NULL or an empty list) */
-	bool nullable; /* may be null (it then reads as NULL or an unset opt_int) */
+	bool nullable; /* may be null (it then reads as NULL or an unset opt_int or opt_bool) */
 	size_t off;    /* where the value goes in the struct being read */
 	const struct view_field *sub;
 	size_t nsub;
@@ -126,6 +127,9 @@ static int read_field(struct arena *a, const json_t *v, const struct view_field 
 	case VF_BOOL:
 		*(bool *)slot = json_is_true(v);
 		return json_is_boolean(v) ? 0 : -EINVAL;
+	case VF_OPT_BOOL:
+		*(struct opt_bool *)slot = (struct opt_bool){json_is_boolean(v), json_is_true(v)};
+		return json_is_boolean(v) || json_is_null(v) ? 0 : -EINVAL;
 	case VF_IOS:
 		*(struct int_or_string *)slot = (struct int_or_string){json_string_value(v), json_integer_value(v)};
 		return json_is_string(v) || json_is_integer(v) ? 0 : -EINVAL;
@@ -232,6 +236,9 @@ static json_t *field_json(const struct view_field *f, const void *slot)
 							   : json_null();
 	case VF_BOOL:
 		return json_boolean(*(const bool *)slot);
+	case VF_OPT_BOOL:
+		return ((const struct opt_bool *)slot)->set ? json_boolean(((const struct opt_bool *)slot)->value)
+							    : json_null();
 	case VF_IOS:
 		return ((const struct int_or_string *)slot)->str ? json_string(((const struct int_or_string *)slot)->str)
 								 : json_integer(((const struct int_or_string *)slot)->num);

@@ -1408,10 +1408,14 @@ static json_t *map_other(struct cctx *x, struct cctx *main, const json_t *plan, 
 	/* the service's settings, as the document resolves them, apply to every container */
 	json_t *sc = member(x->w->doc, "securityContext");
 	json_t *group = member(sc, "runAsGroup") ? member(sc, "runAsGroup") : member(sc, "runAsUser");
-	json_t *theirs[] = {group, member(sc, "runAsNonRoot"), member(sc, "readOnlyRootFilesystem")};
-	json_t *fallback[] = {json_integer(1000), json_true(), json_false()};
-	static const char *const sc_more[] = {"runAsGroup", "runAsNonRoot", "readOnlyRootFilesystem"};
-	for (size_t i = 0; i < 3; i++) {
+	json_t *ro = sc_get(x, "readOnlyRootFilesystem", false);
+	json_t *service_ro = member(sc, "readOnlyRootFilesystem");
+	if (json_is_boolean(ro) && json_is_true(ro) != json_is_true(service_ro))
+		set(im, doc, "readOnlyRootFilesystem", json_incref(ro));
+	json_t *theirs[] = {group, member(sc, "runAsNonRoot")};
+	json_t *fallback[] = {json_integer(1000), json_true()};
+	static const char *const sc_more[] = {"runAsGroup", "runAsNonRoot"};
+	for (size_t i = 0; i < 2; i++) {
 		json_t *mine = sc_get(x, sc_more[i], false);
 		if (mine && !json_equal(mine, theirs[i] ? theirs[i] : fallback[i]))
 			carry_sc(x, sc_more[i], mine, "differs from the service's container");

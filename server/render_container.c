@@ -282,7 +282,8 @@ static struct node *helper_mounts(struct arena *a, const struct service_view *s,
 }
 
 /* An init container (sidecar false: no ports, no probes) or a sidecar of s: the service's
- * security context without its added capabilities, its own runAsUser when set. */
+ * security context without its added capabilities, its own runAsUser and
+ * readOnlyRootFilesystem when set. */
 static struct node *helper_container(struct arena *a, const struct render *r, const struct service_view *s,
 				     const struct container_view *cv, bool sidecar)
 {
@@ -302,7 +303,9 @@ static struct node *helper_container(struct arena *a, const struct render *r, co
 		.resources = &cv->resources,
 		.security = container_security(a, sc->run_as_non_root,
 						   cv->run_as_user.set ? cv->run_as_user.value : sc->run_as_user,
-						   sc->read_only_root_filesystem, NULL),
+						   cv->read_only_root_filesystem.set ? cv->read_only_root_filesystem.value
+										     : sc->read_only_root_filesystem,
+						   NULL),
 		.mounts = helper_mounts(a, s, cv),
 	};
 	return container(a, r, &in);

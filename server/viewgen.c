@@ -6,7 +6,7 @@
  * table of each struct's members (key, kind, offset) docview_read walks.
  *
  * C types by schema type: string, scalar, secret -> const char *; integer -> json_int_t
- * (a nullable one -> struct opt_int); boolean -> bool; intOrString -> struct int_or_string;
+ * (a nullable one -> struct opt_int); boolean -> bool (a nullable one -> struct opt_bool); intOrString -> struct int_or_string;
  * object -> struct VIEW (a pointer when nullable or one of a oneOf); a map or array of
  * objects -> struct VIEW_list; any other map (of strings, checked so), array, raw or
  * any -> const json_t *.
@@ -101,10 +101,10 @@ static bool listed(const json_t *list, const char *name)
 }
 
 /* What docview_read does with one member. */
-enum kind { STR, INT, OPT_INT, BOOL, IOS, OBJ, OBJ_PTR, LIST, ARRAY, STRMAP, JSON };
+enum kind { STR, INT, OPT_INT, BOOL, OPT_BOOL, IOS, OBJ, OBJ_PTR, LIST, ARRAY, STRMAP, JSON };
 
-static const char *const kind_names[] = {"VF_STR", "VF_INT", "VF_OPT_INT", "VF_BOOL", "VF_IOS",
-					 "VF_OBJ", "VF_OBJ_PTR", "VF_LIST", "VF_ARRAY", "VF_STRMAP", "VF_JSON"};
+static const char *const kind_names[] = {"VF_STR", "VF_INT", "VF_OPT_INT", "VF_BOOL", "VF_OPT_BOOL",
+					 "VF_IOS", "VF_OBJ", "VF_OBJ_PTR", "VF_LIST", "VF_ARRAY", "VF_STRMAP", "VF_JSON"};
 
 /* The kind of property prop of an object whose oneOf/atMostOneOf lists are alts. */
 static enum kind kind_of(const struct gen *g, const json_t *prop, bool alternative)
@@ -116,7 +116,7 @@ static enum kind kind_of(const struct gen *g, const json_t *prop, bool alternati
 	if (!strcmp(t, "integer"))
 		return nullable ? OPT_INT : INT;
 	if (!strcmp(t, "boolean"))
-		return BOOL;
+		return nullable ? OPT_BOOL : BOOL;
 	if (!strcmp(t, "intOrString"))
 		return IOS;
 	if (!strcmp(t, "object"))
@@ -156,6 +156,9 @@ static void gen_member(struct gen *g, const json_t *prop, const char *cname, enu
 		break;
 	case BOOL:
 		fprintf(g->types, "\tbool %s;\n", cname);
+		break;
+	case OPT_BOOL:
+		fprintf(g->types, "\tstruct opt_bool %s;\n", cname);
 		break;
 	case IOS:
 		fprintf(g->types, "\tstruct int_or_string %s;\n", cname);
@@ -257,6 +260,8 @@ static const char types_head[] =
 	"#include <jansson.h>\n#include <stdbool.h>\n#include <stddef.h>\n\n"
 	"/* An integer that may be null (set false). */\n"
 	"struct opt_int {\n\tbool set;\n\tjson_int_t value;\n};\n\n"
+	"/* A boolean that may be null (set false). */\n"
+	"struct opt_bool {\n\tbool set;\n\tbool value;\n};\n\n"
 	"/* An integer or a string: str is NULL for an integer. */\n"
 	"struct int_or_string {\n\tconst char *str;\n\tjson_int_t num;\n};\n\n";
 

@@ -309,7 +309,7 @@ class FormBuilder {
 
 	enumText(node, v) {
 		const words = node.form.enumLabels;
-		return words && Object.hasOwn(words, v) ? words[v] : v === '' ? '(empty)' : v;
+		return words && Object.hasOwn(words, v) ? words[v] : v === '' ? '(empty)' : String(v);
 	}
 
 	control(item, parts, sc) {
@@ -325,9 +325,11 @@ class FormBuilder {
 			return input;
 		}
 		if (c === 'select') {
+			const values = node.kind === 'boolean' ? [true, false] : node.enum;
 			const input = el('select', { id }, el('option', { value: '\u0000', text: 'inherit' }),
-				node.enum.map((v) => el('option', { value: `=${v}`, text: this.enumText(node, v) })));
-			input.addEventListener('change', () => sc.write(parts, input.value === '\u0000' ? undefined : input.value.slice(1)));
+				values.map((v) => el('option', { value: `=${v}`, text: this.enumText(node, v) })));
+			input.addEventListener('change', () => sc.write(parts, input.value === '\u0000' ? undefined
+				: values.find((v) => `=${v}` === input.value)));
 			return input;
 		}
 		const multi = WIDE.has(c);

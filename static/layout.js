@@ -27,7 +27,8 @@
 //   (components.js and form.js read the last four)
 //
 // Items: {type, path (names; '*' a map entry, '[]' a list item), name, node, label, ...}
-//   field: control (text, textarea, int, intOrString, bool, select, lines, json, secret)
+//   field: control (text, textarea, int, intOrString, bool, select, lines, json, secret);
+//          select: an enum, or a nullable boolean (inherit, true, false)
 //   group: items, advanced (items), choice {exactly, members (items), label, none} | null
 //   map:   item (noun of one entry), entry (the item of every entry's value)
 //   list:  item, entry
@@ -37,7 +38,7 @@ import { choiceMembers, humanize } from './schema.js';
 
 function control(node) {
 	switch (node.kind) {
-	case 'boolean': return 'bool';
+	case 'boolean': return node.nullable ? 'select' : 'bool'; // null: inherit
 	case 'integer': return 'int';
 	case 'intOrString': return 'intOrString';
 	case 'secret': return 'secret';

@@ -48,6 +48,7 @@ test('every leaf field of the schema is reachable in the form layout, with a lab
 	for (const f of items(sections).filter((i) => i.type === 'field')) {
 		assert.ok(f.label && typeof f.label === 'string', `${f.path.join('/')} has a label`);
 		if (f.node.kind === 'string') assert.equal(f.control, f.node.enum ? 'select' : f.node.form.multiline ? 'textarea' : 'text', f.path.join('/'));
+		else if (f.node.kind === 'boolean' && f.node.nullable) assert.equal(f.control, 'select', `${f.path.join('/')}: inherit, true or false`);
 		else if (want[f.node.kind]) assert.equal(f.control, want[f.node.kind], f.path.join('/'));
 	}
 	// the sections the schema's hints name, in its order, and every top-level member in one

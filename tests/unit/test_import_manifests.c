@@ -549,10 +549,15 @@ START_TEST(resources_and_security)
 		"      securityContext: {runAsUser: 1000, fsGroup: 2000, sysctls: [{name: net.core.somaxconn, value: '1024'}]}\n"
 		"---\n" DEPLOY("b", "{app: b}",
 			       "      - name: b\n        image: ghcr.io/acme/b:1.0\n        resources: {limits: {cpu: 250m, memory: 64Mi}}\n")
-		"      securityContext: {runAsNonRoot: true}\n";
+		"      securityContext: {runAsNonRoot: true}\n"
+		"      initContainers:\n      - name: setup\n        image: busybox:1.36\n"
+		"        securityContext: {readOnlyRootFilesystem: true}\n";
 	struct import_manifests_result res = {0};
 	import_ok(text, &res);
 	const json_t *s = res.stack;
+	/* an init container's own read-only root, where it differs from the service's */
+	ASSERT_AT(s, "services/b/initContainers/setup/readOnlyRootFilesystem", "true");
+	ck_assert_ptr_null(at(s, "patches/b-json"));
 	/* no memory limit: the default, raised to the request */
 	ASSERT_AT(s, "services/a/resources", "{\"requests\": {\"cpu\": \"0.5\", \"memory\": \"2Gi\"}, \"limits\": {\"cpu\": \"2\", \"memory\": \"2Gi\"}}");
 	ASSERT_REPORTED(&res, "/0/spec/template/spec/containers/0/resources", "no memory limit");

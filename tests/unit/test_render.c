@@ -540,6 +540,30 @@ START_TEST(pod_details)
 }
 END_TEST
 
+/* A helper container's readOnlyRootFilesystem: its own when set (the components' wait
+ * containers write nothing), else the service's. */
+START_TEST(helper_containers_read_only_root)
+{
+	json_t *doc = load_fixture();
+	set_at(doc, "services/payment-service/securityContext/readOnlyRootFilesystem", json_false());
+	set_at(doc, "services/payment-service/initContainers/wait-for-mysql/readOnlyRootFilesystem", json_null());
+	json_t *files = render_all(doc, &prod_meta);
+	json_t *pod = pod_spec_of(find(files, "Deployment", "payment-service"));
+	json_t *init = json_object_get(pod, "initContainers");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(init, 0), "name")), "wait-for-mysql");
+	ck_assert(json_is_false(json_object_get(json_object_get(json_array_get(init, 0), "securityContext"),
+						"readOnlyRootFilesystem")));
+	ck_assert(json_is_true(json_object_get(json_object_get(json_array_get(init, 1), "securityContext"),
+					       "readOnlyRootFilesystem")));
+	ck_assert(json_is_false(json_object_get(json_object_get(first_container(find(files, "Deployment",
+										     "payment-service")),
+								 "securityContext"),
+						"readOnlyRootFilesystem")));
+	json_decref(files);
+	json_decref(doc);
+}
+END_TEST
+
 START_TEST(rejects_what_is_not_a_resolved_document)
 {
 	json_t *doc = load_fixture();
@@ -796,6 +820,7 @@ Suite *render_suite(void)
 	tcase_add_test(tc, config_checksum_rolls_pods);
 	tcase_add_test(tc, disabled_parts_render_nothing);
 	tcase_add_test(tc, pod_details);
+	tcase_add_test(tc, helper_containers_read_only_root);
 	tcase_add_test(tc, secret_source_existing_and_external);
 	tcase_add_test(tc, rejects_what_is_not_a_resolved_document);
 	tcase_add_test(tc, allocation_failures);

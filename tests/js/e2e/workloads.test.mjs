@@ -227,6 +227,33 @@ test('command and args; a service made a CronJob with a schedule once its port i
 	await page.context().close();
 });
 
+test('an init container added under "More settings"; its nullable readOnlyRootFilesystem is inherit, true or false', async (t) => {
+	const page = await openEnv(browser, base, STACK, 'staging', pageErrors);
+	await openEntry(page, 'order-service');
+	const card = page.locator('#env-form details[data-entry="order-service"]').first();
+	await card.locator('details.more > summary', { hasText: 'init containers' }).first().click();
+	await card.locator('[aria-label="Add container to order-service"]').first().click();
+	await page.keyboard.type('setup');
+	const c = '/services/order-service/initContainers/setup';
+	await page.fill(field(`${c}/image`), 'busybox:1.36');
+	const ro = field(`${c}/readOnlyRootFilesystem`);
+	assert.deepEqual(await page.locator(`${ro} option`).allTextContents(), ["inherit (the service's)", 'true', 'false']);
+	await page.selectOption(ro, '=false');
+	await rendered(t, 'the preview shows the init container', () =>
+		previewShows(page, '50-order-service.yaml', ['name: setup', 'image: busybox:1.36']));
+
+	const rev = (await stored('staging')).revision;
+	await save(page, rev);
+	assert.deepEqual((await stored('staging')).document.services['order-service'].initContainers,
+		{ setup: { image: 'busybox:1.36', readOnlyRootFilesystem: false } }, 'a boolean, not the text "false"');
+	await rendered(t, 'the bundle has it writable, the service read-only', async () => {
+		const yaml = await renderedFile('staging', '50-order-service.yaml');
+		assert.match(yaml, /- name: setup\n(?:\s+.*\n)*?\s+readOnlyRootFilesystem: false/);
+		assert.match(yaml, /- name: order-service\n(?:\s+.*\n)*?\s+readOnlyRootFilesystem: true/);
+	});
+	await page.context().close();
+});
+
 test('ingress rules: edit the inherited rule, add one with TLS, remove the inherited one (null)', async (t) => {
 	const page = await openEnv(browser, base, STACK, 'staging', pageErrors);
 	const r = '/ingress/rules';
