@@ -196,32 +196,44 @@ static struct template_ctx ctx_of(const struct instance *in, struct secret_cx *s
 
 /* ---- params ------------------------------------------------------------------------------- */
 
-/* obj (an object of params at `at`) completed with node's defaults; the string defaults
- * of members that were absent have their placeholders expanded with ctx. */
-static int complete_params(struct expand *E, const struct schema_node *node, json_t *obj,
-			   const struct template_ctx *ctx, const char *const *at)
+/* The strings of obj (at `at`) that given (obj before its defaults were added; NULL when
+ * obj came whole from a default) did not have: their placeholders expanded with ctx, at
+ * any depth. */
+static int expand_defaults(struct expand *E, const json_t *given, json_t *obj, const struct template_ctx *ctx,
+			   const char *const *at)
 {
-	bool *absent = calloc(node->nprops + 1, sizeof *absent);
-	if (!absent)
-		return -ENOMEM;
-	for (size_t i = 0; i < node->nprops; i++)
-		absent[i] = !json_object_get(obj, node->props[i].name);
-	int r = schema_complete(node, obj);
-	for (size_t i = 0; r == 0 && i < node->nprops; i++) {
-		const char *name = node->props[i].name;
-		const char *s = get_str(obj, name);
-		if (!absent[i] || !s || !strstr(s, "${"))
+	const char *key;
+	json_t *v;
+	int r = 0;
+	EACH_MEMBER(obj, key, v) {
+		const json_t *mine = json_object_get(given, key);
+		struct segs p;
+		const char *const *here = segs_of(&p, at, key, NULL);
+		if (r == 0 && json_is_object(v))
+			r = expand_defaults(E, mine, v, ctx, here);
+		if (r != 0 || mine || !json_is_string(v) || !strstr(json_string_value(v), "${"))
 			continue;
 		struct buf text;
-		struct segs p;
 		buf_init(&text, BUF_NO_MAX);
-		r = template_text(s, ctx, &text, E->e, segs_of(&p, at, name, NULL));
+		r = template_text(json_string_value(v), ctx, &text, E->e, here);
 		if (r == 0)
-			r = set_new(obj, name, json_string(buf_cstr(&text)));
+			r = json_object_set_new(obj, key, json_string(buf_cstr(&text))) < 0 ? -ENOMEM : 0;
 		r = r == TEMPLATE_EINVALID ? 0 : r;
 		buf_release(&text);
 	}
-	free(absent);
+	return r;
+}
+
+/* obj (an object of params at `at`) completed with node's defaults; the strings those
+ * defaults brought have their placeholders expanded with ctx. */
+static int complete_params(struct expand *E, const struct schema_node *node, json_t *obj,
+			   const struct template_ctx *ctx, const char *const *at)
+{
+	json_t *given = model_copy(obj);
+	int r = given ? schema_complete(node, obj) : -ENOMEM;
+	if (r == 0)
+		r = expand_defaults(E, given, obj, ctx, at);
+	json_decref(given);
 	return r < 0 ? -ENOMEM : 0;
 }
 

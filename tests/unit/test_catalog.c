@@ -145,6 +145,36 @@ START_TEST(stored_types_override)
 }
 END_TEST
 
+/* A default inside an object param (or an object default) has its placeholders expanded
+ * like a top-level one; a value the stack gives is kept as written. */
+START_TEST(nested_param_defaults_expand)
+{
+	json_t *stored = renderutil_json(
+		"{'kv': {'params': {'auth': {'type': 'object', 'properties': {'user': {'type': 'string', 'default': "
+		"'${name}-user'}, 'realm': {'type': 'string', 'default': 'r-${name}'}}}},"
+		" 'workload': {'image': {'repository': 'kv', 'tag': '1.0', 'registry': ''}, 'ports': {'kv': {'port': 7000}},"
+		"   'env': {'USER': {'value': '${params.auth.user}'}, 'REALM': {'value': '${params.auth.realm}'}}}}}");
+	struct catalog *cat = NULL;
+	ck_assert_int_eq(catalog_new(stored, &cat), 0);
+	ck_assert_ptr_null(catalog_find(cat, "kv")->problem);
+	json_t *stack = renderutil_json("{'components': {'cache': {'type': 'kv', 'auth': {'realm': 'mine-${x}'}}},"
+					" 'services': {'x': {'image': {'repository': 'x', 'tag': '1'}}}}");
+	json_t *doc = NULL;
+	struct model_errors errs;
+	model_errors_init(&errs);
+	int r = model_resolve_in(cat, "s", stack, NULL, NULL, NULL, &errs, &doc);
+	ck_assert_msg(r == 0, "%s: %s", errs.count ? errs.items[0].pointer : "", errs.count ? errs.items[0].detail : "");
+	const json_t *env = json_object_get(json_object_get(json_object_get(doc, "services"), "cache"), "env");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(env, "USER"), "value")), "cache-user");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(env, "REALM"), "value")), "mine-${x}");
+	model_errors_release(&errs);
+	json_decref(doc);
+	json_decref(stack);
+	catalog_free(cat);
+	json_decref(stored);
+}
+END_TEST
+
 Suite *catalog_suite(void)
 {
 	Suite *s = suite_create("catalog");
@@ -153,6 +183,7 @@ Suite *catalog_suite(void)
 	tcase_add_test(tc, builtin_types_load_and_check);
 	tcase_add_test(tc, type_documents_checked);
 	tcase_add_test(tc, stored_types_override);
+	tcase_add_test(tc, nested_param_defaults_expand);
 	suite_add_tcase(s, tc);
 	return s;
 }
