@@ -101,6 +101,11 @@ async function loadEnvList() {
 async function selectStack(name, envName) {
 	const res = await request('GET', `/api/v1/stacks/${enc(name)}`);
 	if (!res.ok) { showProblem(res.problem); return; }
+	// Nothing of the previous stack's environment stays selectable or savable while the
+	// new stack's environments load.
+	S.env = null;
+	S.edited = clone(S.saved);
+	clear(ui.envSelect);
 	S.stack = name;
 	S.stackDoc = res.body.document || {};
 	ui.stackSelect.value = name;
