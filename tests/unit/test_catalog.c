@@ -114,6 +114,17 @@ START_TEST(type_documents_checked)
 }
 END_TEST
 
+/* model_resolve_in of the stack written as text (renderutil_json) over cat. */
+static int resolve_text(const struct catalog *cat, const char *stack_text, struct model_errors *errs, json_t **doc)
+{
+	json_t *stack = renderutil_json(stack_text);
+	model_errors_init(errs);
+	*doc = NULL;
+	int r = model_resolve_in(cat, "s", stack, NULL, NULL, NULL, errs, doc);
+	json_decref(stack);
+	return r;
+}
+
 START_TEST(stored_types_override)
 {
 	json_t *stored = renderutil_json("{'redis': {'description': 'ours'," WORKLOAD("") "},"
@@ -126,16 +137,13 @@ START_TEST(stored_types_override)
 	ck_assert(catalog_find(cat, "postgres")->builtin);
 	ck_assert_ptr_nonnull(catalog_find(cat, "broken")->problem);
 	/* a stack using the broken type is told why */
-	json_t *stack = renderutil_json("{'components': {'b': {'type': 'broken'}}, 'services': {'x': "
-					"{'image': {'repository': 'x', 'tag': '1'}}}}");
-	json_t *doc = NULL;
+	json_t *doc;
 	struct model_errors errs;
-	model_errors_init(&errs);
-	ck_assert_int_eq(model_resolve_in(cat, "s", stack, NULL, NULL, NULL, &errs, &doc), MODEL_EINVALID);
+	ck_assert_int_eq(resolve_text(cat, "{'components': {'b': {'type': 'broken'}}, 'services': {'x': "
+					   "{'image': {'repository': 'x', 'tag': '1'}}}}", &errs, &doc), MODEL_EINVALID);
 	ck_assert_str_eq(errs.items[0].pointer, "/components/b/type");
 	ck_assert_ptr_nonnull(strstr(errs.items[0].detail, "whose stored document no longer holds"));
 	model_errors_release(&errs);
-	json_decref(stack);
 	catalog_free(cat);
 	json_decref(stored);
 	/* nothing stored: the built-in catalog itself */
@@ -157,19 +165,16 @@ START_TEST(nested_param_defaults_expand)
 	struct catalog *cat = NULL;
 	ck_assert_int_eq(catalog_new(stored, &cat), 0);
 	ck_assert_ptr_null(catalog_find(cat, "kv")->problem);
-	json_t *stack = renderutil_json("{'components': {'cache': {'type': 'kv', 'auth': {'realm': 'mine-${x}'}}},"
-					" 'services': {'x': {'image': {'repository': 'x', 'tag': '1'}}}}");
-	json_t *doc = NULL;
+	json_t *doc;
 	struct model_errors errs;
-	model_errors_init(&errs);
-	int r = model_resolve_in(cat, "s", stack, NULL, NULL, NULL, &errs, &doc);
+	int r = resolve_text(cat, "{'components': {'cache': {'type': 'kv', 'auth': {'realm': 'mine-${x}'}}},"
+			     " 'services': {'x': {'image': {'repository': 'x', 'tag': '1'}}}}", &errs, &doc);
 	ck_assert_msg(r == 0, "%s: %s", errs.count ? errs.items[0].pointer : "", errs.count ? errs.items[0].detail : "");
 	const json_t *env = json_object_get(json_object_get(json_object_get(doc, "services"), "cache"), "env");
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(env, "USER"), "value")), "cache-user");
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(env, "REALM"), "value")), "mine-${x}");
 	model_errors_release(&errs);
 	json_decref(doc);
-	json_decref(stack);
 	catalog_free(cat);
 	json_decref(stored);
 }
