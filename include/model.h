@@ -132,7 +132,8 @@ int model_check_change(const struct catalog *cat, const char *stack_name, const 
 		       const char *env_name, const json_t *old_env, const json_t *new, struct model_errors *errs);
 
 /* Appends to warnings what a valid resolved document does that deserves a second look
- * (a service that runs as root, ...): each a pointer and a sentence, as errors are. The
+ * (a service that runs as root, a secret or an image tag that still holds an import's
+ * MODEL_PLACEHOLDER, ...): each a pointer and a sentence, as errors are. The
  * API sends them in Warning headers, the bundle README lists them. 0 or -ENOMEM. */
 int model_warnings(const json_t *doc, struct model_errors *warnings);
 
@@ -149,6 +150,10 @@ int model_check_shape(const json_t *doc, struct model_errors *errs);
  * false for "" and null, true otherwise. Other fields are copied unchanged. The caller
  * json_decref()s the result; NULL only on allocation failure (or when doc is NULL). */
 json_t *model_mask_secrets(const json_t *doc);
+
+/* What an import writes where its source gives no usable value: a secret it cannot read,
+ * the tag of an untagged image. model_warnings() names every one still in a document. */
+#define MODEL_PLACEHOLDER "change-me"
 
 /* What every secret value becomes in model_mask_secret_values(). */
 #define MODEL_SECRET_MASK "(masked)"

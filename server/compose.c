@@ -11,6 +11,7 @@
 
 #include "catalog.h"
 #include "importkit.h"
+#include "model.h"
 #include "util.h"
 #include "yamlin.h"
 
@@ -30,8 +31,6 @@ int compose_parse_yaml(const char *text, size_t len, struct buf *err, json_t **r
 	return yamlin_parse(text, len, &opts, err, ret_doc);
 }
 
-#define PLACEHOLDER_TAG "change-me"
-#define PLACEHOLDER_SECRET "change-me"
 #define STORAGE_SIZE "1Gi"
 
 
@@ -298,7 +297,7 @@ static void secret_key(struct conv *cv, const char *service, const char *var, co
 		       struct buf *key)
 {
 	(void)oom(cv, importkit_secret_key(child(cv, cv->env, "secrets"), service, var, value,
-					   strcmp(value, PLACEHOLDER_SECRET) != 0, key));
+					   strcmp(value, MODEL_PLACEHOLDER) != 0, key));
 	set_new(cv, child(cv, cv->stack, "secrets"), buf_cstr(key), json_string(""));
 }
 
@@ -311,8 +310,8 @@ static void store_secret(struct conv *cv, const char *cname, const char *env_key
 	if (!value || !*value || strstr(value, "${")) {
 		guess(cv, "services", cname, env_key, var,
 		      "has no literal value: the secret '%s' was set to \"%s\"; set the real one in the environment",
-		      key, PLACEHOLDER_SECRET);
-		value = PLACEHOLDER_SECRET;
+		      key, MODEL_PLACEHOLDER);
+		value = MODEL_PLACEHOLDER;
 	}
 	set_new(cv, child(cv, cv->stack, "secrets"), key, json_string(""));
 	set_new(cv, child(cv, cv->env, "secrets"), key, json_string(value));
@@ -404,8 +403,8 @@ static void app_env_entry(struct conv *cv, void *arg, const char *var, const cha
 		if (interpolated || !*secret) {
 			guess(cv, "services", a->cname, "environment", token,
 			      "is a secret with no literal value (docker compose interpolates it): its secret was set to \"%s\"; set the real value in the environment",
-			       PLACEHOLDER_SECRET);
-			secret = PLACEHOLDER_SECRET;
+			       MODEL_PLACEHOLDER);
+			secret = MODEL_PLACEHOLDER;
 		}
 		secret_key(cv, a->name, var, secret, &key);
 		set_new(cv, a->out, var, json_pack("{s:s}", "secret", buf_cstr(&key)));
@@ -697,10 +696,10 @@ static void store_defaults(struct conv *cv, struct store_env *e, const json_t *c
 	for (int i = 0; i < 2; i++) {
 		if ((i ? e->pass_set : e->root_set) || !importkit_type_has(e->type, "secrets", secrets[i]))
 			continue;
-		store_password(cv, e, secrets[i], env_key, NULL, PLACEHOLDER_SECRET);
+		store_password(cv, e, secrets[i], env_key, NULL, MODEL_PLACEHOLDER);
 		guess(cv, "services", e->cname, env_key, NULL,
 		      "gives no %s: the secret '%s-%s' was set to \"%s\"; set the real one in the environment%s",
-		      i ? "password" : "root password", e->name, i ? "password" : "root-password", PLACEHOLDER_SECRET,
+		      i ? "password" : "root password", e->name, i ? "password" : "root-password", MODEL_PLACEHOLDER,
 		      strcmp(e->type, "redis") == 0 ? " (Redis asks for it: give it to its clients, as REDIS_PASSWORD or the component's url output)" : "");
 	}
 }
@@ -920,7 +919,7 @@ static void map_image(struct conv *cv, const char *cname, const char *name, cons
 		(void)util_copy_str(img.repository, sizeof img.repository, name, strlen(name));
 		guess(cv, "services", cname, json_object_get(c, "build") ? "build" : "image", NULL,
 		      "images are not built here: build and push one, then set its repository and tag (assumed '%s:%s')",
-		      name, PLACEHOLDER_TAG);
+		      name, MODEL_PLACEHOLDER);
 		img.tag[0] = '\0';
 	} else if (json_object_get(c, "build")) {
 		report(cv, "services", cname, "build", NULL, "is not used: the image '%s' is deployed", ref);
@@ -929,8 +928,8 @@ static void map_image(struct conv *cv, const char *cname, const char *name, cons
 		if (ref)
 			guess(cv, "services", cname, "image", NULL,
 			      "has no tag or 'latest', which moves: the tag was set to '%s'; pin a version",
-			      PLACEHOLDER_TAG);
-		(void)util_copy_str(img.tag, sizeof img.tag, PLACEHOLDER_TAG, strlen(PLACEHOLDER_TAG));
+			      MODEL_PLACEHOLDER);
+		(void)util_copy_str(img.tag, sizeof img.tag, MODEL_PLACEHOLDER, strlen(MODEL_PLACEHOLDER));
 	}
 	(void)oom(cv, importkit_count(cv->registries, img.registry));
 	(void)oom(cv, importkit_count(cv->tags, img.tag));

@@ -11,13 +11,13 @@
 #include <string.h>
 
 #include "importkit.h"
+#include "model.h"
 #include "score_conv.h"
 #include "syntax.h"
 #include "util.h"
 #include "yamlin.h"
 
 #define SCORE_API "score.dev/v1b1"
-#define PLACEHOLDER_TAG "change-me"
 
 void import_score_result_release(struct import_score_result *r)
 {
@@ -125,16 +125,16 @@ static void map_image(struct sconv *cv, struct swl *wl, const char *cname, const
 	if (!split) {
 		img = (struct importkit_image){0};
 		memcpy(img.repository, wl->name, strlen(wl->name) + 1);
-		memcpy(img.tag, PLACEHOLDER_TAG, sizeof PLACEHOLDER_TAG);
+		memcpy(img.tag, MODEL_PLACEHOLDER, sizeof MODEL_PLACEHOLDER);
 		sconv_report(cv, wl, "containers", cname, "image", NULL,
 			     "'%s' is built by Score's tools: images are not built here; build and push one, then set its repository and tag (assumed '%s:%s')",
-			     ref, wl->name, PLACEHOLDER_TAG);
+			     ref, wl->name, MODEL_PLACEHOLDER);
 	} else if (!img.tag[0] || strcmp(img.tag, "latest") == 0) {
 		if (!img.digest[0])
 			sconv_report(cv, wl, "containers", cname, "image", NULL,
 				     "has no tag or 'latest', which moves: the tag was set to '%s'; pin a version",
-				     PLACEHOLDER_TAG);
-		memcpy(img.tag, PLACEHOLDER_TAG, sizeof PLACEHOLDER_TAG);
+				     MODEL_PLACEHOLDER);
+		memcpy(img.tag, MODEL_PLACEHOLDER, sizeof MODEL_PLACEHOLDER);
 	}
 	(void)sconv_oom(cv, importkit_count(cv->registries, img.registry));
 	(void)sconv_oom(cv, importkit_count(cv->tags, img.tag));
@@ -152,10 +152,10 @@ static json_t *sidecar_image(struct sconv *cv, struct swl *wl, const char *cname
 	if (strcmp(ref, ".") == 0 || !importkit_image_split(ref, &img) || !img.repository[0]) {
 		sconv_report(cv, wl, "containers", cname, "image", NULL,
 			     "'%s' is built by Score's tools: the sidecar's image was set to '%s-%s:%s'; build and push one",
-			     ref, wl->name, cname, PLACEHOLDER_TAG);
+			     ref, wl->name, cname, MODEL_PLACEHOLDER);
 		struct buf b;
 		buf_init(&b, BUF_NO_MAX);
-		(void)sconv_oom(cv, buf_printf(&b, "%s-%s:%s", wl->name, cname, PLACEHOLDER_TAG));
+		(void)sconv_oom(cv, buf_printf(&b, "%s-%s:%s", wl->name, cname, MODEL_PLACEHOLDER));
 		json_t *s = json_string(buf_cstr(&b));
 		buf_release(&b);
 		return s;
@@ -165,11 +165,11 @@ static json_t *sidecar_image(struct sconv *cv, struct swl *wl, const char *cname
 	if (img.digest[0])
 		return json_string(ref);
 	sconv_report(cv, wl, "containers", cname, "image", NULL,
-		     "has no tag or 'latest', which moves: the tag was set to '%s'; pin a version", PLACEHOLDER_TAG);
+		     "has no tag or 'latest', which moves: the tag was set to '%s'; pin a version", MODEL_PLACEHOLDER);
 	struct buf b;
 	buf_init(&b, BUF_NO_MAX);
 	(void)sconv_oom(cv, buf_printf(&b, "%s%s%s:%s", img.registry, img.registry[0] ? "/" : "", img.repository,
-				       PLACEHOLDER_TAG));
+				       MODEL_PLACEHOLDER));
 	json_t *s = json_string(buf_cstr(&b));
 	buf_release(&b);
 	return s;

@@ -9,9 +9,9 @@
 
 #include "catalog.h"
 #include "importkit.h"
+#include "model.h"
 #include "syntax.h"
 
-#define PLACEHOLDER_SECRET "change-me"
 
 /* One datastore being converted. */
 struct store {
@@ -79,10 +79,10 @@ static void store_secret(struct store *s, const char *secret, const struct env_v
 	buf_init(&key, BUF_NO_MAX);
 	(void)oom(im, importkit_store_secret_key(s->w->name, secret, &key));
 	bool given = v && v->text && *v->text;
-	const char *text = given ? v->text : PLACEHOLDER_SECRET;
+	const char *text = given ? v->text : MODEL_PLACEHOLDER;
 	if (!given)
 		ik8s_guess(im, s->w->o, ptr, "gives no %s the import can read: the secret '%s' was set to \"%s\"; set the real one in the environment",
-		           strcmp(secret, "password") == 0 ? "password" : "root password", buf_cstr(&key), PLACEHOLDER_SECRET);
+		           strcmp(secret, "password") == 0 ? "password" : "root password", buf_cstr(&key), MODEL_PLACEHOLDER);
 	set(im, im->secrets_env, buf_cstr(&key), json_string(text));
 	set(im, child(im, im->stack, "secrets"), buf_cstr(&key), json_string(""));
 	buf_release(&key);

@@ -763,6 +763,57 @@ int rules_check_change(const json_t *old, const json_t *new, struct model_errors
 	return 0;
 }
 
+/* A value an import wrote for want of one (MODEL_PLACEHOLDER): a whole string, or the tag
+ * at the end of an image reference. */
+static bool placeholder(const char *s, bool image_ref)
+{
+	size_t n = s ? strlen(s) : 0, p = strlen(MODEL_PLACEHOLDER);
+	if (!image_ref)
+		return s && strcmp(s, MODEL_PLACEHOLDER) == 0;
+	return n > p && s[n - p - 1] == ':' && strcmp(s + n - p, MODEL_PLACEHOLDER) == 0;
+}
+
+#define PLACEHOLDER_WARNING "is \"" MODEL_PLACEHOLDER "\", the placeholder an import wrote where its source had no value: "
+
+/* The images of svc's init containers and sidecars still tagged with the placeholder. */
+static int warn_container_tags(const char *name, const json_t *svc, struct model_errors *w)
+{
+	static const char *const kinds[] = {"initContainers", "sidecars"};
+	for (size_t k = 0; k < 2; k++) {
+		const char *cname;
+		json_t *c;
+		EACH_MEMBER(json_object_get(svc, kinds[k]), cname, c) {
+			if (placeholder(json_string_value(json_object_get(c, "image")), true) &&
+			    model_errors_at(w, NULL, PTR("services", name, kinds[k], cname, "image"),
+					    PLACEHOLDER_WARNING "set the image's tag") < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Secrets and image tags that still hold an import's placeholder. */
+static int warn_placeholders(const json_t *doc, struct model_errors *w)
+{
+	const char *name;
+	json_t *v;
+	EACH_MEMBER(json_object_get(doc, "secrets"), name, v) {
+		if (placeholder(json_string_value(v), false) &&
+		    model_errors_at(w, NULL, PTR("secrets", name), PLACEHOLDER_WARNING "set the real value") < 0)
+			return -ENOMEM;
+	}
+	EACH_MEMBER(json_object_get(doc, "services"), name, v) {
+		if (!is_enabled(v))
+			continue;
+		if (placeholder(json_string_value(json_object_get(json_object_get(v, "image"), "tag")), false) &&
+		    model_errors_at(w, NULL, PTR("services", name, "image", "tag"), PLACEHOLDER_WARNING "set the tag") < 0)
+			return -ENOMEM;
+		if (warn_container_tags(name, v, w) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int rules_warnings(const json_t *doc, struct model_errors *warnings)
 {
 	const char *name;
@@ -776,5 +827,5 @@ int rules_warnings(const json_t *doc, struct model_errors *warnings)
 				    "as another user") < 0)
 			return -ENOMEM;
 	}
-	return 0;
+	return warn_placeholders(doc, warnings);
 }

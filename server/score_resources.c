@@ -8,11 +8,11 @@
 
 #include "catalog.h"
 #include "importkit.h"
+#include "model.h"
 #include "score_conv.h"
 #include "syntax.h"
 #include "util.h"
 
-#define PLACEHOLDER_SECRET "change-me"
 #define KAFKA_PARTITIONS 3 /* what Score's kafka-topic provisioners make */
 
 /* Score resource types that are components of a built-in type. */
@@ -100,13 +100,13 @@ static void component_secrets(struct sconv *cv, struct swl *wl, const char *rn, 
 			continue;
 		(void)sconv_oom(cv, with_name(def, name, &key));
 		sconv_set(cv, sconv_child(cv, cv->stack, "secrets"), buf_cstr(&key), json_string(""));
-		sconv_set(cv, sconv_child(cv, cv->env, "secrets"), buf_cstr(&key), json_string(PLACEHOLDER_SECRET));
+		sconv_set(cv, sconv_child(cv, cv->env, "secrets"), buf_cstr(&key), json_string(MODEL_PLACEHOLDER));
 		(void)sconv_oom(cv, BUF_PUTS(&keys, keys.len ? ", " : "", "'", buf_cstr(&key), "'"));
 	}
 	if (keys.len)
 		sconv_report(cv, wl, "resources", rn, NULL, NULL,
 			     "the component '%s' keeps its credentials in the secrets %s, set to \"%s\": set the real ones in the environment",
-			     name, buf_cstr(&keys), PLACEHOLDER_SECRET);
+			     name, buf_cstr(&keys), MODEL_PLACEHOLDER);
 	buf_release(&key);
 	buf_release(&keys);
 }
@@ -368,7 +368,7 @@ static bool environment_output(struct sconv *cv, struct swl *wl, const char *key
 		struct buf k;
 		buf_init(&k, BUF_NO_MAX);
 		(void)sconv_oom(cv, importkit_secret_key(sconv_child(cv, cv->env, "secrets"), wl->name, key,
-							 PLACEHOLDER_SECRET, false, &k));
+							 MODEL_PLACEHOLDER, false, &k));
 		sconv_set(cv, sconv_child(cv, cv->stack, "secrets"), buf_cstr(&k), json_string(""));
 		rf->whole = json_pack("{s:s}", "secret", buf_cstr(&k));
 		buf_release(&k);

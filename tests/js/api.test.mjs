@@ -314,6 +314,23 @@ describe('environments', () => {
     assert.equal((await call('DELETE', `${ENV}/rooted`)).status, 204);
   });
 
+  test('a secret or an image tag that still holds an import\'s placeholder "change-me" is saved with a warning naming it', async () => {
+    const body = seed('dev.json');
+    body.secrets = { ...body.secrets, 'mysql-password': 'change-me' };
+    body.services = { 'order-service': { image: { tag: 'change-me' } } };
+    let r = await call('PUT', `${ENV}/imported`, { body });
+    assert.equal(r.status, 201, r.text);
+    const warning = r.headers.get('warning') ?? '';
+    assert.match(warning, /\/secrets\/mysql-password: is \\?"change-me\\?", the placeholder an import wrote/);
+    assert.match(warning, /\/services\/order-service\/image\/tag: is \\?"change-me\\?"/);
+    body.secrets['mysql-password'] = 'a-real-one';
+    body.services = {};
+    r = await call('PUT', `${ENV}/imported`, { body, headers: { 'if-match': r.headers.get('etag') } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers.get('warning'), null);
+    assert.equal((await call('DELETE', `${ENV}/imported`)).status, 204);
+  });
+
   test('a change Kubernetes refuses on a running environment is 422 naming the field; a stack change too', async () => {
     const before = (await call('GET', `${ENV}/prod`)).json;
     let r = await call('PATCH', `${ENV}/prod`, { type: 'application/merge-patch+json', body: { components: { mysql: { storage: { size: '10Gi' } } } } });
