@@ -221,14 +221,41 @@ static struct node *scheduling(struct arena *a, struct node *spec, const struct 
 	return spec;
 }
 
+/* true when one of ports (a container's, running as uid) is below 1024 and uid is not root. */
+static bool low_port(const struct port_view_list *ports, json_int_t uid)
+{
+	for (size_t i = 0; uid != 0 && i < ports->count; i++)
+		if (ports->items[i].target_port < 1024)
+			return true;
+	return false;
+}
+
+/* A container of s that is not root listens below 1024: its pod lets any port be bound.
+ * An added NET_BIND_SERVICE is not effective for a process that is not root (runtimes set
+ * no ambient capabilities), and images such as nginx or a Python app on port 80 expect to
+ * bind it; net.ipv4.ip_unprivileged_port_start is namespaced to the pod, a sysctl
+ * Kubernetes counts as safe since 1.22 and the restricted Pod Security Standard allows. */
+static struct node *low_ports(struct arena *a, struct node *security, const struct service_view *s)
+{
+	bool low = low_port(&s->ports, s->security_context.run_as_user);
+	for (size_t i = 0; !low && i < s->sidecars.count; i++) {
+		const struct container_view *c = &s->sidecars.items[i];
+		low = low_port(&c->ports, c->run_as_user.set ? c->run_as_user.value : s->security_context.run_as_user);
+	}
+	if (!low)
+		return security;
+	return node_set(security, "sysctls", NODE_SEQ(a, NODE_MAP(a, {"name", node_str(a, "net.ipv4.ip_unprivileged_port_start")},
+								       {"value", node_str(a, "0")})));
+}
+
 static struct node *pod_spec(struct arena *a, const struct render *r, const struct render_service *rs,
 			     const struct render_workload *w)
 {
 	const struct service_view *s = rs->v;
 	const struct security_view *sc = &s->security_context;
+	struct node *security = pod_security(a, sc->run_as_non_root, sc->run_as_user, sc->run_as_group, sc->fs_group);
 	struct node *spec = pod_spec_head(a, s->service_account.name, s->service_account.automount_token,
-					  pod_security(a, sc->run_as_non_root, sc->run_as_user, sc->run_as_group,
-						       sc->fs_group));
+					  low_ports(a, security, s));
 	const char *pull_secret = r->view.image.pull_secret;
 	if (*pull_secret)
 		spec = node_set(spec, "imagePullSecrets", NODE_SEQ(a, NODE_MAP(a, {"name", node_str(a, pull_secret)})));

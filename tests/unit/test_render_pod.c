@@ -215,20 +215,27 @@ START_TEST(security_contexts)
 		"  'securityContext': {'runAsUser': 0, 'runAsNonRoot': false}},"
 		"'ids': {'image': {'repository': 'ids'}, 'port': 80,"
 		"  'securityContext': {'runAsUser': 10, 'runAsGroup': 20, 'fsGroup': 30}},"
-		"'same': {'image': {'repository': 'same'}, 'port': 80, 'securityContext': {'runAsUser': 7}}"), NULL);
+		"'same': {'image': {'repository': 'same'}, 'port': 80, 'securityContext': {'runAsUser': 7}},"
+		"'high': {'image': {'repository': 'high'}, 'port': 8080},"
+		"'side': {'image': {'repository': 'side'}, 'port': 8080,"
+		"  'sidecars': {'proxy': {'image': 'envoy:1.0', 'ports': {'web': {'port': 80}}}}}"), NULL);
 	json_t *spec = pod_of(files, "Deployment", "root");
 	renderutil_assert_json(AT(spec, "/securityContext"), "{'runAsNonRoot': false, 'runAsUser': 0, 'runAsGroup': 0, 'fsGroup': 0,"
 						  " 'seccompProfile': {'type': 'RuntimeDefault'}}");
 	ck_assert(json_is_false(AT(spec, "/containers/0/securityContext/runAsNonRoot")));
 	spec = pod_of(files, "Deployment", "ids");
+	/* not root on port 80: the pod lets it bind the port (root needs nor has that) */
 	renderutil_assert_json(AT(spec, "/securityContext"), "{'runAsNonRoot': true, 'runAsUser': 10, 'runAsGroup': 20, 'fsGroup': 30,"
-						  " 'seccompProfile': {'type': 'RuntimeDefault'}}");
+						  " 'seccompProfile': {'type': 'RuntimeDefault'},"
+						  " 'sysctls': [{'name': 'net.ipv4.ip_unprivileged_port_start', 'value': '0'}]}");
 	renderutil_assert_json(AT(spec, "/containers/0/securityContext"),
 		    "{'runAsNonRoot': true, 'runAsUser': 10, 'allowPrivilegeEscalation': false, 'readOnlyRootFilesystem': true,"
 		    " 'capabilities': {'drop': ['ALL']}, 'seccompProfile': {'type': 'RuntimeDefault'}}");
 	/* runAsGroup and fsGroup default to runAsUser */
 	spec = pod_of(files, "Deployment", "same");
 	ck_assert_int_eq(json_integer_value(AT(spec, "/securityContext/fsGroup")), 7);
+	ck_assert_ptr_null(AT(pod_of(files, "Deployment", "high"), "/securityContext/sysctls"));
+	ck_assert_ptr_nonnull(AT(pod_of(files, "Deployment", "side"), "/securityContext/sysctls"));
 	json_decref(files);
 }
 END_TEST
