@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "compose_vars.h"
 #include "importkit.h"
 #include "model.h"
 #include "util.h"
@@ -36,7 +37,8 @@ int compose_parse_yaml(const char *text, size_t len, struct buf *err, json_t **r
 
 struct conv {
 	const json_t *compose;
-	const json_t *services_in; /* compose services (borrowed) */
+	const json_t *services_in; /* compose services, interpolated (services_own) */
+	json_t *services_own;      /* a copy of the compose services, interpolated */
 	json_t *stack, *env, *report;
 	json_t *services;          /* stack.services (borrowed from stack) */
 	json_t *components;        /* stack.components (borrowed from stack) */
@@ -103,29 +105,47 @@ static void guess(struct conv *cv, const char *t0, const char *t1, const char *t
 
 static void vreport(struct conv *cv, const char *kind, const char *const tokens[4], const char *fmt,
 		    va_list ap) __attribute__((format(printf, 4, 0)));
+static void vreport_at(struct conv *cv, const char *kind, const char *path, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void guess_at(struct conv *cv, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* kind: "unmapped" (what has no counterpart, or was left out) or "guess" (what was
- * decided without the file saying it). */
-static void vreport(struct conv *cv, const char *kind, const char *const tokens[4], const char *fmt,
-		    va_list ap)
+/* Appends {"path", "kind", "detail"} to the report. kind: "unmapped" (what has no
+ * counterpart, or was left out) or "guess" (what was decided without the file saying it). */
+static void vreport_at(struct conv *cv, const char *kind, const char *path, const char *fmt, va_list ap)
 {
-	struct buf path, detail;
-	buf_init(&path, BUF_NO_MAX);
+	struct buf detail;
 	buf_init(&detail, BUF_NO_MAX);
-	int r = 0;
-	for (size_t i = 0; r == 0 && i < 4 && tokens[i]; i++)
-		r = util_pointer_append(&path, tokens[i]);
-	if (r == 0)
-		r = buf_vprintf(&detail, fmt, ap);
+	int r = buf_vprintf(&detail, fmt, ap);
 	if (r == 0) {
-		json_t *item = json_pack("{s:s, s:s, s:s}", "path", buf_cstr(&path), "kind", kind, "detail",
-					 buf_cstr(&detail));
+		json_t *item = json_pack("{s:s, s:s, s:s}", "path", path, "kind", kind, "detail", buf_cstr(&detail));
 		if (!item || json_array_append_new(cv->report, item) < 0)
 			r = -ENOMEM;
 	}
 	(void)oom(cv, r);
-	buf_release(&path);
 	buf_release(&detail);
+}
+
+static void vreport(struct conv *cv, const char *kind, const char *const tokens[4], const char *fmt,
+		    va_list ap)
+{
+	struct buf path;
+	buf_init(&path, BUF_NO_MAX);
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < 4 && tokens[i]; i++)
+		r = util_pointer_append(&path, tokens[i]);
+	if (r == 0)
+		vreport_at(cv, kind, buf_cstr(&path), fmt, ap);
+	(void)oom(cv, r);
+	buf_release(&path);
+}
+
+/* A guess about the place path (a JSON Pointer) of the compose document. */
+static void guess_at(struct conv *cv, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport_at(cv, "guess", path, fmt, ap);
+	va_end(ap);
 }
 
 static void report(struct conv *cv, const char *t0, const char *t1, const char *t2, const char *t3,
@@ -169,7 +189,65 @@ static const char *scalar_text(const json_t *v, char *out, size_t n)
 
 
 
+/* ---- interpolation ---- */
+
+static void interpolate(struct conv *cv, json_t *v, struct buf *path);
+
+/* A string that uses a variable with a default: set to what compose reads with no
+ * variable set (a guess); other variables stay as written, for the mapping to report. */
+static void interpolate_string(struct conv *cv, json_t *v, const char *path)
+{
+	struct buf out;
+	struct compose_vars_info info;
+	buf_init(&out, BUF_NO_MAX);
+	if (oom(cv, compose_vars_expand(json_string_value(v), COMPOSE_VARS_KEEP, &out, &info)) == 0 &&
+	    info.defaults) {
+		guess_at(cv, path, "uses docker compose interpolation: with no variable set here, it reads '%s' (%s)",
+			 buf_cstr(&out), "the defaults of ${VAR:-default}; set the values that differ");
+		if (json_string_set(v, buf_cstr(&out)) < 0)
+			(void)oom(cv, -ENOMEM);
+	}
+	buf_release(&out);
+}
+
+/* The member (key, or index with key NULL) of v at path/token. */
+static void interpolate_member(struct conv *cv, json_t *v, const char *key, size_t i, struct buf *path)
+{
+	char tok[24];
+	size_t len = path->len;
+	(void)snprintf(tok, sizeof tok, "%zu", i);
+	if (oom(cv, util_pointer_append(path, key ? key : tok)) == 0)
+		interpolate(cv, v, path);
+	buf_truncate(path, len);
+}
+
+/* Every string in v (at path) interpolated as compose does with no variable set. */
+static void interpolate(struct conv *cv, json_t *v, struct buf *path)
+{
+	const char *key;
+	json_t *m;
+	size_t i;
+	if (json_is_string(v) && strchr(json_string_value(v), '$'))
+		interpolate_string(cv, v, buf_cstr(path));
+	json_object_foreach(v, key, m)
+		interpolate_member(cv, m, key, 0, path);
+	json_array_foreach(v, i, m)
+		interpolate_member(cv, m, NULL, i, path);
+}
+
 /* ---- values ---- */
+
+/* A compose boolean: true or false, or the text "true" or "false" (what an interpolation
+ * gives). false when v is none of them. */
+static bool compose_bool(const json_t *v, bool *ret)
+{
+	const char *s = json_string_value(v);
+	if (json_is_boolean(v) || (s && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0))) {
+		*ret = json_is_true(v) || (s && strcmp(s, "true") == 0);
+		return true;
+	}
+	return false;
+}
 
 /* A compose duration ("1m30s", "10s", "500ms", or a number of seconds) in whole seconds,
  * rounded up. -EINVAL when it is not one. */
@@ -374,6 +452,29 @@ struct app_env {
 	json_t *out; /* the service's env */
 };
 
+/* A variable without a value, which docker compose takes from the shell where it runs:
+ * read from the key VAR of the stack's config, "" here (a secret: a secret set to the
+ * placeholder); the environments set it (a guess). */
+static void shell_env(struct conv *cv, const struct app_env *a, const char *var, const char *token)
+{
+	struct buf key;
+	buf_init(&key, BUF_NO_MAX);
+	bool secret = importkit_secret_name(var);
+	if (secret) {
+		secret_key(cv, a->name, var, PLACEHOLDER_SECRET, &key);
+		set_new(cv, a->out, var, json_pack("{s:s}", "secret", buf_cstr(&key)));
+	} else {
+		json_t *config = child(cv, cv->stack, "config");
+		if (!json_object_get(config, var))
+			set_new(cv, config, var, json_string(""));
+		set_new(cv, a->out, var, json_pack("{s:s}", "config", var));
+	}
+	guess(cv, "services", a->cname, "environment", token,
+	      "has no value (docker compose takes it from the shell): it reads the %s '%s', set to \"%s\" here; set its value in the environments",
+	      secret ? "secret" : "config key", secret ? buf_cstr(&key) : var, secret ? PLACEHOLDER_SECRET : "");
+	buf_release(&key);
+}
+
 static void app_env_entry(struct conv *cv, void *arg, const char *var, const char *value,
 			  const char *token)
 {
@@ -384,8 +485,7 @@ static void app_env_entry(struct conv *cv, void *arg, const char *var, const cha
 		return;
 	}
 	if (!value) {
-		report(cv, "services", a->cname, "environment", token,
-		       "has no value (docker compose takes it from the shell): not mapped; add it to the service's env");
+		shell_env(cv, a, var, token);
 		return;
 	}
 	struct buf v, key;
@@ -910,10 +1010,26 @@ static void map_depends_on(struct conv *cv, const char *cname, const json_t *c, 
 
 /* ---- application services ---- */
 
+/* An image reference with variables that have no default (${VERSION}) read with each
+ * variable as its name in lowercase, so that it has a valid form (a guess, reported);
+ * any other reference as it is. */
+static const char *image_named(struct conv *cv, const char *cname, const char *ref, struct buf *out)
+{
+	struct compose_vars_info info;
+	if (!ref || oom(cv, compose_vars_expand(ref, COMPOSE_VARS_NAME, out, &info)) != 0 || !info.unresolved)
+		return ref;
+	guess(cv, "services", cname, "image", NULL,
+	      "uses variables without a default (docker compose interpolation, not done here): read as '%s', each variable as its name; set the real image",
+	      buf_cstr(out));
+	return buf_cstr(out);
+}
+
 static void map_image(struct conv *cv, const char *cname, const char *name, const json_t *c,
 		      json_t *svc)
 {
-	const char *ref = json_string_value(json_object_get(c, "image"));
+	struct buf named;
+	buf_init(&named, BUF_NO_MAX);
+	const char *ref = image_named(cv, cname, json_string_value(json_object_get(c, "image")), &named);
 	struct importkit_image img = {0};
 	if (!ref || !importkit_image_split(ref, &img)) {
 		(void)util_copy_str(img.repository, sizeof img.repository, name, strlen(name));
@@ -938,6 +1054,7 @@ static void map_image(struct conv *cv, const char *cname, const char *name, cons
 	if (image && img.digest[0])
 		set_new(cv, image, "digest", json_string(img.digest));
 	set_new(cv, svc, "image", image);
+	buf_release(&named);
 }
 
 /* The document's name of a container port: port-N (udp-N). */
@@ -1072,13 +1189,18 @@ static json_t *health_probe(struct conv *cv, const char *cname, const json_t *hc
  * default TCP probes of its first port (a worker has none). */
 static void map_probes(struct conv *cv, const char *cname, const json_t *hc, json_t *svc)
 {
-	if (!hc) {
+	bool disabled = json_is_true(json_object_get(hc, "disable"));
+	if (!hc || (!disabled && !json_object_get(hc, "test"))) { /* none, or the image's own */
 		if (json_object_size(json_object_get(svc, "ports")))
-			guess(cv, "services", cname, NULL, NULL,
-			      "has no healthcheck: its readiness and liveness probes check that its first port accepts connections");
+			guess(cv, "services", cname, hc ? "healthcheck" : NULL, NULL, "%s: %s",
+			      hc ? "has no test (the image's own HEALTHCHECK, which Kubernetes does not run)" : "has no healthcheck",
+			      "its readiness and liveness probes check that its first port accepts connections");
+		else if (hc)
+			report(cv, "services", cname, "healthcheck", NULL,
+			       "has no test (the image's own HEALTHCHECK, which Kubernetes does not run): the service, which has no port, gets no probe");
 		return;
 	}
-	json_t *probe = json_is_true(json_object_get(hc, "disable")) ? NULL : health_probe(cv, cname, hc, svc);
+	json_t *probe = disabled ? NULL : health_probe(cv, cname, hc, svc);
 	json_t *probes = json_pack("{s:O, s:O, s:n}", "readiness", probe ? probe : json_null(),
 				   "liveness", probe ? probe : json_null(), "startup");
 	json_decref(probe);
@@ -1275,7 +1397,12 @@ static void map_security(struct conv *cv, const char *cname, const json_t *c, js
 	json_t *security = json_object();
 	if (json_object_get(c, "user"))
 		map_user(cv, cname, json_object_get(c, "user"), security);
-	if (json_is_true(json_object_get(c, "read_only")))
+	const json_t *ro = json_object_get(c, "read_only");
+	bool read_only = false;
+	if (ro && !compose_bool(ro, &read_only))
+		report(cv, "services", cname, "read_only", NULL,
+		       "is not true or false (a variable without a default?): not mapped, the root filesystem is writable");
+	if (read_only)
 		set_new(cv, security, "readOnlyRootFilesystem", json_true());
 	size_t i;
 	json_t *v;
@@ -1438,6 +1565,7 @@ static void finish(struct conv *cv)
 
 static void conv_release(struct conv *cv)
 {
+	json_decref(cv->services_own);
 	json_decref(cv->stack);
 	json_decref(cv->env);
 	json_decref(cv->report);
@@ -1447,6 +1575,21 @@ static void conv_release(struct conv *cv)
 	json_decref(cv->used_volumes);
 	json_decref(cv->tags);
 	json_decref(cv->registries);
+}
+
+/* The compose services as compose reads them with no variable set: a copy, interpolated. */
+static void interpolate_services(struct conv *cv)
+{
+	struct buf path;
+	buf_init(&path, BUF_NO_MAX);
+	cv->services_own = json_deep_copy(cv->services_in);
+	if (!cv->services_own || buf_puts(&path, "/services") < 0) {
+		(void)oom(cv, -ENOMEM);
+	} else {
+		cv->services_in = cv->services_own;
+		interpolate(cv, cv->services_own, &path);
+	}
+	buf_release(&path);
 }
 
 /* Converts every service: the datastores first (their secrets keep their keys), then
@@ -1496,6 +1639,10 @@ int compose_convert(const json_t *compose, struct buf *err, struct compose_resul
 			: -ENOMEM;
 	cv.services = json_object_get(cv.stack, "services");
 	cv.components = json_object_get(cv.stack, "components");
+	if (r == 0)
+		interpolate_services(&cv);
+	if (r == 0)
+		r = cv.rc;
 	if (r == 0 && !plan_services(&cv, err))
 		r = -EINVAL;
 	if (r == 0)

@@ -22,6 +22,8 @@ const apps = readdirSync(APPS, { withFileTypes: true }).filter((d) => d.isDirect
 // the datastores each compose file has, by compose service name -> [type, image tag run]
 const STORES = {
   'gitea-postgres': { db: ['postgres', null] },
+  mattermost: { postgres: ['postgres', null] },
+  'n8n-postgres-worker': { postgres: ['postgres', '16'], redis: ['redis', '7'] },
   'nextcloud-redis-mariadb': { redis: ['redis', null], db: ['mariadb', '10.5'] },
   'nginx-flask-mongo': { mongo: ['mongodb', null] },
   'prometheus-grafana': {},
@@ -29,6 +31,7 @@ const STORES = {
   'sock-shop': { 'carts-db': ['mongodb', null], 'orders-db': ['mongodb', null], rabbitmq: ['rabbitmq', null] },
   'voting-app': { redis: ['redis', null], db: ['postgres', '15'] },
   'wordpress-mysql': { db: ['mariadb', '10.6.4-focal'] },
+  zulip: { memcached: ['memcached', null], rabbitmq: ['rabbitmq', '4.2-management'], redis: ['redis', null] },
 };
 
 let dir;
@@ -66,8 +69,13 @@ function serviceChecks(name, c, objs, ingress) {
   const ctr = podOf(w).containers.find((x) => x.name === name) ?? podOf(w).containers[0];
   const checks = [];
   if (c.image) {
-    const [repo, tag] = c.image.replace(/^docker\.io\//, '').split(/:(?=[^/]*$)/);
-    checks.push(['image', ctr.image.includes(repo) && (!tag || tag === 'latest' || ctr.image.endsWith(`:${tag}`))]);
+    // as compose reads it with no variable set: ${VAR:-default} is the default; what
+    // follows a variable without one is unknown, so only the text before it is compared
+    const image = c.image.replace(/\$\{\w+:?-([^}]*)\}/g, '$1').replace(/^docker\.io\//, '');
+    const known = image.split('$')[0];
+    const [repo, tag] = image.split(/:(?=[^/]*$)/);
+    checks.push(['image', known !== image ? ctr.image.replace(/^docker\.io\//, '').startsWith(known)
+      : ctr.image.includes(repo) && (!tag || tag === 'latest' || ctr.image.endsWith(`:${tag}`))]);
   } // built from source only: no image to compare (the placeholder is a reported guess)
   const words = (v) => (Array.isArray(v) ? v : v.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g).map((x) => x.replace(/^["']|["']$/g, '')));
   if (c.entrypoint) checks.push(['entrypoint', JSON.stringify(ctr.command) === JSON.stringify(words(c.entrypoint))]);

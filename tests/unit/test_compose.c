@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "catalog.h"
 #include "compose.h"
+#include "compose_vars.h"
 #include "fsutil.h"
 #include "model.h"
 #include "render.h"
@@ -304,7 +305,8 @@ START_TEST(node_app_compose)
 	ck_assert_str_eq(json_string_value(at(s, "services/web/env/API_KEY/secret")), "api-key");
 	ck_assert_str_eq(json_string_value(at(e, "secrets/api-key")), "k-123456");
 	ck_assert_str_eq(json_string_value(at(e, "secrets/session-secret")), "change-me");
-	ck_assert_ptr_null(at(s, "services/web/env/LOG_LEVEL"));
+	/* no value: docker compose takes it from the shell, here from the config */
+	assert_json(at(s, "services/web/env/LOG_LEVEL"), "{\"config\":\"LOG_LEVEL\"}");
 	ck_assert_ptr_null(at(s, "ingress")); /* published on 127.0.0.1 only: no entry point */
 	static const char *const reported[] = {
 		"/services/web/build", "/services/web/env_file",
@@ -433,6 +435,123 @@ START_TEST(builtins_without_environment)
 }
 END_TEST
 
+/* compose's interpolation with no variable set: defaults (nested), :+, unresolved forms
+ * kept or named, $$ and anything malformed as written. */
+START_TEST(interpolation_without_variables)
+{
+	static const struct {
+		const char *in, *keep, *name;
+		unsigned defaults, unresolved;
+	} cases[] = {
+		{"x/app:${TAG:-1.2}", "x/app:1.2", "x/app:1.2", 1, 0},
+		{"${P-:2283:2283}", ":2283:2283", ":2283:2283", 1, 0},
+		{"${A:-${B:-inner}}-${C-}", "inner-", "inner-", 3, 0},
+		{"a${SET:+yes}b${SET+no}", "ab", "ab", 2, 0},
+		{"mattermost/${IMAGE}:${Image_Tag}", "mattermost/${IMAGE}:${Image_Tag}", "mattermost/image:image_tag", 0, 2},
+		{"$HOME/x ${REQ:?needed} ${REQ?x}", "$HOME/x ${REQ:?needed} ${REQ?x}", "home/x req req", 0, 3},
+		{"$$HOME $${X:-y} $(cmd) $ ${ ${1X} ${X:} ${X!}", "$$HOME $${X:-y} $(cmd) $ ${ ${1X} ${X:} ${X!}",
+		 "$$HOME $${X:-y} $(cmd) $ ${ ${1X} ${X:} ${X!}", 0, 0},
+		{"${A:-${B}", "${A:-${B}", "${A:-b", 0, 1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		for (int mode = 0; mode < 2; mode++) {
+			struct buf out;
+			struct compose_vars_info info;
+			buf_init(&out, BUF_NO_MAX);
+			ck_assert_int_eq(compose_vars_expand(cases[i].in, mode ? COMPOSE_VARS_NAME : COMPOSE_VARS_KEEP, &out, &info), 0);
+			ck_assert_str_eq(buf_cstr(&out), mode ? cases[i].name : cases[i].keep);
+			ck_assert_uint_eq(info.defaults, cases[i].defaults);
+			ck_assert_uint_eq(info.unresolved, cases[i].unresolved);
+			buf_release(&out);
+		}
+	}
+	/* nesting deeper than the bound stays as written, without recursing further */
+	struct buf deep, out;
+	struct compose_vars_info info;
+	buf_init(&deep, BUF_NO_MAX);
+	buf_init(&out, BUF_NO_MAX);
+	for (int i = 0; i < 40; i++)
+		ck_assert_int_eq(buf_puts(&deep, "${A:-"), 0);
+	for (int i = 0; i < 40; i++)
+		ck_assert_int_eq(buf_puts(&deep, "}"), 0);
+	ck_assert_int_eq(compose_vars_expand(buf_cstr(&deep), COMPOSE_VARS_KEEP, &out, &info), 0);
+	ck_assert_uint_eq(info.defaults, 16);
+	ck_assert_uint_eq(out.len, deep.len - 16 * strlen("${A:-}"));
+	buf_release(&deep);
+	buf_release(&out);
+}
+END_TEST
+
+/* Images, ports and values written with variables, as in the compose files applications
+ * ship with a .env file (which is not here): the defaults are used, a variable without
+ * one is named in an image, read from config in the environment (the shell's), and all
+ * of it reported. */
+START_TEST(variables_in_images_ports_and_env)
+{
+	const char *text = "services:\n  server:\n    image: ghcr.io/team/server:${VERSION:-release}\n"
+			   "    ports: ['${EXPOSE_PORT-:2283:2283}']\n"
+			   "    environment: ['MODE=${MODE:-queue}', TZ, API_TOKEN, 'DB_NAME=${DB}']\n"
+			   "    read_only: ${READ_ONLY:-true}\n"
+			   "  worker:\n    image: team/${WORKER_IMAGE}:${VERSION}\n    environment: [TZ]\n"
+			   "    read_only: ${RO}\n";
+	struct compose_result res = {0};
+	import_ok(text, &res);
+	const json_t *s = res.stack;
+	ck_assert_str_eq(json_string_value(at(s, "image/registry")), "ghcr.io");
+	ck_assert_str_eq(json_string_value(at(res.environment, "image/tag")), "release");
+	assert_json(at(s, "services/server/image"), "{\"repository\":\"team/server\"}");
+	ck_assert_ptr_nonnull(strstr(report_detail(&res, "/services/server/image"), "'ghcr.io/team/server:release'"));
+	assert_json(at(s, "services/server/ports"), "{\"port-2283\":{\"port\":2283}}");
+	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/main/service")), "server");
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/server/ports/0"));
+	ck_assert_str_eq(json_string_value(at(s, "services/server/env/MODE/value")), "queue");
+	ck_assert_ptr_nonnull(report_detail(&res, "/services/server/environment/0"));
+	assert_json(at(s, "services/server/env/TZ"), "{\"config\":\"TZ\"}");
+	assert_json(at(s, "services/worker/env/TZ"), "{\"config\":\"TZ\"}");
+	ck_assert_str_eq(json_string_value(at(s, "config/TZ")), "");
+	ck_assert_ptr_nonnull(strstr(report_detail(&res, "/services/server/environment/1"), "config key 'TZ'"));
+	ck_assert_str_eq(json_string_value(at(s, "services/server/env/API_TOKEN/secret")), "api-token");
+	ck_assert_str_eq(json_string_value(at(res.environment, "secrets/api-token")), "change-me");
+	ck_assert_str_eq(json_string_value(at(s, "services/server/env/DB_NAME/value")), "${DB}");
+	ck_assert_ptr_nonnull(strstr(report_detail(&res, "/services/server/environment/3"), "kept as written"));
+	ck_assert(json_is_true(at(s, "services/server/securityContext/readOnlyRootFilesystem")));
+	/* no default: each variable its name, so that the image has a valid form */
+	assert_json(at(s, "services/worker/image"), "{\"registry\":\"docker.io\",\"repository\":\"team/worker_image\",\"tag\":\"version\"}");
+	ck_assert_ptr_nonnull(strstr(report_detail(&res, "/services/worker/image"), "'team/worker_image:version'"));
+	ck_assert_ptr_null(at(s, "services/worker/securityContext"));
+	ck_assert_ptr_nonnull(strstr(report_detail(&res, "/services/worker/read_only"), "not true or false"));
+	assert_report_paths_exist(text, &res);
+	assert_renders(&res);
+	compose_result_release(&res);
+}
+END_TEST
+
+/* A healthcheck without a test (disable: false, or timings only) keeps the image's own
+ * HEALTHCHECK, which Kubernetes does not run: the default probes of the first port, as
+ * for no healthcheck; a service without a port gets none. test NONE: no probes. */
+START_TEST(healthcheck_without_test)
+{
+	const char *text = "services:\n  web:\n    image: x/web:1\n    ports: ['80:8080']\n"
+			   "    healthcheck: {disable: false}\n"
+			   "  ml:\n    image: x/ml:1\n    expose: ['3003']\n    healthcheck: {interval: 10s}\n"
+			   "  worker:\n    image: x/worker:1\n    healthcheck: {disable: false}\n"
+			   "  off:\n    image: x/off:1\n    ports: ['81:81']\n    healthcheck: {test: [NONE]}\n";
+	struct compose_result res = {0};
+	import_ok(text, &res);
+	const json_t *s = res.stack;
+	ck_assert_ptr_null(at(s, "services/web/probes"));
+	ck_assert_ptr_null(at(s, "services/ml/probes"));
+	ck_assert_ptr_nonnull(strstr(report_detail(&res, "/services/web/healthcheck"), "first port"));
+	ck_assert_ptr_nonnull(strstr(report_detail(&res, "/services/ml/healthcheck"), "first port"));
+	ck_assert_ptr_null(at(s, "services/worker/probes"));
+	ck_assert_ptr_nonnull(strstr(report_detail(&res, "/services/worker/healthcheck"), "no probe"));
+	assert_json(at(s, "services/off/probes"), "{\"readiness\":null,\"liveness\":null,\"startup\":null}");
+	assert_report_paths_exist(text, &res);
+	assert_renders(&res);
+	compose_result_release(&res);
+}
+END_TEST
+
 START_TEST(not_compose_files)
 {
 	static const char *const bad[] = {"- a\n- b\n", "services: []\n", "services: {}\n",
@@ -497,6 +616,9 @@ Suite *compose_suite(void)
 	tcase_add_test(tc, empty_service_name);
 	tcase_add_test(tc, ports_images_and_builtin_defaults);
 	tcase_add_test(tc, builtins_without_environment);
+	tcase_add_test(tc, interpolation_without_variables);
+	tcase_add_test(tc, variables_in_images_ports_and_env);
+	tcase_add_test(tc, healthcheck_without_test);
 	tcase_add_test(tc, not_compose_files);
 	tcase_add_test(tc, allocation_failures);
 	suite_add_tcase(s, tc);
