@@ -461,7 +461,7 @@ static void shell_env(struct conv *cv, const struct app_env *a, const char *var,
 	buf_init(&key, BUF_NO_MAX);
 	bool secret = importkit_secret_name(var);
 	if (secret) {
-		secret_key(cv, a->name, var, PLACEHOLDER_SECRET, &key);
+		secret_key(cv, a->name, var, MODEL_PLACEHOLDER, &key);
 		set_new(cv, a->out, var, json_pack("{s:s}", "secret", buf_cstr(&key)));
 	} else {
 		json_t *config = child(cv, cv->stack, "config");
@@ -471,7 +471,7 @@ static void shell_env(struct conv *cv, const struct app_env *a, const char *var,
 	}
 	guess(cv, "services", a->cname, "environment", token,
 	      "has no value (docker compose takes it from the shell): it reads the %s '%s', set to \"%s\" here; set its value in the environments",
-	      secret ? "secret" : "config key", secret ? buf_cstr(&key) : var, secret ? PLACEHOLDER_SECRET : "");
+	      secret ? "secret" : "config key", secret ? buf_cstr(&key) : var, secret ? MODEL_PLACEHOLDER : "");
 	buf_release(&key);
 }
 
