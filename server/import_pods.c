@@ -1667,6 +1667,41 @@ static void map_cron(struct imp *im, struct workload *w, const json_t *spec)
 	map_job(im, w, member(jt, "spec"), "/spec/jobTemplate/spec");
 }
 
+/* What the input's Service called name is: NULL when headless (clusterIP None), else why
+ * it cannot govern a StatefulSet. */
+static const char *not_headless(const struct imp *im, const char *name)
+{
+	for (size_t i = 0; i < im->nobjs; i++) {
+		const struct object *o = &im->objs[i];
+		if (strcmp(o->kind, "Service") == 0 && strcmp(o->name, name) == 0)
+			return str_is(member(o->obj, "spec"), "clusterIP", "None") ? NULL : "is not headless";
+	}
+	return "is not in the input";
+}
+
+/* A StatefulSet's serviceName (sn, NULL when absent). manifestd governs every StatefulSet
+ * by its own headless '<name>-headless'; a headless Service of the input that the pods'
+ * DNS names come from is kept (a patch). One that is not headless gives the pods no DNS
+ * names of their own (the day-2 rule): reported, and the StatefulSet keeps manifestd's. */
+static void map_service_name(struct imp *im, struct workload *w, const char *sn)
+{
+	char headless[80];
+	(void)snprintf(headless, sizeof headless, "%s-headless", w->name);
+	if (!sn || strcmp(sn, headless) == 0)
+		return;
+	const char *why = not_headless(im, sn);
+	if (why) {
+		ik8s_guess(im, w->o, "/spec/serviceName", "names the Service '%s', which %s (the pods get their DNS names "
+			   "from a headless one): the StatefulSet is governed by the headless Service '%s' manifestd "
+			   "renders", sn, why, headless);
+		return;
+	}
+	json_t *v = json_string(sn);
+	ik8s_carry_merge(im, w, "/spec/serviceName", v,
+			 "the pods' DNS names come from this Service (manifestd renders its own '<name>-headless')");
+	json_decref(v);
+}
+
 /* The kind, replicas and update strategy; the rest of the spec is carried. */
 static void map_spec(struct imp *im, struct workload *w)
 {
@@ -1710,15 +1745,8 @@ static void map_spec(struct imp *im, struct workload *w)
 	if (deploy && member(strategy, "rollingUpdate"))
 		ik8s_carry_merge(im, w, "/spec/strategy/rollingUpdate", member(strategy, "rollingUpdate"),
 			         "the document's rolling update is maxUnavailable 0, maxSurge 1");
-	const char *sn = str(spec, "serviceName");
-	char headless[80];
-	(void)snprintf(headless, sizeof headless, "%s-headless", w->name);
-	if (strcmp(kind, "StatefulSet") == 0 && sn && strcmp(sn, headless) != 0) {
-		json_t *v = json_string(sn);
-		ik8s_carry_merge(im, w, "/spec/serviceName", v,
-			         "the pods' DNS names come from this Service (manifestd renders its own '<name>-headless')");
-		json_decref(v);
-	}
+	if (strcmp(kind, "StatefulSet") == 0)
+		map_service_name(im, w, str(spec, "serviceName"));
 }
 
 /* Container i of the input's list, at index ri of the render's. */

@@ -296,7 +296,9 @@ START_TEST(workload_kinds_and_settings)
 	ck_assert_ptr_null(reported(&res, "/0/spec/revisionHistoryLimit", NULL)); /* Kubernetes' default */
 	ASSERT_AT(s, "services/db/kind", "\"StatefulSet\"");
 	ASSERT_AT(s, "services/db/replicas", "2");
-	ASSERT_AT(s, "patches/db-merge/merge", "{\"spec\": {\"serviceName\": \"db\", \"podManagementPolicy\": \"Parallel\"}}");
+	/* its serviceName names no headless Service of the input: manifestd's db-headless governs it */
+	ASSERT_AT(s, "patches/db-merge/merge", "{\"spec\": {\"podManagementPolicy\": \"Parallel\"}}");
+	ASSERT_REPORTED(&res, "/1/spec/serviceName", "is not in the input");
 	ASSERT_AT(s, "services/agent/kind", "\"DaemonSet\"");
 	ck_assert_ptr_null(at(s, "services/agent/replicas"));
 	ASSERT_AT(s, "services/migrate/kind", "\"Job\"");
