@@ -149,4 +149,12 @@ json_t *importkit_use(const char *type, const struct importkit_db_guess *own, co
  * does not. An empty host names nothing. */
 bool importkit_names_host(const char *value, const char *host);
 
+/* In resources ({"requests", "limits"} of cpu and memory quantities, as the importers
+ * write them), a request above its limit is lowered to the limit: Kubernetes refuses such a
+ * pod, and the document too. lowered[0] (cpu) and lowered[1] (memory) say which were.
+ * 0, or -ENOMEM. */
+int importkit_fit_requests(json_t *resources, bool lowered[2]);
+/* What the importers report of each request importkit_fit_requests lowered. */
+#define IMPORTKIT_ABOVE_LIMIT "is above its limit: the request is the limit (Kubernetes refuses a request above its limit)"
+
 #endif

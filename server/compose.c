@@ -658,8 +658,8 @@ static void map_resource_side(struct conv *cv, const char *cname, const json_t *
 }
 
 /* Docker reserves nothing unless asked, Kubernetes wants requests <= limits: a side
- * given alone is copied to the other one. */
-static void complete_resources(struct conv *cv, json_t *res)
+ * given alone is copied to the other one, a reservation above its limit lowered to it. */
+static void complete_resources(struct conv *cv, const char *cname, json_t *res)
 {
 	static const char *const sides[2] = {"limits", "requests"};
 	for (int s = 0; s < 2; s++) {
@@ -671,6 +671,12 @@ static void complete_resources(struct conv *cv, json_t *res)
 			if (!json_object_get(to, key))
 				set_new(cv, to, key, json_incref(v));
 	}
+	bool lowered[2];
+	(void)oom(cv, importkit_fit_requests(res, lowered));
+	for (int i = 0; i < 2; i++)
+		if (lowered[i])
+			report(cv, "services", cname, "deploy", "resources", "the %s reservation " IMPORTKIT_ABOVE_LIMIT,
+			       i ? "memory" : "cpu");
 }
 
 static void map_deploy(struct conv *cv, const char *cname, const json_t *deploy, json_t *svc)
@@ -694,7 +700,7 @@ static void map_deploy(struct conv *cv, const char *cname, const json_t *deploy,
 					report(cv, "services", cname, "deploy", "resources",
 					       "'%s' is not mapped (limits and reservations are)", k);
 			}
-			complete_resources(cv, res);
+			complete_resources(cv, cname, res);
 			set_new(cv, svc, "resources", res);
 		} else {
 			report(cv, "services", cname, "deploy", key,

@@ -719,6 +719,11 @@ static void map_resources(struct cctx *x, json_t *doc, const char *const dflt[2]
 	}
 	if (json_object_size(req) + json_object_size(lim) == 0)
 		ik8s_report(im, x->w->o, at(x, NULL, NULL), "sets no resources: manifestd's default requests and limits apply");
+	bool lowered[2];
+	(void)oom(im, importkit_fit_requests(out, lowered));
+	for (size_t i = 0; i < 2; i++)
+		if (lowered[i])
+			ik8s_report(im, x->w->o, at(x, "resources", NULL), "the %s request " IMPORTKIT_ABOVE_LIMIT, names[i]);
 	if (json_object_size(out))
 		set(im, doc, "resources", json_incref(out));
 	json_decref(out);

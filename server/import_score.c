@@ -285,6 +285,12 @@ static json_t *map_resources(struct sconv *cv, struct swl *wl, const char *cname
 			}
 		}
 	}
+	bool lowered[2];
+	(void)sconv_oom(cv, importkit_fit_requests(out, lowered));
+	for (int i = 0; i < 2; i++)
+		if (lowered[i])
+			sconv_report(cv, wl, "containers", cname, "resources", "requests", "%s " IMPORTKIT_ABOVE_LIMIT,
+				     i ? "memory" : "cpu");
 	return out;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "syntax.h"
 #include "util.h"
 
 bool importkit_secret_name(const char *var)
@@ -455,6 +456,23 @@ int importkit_source_of(const char *text, size_t start, size_t end, struct buf *
 			return buf_append(out, v, n) < 0 ? -ENOMEM : 0;
 		}
 		p = line_end + 1;
+	}
+	return 0;
+}
+
+int importkit_fit_requests(json_t *resources, bool lowered[2])
+{
+	static const char *const names[2] = {"cpu", "memory"};
+	json_t *req = json_object_get(resources, "requests");
+	const json_t *lim = json_object_get(resources, "limits");
+	for (int i = 0; i < 2; i++) {
+		const char *r = json_string_value(json_object_get(req, names[i]));
+		const json_t *l = json_object_get(lim, names[i]);
+		long double rv, lv;
+		lowered[i] = r && json_is_string(l) && syntax_quantity_value(r, &rv) == 0 &&
+			     syntax_quantity_value(json_string_value(l), &lv) == 0 && rv > lv;
+		if (lowered[i] && json_object_set(req, names[i], (json_t *)l) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }

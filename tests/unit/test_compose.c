@@ -383,7 +383,7 @@ START_TEST(ports_images_and_builtin_defaults)
 		"services:\n  api:\n    image: localhost:5000/team/api:2.0@sha256:"
 		"0000000000000000000000000000000000000000000000000000000000000000\n"
 		"    ports: ['9000-9001:9000-9001', '53:53/udp', {target: 7000, published: 7000}, '7001']\n"
-		"    deploy: {replicas: 3, mode: global, resources: {reservations: {memory: 1g}}}\n"
+		"    deploy: {replicas: 3, mode: global, resources: {reservations: {memory: 1g, cpus: '2'}, limits: {cpus: '0.5'}}}\n"
 		"    healthcheck: {test: 'curl -f http://localhost:7000/ready?x=1', interval: 500ms}\n"
 		"    depends_on: [mq, nowhere]\n"
 		"  mq:\n    image: rabbitmq\n    environment: {RABBITMQ_ERLANG_COOKIE: c}\n";
@@ -401,7 +401,10 @@ START_TEST(ports_images_and_builtin_defaults)
 	ck_assert_str_eq(json_string_value(at(s, "ingress/rules/main/port")), "port-7000");
 	ck_assert_ptr_nonnull(report_detail(&res, "/services/api/deploy/mode"));
 	ck_assert_int_eq(json_integer_value(at(s, "services/api/replicas")), 3);
-	assert_json(at(s, "services/api/resources"), "{\"requests\":{\"memory\":\"1Gi\"},\"limits\":{\"memory\":\"1Gi\"}}");
+	/* a reservation above its limit is the limit (reported) */
+	assert_json(at(s, "services/api/resources"), "{\"requests\":{\"memory\":\"1Gi\",\"cpu\":\"0.5\"},"
+						     "\"limits\":{\"memory\":\"1Gi\",\"cpu\":\"0.5\"}}");
+	ck_assert_ptr_nonnull(strstr(report_detail(&res, "/services/api/deploy/resources"), "cpu reservation is above its limit"));
 	assert_json(at(s, "services/api/probes/readiness"),
 		    "{\"httpGet\":{\"path\":\"/ready?x=1\",\"port\":\"port-7000\"},\"periodSeconds\":1}");
 	assert_json(at(s, "services/api/uses/mq"), "{}");

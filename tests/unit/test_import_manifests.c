@@ -550,7 +550,8 @@ START_TEST(resources_and_security)
 		       "          privileged: true\n          readOnlyRootFilesystem: true\n")
 		"      securityContext: {runAsUser: 1000, fsGroup: 2000, sysctls: [{name: net.core.somaxconn, value: '1024'}]}\n"
 		"---\n" DEPLOY("b", "{app: b}",
-			       "      - name: b\n        image: ghcr.io/acme/b:1.0\n        resources: {limits: {cpu: 250m, memory: 64Mi}}\n")
+			       "      - name: b\n        image: ghcr.io/acme/b:1.0\n"
+			       "        resources: {requests: {cpu: 1, memory: 32Mi}, limits: {cpu: 250m, memory: 64Mi}}\n")
 		"      securityContext: {runAsNonRoot: true}\n"
 		"      initContainers:\n      - name: setup\n        image: busybox:1.36\n"
 		"        securityContext: {readOnlyRootFilesystem: true}\n";
@@ -572,8 +573,9 @@ START_TEST(resources_and_security)
 	ASSERT_REPORTED(&res, "/0/spec/template/spec/containers/0/securityContext/privileged", "a-json");
 	ASSERT_REPORTED(&res, "/0/spec/template/spec/securityContext/sysctls", "a-merge");
 	ASSERT_REPORTED(&res, "/0/spec/template/spec/containers/0/securityContext/readOnlyRootFilesystem", "/tmp");
-	/* a limit alone is the request too, as in Kubernetes */
-	ASSERT_AT(s, "services/b/resources", "{\"requests\": {\"cpu\": \"250m\", \"memory\": \"64Mi\"}, \"limits\": {\"cpu\": \"250m\", \"memory\": \"64Mi\"}}");
+	/* a request above its limit is the limit (reported) */
+	ASSERT_AT(s, "services/b/resources", "{\"requests\": {\"cpu\": \"250m\", \"memory\": \"32Mi\"}, \"limits\": {\"cpu\": \"250m\", \"memory\": \"64Mi\"}}");
+	ASSERT_REPORTED(&res, "/1/spec/template/spec/containers/0/resources", "cpu request is above its limit");
 	/* no user named: manifestd's default, reported; the root filesystem stays writable */
 	ASSERT_AT(s, "services/b/securityContext", "{\"readOnlyRootFilesystem\": false}");
 	ASSERT_REPORTED(&res, "/1/spec/template/spec/containers/0", "uid 1000");

@@ -42,7 +42,8 @@ static const char workload[] =
 	"---\n"
 	"apiVersion: score.dev/v1b1\n"
 	"metadata: {name: worker}\n"
-	"containers: {main: {image: \"busybox:1.36\", variables: {API: \"http://${resources.api.name}\"}}}\n"
+	"containers: {main: {image: \"busybox:1.36\", variables: {API: \"http://${resources.api.name}\"},\n"
+	"  resources: {requests: {cpu: \"2\", memory: 1Gi}, limits: {cpu: 500m, memory: 2Gi}}}}\n"
 	"resources: {api: {type: service}, db: {type: postgres, id: shared}, q: {type: amqp}}\n";
 
 static json_t *get(const json_t *v, const char *path)
@@ -97,6 +98,9 @@ START_TEST(maps_a_workload)
 	const json_t *worker = get(get(res.stack, "services"), "worker");
 	assert_json(get(worker, "uses"), "{\"shared\":{\"database\":\"shared\",\"user\":\"shared\"},\"q\":{}}");
 	assert_json(get(get(worker, "env"), "API"), "{\"value\":\"http://api\"}");
+	/* a request above its limit is the limit (reported), one below it stays */
+	assert_json(get(worker, "resources"), "{\"requests\":{\"cpu\":\"500m\",\"memory\":\"1Gi\"},"
+					       "\"limits\":{\"cpu\":\"500m\",\"memory\":\"2Gi\"}}");
 	ck_assert_ptr_null(get(worker, "ports"));
 	assert_json(get(get(get(res.stack, "ingress"), "rules"), "api"),
 		    "{\"host\":\"\",\"path\":\"/\",\"service\":\"api\",\"port\":\"http\"}");
@@ -104,7 +108,8 @@ START_TEST(maps_a_workload)
 	ck_assert_str_eq(json_string_value(get(get(res.environment, "secrets"), "db-password")), "change-me");
 	for (const char *const *p = (const char *const[]){"/0/resources/thing", "/0/containers/api/variables/OTHER",
 							    "/0/containers/api/readinessProbe/httpGet", "/0/containers/log/image",
-							    "/0/resources/data", "/0/resources/route/params/host", NULL};
+							    "/0/resources/data", "/0/resources/route/params/host",
+							    "/1/containers/main/resources/requests", NULL};
 	     *p; p++)
 		ck_assert_msg(reported(res.report, *p), "%s is not reported", *p);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(res.report, 0), "source")), "api.yaml");
