@@ -76,9 +76,9 @@ test('standard input, usage errors, unreadable and wrong input', (t) => {
   // a result that does not validate: its problems, exit 2, the files written all the same
   writeFileSync(path.join(dir, 'bad.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n'
     + '  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n'
-    + '      containers: [{name: web, image: "nginx:1.27", resources: {requests: {memory: 2Gi}, limits: {memory: 1Gi}}}]\n');
+    + '      containers: [{name: web, image: "nginx:-bad"}]\n');
   const bad = run(['import', 'manifests', '--out-dir', path.join(dir, 'out'), path.join(dir, 'bad.yaml')]);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /^\/services\/web\/resources\S*: /m);
+  assert.match(bad.stderr, /^\/services\/web\/image\/tag: /m);
   assert.ok(statSync(path.join(dir, 'out', 'imported.json')).isFile());
 });
