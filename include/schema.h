@@ -86,6 +86,8 @@ struct schema_node {
 	const json_t *form;                 /* hints for the web form, or NULL */
 	json_t *defaults;                   /* what an absent value becomes: the default, or for
 					     * objects every property's, recursively; NULL when none */
+	bool inherits;                      /* schema_inherit may set something in an instance:
+					     * an absolute defaultFrom in n's properties or below */
 };
 
 /* The root node (the document), loading schema.json on first use. NULL only when the

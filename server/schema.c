@@ -407,6 +407,21 @@ static int build_defaults(struct schema_node *n)
 	return obj ? 0 : -ENOMEM;
 }
 
+/* Whether schema_inherit can set anything in an instance of n: n is an object with a
+ * property that has an absolute defaultFrom, or a property or map value (of object type)
+ * below it is such an object. Follows schema_inherit's own path down. */
+static bool inherits(const struct schema_node *n)
+{
+	if (n->type == SCHEMA_MAP)
+		return n->values->type == SCHEMA_OBJECT && n->values->inherits;
+	for (size_t i = 0; n->type == SCHEMA_OBJECT && i < n->nprops; i++) {
+		const struct schema_node *c = n->props[i].node;
+		if (c->inherits || (c->default_from && c->default_from[0] == '/'))
+			return true;
+	}
+	return false;
+}
+
 static struct schema_node *build_node(const struct builder *b, const json_t *desc_in, int depth)
 {
 	if (depth > 64 || !json_is_object(desc_in)) {
@@ -434,6 +449,8 @@ static struct schema_node *build_node(const struct builder *b, const json_t *des
 		r = load_fail(b->e, "a map has no keyFormat");
 	if (r == 0)
 		r = build_defaults(n);
+	if (r == 0)
+		n->inherits = inherits(n);
 	if (r == 0)
 		return n;
 	node_free(n);
@@ -1107,6 +1124,8 @@ int schema_inherit(const struct schema_node *n, json_t *v, const json_t *root)
 {
 	const char *key;
 	json_t *child;
+	if (!n->inherits)
+		return 0;
 	if (n->type == SCHEMA_MAP && json_is_object(v) && n->values->type == SCHEMA_OBJECT) {
 		EACH_MEMBER(v, key, child) {
 			if (schema_inherit(n->values, child, root) < 0)
