@@ -235,6 +235,7 @@ static void node_free(struct schema_node *n)
 	node_free((struct schema_node *)n->values);
 	node_free((struct schema_node *)n->items);
 	json_decref(n->defaults);
+	json_decref((json_t *)n->completed);
 	free(n);
 }
 
@@ -519,6 +520,38 @@ static int load_defs(struct load_error *e)
 	return 0;
 }
 
+static int complete_value(const struct schema_node *n, json_t *v, bool share);
+
+/* Sets n->completed below and at n (children first): the default of an object or array
+ * node completed as schema_complete_shared would, kept when it is valid in a resolved
+ * document. Not for nodes schema_inherit writes into (inherits): their default differs
+ * from one document to the next. 0 or -ENOMEM. */
+static int share_defaults(struct schema_node *n)
+{
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n->nprops; i++)
+		r = share_defaults((struct schema_node *)n->props[i].node);
+	if (r == 0 && n->values)
+		r = share_defaults((struct schema_node *)n->values);
+	if (r == 0 && n->items)
+		r = share_defaults((struct schema_node *)n->items);
+	if (r < 0 || n->inherits || !(json_is_object(n->defaults) || json_is_array(n->defaults)))
+		return r;
+	struct model_errors errs;
+	model_errors_init(&errs);
+	json_t *c = json_deep_copy(n->defaults);
+	r = c ? complete_value(n, c, true) : -ENOMEM;
+	if (r == 0)
+		r = schema_validate(n, c, true, NULL, &errs);
+	if (r == 0 && errs.count == 0) {
+		n->completed = c;
+		c = NULL;
+	}
+	json_decref(c);
+	model_errors_release(&errs);
+	return r < 0 ? -ENOMEM : 0;
+}
+
 static void load(void)
 {
 	struct load_error e = {.why = NULL};
@@ -539,6 +572,8 @@ static void load(void)
 		const struct builder b = {json_object_get(L.text, "defs"), json_object_get(L.text, "resolved"), &e};
 		L.document = build_node(&b, json_object_get(L.text, "document"), 0);
 	}
+	if (L.document && share_defaults((struct schema_node *)L.document) < 0)
+		L.document = NULL; /* out of memory: the tree is not freed, as on any other failure */
 	if (!L.document)
 		fprintf(stderr, "manifestd: the embedded schema.json cannot be loaded: %s%s%s\n",
 			buf_cstr(&e.where), e.where.len ? ": " : "", e.why ? e.why : "out of memory");
@@ -994,6 +1029,8 @@ static int walk_node(struct walk *w, const json_t *v, const struct schema_node *
 {
 	if (json_is_null(v) && (n->nullable || !w->resolved))
 		return 0;
+	if (w->resolved && v == n->completed)
+		return 0; /* found valid when the schema was loaded */
 	switch (n->type) {
 	case SCHEMA_STRING:
 		return json_is_string(v) ? walk_string(w, v, n) : report_type(w, v, "a string");
@@ -1033,33 +1070,46 @@ int schema_validate(const struct schema_node *n, const json_t *v, bool resolved,
 
 /* ---- defaults ---------------------------------------------------------------------------- */
 
-static int complete_object(const struct schema_node *n, json_t *v);
+static int complete_object(const struct schema_node *n, json_t *v, bool share);
 
-int schema_complete(const struct schema_node *n, json_t *v)
+/* schema_complete (share: schema_complete_shared). */
+static int complete_value(const struct schema_node *n, json_t *v, bool share)
 {
 	const char *key;
 	json_t *child;
+	if (v == n->completed)
+		return 0;
 	switch (n->type) {
 	case SCHEMA_OBJECT:
 	case SCHEMA_RAW:
-		return json_is_object(v) && n->nprops ? complete_object(n, v) : 0;
+		return json_is_object(v) && n->nprops ? complete_object(n, v, share) : 0;
 	case SCHEMA_MAP:
 		if (!json_is_object(v) || (n->values->type != SCHEMA_OBJECT && n->values->type != SCHEMA_MAP &&
 					    n->values->type != SCHEMA_RAW))
 			return 0;
 		EACH_MEMBER(v, key, child) {
-			if (schema_complete(n->values, child) < 0)
+			if (complete_value(n->values, child, share) < 0)
 				return -ENOMEM;
 		}
 		return 0;
 	case SCHEMA_ARRAY:
 		for (size_t i = 0; json_is_array(v) && i < json_array_size(v); i++)
-			if (schema_complete(n->items, json_array_get(v, i)) < 0)
+			if (complete_value(n->items, json_array_get(v, i), share) < 0)
 				return -ENOMEM;
 		return 0;
 	default:
 		return 0;
 	}
+}
+
+int schema_complete(const struct schema_node *n, json_t *v)
+{
+	return complete_value(n, v, false);
+}
+
+int schema_complete_shared(const struct schema_node *n, json_t *v)
+{
+	return complete_value(n, v, true);
 }
 
 /* The value an absent property p of n starts from, or NULL for none (it stays absent). */
@@ -1071,7 +1121,7 @@ static const json_t *absent_value(const struct schema_node *n, const struct sche
 	return p->node->nullable ? json_null() : p->node->defaults;
 }
 
-static int complete_object(const struct schema_node *n, json_t *v)
+static int complete_object(const struct schema_node *n, json_t *v, bool share)
 {
 	void *it = json_object_iter(v);
 	for (size_t i = 0; i < n->nprops; i++) {
@@ -1089,11 +1139,12 @@ static int complete_object(const struct schema_node *n, json_t *v)
 			if (!start)
 				continue;
 			it = NULL; /* v gains a key: no iterator across that */
-			cur = model_copy(start);
+			bool shared = share && start == p->node->defaults && p->node->completed;
+			cur = shared ? json_incref((json_t *)p->node->completed) : model_copy(start);
 			if (!cur || json_object_setn_new_nocheck(v, p->name, p->name_len, cur) < 0)
 				return -ENOMEM;
 		}
-		if (schema_complete(p->node, cur) < 0)
+		if (complete_value(p->node, cur, share) < 0)
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i < n->nprops; i++) {
