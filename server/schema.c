@@ -809,6 +809,21 @@ static const struct schema_prop *find_prop(const struct schema_node *n, size_t *
 	return NULL;
 }
 
+/* "must have exactly/at most one of ...": present of n's oneOf members are. */
+static int report_one_of(struct walk *w, const struct schema_node *n, size_t present)
+{
+	struct buf names;
+	buf_init(&names, BUF_NO_MAX);
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n->none_of; i++)
+		r = BUF_PUTS(&names, i ? (i + 1 == n->none_of ? " or \"" : ", \"") : "\"", n->one_of[i], "\"");
+	if (r == 0)
+		r = report(w, "must have %s one of %s, got %zu of them", n->exactly_one ? "exactly" : "at most",
+			   buf_cstr(&names), present);
+	buf_release(&names);
+	return r < 0 ? -ENOMEM : 0;
+}
+
 /* In a resolved document: every required property present, and the oneOf rule. */
 static int walk_object_rules(struct walk *w, const json_t *v, const struct schema_node *n)
 {
@@ -824,17 +839,9 @@ static int walk_object_rules(struct walk *w, const json_t *v, const struct schem
 	if (r < 0 || !n->one_of)
 		return r;
 	size_t present = 0;
-	struct buf names;
-	buf_init(&names, BUF_NO_MAX);
-	for (size_t i = 0; r == 0 && i < n->none_of; i++) {
+	for (size_t i = 0; i < n->none_of; i++)
 		present += json_object_get(v, n->one_of[i]) != NULL;
-		r = BUF_PUTS(&names, i ? (i + 1 == n->none_of ? " or \"" : ", \"") : "\"", n->one_of[i], "\"");
-	}
-	if (r == 0 && (present > 1 || (present == 0 && n->exactly_one)))
-		r = report(w, "must have %s one of %s, got %zu of them", n->exactly_one ? "exactly" : "at most",
-			   buf_cstr(&names), present);
-	buf_release(&names);
-	return r < 0 ? -ENOMEM : 0;
+	return present > 1 || (present == 0 && n->exactly_one) ? report_one_of(w, n, present) : 0;
 }
 
 static int walk_object(struct walk *w, const json_t *v, const struct schema_node *n)
