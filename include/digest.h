@@ -32,6 +32,15 @@
  * than DIGEST_MAX_DEPTH; -ENOMEM (only for objects with many members); -EIO when libsodium
  * cannot initialise. ret_hex is written only on success. */
 int digest_json(const json_t *v, char ret_hex[65]);
+struct node;
+
+/* digest_json(node_to_json(n)) of a render tree (include/node.h), without building the
+ * JSON: a map is an object, a sequence an array; a map with a key twice is digested as
+ * node_to_json makes it (the JSON is built then). 0; -EINVAL when n is NULL or nests
+ * deeper than DIGEST_MAX_DEPTH; -ENOMEM; -EIO. Unlike node_to_json it does not refuse
+ * strings that are not UTF-8 or reals that are not finite (render makes neither). */
+int digest_node(const struct node *n, char ret_hex[65]);
+
 /* BLAKE2b-256 (as digest_json) of the n bytes at data, as 64 lowercase hex digits + NUL
  * in ret_hex: for identities of text that is not a JSON value (cache keys). 0, or -EIO
  * when libsodium cannot initialise (ret_hex then unwritten). */

@@ -10,9 +10,11 @@
  * Ownership: functions taking `const json_t *` borrow; functions returning json_t * in a
  * ret_ parameter hand over one reference the caller json_decref()s.
  * Sharing: the documents model_resolve() and the model_mask_* functions return never
- * share an object or array with their inputs or with the built-in defaults, but their
- * scalar values (strings, numbers, booleans) may be the very jansson values of the inputs
- * or of built-in defaults shared by the process. Nothing in manifestd changes a jansson
+ * share an object or array with their inputs, but their scalar values (strings, numbers,
+ * booleans) may be the very jansson values of the inputs or of built-in defaults shared by
+ * the process, and a resolved document's absent members are filled with the schema's
+ * completed defaults themselves (objects and arrays too, schema_complete_shared), shared
+ * by every document on every thread. Nothing in manifestd changes a jansson
  * scalar in place (json_string_set and the like): replace a member with json_object_set*()
  * instead. Within one resolved document, services share the objects serviceDefaults gave
  * them unchanged (resources, probes, ...): a resolved document is read-only; copy what

@@ -86,6 +86,12 @@ struct schema_node {
 	const json_t *form;                 /* hints for the web form, or NULL */
 	json_t *defaults;                   /* what an absent value becomes: the default, or for
 					     * objects every property's, recursively; NULL when none */
+	const json_t *completed;            /* the document tree's object and array nodes: defaults
+					     * completed (schema_complete_shared), valid in a resolved
+					     * document; shared by every document it is put in, so
+					     * never written; NULL when none (or not valid) */
+	bool inherits;                      /* schema_inherit may set something in an instance:
+					     * an absolute defaultFrom in n's properties or below */
 };
 
 /* The root node (the document), loading schema.json on first use. NULL only when the
@@ -147,6 +153,14 @@ int schema_validate(const struct schema_node *n, const json_t *v, bool resolved,
  * each sibling defaultFrom. Absolute defaultFrom pointers are left to schema_inherit.
  * Values of the wrong type are left for schema_validate to report. Idempotent. 0 or -ENOMEM. */
 int schema_complete(const struct schema_node *n, json_t *v);
+
+/* schema_complete, but an absent value whose node has a completed default (see struct
+ * schema_node) becomes that very value, shared with the schema and every other document
+ * (on any thread), instead of a copy: nothing may ever write into it. What writes into v
+ * afterwards copies first any object it did not make (model.c's own_member). A value that
+ * is its node's completed default is left as it is, and schema_validate does not walk it
+ * again (found valid when the schema was loaded). 0 or -ENOMEM. */
+int schema_complete_shared(const struct schema_node *n, json_t *v);
 
 /* Sets, in place, every property of v (an instance of n) that is still absent and has
  * an absolute defaultFrom pointer to the value at that pointer in root (shared, not

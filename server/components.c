@@ -31,6 +31,7 @@ struct instance {
 	json_t *params;                   /* completed params */
 	json_t *consumers;                /* service name -> completed consumer params */
 	char *run;                        /* provisionRun, or NULL */
+	json_t *wait;                     /* the init container waiting for it (wait_container), or NULL */
 	json_int_t wait_port;             /* the port consumers wait for; 0: none */
 	bool enabled;
 	bool ok; /* valid and expanded: consumers may be wired to it */
@@ -443,22 +444,82 @@ struct wiring {
 };
 
 /* The init container that waits for in's port (it writes nothing: a read-only root). */
-static json_t *wait_container(const struct instance *in)
+/* obj[key] = v (stolen) unless r is a failure already; -ENOMEM when obj or v is NULL or
+ * out of memory. */
+static int put(int r, json_t *obj, const char *key, json_t *v)
 {
+	if (r < 0 || !obj || !v) {
+		json_decref(v);
+		return -ENOMEM;
+	}
+	return json_object_set_new_nocheck(obj, key, v) < 0 ? -ENOMEM : 0;
+}
+
+/* {k1: s1, k2: s2} of static strings; NULL when out of memory. */
+static json_t *two_texts(const char *k1, const char *s1, const char *k2, const char *s2)
+{
+	json_t *o = json_object();
+	int r = put(0, o, k1, json_string_nocheck(s1));
+	if (put(r, o, k2, json_string_nocheck(s2)) == 0)
+		return o;
+	json_decref(o);
+	return NULL;
+}
+
+/* {"value": text}; NULL when out of memory. */
+static json_t *env_value(const char *text)
+{
+	json_t *o = json_object();
+	if (put(0, o, "value", json_string_nocheck(text)) == 0)
+		return o;
+	json_decref(o);
+	return NULL;
+}
+
+/* The init container that waits for in's port (written member by member: json_pack's
+ * format and UTF-8 checks cost more than the object). A new reference; NULL when out of
+ * memory. */
+static json_t *new_wait_container(const struct instance *in)
+{
+	static const char *const command[] = {
+		"sh", "-c",
+		"until nc -z -w 2 \"$WAIT_HOST\" \"$WAIT_PORT\"; do echo \"waiting for $WAIT_HOST:$WAIT_PORT\"; sleep 2; done"};
 	char port[24];
 	(void)snprintf(port, sizeof port, "%" JSON_INTEGER_FORMAT, in->wait_port);
-	return json_pack("{s:s,s:s,s:[s,s,s],s:{s:{s:s},s:{s:s}},s:{s:{s:s,s:s},s:{s:s,s:s}},s:i,s:b}", "image",
-			 COMPONENTS_WAIT_IMAGE, "pullPolicy", "IfNotPresent", "command", "sh", "-c",
-			 "until nc -z -w 2 \"$WAIT_HOST\" \"$WAIT_PORT\"; do echo \"waiting for $WAIT_HOST:$WAIT_PORT\"; "
-			 "sleep 2; done",
-			 "env", "WAIT_HOST", "value", in->name, "WAIT_PORT", "value", port, "resources", "requests", "cpu",
-			 "10m", "memory", "16Mi", "limits", "cpu", "100m", "memory", "32Mi", "runAsUser", NOBODY_UID,
-			 "readOnlyRootFilesystem", 1);
+	json_t *c = json_object(), *cmd = json_array(), *env = json_object(), *res = json_object();
+	int r = cmd ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < 3; i++)
+		r = json_array_append_new(cmd, json_string_nocheck(command[i])) < 0 ? -ENOMEM : 0;
+	r = put(r, env, "WAIT_HOST", env_value(in->name));
+	r = put(r, env, "WAIT_PORT", env_value(port));
+	r = put(r, res, "requests", two_texts("cpu", "10m", "memory", "16Mi"));
+	r = put(r, res, "limits", two_texts("cpu", "100m", "memory", "32Mi"));
+	r = put(r, c, "image", json_string_nocheck(COMPONENTS_WAIT_IMAGE));
+	r = put(r, c, "pullPolicy", json_string_nocheck("IfNotPresent"));
+	r = put(r, c, "command", cmd);
+	r = put(r, c, "env", env);
+	r = put(r, c, "resources", res);
+	r = put(r, c, "runAsUser", json_integer(NOBODY_UID));
+	r = put(r, c, "readOnlyRootFilesystem", json_true());
+	if (r == 0)
+		return c;
+	json_decref(c);
+	return NULL;
+}
+
+/* The init container that waits for in, built once per instance and shared by the
+ * services that wait for it (as the values of serviceDefaults are: what changes one
+ * copies it first). A new reference; NULL when out of memory. */
+static json_t *wait_container(struct instance *in)
+{
+	if (!in->wait)
+		in->wait = new_wait_container(in);
+	return json_incref(in->wait);
 }
 
 /* svc's init containers: wait-for-<name> for each of the instances (n of them) first,
  * unless the service names such a container itself. */
-static int add_waits(json_t *svc, const struct instance *const *ins, size_t n)
+static int add_waits(json_t *svc, struct instance *const *ins, size_t n)
 {
 	if (n == 0)
 		return 0;
@@ -745,7 +806,7 @@ static int wire_service(struct expand *E, const char *name, json_t *svc)
 {
 	const json_t *uses = json_object_get(svc, "uses");
 	struct wiring w = {name, NULL};
-	const struct instance *waits[MAX_USES];
+	struct instance *waits[MAX_USES];
 	size_t nwaits = 0;
 	int r = 0;
 	if (json_is_object(uses) && json_object_size(uses)) {
@@ -893,7 +954,7 @@ static int provision_job(struct expand *E, struct instance *in, const json_t *pr
 									"readOnly", 1, "files", files));
 		if (r == 0)
 			r = set_new(annotations, "checksum/provision", json_string(sum));
-		const struct instance *self[] = {in};
+		struct instance *self[] = {in};
 		if (r == 0)
 			r = add_waits(job, self, in->wait_port ? 1 : 0);
 		json_t *labels = r == 0 ? own(job, "labels") : NULL;
@@ -1003,6 +1064,7 @@ int components_expand(json_t *doc, const struct catalog *cat, struct model_error
 	for (size_t i = 0; i < E.n; i++) {
 		json_decref(E.in[i].params);
 		json_decref(E.in[i].consumers);
+		json_decref(E.in[i].wait);
 		free(E.in[i].run);
 	}
 	free(E.in);

@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node.h"
+
 struct member {
 	const char *key;
 	size_t len;
-	json_t *value;
+	const void *value; /* a json_t, or a struct node (digest_node) */
 };
 
 /* The walk's state: the hash, the bytes not yet hashed, and one stack of object members
@@ -205,6 +207,68 @@ static int walk(struct digest *d, const json_t *v, int depth)
 	return -EINVAL;
 }
 
+static int walk_node(struct digest *d, const struct node *n, int depth);
+
+/* A map as node_to_json makes it an object: its items sorted as walk_object sorts
+ * members. -EEXIST when a key comes twice (node_to_json keeps one of them). */
+static int walk_node_map(struct digest *d, const struct node *n, int depth)
+{
+	size_t base = d->top, i = 0;
+	if (reserve(d, n->v.list.count) < 0)
+		return -ENOMEM;
+	for (const struct node_item *it = n->v.list.first; it && i < n->v.list.count; it = it->next)
+		d->members[base + i++] = (struct member){it->key, it->key_len, it->val};
+	d->top = base + i;
+	sort_members(d->members + base, i);
+	int r = 0;
+	for (size_t k = 1; r == 0 && k < i; k++)
+		r = member_cmp(&d->members[base + k - 1], &d->members[base + k]) == 0 ? -EEXIST : 0;
+	if (r == 0)
+		put_tagged(d, 'o', i);
+	for (size_t k = 0; r == 0 && k < i; k++) {
+		const struct member *m = &d->members[base + k]; /* re-read: a child may move the stack */
+		put_string(d, 'k', m->key, m->len);
+		r = walk_node(d, m->value, depth + 1);
+	}
+	d->top = base;
+	return r;
+}
+
+/* n encoded as walk encodes node_to_json(n). */
+static int walk_node(struct digest *d, const struct node *n, int depth)
+{
+	if (!n || depth > DIGEST_MAX_DEPTH)
+		return -EINVAL;
+	switch (n->kind) {
+	case NODE_MAP:
+		return walk_node_map(d, n, depth);
+	case NODE_SEQ:
+		put_tagged(d, 'a', n->v.list.count);
+		for (const struct node_item *it = n->v.list.first; it; it = it->next) {
+			int r = walk_node(d, it->val, depth + 1);
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	case NODE_STR:
+		put_string(d, 's', n->v.str.s, n->v.str.len);
+		return 0;
+	case NODE_INT:
+		put_tagged(d, 'i', zigzag(n->v.i));
+		return 0;
+	case NODE_REAL:
+		put_fixed(d, 'r', real_bits(n->v.real));
+		return 0;
+	case NODE_BOOL:
+		put_bytes(d, n->v.b ? "t" : "f", 1);
+		return 0;
+	case NODE_NULL:
+		put_bytes(d, "n", 1);
+		return 0;
+	}
+	return -EINVAL;
+}
+
 static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
 static int sodium_rc;
 
@@ -230,24 +294,50 @@ int digest_bytes(const void *data, size_t n, char ret_hex[65])
 	return 0;
 }
 
+/* d ready for a walk. */
+static void begin(struct digest *d)
+{
+	d->n = 0;
+	d->members = d->local;
+	d->top = 0;
+	d->cap = sizeof d->local / sizeof d->local[0];
+	crypto_generichash_init(&d->h, NULL, 0, DIGEST_BYTES);
+}
+
+/* The walk's result r: the digest into ret_hex when it succeeded; d's stack freed. */
+static int end(struct digest *d, int r, char ret_hex[65])
+{
+	unsigned char sum[DIGEST_BYTES];
+	if (r == 0) {
+		flush(d);
+		crypto_generichash_final(&d->h, sum, sizeof sum);
+		sodium_bin2hex(ret_hex, 65, sum, sizeof sum);
+	}
+	if (d->members != d->local)
+		free(d->members);
+	return r;
+}
+
 int digest_json(const json_t *v, char ret_hex[65])
 {
 	if (sodium_ready() < 0)
 		return -EIO;
 	struct digest d; /* ~10 KB of stack: no allocation unless an object tree is very wide */
-	unsigned char sum[DIGEST_BYTES];
-	d.n = 0;
-	d.members = d.local;
-	d.top = 0;
-	d.cap = sizeof d.local / sizeof d.local[0];
-	crypto_generichash_init(&d.h, NULL, 0, sizeof sum);
-	int r = walk(&d, v, 1);
-	if (r == 0) {
-		flush(&d);
-		crypto_generichash_final(&d.h, sum, sizeof sum);
-		sodium_bin2hex(ret_hex, 65, sum, sizeof sum);
-	}
-	if (d.members != d.local)
-		free(d.members);
+	begin(&d);
+	return end(&d, walk(&d, v, 1), ret_hex);
+}
+
+int digest_node(const struct node *n, char ret_hex[65])
+{
+	if (sodium_ready() < 0)
+		return -EIO;
+	struct digest d;
+	begin(&d);
+	int r = end(&d, walk_node(&d, n, 1), ret_hex);
+	if (r != -EEXIST)
+		return r;
+	json_t *j = node_to_json(n); /* a key twice: the object node_to_json keeps */
+	r = j ? digest_json(j, ret_hex) : -ENOMEM;
+	json_decref(j);
 	return r;
 }

@@ -802,7 +802,8 @@ static int complete_service(json_t *svc, const char *name)
 	return r < 0 ? -ENOMEM : 0;
 }
 
-/* Each ingress rule: TLS secret <stack>-tls by default, the port the backend's first. */
+/* Each ingress rule: TLS secret <stack>-tls by default (in a copy of tls, which may be the
+ * schema's shared default), the port the backend's first. */
 static int complete_rules(json_t *doc, const char *stack_name)
 {
 	const json_t *services = json_object_get(doc, "services");
@@ -812,7 +813,10 @@ static int complete_rules(json_t *doc, const char *stack_name)
 		const char *backend = json_string_value(json_object_get(rule, "service"));
 		const json_t *svc = backend ? json_object_get(services, backend) : NULL;
 		const char *port = first_port(json_object_get(svc, "ports"), false, NULL);
-		int r = default_text(json_object_get(rule, "tls"), "secretName", "%s-tls", stack_name);
+		json_t *tls = json_object_get(rule, "tls");
+		int r = 0;
+		if (needs_default(tls, "secretName"))
+			r = (tls = own_member(rule, "tls")) ? default_text(tls, "secretName", "%s-tls", stack_name) : -ENOMEM;
 		if (r == 0 && json_is_object(rule) && port && !json_object_get(rule, "port"))
 			r = json_object_set_new_nocheck(rule, "port", json_string(port)) ? -ENOMEM : 0;
 		if (r < 0)
@@ -827,7 +831,7 @@ static int complete_rules(json_t *doc, const char *stack_name)
 static int complete_document(json_t *doc, const char *stack_name, const char *env_name)
 {
 	json_t *source = json_object_get(doc, "secretSource");
-	int r = schema_complete(schema_document(), doc);
+	int r = schema_complete_shared(schema_document(), doc);
 	if (r == 0)
 		r = env_name ? default_text(doc, "namespace", "%s-%s", stack_name, env_name)
 			     : default_text(doc, "namespace", "%s", stack_name);

@@ -211,26 +211,32 @@ static struct node *job_spec(struct arena *a, const struct render *r, const stru
 	return node_set(spec, "template", pod_template(a, r, rs, w));
 }
 
-int workload_job_name(const char *service, const json_t *spec, struct buf *out)
+/* "<service>-" and the first digits of hex (a digest, or rc its failure) into out. */
+static int job_name(const char *service, int rc, char hex[65], struct buf *out)
 {
-	char hex[65];
-	int rc = digest_json(spec, hex);
 	if (rc < 0)
 		return rc == -EINVAL ? -EINVAL : -ENOMEM;
 	hex[JOB_HASH_DIGITS] = '\0';
 	return BUF_PUTS(out, service, "-", hex);
 }
 
+int workload_job_name(const char *service, const json_t *spec, struct buf *out)
+{
+	char hex[65];
+	return job_name(service, digest_json(spec, hex), hex, out);
+}
+
 static struct node *job(struct arena *a, const struct render *r, const struct render_service *rs,
 			const struct render_workload *w)
 {
 	struct node *spec = job_spec(a, r, rs, w);
-	json_t *j = node_to_json(spec);
+	char hex[65];
 	struct buf name;
 	buf_init(&name, BUF_NO_MAX);
-	const char *text = j && workload_job_name(w->name, j, &name) == 0 ? node_string(node_str_copy(a, buf_cstr(&name)))
-									   : NULL;
-	json_decref(j);
+	/* the digest of the spec's JSON (workload_job_name), from the tree itself */
+	const char *text = spec && job_name(w->name, digest_node(spec, hex), hex, &name) == 0
+				   ? node_string(node_str_copy(a, buf_cstr(&name)))
+				   : NULL;
 	buf_release(&name);
 	if (!text)
 		return NULL;

@@ -235,6 +235,7 @@ static void node_free(struct schema_node *n)
 	node_free((struct schema_node *)n->values);
 	node_free((struct schema_node *)n->items);
 	json_decref(n->defaults);
+	json_decref((json_t *)n->completed);
 	free(n);
 }
 
@@ -407,6 +408,21 @@ static int build_defaults(struct schema_node *n)
 	return obj ? 0 : -ENOMEM;
 }
 
+/* Whether schema_inherit can set anything in an instance of n: n is an object with a
+ * property that has an absolute defaultFrom, or a property or map value (of object type)
+ * below it is such an object. Follows schema_inherit's own path down. */
+static bool inherits(const struct schema_node *n)
+{
+	if (n->type == SCHEMA_MAP)
+		return n->values->type == SCHEMA_OBJECT && n->values->inherits;
+	for (size_t i = 0; n->type == SCHEMA_OBJECT && i < n->nprops; i++) {
+		const struct schema_node *c = n->props[i].node;
+		if (c->inherits || (c->default_from && c->default_from[0] == '/'))
+			return true;
+	}
+	return false;
+}
+
 static struct schema_node *build_node(const struct builder *b, const json_t *desc_in, int depth)
 {
 	if (depth > 64 || !json_is_object(desc_in)) {
@@ -434,6 +450,8 @@ static struct schema_node *build_node(const struct builder *b, const json_t *des
 		r = load_fail(b->e, "a map has no keyFormat");
 	if (r == 0)
 		r = build_defaults(n);
+	if (r == 0)
+		n->inherits = inherits(n);
 	if (r == 0)
 		return n;
 	node_free(n);
@@ -502,6 +520,38 @@ static int load_defs(struct load_error *e)
 	return 0;
 }
 
+static int complete_value(const struct schema_node *n, json_t *v, bool share);
+
+/* Sets n->completed below and at n (children first): the default of an object or array
+ * node completed as schema_complete_shared would, kept when it is valid in a resolved
+ * document. Not for nodes schema_inherit writes into (inherits): their default differs
+ * from one document to the next. 0 or -ENOMEM. */
+static int share_defaults(struct schema_node *n)
+{
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n->nprops; i++)
+		r = share_defaults((struct schema_node *)n->props[i].node);
+	if (r == 0 && n->values)
+		r = share_defaults((struct schema_node *)n->values);
+	if (r == 0 && n->items)
+		r = share_defaults((struct schema_node *)n->items);
+	if (r < 0 || n->inherits || !(json_is_object(n->defaults) || json_is_array(n->defaults)))
+		return r;
+	struct model_errors errs;
+	model_errors_init(&errs);
+	json_t *c = json_deep_copy(n->defaults);
+	r = c ? complete_value(n, c, true) : -ENOMEM;
+	if (r == 0)
+		r = schema_validate(n, c, true, NULL, &errs);
+	if (r == 0 && errs.count == 0) {
+		n->completed = c;
+		c = NULL;
+	}
+	json_decref(c);
+	model_errors_release(&errs);
+	return r < 0 ? -ENOMEM : 0;
+}
+
 static void load(void)
 {
 	struct load_error e = {.why = NULL};
@@ -522,6 +572,8 @@ static void load(void)
 		const struct builder b = {json_object_get(L.text, "defs"), json_object_get(L.text, "resolved"), &e};
 		L.document = build_node(&b, json_object_get(L.text, "document"), 0);
 	}
+	if (L.document && share_defaults((struct schema_node *)L.document) < 0)
+		L.document = NULL; /* out of memory: the tree is not freed, as on any other failure */
 	if (!L.document)
 		fprintf(stderr, "manifestd: the embedded schema.json cannot be loaded: %s%s%s\n",
 			buf_cstr(&e.where), e.where.len ? ": " : "", e.why ? e.why : "out of memory");
@@ -757,6 +809,21 @@ static const struct schema_prop *find_prop(const struct schema_node *n, size_t *
 	return NULL;
 }
 
+/* "must have exactly/at most one of ...": present of n's oneOf members are. */
+static int report_one_of(struct walk *w, const struct schema_node *n, size_t present)
+{
+	struct buf names;
+	buf_init(&names, BUF_NO_MAX);
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n->none_of; i++)
+		r = BUF_PUTS(&names, i ? (i + 1 == n->none_of ? " or \"" : ", \"") : "\"", n->one_of[i], "\"");
+	if (r == 0)
+		r = report(w, "must have %s one of %s, got %zu of them", n->exactly_one ? "exactly" : "at most",
+			   buf_cstr(&names), present);
+	buf_release(&names);
+	return r < 0 ? -ENOMEM : 0;
+}
+
 /* In a resolved document: every required property present, and the oneOf rule. */
 static int walk_object_rules(struct walk *w, const json_t *v, const struct schema_node *n)
 {
@@ -772,17 +839,9 @@ static int walk_object_rules(struct walk *w, const json_t *v, const struct schem
 	if (r < 0 || !n->one_of)
 		return r;
 	size_t present = 0;
-	struct buf names;
-	buf_init(&names, BUF_NO_MAX);
-	for (size_t i = 0; r == 0 && i < n->none_of; i++) {
+	for (size_t i = 0; i < n->none_of; i++)
 		present += json_object_get(v, n->one_of[i]) != NULL;
-		r = BUF_PUTS(&names, i ? (i + 1 == n->none_of ? " or \"" : ", \"") : "\"", n->one_of[i], "\"");
-	}
-	if (r == 0 && (present > 1 || (present == 0 && n->exactly_one)))
-		r = report(w, "must have %s one of %s, got %zu of them", n->exactly_one ? "exactly" : "at most",
-			   buf_cstr(&names), present);
-	buf_release(&names);
-	return r < 0 ? -ENOMEM : 0;
+	return present > 1 || (present == 0 && n->exactly_one) ? report_one_of(w, n, present) : 0;
 }
 
 static int walk_object(struct walk *w, const json_t *v, const struct schema_node *n)
@@ -977,6 +1036,8 @@ static int walk_node(struct walk *w, const json_t *v, const struct schema_node *
 {
 	if (json_is_null(v) && (n->nullable || !w->resolved))
 		return 0;
+	if (w->resolved && v == n->completed)
+		return 0; /* found valid when the schema was loaded */
 	switch (n->type) {
 	case SCHEMA_STRING:
 		return json_is_string(v) ? walk_string(w, v, n) : report_type(w, v, "a string");
@@ -1016,33 +1077,46 @@ int schema_validate(const struct schema_node *n, const json_t *v, bool resolved,
 
 /* ---- defaults ---------------------------------------------------------------------------- */
 
-static int complete_object(const struct schema_node *n, json_t *v);
+static int complete_object(const struct schema_node *n, json_t *v, bool share);
 
-int schema_complete(const struct schema_node *n, json_t *v)
+/* schema_complete (share: schema_complete_shared). */
+static int complete_value(const struct schema_node *n, json_t *v, bool share)
 {
 	const char *key;
 	json_t *child;
+	if (v == n->completed)
+		return 0;
 	switch (n->type) {
 	case SCHEMA_OBJECT:
 	case SCHEMA_RAW:
-		return json_is_object(v) && n->nprops ? complete_object(n, v) : 0;
+		return json_is_object(v) && n->nprops ? complete_object(n, v, share) : 0;
 	case SCHEMA_MAP:
 		if (!json_is_object(v) || (n->values->type != SCHEMA_OBJECT && n->values->type != SCHEMA_MAP &&
 					    n->values->type != SCHEMA_RAW))
 			return 0;
 		EACH_MEMBER(v, key, child) {
-			if (schema_complete(n->values, child) < 0)
+			if (complete_value(n->values, child, share) < 0)
 				return -ENOMEM;
 		}
 		return 0;
 	case SCHEMA_ARRAY:
 		for (size_t i = 0; json_is_array(v) && i < json_array_size(v); i++)
-			if (schema_complete(n->items, json_array_get(v, i)) < 0)
+			if (complete_value(n->items, json_array_get(v, i), share) < 0)
 				return -ENOMEM;
 		return 0;
 	default:
 		return 0;
 	}
+}
+
+int schema_complete(const struct schema_node *n, json_t *v)
+{
+	return complete_value(n, v, false);
+}
+
+int schema_complete_shared(const struct schema_node *n, json_t *v)
+{
+	return complete_value(n, v, true);
 }
 
 /* The value an absent property p of n starts from, or NULL for none (it stays absent). */
@@ -1054,7 +1128,7 @@ static const json_t *absent_value(const struct schema_node *n, const struct sche
 	return p->node->nullable ? json_null() : p->node->defaults;
 }
 
-static int complete_object(const struct schema_node *n, json_t *v)
+static int complete_object(const struct schema_node *n, json_t *v, bool share)
 {
 	void *it = json_object_iter(v);
 	for (size_t i = 0; i < n->nprops; i++) {
@@ -1072,11 +1146,12 @@ static int complete_object(const struct schema_node *n, json_t *v)
 			if (!start)
 				continue;
 			it = NULL; /* v gains a key: no iterator across that */
-			cur = model_copy(start);
+			bool shared = share && start == p->node->defaults && p->node->completed;
+			cur = shared ? json_incref((json_t *)p->node->completed) : model_copy(start);
 			if (!cur || json_object_setn_new_nocheck(v, p->name, p->name_len, cur) < 0)
 				return -ENOMEM;
 		}
-		if (schema_complete(p->node, cur) < 0)
+		if (complete_value(p->node, cur, share) < 0)
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i < n->nprops; i++) {
@@ -1107,6 +1182,8 @@ int schema_inherit(const struct schema_node *n, json_t *v, const json_t *root)
 {
 	const char *key;
 	json_t *child;
+	if (!n->inherits)
+		return 0;
 	if (n->type == SCHEMA_MAP && json_is_object(v) && n->values->type == SCHEMA_OBJECT) {
 		EACH_MEMBER(v, key, child) {
 			if (schema_inherit(n->values, child, root) < 0)

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "digest.h"
+#include "node.h"
 #include "suites.h"
 
 static json_t *parse(const char *text)
@@ -240,6 +241,40 @@ END_TEST
 
 /* Known answers, computed outside this code base (Python's hashlib.blake2b with
  * digest_size=32 over the encoding bytes): the algorithm is pinned, not only the encoding. */
+/* digest_node gives digest_json of the tree's JSON: every kind, wide and nested maps, a
+ * key twice (the JSON keeps one value), NUL bytes. */
+START_TEST(node_trees_digest_as_their_json)
+{
+	static const char *const texts[] = {
+		"{\"b\": [1, -2, 3.5, -0.0, true, false, null, \"x\"], \"a\": {}, \"c\": [], \"d\": {\"z\": {\"y\": 1}}}",
+		"{\"k01\":1,\"k02\":2,\"k03\":3,\"k04\":4,\"k05\":5,\"k06\":6,\"k07\":7,\"k08\":8,\"k09\":9,\"k10\":10,"
+		"\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k17\":17,\"a\":[{\"b\":\"\\u0000c\"}]}",
+		"[\"top\", {\"ab\": 1, \"a\": 2, \"abc\": 3}]",
+		"\"just text\"",
+	};
+	struct arena *a = arena_new();
+	ck_assert_ptr_nonnull(a);
+	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+		json_t *v = json_loads(texts[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+		ck_assert_ptr_nonnull(v);
+		char want[65], got[65];
+		ck_assert_int_eq(digest_json(v, want), 0);
+		ck_assert_int_eq(digest_node(node_from_json(a, v), got), 0);
+		ck_assert_str_eq(got, want);
+		json_decref(v);
+	}
+	struct node *twice = NODE_MAP(a, {"a", node_int(a, 1)}, {"b", node_int(a, 2)}, {"a", node_int(a, 3)});
+	json_t *j = node_to_json(twice);
+	char want[65], got[65];
+	ck_assert_int_eq(digest_json(j, want), 0);
+	ck_assert_int_eq(digest_node(twice, got), 0);
+	ck_assert_str_eq(got, want);
+	json_decref(j);
+	ck_assert_int_eq(digest_node(NULL, got), -EINVAL);
+	arena_free(a);
+}
+END_TEST
+
 START_TEST(hash_is_blake2b_256)
 {
 	static const struct {
@@ -301,6 +336,7 @@ Suite *digest_suite(void)
 	tcase_add_test(tc, long_strings_and_nul_keys);
 	tcase_add_test(tc, hash_is_blake2b_256);
 	tcase_add_test(tc, bad_input_is_refused);
+	tcase_add_test(tc, node_trees_digest_as_their_json);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "jsonutil.h"
 #include "model.h"
+#include "schema.h"
 #include "suites.h"
 #include "util.h"
 
@@ -1262,6 +1263,105 @@ START_TEST(fixture_folders_match)
 }
 END_TEST
 
+/* ---- the schema's shared defaults --------------------------------------------------- */
+
+/* Every compiled completed default of the schema below n, as text, appended to out; the
+ * number of them added to *count. */
+static void dump_completed(const struct schema_node *n, struct buf *out, size_t *count)
+{
+	for (size_t i = 0; i < n->nprops; i++)
+		dump_completed(n->props[i].node, out, count);
+	if (n->values)
+		dump_completed(n->values, out, count);
+	if (n->items)
+		dump_completed(n->items, out, count);
+	if (!n->completed)
+		return;
+	char *text = json_dumps(n->completed, JSON_COMPACT | JSON_ENCODE_ANY);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(BUF_PUTS(out, text, "\n"), 0);
+	free(text);
+	(*count)++;
+}
+
+/* The seeded documents resolved (an ingress rule's tls left to its default in one), as
+ * text with the members in their order. */
+static char *seed_resolved_text(const char *stack_name, const char *env_name, const char *overrides)
+{
+	char path[128];
+	ck_assert_int_lt(snprintf(path, sizeof path, "%s/stack.json", stack_name), (int)sizeof path);
+	json_t *stack = jsonutil_seed(path);
+	ck_assert_int_lt(snprintf(path, sizeof path, "%s/%s.json", stack_name, env_name), (int)sizeof path);
+	json_t *env = jsonutil_seed(path);
+	json_t *o = overrides ? parse(overrides) : NULL;
+	struct model_errors errs;
+	model_errors_init(&errs);
+	json_t *doc = NULL;
+	ck_assert_int_eq(model_resolve(stack_name, stack, env_name, env, o, &errs, &doc), 0);
+	char *text = json_dumps(doc, JSON_COMPACT);
+	ck_assert_ptr_nonnull(text);
+	json_decref(doc);
+	json_decref(o);
+	json_decref(env);
+	json_decref(stack);
+	model_errors_release(&errs);
+	return text;
+}
+
+/* Resolves share the schema's completed defaults (schema_complete_shared): a second
+ * resolve gives the same bytes, and no resolve writes into a shared default. */
+START_TEST(shared_defaults_stay_as_compiled)
+{
+	static const char *const seeds[][3] = {
+		{"msa-shop", "dev", NULL},
+		{"msa-shop", "staging", NULL},
+		{"msa-shop", "prod", NULL},
+		{"msa-shop", "prod", "{\"ingress\": {\"rules\": {\"main\": {\"tls\": null}}}}"},
+		{"manifestd", "prod", NULL},
+		{"manifestd", "external-db", NULL},
+	};
+	struct buf before, after;
+	size_t n = 0, again = 0;
+	buf_init(&before, BUF_NO_MAX);
+	buf_init(&after, BUF_NO_MAX);
+	dump_completed(schema_document(), &before, &n);
+	ck_assert_uint_gt(n, 10);
+	for (size_t i = 0; i < sizeof seeds / sizeof *seeds; i++) {
+		char *first = seed_resolved_text(seeds[i][0], seeds[i][1], seeds[i][2]);
+		char *second = seed_resolved_text(seeds[i][0], seeds[i][1], seeds[i][2]);
+		ck_assert_msg(strcmp(first, second) == 0, "%s %s resolved twice differs", seeds[i][0], seeds[i][1]);
+		free(first);
+		free(second);
+	}
+	dump_completed(schema_document(), &after, &again);
+	ck_assert_uint_eq(again, n);
+	ck_assert_msg(strcmp(buf_cstr(&before), buf_cstr(&after)) == 0, "a resolve wrote into a shared default");
+	buf_release(&before);
+	buf_release(&after);
+}
+END_TEST
+
+/* A rule whose tls is the shared default gets its secret name in a copy. */
+START_TEST(rule_tls_default_named_in_a_copy)
+{
+	struct result res;
+	resolve_text("{\"image\": {\"tag\": \"1\"}, \"services\": {\"api\": {\"image\": {\"repository\": \"api\"}, "
+		     "\"port\": 8080}}, \"ingress\": {\"enabled\": true, \"rules\": {\"main\": {\"host\": "
+		     "\"a.example.com\", \"service\": \"api\"}}}}",
+		     NULL, NULL, &res);
+	ck_assert_int_eq(res.r, 0);
+	const json_t *tls = json_object_get(json_object_get(json_object_get(json_object_get(res.doc, "ingress"),
+										 "rules"), "main"), "tls");
+	ck_assert_str_eq(json_string_value(json_object_get(tls, "secretName")), "shop-tls");
+	const struct schema_node *rule = schema_prop(schema_prop(schema_document(), "ingress"), "rules")->values;
+	const json_t *shared = schema_prop(rule, "tls")->completed;
+	ck_assert_ptr_nonnull(shared);
+	ck_assert_ptr_ne(tls, shared);
+	ck_assert_str_eq(json_string_value(json_object_get(shared, "secretName")), "");
+	result_release(&res);
+}
+END_TEST
+
 /* ---- allocation failure ------------------------------------------------------------- */
 
 static long alloc_countdown = -1; /* fail when it reaches 0; -1: never */
@@ -1422,6 +1522,8 @@ Suite *model_suite(void)
 	tcase_add_test(tc, limits_are_enforced);
 	tcase_add_test(tc, user_text_in_messages_is_clipped_utf8);
 	tcase_add_test(tc, fixture_folders_match);
+	tcase_add_test(tc, shared_defaults_stay_as_compiled);
+	tcase_add_test(tc, rule_tls_default_named_in_a_copy);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("other");
