@@ -211,6 +211,12 @@ void ik8s_set_at(struct imp *im, json_t *root, const char *ptr, json_t *value);
  * keys of at most MODEL_MAX_STRING bytes, at most MODEL_MAX_DEPTH levels. */
 bool ik8s_fits(const json_t *v, size_t depth);
 
+/* o is a bare Pod: the import makes it a Deployment of one pod, or a Job when its
+ * restartPolicy is Never or OnFailure; its metadata and spec are its pod template's. The
+ * pointers the import writes for a workload's template (/spec/template/spec/...,
+ * /spec/template/metadata/...) are reported at the Pod's own (/spec/..., /metadata/...). */
+bool ik8s_bare_pod(const struct object *o);
+
 /* Reports at the object o, at ptr (a JSON Pointer into it; NULL: the object). */
 void ik8s_report(struct imp *im, const struct object *o, const char *ptr, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

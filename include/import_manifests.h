@@ -16,7 +16,8 @@
  * The mapping, rule by rule (docs/api.md has the same table for users):
  *
  * Workloads. Deployment, StatefulSet, DaemonSet, Job, CronJob (ReplicaSet and
- *   ReplicationController become Deployments) are services, in input order, of their kind.
+ *   ReplicationController become Deployments; a bare Pod a Deployment of one pod, or a Job
+ *   when its restartPolicy is Never or OnFailure) are services, in input order, of their kind.
  *   A service is named like the Service that selects its pods (the name other pods reach
  *   it by), else like the workload; names become DNS labels starting with a letter. The
  *   first container is the service's; the others are sidecars and the init containers

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model.h"
 
@@ -92,10 +93,26 @@ static size_t present(const json_t *v, const char *ptr)
 static void vreport(struct imp *im, const char *kind, const struct object *o, const char *ptr, const char *fmt,
 		    va_list ap) __attribute__((format(printf, 5, 0)));
 
+bool ik8s_bare_pod(const struct object *o)
+{
+	return strcmp(o->kind, "Pod") == 0;
+}
+
+/* ptr (written for a workload's pod template) where o is: a bare Pod's template is itself. */
+static const char *input_pointer(const struct object *o, const char *ptr)
+{
+	static const char tmpl[] = "/spec/template";
+	const size_t n = sizeof tmpl - 1;
+	if (!ptr || !ik8s_bare_pod(o) || strncmp(ptr, tmpl, n) != 0 || ptr[n] != '/')
+		return ptr;
+	return ptr + n;
+}
+
 /* kind: NULL, or "guess" (what was decided without the input saying it). */
 static void vreport(struct imp *im, const char *kind, const struct object *o, const char *ptr, const char *fmt,
 		    va_list ap)
 {
+	ptr = input_pointer(o, ptr);
 	struct buf path, detail;
 	buf_init(&path, BUF_NO_MAX);
 	buf_init(&detail, BUF_NO_MAX);

@@ -55,7 +55,7 @@ static enum role role_of(const char *api, const char *kind)
 	static const struct {
 		const char *kind;
 		enum role role;
-	} core[] = {{"ReplicationController", R_WORKLOAD}, {"Service", R_SERVICE}, {"ConfigMap", R_CONFIGMAP},
+	} core[] = {{"ReplicationController", R_WORKLOAD}, {"Pod", R_WORKLOAD}, {"Service", R_SERVICE}, {"ConfigMap", R_CONFIGMAP},
 		    {"Secret", R_SECRET}, {"ServiceAccount", R_ACCOUNT}, {"Namespace", R_NAMESPACE}};
 	for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
 		if (strcmp(kind, core[i].kind) == 0)
@@ -243,12 +243,13 @@ static const char *w_api(const char *kind)
 	return strcmp(kind, "ReplicationController") == 0 ? "v1" : "apps/v1";
 }
 
-/* A workload the document can hold: a pod template with at least one container. */
+/* A workload the document can hold: a pod template with at least one container (a bare
+ * Pod is its own template). */
 static bool plan_workload(struct imp *im, struct object *o)
 {
-	bool cron = strcmp(o->kind, "CronJob") == 0;
+	bool cron = strcmp(o->kind, "CronJob") == 0, bare = ik8s_bare_pod(o);
 	json_t *spec = member(o->obj, "spec");
-	json_t *tmpl = member(cron ? member(member(spec, "jobTemplate"), "spec") : spec, "template");
+	json_t *tmpl = bare ? o->obj : member(cron ? member(member(spec, "jobTemplate"), "spec") : spec, "template");
 	json_t *pod = member(tmpl, "spec");
 	json_t *containers = member(pod, "containers");
 	if (!json_is_array(containers) || json_array_size(containers) == 0 ||
@@ -258,12 +259,14 @@ static bool plan_workload(struct imp *im, struct object *o)
 		return false;
 	}
 	const char *served = w_api(o->kind);
-	if (strcmp(o->api, served) != 0)
+	if (!bare && strcmp(o->api, served) != 0)
 		ik8s_report(im, o, "/apiVersion", "is rendered with today's apiVersion %s", served);
 	struct workload *w = &im->wls[im->nwls++];
 	*w = (struct workload){.o = o, .tmpl = tmpl, .pod = pod, .labels = member(member(tmpl, "metadata"), "labels")};
 	w->pod_ptr = cron ? "/spec/jobTemplate/spec/template/spec" : "/spec/template/spec";
-	w->job = cron || strcmp(o->kind, "Job") == 0;
+	const char *restart = str(pod, "restartPolicy");
+	w->job = cron || strcmp(o->kind, "Job") == 0 ||
+		 (bare && restart && (strcmp(restart, "Never") == 0 || strcmp(restart, "OnFailure") == 0));
 	w->merge = json_object();
 	w->ops = json_array();
 	w->ports = json_object();

@@ -1707,6 +1707,17 @@ static void map_service_name(struct imp *im, struct workload *w, const char *sn)
 	json_decref(v);
 }
 
+/* A bare Pod: its spec is its pod's, mapped with the pod; nothing keeps it running if its
+ * node goes, so it becomes a Deployment of one pod, or a Job when it runs to completion. */
+static void map_bare_pod(struct imp *im, struct workload *w)
+{
+	set(im, w->doc, "kind", json_string(w->job ? "Job" : "Deployment"));
+	ik8s_guess(im, w->o, "/kind", w->job ? "is a bare Pod that runs to completion (restartPolicy %s): rendered as a Job"
+					 : "is a bare Pod: rendered as a Deployment of one pod, which replaces it when "
+					   "it fails or its node goes",
+		   str(w->pod, "restartPolicy"));
+}
+
 /* The kind, replicas and update strategy; the rest of the spec is carried. */
 static void map_spec(struct imp *im, struct workload *w)
 {
@@ -1725,6 +1736,10 @@ static void map_spec(struct imp *im, struct workload *w)
 		{"revisionHistoryLimit", "10"}, {"minReadySeconds", "0"}, {NULL, NULL}};
 	const char *kind = w->o->kind;
 	json_t *spec = member(w->o->obj, "spec");
+	if (ik8s_bare_pod(w->o)) {
+		map_bare_pod(im, w);
+		return;
+	}
 	bool deploy = strcmp(kind, "Deployment") == 0 || strcmp(kind, "ReplicaSet") == 0 ||
 		      strcmp(kind, "ReplicationController") == 0;
 	set(im, w->doc, "kind", json_string(deploy ? "Deployment" : kind));
@@ -1777,7 +1792,8 @@ static void cctx_release(struct cctx *x)
 static void map_metadata(struct imp *im, struct workload *w)
 {
 	static const char *const dropped[] = {"ownerReferences", "finalizers"};
-	json_t *meta = member(w->o->obj, "metadata"), *tmeta = member(w->tmpl, "metadata");
+	json_t *tmeta = member(w->tmpl, "metadata");
+	json_t *meta = ik8s_bare_pod(w->o) ? NULL : member(w->o->obj, "metadata"); /* a bare Pod's are its pods' */
 	char ptr[96];
 	(void)snprintf(ptr, sizeof ptr, "%.*s/metadata/labels", (int)(strlen(w->pod_ptr) - 5), w->pod_ptr);
 	json_t *v = ik8s_own_labels(im, w, member(meta, "labels"), "/metadata/labels");
@@ -1791,7 +1807,7 @@ static void map_metadata(struct imp *im, struct workload *w)
 		set(im, w->doc, "podAnnotations", v);
 	for (size_t i = 0; i < 2; i++) {
 		(void)snprintf(ptr, sizeof ptr, "/metadata/%s", dropped[i]);
-		if (member(meta, dropped[i]))
+		if (member(member(w->o->obj, "metadata"), dropped[i]))
 			ik8s_report(im, w->o, ptr, "is set by the cluster, not by a bundle: not kept");
 	}
 }

@@ -831,6 +831,43 @@ END_TEST
 
 /* ---- accounts, namespace, extra objects, scheduling ---- */
 
+/* Bare Pods: one that restarts (the default) becomes a Deployment of one pod, one that runs
+ * to completion a Job; their labels are the pods', Services select them, secrets move to
+ * the environment, and the report names places of the Pods themselves (/spec/..., not a
+ * template's). */
+START_TEST(bare_pods)
+{
+	const char *text =
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: mysql-pod, labels: {name: mysql}}\nspec:\n"
+		"  containers:\n  - name: mysql\n    image: mysql:8.0.36\n    ports: [{containerPort: 3306}]\n"
+		"    env: [{name: MYSQL_ROOT_PASSWORD, value: s3cret}]\n"
+		"    volumeMounts: [{name: data, mountPath: /var/lib/mysql}]\n"
+		"  volumes: [{name: data, emptyDir: {}}]\n"
+		"---\napiVersion: v1\nkind: Service\nmetadata: {name: mysql}\nspec: {selector: {name: mysql}, ports: [{port: 3306}]}\n"
+		"---\napiVersion: v1\nkind: Pod\nmetadata: {name: once}\nspec:\n  restartPolicy: Never\n"
+		"  containers: [{name: once, image: 'busybox:1.36', command: [echo, hi]}]\n";
+	struct import_manifests_result res = {0};
+	import_ok(text, &res); /* datastores stay workloads here: the Pod's own mapping */
+	const json_t *s = res.stack;
+	ASSERT_AT(s, "services/mysql/kind", "\"Deployment\"");
+	ASSERT_AT(s, "services/mysql/podLabels", "{\"name\": \"mysql\"}");
+	ck_assert_ptr_null(at(s, "services/mysql/labels"));
+	ASSERT_AT(s, "services/mysql/env/MYSQL_ROOT_PASSWORD", "{\"secret\": \"mysql-root-password\"}");
+	ck_assert_ptr_nonnull(at(s, "services/mysql/ports"));
+	ASSERT_REPORTED(&res, "/0/kind", "bare Pod");
+	ASSERT_AT(s, "services/once/kind", "\"Job\"");
+	ASSERT_AT(s, "services/once/job/restartPolicy", "\"Never\"");
+	ASSERT_REPORTED(&res, "/2/kind", "runs to completion");
+	size_t i;
+	json_t *e;
+	json_array_foreach(res.report, i, e) {
+		const char *path = json_string_value(json_object_get(e, "path"));
+		ck_assert_msg(!strstr(path, "/template"), "a Pod has no template: %s", path);
+	}
+	import_manifests_result_release(&res);
+}
+END_TEST
+
 START_TEST(accounts_namespace_and_extras)
 {
 	const char *text =
@@ -879,8 +916,10 @@ START_TEST(accounts_namespace_and_extras)
 	ASSERT_AT(s, "extraObjects/servicemonitor-a/metadata", "{\"name\": \"a\"}");
 	/* generateName: a bundle is applied again and again, so a name */
 	ck_assert_ptr_nonnull(at(s, "services/seed"));
-	ASSERT_AT(s, "extraObjects/pod-debug/metadata", "{\"name\": \"debug\"}");
-	ASSERT_REPORTED(&res, "/9/metadata/generateName", "named 'debug'");
+	/* a bare Pod is a workload: a Deployment of one pod */
+	ASSERT_AT(s, "services/debug/kind", "\"Deployment\"");
+	ASSERT_REPORTED(&res, "/9/kind", "bare Pod");
+	ASSERT_REPORTED(&res, "/9/metadata", "it is 'debug'");
 	ASSERT_REPORTED(&res, "/8/metadata", "it is 'seed'");
 	/* a removed beta API of the same shape is written with today's */
 	ASSERT_AT(s, "extraObjects/role-old/apiVersion", "\"rbac.authorization.k8s.io/v1\"");
@@ -1106,6 +1145,7 @@ Suite *import_manifests_suite(void)
 	tcase_add_test(tc, stream_forms);
 	tcase_add_test(tc, wrong_input);
 	tcase_add_test(tc, hostile_yaml);
+	tcase_add_test(tc, bare_pods);
 	tcase_add_test(tc, workload_kinds_and_settings);
 	tcase_add_test(tc, names_and_duplicates);
 	tcase_add_test(tc, images_split_and_hoisted);
