@@ -71,7 +71,14 @@ describe('health, metrics, openapi, static files', () => {
   test('metrics count requests by route and status, renders and bundle bytes', async () => {
     await call('GET', `${ENV}/dev/manifests?format=zip`);
     await call('GET', '/api/v1/stacks/nope');
-    const r = await call('GET', '/metrics');
+    // a request is counted when libmicrohttpd says it completed, just after its answer
+    // went out: the next request may come first, so read the counters until it shows
+    let r;
+    for (let i = 0; i < 50; i++) {
+      r = await call('GET', '/metrics');
+      if (/route="\/api\/v1\/stacks\/\{stack\}",method="GET",status="404"/.test(r.text)) break;
+      await new Promise((done) => setTimeout(done, 20));
+    }
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type'), /^text\/plain/);
     assert.match(r.text, /manifestd_http_requests_total\{route="\/api\/v1\/stacks\/\{stack\}",method="GET",status="404"\} [1-9]/);
