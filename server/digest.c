@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -145,6 +146,33 @@ static int reserve(struct digest *d, size_t n)
 
 static int walk(struct digest *d, const json_t *v, int depth);
 
+static int walk_value(struct digest *d, const void *v, int depth)
+{
+	return walk(d, v, depth);
+}
+
+/* The n members on the stack from base, as an object: sorted by key, each key then its
+ * value written by walk_fn; the stack drops back to base. unique: -EEXIST when a key
+ * comes twice (a JSON object cannot hold it). */
+static int put_members(struct digest *d, size_t base, size_t n, bool unique,
+		       int (*walk_fn)(struct digest *, const void *, int), int depth)
+{
+	d->top = base + n;
+	sort_members(d->members + base, n);
+	int r = 0;
+	for (size_t k = 1; unique && r == 0 && k < n; k++)
+		r = member_cmp(&d->members[base + k - 1], &d->members[base + k]) == 0 ? -EEXIST : 0;
+	if (r == 0)
+		put_tagged(d, 'o', n);
+	for (size_t k = 0; r == 0 && k < n; k++) {
+		const struct member *m = &d->members[base + k]; /* re-read: a child may move the stack */
+		put_string(d, 'k', m->key, m->len);
+		r = walk_fn(d, m->value, depth + 1);
+	}
+	d->top = base;
+	return r;
+}
+
 static int walk_object(struct digest *d, const json_t *v, int depth)
 {
 	size_t n = json_object_size(v), base = d->top, i = 0;
@@ -153,17 +181,7 @@ static int walk_object(struct digest *d, const json_t *v, int depth)
 	for (void *it = json_object_iter((json_t *)v); it && i < n; it = json_object_iter_next((json_t *)v, it))
 		d->members[base + i++] = (struct member){json_object_iter_key(it), json_object_iter_key_len(it),
 							 json_object_iter_value(it)};
-	d->top = base + i;
-	sort_members(d->members + base, i);
-	put_tagged(d, 'o', i);
-	int r = 0;
-	for (size_t k = 0; r == 0 && k < i; k++) {
-		const struct member *m = &d->members[base + k]; /* re-read: a child may move the stack */
-		put_string(d, 'k', m->key, m->len);
-		r = walk(d, m->value, depth + 1);
-	}
-	d->top = base;
-	return r;
+	return put_members(d, base, i, false, walk_value, depth);
 }
 
 static int walk_array(struct digest *d, const json_t *v, int depth)
@@ -209,6 +227,11 @@ static int walk(struct digest *d, const json_t *v, int depth)
 
 static int walk_node(struct digest *d, const struct node *n, int depth);
 
+static int walk_node_value(struct digest *d, const void *n, int depth)
+{
+	return walk_node(d, n, depth);
+}
+
 /* A map as node_to_json makes it an object: its items sorted as walk_object sorts
  * members. -EEXIST when a key comes twice (node_to_json keeps one of them). */
 static int walk_node_map(struct digest *d, const struct node *n, int depth)
@@ -218,20 +241,7 @@ static int walk_node_map(struct digest *d, const struct node *n, int depth)
 		return -ENOMEM;
 	for (const struct node_item *it = n->v.list.first; it && i < n->v.list.count; it = it->next)
 		d->members[base + i++] = (struct member){it->key, it->key_len, it->val};
-	d->top = base + i;
-	sort_members(d->members + base, i);
-	int r = 0;
-	for (size_t k = 1; r == 0 && k < i; k++)
-		r = member_cmp(&d->members[base + k - 1], &d->members[base + k]) == 0 ? -EEXIST : 0;
-	if (r == 0)
-		put_tagged(d, 'o', i);
-	for (size_t k = 0; r == 0 && k < i; k++) {
-		const struct member *m = &d->members[base + k]; /* re-read: a child may move the stack */
-		put_string(d, 'k', m->key, m->len);
-		r = walk_node(d, m->value, depth + 1);
-	}
-	d->top = base;
-	return r;
+	return put_members(d, base, i, true, walk_node_value, depth);
 }
 
 /* n encoded as walk encodes node_to_json(n). */
